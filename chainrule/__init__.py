@@ -1,7 +1,21 @@
-"""chainrule: a transparent, fast deep-learning framework on NumPy with the Keras API."""
+"""chainrule: a transparent, fast deep-learning framework on NumPy with the Keras API.
+
+Example:
+    >>> import chainrule as cr
+    >>> x = cr.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x ** 2).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.], dtype=float32)
+"""
 
 from chainrule import backend, config
+from chainrule.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
+from chainrule import ops  # noqa: E402
+from chainrule import autograd, gradcheck, utils  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["backend", "config", "__version__"]
+__all__ = [
+    "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",
+    "backend", "config", "gradcheck", "utils", "__version__",
+]

@@ -1,0 +1,37 @@
+"""Differentiable operations on Tensors, NumPy-style names.
+
+Every op is a :class:`chainrule.autograd.Function` with a hand-written backward
+and a float64 gradient check in the test suite.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import ops
+    >>> x = cr.Tensor([[1.0, -2.0]], requires_grad=True)
+    >>> ops.sum(ops.relu(x)).backward()
+    >>> x.grad
+    array([[1., 0.]], dtype=float32)
+"""
+
+from chainrule.ops.math import (
+    abs, add, cast, clip, divide, erf, exp, log, log1p, matmul, maximum, minimum, multiply,
+    negative, power, sign, sqrt, square, subtract, where,
+)
+from chainrule.ops.nn import (
+    elu, gelu, hard_sigmoid, leaky_relu, linear, log_softmax, relu, selu, sigmoid,
+    sigmoid_binary_cross_entropy, silu, softmax, softmax_cross_entropy, softplus, softsign,
+    step, swish, tanh,
+)
+from chainrule.ops.reduce import logsumexp, max, mean, min, sum
+from chainrule.ops.shape import (
+    broadcast_to, concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, transpose,
+)
+
+__all__ = [
+    "abs", "add", "cast", "clip", "divide", "erf", "exp", "log", "log1p", "matmul", "maximum",
+    "minimum", "multiply", "negative", "power", "sign", "sqrt", "square", "subtract", "where",
+    "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
+    "sigmoid", "sigmoid_binary_cross_entropy", "silu", "softmax", "softmax_cross_entropy",
+    "softplus", "softsign", "step", "swish", "tanh", "logsumexp", "max", "mean", "min", "sum",
+    "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
+    "stack", "transpose",
+]

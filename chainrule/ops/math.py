@@ -1,0 +1,439 @@
+"""Arithmetic and elementwise ops, each a Function with a hand-written backward.
+
+NumPy ufuncs dispatch to CuPy through ``__array_ufunc__``, so these run on either backend.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.engine import Function, Tensor, shape_error, sum_to
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "power", "negative", "matmul",
+    "exp", "log", "sqrt", "square", "abs", "sign", "clip", "maximum", "minimum",
+    "where", "cast", "log1p", "erf",
+]
+
+
+def _shape(x: Any) -> tuple:
+    return x.shape if hasattr(x, "shape") else ()
+
+
+class Add(Function):
+    def forward(self, a, b):
+        self.sa, self.sb = _shape(a), _shape(b)
+        return a + b
+
+    def backward(self, gy):
+        return (
+            sum_to(gy, self.sa) if self.needs[0] else None,
+            sum_to(gy, self.sb) if self.needs[1] else None,
+        )
+
+
+class Subtract(Function):
+    def forward(self, a, b):
+        self.sa, self.sb = _shape(a), _shape(b)
+        return a - b
+
+    def backward(self, gy):
+        return (
+            sum_to(gy, self.sa) if self.needs[0] else None,
+            sum_to(-gy, self.sb) if self.needs[1] else None,
+        )
+
+
+class Multiply(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        return (
+            sum_to(gy * b, _shape(a)) if self.needs[0] else None,
+            sum_to(gy * a, _shape(b)) if self.needs[1] else None,
+        )
+
+
+class Divide(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        ga = gy / b
+        return (
+            sum_to(ga, _shape(a)) if self.needs[0] else None,
+            sum_to(-ga * a / b, _shape(b)) if self.needs[1] else None,
+        )
+
+
+class Power(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        ga = gb = None
+        if self.needs[0]:
+            ga = sum_to(gy * b * a ** (b - 1), _shape(a))
+        if self.needs[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                la = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+            gb = sum_to(gy * self.y * la, _shape(b))
+        return ga, gb
+
+
+class Negative(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        sa, sb = _shape(a), _shape(b)
+        if len(sa) == 0 or len(sb) == 0:
+            raise shape_error(
+                f"matmul: both operands need at least 1 dimension. Received: shapes {sa} and {sb}"
+            )
+        ka = sa[-1]
+        kb = sb[0] if len(sb) == 1 else sb[-2]
+        if ka != kb:
+            raise shape_error(
+                f"matmul: shapes {sa} and {sb} are not aligned ({ka} != {kb})"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        if a.ndim == 2 and b.ndim == 2:  # the common case, no reshaping
+            return (
+                gy @ b.T if self.needs[0] else None,
+                a.T @ gy if self.needs[1] else None,
+            )
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = gy
+        if a.ndim == 1 and b.ndim == 1:
+            g = gy.reshape(1, 1)
+        elif a.ndim == 1:
+            g = gy[..., None, :]
+        elif b.ndim == 1:
+            g = gy[..., None]
+        ga = gb = None
+        if self.needs[0]:
+            ga = sum_to(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if self.needs[1]:
+            gb = sum_to(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.y = np.exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy * self.y,)
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, gy):
+        return (gy / self.x,)
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log1p(x)
+
+    def backward(self, gy):
+        return (gy / (1 + self.x),)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.y = np.sqrt(x)
+        return self.y
+
+    def backward(self, gy):
+        return (gy / (2 * self.y),)
+
+
+class Square(Function):
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, gy):
+        return (gy * 2 * self.x,)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, gy):
+        return (gy * np.sign(self.x),)
+
+
+class Clip(Function):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        self.x = x
+        return np.clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        x = self.x
+        mask = np.ones_like(x, dtype=bool)
+        if self.lo is not None:
+            mask &= x >= self.lo
+        if self.hi is not None:
+            mask &= x <= self.hi
+        return (gy * mask,)
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, gy):
+        mask = self.a >= self.b  # ties go to the first operand, as in TensorFlow
+        return (
+            sum_to(gy * mask, _shape(self.a)) if self.needs[0] else None,
+            sum_to(gy * ~mask, _shape(self.b)) if self.needs[1] else None,
+        )
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, gy):
+        mask = self.a <= self.b
+        return (
+            sum_to(gy * mask, _shape(self.a)) if self.needs[0] else None,
+            sum_to(gy * ~mask, _shape(self.b)) if self.needs[1] else None,
+        )
+
+
+class Where(Function):
+    def forward(self, cond, a, b):
+        self.cond = cond
+        self.sa, self.sb = _shape(a), _shape(b)
+        return np.where(cond, a, b)
+
+    def backward(self, gy):
+        c = self.cond
+        return (
+            None,
+            sum_to(gy * c, self.sa) if self.needs[1] else None,
+            sum_to(gy * ~c, self.sb) if self.needs[2] else None,
+        )
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.src = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.src),)
+
+
+_erf_vec = np.vectorize(math.erf, otypes=[float])
+
+
+def _erf_array(x):
+    try:  # SciPy's erf is vectorized; otherwise Python's, elementwise (exact, slower)
+        from scipy.special import erf as _scipy_erf  # noqa: PLC0415
+
+        return _scipy_erf(x)
+    except ImportError:
+        return _erf_vec(x).astype(x.dtype)
+
+
+class Erf(Function):
+    def forward(self, x):
+        self.x = x
+        return np.asarray(_erf_array(x), dtype=x.dtype)
+
+    def backward(self, gy):
+        return (gy * (2.0 / math.sqrt(math.pi)) * np.exp(-self.x * self.x),)
+
+
+# -- public wrappers ---------------------------------------------------------
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a + b`` with broadcasting.
+
+    Args:
+        a: a Tensor, array or number.
+        b: a Tensor, array or number.
+
+    Returns:
+        A Tensor of the broadcast shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.add(cr.Tensor([1.0, 2.0]), 1.0)
+        Tensor([2., 3.], dtype=float32)
+    """
+    return Add()(a, b)
+
+
+def subtract(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a - b`` with broadcasting (see :func:`add`)."""
+    return Subtract()(a, b)
+
+
+def multiply(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a * b`` with broadcasting (see :func:`add`)."""
+    return Multiply()(a, b)
+
+
+def divide(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a / b`` with broadcasting (see :func:`add`)."""
+    return Divide()(a, b)
+
+
+def power(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a ** b``; the gradient for ``b`` uses ``log(a)`` (0 where a <= 0)."""
+    return Power()(a, b)
+
+
+def negative(x: Any) -> Tensor:
+    """Elementwise ``-x``."""
+    return Negative()(x)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product ``a @ b`` with NumPy's rules (1-D operands, batched stacks).
+
+    Args:
+        a: shape ``(..., n, k)`` or ``(k,)``.
+        b: shape ``(..., k, m)`` or ``(k,)``.
+
+    Returns:
+        Shape ``(..., n, m)``.
+
+    Raises:
+        ValueError: ``matmul: shapes (32, 784) and (28, 10) are not aligned (784 != 28)``.
+    """
+    return MatMul()(a, b)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise ``e ** x``; gradient ``exp(x)``."""
+    return Exp()(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm; gradient ``1 / x``."""
+    return Log()(x)
+
+
+def log1p(x: Any) -> Tensor:
+    """Elementwise ``log(1 + x)``, accurate for small x."""
+    return Log1p()(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise square root; gradient ``1 / (2 sqrt(x))``."""
+    return Sqrt()(x)
+
+
+def square(x: Any) -> Tensor:
+    """Elementwise ``x * x``."""
+    return Square()(x)
+
+
+def abs(x: Any) -> Tensor:  # noqa: A001 - mirrors numpy/keras naming
+    """Elementwise absolute value; gradient ``sign(x)`` (0 at 0)."""
+    return Abs()(x)
+
+
+def sign(x: Any) -> Tensor:
+    """Elementwise sign (-1, 0 or 1); not differentiable, so never requires grad."""
+    return Tensor(np.sign(x.data if isinstance(x, Tensor) else x))
+
+
+def clip(x: Any, min_value: Any = None, max_value: Any = None) -> Tensor:
+    """Limit values to ``[min_value, max_value]``; the gradient passes only inside the range.
+
+    Args:
+        x: input.
+        min_value: lower bound or None.
+        max_value: upper bound or None.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+    """
+    if min_value is None and max_value is None:
+        raise ValueError("clip needs min_value or max_value. Received: min_value=None, max_value=None")
+    if min_value is not None and max_value is not None and min_value > max_value:
+        raise ValueError(
+            f"clip: min_value must not exceed max_value. Received: min_value={min_value}, "
+            f"max_value={max_value}"
+        )
+    return Clip(min_value, max_value)(x)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; on ties the gradient goes to ``a``."""
+    return Maximum()(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; on ties the gradient goes to ``a``."""
+    return Minimum()(a, b)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Choose ``a`` where ``condition`` is true, else ``b`` (with broadcasting).
+
+    Args:
+        condition: a boolean array or Tensor (not differentiated).
+        a: values where true.
+        b: values where false.
+
+    Returns:
+        A Tensor of the broadcast shape.
+    """
+    c = condition.data if isinstance(condition, Tensor) else condition
+    return Where()(np.asarray(c, dtype=bool) if not hasattr(c, "dtype") else c.astype(bool), a, b)
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
+    return Cast(dtype)(x)
+
+
+def erf(x: Any) -> Tensor:
+    """The error function, elementwise; gradient ``2/sqrt(pi) * exp(-x**2)``."""
+    return Erf()(x)

@@ -1,0 +1,153 @@
+"""Reductions: sum, mean, max, min (with axis and keepdims)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import builtins
+
+import numpy as np
+
+from chainrule.autograd.engine import Function, Tensor, shape_error
+
+__all__ = ["sum", "mean", "max", "min", "logsumexp"]
+
+
+def _norm_axis(axis: Any, ndim: int, op: str) -> tuple | None:
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise shape_error(
+                f"{op}: axis {a} is out of bounds for a tensor with {ndim} dimensions. "
+                f"Received: axis={axis}"
+            )
+        out.append(int(a) % builtins.max(ndim, 1))
+    return tuple(sorted(out))
+
+
+def _expand(gy: Any, axes: tuple | None, keepdims: bool, shape: tuple) -> Any:
+    """Broadcast a reduced gradient back to the input's shape."""
+    if not keepdims and axes is not None:
+        gy = gy.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    return np.broadcast_to(gy, shape)
+
+
+class Sum(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = _norm_axis(self.axis, x.ndim, "sum")
+        self.shape = x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        return (_expand(gy, self.axes, self.keepdims, self.shape),)
+
+
+class Mean(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = _norm_axis(self.axis, x.ndim, "mean")
+        self.shape = x.shape
+        y = x.mean(axis=self.axes, keepdims=self.keepdims)
+        self.n = x.size // builtins.max(y.size, 1) if x.size else 1
+        return y
+
+    def backward(self, gy):
+        return (_expand(gy / self.n, self.axes, self.keepdims, self.shape),)
+
+
+class _Extreme(Function):
+    """max/min: the gradient is shared evenly among tied extreme elements (as TensorFlow)."""
+
+    reducer = "max"
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        if x.size == 0:
+            raise shape_error(
+                f"{self.reducer}: cannot reduce an empty tensor. Received: shape {x.shape}"
+            )
+        self.axes = _norm_axis(self.axis, x.ndim, self.reducer)
+        self.x = x
+        self.yk = getattr(x, self.reducer)(axis=self.axes, keepdims=True)
+        if self.keepdims:
+            return self.yk
+        return self.yk.reshape(()) if self.axes is None else self.yk.squeeze(axis=self.axes)
+
+    def backward(self, gy):
+        mask = self.x == self.yk
+        count = mask.sum(axis=self.axes, keepdims=True)
+        return (mask * (gy.reshape(self.yk.shape) / count),)
+
+
+class Max(_Extreme):
+    reducer = "max"
+
+
+class Min(_Extreme):
+    reducer = "min"
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum of elements over ``axis`` (all axes when None).
+
+    Args:
+        x: input Tensor.
+        axis: an int, a tuple of ints or None.
+        keepdims: keep reduced axes with length 1.
+
+    Returns:
+        The reduced Tensor.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.sum(cr.Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+        Tensor([4., 6.], dtype=float32)
+    """
+    return Sum(axis, keepdims)(x)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Arithmetic mean over ``axis`` (see :func:`sum`)."""
+    return Mean(axis, keepdims)(x)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; ties share the gradient evenly (see :func:`sum`)."""
+    return Max(axis, keepdims)(x)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``; ties share the gradient evenly (see :func:`sum`)."""
+    return Min(axis, keepdims)(x)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, computed stably (the maximum is subtracted first).
+
+    Args:
+        x: input Tensor.
+        axis: an int, a tuple of ints or None.
+        keepdims: keep reduced axes with length 1.
+
+    Returns:
+        The reduced Tensor.
+    """
+    from chainrule.ops.math import exp, log  # noqa: PLC0415
+
+    xd = x.data if isinstance(x, Tensor) else np.asarray(x)
+    axes = _norm_axis(axis, xd.ndim, "logsumexp")
+    m = xd.max(axis=axes, keepdims=True)
+    s = sum(exp(x - m), axis=axes, keepdims=keepdims)
+    if not keepdims:
+        m = m.reshape(()) if axes is None else m.squeeze(axis=axes)
+    return log(s) + m
