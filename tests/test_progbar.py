@@ -97,7 +97,9 @@ def test_padding_blanks_the_rest_of_a_longer_previous_line():
     clock.t = 4000.5  # second step was fast: a shorter ETA
     bar.update(2, [("loss", 0.5)])
     assert out.writes[0] == "\r1/3 [=========>....................] - ETA: 2:13:20 - loss: 0.5000"
-    assert out.writes[1] == "\r2/3 [===================>..........] - ETA: 0s - loss: 0.5000" + " " * 5
+    assert (
+        out.writes[1] == "\r2/3 [===================>..........] - ETA: 0s - loss: 0.5000" + " " * 5
+    )
 
 
 def test_values_are_averaged_unless_stateful():
@@ -121,8 +123,14 @@ def test_stateless_metrics_makes_everything_else_stateful():
 
 @pytest.mark.parametrize(
     "value, shown",
-    [(0.0, "0.0000e+00"), (1e-5, "1.0000e-05"), (-0.5, "-0.5000"), (123.456789, "123.4568"),
-     (float("nan"), "nan"), (float("inf"), "inf")],
+    [
+        (0.0, "0.0000e+00"),
+        (1e-5, "1.0000e-05"),
+        (-0.5, "-0.5000"),
+        (123.456789, "123.4568"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+    ],
 )
 def test_value_formatting(value, shown):
     out = io.StringIO()
@@ -249,15 +257,22 @@ def test_jupyter_stream_is_redrawn_in_place():
 
 @pytest.mark.parametrize(
     "seconds, text",
-    [(0.0, " 0s/step"), (2.4, " 2s/step"), (1.0, " 1s/step"), (0.0123, " 12ms/step"),
-     (0.000987, " 987us/step"), (5e-7, " 0us/step")],
+    [
+        (0.0, " 0s/step"),
+        (2.4, " 2s/step"),
+        (1.0, " 1s/step"),
+        (0.0123, " 12ms/step"),
+        (0.000987, " 987us/step"),
+        (5e-7, " 0us/step"),
+    ],
 )
 def test_format_time(seconds, text):
     assert _format_time(seconds, "step") == text
 
 
 @pytest.mark.parametrize(
-    "seconds, text", [(0.4, "0s"), (59.9, "59s"), (60.0, "60s"), (125.0, "2:05"), (3725.0, "1:02:05")]
+    "seconds, text",
+    [(0.4, "0s"), (59.9, "59s"), (60.0, "60s"), (125.0, "2:05"), (3725.0, "1:02:05")],
 )
 def test_format_eta(seconds, text):
     assert _format_eta(seconds) == text
@@ -266,10 +281,10 @@ def test_format_eta(seconds, text):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(target=-1), "target must be a non-negative integer or None. Received: target=-1"),
-        (dict(target=2.5), "Received: target=2.5"),
-        (dict(target=3, verbose=3), "verbose must be 0, 1 or 2. Received: verbose=3"),
-        (dict(target=3, stateful_metrics=["a"], stateless_metrics=["b"]), "at most one"),
+        ({"target": -1}, "target must be a non-negative integer or None. Received: target=-1"),
+        ({"target": 2.5}, "Received: target=2.5"),
+        ({"target": 3, "verbose": 3}, "verbose must be 0, 1 or 2. Received: verbose=3"),
+        ({"target": 3, "stateful_metrics": ["a"], "stateless_metrics": ["b"]}, "at most one"),
     ],
 )
 def test_invalid_arguments(kwargs, message):

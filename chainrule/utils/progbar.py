@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Callable, Iterable, Sequence, TextIO
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -67,11 +68,12 @@ def _format_time(seconds: float, unit_name: str) -> str:
 
 def _format_eta(seconds: float) -> str:
     """Format a remaining time as ``'1:02:03'``, ``'2:03'`` or ``'12s'``."""
+    whole = int(seconds)
     if seconds > 3600:
-        return "%d:%02d:%02d" % (seconds // 3600, (seconds % 3600) // 60, seconds % 60)
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
     if seconds > 60:
-        return "%d:%02d" % (seconds // 60, seconds % 60)
-    return "%ds" % seconds
+        return f"{whole // 60}:{whole % 60:02d}"
+    return f"{whole}s"
 
 
 class Progbar:
@@ -194,13 +196,12 @@ class Progbar:
         if current == 1:
             # The first step pays one-time costs; time per step leaves it out.
             self._time_after_first_step = now
-        if not finalize:
-            if (
-                self.verbose != 1
-                or not self._dynamic_display
-                or now - self._last_update < self.interval
-            ):
-                return
+        if not finalize and (
+            self.verbose != 1
+            or not self._dynamic_display
+            or now - self._last_update < self.interval
+        ):
+            return
         if self.verbose == 1:
             self._draw_bar(current, now, finalize)
         elif self.verbose == 2:
@@ -260,7 +261,7 @@ class Progbar:
                 bar += "=" * (done - 1) + (">" if current < target else "=")
             bar += "." * (self.width - done) + "]"
         else:
-            bar = "%7d/Unknown" % current
+            bar = f"{current:7d}/Unknown"
 
         per_step = self._time_per_step(current, now)
         if target is None or finalize:
