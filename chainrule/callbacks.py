@@ -606,14 +606,14 @@ class ProgbarLogger(Callback):
     def _update(self, batch: int, logs: Logs | None) -> None:
         self.seen = batch + 1
         if self.verbose == 1:
-            self.progbar.update(self.seen, list(logs.items()) if logs else None, finalize=False)
+            self.progbar.update(self.seen, logs.items() if logs else None, finalize=False)
 
     def _finalize(self, logs: Logs | None) -> None:
         if self.target is None:
             # Steps were unknown: the first full pass tells how many there are.
             self.target = self.seen
             self.progbar.target = self.target
-        self.progbar.update(self.target, list(logs.items()) if logs else None, finalize=True)
+        self.progbar.update(self.target, logs.items() if logs else None, finalize=True)
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Marks that validation inside `fit` must stay silent."""

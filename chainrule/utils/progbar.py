@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 import numpy as np
@@ -146,9 +146,10 @@ class Progbar:
         else:
             self._listed = set(stateful_metrics or ())
             self._listed_are_stateful = True
+        self._all_stateful = stateless_metrics is not None and not self._listed
         self._time_fn = time_fn or time.perf_counter
         self._dynamic_display = _is_interactive(self._out())
-        self._values: dict[str, list[Any]] = {}
+        self._values: dict[str, Any] = {}  # name -> (value, 1) or [sum, steps]
         self._values_order: list[str] = []
         self._seen_so_far = 0
         self._total_width = 0
@@ -170,7 +171,7 @@ class Progbar:
     def update(
         self,
         current: int,
-        values: Sequence[tuple[str, Any]] | None = None,
+        values: Iterable[tuple[str, Any]] | None = None,
         finalize: bool | None = None,
     ) -> None:
         """Moves the bar to step ``current`` and records new values.
@@ -208,7 +209,7 @@ class Progbar:
             self._draw_line(current, now)
         self._last_update = now
 
-    def add(self, n: int, values: Sequence[tuple[str, Any]] | None = None) -> None:
+    def add(self, n: int, values: Iterable[tuple[str, Any]] | None = None) -> None:
         """Advances the bar by ``n`` steps.
 
         Args:
@@ -217,14 +218,20 @@ class Progbar:
         """
         self.update(self._seen_so_far + n, values)
 
-    def _record(self, current: int, values: Sequence[tuple[str, Any]]) -> None:
+    def _record(self, current: int, values: Iterable[tuple[str, Any]]) -> None:
         store = self._values
+        if self._all_stateful:  # the common case in fit: one store per value
+            for name, value in values:
+                if name not in store:
+                    self._values_order.append(name)
+                store[name] = (value, 1)
+            return
         for name, value in values:
             entry = store.get(name)
             if entry is None:
                 self._values_order.append(name)
             if self._is_stateful(name):
-                store[name] = [value, 1]
+                store[name] = (value, 1)
                 continue
             # When the target is unknown the logger may finalize at the step
             # it last updated; count at least one step so the mean stays right.
