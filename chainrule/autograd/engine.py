@@ -186,7 +186,9 @@ class Tensor:
         array([[2., 4.]], dtype=float32)
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "__weakref__")
+    # _logits: set by ops.softmax (last axis) and ops.sigmoid on their output, pointing at
+    # the input, so cross-entropy losses can use the stable fused op (never set elsewhere).
+    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_logits", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor -> Tensor.__radd__
 
     def __init__(

@@ -262,7 +262,10 @@ def sigmoid(x: Any) -> Tensor:
         >>> cr.ops.sigmoid(cr.Tensor([0.0]))
         Tensor([0.5], dtype=float32)
     """
-    return Sigmoid()(x)
+    y = Sigmoid()(x)
+    if isinstance(x, Tensor):
+        y._logits = x  # lets binary_crossentropy use the stable fused op (see losses)
+    return y
 
 
 def tanh(x: Any) -> Tensor:
@@ -298,7 +301,10 @@ def step(x: Any) -> Tensor:
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis`` (the maximum is subtracted first)."""
-    return Softmax(axis)(x)
+    y = Softmax(axis)(x)
+    if isinstance(x, Tensor) and (axis == -1 or axis == x.ndim - 1):
+        y._logits = x  # lets categorical cross-entropies use the stable fused op (see losses)
+    return y
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
