@@ -1,5 +1,10 @@
 """chainrule: a transparent, fast deep-learning framework on NumPy with the Keras API.
 
+Module paths mirror Keras: ``chainrule.models``, ``chainrule.layers``,
+``chainrule.losses``, ``chainrule.metrics``, ``chainrule.optimizers``,
+``chainrule.activations``, ``chainrule.initializers``, ``chainrule.callbacks``,
+``chainrule.utils``, ``chainrule.datasets``.
+
 Example:
     >>> import chainrule as cr
     >>> x = cr.Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -12,10 +17,18 @@ from chainrule import backend, config
 from chainrule.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
 from chainrule import ops  # noqa: E402
 from chainrule import autograd, gradcheck, utils  # noqa: E402
+from chainrule import activations, initializers, regularizers  # noqa: E402
+from chainrule import metrics, optimizers  # noqa: E402
+from chainrule import callbacks, layers, models  # noqa: E402
+from chainrule import datasets, explain  # noqa: E402
+from chainrule.layers import Input  # noqa: E402
+from chainrule.models import Model, Sequential  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",
-    "backend", "config", "gradcheck", "utils", "__version__",
+    "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
+    "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
+    "Input", "Model", "Sequential", "__version__",
 ]

@@ -1,0 +1,11 @@
+"""Layers with Keras's names, arguments and weight layouts."""
+
+from chainrule.layers.base import KerasTensor, Layer, Variable
+from chainrule.layers.core import (
+    Activation, Dense, Dropout, Flatten, Input, InputLayer, LeakyReLU, ReLU, Reshape, Softmax,
+)
+
+__all__ = [
+    "Layer", "Variable", "KerasTensor", "Input", "InputLayer", "Dense", "Flatten", "Activation",
+    "Dropout", "Reshape", "LeakyReLU", "ReLU", "Softmax",
+]

@@ -1,0 +1,518 @@
+"""The Layer base class, model variables and symbolic tensors (Keras's layer life cycle).
+
+A layer's ``__init__`` stores configuration only; ``build(input_shape)``
+creates its weights with :meth:`Layer.add_weight` when the input size is first
+known; ``call(inputs, training=None)`` computes. Calling a layer on a
+:class:`KerasTensor` (from ``Input``) records a node of a functional graph
+instead of computing.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.autograd.engine import Tensor, no_grad
+
+__all__ = ["Layer", "Variable", "KerasTensor", "clear_session", "get_uid", "to_snake_case"]
+
+_UIDS: dict[str, int] = {}
+
+
+def get_uid(prefix: str) -> int:
+    """Return 1, 2, 3, ... for successive calls with the same prefix (Keras's layer naming)."""
+    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
+    return _UIDS[prefix]
+
+
+def clear_session() -> None:
+    """Reset default names, so the next Dense is ``dense`` again (``keras.backend.clear_session``)."""
+    _UIDS.clear()
+
+
+def unique_name(prefix: str) -> str:
+    """``dense``, ``dense_1``, ``dense_2``, ... as Keras names layers."""
+    n = get_uid(prefix)
+    return prefix if n == 1 else f"{prefix}_{n - 1}"
+
+
+def to_snake_case(name: str) -> str:
+    """``'Dense'`` → ``'dense'``, ``'InputLayer'`` → ``'input_layer'``."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+class Variable(Tensor):
+    """A model weight: a Tensor with a name, a trainable flag and an optional regularizer.
+
+    Args:
+        value: the initial array.
+        name: the weight's name (``kernel``, ``bias``, ...).
+        trainable: whether optimizers update it.
+        regularizer: optional callable adding a penalty to the loss.
+        constraint: optional callable applied after each update.
+
+    Example:
+        >>> import numpy as np
+        >>> v = Variable(np.zeros((2, 3)), name="kernel")
+        >>> v.assign(np.ones((2, 3))); float(v.numpy().sum())
+        6.0
+    """
+
+    __slots__ = ("trainable", "regularizer", "constraint", "path")
+
+    def __init__(self, value: Any, name: str = "variable", trainable: bool = True,
+                 regularizer: Any = None, constraint: Any = None, dtype: Any = None) -> None:
+        arr = backend.as_array(value, dtype)
+        super().__init__(arr, requires_grad=bool(trainable) and arr.dtype.kind == "f", name=name)
+        self.trainable = bool(trainable)
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self.path = name
+
+    @property
+    def value(self) -> Any:
+        """The current array (no copy)."""
+        return self.data
+
+    def numpy(self) -> np.ndarray:
+        """A host copy of the current value."""
+        return np.array(backend.to_numpy(self.data), copy=True)
+
+    def assign(self, value: Any) -> None:
+        """Overwrite the value in place (the array object, and any view of it, stays the same).
+
+        Raises:
+            ValueError: when ``value`` has another shape.
+        """
+        arr = value.data if isinstance(value, Tensor) else backend.as_array(value)
+        if tuple(arr.shape) != tuple(self.data.shape):
+            raise ValueError(
+                f"Cannot assign a value of shape {tuple(arr.shape)} to variable {self.path!r} of "
+                f"shape {tuple(self.data.shape)}. Received: value of shape {tuple(arr.shape)}"
+            )
+        self.data[...] = arr
+
+    def __repr__(self) -> str:
+        return (f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={self.dtype}, "
+                f"trainable={self.trainable}>")
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (``None`` for the batch) and the layer call that made it.
+
+    Returned by ``Input`` and by layers called on other KerasTensors; used to
+    build functional models. It holds no values.
+    """
+
+    __slots__ = ("shape", "dtype", "node", "name")
+
+    def __init__(self, shape: Sequence[Any], dtype: Any = None, node: Any = None,
+                 name: str | None = None) -> None:
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = dtype or backend.floatx()
+        self.node = node
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions, batch included."""
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer in a functional graph: inputs → layer → outputs."""
+
+    __slots__ = ("layer", "inputs", "outputs", "kwargs")
+
+    def __init__(self, layer: "Layer", inputs: list, outputs: list, kwargs: dict) -> None:
+        self.layer, self.inputs, self.outputs, self.kwargs = layer, inputs, outputs, kwargs
+
+
+def _flatten(x: Any) -> list:
+    if isinstance(x, (list, tuple)):
+        out: list = []
+        for v in x:
+            out.extend(_flatten(v))
+        return out
+    if isinstance(x, dict):
+        return _flatten(list(x.values()))
+    return [x]
+
+
+def _shape_of(x: Any) -> tuple:
+    if isinstance(x, (KerasTensor, Tensor)):
+        return tuple(x.shape)
+    return tuple(np.shape(x))
+
+
+def _to_tensor(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_tensor(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_tensor(v) for k, v in x.items()}
+    arr = backend.as_array(x)
+    if arr.dtype.kind in "iub" or arr.dtype == np.float64 and backend.floatx() != "float64":
+        arr = arr.astype(backend.floatx())
+    return Tensor(arr)
+
+
+_BASE_KWARGS = ("input_shape", "batch_input_shape", "batch_size", "input_dim", "dtype", "name",
+                "trainable", "autocast", "weights", "input_length")
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses override ``build(input_shape)`` (create weights with
+    :meth:`add_weight`) and ``call(inputs, training=None)``, and extend
+    ``get_config()`` with their constructor arguments.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: the layer's name (default: the snake-cased class name, numbered).
+        dtype: the dtype of its weights (default :func:`chainrule.config.floatx`).
+        input_shape: shape of one sample, for a model's first layer (Keras 2 style).
+        input_dim: ``input_shape=(input_dim,)``, as in ``Dense(3, input_dim=2)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> class Scale(cr.layers.Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> Scale()(np.ones((2, 3))).shape
+        (2, 3)
+    """
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
+                 **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k not in _BASE_KWARGS]
+        if unknown:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                f"{ {k: kwargs[k] for k in unknown} }. Received: {', '.join(unknown)}"
+            )
+        object.__setattr__(self, "_layers", [])
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = str(np.dtype(dtype)) if dtype is not None else None
+        self.built = False
+        self._variables: list[Variable] = []
+        self._losses: list = []
+        self._inbound_nodes: list = []
+        self._build_shape: tuple | None = None
+        self._output_shape: Any = None
+        batch_input_shape = kwargs.get("batch_input_shape")
+        if batch_input_shape is None:
+            shape = kwargs.get("input_shape")
+            if shape is None and kwargs.get("input_dim") is not None:
+                dim = kwargs["input_dim"]
+                if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim <= 0:
+                    raise ValueError(f"input_dim must be a positive integer. Received: input_dim={dim!r}")
+                shape = (int(dim),)
+            if shape is not None:
+                if isinstance(shape, (int, np.integer)):
+                    shape = (int(shape),)
+                if not isinstance(shape, (tuple, list)):
+                    raise ValueError(
+                        f"input_shape must be a tuple of integers. Received: input_shape={shape!r}"
+                    )
+                batch_input_shape = (kwargs.get("batch_size"),) + tuple(shape)
+        self._batch_input_shape = tuple(batch_input_shape) if batch_input_shape is not None else None
+        if kwargs.get("weights") is not None:
+            self._initial_weights = kwargs["weights"]
+
+    # -- tracking ------------------------------------------------------------
+    def __setattr__(self, key: str, value: Any) -> None:
+        if isinstance(value, Layer) and key != "_outer" and value is not self:
+            if value not in self._layers:
+                self._layers.append(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+            for v in value:
+                if v not in self._layers:
+                    self._layers.append(v)
+        object.__setattr__(self, key, value)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer's weights (setting it freezes sublayers too)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+        self._sync_requires_grad()
+
+    def _sync_requires_grad(self) -> None:
+        for v in self._variables:
+            v.requires_grad = v.trainable and self._trainable and v.dtype.kind == "f"
+
+    # -- weights ---------------------------------------------------------------
+    def add_weight(self, shape: Sequence[int] = (), initializer: Any = "glorot_uniform",
+                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
+                   constraint: Any = None, name: str | None = None) -> Variable:
+        """Create a weight of this layer.
+
+        Args:
+            shape: the weight's shape.
+            initializer: an initializer name, object or callable ``(shape, dtype)``.
+            dtype: default the layer's dtype or :func:`chainrule.config.floatx`.
+            trainable: whether optimizers update it.
+            regularizer: optional regularizer name or callable.
+            constraint: optional callable applied after updates.
+            name: the weight's name.
+
+        Returns:
+            The new :class:`Variable`.
+        """
+        from chainrule import initializers, regularizers  # noqa: PLC0415
+
+        dtype = dtype or self.dtype or backend.floatx()
+        init = initializers.get(initializer)
+        value = init(tuple(shape), dtype=dtype)
+        name = name or f"variable_{len(self._variables)}"
+        var = Variable(value, name=name, trainable=trainable,
+                       regularizer=regularizers.get(regularizer) if regularizer is not None else None,
+                       constraint=constraint, dtype=dtype)
+        var.path = f"{self.name}/{name}"
+        var.requires_grad = var.requires_grad and self._trainable
+        self._variables.append(var)
+        return var
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights: this layer's then its sublayers', in creation order."""
+        out = list(self._variables)
+        for layer in self._layers:
+            for w in layer.weights:
+                if not any(w is o for o in out):
+                    out.append(w)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        """The weights training updates (none when the layer is frozen)."""
+        if not self._trainable:
+            return []
+        own = [v for v in self._variables if v.trainable]
+        for layer in self._layers:
+            for w in layer.trainable_weights:
+                if not any(w is o for o in own):
+                    own.append(w)
+        return own
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        """The weights training does not update."""
+        trainable = self.trainable_weights
+        return [w for w in self.weights if not any(w is t for t in trainable)]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Return copies of the weights as NumPy arrays (Dense: kernel ``(in, out)``, bias)."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Set the weights from a list of arrays, in the order :meth:`get_weights` returns.
+
+        Raises:
+            ValueError: naming the layer, when the count or a shape does not match.
+        """
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(own)} weights "
+                f"({', '.join(str(tuple(w.shape)) for w in own) or 'none'}), but received "
+                f"{len(weights)}. Received: weights with shapes "
+                f"{[tuple(np.shape(w)) for w in weights]}"
+            )
+        for var, value in zip(own, weights):
+            if tuple(np.shape(value)) != tuple(var.shape):
+                raise ValueError(
+                    f"Layer {self.name!r} weight {var.name!r} has shape {tuple(var.shape)}, but "
+                    f"the value given for it has shape {tuple(np.shape(value))}. Received: "
+                    f"weights with shapes {[tuple(np.shape(w)) for w in weights]}"
+                )
+        for var, value in zip(own, weights):
+            var.assign(np.asarray(value))
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights."""
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    @property
+    def losses(self) -> list:
+        """Regularization penalties: weight regularizers and this call's activity penalties."""
+        out = [v.regularizer(v) for v in self._variables if v.regularizer is not None]
+        out.extend(self._losses)
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    # -- building and calling ----------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create the weights once the input shape is known (override in subclasses)."""
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """The computation (override in subclasses)."""
+        return inputs
+
+    def _maybe_build(self, inputs: Any) -> None:
+        if self.built:
+            return
+        flat = _flatten(inputs)
+        shapes = [_shape_of(x) for x in flat]
+        shape = shapes[0] if len(shapes) == 1 else shapes
+        self.build(shape)
+        self.built = True
+        self._build_shape = shape
+        if getattr(self, "_initial_weights", None) is not None:
+            self.set_weights(self._initial_weights)
+            self._initial_weights = None
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        flat = _flatten(inputs)
+        if flat and all(isinstance(x, KerasTensor) for x in flat):
+            return self._symbolic_call(inputs, *args, **kwargs)
+        if not isinstance(inputs, Tensor):
+            inputs = _to_tensor(inputs)
+        if not self.built:
+            self._check_input(inputs)
+            self._maybe_build(inputs)
+        return self.call(inputs, *args, **kwargs)
+
+    def _check_input(self, inputs: Any) -> None:
+        """Hook for layers that validate their input before building."""
+
+    def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        flat = _flatten(inputs)
+        if not self.built:
+            self._check_input_spec_symbolic(flat)
+            self._maybe_build(inputs)
+        dummy = _dummy_like(inputs)
+        with no_grad():
+            out = self.call(dummy, *args, **{k: v for k, v in kwargs.items() if k != "mask"})
+        self._losses = []
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        kts = [KerasTensor((None,) + tuple(o.shape[1:]), dtype=str(o.dtype)) for o in outs]
+        node = Node(self, flat, kts, kwargs)
+        for i, kt in enumerate(kts):
+            kt.node = node
+            kt.name = self.name if len(kts) == 1 else f"{self.name}_{i}"
+        self._inbound_nodes.append(node)
+        self._output_shape = kts[0].shape if len(kts) == 1 else [k.shape for k in kts]
+        return kts[0] if not isinstance(out, (list, tuple)) else type(out)(kts)
+
+    def _check_input_spec_symbolic(self, flat: list) -> None:
+        pass
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for ``input_shape`` (by a dry run on zeros, batch of 1)."""
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
+            kts: Any = [KerasTensor(s) for s in input_shape]
+        else:
+            kts = KerasTensor(input_shape)
+        dummy = _dummy_like(kts)
+        self._maybe_build(dummy)
+        with no_grad():
+            out = self.call(dummy)
+        self._losses = []
+        if isinstance(out, (list, tuple)):
+            return [(input_shape[0][0],) + tuple(o.shape[1:]) for o in out]
+        return (input_shape[0] if input_shape else None,) + tuple(out.shape[1:])
+
+    @property
+    def output_shape(self) -> Any:
+        """The output shape of the layer's last symbolic call (batch as ``None``)."""
+        if self._output_shape is None:
+            raise AttributeError(
+                f"The layer {self.name!r} has never been called on a symbolic input, so its "
+                "output shape is not defined. Build the model (give the first layer an "
+                "input_shape, or call it on data) first."
+            )
+        return self._output_shape
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call."""
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has not been called on a symbolic input.")
+        ins = self._inbound_nodes[0].inputs
+        return ins[0] if len(ins) == 1 else ins
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call."""
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has not been called on a symbolic input.")
+        outs = self._inbound_nodes[0].outputs
+        return outs[0] if len(outs) == 1 else outs
+
+    # -- configuration -------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments, JSON-serializable (extend in subclasses)."""
+        config: dict = {"name": self.name, "trainable": self._trainable}
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        """Create a layer from :meth:`get_config`'s output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _dummy_like(inputs: Any) -> Any:
+    if isinstance(inputs, KerasTensor):
+        shape = tuple(1 if d is None else d for d in inputs.shape)
+        dt = inputs.dtype if np.dtype(inputs.dtype).kind == "f" else inputs.dtype
+        return Tensor(backend.xp.zeros(shape, dtype=dt))
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_dummy_like(v) for v in inputs)
+    if isinstance(inputs, dict):
+        return {k: _dummy_like(v) for k, v in inputs.items()}
+    return inputs
+
+
+def warn_deprecated(old: str, new: str, stacklevel: int = 3) -> None:
+    """Warn that a tutorial-era spelling is accepted but has a modern name."""
+    warnings.warn(f"`{old}` is deprecated; use `{new}` instead.", DeprecationWarning,
+                  stacklevel=stacklevel)
+
+
+def flatten_structure(x: Any) -> list:
+    """Flatten nested lists/tuples/dicts into a list (public for models)."""
+    return _flatten(x)
+
+
+def as_tensor(x: Any) -> Any:
+    """Convert arrays (or nested structures of them) to Tensors of the float policy."""
+    return _to_tensor(x)
+

@@ -1,0 +1,210 @@
+"""Turning what users pass to ``fit``/``evaluate``/``predict`` into batches.
+
+Everything is checked once here, at the boundary, so the training step itself
+validates nothing: arrays, nested lists and pandas objects become contiguous
+arrays; generators and iterables of ``(x, y)`` batches pass through.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from chainrule import backend
+
+__all__ = ["to_arrays", "check_batch_size", "check_lengths", "split_validation", "is_batch_iterable",
+           "check_finite", "ArrayBatches"]
+
+
+def _is_pandas(x: Any) -> bool:
+    return type(x).__module__.startswith("pandas") and hasattr(x, "to_numpy")
+
+
+def to_array(x: Any, name: str, float_default: bool = True) -> np.ndarray:
+    """Convert one input to a NumPy array, with a clear error for non-numeric data.
+
+    Args:
+        x: an array, nested list, pandas DataFrame/Series, or a Tensor.
+        name: the argument's name for messages (``x``, ``y``...).
+        float_default: convert floats to :func:`chainrule.config.floatx`.
+
+    Returns:
+        A NumPy array.
+    """
+    from chainrule.autograd.engine import Tensor  # noqa: PLC0415
+
+    if isinstance(x, Tensor):
+        x = x.numpy()
+    if _is_pandas(x):
+        x = x.to_numpy()
+    if not isinstance(x, np.ndarray):
+        if backend.get_backend() == "cupy" and hasattr(x, "__cuda_array_interface__"):
+            x = backend.to_numpy(x)
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"{name} must be an array of numbers (or a nested list of equal-length rows). "
+                f"Received: {name} that NumPy cannot convert ({e})"
+            ) from None
+    if x.dtype.kind not in "biuf":
+        sample = x.reshape(-1)[:3].tolist() if x.size else []
+        raise TypeError(
+            f"{name} must contain numbers, but it has dtype {x.dtype} (e.g. {sample}). Convert "
+            f"strings or objects to numbers first (e.g. with np.asarray(..., dtype='float32') "
+            f"or chainrule.utils.to_categorical for labels). Received: {name} with dtype {x.dtype}"
+        )
+    if x.dtype.kind == "f" and float_default and x.dtype != np.dtype(backend.floatx()):
+        x = x.astype(backend.floatx())
+    elif x.dtype.kind == "b" and float_default:
+        x = x.astype(backend.floatx())
+    return x
+
+
+def to_arrays(data: Any, name: str, float_default: bool = True) -> list | None:
+    """Convert ``x`` (an array, or a list/tuple/dict of arrays for several inputs) to a list."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return [to_array(v, f"{name}[{k!r}]", float_default) for k, v in data.items()]
+    if isinstance(data, (list, tuple)) and data and all(
+        isinstance(v, np.ndarray) or _is_pandas(v) for v in data
+    ):
+        return [to_array(v, f"{name}[{i}]", float_default) for i, v in enumerate(data)]
+    return [to_array(data, name, float_default)]
+
+
+def check_batch_size(batch_size: Any, default: int = 32) -> int:
+    """Validate ``batch_size`` (None → default)."""
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(
+            "batch_size must be a positive integer (1 is stochastic gradient descent, len(x) is "
+            f"batch gradient descent). Received: batch_size={batch_size!r}"
+        )
+    return int(batch_size)
+
+
+def check_lengths(xs: list, ys: list | None, sws: list | None = None) -> int:
+    """Check every array has the same number of samples; return it."""
+    n = len(xs[0]) if xs[0].ndim else 0
+    if xs[0].ndim == 0:
+        raise ValueError("x must have a sample axis (at least 1 dimension). Received: a scalar x")
+    for i, a in enumerate(xs[1:], 1):
+        if len(a) != n:
+            raise ValueError(f"All inputs must have the same number of samples. Received: x[0] "
+                             f"with {n} samples and x[{i}] with {len(a)}")
+    for i, a in enumerate(ys or []):
+        if a.ndim == 0 or len(a) != n:
+            yname = "y" if len(ys) == 1 else f"y[{i}]"
+            got = "a scalar" if a.ndim == 0 else f"{len(a)} samples"
+            raise ValueError(
+                f"x and {yname} must have the same number of samples. Received: x with {n} "
+                f"samples and {yname} with {got}"
+            )
+    for i, a in enumerate(sws or []):
+        if a is not None and (a.ndim == 0 or len(a) != n):
+            raise ValueError(f"sample_weight must have one weight per sample. Received: "
+                             f"sample_weight of shape {a.shape} for {n} samples")
+    if n == 0:
+        raise ValueError("x is empty: there are no samples to use. Received: x with 0 samples")
+    return n
+
+
+def check_finite(arrays: list, name: str) -> None:
+    """Raise a ValueError saying how many NaN/inf values an array has, and where."""
+    for i, a in enumerate(arrays):
+        if a.dtype.kind != "f":
+            continue
+        bad = ~np.isfinite(a)
+        count = int(bad.sum())
+        if count:
+            first = np.argwhere(bad)[:3].tolist()
+            label = name if len(arrays) == 1 else f"{name}[{i}]"
+            raise ValueError(
+                f"{label} contains {count} NaN or infinite value(s), first at index(es) "
+                f"{[tuple(p) for p in first]}. Clean or impute them, or pass "
+                f"allow_nonfinite=True to train anyway. Received: {label} with {count} "
+                "non-finite values"
+            )
+
+
+def split_validation(xs: list, ys: list, sws: list | None, validation_split: Any) -> tuple:
+    """Keras's ``validation_split``: the last fraction of samples, taken before shuffling."""
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not (
+        0 <= validation_split < 1
+    ):
+        raise ValueError("validation_split must be a number in [0, 1). "
+                         f"Received: validation_split={validation_split!r}")
+    n = len(xs[0])
+    split_at = int(math.floor(n * (1.0 - validation_split)))
+    if validation_split > 0 and (split_at == 0 or split_at == n):
+        raise ValueError(
+            f"validation_split={validation_split} leaves {'no' if split_at == 0 else 'all'} of the "
+            f"{n} samples for training and {n - split_at} for validation; choose a split that "
+            f"leaves both non-empty. Received: validation_split={validation_split}"
+        )
+
+    def cut(arrs: list | None, a: int | None, b: int | None) -> list | None:
+        return None if arrs is None else [None if v is None else v[a:b] for v in arrs]
+
+    return (cut(xs, None, split_at), cut(ys, None, split_at), cut(sws, None, split_at),
+            cut(xs, split_at, None), cut(ys, split_at, None), cut(sws, split_at, None))
+
+
+def is_batch_iterable(x: Any) -> bool:
+    """True for generators/iterables that yield batches (not arrays, lists or pandas objects)."""
+    if x is None or isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or _is_pandas(x):
+        return False
+    from chainrule.autograd.engine import Tensor  # noqa: PLC0415
+
+    if isinstance(x, Tensor) or hasattr(x, "__array__"):
+        return False
+    return hasattr(x, "__iter__") or hasattr(x, "__next__")
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays: one shuffled contiguous copy per epoch, batches as slices.
+
+    Args:
+        xs, ys, sws: lists of arrays (``ys``/``sws`` may be None).
+        batch_size: samples per batch; the last, partial batch is used.
+        shuffle: reshuffle every epoch (``'batch'`` shuffles whole batches).
+        rng: the generator to draw permutations from.
+    """
+
+    def __init__(self, xs: list, ys: list | None, sws: list | None, batch_size: int,
+                 shuffle: Any = False, rng: Any = None) -> None:
+        self.xs, self.ys, self.sws = xs, ys, sws
+        self.n = len(xs[0])
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = rng
+        self.steps = math.ceil(self.n / batch_size)
+        self._dev = backend.get_backend() != "numpy"
+
+    def epoch(self) -> Iterator[tuple]:
+        """Yield ``(x_batch_list, y_batch_list, sw_batch_list)`` for one epoch."""
+        xs, ys, sws = self.xs, self.ys, self.sws
+        if self.shuffle is True or self.shuffle == "true":
+            perm = (self.rng or backend.rng()).permutation(self.n)
+            xs = [np.take(a, perm, axis=0) for a in xs]
+            ys = None if ys is None else [np.take(a, perm, axis=0) for a in ys]
+            sws = None if sws is None else [None if a is None else np.take(a, perm, axis=0) for a in sws]
+        elif self.shuffle == "batch":
+            order = (self.rng or backend.rng()).permutation(self.steps)
+            return self._batches(xs, ys, sws, order)
+        if self._dev:  # one transfer per epoch, not per batch
+            xs = [backend.as_array(a) for a in xs]
+            ys = None if ys is None else [backend.as_array(a) for a in ys]
+        return self._batches(xs, ys, sws, range(self.steps))
+
+    def _batches(self, xs: list, ys: list | None, sws: list | None, order: Sequence[int]) -> Iterator[tuple]:
+        bs = self.batch_size
+        for k in order:
+            s = slice(k * bs, (k + 1) * bs)
+            yield ([a[s] for a in xs], None if ys is None else [a[s] for a in ys],
+                   None if sws is None else [None if a is None else a[s] for a in sws])

@@ -1,0 +1,371 @@
+"""Model (functional and subclassed) and Sequential, with Keras's summary table."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from chainrule.autograd.engine import Tensor
+from chainrule.layers.base import KerasTensor, Layer, as_tensor, flatten_structure, unique_name
+from chainrule.layers.core import InputLayer
+from chainrule.models.trainer import Trainer
+
+__all__ = ["Model", "Sequential"]
+
+
+class Model(Trainer, Layer):
+    """A model: layers plus ``compile``/``fit``/``evaluate``/``predict``.
+
+    Two ways to make one, as in Keras:
+
+    * Functional: ``Model(inputs, outputs)`` where ``outputs`` come from layers
+      called on ``Input`` tensors (several inputs and outputs allowed).
+    * Subclassing: derive from ``Model``, create layers in ``__init__`` and
+      write ``call(inputs, training=None)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> inputs = cr.layers.Input(shape=(2,))
+        >>> outputs = cr.layers.Dense(1, activation="sigmoid")(inputs)
+        >>> model = cr.models.Model(inputs, outputs)
+        >>> model.predict(np.zeros((3, 2)), verbose=0).shape
+        (3, 1)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        name = kwargs.pop("name", None)
+        trainable = kwargs.pop("trainable", True)
+        Layer.__init__(self, name=name or unique_name(_default_name(type(self))),
+                       trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._functional = inputs is not None
+        if self._functional:
+            if outputs is None:
+                raise ValueError("A functional Model needs both inputs and outputs. "
+                                 "Received: outputs=None")
+            self._init_graph(inputs, outputs)
+
+    # -- functional graph ----------------------------------------------------
+    def _init_graph(self, inputs: Any, outputs: Any) -> None:
+        self._nested_inputs, self._nested_outputs = inputs, outputs
+        self.inputs = flatten_structure(inputs)
+        self.outputs = flatten_structure(outputs)
+        for name, group in (("inputs", self.inputs), ("outputs", self.outputs)):
+            for t in group:
+                if not isinstance(t, KerasTensor):
+                    raise TypeError(
+                        f"Model {name} must be symbolic tensors from layers.Input(...) and layers "
+                        f"called on them. Received: {name} containing {type(t).__name__}"
+                    )
+        # topological order of nodes from the inputs to the outputs
+        order: list = []
+        seen: set = set()
+        stack = [(t.node, False) for t in reversed(self.outputs)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            for t in node.inputs:
+                if id(t.node) not in seen:
+                    stack.append((t.node, False))
+        input_ids = {id(t) for t in self.inputs}
+        for node in order:
+            if isinstance(node.layer, InputLayer) and id(node.outputs[0]) not in input_ids:
+                raise ValueError(
+                    f"The outputs depend on input {node.layer.name!r}, which is not among the "
+                    f"model's inputs. Received: inputs={[t.name for t in self.inputs]}"
+                )
+        self._nodes = [n for n in order if not isinstance(n.layer, InputLayer)]
+        layers: list = [t.node.layer for t in self.inputs]
+        for n in self._nodes:
+            if n.layer not in layers:
+                layers.append(n.layer)
+        object.__setattr__(self, "_layers", layers)
+        self.built = True
+        self._output_shape = self.outputs[0].shape if len(self.outputs) == 1 else [
+            t.shape for t in self.outputs]
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers, in order (input layers first for functional models)."""
+        return list(self._layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """Return a layer by name or index.
+
+        Raises:
+            ValueError: when no layer matches, listing the names.
+        """
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"index out of range: the model has {len(self.layers)} layers. "
+                                 f"Received: index={index}")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Existing layers: "
+                         f"{[la.name for la in self.layers]}. Received: name={name!r}")
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        if not self._functional:
+            raise NotImplementedError(
+                f"Model {self.name!r} has no call(): subclass Model and define "
+                "call(self, inputs, training=None), or build it with Model(inputs, outputs)."
+            )
+        flat = flatten_structure(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} inputs. "
+                             f"Received: {len(flat)} inputs")
+        values = {id(kt): x for kt, x in zip(self.inputs, flat)}
+        for node in self._nodes:
+            args = [values[id(t)] for t in node.inputs]
+            arg = args[0] if len(args) == 1 else args
+            kwargs = dict(node.kwargs)
+            if _accepts_training(node.layer):
+                kwargs["training"] = training
+            out = node.layer(arg, **kwargs)
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            for kt, o in zip(node.outputs, outs):
+                values[id(kt)] = o
+        result = [values[id(t)] for t in self.outputs]
+        if isinstance(self._nested_outputs, (list, tuple)):
+            return result
+        return result[0]
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._functional and not self.built:
+            flat = flatten_structure(inputs)
+            if not (flat and all(isinstance(x, KerasTensor) for x in flat)):
+                inputs = as_tensor(inputs)
+                self._build_shape = tuple(flatten_structure(inputs)[0].shape)
+                self.built = True
+        return Layer.__call__(self, inputs, *args, **kwargs)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build a subclassed model's layers by running it once on zeros of ``input_shape``."""
+        if self._functional or input_shape is None:
+            self.built = True
+            return
+        shape = tuple(1 if d is None else d for d in input_shape)
+        from chainrule.autograd.engine import no_grad  # noqa: PLC0415
+
+        with no_grad():
+            self.call(Tensor(np.zeros(shape, dtype="float32")))
+        self.built = True
+        self._build_shape = tuple(input_shape)
+
+    # -- description -------------------------------------------------------------
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Any = None) -> None:
+        """Print the layer table as Keras does: name (type), output shape, parameter count.
+
+        Args:
+            line_length: total width (default 65, or 98 with a "Connected to" column).
+            positions: relative or absolute column ends.
+            print_fn: function called with each line (default ``print``).
+
+        Raises:
+            ValueError: if the model is not built yet.
+        """
+        from chainrule.utils.summary import print_summary  # noqa: PLC0415
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def get_config(self) -> dict:
+        """The model's architecture as a JSON-serializable dict."""
+        from chainrule.models.config import functional_config  # noqa: PLC0415
+
+        if self._functional:
+            return functional_config(self)
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
+        """Rebuild a model from :meth:`get_config`'s output."""
+        from chainrule.models.config import functional_from_config  # noqa: PLC0415
+
+        if "layers" in config and "input_layers" in config:
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
+
+
+def _default_name(cls: type) -> str:
+    from chainrule.layers.base import to_snake_case  # noqa: PLC0415
+
+    if cls is Model:
+        return "functional"
+    return to_snake_case(cls.__name__)
+
+
+def _accepts_training(layer: Layer) -> bool:
+    cached = getattr(type(layer), "_accepts_training_cache", None)
+    if cached is not None:
+        return cached
+    import inspect  # noqa: PLC0415
+
+    try:
+        params = inspect.signature(type(layer).call).parameters
+        ok = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+    except (TypeError, ValueError):  # pragma: no cover
+        ok = False
+    type(layer)._accepts_training_cache = ok
+    return ok
+
+
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next.
+
+    Args:
+        layers: optional list of layers.
+        name: the model's name (default ``sequential``, numbered).
+
+    Example:
+        >>> import chainrule as cr
+        >>> model = cr.models.Sequential()
+        >>> model.add(cr.layers.Dense(3, input_dim=2, activation="sigmoid"))
+        >>> model.add(cr.layers.Dense(1, activation="sigmoid"))
+        >>> [w.shape for w in model.get_weights()]
+        [(2, 3), (3,), (3, 1), (1,)]
+    """
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
+                 trainable: bool = True, **kwargs: Any) -> None:
+        Model.__init__(self, name=name, trainable=trainable, **kwargs)
+        self._stack: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        if layers is not None:
+            if isinstance(layers, Layer):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers in order (an explicit InputLayer is not listed, as in Keras)."""
+        return list(self._stack)
+
+    def add(self, layer: Layer) -> None:
+        """Append a layer; builds the model as soon as the input shape is known.
+
+        Raises:
+            TypeError: if ``layer`` is not a Layer.
+        """
+        if isinstance(layer, KerasTensor) and layer.node is not None and isinstance(
+                layer.node.layer, InputLayer):
+            layer = layer.node.layer
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add() expects a Layer instance. "
+                            f"Received: layer={layer!r} of type {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential model. "
+                                 f"Received: layer={layer.name!r}")
+            self._input_layer = layer
+            self._layers.append(layer)
+            return
+        if any(layer is la for la in self._stack):
+            raise ValueError(f"Layer {layer.name!r} is already in this model. "
+                             f"Received: layer={layer.name!r}")
+        self._stack.append(layer)
+        if layer not in self._layers:
+            self._layers.append(layer)
+        shape = self._declared_input_shape()
+        if shape is not None:
+            self._build_stack(shape)
+        else:
+            self.built = False
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer.
+
+        Raises:
+            IndexError: if the model has no layers.
+        """
+        if not self._stack:
+            raise IndexError("pop() on a Sequential model with no layers.")
+        layer = self._stack.pop()
+        self._layers.remove(layer)
+        shape = self._declared_input_shape()
+        if shape is not None and self._stack:
+            self._build_stack(shape)
+        return layer
+
+    def _declared_input_shape(self) -> tuple | None:
+        if self._input_layer is not None:
+            return self._input_layer._batch_input_shape
+        if self._stack and self._stack[0]._batch_input_shape is not None:
+            return self._stack[0]._batch_input_shape
+        return None
+
+    def _build_stack(self, batch_input_shape: tuple) -> None:
+        kt: Any = KerasTensor(batch_input_shape)
+        for layer in self._stack:
+            kt = layer(kt)
+        self._output_shape = kt.shape
+        self.built = True
+        self._build_shape = tuple(batch_input_shape)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch dimension included)."""
+        if input_shape is None:
+            input_shape = self._declared_input_shape()
+        if input_shape is None:
+            raise ValueError(
+                f"Cannot build Sequential model {self.name!r}: the input shape is unknown. Give "
+                "the first layer input_shape=... (or input_dim=...), add an Input, or call "
+                "the model on data. Received: input_shape=None"
+            )
+        self._build_stack(tuple(input_shape))
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        x = inputs
+        for layer in self._stack:
+            if _accepts_training(layer):
+                x = layer(x, training=training)
+            else:
+                x = layer(x)
+        return x
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        flat = flatten_structure(inputs)
+        if flat and all(isinstance(x, KerasTensor) for x in flat):
+            return Layer.__call__(self, inputs, *args, **kwargs)
+        if not self.built:
+            if not isinstance(inputs, Tensor):
+                inputs = as_tensor(inputs)
+            self.build((None,) + tuple(inputs.shape[1:]))
+        if not isinstance(inputs, Tensor):
+            inputs = as_tensor(inputs)
+        return self.call(inputs, *args, **kwargs)
+
+    def get_config(self) -> dict:
+        from chainrule.models.config import layer_to_config  # noqa: PLC0415
+
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [layer_to_config(la) for la in self._stack]}
+        shape = self._declared_input_shape()
+        if shape is not None:
+            config["batch_input_shape"] = list(shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        from chainrule.models.config import layer_from_config  # noqa: PLC0415
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        shape = config.get("batch_input_shape")
+        if shape is not None:
+            model.add(InputLayer(batch_shape=tuple(shape)))
+        for lc in config.get("layers", []):
+            model.add(layer_from_config(lc, custom_objects))
+        return model
+

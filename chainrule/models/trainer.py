@@ -1,0 +1,791 @@
+"""compile / fit / evaluate / predict: Keras's training API on chainrule's engine.
+
+Everything a user passes is checked once, before the first step; the step
+itself is forward → loss → backward → optimizer update → metric update, with
+nothing else in it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.autograd.engine import Tensor, no_grad
+from chainrule.models import data as data_lib
+
+__all__ = ["Trainer"]
+
+_FIT_KWARGS = ("nb_epoch",)
+
+
+def _resolve_verbose(verbose: Any, name: str = "verbose") -> int:
+    if verbose == "auto":
+        stream = sys.stdout
+        try:
+            tty = stream.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        return 1 if tty or _in_notebook() else 2
+    if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
+        raise ValueError(f"{name} must be 0, 1, 2 or 'auto'. Received: {name}={verbose!r}")
+    return int(verbose)
+
+
+def _in_notebook() -> bool:
+    return "ipykernel" in sys.modules
+
+
+class _MeanTracker:
+    """A running weighted mean (the loss shown in the progress bar and history)."""
+
+    __slots__ = ("name", "total", "count")
+
+    def __init__(self, name: str) -> None:
+        self.name, self.total, self.count = name, 0.0, 0.0
+
+    def update_state(self, value: float, weight: float) -> None:
+        self.total += value * weight
+        self.count += weight
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self) -> None:
+        self.total = self.count = 0.0
+
+
+class Trainer:
+    """Mixin giving models Keras's ``compile``, ``fit``, ``evaluate`` and ``predict``."""
+
+    def __init__(self) -> None:
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: Any = None
+        self._loss_fns: list = []
+        self._loss_weights: list | None = None
+        self._metric_specs: Any = None
+        self._metrics: list | None = None  # per output: list of metric objects
+        self._loss_tracker = _MeanTracker("loss")
+        self._output_loss_trackers: list = []
+
+    # -- compile -----------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True, **kwargs: Any) -> None:
+        """Configure the model for training.
+
+        Args:
+            optimizer: name (``'adam'``, ``'sgd'``, ...) or optimizer instance.
+            loss: name, function or ``Loss`` instance; a list or dict for several outputs.
+            loss_weights: optional list/dict weighting each output's loss.
+            metrics: list of names/functions/``Metric`` objects (or a dict per output).
+                History keys are the names you write (``'acc'`` → ``acc``, ``val_acc``).
+            weighted_metrics: metrics that use ``sample_weight``.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
+                Keras compatibility; chainrule always runs eagerly.
+
+        Raises:
+            ValueError: for unknown optimizer, loss or metric names (with close matches).
+            TypeError: for unknown keyword arguments.
+
+        Example:
+            >>> import chainrule as cr
+            >>> model = cr.models.Sequential([cr.layers.Dense(1, input_dim=2)])
+            >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        """
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}. "
+                            f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
+        from chainrule import losses as losses_lib  # noqa: PLC0415
+        from chainrule import optimizers  # noqa: PLC0415
+
+        self.optimizer = optimizers.get(optimizer)
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='mse' for regression or "
+                             "loss='sparse_categorical_crossentropy' for classes. Received: loss=None")
+        self.loss = loss
+        n_out = self._num_outputs()
+        self._loss_fns = self._resolve_per_output(loss, n_out, "loss", losses_lib.get)
+        self._loss_weights = self._resolve_loss_weights(loss_weights, n_out)
+        self._metric_specs = (metrics, weighted_metrics)
+        for spec in _flatten_specs(metrics) + _flatten_specs(weighted_metrics):
+            if isinstance(spec, str) and spec.lower() not in ("accuracy", "acc"):
+                from chainrule import metrics as metrics_lib  # noqa: PLC0415
+
+                metrics_lib.get(spec)  # unknown names fail now, not at the first batch
+        self._metrics = None
+        self._output_loss_trackers = [_MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
+        self.compiled = True
+        self._train_vars: list | None = None
+
+    def _num_outputs(self) -> int:
+        if getattr(self, "_functional", False):
+            return len(self.outputs)
+        return 1
+
+    def _output_names(self) -> list[str]:
+        if getattr(self, "_functional", False):
+            return [t.node.layer.name for t in self.outputs]
+        return ["output"]
+
+    def _resolve_per_output(self, spec: Any, n_out: int, what: str, getter: Any) -> list:
+        names = self._output_names()
+        if isinstance(spec, dict):
+            unknown = [k for k in spec if k not in names]
+            if unknown:
+                raise ValueError(f"{what} keys must be output names {names}. Received: {what} "
+                                 f"keys {unknown}")
+            return [getter(spec[k]) if k in spec else None for k in names]
+        if isinstance(spec, (list, tuple)) and what == "loss":
+            if len(spec) != n_out:
+                raise ValueError(f"The model has {n_out} outputs but {len(spec)} losses were given. "
+                                 f"Received: loss={spec!r}")
+            return [getter(s) for s in spec]
+        return [getter(spec)] * n_out
+
+    def _resolve_loss_weights(self, loss_weights: Any, n_out: int) -> list | None:
+        if loss_weights is None:
+            return None
+        if isinstance(loss_weights, dict):
+            return [float(loss_weights.get(k, 1.0)) for k in self._output_names()]
+        if isinstance(loss_weights, (int, float)):
+            return [float(loss_weights)] * n_out
+        if len(loss_weights) != n_out:
+            raise ValueError(f"loss_weights needs one weight per output ({n_out}). "
+                             f"Received: loss_weights={loss_weights!r}")
+        return [float(w) for w in loss_weights]
+
+    def _build_metrics(self, ys: list, preds: list) -> None:
+        """Resolve metric names once shapes are known ('accuracy' depends on loss and shapes)."""
+        from chainrule import metrics as metrics_lib  # noqa: PLC0415
+
+        metrics, weighted = self._metric_specs
+        names = self._output_names()
+        out: list = []
+        for i in range(len(names)):
+            specs = _specs_for_output(metrics, names, i)
+            wspecs = _specs_for_output(weighted, names, i)
+            objs = []
+            for spec, use_sw in [(s, False) for s in specs] + [(s, True) for s in wspecs]:
+                obj = _make_metric(metrics_lib, spec, self._loss_fns[i], ys[i], preds[i])
+                if len(names) > 1:
+                    obj.name = f"{names[i]}_{obj.name}"
+                objs.append((obj, use_sw))
+            out.append(objs)
+        self._metrics = out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names in ``history.history`` and ``evaluate``'s results, in order."""
+        names = ["loss"] + [t.name for t in self._output_loss_trackers]
+        for objs in self._metrics or []:
+            names += [m.name for m, _ in objs]
+        return names
+
+    @property
+    def metrics(self) -> list:
+        """The metric objects (after the first batch): loss tracker first."""
+        out: list = [self._loss_tracker]
+        for objs in self._metrics or []:
+            out += [m for m, _ in objs]
+        return out
+
+    # -- the step ------------------------------------------------------------------
+    def _trainable_vars(self) -> list:
+        if self._train_vars is None:
+            self._train_vars = [v for v in self.trainable_weights if v.requires_grad]
+        return self._train_vars
+
+    def _forward(self, xb: list, training: bool) -> list:
+        x = xb[0] if len(xb) == 1 else xb
+        out = self(x, training=training)
+        return out if isinstance(out, (list, tuple)) else [out]
+
+    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> Tensor:
+        total = None
+        for i, (fn, y, p) in enumerate(zip(self._loss_fns, ys, preds)):
+            if fn is None:
+                continue
+            sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
+            li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
+            if self._output_loss_trackers:
+                self._output_loss_trackers[i].update_state(float(li.data), len(y))
+            if self._loss_weights is not None:
+                li = li * self._loss_weights[i]
+            total = li if total is None else total + li
+        reg = self.losses
+        if reg:
+            for r in reg:
+                total = total + r
+        return total
+
+    def _update_metrics(self, ys: list, preds: list, sws: list | None) -> None:
+        if self._metrics is None:
+            self._build_metrics(ys, [p.data for p in preds])
+        for i, objs in enumerate(self._metrics):
+            if not objs:
+                continue
+            y, p = ys[i], preds[i].data
+            for m, use_sw in objs:
+                sw = None if not use_sw or sws is None else sws[0] if len(sws) == 1 else sws[i]
+                m.update_state(y, p, sample_weight=sw)
+
+    def _logs(self) -> dict:
+        logs = {"loss": self._loss_tracker.result()}
+        for t in self._output_loss_trackers:
+            logs[t.name] = t.result()
+        for objs in self._metrics or []:
+            for m, _ in objs:
+                logs[m.name] = _to_py(m.result())
+        return logs
+
+    def _reset_metrics(self) -> None:
+        self._loss_tracker.reset_state()
+        for t in self._output_loss_trackers:
+            t.reset_state()
+        for objs in self._metrics or []:
+            for m, _ in objs:
+                m.reset_state()
+
+    def _train_batch(self, xb: list, yb: list, swb: list | None) -> float:
+        variables = self._trainable_vars()
+        for v in variables:
+            v.grad = None
+        preds = self._forward(xb, training=True)
+        loss = self._compute_loss(yb, preds, swb)
+        loss.backward()
+        value = float(loss.data)
+        grads, used = [], []
+        for v in variables:
+            if v.grad is not None:
+                grads.append(v.grad)
+                used.append(v)
+        if used:
+            self.optimizer.apply(grads, used)
+        for v in used:
+            if v.constraint is not None:
+                v.assign(v.constraint(v).data if hasattr(v.constraint(v), "data") else v.constraint(v))
+        self._loss_tracker.update_state(value, len(yb[0]))
+        self._update_metrics(yb, preds, swb)
+        return value
+
+    def _test_batch(self, xb: list, yb: list, swb: list | None) -> None:
+        with no_grad():
+            preds = self._forward(xb, training=False)
+            loss = self._compute_loss(yb, preds, swb)
+        self._loss_tracker.update_state(float(loss.data), len(yb[0]))
+        self._update_metrics(yb, preds, swb)
+
+    # -- input preparation -----------------------------------------------------------
+    def _prepare(self, x: Any, y: Any, sample_weight: Any, allow_nonfinite: bool,
+                 need_y: bool = True) -> tuple:
+        if x is None:
+            raise ValueError("x is required: pass the training inputs. Received: x=None")
+        xs = data_lib.to_arrays(x, "x")
+        ys = data_lib.to_arrays(y, "y", float_default=False) if y is not None else None
+        if need_y and ys is None:
+            raise ValueError("y is required for training and evaluation with array inputs "
+                             "(or pass a generator of (x, y) batches). Received: y=None")
+        if ys is not None and len(ys) == 1 and self._num_outputs() > 1:
+            raise ValueError(f"The model has {self._num_outputs()} outputs; pass y as a list of "
+                             f"{self._num_outputs()} arrays. Received: one y array")
+        sws = None
+        if sample_weight is not None:
+            sws = data_lib.to_arrays(sample_weight, "sample_weight")
+        data_lib.check_lengths(xs, ys, sws)
+        if not allow_nonfinite:
+            data_lib.check_finite(xs, "x")
+            if ys is not None:
+                data_lib.check_finite(ys, "y")
+        self._check_input_shapes(xs)
+        return xs, ys, sws
+
+    def _check_input_shapes(self, xs: list) -> None:
+        """Check x against the first layer before any step, naming the layer."""
+        from chainrule.layers.core import Dense, incompatible_input_error  # noqa: PLC0415
+
+        expected = None
+        if getattr(self, "_functional", False):
+            for kt, a in zip(self.inputs, xs):
+                want = kt.shape[1:]
+                got = a.shape[1:]
+                if len(want) != len(got) or any(w is not None and w != g for w, g in zip(want, got)):
+                    first = next((n.layer for n in self._nodes if kt in n.inputs), kt.node.layer)
+                    raise ValueError(
+                        f'Input of layer "{first.name}" is incompatible with the model: expected '
+                        f"shape {kt.shape}, received shape {(None,) + tuple(got)}. Received: x of "
+                        f"shape {a.shape}"
+                    )
+            return
+        layers = getattr(self, "_stack", None)
+        if not layers:
+            return
+        first = layers[0]
+        declared = self._declared_input_shape() if hasattr(self, "_declared_input_shape") else None
+        got = xs[0].shape
+        if declared is not None:
+            want = declared[1:]
+            if len(want) != len(got) - 1 or any(w is not None and w != g for w, g in zip(want, got[1:])):
+                if isinstance(first, Dense) and first.kernel is not None:
+                    raise incompatible_input_error(first, 0, first.kernel.shape[0], (None,) + got[1:])
+                raise ValueError(
+                    f'Input 0 of layer "{first.name}" is incompatible with the layer: expected '
+                    f"shape {tuple(declared)}, received shape {(None,) + tuple(got[1:])}. "
+                    f"Received: x of shape {got}"
+                )
+        elif isinstance(first, Dense) and first.kernel is not None:
+            expected = first.kernel.shape[0]
+            if got[-1] != expected or len(got) > 2:
+                raise incompatible_input_error(first, 0, expected, (None,) + got[1:])
+
+    def _check_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must compile the model before calling {what}(): call "
+                f"model.compile(optimizer=..., loss=...) first."
+            )
+
+    def _check_targets(self, ys: list, xs: list) -> None:
+        """Check labels against the losses with one forward pass on a few samples."""
+        from chainrule import losses as losses_lib  # noqa: PLC0415
+
+        checker = getattr(losses_lib, "check_targets", None)
+        if checker is None:
+            return
+        with no_grad():
+            preds = self._forward([a[:2] for a in xs], training=False)
+        for fn, y, p in zip(self._loss_fns, ys, preds):
+            if fn is not None:
+                checker(fn, y, p.data.shape)
+
+    # -- fit -------------------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: Any = True,
+            class_weight: dict | None = None, sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: int = 1,
+            allow_nonfinite: bool = False, on_nan: str = "raise", **kwargs: Any) -> Any:
+        """Train the model for a number of epochs.
+
+        ``batch_size=len(x)`` is batch gradient descent (one update per epoch),
+        ``batch_size=1`` is stochastic gradient descent, anything between is
+        mini-batch; an epoch is ``ceil(len(x) / batch_size)`` iterations (the
+        last, partial batch is used).
+
+        Args:
+            x: inputs (array, nested list, pandas object, list of arrays for several
+                inputs), or a generator/iterable of ``(x, y)`` or ``(x, y, sample_weight)``.
+            y: targets (same length as ``x``).
+            batch_size: samples per update (default 32).
+            epochs: passes over the data (``nb_epoch`` is accepted, deprecated).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``'auto'``
+                (1 on a terminal, 2 otherwise).
+            callbacks: list of ``Callback`` objects.
+            validation_split: fraction of the data (the last samples) held out.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sw_val)``.
+            shuffle: reshuffle the training data every epoch.
+            class_weight: ``{class: weight}`` multiplying each sample's loss.
+            sample_weight: one weight per sample.
+            initial_epoch: epoch to start from (for resuming).
+            steps_per_epoch: batches per epoch (for generators, or fewer than a full pass).
+            validation_steps: batches of validation per epoch (generators).
+            validation_batch_size: batch size for validation (default ``batch_size``).
+            validation_freq: validate every this many epochs.
+            allow_nonfinite: accept NaN/inf in ``x``/``y`` (an error by default).
+            on_nan: when the loss becomes NaN/inf: ``'raise'`` (error naming the
+                epoch and batch; the last good weights are kept), ``'stop'`` (stop
+                training, keep the last good weights) or ``'ignore'``.
+
+        Returns:
+            A ``History`` whose ``.history`` maps ``loss``, each metric and their
+            ``val_`` versions to a list of per-epoch values (also ``model.history``).
+
+        Raises:
+            RuntimeError: if the model is not compiled.
+            ValueError / TypeError: for bad arguments, naming them.
+        """
+        if "nb_epoch" in kwargs:
+            from chainrule.layers.base import warn_deprecated  # noqa: PLC0415
+
+            warn_deprecated("fit(nb_epoch=...)", "fit(epochs=...)")
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}. "
+                            f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
+        self._check_compiled("fit")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ValueError(f"initial_epoch must be a non-negative integer. "
+                             f"Received: initial_epoch={initial_epoch!r}")
+        if on_nan not in ("raise", "stop", "ignore"):
+            raise ValueError(f"on_nan must be 'raise', 'stop' or 'ignore'. Received: on_nan={on_nan!r}")
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"shuffle must be True, False or 'batch'. Received: shuffle={shuffle!r}")
+        if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or not isinstance(
+                steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0):
+            raise ValueError(f"steps_per_epoch must be a positive integer. "
+                             f"Received: steps_per_epoch={steps_per_epoch!r}")
+        verbose = _resolve_verbose(verbose)
+        batch_size = data_lib.check_batch_size(batch_size)
+        if isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, np.integer)) or validation_freq < 1:
+            raise ValueError(f"validation_freq must be a positive integer. "
+                             f"Received: validation_freq={validation_freq!r}")
+
+        generator = data_lib.is_batch_iterable(x)
+        val = None
+        if generator:
+            if y is not None:
+                raise ValueError("When x is a generator or iterable of batches, y must be None "
+                                 "(the batches carry the targets). Received: y of type "
+                                 f"{type(y).__name__}")
+            train = _IterableBatches(x, steps_per_epoch)
+            steps = steps_per_epoch
+        else:
+            xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
+            if class_weight is not None:
+                sws = _apply_class_weight(class_weight, ys, sws)
+            if validation_data is None and validation_split:
+                xs, ys, sws, vx, vy, vsw = data_lib.split_validation(xs, ys, sws, validation_split)
+                val = (vx, vy, vsw)
+            elif validation_split:
+                data_lib.split_validation(xs, ys, sws, validation_split)  # validates the value
+            self._ensure_built(xs)
+            self._check_targets(ys, xs)
+            train = data_lib.ArrayBatches(xs, ys, sws, batch_size, shuffle)
+            steps = train.steps if steps_per_epoch is None else min(steps_per_epoch, train.steps)
+        if validation_data is not None:
+            val = self._prepare_validation(validation_data, allow_nonfinite)
+        val_batch = data_lib.check_batch_size(validation_batch_size, batch_size)
+
+        from chainrule.callbacks import CallbackList  # noqa: PLC0415
+
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=steps)
+        self.stop_training = False
+        self._train_vars = None
+        cbs.on_train_begin()
+        epoch_logs: dict = {}
+        last_good: list | None = None
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            logs: dict = {}
+            batches = train.epoch()
+            want_batch_logs = bool(cbs._train_batch_end)  # logs cost; build them only if read
+            for step, (xb, yb, swb) in enumerate(batches):
+                if steps is not None and step >= steps:
+                    break
+                cbs.on_train_batch_begin(step)
+                if on_nan != "ignore":
+                    last_good = self._snapshot(last_good)
+                value = self._train_batch(xb, yb, swb)
+                if not math.isfinite(value) and on_nan != "ignore":
+                    self._restore(last_good)
+                    if on_nan == "raise":
+                        cbs.on_train_end(epoch_logs)
+                        raise FloatingPointError(_nan_message(epoch, step, value))
+                    warnings.warn(_nan_message(epoch, step, value), RuntimeWarning, stacklevel=2)
+                    self.stop_training = True
+                    break
+                if want_batch_logs:
+                    logs = self._logs()
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = self._logs()
+            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs, in_fit=True)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    def _snapshot(self, buf: list | None) -> list:
+        variables = self._trainable_vars()
+        if buf is None or len(buf) != len(variables):
+            return [v.data.copy() for v in variables]
+        for b, v in zip(buf, variables):
+            b[...] = v.data
+        return buf
+
+    def _restore(self, buf: list | None) -> None:
+        if buf is None:
+            return
+        for b, v in zip(buf, self._trainable_vars()):
+            v.data[...] = b
+
+    def _ensure_built(self, xs: list) -> None:
+        if self.built:
+            return
+        shape = (None,) + tuple(xs[0].shape[1:])
+        self.build(shape)
+
+    def _prepare_validation(self, validation_data: Any, allow_nonfinite: bool) -> Any:
+        if data_lib.is_batch_iterable(validation_data):
+            return validation_data
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                             f"sample_weight_val). Received: validation_data of type "
+                             f"{type(validation_data).__name__}")
+        vx, vy = validation_data[0], validation_data[1]
+        vsw = validation_data[2] if len(validation_data) == 3 else None
+        return self._prepare(vx, vy, vsw, allow_nonfinite)
+
+    def _run_evaluation(self, data: Any, batch_size: int, steps: int | None, cbs: Any,
+                        in_fit: bool = False) -> dict:
+        self._reset_metrics()
+        if data_lib.is_batch_iterable(data):
+            batches: Any = _IterableBatches(data, steps).epoch()
+            n_steps = steps
+        else:
+            xs, ys, sws = data
+            src = data_lib.ArrayBatches(xs, ys, sws, batch_size, False)
+            batches, n_steps = src.epoch(), src.steps if steps is None else min(steps, src.steps)
+        cbs.on_test_begin()
+        logs: dict = {}
+        for step, (xb, yb, swb) in enumerate(batches):
+            if n_steps is not None and step >= n_steps:
+                break
+            cbs.on_test_batch_begin(step)
+            self._test_batch(xb, yb, swb)
+            logs = self._logs()
+            cbs.on_test_batch_end(step, logs)
+        logs = self._logs()
+        cbs.on_test_end(logs)
+        return logs
+
+    # -- evaluate / predict ------------------------------------------------------------------
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Sequence[Any] | None = None, return_dict: bool = False,
+                 allow_nonfinite: bool = False, **kwargs: Any) -> Any:
+        """Compute the loss and metrics on data, in batches, without training.
+
+        Args:
+            x, y, sample_weight: as in :meth:`fit` (or a generator of batches as x).
+            batch_size: default 32.
+            verbose: 0, 1, 2 or ``'auto'``; ``verbose=2`` prints
+                ``313/313 - 0s - loss: 0.4513 - accuracy: 0.8429``.
+            steps: number of batches (generators).
+            callbacks: callbacks receiving the ``on_test_*`` hooks.
+            return_dict: return ``{name: value}``.
+
+        Returns:
+            The scalar loss when there are no metrics, else ``[loss, *metrics]``
+            (or a dict with ``return_dict=True``).
+        """
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword arguments: {sorted(kwargs)}. "
+                            f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
+        self._check_compiled("evaluate")
+        verbose = _resolve_verbose(verbose)
+        batch_size = data_lib.check_batch_size(batch_size)
+        if data_lib.is_batch_iterable(x):
+            data: Any = x
+            n_steps = steps
+        else:
+            xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
+            self._ensure_built(xs)
+            self._check_targets(ys, xs)
+            data = (xs, ys, sws)
+            n_steps = math.ceil(len(xs[0]) / batch_size) if steps is None else steps
+        from chainrule.callbacks import CallbackList  # noqa: PLC0415
+
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=n_steps)
+        logs = self._run_evaluation(data, batch_size, steps, cbs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Sequence[Any] | None = None) -> Any:
+        """Compute the outputs for ``x`` in batches; returns NumPy arrays.
+
+        Args:
+            x: inputs, or a generator/iterable of input batches.
+            batch_size: default 32.
+            verbose: 0, 1, 2 or ``'auto'``.
+            steps: number of batches (generators).
+            callbacks: callbacks receiving the ``on_predict_*`` hooks.
+
+        Returns:
+            A NumPy array of shape ``(len(x), ...)`` (a list for several outputs).
+
+        Raises:
+            ValueError: if the model cannot be built from ``x``.
+        """
+        verbose = _resolve_verbose(verbose)
+        batch_size = data_lib.check_batch_size(batch_size)
+        if data_lib.is_batch_iterable(x):
+            batches: Any = (b[0] if isinstance(b, tuple) else b for b in x)
+            batches = ([data_lib.to_array(b, "x")] if not isinstance(b, (list, tuple)) else
+                       [data_lib.to_array(v, "x") for v in b] for b in batches)
+            n_steps = steps
+        else:
+            xs = data_lib.to_arrays(x, "x")
+            data_lib.check_lengths(xs, None)
+            self._check_input_shapes(xs)
+            self._ensure_built(xs)
+            src = data_lib.ArrayBatches(xs, None, None, batch_size, False)
+            batches = (b[0] for b in src.epoch())
+            n_steps = src.steps if steps is None else min(steps, src.steps)
+        from chainrule.callbacks import CallbackList  # noqa: PLC0415
+
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=1, steps=n_steps)
+        cbs.on_predict_begin()
+        outs: list = []
+        with no_grad():
+            for step, xb in enumerate(batches):
+                if n_steps is not None and step >= n_steps:
+                    break
+                cbs.on_predict_batch_begin(step)
+                preds = self._forward(xb, training=False)
+                outs.append([backend.to_numpy(p.data) for p in preds])
+                cbs.on_predict_batch_end(step, {})
+        cbs.on_predict_end()
+        if not outs:
+            raise ValueError("predict() received no batches. Received: empty x")
+        result = [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(outs[0]))]
+        return result[0] if len(result) == 1 else result
+
+    # -- single batches ---------------------------------------------------------------------
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: dict | None = None, return_dict: bool = False) -> Any:
+        """One gradient update on one batch; returns the loss (and metrics) of that batch."""
+        self._check_compiled("train_on_batch")
+        xs, ys, sws = self._prepare(x, y, sample_weight, False)
+        if class_weight is not None:
+            sws = _apply_class_weight(class_weight, ys, sws)
+        self._ensure_built(xs)
+        self._train_vars = None
+        self._reset_metrics()
+        self._train_batch(xs, ys, sws)
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        """The loss (and metrics) of one batch, without updating weights."""
+        self._check_compiled("test_on_batch")
+        xs, ys, sws = self._prepare(x, y, sample_weight, False)
+        self._ensure_built(xs)
+        self._reset_metrics()
+        self._test_batch(xs, ys, sws)
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The outputs for one batch, as NumPy."""
+        xs = data_lib.to_arrays(x, "x")
+        self._ensure_built(xs)
+        with no_grad():
+            preds = self._forward(xs, training=False)
+        result = [backend.to_numpy(p.data) for p in preds]
+        return result[0] if len(result) == 1 else result
+
+    def _batch_result(self, return_dict: bool) -> Any:
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+
+class _IterableBatches:
+    """Batches from a user's generator or iterable of ``(x, y[, sample_weight])``."""
+
+    def __init__(self, source: Any, steps: int | None) -> None:
+        self.source, self.steps = source, steps
+        self._iter = None
+
+    def epoch(self) -> Any:
+        src = self.source
+        if hasattr(src, "__next__") and not hasattr(src, "__len__"):
+            it = src  # a generator: keep consuming it across epochs
+        else:
+            it = iter(src)
+        for batch in it:
+            if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+                raise ValueError("A batch generator must yield (x, y) or (x, y, sample_weight) "
+                                 f"tuples. Received: a batch of type {type(batch).__name__}")
+            xs = data_lib.to_arrays(batch[0], "x")
+            ys = data_lib.to_arrays(batch[1], "y", float_default=False)
+            sws = data_lib.to_arrays(batch[2], "sample_weight") if len(batch) == 3 else None
+            data_lib.check_lengths(xs, ys, sws)
+            yield xs, ys, sws
+
+
+def _apply_class_weight(class_weight: dict, ys: list, sws: list | None) -> list:
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"class_weight must be a dict {{class: weight}}. "
+                         f"Received: class_weight={class_weight!r}")
+    y = ys[0]
+    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
+    labels = labels.astype(np.int64)
+    weights = np.ones(len(y), dtype=np.float64)
+    for cls, w in class_weight.items():
+        weights[labels == int(cls)] = float(w)
+    if sws is not None and sws[0] is not None:
+        weights = weights * sws[0]
+    return [weights.astype(backend.floatx())]
+
+
+def _nan_message(epoch: int, step: int, value: float) -> str:
+    return (
+        f"The loss became {value} at epoch {epoch + 1}, batch {step + 1}; training stopped and "
+        "the weights from before this batch were kept. Likely causes: a learning rate that is "
+        "too large, unscaled inputs (scale them to about [0, 1] or standardize them), or the "
+        "log of zero in a hand-written loss. Pass on_nan='stop' to stop quietly or "
+        "on_nan='ignore' to continue."
+    )
+
+
+def _to_py(v: Any) -> Any:
+    if isinstance(v, (float, int)):
+        return v
+    arr = np.asarray(v)
+    return float(arr) if arr.size == 1 else arr
+
+
+def _flatten_specs(spec: Any) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        out: list = []
+        for v in spec.values():
+            out.extend(_flatten_specs(v))
+        return out
+    if isinstance(spec, (list, tuple)):
+        out = []
+        for v in spec:
+            out.extend(_flatten_specs(v) if isinstance(v, (list, tuple)) else [v])
+        return out
+    return [spec]
+
+
+def _specs_for_output(spec: Any, names: list, i: int) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        v = spec.get(names[i], [])
+        return list(v) if isinstance(v, (list, tuple)) else [v]
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
+        return list(spec[i]) if i < len(spec) else []
+    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
+
+
+def _make_metric(metrics_lib: Any, spec: Any, loss_fn: Any, y: Any, p: Any) -> Any:
+    return metrics_lib.resolve(spec, loss_fn, tuple(np.shape(y)), tuple(np.shape(p)))

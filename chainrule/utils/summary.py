@@ -1,0 +1,146 @@
+"""``model.summary()``: the layer table in the tutorials' (tf.keras) format.
+
+For a plain stack of layers::
+
+    Model: "sequential"
+    _________________________________________________________________
+    Layer (type)                 Output Shape              Param #
+    =================================================================
+    flatten (Flatten)            (None, 784)               0
+    _________________________________________________________________
+    dense (Dense)                (None, 10)                7850
+    =================================================================
+    Total params: 7,850
+    Trainable params: 7,850
+    Non-trainable params: 0
+    _________________________________________________________________
+
+Functional models with branches get a fourth column, "Connected to".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = ["print_summary"]
+
+
+def _fmt_shape(shape: Any) -> str:
+    if isinstance(shape, list):
+        return "[" + ", ".join(_fmt_shape(s) for s in shape) + "]"
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
+        ",)" if len(shape) == 1 else ")")
+
+
+def _row(fields: Sequence[str], positions: Sequence[int]) -> str:
+    line = ""
+    for i, field in enumerate(fields):
+        if i > 0:
+            line = line[:-1] + " "
+        line += str(field)
+        line = line[: positions[i]]
+        line += " " * (positions[i] - len(line))
+    return line
+
+
+def _is_sequential_like(model: Any) -> bool:
+    if not getattr(model, "_functional", False):
+        return True
+    for node in model._nodes:
+        if len(node.inputs) > 1:
+            return False
+    return len(model.inputs) == 1 and len(model.outputs) == 1
+
+
+def print_summary(model: Any, line_length: int | None = None,
+                  positions: Sequence[float] | None = None,
+                  print_fn: Callable[[str], Any] | None = None) -> None:
+    """Print ``model``'s layer table (see the module docstring for the format).
+
+    Args:
+        model: a built model.
+        line_length: total width.
+        positions: column ends, relative (<= 1) or absolute.
+        print_fn: called with each line; default ``print``.
+
+    Raises:
+        ValueError: if the model has not been built.
+    """
+    if not model.built:
+        raise ValueError(
+            f"Model {model.name!r} has not been built yet, so its summary is unknown. Give the "
+            "first layer an input shape (e.g. Flatten(input_shape=(28, 28)) or "
+            "Dense(3, input_dim=2)), call model.build(input_shape), or fit it on data first."
+        )
+    print_fn = print_fn or print
+    sequential_like = _is_sequential_like(model)
+    if sequential_like:
+        line_length = line_length or 65
+        positions = positions or [0.45, 0.85, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #"]
+    else:
+        line_length = line_length or 98
+        positions = positions or [0.33, 0.55, 0.67, 1.0]
+        header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+    if positions[-1] <= 1:
+        positions = [int(line_length * p) for p in positions]
+
+    print_fn(f'Model: "{model.name}"')
+    print_fn("_" * line_length)
+    print_fn(_row(header, positions))
+    print_fn("=" * line_length)
+
+    if getattr(model, "_functional", False):
+        layers = model.layers
+    else:
+        layers = model.layers
+    rows = []
+    for layer in layers:
+        try:
+            shape = layer.output_shape
+        except AttributeError:
+            shape = None
+        if type(layer).__name__ == "InputLayer":
+            shape = [layer._batch_input_shape]
+        fields = [f"{layer.name} ({type(layer).__name__})", _fmt_shape(shape),
+                  str(layer.count_params())]
+        if not sequential_like:
+            conns = []
+            for node in layer._inbound_nodes:
+                if getattr(model, "_nodes", None) is not None and node not in model._nodes:
+                    continue
+                for t in node.inputs:
+                    src = t.node.layer
+                    idx = src._inbound_nodes.index(t.node)
+                    conns.append(f"{src.name}[{idx}][{t.node.outputs.index(t)}]")
+            fields.append(conns[0] if conns else "")
+            rows.append((fields, conns[1:]))
+        else:
+            rows.append((fields, []))
+    for i, (fields, more) in enumerate(rows):
+        print_fn(_row(fields, positions))
+        for c in more:
+            print_fn(_row(["", "", "", c], positions))
+        print_fn(("=" if i == len(rows) - 1 else "_") * line_length)
+    if not rows:
+        print_fn("=" * line_length)
+
+    seen: set = set()
+    trainable = total = 0
+    trainable_ids = {id(w) for w in model.trainable_weights}
+    for w in model.weights:
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        n = int(np.prod(w.shape))
+        total += n
+        if id(w) in trainable_ids:
+            trainable += n
+    print_fn(f"Total params: {total:,}")
+    print_fn(f"Trainable params: {trainable:,}")
+    print_fn(f"Non-trainable params: {total - trainable:,}")
+    print_fn("_" * line_length)

@@ -1,0 +1,196 @@
+"""Models and layers: Keras's structure, naming, weights, summary and errors."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.layers import Activation, Dense, Dropout, Flatten, Input, LeakyReLU, Reshape, Softmax
+from chainrule.models import Model, Sequential
+
+
+@pytest.fixture(autouse=True)
+def fresh_names():
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    yield
+
+
+SEED_SUMMARY = """Model: "sequential"
+_________________________________________________________________
+Layer (type)                 Output Shape              Param #   
+=================================================================
+flatten (Flatten)            (None, 784)               0         
+_________________________________________________________________
+dense (Dense)                (None, 10)                7850      
+=================================================================
+Total params: 7,850
+Trainable params: 7,850
+Non-trainable params: 0
+_________________________________________________________________
+"""
+
+
+def test_seed_fashion_mnist_summary_is_keras_table(capsys):
+    model = Sequential()
+    model.add(Flatten(input_shape=(28, 28)))
+    model.add(Dense(10, activation="softmax"))
+    model.summary()
+    assert capsys.readouterr().out == SEED_SUMMARY
+    assert model.count_params() == 7850
+
+
+def test_default_names_are_numbered_like_keras():
+    a, b, c = Dense(1), Dense(1), Flatten()
+    assert (a.name, b.name, c.name) == ("dense", "dense_1", "flatten")
+    s1, s2 = Sequential(), Sequential()
+    assert (s1.name, s2.name) == ("sequential", "sequential_1")
+    cr.utils.clear_session()
+    assert Dense(1).name == "dense"
+
+
+def test_seed_regression_model_weights_layout():
+    model = Sequential()
+    model.add(Dense(3, input_dim=2, activation="sigmoid"))
+    model.add(Dense(1, activation="sigmoid"))
+    assert [w.shape for w in model.get_weights()] == [(2, 3), (3,), (3, 1), (1,)]
+    kernel = model.get_weights()[0]
+    limit = np.sqrt(6 / (2 + 3))  # glorot_uniform
+    assert np.all(np.abs(kernel) <= limit) and np.all(model.get_weights()[1] == 0)
+
+
+def test_set_weights_round_trip_and_errors():
+    model = Sequential([Dense(2, input_dim=3), Dense(1)])
+    new = [np.full(w.shape, i + 1.0, dtype=np.float32) for i, w in enumerate(model.get_weights())]
+    model.set_weights(new)
+    for got, want in zip(model.get_weights(), new):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match=r"Layer .dense. expects 2 weights \(\(3, 2\), \(2,\)\), but received 4"):
+        model.layers[0].set_weights(new)
+    bad = list(new)
+    bad[0] = np.zeros((4, 2))
+    with pytest.raises(ValueError, match=r"'kernel' has shape \(3, 2\).*\(4, 2\)"):
+        model.set_weights(bad)
+
+
+def test_dense_forward_is_x_at_kernel_plus_bias():
+    layer = Dense(2, activation="relu", kernel_initializer="ones", bias_initializer="zeros")
+    x = np.array([[1.0, -3.0], [2.0, 1.0]], dtype=np.float32)
+    np.testing.assert_allclose(layer(x).numpy(), [[0.0, 0.0], [3.0, 3.0]])
+
+
+def test_trainable_flag_freezes_weights():
+    model = Sequential([Dense(2, input_dim=3), Dense(1)])
+    assert len(model.trainable_weights) == 4
+    model.layers[0].trainable = False
+    assert len(model.trainable_weights) == 2
+    assert len(model.non_trainable_weights) == 2
+
+
+def test_functional_model_with_two_inputs_and_outputs():
+    a = Input(shape=(3,), name="a")
+    b = Input(shape=(2,), name="b")
+    h = Dense(4, activation="tanh")(a)
+    g = Dense(4)(b)
+    merged = cr.layers.Activation("relu")(h)
+    out1 = Dense(1, name="out1")(merged)
+    out2 = Dense(2, name="out2")(g)
+    model = Model([a, b], [out1, out2])
+    p1, p2 = model.predict([np.ones((5, 3)), np.ones((5, 2))], verbose=0)
+    assert p1.shape == (5, 1) and p2.shape == (5, 2)
+    assert [la.name for la in model.layers][:2] == ["a", "b"]
+
+
+def test_subclassed_model_tracks_layers():
+    class TwoLayer(Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = Dense(4, activation="relu")
+            self.out = Dense(1)
+
+        def call(self, inputs, training=None):
+            return self.out(self.hidden(inputs))
+
+    model = TwoLayer()
+    y = model.predict(np.ones((3, 5)), verbose=0)
+    assert y.shape == (3, 1)
+    assert len(model.trainable_weights) == 4
+    assert model.name == "two_layer"
+
+
+def test_sequential_add_pop_and_layers():
+    model = Sequential([Dense(4, input_dim=2), Dense(3), Dense(1)])
+    assert len(model.layers) == 3
+    popped = model.pop()
+    assert popped.units == 1 and len(model.layers) == 2
+    with pytest.raises(TypeError, match="expects a Layer instance"):
+        model.add("dense")
+
+
+def test_layer_output_shapes():
+    assert Flatten()(np.zeros((2, 3, 4))).shape == (2, 12)
+    assert Reshape((2, 6))(np.zeros((3, 12))).shape == (3, 2, 6)
+    assert Reshape((-1, 3))(np.zeros((3, 12))).shape == (3, 4, 3)
+    s = Softmax()(np.array([[1.0, 1.0]], dtype=np.float32)).numpy()
+    np.testing.assert_allclose(s, [[0.5, 0.5]])
+    np.testing.assert_allclose(LeakyReLU()(np.array([[-1.0, 2.0]])).numpy(), [[-0.3, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(Activation("step")(np.array([[-1.0, 2.0]])).numpy(), [[0.0, 1.0]])
+
+
+def test_dropout_only_while_training_and_keeps_expectation():
+    layer = Dropout(0.5, seed=1)
+    x = np.ones((1000, 10), dtype=np.float32)
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+    y = layer(x, training=True).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    assert abs(y.mean() - 1.0) < 0.05
+
+
+def test_layer_argument_errors():
+    with pytest.raises(ValueError, match=r"units must be a positive integer. Received: units=-3"):
+        Dense(-3)
+    with pytest.raises(TypeError, match="Unrecognized keyword arguments passed to Dense"):
+        Dense(3, unitz=4)
+    with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\). Received: rate=1.5"):
+        Dropout(1.5)
+    with pytest.raises(ValueError, match="Unknown activation"):
+        Dense(3, activation="relux")
+
+
+def test_wrong_feature_size_names_layer_and_suggests_flatten():
+    model = Sequential([Dense(10, input_shape=(784,), activation="softmax")])
+    with pytest.raises(ValueError, match=r'layer "dense".*expected last dimension 784, received '
+                                         r"shape \(None, 28, 28\)\. Did you forget a Flatten layer\?"):
+        model.predict(np.zeros((4, 28, 28)), verbose=0)
+
+
+def test_unbuilt_summary_explains():
+    model = Sequential([Dense(2)])
+    with pytest.raises(ValueError, match="has not been built yet"):
+        model.summary()
+
+
+def test_legacy_init_uniform_is_keras1_uniform():
+    with pytest.warns(DeprecationWarning, match="kernel_initializer"):
+        layer = Dense(50, input_dim=40, init="uniform")
+    layer(np.zeros((1, 40)))
+    k = layer.get_weights()[0]
+    assert np.all(np.abs(k) <= 0.05) and np.abs(k).max() > 0.04
+
+
+def test_get_config_round_trip_sequential():
+    model = Sequential([Dense(4, input_dim=3, activation="relu"), Dropout(0.2), Dense(2, activation="softmax")])
+    clone = Sequential.from_config(model.get_config())
+    assert [type(la).__name__ for la in clone.layers] == ["Dense", "Dropout", "Dense"]
+    assert [w.shape for w in clone.get_weights()] == [w.shape for w in model.get_weights()]
+    assert clone.layers[0].get_config()["activation"] == "relu"
+
+
+def test_get_config_round_trip_functional():
+    a = Input(shape=(3,))
+    h = Dense(4, activation="tanh")(a)
+    out = Dense(2)(h)
+    model = Model(a, out)
+    clone = Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
