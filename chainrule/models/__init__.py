@@ -3,3 +3,13 @@
 from chainrule.models.model import Model, Sequential
 
 __all__ = ["Model", "Sequential"]
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+    """Load a model saved by ``model.save`` (see :func:`chainrule.saving.load_model`)."""
+    from chainrule.saving import load_model as _load  # noqa: PLC0415
+
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
+
+
+__all__ += ["load_model"]

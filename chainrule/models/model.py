@@ -180,6 +180,33 @@ class Model(Trainer, Layer):
 
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
+    # -- saving ----------------------------------------------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Save architecture, weights, compile settings and optimizer state to a ``.keras`` file.
+
+        The file is a zip archive with a JSON config and ``.npz`` weights (no
+        pickle); the write is atomic. See :func:`chainrule.models.load_model`.
+
+        Args:
+            filepath: path ending in ``.keras``.
+            overwrite: replace an existing file (otherwise raise).
+        """
+        from chainrule.saving import save_model  # noqa: PLC0415
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Save the weights alone (``.weights.npz``), matched later by layer name and shape."""
+        from chainrule.saving import save_weights  # noqa: PLC0415
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False) -> None:
+        """Load weights saved by :meth:`save_weights` (or from a ``.keras`` archive)."""
+        from chainrule.saving import load_weights  # noqa: PLC0415
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
     def get_config(self) -> dict:
         """The model's architecture as a JSON-serializable dict."""
         from chainrule.models.config import functional_config  # noqa: PLC0415
