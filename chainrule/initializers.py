@@ -63,7 +63,8 @@ __all__ = [
     "serialize",
 ]
 
-#: std of a standard normal truncated to [-2, 2]; dividing by it keeps the variance after truncation.
+#: std of a standard normal truncated to [-2, 2]; dividing by it keeps the variance after
+#: truncation.
 _TRUNCATED_STD = 0.87962566103423978
 
 
@@ -103,7 +104,9 @@ def _standardize_shape(shape: Any) -> tuple[int, ...]:
     if dims is None or not all(
         isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in dims
     ):
-        raise ValueError(f"shape must be a tuple of non-negative integers. Received: shape={shape!r}")
+        raise ValueError(
+            f"shape must be a tuple of non-negative integers. Received: shape={shape!r}"
+        )
     return tuple(int(d) for d in dims)
 
 
@@ -111,7 +114,9 @@ def _dtype(dtype: Any, float_only: bool) -> np.dtype:
     try:
         dt = np.dtype(backend.floatx() if dtype is None else dtype)
     except TypeError:
-        raise ValueError(f"dtype must be a NumPy dtype or its name. Received: dtype={dtype!r}") from None
+        raise ValueError(
+            f"dtype must be a NumPy dtype or its name. Received: dtype={dtype!r}"
+        ) from None
     if float_only and dt.kind != "f":
         raise ValueError(
             f"dtype must be a floating-point type for random values. Received: dtype={dtype!r}"
@@ -189,7 +194,9 @@ class Initializer:
         Returns:
             A backend array.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement __call__(shape, dtype=None).")
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement __call__(shape, dtype=None)."
+        )
 
     def get_config(self) -> dict:
         """Return the constructor arguments as a JSON-serializable dict."""
@@ -365,7 +372,9 @@ class RandomUniform(_RandomInitializer):
         True
     """
 
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None) -> None:
+    def __init__(
+        self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None
+    ) -> None:
         self.minval = _number("minval", minval)
         self.maxval = _number("maxval", maxval)
         if self.maxval < self.minval:
@@ -732,7 +741,8 @@ _CLASSES: dict[str, type[Initializer]] = {
 }
 _CLASSES.update({"IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal})
 
-#: Lower-case names and Keras's aliases ('uniform' and 'normal' are Keras 1's U(-0.05, 0.05), N(0, 0.05)).
+#: Lower-case names and Keras's aliases ('uniform' and 'normal' are Keras 1's U(-0.05, 0.05)
+#: and N(0, 0.05)).
 _NAMES: dict[str, type[Initializer]] = {
     "zeros": Zeros,
     "zero": Zeros,
@@ -773,9 +783,7 @@ def serialize(initializer: Initializer) -> dict:
         {'seed': None, 'mean': 0.0, 'stddev': 0.1}
     """
     if not isinstance(initializer, Initializer):
-        raise TypeError(
-            f"serialize expects an Initializer. Received: initializer={initializer!r}"
-        )
+        raise TypeError(f"serialize expects an Initializer. Received: initializer={initializer!r}")
     return {
         "module": "chainrule.initializers",
         "class_name": type(initializer).__name__,

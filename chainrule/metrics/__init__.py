@@ -221,9 +221,7 @@ def serialize(metric: Metric | Callable[..., Any]) -> dict:
             "config": metric.__name__,
             "registered_name": "function",
         }
-    raise TypeError(
-        f"serialize expects a Metric or a metric function. Received: metric={metric!r}"
-    )
+    raise TypeError(f"serialize expects a Metric or a metric function. Received: metric={metric!r}")
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Any:
@@ -407,5 +405,7 @@ def resolve(
         return resolve_accuracy(identifier, loss, y_true_shape, y_pred_shape)
     metric = get(identifier)
     if not isinstance(metric, Metric):
-        metric = MeanMetricWrapper(metric, name=_snake_case(getattr(metric, "__name__", "")) or None)
+        metric = MeanMetricWrapper(
+            metric, name=_snake_case(getattr(metric, "__name__", "")) or None
+        )
     return metric

@@ -112,12 +112,12 @@ def _check_class_axis(kind: str, y_pred: np.ndarray) -> None:
 
 def _check_one_hot(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
     _check_class_axis(kind, y_pred)
-    if y_true.ndim != y_pred.ndim or y_true.shape[-1:] != y_pred.shape[-1:]:
+    if y_true.shape != y_pred.shape:
         raise ValueError(
             f"{kind} expects one-hot labels of the same shape as the predictions, received "
             f"labels of shape {y_true.shape} for predictions of shape {y_pred.shape}. "
             f"For integer class labels use 'sparse_{kind}', or one-hot encode them "
-            f"(chainrule.utils.to_categorical)."
+            "with to_categorical."
         )
 
 

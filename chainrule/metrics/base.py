@@ -77,7 +77,8 @@ class Metric:
     def update_state(self, *args: Any, **kwargs: Any) -> None:
         """Accumulate the statistics of one batch."""
         raise NotImplementedError(
-            f"{type(self).__name__} must implement update_state(y_true, y_pred, sample_weight=None)."
+            f"{type(self).__name__} must implement "
+            "update_state(y_true, y_pred, sample_weight=None)."
         )
 
     def result(self) -> Any:
@@ -190,7 +191,9 @@ class Mean(Metric):
             # the per-sample means is the total sum divided by the values per sample.
             n = values.shape[0]
             if n:
-                total = int(np.count_nonzero(values)) if values.dtype == bool else float(values.sum())
+                total = (
+                    int(np.count_nonzero(values)) if values.dtype == bool else float(values.sum())
+                )
                 per_sample = values.size // n
                 self.total += total / per_sample if per_sample > 1 else total
                 self.count += n
@@ -235,9 +238,7 @@ class MeanMetricWrapper(Mean):
         self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any
     ) -> None:
         if not callable(fn):
-            raise TypeError(
-                f"fn must be a function of (y_true, y_pred). Received: fn={fn!r}"
-            )
+            raise TypeError(f"fn must be a function of (y_true, y_pred). Received: fn={fn!r}")
         check_name(name)
         if name is None:
             name = _snake_case(getattr(fn, "__name__", type(fn).__name__))

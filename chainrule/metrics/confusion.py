@@ -443,9 +443,12 @@ class AUC(Metric):
         self.multi_label = bool(multi_label)
         if num_labels is not None and not self.multi_label:
             raise ValueError(
-                f"num_labels is only used with multi_label=True. Received: num_labels={num_labels!r}"
+                "num_labels is only used with multi_label=True. "
+                f"Received: num_labels={num_labels!r}"
             )
-        self.num_labels = None if num_labels is None else check_positive_int("num_labels", num_labels)
+        self.num_labels = (
+            None if num_labels is None else check_positive_int("num_labels", num_labels)
+        )
         if label_weights is not None:
             label_weights = np.asarray(label_weights, dtype=np.float64)
             if label_weights.ndim != 1 or np.any(label_weights < 0):
@@ -471,7 +474,9 @@ class AUC(Metric):
         ``multi_label`` without ``num_labels``)."""
         if self.multi_label and self._num_labels is None:
             return
-        shape = (self.num_thresholds, self._num_labels) if self.multi_label else (self.num_thresholds,)
+        shape = (
+            (self.num_thresholds, self._num_labels) if self.multi_label else (self.num_thresholds,)
+        )
         self.true_positives = np.zeros(shape)
         self.false_positives = np.zeros(shape)
         self.true_negatives = np.zeros(shape)
@@ -624,4 +629,3 @@ class AUC(Metric):
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
-
