@@ -1,0 +1,106 @@
+"""PyTorch runner: a plain eager training loop, the way a PyTorch user writes one.
+
+No DataLoader: each epoch makes one shuffled copy of the data and slices batches from it. Each step
+is ``zero_grad`` → forward → loss → ``backward`` → ``step``, and the metrics Keras reports
+(running loss and accuracy, or MAE/MSE) are accumulated per batch so the work is comparable.
+The softmax is fused into ``cross_entropy`` (PyTorch's idiom); ``predict`` applies it explicitly.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import workloads as W
+
+torch = None  # imported in configure(), after the thread settings are in the environment
+
+
+def configure(threads: int) -> None:
+    """Import PyTorch and pin its intra- and inter-op thread pools to ``threads``."""
+    global torch
+    import torch as _torch
+
+    torch = _torch
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries this runner uses."""
+    return {"torch": torch.__version__, "numpy": np.__version__}
+
+
+class Runner:
+    """A PyTorch model, optimizer and loss for one workload."""
+
+    def __init__(self, workload: W.Workload) -> None:
+        self.w = workload
+        torch.manual_seed(W.SEED)
+        nn = torch.nn
+        layers: list = [nn.Flatten()] if workload.flatten else []
+        sizes = workload.layer_sizes
+        act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}[workload.hidden_activation]
+        self.linears = []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+            linear = nn.Linear(fan_in, fan_out)
+            nn.init.xavier_uniform_(linear.weight)
+            nn.init.zeros_(linear.bias)
+            self.linears.append(linear)
+            layers.append(linear)
+            if i < len(sizes) - 2:
+                layers.append(act())
+        self.classify = workload.loss == "sparse_categorical_crossentropy"
+        if not self.classify:
+            layers.append(nn.Sigmoid())
+        self.model = nn.Sequential(*layers)
+        params = self.model.parameters()
+        if workload.optimizer == "adam":
+            self.opt = torch.optim.Adam(
+                params, lr=workload.learning_rate, betas=(W.ADAM_BETA_1, W.ADAM_BETA_2),
+                eps=W.ADAM_EPSILON,
+            )
+        else:
+            self.opt = torch.optim.SGD(params, lr=workload.learning_rate)
+        functional = torch.nn.functional
+        self.loss_fn = functional.cross_entropy if self.classify else functional.mse_loss
+        self.history: dict[str, list[float]] = {}
+
+    def fit(self, x: np.ndarray, y: np.ndarray, epochs: int) -> None:
+        """Train for ``epochs`` epochs, reshuffling once per epoch."""
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        n, bs = len(xt), self.w.batch_size
+        model, opt, loss_fn = self.model, self.opt, self.loss_fn
+        model.train()
+        for _ in range(epochs):
+            perm = torch.randperm(n)
+            xs, ys = xt[perm], yt[perm]  # one shuffled contiguous copy per epoch
+            loss_sum = torch.zeros((), dtype=torch.float64)
+            metric_sum = torch.zeros((), dtype=torch.float64)
+            for i in range(0, n, bs):
+                xb, yb = xs[i:i + bs], ys[i:i + bs]
+                opt.zero_grad()
+                out = model(xb)
+                loss = loss_fn(out, yb)
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    loss_sum += loss * len(yb)
+                    if self.classify:
+                        metric_sum += (out.argmax(1) == yb).sum()
+                    else:
+                        metric_sum += (out - yb).abs().sum()
+            key = "accuracy" if self.classify else "mae"
+            self.history.setdefault("loss", []).append(float(loss_sum) / n)
+            self.history.setdefault(key, []).append(float(metric_sum) / n)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Forward pass in batches of ``batch_size``; returns probabilities as NumPy."""
+        xt, bs = torch.from_numpy(x), self.w.batch_size
+        self.model.eval()
+        with torch.inference_mode():
+            outs = [self.model(xt[i:i + bs]) for i in range(0, len(xt), bs)]
+            out = torch.cat(outs)
+            if self.classify:
+                out = torch.softmax(out, dim=1)
+        return out.numpy()

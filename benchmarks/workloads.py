@@ -1,0 +1,184 @@
+"""Workload definitions and synthetic data shared by every framework runner.
+
+A workload is a small, framework-neutral description of a model, its training settings and the data
+it runs on. Each runner (``fw_*.py``) turns it into its own framework's objects, so all frameworks
+train the same architecture, with the same initialization scheme (Glorot-uniform kernels, zero
+biases), the same optimizer settings and the same data.
+
+This module imports only NumPy, so the orchestrator and every child process can use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+
+#: Seed for the synthetic data and for every framework's weight initialization.
+SEED = 1234
+
+#: Adam settings shared by all frameworks (Keras defaults; PyTorch's eps is set to match).
+ADAM_BETA_1 = 0.9
+ADAM_BETA_2 = 0.999
+ADAM_EPSILON = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """One benchmark workload.
+
+    Attributes:
+        key: One-letter name used on the command line (``a`` ... ``f``).
+        title: Short human-readable description for the results table.
+        kind: ``"train"`` (time an epoch of ``fit``) or ``"predict"`` (time one ``predict`` call).
+        input_shape: Shape of one sample; a 2-D shape means the model starts with ``Flatten``.
+        hidden: Widths of the hidden ``Dense`` layers.
+        hidden_activation: Activation of the hidden layers.
+        outputs: Width of the output layer.
+        output_activation: Activation of the output layer (``"softmax"`` or ``"sigmoid"``).
+        loss: Keras loss name (``"sparse_categorical_crossentropy"`` or ``"mse"``).
+        metrics: Keras metric names compiled into the model.
+        optimizer: ``"adam"`` or ``"sgd"``.
+        learning_rate: Optimizer learning rate.
+        batch_size: Mini-batch size for training or prediction.
+        samples: Number of samples in the full run.
+        quick_samples: Number of samples with ``--quick``.
+        timed_epochs: Epochs timed in one call (the reported time is per epoch).
+        data: ``"classification"`` (random pixels, 10 classes) or ``"regression"`` (seed 003).
+    """
+
+    key: str
+    title: str
+    kind: str
+    input_shape: tuple[int, ...]
+    hidden: tuple[int, ...]
+    hidden_activation: str
+    outputs: int
+    output_activation: str
+    loss: str
+    metrics: tuple[str, ...]
+    optimizer: str
+    learning_rate: float
+    batch_size: int
+    samples: int
+    quick_samples: int
+    timed_epochs: int = 1
+    data: str = "classification"
+
+    @property
+    def flatten(self) -> bool:
+        """Whether the model starts with a ``Flatten`` layer."""
+        return len(self.input_shape) > 1
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Input width followed by the width of every ``Dense`` layer."""
+        return [math.prod(self.input_shape), *self.hidden, self.outputs]
+
+    @property
+    def parameters(self) -> int:
+        """Number of trainable parameters (kernels and biases)."""
+        sizes = self.layer_sizes
+        return sum(a * b + b for a, b in itertools.pairwise(sizes))
+
+    def n_samples(self, quick: bool) -> int:
+        """Samples used in a full or a ``--quick`` run."""
+        return self.quick_samples if quick else self.samples
+
+    def steps(self, quick: bool) -> int:
+        """Batches per epoch (or per ``predict`` call), counting a final partial batch."""
+        return math.ceil(self.n_samples(quick) / self.batch_size)
+
+    def flops(self, quick: bool) -> float:
+        """Matrix-product floating-point operations per timed unit (one epoch or one call).
+
+        Training costs three products per layer (forward, input gradient, weight gradient), each
+        ``2 × fan_in × fan_out`` per sample: ``6 × parameters × samples``. Prediction is the
+        forward product only: ``2 × parameters × samples``.
+        """
+        per_sample = 6 if self.kind == "train" else 2
+        return float(per_sample * self.parameters * self.n_samples(quick))
+
+
+_CLASSIFIER = {
+    "hidden_activation": "relu",
+    "outputs": 10,
+    "output_activation": "softmax",
+    "loss": "sparse_categorical_crossentropy",
+    "metrics": ("accuracy",),
+    "optimizer": "adam",
+    "learning_rate": 1e-3,
+}
+
+WORKLOADS: dict[str, Workload] = {
+    w.key: w
+    for w in [
+        Workload(
+            key="a", title="seed Fashion-MNIST: Flatten(28×28) → Dense(10, softmax), batch 32",
+            kind="train", input_shape=(28, 28), hidden=(), batch_size=32,
+            samples=60_000, quick_samples=4_096, **_CLASSIFIER,
+        ),
+        Workload(
+            key="b", title="784-256-256-10 ReLU MLP, batch 32", kind="train", input_shape=(784,),
+            hidden=(256, 256), batch_size=32, samples=60_000, quick_samples=4_096, **_CLASSIFIER,
+        ),
+        Workload(
+            key="c", title="784-256-256-10 ReLU MLP, batch 256", kind="train", input_shape=(784,),
+            hidden=(256, 256), batch_size=256, samples=60_000, quick_samples=4_096, **_CLASSIFIER,
+        ),
+        Workload(
+            key="d", title="784-1024-1024-10 ReLU MLP, batch 512", kind="train",
+            input_shape=(784,), hidden=(1024, 1024), batch_size=512, samples=60_000,
+            quick_samples=4_096, **_CLASSIFIER,
+        ),
+        Workload(
+            key="e", title="predict, 784-256-256-10 MLP, 10,000 samples, batch 32",
+            kind="predict", input_shape=(784,), hidden=(256, 256), batch_size=32,
+            samples=10_000, quick_samples=2_048, **_CLASSIFIER,
+        ),
+        Workload(
+            key="f", title="seed 003 regression: 2-3-1 sigmoid, SGD 0.01, MSE, batch 32, 50 epochs",
+            kind="train", input_shape=(2,), hidden=(3,), hidden_activation="sigmoid", outputs=1,
+            output_activation="sigmoid", loss="mse", metrics=("mae", "mse"), optimizer="sgd",
+            learning_rate=0.01, batch_size=32, samples=1_000, quick_samples=1_000,
+            timed_epochs=50, data="regression",
+        ),
+    ]
+}
+
+
+def make_data(workload: Workload, quick: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Build the workload's data deterministically from :data:`SEED`.
+
+    Classification: uniform random float32 "pixels" of shape ``(n, 784)`` (reshaped to
+    ``(n, 28, 28)`` when the model flattens) and int64 labels in ``[0, 10)``.
+
+    Regression: seed 003's ``make_samples`` (study and sleep hours uniform in [1, 8],
+    ``y = 5·study + 2·sleep + 40``, both normalized), as float32 with ``y`` of shape ``(n, 1)``.
+
+    Args:
+        workload: The workload to build data for.
+        quick: Use the smaller ``--quick`` sample count.
+
+    Returns:
+        ``(x, y)`` as C-contiguous NumPy arrays.
+    """
+    n = workload.n_samples(quick)
+    rng = np.random.default_rng(SEED)
+    if workload.data == "regression":
+        study = rng.uniform(1, 8, (n, 1))
+        sleep = rng.uniform(1, 8, (n, 1))
+        y = 5 * study + 2 * sleep + 40
+        x = np.append(study, sleep, axis=1)
+        x = x / np.amax(x, axis=0)
+        return x.astype(np.float32), (y / 100).astype(np.float32)
+    x = rng.random((n, math.prod(workload.input_shape)), dtype=np.float32)
+    y = rng.integers(0, workload.outputs, n).astype(np.int64)
+    return np.ascontiguousarray(x.reshape((n, *workload.input_shape))), y
+
+
+def glorot_limit(fan_in: int, fan_out: int) -> float:
+    """Half-width of the Glorot (Xavier) uniform distribution for a kernel."""
+    return math.sqrt(6.0 / (fan_in + fan_out))
