@@ -1,0 +1,1697 @@
+"""Loss functions and Loss classes with Keras 3's names, defaults and numbers.
+
+Two forms, as in Keras:
+
+- **functions** (``mean_squared_error``, ``categorical_crossentropy``, ...)
+  take ``(y_true, y_pred)`` and return one loss per sample: the last axis is
+  reduced (averaged, or summed for cross-entropies), so a batch of shape
+  ``(batch, d)`` gives shape ``(batch,)``;
+- **classes** (``MeanSquaredError``, ``CategoricalCrossentropy``, ...) are
+  called as ``loss(y_true, y_pred, sample_weight=None)`` and reduce those
+  per-sample losses to the one number that training minimizes.
+
+Reductions (Keras 3): ``"sum_over_batch_size"`` (the default) divides the
+weighted sum by the *number of loss elements*, not by the sum of the weights;
+``"mean"`` is the same; ``"sum"`` is the weighted sum;
+``"mean_with_sample_weight"`` divides by the sum of the weights; ``"none"`` or
+None returns the weighted per-sample losses.
+
+Cross-entropies on probabilities clip them to ``[eps, 1 - eps]`` with
+``eps = chainrule.backend.epsilon()`` (1e-7), as Keras does. When ``y_pred``
+comes straight out of a softmax (last axis) or a sigmoid, the loss is computed
+from the logits with one fused op instead: finite for any logits, with
+gradient exactly ``p - y``.
+
+Example:
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule import losses
+    >>> y_true = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> y_pred = np.array([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+    >>> round(float(losses.CategoricalCrossentropy()(y_true, y_pred)), 4)
+    1.1769
+    >>> losses.get("mse") is losses.mean_squared_error
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from chainrule import backend, ops
+from chainrule._registry import lookup, unknown_name_error
+from chainrule.autograd.engine import Tensor
+from chainrule.ops.nn import Sigmoid as _SigmoidOp
+from chainrule.ops.nn import Softmax as _SoftmaxOp
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
+    "Loss",
+    "LossFunctionWrapper",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
+    "Reduction",
+    "SparseCategoricalCrossentropy",
+    "SquaredHinge",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
+    "deserialize",
+    "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "kld",
+    "log_cosh",
+    "mae",
+    "mape",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "mse",
+    "msle",
+    "poisson",
+    "serialize",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+]
+
+_LOG2 = math.log(2.0)
+
+# -- input handling ------------------------------------------------------------
+
+
+def _pred(y_pred: Any) -> Tensor:
+    """``y_pred`` as a floating Tensor; a float Tensor is returned as is (keeps ``_logits``)."""
+    if isinstance(y_pred, Tensor):
+        if y_pred.data.dtype.kind == "f":
+            return y_pred
+        return Tensor(y_pred.data.astype(backend.floatx()))
+    t = Tensor(y_pred)
+    if t.data.dtype.kind != "f":
+        t.data = t.data.astype(backend.floatx())
+    return t
+
+
+def _true(y_true: Any, dtype: Any) -> Tensor:
+    """``y_true`` as a Tensor of ``dtype`` (a differentiable cast when it needs grad)."""
+    if isinstance(y_true, Tensor):
+        if y_true.data.dtype == dtype:
+            return y_true
+        if y_true.requires_grad:
+            return ops.cast(y_true, dtype)
+        return Tensor(y_true.data.astype(dtype))
+    t = Tensor(y_true)
+    if t.data.dtype != dtype:
+        t.data = t.data.astype(dtype)
+    return t
+
+
+def _reshape(x: Any, shape: tuple) -> Any:
+    return ops.reshape(x, shape) if isinstance(x, Tensor) else x.reshape(shape)
+
+
+def _squeeze_or_expand(a: Any, b: Any) -> tuple:
+    """Make ranks equal when they differ by a trailing axis of length 1 (Keras's rule).
+
+    A rank-1 operand is expanded to ``(n, 1)``; otherwise the trailing 1 of the
+    other operand is squeezed. Works on Tensors and on arrays.
+    """
+    ra, rb = len(a.shape), len(b.shape)
+    if ra == rb + 1 and a.shape[-1] == 1:
+        if rb == 1:
+            b = _reshape(b, tuple(b.shape) + (1,))
+        else:
+            a = _reshape(a, tuple(a.shape[:-1]))
+    elif rb == ra + 1 and b.shape[-1] == 1:
+        if ra == 1:
+            a = _reshape(a, tuple(a.shape) + (1,))
+        else:
+            b = _reshape(b, tuple(b.shape[:-1]))
+    return a, b
+
+
+def _shape_mismatch(name: str, true_shape: tuple, pred_shape: tuple) -> ValueError:
+    return ValueError(
+        f"{name}: y_true and y_pred must have the same shape. "
+        f"Received: y_true.shape={tuple(true_shape)}, y_pred.shape={tuple(pred_shape)}"
+    )
+
+
+def _pair(y_true: Any, y_pred: Any, name: str) -> tuple:
+    """Convert, align ranks and check that the shapes agree (no silent broadcasting)."""
+    p = _pred(y_pred)
+    t = _true(y_true, p.data.dtype)
+    t2, p2 = _squeeze_or_expand(t, p)
+    if t2.shape != p2.shape:
+        raise _shape_mismatch(name, t.shape, p.shape)
+    return t2, p2
+
+
+def _class_axis(axis: Any, ndim: int, name: str) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        # ValueError, as Keras raises for a bool axis
+        raise ValueError(f"{name}: axis must be an integer. Received: axis={axis!r}")  # noqa: TRY004
+    if ndim < 1:
+        raise ValueError(
+            f"{name}: y_pred needs a class axis (at least 1 dimension). Received: y_pred.shape=()"
+        )
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{name}: axis {axis} is out of range for y_pred with {ndim} dimensions. "
+            f"Received: axis={axis}"
+        )
+    return int(axis) % ndim
+
+
+def _check_smoothing(label_smoothing: Any) -> float:
+    if (
+        isinstance(label_smoothing, bool)
+        or not isinstance(label_smoothing, numbers.Real)
+        or not 0.0 <= label_smoothing <= 1.0
+    ):
+        raise ValueError(
+            f"label_smoothing must be a number in [0, 1]. Received: label_smoothing={label_smoothing!r}"
+        )
+    return float(label_smoothing)
+
+
+def _check_delta(delta: Any) -> float:
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"delta must be a positive number. Received: delta={delta!r}")
+    return float(delta)
+
+
+def _logits_of(y_pred: Any, kind: str) -> Tensor | None:
+    """The logits behind a softmax (``kind="softmax"``) or sigmoid output, or None.
+
+    ``ops.softmax`` (last axis) and ``ops.sigmoid`` leave ``_logits`` on their
+    output. Both set the same attribute, so check which op made the tensor: on
+    the tape its creator says so; off the tape (under ``no_grad``) one row is
+    recomputed, which costs O(classes).
+    """
+    z = getattr(y_pred, "_logits", None)
+    if z is None:
+        return None
+    op = y_pred.creator
+    if op is not None:
+        return z if type(op) is (_SoftmaxOp if kind == "softmax" else _SigmoidOp) else None
+    y, zd = y_pred.data, z.data
+    if y.size == 0 or y.shape != zd.shape:
+        return None
+    n = y.shape[-1] if y.ndim else 1
+    y0, z0 = y.reshape(-1, n)[0], zd.reshape(-1, n)[0]
+    if kind == "softmax":
+        e = backend.xp.exp(z0 - z0.max())
+        ref = e / e.sum()
+    else:
+        ref = 0.5 * (1.0 + backend.xp.tanh(0.5 * z0))
+    return z if bool(backend.xp.allclose(ref, y0, rtol=1e-4, atol=1e-6)) else None
+
+
+def _warn_logits(name: str, op: str) -> None:
+    warnings.warn(
+        f"`{name}` received `from_logits=True`, but the `y_pred` argument was produced by a "
+        f"{op} activation and thus does not represent logits. Computing the loss from the "
+        "logits behind it. Was this intended?",
+        stacklevel=3,
+    )
+
+
+# -- regression losses -----------------------------------------------------------
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
+    """Mean squared error per sample: ``mean((y_true - y_pred)^2, axis=-1)``.
+
+    Gradient for ``y_pred``: ``2 (y_pred - y_true) / d`` with ``d`` the size of the last axis.
+
+    Args:
+        y_true: targets, shape ``(batch, d0, ..., dN)``.
+        y_pred: predictions, the same shape (a trailing axis of length 1 on
+            either side is squeezed or added, as in Keras).
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ (both are named).
+
+    Example:
+        >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]])
+        Tensor([0.5], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "mean_squared_error")
+    return ops.mean(ops.square(t - p), axis=-1)
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
+    """Mean absolute error per sample: ``mean(|y_true - y_pred|, axis=-1)``.
+
+    Args:
+        y_true: targets, shape ``(batch, d0, ..., dN)``.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> mean_absolute_error([[0.0, 1.0]], [[1.0, 3.0]])
+        Tensor([1.5], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "mean_absolute_error")
+    return ops.mean(ops.abs(t - p), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``100 * mean(|(y_true - y_pred) / max(|y_true|, eps)|, axis=-1)``.
+
+    Args:
+        y_true: targets, shape ``(batch, d0, ..., dN)``.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> mean_absolute_percentage_error([[100.0, 200.0]], [[90.0, 210.0]]).numpy().round(4)
+        array([7.5], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "mean_absolute_percentage_error")
+    diff = ops.abs((t - p) / ops.maximum(ops.abs(t), backend.epsilon()))
+    return 100.0 * ops.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2, axis=-1)``.
+
+    Args:
+        y_true: targets, shape ``(batch, d0, ..., dN)``.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> mean_squared_logarithmic_error([[0.0]], [[math.e - 1]]).numpy().round(5)
+        array([1.], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "mean_squared_logarithmic_error")
+    eps = backend.epsilon()
+    first = ops.log(ops.maximum(p, eps) + 1.0)
+    second = ops.log(ops.maximum(t, eps) + 1.0)
+    return ops.mean(ops.square(first - second), axis=-1)
+
+
+def _l2_normalize(x: Tensor, axis: int) -> Tensor:
+    """``x / sqrt(max(sum(x^2), eps^2))`` along ``axis``: zero vectors stay zero."""
+    eps = backend.epsilon()
+    norm2 = ops.maximum(ops.sum(ops.square(x), axis=axis, keepdims=True), eps * eps)
+    return x / ops.sqrt(norm2)
+
+
+def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
+    """Negative cosine similarity: ``-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)``.
+
+    Keras's sign convention: -1 means the vectors point the same way (the
+    best value), 0 orthogonal, 1 opposite, so minimizing it aligns
+    predictions with targets. A zero vector gives 0.
+
+    Args:
+        y_true: targets.
+        y_pred: predictions, the same shape.
+        axis: the axis along which the vectors lie.
+
+    Returns:
+        A Tensor with ``axis`` removed.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> loss = cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [-1.0, -1.0]])
+        >>> loss.numpy().round(6)
+        array([-0.,  1.], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "cosine_similarity")
+    return -ops.sum(_l2_normalize(t, axis) * _l2_normalize(p, axis), axis=axis)
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
+    """Huber loss per sample: quadratic for small errors, linear for large ones.
+
+    With ``e = y_pred - y_true``: ``0.5 e^2`` where ``|e| <= delta``, else
+    ``delta |e| - 0.5 delta^2``; averaged over the last axis. The gradient is
+    ``e`` inside and ``delta * sign(e)`` outside, so outliers pull no harder
+    than ``delta``.
+
+    Args:
+        y_true: targets, shape ``(batch, d0, ..., dN)``.
+        y_pred: predictions, the same shape.
+        delta: where the loss changes from quadratic to linear (> 0).
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ or ``delta`` is not positive.
+
+    Example:
+        >>> huber([[0.0, 0.0]], [[0.5, 3.0]])
+        Tensor([1.3125], dtype=float32)
+    """
+    delta = _check_delta(delta)
+    t, p = _pair(y_true, y_pred, "huber")
+    err = p - t
+    abs_err = ops.abs(err)
+    quadratic = 0.5 * ops.square(err)
+    linear = delta * abs_err - 0.5 * delta * delta
+    return ops.mean(ops.where(abs_err.data <= delta, quadratic, linear), axis=-1)
+
+
+def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
+    """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed stably.
+
+    ``log(cosh(x)) = x + softplus(-2x) - log 2``: about ``x^2 / 2`` for small
+    errors and ``|x| - log 2`` for large ones; the gradient is ``tanh(x)``.
+
+    Args:
+        y_true: targets, shape ``(batch, d0, ..., dN)``.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> log_cosh([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]]).numpy().round(5)
+        array([0.21689, 0.     ], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "log_cosh")
+    x = p - t
+    return ops.mean(x + ops.softplus(-2.0 * x) - _LOG2, axis=-1)
+
+
+# -- hinge losses ----------------------------------------------------------------
+
+
+def _hinge_labels(t: Tensor) -> Tensor:
+    """Map {0, 1} labels to {-1, 1} (left alone when any label is something else)."""
+    d = t.data
+    if bool(((d == 0) | (d == 1)).all()):
+        return 2.0 * t - 1.0
+    return t
+
+
+def hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Hinge loss per sample: ``mean(max(1 - y_true * y_pred, 0), axis=-1)``.
+
+    Labels are -1 or 1; labels given as 0 or 1 are converted. The gradient for
+    ``y_pred`` is ``-y_true / d`` where the margin ``y_true * y_pred`` is below 1, else 0.
+
+    Args:
+        y_true: labels in {-1, 1} or {0, 1}, shape ``(batch, d0, ..., dN)``.
+        y_pred: scores, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> hinge([[1.0, 0.0]], [[0.5, -2.0]])
+        Tensor([0.25], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "hinge")
+    t = _hinge_labels(t)
+    return ops.mean(ops.maximum(1.0 - t * p, 0.0), axis=-1)
+
+
+def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Squared hinge loss per sample: ``mean(max(1 - y_true * y_pred, 0)^2, axis=-1)``.
+
+    Args:
+        y_true: labels in {-1, 1} or {0, 1} (converted), shape ``(batch, d0, ..., dN)``.
+        y_pred: scores, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> squared_hinge([[1.0, 0.0]], [[0.5, -2.0]])
+        Tensor([0.125], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "squared_hinge")
+    t = _hinge_labels(t)
+    return ops.mean(ops.square(ops.maximum(1.0 - t * p, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
+    """Categorical hinge per sample: ``max(neg - pos + 1, 0)``.
+
+    ``pos = sum(y_true * y_pred)`` is the true class's score and
+    ``neg = max((1 - y_true) * y_pred)`` the best other score, both over the last axis.
+
+    Args:
+        y_true: one-hot labels, shape ``(batch, classes)``.
+        y_pred: scores, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch,)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> categorical_hinge([[0.0, 1.0, 0.0]], [[0.2, 0.5, 0.1]])
+        Tensor([0.7], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "categorical_hinge")
+    pos = ops.sum(t * p, axis=-1)
+    neg = ops.max((1.0 - t) * p, axis=-1)
+    return ops.maximum(neg - pos + 1.0, 0.0)
+
+
+# -- probabilistic losses --------------------------------------------------------
+
+
+def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
+    """Kullback-Leibler divergence per sample: ``sum(y_true * log(y_true / y_pred), axis=-1)``.
+
+    Both arguments are clipped to ``[eps, 1]`` first, as in Keras.
+
+    Args:
+        y_true: target distributions, shape ``(batch, classes)``.
+        y_pred: predicted distributions, the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch,)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> kl_divergence([[0.5, 0.5]], [[0.5, 0.5]])
+        Tensor([0.], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "kl_divergence")
+    eps = backend.epsilon()
+    t = ops.clip(t, eps, 1.0)
+    p = ops.clip(p, eps, 1.0)
+    return ops.sum(t * ops.log(t / p), axis=-1)
+
+
+def poisson(y_true: Any, y_pred: Any) -> Tensor:
+    """Poisson loss per sample: ``mean(y_pred - y_true * log(y_pred + eps), axis=-1)``.
+
+    Args:
+        y_true: observed counts, shape ``(batch, d0, ..., dN)``.
+        y_pred: predicted rates (positive), the same shape.
+
+    Returns:
+        A Tensor of shape ``(batch, d0, ..., dN-1)``.
+
+    Raises:
+        ValueError: when the shapes differ.
+
+    Example:
+        >>> poisson([[0.0]], [[2.0]])
+        Tensor([2.], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "poisson")
+    return ops.mean(p - t * ops.log(p + backend.epsilon()), axis=-1)
+
+
+def binary_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Tensor:
+    """Binary cross-entropy, averaged over ``axis``.
+
+    Elementwise ``-(y log p + (1 - y) log(1 - p))`` with ``p`` clipped to
+    ``[eps, 1 - eps]``. With ``from_logits=True``, or when ``y_pred`` is the
+    output of ``sigmoid``, it is computed from the logits ``x`` as
+    ``max(x, 0) - x y + log(1 + e^-|x|)``: stable for any ``x``, gradient
+    ``sigmoid(x) - y``. Label smoothing replaces ``y`` by
+    ``y (1 - label_smoothing) + 0.5 label_smoothing``.
+
+    Args:
+        y_true: targets in [0, 1], shape ``(batch, d0, ..., dN)``.
+        y_pred: probabilities (or logits), the same shape.
+        from_logits: whether ``y_pred`` holds logits.
+        label_smoothing: in [0, 1]; squeezes the targets towards 0.5.
+        axis: the axis the mean is taken over.
+
+    Returns:
+        A Tensor with ``axis`` removed.
+
+    Raises:
+        ValueError: when the shapes differ or ``label_smoothing`` is outside [0, 1].
+
+    Example:
+        >>> loss = binary_crossentropy([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])
+        >>> loss.numpy().round(3)
+        array([0.916, 0.714], dtype=float32)
+    """
+    label_smoothing = _check_smoothing(label_smoothing)
+    logits = _logits_of(y_pred, "sigmoid")
+    p = _pred(y_pred)
+    t0 = _true(y_true, p.data.dtype)
+    t, p2 = _squeeze_or_expand(t0, p)
+    if t.shape != p2.shape:
+        raise _shape_mismatch("binary_crossentropy", t0.shape, p.shape)
+    if logits is not None and p2 is not p:
+        logits = ops.reshape(logits, p2.shape)
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if logits is not None:
+        if from_logits:
+            _warn_logits("binary_crossentropy", "sigmoid")
+        elementwise = ops.sigmoid_binary_cross_entropy(logits, t)
+    elif from_logits:
+        elementwise = ops.sigmoid_binary_cross_entropy(p2, t)
+    else:
+        eps = backend.epsilon()
+        q = ops.clip(p2, eps, 1.0 - eps)
+        elementwise = -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+    return ops.mean(elementwise, axis=axis)
+
+
+def categorical_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Tensor:
+    """Categorical cross-entropy per sample, for one-hot (or soft) labels.
+
+    ``-sum(y * log(p), axis)`` where ``p = y_pred / sum(y_pred)`` clipped to
+    ``[eps, 1 - eps]``. With ``from_logits=True``, or when ``y_pred`` is the
+    output of ``softmax``, it is computed from the logits ``z`` as
+    ``-sum(y * log_softmax(z))``: stable for any ``z``, gradient ``p - y``.
+    Label smoothing replaces ``y`` by ``y (1 - label_smoothing) + label_smoothing / classes``.
+
+    Args:
+        y_true: one-hot or probability labels, shape ``(batch, classes)``.
+        y_pred: probabilities (or logits), the same shape.
+        from_logits: whether ``y_pred`` holds logits.
+        label_smoothing: in [0, 1].
+        axis: the class axis.
+
+    Returns:
+        A Tensor with the class axis removed, e.g. ``(batch,)``.
+
+    Raises:
+        ValueError: for integer class labels (use
+            :func:`sparse_categorical_crossentropy` or
+            ``chainrule.utils.to_categorical``), other shape mismatches, an
+            invalid ``axis`` or ``label_smoothing``.
+
+    Example:
+        >>> categorical_crossentropy([[0.0, 1.0, 0.0]], [[0.05, 0.95, 0.0]])
+        Tensor([0.05129331], dtype=float32)
+    """
+    name = "categorical_crossentropy"
+    label_smoothing = _check_smoothing(label_smoothing)
+    raw = y_pred
+    p = _pred(y_pred)
+    ndim = p.ndim
+    ax = _class_axis(axis, ndim, name)
+    last = ax == ndim - 1
+    logits = _logits_of(raw, "softmax") if last else None
+    classes = p.shape[ax]
+    true_shape = tuple(np.shape(y_true.data if isinstance(y_true, Tensor) else y_true))
+    if last and classes > 1 and true_shape in (p.shape[:-1], p.shape[:-1] + (1,)):
+        raise ValueError(
+            f"categorical_crossentropy expects one-hot labels of shape {tuple(p.shape)}, "
+            f"received integer class labels of shape {true_shape}. Use "
+            'loss="sparse_categorical_crossentropy" or convert the labels with '
+            f"chainrule.utils.to_categorical(y, num_classes={classes})."
+        )
+    t0 = _true(y_true, p.data.dtype)
+    t, p2 = _squeeze_or_expand(t0, p)
+    if t.shape != p2.shape:
+        raise _shape_mismatch(name, t0.shape, p.shape)
+    if p2 is not p:
+        logits, ndim = None, p2.ndim
+        ax, last = ndim - 1, True
+    if classes == 1:
+        warnings.warn(
+            "In loss categorical_crossentropy, expected y_pred.shape to be "
+            f"(batch_size, num_classes) with num_classes > 1. Received: y_pred.shape="
+            f"{tuple(p.shape)}. Consider using 'binary_crossentropy' if you only have 2 classes.",
+            stacklevel=2,
+        )
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / classes
+    if logits is not None:
+        if from_logits:
+            _warn_logits(name, "softmax")
+        return ops.softmax_cross_entropy(logits, t)
+    if from_logits:
+        if last:
+            return ops.softmax_cross_entropy(p2, t)
+        log_prob = ops.log_softmax(p2, axis=ax)
+    else:
+        eps = backend.epsilon()
+        out = p2 / ops.sum(p2, axis=ax, keepdims=True)
+        log_prob = ops.log(ops.clip(out, eps, 1.0 - eps))
+    return -ops.sum(t * log_prob, axis=ax)
+
+
+def _sparse_labels(y_true: Any, pred_shape: tuple, ax: int, ignore_class: Any) -> tuple:
+    """Validate class labels and return ``(int labels, valid mask or None)``.
+
+    Cheap on purpose (losses run every step): shape comparisons, one
+    integrality test for float labels, one min and one max.
+    """
+    name = "sparse_categorical_crossentropy"
+    y = y_true.data if isinstance(y_true, Tensor) else y_true
+    if not hasattr(y, "dtype") or not hasattr(y, "shape"):
+        y = backend.as_array(y)
+    orig_shape = tuple(y.shape)
+    pred_shape = tuple(pred_shape)
+    classes = pred_shape[ax]
+    expected = pred_shape[:ax] + pred_shape[ax + 1 :]
+    if y.ndim == len(pred_shape) and y.ndim and y.shape[ax] == 1:
+        y = y.reshape(orig_shape[:ax] + orig_shape[ax + 1 :])
+    if tuple(y.shape) != expected:
+        if orig_shape == pred_shape and classes > 1:
+            batch = "(batch,)" if len(expected) == 1 else "(batch, " + ", ".join(
+                str(n) for n in expected[1:]
+            ) + ")"
+            argmax = "-1" if ax == len(pred_shape) - 1 else str(ax)
+            raise ValueError(
+                f"{name} expects integer class labels of shape {batch}, received one-hot labels "
+                f'of shape {orig_shape}. Use loss="categorical_crossentropy" or pass '
+                f"y.argmax({argmax})."
+            )
+        raise ValueError(
+            f"{name}: y_true needs one class index per sample, shape {expected}, for y_pred "
+            f"of shape {pred_shape}. Received: y_true.shape={orig_shape}"
+        )
+    kind = y.dtype.kind
+    if kind == "f":
+        xp = backend.xp
+        if y.size and not bool((y == xp.floor(y)).all()):
+            bad = y[y != xp.floor(y)].reshape(-1)[:5]
+            raise ValueError(
+                f"{name} expects integer class labels. Received: y_true of dtype {y.dtype} "
+                f"holding non-integer values such as {backend.to_numpy(bad).tolist()}. For "
+                'one-hot or probability labels use loss="categorical_crossentropy".'
+            )
+    elif kind not in "biu":
+        raise TypeError(
+            f"{name} expects integer class labels. Received: y_true of dtype {y.dtype}"
+        )
+    labels = y if y.dtype == np.intp else y.astype(np.intp)
+    valid = None
+    if ignore_class is not None:
+        valid = labels != int(ignore_class)
+        labels = backend.xp.where(valid, labels, 0)
+    if labels.size:
+        lo, hi = int(labels.min()), int(labels.max())
+        if lo < 0 or hi >= classes:
+            out = labels[(labels < 0) | (labels >= classes)]
+            bad = backend.to_numpy(backend.xp.unique(out))[:10].tolist()
+            hint = (
+                " Does the last layer have one unit per class, and do the labels start at 0?"
+                if hi >= classes
+                else ""
+            )
+            raise ValueError(
+                f"{name}: class labels must be in [0, {classes}) for y_pred with {classes} "
+                f"classes.{hint} Received: labels outside that range: {bad}"
+            )
+    return labels, valid
+
+
+def _sparse_ce(
+    y_true: Any, y_pred: Any, from_logits: bool, ignore_class: Any, axis: int
+) -> tuple:
+    """Per-sample sparse cross-entropy and the mask of labels not ignored (or None)."""
+    name = "sparse_categorical_crossentropy"
+    raw = y_pred
+    p = _pred(y_pred)
+    ndim = p.ndim
+    ax = _class_axis(axis, ndim, name)
+    labels, valid = _sparse_labels(y_true, p.shape, ax, ignore_class)
+    logits = None
+    if ax == ndim - 1:
+        logits = _logits_of(raw, "softmax")
+    else:  # move the class axis last
+        perm = tuple(i for i in range(ndim) if i != ax) + (ax,)
+        p = ops.transpose(p, perm)
+    if logits is not None:
+        if from_logits:
+            _warn_logits(name, "softmax")
+        res = ops.softmax_cross_entropy(logits, labels)
+    elif from_logits:
+        res = ops.softmax_cross_entropy(p, labels)
+    else:
+        # -log(clip(p[label] / sum(p))): Keras's renormalize-clip-log, on the picked entries.
+        classes = p.shape[-1]
+        flat = p if p.ndim == 2 else ops.reshape(p, (-1, classes))
+        idx = labels.reshape(-1)
+        picked = flat[backend.xp.arange(idx.shape[0]), idx]
+        eps = backend.epsilon()
+        prob = ops.clip(picked / ops.sum(flat, axis=-1), eps, 1.0 - eps)
+        res = -ops.log(prob)
+        if labels.ndim != 1:
+            res = ops.reshape(res, labels.shape)
+    if valid is not None:
+        res = ops.where(valid, res, 0.0)
+    return res, valid
+
+
+def sparse_categorical_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    from_logits: bool = False,
+    ignore_class: int | None = None,
+    axis: int = -1,
+) -> Tensor:
+    """Categorical cross-entropy per sample, for integer class labels.
+
+    ``-log(p[label])`` with ``p = y_pred / sum(y_pred)`` clipped to
+    ``[eps, 1 - eps]``. With ``from_logits=True``, or when ``y_pred`` is the
+    output of ``softmax``, it is computed from the logits: stable, gradient
+    ``p - one_hot(label)``.
+
+    Args:
+        y_true: class indices of shape ``(batch,)`` or ``(batch, 1)``: integers,
+            or floats holding integers.
+        y_pred: probabilities (or logits), shape ``(batch, classes)``.
+        from_logits: whether ``y_pred`` holds logits.
+        ignore_class: a label value to leave out (loss 0, and not counted by the
+            Loss class's default reduction), e.g. a "void" class.
+        axis: the class axis of ``y_pred``.
+
+    Returns:
+        A Tensor of shape ``(batch,)``.
+
+    Raises:
+        ValueError: for one-hot labels (use :func:`categorical_crossentropy`),
+            non-integer labels, labels outside ``[0, classes)``, or other shape
+            mismatches.
+
+    Example:
+        >>> sparse_categorical_crossentropy([1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+        Tensor([0.05129331, 2.3025851 ], dtype=float32)
+    """
+    return _sparse_ce(y_true, y_pred, from_logits, ignore_class, axis)[0]
+
+
+# Keras's short names.
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+logcosh = log_cosh
+
+
+# -- reduction -------------------------------------------------------------------
+
+
+class Reduction:
+    """The reduction names, as constants (tf.keras 2 spelled them this way).
+
+    Keras 3 takes the strings directly; ``AUTO`` means ``SUM_OVER_BATCH_SIZE``.
+    """
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+    MEAN = "mean"
+    MEAN_WITH_SAMPLE_WEIGHT = "mean_with_sample_weight"
+
+    @classmethod
+    def all(cls) -> tuple:
+        """Return every accepted reduction name."""
+        return (
+            cls.AUTO, cls.NONE, cls.SUM, cls.SUM_OVER_BATCH_SIZE, cls.MEAN,
+            cls.MEAN_WITH_SAMPLE_WEIGHT,
+        )
+
+
+_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+
+
+def _standardize_reduction(reduction: Any) -> str | None:
+    if reduction == "auto":
+        return "sum_over_batch_size"
+    if not (reduction is None or isinstance(reduction, str)) or reduction not in _REDUCTIONS:
+        raise ValueError(
+            "Invalid value for argument reduction. Expected one of 'sum_over_batch_size', "
+            f"'sum', 'mean', 'mean_with_sample_weight', 'none' or None. Received: "
+            f"reduction={reduction!r}"
+        )
+    return reduction
+
+
+def _fit_weights(sw: Any, shape: tuple) -> Any:
+    """Let per-sample weights of shape (batch,) weight losses of shape (batch, ...)."""
+    if sw.ndim < len(shape) and tuple(sw.shape) == tuple(shape[: sw.ndim]):
+        sw = sw.reshape(tuple(sw.shape) + (1,) * (len(shape) - sw.ndim))
+    try:
+        np.broadcast_shapes(tuple(sw.shape), tuple(shape))
+    except ValueError:
+        raise ValueError(
+            f"sample_weight must have one weight per sample (or broadcast to) the per-sample "
+            f"losses of shape {tuple(shape)}. Received: sample_weight.shape={tuple(sw.shape)}"
+        ) from None
+    return sw
+
+
+def _reduce_weighted(values: Any, sample_weight: Any, mask: Any, reduction: Any) -> Tensor:
+    """Keras 3's ``reduce_weighted_values``: weight, mask, then reduce."""
+    if not isinstance(values, Tensor):
+        values = Tensor(values)
+    dtype = values.data.dtype
+    xp = backend.xp
+    sw = None
+    if sample_weight is not None:
+        # lists and numbers go straight to the losses' dtype (no float32 detour)
+        sw = sample_weight.data if isinstance(sample_weight, Tensor) else backend.as_array(
+            sample_weight, dtype
+        )
+        if sw.dtype != dtype:
+            sw = sw.astype(dtype)
+    if mask is not None:
+        if reduction in ("mean", "sum_over_batch_size"):
+            # valid entries weigh total/valid, so dividing by total divides by valid
+            valid = int(mask.sum())
+            w = mask.size / valid if valid else 0.0
+            fmask = xp.where(mask, w, 0.0).astype(dtype)
+        else:
+            fmask = mask.astype(dtype)
+        if sw is not None:
+            fmask, sw = _squeeze_or_expand(fmask, sw)
+            sw = _fit_weights(sw, fmask.shape) * fmask
+        else:
+            sw = fmask
+    if sw is not None:
+        values, sw = _squeeze_or_expand(values, sw)
+        sw = _fit_weights(sw, values.shape)
+        values = values * sw
+    return _reduce_values(values, sw, reduction)
+
+
+def _reduce_values(values: Tensor, sw: Any, reduction: Any) -> Tensor:
+    if reduction is None or reduction == "none" or values.shape in ((), (0,)):
+        return values
+    if reduction == "sum":
+        return ops.sum(values)
+    if reduction == "mean_with_sample_weight" and sw is not None:
+        divisor = float(sw.sum())
+    else:
+        divisor = float(values.size)
+    if divisor == 0.0:  # Keras's divide_no_nan
+        return ops.sum(values) * 0.0
+    if reduction != "mean_with_sample_weight" or sw is None:
+        return ops.mean(values)
+    return ops.sum(values) / divisor
+
+
+# -- Loss classes ----------------------------------------------------------------
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+class Loss:
+    """Base class of losses: per-sample losses from :meth:`call`, then weighting and reduction.
+
+    Subclasses implement ``call(y_true, y_pred)`` returning per-sample losses
+    (a Tensor) using differentiable ops.
+
+    Args:
+        name: the loss's name (the snake-case class name by default).
+        reduction: ``"sum_over_batch_size"`` (default), ``"sum"``, ``"mean"``,
+            ``"mean_with_sample_weight"``, ``"none"`` or None (``"auto"`` is
+            read as the default).
+        dtype: the float type to compute in; None keeps ``y_pred``'s float
+            type (integer predictions become ``chainrule.config.floatx()``).
+
+    Example:
+        >>> import chainrule as cr
+        >>> class MeanCubed(Loss):
+        ...     def call(self, y_true, y_pred):
+        ...         return cr.ops.mean(cr.ops.abs(y_pred - y_true) ** 3, axis=-1)
+        >>> float(MeanCubed()([[0.0, 0.0]], [[1.0, 2.0]]))
+        4.5
+    """
+
+    #: whether ``__call__`` casts ``y_true`` to ``y_pred``'s dtype before ``call``.
+    _cast_y_true = True
+
+    def __init__(
+        self,
+        name: str | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        dtype: Any = None,
+    ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string. Received: name={name!r}")
+        self.name = name or _snake_case(type(self).__name__)
+        self.reduction = _standardize_reduction(reduction)
+        if dtype is not None and str(np.dtype(dtype)) not in ("float16", "float32", "float64"):
+            raise ValueError(
+                f"dtype must be a float type (float16, float32 or float64). Received: dtype={dtype!r}"
+            )
+        self.dtype = None if dtype is None else str(np.dtype(dtype))
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        """Return the reduced loss.
+
+        Args:
+            y_true: targets (arrays or Tensors).
+            y_pred: predictions (usually the model's output Tensor).
+            sample_weight: optional weights, one per sample (shape ``(batch,)``)
+                or one per loss element.
+
+        Returns:
+            A scalar Tensor, or per-sample losses for reduction ``"none"``/None.
+        """
+        p = _pred(y_pred)
+        if self.dtype is not None and p.data.dtype != self.dtype:
+            p = ops.cast(p, self.dtype) if p.requires_grad else Tensor(p.data.astype(self.dtype))
+        if self._cast_y_true:
+            y_true = _true(y_true, p.data.dtype)
+        losses, mask = self._losses_and_mask(y_true, p)
+        return _reduce_weighted(losses, sample_weight, mask, self.reduction)
+
+    def _losses_and_mask(self, y_true: Any, y_pred: Tensor) -> tuple:
+        return self.call(y_true, y_pred), None
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        """Return the per-sample losses; subclasses implement it."""
+        raise NotImplementedError(f"{type(self).__name__} must implement call(y_true, y_pred)")
+
+    def get_config(self) -> dict:
+        """Return the constructor arguments (Keras's keys: ``name``, ``reduction``, ...)."""
+        config = {"name": self.name, "reduction": self.reduction}
+        if self.dtype is not None:
+            config["dtype"] = self.dtype
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        """Create a loss from the output of :meth:`get_config`."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name} reduction={self.reduction}>"
+
+
+class LossFunctionWrapper(Loss):
+    """A :class:`Loss` made from a per-sample loss function.
+
+    Args:
+        fn: a function ``fn(y_true, y_pred, **kwargs)`` returning per-sample losses.
+        reduction: see :class:`Loss`.
+        name: the loss's name (``fn``'s name by default).
+        dtype: see :class:`Loss`.
+        **kwargs: passed to ``fn`` on every call.
+
+    Example:
+        >>> loss = LossFunctionWrapper(huber, delta=2.0)
+        >>> float(loss([[0.0]], [[3.0]]))
+        4.0
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"fn must be a function. Received: fn={fn!r}")
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        """Return ``fn(y_true, y_pred, **kwargs)`` (ranks aligned first for your own functions)."""
+        if self.fn not in _BUILTIN_FUNCTIONS:  # built-ins align and check shapes themselves
+            if not isinstance(y_true, Tensor):
+                y_true = _true(y_true, y_pred.data.dtype)
+            y_true, y_pred = _squeeze_or_expand(y_true, y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self) -> dict:
+        """Return ``name``, ``reduction``, the serialized ``fn`` and its keyword arguments."""
+        config = super().get_config()
+        config["fn"] = serialize(self.fn)
+        config.update(self._fn_kwargs)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Loss:
+        """Create the loss from :meth:`get_config`'s output (``fn`` looked up by name)."""
+        config = dict(config)
+        if "fn" in config:
+            config["fn"] = deserialize(config["fn"], custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, kwargs={self._fn_kwargs})>"
+
+
+class _Builtin(LossFunctionWrapper):
+    """A wrapper whose config is its constructor arguments (no ``fn`` entry)."""
+
+    _keys: tuple = ()
+
+    def get_config(self) -> dict:
+        config = Loss.get_config(self)
+        config.update({k: self._fn_kwargs[k] for k in self._keys})
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = "".join(f" {k}={self._fn_kwargs[k]!r}" for k in self._keys)
+        return f"<{type(self).__name__} name={self.name} reduction={self.reduction}{args}>"
+
+
+class MeanSquaredError(_Builtin):
+    """Mean of squared errors, ``mean((y_true - y_pred)^2)``.
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"mean_squared_error"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> float(MeanSquaredError()([1.0, 0.0, 1.0], [0.9, 0.1, 0.8]))  # doctest: +ELLIPSIS
+        0.0200...
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_squared_error",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(mean_squared_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(_Builtin):
+    """Mean of absolute errors, ``mean(|y_true - y_pred|)``.
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"mean_absolute_error"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(MeanAbsoluteError()([1.0, 0.3, 1.0], [1.9, 0.3, 1.8])), 6)
+        0.566667
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_absolute_error",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(mean_absolute_error, reduction=reduction, name=name, dtype=dtype)
+
+
+class MeanAbsolutePercentageError(_Builtin):
+    """``100 * mean(|(y_true - y_pred) / y_true|)`` (the divisor at least eps).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"mean_absolute_percentage_error"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(MeanAbsolutePercentageError()([100.0, 200.0, 300.0], [90.0, 210.0, 310.0])), 4)
+        6.1111
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_absolute_percentage_error",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            mean_absolute_percentage_error, reduction=reduction, name=name, dtype=dtype
+        )
+
+
+class MeanSquaredLogarithmicError(_Builtin):
+    """``mean((log(y_pred + 1) - log(y_true + 1))^2)`` (both at least eps).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"mean_squared_logarithmic_error"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(MeanSquaredLogarithmicError()([[0.0, 1.0]], [[1.0, 1.0]])), 5)
+        0.24023
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "mean_squared_logarithmic_error",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            mean_squared_logarithmic_error, reduction=reduction, name=name, dtype=dtype
+        )
+
+
+class CosineSimilarity(_Builtin):
+    """Negative cosine similarity (-1 is best): see :func:`cosine_similarity`.
+
+    Args:
+        axis: the axis along which the vectors lie.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"cosine_similarity"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> float(CosineSimilarity()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]))  # doctest: +ELLIPSIS
+        -0.499999...
+    """
+
+    _keys = ("axis",)
+
+    def __init__(
+        self,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "cosine_similarity",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(cosine_similarity, reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Huber(_Builtin):
+    """Huber loss: quadratic within ``delta`` of the target, linear beyond (see :func:`huber`).
+
+    Args:
+        delta: where the loss turns linear (> 0).
+        reduction: see :class:`Loss`.
+        name: defaults to ``"huber_loss"``.
+        dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: if ``delta`` is not positive.
+
+    Example:
+        >>> round(float(Huber()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])), 3)
+        0.155
+    """
+
+    _keys = ("delta",)
+
+    def __init__(
+        self,
+        delta: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "huber_loss",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            huber, reduction=reduction, name=name, dtype=dtype, delta=_check_delta(delta)
+        )
+
+
+class LogCosh(_Builtin):
+    """Logarithm of the hyperbolic cosine of the error (see :func:`log_cosh`).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"log_cosh"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(LogCosh()([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]])), 3)
+        0.108
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "log_cosh",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(log_cosh, reduction=reduction, name=name, dtype=dtype)
+
+
+class Hinge(_Builtin):
+    """Hinge loss ``max(1 - y_true * y_pred, 0)``, labels in {-1, 1} (or {0, 1}, converted).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"hinge"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(Hinge()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])), 2)
+        1.3
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "hinge",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class SquaredHinge(_Builtin):
+    """Squared hinge loss ``max(1 - y_true * y_pred, 0)^2`` (see :func:`squared_hinge`).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"squared_hinge"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(SquaredHinge()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])), 2)
+        1.86
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "squared_hinge",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(squared_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class CategoricalHinge(_Builtin):
+    """Categorical hinge ``max(neg - pos + 1, 0)`` (see :func:`categorical_hinge`).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"categorical_hinge"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(CategoricalHinge()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])), 2)
+        1.4
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_hinge",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(categorical_hinge, reduction=reduction, name=name, dtype=dtype)
+
+
+class KLDivergence(_Builtin):
+    """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))`` (see :func:`kl_divergence`).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"kl_divergence"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(KLDivergence()([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]])), 3)
+        0.458
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "kl_divergence",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(kl_divergence, reduction=reduction, name=name, dtype=dtype)
+
+
+class Poisson(_Builtin):
+    """Poisson loss ``y_pred - y_true * log(y_pred)`` (see :func:`poisson`).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"poisson"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(Poisson()([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]])), 1)
+        0.5
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "poisson",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(poisson, reduction=reduction, name=name, dtype=dtype)
+
+
+class BinaryCrossentropy(_Builtin):
+    """Binary cross-entropy for 0/1 targets (see :func:`binary_crossentropy`).
+
+    Args:
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; squeezes the targets towards 0.5.
+        axis: the axis the mean is taken over.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"binary_crossentropy"``.
+        dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: if ``label_smoothing`` is outside [0, 1].
+
+    Example:
+        >>> bce = BinaryCrossentropy(from_logits=True)
+        >>> round(float(bce([[0.0, 1.0], [0.0, 0.0]], [[-18.6, 0.51], [2.94, -12.8]])), 4)
+        0.8655
+    """
+
+    _keys = ("from_logits", "label_smoothing", "axis")
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "binary_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
+            axis=axis,
+        )
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+
+class CategoricalCrossentropy(_Builtin):
+    """Cross-entropy for one-hot labels (see :func:`categorical_crossentropy`).
+
+    Args:
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; the target becomes
+            ``1 - label_smoothing + label_smoothing / classes``, the others
+            ``label_smoothing / classes``.
+        axis: the class axis.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"categorical_crossentropy"``.
+        dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: if ``label_smoothing`` is outside [0, 1].
+
+    Example:
+        >>> cce = CategoricalCrossentropy(reduction="sum")
+        >>> round(float(cce([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])), 3)
+        2.354
+    """
+
+    _keys = ("from_logits", "label_smoothing", "axis")
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
+            axis=axis,
+        )
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+
+class SparseCategoricalCrossentropy(_Builtin):
+    """Cross-entropy for integer class labels (see :func:`sparse_categorical_crossentropy`).
+
+    Args:
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        ignore_class: a label value to leave out; under the default reduction
+            the loss is averaged over the other samples only.
+        reduction: see :class:`Loss`.
+        axis: the class axis.
+        name: defaults to ``"sparse_categorical_crossentropy"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> scce = SparseCategoricalCrossentropy()
+        >>> round(float(scce([1, 2], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])), 3)
+        1.177
+    """
+
+    _keys = ("from_logits", "ignore_class", "axis")
+    _cast_y_true = False  # labels stay integers: no float round trip every step
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        reduction: str | None = "sum_over_batch_size",
+        axis: int = -1,
+        name: str = "sparse_categorical_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        if ignore_class is not None and (
+            isinstance(ignore_class, bool) or not isinstance(ignore_class, numbers.Integral)
+        ):
+            raise ValueError(
+                f"ignore_class must be an integer or None. Received: ignore_class={ignore_class!r}"
+            )
+        super().__init__(
+            sparse_categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=bool(from_logits),
+            ignore_class=None if ignore_class is None else int(ignore_class), axis=axis,
+        )
+        self.from_logits = bool(from_logits)
+        self.ignore_class = ignore_class
+        self.axis = axis
+
+    def _losses_and_mask(self, y_true: Any, y_pred: Tensor) -> tuple:
+        kw = self._fn_kwargs
+        return _sparse_ce(y_true, y_pred, kw["from_logits"], kw["ignore_class"], kw["axis"])
+
+
+# -- registry --------------------------------------------------------------------
+
+_BUILTIN_FUNCTIONS = frozenset(
+    (
+        mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+        mean_squared_logarithmic_error, binary_crossentropy, categorical_crossentropy,
+        sparse_categorical_crossentropy, huber, hinge, squared_hinge, categorical_hinge,
+        kl_divergence, log_cosh, poisson, cosine_similarity,
+    )
+)
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in _BUILTIN_FUNCTIONS}
+_ALIASES: dict[str, Callable[..., Any]] = {
+    "mse": mean_squared_error,
+    "mae": mean_absolute_error,
+    "mape": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error,
+    "kld": kl_divergence,
+    "bce": binary_crossentropy,
+    "logcosh": log_cosh,
+    "kullback_leibler_divergence": kl_divergence,
+}
+_TABLE: dict[str, Callable[..., Any]] = {**_FUNCTIONS, **_ALIASES}
+
+_CLASSES: dict[str, type] = {
+    c.__name__: c
+    for c in (
+        Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
+        MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, Huber,
+        LogCosh, Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson,
+        BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+    )
+}
+_ABSTRACT = (Loss, LossFunctionWrapper)
+
+
+def get(identifier: Any) -> Any:
+    """Return the loss an identifier stands for.
+
+    Args:
+        identifier: None; a function name or alias (``"mse"``,
+            ``"categorical_crossentropy"``; case-insensitive) giving the
+            function; a class name (``"MeanSquaredError"``) giving a new
+            instance; a config dict from :func:`serialize`; a Loss instance or
+            a function (returned as is); a Loss class (instantiated).
+
+    Returns:
+        A per-sample loss function, a Loss, or None.
+
+    Raises:
+        ValueError: for an unknown name, with the closest known names.
+        TypeError: for any other kind of identifier.
+
+    Example:
+        >>> get("categorical_crossentropy") is categorical_crossentropy
+        True
+        >>> get("CategoricalCrossentropy")
+        <CategoricalCrossentropy name=categorical_crossentropy reduction=sum_over_batch_size from_logits=False label_smoothing=0.0 axis=-1>
+    """
+    if identifier is None or isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _CLASSES.get(identifier)
+        if cls is not None and cls not in _ABSTRACT:
+            return cls()
+        return lookup("loss", identifier, _TABLE)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if inspect.isclass(identifier) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise TypeError(
+        "Could not interpret loss identifier: expected None, a name, a config dict, a Loss or "
+        f"a function. Received: identifier={identifier!r}"
+    )
+
+
+def serialize(loss: Any) -> dict:
+    """Return a JSON-serializable description of a loss (Keras's layout).
+
+    Args:
+        loss: a Loss, or a named loss function.
+
+    Returns:
+        ``{"module", "class_name", "config", "registered_name"}``; for a
+        function ``class_name`` is ``"function"`` and ``config`` its name.
+
+    Raises:
+        TypeError: for anything else (lambdas included).
+
+    Example:
+        >>> serialize(Huber(delta=2.0))["config"]
+        {'name': 'huber_loss', 'reduction': 'sum_over_batch_size', 'delta': 2.0}
+        >>> serialize(mse)["config"]
+        'mean_squared_error'
+    """
+    if isinstance(loss, Loss):
+        return {
+            "module": "chainrule.losses",
+            "class_name": type(loss).__name__,
+            "config": loss.get_config(),
+            "registered_name": None,
+        }
+    name = getattr(loss, "__name__", None)
+    if callable(loss) and name and name != "<lambda>":
+        return {
+            "module": "chainrule.losses",
+            "class_name": "function",
+            "config": name,
+            "registered_name": name,
+        }
+    raise TypeError(
+        f"serialize expects a Loss or a named loss function. Received: loss={loss!r}"
+    )
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
+    """Rebuild a loss from the output of :func:`serialize` (or a name).
+
+    Args:
+        config: a dict with ``"class_name"`` and ``"config"``, or a name.
+        custom_objects: optional ``{name: class or function}`` for your own losses.
+
+    Returns:
+        A new Loss, or a loss function.
+
+    Raises:
+        ValueError: for unknown names, with the closest known names.
+        TypeError: for a config of another type.
+
+    Example:
+        >>> deserialize(serialize(CategoricalCrossentropy(from_logits=True))).from_logits
+        True
+    """
+    if isinstance(config, str):
+        if custom_objects and config in custom_objects:
+            return custom_objects[config]
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(
+            "deserialize expects a dict with 'class_name' and 'config' keys. "
+            f"Received: config={config!r}"
+        )
+    class_name, inner = config["class_name"], config.get("config")
+    if class_name == "function":
+        if custom_objects and inner in custom_objects:
+            return custom_objects[inner]
+        return lookup("loss", inner, _TABLE)
+    if custom_objects and class_name in custom_objects:
+        cls = custom_objects[class_name]
+    elif class_name in _CLASSES:
+        cls = _CLASSES[class_name]
+    else:
+        raise unknown_name_error("loss class", class_name, list(_CLASSES))
+    if isinstance(cls, type) and issubclass(cls, LossFunctionWrapper):
+        return cls.from_config(inner or {}, custom_objects=custom_objects)
+    return cls.from_config(inner or {})
