@@ -1,0 +1,602 @@
+"""Activation functions with Keras 3's names and defaults.
+
+Each function takes a Tensor (or an array) and returns a Tensor; gradients flow
+through the differentiable ops in :mod:`chainrule.ops`. Every docstring gives
+the formula ``f(x)`` and its derivative ``f'(x)``, the number backpropagation
+multiplies the incoming gradient by.
+
+Pass them to layers by name (``Dense(10, activation="relu")``) or as
+functions; :func:`get` turns either into the function.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import activations
+    >>> activations.relu(cr.Tensor([-1.0, 2.0]))
+    Tensor([0., 2.], dtype=float32)
+    >>> activations.get("sigmoid") is activations.sigmoid
+    True
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from chainrule import ops
+from chainrule._registry import lookup
+from chainrule.autograd.engine import Tensor
+
+__all__ = [
+    "deserialize",
+    "elu",
+    "exponential",
+    "gelu",
+    "get",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "leaky_relu",
+    "linear",
+    "log_sigmoid",
+    "log_softmax",
+    "mish",
+    "relu",
+    "relu6",
+    "selu",
+    "serialize",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "softsign",
+    "step",
+    "swish",
+    "tanh",
+]
+
+
+def _tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def linear(x: Any) -> Any:
+    """The identity, ``f(x) = x``; ``f'(x) = 1``.
+
+    What a layer uses when it is given no activation (``activation=None``).
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        ``x`` itself, unchanged.
+
+    Example:
+        >>> import chainrule as cr
+        >>> linear(cr.Tensor([-3.0]))
+        Tensor([-3.], dtype=float32)
+    """
+    return x
+
+
+def step(x: Any) -> Tensor:
+    """The perceptron's binary step: ``f(x) = 1 if x > 0 else 0``; ``f'(x) = 0``.
+
+    Not part of Keras. Because its derivative is zero everywhere (and undefined
+    at 0), gradient descent cannot train through it: the perceptron learning
+    rule updates the weights directly instead.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of 0s and 1s, ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> step(cr.Tensor([-1.0, 0.0, 0.5]))
+        Tensor([0., 0., 1.], dtype=float32)
+    """
+    return ops.step(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """The logistic function ``f(x) = 1 / (1 + e^-x)``; ``f'(x) = f(x) (1 - f(x))``.
+
+    Squashes any number into (0, 1); the derivative is at most 0.25 (at x = 0),
+    which is why deep sigmoid networks see vanishing gradients. Followed by
+    ``binary_crossentropy``, the loss is computed from ``x`` directly (stable,
+    gradient ``f(x) - y``).
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in (0, 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> sigmoid(cr.Tensor([0.0]))
+        Tensor([0.5], dtype=float32)
+    """
+    return ops.sigmoid(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent ``f(x) = (e^x - e^-x) / (e^x + e^-x)``; ``f'(x) = 1 - f(x)^2``.
+
+    A zero-centred sigmoid with values in (-1, 1) and slope 1 at x = 0.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> tanh(cr.Tensor([0.0]))
+        Tensor([0.], dtype=float32)
+    """
+    return ops.tanh(x)
+
+
+def relu(
+    x: Any,
+    negative_slope: float = 0.0,
+    max_value: float | None = None,
+    threshold: float = 0.0,
+) -> Tensor:
+    """Rectified linear unit, ``f(x) = max(x, 0)``; ``f'(x) = 1 if x > 0 else 0``.
+
+    With the optional arguments (Keras's general form):
+    ``f(x) = max_value`` for ``x >= max_value``, ``x`` for
+    ``threshold < x < max_value``, and ``negative_slope * (x - threshold)``
+    otherwise; the derivative is 0, 1 and ``negative_slope`` on those pieces.
+
+    Args:
+        x: input Tensor, any shape.
+        negative_slope: slope below ``threshold``.
+        max_value: the largest value returned (None for no limit).
+        threshold: values at or below it are damped to ``negative_slope * (x - threshold)``.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> relu(cr.Tensor([-10.0, -5.0, 0.0, 5.0, 10.0]), max_value=5.0)
+        Tensor([0., 0., 0., 5., 5.], dtype=float32)
+    """
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return ops.relu(x)
+    x = _tensor(x)
+    if negative_slope != 0.0 and max_value is None and threshold == 0.0:
+        return ops.leaky_relu(x, negative_slope)
+    if threshold != 0.0:
+        y = ops.where(x.data > threshold, x, 0.0)
+    else:
+        y = ops.relu(x)
+    if max_value is not None:
+        y = ops.clip(y, 0.0, max_value)
+    if negative_slope != 0.0:
+        below = ops.relu(threshold - x) if threshold != 0.0 else ops.relu(-x)
+        y = y - negative_slope * below
+    return y
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
+    """Leaky ReLU, ``f(x) = x if x > 0 else negative_slope * x``; ``f'(x) = 1`` or ``negative_slope``.
+
+    The small slope keeps a gradient flowing for negative inputs, so units
+    cannot "die" as plain ReLU units can.
+
+    Args:
+        x: input Tensor, any shape.
+        negative_slope: the slope for negative inputs (Keras's default 0.2).
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> leaky_relu(cr.Tensor([-1.0, 2.0]))
+        Tensor([-0.2,  2. ], dtype=float32)
+    """
+    return ops.leaky_relu(x, negative_slope)
+
+
+def relu6(x: Any) -> Tensor:
+    """ReLU capped at 6: ``f(x) = min(max(x, 0), 6)``; ``f'(x) = 1`` for ``0 < x < 6``, else 0.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in [0, 6].
+
+    Example:
+        >>> import chainrule as cr
+        >>> relu6(cr.Tensor([-1.0, 3.0, 8.0]))
+        Tensor([0., 3., 6.], dtype=float32)
+    """
+    return ops.clip(ops.relu(x), None, 6.0)
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """Softmax, ``f(x)_i = e^{x_i} / sum_j e^{x_j}`` along ``axis``.
+
+    Turns scores (logits) into probabilities that sum to 1. Its Jacobian is
+    ``df_i/dx_j = f_i (delta_ij - f_j)``, so the gradient is
+    ``f * (g - sum(f * g))`` for an incoming gradient ``g``. Followed by
+    ``categorical_crossentropy`` (last axis), the loss is computed from ``x``
+    directly: stable, with gradient ``f(x) - y``.
+
+    Args:
+        x: input Tensor with at least one dimension.
+        axis: the axis that sums to 1 (the classes).
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Raises:
+        TypeError: if ``axis`` is not an integer.
+
+    Example:
+        >>> import chainrule as cr
+        >>> softmax(cr.Tensor([[0.0, 0.0]]))
+        Tensor([[0.5, 0.5]], dtype=float32)
+    """
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"softmax: axis must be an integer. Received: axis={axis!r}")
+    return ops.softmax(_tensor(x), int(axis))
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """``f(x)_i = x_i - log(sum_j e^{x_j})`` along ``axis``, computed stably.
+
+    The derivative: ``df_i/dx_j = delta_ij - softmax(x)_j``, so the gradient is
+    ``g - softmax(x) * sum(g)``.
+
+    Args:
+        x: input Tensor with at least one dimension.
+        axis: the axis to normalize over.
+
+    Returns:
+        A Tensor of ``x``'s shape (log-probabilities, all <= 0).
+
+    Raises:
+        TypeError: if ``axis`` is not an integer.
+
+    Example:
+        >>> import chainrule as cr
+        >>> log_softmax(cr.Tensor([[0.0, 0.0]]))
+        Tensor([[-0.6931472, -0.6931472]], dtype=float32)
+    """
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"log_softmax: axis must be an integer. Received: axis={axis!r}")
+    return ops.log_softmax(x, int(axis))
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """Exponential linear unit, ``f(x) = x if x > 0 else alpha (e^x - 1)``.
+
+    ``f'(x) = 1`` for ``x > 0`` and ``alpha e^x = f(x) + alpha`` otherwise.
+
+    Args:
+        x: input Tensor, any shape.
+        alpha: the negative saturation value is ``-alpha``.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> elu(cr.Tensor([0.0, 2.0]))
+        Tensor([0., 2.], dtype=float32)
+    """
+    return ops.elu(x, alpha)
+
+
+def selu(x: Any) -> Tensor:
+    """Scaled ELU, ``f(x) = scale * (x if x > 0 else alpha (e^x - 1))``.
+
+    With ``alpha = 1.67326324`` and ``scale = 1.05070098`` (Klambauer et al.,
+    2017); ``f'(x) = scale`` for ``x > 0``, else ``scale * alpha * e^x``. Use it
+    with the ``lecun_normal`` initializer.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> selu(cr.Tensor([1.0]))
+        Tensor([1.050701], dtype=float32)
+    """
+    return ops.selu(x)
+
+
+def softplus(x: Any) -> Tensor:
+    """``f(x) = log(1 + e^x)``, a smooth ReLU; ``f'(x) = sigmoid(x)``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with positive values.
+
+    Example:
+        >>> import chainrule as cr
+        >>> softplus(cr.Tensor([0.0]))
+        Tensor([0.6931472], dtype=float32)
+    """
+    return ops.softplus(x)
+
+
+def softsign(x: Any) -> Tensor:
+    """``f(x) = x / (1 + |x|)``; ``f'(x) = 1 / (1 + |x|)^2``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in (-1, 1).
+
+    Example:
+        >>> import chainrule as cr
+        >>> softsign(cr.Tensor([1.0]))
+        Tensor([0.5], dtype=float32)
+    """
+    return ops.softsign(x)
+
+
+def gelu(x: Any, approximate: bool = False) -> Tensor:
+    """Gaussian error linear unit, ``f(x) = x * Phi(x) = x/2 (1 + erf(x / sqrt 2))``.
+
+    ``f'(x) = Phi(x) + x * phi(x)``, with ``phi`` the standard normal density.
+    With ``approximate=True``:
+    ``f(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``.
+
+    Args:
+        x: input Tensor, any shape.
+        approximate: use the tanh approximation instead of erf.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> gelu(cr.Tensor([0.0]))
+        Tensor([0.], dtype=float32)
+    """
+    return ops.gelu(_tensor(x), approximate=bool(approximate))
+
+
+def silu(x: Any) -> Tensor:
+    """Swish / SiLU, ``f(x) = x * sigmoid(x)``; ``f'(x) = s + x s (1 - s)`` with ``s = sigmoid(x)``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> silu(cr.Tensor([0.0]))
+        Tensor([0.], dtype=float32)
+    """
+    return ops.silu(_tensor(x))
+
+
+swish = silu
+
+
+def hard_sigmoid(x: Any) -> Tensor:
+    """Piecewise-linear sigmoid, ``f(x) = clip(x / 6 + 1/2, 0, 1)`` (Keras 3's definition).
+
+    ``f'(x) = 1/6`` for ``-3 < x < 3``, else 0.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in [0, 1].
+
+    Example:
+        >>> import chainrule as cr
+        >>> hard_sigmoid(cr.Tensor([-4.0, 0.0, 4.0]))
+        Tensor([0. , 0.5, 1. ], dtype=float32)
+    """
+    return ops.hard_sigmoid(_tensor(x))
+
+
+def hard_silu(x: Any) -> Tensor:
+    """Hard swish, ``f(x) = x * hard_sigmoid(x)``.
+
+    ``f'(x) = 0`` for ``x < -3``, ``x/3 + 1/2`` for ``-3 < x < 3``, and 1 for ``x > 3``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> hard_silu(cr.Tensor([-4.0, 4.0]))
+        Tensor([-0.,  4.], dtype=float32)
+    """
+    x = _tensor(x)
+    return x * ops.hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def log_sigmoid(x: Any) -> Tensor:
+    """``f(x) = log(sigmoid(x)) = -softplus(-x)``, computed stably; ``f'(x) = 1 - sigmoid(x)``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with values <= 0.
+
+    Example:
+        >>> import chainrule as cr
+        >>> log_sigmoid(cr.Tensor([0.0]))
+        Tensor([-0.6931472], dtype=float32)
+    """
+    return -ops.softplus(-_tensor(x))
+
+
+def exponential(x: Any) -> Tensor:
+    """``f(x) = e^x``; ``f'(x) = e^x``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> exponential(cr.Tensor([0.0]))
+        Tensor([1.], dtype=float32)
+    """
+    return ops.exp(x)
+
+
+def mish(x: Any) -> Tensor:
+    """Mish, ``f(x) = x * tanh(softplus(x))`` (Misra, 2019).
+
+    ``f'(x) = t + x * sigmoid(x) * (1 - t^2)`` with ``t = tanh(softplus(x))``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> mish(cr.Tensor([0.0]))
+        Tensor([0.], dtype=float32)
+    """
+    x = _tensor(x)
+    return x * ops.tanh(ops.softplus(x))
+
+
+# -- registry ------------------------------------------------------------------
+
+_ACTIVATIONS: dict[str, Callable[..., Any]] = {
+    fn.__name__: fn
+    for fn in (
+        linear, step, sigmoid, tanh, relu, leaky_relu, relu6, softmax, log_softmax, elu,
+        selu, softplus, softsign, gelu, silu, hard_sigmoid, hard_silu, log_sigmoid,
+        exponential, mish,
+    )
+}
+_ALIASES: dict[str, Callable[..., Any]] = {"swish": silu, "hard_swish": hard_silu}
+_TABLE: dict[str, Callable[..., Any]] = {**_ACTIVATIONS, **_ALIASES}
+
+
+def get(identifier: Any) -> Callable[..., Any]:
+    """Return the activation function an identifier stands for.
+
+    Args:
+        identifier: None (the identity, :func:`linear`), a name such as
+            ``"relu"`` (case-insensitive), a config dict from :func:`serialize`-style
+            saving (``{"class_name": "function", "config": "relu"}``), or a
+            callable (returned as is).
+
+    Returns:
+        The activation function.
+
+    Raises:
+        ValueError: for an unknown name, with the closest known names.
+        TypeError: for any other kind of identifier.
+
+    Example:
+        >>> get(None) is linear
+        True
+        >>> get("swish") is silu
+        True
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        return lookup("activation", identifier, _TABLE)
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return identifier
+    raise TypeError(
+        "Could not interpret activation identifier: expected None, a name, a config dict or "
+        f"a function. Received: identifier={identifier!r}"
+    )
+
+
+def serialize(activation: Callable[..., Any]) -> str:
+    """Return the name an activation is saved under.
+
+    Args:
+        activation: one of this module's functions, or a named function of your
+            own (load it back with ``deserialize(name, custom_objects={name: fn})``).
+
+    Returns:
+        The function's name (``"silu"`` for ``swish``, which is the same function).
+
+    Raises:
+        ValueError: for a lambda or a callable without a name.
+
+    Example:
+        >>> serialize(relu)
+        'relu'
+    """
+    name = getattr(activation, "__name__", None)
+    if not callable(activation) or not name or name == "<lambda>":
+        raise ValueError(
+            "Only named functions can be serialized as activations; define the function "
+            f"with `def` instead of a lambda. Received: activation={activation!r}"
+        )
+    return name
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Callable[..., Any]:
+    """Return the activation function named by ``config``.
+
+    Args:
+        config: a name, or a dict ``{"class_name": "function", "config": name}``
+            (Keras's layout for functions) or ``{"class_name": name}``.
+        custom_objects: optional ``{name: function}`` for activations of your own.
+
+    Returns:
+        The activation function.
+
+    Raises:
+        ValueError: for an unknown name, with the closest known names.
+        TypeError: for a config of another type.
+
+    Example:
+        >>> deserialize({"class_name": "function", "config": "tanh"}) is tanh
+        True
+    """
+    if isinstance(config, dict):
+        name = config.get("config") if config.get("class_name") == "function" else config.get(
+            "class_name"
+        )
+    else:
+        name = config
+    if not isinstance(name, str):
+        raise TypeError(
+            "deserialize expects an activation name or a dict with 'class_name' and 'config'. "
+            f"Received: config={config!r}"
+        )
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return lookup("activation", name, _TABLE)
