@@ -1,0 +1,873 @@
+"""The optimizer base class: state slots, the training-step pipeline, config and state.
+
+An optimizer updates *variables*: objects with ``.data`` (a NumPy or CuPy array,
+updated **in place**, because models keep their weights as views into one flat
+buffer), ``.name`` and optionally ``.trainable`` and ``.constraint``.
+
+One call of :meth:`Optimizer.apply` runs Keras 3's pipeline:
+
+1. drop pairs whose gradient is None (with a warning) or whose variable is
+   not trainable;
+2. divide by ``loss_scale_factor``;
+3. with ``gradient_accumulation_steps=n``, add into accumulators and update only
+   every n-th call, with the mean gradient;
+4. clip (``clipnorm`` per variable, ``global_clipnorm`` over all, ``clipvalue``);
+5. weight decay ``var -= var * weight_decay * lr``;
+6. the optimizer's ``update_step`` for each variable;
+7. apply each updated variable's ``constraint`` (called with the variable, as
+   in Keras; its result, an array or an object with ``.data``, is written back
+   in place);
+8. update the moving averages when ``use_ema=True``;
+9. ``iterations += 1``.
+
+The update rules are elementwise, so updating one flat array that concatenates
+all parameters gives exactly the same numbers as updating each parameter —
+except ``clipnorm``, which Keras applies to each variable's own norm: on a flat
+buffer it clips the norm of all parameters together (like ``global_clipnorm``).
+
+Writing an optimizer: declare its state in ``_slot_specs`` and its rule in
+``update_step`` with ``out=`` into the scratch arrays it is given (see
+:class:`Optimizer`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from chainrule.optimizers import _checks
+from chainrule.optimizers.schedules import LearningRateSchedule
+from chainrule.optimizers.schedules import deserialize as _deserialize_schedule
+from chainrule.optimizers.schedules import serialize as _serialize_schedule
+
+__all__ = ["Optimizer"]
+
+_POSITIVE = "a positive float"
+_LR_EXPECT = "a positive float, a LearningRateSchedule or a callable that returns the rate"
+
+
+def _array_module(array: Any) -> Any:
+    """Return the array library (``numpy`` or ``cupy``) an array belongs to."""
+    if isinstance(array, np.ndarray):
+        return np
+    return sys.modules.get(type(array).__module__.split(".")[0], np)
+
+
+def _to_host(array: Any) -> np.ndarray:
+    if isinstance(array, np.ndarray):
+        return array.copy()
+    return array.get()  # CuPy: a host copy
+
+
+def _check_learning_rate(value: Any) -> Any:
+    """Return a float for a number, the object itself for a schedule or callable."""
+    if isinstance(value, LearningRateSchedule) or (callable(value) and not _checks.is_real(value)):
+        return value
+    return _checks.real("learning_rate", value, _LR_EXPECT, lambda v: v > 0 and math.isfinite(v))
+
+
+class Optimizer:
+    """Base class of the optimizers (Keras 3's ``keras.optimizers.Optimizer``).
+
+    Args:
+        learning_rate: a positive float, a
+            :class:`~chainrule.optimizers.schedules.LearningRateSchedule`
+            (evaluated at ``iterations`` before every update), or a callable
+            without arguments that returns the rate.
+        weight_decay: if set, ``var -= var * weight_decay * lr`` before each update.
+        clipnorm: if set, each variable's gradient is rescaled so its L2 norm is
+            at most this value.
+        clipvalue: if set, gradients are clipped elementwise to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: if set, all gradients are rescaled together so their
+            joint L2 norm is at most this value.
+        use_ema: keep an exponential moving average of the variables.
+        ema_momentum: the average's momentum, in [0, 1].
+        ema_overwrite_frequency: every this many steps, overwrite the variables
+            with their average (None: only in :meth:`finalize_variable_values`).
+        loss_scale_factor: if set, gradients are divided by it first.
+        gradient_accumulation_steps: if set (>= 2), update only every this many
+            calls, with the mean of the accumulated gradients.
+        name: the optimizer's name (default: its lower-case class name).
+        **kwargs: tf.keras 2 spellings, accepted with a DeprecationWarning:
+            ``lr`` (use ``learning_rate``) and ``decay`` (inverse-time decay
+            ``lr / (1 + decay * iterations)``, which Keras 3 ignores and
+            chainrule applies).
+
+    Subclasses set ``_n_scratch`` (the scratch arrays their step needs),
+    ``_slot_specs()`` (the per-variable state) and ``update_step``.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule.optimizers import SGD
+        >>> class Var:
+        ...     def __init__(self, data, name):
+        ...         self.data, self.name = data, name
+        >>> w = Var(np.array([1.0, 2.0]), "w")
+        >>> opt = SGD(learning_rate=0.1)
+        >>> opt.apply_gradients([(np.array([1.0, -1.0]), w)])
+        1
+        >>> w.data
+        array([0.9, 2.1])
+    """
+
+    #: Scratch arrays (shaped like the variable) that ``update_step`` receives.
+    _n_scratch: int = 1
+
+    def __init__(
+        self,
+        learning_rate: float | LearningRateSchedule | Callable[[], float],
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._legacy_decay = 0.0
+        if "lr" in kwargs:
+            lr = kwargs.pop("lr")
+            _checks.deprecated(
+                "Argument `lr` is deprecated (tf.keras 2); use `learning_rate` instead."
+            )
+            default = self._default_learning_rate()
+            if learning_rate is not lr and learning_rate != default and learning_rate != lr:
+                raise TypeError(
+                    "Pass the learning rate once, as `learning_rate` (`lr` is its old "
+                    f"spelling). Received: learning_rate={_checks.shown(learning_rate)}, "
+                    f"lr={_checks.shown(lr)}"
+                )
+            learning_rate = lr
+        if "decay" in kwargs:
+            decay = kwargs.pop("decay")
+            self._legacy_decay = _checks.real(
+                "decay", decay, "a float >= 0", lambda v: v >= 0 and math.isfinite(v)
+            )
+            _checks.deprecated(
+                "Argument `decay` is deprecated (tf.keras 2) and Keras 3 ignores it; "
+                "chainrule applies it as lr / (1 + decay * iterations). Use "
+                "`learning_rate=chainrule.optimizers.schedules.InverseTimeDecay("
+                f"initial_learning_rate, decay_steps=1, decay_rate={decay!r})` instead."
+            )
+        if kwargs:
+            raise _checks.unexpected_kwargs(
+                type(self).__name__,
+                kwargs,
+                _checks.accepted_arguments(type(self)) + ["lr", "decay"],
+            )
+
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"Argument `name` must be a string. {_checks.received('name', name)}")
+        self.name: str = name if name is not None else type(self).__name__.lower()
+
+        lr = _check_learning_rate(learning_rate)
+        self._lr_value: float = 0.0
+        self._lr_schedule: Any = None
+        if isinstance(lr, float):
+            self._lr_value = lr
+        else:
+            self._lr_schedule = lr
+
+        nonneg = "a float >= 0"
+        pos = _POSITIVE
+        self.weight_decay = _checks.optional_real(
+            "weight_decay", weight_decay, nonneg, lambda v: v >= 0 and math.isfinite(v)
+        )
+        self.clipnorm = _checks.optional_real("clipnorm", clipnorm, pos, lambda v: v > 0)
+        self.clipvalue = _checks.optional_real("clipvalue", clipvalue, pos, lambda v: v > 0)
+        self.global_clipnorm = _checks.optional_real(
+            "global_clipnorm", global_clipnorm, pos, lambda v: v > 0
+        )
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={_checks.shown(clipnorm)}, "
+                f"clipvalue={_checks.shown(clipvalue)}, "
+                f"global_clipnorm={_checks.shown(global_clipnorm)}"
+            )
+        self.use_ema = _checks.boolean("use_ema", use_ema)
+        self.ema_momentum = _checks.real(
+            "ema_momentum", ema_momentum, "a float in [0, 1]", lambda v: 0 <= v <= 1
+        )
+        if ema_overwrite_frequency is not None and (
+            not isinstance(ema_overwrite_frequency, (int, np.integer))
+            or isinstance(ema_overwrite_frequency, bool)
+            or ema_overwrite_frequency < 1
+        ):
+            raise ValueError(
+                "Argument `ema_overwrite_frequency` must be an integer >= 1 or None. "
+                f"{_checks.received('ema_overwrite_frequency', ema_overwrite_frequency)}"
+            )
+        self.ema_overwrite_frequency = (
+            None if ema_overwrite_frequency is None else int(ema_overwrite_frequency)
+        )
+        self.loss_scale_factor = _checks.optional_real(
+            "loss_scale_factor", loss_scale_factor, pos, lambda v: v > 0 and math.isfinite(v)
+        )
+        if gradient_accumulation_steps is not None and (
+            not isinstance(gradient_accumulation_steps, (int, np.integer))
+            or isinstance(gradient_accumulation_steps, bool)
+            or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                "Argument `gradient_accumulation_steps` must be an integer >= 2 or None. "
+                f"{_checks.received('gradient_accumulation_steps', gradient_accumulation_steps)}"
+            )
+        self.gradient_accumulation_steps = (
+            None if gradient_accumulation_steps is None else int(gradient_accumulation_steps)
+        )
+
+        self._iterations = 0
+        self.built = False
+        self._vars: list[Any] = []
+        self._index: dict[int, int] = {}
+        self._slot_names: list[str] = []
+        self._slots: list[tuple[Any, ...]] = []
+        self._scratch: list[tuple[Any, ...]] = []
+        self._grad_bufs: list[Any] = []
+        self._accumulators: list[Any] = []
+        self._averages: list[Any] = []
+        self._decay_mask: list[bool] = []
+        self._unchecked: set[int] = set()
+        self._xp: Any = np
+        self._const_dtype: Any = None
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern[str] | None = None
+        self._pending_state: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ hooks
+    def _slot_specs(self) -> list[tuple[str, float]]:
+        """Return ``(slot name, initial value)`` for each per-variable state array.
+
+        Called once by :meth:`build`; the arrays reach ``update_step`` in this order.
+        """
+        return []
+
+    def _begin_step(self, lr: float) -> None:
+        """Compute the scalars one update needs, once for all variables.
+
+        Called before the ``update_step`` calls of a step, while ``iterations``
+        still counts the updates done before this one. Pass each scalar through
+        :meth:`_const` before storing it for ``update_step``.
+        """
+
+    def _const(self, value: float) -> Any:
+        """Return a scalar in the form the update arithmetic is fastest with.
+
+        NumPy converts a Python float on every ufunc call (about half a
+        microsecond each, a large share of a small model's step); a 0-d array of
+        the variables' dtype skips that and rounds identically, since NumPy casts
+        a Python float operand to the array's dtype anyway. With mixed dtypes or
+        on CuPy the plain float is kept.
+        """
+        dtype = self._const_dtype
+        return value if dtype is None else np.array(value, dtype=dtype)
+
+    def update_step(
+        self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
+    ) -> None:
+        """Update one variable's array in place.
+
+        Args:
+            grad: the gradient, shaped like ``data`` (read only).
+            data: the variable's array, to update in place.
+            lr: the learning rate of this step (through :meth:`_const`: a float
+                or a 0-d array of the variables' dtype).
+            slots: this variable's state arrays, as declared by ``_slot_specs``.
+            scratch: ``_n_scratch`` arrays shaped like ``data`` to compute in.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement update_step().")
+
+    def _extra_state(self) -> dict[str, Any]:
+        """Scalars of the optimizer's own (not per-variable) state, for get_state."""
+        return {}
+
+    def _set_extra_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`_extra_state` returned."""
+
+    def _build_extra(self) -> None:
+        """Create or reset the optimizer's own state (called by :meth:`build`)."""
+
+    # -------------------------------------------------------- learning rate
+    @classmethod
+    def _default_learning_rate(cls) -> Any:
+        param = inspect.signature(cls.__init__).parameters.get("learning_rate")
+        return None if param is None else param.default
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step, as a float (settable).
+
+        With a schedule this is the schedule at ``iterations``; with the
+        deprecated ``decay=`` it is the undecayed base rate, as in tf.keras 2.
+        """
+        s = self._lr_schedule
+        if s is None:
+            return self._lr_value
+        if isinstance(s, LearningRateSchedule):
+            return float(s(self._iterations))
+        return float(s())
+
+    @learning_rate.setter
+    def learning_rate(self, value: float | LearningRateSchedule | Callable[[], float]) -> None:
+        if isinstance(self._lr_schedule, LearningRateSchedule) and not isinstance(
+            value, LearningRateSchedule
+        ):
+            raise TypeError(
+                "This optimizer was created with a LearningRateSchedule as its "
+                "`learning_rate`, so its learning rate is not settable to a number. "
+                "Create the optimizer with a float `learning_rate` to change it during "
+                f"training. {_checks.received('learning_rate', value)}"
+            )
+        value = _check_learning_rate(value)
+        if isinstance(value, float):
+            self._lr_value, self._lr_schedule = value, None
+        else:
+            self._lr_schedule = value
+
+    @property
+    def lr(self) -> float:
+        """Deprecated tf.keras 2 alias of :attr:`learning_rate`."""
+        _checks.deprecated("`optimizer.lr` is deprecated; use `optimizer.learning_rate`.")
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        _checks.deprecated("`optimizer.lr` is deprecated; use `optimizer.learning_rate`.")
+        self.learning_rate = value
+
+    def _step_learning_rate(self) -> float:
+        lr = self.learning_rate
+        if self._legacy_decay:
+            lr = lr / (1.0 + self._legacy_decay * self._iterations)
+        return lr
+
+    @property
+    def iterations(self) -> int:
+        """How many updates have been applied (calls // gradient_accumulation_steps)."""
+        if self.gradient_accumulation_steps:
+            return self._iterations // self.gradient_accumulation_steps
+        return self._iterations
+
+    # ----------------------------------------------------------------- build
+    def build(self, variables: Iterable[Any]) -> None:
+        """Create the state slots for ``variables`` (done by the first apply).
+
+        Args:
+            variables: the variables this optimizer will update, in order.
+
+        Raises:
+            TypeError: if an item has no array ``.data``.
+            ValueError: if a variable appears twice.
+        """
+        if self.built:
+            return
+        variables = list(variables)
+        index: dict[int, int] = {}
+        for i, v in enumerate(variables):
+            data = getattr(v, "data", None)
+            if data is None or not hasattr(data, "shape") or not hasattr(data, "dtype"):
+                raise TypeError(
+                    "An optimizer updates variables: objects with an array `.data` and a "
+                    f"`.name`. Item {i} is not one. Received: {type(v).__name__} {v!r:.80}"
+                )
+            if data.dtype.kind != "f":
+                raise TypeError(
+                    f"Variable {_var_label(v, i)} has dtype {data.dtype}; optimizers update "
+                    "floating-point variables only."
+                )
+            if id(v) in index:
+                raise ValueError(
+                    f"Variable {_var_label(v, i)} is listed twice (items {index[id(v)]} and {i})."
+                )
+            index[id(v)] = i
+        self._xp = _array_module(variables[0].data) if variables else np
+        xp = self._xp
+        dtypes = {v.data.dtype for v in variables}
+        self._const_dtype = dtypes.pop() if xp is np and len(dtypes) == 1 else None
+        self._vars = variables
+        self._index = index
+        specs = self._slot_specs()
+        self._slot_names = [name for name, _ in specs]
+        self._slots = [tuple(_filled(xp, v.data, init) for _, init in specs) for v in variables]
+        self._scratch = _scratch_views(xp, [v.data for v in variables], max(self._n_scratch, 1))
+        needs_grad_buf = self.loss_scale_factor is not None or (
+            self.clipnorm or self.clipvalue or self.global_clipnorm
+        )
+        self._grad_bufs = [xp.empty_like(v.data) for v in variables] if needs_grad_buf else []
+        self._accumulators = (
+            [xp.zeros_like(v.data) for v in variables] if self.gradient_accumulation_steps else []
+        )
+        self._averages = [xp.zeros_like(v.data) for v in variables] if self.use_ema else []
+        self._decay_mask = [self._use_weight_decay(v) for v in variables]
+        self._unchecked = set(range(len(variables)))
+        self._build_extra()
+        self.built = True
+        if self._pending_state is not None:
+            pending, self._pending_state = self._pending_state, None
+            self.set_state(pending)
+
+    @property
+    def variables(self) -> list[Any]:
+        """The optimizer's per-variable state arrays, slot by slot (Keras's order).
+
+        For Adam: every variable's ``momentum``, then every ``velocity``. The
+        step count is :attr:`iterations`; the full state is :meth:`get_state`.
+        """
+        out = [slots[k] for k in range(len(self._slot_names)) for slots in self._slots]
+        return out + list(self._accumulators) + list(self._averages)
+
+    def exclude_from_weight_decay(
+        self, var_list: Iterable[Any] | None = None, var_names: Iterable[str] | None = None
+    ) -> None:
+        """Exempt variables from weight decay (call before the optimizer is built).
+
+        Args:
+            var_list: variables to exempt.
+            var_names: substrings; a variable whose name contains one is exempt
+                (e.g. ``["bias"]``).
+
+        Raises:
+            ValueError: if the optimizer is already built.
+        """
+        if self.built:
+            raise ValueError(
+                "`exclude_from_weight_decay()` can only be configured before the optimizer "
+                "is built (before its first apply)."
+            )
+        self._exclude_ids = {id(v) for v in (var_list or [])}
+        names = sorted(set(var_names or []))
+        self._exclude_pattern = re.compile("|".join(map(re.escape, names))) if names else None
+
+    def _use_weight_decay(self, variable: Any) -> bool:
+        if id(variable) in self._exclude_ids:
+            return False
+        pattern = self._exclude_pattern
+        return not (pattern is not None and pattern.search(str(getattr(variable, "name", ""))))
+
+    # ----------------------------------------------------------------- apply
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
+        """Apply one step from ``(gradient, variable)`` pairs.
+
+        Args:
+            grads_and_vars: a list or ``zip`` of ``(gradient array, variable)``.
+
+        Returns:
+            :attr:`iterations` after the step.
+        """
+        pairs = list(grads_and_vars)
+        if not pairs:
+            return self.iterations
+        grads, variables = zip(*pairs)
+        self.apply(grads, variables)
+        return self.iterations
+
+    def apply(self, grads: Sequence[Any], variables: Iterable[Any] | None = None) -> None:
+        """Apply one step: update ``variables`` in place from ``grads``.
+
+        Args:
+            grads: one gradient array (or None) per variable.
+            variables: the variables; may be omitted once the optimizer is built,
+                then ``grads`` must match the variables it was built with.
+
+        Raises:
+            ValueError: for unknown variables, mismatched lengths or shapes, or no
+                gradients at all.
+        """
+        grads = list(grads)
+        if variables is None:
+            if not self.built:
+                raise ValueError(
+                    "When passing `grads` without `variables`, the optimizer must already "
+                    "be built. Call `optimizer.build(variables)` first."
+                )
+            if len(grads) != len(self._vars):
+                raise ValueError(
+                    f"Received {len(grads)} gradients, but the optimizer was built with "
+                    f"{len(self._vars)} variables."
+                )
+            idx: Sequence[int] = range(len(grads))
+        else:
+            variables = list(variables)
+            if len(grads) != len(variables):
+                raise ValueError(
+                    f"Received {len(grads)} gradients for {len(variables)} variables; "
+                    "pass one gradient per variable."
+                )
+            if not self.built:
+                self.build(variables)
+            index = self._index
+            try:
+                idx = [index[id(v)] for v in variables]
+            except KeyError:
+                raise self._unknown_variable(variables) from None
+        if not grads:
+            return
+
+        vars_ = self._vars
+        pairs = [
+            (g, i)
+            for g, i in zip(grads, idx)
+            if g is not None and getattr(vars_[i], "trainable", True) is not False
+        ]
+        if len(pairs) != len(grads):
+            pairs = self._filter_missing(grads, idx, pairs)
+        if self._unchecked:
+            self._check_gradients(pairs)
+
+        xp = self._xp
+        if self.loss_scale_factor is not None:
+            bufs, scale = self._grad_bufs, self.loss_scale_factor
+            pairs = [(xp.divide(g, scale, out=bufs[i]), i) for g, i in pairs]
+
+        steps = self.gradient_accumulation_steps
+        if steps:
+            accs = self._accumulators
+            for g, i in pairs:
+                xp.add(accs[i], g, out=accs[i])
+            if (self._iterations + 1) % steps:
+                self._finish_step()
+                return
+            for _, i in pairs:
+                xp.divide(accs[i], steps, out=accs[i])
+            pairs = [(accs[i], i) for _, i in pairs]
+
+        if self.clipnorm or self.clipvalue or self.global_clipnorm:
+            pairs = self._clip(pairs)
+
+        lr = self._step_learning_rate()
+        scratch = self._scratch
+        if self.weight_decay is not None:
+            wd, mask, lr_k = self._const(self.weight_decay), self._decay_mask, self._const(lr)
+            for _, i in pairs:
+                if mask[i]:
+                    data, s = vars_[i].data, scratch[i][0]
+                    xp.multiply(data, wd, out=s)
+                    xp.multiply(s, lr_k, out=s)
+                    xp.subtract(data, s, out=data)
+
+        self._begin_step(lr)
+        lr_k = self._const(lr)
+        update, slots = self.update_step, self._slots
+        for g, i in pairs:
+            update(g, vars_[i].data, lr_k, slots[i], scratch[i])
+
+        if steps:
+            for acc in self._accumulators:
+                acc.fill(0)
+        for _, i in pairs:
+            var = vars_[i]
+            constraint = getattr(var, "constraint", None)
+            if constraint is not None:
+                value = constraint(var)
+                var.data[...] = getattr(value, "data", value)
+        self._finish_step()
+
+    def _finish_step(self) -> None:
+        if self.use_ema:
+            self._update_moving_averages()
+        self._iterations += 1
+
+    def _filter_missing(
+        self, grads: list[Any], idx: Sequence[int], pairs: list[tuple[Any, int]]
+    ) -> list[tuple[Any, int]]:
+        missing = [
+            str(getattr(self._vars[i], "name", f"#{i}")) for g, i in zip(grads, idx) if g is None
+        ]
+        if missing:
+            warnings.warn(
+                f"Gradients do not exist for variables {missing} when minimizing the loss. "
+                "If using `model.compile()`, did you forget to provide a `loss` argument?",
+                stacklevel=3,
+            )
+        if not pairs and missing:
+            raise ValueError("No gradients provided for any variable.")
+        return pairs
+
+    def _check_gradients(self, pairs: list[tuple[Any, int]]) -> None:
+        # Once per variable: a mismatched gradient could otherwise broadcast silently.
+        for g, i in pairs:
+            if i not in self._unchecked:
+                continue
+            data = self._vars[i].data
+            shape = getattr(g, "shape", None)
+            if shape is None or not hasattr(g, "dtype"):
+                raise TypeError(
+                    f"The gradient for variable {_var_label(self._vars[i], i)} must be an "
+                    f"array. Received: {type(g).__name__}"
+                )
+            if tuple(shape) != tuple(data.shape):
+                raise ValueError(
+                    f"The gradient for variable {_var_label(self._vars[i], i)} has shape "
+                    f"{tuple(shape)}, but the variable has shape {tuple(data.shape)}."
+                )
+            self._unchecked.discard(i)
+
+    def _unknown_variable(self, variables: list[Any]) -> ValueError:
+        for v in variables:
+            if id(v) not in self._index:
+                return ValueError(
+                    f"Unknown variable {_var_label(v, None)}. This optimizer can only update "
+                    "the variables it was built with; create a new optimizer for new variables."
+                )
+        return ValueError("Unknown variable.")  # pragma: no cover - unreachable
+
+    def _clip(self, pairs: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
+        xp, bufs = self._xp, self._grad_bufs
+        out = []
+        if self.clipnorm:
+            c = self.clipnorm
+            for g, i in pairs:
+                norm = math.sqrt(float(xp.vdot(g, g)))
+                buf = xp.multiply(g, c, out=bufs[i])
+                xp.divide(buf, max(norm, c), out=buf)
+                out.append((buf, i))
+        elif self.global_clipnorm:
+            c = self.global_clipnorm
+            norm = math.sqrt(sum(float(xp.vdot(g, g)) for g, _ in pairs))
+            # Keras's scale: c * min(1/norm, 1/c), NaN when the norm is not finite.
+            if not math.isfinite(norm):
+                scale = math.nan
+            elif norm == 0:
+                scale = c * (1.0 / c)
+            else:
+                scale = c * min(1.0 / norm, 1.0 / c)
+            if scale == 1.0:
+                return pairs
+            out = [(xp.multiply(g, scale, out=bufs[i]), i) for g, i in pairs]
+        else:
+            c = self.clipvalue
+            out = [(xp.clip(g, -c, c, out=bufs[i]), i) for g, i in pairs]
+        return out
+
+    def _update_moving_averages(self) -> None:
+        xp = self._xp
+        it = self.iterations
+        momentum = self.ema_momentum if it != 0 else 0.0
+        for i, v in enumerate(self._vars):
+            avg, s = self._averages[i], self._scratch[i][0]
+            xp.multiply(v.data, 1.0 - momentum, out=s)
+            xp.multiply(avg, momentum, out=avg)
+            xp.add(avg, s, out=avg)
+        freq = self.ema_overwrite_frequency
+        if freq and (it + 1) % freq == 0:
+            self.finalize_variable_values()
+
+    def finalize_variable_values(self, var_list: Iterable[Any] | None = None) -> None:
+        """Overwrite the variables with their moving averages (only with ``use_ema``).
+
+        Args:
+            var_list: unused; kept for Keras's signature. The variables the
+                optimizer was built with are overwritten.
+        """
+        if not self.use_ema or not self.built:
+            return
+        for v, avg in zip(self._vars, self._averages):
+            v.data[...] = avg
+
+    # ------------------------------------------------------------ state I/O
+    def _state_layout(self) -> dict[str, tuple[Any, str]]:
+        """Map every state key to ``(array, variable label)`` for the per-variable state."""
+        layout: dict[str, tuple[Any, str]] = {}
+        for i, slots in enumerate(self._slots):
+            label = _var_label(self._vars[i], i)
+            for name, arr in zip(self._slot_names, slots):
+                layout[f"{name}/{i}"] = (arr, label)
+            if self._accumulators:
+                layout[f"gradient_accumulator/{i}"] = (self._accumulators[i], label)
+            if self._averages:
+                layout[f"average/{i}"] = (self._averages[i], label)
+        return layout
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Return the full training state as host NumPy arrays (copies).
+
+        Keys are stable strings: ``"iterations"``; ``"learning_rate"`` when it
+        is a number (callbacks may have changed it); ``"<slot>/<i>"`` for slot
+        ``<slot>`` of the i-th variable (e.g. ``"momentum/0"``); and the
+        optimizer's own scalars (e.g. Nadam's ``"u_product"``).
+
+        Returns:
+            A dict of NumPy arrays, to save and later pass to :meth:`set_state`.
+        """
+        state: dict[str, np.ndarray] = {"iterations": np.asarray(self._iterations, dtype=np.int64)}
+        if self._lr_schedule is None:
+            state["learning_rate"] = np.asarray(self._lr_value, dtype=np.float64)
+        if self.built:
+            for key, value in self._extra_state().items():
+                state[key] = np.asarray(value, dtype=np.float64)
+            for key, (arr, _) in self._state_layout().items():
+                state[key] = _to_host(arr)
+        return state
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore a state from :meth:`get_state`, exactly.
+
+        Before the optimizer is built the state is kept and restored by
+        :meth:`build`. A ``learning_rate`` entry is ignored when the optimizer
+        uses a schedule (the schedule follows ``iterations``).
+
+        Args:
+            state: the dict :meth:`get_state` returned.
+
+        Raises:
+            ValueError: naming the key, for a missing or unexpected key or a shape
+                that does not match (nothing is changed then).
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"set_state() expects a dict of arrays. Received: {type(state).__name__}"
+            )
+        if "iterations" not in state:
+            raise ValueError(
+                "Optimizer state is missing key 'iterations'. Pass the dict get_state() returned."
+            )
+        if not self.built:
+            self._pending_state = dict(state)
+            self._restore_scalars(state)
+            return
+        layout = self._state_layout()
+        extra = set(self._extra_state())
+        expected = set(layout) | extra | {"iterations", "learning_rate"}
+        for key in sorted(set(layout) | extra):
+            if key not in state:
+                shape = tuple(layout[key][0].shape) if key in layout else ()
+                raise ValueError(
+                    f"Optimizer state is missing key {key!r} (expected shape {shape}). Was it "
+                    f"saved from a {type(self).__name__} with the same settings and variables?"
+                )
+        for key in sorted(state):
+            if key not in expected:
+                raise ValueError(
+                    f"Unexpected optimizer state key {key!r} with shape "
+                    f"{tuple(np.shape(state[key]))}. Was it saved from a different optimizer, "
+                    "other settings or other variables?"
+                )
+        for key in ("iterations", "learning_rate", *sorted(extra)):
+            if key in state and np.shape(state[key]) != ():
+                raise ValueError(
+                    f"Optimizer state {key!r} has shape {tuple(np.shape(state[key]))}, but a "
+                    "scalar of shape () is expected."
+                )
+        for key, (arr, label) in layout.items():
+            got = tuple(np.shape(state[key]))
+            if got != tuple(arr.shape):
+                raise ValueError(
+                    f"Optimizer state {key!r} has shape {got}, but this optimizer expects "
+                    f"shape {tuple(arr.shape)} for variable {label}."
+                )
+        xp = self._xp
+        for key, (arr, _) in layout.items():
+            arr[...] = xp.asarray(state[key])
+        self._set_extra_state({k: float(state[k]) for k in extra})
+        self._restore_scalars(state)
+
+    def _restore_scalars(self, state: Mapping[str, Any]) -> None:
+        self._iterations = int(np.asarray(state["iterations"]))
+        if "learning_rate" in state and self._lr_schedule is None:
+            self._lr_value = float(np.asarray(state["learning_rate"]))
+
+    # ---------------------------------------------------------------- config
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a JSON-serializable dict (Keras 3's keys).
+
+        A schedule is serialized as a nested dict; a callable learning rate is
+        stored as its current value.
+
+        Returns:
+            The config; ``type(opt).from_config(config)`` makes an equal optimizer.
+        """
+        if isinstance(self._lr_schedule, LearningRateSchedule):
+            learning_rate: Any = _serialize_schedule(self._lr_schedule)
+        else:
+            learning_rate = self.learning_rate
+        config: dict[str, Any] = {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+        if self._legacy_decay:
+            config["decay"] = self._legacy_decay
+        return config
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], custom_objects: Mapping[str, Any] | None = None
+    ) -> Optimizer:
+        """Create an optimizer from :meth:`get_config`'s dict (no state).
+
+        Args:
+            config: the config.
+            custom_objects: custom schedule classes by name.
+
+        Returns:
+            A new optimizer.
+        """
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), Mapping):
+            config["learning_rate"] = _deserialize_schedule(
+                config["learning_rate"], custom_objects=custom_objects
+            )
+        # The user was warned about `decay` when first creating the optimizer.
+        decay = config.pop("decay", 0.0)
+        opt = cls(**config)
+        if decay:
+            opt._legacy_decay = _checks.real(
+                "decay", decay, "a float >= 0", lambda v: v >= 0 and math.isfinite(v)
+            )
+        return opt
+
+    def __repr__(self) -> str:
+        if isinstance(self._lr_schedule, LearningRateSchedule):
+            lr = repr(self._lr_schedule)
+        else:
+            lr = f"{self.learning_rate:g}"
+        return (
+            f"<{type(self).__name__} name={self.name!r} learning_rate={lr} "
+            f"iterations={self.iterations}>"
+        )
+
+
+def _var_label(variable: Any, index: int | None) -> str:
+    name = getattr(variable, "name", None)
+    if name is not None:
+        return repr(str(name))
+    return f"#{index}" if index is not None else repr(variable)
+
+
+def _filled(xp: Any, like: Any, value: float) -> Any:
+    if value == 0:
+        return xp.zeros_like(like)
+    return xp.full_like(like, value)
+
+
+def _scratch_views(xp: Any, arrays: list[Any], count: int) -> list[tuple[Any, ...]]:
+    """Return ``count`` scratch views per array, shaped like it.
+
+    One flat buffer per dtype, sized for the largest array, serves all of them:
+    the variables are updated one after another, so they can share it.
+    """
+    largest: dict[Any, int] = {}
+    for a in arrays:
+        largest[a.dtype] = max(largest.get(a.dtype, 0), int(a.size))
+    buffers = {dt: [xp.empty(n, dtype=dt) for _ in range(count)] for dt, n in largest.items()}
+    return [tuple(buf[: a.size].reshape(a.shape) for buf in buffers[a.dtype]) for a in arrays]
