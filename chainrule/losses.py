@@ -73,6 +73,7 @@ __all__ = [
     "binary_crossentropy",
     "categorical_crossentropy",
     "categorical_hinge",
+    "check_targets",
     "cosine_similarity",
     "deserialize",
     "get",
@@ -659,13 +660,8 @@ def categorical_crossentropy(
     logits = _logits_of(raw, "softmax") if last else None
     classes = p.shape[ax]
     true_shape = tuple(np.shape(y_true.data if isinstance(y_true, Tensor) else y_true))
-    if last and classes > 1 and true_shape in (p.shape[:-1], p.shape[:-1] + (1,)):
-        raise ValueError(
-            f"categorical_crossentropy expects one-hot labels of shape {tuple(p.shape)}, "
-            f"received integer class labels of shape {true_shape}. Use "
-            'loss="sparse_categorical_crossentropy" or convert the labels with '
-            f"chainrule.utils.to_categorical(y, num_classes={classes})."
-        )
+    if last:
+        _check_not_sparse(true_shape, tuple(p.shape))
     t0 = _true(y_true, p.data.dtype)
     t, p2 = _squeeze_or_expand(t0, p)
     if t.shape != p2.shape:
@@ -695,6 +691,18 @@ def categorical_crossentropy(
         out = p2 / ops.sum(p2, axis=ax, keepdims=True)
         log_prob = ops.log(ops.clip(out, eps, 1.0 - eps))
     return -ops.sum(t * log_prob, axis=ax)
+
+
+def _check_not_sparse(true_shape: tuple, pred_shape: tuple) -> None:
+    """Reject class indices given to categorical_crossentropy (class axis last)."""
+    classes = pred_shape[-1]
+    if classes > 1 and true_shape in (pred_shape[:-1], pred_shape[:-1] + (1,)):
+        raise ValueError(
+            f"categorical_crossentropy expects one-hot labels of shape {pred_shape}, "
+            f"received integer class labels of shape {true_shape}. Use "
+            'loss="sparse_categorical_crossentropy" or convert the labels with '
+            f"chainrule.utils.to_categorical(y, num_classes={classes})."
+        )
 
 
 def _sparse_labels(y_true: Any, pred_shape: tuple, ax: int, ignore_class: Any) -> tuple:
@@ -838,6 +846,71 @@ def sparse_categorical_crossentropy(
         Tensor([0.05129331, 2.3025851 ], dtype=float32)
     """
     return _sparse_ce(y_true, y_pred, from_logits, ignore_class, axis)[0]
+
+
+def _align_shapes(a: tuple, b: tuple) -> tuple:
+    """:func:`_squeeze_or_expand` on shapes."""
+    if len(a) == len(b) + 1 and a[-1] == 1:
+        return (a, b + (1,)) if len(b) == 1 else (a[:-1], b)
+    if len(b) == len(a) + 1 and b[-1] == 1:
+        return (a + (1,), b) if len(a) == 1 else (a, b[:-1])
+    return a, b
+
+
+def check_targets(loss: Any, y_true: Any, pred_shape: tuple) -> None:
+    """Check a whole target array against a loss once, before training starts.
+
+    The per-step checks only see one batch; this one sees every label, so a
+    label out of range in the last batch of the epoch is reported before the
+    first step. It costs one pass over the labels. Losses of your own are not
+    checked.
+
+    Args:
+        loss: a loss function, a name, or a Loss (a built-in class or a
+            :class:`LossFunctionWrapper` around a built-in function).
+        y_true: all the targets, shape ``(samples, ...)``.
+        pred_shape: the shape of the model's output for any batch (only the
+            dimensions after the first are used).
+
+    Raises:
+        ValueError: with the same messages as the loss itself (one-hot labels
+            for a sparse loss, class indices for ``categorical_crossentropy``,
+            labels out of range, mismatched shapes).
+
+    Example:
+        >>> import numpy as np
+        >>> check_targets("sparse_categorical_crossentropy", np.array([0, 1, 2]), (2, 3))
+        >>> check_targets("sparse_categorical_crossentropy", np.array([0, 1, 3]), (2, 3))
+        Traceback (most recent call last):
+        ...
+        ValueError: sparse_categorical_crossentropy: class labels must be in [0, 3) for y_pred with 3 classes. Does the last layer have one unit per class, and do the labels start at 0? Received: labels outside that range: [3]
+    """
+    if isinstance(loss, str):
+        loss = get(loss)
+    if isinstance(loss, LossFunctionWrapper):
+        fn, kwargs = loss.fn, loss._fn_kwargs
+    elif loss in _BUILTIN_FUNCTIONS:
+        fn, kwargs = loss, {}
+    else:
+        return
+    y = y_true.data if isinstance(y_true, Tensor) else y_true
+    if not hasattr(y, "shape") or not hasattr(y, "dtype"):
+        y = np.asarray(y)
+    if y.ndim == 0 or len(pred_shape) == 0:
+        return
+    shape = (y.shape[0],) + tuple(pred_shape[1:])
+    name = fn.__name__
+    if fn is sparse_categorical_crossentropy:
+        ax = _class_axis(kwargs.get("axis", -1), len(shape), name)
+        _sparse_labels(y, shape, ax, kwargs.get("ignore_class"))
+        return
+    if fn is categorical_crossentropy:
+        ax = _class_axis(kwargs.get("axis", -1), len(shape), name)
+        if ax == len(shape) - 1:
+            _check_not_sparse(tuple(y.shape), shape)
+    t, p = _align_shapes(tuple(y.shape), shape)
+    if t != p:
+        raise _shape_mismatch(name, y.shape, shape)
 
 
 # Keras's short names.

@@ -944,3 +944,53 @@ def test_repr():
         "<MeanSquaredError name=mean_squared_error reduction=sum_over_batch_size>"
     )
     assert repr(losses.Huber(delta=2.0)) == "<Huber name=huber_loss reduction=sum_over_batch_size delta=2.0>"
+
+
+# -- check_targets: the whole label array, once, before training ---------------------
+
+
+def test_check_targets_accepts_good_targets():
+    y = np.arange(100) % 10
+    for loss in ("sparse_categorical_crossentropy", losses.sparse_categorical_crossentropy,
+                 losses.SparseCategoricalCrossentropy(),
+                 losses.LossFunctionWrapper(losses.sparse_categorical_crossentropy)):
+        assert losses.check_targets(loss, y, (2, 10)) is None
+        assert losses.check_targets(loss, y[:, None].astype(float), (2, 10)) is None
+    assert losses.check_targets("categorical_crossentropy", one_hot(y, 10), (2, 10)) is None
+    assert losses.check_targets("mse", np.zeros(100), (2, 1)) is None
+    assert losses.check_targets(losses.MeanSquaredError(), np.zeros((100, 3)), (2, 3)) is None
+    # losses of your own are not checked
+    assert losses.check_targets(lambda t, p: t, np.zeros((5, 7)), (2, 3)) is None
+
+
+def test_check_targets_sees_every_label():
+    y = np.zeros(1000, dtype=int)
+    y[-1] = 10  # only in the last batch
+    with pytest.raises(ValueError) as e:
+        losses.check_targets(losses.SparseCategoricalCrossentropy(), y, (2, 10))
+    assert str(e.value).endswith("Received: labels outside that range: [10]")
+    y[-1] = 255
+    assert losses.check_targets(losses.SparseCategoricalCrossentropy(ignore_class=255), y,
+                                (2, 10)) is None
+
+
+def test_check_targets_messages_match_the_losses():
+    with pytest.raises(ValueError) as e:
+        losses.check_targets("sparse_categorical_crossentropy", one_hot(np.arange(32) % 10, 10),
+                             (2, 10))
+    assert str(e.value).startswith(
+        "sparse_categorical_crossentropy expects integer class labels of shape (batch,), "
+        "received one-hot labels of shape (32, 10)."
+    )
+    with pytest.raises(ValueError) as e:
+        losses.check_targets(losses.CategoricalCrossentropy(), np.arange(32) % 10, (2, 10))
+    assert str(e.value).startswith(
+        "categorical_crossentropy expects one-hot labels of shape (32, 10), received integer "
+        "class labels of shape (32,)."
+    )
+    with pytest.raises(ValueError) as e:
+        losses.check_targets("mse", np.zeros((32, 3)), (2, 1))
+    assert str(e.value) == (
+        "mean_squared_error: y_true and y_pred must have the same shape. "
+        "Received: y_true.shape=(32, 3), y_pred.shape=(32, 1)"
+    )
