@@ -97,7 +97,7 @@ def step(x: Any) -> Tensor:
         >>> step(cr.Tensor([-1.0, 0.0, 0.5]))
         Tensor([0., 0., 1.], dtype=float32)
     """
-    return ops.step(x)
+    return ops.step(_tensor(x))
 
 
 def sigmoid(x: Any) -> Tensor:
@@ -119,7 +119,7 @@ def sigmoid(x: Any) -> Tensor:
         >>> sigmoid(cr.Tensor([0.0]))
         Tensor([0.5], dtype=float32)
     """
-    return ops.sigmoid(x)
+    return ops.sigmoid(_tensor(x))
 
 
 def tanh(x: Any) -> Tensor:
@@ -138,7 +138,7 @@ def tanh(x: Any) -> Tensor:
         >>> tanh(cr.Tensor([0.0]))
         Tensor([0.], dtype=float32)
     """
-    return ops.tanh(x)
+    return ops.tanh(_tensor(x))
 
 
 def relu(
@@ -169,10 +169,10 @@ def relu(
         Tensor([0., 0., 0., 5., 5.], dtype=float32)
     """
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return ops.relu(x)
+        return ops.relu(_tensor(x))
     x = _tensor(x)
     if negative_slope != 0.0 and max_value is None and threshold == 0.0:
-        return ops.leaky_relu(x, negative_slope)
+        return ops.leaky_relu(_tensor(x), negative_slope)
     if threshold != 0.0:
         y = ops.where(x.data > threshold, x, 0.0)
     else:
@@ -203,7 +203,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
         >>> leaky_relu(cr.Tensor([-1.0, 2.0]))
         Tensor([-0.2,  2. ], dtype=float32)
     """
-    return ops.leaky_relu(x, negative_slope)
+    return ops.leaky_relu(_tensor(x), negative_slope)
 
 
 def relu6(x: Any) -> Tensor:
@@ -220,7 +220,7 @@ def relu6(x: Any) -> Tensor:
         >>> relu6(cr.Tensor([-1.0, 3.0, 8.0]))
         Tensor([0., 3., 6.], dtype=float32)
     """
-    return ops.clip(ops.relu(x), None, 6.0)
+    return ops.clip(ops.relu(_tensor(x)), None, 6.0)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -275,7 +275,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"log_softmax: axis must be an integer. Received: axis={axis!r}")
-    return ops.log_softmax(x, int(axis))
+    return ops.log_softmax(_tensor(x), int(axis))
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
@@ -295,7 +295,7 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
         >>> elu(cr.Tensor([0.0, 2.0]))
         Tensor([0., 2.], dtype=float32)
     """
-    return ops.elu(x, alpha)
+    return ops.elu(_tensor(x), alpha)
 
 
 def selu(x: Any) -> Tensor:
@@ -316,7 +316,7 @@ def selu(x: Any) -> Tensor:
         >>> selu(cr.Tensor([1.0]))
         Tensor([1.050701], dtype=float32)
     """
-    return ops.selu(x)
+    return ops.selu(_tensor(x))
 
 
 def softplus(x: Any) -> Tensor:
@@ -333,7 +333,7 @@ def softplus(x: Any) -> Tensor:
         >>> softplus(cr.Tensor([0.0]))
         Tensor([0.6931472], dtype=float32)
     """
-    return ops.softplus(x)
+    return ops.softplus(_tensor(x))
 
 
 def softsign(x: Any) -> Tensor:
@@ -350,7 +350,7 @@ def softsign(x: Any) -> Tensor:
         >>> softsign(cr.Tensor([1.0]))
         Tensor([0.5], dtype=float32)
     """
-    return ops.softsign(x)
+    return ops.softsign(_tensor(x))
 
 
 def gelu(x: Any, approximate: bool = False) -> Tensor:
@@ -468,7 +468,7 @@ def exponential(x: Any) -> Tensor:
         >>> exponential(cr.Tensor([0.0]))
         Tensor([1.], dtype=float32)
     """
-    return ops.exp(x)
+    return ops.exp(_tensor(x))
 
 
 def mish(x: Any) -> Tensor:
