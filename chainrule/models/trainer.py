@@ -474,9 +474,11 @@ class Trainer:
         self.stop_training = False
         self._train_vars = None
         cbs.on_train_begin()
+        start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
+        self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
         epoch_logs: dict = {}
         last_good: list | None = None
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(start, epochs):
             self._reset_metrics()
             cbs.on_epoch_begin(epoch)
             logs: dict = {}
