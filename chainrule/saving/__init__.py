@@ -1,0 +1,67 @@
+"""Saving and loading models, weights and training checkpoints, safely.
+
+* :func:`save_model` / :func:`load_model`: the whole model in one ``.keras``
+  zip archive (JSON config, ``.npz`` weights, optimizer state).
+* :func:`save_weights` / :func:`load_weights`: weights alone (``.weights.npz``).
+* :class:`ModelCheckpoint` and :class:`BackupAndRestore`: callbacks that save
+  during ``fit`` and resume an interrupted run exactly.
+
+Nothing is ever unpickled, evaluated or imported from a file, and every file
+is written atomically. See ``docs/saving.md``.
+
+Example:
+    >>> import os, tempfile
+    >>> import chainrule as cr
+    >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+    >>> cr.saving.save_model(model, path)
+    >>> cr.saving.load_model(path).count_params()
+    3
+"""
+
+from chainrule.saving.api import (
+    FORMAT,
+    FORMAT_VERSION,
+    load_model,
+    load_weights,
+    read_weights,
+    save_model,
+    save_weights,
+)
+from chainrule.saving.archive import DEFAULT_LIMITS, Limits
+from chainrule.saving.atomic import atomic_write
+from chainrule.saving.errors import (
+    ArchiveError,
+    InvalidArchiveError,
+    UnsafeFileError,
+    WeightMismatchError,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ArchiveError",
+    "BackupAndRestore",
+    "InvalidArchiveError",
+    "Limits",
+    "ModelCheckpoint",
+    "UnsafeFileError",
+    "WeightMismatchError",
+    "atomic_write",
+    "load_model",
+    "load_weights",
+    "read_weights",
+    "save_model",
+    "save_weights",
+]
+
+
+def __getattr__(name: str):
+    # The callbacks import chainrule.callbacks, which may itself import this
+    # package; loading them on first use keeps either import order working.
+    if name in ("ModelCheckpoint", "BackupAndRestore"):
+        from chainrule.saving import checkpoints
+
+        return getattr(checkpoints, name)
+    raise AttributeError(f"module 'chainrule.saving' has no attribute {name!r}")

@@ -1,0 +1,825 @@
+"""``save_model``/``load_model`` and ``save_weights``/``load_weights``.
+
+A model archive (``.keras``) is a zip file with three members:
+
+* ``config.json``: the format marker and chainrule's version, the model's class
+  and ``get_config()``, how to build it, and the compile settings (optimizer,
+  loss, loss weights and metrics, serialized by their own modules);
+* ``model.weights.npz``: every weight as a ``.npy`` array, keyed by its stable
+  path (``dense/kernel``), in ``model.weights`` order;
+* ``optimizer.npz``: ``optimizer.get_state()``, when the model is compiled.
+
+Loading never runs code from the file: no pickle, no ``eval``, no import of a
+module named in it. Classes are looked up in chainrule's registries and in
+``custom_objects`` only. Every write is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+import zipfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.saving.archive import (
+    DEFAULT_LIMITS,
+    Limits,
+    SafeZipReader,
+    check_member_name,
+    looks_like_pickle,
+    open_npz_bytes,
+    read_json,
+    read_npz,
+    write_npz,
+)
+from chainrule.saving.atomic import atomic_write
+from chainrule.saving.errors import (
+    ArchiveError,
+    InvalidArchiveError,
+    UnsafeFileError,
+    WeightMismatchError,
+)
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "load_weights", "save_model", "save_weights"]
+
+#: The marker in ``config.json`` that says a zip file is a chainrule model archive.
+FORMAT = "chainrule.model"
+#: The archive layout's version; files from a newer layout are refused with a clear message.
+FORMAT_VERSION = 1
+
+CONFIG_MEMBER = "config.json"
+WEIGHTS_MEMBER = "model.weights.npz"
+OPTIMIZER_MEMBER = "optimizer.npz"
+_MODEL_MEMBERS = (CONFIG_MEMBER, WEIGHTS_MEMBER, OPTIMIZER_MEMBER)
+_SCALAR_STATE = ("iterations", "learning_rate")
+# Config keys holding a shape; their product bounds what rebuilding may allocate.
+_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "target_shape", "noise_shape")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so saving the same model twice gives the same bytes
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _fspath(filepath: Any) -> str:
+    try:
+        return os.fspath(filepath)
+    except TypeError:
+        raise TypeError(f"filepath must be a path (str or os.PathLike). Received: "
+                        f"filepath={filepath!r} of type {type(filepath).__name__}") from None
+
+
+def _check_extension(path: str, suffix: str, what: str) -> None:
+    if path.endswith(suffix):
+        return
+    if suffix == ".keras":
+        raise ValueError(
+            "Invalid filepath extension for saving. Please add a `.keras` extension (chainrule's "
+            "zip archive of a JSON config and .npz weights; HDF5 `.h5` files and TensorFlow "
+            f"SavedModel directories are not written by chainrule). Received: filepath={path}"
+        )
+    raise ValueError(f"The filename must end in `{suffix}` ({what}). Received: filepath={path}")
+
+
+def _require_file(path: str) -> None:
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"No file found at {path!r}. Check the path and the current directory "
+            f"({os.getcwd()!r}). Received: filepath={path!r}"
+        )
+    if os.path.isdir(path):
+        raise InvalidArchiveError(
+            f"{path!r} is a directory (a TensorFlow SavedModel?), not a chainrule model "
+            f"archive: chainrule reads the .keras files it writes. Received: filepath={path!r}"
+        )
+
+
+def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
+    src = repr(path)
+    if looks_like_pickle(head):
+        hint = ("it is a Python pickle; chainrule never loads pickles, because unpickling can "
+                "run arbitrary code")
+    elif head.startswith(b"\x89HDF"):
+        hint = ("it is an HDF5 file (tf.keras .h5); chainrule reads only the zip archives it "
+                "writes (model.save('model.keras'))")
+    elif head.startswith(b"\x93NUMPY"):
+        hint = "it is a single .npy array, not a zip archive"
+    elif not head:
+        hint = "the file is empty"
+    else:
+        hint = "it is not a zip file"
+    return InvalidArchiveError(f"{src} is not a {expected}: {hint}. Received: filepath={path!r}")
+
+
+def _open_reader(path: str, expected: str, limits: Limits) -> tuple[Any, SafeZipReader]:
+    _require_file(path)
+    f = open(path, "rb")  # noqa: SIM115 - closed by the caller, or here on error
+    try:
+        head = f.read(8)
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            raise _not_a_zip(path, head, expected)
+        f.seek(0)
+        try:
+            reader = SafeZipReader(f, repr(path), limits)
+        except InvalidArchiveError as e:
+            raise InvalidArchiveError(f"{path!r} is not a {expected}: {e}") from None
+        return f, reader
+    except BaseException:
+        f.close()
+        raise
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def weight_items(model: Any) -> list[tuple[str, Any]]:
+    """``(key, variable)`` for every weight, keys unique: the path, ``#k`` added to repeats.
+
+    Args:
+        model: a built model or layer.
+
+    Returns:
+        The pairs in ``model.weights`` order.
+
+    Example:
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Dense(2, input_dim=3, name="d")])
+        >>> [k for k, _ in weight_items(m)]
+        ['d/kernel', 'd/bias']
+    """
+    seen: dict[str, int] = {}
+    out: list[tuple[str, Any]] = []
+    for v in model.weights:
+        base = str(getattr(v, "path", None) or getattr(v, "name", None) or "variable")
+        k = seen.get(base, 0)
+        seen[base] = k + 1
+        out.append((base if k == 0 else f"{base}#{k}", v))
+    return out
+
+
+def _weight_arrays(model: Any) -> list[tuple[str, np.ndarray]]:
+    items = []
+    for key, var in weight_items(model):
+        try:
+            check_member_name(f"{key}.npy", "the model")
+        except UnsafeFileError:
+            raise ValueError(
+                f"Cannot save weight {key!r}: its layer name would make an unsafe file name "
+                "(absolute path, '..', backslash, ':' or control characters). Rename the layer. "
+                f"Received: weight path {key!r}"
+            ) from None
+        items.append((key, np.ascontiguousarray(backend.to_numpy(var.data))))
+    return items
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    layer, _, weight = key.rpartition("/")
+    return (layer or key), (weight if layer else key)
+
+
+def _layers_of(keys: list[str]) -> list[str]:
+    out: list[str] = []
+    for k in keys:
+        layer = _split_key(k)[0]
+        if layer not in out:
+            out.append(layer)
+    return out
+
+
+def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
+                   skip_mismatch: bool = False) -> list[str]:
+    """Copy saved arrays into a model's weights, matched by layer name and weight shape.
+
+    Weights are matched by key (``layer/weight``). When no key matches at all and
+    the counts agree (layers renamed, e.g. a subclassed model rebuilt in a new
+    process), they are matched by order instead. Everything is checked before
+    anything is assigned, so a failed load leaves the model unchanged.
+
+    Args:
+        model: the (built) model.
+        arrays: ``{key: array}`` as read from a file.
+        source: the file's name, for messages.
+        skip_mismatch: skip (with a warning) weights whose shape differs and
+            layers missing on either side, instead of raising.
+
+    Returns:
+        The keys that were skipped.
+
+    Raises:
+        WeightMismatchError: naming the layer, the weight and both shapes.
+    """
+    pairs = weight_items(model)
+    keys = [k for k, _ in pairs]
+    file_keys = list(arrays)
+    skipped: list[str] = []
+    if pairs and not set(keys) & set(file_keys) and len(file_keys) == len(pairs):
+        matches = [(fk, k, v) for fk, (k, v) in zip(file_keys, pairs)]
+    else:
+        missing = [k for k in keys if k not in arrays]
+        extra = [k for k in file_keys if k not in set(keys)]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"it has no weights for {missing} (layers {_layers_of(missing)} of "
+                             "the model)")
+            if extra:
+                parts.append(f"it holds weights {extra} for layers {_layers_of(extra)} that the "
+                             "model does not have")
+            message = (f"{source} does not match the model: {'; '.join(parts)}. The model's "
+                       f"layers with weights: {_layers_of(keys)}; the file's: "
+                       f"{_layers_of(file_keys)}.")
+            if not skip_mismatch:
+                raise WeightMismatchError(
+                    f"{message} Pass skip_mismatch=True to load the weights that match. "
+                    f"Received: filepath={source}"
+                )
+            warnings.warn(f"{message} Skipping them (skip_mismatch=True).", stacklevel=3)
+            skipped += missing + extra
+        matches = [(k, k, v) for k, v in pairs if k in arrays]
+    todo = []
+    for fk, key, var in matches:
+        value = arrays[fk]
+        want, got = tuple(var.shape), tuple(value.shape)
+        if want != got:
+            layer, weight = _split_key(key)
+            message = (f'Layer "{layer}" weight "{weight}" has shape {want} in the model but '
+                       f"{got} in {source}")
+            if not skip_mismatch:
+                raise WeightMismatchError(
+                    f"{message}. Was the file saved from a model with other layer sizes? Pass "
+                    f"skip_mismatch=True to skip it. Received: {fk!r} of shape {got}"
+                )
+            warnings.warn(f"{message}; skipping it (skip_mismatch=True).", stacklevel=3)
+            skipped.append(fk)
+            continue
+        todo.append((var, value))
+    for var, value in todo:
+        var.assign(value)
+    return skipped
+
+
+# --------------------------------------------------------------------------- compile settings
+
+
+def _serialize_loss(loss: Any) -> Any:
+    from chainrule import losses
+
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, Mapping):
+        return {"per_output": {str(k): _serialize_loss(v) for k, v in loss.items()}}
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss(v) for v in loss]
+    return losses.serialize(loss)
+
+
+def _deserialize_loss(spec: Any, custom_objects: Mapping[str, Any] | None) -> Any:
+    from chainrule import losses
+
+    if spec is None or isinstance(spec, str):
+        if isinstance(spec, str) and custom_objects and spec in custom_objects:
+            return custom_objects[spec]
+        return spec
+    if isinstance(spec, list):
+        return [_deserialize_loss(v, custom_objects) for v in spec]
+    if isinstance(spec, dict) and set(spec) == {"per_output"} and isinstance(spec["per_output"], dict):
+        return {k: _deserialize_loss(v, custom_objects) for k, v in spec["per_output"].items()}
+    if isinstance(spec, dict):
+        return losses.deserialize(spec, custom_objects=dict(custom_objects or {}))
+    raise InvalidArchiveError(f"Invalid loss in the compile settings. Received: {spec!r:.100}")
+
+
+def _serialize_metrics(spec: Any) -> Any:
+    from chainrule import metrics
+
+    if spec is None or isinstance(spec, str):
+        return spec
+    if isinstance(spec, Mapping):
+        return {"per_output": {str(k): _serialize_metrics(v) for k, v in spec.items()}}
+    if isinstance(spec, (list, tuple)):
+        return [_serialize_metrics(v) for v in spec]
+    return metrics.serialize(spec)
+
+
+def _deserialize_metrics(spec: Any, custom_objects: Mapping[str, Any] | None) -> Any:
+    from chainrule import metrics
+
+    if spec is None or isinstance(spec, str):
+        if isinstance(spec, str) and custom_objects and spec in custom_objects:
+            return custom_objects[spec]
+        return spec
+    if isinstance(spec, list):
+        return [_deserialize_metrics(v, custom_objects) for v in spec]
+    if isinstance(spec, dict) and set(spec) == {"per_output"} and isinstance(spec["per_output"], dict):
+        return {k: _deserialize_metrics(v, custom_objects) for k, v in spec["per_output"].items()}
+    if isinstance(spec, dict):
+        return metrics.deserialize(spec, custom_objects=dict(custom_objects or {}))
+    raise InvalidArchiveError(f"Invalid metric in the compile settings. Received: {spec!r:.100}")
+
+
+def compile_config(model: Any) -> dict | None:
+    """The arguments ``model.compile`` was called with, JSON-serializable (None if not compiled).
+
+    A loss or metric that cannot be serialized (a lambda) gives a warning and
+    None: the model then loads uncompiled.
+    """
+    if not getattr(model, "compiled", False) or model.optimizer is None:
+        return None
+    from chainrule import optimizers
+
+    metrics, weighted = model._metric_specs or (None, None)
+    try:
+        return {
+            "optimizer": optimizers.serialize(model.optimizer),
+            "loss": _serialize_loss(model.loss),
+            "loss_weights": None if model._loss_weights is None else list(model._loss_weights),
+            "metrics": _serialize_metrics(metrics),
+            "weighted_metrics": _serialize_metrics(weighted),
+        }
+    except (TypeError, ValueError) as e:
+        warnings.warn(
+            f"The compile settings of model {model.name!r} cannot be saved ({e}); the model is "
+            "saved without them and loads uncompiled. Use named losses and metrics (or Loss and "
+            "Metric objects) instead of lambdas to keep them.",
+            stacklevel=3,
+        )
+        return None
+
+
+def _compile_from_config(model: Any, cc: Any, custom_objects: Mapping[str, Any] | None) -> None:
+    from chainrule import optimizers
+
+    if not isinstance(cc, dict) or "optimizer" not in cc or "loss" not in cc:
+        raise InvalidArchiveError("Invalid compile settings in config.json. Received: "
+                                  f"{type(cc).__name__}")
+    optimizer = optimizers.deserialize(cc["optimizer"], custom_objects=custom_objects)
+    model.compile(
+        optimizer=optimizer,
+        loss=_deserialize_loss(cc["loss"], custom_objects),
+        loss_weights=cc.get("loss_weights"),
+        metrics=_deserialize_metrics(cc.get("metrics"), custom_objects),
+        weighted_metrics=_deserialize_metrics(cc.get("weighted_metrics"), custom_objects),
+    )
+
+
+def restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray]) -> None:
+    """Put a saved ``optimizer.get_state()`` back, building the optimizer for the model first.
+
+    The optimizer is built on the model's trainable variables in the order the
+    training loop uses, so the ``<slot>/<i>`` entries land on the same weights.
+    A state with only scalars from a never-used optimizer is a fresh optimizer:
+    nothing to restore.
+
+    Raises:
+        ValueError: naming the key, when the state does not fit.
+    """
+    optimizer = model.optimizer
+    scalars_only = all(k in _SCALAR_STATE for k in state)
+    it = state.get("iterations")
+    iterations = int(np.asarray(it).reshape(-1)[0]) if it is not None and np.size(it) == 1 else 0
+    if scalars_only and iterations == 0 and not optimizer.built:
+        return
+    if not optimizer.built:
+        optimizer.build(model._trainable_vars())
+    optimizer.set_state(dict(state))
+
+
+# --------------------------------------------------------------------------- model config
+
+
+def _build_input_shape(model: Any) -> list | None:
+    shape = getattr(model, "_build_shape", None)
+    if shape is None or not isinstance(shape, tuple) or not shape:
+        return None
+    if any(isinstance(d, (tuple, list)) for d in shape):
+        return None
+    return [None] + [None if d is None else int(d) for d in shape[1:]]
+
+
+def model_config(model: Any, include_optimizer: bool = True) -> dict:
+    """The content of ``config.json`` for ``model`` (see the module docstring)."""
+    from chainrule import __version__
+
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "chainrule_version": __version__,
+        "class_name": type(model).__name__,
+        "config": model.get_config(),
+        "build_config": {"input_shape": _build_input_shape(model)},
+        "compile_config": compile_config(model) if include_optimizer else None,
+    }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+def _to_json(config: dict, what: str) -> bytes:
+    try:
+        return json.dumps(config, default=_json_default, indent=1).encode("utf-8")
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"The {what} cannot be written as JSON ({e}). Give custom layers a "
+                        "get_config() returning numbers, strings, lists and dicts only.") from None
+
+
+def _walk_dicts(root: Any) -> Iterator[dict]:
+    """Every dict in a JSON value, iteratively (a deep file cannot exhaust the stack)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _check_names(arch: Any, source: str) -> None:
+    for d in _walk_dicts(arch):
+        for key in ("class_name", "registered_name"):
+            name = d.get(key)
+            if name is None:
+                continue
+            if not isinstance(name, str) or "." in name or ":" in name or name.startswith("__"):
+                raise UnsafeFileError(
+                    f"{source} names {key}={name!r}, which is not a chainrule class. Loading "
+                    "only instantiates chainrule's registered classes and those passed in "
+                    f"custom_objects; nothing named in a file is imported. Received: "
+                    f"{key}={name!r}"
+                )
+
+
+def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
+    """Refuse configs that would make rebuilding allocate far more than the file holds."""
+    total = sum(int(a.size) for a in arrays.values())
+    largest_dim = max((max(a.shape) for a in arrays.values() if a.ndim), default=0)
+    shape_cap = max(4 * total, 2**22)
+    for d in _walk_dicts(arch):
+        for key in _SHAPE_KEYS + ("input_dim",):
+            value = d.get(key)
+            dims = value if isinstance(value, list) else [value] if isinstance(value, int) else []
+            product = 1
+            for v in dims:
+                if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                    product *= v
+            if product > shape_cap:
+                raise UnsafeFileError(
+                    f"{source} declares {key}={value!r} ({product} values per sample), "
+                    f"implausibly large for a model with {total} weight values. Received: "
+                    f"{key}={value!r}"
+                )
+        units = d.get("units")
+        if isinstance(units, int) and not isinstance(units, bool) and isinstance(d.get("name"), str):
+            kernel = arrays.get(f"{d['name']}/kernel")
+            if kernel is not None and kernel.ndim and kernel.shape[-1] != units:
+                raise InvalidArchiveError(
+                    f"{source}: layer {d['name']!r} has units={units} in config.json but its "
+                    f"saved kernel has shape {tuple(kernel.shape)}. Received: units={units}"
+                )
+            if kernel is None and units > max(largest_dim, 4096):
+                raise UnsafeFileError(
+                    f"{source}: layer {d['name']!r} declares units={units} but the file holds no "
+                    f"weights for it. Received: units={units}"
+                )
+
+
+def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any,
+             source: str) -> Any:
+    from chainrule.models.config import layer_from_config
+    from chainrule.models.model import Model
+
+    class_name, arch = config.get("class_name"), config.get("config")
+    if not isinstance(class_name, str) or not isinstance(arch, dict):
+        raise InvalidArchiveError(f"{source}: config.json lacks the model's class_name and config. "
+                                  f"Received: class_name={class_name!r:.80}")
+    _check_names({"class_name": class_name, "config": arch}, source)
+    _check_plausible_sizes(arch, arrays, source)
+    build = config.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
+    try:
+        model = layer_from_config({"class_name": class_name, "config": arch}, custom_objects)
+        if not isinstance(model, Model):
+            raise InvalidArchiveError(f"{source}: config.json describes a {type(model).__name__}, "
+                                      f"not a model. Received: class_name={class_name!r}")
+        if not model.built and shape is not None:
+            if not isinstance(shape, list) or not all(
+                d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+                for d in shape
+            ):
+                raise InvalidArchiveError(f"{source}: invalid build input shape. "
+                                          f"Received: input_shape={shape!r:.80}")
+            _check_plausible_sizes({"input_shape": shape}, arrays, source)
+            model.build(tuple(shape))
+    finally:
+        backend.set_random_state(rng_state)
+    return model
+
+
+def _as_archive_error(e: BaseException, source: str, doing: str) -> ArchiveError:
+    if isinstance(e, ArchiveError):
+        return e
+    text = str(e)
+    if isinstance(e, ValueError) and text.startswith("Unknown "):
+        return UnsafeFileError(
+            f"{source}: {text} Loading only uses chainrule's registered classes and functions "
+            "and those passed in custom_objects (a subclassed model or a custom layer, loss or "
+            "metric must be passed as custom_objects={'Name': Name})."
+        )
+    return InvalidArchiveError(f"{source}: {doing} failed ({type(e).__name__}: {text[:500]})")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
+               zipped: bool | None = None, include_optimizer: bool = True) -> None:
+    """Save a model's architecture, weights, compile settings and optimizer state.
+
+    The file is a zip archive (``.keras``) of ``config.json``,
+    ``model.weights.npz`` and ``optimizer.npz``; nothing in it is pickled. The
+    write is atomic: a crash mid-save leaves any previous file intact.
+
+    Args:
+        model: the model (Sequential, functional or subclassed).
+        filepath: a path ending in ``.keras``.
+        overwrite: replace an existing file; if False, raise ``FileExistsError``.
+        zipped: accepted for Keras compatibility; the archive is always zipped.
+        include_optimizer: save the compile settings and optimizer state.
+
+    Raises:
+        ValueError: for another extension.
+        FileExistsError: if the file exists and ``overwrite`` is False.
+        TypeError: if a config cannot be written as JSON.
+
+    Example:
+        >>> import os, tempfile
+        >>> import chainrule as cr
+        >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> save_model(model, path)
+        >>> load_model(path).get_weights()[0].shape
+        (2, 1)
+    """
+    path = _fspath(filepath)
+    _check_extension(path, ".keras", "a chainrule model archive")
+    if zipped is False:
+        raise ValueError("chainrule writes zipped .keras archives only. Received: zipped=False")
+    config = _to_json(model_config(model, include_optimizer), "model config")
+    weights = _weight_arrays(model)
+    state = None
+    if include_optimizer and getattr(model, "compiled", False) and model.optimizer is not None:
+        state = model.optimizer.get_state()
+    with atomic_write(path, overwrite=overwrite) as f, zipfile.ZipFile(f, "w") as zf:
+        info = zipfile.ZipInfo(CONFIG_MEMBER, date_time=_ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, config)
+        _write_npz_member(zf, WEIGHTS_MEMBER, weights)
+        if state is not None:
+            _write_npz_member(zf, OPTIMIZER_MEMBER, sorted(state.items()))
+
+
+def _write_npz_member(zf: zipfile.ZipFile, name: str, arrays: Any) -> None:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_STORED
+    with zf.open(info, "w", force_zip64=True) as stream:
+        write_npz(stream, arrays)
+
+
+def _read_model_archive(path: str, limits: Limits) -> tuple[dict, dict, dict | None]:
+    f, reader = _open_reader(path, "chainrule model archive", limits)
+    src = repr(path)
+    with f, reader:
+        names = reader.names
+        if CONFIG_MEMBER not in names:
+            if names and all(n.endswith(".npy") for n in names):
+                raise InvalidArchiveError(
+                    f"{src} is not a chainrule model archive: it holds only arrays (a weights "
+                    "file? load it with model.load_weights(...)). Received: filepath="
+                    f"{path!r}")
+            raise InvalidArchiveError(f"{src} is not a chainrule model archive: it has no "
+                                      f"config.json. Received: members {names[:10]}")
+        if "model.weights.h5" in names:
+            raise InvalidArchiveError(
+                f"{src} is not a chainrule model archive: it is a Keras archive with HDF5 "
+                "weights (model.weights.h5). chainrule reads the archives it writes. "
+                f"Received: filepath={path!r}")
+        unexpected = [n for n in names if n not in _MODEL_MEMBERS]
+        if unexpected:
+            raise UnsafeFileError(f"{src} contains unexpected members {unexpected[:10]}; a "
+                                  f"chainrule model archive holds only {list(_MODEL_MEMBERS)}. "
+                                  f"Received: members {names[:10]}")
+        config = read_json(reader, CONFIG_MEMBER)
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise InvalidArchiveError(
+                f"{src} is not a chainrule model archive: its config.json lacks the format "
+                f"marker {FORMAT!r}. Received: filepath={path!r}")
+        version = config.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise InvalidArchiveError(f"{src}: invalid format_version. Received: "
+                                      f"format_version={version!r:.40}")
+        if version > FORMAT_VERSION:
+            raise InvalidArchiveError(
+                f"{src} was written by a newer chainrule ({config.get('chainrule_version')!r:.40},"
+                f" format version {version}); this one reads format version {FORMAT_VERSION}. "
+                f"Upgrade chainrule. Received: format_version={version}")
+        weights: dict = {}
+        if WEIGHTS_MEMBER in names:
+            weights = open_npz_bytes(reader.read(WEIGHTS_MEMBER),
+                                     f"{src} member {WEIGHTS_MEMBER!r}", limits)
+        state = None
+        if OPTIMIZER_MEMBER in names:
+            state = open_npz_bytes(reader.read(OPTIMIZER_MEMBER),
+                                   f"{src} member {OPTIMIZER_MEMBER!r}", limits)
+    return config, weights, state
+
+
+def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | None = None,
+               compile: bool = True, safe_mode: bool = True,
+               limits: Limits | None = None) -> Any:
+    """Load a model saved by :func:`save_model` (``model.save``).
+
+    The model is rebuilt from its config, its weights are loaded, and (with
+    ``compile=True``) it is compiled as it was and its optimizer state is
+    restored, so ``predict`` gives bit-identical outputs and training continues
+    exactly as the original would have. Loading does not change chainrule's
+    random state.
+
+    Nothing in the file is executed: there is no pickle, no ``eval`` and no
+    import of a name found in the file. Classes come from chainrule's
+    registries and from ``custom_objects`` only, so a subclassed model (and any
+    custom layer, loss or metric) must be passed in ``custom_objects``.
+
+    Args:
+        filepath: the ``.keras`` file.
+        custom_objects: ``{"Name": class_or_function}`` for your own classes.
+        compile: compile the model with the saved settings (when there are any).
+        safe_mode: accepted for Keras compatibility. chainrule never runs code
+            from a file, whatever its value.
+        limits: bounds on declared sizes (default :data:`~chainrule.saving.archive.DEFAULT_LIMITS`).
+
+    Returns:
+        The model.
+
+    Raises:
+        FileNotFoundError: if there is no such file.
+        InvalidArchiveError: if it is not a chainrule model archive, or is damaged.
+        UnsafeFileError: if it holds pickles, object or string arrays, unsafe
+            member names, sizes beyond the limits, or names classes that are
+            neither registered nor in ``custom_objects``.
+
+    Example:
+        >>> import os, tempfile
+        >>> import chainrule as cr
+        >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+        >>> model.compile(optimizer="adam", loss="mse")
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.keras")
+        >>> model.save(path)
+        >>> load_model(path).optimizer.get_config()["name"]
+        'adam'
+    """
+    path = _fspath(filepath)
+    limits = limits or DEFAULT_LIMITS
+    src = repr(path)
+    config, weights, state = _read_model_archive(path, limits)
+    try:
+        model = _rebuild(config, weights, custom_objects, src)
+    except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
+        raise _as_archive_error(e, src, "rebuilding the model from its config") from None
+    try:
+        assign_weights(model, weights, src)
+    except Exception as e:  # noqa: BLE001
+        raise _as_archive_error(e, src, "loading the weights into the rebuilt model") from None
+    cc = config.get("compile_config")
+    if compile and cc is not None:
+        try:
+            _compile_from_config(model, cc, custom_objects)
+            if state is not None:
+                restore_optimizer_state(model, state)
+        except Exception as e:  # noqa: BLE001
+            raise _as_archive_error(e, src, "restoring the compile settings") from None
+    return model
+
+
+def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True) -> None:
+    """Save every weight of a model to a ``.weights.npz`` file (atomically).
+
+    The file is a plain NumPy ``.npz`` archive (no pickle) keyed by weight path
+    (``dense/kernel``), so ``np.load(path)`` reads it too.
+
+    Args:
+        model: a built model.
+        filepath: a path ending in ``.weights.npz``.
+        overwrite: replace an existing file; if False, raise ``FileExistsError``.
+
+    Raises:
+        ValueError: for another extension, or an unbuilt model.
+
+    Example:
+        >>> import os, tempfile
+        >>> import chainrule as cr
+        >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2, name="out")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.weights.npz")
+        >>> save_weights(model, path)
+        >>> sorted(np.load(path).files)
+        ['out/bias', 'out/kernel']
+    """
+    path = _fspath(filepath)
+    _check_extension(path, ".weights.npz", "chainrule's weights format")
+    if not getattr(model, "built", True) and not model.weights:
+        raise ValueError(
+            f"Model {getattr(model, 'name', '')!r} is not built yet, so it has no weights to "
+            "save. Build it first (give the first layer input_shape=..., call it on data, or "
+            "call model.build(input_shape)). Received: an unbuilt model"
+        )
+    arrays = _weight_arrays(model)
+    with atomic_write(path, overwrite=overwrite) as f:
+        write_npz(f, arrays)
+
+
+def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False,
+                 limits: Limits | None = None) -> None:
+    """Load weights saved by :func:`save_weights` (or from a ``.keras`` model archive).
+
+    Weights are matched by layer name and weight name; when no name matches
+    at all but the count does (renamed layers), by order. Shapes must agree.
+
+    Args:
+        model: the model to load into (built, or buildable from the archive).
+        filepath: a ``.weights.npz`` file or a ``.keras`` archive.
+        skip_mismatch: skip, with a warning, weights that are missing, extra or
+            of another shape, instead of raising.
+        limits: bounds on declared sizes.
+
+    Raises:
+        FileNotFoundError: if there is no such file.
+        WeightMismatchError: naming the layer, the weight and both shapes.
+        InvalidArchiveError, UnsafeFileError: for files that are not weights files
+            or are damaged or unsafe.
+
+    Example:
+        >>> import os, tempfile
+        >>> import chainrule as cr
+        >>> a = cr.Sequential([cr.layers.Dense(1, input_dim=2, name="out")])
+        >>> b = cr.Sequential([cr.layers.Dense(1, input_dim=2, name="out")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.weights.npz")
+        >>> a.save_weights(path); load_weights(b, path)
+        >>> bool((a.get_weights()[0] == b.get_weights()[0]).all())
+        True
+    """
+    path = _fspath(filepath)
+    limits = limits or DEFAULT_LIMITS
+    src = repr(path)
+    f, reader = _open_reader(path, "chainrule weights file", limits)
+    build_shape = None
+    with f, reader:
+        is_model_archive = CONFIG_MEMBER in reader.names
+        if not is_model_archive:
+            arrays = read_npz(f, src, limits)
+    if is_model_archive:
+        config, arrays, _ = _read_model_archive(path, limits)
+        build = config.get("build_config")
+        build_shape = build.get("input_shape") if isinstance(build, dict) else None
+    if not model.built:
+        if isinstance(build_shape, list):
+            model.build(tuple(build_shape))
+        else:
+            raise ValueError(
+                f"Model {model.name!r} is not built, so its weights do not exist yet. Build it "
+                "first (call it on a batch of data or call model.build(input_shape)). "
+                f"Received: filepath={path!r}"
+            )
+    assign_weights(model, arrays, src, skip_mismatch=skip_mismatch)
+
+
+def read_weights(filepath: str | os.PathLike, limits: Limits | None = None) -> dict[str, np.ndarray]:
+    """Read a ``.weights.npz`` file safely into ``{key: array}`` (for inspection).
+
+    Example:
+        >>> import os, tempfile
+        >>> import chainrule as cr
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.weights.npz")
+        >>> cr.Sequential([cr.layers.Dense(1, input_dim=2, name="d")]).save_weights(path)
+        >>> list(read_weights(path))
+        ['d/kernel', 'd/bias']
+    """
+    path = _fspath(filepath)
+    _require_file(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+            raise _not_a_zip(path, head, "chainrule weights file")
+        f.seek(0)
+        return read_npz(f, repr(path), limits or DEFAULT_LIMITS)
+
