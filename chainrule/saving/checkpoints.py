@@ -1,0 +1,488 @@
+"""Checkpoint callbacks: ``ModelCheckpoint`` and ``BackupAndRestore``, with Keras 3 semantics.
+
+Both write through :mod:`chainrule.saving`, so every file is atomic: a crash
+during a save leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random as _pyrandom
+import sys
+import warnings
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from chainrule import backend
+from chainrule.callbacks import Callback, _MonitorCallback
+from chainrule.saving.api import (
+    OPTIMIZER_MEMBER,
+    WEIGHTS_MEMBER,
+    _open_reader,
+    _weight_arrays,
+    _write_npz_member,
+    assign_weights,
+    restore_optimizer_state,
+)
+from chainrule.saving.archive import DEFAULT_LIMITS, open_npz_bytes, read_json
+from chainrule.saving.atomic import atomic_write
+from chainrule.saving.errors import InvalidArchiveError, UnsafeFileError
+
+__all__ = ["BackupAndRestore", "ModelCheckpoint"]
+
+Logs = Mapping[str, Any]
+
+
+def _print(message: str) -> None:
+    print(message, file=sys.stdout)
+
+
+def _check_save_freq(save_freq: Any) -> Any:
+    if save_freq == "epoch":
+        return save_freq
+    if isinstance(save_freq, bool) or not isinstance(save_freq, (int, np.integer)) or save_freq < 1:
+        raise ValueError(
+            "Unrecognized save_freq: expected 'epoch' or a positive integer (a number of "
+            f"batches). Received: save_freq={save_freq!r}"
+        )
+    return int(save_freq)
+
+
+class _BatchCounter:
+    """Keras's count of batches since the last save, across epochs."""
+
+    def __init__(self, every: int) -> None:
+        self.every, self.seen, self.last = every, 0, 0
+
+    def step(self, batch: int) -> bool:
+        self.seen += batch + 1 if batch <= self.last else batch - self.last
+        self.last = batch
+        if self.seen >= self.every:
+            self.seen = 0
+            return True
+        return False
+
+
+# --------------------------------------------------------------------------- ModelCheckpoint
+
+
+class ModelCheckpoint(_MonitorCallback):
+    """Save the model or its weights during training, every epoch or the best one only.
+
+    ``filepath`` may contain ``str.format`` fields filled with ``epoch``
+    (1-based), ``batch`` (with an integer ``save_freq``) and the epoch logs:
+    ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"`` gives ``ckpt/03-0.41.keras``.
+    Missing directories are created; writes are atomic.
+
+    Args:
+        filepath: where to save: ending in ``.keras`` (the whole model) or, with
+            ``save_weights_only=True``, in ``.weights.npz``.
+        monitor: the metric to compare for ``save_best_only`` (``"val_loss"``).
+        verbose: 1 prints a line for each save (and each non-improvement).
+        save_best_only: save only when ``monitor`` improves on the best so far.
+        save_weights_only: save ``model.save_weights`` instead of ``model.save``.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (maximize accuracy-like names).
+        save_freq: ``"epoch"``, or an integer: save every this many batches.
+        initial_value_threshold: the "best" value to beat at first (default
+            ``inf`` for ``min`` and ``-inf`` for ``max``).
+
+    Raises:
+        ValueError: for a filepath with the wrong extension, or a bad ``save_freq``.
+
+    Example:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import chainrule as cr
+        >>> folder = tempfile.mkdtemp()
+        >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> ckpt = ModelCheckpoint(os.path.join(folder, "m-{epoch:02d}.keras"), monitor="loss")
+        >>> _ = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0,
+        ...               callbacks=[ckpt])
+        >>> sorted(os.listdir(folder))
+        ['m-01.keras', 'm-02.keras']
+    """
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: str | int = "epoch",
+        initial_value_threshold: float | None = None,
+    ) -> None:
+        super().__init__(monitor, mode, 0)
+        try:
+            self.filepath = os.fspath(filepath)
+        except TypeError:
+            raise TypeError(f"filepath must be a path (str or os.PathLike). Received: "
+                            f"filepath={filepath!r}") from None
+        self.verbose = verbose
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.save_freq = _check_save_freq(save_freq)
+        if initial_value_threshold is not None:
+            self.best = float(initial_value_threshold)
+        else:
+            self.best = -np.inf if self.monitor_op is np.greater else np.inf
+        self._counter = None if self.save_freq == "epoch" else _BatchCounter(self.save_freq)
+        self._current_epoch = 0
+        if self.save_weights_only:
+            if not self.filepath.endswith(".weights.npz"):
+                raise ValueError(
+                    "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
+                    "provided must end in `.weights.npz` (chainrule's weights format). "
+                    f"Received: filepath={self.filepath}"
+                )
+        elif not self.filepath.endswith(".keras"):
+            raise ValueError(
+                "The filepath provided must end in `.keras` (chainrule's model format; HDF5 "
+                "`.h5` is not written). Received: "
+                f"filepath={self.filepath}"
+            )
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        """Remembers the epoch, for saves at batch ends."""
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Saves every ``save_freq`` batches when ``save_freq`` is an integer."""
+        if self._counter is not None and self._counter.step(batch):
+            self._save_model(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Saves at the end of the epoch when ``save_freq="epoch"``."""
+        if self.save_freq == "epoch":
+            self._save_model(epoch, None, logs)
+
+    def _should_save(self, epoch: int, logs: Logs, filepath: str) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            return True
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.",
+                          stacklevel=3)
+            return True
+        if isinstance(current, np.ndarray) and current.ndim > 0:
+            warnings.warn(
+                f"Can save best model only when `monitor` is a scalar value. Received: "
+                f"{current}. Falling back to `save_best_only=False`.",
+                stacklevel=3,
+            )
+            return True
+        if self._is_improvement(float(current), self.best):
+            if self.verbose > 0:
+                _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                       f"{float(current):.5f}, saving model to {filepath}")
+            self.best = float(current)
+            return True
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+        return False
+
+    def _save_model(self, epoch: int, batch: int | None, logs: Logs | None) -> None:
+        logs = dict(logs or {})
+        filepath = self._get_file_path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, filepath):
+            return
+        if os.path.isdir(filepath):
+            raise IsADirectoryError(
+                "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is "
+                f"an existing directory: {filepath}"
+            )
+        dirname = os.path.dirname(filepath)
+        if dirname:
+            os.makedirs(dirname, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(filepath, overwrite=True)
+        else:
+            self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
+
+    def _get_file_path(self, epoch: int, batch: int | None, logs: Logs) -> str:
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as e:
+            keys = ["epoch"] + (["batch"] if batch is not None else []) + sorted(logs)
+            raise KeyError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: '
+                f"{type(e).__name__}: {e}. The fields available are {keys}. Received: "
+                f"filepath={self.filepath}"
+            ) from None
+
+
+# --------------------------------------------------------------------------- BackupAndRestore
+
+_BACKUP_FILE = "training_state.zip"
+_STATE_MEMBER = "state.json"
+_BACKUP_FORMAT = "chainrule.backup"
+
+
+def _all_layers(model: Any) -> list:
+    out, stack, seen = [], [model], set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        stack.extend(reversed(getattr(layer, "_layers", []) or []))
+    return out
+
+
+def _layer_generators(model: Any) -> dict[str, np.random.Generator]:
+    """Layers with their own seeded generator (``Dropout(seed=...)``), by layer name."""
+    return {layer.name: layer._rng for layer in _all_layers(model)
+            if isinstance(getattr(layer, "_rng", None), np.random.Generator)}
+
+
+def _random_states(model: Any) -> dict:
+    legacy = np.random.get_state()
+    py = _pyrandom.getstate()
+    return {
+        "chainrule": backend.get_random_state(),
+        "layers": {name: g.bit_generator.state for name, g in _layer_generators(model).items()},
+        "numpy_global": [legacy[0], legacy[1].tolist(), int(legacy[2]), int(legacy[3]),
+                         float(legacy[4])],
+        "python": [py[0], list(py[1]), py[2]],
+    }
+
+
+def _restore_random_states(model: Any, states: Any, source: str) -> None:
+    if not isinstance(states, dict):
+        raise InvalidArchiveError(f"{source}: invalid random states in {_STATE_MEMBER}.")
+    try:
+        pcg = states["chainrule"]
+        if not (isinstance(pcg, dict) and pcg.get("bit_generator") == "PCG64"):
+            raise ValueError("chainrule's generator state is not a PCG64 state")
+        layer_gens = _layer_generators(model)
+        layers = states.get("layers") or {}
+        for name, state in layers.items():
+            gen = layer_gens.get(name)
+            if gen is None or not isinstance(state, dict):
+                continue
+            if state.get("bit_generator") != type(gen.bit_generator).__name__:
+                raise ValueError(f"layer {name!r} has another kind of generator")
+        legacy = states.get("numpy_global")
+        if legacy is not None:
+            key = np.asarray(legacy[1], dtype=np.int64)
+            if legacy[0] != "MT19937" or key.shape != (624,) or key.min() < 0 or key.max() >= 2**32:
+                raise ValueError("NumPy's global generator state is not an MT19937 state")
+            legacy_state = ("MT19937", key.astype(np.uint32), int(legacy[2]), int(legacy[3]),
+                            float(legacy[4]))
+        py = states.get("python")
+        if py is not None:
+            py_state = (int(py[0]), tuple(int(v) for v in py[1]), py[2])
+        # Everything parsed: apply (each setter validates its own state too).
+        backend.set_random_state(pcg)
+        for name, state in layers.items():
+            if name in layer_gens and isinstance(state, dict):
+                layer_gens[name].bit_generator.state = state
+        if legacy is not None:
+            np.random.set_state(legacy_state)
+        if py is not None:
+            _pyrandom.setstate(py_state)
+    except (KeyError, IndexError, TypeError, ValueError, OverflowError) as e:
+        raise InvalidArchiveError(f"{source}: invalid random state ({type(e).__name__}: "
+                                  f"{e}).") from None
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state every epoch; resume an interrupted ``fit`` exactly.
+
+    At the end of every epoch the callback writes, atomically, one file
+    ``training_state.zip`` in ``backup_dir`` holding the model's weights, the
+    optimizer's state, the number of epochs done, the random states
+    (chainrule's generator, the generators of layers seeded on their own,
+    NumPy's global one and Python's ``random``) and the history so far. When
+    ``fit`` starts again with the same script (after a crash, a ``kill -9``, a
+    preempted machine), ``on_train_begin`` restores all of it and training
+    continues with the next epoch: with ``save_freq="epoch"`` the final weights
+    are bit-for-bit those of an uninterrupted run, and ``history`` holds every
+    epoch. When ``fit`` completes, the file is deleted (``delete_checkpoint``).
+
+    With an integer ``save_freq`` the state is also saved every that many
+    batches; a run resumed from such a save restarts the interrupted epoch from
+    its beginning with the weights of that batch (as Keras does), which is not
+    bit-identical to an uninterrupted run.
+
+    Args:
+        backup_dir: the directory for the backup file; use it for nothing else.
+        save_freq: ``"epoch"``, or an integer number of batches.
+        delete_checkpoint: delete the backup when training completes.
+
+    Raises:
+        ValueError: for an empty ``backup_dir`` or a bad ``save_freq``.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> import chainrule as cr
+        >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> backup = BackupAndRestore(tempfile.mkdtemp())
+        >>> history = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=3, verbose=0,
+        ...                     callbacks=[backup])
+        >>> len(history.history["loss"])
+        3
+    """
+
+    def __init__(self, backup_dir: str | os.PathLike, save_freq: str | int = "epoch",
+                 delete_checkpoint: bool = True) -> None:
+        super().__init__()
+        if not backup_dir:
+            raise ValueError(f"Empty `backup_dir` argument passed. Received: "
+                             f"backup_dir={backup_dir!r}")
+        try:
+            self.backup_dir = os.fspath(backup_dir)
+        except TypeError:
+            raise TypeError(f"backup_dir must be a path (str or os.PathLike). Received: "
+                            f"backup_dir={backup_dir!r}") from None
+        self.save_freq = _check_save_freq(save_freq)
+        self.delete_checkpoint = bool(delete_checkpoint)
+        self._counter = None if self.save_freq == "epoch" else _BatchCounter(self.save_freq)
+        self._current_epoch = 0
+        self._history: dict[str, list] = {}
+
+    @property
+    def backup_path(self) -> str:
+        """The path of the backup file."""
+        return os.path.join(self.backup_dir, _BACKUP_FILE)
+
+    # -- restoring ---------------------------------------------------------------------
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        """Restores the last backup, if any, and tells ``fit`` which epoch to start from.
+
+        Raises:
+            ValueError: if the model is not built, or the backup does not fit it.
+        """
+        self._current_epoch = 0
+        self._history = {}
+        if self._counter is not None:
+            self._counter = _BatchCounter(self.save_freq)
+        if not os.path.exists(self.backup_path):
+            return
+        if not self.model.built:
+            raise ValueError(
+                "To use the BackupAndRestore callback, your model must be built before you call "
+                f"`fit()`. Model {self.model.name!r} is unbuilt. You can build it beforehand by "
+                "calling it on a batch of data. Received: an unbuilt model"
+            )
+        epoch, history, states, weights, opt_state = self._read_backup()
+        src = repr(self.backup_path)
+        assign_weights(self.model, weights, src)
+        if opt_state is not None and getattr(self.model, "optimizer", None) is not None:
+            restore_optimizer_state(self.model, opt_state)
+        _restore_random_states(self.model, states, src)
+        self._current_epoch = epoch
+        self._history = history
+        model_history = getattr(self.model, "history", None)
+        if model_history is not None and hasattr(model_history, "history"):
+            model_history.history = {k: list(v) for k, v in history.items()}
+        self.model._initial_epoch = epoch
+
+    def _read_backup(self) -> tuple:
+        path = self.backup_path
+        src = repr(path)
+        f, reader = _open_reader(path, "chainrule training backup", DEFAULT_LIMITS)
+        with f, reader:
+            names = reader.names
+            allowed = (_STATE_MEMBER, WEIGHTS_MEMBER, OPTIMIZER_MEMBER)
+            unexpected = [n for n in names if n not in allowed]
+            if unexpected or _STATE_MEMBER not in names or WEIGHTS_MEMBER not in names:
+                raise UnsafeFileError(f"{src} is not a chainrule training backup: it holds "
+                                      f"{names[:10]}, expected {list(allowed)}.")
+            state = read_json(reader, _STATE_MEMBER)
+            weights = open_npz_bytes(reader.read(WEIGHTS_MEMBER), f"{src} {WEIGHTS_MEMBER}")
+            opt_state = None
+            if OPTIMIZER_MEMBER in names:
+                opt_state = open_npz_bytes(reader.read(OPTIMIZER_MEMBER),
+                                           f"{src} {OPTIMIZER_MEMBER}")
+        if not isinstance(state, dict) or state.get("format") != _BACKUP_FORMAT:
+            raise InvalidArchiveError(f"{src} is not a chainrule training backup (no format "
+                                      "marker in state.json).")
+        epoch = state.get("epoch")
+        history = state.get("history")
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise InvalidArchiveError(f"{src}: invalid epoch count. Received: epoch={epoch!r:.40}")
+        if not isinstance(history, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) for k, v in history.items()
+        ):
+            raise InvalidArchiveError(f"{src}: invalid history in {_STATE_MEMBER}.")
+        return epoch, history, state.get("random_states"), weights, opt_state
+
+    # -- saving ------------------------------------------------------------------------
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Records the epoch's logs and, with ``save_freq="epoch"``, writes the backup."""
+        self._current_epoch = epoch + 1
+        for key, value in (logs or {}).items():
+            self._history.setdefault(key, []).append(_jsonable(value))
+        if self._counter is not None:
+            self._counter.last = 0
+        if self.save_freq == "epoch":
+            self._save()
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """With an integer ``save_freq``, writes the backup every that many batches."""
+        if self._counter is not None and self._counter.step(batch):
+            self._save()
+
+    def _save(self) -> None:
+        if not os.path.isdir(self.backup_dir):
+            os.makedirs(self.backup_dir, exist_ok=True)
+        model = self.model
+        state = {
+            "format": _BACKUP_FORMAT,
+            "format_version": 1,
+            "epoch": self._current_epoch,
+            "history": self._history,
+            "random_states": _random_states(model),
+        }
+        payload = json.dumps(state).encode("utf-8")
+        weights = _weight_arrays(model)
+        optimizer = getattr(model, "optimizer", None)
+        opt_state = optimizer.get_state() if optimizer is not None else None
+        with atomic_write(self.backup_path) as f, zipfile.ZipFile(f, "w") as zf:
+            info = zipfile.ZipInfo(_STATE_MEMBER, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, payload)
+            _write_npz_member(zf, WEIGHTS_MEMBER, weights)
+            if opt_state is not None:
+                _write_npz_member(zf, OPTIMIZER_MEMBER, sorted(opt_state.items()))
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        """Deletes the backup when training completed (all epochs, or stopped by a callback).
+
+        A run that ends with an error (e.g. ``on_nan='raise'``) keeps its backup.
+        """
+        epochs = (self.params or {}).get("epochs")
+        completed = bool(getattr(self.model, "stop_training", False)) or (
+            epochs is not None and self._current_epoch >= epochs
+        )
+        if not (self.delete_checkpoint and completed):
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.backup_path)
+        with contextlib.suppress(OSError):  # only if empty: the directory may hold other files
+            os.rmdir(self.backup_dir)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
