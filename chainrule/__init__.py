@@ -18,7 +18,7 @@ from chainrule.autograd import Function, Tensor, enable_grad, is_grad_enabled, n
 from chainrule import ops  # noqa: E402
 from chainrule import autograd, gradcheck, utils  # noqa: E402
 from chainrule import activations, initializers, regularizers  # noqa: E402
-from chainrule import metrics, optimizers  # noqa: E402
+from chainrule import losses, metrics, optimizers  # noqa: E402
 from chainrule import callbacks, layers, models  # noqa: E402
 from chainrule import datasets, explain  # noqa: E402
 from chainrule.layers import Input  # noqa: E402

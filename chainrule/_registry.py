@@ -27,10 +27,8 @@ def unknown_name_error(kind: str, name: Any, known: Mapping[str, Any] | list[str
         "Unknown loss: 'msee'. Did you mean 'mse'? Known: mae, mse."
     """
     names = sorted(set(known))
-    close = difflib.get_close_matches(str(name).lower(), names, n=3, cutoff=0.6)
-    hint = ""
-    if close:
-        hint = " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    close = difflib.get_close_matches(str(name).lower(), names, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
     return ValueError(f"Unknown {kind}: {name!r}.{hint} Known: {', '.join(names)}.")
 
 

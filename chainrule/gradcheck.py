@@ -55,7 +55,7 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, h: float = 1e-4) 
         raise ValueError(f"h must be a positive number. Received: h={h!r}")
     if not callable(f):
         raise TypeError(f"f must be callable. Received: f of type {type(f).__name__}")
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64, order="C")  # C order: reshape(-1) must be a view
     grad = np.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     for i in range(flat.size):

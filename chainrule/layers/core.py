@@ -204,8 +204,8 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_initializer": _serialize_initializer(self.kernel_initializer),
+            "bias_initializer": _serialize_initializer(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer)
             if self.kernel_regularizer is not None else None,
             "bias_regularizer": regularizers.serialize(self.bias_regularizer)
@@ -227,6 +227,15 @@ class Dense(Layer):
             if isinstance(config.get(key), dict):
                 config[key] = regularizers.deserialize(config[key])
         return cls(**config)
+
+
+def _serialize_initializer(init: Any) -> Any:
+    """Serialize an initializer; a plain function is stored by its name."""
+    from chainrule import initializers  # noqa: PLC0415
+
+    if isinstance(init, initializers.Initializer):
+        return initializers.serialize(init)
+    return getattr(init, "__name__", repr(init))
 
 
 def incompatible_input_error(layer: Layer, index: int, expected: int, shape: Sequence[Any]) -> ValueError:

@@ -113,14 +113,20 @@ class Trainer:
                              "loss='sparse_categorical_crossentropy' for classes. Received: loss=None")
         self.loss = loss
         n_out = self._num_outputs()
-        self._loss_fns = self._resolve_per_output(loss, n_out, "loss", losses_lib.get)
+        self._loss_fns = self._resolve_per_output(loss, n_out, "loss", _get_loss)
         self._loss_weights = self._resolve_loss_weights(loss_weights, n_out)
         self._metric_specs = (metrics, weighted_metrics)
         for spec in _flatten_specs(metrics) + _flatten_specs(weighted_metrics):
             if isinstance(spec, str) and spec.lower() not in ("accuracy", "acc"):
                 from chainrule import metrics as metrics_lib  # noqa: PLC0415
 
-                metrics_lib.get(spec)  # unknown names fail now, not at the first batch
+                try:  # unknown names fail now, not at the first batch
+                    metrics_lib.get(spec)
+                except ValueError:
+                    try:
+                        losses_lib.get(spec)
+                    except ValueError:
+                        raise metrics_error(spec) from None
         self._metrics = None
         self._output_loss_trackers = [_MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
         self.compiled = True
@@ -178,6 +184,12 @@ class Trainer:
                 obj = _make_metric(metrics_lib, spec, self._loss_fns[i], ys[i], preds[i])
                 if len(names) > 1:
                     obj.name = f"{names[i]}_{obj.name}"
+                taken = {m.name for m, _ in objs} | {m.name for group in out for m, _ in group}
+                if obj.name in taken:
+                    k = 1
+                    while f"{obj.name}_{k}" in taken:
+                        k += 1
+                    obj.name = f"{obj.name}_{k}"
                 objs.append((obj, use_sw))
             out.append(objs)
         self._metrics = out
@@ -270,9 +282,6 @@ class Trainer:
                 used.append(v)
         if used:
             self.optimizer.apply(grads, used)
-        for v in used:
-            if v.constraint is not None:
-                v.assign(v.constraint(v).data if hasattr(v.constraint(v), "data") else v.constraint(v))
         self._loss_tracker.update_state(value, len(yb[0]))
         self._update_metrics(yb, preds, swb)
         return value
@@ -789,5 +798,37 @@ def _specs_for_output(spec: Any, names: list, i: int) -> list:
     return list(spec) if isinstance(spec, (list, tuple)) else [spec]
 
 
+def _get_loss(identifier: Any) -> Any:
+    """A Loss object for any identifier (a plain function is wrapped, as Keras's compile does)."""
+    from chainrule import losses as losses_lib  # noqa: PLC0415
+
+    obj = losses_lib.get(identifier)
+    if obj is None or isinstance(obj, losses_lib.Loss):
+        return obj
+    return losses_lib.LossFunctionWrapper(obj)
+
+
 def _make_metric(metrics_lib: Any, spec: Any, loss_fn: Any, y: Any, p: Any) -> Any:
-    return metrics_lib.resolve(spec, loss_fn, tuple(np.shape(y)), tuple(np.shape(p)))
+    try:
+        return metrics_lib.resolve(spec, loss_fn, tuple(np.shape(y)), tuple(np.shape(p)))
+    except ValueError:
+        # a loss name used as a metric (metrics=['binary_crossentropy']) is tracked as its mean
+        if not isinstance(spec, str):
+            raise
+        from chainrule import losses as losses_lib  # noqa: PLC0415
+
+        try:
+            fn = losses_lib.get(spec)
+        except ValueError:
+            raise metrics_error(spec) from None
+        return metrics_lib.MeanMetricWrapper(fn, name=spec)
+
+
+def metrics_error(spec: str) -> ValueError:
+    from chainrule import metrics as metrics_lib  # noqa: PLC0415
+
+    try:
+        metrics_lib.get(spec)
+    except ValueError as e:
+        return e
+    return ValueError(f"Unknown metric: {spec!r}. Received: metrics=[{spec!r}]")
