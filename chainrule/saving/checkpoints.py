@@ -243,10 +243,10 @@ def _all_layers(model: Any) -> list:
     return out
 
 
-def _layer_generators(model: Any) -> dict[str, np.random.Generator]:
-    """Layers with their own seeded generator (``Dropout(seed=...)``), by layer name."""
-    return {layer.name: layer._rng for layer in _all_layers(model)
-            if isinstance(getattr(layer, "_rng", None), np.random.Generator)}
+def _layer_generators(model: Any) -> list[tuple[str, np.random.Generator]]:
+    """Layers with their own seeded generator (``Dropout(seed=...)``), in model order."""
+    return [(layer.name, layer._rng) for layer in _all_layers(model)
+            if isinstance(getattr(layer, "_rng", None), np.random.Generator)]
 
 
 def _random_states(model: Any) -> dict:
@@ -254,11 +254,32 @@ def _random_states(model: Any) -> dict:
     py = _pyrandom.getstate()
     return {
         "chainrule": backend.get_random_state(),
-        "layers": {name: g.bit_generator.state for name, g in _layer_generators(model).items()},
+        "layers": [[name, g.bit_generator.state] for name, g in _layer_generators(model)],
         "numpy_global": [legacy[0], legacy[1].tolist(), int(legacy[2]), int(legacy[3]),
                          float(legacy[4])],
         "python": [py[0], list(py[1]), py[2]],
     }
+
+
+def _match_layer_states(model: Any, saved: Any) -> list[tuple[np.random.Generator, dict]]:
+    """Pair saved layer generator states with the model's generators: by name, else by order."""
+    gens = _layer_generators(model)
+    if not isinstance(saved, list) or not all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+        for e in saved
+    ):
+        raise ValueError("the layers' generator states are malformed")
+    names = {name: state for name, state in saved}
+    if all(name in names for name, _ in gens):
+        pairs = [(g, names[name]) for name, g in gens]
+    elif len(saved) == len(gens):  # layers renamed (the same script run again in one process)
+        pairs = [(g, state) for (_, g), (_, state) in zip(gens, saved)]
+    else:
+        raise ValueError(f"the backup has {len(saved)} layer generators, the model {len(gens)}")
+    for g, state in pairs:
+        if state.get("bit_generator") != type(g.bit_generator).__name__:
+            raise ValueError("a layer's generator is of another kind")
+    return pairs
 
 
 def _restore_random_states(model: Any, states: Any, source: str) -> None:
@@ -268,14 +289,7 @@ def _restore_random_states(model: Any, states: Any, source: str) -> None:
         pcg = states["chainrule"]
         if not (isinstance(pcg, dict) and pcg.get("bit_generator") == "PCG64"):
             raise ValueError("chainrule's generator state is not a PCG64 state")
-        layer_gens = _layer_generators(model)
-        layers = states.get("layers") or {}
-        for name, state in layers.items():
-            gen = layer_gens.get(name)
-            if gen is None or not isinstance(state, dict):
-                continue
-            if state.get("bit_generator") != type(gen.bit_generator).__name__:
-                raise ValueError(f"layer {name!r} has another kind of generator")
+        layer_pairs = _match_layer_states(model, states.get("layers", []))
         legacy = states.get("numpy_global")
         if legacy is not None:
             key = np.asarray(legacy[1], dtype=np.int64)
@@ -288,9 +302,8 @@ def _restore_random_states(model: Any, states: Any, source: str) -> None:
             py_state = (int(py[0]), tuple(int(v) for v in py[1]), py[2])
         # Everything parsed: apply (each setter validates its own state too).
         backend.set_random_state(pcg)
-        for name, state in layers.items():
-            if name in layer_gens and isinstance(state, dict):
-                layer_gens[name].bit_generator.state = state
+        for gen, state in layer_pairs:
+            gen.bit_generator.state = state
         if legacy is not None:
             np.random.set_state(legacy_state)
         if py is not None:
@@ -383,10 +396,10 @@ class BackupAndRestore(Callback):
             )
         epoch, history, states, weights, opt_state = self._read_backup()
         src = repr(self.backup_path)
+        _restore_random_states(self.model, states, src)
         assign_weights(self.model, weights, src)
         if opt_state is not None and getattr(self.model, "optimizer", None) is not None:
             restore_optimizer_state(self.model, opt_state)
-        _restore_random_states(self.model, states, src)
         self._current_epoch = epoch
         self._history = history
         model_history = getattr(self.model, "history", None)
