@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -104,8 +106,9 @@ class Adam(Optimizer):
         return specs
 
     def _begin_step(self, lr: float) -> None:
-        t = self.iterations + 1
-        alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        f = self._ftype
+        t, one = f(self.iterations + 1), f(1)
+        alpha = f(lr) * np.sqrt(one - f(self.beta_2) ** t) / (one - f(self.beta_1) ** t)
         c = self._const
         self._k = (c(1 - self.beta_1), c(1 - self.beta_2), c(self.epsilon), c(alpha))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from chainrule.optimizers.adam import beta, epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
@@ -88,23 +90,24 @@ class Nadam(Optimizer):
         self._u_product = float(state["u_product"])
 
     def _begin_step(self, lr: float) -> None:
-        t = self.iterations + 1
-        b1 = self.beta_1
-        u_t = b1 * (1.0 - 0.5 * 0.96**t)
-        u_next = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        f = self._ftype  # the variables' precision, as Keras computes these
+        t, one, half, decay = f(self.iterations + 1), f(1.0), f(0.5), f(0.96)
+        b1 = f(self.beta_1)
+        u_t = b1 * (one - half * decay**t)
+        u_next = b1 * (one - half * decay ** (t + one))
         # Keras's order of products, so the running product rounds as in Keras.
-        self._u_product = self._u_product * b1 * (1.0 - 0.5 * 0.96**t)
+        self._u_product = f(self._u_product) * b1 * (one - half * decay**t)
         u_product = self._u_product
         c = self._const
         self._k = (
             c(1 - b1),
-            c(1 - self.beta_2),
+            c(one - f(self.beta_2)),  # Keras subtracts the float32 beta here
             # m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)
             c(u_next),
             c(1.0 - u_product * u_next),
             c(1.0 - u_t),
             c(1.0 - u_product),
-            c(1.0 - self.beta_2**t),  # bias correction of v
+            c(one - f(self.beta_2) ** t),  # bias correction of v
             c(self.epsilon),
         )
 
