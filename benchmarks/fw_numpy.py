@@ -176,6 +176,10 @@ class Runner:
             self.history.setdefault("loss", []).append(loss_sum / n)
             self.history.setdefault(key, []).append(metric_sum / n)
 
+    def extra(self) -> dict:
+        """Diagnostics: how many Adam first moments are float32 subnormals (slow arithmetic)."""
+        return {"subnormal_adam_m": W.subnormal_count(self.m)}
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Forward pass in batches of ``batch_size`` into one preallocated output array."""
         x2 = x.reshape(len(x), -1)

@@ -94,6 +94,11 @@ class Runner:
             self.history.setdefault("loss", []).append(float(loss_sum) / n)
             self.history.setdefault(key, []).append(float(metric_sum) / n)
 
+    def extra(self) -> dict:
+        """Diagnostics: how many Adam first moments are float32 subnormals (slow arithmetic)."""
+        moments = [s["exp_avg"].numpy() for s in self.opt.state.values() if "exp_avg" in s]
+        return {"subnormal_adam_m": sum(W.subnormal_count(m) for m in moments)}
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Forward pass in batches of ``batch_size``; returns probabilities as NumPy."""
         xt, bs = torch.from_numpy(x), self.w.batch_size
