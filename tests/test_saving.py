@@ -658,7 +658,7 @@ def test_mismatched_weights_in_archive(tmp_path, parts):
     members, _ = parts
     weights = _npz({"dense/kernel": np.zeros((4, 8), "float32")})
     _write_zip(tmp_path / "w.keras", {**members, "model.weights.npz": weights})
-    _refuses(tmp_path / "w.keras", InvalidArchiveError, "no weights for")
+    _refuses(tmp_path / "w.keras", InvalidArchiveError, "no saved kernel")
 
 
 # --------------------------------------------------------------------------- atomic writes

@@ -123,11 +123,7 @@ def _open_reader(path: str, expected: str, limits: Limits) -> tuple[Any, SafeZip
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             raise _not_a_zip(path, head, expected)
         f.seek(0)
-        try:
-            reader = SafeZipReader(f, repr(path), limits)
-        except InvalidArchiveError as e:
-            raise InvalidArchiveError(f"{path!r} is not a {expected}: {e}") from None
-        return f, reader
+        return f, SafeZipReader(f, repr(path), limits, what=expected)
     except BaseException:
         f.close()
         raise
@@ -461,14 +457,23 @@ def _check_names(arch: Any, source: str) -> None:
 
 
 def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
-    """Refuse configs that would make rebuilding allocate far more than the file holds."""
+    """Refuse configs that would make rebuilding allocate far more than the file holds.
+
+    Rebuilding a model creates its weights before they can be compared with the
+    file's, so sizes in the config are bounded first: every shape in it may
+    describe at most ``max(4 * weight values in the file, 2**22)`` values per
+    sample, and a layer's ``units`` must equal its saved kernel's last
+    dimension. A Dense layer then allocates at most that bound times a
+    dimension of a saved weight.
+    """
     total = sum(int(a.size) for a in arrays.values())
-    largest_dim = max((max(a.shape) for a in arrays.values() if a.ndim), default=0)
     shape_cap = max(4 * total, 2**22)
+    has_shape = False
     for d in _walk_dicts(arch):
         for key in _SHAPE_KEYS + ("input_dim",):
             value = d.get(key)
             dims = value if isinstance(value, list) else [value] if isinstance(value, int) else []
+            has_shape = has_shape or (key != "target_shape" and bool(dims))
             product = 1
             for v in dims:
                 if isinstance(v, int) and not isinstance(v, bool) and v > 0:
@@ -479,19 +484,21 @@ def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: 
                     f"implausibly large for a model with {total} weight values. Received: "
                     f"{key}={value!r}"
                 )
+    for d in _walk_dicts(arch):
         units = d.get("units")
-        if isinstance(units, int) and not isinstance(units, bool) and isinstance(d.get("name"), str):
-            kernel = arrays.get(f"{d['name']}/kernel")
-            if kernel is not None and kernel.ndim and kernel.shape[-1] != units:
-                raise InvalidArchiveError(
-                    f"{source}: layer {d['name']!r} has units={units} in config.json but its "
-                    f"saved kernel has shape {tuple(kernel.shape)}. Received: units={units}"
-                )
-            if kernel is None and units > max(largest_dim, 4096):
-                raise UnsafeFileError(
-                    f"{source}: layer {d['name']!r} declares units={units} but the file holds no "
-                    f"weights for it. Received: units={units}"
-                )
+        if not isinstance(units, int) or isinstance(units, bool) or not isinstance(d.get("name"), str):
+            continue
+        kernel = arrays.get(f"{d['name']}/kernel")
+        if kernel is not None and kernel.ndim and kernel.shape[-1] != units:
+            raise InvalidArchiveError(
+                f"{source}: layer {d['name']!r} has units={units} in config.json but its "
+                f"saved kernel has shape {tuple(kernel.shape)}. Received: units={units}"
+            )
+        if kernel is None and (arrays or has_shape):
+            raise InvalidArchiveError(
+                f"{source}: layer {d['name']!r} (units={units}) has no saved kernel, although "
+                f"the model is built. Received: units={units}"
+            )
 
 
 def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any,

@@ -162,7 +162,9 @@ class SafeZipReader:
             self._zf = zipfile.ZipFile(fileobj, "r")
             infos = self._zf.infolist()
         except ZIP_ERRORS as e:
-            raise InvalidArchiveError(f"{source} is not a valid {what} ({e}).") from None
+            raise InvalidArchiveError(
+                f"{source} is not a {what}: it is not a readable zip file ({e})."
+            ) from None
         if len(infos) > limits.max_members:
             raise UnsafeFileError(
                 f"{source} declares {len(infos)} members, more than the limit of "
