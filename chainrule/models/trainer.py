@@ -74,6 +74,8 @@ class Trainer:
         self._metrics: list | None = None  # per output: list of metric objects
         self._loss_tracker = _MeanTracker("loss")
         self._output_loss_trackers: list = []
+        self._jit_compile: Any = "auto"
+        self._fast_step: Any = None
 
     # -- compile -----------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
@@ -89,8 +91,12 @@ class Trainer:
             metrics: list of names/functions/``Metric`` objects (or a dict per output).
                 History keys are the names you write (``'acc'`` → ``acc``, ``val_acc``).
             weighted_metrics: metrics that use ``sample_weight``.
-            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
-                Keras compatibility; chainrule always runs eagerly.
+            jit_compile: ``'auto'`` (default) or True: when the model is a plain stack of
+                Dense/Flatten/Activation/Dropout layers with a standard loss, ``fit``
+                replays a captured step (the same arithmetic without the autograd tape);
+                False always uses the autograd step.
+            run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras
+                compatibility.
 
         Raises:
             ValueError: for unknown optimizer, loss or metric names (with close matches).
@@ -129,6 +135,11 @@ class Trainer:
                         raise metrics_error(spec) from None
         self._metrics = None
         self._output_loss_trackers = [_MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto'. "
+                             f"Received: jit_compile={jit_compile!r}")
+        self._jit_compile = jit_compile
+        self._fast_step = None
         self.compiled = True
         self._train_vars: list | None = None
 
@@ -240,12 +251,13 @@ class Trainer:
         return total
 
     def _update_metrics(self, ys: list, preds: list, sws: list | None) -> None:
+        """Update the compiled metrics with target and prediction arrays."""
         if self._metrics is None:
-            self._build_metrics(ys, [p.data for p in preds])
+            self._build_metrics(ys, preds)
         for i, objs in enumerate(self._metrics):
             if not objs:
                 continue
-            y, p = ys[i], preds[i].data
+            y, p = ys[i], preds[i]
             for m, use_sw in objs:
                 sw = None if not use_sw or sws is None else sws[0] if len(sws) == 1 else sws[i]
                 m.update_state(y, p, sample_weight=sw)
@@ -269,6 +281,13 @@ class Trainer:
 
     def _train_batch(self, xb: list, yb: list, swb: list | None) -> float:
         variables = self._trainable_vars()
+        fast = self._fast_step
+        if fast is not None and swb is None:
+            value, pred = fast(xb[0], yb[0])
+            self.optimizer.apply([v.grad for v in fast.weights], fast.weights)
+            self._loss_tracker.update_state(value, len(yb[0]))
+            self._update_metrics(yb, [pred], swb)
+            return value
         for v in variables:
             v.grad = None
         preds = self._forward(xb, training=True)
@@ -283,7 +302,7 @@ class Trainer:
         if used:
             self.optimizer.apply(grads, used)
         self._loss_tracker.update_state(value, len(yb[0]))
-        self._update_metrics(yb, preds, swb)
+        self._update_metrics(yb, [p.data for p in preds], swb)
         return value
 
     def _test_batch(self, xb: list, yb: list, swb: list | None) -> None:
@@ -291,7 +310,7 @@ class Trainer:
             preds = self._forward(xb, training=False)
             loss = self._compute_loss(yb, preds, swb)
         self._loss_tracker.update_state(float(loss.data), len(yb[0]))
-        self._update_metrics(yb, preds, swb)
+        self._update_metrics(yb, [p.data for p in preds], swb)
 
     # -- input preparation -----------------------------------------------------------
     def _prepare(self, x: Any, y: Any, sample_weight: Any, allow_nonfinite: bool,
@@ -482,6 +501,13 @@ class Trainer:
                            verbose=verbose, epochs=epochs, steps=steps)
         self.stop_training = False
         self._train_vars = None
+        if self._trainable_vars():
+            self.optimizer.build(self._trainable_vars())  # slots for every variable up front
+        self._fast_step = None
+        if self._jit_compile and not generator and len(xs) == 1:
+            from chainrule.models.fast_step import build_fast_step  # noqa: PLC0415
+
+            self._fast_step = build_fast_step(self)
         cbs.on_train_begin()
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
