@@ -1193,3 +1193,21 @@ class LambdaCallback(Callback):
             if not callable(function):
                 raise TypeError(f"{name} must be callable. Received: {name}={function!r}")
             setattr(self, name, function)
+
+
+# Callbacks defined next to the features they serve, exported here under Keras's names.
+# Resolved lazily (PEP 562) because those modules build on the classes above.
+_LAZY = {
+    "ModelCheckpoint": "chainrule.saving.checkpoints",
+    "BackupAndRestore": "chainrule.saving.checkpoints",
+    "GradientMonitor": "chainrule.explain.monitor",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib  # noqa: PLC0415
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'chainrule.callbacks' has no attribute {name!r}")

@@ -1,8 +1,9 @@
 """Models: ``Sequential``, ``Model`` (functional and subclassed) and their training API."""
 
 from chainrule.models.model import Model, Sequential
+from chainrule.models.perceptron import ConvergenceWarning, Perceptron
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "Perceptron", "ConvergenceWarning"]
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
