@@ -55,7 +55,7 @@ def test_xor_network_of_hand_set_perceptrons():
     model = gates.xor_network()
     out = model.predict(np.array(gates.INPUTS, dtype=float), verbose=0).ravel()
     assert out.tolist() == [0.0, 1.0, 1.0, 0.0]
-    k1, b1, k2, b2 = model.get_weights()
+    k1, b1, _, _ = model.get_weights()
     np.testing.assert_allclose(k1, [[-0.5, 0.6], [-0.5, 0.6]])
     np.testing.assert_allclose(b1, [0.7, -0.5])
 

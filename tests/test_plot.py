@@ -73,7 +73,8 @@ def test_history_from_dict_and_history(tmp_path):
         np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
 
     class FakeHistory:
-        history = {"loss": [1.0, 0.5]}
+        def __init__(self):
+            self.history = {"loss": [1.0, 0.5]}
 
     fig = plot.history(FakeHistory())
     assert titles(fig) == ["loss"] and len(fig.axes[0].get_lines()) == 1

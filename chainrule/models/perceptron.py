@@ -148,7 +148,7 @@ class Perceptron:
         return (f"Perceptron(learning_rate={self.learning_rate}, max_epochs={self.max_epochs}, "
                 f"shuffle={self.shuffle}, seed={self.seed})")
 
-    def fit(self, x: Any, y: Any) -> "Perceptron":
+    def fit(self, x: Any, y: Any) -> Perceptron:
         """Learn weights and bias with the perceptron rule, starting from zeros.
 
         Args:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -100,10 +100,10 @@ def _evaluate(f: Callable[[np.ndarray], Any], gx: np.ndarray, gy: np.ndarray) ->
     with np.errstate(all="ignore"):
         try:
             z = np.asarray(f(stacked), dtype=np.float64)
-            if z.shape == gx.shape:
-                return z
         except Exception:  # noqa: BLE001 - f may only accept one point; evaluate point by point
-            pass
+            z = None
+        if z is not None and z.shape == gx.shape:
+            return z
         out = np.empty(gx.size)
         for i, (a, b) in enumerate(zip(gx.ravel(), gy.ravel())):
             out[i] = float(np.asarray(f(np.array([a, b])), dtype=np.float64))

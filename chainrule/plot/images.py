@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ def _as_images(images: Any) -> np.ndarray:
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"images must be numeric. Received: images with dtype {arr.dtype}")
     if arr.ndim == 2:  # flattened square images
-        side = int(round(math.sqrt(arr.shape[1])))
+        side = round(math.sqrt(arr.shape[1]))
         if side * side != arr.shape[1]:
             raise ValueError("images of shape (n, pixels) must be square when unflattened. "
                              f"Received: images of shape {arr.shape}")
