@@ -109,6 +109,15 @@ def check_lengths(xs: list, ys: list | None, sws: list | None = None) -> int:
         if a is not None and (a.ndim == 0 or len(a) != n):
             raise ValueError(f"sample_weight must have one weight per sample. Received: "
                              f"sample_weight of shape {a.shape} for {n} samples")
+        if a is not None and a.dtype.kind == "f" and not np.isfinite(a).all():
+            # A NaN weight makes the loss NaN; say so here rather than blame the learning rate.
+            bad = ~np.isfinite(a)
+            count = int(bad.sum())
+            raise ValueError(
+                f"sample_weight contains {count} NaN or infinite value(s), first at index(es) "
+                f"{[tuple(p) for p in np.argwhere(bad)[:3].tolist()]}; every weight must be a "
+                f"finite number. Received: sample_weight with {count} non-finite values"
+            )
     if n == 0:
         raise ValueError("x is empty: there are no samples to use. Received: x with 0 samples")
     return n
