@@ -64,7 +64,7 @@ def _perceptron(state: dict) -> None:
     import chainrule as cr  # noqa: PLC0415
     from chainrule.datasets import make_gates, make_xor  # noqa: PLC0415
     from chainrule.explain import gates  # noqa: PLC0415
-    from chainrule.models.perceptron import ConvergenceWarning, Perceptron  # noqa: PLC0415
+    from chainrule.models import ConvergenceWarning, Perceptron  # noqa: PLC0415
 
     _section("2. The perceptron, logic gates and XOR (seed 002 §1)")
     for name in ("and", "nand", "or"):

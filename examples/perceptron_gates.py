@@ -21,7 +21,7 @@ import numpy as np
 import chainrule as cr
 from chainrule.datasets import make_gates, make_xor
 from chainrule.explain import gates
-from chainrule.models.perceptron import ConvergenceWarning, Perceptron
+from chainrule.models import ConvergenceWarning, Perceptron
 
 
 def main(argv=None):

@@ -244,3 +244,43 @@ def test_errors_name_the_argument():
         backprop(flat, np.ones((1, 2, 2)), [1.0])
     with pytest.raises(TypeError, match="Received: model of type int"):
         backprop(3, SEED_INPUTS, SEED_TARGETS)
+
+
+# -- seed 004: numerical gradients and gradient descent on f(x0, x1) = x0² + x1² ------------------
+
+def _f2(x):
+    return x[0] ** 2 + x[1] ** 2
+
+
+def test_numerical_gradient_of_the_seed_function():
+    for point, grad in (([3.0, 4.0], [6.0, 8.0]), ([0.0, 2.0], [0.0, 4.0]), ([3.0, 0.0], [6.0, 0.0])):
+        np.testing.assert_allclose(numerical_gradient(_f2, np.array(point)), grad, atol=1e-6)
+
+
+def test_gradient_descent_reaches_the_minimum():
+    from chainrule.gradcheck import gradient_descent
+
+    result = gradient_descent(_f2, np.array([-3.0, 4.0]), lr=0.1, step_num=100)
+    np.testing.assert_allclose(result.x, [0.0, 0.0], atol=1e-6)
+    assert result.status == "converged" and result.message.startswith("converged")
+    x, path = result  # the seed's two return values
+    assert x is result.x
+    assert path.shape[1] == 2 and np.allclose(path[0], [-3.0, 4.0])
+
+
+def test_learning_rate_too_large_diverges_and_says_so():
+    from chainrule.gradcheck import gradient_descent
+
+    result = gradient_descent(_f2, np.array([-3.0, 4.0]), lr=10.0, step_num=100)
+    assert result.status == "diverged" and result.diverged
+    assert "too large" in result.message
+    assert np.abs(result.x).max() > 1e3
+
+
+def test_learning_rate_too_small_barely_moves_and_says_so():
+    from chainrule.gradcheck import gradient_descent
+
+    result = gradient_descent(_f2, np.array([-3.0, 4.0]), lr=1e-10, step_num=100)
+    assert result.status == "barely moved"
+    assert "too small" in result.message
+    np.testing.assert_allclose(result.x, [-3.0, 4.0], atol=1e-6)

@@ -143,3 +143,9 @@ def test_errors():
     with pytest.raises(ValueError, match="Received: weight='gamma'"):
         monitor.grad_norms("gamma")
     assert "nothing recorded yet" in monitor.summary()
+
+
+def test_exported_from_callbacks():
+    import chainrule.callbacks
+
+    assert chainrule.callbacks.GradientMonitor is GradientMonitor

@@ -186,3 +186,10 @@ def test_two_layer_network_learns_xor():
     assert history.history["accuracy"][-1] == 1.0
     pred = (model.predict(x, verbose=0).ravel() > 0.5).astype(int)
     assert pred.tolist() == [0, 1, 1, 0]
+
+
+def test_public_names():
+    import chainrule.models
+
+    assert chainrule.models.Perceptron is Perceptron
+    assert chainrule.models.ConvergenceWarning is ConvergenceWarning

@@ -68,7 +68,7 @@ def decision_boundary(model: Any, x: Any, y: Any, path: Any = None, resolution: 
         TypeError: if ``model`` has no ``predict``.
 
     Example:
-        >>> from chainrule.models.perceptron import Perceptron
+        >>> from chainrule.models import Perceptron
         >>> from chainrule.datasets import make_gates
         >>> x, y = make_gates("or")
         >>> fig = decision_boundary(Perceptron().fit(x, y), x, y)

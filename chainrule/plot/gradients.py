@@ -138,7 +138,7 @@ def gradient_descent_path(f: Callable[[np.ndarray], Any], points: Any, path: Any
         >>> import numpy as np
         >>> from chainrule.gradcheck import gradient_descent
         >>> f = lambda x: x[0] ** 2 + x[1] ** 2
-        >>> result = gradient_descent(f, np.array([-3.0, 4.0]), lr=0.1, step_num=20)
+        >>> result = gradient_descent(f, np.array([-3.0, 4.0]), lr=0.1, step_num=100)
         >>> fig = gradient_descent_path(f, result, lr=0.1)
         >>> fig.axes[0].get_title()
         'Gradient descent (lr=0.1): converged'
