@@ -175,7 +175,7 @@ def test_gradient_flow(tmp_path):
     assert left.get_yscale() == "log"
     fig = plot.gradient_flow(monitors)
     assert [line.get_label() for line in fig.axes[0].get_lines()] == [
-        "sigmoid (step 3)", "relu (step 3)"]
+        "sigmoid (step 4)", "relu (step 4)"]
     assert len(fig.axes[1].get_lines()) == 4  # first and last layer per run
     with pytest.raises(ValueError, match="recorded nothing"):
         plot.gradient_flow(GradientMonitor())

@@ -321,7 +321,7 @@ class GradientMonitor(Callback):
         wn = self.weight_stats("weight_norm")[-1]
         ws = self.weight_stats("weight_std")[-1]
         width = max(len(n) for n in self.layer_names + ["layer"])
-        lines = [(f"Gradient flow at step {self.history['step'][-1]} (epoch "
+        lines = [(f"Gradient flow after training step {self.history['step'][-1] + 1} (epoch "
                   f"{self.history['epoch'][-1] + 1}), input layer first:"),
                  f"  {'layer':<{width}}  {'|grad kernel|':>13}  {'|kernel|':>10}  {'std':>10}"]
         for name, gi, wi, si in zip(self.layer_names, g, wn, ws):

@@ -65,7 +65,7 @@ def gradient_flow(monitor: Any, path: Any = None, weight: str = "kernel") -> Any
         depth = np.arange(1, g.shape[1] + 1)
         color = None if single else f"C{k}"
         ax_layers.plot(depth, g[-1], marker="o", color=color or "tab:blue",
-                       label=(label or "last record") + f" (step {m.history['step'][-1]})")
+                       label=(label or "last record") + f" (step {m.history['step'][-1] + 1})")
         steps = np.asarray(m.history["step"]) + 1
         if single:
             for j in range(g.shape[1]):
