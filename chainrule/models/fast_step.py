@@ -131,6 +131,7 @@ class FastDenseStep:
         self._last = plan[-1]
         self._fused_loss = loss_kind in ("bce", "cce", "scce")
         self._logits: Any = None
+        self._logsum: Any = None
 
     def __call__(self, x: np.ndarray, y: np.ndarray, training: bool = True) -> tuple[float, np.ndarray]:
         """Run one step: returns the batch loss and the predictions, sets ``.grad`` on weights.
@@ -163,14 +164,16 @@ class FastDenseStep:
                 if layer.bias is not None:
                     z += layer.bias.data
                 if op is self._last and self._fused_loss:
-                    self._logits = z.copy()
-                out = self._activate(z, op[2])
+                    out = self._activate_keep_logits(z, op[2])
+                else:
+                    out = self._activate(z, op[2])
                 tape.append((a, out))
                 a = out
             elif kind == "act":
                 if op is self._last and self._fused_loss:
-                    self._logits = a.copy()
-                out = self._activate(a.copy(), op[1])
+                    out = self._activate_keep_logits(a.copy(), op[1])
+                else:
+                    out = self._activate(a.copy(), op[1])
                 tape.append((a, out))
                 a = out
             else:  # dropout
@@ -222,6 +225,24 @@ class FastDenseStep:
             v.grad = gr
         return loss, pred
 
+    def _activate_keep_logits(self, z: np.ndarray, act: str) -> np.ndarray:
+        """Final softmax/sigmoid before a cross-entropy: keep what the loss needs.
+
+        For softmax, the shifted logits ``z - max`` and the row sums of their
+        exponentials give ``log softmax`` without a second ``exp``; for sigmoid,
+        the logits themselves.
+        """
+        if act == "softmax":
+            z -= z.max(axis=-1, keepdims=True)
+            self._logits = z  # shifted logits
+            p = np.exp(z)
+            s = p.sum(axis=-1, keepdims=True)
+            p /= s
+            self._logsum = np.log(s[:, 0])
+            return p
+        self._logits = z.copy()
+        return self._activate(z, act)
+
     @staticmethod
     def _activate(z: np.ndarray, act: str) -> np.ndarray:
         if act == "linear":
@@ -261,10 +282,9 @@ class FastDenseStep:
         kind = self.loss_kind
         self._fused = self._fused_loss
         if kind in ("scce", "cce"):
-            z = self._logits
+            z = self._logits  # shifted so each row's maximum is 0
             n = z.shape[0]
-            lse = z.max(axis=-1)
-            lse += np.log(np.exp(z - lse[:, None]).sum(axis=-1))
+            lse = self._logsum  # log-sum-exp of the shifted logits
             if kind == "scce":
                 labels = y.reshape(-1)
                 if labels.dtype.kind == "f":
