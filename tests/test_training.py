@@ -1,13 +1,12 @@
 """compile/fit/evaluate/predict: batching semantics, golden numbers, output and errors."""
 
-import io
 import re
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers import Dense, Flatten
+from chainrule.layers import Dense
 from chainrule.models import Sequential
 
 

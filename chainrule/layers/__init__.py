@@ -2,7 +2,16 @@
 
 from chainrule.layers.base import KerasTensor, Layer, Variable
 from chainrule.layers.core import (
-    Activation, Dense, Dropout, Flatten, Input, InputLayer, LeakyReLU, ReLU, Reshape, Softmax,
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    Input,
+    InputLayer,
+    LeakyReLU,
+    ReLU,
+    Reshape,
+    Softmax,
 )
 
 __all__ = [

@@ -197,7 +197,7 @@ class Dense(Layer):
         return y
 
     def get_config(self) -> dict:
-        from chainrule import activations, initializers, regularizers  # noqa: PLC0415
+        from chainrule import activations, regularizers  # noqa: PLC0415
 
         config = super().get_config()
         config.update({

@@ -105,7 +105,7 @@ def check_lengths(xs: list, ys: list | None, sws: list | None = None) -> int:
                 f"x and {yname} must have the same number of samples. Received: x with {n} "
                 f"samples and {yname} with {got}"
             )
-    for i, a in enumerate(sws or []):
+    for a in sws or []:
         if a is not None and (a.ndim == 0 or len(a) != n):
             raise ValueError(f"sample_weight must have one weight per sample. Received: "
                              f"sample_weight of shape {a.shape} for {n} samples")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-
-import numpy as np
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from chainrule.optimizers import _checks
 from chainrule.optimizers.base import Optimizer

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from chainrule.optimizers.adam import beta, epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
