@@ -28,11 +28,11 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
-import chainrule as cr
-from chainrule.saving import ArchiveError, load_model
+import chainrule as cr  # noqa: E402
+from chainrule.saving import ArchiveError, load_model  # noqa: E402
 
 LONG = os.environ.get("CHAINRULE_FUZZ_LONG") == "1"
 SCALE = 20 if LONG else 1
