@@ -900,6 +900,23 @@ def check_targets(loss: Any, y_true: Any, pred_shape: tuple) -> None:
         return
     shape = (y.shape[0],) + tuple(pred_shape[1:])
     name = fn.__name__
+    label_rank = y.ndim - (1 if y.ndim > 1 and y.shape[-1] == 1 else 0)
+    expected_rank = label_rank + 1 if fn is sparse_categorical_crossentropy else max(y.ndim, 2)
+    if len(shape) > 2 and len(shape) > expected_rank:
+        raise ValueError(
+            f"{name}: the model's output has shape {(None,) + tuple(shape[1:])} but the labels have "
+            f"shape {tuple(y.shape)}: the output kept the input's extra dimensions. Did you forget "
+            f"a Flatten layer? Received: y of shape {tuple(y.shape)}"
+        )
+    if fn is binary_crossentropy and not kwargs.get("from_logits") and y.size:
+        outside = (y < 0) | (y > 1)
+        if outside.any():
+            bad = np.unique(y[outside])[:5].tolist()
+            raise ValueError(
+                "binary_crossentropy expects labels in [0, 1] (0/1 classes or probabilities). "
+                "For more than two classes use sparse_categorical_crossentropy with a softmax "
+                f"output of one unit per class. Received: labels outside that range: {bad}"
+            )
     if fn is sparse_categorical_crossentropy:
         ax = _class_axis(kwargs.get("axis", -1), len(shape), name)
         _sparse_labels(y, shape, ax, kwargs.get("ignore_class"))

@@ -68,7 +68,7 @@ def test_set_weights_round_trip_and_errors():
         model.layers[0].set_weights(new)
     bad = list(new)
     bad[0] = np.zeros((4, 2))
-    with pytest.raises(ValueError, match=r"'kernel' has shape \(3, 2\).*\(4, 2\)"):
+    with pytest.raises(ValueError, match=r"'dense/kernel' has shape \(3, 2\).*\(4, 2\)"):
         model.set_weights(bad)
 
 

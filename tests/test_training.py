@@ -250,7 +250,7 @@ def test_fit_before_compile():
     (dict(batch_size=2.5), ValueError, r"Received: batch_size=2.5"),
     (dict(epochs=-1), ValueError, r"Received: epochs=-1"),
     (dict(validation_split=1.5), ValueError, r"Received: validation_split=1.5"),
-    (dict(validation_split=0.95), ValueError, r"leaves no of the 10 samples for training"),
+    (dict(validation_split=0.95), ValueError, r"leaves no training samples out of 10"),
     (dict(verbose=3), ValueError, r"Received: verbose=3"),
     (dict(shuffle="yes"), ValueError, r"Received: shuffle='yes'"),
     (dict(epochz=3), TypeError, r"unexpected keyword arguments: \['epochz'\]"),

@@ -338,6 +338,13 @@ class Layer:
         Raises:
             ValueError: naming the layer, when the count or a shape does not match.
         """
+        if not isinstance(weights, (list, tuple)):
+            raise TypeError(
+                "set_weights expects a list of arrays, in the order get_weights() returns them. "
+                f"Received: weights={weights!r}" if weights is None or np.ndim(weights) == 0 else
+                "set_weights expects a list of arrays, in the order get_weights() returns them. "
+                f"Received: weights of type {type(weights).__name__}"
+            )
         own = self.weights
         weights = list(weights)
         if len(weights) != len(own):
@@ -349,8 +356,10 @@ class Layer:
             )
         for var, value in zip(own, weights):
             if tuple(np.shape(value)) != tuple(var.shape):
+                # a sublayer's weight is named by its path, e.g. 'out/kernel'
+                label = var.name if any(var is v for v in self._variables) else var.path
                 raise ValueError(
-                    f"Layer {self.name!r} weight {var.name!r} has shape {tuple(var.shape)}, but "
+                    f"Layer {self.name!r} weight {label!r} has shape {tuple(var.shape)}, but "
                     f"the value given for it has shape {tuple(np.shape(value))}. Received: "
                     f"weights with shapes {[tuple(np.shape(w)) for w in weights]}"
                 )

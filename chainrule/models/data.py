@@ -154,9 +154,10 @@ def split_validation(xs: list, ys: list, sws: list | None, validation_split: Any
     n = len(xs[0])
     split_at = int(math.floor(n * (1.0 - validation_split)))
     if validation_split > 0 and (split_at == 0 or split_at == n):
+        side = "training" if split_at == 0 else "validation"
         raise ValueError(
-            f"validation_split={validation_split} leaves {'no' if split_at == 0 else 'all'} of the "
-            f"{n} samples for training and {n - split_at} for validation; choose a split that "
+            f"validation_split={validation_split} leaves no {side} samples out of {n} "
+            f"({split_at} for training, {n - split_at} for validation); choose a split that "
             f"leaves both non-empty. Received: validation_split={validation_split}"
         )
 

@@ -401,7 +401,7 @@ class Trainer:
             class_weight: dict | None = None, sample_weight: Any = None, initial_epoch: int = 0,
             steps_per_epoch: int | None = None, validation_steps: int | None = None,
             validation_batch_size: int | None = None, validation_freq: int = 1,
-            allow_nonfinite: bool = False, on_nan: str = "raise", **kwargs: Any) -> Any:
+            allow_nonfinite: bool = False, on_nan: str | None = None, **kwargs: Any) -> Any:
         """Train the model for a number of epochs.
 
         ``batch_size=len(x)`` is batch gradient descent (one update per epoch),
@@ -429,9 +429,11 @@ class Trainer:
             validation_batch_size: batch size for validation (default ``batch_size``).
             validation_freq: validate every this many epochs.
             allow_nonfinite: accept NaN/inf in ``x``/``y`` (an error by default).
-            on_nan: when the loss becomes NaN/inf: ``'raise'`` (error naming the
-                epoch and batch; the last good weights are kept), ``'stop'`` (stop
-                training, keep the last good weights) or ``'ignore'``.
+            on_nan: when the loss becomes NaN/inf: ``'raise'`` (the default: an error
+                naming the epoch and batch; the last good weights are kept), ``'stop'``
+                (stop training, keep the last good weights) or ``'ignore'``. When a
+                ``TerminateOnNaN`` callback is given and ``on_nan`` is not, the callback
+                decides, as in Keras.
 
         Returns:
             A ``History`` whose ``.history`` maps ``loss``, each metric and their
@@ -455,6 +457,11 @@ class Trainer:
         if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
             raise ValueError(f"initial_epoch must be a non-negative integer. "
                              f"Received: initial_epoch={initial_epoch!r}")
+        if on_nan is None:
+            from chainrule.callbacks import TerminateOnNaN  # noqa: PLC0415
+
+            terminate = any(isinstance(c, TerminateOnNaN) for c in (callbacks or []))
+            on_nan = "ignore" if terminate else "raise"
         if on_nan not in ("raise", "stop", "ignore"):
             raise ValueError(f"on_nan must be 'raise', 'stop' or 'ignore'. Received: on_nan={on_nan!r}")
         if shuffle not in (True, False, "batch"):
@@ -566,6 +573,12 @@ class Trainer:
     def _ensure_built(self, xs: list) -> None:
         if self.built:
             return
+        if xs[0].ndim == 1:
+            raise ValueError(
+                f"x has shape {xs[0].shape}: each sample needs a feature axis, so the model "
+                "cannot tell how many inputs it has. For one feature per sample use "
+                f"x.reshape(-1, 1). Received: x of shape {xs[0].shape}"
+            )
         shape = (None,) + tuple(xs[0].shape[1:])
         self.build(shape)
 
@@ -769,6 +782,17 @@ def _apply_class_weight(class_weight: dict, ys: list, sws: list | None) -> list:
     if not isinstance(class_weight, dict):
         raise ValueError(f"class_weight must be a dict {{class: weight}}. "
                          f"Received: class_weight={class_weight!r}")
+    for cls, w in class_weight.items():
+        if isinstance(cls, bool) or not isinstance(cls, (int, np.integer)):
+            raise ValueError(
+                "class_weight keys must be class indices (integers 0, 1, ...). "
+                f"Received: class_weight={class_weight!r}"
+            )
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.number)) or not math.isfinite(w) or w < 0:
+            raise ValueError(
+                "class_weight values must be finite, non-negative numbers. "
+                f"Received: class_weight={class_weight!r}"
+            )
     y = ys[0]
     labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0]
     labels = labels.astype(np.int64)
