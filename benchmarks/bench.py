@@ -306,7 +306,8 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
          f"NumPy {sgemm['numpy']}."),
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ".",
         "",
-        "Each cell: median time per epoch (per call for e) and, below it, per step (batch).",
+        ("Each cell: median time per epoch (per call for e) and, below it, per step (batch); "
+         "± is half the range of the runs, shown where the range exceeds 10 %."),
         "",
     ]
     cols = ["workload", "steps"] + [LABELS[f] for f in frameworks]
