@@ -36,19 +36,17 @@ def versions() -> dict[str, str]:
     return {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
 
 
-class _EpochTimer:
-    """Builds a Keras callback that records the wall time of each epoch."""
+def _epoch_timer(sink: list[float]):
+    """A Keras callback that appends the wall time of each epoch to ``sink``."""
 
-    @staticmethod
-    def make(sink: list[float]):
-        class EpochTimer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self._t0 = time.perf_counter()
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
 
-            def on_epoch_end(self, epoch, logs=None):
-                sink.append(time.perf_counter() - self._t0)
+        def on_epoch_end(self, epoch, logs=None):
+            sink.append(time.perf_counter() - self._t0)
 
-        return EpochTimer()
+    return EpochTimer()
 
 
 class Runner:
@@ -83,7 +81,7 @@ class Runner:
         self.epoch_times.clear()
         hist = self.model.fit(
             x, y, batch_size=self.w.batch_size, epochs=epochs, verbose=0, shuffle=True,
-            callbacks=[_EpochTimer.make(self.epoch_times)])
+            callbacks=[_epoch_timer(self.epoch_times)])
         for key, values in hist.history.items():
             self.history.setdefault(key, []).extend(float(v) for v in values)
 

@@ -41,12 +41,10 @@ class Runner:
         layers: list = [nn.Flatten()] if workload.flatten else []
         sizes = workload.layer_sizes
         act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}[workload.hidden_activation]
-        self.linears = []
         for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             linear = nn.Linear(fan_in, fan_out)
             nn.init.xavier_uniform_(linear.weight)
             nn.init.zeros_(linear.bias)
-            self.linears.append(linear)
             layers.append(linear)
             if i < len(sizes) - 2:
                 layers.append(act())
