@@ -418,7 +418,6 @@ class Layer:
     def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         flat = _flatten(inputs)
         if not self.built:
-            self._check_input_spec_symbolic(flat)
             self._maybe_build(inputs)
         dummy = _dummy_like(inputs)
         with no_grad():
@@ -433,9 +432,6 @@ class Layer:
         self._inbound_nodes.append(node)
         self._output_shape = kts[0].shape if len(kts) == 1 else [k.shape for k in kts]
         return kts[0] if not isinstance(out, (list, tuple)) else type(out)(kts)
-
-    def _check_input_spec_symbolic(self, flat: list) -> None:
-        pass
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for ``input_shape`` (by a dry run on zeros, batch of 1)."""

@@ -340,7 +340,6 @@ class Trainer:
         """Check x against the first layer before any step, naming the layer."""
         from chainrule.layers.core import Dense, incompatible_input_error  # noqa: PLC0415
 
-        expected = None
         if getattr(self, "_functional", False):
             for kt, a in zip(self.inputs, xs):
                 want = kt.shape[1:]
@@ -759,7 +758,6 @@ class _IterableBatches:
 
     def __init__(self, source: Any, steps: int | None) -> None:
         self.source, self.steps = source, steps
-        self._iter = None
 
     def epoch(self) -> Any:
         src = self.source

@@ -94,12 +94,8 @@ def print_summary(model: Any, line_length: int | None = None,
     print_fn(_row(header, positions))
     print_fn("=" * line_length)
 
-    if getattr(model, "_functional", False):
-        layers = model.layers
-    else:
-        layers = model.layers
     rows = []
-    for layer in layers:
+    for layer in model.layers:
         try:
             shape = layer.output_shape
         except AttributeError:
