@@ -1,6 +1,7 @@
 """compile/fit/evaluate/predict: batching semantics, golden numbers, output and errors."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -298,3 +299,31 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_weights():
     with pytest.warns(RuntimeWarning, match="The loss became"):
         model.fit(x, y, batch_size=1, epochs=3, verbose=0, on_nan="stop")
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+def test_nan_batch_is_not_applied_weights_equal_those_before_it():
+    # batch 2 of 4 holds a NaN: on_nan='stop' keeps exactly the weights (and optimizer
+    # step count) after batches 0 and 1, as training on those two batches alone gives
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 3)).astype(np.float32)
+    y = rng.standard_normal((8, 1)).astype(np.float32)
+    x_bad = x.copy()
+    x_bad[5, 1] = np.nan
+
+    def run(xs, ys, **kwargs):
+        cr.utils.set_random_seed(3)
+        model = Sequential([Dense(4, activation="relu", input_dim=3), Dense(1)])
+        model.compile(optimizer=cr.optimizers.Adam(0.01), loss="mse", **kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model.fit(xs, ys, batch_size=2, epochs=1, verbose=0, shuffle=False,
+                      allow_nonfinite=True, on_nan="stop")
+        return model
+
+    for jit in (True, False):
+        bad = run(x_bad, y, jit_compile=jit)
+        good = run(x[:4], y[:4], jit_compile=jit)
+        assert bad.stop_training
+        assert bad.optimizer.iterations == good.optimizer.iterations == 2
+        for wb, wg in zip(bad.get_weights(), good.get_weights()):
+            np.testing.assert_array_equal(wb, wg)

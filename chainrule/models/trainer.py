@@ -279,12 +279,20 @@ class Trainer:
             for m, _ in objs:
                 m.reset_state()
 
-    def _train_batch(self, xb: list, yb: list, swb: list | None) -> float:
+    def _train_batch(self, xb: list, yb: list, swb: list | None,
+                     skip_nonfinite: bool = False) -> float:
+        """One training step; returns the batch loss.
+
+        With ``skip_nonfinite``, a batch whose loss is NaN or infinite leaves the
+        weights and the optimizer untouched (``fit``'s ``on_nan`` keeps the last
+        good weights this way, without copying them every step).
+        """
         variables = self._trainable_vars()
         fast = self._fast_step
         if fast is not None and swb is None:
             value, pred = fast(xb[0], yb[0])
-            self.optimizer.apply([v.grad for v in fast.weights], fast.weights)
+            if not skip_nonfinite or math.isfinite(value):
+                self.optimizer.apply([v.grad for v in fast.weights], fast.weights)
             self._loss_tracker.update_state(value, len(yb[0]))
             self._update_metrics(yb, [pred], swb)
             return value
@@ -299,7 +307,7 @@ class Trainer:
             if v.grad is not None:
                 grads.append(v.grad)
                 used.append(v)
-        if used:
+        if used and (not skip_nonfinite or math.isfinite(value)):
             self.optimizer.apply(grads, used)
         self._loss_tracker.update_state(value, len(yb[0]))
         self._update_metrics(yb, [p.data for p in preds], swb)
@@ -518,7 +526,7 @@ class Trainer:
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
         epoch_logs: dict = {}
-        last_good: list | None = None
+        skip_nonfinite = on_nan != "ignore"
         for epoch in range(start, epochs):
             self._reset_metrics()
             cbs.on_epoch_begin(epoch)
@@ -529,11 +537,9 @@ class Trainer:
                 if steps is not None and step >= steps:
                     break
                 cbs.on_train_batch_begin(step)
-                if on_nan != "ignore":
-                    last_good = self._snapshot(last_good)
-                value = self._train_batch(xb, yb, swb)
-                if not math.isfinite(value) and on_nan != "ignore":
-                    self._restore(last_good)
+                value = self._train_batch(xb, yb, swb, skip_nonfinite)
+                if skip_nonfinite and not math.isfinite(value):
+                    # the step was not applied: the weights are those before this batch
                     if on_nan == "raise":
                         cbs.on_train_end(epoch_logs)
                         raise FloatingPointError(_nan_message(epoch, step, value))
@@ -554,20 +560,6 @@ class Trainer:
                 break
         cbs.on_train_end(epoch_logs)
         return self.history
-
-    def _snapshot(self, buf: list | None) -> list:
-        variables = self._trainable_vars()
-        if buf is None or len(buf) != len(variables):
-            return [v.data.copy() for v in variables]
-        for b, v in zip(buf, variables):
-            b[...] = v.data
-        return buf
-
-    def _restore(self, buf: list | None) -> None:
-        if buf is None:
-            return
-        for b, v in zip(buf, self._trainable_vars()):
-            v.data[...] = b
 
     def _ensure_built(self, xs: list) -> None:
         if self.built:
