@@ -327,3 +327,21 @@ def test_nan_batch_is_not_applied_weights_equal_those_before_it():
         assert bad.optimizer.iterations == good.optimizer.iterations == 2
         for wb, wg in zip(bad.get_weights(), good.get_weights()):
             np.testing.assert_array_equal(wb, wg)
+
+
+def test_shuffled_batches_follow_one_permutation_per_epoch():
+    from chainrule.models.data import ArrayBatches
+
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10, dtype=np.int64)
+    sw = np.linspace(0, 1, 10)
+    batches = ArrayBatches([x], [y], [sw], batch_size=4, shuffle=True, rng=np.random.default_rng(7))
+    expected_rng = np.random.default_rng(7)
+    for _ in range(2):
+        perm = expected_rng.permutation(10)
+        got = list(batches.epoch())
+        assert [len(b[0][0]) for b in got] == [4, 4, 2]  # the last, partial batch is used
+        np.testing.assert_array_equal(np.concatenate([b[0][0] for b in got]), x[perm])
+        np.testing.assert_array_equal(np.concatenate([b[1][0] for b in got]), y[perm])
+        np.testing.assert_array_equal(np.concatenate([b[2][0] for b in got]), sw[perm])
+        assert all(b[0][0].flags.c_contiguous for b in got)

@@ -200,10 +200,18 @@ class ArrayBatches:
         self._dev = backend.get_backend() != "numpy"
 
     def epoch(self) -> Iterator[tuple]:
-        """Yield ``(x_batch_list, y_batch_list, sw_batch_list)`` for one epoch."""
+        """Yield ``(x_batch_list, y_batch_list, sw_batch_list)`` for one epoch.
+
+        Shuffling draws one permutation per epoch and gathers each batch's rows
+        when the batch is needed: the same batches as shuffling a full copy, but
+        without allocating (and page-faulting) a copy of the whole data set every
+        epoch, and each batch is still in cache when the step reads it.
+        """
         xs, ys, sws = self.xs, self.ys, self.sws
         if self.shuffle is True or self.shuffle == "true":
             perm = (self.rng or backend.rng()).permutation(self.n)
+            if not self._dev:
+                return self._gathered(perm)
             xs = [np.take(a, perm, axis=0) for a in xs]
             ys = None if ys is None else [np.take(a, perm, axis=0) for a in ys]
             sws = None if sws is None else [None if a is None else np.take(a, perm, axis=0) for a in sws]
@@ -214,6 +222,14 @@ class ArrayBatches:
             xs = [backend.as_array(a) for a in xs]
             ys = None if ys is None else [backend.as_array(a) for a in ys]
         return self._batches(xs, ys, sws, range(self.steps))
+
+    def _gathered(self, perm: np.ndarray) -> Iterator[tuple]:
+        xs, ys, sws, bs = self.xs, self.ys, self.sws, self.batch_size
+        for k in range(self.steps):
+            idx = perm[k * bs:(k + 1) * bs]
+            yield ([np.take(a, idx, axis=0) for a in xs],
+                   None if ys is None else [np.take(a, idx, axis=0) for a in ys],
+                   None if sws is None else [None if a is None else np.take(a, idx, axis=0) for a in sws])
 
     def _batches(self, xs: list, ys: list | None, sws: list | None, order: Sequence[int]) -> Iterator[tuple]:
         bs = self.batch_size
