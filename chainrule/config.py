@@ -1,4 +1,4 @@
-"""Keras-style global settings: the float policy and the fuzz factor.
+"""Global settings: the float policy, the fuzz factor and chainrule's thread count.
 
 Example:
     >>> import chainrule
@@ -7,5 +7,6 @@ Example:
 """
 
 from chainrule.backend import epsilon, floatx, set_epsilon, set_floatx
+from chainrule.parallel import get_num_threads, set_num_threads
 
-__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon"]
+__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "get_num_threads", "set_num_threads"]

@@ -43,6 +43,7 @@ class Adadelta(Optimizer):
     """
 
     _n_scratch = 2
+    _elementwise = True
 
     def __init__(
         self,

@@ -68,6 +68,7 @@ class Adam(Optimizer):
     """
 
     _n_scratch = 2
+    _elementwise = True
 
     def __init__(
         self,

@@ -42,12 +42,19 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import parallel
 from chainrule.optimizers import _checks
 from chainrule.optimizers.schedules import LearningRateSchedule
 from chainrule.optimizers.schedules import deserialize as _deserialize_schedule
 from chainrule.optimizers.schedules import serialize as _serialize_schedule
 
 __all__ = ["Optimizer"]
+
+#: Variables at least this large are updated in parallel pieces (see chainrule.parallel);
+#: each piece at least _PARALLEL_MIN_PART elements. Below that the threads' start-up costs
+#: more than they save (measured: Adam on 269,322 parameters gains nothing from 2 threads).
+_PARALLEL_MIN_SIZE = 1 << 18
+_PARALLEL_MIN_PART = 1 << 17
 
 _POSITIVE = "a positive float"
 _LR_EXPECT = "a positive float, a LearningRateSchedule or a callable that returns the rate"
@@ -101,7 +108,11 @@ class Optimizer:
             chainrule applies).
 
     Subclasses set ``_n_scratch`` (the scratch arrays their step needs),
-    ``_slot_specs()`` (the per-variable state) and ``update_step``.
+    ``_slot_specs()`` (the per-variable state) and ``update_step``. Large
+    variables are updated in parallel pieces (see :mod:`chainrule.parallel`)
+    only by chainrule's own optimizers, whose ``update_step`` treats every
+    element on its own (``_elementwise``); a subclass that overrides
+    ``update_step`` always gets whole arrays.
 
     Example:
         >>> import numpy as np
@@ -119,6 +130,8 @@ class Optimizer:
 
     #: Scratch arrays (shaped like the variable) that ``update_step`` receives.
     _n_scratch: int = 1
+    #: ``update_step`` computes each element from the same element of its inputs only.
+    _elementwise: bool = False
 
     def __init__(
         self,
@@ -421,6 +434,16 @@ class Optimizer:
         )
         self._averages = [xp.zeros_like(v.data) for v in variables] if self.use_ema else []
         self._decay_mask = [self._use_weight_decay(v) for v in variables]
+        self._parallel_ok = (
+            xp is np
+            and self._elementwise
+            and type(self).update_step.__module__.startswith("chainrule.optimizers.")
+            and all(
+                a.flags.c_contiguous
+                for v, sl, sc in zip(variables, self._slots, self._scratch)
+                for a in (v.data, *sl, *sc)
+            )
+        )
         self._unchecked = set(range(len(variables)))
         self._build_extra()
         self.built = True
@@ -557,21 +580,23 @@ class Optimizer:
             pairs = self._clip(pairs)
 
         lr = self._step_learning_rate()
-        scratch = self._scratch
-        if self.weight_decay is not None:
-            wd, mask, lr_k = self._const(self.weight_decay), self._decay_mask, self._const(lr)
-            for _, i in pairs:
-                if mask[i]:
-                    data, s = vars_[i].data, scratch[i][0]
-                    xp.multiply(data, wd, out=s)
-                    xp.multiply(s, lr_k, out=s)
-                    xp.subtract(data, s, out=data)
-
-        self._begin_step(lr)
+        self._begin_step(lr)  # step scalars only; weight decay below uses the same lr
         lr_k = self._const(lr)
-        update, slots = self.update_step, self._slots
+        threads = parallel.get_num_threads() if self._parallel_ok else 1
+        if threads > 1:
+            small = [(g, i) for g, i in pairs if vars_[i].data.size < _PARALLEL_MIN_SIZE]
+            large = [(g, i) for g, i in pairs if vars_[i].data.size >= _PARALLEL_MIN_SIZE]
+            if large:
+                parts = min(threads, max(vars_[i].data.size for _, i in large) // _PARALLEL_MIN_PART)
+                parallel.run_parts(lambda k: self._update_part(large, lr_k, k, parts), parts)
+            pairs = small
+        decay = self.weight_decay is not None
+        update, slots, scratch = self.update_step, self._slots, self._scratch
         for g, i in pairs:
-            update(g, vars_[i].data, lr_k, slots[i], scratch[i])
+            data = vars_[i].data
+            if decay:
+                self._decay(data, scratch[i][0], i, lr_k)
+            update(g, data, lr_k, slots[i], scratch[i])
 
         if steps:
             for acc in self._accumulators:
@@ -583,6 +608,35 @@ class Optimizer:
                 value = constraint(var)
                 var.data[...] = getattr(value, "data", value)
         self._finish_step()
+
+    def _decay(self, data: Any, s: Any, i: int, lr_k: Any) -> None:
+        """Weight decay of one variable (or a piece of it): ``data -= data * wd * lr``."""
+        if self._decay_mask[i]:
+            xp = self._xp
+            xp.multiply(data, self._const(self.weight_decay), out=s)
+            xp.multiply(s, lr_k, out=s)
+            xp.subtract(data, s, out=data)
+
+    def _update_part(self, pairs: list[tuple[Any, int]], lr_k: Any, k: int, parts: int) -> None:
+        """Part ``k`` of ``parts`` of the update of large variables, on flat pieces.
+
+        Each variable is split into ``parts`` contiguous pieces; part ``k``
+        updates piece ``k`` of every variable with the same operations as the
+        whole-array update, so every element gets bit-identical results. The
+        pieces use disjoint ranges of the shared scratch buffers.
+        """
+        vars_, slots, scratch = self._vars, self._slots, self._scratch
+        decay, update = self.weight_decay is not None, self.update_step
+        for g, i in pairs:
+            n = vars_[i].data.size
+            a, b = n * k // parts, n * (k + 1) // parts
+            if a == b:
+                continue
+            data = vars_[i].data.reshape(-1)[a:b]
+            s = tuple(x.reshape(-1)[a:b] for x in scratch[i])
+            if decay:
+                self._decay(data, s[0], i, lr_k)
+            update(g.reshape(-1)[a:b], data, lr_k, tuple(x.reshape(-1)[a:b] for x in slots[i]), s)
 
     def _finish_step(self) -> None:
         if self.use_ema:

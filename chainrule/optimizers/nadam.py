@@ -46,6 +46,7 @@ class Nadam(Optimizer):
     """
 
     _n_scratch = 2
+    _elementwise = True
 
     def __init__(
         self,

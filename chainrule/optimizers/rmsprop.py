@@ -50,6 +50,7 @@ class RMSprop(Optimizer):
     """
 
     _n_scratch = 2
+    _elementwise = True
 
     def __init__(
         self,

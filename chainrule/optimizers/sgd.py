@@ -44,6 +44,7 @@ class SGD(Optimizer):
     """
 
     _n_scratch = 2
+    _elementwise = True
 
     def __init__(
         self,
