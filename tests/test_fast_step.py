@@ -82,3 +82,26 @@ def test_extreme_logits_stay_finite_in_captured_step():
     assert model._fast_step is not None
     assert h.history["loss"][0] == pytest.approx(2000.0)
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
+
+
+@pytest.mark.parametrize("act", ["softmax", "sigmoid", "tanh", "linear", "relu"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_captured_predict_is_bit_identical_to_layers_forward(act, dtype, monkeypatch):
+    from chainrule.models.fast_step import FastDenseStep
+
+    calls = []
+    forward = FastDenseStep.forward
+    monkeypatch.setattr(FastDenseStep, "forward", lambda self, *a: (calls.append(1), forward(self, *a))[1])
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(1)
+    model = Sequential([Flatten(input_shape=(3, 4)), Dense(7, activation="relu"), Dropout(0.5),
+                        Dense(5, activation="sigmoid", kernel_regularizer="l2"),
+                        Dense(3), Activation(act)])
+    x = (X * 3).astype(dtype)
+    fast = model.predict(x, batch_size=16, verbose=0)  # never compiled: jit_compile 'auto'
+    assert len(calls) == 4  # 50 samples in batches of 16
+    model.compile(loss="mse", jit_compile=False)
+    slow = model.predict(x, batch_size=16, verbose=0)
+    assert len(calls) == 4
+    assert fast.dtype == slow.dtype == np.float32
+    np.testing.assert_array_equal(fast, slow)

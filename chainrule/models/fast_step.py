@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["build_fast_step", "FastDenseStep"]
+__all__ = ["build_fast_step", "build_fast_forward", "FastDenseStep"]
 
 
 def _activation_kinds() -> dict:
@@ -45,24 +45,16 @@ def _loss_kind(loss: Any) -> str | None:
             L.sparse_categorical_crossentropy: "scce"}.get(loss.fn)
 
 
-def build_fast_step(model: Any) -> "FastDenseStep | None":
-    """Return a captured step for ``model`` if it is a plain Dense stack, else None.
+def _dense_plan(model: Any, training: bool) -> list | None:
+    """The model's layers as captured operations, or None if one is not covered.
 
-    Args:
-        model: a compiled, built model.
-
-    Returns:
-        A :class:`FastDenseStep`, or None when the general step must be used.
+    For training, a Dense layer must have no regularizer or constraint and be
+    trainable; for inference those do not change the output.
     """
     from chainrule import backend  # noqa: PLC0415
     from chainrule.layers.core import Activation, Dense, Dropout, Flatten  # noqa: PLC0415
 
     if backend.get_backend() != "numpy" or not hasattr(model, "_stack"):
-        return None
-    if len(model._loss_fns) != 1 or model._loss_weights is not None or model._output_loss_trackers:
-        return None
-    loss_kind = _loss_kind(model._loss_fns[0])
-    if loss_kind is None:
         return None
     kinds = _activation_kinds()
     plan: list = []  # ("flatten",) | ("dense", layer, act) | ("act", act) | ("dropout", layer)
@@ -71,10 +63,10 @@ def build_fast_step(model: Any) -> "FastDenseStep | None":
         if t is Flatten:
             plan.append(("flatten",))
         elif t is Dense:
-            if (layer.activity_regularizer is not None or layer.kernel_regularizer is not None
+            if layer.activation not in kinds or training and (
+                    layer.activity_regularizer is not None or layer.kernel_regularizer is not None
                     or layer.bias_regularizer is not None or layer.kernel_constraint is not None
-                    or layer.bias_constraint is not None or layer.activation not in kinds
-                    or not layer.trainable):
+                    or layer.bias_constraint is not None or not layer.trainable):
                 return None
             plan.append(("dense", layer, kinds[layer.activation]))
         elif t is Activation:
@@ -87,8 +79,33 @@ def build_fast_step(model: Any) -> "FastDenseStep | None":
             plan.append(("dropout", layer))
         else:
             return None
-    dense = [p for p in plan if p[0] == "dense"]
-    if not dense:
+    if not any(p[0] == "dense" for p in plan):
+        return None
+    return plan
+
+
+def _weights(plan: list) -> list:
+    return [v for p in plan if p[0] == "dense" for v in (p[1].kernel, p[1].bias) if v is not None]
+
+
+def build_fast_step(model: Any) -> "FastDenseStep | None":
+    """Return a captured step for ``model`` if it is a plain Dense stack, else None.
+
+    Args:
+        model: a compiled, built model.
+
+    Returns:
+        A :class:`FastDenseStep`, or None when the general step must be used.
+    """
+    if not hasattr(model, "_loss_fns") or len(model._loss_fns) != 1:
+        return None
+    if model._loss_weights is not None or model._output_loss_trackers:
+        return None
+    loss_kind = _loss_kind(model._loss_fns[0])
+    if loss_kind is None:
+        return None
+    plan = _dense_plan(model, training=True)
+    if plan is None:
         return None
     # softmax only as the very last operation, and cross-entropies only on their own output
     last_act = plan[-1][2] if plan[-1][0] == "dense" else plan[-1][1] if plan[-1][0] == "act" else None
@@ -102,10 +119,27 @@ def build_fast_step(model: Any) -> "FastDenseStep | None":
         return None
     if loss_kind in ("mse", "mae") and last_act == "softmax":
         return None
-    weights = [v for _, layer, _ in dense for v in (layer.kernel, layer.bias) if v is not None]
+    weights = _weights(plan)
     if any(not v.requires_grad for v in weights) or len(model.losses):
         return None
     return FastDenseStep(plan, loss_kind, weights)
+
+
+def build_fast_forward(model: Any) -> "FastDenseStep | None":
+    """Return a captured inference forward for ``model`` if it is a plain Dense stack.
+
+    ``predict`` uses it: the same array operations as the layers' forward with
+    ``training=False``, without building Tensors.
+
+    Args:
+        model: a built model.
+
+    Returns:
+        A :class:`FastDenseStep` whose :meth:`~FastDenseStep.forward` computes the
+        outputs, or None when the layers' own forward must be used.
+    """
+    plan = _dense_plan(model, training=False)
+    return None if plan is None else FastDenseStep(plan, None, _weights(plan))
 
 
 def _sigmoid_(y: np.ndarray) -> np.ndarray:
@@ -122,27 +156,29 @@ class FastDenseStep:
 
     Args:
         plan: the layer operations, in order.
-        loss_kind: ``'mse'``, ``'mae'``, ``'bce'``, ``'cce'`` or ``'scce'``.
+        loss_kind: ``'mse'``, ``'mae'``, ``'bce'``, ``'cce'`` or ``'scce'``; None
+            for a forward-only (inference) capture.
         weights: the trainable variables (kernel, bias per Dense layer).
     """
 
-    def __init__(self, plan: list, loss_kind: str, weights: list) -> None:
+    def __init__(self, plan: list, loss_kind: str | None, weights: list) -> None:
         self.plan, self.loss_kind, self.weights = plan, loss_kind, weights
+        self._fused = False
         self._last = plan[-1]
         self._fused_loss = loss_kind in ("bce", "cce", "scce")
         self._logits: Any = None
         self._logsum: Any = None
 
-    def __call__(self, x: np.ndarray, y: np.ndarray, training: bool = True) -> tuple[float, np.ndarray]:
-        """Run one step: returns the batch loss and the predictions, sets ``.grad`` on weights.
+    def forward(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, list]:
+        """The forward pass on raw arrays.
 
         Args:
             x: the input batch.
-            y: the target batch.
             training: apply dropout.
 
         Returns:
-            ``(loss, predictions)``.
+            ``(output, tape)``: the model's output and, per operation, what its
+            backward needs.
         """
         n = x.shape[0]
         a = x
@@ -160,6 +196,8 @@ class FastDenseStep:
                     from chainrule.layers.core import incompatible_input_error  # noqa: PLC0415
 
                     raise incompatible_input_error(layer, 0, kernel.shape[0], a.shape)
+                if a.dtype != kernel.dtype:  # integer or other-precision inputs, as Dense casts them
+                    a = a.astype(kernel.dtype)
                 z = a @ kernel
                 if layer.bias is not None:
                     z += layer.bias.data
@@ -188,6 +226,20 @@ class FastDenseStep:
                     tape.append(mask)
                 else:
                     tape.append(None)
+        return a, tape
+
+    def __call__(self, x: np.ndarray, y: np.ndarray, training: bool = True) -> tuple[float, np.ndarray]:
+        """Run one step: returns the batch loss and the predictions, sets ``.grad`` on weights.
+
+        Args:
+            x: the input batch.
+            y: the target batch.
+            training: apply dropout.
+
+        Returns:
+            ``(loss, predictions)``.
+        """
+        a, tape = self.forward(x, training)
         loss, g = self._loss_and_grad(a, y)
         pred = a
         grads: list = []

@@ -93,8 +93,9 @@ class Trainer:
             weighted_metrics: metrics that use ``sample_weight``.
             jit_compile: ``'auto'`` (default) or True: when the model is a plain stack of
                 Dense/Flatten/Activation/Dropout layers with a standard loss, ``fit``
-                replays a captured step (the same arithmetic without the autograd tape);
-                False always uses the autograd step.
+                replays a captured step (the same arithmetic without the autograd tape),
+                and ``predict`` a captured forward pass; False always uses the layers'
+                own forward and the autograd step.
             run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras
                 compatibility.
 
@@ -688,6 +689,11 @@ class Trainer:
 
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=n_steps)
+        fast = None
+        if self._jit_compile and not data_lib.is_batch_iterable(x) and len(xs) == 1:
+            from chainrule.models.fast_step import build_fast_forward  # noqa: PLC0415
+
+            fast = build_fast_forward(self)
         cbs.on_predict_begin()
         outs: list = []
         with no_grad():
@@ -695,8 +701,11 @@ class Trainer:
                 if n_steps is not None and step >= n_steps:
                     break
                 cbs.on_predict_batch_begin(step)
-                preds = self._forward(xb, training=False)
-                outs.append([backend.to_numpy(p.data) for p in preds])
+                if fast is not None:
+                    outs.append([fast.forward(xb[0])[0]])
+                else:
+                    preds = self._forward(xb, training=False)
+                    outs.append([backend.to_numpy(p.data) for p in preds])
                 cbs.on_predict_batch_end(step, {})
         cbs.on_predict_end()
         if not outs:
