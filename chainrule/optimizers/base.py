@@ -437,6 +437,7 @@ class Optimizer:
         self._parallel_ok = (
             xp is np
             and self._elementwise
+            and any(v.data.size >= _PARALLEL_MIN_SIZE for v in variables)
             and type(self).update_step.__module__.startswith("chainrule.optimizers.")
             and all(
                 a.flags.c_contiguous
