@@ -90,7 +90,7 @@ def child_env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
-                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "CHAINRULE_NUM_THREADS"):
         env[var] = str(threads)
     env["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark, even where a GPU build is installed
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
