@@ -90,11 +90,13 @@ def _train(make, threads, monkeypatch, dtype=np.float32):
     calls = []
     monkeypatch.setattr(parallel, "run_parts", lambda fn, n: (calls.append(n), _run_parts(fn, n)))
     rng = np.random.default_rng(0)
-    # one large variable of odd size (uneven pieces), one just below the threshold, one tiny
-    shapes = [(opt_base._PARALLEL_MIN_SIZE * 2 + 7,), (opt_base._PARALLEL_MIN_SIZE - 1,), (3, 5)]
+    # two large variables of different, odd sizes (uneven pieces that do not line up), one
+    # just below the threshold, one tiny
+    big = opt_base._PARALLEL_MIN_SIZE
+    shapes = [(big * 3 + 7,), (big - 1,), (3, 5), (big * 2 + 1,)]
     variables = [Var(rng.standard_normal(s).astype(dtype), f"v{i}") for i, s in enumerate(shapes)]
     opt = make()
-    for _ in range(3):
+    for _ in range(4):
         grads = [rng.standard_normal(v.data.shape).astype(dtype) for v in variables]
         opt.apply(grads, variables)
     return [v.data for v in variables], [np.asarray(s) for s in opt.variables], calls
@@ -104,7 +106,7 @@ def _train(make, threads, monkeypatch, dtype=np.float32):
 def test_parallel_update_is_bit_identical_to_one_thread(name, monkeypatch):
     weights1, state1, calls1 = _train(OPTIMIZERS[name], 1, monkeypatch)
     weights3, state3, calls3 = _train(OPTIMIZERS[name], 3, monkeypatch)
-    assert calls1 == [] and calls3 == [3, 3, 3]  # split in three, once per step
+    assert calls1 == [] and calls3 == [3] * 4  # split in three, once per step
     for a, b in zip(weights1 + state1, weights3 + state3):
         np.testing.assert_array_equal(a, b)
 
@@ -112,7 +114,7 @@ def test_parallel_update_is_bit_identical_to_one_thread(name, monkeypatch):
 def test_float64_parallel_update_is_bit_identical(monkeypatch):
     w1, s1, _ = _train(OPTIMIZERS["adam"], 1, monkeypatch, np.float64)
     w2, s2, calls = _train(OPTIMIZERS["adam"], 2, monkeypatch, np.float64)
-    assert calls == [2, 2, 2]
+    assert calls == [2] * 4
     for a, b in zip(w1 + s1, w2 + s2):
         np.testing.assert_array_equal(a, b)
 

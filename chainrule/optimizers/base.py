@@ -434,6 +434,7 @@ class Optimizer:
         )
         self._averages = [xp.zeros_like(v.data) for v in variables] if self.use_ema else []
         self._decay_mask = [self._use_weight_decay(v) for v in variables]
+        self._part_bufs: list[dict[Any, list[Any]]] = []
         self._parallel_ok = (
             xp is np
             and self._elementwise
@@ -623,21 +624,38 @@ class Optimizer:
 
         Each variable is split into ``parts`` contiguous pieces; part ``k``
         updates piece ``k`` of every variable with the same operations as the
-        whole-array update, so every element gets bit-identical results. The
-        pieces use disjoint ranges of the shared scratch buffers.
+        whole-array update, so every element gets bit-identical results. Each
+        part computes in scratch buffers of its own.
         """
-        vars_, slots, scratch = self._vars, self._slots, self._scratch
+        vars_, slots = self._vars, self._slots
         decay, update = self.weight_decay is not None, self.update_step
+        own = self._part_scratch(parts)[k]
         for g, i in pairs:
             n = vars_[i].data.size
             a, b = n * k // parts, n * (k + 1) // parts
             if a == b:
                 continue
             data = vars_[i].data.reshape(-1)[a:b]
-            s = tuple(x.reshape(-1)[a:b] for x in scratch[i])
+            s = tuple(buf[: b - a] for buf in own[data.dtype])
             if decay:
                 self._decay(data, s[0], i, lr_k)
             update(g.reshape(-1)[a:b], data, lr_k, tuple(x.reshape(-1)[a:b] for x in slots[i]), s)
+
+    def _part_scratch(self, parts: int) -> list[dict[Any, list[Any]]]:
+        """Scratch buffers of each part (per dtype), so that parallel parts never share one."""
+        cached = self._part_bufs
+        if len(cached) != parts:
+            largest: dict[Any, int] = {}
+            for v in self._vars:
+                largest[v.data.dtype] = max(largest.get(v.data.dtype, 0), int(v.data.size))
+            count = max(self._n_scratch, 1)
+            cached = [
+                {dt: [np.empty(-(-n // parts), dtype=dt) for _ in range(count)]
+                 for dt, n in largest.items()}
+                for _ in range(parts)
+            ]
+            self._part_bufs = cached
+        return cached
 
     def _finish_step(self) -> None:
         if self.use_ema:
