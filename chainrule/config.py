@@ -1,4 +1,4 @@
-"""Global settings: the float policy, the fuzz factor and chainrule's thread count.
+"""Global settings: the float policy, the fuzz factor, chainrule's threads and fused kernels.
 
 Example:
     >>> import chainrule
@@ -7,6 +7,8 @@ Example:
 """
 
 from chainrule.backend import epsilon, floatx, set_epsilon, set_floatx
+from chainrule.optimizers._fused import fused_kernels, set_fused_kernels
 from chainrule.parallel import get_num_threads, set_num_threads
 
-__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "get_num_threads", "set_num_threads"]
+__all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "get_num_threads", "set_num_threads",
+           "fused_kernels", "set_fused_kernels"]

@@ -1,0 +1,130 @@
+"""The fused (Numba) Adam kernel: bit-identical to the NumPy passes, and its switch."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import parallel
+from chainrule.optimizers import _fused
+from chainrule.optimizers import base as opt_base
+
+pytest.importorskip("numba")
+
+
+class Var:
+    def __init__(self, data, name="w"):
+        self.data, self.name = data, name
+
+
+@pytest.fixture(autouse=True)
+def _defaults():
+    yield
+    cr.config.set_fused_kernels(None)
+    parallel.set_num_threads(None)
+
+
+def _train(make, fused, dtype, steps=6, threads=1, shapes=((7, 5), (5,), (300,))):
+    cr.config.set_fused_kernels(fused)
+    parallel.set_num_threads(threads)
+    rng = np.random.default_rng(42)
+    variables = [Var(rng.standard_normal(s).astype(dtype), f"v{i}") for i, s in enumerate(shapes)]
+    opt = make()
+    for step in range(steps):
+        # gradients from tiny (subnormal in float32) to huge (overflowing v to inf)
+        scale = 10.0 ** rng.integers(-42, 25)
+        grads = [(rng.standard_normal(v.data.shape) * scale).astype(dtype) for v in variables]
+        if step == 2:
+            grads[0].flat[0] = 0.0
+        opt.apply(grads, variables)
+    return [v.data for v in variables] + [np.asarray(s) for s in opt.variables]
+
+
+ADAMS = {
+    "adam": lambda: cr.optimizers.Adam(learning_rate=0.01),
+    "adam-options": lambda: cr.optimizers.Adam(learning_rate=0.3, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
+    "adamw": lambda: cr.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05),
+    "adam-schedule": lambda: cr.optimizers.Adam(
+        cr.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(ADAMS))
+def test_fused_adam_is_bit_identical_to_numpy_passes(name, dtype, monkeypatch):
+    calls = []
+    real = _fused.adam_kernel
+
+    def counting():
+        kernel = real()
+        return None if kernel is None else lambda *a: (calls.append(1), kernel(*a))
+
+    monkeypatch.setattr(_fused, "adam_kernel", counting)
+    fused = _train(ADAMS[name], True, dtype)
+    assert len(calls) == 6 * 3  # every variable, every step, went through the kernel
+    plain = _train(ADAMS[name], False, dtype)
+    assert len(calls) == 18
+    for a, b in zip(fused, plain):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fused_adam_in_parallel_pieces_is_bit_identical():
+    big = opt_base._PARALLEL_MIN_SIZE
+    shapes = ((big * 2 + 3,), (big + 5,), (17,))
+    fused = _train(ADAMS["adam"], True, np.float32, steps=3, threads=2, shapes=shapes)
+    plain = _train(ADAMS["adam"], False, np.float32, steps=3, threads=1, shapes=shapes)
+    for a, b in zip(fused, plain):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_amsgrad_and_mixed_dtypes_use_numpy_passes(monkeypatch):
+    monkeypatch.setattr(_fused, "adam_kernel", lambda: pytest.fail("kernel used"))
+    w = Var(np.ones(4, dtype=np.float32))
+    cr.optimizers.Adam(0.1, amsgrad=True).apply([np.ones(4, dtype=np.float32)], [w])
+    a, b = Var(np.ones(3, dtype=np.float32)), Var(np.ones(3, dtype=np.float64))
+    cr.optimizers.Adam(0.1).apply([np.ones(3, np.float32), np.ones(3)], [a, b])
+    np.testing.assert_allclose(a.data, 0.9, rtol=1e-5)
+
+
+def test_gradient_of_another_dtype_falls_back_to_numpy():
+    w1, w2 = Var(np.ones(6, dtype=np.float32)), Var(np.ones(6, dtype=np.float32))
+    g64 = np.linspace(-1, 1, 6)  # float64 gradient for a float32 variable
+    cr.config.set_fused_kernels(True)
+    cr.optimizers.Adam(0.1).apply([g64], [w1])
+    cr.config.set_fused_kernels(False)
+    cr.optimizers.Adam(0.1).apply([g64], [w2])
+    np.testing.assert_array_equal(w1.data, w2.data)
+
+
+def test_fit_with_and_without_fused_kernels_gives_the_same_weights():
+    x = np.random.default_rng(0).standard_normal((64, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    weights = []
+    for fused in (True, False):
+        cr.config.set_fused_kernels(fused)
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = cr.models.Sequential([cr.layers.Dense(8, activation="relu", input_shape=(6,)),
+                                      cr.layers.Dense(2, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_switch_and_environment(monkeypatch):
+    cr.config.set_fused_kernels(False)
+    assert cr.config.fused_kernels() is False
+    assert _fused.adam_kernel() is None
+    cr.config.set_fused_kernels(None)
+    monkeypatch.setenv("CHAINRULE_FUSED", "0")
+    assert cr.config.fused_kernels() is False
+    monkeypatch.setenv("CHAINRULE_FUSED", "1")
+    assert cr.config.fused_kernels() is True
+    assert callable(_fused.adam_kernel())
+
+
+@pytest.mark.parametrize("bad", [1, "yes", 0.0])
+def test_set_fused_kernels_rejects_non_bools(bad):
+    with pytest.raises(ValueError, match=r"enabled must be True, False or None\. Received: enabled="):
+        cr.config.set_fused_kernels(bad)
