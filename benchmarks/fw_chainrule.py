@@ -24,8 +24,13 @@ def configure(threads: int) -> None:
 
 
 def versions() -> dict[str, str]:
-    """Versions of the libraries this runner uses."""
-    return {"chainrule": getattr(chainrule, "__version__", "unknown"), "numpy": np.__version__}
+    """Versions of the libraries this runner uses (Numba when the fused kernels are on)."""
+    out = {"chainrule": getattr(chainrule, "__version__", "unknown"), "numpy": np.__version__}
+    if chainrule.config.fused_kernels():
+        import numba
+
+        out["numba"] = numba.__version__
+    return out
 
 
 class Runner:

@@ -2,7 +2,7 @@
 # Create the reference environment for the chainrule benchmarks in benchmarks/.venv.
 #
 # Installs NumPy, a CPU-only PyTorch of an exact version, TensorFlow (CPU build) with Keras 3,
-# psutil, and chainrule itself in editable mode. Run from anywhere:
+# psutil, and chainrule itself in editable mode with its optional "fast" extra (Numba). Run from anywhere:
 #
 #     bash benchmarks/setup.sh            # create or update benchmarks/.venv
 #     bash benchmarks/setup.sh --fresh    # delete benchmarks/.venv first
@@ -55,8 +55,8 @@ if ! "${pip[@]}" install -c "$constraints" numpy tensorflow-cpu keras psutil; th
     "${pip[@]}" install -c "$constraints" numpy tensorflow keras psutil
 fi
 
-echo "==> installing chainrule (editable) from $root"
-"${pip[@]}" install -c "$constraints" -e "$root"
+echo "==> installing chainrule (editable, with its 'fast' extra: Numba) from $root"
+"${pip[@]}" install -c "$constraints" -e "$root[fast]"
 
 echo "==> checking the environment"
 "$venv/bin/python" - <<'PY'
