@@ -35,10 +35,10 @@ import workloads as W  # a sibling module: the script directory is on sys.path
 
 HERE = Path(__file__).resolve().parent
 
-FRAMEWORKS = ("chainrule", "torch", "keras", "numpy-hand")
+FRAMEWORKS = ("chainrule", "chainrule-numpy", "torch", "keras", "numpy-hand")
 DEFAULT_FRAMEWORKS = "chainrule,torch,keras"
-LABELS = {"chainrule": "chainrule", "torch": "PyTorch", "keras": "Keras 3",
-          "numpy-hand": "numpy-hand"}
+LABELS = {"chainrule": "chainrule", "chainrule-numpy": "chainrule, NumPy only",
+          "torch": "PyTorch", "keras": "Keras 3", "numpy-hand": "numpy-hand"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

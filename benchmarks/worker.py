@@ -23,6 +23,7 @@ import workloads as W
 
 RUNNERS = {
     "chainrule": "fw_chainrule",
+    "chainrule-numpy": "fw_chainrule",  # the same, with the optional fused kernels turned off
     "torch": "fw_torch",
     "keras": "fw_keras",
     "numpy-hand": "fw_numpy",
@@ -109,6 +110,8 @@ def run(spec: dict) -> dict:
     workload = W.WORKLOADS[spec["workload"]]
     quick = spec["quick"]
     phase = "import"
+    if fw_name == "chainrule-numpy":
+        os.environ["CHAINRULE_FUSED"] = "0"
     try:
         fw = importlib.import_module(RUNNERS[fw_name])
         fw.configure(spec["threads"])
