@@ -274,6 +274,7 @@ def summarize(records: list[dict], frameworks: list[str], workloads: list[str]) 
                 secs = [r["seconds"] for r in good]
                 med = statistics.median(secs)
                 cell.update(
+                    secs=secs if len(good) == len(runs) else None,  # in repeat order, for pairing
                     seconds=med, steps=good[0]["steps"], step_us=med / good[0]["steps"] * 1e6,
                     spread=(max(secs) - min(secs)) / med if med else 0.0,
                     peak_rss_mib=statistics.median(r["peak_rss_mib"] for r in good),
@@ -289,6 +290,23 @@ def summarize(records: list[dict], frameworks: list[str], workloads: list[str]) 
             if runs:
                 table[(key, fw)] = cell
     return table
+
+
+def paired_ratios(table: dict, workloads: list[str], others: list[str]) -> list[tuple[str, list[str]]]:
+    """Per workload, ``'PyTorch 0.52 [0.48–0.82]'``-style texts of chainrule's paired ratios."""
+    result = []
+    for key in workloads:
+        mine = table.get((key, "chainrule"), {}).get("secs")
+        parts = []
+        for other in others:
+            theirs = table.get((key, other), {}).get("secs")
+            if mine and theirs and len(mine) == len(theirs):
+                r = [a / b for a, b in zip(mine, theirs)]
+                parts.append(f"{LABELS[other]} {statistics.median(r):.2f} "
+                             f"[{min(r):.2f}–{max(r):.2f}]")
+        if parts:
+            result.append((key, parts))
+    return result
 
 
 def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str],
@@ -311,7 +329,8 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
         "",
     ]
     cols = ["workload", "steps"] + [LABELS[f] for f in frameworks]
-    ratio_fw = [f for f in ("torch", "keras") if f in frameworks and "chainrule" in frameworks]
+    ratio_fw = [f for f in ("torch", "keras", "chainrule-numpy")
+                if f in frameworks and "chainrule" in frameworks]
     cols += [f"chainrule / {LABELS[f]}" for f in ratio_fw] + ["matmul floor"]
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "|".join(["---"] + ["--:"] * (len(cols) - 1)) + "|")
@@ -340,6 +359,12 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
         floor = wl.flops(args.quick) / rate
         row.append(f"{fmt_time(floor)}<br>{fmt_step(floor / wl.steps(args.quick) * 1e6)}")
         out.append("| " + " | ".join(row) + " |")
+    paired = paired_ratios(table, workloads, ratio_fw)
+    if paired:
+        out += ["", ("Paired ratios: the median over repeats of chainrule's run divided by the other "
+                     "framework's run of the same repeat (they ran one after the other), with the "
+                     "range; less sensitive to the machine's drift than a ratio of medians:"), ""]
+        out += [f"- ({key}) " + ", ".join(parts) for key, parts in paired]
     rss_rows = [k for k in workloads if k == "d"]
     if rss_rows:
         out += ["", ("Peak RSS of the child process (MiB, median; in brackets: after import, "
