@@ -8,7 +8,10 @@ bit-identical to the NumPy passes (tests compare them); the kernel is compiled
 without fast-math, so no operation is reordered or contracted.
 
 It is used when Numba can be imported and :func:`chainrule.config.set_fused_kernels`
-has not turned it off; otherwise the optimizers use NumPy alone.
+has not turned it off; otherwise the optimizers use NumPy alone. One difference
+besides speed: NumPy warns (``RuntimeWarning: overflow encountered``) when a
+huge gradient overflows the second moment to inf; the kernel computes the same
+inf silently (``fit`` still stops on a non-finite loss).
 """
 
 from __future__ import annotations
