@@ -590,7 +590,8 @@ class Optimizer:
             large = [(g, i) for g, i in pairs if vars_[i].data.size >= _PARALLEL_MIN_SIZE]
             if large:
                 parts = min(threads, max(vars_[i].data.size for _, i in large) // _PARALLEL_MIN_PART)
-                parallel.run_parts(lambda k: self._update_part(large, lr_k, k, parts), parts)
+                bufs = self._part_scratch(parts)
+                parallel.run_parts(lambda k: self._update_part(large, lr_k, k, parts, bufs[k]), parts)
             pairs = small
         decay = self.weight_decay is not None
         update, slots, scratch = self.update_step, self._slots, self._scratch
@@ -619,17 +620,17 @@ class Optimizer:
             xp.multiply(s, lr_k, out=s)
             xp.subtract(data, s, out=data)
 
-    def _update_part(self, pairs: list[tuple[Any, int]], lr_k: Any, k: int, parts: int) -> None:
+    def _update_part(self, pairs: list[tuple[Any, int]], lr_k: Any, k: int, parts: int,
+                     own: dict[Any, list[Any]]) -> None:
         """Part ``k`` of ``parts`` of the update of large variables, on flat pieces.
 
         Each variable is split into ``parts`` contiguous pieces; part ``k``
         updates piece ``k`` of every variable with the same operations as the
         whole-array update, so every element gets bit-identical results. Each
-        part computes in scratch buffers of its own.
+        part computes in scratch buffers of its own (``own``, per dtype).
         """
         vars_, slots = self._vars, self._slots
         decay, update = self.weight_decay is not None, self.update_step
-        own = self._part_scratch(parts)[k]
         for g, i in pairs:
             n = vars_[i].data.size
             a, b = n * k // parts, n * (k + 1) // parts
