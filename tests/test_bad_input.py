@@ -281,6 +281,11 @@ ROWS = [
      r"Argument `epsilon` must be a float >= 0\. Received: epsilon=-1$", True),
     ("clipnorm-negative", lambda: cr.optimizers.SGD(clipnorm=-1), ValueError,
      r"Argument `clipnorm` must be a positive float or None\. Received: clipnorm=-1$", True),
+    # -- settings ---------------------------------------------------------------------------
+    ("num-threads-zero", lambda: cr.config.set_num_threads(0), ValueError,
+     r"num_threads must be a positive int or None\. Received: n=0$", True),
+    ("fused-kernels-not-bool", lambda: cr.config.set_fused_kernels("yes"), ValueError,
+     r"enabled must be True, False or None\. Received: enabled='yes'$", True),
     # -- files ------------------------------------------------------------------------------
     ("load-not-an-archive",
      lambda: cr.saving.load_model(write(TMP / "notes.keras", b"my notes")), InvalidArchiveError,
