@@ -105,3 +105,35 @@ def test_captured_predict_is_bit_identical_to_layers_forward(act, dtype, monkeyp
     assert len(calls) == 4
     assert fast.dtype == slow.dtype == np.float32
     np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_captured_evaluate_matches_layers_forward_and_loss(case, monkeypatch):
+    from chainrule.models.fast_step import FastDenseStep
+
+    calls = []
+    evaluate = FastDenseStep.evaluate
+    monkeypatch.setattr(FastDenseStep, "evaluate", lambda self, *a: (calls.append(1), evaluate(self, *a))[1])
+    loss, act, y = CASES[case]
+    model, _ = train("auto", loss, act, y, dropout=True, epochs=1)
+    fast = model.evaluate(X, y, batch_size=16, verbose=0, return_dict=True)
+    assert len(calls) == 4  # 50 samples in batches of 16
+    model.compile(optimizer="adam", loss=loss, metrics=list(fast)[1:], jit_compile=False)
+    slow = model.evaluate(X, y, batch_size=16, verbose=0, return_dict=True)
+    assert len(calls) == 4 and list(fast) == list(slow)
+    for key in fast:
+        np.testing.assert_allclose(fast[key], slow[key], rtol=1e-6, atol=1e-7)
+
+
+def test_validation_in_fit_uses_the_captured_evaluation():
+    loss, act, y = CASES["scce_softmax"]
+    histories = []
+    for jit in ("auto", False):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = Sequential([Flatten(input_shape=(3, 4)), Dense(8, activation="relu"), Dense(3, activation=act)])
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=jit)
+        histories.append(model.fit(X[:40], y[:40], validation_data=(X[40:], y[40:]), batch_size=8,
+                                   epochs=2, verbose=0).history)
+    for key in ("val_loss", "val_accuracy"):
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=1e-5)

@@ -277,6 +277,20 @@ class FastDenseStep:
             v.grad = gr
         return loss, pred
 
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """The batch loss and predictions in inference mode (no dropout, no gradients kept).
+
+        Args:
+            x: the input batch.
+            y: the target batch.
+
+        Returns:
+            ``(loss, predictions)``.
+        """
+        a, _ = self.forward(x, training=False)
+        loss, _ = self._loss_and_grad(a, y)
+        return loss, a
+
     def _activate_keep_logits(self, z: np.ndarray, act: str) -> np.ndarray:
         """Final softmax/sigmoid before a cross-entropy: keep what the loss needs.
 

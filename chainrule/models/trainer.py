@@ -94,8 +94,8 @@ class Trainer:
             jit_compile: ``'auto'`` (default) or True: when the model is a plain stack of
                 Dense/Flatten/Activation/Dropout layers with a standard loss, ``fit``
                 replays a captured step (the same arithmetic without the autograd tape),
-                and ``predict`` a captured forward pass; False always uses the layers'
-                own forward and the autograd step.
+                and ``predict``/``evaluate`` a captured forward pass; False always uses
+                the layers' own forward and the autograd step.
             run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras
                 compatibility.
 
@@ -314,7 +314,12 @@ class Trainer:
         self._update_metrics(yb, [p.data for p in preds], swb)
         return value
 
-    def _test_batch(self, xb: list, yb: list, swb: list | None) -> None:
+    def _test_batch(self, xb: list, yb: list, swb: list | None, fast: Any = None) -> None:
+        if fast is not None and swb is None:  # the captured forward and loss (fast_step.py)
+            value, pred = fast.evaluate(xb[0], yb[0])
+            self._loss_tracker.update_state(value, len(yb[0]))
+            self._update_metrics(yb, [pred], swb)
+            return
         with no_grad():
             preds = self._forward(xb, training=False)
             loss = self._compute_loss(yb, preds, swb)
@@ -588,6 +593,7 @@ class Trainer:
     def _run_evaluation(self, data: Any, batch_size: int, steps: int | None, cbs: Any,
                         in_fit: bool = False) -> dict:
         self._reset_metrics()
+        fast = None
         if data_lib.is_batch_iterable(data):
             batches: Any = _IterableBatches(data, steps).epoch()
             n_steps = steps
@@ -595,14 +601,20 @@ class Trainer:
             xs, ys, sws = data
             src = data_lib.ArrayBatches(xs, ys, sws, batch_size, False)
             batches, n_steps = src.epoch(), src.steps if steps is None else min(steps, src.steps)
+            if self._jit_compile and len(xs) == 1:
+                from chainrule.models.fast_step import build_fast_step  # noqa: PLC0415
+
+                fast = build_fast_step(self)
         cbs.on_test_begin()
         logs: dict = {}
+        want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read
         for step, (xb, yb, swb) in enumerate(batches):
             if n_steps is not None and step >= n_steps:
                 break
             cbs.on_test_batch_begin(step)
-            self._test_batch(xb, yb, swb)
-            logs = self._logs()
+            self._test_batch(xb, yb, swb, fast)
+            if want_batch_logs:
+                logs = self._logs()
             cbs.on_test_batch_end(step, logs)
         logs = self._logs()
         cbs.on_test_end(logs)
