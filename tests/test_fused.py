@@ -1,4 +1,4 @@
-"""The fused (Numba) Adam kernel: bit-identical to the NumPy passes, and its switch."""
+"""The fused (Numba) optimizer kernels: bit-identical to the NumPy passes, and their switch."""
 
 import numpy as np
 import pytest
@@ -39,32 +39,51 @@ def _train(make, fused, dtype, steps=6, threads=1, shapes=((7, 5), (5,), (300,))
     return [v.data for v in variables] + [np.asarray(s) for s in opt.variables]
 
 
-ADAMS = {
-    "adam": lambda: cr.optimizers.Adam(learning_rate=0.01),
-    "adam-options": lambda: cr.optimizers.Adam(learning_rate=0.3, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
-    "adamw": lambda: cr.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05),
-    "adam-schedule": lambda: cr.optimizers.Adam(
-        cr.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5)),
+OPTIMIZERS = {  # name: (kernel used, optimizer)
+    "adam": ("adam", lambda: cr.optimizers.Adam(learning_rate=0.01)),
+    "adam-options": ("adam", lambda: cr.optimizers.Adam(0.3, beta_1=0.5, beta_2=0.9, epsilon=1e-3)),
+    "adamw": ("adam", lambda: cr.optimizers.AdamW(learning_rate=0.01, weight_decay=0.05)),
+    "adam-schedule": ("adam", lambda: cr.optimizers.Adam(
+        cr.optimizers.schedules.ExponentialDecay(0.1, decay_steps=2, decay_rate=0.5))),
+    "sgd": ("sgd", lambda: cr.optimizers.SGD(0.1)),
+    "sgd-momentum": ("sgd", lambda: cr.optimizers.SGD(0.1, momentum=0.9)),
+    "sgd-nesterov": ("sgd", lambda: cr.optimizers.SGD(0.1, momentum=0.8, nesterov=True)),
+    "sgd-weight-decay": ("sgd", lambda: cr.optimizers.SGD(0.1, momentum=0.5, weight_decay=0.01)),
+    "rmsprop": ("rmsprop", lambda: cr.optimizers.RMSprop(0.01)),
+    "rmsprop-momentum": ("rmsprop", lambda: cr.optimizers.RMSprop(0.01, momentum=0.9)),
+    "rmsprop-centered": ("rmsprop", lambda: cr.optimizers.RMSprop(0.01, centered=True)),
+    "rmsprop-centered-momentum": ("rmsprop", lambda: cr.optimizers.RMSprop(
+        0.01, rho=0.8, momentum=0.5, centered=True, epsilon=1e-5)),
+    "adagrad": ("adagrad", lambda: cr.optimizers.Adagrad(0.1)),
+    "adagrad-options": ("adagrad", lambda: cr.optimizers.Adagrad(
+        0.5, initial_accumulator_value=0.3, epsilon=1e-4)),
 }
+ADAMS = {k: v[1] for k, v in OPTIMIZERS.items() if v[0] == "adam"}
 
 
-# the NumPy passes warn when the huge gradients overflow v to inf; the kernel does not
+def _counting_kernels(monkeypatch):
+    calls = []
+    real = _fused.kernel
+
+    def counting(name):
+        compiled = real(name)
+        return None if compiled is None else lambda *a: (calls.append(name), compiled(*a))
+
+    monkeypatch.setattr(_fused, "kernel", counting)
+    return calls
+
+
+# the NumPy passes warn when the huge gradients overflow a square to inf; the kernels do not
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", sorted(ADAMS))
-def test_fused_adam_is_bit_identical_to_numpy_passes(name, dtype, monkeypatch):
-    calls = []
-    real = _fused.adam_kernel
-
-    def counting():
-        kernel = real()
-        return None if kernel is None else lambda *a: (calls.append(1), kernel(*a))
-
-    monkeypatch.setattr(_fused, "adam_kernel", counting)
-    fused = _train(ADAMS[name], True, dtype)
-    assert len(calls) == 6 * 3  # every variable, every step, went through the kernel
-    plain = _train(ADAMS[name], False, dtype)
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_fused_update_is_bit_identical_to_numpy_passes(name, dtype, monkeypatch):
+    kernel_name, make = OPTIMIZERS[name]
+    calls = _counting_kernels(monkeypatch)
+    fused = _train(make, True, dtype)
+    assert calls == [kernel_name] * (6 * 3)  # every variable, every step, went through it
+    plain = _train(make, False, dtype)
     assert len(calls) == 18
     for a, b in zip(fused, plain):
         np.testing.assert_array_equal(a, b)
@@ -72,17 +91,19 @@ def test_fused_adam_is_bit_identical_to_numpy_passes(name, dtype, monkeypatch):
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-def test_fused_adam_in_parallel_pieces_is_bit_identical():
+@pytest.mark.parametrize("name", ["adamw", "sgd-nesterov", "rmsprop-centered-momentum", "adagrad"])
+def test_fused_update_in_parallel_pieces_is_bit_identical(name):
     big = opt_base._PARALLEL_MIN_SIZE
     shapes = ((big * 2 + 3,), (big + 5,), (17,))
-    fused = _train(ADAMS["adam"], True, np.float32, steps=3, threads=2, shapes=shapes)
-    plain = _train(ADAMS["adam"], False, np.float32, steps=3, threads=1, shapes=shapes)
+    make = OPTIMIZERS[name][1]
+    fused = _train(make, True, np.float32, steps=3, threads=2, shapes=shapes)
+    plain = _train(make, False, np.float32, steps=3, threads=1, shapes=shapes)
     for a, b in zip(fused, plain):
         np.testing.assert_array_equal(a, b)
 
 
 def test_amsgrad_and_mixed_dtypes_use_numpy_passes(monkeypatch):
-    monkeypatch.setattr(_fused, "adam_kernel", lambda: pytest.fail("kernel used"))
+    monkeypatch.setattr(_fused, "kernel", lambda name: pytest.fail("kernel used"))
     w = Var(np.ones(4, dtype=np.float32))
     cr.optimizers.Adam(0.1, amsgrad=True).apply([np.ones(4, dtype=np.float32)], [w])
     a, b = Var(np.ones(3, dtype=np.float32)), Var(np.ones(3, dtype=np.float64))

@@ -79,10 +79,17 @@ class Adagrad(Optimizer):
 
     def _begin_step(self, lr: float) -> None:
         self._epsilon_k = self._const(self.epsilon)
+        self._kernel = self._kernel_for("adagrad")  # the fused update (Numba), when available
 
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:
+        if self._kernel is not None:
+            flat = self._flat(grad, data, *slots)
+            if flat is not None:
+                f = self._ftype
+                self._kernel(*flat, f(lr), f(self.epsilon))
+                return
         xp = self._xp
         acc = slots[0]
         s0, s1 = scratch

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optimizers import _checks, _fused
+from chainrule.optimizers import _checks
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
 
@@ -99,7 +99,6 @@ class Adam(Optimizer):
         self.amsgrad = _checks.boolean("amsgrad", amsgrad)
         self._k: tuple[Any, ...] = ()
         self._ks: tuple[Any, ...] = ()
-        self._kernel: Any = None
 
     def _slot_specs(self) -> list[tuple[str, float]]:
         specs = [("momentum", 0.0), ("velocity", 0.0)]
@@ -115,8 +114,7 @@ class Adam(Optimizer):
         c = self._const
         self._k = (c(1 - self.beta_1), c(1 - self.beta_2), c(self.epsilon), c(alpha))
         # the fused kernel (Numba, optional) takes the same constants as scalars of the dtype
-        fused = self._const_dtype is not None and self._xp is np and not self._built_amsgrad
-        self._kernel = _fused.adam_kernel() if fused else None
+        self._kernel = None if self._built_amsgrad else self._kernel_for("adam")
         if self._kernel is not None:
             self._ks = (f(1 - self.beta_1), f(1 - self.beta_2), f(self.epsilon), alpha)
 
@@ -124,11 +122,11 @@ class Adam(Optimizer):
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:
         m, v = slots[0], slots[1]
-        kernel = self._kernel
-        if (kernel is not None and grad.dtype == data.dtype and data.flags.c_contiguous
-                and m.flags.c_contiguous and v.flags.c_contiguous):
-            kernel(grad.reshape(-1), m.reshape(-1), v.reshape(-1), data.reshape(-1), *self._ks)
-            return
+        if self._kernel is not None:
+            flat = self._flat(grad, data, m, v)
+            if flat is not None:
+                self._kernel(*flat, *self._ks)
+                return
         xp = self._xp
         s0, s1 = scratch
         one_minus_b1, one_minus_b2, epsilon, alpha = self._k

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import parallel
-from chainrule.optimizers import _checks
+from chainrule.optimizers import _checks, _fused
 from chainrule.optimizers.schedules import LearningRateSchedule
 from chainrule.optimizers.schedules import deserialize as _deserialize_schedule
 from chainrule.optimizers.schedules import serialize as _serialize_schedule
@@ -132,6 +132,8 @@ class Optimizer:
     _n_scratch: int = 1
     #: ``update_step`` computes each element from the same element of its inputs only.
     _elementwise: bool = False
+    #: The fused kernel of this step (set by ``_begin_step`` via ``_kernel_for``), or None.
+    _kernel: Any = None
 
     def __init__(
         self,
@@ -611,6 +613,29 @@ class Optimizer:
                 value = constraint(var)
                 var.data[...] = getattr(value, "data", value)
         self._finish_step()
+
+    def _kernel_for(self, name: str) -> Any:
+        """The fused kernel ``name`` (see ``optimizers/_fused.py``), or None.
+
+        None on CuPy, with variables of several dtypes, and when the kernels are
+        off or Numba is not installed; the optimizer then runs its NumPy passes.
+        """
+        if self._const_dtype is None or self._xp is not np:
+            return None
+        return _fused.kernel(name)
+
+    @staticmethod
+    def _flat(grad: Any, data: Any, *state: Any) -> tuple[Any, ...] | None:
+        """1-D views of ``grad``, ``data`` and ``state`` for a fused kernel, or None.
+
+        None when the gradient has another dtype than the variable or an array
+        to update is not contiguous (its flat view would be a copy).
+        """
+        if grad.dtype != data.dtype or not data.flags.c_contiguous:
+            return None
+        if not all(a.flags.c_contiguous for a in state):
+            return None
+        return (grad.reshape(-1), data.reshape(-1), *(a.reshape(-1) for a in state))
 
     def _decay(self, data: Any, s: Any, i: int, lr_k: Any) -> None:
         """Weight decay of one variable (or a piece of it): ``data -= data * wd * lr``."""

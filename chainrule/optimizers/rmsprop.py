@@ -95,10 +95,21 @@ class RMSprop(Optimizer):
     def _begin_step(self, lr: float) -> None:
         c = self._const
         self._k = (c(self.rho), c(1 - self.rho), c(self.epsilon), c(self.momentum))
+        self._kernel = self._kernel_for("rmsprop")  # the fused update (Numba), when available
 
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:
+        if self._kernel is not None:
+            flat = self._flat(grad, data, *slots)
+            if flat is not None:
+                g, w, v = flat[0], flat[1], flat[2]
+                mom = flat[3] if self._built_momentum else w  # never read when off
+                avg = flat[-1] if self._built_centered else w
+                f = self._ftype
+                self._kernel(g, w, v, mom, avg, f(self.rho), f(1 - self.rho), f(self.epsilon),
+                             f(self.momentum), f(lr), self._built_momentum, self._built_centered)
+                return
         xp = self._xp
         rho, one_minus_rho, epsilon, momentum = self._k
         v = slots[0]

@@ -74,6 +74,7 @@ class SGD(Optimizer):
 
     def _begin_step(self, lr: float) -> None:
         self._momentum_k = self._const(self.momentum)
+        self._kernel = self._kernel_for("sgd")  # the fused update (Numba), when available
 
     def _slot_specs(self) -> list[tuple[str, float]]:
         # Like Keras, plain SGD keeps no state.
@@ -82,6 +83,13 @@ class SGD(Optimizer):
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:
+        if self._kernel is not None:
+            flat = self._flat(grad, data, *slots)
+            if flat is not None:
+                m = flat[2] if slots else flat[1]  # never read without momentum
+                f = self._ftype
+                self._kernel(flat[0], flat[1], m, f(lr), f(self.momentum), bool(slots), self.nesterov)
+                return
         xp = self._xp
         step = xp.multiply(grad, lr, out=scratch[0])
         if not slots:
