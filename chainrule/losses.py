@@ -47,7 +47,8 @@ import numpy as np
 
 from chainrule import backend, ops
 from chainrule._registry import lookup, unknown_name_error
-from chainrule.autograd.engine import Tensor
+from chainrule.autograd import engine as _engine
+from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops.nn import Sigmoid as _SigmoidOp
 from chainrule.ops.nn import Softmax as _SoftmaxOp
 
@@ -118,9 +119,7 @@ def _true(y_true: Any, dtype: Any) -> Tensor:
     if isinstance(y_true, Tensor):
         if y_true.data.dtype == dtype:
             return y_true
-        if y_true.requires_grad:
-            return ops.cast(y_true, dtype)
-        return Tensor(y_true.data.astype(dtype))
+        return ops.cast(y_true, dtype)  # an op, so a captured step casts each new batch
     t = Tensor(y_true)
     if t.data.dtype != dtype:
         t.data = t.data.astype(dtype)
@@ -214,6 +213,8 @@ def _logits_of(y_pred: Any, kind: str) -> Tensor | None:
     if z is None:
         return None
     op = y_pred.creator
+    if op is None and _engine._recorder is not None:  # a traced step knows it under no_grad too
+        op = _engine._recorder.creator_of(y_pred)
     if op is not None:
         return z if type(op) is (_SoftmaxOp if kind == "softmax" else _SigmoidOp) else None
     y, zd = y_pred.data, z.data
@@ -772,6 +773,23 @@ def _sparse_labels(y_true: Any, pred_shape: tuple, ax: int, ignore_class: Any) -
     return labels, valid
 
 
+class _SparseLabels(Function):
+    """Checked integer class labels from ``y_true`` (not differentiable)."""
+
+    def __init__(self, pred_shape: tuple, ax: int) -> None:
+        self.pred_shape, self.ax = pred_shape, ax
+
+    def forward(self, y: Any) -> Any:
+        try:
+            return _sparse_labels(y, self.pred_shape, self.ax, None)[0]
+        except ValueError as e:
+            e._chainrule = True  # type: ignore[attr-defined]  # the message is already the user's
+            raise
+
+    def backward(self, gy: Any) -> tuple:
+        return (None,)
+
+
 def _sparse_ce(
     y_true: Any, y_pred: Any, from_logits: bool, ignore_class: Any, axis: int
 ) -> tuple:
@@ -781,7 +799,12 @@ def _sparse_ce(
     p = _pred(y_pred)
     ndim = p.ndim
     ax = _class_axis(axis, ndim, name)
-    labels, valid = _sparse_labels(y_true, p.shape, ax, ignore_class)
+    if ignore_class is None and isinstance(y_true, Tensor):
+        # an op, so that a captured step checks and converts every new batch's labels
+        labels_t = _SparseLabels(tuple(p.shape), ax)(y_true)
+        labels, valid = labels_t, None
+    else:
+        labels, valid = _sparse_labels(y_true, p.shape, ax, ignore_class)
     logits = None
     if ax == ndim - 1:
         logits = _logits_of(raw, "softmax")
@@ -798,13 +821,14 @@ def _sparse_ce(
         # -log(clip(p[label] / sum(p))): Keras's renormalize-clip-log, on the picked entries.
         classes = p.shape[-1]
         flat = p if p.ndim == 2 else ops.reshape(p, (-1, classes))
-        idx = labels.reshape(-1)
+        raw_labels = labels.data if isinstance(labels, Tensor) else labels
+        idx = raw_labels.reshape(-1)
         picked = flat[backend.xp.arange(idx.shape[0]), idx]
         eps = backend.epsilon()
         prob = ops.clip(picked / ops.sum(flat, axis=-1), eps, 1.0 - eps)
         res = -ops.log(prob)
-        if labels.ndim != 1:
-            res = ops.reshape(res, labels.shape)
+        if raw_labels.ndim != 1:
+            res = ops.reshape(res, raw_labels.shape)
     if valid is not None:
         res = ops.where(valid, res, 0.0)
     return res, valid

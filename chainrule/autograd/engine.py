@@ -19,6 +19,9 @@ from chainrule import backend
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "sum_to"]
 
 _grad_enabled = True
+# The active recorder of chainrule.autograd.capture (None almost always): while a step is
+# traced, every Function call is reported to it, recorded or not on the tape.
+_recorder: Any = None
 
 
 def is_grad_enabled() -> bool:
@@ -118,6 +121,9 @@ class Function:
     needs: tuple
 
     def __call__(self, *inputs: Any) -> "Tensor":
+        rec = _recorder
+        if rec is not None:
+            rec.before(self)
         xs = [t.data if isinstance(t, Tensor) else t for t in inputs]
         try:
             y = self.forward(*xs)
@@ -129,6 +135,8 @@ class Function:
         out.data = y
         out.grad = None
         out.name = None
+        if rec is not None:
+            rec.after(self, inputs, out)
         if _grad_enabled:
             needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
             if True in needs:
@@ -253,10 +261,14 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """Return the data as a NumPy array on the host (no copy on the CPU)."""
+        if _recorder is not None:
+            _recorder.value_read(self, "numpy()")
         return backend.to_numpy(self.data)
 
     def item(self) -> float:
         """Return the value of a one-element tensor as a Python number."""
+        if _recorder is not None:
+            _recorder.value_read(self, "item()")
         return self.data.item()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -264,6 +276,8 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     def __float__(self) -> float:
+        if _recorder is not None:
+            _recorder.value_read(self, "float()")
         return float(self.data)
 
     def __repr__(self) -> str:
@@ -321,7 +335,7 @@ class Tensor:
                     f"backward(): grad must have the tensor's shape {tuple(self.shape)}. "
                     f"Received: grad of shape {tuple(g.shape)}"
                 )
-        _run_backward(self, g)
+        _run_backward(self, g, True)
 
     # -- operators (implemented in chainrule.ops) ---------------------------
     def __add__(self, other: Any) -> "Tensor":
@@ -433,6 +447,15 @@ class Tensor:
         return _ops.cast(self, dtype)
 
 
+def backward_for_training(loss: "Tensor") -> None:
+    """``loss.backward()`` without keeping intermediate gradients (the training step's form).
+
+    Args:
+        loss: a scalar tensor that requires grad.
+    """
+    _run_backward(loss, backend.xp.ones_like(loss.data), False)
+
+
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
@@ -459,14 +482,21 @@ def _topological_order(root: Tensor) -> list:
     return order
 
 
-def _run_backward(root: Tensor, g: Any) -> None:
+def _run_backward(root: Tensor, g: Any, retain: bool) -> None:
+    """Backpropagate ``g`` from ``root``; intermediate tensors keep ``.grad`` when ``retain``.
+
+    Leaves (weights, inputs that require grad) always receive ``.grad``. The
+    training step passes ``retain=False``: nobody reads an intermediate
+    gradient there, so keeping them would only hold memory.
+    """
     grads = {id(root): g}
     for t in reversed(_topological_order(root)):
         g = grads.pop(id(t), None)
         if g is None:
             continue
-        t.grad = g if t.grad is None else t.grad + g
         f = t.creator
+        if f is None or retain:
+            t.grad = g if t.grad is None else t.grad + g
         if f is None:
             continue
         for x, need, gx in zip(f.inputs, f.needs, f.backward(g)):

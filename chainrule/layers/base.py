@@ -16,11 +16,28 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule import backend
+from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor, no_grad
 
 __all__ = ["Layer", "Variable", "KerasTensor", "clear_session", "get_uid", "to_snake_case"]
 
 _UIDS: dict[str, int] = {}
+
+# Bumped whenever a layer's public attribute, trainable flag or weights change, so that a
+# captured step recorded before (chainrule.models.step) is not replayed after.
+_STRUCTURE = [0]
+# attributes the training loop itself sets on models; they do not change what a step computes
+_LOOP_ATTRS = frozenset(("stop_training", "history", "optimizer", "loss", "compiled"))
+
+
+def structure_version() -> int:
+    """A number that changes whenever any layer's configuration, trainable flag or weights change."""
+    return _STRUCTURE[0]
+
+
+def touch_structure() -> None:
+    """Mark every captured step as stale (a layer changed in a way a replay would miss)."""
+    _STRUCTURE[0] += 1
 
 
 def get_uid(prefix: str) -> int:
@@ -81,6 +98,8 @@ class Variable(Tensor):
 
     def numpy(self) -> np.ndarray:
         """A host copy of the current value."""
+        if _engine._recorder is not None:
+            _engine._recorder.value_read(self, "numpy()")
         return np.array(backend.to_numpy(self.data), copy=True)
 
     def assign(self, value: Any) -> None:
@@ -244,6 +263,8 @@ class Layer:
             for v in value:
                 if v not in self._layers:
                     self._layers.append(v)
+        if key[0] != "_" and key not in _LOOP_ATTRS:
+            _STRUCTURE[0] += 1
         object.__setattr__(self, key, value)
 
     @property
@@ -254,6 +275,7 @@ class Layer:
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
+        _STRUCTURE[0] += 1
         for layer in self._layers:
             layer.trainable = value
         self._sync_requires_grad()
@@ -292,6 +314,7 @@ class Layer:
         var.path = f"{self.name}/{name}"
         var.requires_grad = var.requires_grad and self._trainable
         self._variables.append(var)
+        _STRUCTURE[0] += 1
         return var
 
     @property
@@ -410,7 +433,14 @@ class Layer:
         if not self.built:
             self._check_input(inputs)
             self._maybe_build(inputs)
-        return self.call(inputs, *args, **kwargs)
+        rec = _engine._recorder
+        if rec is None:
+            return self.call(inputs, *args, **kwargs)
+        rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            rec.pop_layer()
 
     def _check_input(self, inputs: Any) -> None:
         """Hook for layers that validate their input before building."""

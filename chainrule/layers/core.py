@@ -318,12 +318,7 @@ class Dropout(Layer):
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape if self.noise_shape is None else tuple(
-            inputs.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
-        rng = self._rng or backend.rng()
-        keep = rng.random(shape) >= self.rate
-        mask = backend.as_array(keep.astype(inputs.dtype) * (1.0 / (1.0 - self.rate)), inputs.dtype)
-        return inputs * mask
+        return ops.dropout(inputs, self.rate, self.noise_shape, self._rng)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -401,12 +396,8 @@ class ReLU(Layer):
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if self.negative_slope == 0 and self.threshold == 0:
             y = ops.relu(inputs)
-        else:
-            shifted = inputs - self.threshold
-            y = ops.where(inputs.data >= self.threshold, inputs, shifted * self.negative_slope)
-        if self.max_value is not None:
-            y = ops.minimum(y, float(self.max_value))
-        return y
+            return y if self.max_value is None else ops.minimum(y, float(self.max_value))
+        return ops.relu_ext(inputs, self.max_value, self.negative_slope, self.threshold)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -7,7 +7,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import KerasTensor, Layer, as_tensor, flatten_structure, unique_name
+from chainrule.layers.base import (
+    KerasTensor,
+    Layer,
+    as_tensor,
+    flatten_structure,
+    touch_structure,
+    unique_name,
+)
 from chainrule.layers.core import InputLayer
 from chainrule.models.trainer import Trainer
 
@@ -303,6 +310,7 @@ class Sequential(Model):
             raise ValueError(f"Layer {layer.name!r} is already in this model. "
                              f"Received: layer={layer.name!r}")
         self._stack.append(layer)
+        touch_structure()
         if layer not in self._layers:
             self._layers.append(layer)
         shape = self._declared_input_shape()
@@ -320,6 +328,7 @@ class Sequential(Model):
         if not self._stack:
             raise IndexError("pop() on a Sequential model with no layers.")
         layer = self._stack.pop()
+        touch_structure()
         self._layers.remove(layer)
         shape = self._declared_input_shape()
         if shape is not None and self._stack:

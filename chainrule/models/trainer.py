@@ -75,7 +75,7 @@ class Trainer:
         self._loss_tracker = _MeanTracker("loss")
         self._output_loss_trackers: list = []
         self._jit_compile: Any = "auto"
-        self._fast_step: Any = None
+        self._steps: Any = None  # the StepFactory (chainrule.models.step), made on first use
 
     # -- compile -----------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
@@ -91,11 +91,13 @@ class Trainer:
             metrics: list of names/functions/``Metric`` objects (or a dict per output).
                 History keys are the names you write (``'acc'`` → ``acc``, ``val_acc``).
             weighted_metrics: metrics that use ``sample_weight``.
-            jit_compile: ``'auto'`` (default) or True: when the model is a plain stack of
-                Dense/Flatten/Activation/Dropout layers with a standard loss, ``fit``
-                replays a captured step (the same arithmetic without the autograd tape),
-                and ``predict``/``evaluate`` a captured forward pass; False always uses
-                the layers' own forward and the autograd step.
+            jit_compile: ``'auto'`` (default): after two steps on the general path
+                (layers, ops, tape) that record the same ops, ``fit``, ``evaluate`` and
+                ``predict`` replay the recorded ops on raw arrays for every later batch
+                of the same shapes (the same arithmetic without the tape); a model whose
+                steps differ from batch to batch stays on the tape. True: the same, but
+                a model that cannot be captured raises a ``ValueError`` naming the layer
+                and the reason. False: always the layers and the tape.
             run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras
                 compatibility.
 
@@ -140,7 +142,7 @@ class Trainer:
             raise ValueError(f"jit_compile must be True, False or 'auto'. "
                              f"Received: jit_compile={jit_compile!r}")
         self._jit_compile = jit_compile
-        self._fast_step = None
+        self._step_factory().reset()
         self.compiled = True
         self._train_vars: list | None = None
 
@@ -228,20 +230,29 @@ class Trainer:
             self._train_vars = [v for v in self.trainable_weights if v.requires_grad]
         return self._train_vars
 
+    def _step_factory(self) -> Any:
+        if self._steps is None:
+            from chainrule.models.step import StepFactory  # noqa: PLC0415
+
+            self._steps = StepFactory(self)
+        return self._steps
+
     def _forward(self, xb: list, training: bool) -> list:
         x = xb[0] if len(xb) == 1 else xb
         out = self(x, training=training)
         return out if isinstance(out, (list, tuple)) else [out]
 
-    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> Tensor:
+    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
+        """The total loss and, with several outputs, each output's own loss (Tensors)."""
         total = None
+        per_output = []
         for i, (fn, y, p) in enumerate(zip(self._loss_fns, ys, preds)):
             if fn is None:
                 continue
             sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
             li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
             if self._output_loss_trackers:
-                self._output_loss_trackers[i].update_state(float(li.data), len(y))
+                per_output.append(li)
             if self._loss_weights is not None:
                 li = li * self._loss_weights[i]
             total = li if total is None else total + li
@@ -249,7 +260,15 @@ class Trainer:
         if reg:
             for r in reg:
                 total = total + r
-        return total
+        return total, per_output
+
+    def _track_losses(self, value: float, per_output: list, n: int) -> None:
+        self._loss_tracker.update_state(value, n)
+        if per_output:
+            trackers = self._output_loss_trackers
+            idx = [i for i, fn in enumerate(self._loss_fns) if fn is not None]
+            for i, v in zip(idx, per_output):
+                trackers[i].update_state(v, n)
 
     def _update_metrics(self, ys: list, preds: list, sws: list | None) -> None:
         """Update the compiled metrics with target and prediction arrays."""
@@ -282,49 +301,21 @@ class Trainer:
 
     def _train_batch(self, xb: list, yb: list, swb: list | None,
                      skip_nonfinite: bool = False) -> float:
-        """One training step; returns the batch loss.
+        """One training step (see chainrule.models.step); returns the batch loss.
 
         With ``skip_nonfinite``, a batch whose loss is NaN or infinite leaves the
         weights and the optimizer untouched (``fit``'s ``on_nan`` keeps the last
         good weights this way, without copying them every step).
         """
-        variables = self._trainable_vars()
-        fast = self._fast_step
-        if fast is not None and swb is None:
-            value, pred = fast(xb[0], yb[0])
-            if not skip_nonfinite or math.isfinite(value):
-                self.optimizer.apply([v.grad for v in fast.weights], fast.weights)
-            self._loss_tracker.update_state(value, len(yb[0]))
-            self._update_metrics(yb, [pred], swb)
-            return value
-        for v in variables:
-            v.grad = None
-        preds = self._forward(xb, training=True)
-        loss = self._compute_loss(yb, preds, swb)
-        loss.backward()
-        value = float(loss.data)
-        grads, used = [], []
-        for v in variables:
-            if v.grad is not None:
-                grads.append(v.grad)
-                used.append(v)
-        if used and (not skip_nonfinite or math.isfinite(value)):
-            self.optimizer.apply(grads, used)
-        self._loss_tracker.update_state(value, len(yb[0]))
-        self._update_metrics(yb, [p.data for p in preds], swb)
+        value, preds, per_output = self._step_factory().train(xb, yb, swb, skip_nonfinite)
+        self._track_losses(value, per_output, len(yb[0]))
+        self._update_metrics(yb, preds, swb)
         return value
 
-    def _test_batch(self, xb: list, yb: list, swb: list | None, fast: Any = None) -> None:
-        if fast is not None and swb is None:  # the captured forward and loss (fast_step.py)
-            value, pred = fast.evaluate(xb[0], yb[0])
-            self._loss_tracker.update_state(value, len(yb[0]))
-            self._update_metrics(yb, [pred], swb)
-            return
-        with no_grad():
-            preds = self._forward(xb, training=False)
-            loss = self._compute_loss(yb, preds, swb)
-        self._loss_tracker.update_state(float(loss.data), len(yb[0]))
-        self._update_metrics(yb, [p.data for p in preds], swb)
+    def _test_batch(self, xb: list, yb: list, swb: list | None) -> None:
+        value, preds, per_output = self._step_factory().test(xb, yb, swb)
+        self._track_losses(value, per_output, len(yb[0]))
+        self._update_metrics(yb, preds, swb)
 
     # -- input preparation -----------------------------------------------------------
     def _prepare(self, x: Any, y: Any, sample_weight: Any, allow_nonfinite: bool,
@@ -522,12 +513,8 @@ class Trainer:
         self.stop_training = False
         self._train_vars = None
         if self._trainable_vars():
+            self._step_factory().pack(self._trainable_vars())  # one flat buffer, then the slots
             self.optimizer.build(self._trainable_vars())  # slots for every variable up front
-        self._fast_step = None
-        if self._jit_compile and not generator and len(xs) == 1:
-            from chainrule.models.fast_step import build_fast_step  # noqa: PLC0415
-
-            self._fast_step = build_fast_step(self)
         cbs.on_train_begin()
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
@@ -593,7 +580,6 @@ class Trainer:
     def _run_evaluation(self, data: Any, batch_size: int, steps: int | None, cbs: Any,
                         in_fit: bool = False) -> dict:
         self._reset_metrics()
-        fast = None
         if data_lib.is_batch_iterable(data):
             batches: Any = _IterableBatches(data, steps).epoch()
             n_steps = steps
@@ -601,10 +587,6 @@ class Trainer:
             xs, ys, sws = data
             src = data_lib.ArrayBatches(xs, ys, sws, batch_size, False)
             batches, n_steps = src.epoch(), src.steps if steps is None else min(steps, src.steps)
-            if self._jit_compile and len(xs) == 1:
-                from chainrule.models.fast_step import build_fast_step  # noqa: PLC0415
-
-                fast = build_fast_step(self)
         cbs.on_test_begin()
         logs: dict = {}
         want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read
@@ -612,7 +594,7 @@ class Trainer:
             if n_steps is not None and step >= n_steps:
                 break
             cbs.on_test_batch_begin(step)
-            self._test_batch(xb, yb, swb, fast)
+            self._test_batch(xb, yb, swb)
             if want_batch_logs:
                 logs = self._logs()
             cbs.on_test_batch_end(step, logs)
@@ -701,24 +683,15 @@ class Trainer:
 
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=1, steps=n_steps)
-        fast = None
-        if self._jit_compile and not data_lib.is_batch_iterable(x) and len(xs) == 1:
-            from chainrule.models.fast_step import build_fast_forward  # noqa: PLC0415
-
-            fast = build_fast_forward(self)
         cbs.on_predict_begin()
         outs: list = []
-        with no_grad():
-            for step, xb in enumerate(batches):
-                if n_steps is not None and step >= n_steps:
-                    break
-                cbs.on_predict_batch_begin(step)
-                if fast is not None:
-                    outs.append([fast.forward(xb[0])[0]])
-                else:
-                    preds = self._forward(xb, training=False)
-                    outs.append([backend.to_numpy(p.data) for p in preds])
-                cbs.on_predict_batch_end(step, {})
+        steps_ = self._step_factory()
+        for step, xb in enumerate(batches):
+            if n_steps is not None and step >= n_steps:
+                break
+            cbs.on_predict_batch_begin(step)
+            outs.append([backend.to_numpy(p) for p in steps_.predict(xb)])
+            cbs.on_predict_batch_end(step, {})
         cbs.on_predict_end()
         if not outs:
             raise ValueError("predict() received no batches. Received: empty x")

@@ -35,6 +35,7 @@ from chainrule.ops.math import (
     where,
 )
 from chainrule.ops.nn import (
+    dropout,
     elu,
     gelu,
     hard_sigmoid,
@@ -42,6 +43,7 @@ from chainrule.ops.nn import (
     linear,
     log_softmax,
     relu,
+    relu_ext,
     selu,
     sigmoid,
     sigmoid_binary_cross_entropy,
@@ -70,7 +72,7 @@ from chainrule.ops.shape import (
 __all__ = [
     "abs", "add", "cast", "clip", "divide", "erf", "exp", "log", "log1p", "matmul", "maximum",
     "minimum", "multiply", "negative", "power", "sign", "sqrt", "square", "subtract", "where",
-    "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
+    "dropout", "relu_ext", "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
     "sigmoid", "sigmoid_binary_cross_entropy", "silu", "softmax", "softmax_cross_entropy",
     "softplus", "softsign", "step", "swish", "tanh", "logsumexp", "max", "mean", "min", "sum",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",

@@ -17,7 +17,7 @@ from chainrule.autograd.engine import Function, Tensor, shape_error
 __all__ = [
     "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax", "log_softmax", "elu",
     "selu", "softplus", "softsign", "gelu", "swish", "silu", "hard_sigmoid", "linear",
-    "softmax_cross_entropy", "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy", "sigmoid_binary_cross_entropy", "dropout", "relu_ext",
 ]
 
 
@@ -251,6 +251,52 @@ class SigmoidBinaryCrossEntropy(Function):
         return gx, gt
 
 
+class Dropout(Function):
+    """Multiply by a fresh random keep-mask scaled by 1/(1 - rate), drawn in ``forward``.
+
+    The mask is drawn when the op runs, so a replayed step draws a new one each
+    time, from the same generator in the same order as the layers would.
+    """
+
+    def __init__(self, rate, noise_shape, rng):
+        self.rate, self.noise_shape, self.rng = rate, noise_shape, rng
+
+    def forward(self, x):
+        from chainrule import backend  # noqa: PLC0415
+
+        shape = x.shape if self.noise_shape is None else tuple(
+            x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
+        rng = self.rng or backend.rng()
+        keep = rng.random(shape) >= self.rate
+        self.mask = backend.as_array(keep.astype(x.dtype) * (1.0 / (1.0 - self.rate)), x.dtype)
+        self.shape = x.shape
+        return x * self.mask
+
+    def backward(self, gy):
+        return (gy * self.mask,)  # a broadcast mask still gives x's shape
+
+
+class ReluExt(Function):
+    """ReLU with a threshold, a slope below it and a cap: Keras's ``ReLU`` layer."""
+
+    def __init__(self, max_value, negative_slope, threshold):
+        self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
+
+    def forward(self, x):
+        above = x >= self.threshold
+        y = np.where(above, x, (x - self.threshold) * self.negative_slope).astype(x.dtype, copy=False)
+        slope = np.where(above, 1.0, self.negative_slope).astype(x.dtype, copy=False)
+        if self.max_value is not None:
+            capped = y > self.max_value
+            y = np.where(capped, np.asarray(self.max_value, dtype=x.dtype), y)
+            slope = np.where(capped, 0.0, slope).astype(x.dtype, copy=False)
+        self.slope = slope
+        return y
+
+    def backward(self, gy):
+        return (gy * self.slope,)
+
+
 # -- public wrappers ---------------------------------------------------------
 
 
@@ -379,6 +425,56 @@ def linear(x: Any, W: Any, b: Any = None) -> Tensor:
     if b is None:
         return Linear()(x, W)
     return Linear()(x, W, b)
+
+
+def dropout(x: Any, rate: float, noise_shape: Any = None, rng: Any = None) -> Tensor:
+    """Zero each element with probability ``rate``; scale the others by ``1 / (1 - rate)``.
+
+    The mask is drawn inside the op (from ``rng``, or chainrule's seeded
+    generator), so a captured step draws a new mask at every replay.
+
+    Args:
+        x: input of any shape.
+        rate: the fraction to drop, in [0, 1).
+        noise_shape: optional mask shape broadcast to ``x`` (``None`` entries
+            take ``x``'s size), e.g. ``(batch, 1, features)``.
+        rng: optional ``numpy.random.Generator`` (default: chainrule's).
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.utils.set_random_seed(0)
+        >>> y = cr.ops.dropout(cr.Tensor(np.ones((2, 4))), 0.5)
+        >>> sorted(set(y.numpy().ravel().tolist())) in ([0.0, 2.0], [2.0], [0.0])
+        True
+    """
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be a number in [0, 1). Received: rate={rate!r}")
+    return Dropout(float(rate), None if noise_shape is None else tuple(noise_shape), rng)(x)
+
+
+def relu_ext(x: Any, max_value: float | None = None, negative_slope: float = 0.0,
+             threshold: float = 0.0) -> Tensor:
+    """Keras's ``ReLU`` layer: ``x`` above ``threshold``, ``negative_slope * (x - threshold)``
+    below it, capped at ``max_value``.
+
+    Args:
+        x: input.
+        max_value: optional cap (>= 0).
+        negative_slope: slope below the threshold (>= 0).
+        threshold: where the slope changes.
+
+    Returns:
+        A Tensor of ``x``'s shape; the gradient is the local slope (0 where capped).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.relu_ext(cr.Tensor([-2.0, 0.5, 9.0]), max_value=6.0, negative_slope=0.1)
+        Tensor([-0.2,  0.5,  6. ], dtype=float32)
+    """
+    return ReluExt(max_value, float(negative_slope), float(threshold))(x)
 
 
 def softmax_cross_entropy(logits: Any, labels: Any) -> Tensor:

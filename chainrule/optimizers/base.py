@@ -614,6 +614,131 @@ class Optimizer:
                 var.data[...] = getattr(value, "data", value)
         self._finish_step()
 
+    def apply_flat(self, buffer: Any) -> None:
+        """Apply one step from a flat gradient buffer to the weights packed in it.
+
+        The trainer's form of :meth:`apply`: ``buffer`` is a
+        :class:`~chainrule.backend.flat.FlatBuffer` whose ``grad`` holds this
+        step's gradients. When the update is elementwise over every weight
+        (chainrule's optimizers, no per-variable clipping, no gradient
+        accumulation or loss scaling, weight decay on all weights or none), it is
+        one ``update_step`` over the whole buffer — one fused kernel call with
+        Numba — with the optimizer's state packed the same way. Otherwise it is
+        :meth:`apply` over the per-weight views. The numbers are the same either
+        way (the rules are elementwise); ``get_state`` keeps its per-variable keys.
+
+        Args:
+            buffer: the model's packed weights and gradients.
+
+        Example:
+            >>> import numpy as np
+            >>> from chainrule.backend.flat import FlatBuffer
+            >>> from chainrule.layers import Variable
+            >>> w = Variable(np.array([1.0, 2.0]), name="w")
+            >>> buf = FlatBuffer([w])
+            >>> buf.grads[0][...] = [1.0, -1.0]
+            >>> opt = SGD(learning_rate=0.1); opt.build(buf.variables); opt.apply_flat(buf)
+            >>> w.data
+            array([0.9, 2.1])
+        """
+        if not self.built:
+            self.build(buffer.variables)
+        if not self._flat_ready(buffer):
+            self.apply(buffer.grads, buffer.variables)
+            return
+        xp = self._xp
+        dt = buffer.single_dtype
+        g, data = buffer.grad[dt], buffer.data[dt]
+        if self.global_clipnorm:
+            scale = self._global_scale([(gv, 0) for gv in buffer.grads])
+            if scale != 1.0:
+                xp.multiply(g, scale, out=g)
+        lr = self._step_learning_rate()
+        self._begin_step(lr)
+        lr_k = self._const(lr)
+        slots = self._flat_slots
+        # pieces of at least _PARALLEL_MIN_SIZE: smaller ones gained nothing (see above)
+        parts = data.size // _PARALLEL_MIN_SIZE if xp is np else 0
+        if parts > 1:
+            parts = min(parts, parallel.get_num_threads())
+        if parts > 1:
+            bufs = self._part_scratch(parts, data.size)
+            parallel.run_parts(
+                lambda k: self._update_flat_part(g, data, slots, lr_k, k, parts, bufs[k][dt]),
+                parts)
+        else:
+            scratch = self._flat_scratch_for(data)
+            if self.weight_decay is not None:
+                self._decay_all(data, scratch[0], lr_k)
+            self.update_step(g, data, lr_k, slots, scratch)
+        for var in buffer.variables:
+            constraint = getattr(var, "constraint", None)
+            if constraint is not None:
+                value = constraint(var)
+                var.data[...] = getattr(value, "data", value)
+        self._finish_step()
+
+    def _flat_ready(self, buffer: Any) -> bool:
+        """Whether one pass over ``buffer`` is this step (and the state is packed like it)."""
+        if getattr(self, "_flat_for", None) is buffer and buffer.intact():
+            return True
+        ok = (
+            buffer.single_dtype is not None
+            and self._elementwise
+            and type(self).update_step.__module__.startswith("chainrule.optimizers.")
+            and self.loss_scale_factor is None
+            and not self.gradient_accumulation_steps
+            and not self.clipnorm
+            and not self.clipvalue
+            and (self.weight_decay is None or all(self._decay_mask))
+            and buffer.holds(self._vars)
+            and all(getattr(v, "trainable", True) is not False for v in self._vars)
+        )
+        if not ok:
+            return False
+        # pack the state like the weights: one array per slot, each variable's a view
+        xp, n = self._xp, buffer.data[buffer.single_dtype].size
+        flat_slots = []
+        for k in range(len(self._slot_names)):
+            flat = xp.empty(n, dtype=buffer.single_dtype)
+            for (_, a, b), slots in zip(buffer.spans, self._slots):
+                flat[a:b] = slots[k].reshape(-1)
+            flat_slots.append(flat)
+        self._slots = [
+            tuple(flat[a:b].reshape(v.data.shape) for flat in flat_slots)
+            for (_, a, b), v in zip(buffer.spans, self._vars)
+        ]
+        self._flat_slots = tuple(flat_slots)
+        self._flat_scratch = None
+        self._flat_for = buffer
+        return True
+
+    def _flat_scratch_for(self, data: Any) -> tuple:
+        scratch = self._flat_scratch
+        if scratch is None:  # made on first use: the fused kernels need none
+            n = max(self._n_scratch, 1)
+            scratch = self._flat_scratch = tuple(self._xp.empty_like(data) for _ in range(n))
+        return scratch
+
+    def _decay_all(self, data: Any, s: Any, lr_k: Any) -> None:
+        xp = self._xp
+        xp.multiply(data, self._const(self.weight_decay), out=s)
+        xp.multiply(s, lr_k, out=s)
+        xp.subtract(data, s, out=data)
+
+    def _update_flat_part(self, g: Any, data: Any, slots: tuple, lr_k: Any, k: int, parts: int,
+                          own: list) -> None:
+        """Part ``k`` of ``parts`` of a flat update (same operations as the whole-array one)."""
+        n = data.size
+        a, b = n * k // parts, n * (k + 1) // parts
+        if a == b:
+            return
+        piece = data[a:b]
+        s = tuple(buf[: b - a] for buf in own)
+        if self.weight_decay is not None:
+            self._decay_all(piece, s[0], lr_k)
+        self.update_step(g[a:b], piece, lr_k, tuple(x[a:b] for x in slots), s)
+
     def _kernel_for(self, name: str) -> Any:
         """The fused kernel ``name`` (see ``optimizers/_fused.py``), or None.
 
@@ -667,13 +792,17 @@ class Optimizer:
                 self._decay(data, s[0], i, lr_k)
             update(g.reshape(-1)[a:b], data, lr_k, tuple(x.reshape(-1)[a:b] for x in slots[i]), s)
 
-    def _part_scratch(self, parts: int) -> list[dict[Any, list[Any]]]:
-        """Scratch buffers of each part (per dtype), so that parallel parts never share one."""
+    def _part_scratch(self, parts: int, total: int = 0) -> list[dict[Any, list[Any]]]:
+        """Scratch buffers of each part (per dtype), so that parallel parts never share one.
+
+        Sized for the largest variable, or for ``total`` elements (a flat update).
+        """
         cached = self._part_bufs
-        if len(cached) != parts:
+        if len(cached) != parts or getattr(self, "_part_total", 0) != total:
+            self._part_total = total
             largest: dict[Any, int] = {}
             for v in self._vars:
-                largest[v.data.dtype] = max(largest.get(v.data.dtype, 0), int(v.data.size))
+                largest[v.data.dtype] = max(largest.get(v.data.dtype, 0), int(v.data.size), total)
             count = max(self._n_scratch, 1)
             cached = [
                 {dt: [np.empty(-(-n // parts), dtype=dt) for _ in range(count)]
@@ -743,15 +872,7 @@ class Optimizer:
                 xp.divide(buf, max(norm, c), out=buf)
                 out.append((buf, i))
         elif self.global_clipnorm:
-            c = self.global_clipnorm
-            norm = math.sqrt(sum(float(xp.vdot(g, g)) for g, _ in pairs))
-            # Keras's scale: c * min(1/norm, 1/c), NaN when the norm is not finite.
-            if not math.isfinite(norm):
-                scale = math.nan
-            elif norm == 0:
-                scale = c * (1.0 / c)
-            else:
-                scale = c * min(1.0 / norm, 1.0 / c)
+            scale = self._global_scale(pairs)
             if scale == 1.0:
                 return pairs
             out = [(xp.multiply(g, scale, out=bufs[i]), i) for g, i in pairs]
@@ -759,6 +880,20 @@ class Optimizer:
             c = self.clipvalue
             out = [(xp.clip(g, -c, c, out=bufs[i]), i) for g, i in pairs]
         return out
+
+    def _global_scale(self, pairs: list[tuple[Any, int]]) -> float:
+        """``global_clipnorm``'s factor: Keras's ``c * min(1/norm, 1/c)``, NaN for a non-finite norm.
+
+        The norm sums each variable's squared norm in order, also for a flat
+        buffer, so both forms of the step round identically.
+        """
+        xp, c = self._xp, self.global_clipnorm
+        norm = math.sqrt(sum(float(xp.vdot(g, g)) for g, _ in pairs))
+        if not math.isfinite(norm):
+            return math.nan
+        if norm == 0:
+            return c * (1.0 / c)
+        return c * min(1.0 / norm, 1.0 / c)
 
     def _update_moving_averages(self) -> None:
         xp = self._xp

@@ -1,0 +1,325 @@
+"""Capture a step by running it once, and replay it on raw arrays.
+
+A training step of a model with fixed shapes calls the same ops in the same
+order every time: only the values in the batch, the weights and the random
+draws change. So the step is run on the general path (layers → ops → tape)
+while a :class:`Recorder` notes every :class:`~chainrule.autograd.Function`
+call and where each of its inputs came from: a batch array (a *feed*), a
+weight (read live from ``variable.data`` at every replay), the output of an
+earlier op, or a constant. A second traced run must record the same program
+— same ops, same configuration, same constants — or the step depends on
+values in a way a replay cannot reproduce, and it is not captured. From then
+on :class:`Program.run` calls each op's ``forward`` on raw arrays, then each
+``backward`` in the order the tape used, with no Tensor objects, no
+topological sort and no per-op dispatch. The maths is the ops' own: nothing
+is written a second time, so a user's layer written with ``chainrule.ops``
+is captured like a built-in one (Chainer's ``static_graph`` and tinygrad's
+``TinyJit`` work the same way).
+
+What invalidates a capture is the caller's business (the model keys its
+programs by mode, input shapes and the identity of its weights); what makes a
+step uncapturable is found here and reported as a reason naming the layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from chainrule.autograd import engine
+from chainrule.autograd.engine import Function, Tensor
+
+__all__ = ["Recorder", "Program", "NotCapturable", "trace", "current_layer"]
+
+# input kinds of a recorded op
+_SLOT, _FEED, _VAR, _CONST = 0, 1, 2, 3
+
+
+class NotCapturable(Exception):
+    """The traced step cannot be replayed; ``str(e)`` says which layer and why."""
+
+
+class Recorder:
+    """Collects the ops of one traced run (installed by :func:`trace`).
+
+    Args:
+        feeds: the Tensors that stand for the batch (inputs, targets, weights).
+    """
+
+    def __init__(self, feeds: Sequence[Tensor]) -> None:
+        self.feed_ids = {id(t): i for i, t in enumerate(feeds)}
+        self.feeds = list(feeds)  # keep them alive: ids must stay unique
+        self.nodes: list = []  # (fn, inputs, out, config, layer name)
+        self.out_ids: dict[int, int] = {}
+        self.layers: list[str] = []
+        self.problem: str | None = None
+        self._configs: dict[int, dict] = {}
+
+    # -- hooks called by the engine and by Layer.__call__ ------------------------------
+    def before(self, fn: Function) -> None:
+        self._configs[id(fn)] = dict(getattr(fn, "__dict__", {}))
+
+    def after(self, fn: Function, inputs: tuple, out: Tensor) -> None:
+        config = self._configs.pop(id(fn), {})
+        self.out_ids[id(out)] = len(self.nodes)
+        self.nodes.append((fn, inputs, out, config, self.layers[-1] if self.layers else None))
+
+    def value_read(self, t: Tensor, how: str) -> None:
+        if self.problem is None and (id(t) in self.out_ids or id(t) in self.feed_ids
+                                     or _is_variable(t)):
+            where = f'layer "{self.layers[-1]}"' if self.layers else "the loss"
+            self.problem = (f"{where} reads the value of a tensor ({how}) while computing, so "
+                            "its Python code may depend on the data")
+
+    def push_layer(self, name: str) -> None:
+        self.layers.append(name)
+
+    def pop_layer(self) -> None:
+        self.layers.pop()
+
+    def creator_of(self, t: Tensor) -> Function | None:
+        """The recorded op that made ``t`` (also under ``no_grad``), or None."""
+        i = self.out_ids.get(id(t))
+        return None if i is None else self.nodes[i][0]
+
+
+def current_recorder() -> Recorder | None:
+    """The recorder of the step being traced, or None."""
+    return engine._recorder
+
+
+def current_layer() -> str | None:
+    """The name of the layer being traced, or None."""
+    rec = engine._recorder
+    return rec.layers[-1] if rec is not None and rec.layers else None
+
+
+def trace(fn: Callable[[], Any], feeds: Sequence[Tensor]) -> tuple[Any, Recorder]:
+    """Run ``fn()`` while recording every op; returns ``(fn's result, recorder)``.
+
+    Args:
+        fn: the step to trace (forward and loss), returning its output Tensors.
+        feeds: the Tensors that hold this batch's arrays.
+
+    Returns:
+        ``fn()``'s result and the :class:`Recorder` with its ops.
+    """
+    if engine._recorder is not None:  # a traced step inside a traced step: record the outer
+        return fn(), engine._recorder
+    rec = Recorder(feeds)
+    engine._recorder = rec
+    try:
+        result = fn()
+    finally:
+        engine._recorder = None
+    return result, rec
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal configuration values: arrays by dtype, shape and contents."""
+    if a is b:
+        return True
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return isinstance(a, Tensor) and isinstance(b, Tensor) and _same(a.data, b.data)
+    if hasattr(a, "dtype") and hasattr(a, "shape") or hasattr(b, "dtype") and hasattr(b, "shape"):
+        if type(a) is not type(b) or a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        return bool((a == b).all()) if a.dtype.kind != "f" else bool(
+            np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - objects without a usable ==: the same object only
+        return False
+
+
+class Program:
+    """A recorded step, replayable on raw arrays.
+
+    Built by :meth:`from_traces` from two traced runs of the same step.
+
+    Attributes:
+        n_feeds: how many arrays :meth:`run` takes.
+        variables: the weights whose gradients :meth:`run` computes, in order.
+    """
+
+    def __init__(self) -> None:
+        self.fwd: list = []  # (fn, ((kind, ref), ...))
+        self.bwd: list = []  # (slot, fn, ((position, kind, target), ...))
+        self.outputs: list = []  # (kind, ref) per returned array
+        self.root: int = -1
+        self.variables: list = []
+        self.n_feeds = 0
+
+    @classmethod
+    def from_traces(cls, first: Recorder, second: Recorder, outputs: Sequence[Tensor],
+                    loss: Tensor | None, variables: Sequence[Any]) -> "Program":
+        """Check that two traces recorded the same program and build it from the second.
+
+        Args:
+            first, second: recorders of two runs of the same step on different batches.
+            outputs: the second run's Tensors whose arrays :meth:`run` returns.
+            loss: the second run's scalar loss to differentiate, or None (forward only).
+            variables: the weights to differentiate for, in the order of the gradients.
+
+        Returns:
+            The program.
+
+        Raises:
+            NotCapturable: naming the layer and the reason, when the traces differ
+                or the step does something a replay cannot reproduce.
+        """
+        for rec in (first, second):
+            if rec.problem is not None:
+                raise NotCapturable(rec.problem)
+        if len(first.nodes) != len(second.nodes):
+            raise NotCapturable(_where(second, first) + "calls a different number of ops on two "
+                                "batches (Python control flow that depends on the data?)")
+        prog = cls()
+        var_index = {id(v): i for i, v in enumerate(variables)}
+        prog.variables = list(variables)
+        prog.n_feeds = len(second.feeds)
+        specs = []
+        for (f1, in1, _, c1, _), (f2, in2, _, c2, layer) in zip(first.nodes, second.nodes):
+            where = f'layer "{layer}"' if layer else "the loss"
+            op = type(f2).__name__
+            if type(f1) is not type(f2) or len(in1) != len(in2):
+                raise NotCapturable(f"{where} calls different ops on two batches ({type(f1).__name__}"
+                                    f" then {op}): Python control flow that depends on the data?")
+            if not _same(c1, c2):
+                raise NotCapturable(f"{where} configures op {op} differently on two batches "
+                                    "(a setting computed from the data?)")
+            spec = []
+            for a, b in zip(in1, in2):
+                k1, r1 = _classify(first, a, var_index)
+                k2, r2 = _classify(second, b, var_index)
+                if k1 != k2 or (k1 in (_SLOT, _FEED, _VAR) and r1 != r2) or (
+                        k1 == _CONST and not _same(r1, r2)):
+                    raise NotCapturable(
+                        f"{where} passes op {op} an input that changes from batch to batch but "
+                        "is not computed by chainrule ops (an array made from the data in NumPy, "
+                        "or a random draw outside an op?)")
+                if k2 == _VAR:
+                    r2 = b  # the variable object itself: its .data is read at every replay
+                spec.append((k2, r2))
+            specs.append(tuple(spec))
+            prog.fwd.append((f2, tuple(spec)))
+        prog.outputs = [_classify(second, t, var_index) if isinstance(t, Tensor) else (_CONST, t)
+                        for t in outputs]
+        for k, _ in prog.outputs:
+            if k == _CONST:
+                raise NotCapturable("the step's outputs are not computed by chainrule ops")
+        if loss is not None:
+            prog._plan_backward(second, loss, var_index)
+        return prog
+
+    def _plan_backward(self, rec: Recorder, loss: Tensor, var_index: dict) -> None:
+        """The backward pass in exactly the tape's order (so sums round identically)."""
+        root = rec.out_ids.get(id(loss))
+        if root is None:
+            raise NotCapturable("the loss is not computed by chainrule ops")
+        self.root = root
+        for t in reversed(engine._topological_order(loss)):
+            slot = rec.out_ids.get(id(t))
+            if slot is None:
+                continue  # a leaf: weights get their sum when popped, as on the tape
+            fn = rec.nodes[slot][0]
+            if fn is not t.creator:
+                raise NotCapturable("an op's output was made by another op than recorded")
+            targets = []
+            for pos, (x, need) in enumerate(zip(fn.inputs, fn.needs)):
+                if not need:
+                    continue
+                if id(x) in rec.out_ids:
+                    targets.append((pos, _SLOT, rec.out_ids[id(x)]))
+                elif id(x) in var_index:
+                    targets.append((pos, _VAR, var_index[id(x)]))
+                else:
+                    where = f'layer "{rec.nodes[slot][4]}"' if rec.nodes[slot][4] else "the loss"
+                    raise NotCapturable(f"{where} differentiates a tensor that is neither a "
+                                        "weight of the model nor computed by chainrule ops")
+            self.bwd.append((slot, fn, tuple(targets)))
+
+    def run(self, feeds: Sequence[Any], grads_out: Sequence[Any] | None = None) -> list:
+        """Replay the step on raw arrays.
+
+        Args:
+            feeds: the batch's arrays, in the order of the traced feeds.
+            grads_out: one array per variable, overwritten with its gradient
+                (zeros where the loss does not depend on it); None for a
+                forward-only program.
+
+        Returns:
+            The arrays of the traced outputs.
+        """
+        vals: list = [None] * len(self.fwd)
+        i = 0
+        for fn, spec in self.fwd:
+            args = [vals[r] if k == 0 else feeds[r] if k == 1 else r.data if k == 2 else r
+                    for k, r in spec]
+            vals[i] = fn.forward(*args)
+            i += 1
+        out = [vals[r] if k == 0 else feeds[r] if k == 1 else r.data for k, r in self.outputs]
+        if grads_out is None or self.root < 0:
+            return out
+        grads: dict = {self.root: np.ones_like(vals[self.root]) if isinstance(
+            vals[self.root], np.ndarray) else _ones_like(vals[self.root])}
+        wgrads: list = [None] * len(self.variables)
+        for slot, fn, targets in self.bwd:
+            g = grads.pop(slot, None)
+            if g is None:
+                continue
+            gxs = fn.backward(g)
+            for pos, kind, t in targets:
+                gx = gxs[pos]
+                if gx is None:
+                    continue
+                if kind == 0:
+                    prev = grads.get(t)
+                    grads[t] = gx if prev is None else prev + gx
+                else:
+                    prev = wgrads[t]
+                    wgrads[t] = gx if prev is None else prev + gx
+        for buf, g in zip(grads_out, wgrads):
+            if g is None:
+                buf.fill(0)
+            else:
+                buf[...] = g
+        return out
+
+
+def _ones_like(a: Any) -> Any:
+    from chainrule import backend  # noqa: PLC0415
+
+    return backend.xp.ones_like(a)
+
+
+def _classify(rec: Recorder, x: Any, var_index: dict) -> tuple:
+    if isinstance(x, Tensor):
+        i = rec.out_ids.get(id(x))
+        if i is not None:
+            return _SLOT, i
+        i = rec.feed_ids.get(id(x))
+        if i is not None:
+            return _FEED, i
+        if id(x) in var_index or _is_variable(x):
+            return _VAR, id(x)
+        return _CONST, x.data
+    return _CONST, x
+
+
+def _is_variable(x: Any) -> bool:
+    from chainrule.layers.base import Variable  # noqa: PLC0415
+
+    return isinstance(x, Variable)
+
+
+def _where(rec: Recorder, other: Recorder) -> str:
+    for a, b in zip(rec.nodes, other.nodes):
+        if type(a[0]) is not type(b[0]):
+            return f'layer "{a[4]}" ' if a[4] else "the loss "
+    return ""

@@ -1,0 +1,241 @@
+"""The step factory: one place decides how a training, test or predict step runs.
+
+For each (model, mode, batch shapes) the first two steps run the general path
+— the layers call ``chainrule.ops``, the tape records, ``backward`` walks it —
+under a recorder (:mod:`chainrule.autograd.capture`). If both runs recorded
+the same program, every later step with those shapes replays it on raw arrays:
+the ops' own ``forward`` and ``backward``, in the tape's order, with the
+gradients landing in the model's flat gradient buffer and one optimizer pass
+over the flat weight buffer. If they did not (Python control flow on values,
+an array computed from the batch outside the ops, ...), that key stays on the
+tape, or ``compile(jit_compile=True)`` raises the reason.
+
+A capture is dropped when what it was recorded from changes: the batch shapes
+or dtypes (they are part of the key), the set of trainable weights (a layer
+frozen or added: the weights are packed anew), a weight's array replaced by
+another one, a public attribute of a layer set (``layer.rate = 0.5``), the
+model compiled again, or the backend switched.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule import backend
+from chainrule.autograd import capture
+from chainrule.autograd.engine import Tensor, backward_for_training, no_grad
+from chainrule.backend.flat import FlatBuffer
+from chainrule.layers import base as layers_base
+
+__all__ = ["StepFactory"]
+
+_MAX_PROGRAMS = 16  # per model: shapes seldom vary more (full and last partial batch, per mode)
+
+
+class _Entry:
+    """The state of one (mode, shapes) key: tracing, captured or taped."""
+
+    __slots__ = ("first", "program", "reason", "version", "unused")
+
+    def __init__(self) -> None:
+        self.first: Any = None  # the first trace's recorder
+        self.program: Any = None
+        self.reason: str | None = None  # why it stays on the tape
+        self.version: Any = None
+        self.unused: list | None = None  # variables the loss does not reach
+
+
+def _as_feed(a: Any) -> Any:
+    """An input batch as the layers receive it (integers and float64 cast to floatx)."""
+    dt = a.dtype
+    if dt.kind in "iub" or dt == "float64" and backend.floatx() != "float64":
+        return a.astype(backend.floatx())
+    return a
+
+
+class StepFactory:
+    """Makes and runs the steps of one model (owned by the model; see module docs).
+
+    Args:
+        model: the compiled model.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.entries: dict = {}
+        self.buffer: FlatBuffer | None = None
+
+    def reset(self) -> None:
+        """Forget every capture (compile and a backend switch call this)."""
+        self.entries.clear()
+
+    # -- the flat buffer -------------------------------------------------------------
+    def pack(self, variables: list) -> FlatBuffer | None:
+        """Pack ``variables`` into the flat buffer unless they already are; returns it."""
+        if not variables:
+            self.buffer = None
+            return None
+        buf = self.buffer
+        if buf is None or not buf.holds(variables):
+            buf = self.buffer = FlatBuffer(variables)
+        return buf
+
+    # -- keys ----------------------------------------------------------------------------
+    def _version(self) -> tuple:
+        return (layers_base.structure_version(), id(self.buffer), backend.get_backend(),
+                backend.floatx())
+
+    def _entry(self, mode: str, arrays: list) -> _Entry:
+        key = (mode,) + tuple((a.shape, a.dtype.str) for a in arrays)
+        entry = self.entries.get(key)
+        version = self._version()
+        if entry is None or entry.version != version:
+            if len(self.entries) >= _MAX_PROGRAMS:
+                self.entries.pop(next(iter(self.entries)))
+            entry = self.entries[key] = _Entry()
+            entry.version = version
+        return entry
+
+    def _strict(self) -> bool:
+        return self.model._jit_compile is True
+
+    def _give_up(self, entry: _Entry, reason: str) -> None:
+        entry.first = entry.program = None
+        entry.reason = reason
+        if self._strict():
+            raise ValueError(
+                f"jit_compile=True, but model {self.model.name!r} cannot be captured for replay: "
+                f"{reason}. Pass jit_compile='auto' (replay where possible) or False. "
+                "Received: jit_compile=True"
+            )
+
+    # -- training ------------------------------------------------------------------------
+    def train(self, xs: list, ys: list, sws: list | None, skip_nonfinite: bool) -> tuple:
+        """One training step; returns ``(loss, predictions, per-output losses)`` as arrays/floats.
+
+        With ``skip_nonfinite``, a step whose loss is NaN or infinite changes nothing.
+        """
+        model = self.model
+        xs = [_as_feed(a) for a in xs]
+        variables = model._trainable_vars()
+        buf = self.pack(variables)
+        feeds = xs + list(ys) + (list(sws) if sws is not None else [])
+        entry = self._entry("train", feeds) if model._jit_compile else None
+        if entry is not None and entry.program is not None and buf is not None and buf.intact():
+            out = entry.program.run(feeds, buf.grads)
+            n_out = len(model._loss_fns)
+            preds, value = out[:n_out], float(out[n_out])
+            per_output = [float(v) for v in out[n_out + 1:]]
+            if not skip_nonfinite or math.isfinite(value):
+                self._apply(buf, entry.unused)
+            return value, preds, per_output
+        return self._train_general(entry, xs, ys, sws, variables, buf, skip_nonfinite)
+
+    def _apply(self, buf: FlatBuffer, unused: list | None) -> None:
+        opt = self.model.optimizer
+        for v, g in zip(buf.variables, buf.grads):
+            v.grad = g  # what the tape leaves there, for callbacks such as GradientMonitor
+        if unused:
+            used = [i for i in range(len(buf.variables)) if i not in unused]
+            opt.apply([buf.grads[i] for i in used], [buf.variables[i] for i in used])
+        else:
+            opt.apply_flat(buf)
+
+    def _train_general(self, entry: _Entry | None, xs: list, ys: list, sws: list | None,
+                       variables: list, buf: FlatBuffer | None, skip_nonfinite: bool) -> tuple:
+        model = self.model
+        for v in variables:
+            v.grad = None
+        fx = [Tensor(a) for a in xs]
+        fy = [Tensor(a) for a in ys]
+        fw = [Tensor(a) for a in sws] if sws is not None else []
+
+        def body() -> tuple:
+            preds = model._forward(fx, training=True)
+            loss, per_output = model._compute_loss(fy, preds, fw or None)
+            return preds, loss, per_output
+
+        recording = entry is not None and entry.reason is None
+        if recording:
+            (preds, loss, per_output), rec = capture.trace(body, fx + fy + fw)
+        else:
+            preds, loss, per_output = body()
+        if not isinstance(loss, Tensor) or not loss.requires_grad:
+            raise ValueError(
+                f"The loss of model {model.name!r} does not depend on any trainable weight, so "
+                "there is nothing to train (are all layers frozen?). Received: loss that "
+                "requires no gradient"
+            )
+        backward_for_training(loss)
+        value = float(loss.data)
+        per_output_values = [float(t.data) for t in per_output]
+        if recording:
+            self._record(entry, rec, preds + [loss] + per_output, loss, variables)
+        grads, used = [], []
+        for v in variables:
+            if v.grad is not None:
+                grads.append(v.grad)
+                used.append(v)
+        if used and (not skip_nonfinite or math.isfinite(value)):
+            model.optimizer.apply(grads, used)
+        return value, [p.data for p in preds], per_output_values
+
+    def _record(self, entry: _Entry, rec: Any, outputs: list, loss: Any, variables: list) -> None:
+        if entry.first is None:
+            entry.first = rec
+            return
+        try:
+            program = capture.Program.from_traces(entry.first, rec, outputs, loss, variables)
+        except capture.NotCapturable as e:
+            self._give_up(entry, str(e))
+            return
+        entry.first = None
+        if loss is not None:
+            reached = {t for _, _, targets in program.bwd for _, k, t in targets if k == 2}
+            entry.unused = [i for i in range(len(variables)) if i not in reached] or None
+        entry.program = program
+        entry.version = self._version()
+
+    # -- evaluation and prediction -----------------------------------------------------------
+    def test(self, xs: list, ys: list, sws: list | None) -> tuple:
+        """The loss, predictions and per-output losses of one batch in inference mode."""
+        model = self.model
+        xs = [_as_feed(a) for a in xs]
+        feeds = xs + list(ys) + (list(sws) if sws is not None else [])
+        entry = self._entry("test", feeds) if model._jit_compile else None
+        if entry is not None and entry.program is not None:
+            out = entry.program.run(feeds)
+            n_out = len(model._loss_fns)
+            return float(out[n_out]), out[:n_out], [float(v) for v in out[n_out + 1:]]
+        fx, fy = [Tensor(a) for a in xs], [Tensor(a) for a in ys]
+        fw = [Tensor(a) for a in sws] if sws is not None else []
+
+        def body() -> tuple:
+            preds = model._forward(fx, training=False)
+            loss, per_output = model._compute_loss(fy, preds, fw or None)
+            return preds, loss, per_output
+
+        with no_grad():
+            if entry is not None and entry.reason is None:
+                (preds, loss, per_output), rec = capture.trace(body, fx + fy + fw)
+                self._record(entry, rec, preds + [loss] + per_output, None, [])
+            else:
+                preds, loss, per_output = body()
+        return float(loss.data), [p.data for p in preds], [float(t.data) for t in per_output]
+
+    def predict(self, xs: list) -> list:
+        """The model's outputs for one batch in inference mode, as arrays."""
+        model = self.model
+        xs = [_as_feed(a) for a in xs]
+        entry = self._entry("predict", xs) if model._jit_compile else None
+        if entry is not None and entry.program is not None:
+            return entry.program.run(xs)
+        fx = [Tensor(a) for a in xs]
+        with no_grad():
+            if entry is not None and entry.reason is None:
+                preds, rec = capture.trace(lambda: model._forward(fx, training=False), fx)
+                self._record(entry, rec, list(preds), None, [])
+            else:
+                preds = model._forward(fx, training=False)
+        return [p.data for p in preds]
