@@ -174,7 +174,7 @@ def relu(
     if negative_slope != 0.0 and max_value is None and threshold == 0.0:
         return ops.leaky_relu(_tensor(x), negative_slope)
     if threshold != 0.0:
-        y = ops.where(x.data > threshold, x, 0.0)
+        y = ops.where(x > threshold, x, 0.0)
     else:
         y = ops.relu(x)
     if max_value is not None:

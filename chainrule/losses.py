@@ -396,7 +396,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
     abs_err = ops.abs(err)
     quadratic = 0.5 * ops.square(err)
     linear = delta * abs_err - 0.5 * delta * delta
-    return ops.mean(ops.where(abs_err.data <= delta, quadratic, linear), axis=-1)
+    return ops.mean(ops.where(abs_err <= delta, quadratic, linear), axis=-1)
 
 
 def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
@@ -775,6 +775,8 @@ def _sparse_labels(y_true: Any, pred_shape: tuple, ax: int, ignore_class: Any) -
 
 class _SparseLabels(Function):
     """Checked integer class labels from ``y_true`` (not differentiable)."""
+
+    differentiable = False
 
     def __init__(self, pred_shape: tuple, ax: int) -> None:
         self.pred_shape, self.ax = pred_shape, ax

@@ -119,6 +119,8 @@ class Function:
 
     inputs: tuple
     needs: tuple
+    #: False for ops whose output carries no gradient (comparisons, label checks).
+    differentiable = True
 
     def __call__(self, *inputs: Any) -> "Tensor":
         rec = _recorder
@@ -137,7 +139,7 @@ class Function:
         out.name = None
         if rec is not None:
             rec.after(self, inputs, out)
-        if _grad_enabled:
+        if _grad_enabled and self.differentiable:
             needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
             if True in needs:
                 self.inputs = inputs
@@ -387,22 +389,22 @@ class Tensor:
         return _ops.getitem(self, key)
 
     def __lt__(self, other: Any) -> "Tensor":
-        return Tensor(self.data < _raw(other))
+        return _ops.compare(self, other, "<")
 
     def __le__(self, other: Any) -> "Tensor":
-        return Tensor(self.data <= _raw(other))
+        return _ops.compare(self, other, "<=")
 
     def __gt__(self, other: Any) -> "Tensor":
-        return Tensor(self.data > _raw(other))
+        return _ops.compare(self, other, ">")
 
     def __ge__(self, other: Any) -> "Tensor":
-        return Tensor(self.data >= _raw(other))
+        return _ops.compare(self, other, ">=")
 
     def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return Tensor(self.data == _raw(other))
+        return _ops.compare(self, other, "==")
 
     def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
-        return Tensor(self.data != _raw(other))
+        return _ops.compare(self, other, "!=")
 
     # -- method forms --------------------------------------------------------
     @property

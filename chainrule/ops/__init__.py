@@ -17,6 +17,7 @@ from chainrule.ops.math import (
     add,
     cast,
     clip,
+    compare,
     divide,
     erf,
     exp,
@@ -70,7 +71,7 @@ from chainrule.ops.shape import (
 )
 
 __all__ = [
-    "abs", "add", "cast", "clip", "divide", "erf", "exp", "log", "log1p", "matmul", "maximum",
+    "abs", "add", "cast", "clip", "compare", "divide", "erf", "exp", "log", "log1p", "matmul", "maximum",
     "minimum", "multiply", "negative", "power", "sign", "sqrt", "square", "subtract", "where",
     "dropout", "relu_ext", "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
     "sigmoid", "sigmoid_binary_cross_entropy", "silu", "softmax", "softmax_cross_entropy",

@@ -240,6 +240,8 @@ class Minimum(Function):
 
 class Where(Function):
     def forward(self, cond, a, b):
+        if cond.dtype != bool:
+            cond = cond.astype(bool)
         self.cond = cond
         self.sa, self.sb = _shape(a), _shape(b)
         return np.where(cond, a, b)
@@ -251,6 +253,21 @@ class Where(Function):
             sum_to(gy * c, self.sa) if self.needs[1] else None,
             sum_to(gy * ~c, self.sb) if self.needs[2] else None,
         )
+
+
+class Compare(Function):
+    """An elementwise comparison (a boolean result; no gradient flows through it)."""
+
+    differentiable = False
+
+    def __init__(self, ufunc):
+        self.ufunc = ufunc
+
+    def forward(self, a, b):
+        return self.ufunc(a, b)
+
+    def backward(self, gy):
+        return None, None
 
 
 class Cast(Function):
@@ -425,8 +442,38 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     Returns:
         A Tensor of the broadcast shape.
     """
-    c = condition.data if isinstance(condition, Tensor) else condition
+    if isinstance(condition, Tensor):  # e.g. from a comparison op: computed anew each replay
+        return Where()(condition, a, b)
+    c = condition
     return Where()(np.asarray(c, dtype=bool) if not hasattr(c, "dtype") else c.astype(bool), a, b)
+
+
+def compare(a: Any, b: Any, op: str) -> Tensor:
+    """Elementwise ``a <op> b`` for ``op`` in ``< <= > >= == !=``, as a boolean Tensor.
+
+    The comparison is an op, so a captured step recomputes it for every batch
+    (``ops.where(err <= delta, ...)`` replays correctly). It has no gradient.
+
+    Args:
+        a, b: Tensors, arrays or numbers (broadcast).
+        op: the comparison.
+
+    Returns:
+        A boolean Tensor of the broadcast shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.compare(cr.Tensor([1.0, 3.0]), 2.0, "<")
+        Tensor([ True, False], dtype=bool)
+    """
+    ufunc = _COMPARISONS.get(op)
+    if ufunc is None:
+        raise ValueError(f"op must be one of {sorted(_COMPARISONS)}. Received: op={op!r}")
+    return Compare(ufunc)(a, b)
+
+
+_COMPARISONS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
+                "==": np.equal, "!=": np.not_equal}
 
 
 def cast(x: Any, dtype: Any) -> Tensor:
