@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule.callbacks import Callback, _MonitorCallback
+from chainrule.callbacks.callback import Callback
+from chainrule.callbacks.monitor_callback import _MonitorCallback
 from chainrule.saving.api import (
     OPTIMIZER_MEMBER,
     WEIGHTS_MEMBER,
