@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.callbacks.backup_and_restore import BackupAndRestore
 from chainrule.callbacks.callback import Callback
 from chainrule.callbacks.callback import Logs as Logs  # the type of the hooks' logs
 from chainrule.callbacks.callback_list import CallbackList
@@ -36,11 +37,13 @@ from chainrule.callbacks.early_stopping import EarlyStopping
 from chainrule.callbacks.history import History
 from chainrule.callbacks.lambda_callback import LambdaCallback
 from chainrule.callbacks.learning_rate_scheduler import LearningRateScheduler
+from chainrule.callbacks.model_checkpoint import ModelCheckpoint
 from chainrule.callbacks.progbar_logger import ProgbarLogger
 from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -48,6 +51,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
+    "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
@@ -56,8 +60,6 @@ __all__ = [
 # Callbacks defined next to the features they serve, exported here under Keras's names.
 # Resolved lazily (PEP 562) because those modules build on the classes above.
 _LAZY = {
-    "ModelCheckpoint": "chainrule.saving.checkpoints",
-    "BackupAndRestore": "chainrule.saving.checkpoints",
     "GradientMonitor": "chainrule.explain.monitor",
 }
 __all__ += list(_LAZY)

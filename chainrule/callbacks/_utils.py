@@ -1,4 +1,4 @@
-"""Helpers shared by the callbacks: argument checks, messages, the learning rate.
+"""Helpers shared by the callbacks: argument checks, messages, the learning rate, batch counts.
 
 The checks run once, in ``__init__``; every message names the argument and ends
 with ``Received: name=value``.
@@ -55,3 +55,31 @@ def get_learning_rate(model: Any) -> float:
             f'Optimizer must have a "learning_rate" attribute. Received: optimizer={optimizer!r}'
         )
     return float(optimizer.learning_rate)
+
+
+def check_save_freq(save_freq: Any) -> Any:
+    """Return ``"epoch"``, or ``save_freq`` as a positive int; raise ValueError otherwise."""
+    if save_freq == "epoch":
+        return save_freq
+    if isinstance(save_freq, bool) or not isinstance(save_freq, (int, np.integer)) or save_freq < 1:
+        raise ValueError(
+            "Unrecognized save_freq: expected 'epoch' or a positive integer (a number of "
+            f"batches). Received: save_freq={save_freq!r}"
+        )
+    return int(save_freq)
+
+
+class BatchCounter:
+    """Keras's count of batches since the last save, across epochs."""
+
+    def __init__(self, every: int) -> None:
+        self.every, self.seen, self.last = every, 0, 0
+
+    def step(self, batch: int) -> bool:
+        """Counts the batch; True when ``every`` batches have passed since the last save."""
+        self.seen += batch + 1 if batch <= self.last else batch - self.last
+        self.last = batch
+        if self.seen >= self.every:
+            self.seen = 0
+            return True
+        return False
