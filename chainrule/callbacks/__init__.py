@@ -24,10 +24,6 @@ The training loop drives every callback through one :class:`CallbackList`::
     callbacks.on_train_end(epoch_logs)
 """
 
-from __future__ import annotations
-
-from typing import Any
-
 from chainrule.callbacks.backup_and_restore import BackupAndRestore
 from chainrule.callbacks.callback import Callback
 from chainrule.callbacks.callback import Logs as Logs  # the type of the hooks' logs
@@ -42,12 +38,17 @@ from chainrule.callbacks.progbar_logger import ProgbarLogger
 from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
 
+# GradientMonitor stays with the lessons in chainrule.explain; its module takes only the
+# Callback base from this package (callbacks/callback.py), never this __init__.
+from chainrule.explain.monitor import GradientMonitor
+
 __all__ = [
     "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
     "EarlyStopping",
+    "GradientMonitor",
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
@@ -56,18 +57,3 @@ __all__ = [
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
-
-# Callbacks defined next to the features they serve, exported here under Keras's names.
-# Resolved lazily (PEP 562) because those modules build on the classes above.
-_LAZY = {
-    "GradientMonitor": "chainrule.explain.monitor",
-}
-__all__ += list(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib  # noqa: PLC0415
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'chainrule.callbacks' has no attribute {name!r}")
