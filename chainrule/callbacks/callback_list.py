@@ -1,4 +1,4 @@
-"""CallbackList: the one object through which `fit`, `evaluate` and `predict` call every callback."""
+"""CallbackList: the one object through which `fit`, `evaluate` and `predict` call callbacks."""
 
 from __future__ import annotations
 

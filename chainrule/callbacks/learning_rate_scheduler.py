@@ -74,7 +74,9 @@ class LearningRateScheduler(Callback):
             ) from None
         self.model.optimizer.learning_rate = value
         if self.verbose > 0:
-            print_message(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+            print_message(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}."
+            )
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         """Adds the learning rate to the epoch logs as ``learning_rate``."""

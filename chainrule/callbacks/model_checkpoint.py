@@ -129,12 +129,16 @@ class ModelCheckpoint(_MonitorCallback):
             return True
         if self._is_improvement(float(current), self.best):
             if self.verbose > 0:
-                print_message(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                       f"{float(current):.5f}, saving model to {filepath}")
+                print_message(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{float(current):.5f}, saving model to {filepath}"
+                )
             self.best = float(current)
             return True
         if self.verbose > 0:
-            print_message(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+            print_message(
+                f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}"
+            )
         return False
 
     def _save_model(self, epoch: int, batch: int | None, logs: Logs | None) -> None:

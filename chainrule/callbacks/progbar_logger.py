@@ -1,4 +1,4 @@
-"""ProgbarLogger: the ``Epoch k/N`` lines and the progress bar of `fit`, `evaluate` and `predict`."""
+"""ProgbarLogger: the ``Epoch k/N`` lines and the progress bars of `fit`, `evaluate`, `predict`."""
 
 from __future__ import annotations
 
