@@ -24,6 +24,12 @@ from chainrule import datasets, explain, saving  # noqa: E402
 from chainrule.layers import Input  # noqa: E402
 from chainrule.models import Model, Sequential  # noqa: E402
 
+# The checkpoint callbacks are documented under chainrule.saving too (docs/saving.md). They
+# write through the saving package, which therefore cannot import them: they are attached
+# to it here, once both packages are loaded.
+saving.ModelCheckpoint = callbacks.ModelCheckpoint
+saving.BackupAndRestore = callbacks.BackupAndRestore
+
 __version__ = "0.1.0"
 
 __all__ = [

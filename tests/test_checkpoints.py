@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.callbacks import backup_and_restore
 from chainrule.saving import (
     BackupAndRestore,
     InvalidArchiveError,
     ModelCheckpoint,
-    checkpoints,
     load_model,
 )
 
@@ -217,7 +217,7 @@ def test_failed_run_keeps_its_backup(tmp_path):
 
 
 def test_crash_mid_backup_keeps_the_previous_one(tmp_path, monkeypatch):
-    real = checkpoints._write_npz_member
+    real = backup_and_restore._write_npz_member
     calls = []
 
     def flaky(zf, name, arrays):
@@ -226,12 +226,12 @@ def test_crash_mid_backup_keeps_the_previous_one(tmp_path, monkeypatch):
             raise OSError("disk full")
         real(zf, name, arrays)
 
-    monkeypatch.setattr(checkpoints, "_write_npz_member", flaky)
+    monkeypatch.setattr(backup_and_restore, "_write_npz_member", flaky)
     model = _model()
     with pytest.raises(OSError, match="disk full"):
         _fit(model, [BackupAndRestore(tmp_path / "b")], epochs=3)
     assert os.listdir(tmp_path / "b") == ["training_state.zip"]
-    monkeypatch.setattr(checkpoints, "_write_npz_member", real)
+    monkeypatch.setattr(backup_and_restore, "_write_npz_member", real)
     history = _fit(_model(), [BackupAndRestore(tmp_path / "b")], epochs=3)
     assert history.epoch == [1, 2] and len(history.history["loss"]) == 3
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule.callbacks import Callback
+from chainrule.callbacks.callback import Callback
 
 __all__ = ["GradientMonitor"]
 

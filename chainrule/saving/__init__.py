@@ -3,8 +3,12 @@
 * :func:`save_model` / :func:`load_model`: the whole model in one ``.keras``
   zip archive (JSON config, ``.npz`` weights, optimizer state).
 * :func:`save_weights` / :func:`load_weights`: weights alone (``.weights.npz``).
-* :class:`ModelCheckpoint` and :class:`BackupAndRestore`: callbacks that save
-  during ``fit`` and resume an interrupted run exactly.
+* :class:`~chainrule.callbacks.ModelCheckpoint` and
+  :class:`~chainrule.callbacks.BackupAndRestore`: callbacks that save during
+  ``fit`` and resume an interrupted run exactly. They live in
+  :mod:`chainrule.callbacks`, which builds on this package; ``import chainrule``
+  makes them reachable here too, as ``chainrule.saving.ModelCheckpoint`` and
+  ``chainrule.saving.BackupAndRestore``.
 
 Nothing is ever unpickled, evaluated or imported from a file, and every file
 is written atomically. See ``docs/saving.md``.
@@ -42,10 +46,8 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "ArchiveError",
-    "BackupAndRestore",
     "InvalidArchiveError",
     "Limits",
-    "ModelCheckpoint",
     "UnsafeFileError",
     "WeightMismatchError",
     "atomic_write",
@@ -55,13 +57,3 @@ __all__ = [
     "save_model",
     "save_weights",
 ]
-
-
-def __getattr__(name: str):
-    # The callbacks import chainrule.callbacks, which may itself import this
-    # package; loading them on first use keeps either import order working.
-    if name in ("ModelCheckpoint", "BackupAndRestore"):
-        from chainrule.saving import checkpoints
-
-        return getattr(checkpoints, name)
-    raise AttributeError(f"module 'chainrule.saving' has no attribute {name!r}")

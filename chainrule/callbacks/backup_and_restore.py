@@ -1,7 +1,7 @@
-"""Checkpoint callbacks: ``ModelCheckpoint`` and ``BackupAndRestore``, with Keras 3 semantics.
+"""BackupAndRestore: back up the training state every epoch, and resume an interrupted `fit`.
 
-Both write through :mod:`chainrule.saving`, so every file is atomic: a crash
-during a save leaves the previous checkpoint intact.
+The backup is written through :mod:`chainrule.saving`, atomically: a crash
+during a save leaves the previous backup intact.
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ import contextlib
 import json
 import os
 import random as _pyrandom
-import sys
-import warnings
 import zipfile
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from chainrule import backend
-from chainrule.callbacks import Callback, _MonitorCallback
+from chainrule.callbacks._utils import BatchCounter, check_save_freq
+from chainrule.callbacks.callback import Callback, Logs
 from chainrule.saving.api import (
     OPTIMIZER_MEMBER,
     WEIGHTS_MEMBER,
@@ -33,198 +31,8 @@ from chainrule.saving.archive import DEFAULT_LIMITS, open_npz_bytes, read_json
 from chainrule.saving.atomic import atomic_write
 from chainrule.saving.errors import InvalidArchiveError, UnsafeFileError
 
-__all__ = ["BackupAndRestore", "ModelCheckpoint"]
+__all__ = ["BackupAndRestore"]
 
-Logs = Mapping[str, Any]
-
-
-def _print(message: str) -> None:
-    print(message, file=sys.stdout)
-
-
-def _check_save_freq(save_freq: Any) -> Any:
-    if save_freq == "epoch":
-        return save_freq
-    if isinstance(save_freq, bool) or not isinstance(save_freq, (int, np.integer)) or save_freq < 1:
-        raise ValueError(
-            "Unrecognized save_freq: expected 'epoch' or a positive integer (a number of "
-            f"batches). Received: save_freq={save_freq!r}"
-        )
-    return int(save_freq)
-
-
-class _BatchCounter:
-    """Keras's count of batches since the last save, across epochs."""
-
-    def __init__(self, every: int) -> None:
-        self.every, self.seen, self.last = every, 0, 0
-
-    def step(self, batch: int) -> bool:
-        self.seen += batch + 1 if batch <= self.last else batch - self.last
-        self.last = batch
-        if self.seen >= self.every:
-            self.seen = 0
-            return True
-        return False
-
-
-# --------------------------------------------------------------------------- ModelCheckpoint
-
-
-class ModelCheckpoint(_MonitorCallback):
-    """Save the model or its weights during training, every epoch or the best one only.
-
-    ``filepath`` may contain ``str.format`` fields filled with ``epoch``
-    (1-based), ``batch`` (with an integer ``save_freq``) and the epoch logs:
-    ``"ckpt/{epoch:02d}-{val_loss:.2f}.keras"`` gives ``ckpt/03-0.41.keras``.
-    Missing directories are created; writes are atomic.
-
-    Args:
-        filepath: where to save: ending in ``.keras`` (the whole model) or, with
-            ``save_weights_only=True``, in ``.weights.npz``.
-        monitor: the metric to compare for ``save_best_only`` (``"val_loss"``).
-        verbose: 1 prints a line for each save (and each non-improvement).
-        save_best_only: save only when ``monitor`` improves on the best so far.
-        save_weights_only: save ``model.save_weights`` instead of ``model.save``.
-        mode: ``"min"``, ``"max"`` or ``"auto"`` (maximize accuracy-like names).
-        save_freq: ``"epoch"``, or an integer: save every this many batches.
-        initial_value_threshold: the "best" value to beat at first (default
-            ``inf`` for ``min`` and ``-inf`` for ``max``).
-
-    Raises:
-        ValueError: for a filepath with the wrong extension, or a bad ``save_freq``.
-
-    Example:
-        >>> import os, tempfile
-        >>> import numpy as np
-        >>> import chainrule as cr
-        >>> folder = tempfile.mkdtemp()
-        >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
-        >>> model.compile(optimizer="sgd", loss="mse")
-        >>> ckpt = ModelCheckpoint(os.path.join(folder, "m-{epoch:02d}.keras"), monitor="loss")
-        >>> _ = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0,
-        ...               callbacks=[ckpt])
-        >>> sorted(os.listdir(folder))
-        ['m-01.keras', 'm-02.keras']
-    """
-
-    def __init__(
-        self,
-        filepath: str | os.PathLike,
-        monitor: str = "val_loss",
-        verbose: int = 0,
-        save_best_only: bool = False,
-        save_weights_only: bool = False,
-        mode: str = "auto",
-        save_freq: str | int = "epoch",
-        initial_value_threshold: float | None = None,
-    ) -> None:
-        super().__init__(monitor, mode, 0)
-        try:
-            self.filepath = os.fspath(filepath)
-        except TypeError:
-            raise TypeError(f"filepath must be a path (str or os.PathLike). Received: "
-                            f"filepath={filepath!r}") from None
-        self.verbose = verbose
-        self.save_best_only = bool(save_best_only)
-        self.save_weights_only = bool(save_weights_only)
-        self.save_freq = _check_save_freq(save_freq)
-        if initial_value_threshold is not None:
-            self.best = float(initial_value_threshold)
-        else:
-            self.best = -np.inf if self.monitor_op is np.greater else np.inf
-        self._counter = None if self.save_freq == "epoch" else _BatchCounter(self.save_freq)
-        self._current_epoch = 0
-        if self.save_weights_only:
-            if not self.filepath.endswith(".weights.npz"):
-                raise ValueError(
-                    "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
-                    "provided must end in `.weights.npz` (chainrule's weights format). "
-                    f"Received: filepath={self.filepath}"
-                )
-        elif not self.filepath.endswith(".keras"):
-            raise ValueError(
-                "The filepath provided must end in `.keras` (chainrule's model format; HDF5 "
-                "`.h5` is not written). Received: "
-                f"filepath={self.filepath}"
-            )
-
-    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        """Remembers the epoch, for saves at batch ends."""
-        self._current_epoch = epoch
-
-    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
-        """Saves every ``save_freq`` batches when ``save_freq`` is an integer."""
-        if self._counter is not None and self._counter.step(batch):
-            self._save_model(self._current_epoch, batch, logs)
-
-    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        """Saves at the end of the epoch when ``save_freq="epoch"``."""
-        if self.save_freq == "epoch":
-            self._save_model(epoch, None, logs)
-
-    def _should_save(self, epoch: int, logs: Logs, filepath: str) -> bool:
-        if not self.save_best_only:
-            if self.verbose > 0:
-                _print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
-            return True
-        current = logs.get(self.monitor)
-        if current is None:
-            warnings.warn(f"Can save best model only with {self.monitor} available.",
-                          stacklevel=3)
-            return True
-        if isinstance(current, np.ndarray) and current.ndim > 0:
-            warnings.warn(
-                f"Can save best model only when `monitor` is a scalar value. Received: "
-                f"{current}. Falling back to `save_best_only=False`.",
-                stacklevel=3,
-            )
-            return True
-        if self._is_improvement(float(current), self.best):
-            if self.verbose > 0:
-                _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                       f"{float(current):.5f}, saving model to {filepath}")
-            self.best = float(current)
-            return True
-        if self.verbose > 0:
-            _print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
-        return False
-
-    def _save_model(self, epoch: int, batch: int | None, logs: Logs | None) -> None:
-        logs = dict(logs or {})
-        filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save(epoch, logs, filepath):
-            return
-        if os.path.isdir(filepath):
-            raise IsADirectoryError(
-                "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is "
-                f"an existing directory: {filepath}"
-            )
-        dirname = os.path.dirname(filepath)
-        if dirname:
-            os.makedirs(dirname, exist_ok=True)
-        if self.save_weights_only:
-            self.model.save_weights(filepath, overwrite=True)
-        else:
-            self.model.save(filepath, overwrite=True)
-        if self.verbose > 0:
-            _print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
-
-    def _get_file_path(self, epoch: int, batch: int | None, logs: Logs) -> str:
-        try:
-            if batch is None or "batch" in logs:
-                return self.filepath.format(epoch=epoch + 1, **logs)
-            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
-        except (KeyError, IndexError, ValueError) as e:
-            keys = ["epoch"] + (["batch"] if batch is not None else []) + sorted(logs)
-            raise KeyError(
-                f'Failed to format this callback filepath: "{self.filepath}". Reason: '
-                f"{type(e).__name__}: {e}. The fields available are {keys}. Received: "
-                f"filepath={self.filepath}"
-            ) from None
-
-
-# --------------------------------------------------------------------------- BackupAndRestore
 
 _BACKUP_FILE = "training_state.zip"
 _STATE_MEMBER = "state.json"
@@ -364,9 +172,9 @@ class BackupAndRestore(Callback):
         except TypeError:
             raise TypeError(f"backup_dir must be a path (str or os.PathLike). Received: "
                             f"backup_dir={backup_dir!r}") from None
-        self.save_freq = _check_save_freq(save_freq)
+        self.save_freq = check_save_freq(save_freq)
         self.delete_checkpoint = bool(delete_checkpoint)
-        self._counter = None if self.save_freq == "epoch" else _BatchCounter(self.save_freq)
+        self._counter = None if self.save_freq == "epoch" else BatchCounter(self.save_freq)
         self._current_epoch = 0
         self._history: dict[str, list] = {}
 
@@ -385,7 +193,7 @@ class BackupAndRestore(Callback):
         self._current_epoch = 0
         self._history = {}
         if self._counter is not None:
-            self._counter = _BatchCounter(self.save_freq)
+            self._counter = BatchCounter(self.save_freq)
         if not os.path.exists(self.backup_path):
             return
         if not self.model.built:

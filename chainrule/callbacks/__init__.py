@@ -1,0 +1,59 @@
+"""Callbacks: hooks into `fit`, `evaluate` and `predict`, with Keras semantics.
+
+A callback sees the model only through a small interface:
+
+* ``model.stop_training``: a bool the training loop checks after each epoch;
+* ``model.get_weights()`` / ``model.set_weights(list_of_arrays)``;
+* ``model.optimizer.learning_rate``: a float, readable and settable;
+* ``model.history``: set to the :class:`History` of the current ``fit``.
+
+The training loop drives every callback through one :class:`CallbackList`::
+
+    callbacks = CallbackList(user_callbacks, add_history=True, add_progbar=verbose != 0,
+                             model=model, verbose=verbose, epochs=epochs, steps=steps)
+    callbacks.on_train_begin()
+    for epoch in range(epochs):
+        callbacks.on_epoch_begin(epoch)
+        for step in range(steps):
+            callbacks.on_train_batch_begin(step)
+            logs = train_step(...)
+            callbacks.on_train_batch_end(step, logs)
+        callbacks.on_epoch_end(epoch, epoch_logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end(epoch_logs)
+"""
+
+from chainrule.callbacks.backup_and_restore import BackupAndRestore
+from chainrule.callbacks.callback import Callback
+from chainrule.callbacks.callback import Logs as Logs  # the type of the hooks' logs
+from chainrule.callbacks.callback_list import CallbackList
+from chainrule.callbacks.csv_logger import CSVLogger
+from chainrule.callbacks.early_stopping import EarlyStopping
+from chainrule.callbacks.history import History
+from chainrule.callbacks.lambda_callback import LambdaCallback
+from chainrule.callbacks.learning_rate_scheduler import LearningRateScheduler
+from chainrule.callbacks.model_checkpoint import ModelCheckpoint
+from chainrule.callbacks.progbar_logger import ProgbarLogger
+from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
+
+# GradientMonitor stays with the lessons in chainrule.explain; its module takes only the
+# Callback base from this package (callbacks/callback.py), never this __init__.
+from chainrule.explain.monitor import GradientMonitor
+
+__all__ = [
+    "BackupAndRestore",
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "GradientMonitor",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]
