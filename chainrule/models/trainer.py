@@ -15,8 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule import backend
-from chainrule.autograd.engine import Tensor, no_grad
+from chainrule.autograd.engine import no_grad
 from chainrule.models import data as data_lib
+from chainrule.models.compile_utils import CompileMixin, MeanTracker
 
 __all__ = ["Trainer"]
 
@@ -40,26 +41,7 @@ def _in_notebook() -> bool:
     return "ipykernel" in sys.modules
 
 
-class _MeanTracker:
-    """A running weighted mean (the loss shown in the progress bar and history)."""
-
-    __slots__ = ("name", "total", "count")
-
-    def __init__(self, name: str) -> None:
-        self.name, self.total, self.count = name, 0.0, 0.0
-
-    def update_state(self, value: float, weight: float) -> None:
-        self.total += value * weight
-        self.count += weight
-
-    def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    def reset_state(self) -> None:
-        self.total = self.count = 0.0
-
-
-class Trainer:
+class Trainer(CompileMixin):
     """Mixin giving models Keras's ``compile``, ``fit``, ``evaluate`` and ``predict``."""
 
     def __init__(self) -> None:
@@ -72,157 +54,10 @@ class Trainer:
         self._loss_weights: list | None = None
         self._metric_specs: Any = None
         self._metrics: list | None = None  # per output: list of metric objects
-        self._loss_tracker = _MeanTracker("loss")
+        self._loss_tracker = MeanTracker("loss")
         self._output_loss_trackers: list = []
         self._jit_compile: Any = "auto"
         self._steps: Any = None  # the StepFactory (chainrule.models.step), made on first use
-
-    # -- compile -----------------------------------------------------------------
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
-                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
-                steps_per_execution: int = 1, jit_compile: Any = "auto",
-                auto_scale_loss: bool = True, **kwargs: Any) -> None:
-        """Configure the model for training.
-
-        Args:
-            optimizer: name (``'adam'``, ``'sgd'``, ...) or optimizer instance.
-            loss: name, function or ``Loss`` instance; a list or dict for several outputs.
-            loss_weights: optional list/dict weighting each output's loss.
-            metrics: list of names/functions/``Metric`` objects (or a dict per output).
-                History keys are the names you write (``'acc'`` → ``acc``, ``val_acc``).
-            weighted_metrics: metrics that use ``sample_weight``.
-            jit_compile: ``'auto'`` (default): after two steps on the general path
-                (layers, ops, tape) that record the same ops, ``fit``, ``evaluate`` and
-                ``predict`` replay the recorded ops on raw arrays for every later batch
-                of the same shapes (the same arithmetic without the tape); a model whose
-                steps differ from batch to batch stays on the tape. True: the same, but
-                a model that cannot be captured raises a ``ValueError`` naming the layer
-                and the reason. False: always the layers and the tape.
-            run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras
-                compatibility.
-
-        Raises:
-            ValueError: for unknown optimizer, loss or metric names (with close matches).
-            TypeError: for unknown keyword arguments.
-
-        Example:
-            >>> import chainrule as cr
-            >>> model = cr.models.Sequential([cr.layers.Dense(1, input_dim=2)])
-            >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
-        """
-        if kwargs:
-            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}. "
-                            f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
-        from chainrule import losses as losses_lib  # noqa: PLC0415
-        from chainrule import optimizers  # noqa: PLC0415
-
-        self.optimizer = optimizers.get(optimizer)
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='mse' for regression or "
-                             "loss='sparse_categorical_crossentropy' for classes. Received: loss=None")
-        self.loss = loss
-        n_out = self._num_outputs()
-        self._loss_fns = self._resolve_per_output(loss, n_out, "loss", _get_loss)
-        self._loss_weights = self._resolve_loss_weights(loss_weights, n_out)
-        self._metric_specs = (metrics, weighted_metrics)
-        for spec in _flatten_specs(metrics) + _flatten_specs(weighted_metrics):
-            if isinstance(spec, str) and spec.lower() not in ("accuracy", "acc"):
-                from chainrule import metrics as metrics_lib  # noqa: PLC0415
-
-                try:  # unknown names fail now, not at the first batch
-                    metrics_lib.get(spec)
-                except ValueError:
-                    try:
-                        losses_lib.get(spec)
-                    except ValueError:
-                        raise metrics_error(spec) from None
-        self._metrics = None
-        self._output_loss_trackers = [_MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
-        if jit_compile not in (True, False, "auto"):
-            raise ValueError(f"jit_compile must be True, False or 'auto'. "
-                             f"Received: jit_compile={jit_compile!r}")
-        self._jit_compile = jit_compile
-        self._step_factory().reset()
-        self.compiled = True
-        self._train_vars: list | None = None
-
-    def _num_outputs(self) -> int:
-        if getattr(self, "_functional", False):
-            return len(self.outputs)
-        return 1
-
-    def _output_names(self) -> list[str]:
-        if getattr(self, "_functional", False):
-            return [t.node.layer.name for t in self.outputs]
-        return ["output"]
-
-    def _resolve_per_output(self, spec: Any, n_out: int, what: str, getter: Any) -> list:
-        names = self._output_names()
-        if isinstance(spec, dict):
-            unknown = [k for k in spec if k not in names]
-            if unknown:
-                raise ValueError(f"{what} keys must be output names {names}. Received: {what} "
-                                 f"keys {unknown}")
-            return [getter(spec[k]) if k in spec else None for k in names]
-        if isinstance(spec, (list, tuple)) and what == "loss":
-            if len(spec) != n_out:
-                raise ValueError(f"The model has {n_out} outputs but {len(spec)} losses were given. "
-                                 f"Received: loss={spec!r}")
-            return [getter(s) for s in spec]
-        return [getter(spec)] * n_out
-
-    def _resolve_loss_weights(self, loss_weights: Any, n_out: int) -> list | None:
-        if loss_weights is None:
-            return None
-        if isinstance(loss_weights, dict):
-            return [float(loss_weights.get(k, 1.0)) for k in self._output_names()]
-        if isinstance(loss_weights, (int, float)):
-            return [float(loss_weights)] * n_out
-        if len(loss_weights) != n_out:
-            raise ValueError(f"loss_weights needs one weight per output ({n_out}). "
-                             f"Received: loss_weights={loss_weights!r}")
-        return [float(w) for w in loss_weights]
-
-    def _build_metrics(self, ys: list, preds: list) -> None:
-        """Resolve metric names once shapes are known ('accuracy' depends on loss and shapes)."""
-        from chainrule import metrics as metrics_lib  # noqa: PLC0415
-
-        metrics, weighted = self._metric_specs
-        names = self._output_names()
-        out: list = []
-        for i in range(len(names)):
-            specs = _specs_for_output(metrics, names, i)
-            wspecs = _specs_for_output(weighted, names, i)
-            objs = []
-            for spec, use_sw in [(s, False) for s in specs] + [(s, True) for s in wspecs]:
-                obj = _make_metric(metrics_lib, spec, self._loss_fns[i], ys[i], preds[i])
-                if len(names) > 1:
-                    obj.name = f"{names[i]}_{obj.name}"
-                taken = {m.name for m, _ in objs} | {m.name for group in out for m, _ in group}
-                if obj.name in taken:
-                    k = 1
-                    while f"{obj.name}_{k}" in taken:
-                        k += 1
-                    obj.name = f"{obj.name}_{k}"
-                objs.append((obj, use_sw))
-            out.append(objs)
-        self._metrics = out
-
-    @property
-    def metrics_names(self) -> list[str]:
-        """The names in ``history.history`` and ``evaluate``'s results, in order."""
-        names = ["loss"] + [t.name for t in self._output_loss_trackers]
-        for objs in self._metrics or []:
-            names += [m.name for m, _ in objs]
-        return names
-
-    @property
-    def metrics(self) -> list:
-        """The metric objects (after the first batch): loss tracker first."""
-        out: list = [self._loss_tracker]
-        for objs in self._metrics or []:
-            out += [m for m, _ in objs]
-        return out
 
     # -- the step ------------------------------------------------------------------
     def _trainable_vars(self) -> list:
@@ -241,63 +76,6 @@ class Trainer:
         x = xb[0] if len(xb) == 1 else xb
         out = self(x, training=training)
         return out if isinstance(out, (list, tuple)) else [out]
-
-    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
-        """The total loss and, with several outputs, each output's own loss (Tensors)."""
-        total = None
-        per_output = []
-        for i, (fn, y, p) in enumerate(zip(self._loss_fns, ys, preds)):
-            if fn is None:
-                continue
-            sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
-            li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
-            if self._output_loss_trackers:
-                per_output.append(li)
-            if self._loss_weights is not None:
-                li = li * self._loss_weights[i]
-            total = li if total is None else total + li
-        reg = self.losses
-        if reg:
-            for r in reg:
-                total = total + r
-        return total, per_output
-
-    def _track_losses(self, value: float, per_output: list, n: int) -> None:
-        self._loss_tracker.update_state(value, n)
-        if per_output:
-            trackers = self._output_loss_trackers
-            idx = [i for i, fn in enumerate(self._loss_fns) if fn is not None]
-            for i, v in zip(idx, per_output):
-                trackers[i].update_state(v, n)
-
-    def _update_metrics(self, ys: list, preds: list, sws: list | None) -> None:
-        """Update the compiled metrics with target and prediction arrays."""
-        if self._metrics is None:
-            self._build_metrics(ys, preds)
-        for i, objs in enumerate(self._metrics):
-            if not objs:
-                continue
-            y, p = ys[i], preds[i]
-            for m, use_sw in objs:
-                sw = None if not use_sw or sws is None else sws[0] if len(sws) == 1 else sws[i]
-                m.update_state(y, p, sample_weight=sw)
-
-    def _logs(self) -> dict:
-        logs = {"loss": self._loss_tracker.result()}
-        for t in self._output_loss_trackers:
-            logs[t.name] = t.result()
-        for objs in self._metrics or []:
-            for m, _ in objs:
-                logs[m.name] = _to_py(m.result())
-        return logs
-
-    def _reset_metrics(self) -> None:
-        self._loss_tracker.reset_state()
-        for t in self._output_loss_trackers:
-            t.reset_state()
-        for objs in self._metrics or []:
-            for m, _ in objs:
-                m.reset_state()
 
     def _train_batch(self, xb: list, yb: list, swb: list | None,
                      skip_nonfinite: bool = False) -> float:
@@ -456,30 +234,47 @@ class Trainer:
             raise TypeError(f"fit() got unexpected keyword arguments: {sorted(kwargs)}. "
                             f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
         self._check_compiled("fit")
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(f"initial_epoch must be a non-negative integer. "
-                             f"Received: initial_epoch={initial_epoch!r}")
-        if on_nan is None:
-            from chainrule.callbacks import TerminateOnNaN  # noqa: PLC0415
-
-            terminate = any(isinstance(c, TerminateOnNaN) for c in (callbacks or []))
-            on_nan = "ignore" if terminate else "raise"
-        if on_nan not in ("raise", "stop", "ignore"):
-            raise ValueError(f"on_nan must be 'raise', 'stop' or 'ignore'. Received: on_nan={on_nan!r}")
-        if shuffle not in (True, False, "batch"):
-            raise ValueError(f"shuffle must be True, False or 'batch'. Received: shuffle={shuffle!r}")
-        if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or not isinstance(
-                steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0):
-            raise ValueError(f"steps_per_epoch must be a positive integer. "
-                             f"Received: steps_per_epoch={steps_per_epoch!r}")
+        on_nan = _check_fit_arguments(epochs, initial_epoch, on_nan, callbacks, shuffle,
+                                      steps_per_epoch, validation_freq)
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
-        if isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, np.integer)) or validation_freq < 1:
-            raise ValueError(f"validation_freq must be a positive integer. "
-                             f"Received: validation_freq={validation_freq!r}")
 
+        train, steps, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                           steps_per_epoch, validation_split, validation_data,
+                                           allow_nonfinite)
+        val_batch = data_lib.check_batch_size(validation_batch_size, batch_size)
+
+        from chainrule.callbacks import CallbackList  # noqa: PLC0415
+
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=steps)
+        self.stop_training = False
+        self._train_vars = None
+        if self._trainable_vars():
+            self._step_factory().pack(self._trainable_vars())  # one flat buffer, then the slots
+            self.optimizer.build(self._trainable_vars())  # slots for every variable up front
+        cbs.on_train_begin()
+        start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
+        self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
+        epoch_logs: dict = {}
+        for epoch in range(start, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            self._train_epoch(train, steps, cbs, epoch, on_nan, epoch_logs)
+            epoch_logs = self._logs()
+            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs, in_fit=True)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    def _fit_data(self, x: Any, y: Any, sample_weight: Any, class_weight: Any, batch_size: int,
+                  shuffle: Any, steps_per_epoch: Any, validation_split: Any,
+                  validation_data: Any, allow_nonfinite: bool) -> tuple:
+        """Checked training batches, steps per epoch and validation data for ``fit``."""
         generator = data_lib.is_batch_iterable(x)
         val = None
         if generator:
@@ -504,55 +299,33 @@ class Trainer:
             steps = train.steps if steps_per_epoch is None else min(steps_per_epoch, train.steps)
         if validation_data is not None:
             val = self._prepare_validation(validation_data, allow_nonfinite)
-        val_batch = data_lib.check_batch_size(validation_batch_size, batch_size)
+        return train, steps, val
 
-        from chainrule.callbacks import CallbackList  # noqa: PLC0415
-
-        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=epochs, steps=steps)
-        self.stop_training = False
-        self._train_vars = None
-        if self._trainable_vars():
-            self._step_factory().pack(self._trainable_vars())  # one flat buffer, then the slots
-            self.optimizer.build(self._trainable_vars())  # slots for every variable up front
-        cbs.on_train_begin()
-        start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
-        self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
-        epoch_logs: dict = {}
+    def _train_epoch(self, train: Any, steps: Any, cbs: Any, epoch: int, on_nan: str,
+                     epoch_logs: dict) -> None:
+        """One epoch of training steps (a non-finite loss raises, or stops training)."""
         skip_nonfinite = on_nan != "ignore"
-        for epoch in range(start, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            logs: dict = {}
-            batches = train.epoch()
-            want_batch_logs = bool(cbs._train_batch_end)  # logs cost; build them only if read
-            for step, (xb, yb, swb) in enumerate(batches):
-                if steps is not None and step >= steps:
-                    break
-                cbs.on_train_batch_begin(step)
-                value = self._train_batch(xb, yb, swb, skip_nonfinite)
-                if skip_nonfinite and not math.isfinite(value):
-                    # the step was not applied: the weights are those before this batch
-                    if on_nan == "raise":
-                        cbs.on_train_end(epoch_logs)
-                        raise FloatingPointError(_nan_message(epoch, step, value))
-                    warnings.warn(_nan_message(epoch, step, value), RuntimeWarning, stacklevel=2)
-                    self.stop_training = True
-                    break
-                if want_batch_logs:
-                    logs = self._logs()
-                cbs.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
-            epoch_logs = self._logs()
-            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs, in_fit=True)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, epoch_logs)
+        logs: dict = {}
+        batches = train.epoch()
+        want_batch_logs = bool(cbs._train_batch_end)  # logs cost; build them only if read
+        for step, (xb, yb, swb) in enumerate(batches):
+            if steps is not None and step >= steps:
+                break
+            cbs.on_train_batch_begin(step)
+            value = self._train_batch(xb, yb, swb, skip_nonfinite)
+            if skip_nonfinite and not math.isfinite(value):
+                # the step was not applied: the weights are those before this batch
+                if on_nan == "raise":
+                    cbs.on_train_end(epoch_logs)
+                    raise FloatingPointError(_nan_message(epoch, step, value))
+                warnings.warn(_nan_message(epoch, step, value), RuntimeWarning, stacklevel=3)
+                self.stop_training = True
+                break
+            if want_batch_logs:
+                logs = self._logs()
+            cbs.on_train_batch_end(step, logs)
             if self.stop_training:
                 break
-        cbs.on_train_end(epoch_logs)
-        return self.history
 
     def _ensure_built(self, xs: list) -> None:
         if self.built:
@@ -798,71 +571,29 @@ def _nan_message(epoch: int, step: int, value: float) -> str:
     )
 
 
-def _to_py(v: Any) -> Any:
-    if isinstance(v, (float, int)):
-        return v
-    arr = np.asarray(v)
-    return float(arr) if arr.size == 1 else arr
+def _check_fit_arguments(epochs: Any, initial_epoch: Any, on_nan: Any, callbacks: Any,
+                         shuffle: Any, steps_per_epoch: Any, validation_freq: Any) -> str:
+    """Check ``fit``'s scalar arguments, naming the bad one; returns the ``on_nan`` to use."""
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer. Received: epochs={epochs!r}")
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+        raise ValueError(f"initial_epoch must be a non-negative integer. "
+                         f"Received: initial_epoch={initial_epoch!r}")
+    if on_nan is None:
+        from chainrule.callbacks import TerminateOnNaN  # noqa: PLC0415
 
+        terminate = any(isinstance(c, TerminateOnNaN) for c in (callbacks or []))
+        on_nan = "ignore" if terminate else "raise"
+    if on_nan not in ("raise", "stop", "ignore"):
+        raise ValueError(f"on_nan must be 'raise', 'stop' or 'ignore'. Received: on_nan={on_nan!r}")
+    if shuffle not in (True, False, "batch"):
+        raise ValueError(f"shuffle must be True, False or 'batch'. Received: shuffle={shuffle!r}")
+    if steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or not isinstance(
+            steps_per_epoch, (int, np.integer)) or steps_per_epoch <= 0):
+        raise ValueError(f"steps_per_epoch must be a positive integer. "
+                         f"Received: steps_per_epoch={steps_per_epoch!r}")
+    if isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, np.integer)) or validation_freq < 1:
+        raise ValueError(f"validation_freq must be a positive integer. "
+                         f"Received: validation_freq={validation_freq!r}")
 
-def _flatten_specs(spec: Any) -> list:
-    if spec is None:
-        return []
-    if isinstance(spec, dict):
-        out: list = []
-        for v in spec.values():
-            out.extend(_flatten_specs(v))
-        return out
-    if isinstance(spec, (list, tuple)):
-        out = []
-        for v in spec:
-            out.extend(_flatten_specs(v) if isinstance(v, (list, tuple)) else [v])
-        return out
-    return [spec]
-
-
-def _specs_for_output(spec: Any, names: list, i: int) -> list:
-    if spec is None:
-        return []
-    if isinstance(spec, dict):
-        v = spec.get(names[i], [])
-        return list(v) if isinstance(v, (list, tuple)) else [v]
-    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
-        return list(spec[i]) if i < len(spec) else []
-    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
-
-
-def _get_loss(identifier: Any) -> Any:
-    """A Loss object for any identifier (a plain function is wrapped, as Keras's compile does)."""
-    from chainrule import losses as losses_lib  # noqa: PLC0415
-
-    obj = losses_lib.get(identifier)
-    if obj is None or isinstance(obj, losses_lib.Loss):
-        return obj
-    return losses_lib.LossFunctionWrapper(obj)
-
-
-def _make_metric(metrics_lib: Any, spec: Any, loss_fn: Any, y: Any, p: Any) -> Any:
-    try:
-        return metrics_lib.resolve(spec, loss_fn, tuple(np.shape(y)), tuple(np.shape(p)))
-    except ValueError:
-        # a loss name used as a metric (metrics=['binary_crossentropy']) is tracked as its mean
-        if not isinstance(spec, str):
-            raise
-        from chainrule import losses as losses_lib  # noqa: PLC0415
-
-        try:
-            fn = losses_lib.get(spec)
-        except ValueError:
-            raise metrics_error(spec) from None
-        return metrics_lib.MeanMetricWrapper(fn, name=spec)
-
-
-def metrics_error(spec: str) -> ValueError:
-    from chainrule import metrics as metrics_lib  # noqa: PLC0415
-
-    try:
-        metrics_lib.get(spec)
-    except ValueError as e:
-        return e
-    return ValueError(f"Unknown metric: {spec!r}. Received: metrics=[{spec!r}]")
+    return on_nan

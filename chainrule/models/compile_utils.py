@@ -1,0 +1,314 @@
+"""Loss and metric resolution: what ``compile`` makes of its arguments, and the running totals.
+
+Keras's ``compile_utils`` split: ``compile`` resolves names into loss, metric
+and optimizer objects once; the step (``step.py``) computes the loss with
+:meth:`CompileMixin._compute_loss`; the loop (``trainer.py``) tracks it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.engine import Tensor  # noqa: F401  (type of the loss)
+
+__all__ = ["CompileMixin", "MeanTracker", "metrics_error"]
+
+
+class MeanTracker:
+    """A running weighted mean (the loss shown in the progress bar and history)."""
+
+    __slots__ = ("name", "total", "count")
+
+    def __init__(self, name: str) -> None:
+        self.name, self.total, self.count = name, 0.0, 0.0
+
+    def update_state(self, value: float, weight: float) -> None:
+        self.total += value * weight
+        self.count += weight
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self) -> None:
+        self.total = self.count = 0.0
+
+
+
+class CompileMixin:
+    """``compile`` and the losses and metrics it resolves (mixed into :class:`Trainer`)."""
+
+    # -- compile -----------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True, **kwargs: Any) -> None:
+        """Configure the model for training.
+
+        Args:
+            optimizer: name (``'adam'``, ``'sgd'``, ...) or optimizer instance.
+            loss: name, function or ``Loss`` instance; a list or dict for several outputs.
+            loss_weights: optional list/dict weighting each output's loss.
+            metrics: list of names/functions/``Metric`` objects (or a dict per output).
+                History keys are the names you write (``'acc'`` → ``acc``, ``val_acc``).
+            weighted_metrics: metrics that use ``sample_weight``.
+            jit_compile: ``'auto'`` (default): after two steps on the general path
+                (layers, ops, tape) that record the same ops, ``fit``, ``evaluate`` and
+                ``predict`` replay the recorded ops on raw arrays for every later batch
+                of the same shapes (the same arithmetic without the tape); a model whose
+                steps differ from batch to batch stays on the tape. True: the same, but
+                a model that cannot be captured raises a ``ValueError`` naming the layer
+                and the reason. False: always the layers and the tape.
+            run_eagerly, steps_per_execution, auto_scale_loss: accepted for Keras
+                compatibility.
+
+        Raises:
+            ValueError: for unknown optimizer, loss or metric names (with close matches).
+            TypeError: for unknown keyword arguments.
+
+        Example:
+            >>> import chainrule as cr
+            >>> model = cr.models.Sequential([cr.layers.Dense(1, input_dim=2)])
+            >>> model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        """
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}. "
+                            f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
+        from chainrule import losses as losses_lib  # noqa: PLC0415
+        from chainrule import optimizers  # noqa: PLC0415
+
+        self.optimizer = optimizers.get(optimizer)
+        if loss is None:
+            raise ValueError("compile() needs a loss, e.g. loss='mse' for regression or "
+                             "loss='sparse_categorical_crossentropy' for classes. Received: loss=None")
+        self.loss = loss
+        n_out = self._num_outputs()
+        self._loss_fns = self._resolve_per_output(loss, n_out, "loss", _get_loss)
+        self._loss_weights = self._resolve_loss_weights(loss_weights, n_out)
+        self._metric_specs = (metrics, weighted_metrics)
+        for spec in _flatten_specs(metrics) + _flatten_specs(weighted_metrics):
+            if isinstance(spec, str) and spec.lower() not in ("accuracy", "acc"):
+                from chainrule import metrics as metrics_lib  # noqa: PLC0415
+
+                try:  # unknown names fail now, not at the first batch
+                    metrics_lib.get(spec)
+                except ValueError:
+                    try:
+                        losses_lib.get(spec)
+                    except ValueError:
+                        raise metrics_error(spec) from None
+        self._metrics = None
+        self._output_loss_trackers = [MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"jit_compile must be True, False or 'auto'. "
+                             f"Received: jit_compile={jit_compile!r}")
+        self._jit_compile = jit_compile
+        self._step_factory().reset()
+        self.compiled = True
+        self._train_vars: list | None = None
+
+    def _num_outputs(self) -> int:
+        if getattr(self, "_functional", False):
+            return len(self.outputs)
+        return 1
+
+    def _output_names(self) -> list[str]:
+        if getattr(self, "_functional", False):
+            return [t.node.layer.name for t in self.outputs]
+        return ["output"]
+
+    def _resolve_per_output(self, spec: Any, n_out: int, what: str, getter: Any) -> list:
+        names = self._output_names()
+        if isinstance(spec, dict):
+            unknown = [k for k in spec if k not in names]
+            if unknown:
+                raise ValueError(f"{what} keys must be output names {names}. Received: {what} "
+                                 f"keys {unknown}")
+            return [getter(spec[k]) if k in spec else None for k in names]
+        if isinstance(spec, (list, tuple)) and what == "loss":
+            if len(spec) != n_out:
+                raise ValueError(f"The model has {n_out} outputs but {len(spec)} losses were given. "
+                                 f"Received: loss={spec!r}")
+            return [getter(s) for s in spec]
+        return [getter(spec)] * n_out
+
+    def _resolve_loss_weights(self, loss_weights: Any, n_out: int) -> list | None:
+        if loss_weights is None:
+            return None
+        if isinstance(loss_weights, dict):
+            return [float(loss_weights.get(k, 1.0)) for k in self._output_names()]
+        if isinstance(loss_weights, (int, float)):
+            return [float(loss_weights)] * n_out
+        if len(loss_weights) != n_out:
+            raise ValueError(f"loss_weights needs one weight per output ({n_out}). "
+                             f"Received: loss_weights={loss_weights!r}")
+        return [float(w) for w in loss_weights]
+
+    def _build_metrics(self, ys: list, preds: list) -> None:
+        """Resolve metric names once shapes are known ('accuracy' depends on loss and shapes)."""
+        from chainrule import metrics as metrics_lib  # noqa: PLC0415
+
+        metrics, weighted = self._metric_specs
+        names = self._output_names()
+        out: list = []
+        for i in range(len(names)):
+            specs = _specs_for_output(metrics, names, i)
+            wspecs = _specs_for_output(weighted, names, i)
+            objs = []
+            for spec, use_sw in [(s, False) for s in specs] + [(s, True) for s in wspecs]:
+                obj = _make_metric(metrics_lib, spec, self._loss_fns[i], ys[i], preds[i])
+                if len(names) > 1:
+                    obj.name = f"{names[i]}_{obj.name}"
+                taken = {m.name for m, _ in objs} | {m.name for group in out for m, _ in group}
+                if obj.name in taken:
+                    k = 1
+                    while f"{obj.name}_{k}" in taken:
+                        k += 1
+                    obj.name = f"{obj.name}_{k}"
+                objs.append((obj, use_sw))
+            out.append(objs)
+        self._metrics = out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """The names in ``history.history`` and ``evaluate``'s results, in order."""
+        names = ["loss"] + [t.name for t in self._output_loss_trackers]
+        for objs in self._metrics or []:
+            names += [m.name for m, _ in objs]
+        return names
+
+    @property
+    def metrics(self) -> list:
+        """The metric objects (after the first batch): loss tracker first."""
+        out: list = [self._loss_tracker]
+        for objs in self._metrics or []:
+            out += [m for m, _ in objs]
+        return out
+
+    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
+        """The total loss and, with several outputs, each output's own loss (Tensors)."""
+        total = None
+        per_output = []
+        for i, (fn, y, p) in enumerate(zip(self._loss_fns, ys, preds)):
+            if fn is None:
+                continue
+            sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
+            li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
+            if self._output_loss_trackers:
+                per_output.append(li)
+            if self._loss_weights is not None:
+                li = li * self._loss_weights[i]
+            total = li if total is None else total + li
+        reg = self.losses
+        if reg:
+            for r in reg:
+                total = total + r
+        return total, per_output
+
+    def _track_losses(self, value: float, per_output: list, n: int) -> None:
+        self._loss_tracker.update_state(value, n)
+        if per_output:
+            trackers = self._output_loss_trackers
+            idx = [i for i, fn in enumerate(self._loss_fns) if fn is not None]
+            for i, v in zip(idx, per_output):
+                trackers[i].update_state(v, n)
+
+    def _update_metrics(self, ys: list, preds: list, sws: list | None) -> None:
+        """Update the compiled metrics with target and prediction arrays."""
+        if self._metrics is None:
+            self._build_metrics(ys, preds)
+        for i, objs in enumerate(self._metrics):
+            if not objs:
+                continue
+            y, p = ys[i], preds[i]
+            for m, use_sw in objs:
+                sw = None if not use_sw or sws is None else sws[0] if len(sws) == 1 else sws[i]
+                m.update_state(y, p, sample_weight=sw)
+
+    def _logs(self) -> dict:
+        logs = {"loss": self._loss_tracker.result()}
+        for t in self._output_loss_trackers:
+            logs[t.name] = t.result()
+        for objs in self._metrics or []:
+            for m, _ in objs:
+                logs[m.name] = _to_py(m.result())
+        return logs
+
+    def _reset_metrics(self) -> None:
+        self._loss_tracker.reset_state()
+        for t in self._output_loss_trackers:
+            t.reset_state()
+        for objs in self._metrics or []:
+            for m, _ in objs:
+                m.reset_state()
+
+
+def _to_py(v: Any) -> Any:
+    if isinstance(v, (float, int)):
+        return v
+    arr = np.asarray(v)
+    return float(arr) if arr.size == 1 else arr
+
+
+def _flatten_specs(spec: Any) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        out: list = []
+        for v in spec.values():
+            out.extend(_flatten_specs(v))
+        return out
+    if isinstance(spec, (list, tuple)):
+        out = []
+        for v in spec:
+            out.extend(_flatten_specs(v) if isinstance(v, (list, tuple)) else [v])
+        return out
+    return [spec]
+
+
+def _specs_for_output(spec: Any, names: list, i: int) -> list:
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        v = spec.get(names[i], [])
+        return list(v) if isinstance(v, (list, tuple)) else [v]
+    if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
+        return list(spec[i]) if i < len(spec) else []
+    return list(spec) if isinstance(spec, (list, tuple)) else [spec]
+
+
+def _get_loss(identifier: Any) -> Any:
+    """A Loss object for any identifier (a plain function is wrapped, as Keras's compile does)."""
+    from chainrule import losses as losses_lib  # noqa: PLC0415
+
+    obj = losses_lib.get(identifier)
+    if obj is None or isinstance(obj, losses_lib.Loss):
+        return obj
+    return losses_lib.LossFunctionWrapper(obj)
+
+
+def _make_metric(metrics_lib: Any, spec: Any, loss_fn: Any, y: Any, p: Any) -> Any:
+    try:
+        return metrics_lib.resolve(spec, loss_fn, tuple(np.shape(y)), tuple(np.shape(p)))
+    except ValueError:
+        # a loss name used as a metric (metrics=['binary_crossentropy']) is tracked as its mean
+        if not isinstance(spec, str):
+            raise
+        from chainrule import losses as losses_lib  # noqa: PLC0415
+
+        try:
+            fn = losses_lib.get(spec)
+        except ValueError:
+            raise metrics_error(spec) from None
+        return metrics_lib.MeanMetricWrapper(fn, name=spec)
+
+
+def metrics_error(spec: str) -> ValueError:
+    from chainrule import metrics as metrics_lib  # noqa: PLC0415
+
+    try:
+        metrics_lib.get(spec)
+    except ValueError as e:
+        return e
+    return ValueError(f"Unknown metric: {spec!r}. Received: metrics=[{spec!r}]")
