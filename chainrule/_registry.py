@@ -118,6 +118,15 @@ def _qualified(obj: Any) -> tuple[Any, Any]:
     return getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
 
 
+def _check_key_part(arg: str, value: str) -> None:
+    # Loading refuses names with "." or ":" (they look like module paths) and ">" splits the key.
+    if any(c in value for c in ".:>") or value.startswith("__"):
+        raise ValueError(
+            f"{arg} must not contain '.', ':' or '>' nor start with '__' (configs naming such "
+            f"objects are refused when loading). Received: {arg}={value!r}"
+        )
+
+
 def register_keras_serializable(
     package: str = "Custom", name: str | None = None
 ) -> Callable[[_T], _T]:
@@ -139,7 +148,8 @@ def register_keras_serializable(
     Raises:
         TypeError: for a package or name that is not a non-empty string, or
             an object that is neither a class nor a function.
-        ValueError: for a class without ``get_config``, or a taken key.
+        ValueError: for a package or name with ``.``, ``:`` or ``>`` or a
+            leading ``__``; a class without ``get_config``; a taken key.
 
     Example:
         >>> from chainrule import losses
@@ -152,8 +162,11 @@ def register_keras_serializable(
     if callable(package) and name is None:  # used bare: @register_keras_serializable
         return register_keras_serializable()(package)
     for arg, value in (("package", package), ("name", name)):
-        if (value is not None or arg == "package") and (not isinstance(value, str) or not value):
+        if value is None and arg == "name":
+            continue
+        if not isinstance(value, str) or not value:
             raise TypeError(f"{arg} must be a non-empty string. Received: {arg}={value!r}")
+        _check_key_part(arg, value)
 
     def decorator(obj: _T) -> _T:
         if not callable(obj) or not hasattr(obj, "__name__"):
@@ -161,11 +174,18 @@ def register_keras_serializable(
                 "register_keras_serializable registers classes and functions. "
                 f"Received: {obj!r} of type {type(obj).__name__}"
             )
+        if obj.__name__ == "<lambda>":
+            raise ValueError(
+                "A lambda cannot be registered; define the function with `def`. "
+                f"Received: {obj!r}"
+            )
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
             raise ValueError(
                 "A registered class needs a get_config() method to be serialized. "
                 f"Received: {obj.__name__}"
             )
+        if name is None:
+            _check_key_part("name", obj.__name__)
         key = f"{package}>{name or obj.__name__}"
         taken = _GLOBAL_CUSTOM_OBJECTS.get(key)
         if taken is not None and taken is not obj and _qualified(taken) != _qualified(obj):

@@ -5,6 +5,9 @@
 * :func:`save_weights` / :func:`load_weights`: weights alone (``.weights.npz``).
 * :class:`ModelCheckpoint` and :class:`BackupAndRestore`: callbacks that save
   during ``fit`` and resume an interrupted run exactly.
+* :func:`register_keras_serializable`, :class:`custom_object_scope` and
+  :func:`get_custom_objects`: make your own classes and functions known by
+  name, for good or within a ``with`` block, besides ``custom_objects``.
 
 Nothing is ever unpickled, evaluated or imported from a file, and every file
 is written atomically. See ``docs/saving.md``.
@@ -19,6 +22,14 @@ Example:
     3
 """
 
+from chainrule._registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from chainrule.saving.api import (
     FORMAT,
     FORMAT_VERSION,
@@ -43,15 +54,21 @@ __all__ = [
     "FORMAT_VERSION",
     "ArchiveError",
     "BackupAndRestore",
+    "CustomObjectScope",
     "InvalidArchiveError",
     "Limits",
     "ModelCheckpoint",
     "UnsafeFileError",
     "WeightMismatchError",
     "atomic_write",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
     "load_model",
     "load_weights",
     "read_weights",
+    "register_keras_serializable",
     "save_model",
     "save_weights",
 ]
