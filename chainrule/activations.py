@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule import ops
-from chainrule._registry import lookup
+from chainrule._registry import Registry
 from chainrule.autograd.engine import Tensor
 
 __all__ = [
@@ -503,6 +503,29 @@ _ACTIVATIONS: dict[str, Callable[..., Any]] = {
 }
 _ALIASES: dict[str, Callable[..., Any]] = {"swish": silu, "hard_swish": hard_silu}
 _TABLE: dict[str, Callable[..., Any]] = {**_ACTIVATIONS, **_ALIASES}
+_REGISTRY = Registry(
+    kind="activation",
+    module="chainrule.activations",
+    none=linear,
+    names=_TABLE,
+    functions=_TABLE,  # with no classes, {"class_name": "relu"} names a function too
+    strict_names=True,
+    get_error=(
+        TypeError,
+        "Could not interpret activation identifier: expected None, a name, a config dict or "
+        "a function. Received: identifier={value!r}",
+    ),
+    serialize_error=(
+        ValueError,
+        "Only named functions can be serialized as activations; define the function with `def` "
+        "instead of a lambda. Received: activation={value!r}",
+    ),
+    config_error=(
+        TypeError,
+        "deserialize expects an activation name or a dict with 'class_name' and 'config'. "
+        "Received: config={value!r}",
+    ),
+)
 
 
 def get(identifier: Any) -> Callable[..., Any]:
@@ -527,18 +550,7 @@ def get(identifier: Any) -> Callable[..., Any]:
         >>> get("swish") is silu
         True
     """
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        return lookup("activation", identifier, _TABLE)
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret activation identifier: expected None, a name, a config dict or "
-        f"a function. Received: identifier={identifier!r}"
-    )
+    return _REGISTRY.get(identifier)
 
 
 def serialize(activation: Callable[..., Any]) -> str:
@@ -558,13 +570,7 @@ def serialize(activation: Callable[..., Any]) -> str:
         >>> serialize(relu)
         'relu'
     """
-    name = getattr(activation, "__name__", None)
-    if not callable(activation) or not name or name == "<lambda>":
-        raise ValueError(
-            "Only named functions can be serialized as activations; define the function "
-            f"with `def` instead of a lambda. Received: activation={activation!r}"
-        )
-    return name
+    return _REGISTRY.serialize_name(activation)
 
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Callable[..., Any]:
@@ -574,6 +580,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Callable[...
         config: a name, or a dict ``{"class_name": "function", "config": name}``
             (Keras's layout for functions) or ``{"class_name": name}``.
         custom_objects: optional ``{name: function}`` for activations of your own.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         The activation function.
@@ -586,17 +593,4 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Callable[...
         >>> deserialize({"class_name": "function", "config": "tanh"}) is tanh
         True
     """
-    if isinstance(config, dict):
-        name = config.get("config") if config.get("class_name") == "function" else config.get(
-            "class_name"
-        )
-    else:
-        name = config
-    if not isinstance(name, str):
-        raise TypeError(
-            "deserialize expects an activation name or a dict with 'class_name' and 'config'. "
-            f"Received: config={config!r}"
-        )
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    return lookup("activation", name, _TABLE)
+    return _REGISTRY.deserialize(config, custom_objects)

@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -38,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule._registry import lookup, unknown_name_error
+from chainrule._registry import Registry
 
 __all__ = [
     "Constant",
@@ -766,6 +765,32 @@ _NAMES: dict[str, type[Initializer]] = {
 }
 
 
+def _from_identifier(identifier: Any) -> Callable[..., Any] | None:
+    if isinstance(identifier, (np.ndarray, np.generic)) or backend.is_array(identifier):
+        return _from_array(identifier)
+    return None
+
+
+_REGISTRY = Registry(
+    kind="initializer",
+    module="chainrule.initializers",
+    base=Initializer,
+    classes=_CLASSES,
+    abstract=(Initializer,),
+    names=_NAMES,
+    other=_from_identifier,
+    get_error=(
+        TypeError,
+        "Could not interpret initializer identifier: expected a name, an Initializer, a config "
+        "dict, a function or an array. Received: identifier={value!r}",
+    ),
+    serialize_error=(
+        TypeError,
+        "serialize expects an Initializer. Received: initializer={value!r}",
+    ),
+)
+
+
 def serialize(initializer: Initializer) -> dict:
     """Return a JSON-serializable description of an initializer (Keras's layout).
 
@@ -782,14 +807,7 @@ def serialize(initializer: Initializer) -> dict:
         >>> serialize(RandomNormal(stddev=0.1))["config"]
         {'seed': None, 'mean': 0.0, 'stddev': 0.1}
     """
-    if not isinstance(initializer, Initializer):
-        raise TypeError(f"serialize expects an Initializer. Received: initializer={initializer!r}")
-    return {
-        "module": "chainrule.initializers",
-        "class_name": type(initializer).__name__,
-        "config": initializer.get_config(),
-        "registered_name": None,
-    }
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initializer:
@@ -798,6 +816,7 @@ def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initi
     Args:
         config: a dict with ``'class_name'`` and ``'config'``, or a name.
         custom_objects: optional ``{name: class}`` for user initializers.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         A new Initializer.
@@ -810,21 +829,7 @@ def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initi
         >>> deserialize({"class_name": "HeNormal", "config": {"seed": 3}})
         HeNormal(seed=3)
     """
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(
-            "deserialize expects a dict with 'class_name' and 'config' keys. "
-            f"Received: config={config!r}"
-        )
-    class_name, inner = config["class_name"], config.get("config") or {}
-    if custom_objects and class_name in custom_objects:
-        cls = custom_objects[class_name]
-    elif class_name in _CLASSES:
-        cls = _CLASSES[class_name]
-    else:
-        raise unknown_name_error("initializer class", class_name, list(_CLASSES))
-    return cls.from_config(inner)
+    return _REGISTRY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -853,25 +858,7 @@ def get(identifier: Any) -> Any:
         ...
         ValueError: Unknown initializer: 'glorot_unifrom'. Did you mean 'glorot_uniform'...
     """
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier)
-        if cls is None or cls is Initializer:
-            cls = lookup("initializer", identifier, _NAMES)
-        return cls()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if inspect.isclass(identifier) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, (np.ndarray, np.generic)) or backend.is_array(identifier):
-        return _from_array(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret initializer identifier: expected a name, an Initializer, a config "
-        f"dict, a function or an array. Received: identifier={identifier!r}"
-    )
+    return _REGISTRY.get(identifier)
 
 
 def _from_array(array: Any) -> Callable[..., Any]:

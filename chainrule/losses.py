@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import re
@@ -46,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend, ops
-from chainrule._registry import lookup, unknown_name_error
+from chainrule._registry import Registry
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops.nn import Sigmoid as _SigmoidOp
@@ -1686,7 +1685,24 @@ _CLASSES: dict[str, type] = {
         BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
     )
 }
-_ABSTRACT = (Loss, LossFunctionWrapper)
+_LOSSES = Registry(
+    kind="loss",
+    module="chainrule.losses",
+    base=Loss,
+    classes=_CLASSES,
+    abstract=(Loss, LossFunctionWrapper),
+    names=_TABLE,
+    functions=_TABLE,
+    get_error=(
+        TypeError,
+        "Could not interpret loss identifier: expected None, a name, a config dict, a Loss or "
+        "a function. Received: identifier={value!r}",
+    ),
+    serialize_error=(
+        TypeError,
+        "serialize expects a Loss or a named loss function. Received: loss={value!r}",
+    ),
+)
 
 
 def get(identifier: Any) -> Any:
@@ -1712,23 +1728,7 @@ def get(identifier: Any) -> Any:
         >>> get("CategoricalCrossentropy")
         <CategoricalCrossentropy name=categorical_crossentropy reduction=sum_over_batch_size from_logits=False label_smoothing=0.0 axis=-1>
     """
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier)
-        if cls is not None and cls not in _ABSTRACT:
-            return cls()
-        return lookup("loss", identifier, _TABLE)
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if inspect.isclass(identifier) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret loss identifier: expected None, a name, a config dict, a Loss or "
-        f"a function. Received: identifier={identifier!r}"
-    )
+    return _LOSSES.get(identifier)
 
 
 def serialize(loss: Any) -> dict:
@@ -1750,24 +1750,7 @@ def serialize(loss: Any) -> dict:
         >>> serialize(mse)["config"]
         'mean_squared_error'
     """
-    if isinstance(loss, Loss):
-        return {
-            "module": "chainrule.losses",
-            "class_name": type(loss).__name__,
-            "config": loss.get_config(),
-            "registered_name": None,
-        }
-    name = getattr(loss, "__name__", None)
-    if callable(loss) and name and name != "<lambda>":
-        return {
-            "module": "chainrule.losses",
-            "class_name": "function",
-            "config": name,
-            "registered_name": name,
-        }
-    raise TypeError(
-        f"serialize expects a Loss or a named loss function. Received: loss={loss!r}"
-    )
+    return _LOSSES.serialize(loss)
 
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
@@ -1776,6 +1759,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
     Args:
         config: a dict with ``"class_name"`` and ``"config"``, or a name.
         custom_objects: optional ``{name: class or function}`` for your own losses.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         A new Loss, or a loss function.
@@ -1788,26 +1772,4 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
         >>> deserialize(serialize(CategoricalCrossentropy(from_logits=True))).from_logits
         True
     """
-    if isinstance(config, str):
-        if custom_objects and config in custom_objects:
-            return custom_objects[config]
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(
-            "deserialize expects a dict with 'class_name' and 'config' keys. "
-            f"Received: config={config!r}"
-        )
-    class_name, inner = config["class_name"], config.get("config")
-    if class_name == "function":
-        if custom_objects and inner in custom_objects:
-            return custom_objects[inner]
-        return lookup("loss", inner, _TABLE)
-    if custom_objects and class_name in custom_objects:
-        cls = custom_objects[class_name]
-    elif class_name in _CLASSES:
-        cls = _CLASSES[class_name]
-    else:
-        raise unknown_name_error("loss class", class_name, list(_CLASSES))
-    if isinstance(cls, type) and issubclass(cls, LossFunctionWrapper):
-        return cls.from_config(inner or {}, custom_objects=custom_objects)
-    return cls.from_config(inner or {})
+    return _LOSSES.deserialize(config, custom_objects)

@@ -16,14 +16,13 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Callable
 from typing import Any
 
 from chainrule import backend, ops
-from chainrule._registry import lookup, unknown_name_error
+from chainrule._registry import Registry
 from chainrule.autograd.engine import Tensor
 
 __all__ = [
@@ -269,9 +268,7 @@ orthogonal_regularizer = OrthogonalRegularizer
 
 # -- registry ------------------------------------------------------------------
 
-_CLASSES: dict[str, type] = {
-    c.__name__: c for c in (Regularizer, L1, L2, L1L2, OrthogonalRegularizer)
-}
+_CLASSES: dict[str, type] = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer)}
 
 #: String identifiers and what they build. ``"l1_l2"`` uses 0.01 for both
 #: factors, as Keras documents for the string (``L1L2()`` itself defaults to 0).
@@ -282,6 +279,26 @@ _NAMES: dict[str, Callable[[], Regularizer]] = {
     "l1_l2": lambda: L1L2(l1=0.01, l2=0.01),
     "orthogonal_regularizer": OrthogonalRegularizer,
 }
+
+
+_REGISTRY = Registry(
+    kind="regularizer",
+    module="chainrule.regularizers",
+    base=Regularizer,
+    classes=_CLASSES,
+    names=_NAMES,
+    make=lambda factory, name: factory(),
+    get_error=(
+        TypeError,
+        "Could not interpret regularizer identifier: expected None, a name, a config dict, "
+        "a Regularizer or a function. Received: identifier={value!r}",
+    ),
+    serialize_error=(
+        TypeError,
+        "serialize expects a Regularizer (functions used as regularizers cannot be "
+        "saved by name). Received: regularizer={value!r}",
+    ),
+)
 
 
 def get(identifier: Any) -> Any:
@@ -307,23 +324,7 @@ def get(identifier: Any) -> Any:
         >>> get({"class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.0}})
         L1L2(l1=0.1, l2=0.0)
     """
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier)
-        if cls is not None and cls is not Regularizer:
-            return cls()
-        return lookup("regularizer", identifier, _NAMES)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if inspect.isclass(identifier) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret regularizer identifier: expected None, a name, a config dict, "
-        f"a Regularizer or a function. Received: identifier={identifier!r}"
-    )
+    return _REGISTRY.get(identifier)
 
 
 def serialize(regularizer: Regularizer) -> dict:
@@ -342,17 +343,7 @@ def serialize(regularizer: Regularizer) -> dict:
         >>> serialize(L2(0.1))["config"]
         {'l2': 0.1}
     """
-    if not isinstance(regularizer, Regularizer):
-        raise TypeError(
-            "serialize expects a Regularizer (functions used as regularizers cannot be "
-            f"saved by name). Received: regularizer={regularizer!r}"
-        )
-    return {
-        "module": "chainrule.regularizers",
-        "class_name": type(regularizer).__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None,
-    }
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Regularizer:
@@ -361,6 +352,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Regularizer:
     Args:
         config: a dict with ``"class_name"`` and ``"config"``, or a name.
         custom_objects: optional ``{class_name: class}`` for regularizers of your own.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         A new Regularizer.
@@ -373,19 +365,4 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Regularizer:
         >>> deserialize(serialize(L1(0.3)))
         L1(l1=0.3)
     """
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(
-            "deserialize expects a dict with 'class_name' and 'config' keys. "
-            f"Received: config={config!r}"
-        )
-    name, inner = config["class_name"], config.get("config") or {}
-    if custom_objects and name in custom_objects:
-        cls = custom_objects[name]
-    elif name in _CLASSES and name != "Regularizer":
-        cls = _CLASSES[name]
-    else:
-        known = [n for n in _CLASSES if n != "Regularizer"]
-        raise unknown_name_error("regularizer class", name, known)
-    return cls.from_config(inner)
+    return _REGISTRY.deserialize(config, custom_objects)

@@ -22,11 +22,10 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
-from chainrule._registry import lookup, unknown_name_error
+from chainrule._registry import Registry
 from chainrule.metrics.accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -178,17 +177,32 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+_METRICS = Registry(
+    kind="metric",
+    module="chainrule.metrics",
+    base=Metric,
+    classes=_CLASSES,
+    abstract=(Metric, MeanMetricWrapper),  # abstract, or needs a function
+    names=_NAMES,
+    make=lambda cls, name: cls(name=name),  # named exactly as written: the history key
+    functions=_FUNCTIONS,
+    function_kind="metric function",
+    function_registered_name="function",
+    lambdas=True,
+    get_error=(
+        TypeError,
+        "Could not interpret metric identifier: expected a name, a Metric, a Metric class, "
+        "a config dict or a function. Received: identifier={value!r}",
+    ),
+    serialize_error=(
+        TypeError,
+        "serialize expects a Metric or a metric function. Received: metric={value!r}",
+    ),
+)
+
+
 def _function_by_name(name: str, custom_objects: dict | None = None) -> Callable[..., Any]:
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    return lookup("metric function", name, _FUNCTIONS)
-
-
-def _from_string(identifier: str) -> Metric:
-    cls = _CLASSES.get(identifier)
-    if cls is None or cls in (Metric, MeanMetricWrapper):  # abstract, or needs a function
-        cls = lookup("metric", identifier, _NAMES)
-    return cls(name=identifier)
+    return _METRICS.function(name, custom_objects)
 
 
 def serialize(metric: Metric | Callable[..., Any]) -> dict:
@@ -207,21 +221,7 @@ def serialize(metric: Metric | Callable[..., Any]) -> dict:
         >>> serialize(BinaryAccuracy(threshold=0.7))["config"]
         {'name': 'binary_accuracy', 'dtype': 'float32', 'threshold': 0.7}
     """
-    if isinstance(metric, Metric):
-        return {
-            "module": "chainrule.metrics",
-            "class_name": type(metric).__name__,
-            "config": metric.get_config(),
-            "registered_name": None,
-        }
-    if callable(metric) and getattr(metric, "__name__", None):
-        return {
-            "module": "chainrule.metrics",
-            "class_name": "function",
-            "config": metric.__name__,
-            "registered_name": "function",
-        }
-    raise TypeError(f"serialize expects a Metric or a metric function. Received: metric={metric!r}")
+    return _METRICS.serialize(metric)
 
 
 def deserialize(config: dict | str, custom_objects: dict | None = None) -> Any:
@@ -230,6 +230,7 @@ def deserialize(config: dict | str, custom_objects: dict | None = None) -> Any:
     Args:
         config: a dict with ``'class_name'`` and ``'config'``, or a metric name.
         custom_objects: optional ``{name: class or function}`` for user metrics.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         A new Metric (with a fresh state), or a metric function.
@@ -242,25 +243,7 @@ def deserialize(config: dict | str, custom_objects: dict | None = None) -> Any:
         >>> deserialize({"class_name": "Precision", "config": {"thresholds": 0.3}})
         <Precision name=precision>
     """
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise TypeError(
-            "deserialize expects a dict with 'class_name' and 'config' keys. "
-            f"Received: config={config!r}"
-        )
-    class_name, inner = config["class_name"], config.get("config") or {}
-    if class_name == "function":
-        return _function_by_name(inner, custom_objects)
-    if custom_objects and class_name in custom_objects:
-        cls = custom_objects[class_name]
-    elif class_name in _CLASSES:
-        cls = _CLASSES[class_name]
-    else:
-        raise unknown_name_error("metric class", class_name, list(_CLASSES))
-    if cls is MeanMetricWrapper:
-        return cls.from_config(inner, custom_objects=custom_objects)
-    return cls.from_config(inner)
+    return _METRICS.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -288,20 +271,7 @@ def get(identifier: Any) -> Any:
         ...
         ValueError: Unknown metric: 'acuracy'. Did you mean 'accuracy'... Known: acc, ...
     """
-    if identifier is None or isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        return _from_string(identifier)
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if inspect.isclass(identifier) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise TypeError(
-        "Could not interpret metric identifier: expected a name, a Metric, a Metric class, "
-        f"a config dict or a function. Received: identifier={identifier!r}"
-    )
+    return _METRICS.get(identifier)
 
 
 def _last_dim(shape: tuple) -> Any:

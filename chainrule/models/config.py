@@ -25,13 +25,28 @@ def layer_registry() -> dict:
 
 
 def layer_to_config(layer: Any) -> dict:
-    """``{"class_name": ..., "config": layer.get_config()}``."""
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name": ..., "config": layer.get_config()}`` (and a registered class's key).
+
+    A class registered with ``register_keras_serializable`` also gets its
+    ``"registered_name"``, so it loads without ``custom_objects``.
+    """
+    from chainrule._registry import get_registered_name  # noqa: PLC0415
+
+    config = {"class_name": type(layer).__name__, "config": layer.get_config()}
+    registered = get_registered_name(type(layer))
+    if registered != type(layer).__name__:
+        config["registered_name"] = registered
+    return config
 
 
-def _resolve_class(class_name: Any, custom_objects: dict | None) -> type:
-    from chainrule._registry import unknown_name_error  # noqa: PLC0415
+def _resolve_class(class_name: Any, custom_objects: dict | None,
+                   registered_name: Any = None) -> type:
+    from chainrule._registry import get_registered_object, unknown_name_error  # noqa: PLC0415
 
+    for name in (class_name, registered_name):  # custom_objects, a scope, registered classes
+        custom = get_registered_object(name, custom_objects)
+        if isinstance(custom, type):
+            return custom
     table = layer_registry()
     if custom_objects:
         table.update({k: v for k, v in custom_objects.items() if isinstance(v, type)})
@@ -49,7 +64,7 @@ def layer_from_config(config: dict, custom_objects: dict | None = None) -> Any:
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError("A layer config must be a dict with 'class_name' and 'config'. "
                          f"Received: {type(config).__name__}")
-    cls = _resolve_class(config["class_name"], custom_objects)
+    cls = _resolve_class(config["class_name"], custom_objects, config.get("registered_name"))
     inner = config.get("config", {})
     if not isinstance(inner, dict):
         raise ValueError(f"A layer's 'config' must be a dict. Received: {type(inner).__name__}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chainrule._registry import lookup
+from chainrule._registry import Registry
 from chainrule.optimizers import schedules
 from chainrule.optimizers.adadelta import Adadelta
 from chainrule.optimizers.adagrad import Adagrad
@@ -48,6 +48,34 @@ ALL_OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+_OPTIMIZERS = Registry(
+    kind="optimizer",
+    module="keras.optimizers",
+    base=Optimizer,
+    classes=ALL_OPTIMIZERS,
+    ignore_case=True,
+    class_kind="optimizer",
+    names=ALL_OPTIMIZERS,
+    callables=False,
+    names_in_deserialize=False,
+    name_custom_classes=True,
+    get_error=(
+        ValueError,
+        "Could not interpret optimizer identifier: expected a name such as 'adam', a config "
+        "dict, an Optimizer class or instance. Received: identifier={value!r}",
+    ),
+    serialize_error=(
+        TypeError,
+        "serialize() expects an Optimizer. Received: optimizer={value!r} of type {type}",
+    ),
+    config_error=(
+        ValueError,
+        "A serialized optimizer must be a dict with 'class_name' and 'config'. "
+        "Received: config={value!r}",
+    ),
+)
+
+
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """Return an optimizer's configuration as a JSON-compatible dict (Keras 3's layout).
 
@@ -64,19 +92,7 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
         >>> serialize(SGD())["class_name"]
         'SGD'
     """
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            "serialize() expects an Optimizer. "
-            f"Received: optimizer={optimizer!r} of type {type(optimizer).__name__}"
-        )
-    name = type(optimizer).__name__
-    builtin = ALL_OPTIMIZERS.get(name.lower()) is type(optimizer)
-    return {
-        "module": "keras.optimizers",
-        "class_name": name,
-        "config": optimizer.get_config(),
-        "registered_name": None if builtin else name,
-    }
+    return _OPTIMIZERS.serialize(optimizer)
 
 
 def deserialize(
@@ -88,6 +104,7 @@ def deserialize(
         config: a dict with ``class_name`` (case-insensitive for the built-ins)
             and ``config``.
         custom_objects: custom optimizer or schedule classes by name.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         A new, unbuilt optimizer.
@@ -99,17 +116,7 @@ def deserialize(
         >>> deserialize({"class_name": "adam", "config": {"learning_rate": 0.01}}).learning_rate
         0.01
     """
-    if not isinstance(config, Mapping) or "class_name" not in config:
-        raise ValueError(
-            "A serialized optimizer must be a dict with 'class_name' and 'config'. "
-            f"Received: config={config!r}"
-        )
-    name = config["class_name"]
-    custom = dict(custom_objects or {})
-    cls = custom.get(name) or custom.get(config.get("registered_name") or "")
-    if cls is None:
-        cls = lookup("optimizer", name, ALL_OPTIMIZERS)
-    return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
+    return _OPTIMIZERS.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Optimizer | None:
@@ -131,17 +138,4 @@ def get(identifier: Any) -> Optimizer | None:
         >>> get("RMSprop").get_config()["rho"]
         0.9
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str):
-        return lookup("optimizer", identifier, ALL_OPTIMIZERS)()
-    if isinstance(identifier, Mapping):
-        return deserialize(identifier)
-    raise ValueError(
-        "Could not interpret optimizer identifier: expected a name such as 'adam', a config "
-        f"dict, an Optimizer class or instance. Received: identifier={identifier!r}"
-    )
+    return _OPTIMIZERS.get(identifier)

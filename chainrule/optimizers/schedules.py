@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule._registry import unknown_name_error
+from chainrule._registry import Registry
 from chainrule.optimizers import _checks
 
 __all__ = [
@@ -494,17 +494,35 @@ class CosineDecayRestarts(LearningRateSchedule):
         }
 
 
-_SCHEDULES = {
-    cls.__name__.lower(): cls
-    for cls in (
-        ExponentialDecay,
-        InverseTimeDecay,
-        PiecewiseConstantDecay,
-        PolynomialDecay,
-        CosineDecay,
-        CosineDecayRestarts,
-    )
-}
+_SCHEDULES = Registry(
+    kind="learning rate schedule",
+    module="keras.optimizers.schedules",
+    base=LearningRateSchedule,
+    classes={
+        cls.__name__: cls
+        for cls in (
+            ExponentialDecay,
+            InverseTimeDecay,
+            PiecewiseConstantDecay,
+            PolynomialDecay,
+            CosineDecay,
+            CosineDecayRestarts,
+        )
+    },
+    ignore_case=True,
+    class_kind="learning rate schedule",
+    names_in_deserialize=False,
+    name_custom_classes=True,
+    serialize_error=(
+        TypeError,
+        "serialize() expects a LearningRateSchedule. Received: schedule={value!r} of type {type}",
+    ),
+    config_error=(
+        ValueError,
+        "A serialized schedule must be a dict with 'class_name' and 'config'. "
+        "Received: config={value!r}",
+    ),
+)
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
@@ -520,19 +538,7 @@ def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
         >>> serialize(InverseTimeDecay(0.1, 1, 0.5))["class_name"]
         'InverseTimeDecay'
     """
-    if not isinstance(schedule, LearningRateSchedule):
-        raise TypeError(
-            "serialize() expects a LearningRateSchedule. "
-            f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
-        )
-    name = type(schedule).__name__
-    builtin = _SCHEDULES.get(name.lower()) is type(schedule)
-    return {
-        "module": "keras.optimizers.schedules",
-        "class_name": name,
-        "config": schedule.get_config(),
-        "registered_name": None if builtin else name,
-    }
+    return _SCHEDULES.serialize(schedule)
 
 
 def deserialize(
@@ -543,6 +549,7 @@ def deserialize(
     Args:
         config: a dict with ``class_name`` and ``config``.
         custom_objects: extra schedule classes by name.
+            Registered objects and a ``custom_object_scope``'s are found too.
 
     Returns:
         A new schedule.
@@ -554,19 +561,4 @@ def deserialize(
         >>> deserialize(serialize(InverseTimeDecay(0.1, 1, 0.5)))(2)
         0.05
     """
-    if not isinstance(config, Mapping) or "class_name" not in config:
-        raise ValueError(
-            "A serialized schedule must be a dict with 'class_name' and 'config'. "
-            f"Received: config={config!r}"
-        )
-    name = config["class_name"]
-    custom = dict(custom_objects or {})
-    cls = custom.get(name) or custom.get(config.get("registered_name") or "")
-    if cls is None:
-        cls = _SCHEDULES.get(str(name).lower())
-    if cls is None:
-        # Suggest the class names as users spell them (the table is lower-case).
-        raise unknown_name_error(
-            "learning rate schedule", name, [c.__name__ for c in _SCHEDULES.values()]
-        )
-    return cls.from_config(dict(config.get("config") or {}))
+    return _SCHEDULES.deserialize(config, custom_objects)

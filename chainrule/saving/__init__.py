@@ -9,6 +9,9 @@
   :mod:`chainrule.callbacks`, which builds on this package; ``import chainrule``
   makes them reachable here too, as ``chainrule.saving.ModelCheckpoint`` and
   ``chainrule.saving.BackupAndRestore``.
+* :func:`register_keras_serializable`, :class:`custom_object_scope` and
+  :func:`get_custom_objects`: make your own classes and functions known by
+  name, for good or within a ``with`` block, besides ``custom_objects``.
 
 Nothing is ever unpickled, evaluated or imported from a file, and every file
 is written atomically. See ``docs/saving.md``.
@@ -23,6 +26,14 @@ Example:
     3
 """
 
+from chainrule._registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from chainrule.saving.api import (
     FORMAT,
     FORMAT_VERSION,
@@ -46,14 +57,20 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "ArchiveError",
+    "CustomObjectScope",
     "InvalidArchiveError",
     "Limits",
     "UnsafeFileError",
     "WeightMismatchError",
     "atomic_write",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
     "load_model",
     "load_weights",
     "read_weights",
+    "register_keras_serializable",
     "save_model",
     "save_weights",
 ]

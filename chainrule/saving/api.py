@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule._registry import custom_object_scope, get_registered_name
 from chainrule.saving.archive import (
     DEFAULT_LIMITS,
     Limits,
@@ -400,7 +401,7 @@ def model_config(model: Any, include_optimizer: bool = True) -> dict:
     """The content of ``config.json`` for ``model`` (see the module docstring)."""
     from chainrule import __version__
 
-    return {
+    config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "chainrule_version": __version__,
@@ -409,6 +410,10 @@ def model_config(model: Any, include_optimizer: bool = True) -> dict:
         "build_config": {"input_shape": _build_input_shape(model)},
         "compile_config": compile_config(model) if include_optimizer else None,
     }
+    registered = get_registered_name(type(model))
+    if registered != type(model).__name__:  # registered with register_keras_serializable
+        config["registered_name"] = registered
+    return config
 
 
 def _json_default(value: Any) -> Any:
@@ -510,13 +515,15 @@ def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any
     if not isinstance(class_name, str) or not isinstance(arch, dict):
         raise InvalidArchiveError(f"{source}: config.json lacks the model's class_name and config. "
                                   f"Received: class_name={class_name!r:.80}")
-    _check_names({"class_name": class_name, "config": arch}, source)
+    spec = {"class_name": class_name, "config": arch,
+            "registered_name": config.get("registered_name")}
+    _check_names(spec, source)
     _check_plausible_sizes(arch, arrays, source)
     build = config.get("build_config")
     shape = build.get("input_shape") if isinstance(build, dict) else None
     rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
     try:
-        model = layer_from_config({"class_name": class_name, "config": arch}, custom_objects)
+        model = layer_from_config(spec, custom_objects)
         if not isinstance(model, Model):
             raise InvalidArchiveError(f"{source}: config.json describes a {type(model).__name__}, "
                                       f"not a model. Received: class_name={class_name!r}")
@@ -666,7 +673,9 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
     Nothing in the file is executed: there is no pickle, no ``eval`` and no
     import of a name found in the file. Classes come from chainrule's
     registries and from ``custom_objects`` only, so a subclassed model (and any
-    custom layer, loss or metric) must be passed in ``custom_objects``.
+    custom layer, loss or metric) must be passed in ``custom_objects``, be
+    registered with :func:`~chainrule.saving.register_keras_serializable` or be
+    known in a :class:`~chainrule.saving.custom_object_scope`.
 
     Args:
         filepath: the ``.keras`` file.
@@ -700,22 +709,24 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
     config, weights, state = _read_model_archive(path, limits)
-    try:
-        model = _rebuild(config, weights, custom_objects, src)
-    except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
-        raise _as_archive_error(e, src, "rebuilding the model from its config") from None
-    try:
-        assign_weights(model, weights, src)
-    except Exception as e:  # noqa: BLE001
-        raise _as_archive_error(e, src, "loading the weights into the rebuilt model") from None
-    cc = config.get("compile_config")
-    if compile and cc is not None:
+    # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
+    with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):
         try:
-            _compile_from_config(model, cc, custom_objects)
-            if state is not None:
-                restore_optimizer_state(model, state)
+            model = _rebuild(config, weights, custom_objects, src)
+        except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
+            raise _as_archive_error(e, src, "rebuilding the model from its config") from None
+        try:
+            assign_weights(model, weights, src)
         except Exception as e:  # noqa: BLE001
-            raise _as_archive_error(e, src, "restoring the compile settings") from None
+            raise _as_archive_error(e, src, "loading the weights into the rebuilt model") from None
+        cc = config.get("compile_config")
+        if compile and cc is not None:
+            try:
+                _compile_from_config(model, cc, custom_objects)
+                if state is not None:
+                    restore_optimizer_state(model, state)
+            except Exception as e:  # noqa: BLE001
+                raise _as_archive_error(e, src, "restoring the compile settings") from None
     return model
 
 

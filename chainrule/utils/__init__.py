@@ -1,9 +1,21 @@
-"""Utilities: seeding, label encoding, data splits, progress bars, model summaries."""
+"""Utilities: seeding, label encoding, data splits, progress bars, model summaries.
 
+Keras's custom-object helpers are here too, as in ``keras.utils``.
+"""
+
+from chainrule._registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 from chainrule.backend import set_random_seed
 from chainrule.layers.base import clear_session
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
 from chainrule.utils.progbar import Progbar
 
 __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
-           "Progbar"]
+           "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
+           "get_registered_name", "get_registered_object", "register_keras_serializable"]
