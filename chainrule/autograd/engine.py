@@ -121,6 +121,11 @@ class Function:
     needs: tuple
     #: False for ops whose output carries no gradient (comparisons, label checks).
     differentiable = True
+    #: True for ops whose ``backward`` writes input ``i``'s gradient into
+    #: ``self.grad_out[i]`` when a captured step gives one (a weight's slot of the flat
+    #: gradient buffer), instead of allocating it.
+    supports_grad_out = False
+    grad_out: Any = None
 
     def __call__(self, *inputs: Any) -> "Tensor":
         rec = _recorder

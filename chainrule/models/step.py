@@ -183,6 +183,9 @@ class StepFactory:
 
     def _record(self, entry: _Entry, rec: Any, outputs: list, loss: Any, variables: list) -> None:
         if entry.first is None:
+            if rec.problem is not None:  # known from one trace: no need for a second
+                self._give_up(entry, rec.problem)
+                return
             entry.first = rec
             return
         try:

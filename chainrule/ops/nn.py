@@ -151,6 +151,8 @@ class Softsign(Function):
 class Linear(Function):
     """x @ W (+ b) with x of shape (..., in)."""
 
+    supports_grad_out = True
+
     def forward(self, x, W, b=None):
         if x.shape[-1:] != W.shape[:1] or W.ndim != 2:
             raise shape_error(
@@ -171,10 +173,11 @@ class Linear(Function):
         if x.ndim != 2:
             x = x.reshape(-1, x.shape[-1])
             gy = gy.reshape(-1, gy.shape[-1])
+        out = self.grad_out or {}
         if self.needs[1]:
-            gW = x.T @ gy
+            gW = x.T @ gy if 1 not in out else np.matmul(x.T, gy, out=out[1])
         if len(self.needs) > 2 and self.needs[2]:
-            gb = gy.sum(axis=0)
+            gb = gy.sum(axis=0) if 2 not in out else gy.sum(axis=0, out=out[2])
         return gx, gW, gb
 
 
