@@ -9,6 +9,7 @@ import numpy as np
 from chainrule.autograd.engine import Tensor
 from chainrule.layers.base import KerasTensor, Layer, as_tensor, flatten_structure, unique_name
 from chainrule.layers.core import InputLayer
+from chainrule.layers.serialization import register_layer_class
 from chainrule.models.trainer import Trainer
 
 __all__ = ["Model", "Sequential"]
@@ -396,3 +397,7 @@ class Sequential(Model):
             model.add(layer_from_config(lc, custom_objects))
         return model
 
+
+register_layer_class(Model)
+register_layer_class(Model, "Functional")
+register_layer_class(Sequential)

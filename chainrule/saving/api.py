@@ -503,8 +503,8 @@ def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: 
 
 def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any,
              source: str) -> Any:
-    from chainrule.models.config import layer_from_config
-    from chainrule.models.model import Model
+    from chainrule.layers import Layer
+    from chainrule.layers.serialization import deserialize
 
     class_name, arch = config.get("class_name"), config.get("config")
     if not isinstance(class_name, str) or not isinstance(arch, dict):
@@ -516,8 +516,8 @@ def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any
     shape = build.get("input_shape") if isinstance(build, dict) else None
     rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
     try:
-        model = layer_from_config({"class_name": class_name, "config": arch}, custom_objects)
-        if not isinstance(model, Model):
+        model = deserialize({"class_name": class_name, "config": arch}, custom_objects)
+        if not (isinstance(model, Layer) and callable(getattr(model, "compile", None))):
             raise InvalidArchiveError(f"{source}: config.json describes a {type(model).__name__}, "
                                       f"not a model. Received: class_name={class_name!r}")
         if not model.built and shape is not None:
