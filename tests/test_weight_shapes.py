@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import io
+import json
 import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import backend, layers, ops
+from chainrule import backend, initializers, layers, ops
 from chainrule.layers import ShapeOnlyScope, WeightBudgetError, WeightShape
+from chainrule.saving import InvalidArchiveError, UnsafeFileError, load_model
+
+INITIALIZED: list = []  # the shapes the custom layers' initializers were asked for
+
+
+def _init(name):
+    """An initializer that records each shape it fills (none in a ShapeOnlyScope)."""
+    def init(shape, dtype=None):
+        INITIALIZED.append(tuple(shape))
+        return initializers.get(name)(shape, dtype=dtype)
+
+    return init
 
 
 class LSTMShaped(layers.Layer):
@@ -21,10 +36,11 @@ class LSTMShaped(layers.Layer):
 
     def build(self, input_shape):
         u = self.units
-        self.kernel = self.add_weight((input_shape[-1], 4 * u), name="kernel")
-        self.recurrent_kernel = self.add_weight((u, 4 * u), initializer="orthogonal",
+        self.kernel = self.add_weight((input_shape[-1], 4 * u), _init("glorot_uniform"),
+                                      name="kernel")
+        self.recurrent_kernel = self.add_weight((u, 4 * u), _init("orthogonal"),
                                                 name="recurrent_kernel")
-        self.bias = self.add_weight((4 * u,), initializer="random_normal", name="bias")
+        self.bias = self.add_weight((4 * u,), _init("random_normal"), name="bias")
 
     def call(self, x):
         u = self.units
@@ -50,8 +66,9 @@ class Conv3x3(layers.Layer):
         self.filters = filters
 
     def build(self, input_shape):
-        self.kernel = self.add_weight((3, 3, input_shape[-1], self.filters), name="kernel")
-        self.bias = self.add_weight((self.filters,), initializer="random_normal", name="bias")
+        self.kernel = self.add_weight((3, 3, input_shape[-1], self.filters),
+                                      _init("glorot_uniform"), name="kernel")
+        self.bias = self.add_weight((self.filters,), _init("random_normal"), name="bias")
 
     def call(self, x):
         h, w = x.shape[1] - 2, x.shape[2] - 2
@@ -119,6 +136,7 @@ def test_the_answer_is_what_build_creates():
 def test_nothing_is_allocated_initialized_or_named():
     layer = LSTMShaped(100_000, name="huge")  # a 160 GB kernel
     state = backend.get_random_state()
+    INITIALIZED.clear()
     tracemalloc.start()
     try:
         shapes = layer.compute_weight_shapes((None, 100_000))
@@ -127,7 +145,7 @@ def test_nothing_is_allocated_initialized_or_named():
         tracemalloc.stop()
     assert shapes[0].shape == (100_000, 400_000) and shapes[0].nbytes == 160 * 10**9
     assert peak < 2**20
-    assert backend.get_random_state() == state  # no initializer ran
+    assert backend.get_random_state() == state and INITIALIZED == []  # no initializer ran
 
     class Wrapper(layers.Layer):  # its build makes a layer with a default name
         def build(self, input_shape):
@@ -212,3 +230,117 @@ def test_scope_refuses_invalid_weight_shapes():
 
     with pytest.raises(ValueError, match=r'Layer "bad" weight "w": .* Received: shape=\(3, -1\)'):
         Bad(name="bad").compute_weight_shapes((None, 2))
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+
+def _models():
+    rng = np.random.default_rng(0)
+    lstm = cr.Sequential([LSTMShaped(6, input_shape=(5,), name="lstm"),
+                          layers.Dense(2, name="out")])
+    conv = cr.Sequential([Conv3x3(4, name="conv"), layers.Flatten(name="flat"),
+                          layers.Dense(3, activation="softmax", name="out")])
+    conv(np.zeros((1, 7, 7, 2), "float32"))  # built by a call: build_config holds the shape
+    return [(lstm, rng.normal(size=(16, 5)).astype("float32")),
+            (conv, rng.normal(size=(16, 7, 7, 2)).astype("float32"))]
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.fixture
+def saved_lstm(tmp_path):
+    model, _ = _models()[0]
+    model.save(tmp_path / "m.keras")
+    members = _members(tmp_path / "m.keras")
+    return members, json.loads(members["config.json"])
+
+
+def _write(path, members):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _replace_weight(members, key, value):
+    with zipfile.ZipFile(io.BytesIO(members["model.weights.npz"])) as zf:
+        arrays = {n[:-4]: np.load(io.BytesIO(zf.read(n))) for n in zf.namelist()}
+    arrays[key] = value
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return {**members, "model.weights.npz": buf.getvalue()}
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_custom_layers_save_and_load_bit_identically(tmp_path, index):
+    model, x = _models()[index]
+    y = np.arange(16) % 2 if index else np.zeros((16, 2), "float32")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy" if index else "mse")
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras", custom_objects=CUSTOM)
+    assert [(w.path, w.shape) for w in loaded.weights] == [(w.path, w.shape) for w in model.weights]
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    loaded.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))
+
+
+@pytest.mark.parametrize("index,setting,shape,class_name", [
+    (0, {"units": 10**8}, r"\(5, 400000000\)", "LSTMShaped"),  # 8 GB
+    (1, {"filters": 10**8}, r"\(3, 3, 2, 100000000\)", "Conv3x3"),  # 7.2 GB
+])
+def test_a_huge_weight_from_a_custom_layer_is_refused_before_allocation(
+        tmp_path, index, setting, shape, class_name):
+    model, _ = _models()[index]
+    model.save(tmp_path / "m.keras")
+    members = _members(tmp_path / "m.keras")
+    config = json.loads(members["config.json"])
+    layer = config["config"]["layers"][0]
+    assert layer["class_name"] == class_name
+    layer["config"].update(setting, name="huge")  # not in the file: only the budget stops it
+    path = _write(tmp_path / "h.keras", {**members, "config.json": json.dumps(config)})
+    INITIALIZED.clear()
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnsafeFileError, match=rf"asks layer 'huge' for a weight 'kernel' of "
+                           rf"shape {shape} .* implausibly many .* Nothing was allocated\. "
+                           rf"Received: layer 'huge': {class_name}\("):
+            load_model(path, custom_objects=CUSTOM)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20 and INITIALIZED == []
+
+
+def test_saved_arrays_of_the_wrong_shape_are_refused(tmp_path, saved_lstm):
+    members, _ = saved_lstm
+    bad = _replace_weight(members, "lstm/recurrent_kernel", np.zeros((6, 20), "float32"))
+    INITIALIZED.clear()
+    with pytest.raises(InvalidArchiveError, match=r"layer 'lstm' weight 'recurrent_kernel' has "
+                       r"shape \(6, 24\) by its config .* but shape \(6, 20\) in the saved "
+                       r"weights\. Received: layer 'lstm': LSTMShaped\(.*units=6"):
+        load_model(_write(tmp_path / "r.keras", bad), custom_objects=CUSTOM)
+    assert INITIALIZED == []  # refused before building the model
+    bad = _replace_weight(members, "lstm/bias", np.zeros((24, 1), "float32"))
+    with pytest.raises(InvalidArchiveError, match=r"layer 'lstm' weight 'bias' has shape"):
+        load_model(_write(tmp_path / "b.keras", bad), custom_objects=CUSTOM)
+    conv, _ = _models()[1]
+    conv.save(tmp_path / "c.keras")
+    bad = _replace_weight(_members(tmp_path / "c.keras"), "conv/kernel", np.zeros((3, 3, 2, 5), "float32"))
+    with pytest.raises(InvalidArchiveError, match=r"layer 'conv' weight 'kernel' has shape "
+                       r"\(3, 3, 2, 4\) .* but shape \(3, 3, 2, 5\)"):
+        load_model(_write(tmp_path / "cb.keras", bad), custom_objects=CUSTOM)
+
+
+def test_missing_weights_of_a_custom_layer_are_named(tmp_path, saved_lstm):
+    members, config = saved_lstm
+    config["config"]["layers"][0]["config"]["name"] = "renamed"
+    path = _write(tmp_path / "n.keras", {**members, "config.json": json.dumps(config)})
+    with pytest.raises(InvalidArchiveError, match=r"layer 'renamed' has no saved kernel, "
+                       r"recurrent_kernel, bias, although the model is built"):
+        load_model(path, custom_objects=CUSTOM)
