@@ -344,3 +344,19 @@ def test_missing_weights_of_a_custom_layer_are_named(tmp_path, saved_lstm):
     with pytest.raises(InvalidArchiveError, match=r"layer 'renamed' has no saved kernel, "
                        r"recurrent_kernel, bias, although the model is built"):
         load_model(path, custom_objects=CUSTOM)
+
+
+def test_load_weights_checks_the_archives_build_shape(tmp_path, saved_lstm):
+    members, config = saved_lstm
+    config["build_config"] = {"input_shape": [None, 10**9]}
+    path = _write(tmp_path / "s.keras", {**members, "config.json": json.dumps(config)})
+    unbuilt = cr.Sequential([LSTMShaped(6, name="lstm"), layers.Dense(2, name="out")])
+    INITIALIZED.clear()
+    with pytest.raises(UnsafeFileError, match=r"input_shape=\[None, 1000000000\] "
+                       r"\(1000000000 values per sample\), implausibly large"):
+        unbuilt.load_weights(path)
+    assert not unbuilt.built and INITIALIZED == []
+    config["build_config"] = {"input_shape": [None, 5]}
+    unbuilt.load_weights(_write(tmp_path / "ok.keras",
+                                {**members, "config.json": json.dumps(config)}))
+    assert [w.shape for w in unbuilt.weights] == [(5, 24), (6, 24), (24,), (6, 2), (2,)]

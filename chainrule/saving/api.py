@@ -880,6 +880,7 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         build_shape = build.get("input_shape") if isinstance(build, dict) else None
     if not model.built:
         if isinstance(build_shape, list):
+            _check_build_shape(build_shape, arrays, src)
             model.build(tuple(build_shape))
         else:
             raise ValueError(
