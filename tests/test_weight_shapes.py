@@ -331,7 +331,8 @@ def test_saved_arrays_of_the_wrong_shape_are_refused(tmp_path, saved_lstm):
         load_model(_write(tmp_path / "b.keras", bad), custom_objects=CUSTOM)
     conv, _ = _models()[1]
     conv.save(tmp_path / "c.keras")
-    bad = _replace_weight(_members(tmp_path / "c.keras"), "conv/kernel", np.zeros((3, 3, 2, 5), "float32"))
+    bad = _replace_weight(_members(tmp_path / "c.keras"), "conv/kernel",
+                          np.zeros((3, 3, 2, 5), "float32"))
     with pytest.raises(InvalidArchiveError, match=r"layer 'conv' weight 'kernel' has shape "
                        r"\(3, 3, 2, 4\) .* but shape \(3, 3, 2, 5\)"):
         load_model(_write(tmp_path / "cb.keras", bad), custom_objects=CUSTOM)

@@ -105,6 +105,7 @@ class Variable(Tensor):
         return (f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={self.dtype}, "
                 f"trainable={self.trainable}>")
 
+
 class WeightShape(NamedTuple):
     """One weight a layer creates, described without its values.
 

@@ -581,7 +581,7 @@ def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarr
 
 
 def _deserialize_model(spec: dict, custom_objects: Any, source: str) -> Any:
-    """Instantiate the model ``spec`` (``{"class_name", "config"}``) describes; refuse non-models."""
+    """Instantiate the model ``{"class_name", "config"}`` describes; refuse anything else."""
     from chainrule.layers import Layer
     from chainrule.layers.serialization import deserialize
 
