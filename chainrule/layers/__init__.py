@@ -1,6 +1,13 @@
 """Layers with Keras's names, arguments and weight layouts."""
 
-from chainrule.layers.base import KerasTensor, Layer, Variable
+from chainrule.layers.base import (
+    KerasTensor,
+    Layer,
+    ShapeOnlyScope,
+    Variable,
+    WeightBudgetError,
+    WeightShape,
+)
 from chainrule.layers.core import (
     Activation,
     Dense,
@@ -16,5 +23,6 @@ from chainrule.layers.core import (
 
 __all__ = [
     "Layer", "Variable", "KerasTensor", "Input", "InputLayer", "Dense", "Flatten", "Activation",
-    "Dropout", "Reshape", "LeakyReLU", "ReLU", "Softmax",
+    "Dropout", "Reshape", "LeakyReLU", "ReLU", "Softmax", "WeightShape", "ShapeOnlyScope",
+    "WeightBudgetError",
 ]

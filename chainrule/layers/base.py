@@ -9,9 +9,12 @@ instead of computing.
 
 from __future__ import annotations
 
+import contextvars
+import math
+import operator
 import re
 import warnings
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
@@ -19,7 +22,8 @@ from chainrule import backend
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor, no_grad
 
-__all__ = ["Layer", "Variable", "KerasTensor", "clear_session", "get_uid", "to_snake_case"]
+__all__ = ["Layer", "Variable", "KerasTensor", "ShapeOnlyScope", "WeightShape",
+           "WeightBudgetError", "clear_session", "get_uid", "to_snake_case"]
 
 _UIDS: dict[str, int] = {}
 
@@ -119,6 +123,159 @@ class Variable(Tensor):
     def __repr__(self) -> str:
         return (f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={self.dtype}, "
                 f"trainable={self.trainable}>")
+
+
+class WeightShape(NamedTuple):
+    """One weight a layer creates, described without its values.
+
+    Attributes:
+        path: the weight's path, ``layer_name/weight_name`` (its :attr:`Variable.path`,
+            the key it is saved under).
+        shape: its shape.
+        dtype: its dtype's name, e.g. ``'float32'``.
+
+    Example:
+        >>> w = WeightShape("dense/kernel", (3, 4), "float32")
+        >>> w.layer, w.name, w.nbytes
+        ('dense', 'kernel', 48)
+    """
+
+    path: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @property
+    def layer(self) -> str:
+        """The name of the layer that owns the weight."""
+        return self.path.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        """The weight's own name (``kernel``, ``bias``, ...)."""
+        return self.path.rpartition("/")[2]
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes its values take."""
+        return math.prod(self.shape) * np.dtype(self.dtype).itemsize
+
+
+class WeightBudgetError(ValueError):
+    """A weight created in a :class:`ShapeOnlyScope` would pass the scope's ``max_bytes``.
+
+    Attributes:
+        weight: the :class:`WeightShape` of the weight that was refused.
+        total: the bytes of the weights created in the scope, that one included.
+        max_bytes: the scope's bound.
+    """
+
+    def __init__(self, message: str, weight: WeightShape, total: int, max_bytes: int) -> None:
+        super().__init__(message)
+        self.weight, self.total, self.max_bytes = weight, total, max_bytes
+
+
+class _ShapeOnlyVariable(Variable):
+    """A weight with a shape and a dtype but no memory: every element reads as zero.
+
+    Made by :meth:`Layer.add_weight` inside a :class:`ShapeOnlyScope`; a dry run
+    of ``call`` on it gives the right output shapes. ``assign`` checks the shape
+    and stores nothing.
+    """
+
+    __slots__ = ()
+
+    def assign(self, value: Any) -> None:
+        shape = tuple(value.shape) if isinstance(value, Tensor) else tuple(np.shape(value))
+        if shape != tuple(self.data.shape):
+            raise ValueError(
+                f"Cannot assign a value of shape {shape} to variable {self.path!r} of shape "
+                f"{tuple(self.data.shape)}. Received: value of shape {shape}"
+            )
+
+
+_SHAPE_ONLY: contextvars.ContextVar[ShapeOnlyScope | None] = contextvars.ContextVar(
+    "chainrule_shape_only_scope", default=None)
+
+
+class ShapeOnlyScope:
+    """A scope in which layers create weights with a shape and a dtype but no values.
+
+    Inside it, :meth:`Layer.add_weight` allocates nothing and runs no
+    initializer: it records the weight and returns a stand-in whose elements
+    all read as zero (a broadcast view of one scalar), so ``build`` and a dry
+    run of ``call`` work and give the right shapes. With ``max_bytes``, the
+    weight that would take the weights created in the scope past that many
+    bytes raises :class:`WeightBudgetError` before anything is made for it.
+    Scopes nest: a weight counts against every enclosing scope's bound.
+    Default layer names used up inside the scope are given back on exit, so
+    layers created afterwards get the names they would have got without it.
+
+    Nothing made inside is meant to be trained or saved: it describes what
+    building would create (see :meth:`Layer.compute_weight_shapes`).
+
+    Args:
+        max_bytes: optional bound on the bytes of all the weights created inside.
+
+    Attributes:
+        weights: the :class:`WeightShape` of every weight created inside, in
+            creation order.
+        nbytes: the bytes they would take.
+
+    Example:
+        >>> import chainrule as cr
+        >>> with ShapeOnlyScope() as scope:
+        ...     _ = cr.layers.Dense(4, name="d")(KerasTensor((None, 3)))
+        >>> [(w.path, w.shape) for w in scope.weights], scope.nbytes
+        ([('d/kernel', (3, 4)), ('d/bias', (4,))], 64)
+    """
+
+    def __init__(self, max_bytes: int | None = None) -> None:
+        if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(
+                max_bytes, (int, np.integer)) or max_bytes < 0):
+            raise ValueError("max_bytes must be None or a non-negative integer. "
+                             f"Received: max_bytes={max_bytes!r}")
+        self.max_bytes = None if max_bytes is None else int(max_bytes)
+        self.weights: list[WeightShape] = []
+        self.nbytes = 0
+        self._parent: ShapeOnlyScope | None = None
+        self._token: Any = None
+        self._uids: dict[str, int] = {}
+
+    def __enter__(self) -> ShapeOnlyScope:
+        self._parent = _SHAPE_ONLY.get()
+        self._token = _SHAPE_ONLY.set(self)
+        self._uids = dict(_UIDS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _SHAPE_ONLY.reset(self._token)
+        _UIDS.clear()
+        _UIDS.update(self._uids)
+
+    def _record(self, layer: Layer, weight: WeightShape) -> None:
+        n = weight.nbytes
+        scope: ShapeOnlyScope | None = self
+        while scope is not None:
+            if scope.max_bytes is not None and scope.nbytes + n > scope.max_bytes:
+                raise WeightBudgetError(
+                    f'Layer "{layer.name}" weight "{weight.name}" of shape {weight.shape} '
+                    f"({weight.dtype}) would take {n} bytes, {scope.nbytes + n} with the weights "
+                    f"before it, more than the {scope.max_bytes} allowed. Received: "
+                    f"shape={weight.shape}",
+                    weight, scope.nbytes + n, scope.max_bytes,
+                )
+            scope = scope._parent
+        scope = self
+        while scope is not None:
+            scope.weights.append(weight)
+            scope.nbytes += n
+            scope = scope._parent
+
+
+def _placeholder(shape: tuple[int, ...], dtype: Any) -> Any:
+    """A zero-filled array of ``shape`` that takes the memory of one element."""
+    return backend.xp.broadcast_to(backend.xp.zeros((), dtype=dtype), shape)
+
 
 
 class KerasTensor:
@@ -306,11 +463,19 @@ class Layer:
 
         dtype = dtype or self.dtype or backend.floatx()
         init = initializers.get(initializer)
-        value = init(tuple(shape), dtype=dtype)
         name = name or f"variable_{len(self._variables)}"
-        var = Variable(value, name=name, trainable=trainable,
-                       regularizer=regularizers.get(regularizer) if regularizer is not None else None,
-                       constraint=constraint, dtype=dtype)
+        scope = _SHAPE_ONLY.get()
+        if scope is None:
+            value = init(tuple(shape), dtype=dtype)
+            cls = Variable
+        else:  # describe the weight, allocate nothing (see ShapeOnlyScope)
+            dims = _weight_dims(shape, self.name, name)
+            dt = np.dtype(dtype)
+            scope._record(self, WeightShape(f"{self.name}/{name}", dims, dt.name))
+            value, cls = _placeholder(dims, dt), _ShapeOnlyVariable
+        var = cls(value, name=name, trainable=trainable,
+                  regularizer=regularizers.get(regularizer) if regularizer is not None else None,
+                  constraint=constraint, dtype=dtype)
         var.path = f"{self.name}/{name}"
         var.requires_grad = var.requires_grad and self._trainable
         self._variables.append(var)
@@ -406,6 +571,74 @@ class Layer:
     def build(self, input_shape: Any) -> None:
         """Create the weights once the input shape is known (override in subclasses)."""
         self.built = True
+
+    def compute_weight_shapes(self, input_shape: Any = None) -> list[WeightShape]:
+        """The weights this layer creates when built for ``input_shape``, none of them allocated.
+
+        The answer follows from the layer's configuration and the input shape
+        alone. An unbuilt layer runs its own ``build`` in a
+        :class:`ShapeOnlyScope` (``add_weight`` records each weight's shape
+        and dtype and allocates nothing; no initializer runs) and is then put
+        back exactly as it was, unbuilt, its default names not used up. So any
+        layer whose ``build`` creates its weights with :meth:`add_weight`
+        answers with no code of its own; a model answers for all its layers.
+        A built layer describes the weights it has; asked about an input shape
+        other than the one it was built for (known when it was built by a call
+        or by its model), it builds itself again, shape-only, for that shape,
+        and is then put back (weights made in ``__init__`` are then left out).
+
+        Override it only for a layer whose ``build`` cannot run on a shape
+        alone; the result must equal what ``build`` creates.
+
+        Args:
+            input_shape: the input's shape, batch dimension included (``None``
+                for unknown sizes), or a list of shapes for several inputs.
+                Default: the shape the layer was built for or declared
+                (``input_shape=``/``input_dim=``).
+
+        Returns:
+            One :class:`WeightShape` ``(path, shape, dtype)`` per weight, in
+            :attr:`weights` order: the keys and shapes a saved file holds.
+
+        Raises:
+            ValueError: when no input shape is given or known, or ``build``
+                refuses it; :class:`WeightBudgetError` when called inside a
+                :class:`ShapeOnlyScope` whose ``max_bytes`` the weights pass.
+
+        Example:
+            >>> import chainrule as cr
+            >>> dense = cr.layers.Dense(4, name="d")
+            >>> [(w.name, w.shape) for w in dense.compute_weight_shapes((None, 3))]
+            [('kernel', (3, 4)), ('bias', (4,))]
+            >>> dense.built, dense.weights
+            (False, [])
+        """
+        shape = _as_shape(input_shape)
+        if self.built and _compatible(shape, _as_shape(self._build_shape)):
+            return [WeightShape(str(v.path), tuple(int(d) for d in v.shape), v.dtype.name)
+                    for v in self.weights]
+        if shape is None:
+            shape = _as_shape(self._batch_input_shape)
+        if shape is None:
+            raise ValueError(
+                f"Layer {self.name!r} cannot tell the shapes of its weights without the shape "
+                "of its input: pass input_shape, batch dimension included. Received: "
+                "input_shape=None"
+            )
+        saved = [(layer, _copy_state(layer)) for layer in _layer_tree(self)]
+        try:
+            with ShapeOnlyScope(), np.errstate(all="ignore"):
+                if self.built:  # build afresh, for another shape
+                    for layer, _ in saved:
+                        object.__setattr__(layer, "built", False)
+                        object.__setattr__(layer, "_variables", [])
+                self.build(shape)
+                return [WeightShape(str(v.path), tuple(int(d) for d in v.shape), v.dtype.name)
+                        for v in self.weights]
+        finally:
+            for layer, state in saved:
+                vars(layer).clear()
+                vars(layer).update(state)
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """The computation (override in subclasses)."""
@@ -522,6 +755,59 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _weight_dims(shape: Any, layer: str, name: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(operator.index(d) for d in shape)
+    except TypeError:
+        dims = None
+    if dims is None or any(d < 0 for d in dims):
+        raise ValueError(
+            f'Layer "{layer}" weight "{name}": a shape is a tuple of non-negative integers. '
+            f"Received: shape={shape!r:.100}"
+        )
+    return dims
+
+
+def _as_shape(shape: Any) -> Any:
+    """A shape as a tuple (``None`` for unknown sizes), or several shapes as a list of tuples."""
+    if shape is None:
+        return None
+    if isinstance(shape, (list, tuple)) and shape and all(
+            isinstance(s, (list, tuple)) for s in shape):
+        return [tuple(s) for s in shape]
+    return tuple(shape) if isinstance(shape, (list, tuple)) else shape
+
+
+def _compatible(a: Any, b: Any) -> bool:
+    """Whether two shapes (from :func:`_as_shape`) can be the same; ``None`` fits anything."""
+    if a is None or b is None:
+        return True
+    if isinstance(a, list) or isinstance(b, list):
+        return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
+                and all(_compatible(x, y) for x, y in zip(a, b)))
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _layer_tree(root: Layer) -> list[Layer]:
+    """``root`` and every layer it tracks, each once."""
+    out: list[Layer] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        stack.extend(reversed(vars(layer).get("_layers", [])))
+    return out
+
+
+def _copy_state(layer: Layer) -> dict:
+    """The layer's attributes, its lists, dicts and sets copied (what ``build`` may change)."""
+    return {k: (v.copy() if type(v) in (list, dict, set) else v) for k, v in vars(layer).items()}
 
 
 def _dummy_like(inputs: Any) -> Any:

@@ -15,44 +15,17 @@ __all__ = ["layer_to_config", "layer_from_config", "functional_config", "functio
 
 def layer_registry() -> dict:
     """Map class names to chainrule's built-in layer and model classes."""
-    from chainrule import layers, models  # noqa: PLC0415
+    from chainrule import models  # noqa: F401, PLC0415  (the model classes register on import)
+    from chainrule.layers.serialization import registered_layer_classes  # noqa: PLC0415
 
-    table = {name: getattr(layers, name) for name in layers.__all__
-             if isinstance(getattr(layers, name), type)}
-    table.update({"Sequential": models.Sequential, "Model": models.Model,
-                  "Functional": models.Model})
-    return table
+    return registered_layer_classes()
 
 
 def layer_to_config(layer: Any) -> dict:
-    """``{"class_name": ..., "config": layer.get_config()}`` (and a registered class's key).
+    """``{"class_name": ..., "config": layer.get_config()}``."""
+    from chainrule.layers.serialization import serialize  # noqa: PLC0415
 
-    A class registered with ``register_keras_serializable`` also gets its
-    ``"registered_name"``, so it loads without ``custom_objects``.
-    """
-    from chainrule._registry import get_registered_name  # noqa: PLC0415
-
-    config = {"class_name": type(layer).__name__, "config": layer.get_config()}
-    registered = get_registered_name(type(layer))
-    if registered != type(layer).__name__:
-        config["registered_name"] = registered
-    return config
-
-
-def _resolve_class(class_name: Any, custom_objects: dict | None,
-                   registered_name: Any = None) -> type:
-    from chainrule._registry import get_registered_object, unknown_name_error  # noqa: PLC0415
-
-    for name in (class_name, registered_name):  # custom_objects, a scope, registered classes
-        custom = get_registered_object(name, custom_objects)
-        if isinstance(custom, type):
-            return custom
-    table = layer_registry()
-    if custom_objects:
-        table.update({k: v for k, v in custom_objects.items() if isinstance(v, type)})
-    if not isinstance(class_name, str) or class_name not in table:
-        raise unknown_name_error("layer class", class_name, list(table))
-    return table[class_name]
+    return serialize(layer)
 
 
 def layer_from_config(config: dict, custom_objects: dict | None = None) -> Any:
@@ -61,28 +34,9 @@ def layer_from_config(config: dict, custom_objects: dict | None = None) -> Any:
     Raises:
         ValueError: for a malformed config or an unknown class name.
     """
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError("A layer config must be a dict with 'class_name' and 'config'. "
-                         f"Received: {type(config).__name__}")
-    cls = _resolve_class(config["class_name"], custom_objects, config.get("registered_name"))
-    inner = config.get("config", {})
-    if not isinstance(inner, dict):
-        raise ValueError(f"A layer's 'config' must be a dict. Received: {type(inner).__name__}")
-    if hasattr(cls, "from_config"):
-        try:
-            return cls.from_config(inner, custom_objects) if _takes_custom(cls) else cls.from_config(inner)
-        except TypeError as e:
-            raise ValueError(f"Invalid config for layer class {config['class_name']!r}: {e}") from None
-    return cls(**inner)  # pragma: no cover
+    from chainrule.layers.serialization import deserialize  # noqa: PLC0415
 
-
-def _takes_custom(cls: type) -> bool:
-    import inspect  # noqa: PLC0415
-
-    try:
-        return "custom_objects" in inspect.signature(cls.from_config).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
+    return deserialize(config, custom_objects)
 
 
 def functional_config(model: Any) -> dict:

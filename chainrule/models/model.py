@@ -16,6 +16,7 @@ from chainrule.layers.base import (
     unique_name,
 )
 from chainrule.layers.core import InputLayer
+from chainrule.layers.serialization import register_layer_class
 from chainrule.models.trainer import Trainer
 
 __all__ = ["Model", "Sequential"]
@@ -405,3 +406,7 @@ class Sequential(Model):
             model.add(layer_from_config(lc, custom_objects))
         return model
 
+
+register_layer_class(Model)
+register_layer_class(Model, "Functional")
+register_layer_class(Sequential)

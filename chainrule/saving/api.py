@@ -148,14 +148,10 @@ def weight_items(model: Any) -> list[tuple[str, Any]]:
         >>> [k for k, _ in weight_items(m)]
         ['d/kernel', 'd/bias']
     """
-    seen: dict[str, int] = {}
-    out: list[tuple[str, Any]] = []
-    for v in model.weights:
-        base = str(getattr(v, "path", None) or getattr(v, "name", None) or "variable")
-        k = seen.get(base, 0)
-        seen[base] = k + 1
-        out.append((base if k == 0 else f"{base}#{k}", v))
-    return out
+    variables = model.weights
+    paths = [str(getattr(v, "path", None) or getattr(v, "name", None) or "variable")
+             for v in variables]
+    return list(zip(_unique_keys(paths), variables))
 
 
 def _weight_arrays(model: Any) -> list[tuple[str, np.ndarray]]:
@@ -462,23 +458,18 @@ def _check_names(arch: Any, source: str) -> None:
 
 
 def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
-    """Refuse configs that would make rebuilding allocate far more than the file holds.
+    """Refuse configs whose shapes would make rebuilding run on absurdly large samples.
 
-    Rebuilding a model creates its weights before they can be compared with the
-    file's, so sizes in the config are bounded first: every shape in it may
-    describe at most ``max(4 * weight values in the file, 2**22)`` values per
-    sample, and a layer's ``units`` must equal its saved kernel's last
-    dimension. A Dense layer then allocates at most that bound times a
-    dimension of a saved weight.
+    Every shape in the config may describe at most ``max(4 * weight values in
+    the file, 2**22)`` values per sample. (The weights the config implies are
+    checked by :func:`_check_implied_weights`.)
     """
     total = sum(int(a.size) for a in arrays.values())
     shape_cap = max(4 * total, 2**22)
-    has_shape = False
     for d in _walk_dicts(arch):
         for key in _SHAPE_KEYS + ("input_dim",):
             value = d.get(key)
             dims = value if isinstance(value, list) else [value] if isinstance(value, int) else []
-            has_shape = has_shape or (key != "target_shape" and bool(dims))
             product = 1
             for v in dims:
                 if isinstance(v, int) and not isinstance(v, bool) and v > 0:
@@ -489,28 +480,125 @@ def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: 
                     f"implausibly large for a model with {total} weight values. Received: "
                     f"{key}={value!r}"
                 )
+
+
+def _weight_budget(arrays: Mapping[str, np.ndarray]) -> int:
+    """The bytes of weights a config may make rebuilding allocate: 8 per saved value, >= 32 MiB."""
+    return 8 * max(sum(int(a.size) for a in arrays.values()), 2**22)
+
+
+def _layer_config_text(arch: Any, layer: str) -> str:
+    """``Name(key=value, ...)``: the scalar settings of a layer's entry in config.json."""
     for d in _walk_dicts(arch):
-        units = d.get("units")
-        if not isinstance(units, int) or isinstance(units, bool) or not isinstance(d.get("name"), str):
-            continue
-        kernel = arrays.get(f"{d['name']}/kernel")
-        if kernel is not None and kernel.ndim and kernel.shape[-1] != units:
-            raise InvalidArchiveError(
-                f"{source}: layer {d['name']!r} has units={units} in config.json but its "
-                f"saved kernel has shape {tuple(kernel.shape)}. Received: units={units}"
-            )
-        if kernel is None and (arrays or has_shape):
-            raise InvalidArchiveError(
-                f"{source}: layer {d['name']!r} (units={units}) has no saved kernel, although "
-                f"the model is built. Received: units={units}"
-            )
+        inner = d.get("config")
+        if isinstance(inner, dict) and inner.get("name") == layer and isinstance(
+                d.get("class_name"), str):
+            items = [f"{k}={v!r}" for k, v in inner.items()
+                     if k not in ("name", "trainable", "dtype") and (
+                         isinstance(v, (bool, int, float, str)) or (
+                             isinstance(v, list) and len(v) <= 8 and all(
+                                 x is None or isinstance(x, (int, float)) for x in v)))]
+            return f"layer {layer!r}: {d['class_name']}({', '.join(items)})"[:300]
+    return f"layer {layer!r}"
+
+
+def _shape_mismatch(weight: Any, saved: np.ndarray, arch: Any, source: str) -> InvalidArchiveError:
+    return InvalidArchiveError(
+        f"{source}: layer {weight.layer!r} weight {weight.name!r} has shape {weight.shape} by "
+        f"its config in config.json but shape {tuple(saved.shape)} in the saved weights. "
+        f"Received: {_layer_config_text(arch, weight.layer)}"
+    )
+
+
+def _unique_keys(paths: list[str]) -> list[str]:
+    """The keys weights are saved under: their paths, ``#k`` added to repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for base in paths:
+        k = seen.get(base, 0)
+        seen[base] = k + 1
+        out.append(base if k == 0 else f"{base}#{k}")
+    return out
+
+
+def _check_build_shape(shape: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
+    if not isinstance(shape, list) or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in shape
+    ):
+        raise InvalidArchiveError(f"{source}: invalid build input shape. "
+                                  f"Received: input_shape={shape!r:.80}")
+    _check_plausible_sizes({"input_shape": shape}, arrays, source)
+
+
+def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarray],
+                           custom_objects: Any, source: str) -> None:
+    """Ask the model the config describes which weights it will create, allocating none of them.
+
+    The model is instantiated from its config in a ``ShapeOnlyScope`` (layers
+    built on the way, and the model's ``compute_weight_shapes``, allocate and
+    initialize nothing) whose budget of :func:`_weight_budget` bytes is checked
+    before each weight. Then every implied weight must be in the file, with
+    the same shape.
+    """
+    from chainrule.layers import ShapeOnlyScope, WeightBudgetError
+
+    arch = spec["config"]
+    try:
+        with ShapeOnlyScope(max_bytes=_weight_budget(arrays)):
+            probe = _deserialize_model(spec, custom_objects, source)
+            if not probe.built and shape is None:
+                return  # it will not be built, so nothing is allocated
+            if not probe.built:
+                _check_build_shape(shape, arrays, source)
+            implied = probe.compute_weight_shapes(None if probe.built else tuple(shape))
+    except WeightBudgetError as e:
+        saved = arrays.get(e.weight.path)
+        if saved is not None and tuple(saved.shape) != e.weight.shape:
+            raise _shape_mismatch(e.weight, saved, arch, source) from None
+        total = sum(int(a.size) for a in arrays.values())
+        raise UnsafeFileError(
+            f"{source}: config.json asks layer {e.weight.layer!r} for a weight {e.weight.name!r} "
+            f"of shape {e.weight.shape} ({e.weight.dtype}), {e.weight.nbytes} bytes; with the "
+            f"weights before it the model would allocate {e.total} bytes, implausibly many for "
+            f"a file holding {total} weight values (at most {e.max_bytes}). Nothing was "
+            f"allocated. Received: {_layer_config_text(arch, e.weight.layer)}"
+        ) from None
+    keys = _unique_keys([w.path for w in implied])
+    file_keys = list(arrays)
+    if implied and not set(keys) & set(file_keys) and len(file_keys) == len(keys):
+        pairs = list(zip(file_keys, implied))  # renamed layers: matched by order, as when assigning
+    else:
+        pairs = list(zip(keys, implied))
+    missing: dict[str, list[str]] = {}
+    for key, weight in pairs:
+        saved = arrays.get(key)
+        if saved is None:
+            missing.setdefault(weight.layer, []).append(weight.name)
+        elif tuple(saved.shape) != weight.shape:
+            raise _shape_mismatch(weight, saved, arch, source)
+    if missing:
+        listed = "; ".join(f"layer {layer!r} has no saved {', '.join(names)}"
+                           for layer, names in missing.items())
+        raise InvalidArchiveError(
+            f"{source}: {listed}, although the model is built. Received: saved weights "
+            f"{file_keys[:10]}"
+        )
+
+
+def _deserialize_model(spec: dict, custom_objects: Any, source: str) -> Any:
+    """Instantiate the model ``{"class_name", "config"}`` describes; refuse anything else."""
+    from chainrule.layers import Layer
+    from chainrule.layers.serialization import deserialize
+
+    model = deserialize(spec, custom_objects)
+    if not (isinstance(model, Layer) and callable(getattr(model, "compile", None))):
+        raise InvalidArchiveError(f"{source}: config.json describes a {type(model).__name__}, "
+                                  f"not a model. Received: class_name={spec['class_name']!r}")
+    return model
 
 
 def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any,
              source: str) -> Any:
-    from chainrule.models.config import layer_from_config
-    from chainrule.models.model import Model
-
     class_name, arch = config.get("class_name"), config.get("config")
     if not isinstance(class_name, str) or not isinstance(arch, dict):
         raise InvalidArchiveError(f"{source}: config.json lacks the model's class_name and config. "
@@ -523,18 +611,9 @@ def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any
     shape = build.get("input_shape") if isinstance(build, dict) else None
     rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
     try:
-        model = layer_from_config(spec, custom_objects)
-        if not isinstance(model, Model):
-            raise InvalidArchiveError(f"{source}: config.json describes a {type(model).__name__}, "
-                                      f"not a model. Received: class_name={class_name!r}")
+        _check_implied_weights(spec, shape, arrays, custom_objects, source)
+        model = _deserialize_model(spec, custom_objects, source)
         if not model.built and shape is not None:
-            if not isinstance(shape, list) or not all(
-                d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
-                for d in shape
-            ):
-                raise InvalidArchiveError(f"{source}: invalid build input shape. "
-                                          f"Received: input_shape={shape!r:.80}")
-            _check_plausible_sizes({"input_shape": shape}, arrays, source)
             model.build(tuple(shape))
     finally:
         backend.set_random_state(rng_state)
@@ -811,6 +890,7 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         build_shape = build.get("input_shape") if isinstance(build, dict) else None
     if not model.built:
         if isinstance(build_shape, list):
+            _check_build_shape(build_shape, arrays, src)
             model.build(tuple(build_shape))
         else:
             raise ValueError(
