@@ -1025,7 +1025,10 @@ def _reduce_weighted(values: Any, sample_weight: Any, mask: Any, reduction: Any)
     dtype = values.data.dtype
     xp = backend.xp
     sw = None
-    if sample_weight is not None:
+    if isinstance(sample_weight, Tensor) and mask is None:
+        # kept a Tensor (cast by an op), so a captured step weights each new batch
+        sw = sample_weight if sample_weight.data.dtype == dtype else ops.cast(sample_weight, dtype)
+    elif sample_weight is not None:
         # lists and numbers go straight to the losses' dtype (no float32 detour)
         sw = sample_weight.data if isinstance(sample_weight, Tensor) else backend.as_array(
             sample_weight, dtype

@@ -383,3 +383,21 @@ def test_dropout_op_gradient_is_its_mask():
     assert 0.6 < kept < 0.9 and set(np.unique(y.data)) <= {0.0, 1 / 0.75}
     with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\). Received: rate=1"):
         ops.dropout(x, 1)
+
+
+@pytest.mark.parametrize("weighting", ["sample_weight", "class_weight"])
+def test_weighted_training_is_captured_and_bit_identical(weighting):
+    loss, act, y = CASES["scce_softmax"]
+    kw = ({"sample_weight": np.random.default_rng(9).random(50).astype(np.float32)}
+          if weighting == "sample_weight" else {"class_weight": {0: 1.0, 1: 2.5, 2: 0.5}})
+    runs = []
+    for jit in ("auto", False):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = Sequential([Flatten(input_shape=(3, 4)), Dense(8, activation="relu"), Dense(3),
+                            Activation("softmax")])
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=jit)
+        h = model.fit(X, y, batch_size=16, epochs=3, verbose=0, **kw)
+        runs.append((model, h.history))
+    assert programs(runs[0][0])
+    assert_same_training(*runs)

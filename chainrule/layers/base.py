@@ -678,6 +678,34 @@ class Layer:
     def _check_input(self, inputs: Any) -> None:
         """Hook for layers that validate their input before building."""
 
+    def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
+                           ) -> ValueError | None:
+        """The error for a batch of ``shape`` given to this layer as a model's first layer.
+
+        Models ask their first layer before the first step, so that a wrong
+        input is reported naming the layer instead of failing deep in an op.
+        The default compares with the declared input shape; layers that know
+        more (Dense: its kernel's input size) override it.
+
+        Args:
+            shape: the batch's shape, batch dimension first.
+            declared: the model's declared input shape (batch dimension first), or None.
+
+        Returns:
+            A ``ValueError`` to raise, or None when the shape fits.
+
+        Example:
+            >>> Layer(name="l").incompatible_input((8, 3), (None, 4)) is not None
+            True
+        """
+        if declared is None or shape_fits(declared, shape):
+            return None
+        return ValueError(
+            f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+            f"shape {tuple(declared)}, received shape {(None,) + tuple(shape[1:])}. "
+            f"Received: x of shape {tuple(shape)}"
+        )
+
     def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         flat = _flatten(inputs)
         if not self.built:
@@ -808,6 +836,12 @@ def _layer_tree(root: Layer) -> list[Layer]:
 def _copy_state(layer: Layer) -> dict:
     """The layer's attributes, its lists, dicts and sets copied (what ``build`` may change)."""
     return {k: (v.copy() if type(v) in (list, dict, set) else v) for k, v in vars(layer).items()}
+
+
+def shape_fits(declared: Sequence[Any], shape: Sequence[Any]) -> bool:
+    """Whether a batch ``shape`` fits a declared shape (``None`` dimensions take any size)."""
+    want, got = tuple(declared[1:]), tuple(shape[1:])
+    return len(want) == len(got) and all(w is None or w == g for w, g in zip(want, got))
 
 
 def _dummy_like(inputs: Any) -> Any:

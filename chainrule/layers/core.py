@@ -8,7 +8,7 @@ import numpy as np
 
 from chainrule import backend, ops
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import KerasTensor, Layer, Node, unique_name, warn_deprecated
+from chainrule.layers.base import KerasTensor, Layer, Node, shape_fits, unique_name, warn_deprecated
 
 __all__ = [
     "InputLayer", "Input", "Dense", "Flatten", "Activation", "Dropout", "Reshape",
@@ -184,6 +184,30 @@ class Dense(Layer):
         if getattr(inputs, "ndim", 1) == 0:
             raise ValueError(f"Dense layer {self.name!r} needs inputs with at least 1 dimension. "
                              f"Received: a scalar")
+
+    def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
+                           ) -> ValueError | None:
+        """Dense's check of a model's input: the last dimension must be the kernel's first.
+
+        Inputs with more than two dimensions are refused with a hint to add a
+        ``Flatten`` (the usual mistake of a first model on images).
+
+        Args:
+            shape: the batch's shape.
+            declared: the model's declared input shape, or None.
+
+        Returns:
+            A ``ValueError`` naming the layer, or None.
+        """
+        if self.kernel is None:
+            return super().incompatible_input(shape, declared)
+        got = (None,) + tuple(shape[1:])
+        if declared is not None:
+            return None if shape_fits(declared, shape) else incompatible_input_error(
+                self, 0, self.kernel.shape[0], got)
+        if shape[-1] != self.kernel.shape[0] or len(shape) > 2:
+            return incompatible_input_error(self, 0, self.kernel.shape[0], got)
+        return None
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         kernel = self.kernel

@@ -121,7 +121,6 @@ class Trainer(CompileMixin):
 
     def _check_input_shapes(self, xs: list) -> None:
         """Check x against the first layer before any step, naming the layer."""
-        from chainrule.layers.core import Dense, incompatible_input_error  # noqa: PLC0415
 
         if getattr(self, "_functional", False):
             for kt, a in zip(self.inputs, xs):
@@ -138,23 +137,10 @@ class Trainer(CompileMixin):
         layers = getattr(self, "_stack", None)
         if not layers:
             return
-        first = layers[0]
         declared = self._declared_input_shape() if hasattr(self, "_declared_input_shape") else None
-        got = xs[0].shape
-        if declared is not None:
-            want = declared[1:]
-            if len(want) != len(got) - 1 or any(w is not None and w != g for w, g in zip(want, got[1:])):
-                if isinstance(first, Dense) and first.kernel is not None:
-                    raise incompatible_input_error(first, 0, first.kernel.shape[0], (None,) + got[1:])
-                raise ValueError(
-                    f'Input 0 of layer "{first.name}" is incompatible with the layer: expected '
-                    f"shape {tuple(declared)}, received shape {(None,) + tuple(got[1:])}. "
-                    f"Received: x of shape {got}"
-                )
-        elif isinstance(first, Dense) and first.kernel is not None:
-            expected = first.kernel.shape[0]
-            if got[-1] != expected or len(got) > 2:
-                raise incompatible_input_error(first, 0, expected, (None,) + got[1:])
+        err = layers[0].incompatible_input(tuple(xs[0].shape), declared)
+        if err is not None:
+            raise err
 
     def _check_compiled(self, what: str) -> None:
         if not self.compiled:
