@@ -30,6 +30,7 @@ from chainrule.callbacks.callback import Logs as Logs  # the type of the hooks' 
 from chainrule.callbacks.callback_list import CallbackList
 from chainrule.callbacks.csv_logger import CSVLogger
 from chainrule.callbacks.early_stopping import EarlyStopping
+from chainrule.callbacks.gradient_monitor import GradientMonitor
 from chainrule.callbacks.history import History
 from chainrule.callbacks.lambda_callback import LambdaCallback
 from chainrule.callbacks.learning_rate_scheduler import LearningRateScheduler
@@ -37,10 +38,6 @@ from chainrule.callbacks.model_checkpoint import ModelCheckpoint
 from chainrule.callbacks.progbar_logger import ProgbarLogger
 from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
-
-# GradientMonitor stays with the lessons in chainrule.explain; its module takes only the
-# Callback base from this package (callbacks/callback.py), never this __init__.
-from chainrule.explain.monitor import GradientMonitor
 
 __all__ = [
     "BackupAndRestore",
