@@ -63,6 +63,19 @@ def exploding(**fit_kwargs):
     return model
 
 
+class _ValueBranch(L.Layer):
+    """A layer whose Python code depends on the data: a replay cannot reproduce it."""
+
+    def call(self, x):
+        return cr.ops.relu(x) if float(cr.ops.mean(x)) > 0 else x
+
+
+def _value_branch_model():
+    model = cr.Sequential([L.Dense(4, input_dim=5), _ValueBranch(name="branch"), L.Dense(3)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
+    return model
+
+
 def two_input_model():
     a, b = L.Input((2,)), L.Input((3,))
     return cr.Model([a, b], L.Dense(1)(L.Dense(2)(a)))
@@ -223,6 +236,11 @@ ROWS = [
     ("optimizer-not-understood",
      lambda: mlp(compile=False).compile(optimizer=3, loss="mse"), ValueError,
      r"Could not interpret optimizer identifier.*Received: identifier=3$", True),
+    ("jit-compile-uncapturable", lambda: fit(_value_branch_model()), ValueError,
+     r'jit_compile=True, but model "?\S+"? cannot be captured for replay: layer "branch" reads '
+     r"the value of a tensor \(float\(\)\).*Received: jit_compile=True$", True),
+    ("jit-compile-value", lambda: mlp(jit_compile="yes"), ValueError,
+     r"jit_compile must be True, False or 'auto'\. Received: jit_compile='yes'$", True),
     ("loss-weights-count", lambda: mlp(loss_weights=[1, 2]), ValueError,
      r"loss_weights needs one weight per output \(1\)\. Received: loss_weights=\[1, 2\]$", True),
     ("fit-before-compile", lambda: fit(mlp(compile=False)), RuntimeError,
