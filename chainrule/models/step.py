@@ -172,14 +172,23 @@ class StepFactory:
         per_output_values = [float(t.data) for t in per_output]
         if recording:
             self._record(entry, rec, preds + [loss] + per_output, loss, variables)
+        if not skip_nonfinite or math.isfinite(value):
+            self._apply_taped(variables, buf)
+        return value, [p.data for p in preds], per_output_values
+
+    def _apply_taped(self, variables: list, buf: FlatBuffer | None) -> None:
+        """The update after a taped step: over the flat buffer, as a replay does, when it can."""
         grads, used = [], []
         for v in variables:
             if v.grad is not None:
                 grads.append(v.grad)
                 used.append(v)
-        if used and (not skip_nonfinite or math.isfinite(value)):
-            model.optimizer.apply(grads, used)
-        return value, [p.data for p in preds], per_output_values
+        if buf is not None and len(used) == len(buf.variables) and buf.holds(variables):
+            for g, dst in zip(grads, buf.grads):
+                dst[...] = g
+            self._apply(buf, None)
+        elif used:
+            self.model.optimizer.apply(grads, used)
 
     def _record(self, entry: _Entry, rec: Any, outputs: list, loss: Any, variables: list) -> None:
         if entry.first is None:

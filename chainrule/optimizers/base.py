@@ -650,7 +650,7 @@ class Optimizer:
         dt = buffer.single_dtype
         g, data = buffer.grad[dt], buffer.data[dt]
         if self.global_clipnorm:
-            scale = self._global_scale([(gv, 0) for gv in buffer.grads])
+            scale = self._global_scale([(g, 0)])  # one norm over the whole buffer
             if scale != 1.0:
                 xp.multiply(g, scale, out=g)
         lr = self._step_learning_rate()
@@ -884,8 +884,7 @@ class Optimizer:
     def _global_scale(self, pairs: list[tuple[Any, int]]) -> float:
         """``global_clipnorm``'s factor: Keras's ``c * min(1/norm, 1/c)``, NaN for a non-finite norm.
 
-        The norm sums each variable's squared norm in order, also for a flat
-        buffer, so both forms of the step round identically.
+        The squared norms of ``pairs`` are summed in order (a flat buffer is one pair).
         """
         xp, c = self._xp, self.global_clipnorm
         norm = math.sqrt(sum(float(xp.vdot(g, g)) for g, _ in pairs))
