@@ -30,7 +30,7 @@ from chainrule.models import Model, Sequential  # noqa: E402
 saving.ModelCheckpoint = callbacks.ModelCheckpoint
 saving.BackupAndRestore = callbacks.BackupAndRestore
 
-__version__ = "0.1.0"
+from chainrule._version import __version__  # noqa: E402
 
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",

@@ -395,7 +395,7 @@ def _build_input_shape(model: Any) -> list | None:
 
 def model_config(model: Any, include_optimizer: bool = True) -> dict:
     """The content of ``config.json`` for ``model`` (see the module docstring)."""
-    from chainrule import __version__
+    from chainrule._version import __version__
 
     config = {
         "format": FORMAT,
