@@ -49,6 +49,7 @@ from chainrule._registry import Registry
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops.nn import Sigmoid as _SigmoidOp
+from chainrule.ops.nn import SoftmaxCrossEntropy as _SoftmaxCE
 from chainrule.ops.nn import Softmax as _SoftmaxOp
 
 __all__ = [
@@ -806,6 +807,9 @@ def _sparse_ce(
         labels, valid = labels_t, None
     else:
         labels, valid = _sparse_labels(y_true, p.shape, ax, ignore_class)
+    checked = True  # _sparse_labels checked the range: the fused op need not do it again
+    if not isinstance(labels, Tensor):
+        labels = Tensor(labels)
     logits = None
     if ax == ndim - 1:
         logits = _logits_of(raw, "softmax")
@@ -815,9 +819,9 @@ def _sparse_ce(
     if logits is not None:
         if from_logits:
             _warn_logits(name, "softmax")
-        res = ops.softmax_cross_entropy(logits, labels)
+        res = _SoftmaxCE(checked)(logits, labels)
     elif from_logits:
-        res = ops.softmax_cross_entropy(p, labels)
+        res = _SoftmaxCE(checked)(p, labels)
     else:
         # -log(clip(p[label] / sum(p))): Keras's renormalize-clip-log, on the picked entries.
         classes = p.shape[-1]
@@ -1193,6 +1197,8 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
+        if fn is sparse_categorical_crossentropy:
+            self._cast_y_true = False  # labels stay integers, as in the class form
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         """Return ``fn(y_true, y_pred, **kwargs)`` (ranks aligned first for your own functions)."""

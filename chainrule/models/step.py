@@ -83,11 +83,11 @@ class StepFactory:
 
     # -- keys ----------------------------------------------------------------------------
     def _version(self) -> tuple:
-        return (layers_base.structure_version(), id(self.buffer), backend.get_backend(),
+        return (layers_base._STRUCTURE[0], id(self.buffer), backend.get_backend(),
                 backend.floatx())
 
     def _entry(self, mode: str, arrays: list) -> _Entry:
-        key = (mode,) + tuple((a.shape, a.dtype.str) for a in arrays)
+        key = (mode, *[(a.shape, a.dtype) for a in arrays])
         entry = self.entries.get(key)
         version = self._version()
         if entry is None or entry.version != version:
@@ -122,7 +122,7 @@ class StepFactory:
         buf = self.pack(variables)
         feeds = xs + list(ys) + (list(sws) if sws is not None else [])
         entry = self._entry("train", feeds) if model._jit_compile else None
-        if entry is not None and entry.program is not None and buf is not None and buf.intact():
+        if entry is not None and entry.program is not None and buf is not None:  # pack checked it
             out = entry.program.run(feeds, buf.grads)
             n_out = len(model._loss_fns)
             preds, value = out[:n_out], float(out[n_out])

@@ -182,16 +182,21 @@ class Linear(Function):
 
 
 class SoftmaxCrossEntropy(Function):
-    """Per-sample -log softmax(logits)[label], labels as integers or probabilities."""
+    """Per-sample -log softmax(logits)[label], labels as integers or probabilities.
+
+    ``labels_checked=True`` skips the range check of integer labels (the caller
+    has checked them, as the sparse cross-entropy loss does).
+    """
+
+    def __init__(self, labels_checked=False):
+        self.labels_checked = labels_checked
 
     def forward(self, logits, labels):
         c = logits.shape[-1]
         shifted = logits - logits.max(axis=-1, keepdims=True)
         e = np.exp(shifted)
         s = e.sum(axis=-1, keepdims=True)
-        logp = shifted - np.log(s)
-        e /= s
-        self.p = e
+        self.e, self.s = e, s  # softmax = e / s, formed in backward (or below) when needed
         self.labels = labels
         if labels.dtype.kind in "iu":
             if labels.shape != logits.shape[:-1]:
@@ -199,31 +204,38 @@ class SoftmaxCrossEntropy(Function):
                     f"softmax_cross_entropy: integer labels need shape {logits.shape[:-1]} for "
                     f"logits of shape {logits.shape}. Received: labels of shape {labels.shape}"
                 )
-            if labels.size and (labels.min() < 0 or labels.max() >= c):
+            if not self.labels_checked and labels.size and (labels.min() < 0 or labels.max() >= c):
                 raise shape_error(
                     f"softmax_cross_entropy: labels must be in [0, {c}) for {c} classes. "
                     f"Received: labels from {int(labels.min())} to {int(labels.max())}"
                 )
             self.sparse = True
-            flat = logp.reshape(-1, c)
-            return -flat[np.arange(flat.shape[0]), labels.reshape(-1)].reshape(labels.shape)
+            # -log p[label] = log(s) - shifted[label]: only the picked entries, no full log p
+            picked = shifted.reshape(-1, c)[self._rows(labels.size), labels.reshape(-1)]
+            return (np.log(s).reshape(-1) - picked).reshape(labels.shape)
         if labels.shape != logits.shape:
             raise shape_error(
                 f"softmax_cross_entropy: probability labels need the logits' shape "
                 f"{logits.shape}. Received: labels of shape {labels.shape}"
             )
         self.sparse = False
-        self.logp = logp
+        self.logp = logp = shifted - np.log(s)
         return -(labels * logp).sum(axis=-1)
+
+    def _rows(self, n):
+        rows = getattr(self, "_arange", None)  # kept: a replayed step has the same batch size
+        if rows is None or len(rows) != n:
+            rows = self._arange = np.arange(n)
+        return rows
 
     def backward(self, gy):
         gx = gl = None
         g = gy[..., None]
         if self.needs[0]:
-            gx = self.p.copy()
+            gx = self.e / self.s  # the softmax probabilities p
             if self.sparse:
                 flat = gx.reshape(-1, gx.shape[-1])
-                flat[np.arange(flat.shape[0]), self.labels.reshape(-1)] -= 1
+                flat[self._rows(flat.shape[0]), self.labels.reshape(-1)] -= 1
             else:  # d/dx of -sum(l * logp) is p * sum(l) - l (p - l for normalized labels)
                 gx *= self.labels.sum(axis=-1, keepdims=True)
                 gx -= self.labels

@@ -28,10 +28,20 @@ def _norm_axis(axis: Any, ndim: int, op: str) -> tuple | None:
 
 
 def _expand(gy: Any, axes: tuple | None, keepdims: bool, shape: tuple) -> Any:
-    """Broadcast a reduced gradient back to the input's shape."""
+    """Broadcast a reduced gradient back to the input's shape (a read-only view, no copy)."""
     if not keepdims and axes is not None:
         gy = gy.reshape([1 if i in axes else n for i, n in enumerate(shape)])
-    return np.broadcast_to(gy, shape)
+    if isinstance(gy, np.generic):  # a reduction to a scalar gives a NumPy scalar
+        gy = np.asarray(gy)
+    if type(gy) is not np.ndarray or gy.ndim not in (0, len(shape)) or not gy.flags.c_contiguous:
+        return np.broadcast_to(gy, shape)
+    # np.broadcast_to's own view, built directly: its Python layer costs more than the
+    # whole backward of a small mean (a loss over a batch of 32)
+    strides = (0,) * len(shape) if gy.ndim == 0 else tuple(
+        0 if g == 1 else st for g, st in zip(gy.shape, gy.strides))
+    view = np.ndarray(shape, gy.dtype, buffer=gy, strides=strides)
+    view.flags.writeable = False
+    return view
 
 
 class Sum(Function):
@@ -47,6 +57,9 @@ class Sum(Function):
         return (_expand(gy, self.axes, self.keepdims, self.shape),)
 
 
+_FAST_MEAN = (np.dtype("float32"), np.dtype("float64"))
+
+
 class Mean(Function):
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
@@ -54,6 +67,10 @@ class Mean(Function):
     def forward(self, x):
         self.axes = _norm_axis(self.axis, x.ndim, "mean")
         self.shape = x.shape
+        if x.size and x.dtype in _FAST_MEAN:  # x.mean's own arithmetic, without its Python layer
+            y = np.add.reduce(x, axis=self.axes, keepdims=self.keepdims)
+            self.n = x.size // builtins.max(y.size, 1)
+            return y / self.n if isinstance(y, np.ndarray) and y.ndim else x.dtype.type(y / self.n)
         y = x.mean(axis=self.axes, keepdims=self.keepdims)
         self.n = x.size // builtins.max(y.size, 1) if x.size else 1
         return y
