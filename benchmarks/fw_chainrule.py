@@ -29,7 +29,8 @@ def configure(threads: int) -> None:
 def versions() -> dict[str, str]:
     """Versions of the libraries this runner uses (Numba when the fused kernels are on)."""
     out = {"chainrule": getattr(chainrule, "__version__", "unknown"), "numpy": np.__version__}
-    if chainrule.config.fused_kernels():
+    fused = getattr(getattr(chainrule, "config", None), "fused_kernels", None)  # old trees: none
+    if fused is not None and fused():
         import numba
 
         out["numba"] = numba.__version__
