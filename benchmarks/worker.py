@@ -171,7 +171,9 @@ def run(spec: dict) -> dict:
         result["rss_setup_mib"] = _rss_mib()
         if workload.kind == "train":
             phase = "warm-up"
+            t0 = time.perf_counter()
             runner.fit(x, y, epochs=1)
+            result["warmup_s"] = time.perf_counter() - t0
             phase = "timed"
             epochs = workload.timed_epochs if not quick else min(workload.timed_epochs, 5)
             watch = CpuWatch(load_pids)
@@ -183,7 +185,9 @@ def run(spec: dict) -> dict:
             result["final"] = {k: v[-1] for k, v in history.items() if v}
         else:
             phase = "warm-up"
+            t0 = time.perf_counter()
             runner.predict(x)
+            result["warmup_s"] = time.perf_counter() - t0
             phase = "timed"
             watch = CpuWatch(load_pids)
             t0 = time.perf_counter()
