@@ -13,6 +13,8 @@ Examples::
     python benchmarks/bench.py --quick --repeats 1                 # smoke run
     python benchmarks/bench.py --frameworks torch,keras,numpy-hand --repeats 5 --json out.json
     python benchmarks/bench.py --workloads a,f --frameworks chainrule,torch
+    python benchmarks/bench.py --workloads b --load 2                # beside 2 busy processes
+    python benchmarks/bench.py --chainrule-a /tmp/chainrule-old --frameworks chainrule,torch
 
 A framework that cannot be imported, or that fails on a workload, is skipped and the reason is
 shown under the table; the benchmark itself does not stop.
@@ -35,10 +37,17 @@ import workloads as W  # a sibling module: the script directory is on sys.path
 
 HERE = Path(__file__).resolve().parent
 
-FRAMEWORKS = ("chainrule", "chainrule-numpy", "torch", "keras", "numpy-hand")
+FRAMEWORKS = ("chainrule", "chainrule-numpy", "chainrule-tape", "torch", "keras", "numpy-hand")
 DEFAULT_FRAMEWORKS = "chainrule,torch,keras"
 LABELS = {"chainrule": "chainrule", "chainrule-numpy": "chainrule, NumPy only",
-          "torch": "PyTorch", "keras": "Keras 3", "numpy-hand": "numpy-hand"}
+          "chainrule-tape": "chainrule, tape", "torch": "PyTorch", "keras": "Keras 3",
+          "numpy-hand": "numpy-hand"}
+#: The frameworks that import chainrule: run from both trees with --chainrule-a/--chainrule-b.
+CHAINRULE_FAMILY = ("chainrule", "chainrule-numpy", "chainrule-tape")
+#: What chainrule is compared with, in the report's ratio columns (where both ran).
+RATIO_TO = ("torch", "keras", "chainrule-numpy", "chainrule-tape")
+#: A competing-load process: one pure-Python busy loop, one core's worth of CPU demand.
+SPINNER = "while True:\n    pass"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,6 +80,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "marked (default: %(default)s)")
     p.add_argument("--retry-wait", type=float, default=15, metavar="SECONDS",
                    help="pause before repeating a disturbed run (default: %(default)s)")
+    p.add_argument("--load", type=int, default=0, metavar="N",
+                   help="run every framework beside N busy processes (pure-Python loops, "
+                   "started before each run and killed after it; default: %(default)s)")
+    p.add_argument("--env", action="append", default=[], metavar="VAR=VALUE",
+                   help="set VAR in every run's environment, after the thread settings "
+                   "(repeatable), e.g. --env CHAINRULE_NUM_THREADS=1")
+    p.add_argument("--chainrule-a", metavar="PATH",
+                   help="old chainrule source tree: every chainrule framework runs from PATH "
+                   "(A) and from --chainrule-b (B), interleaved, and the report gives B / A")
+    p.add_argument("--chainrule-b", metavar="PATH",
+                   help="new chainrule source tree for --chainrule-a (default: the tree this "
+                   "script belongs to)")
     args = p.parse_args(argv)
     args.workloads = [k.strip() for k in args.workloads.split(",") if k.strip()]
     args.frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
@@ -82,11 +103,130 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"unknown framework {f!r}; known: {', '.join(FRAMEWORKS)}")
     if args.repeats < 1 or args.threads < 1:
         p.error("--repeats and --threads must be at least 1")
+    if args.load < 0:
+        p.error(f"--load must be 0 or more. Received: {args.load}")
+    env = {}
+    for item in args.env:
+        var, sep, value = item.partition("=")
+        if not sep or not var.strip():
+            p.error(f"--env needs VAR=VALUE. Received: {item!r}")
+        env[var.strip()] = value
+    args.env = env
+    if args.chainrule_b and not args.chainrule_a:
+        p.error("--chainrule-b needs --chainrule-a (the tree to compare with). "
+                f"Received: --chainrule-b {args.chainrule_b}")
+    if args.chainrule_a:
+        args.chainrule_b = args.chainrule_b or str(HERE.parent)
+        for opt, path in (("--chainrule-a", args.chainrule_a), ("--chainrule-b", args.chainrule_b)):
+            if not (Path(path) / "chainrule" / "__init__.py").is_file():
+                p.error(f"{opt} must be a source tree holding the chainrule package. "
+                        f"Received: {path}")
+        if not any(f in CHAINRULE_FAMILY for f in args.frameworks):
+            p.error("--chainrule-a needs a chainrule framework in --frameworks. "
+                    f"Received: --frameworks {','.join(args.frameworks)}")
     return args
 
 
-def child_env(threads: int) -> dict[str, str]:
-    """Environment for every child: the same thread count everywhere, CPU only, quiet TF."""
+def columns(args: argparse.Namespace) -> list[str]:
+    """The report's columns: the frameworks, each chainrule one twice (``@a``, ``@b``) for A/B."""
+    if not args.chainrule_a:
+        return list(args.frameworks)
+    out = []
+    for fw in args.frameworks:
+        out += [f"{fw}@a", f"{fw}@b"] if fw in CHAINRULE_FAMILY else [fw]
+    return out
+
+
+def label(column: str) -> str:
+    """A column's name in the report: ``chainrule, tape B`` for ``chainrule-tape@b``."""
+    fw, _, tree = column.partition("@")
+    return f"{LABELS[fw]} {tree.upper()}" if tree else LABELS[fw]
+
+
+def run_spec(args: argparse.Namespace, column: str, workload: str) -> dict:
+    """The worker's spec for one column and workload (with the chainrule tree in A/B mode)."""
+    fw, _, tree = column.partition("@")
+    spec = {"framework": fw, "workload": workload}
+    if tree:
+        spec["chainrule_path"] = str(Path(args.chainrule_a if tree == "a" else args.chainrule_b)
+                                     .resolve())
+    return spec
+
+
+def ratio_pairs(cols: list[str]) -> list[tuple[str, str]]:
+    """(numerator, denominator) columns of the report's ratios.
+
+    In A/B mode first every chainrule framework's B over its A, then chainrule B over the others;
+    otherwise chainrule over PyTorch, Keras and its own variants.
+    """
+    ab = any("@" in c for c in cols)
+    pairs = [(f"{fw}@b", f"{fw}@a") for fw in CHAINRULE_FAMILY if f"{fw}@a" in cols]
+    main = "chainrule@b" if ab else "chainrule"
+    for other in RATIO_TO:
+        other = f"{other}@b" if ab and other in CHAINRULE_FAMILY else other
+        if main in cols and other in cols:
+            pairs.append((main, other))
+    return pairs
+
+
+def describe_tree(path: str) -> str:
+    """``PATH (git abc1234)``, with ``+ changes`` for a dirty checkout, or just ``PATH``."""
+    path = str(Path(path).resolve())
+    try:
+        head = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10, check=True)
+        dirty = subprocess.run(["git", "-C", path, "status", "--porcelain",
+                                "--untracked-files=no", "--", "chainrule"],
+                               capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return f"{path} (not a git checkout)"
+    return f"{path} (git {head.stdout.strip()}{' + changes' if dirty.stdout.strip() else ''})"
+
+
+class CompetingLoad:
+    """``n`` busy processes beside one run: started on ``with``, killed by their pids after it.
+
+    Each is a pure-Python loop (``SPINNER``): it wants one core all the time and touches no
+    memory, library or thread pool the measured frameworks use.
+
+    Args:
+        n: how many processes; 0 starts none.
+        python: the interpreter that runs them.
+    """
+
+    def __init__(self, n: int, python: str = sys.executable) -> None:
+        self.n, self.python = n, python
+        self.procs: list[subprocess.Popen] = []
+
+    @property
+    def pids(self) -> list[int]:
+        """The running load processes' ids."""
+        return [proc.pid for proc in self.procs]
+
+    def __enter__(self) -> CompetingLoad:
+        try:
+            for _ in range(self.n):
+                self.procs.append(subprocess.Popen(
+                    [self.python, "-S", "-c", SPINNER], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.kill()
+        for proc in self.procs:
+            proc.wait()
+        self.procs = []
+
+
+def child_env(threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for every child: the same thread count everywhere, CPU only, quiet TF.
+
+    ``extra`` (``--env``) is applied last, so it can override any of these.
+    """
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -95,6 +235,7 @@ def child_env(threads: int) -> dict[str, str]:
     env["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark, even where a GPU build is installed
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["KERAS_BACKEND"] = "tensorflow"
+    env.update(extra or {})
     return env
 
 
@@ -124,14 +265,17 @@ def run_child(args: argparse.Namespace, spec: dict, env: dict[str, str]) -> dict
         return result
 
 
-def measure(args: argparse.Namespace, spec: dict, env: dict[str, str]) -> dict:
+def measure(args: argparse.Namespace, spec: dict, env: dict[str, str], load: int = 0) -> dict:
     """``run_child``, repeated while other processes disturb the timed part (``--max-others``).
 
-    The kept record carries ``attempts`` and ``contended`` (still disturbed after the retries).
+    With ``load`` > 0 the run has that many busy processes beside it (:class:`CompetingLoad`),
+    whose CPU time does not count as disturbance. The kept record carries ``attempts`` and
+    ``contended`` (still disturbed after the retries).
     """
     attempt = 0
     while True:
-        result = run_child(args, spec, env)
+        with CompetingLoad(load) as competing:
+            result = run_child(args, {**spec, "load_pids": competing.pids}, env)
         others = result.get("others_cores", 0.0)
         disturbed = bool(result.get("ok")) and others > args.max_others
         if not disturbed or attempt >= args.retries:
@@ -140,7 +284,7 @@ def measure(args: argparse.Namespace, spec: dict, env: dict[str, str]) -> dict:
         log(f"    other processes used {others:.2f} cores during the timed part; "
             f"repeating in {args.retry_wait:g} s")
         time.sleep(args.retry_wait)
-    result.update(attempts=attempt + 1, contended=disturbed)
+    result.update(attempts=attempt + 1, contended=disturbed, load=load)
     return result
 
 
@@ -292,17 +436,22 @@ def summarize(records: list[dict], frameworks: list[str], workloads: list[str]) 
     return table
 
 
-def paired_ratios(table: dict, workloads: list[str], others: list[str]) -> list[tuple[str, list[str]]]:
-    """Per workload, ``'PyTorch 0.52 [0.48–0.82]'``-style texts of chainrule's paired ratios."""
+def paired_ratios(table: dict, workloads: list[str],
+                  pairs: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Per workload, ``'chainrule / PyTorch 0.52 [0.48–0.82]'``-style texts of paired ratios.
+
+    Each ratio is the median over repeats of the numerator's run divided by the denominator's run
+    of the same repeat, with the range.
+    """
     result = []
     for key in workloads:
-        mine = table.get((key, "chainrule"), {}).get("secs")
         parts = []
-        for other in others:
-            theirs = table.get((key, other), {}).get("secs")
+        for num, den in pairs:
+            mine = table.get((key, num), {}).get("secs")
+            theirs = table.get((key, den), {}).get("secs")
             if mine and theirs and len(mine) == len(theirs):
                 r = [a / b for a, b in zip(mine, theirs)]
-                parts.append(f"{LABELS[other]} {statistics.median(r):.2f} "
+                parts.append(f"{label(num)} / {label(den)} {statistics.median(r):.2f} "
                              f"[{min(r):.2f}–{max(r):.2f}]")
         if parts:
             result.append((key, parts))
@@ -313,8 +462,15 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
            args: argparse.Namespace, versions: dict[str, str], header: list[str]) -> str:
     """The Markdown report: settings, main table, memory table and notes."""
     rate = sgemm["gflops"] * 1e9
+    settings = [f"{args.threads} threads"]
+    if args.env:
+        settings.append("environment " + " ".join(f"{k}={v}" for k, v in args.env.items()))
+    if args.load:
+        settings.append(f"beside a competing load of {args.load} busy process"
+                        f"{'es' if args.load > 1 else ''} (pure-Python loops started before each "
+                        "run and killed after it; not during the sgemm measurement)")
     out = [
-        (f"Settings: {args.threads} threads, {args.repeats} runs per cell (median), "
+        (f"Settings: {', '.join(settings)}, {args.repeats} runs per cell (median), "
          f"{'QUICK smoke run, ' if args.quick else ''}each run a separate process after a "
          "warm-up epoch/call."),
         *header,
@@ -328,10 +484,9 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
          "± is half the range of the runs, shown where the range exceeds 10 %."),
         "",
     ]
-    cols = ["workload", "steps"] + [LABELS[f] for f in frameworks]
-    ratio_fw = [f for f in ("torch", "keras", "chainrule-numpy")
-                if f in frameworks and "chainrule" in frameworks]
-    cols += [f"chainrule / {LABELS[f]}" for f in ratio_fw] + ["matmul floor"]
+    cols = ["workload", "steps"] + [label(f) for f in frameworks]
+    pairs = ratio_pairs(frameworks)
+    cols += [f"{label(a)} / {label(b)}" for a, b in pairs] + ["matmul floor"]
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + "|".join(["---"] + ["--:"] * (len(cols) - 1)) + "|")
     notes: list[str] = []
@@ -348,28 +503,28 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
                     text += " †"
                 row.append(text)
             elif cell and "error" in cell:
-                notes.append(f"{LABELS[fw]} on ({key}) skipped — {cell['error']}")
+                notes.append(f"{label(fw)} on ({key}) skipped — {cell['error']}")
                 row.append(f"skipped [{len(notes)}]")
             else:
                 row.append("—")
-        for other in ratio_fw:
-            a, b = table.get((key, "chainrule"), {}), table.get((key, other), {})
+        for num, den in pairs:
+            a, b = table.get((key, num), {}), table.get((key, den), {})
             row.append(f"{a['seconds'] / b['seconds']:.2f}×"
                        if "seconds" in a and "seconds" in b else "—")
         floor = wl.flops(args.quick) / rate
         row.append(f"{fmt_time(floor)}<br>{fmt_step(floor / wl.steps(args.quick) * 1e6)}")
         out.append("| " + " | ".join(row) + " |")
-    paired = paired_ratios(table, workloads, ratio_fw)
+    paired = paired_ratios(table, workloads, pairs)
     if paired:
-        out += ["", ("Paired ratios: the median over repeats of chainrule's run divided by the other "
-                     "framework's run of the same repeat (they ran one after the other), with the "
+        out += ["", ("Paired ratios: the median over repeats of one column's run divided by the "
+                     "other's run of the same repeat (they ran one after the other), with the "
                      "range; less sensitive to the machine's drift than a ratio of medians:"), ""]
         out += [f"- ({key}) " + ", ".join(parts) for key, parts in paired]
     rss_rows = [k for k in workloads if k == "d"]
     if rss_rows:
         out += ["", ("Peak RSS of the child process (MiB, median; in brackets: after import, "
                      "data and model build, before training):"), ""]
-        out.append("| workload | " + " | ".join(LABELS[f] for f in frameworks) + " |")
+        out.append("| workload | " + " | ".join(label(f) for f in frameworks) + " |")
         out.append("|---|" + "|".join("--:" for _ in frameworks) + "|")
         for key in rss_rows:
             cells = []
@@ -398,11 +553,15 @@ def render(table: dict, sgemm: dict, frameworks: list[str], workloads: list[str]
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the Markdown report."""
     args = parse_args(argv)
-    env = child_env(args.threads)
+    env = child_env(args.threads, args.env)
+    cols = columns(args)
     header = system_summary()
     busy = busy_processes()
     if busy:
         header.append("busy processes at start: " + "; ".join(busy))
+    if args.chainrule_a:
+        header.append(f"A/B: chainrule A = {describe_tree(args.chainrule_a)}; "
+                      f"B = {describe_tree(args.chainrule_b)}")
     for line in header:
         log(line)
 
@@ -425,19 +584,20 @@ def main(argv: list[str] | None = None) -> int:
     for key in args.workloads:
         broken: set[str] = set()  # frameworks that failed on this workload
         for rep in range(args.repeats):
-            for fw in args.frameworks:
+            for fw in cols:
                 if fw in dead or fw in broken:
                     continue
-                result = measure(args, {"framework": fw, "workload": key}, env)
+                result = measure(args, run_spec(args, fw, key), env, args.load)
+                result["framework"] = fw
                 records.append(result)
                 if result.get("ok"):
                     versions.update(result.get("versions", {}))
-                    log(f"({key}) {fw:10s} run {rep + 1}/{args.repeats}: "
+                    log(f"({key}) {fw:14s} run {rep + 1}/{args.repeats}: "
                         f"{fmt_time(result['seconds'])}, "
                         f"{result['seconds'] / result['steps'] * 1e6:,.1f} µs/step, "
                         f"peak RSS {result['peak_rss_mib']:,.0f} MiB")
                     continue
-                log(f"({key}) {fw:10s} FAILED in {result.get('phase')}: {result.get('error')}")
+                log(f"({key}) {fw:14s} FAILED in {result.get('phase')}: {result.get('error')}")
                 for line in result.get("stderr_tail", [])[-5:]:
                     log("    " + line)
                 if result.get("phase") == "import":
@@ -460,8 +620,11 @@ def main(argv: list[str] | None = None) -> int:
                       + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     header.append("other processes seen using CPU during the run: "
                   + ("; ".join(competing[:5]) if competing else "none above 20%"))
-    table = summarize(records, args.frameworks, args.workloads)
-    print(render(table, sgemm, args.frameworks, args.workloads, args, versions, header))
+    sources = sorted({r["chainrule_source"] for r in records if r.get("chainrule_source")})
+    if sources and not args.chainrule_a:
+        header.append("chainrule imported from: " + "; ".join(sources))
+    table = summarize(records, cols, args.workloads)
+    print(render(table, sgemm, cols, args.workloads, args, versions, header))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": {k: v for k, v in vars(args).items() if k != "python"},

@@ -49,6 +49,23 @@ def _epoch_timer(sink: list[float]):
     return EpochTimer()
 
 
+def antirectifier():
+    """The antirectifier of :data:`workloads.ANTIRECTIFIER` as a Keras layer of ``keras.ops``."""
+    ops = keras.ops
+
+    class Antirectifier(keras.layers.Layer):
+        def call(self, inputs):
+            x = inputs - ops.mean(inputs, axis=-1, keepdims=True)
+            sq = ops.sum(x * x, axis=-1, keepdims=True)
+            x = x / ops.sqrt(ops.maximum(sq, W.ANTIRECTIFIER_EPSILON))
+            return ops.concatenate([ops.relu(x), ops.relu(-x)], axis=-1)
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], 2 * input_shape[-1])
+
+    return Antirectifier()
+
+
 class Runner:
     """A compiled Keras model for one workload."""
 
@@ -58,10 +75,12 @@ class Runner:
         layers = [keras.Input(shape=workload.input_shape)]
         if workload.flatten:
             layers.append(keras.layers.Flatten())
-        for width in workload.hidden:
+        for i, width in enumerate(workload.hidden):
             layers.append(keras.layers.Dense(
                 width, activation=workload.hidden_activation,
                 kernel_initializer="glorot_uniform", bias_initializer="zeros"))
+            if i == workload.antirectifier:
+                layers.append(antirectifier())
         layers.append(keras.layers.Dense(
             workload.outputs, activation=workload.output_activation,
             kernel_initializer="glorot_uniform", bias_initializer="zeros"))

@@ -41,6 +41,10 @@ class Runner:
     """A dense network trained by hand-written NumPy code for one workload."""
 
     def __init__(self, workload: W.Workload) -> None:
+        if workload.antirectifier is not None:
+            raise NotImplementedError(
+                f"numpy-hand has no custom layers; workload ({workload.key}) needs an "
+                f"antirectifier. Received: workload={workload.key!r}")
         self.w = workload
         sizes = workload.layer_sizes
         n_params = workload.parameters

@@ -8,8 +8,6 @@ The softmax is fused into ``cross_entropy`` (PyTorch's idiom); ``predict`` appli
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import workloads as W
 
@@ -31,6 +29,19 @@ def versions() -> dict[str, str]:
     return {"torch": torch.__version__, "numpy": np.__version__}
 
 
+def antirectifier() -> "torch.nn.Module":
+    """The antirectifier of :data:`workloads.ANTIRECTIFIER` as a PyTorch module (no weights)."""
+
+    class Antirectifier(torch.nn.Module):
+        def forward(self, x: "torch.Tensor") -> "torch.Tensor":
+            x = x - x.mean(dim=-1, keepdim=True)
+            sq = (x * x).sum(dim=-1, keepdim=True)
+            x = x / torch.sqrt(torch.clamp(sq, min=W.ANTIRECTIFIER_EPSILON))
+            return torch.cat([torch.relu(x), torch.relu(-x)], dim=-1)
+
+    return Antirectifier()
+
+
 class Runner:
     """A PyTorch model, optimizer and loss for one workload."""
 
@@ -39,15 +50,17 @@ class Runner:
         torch.manual_seed(W.SEED)
         nn = torch.nn
         layers: list = [nn.Flatten()] if workload.flatten else []
-        sizes = workload.layer_sizes
+        shapes = workload.dense_shapes
         act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}[workload.hidden_activation]
-        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        for i, (fan_in, fan_out) in enumerate(shapes):
             linear = nn.Linear(fan_in, fan_out)
             nn.init.xavier_uniform_(linear.weight)
             nn.init.zeros_(linear.bias)
             layers.append(linear)
-            if i < len(sizes) - 2:
+            if i < len(shapes) - 1:
                 layers.append(act())
+            if i == workload.antirectifier:
+                layers.append(antirectifier())
         self.classify = workload.loss == "sparse_categorical_crossentropy"
         if not self.classify:
             layers.append(nn.Sigmoid())

@@ -6,6 +6,11 @@ reports belongs to that framework alone. The result (or the reason it failed, wi
 failed in) is written as JSON to ``OUT_JSON``.
 
 Special framework ``"sgemm"`` measures NumPy's float32 matrix-product rate instead.
+
+Optional spec keys: ``chainrule_path`` (a source tree whose ``chainrule`` package this run
+imports, put first on ``sys.path``; the run fails if ``chainrule`` comes from anywhere else) and
+``load_pids`` (the competing-load processes started beside this run, whose CPU time is not
+counted as disturbance).
 """
 
 from __future__ import annotations
@@ -21,13 +26,42 @@ import traceback
 import numpy as np
 import workloads as W
 
-RUNNERS = {
-    "chainrule": "fw_chainrule",
-    "chainrule-numpy": "fw_chainrule",  # the same, with the optional fused kernels turned off
-    "torch": "fw_torch",
-    "keras": "fw_keras",
-    "numpy-hand": "fw_numpy",
+#: framework name -> (runner module, environment set before the import, Runner keyword arguments)
+RUNNERS: dict[str, tuple[str, dict[str, str], dict]] = {
+    "chainrule": ("fw_chainrule", {}, {}),
+    # the same, with the optional fused kernels turned off
+    "chainrule-numpy": ("fw_chainrule", {"CHAINRULE_FUSED": "0"}, {}),
+    # the same, with compile(jit_compile=False): the layers' forward and the autograd tape
+    "chainrule-tape": ("fw_chainrule", {}, {"jit_compile": False}),
+    "torch": ("fw_torch", {}, {}),
+    "keras": ("fw_keras", {}, {}),
+    "numpy-hand": ("fw_numpy", {}, {}),
 }
+
+
+def use_chainrule_from(path: str) -> str:
+    """Put the source tree ``path`` first on ``sys.path`` and import its ``chainrule``.
+
+    Args:
+        path: a directory holding the ``chainrule`` package (a checkout's root).
+
+    Returns:
+        The directory the imported package lives in.
+
+    Raises:
+        ImportError: when ``chainrule`` was already imported or comes from somewhere else.
+    """
+    root = os.path.realpath(path)
+    if "chainrule" in sys.modules:
+        raise ImportError(f"chainrule was imported before its path was set. Received: {path!r}")
+    sys.path.insert(0, root)
+    import chainrule
+
+    where = os.path.realpath(os.path.dirname(chainrule.__file__))
+    if os.path.dirname(where) != root:
+        raise ImportError(f"chainrule came from {where}, not from the given tree. "
+                          f"Received: chainrule_path={path!r}")
+    return where
 
 
 def _rss_mib() -> float:
@@ -52,7 +86,8 @@ class CpuWatch:
     busy. Resolution is one clock tick (usually 10 ms) per core.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, exclude_pids: list[int] | None = None) -> None:
+        self._exclude = list(exclude_pids or [])
         self._start = self._snapshot()
 
     def stop(self) -> float:
@@ -61,17 +96,25 @@ class CpuWatch:
         busy1, own1, t1 = self._snapshot()
         return max(0.0, ((busy1 - busy0) - (own1 - own0)) / (t1 - t0)) if t1 > t0 else 0.0
 
-    @staticmethod
-    def _snapshot() -> tuple[float, float, float]:
+    def _snapshot(self) -> tuple[float, float, float]:
         ru = resource.getrusage(resource.RUSAGE_SELF)
+        own = ru.ru_utime + ru.ru_stime
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         try:
             with open("/proc/stat") as f:
                 ticks = [int(v) for v in f.readline().split()[1:]]
             # user, nice, system | idle, iowait | irq, softirq, steal
-            busy = (sum(ticks[0:3]) + sum(ticks[5:8])) / os.sysconf("SC_CLK_TCK")
+            busy = (sum(ticks[0:3]) + sum(ticks[5:8])) / tick
         except (OSError, ValueError):
-            busy = ru.ru_utime + ru.ru_stime
-        return busy, ru.ru_utime + ru.ru_stime, time.perf_counter()
+            busy = own
+        for pid in self._exclude:  # the competing load: expected, not a disturbance
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                own += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            except (OSError, ValueError, IndexError):
+                pass
+        return busy, own, time.perf_counter()
 
 
 def measure_sgemm(m: int, k: int, n: int, seconds: float = 2.0) -> float:
@@ -110,23 +153,30 @@ def run(spec: dict) -> dict:
     workload = W.WORKLOADS[spec["workload"]]
     quick = spec["quick"]
     phase = "import"
-    if fw_name == "chainrule-numpy":
-        os.environ["CHAINRULE_FUSED"] = "0"
+    module, env, options = RUNNERS[fw_name]
+    os.environ.update(env)
+    load_pids = spec.get("load_pids") or []
     try:
-        fw = importlib.import_module(RUNNERS[fw_name])
+        if spec.get("chainrule_path"):
+            result["chainrule_source"] = use_chainrule_from(spec["chainrule_path"])
+        fw = importlib.import_module(module)
         fw.configure(spec["threads"])
         result["versions"] = fw.versions()
+        if "chainrule" in sys.modules and "chainrule_source" not in result:
+            result["chainrule_source"] = os.path.dirname(sys.modules["chainrule"].__file__)
         phase = "data"
         x, y = W.make_data(workload, quick)
         phase = "build"
-        runner = fw.Runner(workload)
+        runner = fw.Runner(workload, **options)
         result["rss_setup_mib"] = _rss_mib()
         if workload.kind == "train":
             phase = "warm-up"
+            t0 = time.perf_counter()
             runner.fit(x, y, epochs=1)
+            result["warmup_s"] = time.perf_counter() - t0
             phase = "timed"
             epochs = workload.timed_epochs if not quick else min(workload.timed_epochs, 5)
-            watch = CpuWatch()
+            watch = CpuWatch(load_pids)
             t0 = time.perf_counter()
             runner.fit(x, y, epochs=epochs)
             seconds = (time.perf_counter() - t0) / epochs
@@ -135,9 +185,11 @@ def run(spec: dict) -> dict:
             result["final"] = {k: v[-1] for k, v in history.items() if v}
         else:
             phase = "warm-up"
+            t0 = time.perf_counter()
             runner.predict(x)
+            result["warmup_s"] = time.perf_counter() - t0
             phase = "timed"
-            watch = CpuWatch()
+            watch = CpuWatch(load_pids)
             t0 = time.perf_counter()
             out = runner.predict(x)
             seconds = time.perf_counter() - t0

@@ -30,7 +30,7 @@ class Workload:
     """One benchmark workload.
 
     Attributes:
-        key: One-letter name used on the command line (``a`` ... ``f``).
+        key: One-letter name used on the command line (``a`` ... ``g``).
         title: Short human-readable description for the results table.
         kind: ``"train"`` (time an epoch of ``fit``) or ``"predict"`` (time one ``predict`` call).
         input_shape: Shape of one sample; a 2-D shape means the model starts with ``Flatten``.
@@ -47,6 +47,9 @@ class Workload:
         quick_samples: Number of samples with ``--quick``.
         timed_epochs: Epochs timed in one call (the reported time is per epoch).
         data: ``"classification"`` (random pixels, 10 classes) or ``"regression"`` (seed 003).
+        antirectifier: Index of the hidden ``Dense`` layer followed by an antirectifier layer
+            (see :data:`ANTIRECTIFIER`), or None for a plain stack. The antirectifier has no
+            weights and doubles the width, so the next ``Dense`` layer's fan-in doubles.
     """
 
     key: str
@@ -66,6 +69,7 @@ class Workload:
     quick_samples: int
     timed_epochs: int = 1
     data: str = "classification"
+    antirectifier: int | None = None
 
     @property
     def flatten(self) -> bool:
@@ -78,10 +82,19 @@ class Workload:
         return [math.prod(self.input_shape), *self.hidden, self.outputs]
 
     @property
+    def dense_shapes(self) -> list[tuple[int, int]]:
+        """``(fan_in, fan_out)`` of every ``Dense`` layer, after any antirectifier's doubling."""
+        shapes = []
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(self.layer_sizes)):
+            if self.antirectifier is not None and i == self.antirectifier + 1:
+                fan_in *= 2
+            shapes.append((fan_in, fan_out))
+        return shapes
+
+    @property
     def parameters(self) -> int:
         """Number of trainable parameters (kernels and biases)."""
-        sizes = self.layer_sizes
-        return sum(a * b + b for a, b in itertools.pairwise(sizes))
+        return sum(a * b + b for a, b in self.dense_shapes)
 
     def n_samples(self, quick: bool) -> int:
         """Samples used in a full or a ``--quick`` run."""
@@ -145,8 +158,26 @@ WORKLOADS: dict[str, Workload] = {
             learning_rate=0.01, batch_size=32, samples=1_000, quick_samples=1_000,
             timed_epochs=50, data="regression",
         ),
+        Workload(
+            key="g", title="custom layer: 784-256-[antirectifier]-256-10 ReLU MLP, batch 32",
+            kind="train", input_shape=(784,), hidden=(256, 256), batch_size=32, samples=60_000,
+            quick_samples=4_096, antirectifier=0, **_CLASSIFIER,
+        ),
     ]
 }
+
+#: What every runner's antirectifier layer computes, per sample ``x`` (a row of features): the
+#: 2016 Keras example's custom layer (``keras/examples/antirectifier.py``; keras-io's current
+#: recipe of that name replaces the normalization by a learned ``2d → d`` kernel). The
+#: normalization is ``K.l2_normalize``'s (TensorFlow's ``l2_normalize``, epsilon 1e-12).
+ANTIRECTIFIER = """\
+x = x - mean(x, axis=-1, keepdims=True)
+x = x / sqrt(maximum(sum(x * x, axis=-1, keepdims=True), 1e-12))
+return concatenate([relu(x), relu(-x)], axis=-1)      # twice as wide
+"""
+
+#: The epsilon under the antirectifier's square root (``tf.math.l2_normalize``'s default).
+ANTIRECTIFIER_EPSILON = 1e-12
 
 
 def make_data(workload: Workload, quick: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,11 @@ so the results are bit-identical for any thread count.
 
 The thread count comes, in order, from :func:`set_num_threads`, the
 ``CHAINRULE_NUM_THREADS`` or ``OMP_NUM_THREADS`` environment variable, and the
-number of CPUs this process may run on.
+number of CPUs this process may run on. While training adapts to a busy machine
+(:mod:`chainrule._blas`), a temporary limit (:func:`set_thread_limit`) caps it.
+
+The pool's idle threads wait on a queue (they sleep in the kernel, never spin),
+so they take no CPU from anyone between updates.
 
 Example:
     >>> import chainrule
@@ -27,10 +31,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["get_num_threads", "set_num_threads", "run_parts"]
+__all__ = ["get_num_threads", "set_num_threads", "set_thread_limit", "run_parts"]
 
 _lock = threading.Lock()
 _requested: int | None = None
+_limit: int | None = None
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
@@ -51,13 +56,44 @@ def get_num_threads() -> int:
 
     Returns:
         The count set by :func:`set_num_threads`, else ``CHAINRULE_NUM_THREADS``,
-        else ``OMP_NUM_THREADS``, else the CPUs available to this process.
+        else ``OMP_NUM_THREADS``, else the CPUs available to this process; at most
+        the limit of :func:`set_thread_limit` while one is set.
 
     Example:
         >>> get_num_threads() >= 1
         True
     """
-    return _requested if _requested is not None else _default_threads()
+    n = _requested if _requested is not None else _default_threads()
+    return n if _limit is None else min(n, _limit)
+
+
+def set_thread_limit(n: int | None) -> None:
+    """Cap :func:`get_num_threads` at ``n`` until called again with None.
+
+    A temporary ceiling below the configured count, for a busy machine (see
+    :mod:`chainrule._blas`); it leaves the setting of :func:`set_num_threads`
+    as it is.
+
+    Args:
+        n: a positive int, or None to remove the limit.
+
+    Raises:
+        ValueError: if ``n`` is not a positive int or None.
+
+    Example:
+        >>> set_num_threads(4)
+        >>> set_thread_limit(1)
+        >>> get_num_threads()
+        1
+        >>> set_thread_limit(None)
+        >>> get_num_threads()
+        4
+        >>> set_num_threads(None)
+    """
+    global _limit
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"the thread limit must be a positive int or None. Received: n={n!r}")
+    _limit = n
 
 
 def set_num_threads(n: int | None) -> None:

@@ -22,6 +22,7 @@ class Var:
 @pytest.fixture(autouse=True)
 def _default_threads():
     yield
+    parallel.set_thread_limit(None)
     parallel.set_num_threads(None)
 
 
@@ -49,6 +50,26 @@ def test_num_threads_from_environment(monkeypatch):
     assert parallel.get_num_threads() == expected
     parallel.set_num_threads(2)  # an explicit setting wins over the environment
     assert parallel.get_num_threads() == 2
+
+
+def test_thread_limit_caps_but_keeps_the_setting(monkeypatch):
+    parallel.set_num_threads(3)
+    parallel.set_thread_limit(1)
+    assert parallel.get_num_threads() == 1
+    parallel.set_thread_limit(5)  # a limit above the setting changes nothing
+    assert parallel.get_num_threads() == 3
+    parallel.set_thread_limit(None)
+    assert parallel.get_num_threads() == 3
+    parallel.set_num_threads(None)
+    monkeypatch.setenv("CHAINRULE_NUM_THREADS", "4")
+    parallel.set_thread_limit(2)
+    assert parallel.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, "1", False])
+def test_thread_limit_rejects_bad_values(bad):
+    with pytest.raises(ValueError, match=r"limit must be a positive int or None\. Received: n="):
+        parallel.set_thread_limit(bad)
 
 
 def test_run_parts_runs_every_part_once():
