@@ -49,8 +49,8 @@ from chainrule._registry import Registry
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops.nn import Sigmoid as _SigmoidOp
-from chainrule.ops.nn import SoftmaxCrossEntropy as _SoftmaxCE
 from chainrule.ops.nn import Softmax as _SoftmaxOp
+from chainrule.ops.nn import SoftmaxCrossEntropy as _SoftmaxCE
 
 __all__ = [
     "BinaryCrossentropy",

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule import backend
+from chainrule import _blas, backend
 from chainrule.autograd.engine import no_grad
 from chainrule.models import data as data_lib
 from chainrule.models.compile_utils import CompileMixin, MeanTracker
@@ -243,17 +243,20 @@ class Trainer(CompileMixin):
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
         epoch_logs: dict = {}
-        for epoch in range(start, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            self._train_epoch(train, steps, cbs, epoch, on_nan, epoch_logs)
-            epoch_logs = self._logs()
-            if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
-                val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs, in_fit=True)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
+        # thread counts that follow the machine's load: see chainrule/_blas.py
+        with _blas.adapt_threads_to_load() as threads:
+            for epoch in range(start, epochs):
+                self._reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                self._train_epoch(train, steps, cbs, epoch, on_nan, epoch_logs, threads)
+                epoch_logs = self._logs()
+                if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                    val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs,
+                                                    threads=threads)
+                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
         cbs.on_train_end(epoch_logs)
         return self.history
 
@@ -288,7 +291,7 @@ class Trainer(CompileMixin):
         return train, steps, val
 
     def _train_epoch(self, train: Any, steps: Any, cbs: Any, epoch: int, on_nan: str,
-                     epoch_logs: dict) -> None:
+                     epoch_logs: dict, threads: Any) -> None:
         """One epoch of training steps (a non-finite loss raises, or stops training)."""
         skip_nonfinite = on_nan != "ignore"
         logs: dict = {}
@@ -299,6 +302,7 @@ class Trainer(CompileMixin):
                 break
             cbs.on_train_batch_begin(step)
             value = self._train_batch(xb, yb, swb, skip_nonfinite)
+            threads.step()
             if skip_nonfinite and not math.isfinite(value):
                 # the step was not applied: the weights are those before this batch
                 if on_nan == "raise":
@@ -337,7 +341,11 @@ class Trainer(CompileMixin):
         return self._prepare(vx, vy, vsw, allow_nonfinite)
 
     def _run_evaluation(self, data: Any, batch_size: int, steps: int | None, cbs: Any,
-                        in_fit: bool = False) -> dict:
+                        threads: Any = None) -> dict:
+        """The test loop of ``evaluate`` and of ``fit``'s validation (which passes its ``threads``)."""
+        if threads is None:
+            with _blas.adapt_threads_to_load() as own:
+                return self._run_evaluation(data, batch_size, steps, cbs, own)
         self._reset_metrics()
         if data_lib.is_batch_iterable(data):
             batches: Any = _IterableBatches(data, steps).epoch()
@@ -354,6 +362,7 @@ class Trainer(CompileMixin):
                 break
             cbs.on_test_batch_begin(step)
             self._test_batch(xb, yb, swb)
+            threads.step()
             if want_batch_logs:
                 logs = self._logs()
             cbs.on_test_batch_end(step, logs)
@@ -445,12 +454,14 @@ class Trainer(CompileMixin):
         cbs.on_predict_begin()
         outs: list = []
         steps_ = self._step_factory()
-        for step, xb in enumerate(batches):
-            if n_steps is not None and step >= n_steps:
-                break
-            cbs.on_predict_batch_begin(step)
-            outs.append([backend.to_numpy(p) for p in steps_.predict(xb)])
-            cbs.on_predict_batch_end(step, {})
+        with _blas.adapt_threads_to_load() as threads:
+            for step, xb in enumerate(batches):
+                if n_steps is not None and step >= n_steps:
+                    break
+                cbs.on_predict_batch_begin(step)
+                outs.append([backend.to_numpy(p) for p in steps_.predict(xb)])
+                threads.step()
+                cbs.on_predict_batch_end(step, {})
         cbs.on_predict_end()
         if not outs:
             raise ValueError("predict() received no batches. Received: empty x")
