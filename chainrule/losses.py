@@ -263,6 +263,8 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
         Tensor([0.5], dtype=float32)
     """
     t, p = _pair(y_true, y_pred, "mean_squared_error")
+    if tuple(t.shape) == tuple(p.shape):  # one fused op: the same arithmetic, one backward
+        return ops.mean_squared_difference(t, p)
     return ops.mean(ops.square(t - p), axis=-1)
 
 

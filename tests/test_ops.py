@@ -88,6 +88,8 @@ CASES = [
     ("relu_ext", lambda a: ops.relu_ext(a, max_value=0.8, negative_slope=0.3, threshold=0.2),
      [r(4, 5)], lambda a: np.minimum(np.where(a >= 0.2, a, 0.3 * (a - 0.2)), 0.8)),
     ("dropout_rate_0", lambda a: ops.dropout(a, 0.0), [r(3, 4)], lambda a: a),
+    ("mean_squared_difference", lambda a, b: ops.mean_squared_difference(a, b),
+     [r(3, 4), r(3, 4)], lambda a, b: ((a - b) ** 2).mean(-1)),
     ("elu", lambda a: ops.elu(a), [r(3, 4)], lambda a: np.where(a > 0, a, np.expm1(a))),
     ("selu", lambda a: ops.selu(a), [r(3, 4)],
      lambda a: 1.0507009873554805 * np.where(a > 0, a, 1.6732632423543772 * np.expm1(a))),
@@ -199,3 +201,18 @@ def test_gradcheck_detects_a_wrong_gradient():
     assert "MISMATCH" in str(result)
     # |3x - 2x| / max(|3x|, |2x|) = 1/3
     assert result.max_rel_errors[0] == pytest.approx(1 / 3, rel=1e-6)
+
+
+def test_mean_squared_difference_is_the_three_ops_bit_for_bit():
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((5, 6)).astype(np.float32)
+    b = rng.standard_normal((5, 6)).astype(np.float32)
+    x1, x2 = cr.Tensor(a, requires_grad=True), cr.Tensor(a, requires_grad=True)
+    fused = ops.mean(ops.mean_squared_difference(x1, b))
+    plain = ops.mean(ops.mean(ops.square(x2 - b), axis=-1))
+    fused.backward()
+    plain.backward()
+    assert fused.data == plain.data
+    np.testing.assert_array_equal(x1.grad, x2.grad)
+    with pytest.raises(ValueError, match=r"need the same shape\. Received: shapes \(5, 6\) and \(6,\)"):
+        ops.mean_squared_difference(a, b[0])

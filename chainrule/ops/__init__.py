@@ -43,6 +43,7 @@ from chainrule.ops.nn import (
     leaky_relu,
     linear,
     log_softmax,
+    mean_squared_difference,
     relu,
     relu_ext,
     selu,
@@ -73,7 +74,7 @@ from chainrule.ops.shape import (
 __all__ = [
     "abs", "add", "cast", "clip", "compare", "divide", "erf", "exp", "log", "log1p", "matmul", "maximum",
     "minimum", "multiply", "negative", "power", "sign", "sqrt", "square", "subtract", "where",
-    "dropout", "relu_ext", "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
+    "dropout", "relu_ext", "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "mean_squared_difference", "relu", "selu",
     "sigmoid", "sigmoid_binary_cross_entropy", "silu", "softmax", "softmax_cross_entropy",
     "softplus", "softsign", "step", "swish", "tanh", "logsumexp", "max", "mean", "min", "sum",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",

@@ -425,7 +425,9 @@ class Optimizer:
         self._index = index
         specs = self._slot_specs()
         self._slot_names = [name for name, _ in specs]
-        self._slots = [tuple(_filled(xp, v.data, init) for _, init in specs) for v in variables]
+        self._slots = _packed_slots(xp, variables, specs)
+        if self._slots is None:
+            self._slots = [tuple(_filled(xp, v.data, init) for _, init in specs) for v in variables]
         self._scratch = _scratch_views(xp, [v.data for v in variables], max(self._n_scratch, 1))
         needs_grad_buf = self.loss_scale_factor is not None or (
             self.clipnorm or self.clipvalue or self.global_clipnorm
@@ -696,18 +698,22 @@ class Optimizer:
         )
         if not ok:
             return False
-        # pack the state like the weights: one array per slot, each variable's a view
         xp, n = self._xp, buffer.data[buffer.single_dtype].size
-        flat_slots = []
-        for k in range(len(self._slot_names)):
-            flat = xp.empty(n, dtype=buffer.single_dtype)
-            for (_, a, b), slots in zip(buffer.spans, self._slots):
-                flat[a:b] = slots[k].reshape(-1)
-            flat_slots.append(flat)
-        self._slots = [
-            tuple(flat[a:b].reshape(v.data.shape) for flat in flat_slots)
-            for (_, a, b), v in zip(buffer.spans, self._vars)
-        ]
+        first = self._slots[0] if self._slots else ()
+        if first and all(sl.base is not None and sl.base.size == n for sl in first) and all(
+                s.base is f.base for slots in self._slots for s, f in zip(slots, first)):
+            flat_slots = [sl.base for sl in first]  # built packed (see _packed_slots)
+        else:  # pack the state like the weights: one array per slot, each variable's a view
+            flat_slots = []
+            for k in range(len(self._slot_names)):
+                flat = xp.empty(n, dtype=buffer.single_dtype)
+                for (_, a, b), slots in zip(buffer.spans, self._slots):
+                    flat[a:b] = slots[k].reshape(-1)
+                flat_slots.append(flat)
+            self._slots = [
+                tuple(flat[a:b].reshape(v.data.shape) for flat in flat_slots)
+                for (_, a, b), v in zip(buffer.spans, self._vars)
+            ]
         self._flat_slots = tuple(flat_slots)
         self._flat_scratch = None
         self._flat_for = buffer
@@ -1095,6 +1101,36 @@ def _var_label(variable: Any, index: int | None) -> str:
     if name is not None:
         return repr(str(name))
     return f"#{index}" if index is not None else repr(variable)
+
+
+def _packed_slots(xp: Any, variables: list[Any], specs: list) -> list | None:
+    """Slots laid out like the variables when these are one flat buffer, in order (else None).
+
+    Then :meth:`Optimizer.apply_flat` updates the state in place as one array,
+    without first copying it into that layout.
+    """
+    if not variables or xp is not np:
+        return None
+    base = variables[0].data.base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous:
+        return None
+    start = base.__array_interface__["data"][0]
+    offset, itemsize = 0, base.itemsize
+    for v in variables:
+        d = v.data
+        if d.base is not base or not d.flags.c_contiguous or d.dtype != base.dtype or \
+                d.__array_interface__["data"][0] != start + offset * itemsize:
+            return None
+        offset += d.size
+    if offset != base.size:
+        return None
+    flats = [_filled(xp, base, init) for _, init in specs]
+    out, a = [], 0
+    for v in variables:
+        b = a + v.data.size
+        out.append(tuple(f[a:b].reshape(v.data.shape) for f in flats))
+        a = b
+    return out
 
 
 def _filled(xp: Any, like: Any, value: float) -> Any:
