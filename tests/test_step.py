@@ -401,3 +401,50 @@ def test_weighted_training_is_captured_and_bit_identical(weighting):
         runs.append((model, h.history))
     assert programs(runs[0][0])
     assert_same_training(*runs)
+
+
+def test_a_capture_records_only_its_own_threads_ops():
+    import threading
+
+    cr.utils.clear_session()
+    other = Sequential([Dense(8, activation="relu", input_dim=4), Dense(2)])
+    other.compile(loss="mse", jit_compile=False)  # always the layers: many ops, all the time
+    stop = threading.Event()
+    batch = np.ones((64, 4), np.float32)
+
+    def busy():
+        while not stop.is_set():
+            other.predict(batch, batch_size=8, verbose=0)
+
+    import sys
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between almost every two bytecodes
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        for _ in range(5):  # strict: a trace polluted by the other thread's ops would raise
+            model, data, target = fitted_dense(jit=True)
+            assert programs(model)
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+
+
+def test_fit_adapts_its_threads_once_per_batch(monkeypatch):
+    import contextlib
+
+    from chainrule import _blas
+
+    steps = []
+
+    class Spy:
+        def step(self):
+            steps.append(1)
+
+    model, data, target = fitted_dense()
+    monkeypatch.setattr(_blas, "adapt_threads_to_load", contextlib.contextmanager(
+        lambda: (yield Spy())))
+    model.fit(data, target, batch_size=16, epochs=2, verbose=0, validation_data=(data, target))
+    assert len(steps) == 2 * 4 + 2 * 4  # training batches and validation batches

@@ -23,6 +23,7 @@ step uncapturable is found here and reported as a reason naming the layer.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -48,6 +49,7 @@ class Recorder:
     """
 
     def __init__(self, feeds: Sequence[Tensor]) -> None:
+        self.thread = threading.get_ident()  # ops of other threads are not this step's
         self.feed_ids = {id(t): i for i, t in enumerate(feeds)}
         self.feeds = list(feeds)  # keep them alive: ids must stay unique
         self.nodes: list = []  # (fn, inputs, out, config, layer name)
@@ -58,14 +60,19 @@ class Recorder:
 
     # -- hooks called by the engine and by Layer.__call__ ------------------------------
     def before(self, fn: Function) -> None:
-        self._configs[id(fn)] = dict(getattr(fn, "__dict__", {}))
+        if threading.get_ident() == self.thread:
+            self._configs[id(fn)] = dict(getattr(fn, "__dict__", {}))
 
     def after(self, fn: Function, inputs: tuple, out: Tensor) -> None:
+        if threading.get_ident() != self.thread:
+            return
         config = self._configs.pop(id(fn), {})
         self.out_ids[id(out)] = len(self.nodes)
         self.nodes.append((fn, inputs, out, config, self.layers[-1] if self.layers else None))
 
     def value_read(self, t: Tensor, how: str) -> None:
+        if threading.get_ident() != self.thread:
+            return
         if self.problem is None and (id(t) in self.out_ids or id(t) in self.feed_ids
                                      or _is_variable(t)):
             where = f'layer "{self.layers[-1]}"' if self.layers else "the loss"
@@ -73,10 +80,12 @@ class Recorder:
                             "its Python code may depend on the data")
 
     def push_layer(self, name: str) -> None:
-        self.layers.append(name)
+        if threading.get_ident() == self.thread:
+            self.layers.append(name)
 
     def pop_layer(self) -> None:
-        self.layers.pop()
+        if threading.get_ident() == self.thread:
+            self.layers.pop()
 
     def creator_of(self, t: Tensor) -> Function | None:
         """The recorded op that made ``t`` (also under ``no_grad``), or None."""

@@ -20,6 +20,7 @@ model compiled again, or the backend switched.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 from chainrule import backend
@@ -65,6 +66,9 @@ class StepFactory:
         self.model = model
         self.entries: dict = {}
         self.buffer: FlatBuffer | None = None
+        # A program's ops keep what their backward needs, so one thread at a time replays or
+        # traces; another thread meanwhile takes the general path (e.g. predict from threads).
+        self._lock = threading.Lock()
 
     def reset(self) -> None:
         """Forget every capture (compile and a backend switch call this)."""
@@ -121,16 +125,22 @@ class StepFactory:
         variables = model._trainable_vars()
         buf = self.pack(variables)
         feeds = xs + list(ys) + (list(sws) if sws is not None else [])
-        entry = self._entry("train", feeds) if model._jit_compile else None
-        if entry is not None and entry.program is not None and buf is not None:  # pack checked it
-            out = entry.program.run(feeds, buf.grads)
-            n_out = len(model._loss_fns)
-            preds, value = out[:n_out], float(out[n_out])
-            per_output = [float(v) for v in out[n_out + 1:]]
-            if not skip_nonfinite or math.isfinite(value):
-                self._apply(buf, entry.unused)
-            return value, preds, per_output
-        return self._train_general(entry, xs, ys, sws, variables, buf, skip_nonfinite)
+        lock = self._lock
+        if not model._jit_compile or not lock.acquire(blocking=False):
+            return self._train_general(None, xs, ys, sws, variables, buf, skip_nonfinite)
+        try:
+            entry = self._entry("train", feeds)
+            if entry.program is not None and buf is not None:  # pack checked the buffer
+                out = entry.program.run(feeds, buf.grads)
+                n_out = len(model._loss_fns)
+                preds, value = out[:n_out], float(out[n_out])
+                per_output = [float(v) for v in out[n_out + 1:]]
+                if not skip_nonfinite or math.isfinite(value):
+                    self._apply(buf, entry.unused)
+                return value, preds, per_output
+            return self._train_general(entry, xs, ys, sws, variables, buf, skip_nonfinite)
+        finally:
+            lock.release()
 
     def _apply(self, buf: FlatBuffer, unused: list | None) -> None:
         opt = self.model.optimizer
@@ -215,11 +225,21 @@ class StepFactory:
         model = self.model
         xs = [_as_feed(a) for a in xs]
         feeds = xs + list(ys) + (list(sws) if sws is not None else [])
-        entry = self._entry("test", feeds) if model._jit_compile else None
-        if entry is not None and entry.program is not None:
-            out = entry.program.run(feeds)
-            n_out = len(model._loss_fns)
-            return float(out[n_out]), out[:n_out], [float(v) for v in out[n_out + 1:]]
+        lock = self._lock
+        if not model._jit_compile or not lock.acquire(blocking=False):
+            return self._test_general(None, xs, ys, sws)
+        try:
+            entry = self._entry("test", feeds)
+            if entry.program is not None:
+                out = entry.program.run(feeds)
+                n_out = len(model._loss_fns)
+                return float(out[n_out]), out[:n_out], [float(v) for v in out[n_out + 1:]]
+            return self._test_general(entry, xs, ys, sws)
+        finally:
+            lock.release()
+
+    def _test_general(self, entry: _Entry | None, xs: list, ys: list, sws: list | None) -> tuple:
+        model = self.model
         fx, fy = [Tensor(a) for a in xs], [Tensor(a) for a in ys]
         fw = [Tensor(a) for a in sws] if sws is not None else []
 
@@ -240,9 +260,19 @@ class StepFactory:
         """The model's outputs for one batch in inference mode, as arrays."""
         model = self.model
         xs = [_as_feed(a) for a in xs]
-        entry = self._entry("predict", xs) if model._jit_compile else None
-        if entry is not None and entry.program is not None:
-            return entry.program.run(xs)
+        lock = self._lock
+        if not model._jit_compile or not lock.acquire(blocking=False):
+            return self._predict_general(None, xs)
+        try:
+            entry = self._entry("predict", xs)
+            if entry.program is not None:
+                return entry.program.run(xs)
+            return self._predict_general(entry, xs)
+        finally:
+            lock.release()
+
+    def _predict_general(self, entry: _Entry | None, xs: list) -> list:
+        model = self.model
         fx = [Tensor(a) for a in xs]
         with no_grad():
             if entry is not None and entry.reason is None:
