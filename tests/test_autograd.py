@@ -142,3 +142,26 @@ def test_numpy_array_on_the_left_dispatches_to_tensor():
     assert isinstance(y, cr.Tensor)
     y.sum().backward()
     np.testing.assert_allclose(t.grad, [1.0, 1.0])
+
+
+def test_no_grad_is_per_thread():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def other():
+        with cr.no_grad():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(5)
+    try:
+        assert cr.is_grad_enabled()  # the other thread's no_grad is its own
+        w = cr.Tensor(np.ones(2), requires_grad=True)
+        assert (w * 2).requires_grad
+    finally:
+        release.set()
+        t.join()
+    assert cr.is_grad_enabled()

@@ -10,6 +10,7 @@ order without recursion, so a chain of 100,000 ops is fine.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,15 +19,21 @@ from chainrule import backend
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "sum_to"]
 
-_grad_enabled = True
+class _GradState(threading.local):
+    """Whether ops are recorded, per thread (one thread's ``no_grad`` is not another's)."""
+
+    enabled = True
+
+
+_grad = _GradState()
 # The active recorder of chainrule.autograd.capture (None almost always): while a step is
 # traced, every Function call is reported to it, recorded or not on the tape.
 _recorder: Any = None
 
 
 def is_grad_enabled() -> bool:
-    """Return whether operations are being recorded for backpropagation."""
-    return _grad_enabled
+    """Return whether operations are being recorded for backpropagation (in this thread)."""
+    return _grad.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -36,12 +43,10 @@ class _GradMode(contextlib.ContextDecorator):
         self.mode = mode
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self.prev, _grad_enabled = _grad_enabled, self.mode
+        self.prev, _grad.enabled = _grad.enabled, self.mode
 
     def __exit__(self, *exc: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self.prev
+        _grad.enabled = self.prev
 
 
 def no_grad() -> _GradMode:
@@ -144,7 +149,7 @@ class Function:
         out.name = None
         if rec is not None:
             rec.after(self, inputs, out)
-        if _grad_enabled and self.differentiable:
+        if self.differentiable and _grad.enabled:
             needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
             if True in needs:
                 self.inputs = inputs
