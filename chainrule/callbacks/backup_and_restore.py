@@ -18,6 +18,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.callbacks._utils import BatchCounter, check_save_freq
 from chainrule.callbacks.callback import Callback, Logs
+from chainrule.layers.base import layer_tree
 from chainrule.saving.api import (
     OPTIMIZER_MEMBER,
     WEIGHTS_MEMBER,
@@ -39,21 +40,9 @@ _STATE_MEMBER = "state.json"
 _BACKUP_FORMAT = "chainrule.backup"
 
 
-def _all_layers(model: Any) -> list:
-    out, stack, seen = [], [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        out.append(layer)
-        stack.extend(reversed(getattr(layer, "_layers", []) or []))
-    return out
-
-
 def _layer_generators(model: Any) -> list[tuple[str, np.random.Generator]]:
     """Layers with their own seeded generator (``Dropout(seed=...)``), in model order."""
-    return [(layer.name, layer._rng) for layer in _all_layers(model)
+    return [(layer.name, layer._rng) for layer in layer_tree(model)
             if isinstance(getattr(layer, "_rng", None), np.random.Generator)]
 
 

@@ -625,7 +625,7 @@ class Layer:
                 "of its input: pass input_shape, batch dimension included. Received: "
                 "input_shape=None"
             )
-        saved = [(layer, _copy_state(layer)) for layer in _layer_tree(self)]
+        saved = [(layer, _copy_state(layer)) for layer in layer_tree(self)]
         try:
             with ShapeOnlyScope(), np.errstate(all="ignore"):
                 if self.built:  # build afresh, for another shape
@@ -818,8 +818,21 @@ def _compatible(a: Any, b: Any) -> bool:
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
-def _layer_tree(root: Layer) -> list[Layer]:
-    """``root`` and every layer it tracks, each once."""
+def layer_tree(root: Layer) -> list[Layer]:
+    """``root`` and every layer it tracks (sublayers, a model's layers), each once, depth first.
+
+    Args:
+        root: a layer or model.
+
+    Returns:
+        The layers, ``root`` first.
+
+    Example:
+        >>> import chainrule as cr
+        >>> model = cr.Sequential([cr.layers.Dense(2, input_dim=3, name="d")])
+        >>> [layer.name for layer in layer_tree(model)][1:]
+        ['d']
+    """
     out: list[Layer] = []
     seen: set[int] = set()
     stack = [root]
