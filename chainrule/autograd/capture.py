@@ -196,7 +196,6 @@ class Program:
         var_index = {id(v): i for i, v in enumerate(variables)}
         prog.variables = list(variables)
         prog.n_feeds = len(second.feeds)
-        specs = []
         for (f1, in1, _, c1, _), (f2, in2, _, c2, layer) in zip(first.nodes, second.nodes):
             where = f'layer "{layer}"' if layer else "the loss"
             op = type(f2).__name__
@@ -219,7 +218,6 @@ class Program:
                 if k2 == _VAR:
                     r2 = b  # the variable object itself: its .data is read at every replay
                 spec.append((k2, r2))
-            specs.append(tuple(spec))
             prog.fwd.append((f2, tuple(spec)))
         prog.outputs = [_classify(second, t, var_index) if isinstance(t, Tensor) else (_CONST, t)
                         for t in outputs]
@@ -393,4 +391,4 @@ def _where(rec: Recorder, other: Recorder) -> str:
     for a, b in zip(rec.nodes, other.nodes):
         if type(a[0]) is not type(b[0]):
             return f'layer "{a[4]}" ' if a[4] else "the loss "
-    return ""
+    return "the step "
