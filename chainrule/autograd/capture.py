@@ -31,7 +31,7 @@ import numpy as np
 from chainrule.autograd import engine
 from chainrule.autograd.engine import Function, Tensor
 
-__all__ = ["Recorder", "Program", "NotCapturable", "trace", "current_layer"]
+__all__ = ["Recorder", "Program", "NotCapturable", "trace"]
 
 # input kinds of a recorded op
 _SLOT, _FEED, _VAR, _CONST = 0, 1, 2, 3
@@ -91,17 +91,6 @@ class Recorder:
         """The recorded op that made ``t`` (also under ``no_grad``), or None."""
         i = self.out_ids.get(id(t))
         return None if i is None else self.nodes[i][0]
-
-
-def current_recorder() -> Recorder | None:
-    """The recorder of the step being traced, or None."""
-    return engine._recorder
-
-
-def current_layer() -> str | None:
-    """The name of the layer being traced, or None."""
-    rec = engine._recorder
-    return rec.layers[-1] if rec is not None and rec.layers else None
 
 
 def trace(fn: Callable[[], Any], feeds: Sequence[Tensor]) -> tuple[Any, Recorder]:

@@ -639,6 +639,7 @@ class Optimizer:
             >>> w = Variable(np.array([1.0, 2.0]), name="w")
             >>> buf = FlatBuffer([w])
             >>> buf.grads[0][...] = [1.0, -1.0]
+            >>> from chainrule.optimizers import SGD
             >>> opt = SGD(learning_rate=0.1); opt.build(buf.variables); opt.apply_flat(buf)
             >>> w.data
             array([0.9, 2.1])
