@@ -448,3 +448,33 @@ def test_fit_adapts_its_threads_once_per_batch(monkeypatch):
         lambda: (yield Spy())))
     model.fit(data, target, batch_size=16, epochs=2, verbose=0, validation_data=(data, target))
     assert len(steps) == 2 * 4 + 2 * 4  # training batches and validation batches
+
+
+class RunningMean(Layer):
+    """Keeps a running mean by assigning a weight inside call: a replay would skip it."""
+
+    def build(self, input_shape):
+        self.mean = self.add_weight(shape=(input_shape[-1],), initializer="zeros",
+                                    trainable=False, name="mean")
+
+    def call(self, x, training=None):
+        if training:
+            self.mean.assign(0.9 * self.mean.data + 0.1 * x.data.mean(axis=0))
+        return x - self.mean
+
+
+def test_a_layer_that_assigns_a_weight_while_training_is_not_replayed():
+    data = np.random.default_rng(1).standard_normal((48, 3)).astype(np.float32)
+    runs = []
+    for jit in ("auto", False):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = Sequential([Dense(3, input_dim=3), RunningMean(name="running"), Dense(1)])
+        model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+        model.fit(data, data[:, :1], batch_size=8, epochs=2, verbose=0)
+        runs.append(model)
+    entry = [e for k, e in runs[0]._steps.entries.items() if k[0] == "train"][0]
+    assert entry.program is None
+    assert entry.reason.startswith('layer "running" assigns to weight \'running/mean\'')
+    for a, b in zip(runs[0].get_weights(), runs[1].get_weights()):
+        np.testing.assert_array_equal(a, b)  # every step ran the layer, as on the tape

@@ -79,6 +79,12 @@ class Recorder:
             self.problem = (f"{where} reads the value of a tensor ({how}) while computing, so "
                             "its Python code may depend on the data")
 
+    def side_effect(self, what: str) -> None:
+        """Note something the step does outside the ops (a replay would not do it again)."""
+        if self.problem is None and threading.get_ident() == self.thread:
+            where = f'layer "{self.layers[-1]}"' if self.layers else "the step"
+            self.problem = f"{where} {what} while computing, which a replay would not repeat"
+
     def push_layer(self, name: str) -> None:
         if threading.get_ident() == self.thread:
             self.layers.append(name)

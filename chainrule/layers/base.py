@@ -118,6 +118,8 @@ class Variable(Tensor):
                 f"Cannot assign a value of shape {tuple(arr.shape)} to variable {self.path!r} of "
                 f"shape {tuple(self.data.shape)}. Received: value of shape {tuple(arr.shape)}"
             )
+        if _engine._recorder is not None:  # a replayed step would not repeat this assignment
+            _engine._recorder.side_effect(f"assigns to weight {self.path!r}")
         self.data[...] = arr
 
     def __repr__(self) -> str:
