@@ -795,9 +795,14 @@ class _SparseLabels(Function):
 
 
 def _sparse_ce(
-    y_true: Any, y_pred: Any, from_logits: bool, ignore_class: Any, axis: int
+    y_true: Any, y_pred: Any, from_logits: bool, ignore_class: Any, axis: int,
+    mean: bool = False,
 ) -> tuple:
-    """Per-sample sparse cross-entropy and the mask of labels not ignored (or None)."""
+    """Per-sample sparse cross-entropy and the mask of labels not ignored (or None).
+
+    With ``mean`` (and no ``ignore_class``), the mean over every sample instead,
+    fused into the cross-entropy op where it is computed from the logits.
+    """
     name = "sparse_categorical_crossentropy"
     raw = y_pred
     p = _pred(y_pred)
@@ -821,9 +826,11 @@ def _sparse_ce(
     if logits is not None:
         if from_logits:
             _warn_logits(name, "softmax")
-        res = _SoftmaxCE(checked)(logits, labels)
+        res = _SoftmaxCE(checked, mean)(logits, labels)
+        mean = False
     elif from_logits:
-        res = _SoftmaxCE(checked)(p, labels)
+        res = _SoftmaxCE(checked, mean)(p, labels)
+        mean = False
     else:
         # -log(clip(p[label] / sum(p))): Keras's renormalize-clip-log, on the picked entries.
         classes = p.shape[-1]
@@ -838,6 +845,8 @@ def _sparse_ce(
             res = ops.reshape(res, raw_labels.shape)
     if valid is not None:
         res = ops.where(valid, res, 0.0)
+    if mean:
+        res = ops.mean(res)
     return res, valid
 
 
@@ -1144,8 +1153,20 @@ class Loss:
             p = ops.cast(p, self.dtype) if p.requires_grad else Tensor(p.data.astype(self.dtype))
         if self._cast_y_true:
             y_true = _true(y_true, p.data.dtype)
+        if sample_weight is None and self.reduction == "sum_over_batch_size":
+            mean = self._mean_loss(y_true, p)
+            if mean is not None:
+                return mean
         losses, mask = self._losses_and_mask(y_true, p)
         return _reduce_weighted(losses, sample_weight, mask, self.reduction)
+
+    def _mean_loss(self, y_true: Any, y_pred: Tensor) -> Tensor | None:
+        """The mean of the per-sample losses as one fused op, where the loss has one.
+
+        The same numbers as the per-sample losses followed by their mean (the
+        default reduction), in one op with one backward; None: no such form.
+        """
+        return None
 
     def _losses_and_mask(self, y_true: Any, y_pred: Tensor) -> tuple:
         return self.call(y_true, y_pred), None
@@ -1209,6 +1230,15 @@ class LossFunctionWrapper(Loss):
                 y_true = _true(y_true, y_pred.data.dtype)
             y_true, y_pred = _squeeze_or_expand(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def _mean_loss(self, y_true: Any, y_pred: Tensor) -> Tensor | None:
+        if self.fn is not sparse_categorical_crossentropy:
+            return None
+        kw = self._fn_kwargs
+        if kw.get("ignore_class") is not None:
+            return None
+        return _sparse_ce(y_true, y_pred, kw.get("from_logits", False), None, kw.get("axis", -1),
+                          mean=True)[0]
 
     def get_config(self) -> dict:
         """Return ``name``, ``reduction``, the serialized ``fn`` and its keyword arguments."""

@@ -216,3 +216,20 @@ def test_mean_squared_difference_is_the_three_ops_bit_for_bit():
     np.testing.assert_array_equal(x1.grad, x2.grad)
     with pytest.raises(ValueError, match=r"need the same shape\. Received: shapes \(5, 6\) and \(6,\)"):
         ops.mean_squared_difference(a, b[0])
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_softmax_cross_entropy_with_its_mean_is_the_two_ops_bit_for_bit(sparse):
+    from chainrule.ops.nn import SoftmaxCrossEntropy
+
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((7, 4)).astype(np.float32)
+    labels = rng.integers(0, 4, 7)
+    t = labels if sparse else np.eye(4, dtype=np.float32)[labels]
+    a, b = cr.Tensor(z, requires_grad=True), cr.Tensor(z, requires_grad=True)
+    fused = SoftmaxCrossEntropy(mean=True)(a, cr.Tensor(t))
+    plain = ops.mean(ops.softmax_cross_entropy(b, t))
+    fused.backward()
+    plain.backward()
+    assert fused.data == plain.data and fused.data.dtype == plain.data.dtype
+    np.testing.assert_array_equal(a.grad, b.grad)

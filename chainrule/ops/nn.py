@@ -185,11 +185,13 @@ class SoftmaxCrossEntropy(Function):
     """Per-sample -log softmax(logits)[label], labels as integers or probabilities.
 
     ``labels_checked=True`` skips the range check of integer labels (the caller
-    has checked them, as the sparse cross-entropy loss does).
+    has checked them, as the sparse cross-entropy loss does). ``mean=True``
+    returns the mean over all samples instead (a loss's default reduction), with
+    the arithmetic of ``ops.mean`` of the per-sample losses and its gradient.
     """
 
-    def __init__(self, labels_checked=False):
-        self.labels_checked = labels_checked
+    def __init__(self, labels_checked=False, mean=False):
+        self.labels_checked, self.mean = labels_checked, mean
 
     def forward(self, logits, labels):
         c = logits.shape[-1]
@@ -212,7 +214,7 @@ class SoftmaxCrossEntropy(Function):
             self.sparse = True
             # -log p[label] = log(s) - shifted[label]: only the picked entries, no full log p
             picked = shifted.reshape(-1, c)[self._rows(labels.size), labels.reshape(-1)]
-            return (np.log(s).reshape(-1) - picked).reshape(labels.shape)
+            return self._reduce((np.log(s).reshape(-1) - picked).reshape(labels.shape))
         if labels.shape != logits.shape:
             raise shape_error(
                 f"softmax_cross_entropy: probability labels need the logits' shape "
@@ -220,7 +222,16 @@ class SoftmaxCrossEntropy(Function):
             )
         self.sparse = False
         self.logp = logp = shifted - np.log(s)
-        return -(labels * logp).sum(axis=-1)
+        return self._reduce(-(labels * logp).sum(axis=-1))
+
+    def _reduce(self, per):
+        self.reduced = self.mean and per.size > 0
+        if not self.reduced:
+            return per
+        self.n = per.size  # the mean as ops.mean computes it
+        if per.dtype in (np.float32, np.float64):
+            return per.dtype.type(np.add.reduce(per, axis=None) / self.n)
+        return per.mean()
 
     def _rows(self, n):
         rows = getattr(self, "_arange", None)  # kept: a replayed step has the same batch size
@@ -230,7 +241,7 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, gy):
         gx = gl = None
-        g = gy[..., None]
+        g = gy / self.n if self.reduced else gy[..., None]  # the mean's gradient, then ours
         if self.needs[0]:
             gx = self.e / self.s  # the softmax probabilities p
             if self.sparse:
