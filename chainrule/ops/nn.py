@@ -315,7 +315,6 @@ class Dropout(Function):
         rng = self.rng or backend.rng()
         keep = rng.random(shape) >= self.rate
         self.mask = backend.as_array(keep.astype(x.dtype) * (1.0 / (1.0 - self.rate)), x.dtype)
-        self.shape = x.shape
         return x * self.mask
 
     def backward(self, gy):

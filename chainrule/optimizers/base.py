@@ -260,6 +260,10 @@ class Optimizer:
         self._exclude_ids: set[int] = set()
         self._exclude_pattern: re.Pattern[str] | None = None
         self._pending_state: dict[str, Any] | None = None
+        self._flat_for: Any = None  # the FlatBuffer the state is packed like (apply_flat)
+        self._flat_slots: tuple = ()
+        self._flat_scratch: tuple | None = None
+        self._part_total = 0
 
     # ------------------------------------------------------------------ hooks
     def _slot_specs(self) -> list[tuple[str, float]]:
@@ -608,13 +612,17 @@ class Optimizer:
         if steps:
             for acc in self._accumulators:
                 acc.fill(0)
-        for _, i in pairs:
-            var = vars_[i]
+        self._apply_constraints(vars_[i] for _, i in pairs)
+        self._finish_step()
+
+    @staticmethod
+    def _apply_constraints(variables: Iterable[Any]) -> None:
+        """Each updated variable's ``constraint``, its result written back in place."""
+        for var in variables:
             constraint = getattr(var, "constraint", None)
             if constraint is not None:
                 value = constraint(var)
                 var.data[...] = getattr(value, "data", value)
-        self._finish_step()
 
     def apply_flat(self, buffer: Any) -> None:
         """Apply one step from a flat gradient buffer to the weights packed in it.
@@ -674,16 +682,12 @@ class Optimizer:
             if self.weight_decay is not None:
                 self._decay_all(data, scratch[0], lr_k)
             self.update_step(g, data, lr_k, slots, scratch)
-        for var in buffer.variables:
-            constraint = getattr(var, "constraint", None)
-            if constraint is not None:
-                value = constraint(var)
-                var.data[...] = getattr(value, "data", value)
+        self._apply_constraints(buffer.variables)
         self._finish_step()
 
     def _flat_ready(self, buffer: Any) -> bool:
         """Whether one pass over ``buffer`` is this step (and the state is packed like it)."""
-        if getattr(self, "_flat_for", None) is buffer and buffer.intact():
+        if self._flat_for is buffer and buffer.intact():
             return True
         ok = (
             buffer.single_dtype is not None
@@ -728,6 +732,7 @@ class Optimizer:
         return scratch
 
     def _decay_all(self, data: Any, s: Any, lr_k: Any) -> None:
+        """``data -= data * weight_decay * lr`` (``s``: scratch shaped like ``data``)."""
         xp = self._xp
         xp.multiply(data, self._const(self.weight_decay), out=s)
         xp.multiply(s, lr_k, out=s)
@@ -772,10 +777,7 @@ class Optimizer:
     def _decay(self, data: Any, s: Any, i: int, lr_k: Any) -> None:
         """Weight decay of one variable (or a piece of it): ``data -= data * wd * lr``."""
         if self._decay_mask[i]:
-            xp = self._xp
-            xp.multiply(data, self._const(self.weight_decay), out=s)
-            xp.multiply(s, lr_k, out=s)
-            xp.subtract(data, s, out=data)
+            self._decay_all(data, s, lr_k)
 
     def _update_part(self, pairs: list[tuple[Any, int]], lr_k: Any, k: int, parts: int,
                      own: dict[Any, list[Any]]) -> None:
@@ -805,7 +807,7 @@ class Optimizer:
         Sized for the largest variable, or for ``total`` elements (a flat update).
         """
         cached = self._part_bufs
-        if len(cached) != parts or getattr(self, "_part_total", 0) != total:
+        if len(cached) != parts or self._part_total != total:
             self._part_total = total
             largest: dict[Any, int] = {}
             for v in self._vars:
