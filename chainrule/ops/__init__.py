@@ -59,7 +59,7 @@ from chainrule.ops.nn import (
     tanh,
 )
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum
-from chainrule.ops.shape import (
+from chainrule.ops.shaping import (
     broadcast_to,
     concatenate,
     expand_dims,
