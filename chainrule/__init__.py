@@ -21,6 +21,7 @@ from chainrule import activations, initializers, regularizers  # noqa: E402
 from chainrule import losses, metrics, optimizers  # noqa: E402
 from chainrule import callbacks, layers, models  # noqa: E402
 from chainrule import datasets, explain, saving  # noqa: E402
+from chainrule import random  # noqa: E402  (keras.random)
 from chainrule.layers import Input  # noqa: E402
 from chainrule.models import Model, Sequential  # noqa: E402
 
@@ -36,6 +37,6 @@ __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",
     "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
     "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
-    "saving",
+    "saving", "random",
     "Input", "Model", "Sequential", "__version__",
 ]

@@ -80,3 +80,118 @@ __all__ = [
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
     "stack", "transpose",
 ]
+
+# -- Keras 3's NumPy-like and NN ops (keras.ops): creation, shapes, more math, labels --
+from chainrule.ops.core import (  # noqa: E402
+    convert_to_numpy,
+    convert_to_tensor,
+    is_tensor,
+    ndim,
+    shape,
+    size,
+    stop_gradient,
+)
+from chainrule.ops.creation import (  # noqa: E402
+    arange,
+    eye,
+    full,
+    full_like,
+    identity,
+    linspace,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
+from chainrule.ops.elementwise import (  # noqa: E402
+    arctan,
+    ceil,
+    cos,
+    cosh,
+    equal,
+    expm1,
+    floor,
+    floor_divide,
+    greater,
+    greater_equal,
+    isfinite,
+    isinf,
+    isnan,
+    leaky_relu,  # noqa: F811 - Keras's signature (negative_slope) over ops.nn's
+    less,
+    less_equal,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    mod,
+    nan_to_num,
+    not_equal,
+    reciprocal,
+    relu6,
+    round,
+    rsqrt,
+    sin,
+    sinh,
+    tan,
+    true_divide,
+)
+from chainrule.ops.indexing import (  # noqa: E402
+    argsort,
+    diag,
+    diagonal,
+    flip,
+    in_top_k,
+    moveaxis,
+    nonzero,
+    roll,
+    sort,
+    split,
+    swapaxes,
+    take,
+    take_along_axis,
+    top_k,
+    trace,
+    tril,
+    triu,
+    unique,
+)
+from chainrule.ops.labels import (  # noqa: E402
+    binary_crossentropy,
+    categorical_crossentropy,
+    multi_hot,
+    one_hot,
+    sparse_categorical_crossentropy,
+)
+from chainrule.ops.linalg import dot, einsum, norm, normalize, outer, tensordot  # noqa: E402
+from chainrule.ops.statistics import (  # noqa: E402
+    all,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    prod,
+    std,
+    var,
+)
+
+absolute = abs
+__all__ += [
+    "convert_to_numpy", "convert_to_tensor", "is_tensor", "ndim", "shape", "size", "stop_gradient",
+    "arange", "eye", "full", "full_like", "identity", "linspace", "ones", "ones_like", "zeros",
+    "zeros_like", "arctan", "ceil", "cos", "cosh", "equal", "expm1", "floor", "floor_divide",
+    "greater", "greater_equal", "isfinite", "isinf", "isnan", "less", "less_equal", "log2",
+    "log10", "logical_and", "logical_not", "logical_or", "logical_xor", "mod", "nan_to_num",
+    "not_equal", "reciprocal", "relu6", "round", "rsqrt", "sin", "sinh", "tan", "true_divide",
+    "argsort", "diag", "diagonal", "flip", "in_top_k", "moveaxis", "nonzero", "roll", "sort",
+    "split", "swapaxes", "take", "take_along_axis", "top_k", "trace", "tril", "triu", "unique",
+    "binary_crossentropy", "categorical_crossentropy", "multi_hot", "one_hot",
+    "sparse_categorical_crossentropy", "dot", "einsum", "norm", "normalize", "outer",
+    "tensordot", "all", "any", "argmax", "argmin", "count_nonzero", "cumprod", "cumsum", "prod",
+    "std", "var", "absolute",
+]
+# -- end of Keras 3 ops --

@@ -19,6 +19,24 @@ __all__ = [
 ]
 
 
+def _input(x: Any) -> Any:
+    """Tensors and arrays as they are; numbers and lists as arrays (see ``ops.core.as_input``)."""
+    if isinstance(x, Tensor) or hasattr(x, "dtype"):
+        return x
+    from chainrule.ops.core import as_input  # noqa: PLC0415
+
+    return as_input(x)
+
+
+def _pair(a: Any, b: Any) -> tuple:
+    """Operands of a binary op: lists become arrays, and so do two plain numbers."""
+    if isinstance(a, Tensor):  # the common case: one check, nothing converted
+        return (a, _input(b)) if isinstance(b, (list, tuple)) else (a, b)
+    from chainrule.ops.core import as_pair  # noqa: PLC0415
+
+    return as_pair(a, b)
+
+
 def _shape(x: Any) -> tuple:
     return x.shape if hasattr(x, "shape") else ()
 
@@ -321,32 +339,32 @@ def add(a: Any, b: Any) -> Tensor:
         >>> cr.ops.add(cr.Tensor([1.0, 2.0]), 1.0)
         Tensor([2., 3.], dtype=float32)
     """
-    return Add()(a, b)
+    return Add()(*_pair(a, b))
 
 
 def subtract(a: Any, b: Any) -> Tensor:
     """Elementwise ``a - b`` with broadcasting (see :func:`add`)."""
-    return Subtract()(a, b)
+    return Subtract()(*_pair(a, b))
 
 
 def multiply(a: Any, b: Any) -> Tensor:
     """Elementwise ``a * b`` with broadcasting (see :func:`add`)."""
-    return Multiply()(a, b)
+    return Multiply()(*_pair(a, b))
 
 
 def divide(a: Any, b: Any) -> Tensor:
     """Elementwise ``a / b`` with broadcasting (see :func:`add`)."""
-    return Divide()(a, b)
+    return Divide()(*_pair(a, b))
 
 
 def power(a: Any, b: Any) -> Tensor:
     """Elementwise ``a ** b``; the gradient for ``b`` uses ``log(a)`` (0 where a <= 0)."""
-    return Power()(a, b)
+    return Power()(*_pair(a, b))
 
 
 def negative(x: Any) -> Tensor:
     """Elementwise ``-x``."""
-    return Negative()(x)
+    return Negative()(_input(x))
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -362,55 +380,78 @@ def matmul(a: Any, b: Any) -> Tensor:
     Raises:
         ValueError: ``matmul: shapes (32, 784) and (28, 10) are not aligned (784 != 28)``.
     """
-    return MatMul()(a, b)
+    return MatMul()(*_pair(a, b))
 
 
 def exp(x: Any) -> Tensor:
     """Elementwise ``e ** x``; gradient ``exp(x)``."""
-    return Exp()(x)
+    return Exp()(_input(x))
 
 
 def log(x: Any) -> Tensor:
     """Elementwise natural logarithm; gradient ``1 / x``."""
-    return Log()(x)
+    return Log()(_input(x))
 
 
 def log1p(x: Any) -> Tensor:
     """Elementwise ``log(1 + x)``, accurate for small x."""
-    return Log1p()(x)
+    return Log1p()(_input(x))
 
 
 def sqrt(x: Any) -> Tensor:
     """Elementwise square root; gradient ``1 / (2 sqrt(x))``."""
-    return Sqrt()(x)
+    return Sqrt()(_input(x))
 
 
 def square(x: Any) -> Tensor:
     """Elementwise ``x * x``."""
-    return Square()(x)
+    return Square()(_input(x))
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 - mirrors numpy/keras naming
     """Elementwise absolute value; gradient ``sign(x)`` (0 at 0)."""
-    return Abs()(x)
+    return Abs()(_input(x))
+
+
+class Sign(Function):
+    """Elementwise sign: an op without gradient (so a captured step recomputes it)."""
+
+    differentiable = False
+
+    def forward(self, x):
+        return np.sign(x)
+
+    def backward(self, gy):
+        return (None,)
 
 
 def sign(x: Any) -> Tensor:
     """Elementwise sign (-1, 0 or 1); not differentiable, so never requires grad."""
-    return Tensor(np.sign(x.data if isinstance(x, Tensor) else x))
+    return Sign()(_input(x))
 
 
-def clip(x: Any, min_value: Any = None, max_value: Any = None) -> Tensor:
-    """Limit values to ``[min_value, max_value]``; the gradient passes only inside the range.
+def clip(x: Any, x_min: Any = None, x_max: Any = None, *, min_value: Any = None,
+         max_value: Any = None) -> Tensor:
+    """Limit values to ``[x_min, x_max]``; the gradient passes only inside the range.
+
+    Keras names the bounds ``x_min`` and ``x_max``; ``min_value`` and ``max_value``
+    are accepted too.
 
     Args:
         x: input.
-        min_value: lower bound or None.
-        max_value: upper bound or None.
+        x_min: lower bound or None.
+        x_max: upper bound or None.
 
     Returns:
         A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.clip(cr.Tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
+        Tensor([0. , 0.5, 1. ], dtype=float32)
     """
+    min_value = x_min if min_value is None else min_value
+    max_value = x_max if max_value is None else max_value
     if min_value is None and max_value is None:
         raise ValueError("clip needs min_value or max_value. Received: min_value=None, max_value=None")
     if min_value is not None and max_value is not None and min_value > max_value:
@@ -418,30 +459,53 @@ def clip(x: Any, min_value: Any = None, max_value: Any = None) -> Tensor:
             f"clip: min_value must not exceed max_value. Received: min_value={min_value}, "
             f"max_value={max_value}"
         )
-    return Clip(min_value, max_value)(x)
+    return Clip(min_value, max_value)(_input(x))
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; on ties the gradient goes to ``a``."""
-    return Maximum()(a, b)
+    return Maximum()(*_pair(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; on ties the gradient goes to ``a``."""
-    return Minimum()(a, b)
+    return Minimum()(*_pair(a, b))
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Choose ``a`` where ``condition`` is true, else ``b`` (with broadcasting).
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """Choose ``x1`` where ``condition`` is true, else ``x2`` (with broadcasting).
+
+    With ``condition`` alone, Keras's one-argument form: the indices of its
+    nonzero elements, one index Tensor per axis (see :func:`chainrule.ops.nonzero`).
 
     Args:
         condition: a boolean array or Tensor (not differentiated).
-        a: values where true.
-        b: values where false.
+        x1: values where true.
+        x2: values where false.
 
     Returns:
-        A Tensor of the broadcast shape.
+        A Tensor of the broadcast shape (a tuple of index Tensors with one argument).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.where(cr.Tensor([1.0, -1.0]) > 0, 1.0, 0.0)
+        Tensor([1., 0.], dtype=float32)
     """
+    if x1 is None and x2 is None:
+        from chainrule.ops.indexing import nonzero  # noqa: PLC0415
+
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("where: give both x1 and x2, or neither. Received: "
+                         f"x1={'None' if x1 is None else 'a value'}, "
+                         f"x2={'None' if x2 is None else 'a value'}")
+    a, b = x1, x2
+    if isinstance(a, (list, tuple)):
+        a = _input(a)
+    if isinstance(b, (list, tuple)):
+        b = _input(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        a, b = _input(a), _input(b)
     if isinstance(condition, Tensor):  # e.g. from a comparison op: computed anew each replay
         return Where()(condition, a, b)
     c = condition
@@ -478,9 +542,9 @@ _COMPARISONS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.gre
 
 def cast(x: Any, dtype: Any) -> Tensor:
     """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
-    return Cast(dtype)(x)
+    return Cast(dtype)(_input(x))
 
 
 def erf(x: Any) -> Tensor:
     """The error function, elementwise; gradient ``2/sqrt(pi) * exp(-x**2)``."""
-    return Erf()(x)
+    return Erf()(_input(x))

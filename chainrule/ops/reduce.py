@@ -27,6 +27,15 @@ def _norm_axis(axis: Any, ndim: int, op: str) -> tuple | None:
     return tuple(sorted(out))
 
 
+def _input(x: Any) -> Any:
+    """Tensors and arrays as they are; numbers and lists as arrays (see ``ops.core.as_input``)."""
+    if isinstance(x, Tensor) or hasattr(x, "dtype"):
+        return x
+    from chainrule.ops.core import as_input  # noqa: PLC0415
+
+    return as_input(x)
+
+
 def _expand(gy: Any, axes: tuple | None, keepdims: bool, shape: tuple) -> Any:
     """Broadcast a reduced gradient back to the input's shape (a read-only view, no copy)."""
     if not keepdims and axes is not None:
@@ -129,22 +138,38 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
         >>> cr.ops.sum(cr.Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
         Tensor([4., 6.], dtype=float32)
     """
-    return Sum(axis, keepdims)(x)
+    return Sum(axis, keepdims)(_input(x))
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Arithmetic mean over ``axis`` (see :func:`sum`)."""
-    return Mean(axis, keepdims)(x)
+    return Mean(axis, keepdims)(_input(x))
 
 
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``; ties share the gradient evenly (see :func:`sum`)."""
-    return Max(axis, keepdims)(x)
+def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; ties share the gradient evenly (see :func:`sum`).
+
+    ``initial`` (Keras and NumPy): a lower bound on the result, ``maximum(max(x), initial)``.
+    """
+    y = Max(axis, keepdims)(_input(x))
+    if initial is None:
+        return y
+    from chainrule.ops.math import maximum  # noqa: PLC0415
+
+    return maximum(y, initial)
 
 
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``; ties share the gradient evenly (see :func:`sum`)."""
-    return Min(axis, keepdims)(x)
+def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``; ties share the gradient evenly (see :func:`sum`).
+
+    ``initial``: an upper bound on the result, ``minimum(min(x), initial)``.
+    """
+    y = Min(axis, keepdims)(_input(x))
+    if initial is None:
+        return y
+    from chainrule.ops.math import minimum  # noqa: PLC0415
+
+    return minimum(y, initial)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -160,6 +185,7 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """
     from chainrule.ops.math import exp, log  # noqa: PLC0415
 
+    x = _input(x)
     xd = x.data if isinstance(x, Tensor) else np.asarray(x)
     axes = _norm_axis(axis, xd.ndim, "logsumexp")
     m = xd.max(axis=axes, keepdims=True)

@@ -150,6 +150,15 @@ class BroadcastTo(Function):
         return (sum_to(gy, self.src),)
 
 
+def _input(x: Any) -> Any:
+    """Tensors and arrays as they are; numbers and lists as arrays (see ``ops.core.as_input``)."""
+    if isinstance(x, Tensor) or hasattr(x, "dtype"):
+        return x
+    from chainrule.ops.core import as_input  # noqa: PLC0415
+
+    return as_input(x)
+
+
 def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     """Give ``x`` a new shape with the same elements (one dimension may be -1).
 
@@ -167,7 +176,7 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
     """
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
-    return Reshape(tuple(shape))(x)
+    return Reshape(tuple(int(n) for n in shape))(_input(x))
 
 
 def flatten(x: Any) -> Tensor:
@@ -178,7 +187,7 @@ def flatten(x: Any) -> Tensor:
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them when ``axes`` is None)."""
-    return Transpose(None if axes is None else tuple(axes))(x)
+    return Transpose(None if axes is None else tuple(axes))(_input(x))
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -195,14 +204,14 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError(
             f"concatenate needs a non-empty list of tensors. Received: tensors={tensors!r}"
         )
-    return Concatenate(axis)(*tensors)
+    return Concatenate(axis)(*[_input(t) for t in tensors])
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join equally shaped tensors along a new axis (see :func:`concatenate`)."""
     if not isinstance(tensors, (list, tuple)) or len(tensors) == 0:
         raise ValueError(f"stack needs a non-empty list of tensors. Received: tensors={tensors!r}")
-    return Stack(axis)(*tensors)
+    return Stack(axis)(*[_input(t) for t in tensors])
 
 
 def getitem(x: Any, key: Any) -> Tensor:
@@ -219,24 +228,33 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     return BroadcastTo(shape)(x)
 
 
-def expand_dims(x: Any, axis: int) -> Tensor:
-    """Insert an axis of length 1 at ``axis``."""
-    shape = list(x.shape)
-    ax = axis if axis >= 0 else len(shape) + 1 + axis
-    if not 0 <= ax <= len(shape):
+def expand_dims(x: Any, axis: Any) -> Tensor:
+    """Insert axes of length 1 at ``axis`` (an int or a tuple of ints, as in Keras)."""
+    x = _input(x)
+    shape = list(np.shape(x.data if isinstance(x, Tensor) else x))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = len(shape) + len(axes)
+    norm = sorted(int(a) + out if a < 0 else int(a) for a in axes)
+    if any(not 0 <= a < out for a in norm) or len(set(norm)) != len(norm):
         raise ValueError(f"expand_dims: axis out of range for shape {tuple(shape)}. Received: axis={axis}")
-    shape.insert(ax, 1)
+    for a in norm:
+        shape.insert(a, 1)
     return Reshape(tuple(shape))(x)
 
 
-def squeeze(x: Any, axis: int | None = None) -> Tensor:
-    """Remove axes of length 1 (only ``axis`` when given)."""
-    shape = x.shape
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    """Remove axes of length 1 (only those in ``axis``, an int or a tuple, when given)."""
+    x = _input(x)
+    shape = tuple(np.shape(x.data if isinstance(x, Tensor) else x))
     if axis is None:
         new = tuple(n for n in shape if n != 1)
     else:
-        ax = axis % len(shape) if len(shape) else 0
-        if not len(shape) or shape[ax] != 1:
-            raise ValueError(f"squeeze: axis {axis} of shape {tuple(shape)} is not 1. Received: axis={axis}")
-        new = shape[:ax] + shape[ax + 1 :]
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        norm = set()
+        for a in axes:
+            ax = a % len(shape) if len(shape) and -len(shape) <= a < len(shape) else None
+            if ax is None or shape[ax] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {tuple(shape)} is not 1. Received: axis={axis}")
+            norm.add(ax)
+        new = tuple(n for i, n in enumerate(shape) if i not in norm)
     return Reshape(new)(x)
