@@ -508,3 +508,40 @@ def test_layer_using_ops_shape_is_captured_and_matches_the_tape():
     assert hf.history == hs.history
     jit = _ops_model(True)
     jit.fit(x, y, batch_size=16, epochs=1, verbose=0)  # jit_compile=True raises if not captured
+
+
+def test_reshape_takes_keras_argument_name():
+    x = cr.Tensor(np.arange(6.0))
+    assert ops.reshape(x, newshape=(2, 3)).shape == (2, 3)
+    with pytest.raises(ValueError, match="reshape needs a shape"):
+        ops.reshape(x)
+
+
+def _loss_with_ops(y_true, y_pred):
+    """A user's loss written with Keras ops: labels by argmax, one-hot again, a norm, top-k."""
+    labels = ops.argmax(y_true, axis=-1)
+    onehot = ops.one_hot(labels, ops.shape(y_pred)[-1])
+    ce = ops.categorical_crossentropy(onehot, ops.softmax(y_pred))
+    hit = ops.cast(ops.in_top_k(labels, y_pred, 1), y_pred.dtype)
+    return ce + 0.01 * ops.norm(y_pred, axis=-1) + 0.0 * hit
+
+
+def _classifier(jit):
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    model = Sequential([cr.Input(shape=(5,)), Dense(8, activation="relu"), Dense(3)])
+    model.compile(optimizer="adam", loss=_loss_with_ops, jit_compile=jit)
+    return model
+
+
+def test_a_loss_written_with_keras_ops_is_captured_and_matches_the_tape():
+    x = rng.standard_normal((40, 5)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 40)]
+    fast = _classifier("auto")
+    hf = fast.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    assert any(e.program is not None for k, e in fast._steps.entries.items() if k[0] == "train")
+    slow = _classifier(False)
+    hs = slow.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert hf.history == hs.history

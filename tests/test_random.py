@@ -127,45 +127,48 @@ def test_seed_generator_config_and_errors():
 class GaussianNoiseLayer(Layer):
     """Adds ``random.normal`` noise in training (a user's layer, as Keras guides write it)."""
 
-    def __init__(self, stddev, seed=None, **kwargs):
+    def __init__(self, stddev, seed=None, kind="normal", **kwargs):
         super().__init__(**kwargs)
-        self.stddev = stddev
+        self.stddev, self.kind = stddev, kind
         self.seed_generator = None if seed is None else crr.SeedGenerator(seed)
 
     def call(self, x, training=None):
-        if training:
-            noise = crr.normal(ops.shape(x), stddev=self.stddev, seed=self.seed_generator)
-            return x + noise
-        return x
+        if not training:
+            return x
+        if self.kind == "dropout":
+            return crr.dropout(x, 0.4 if self.stddev else 0.0, seed=self.seed_generator)
+        noise = crr.normal(ops.shape(x), stddev=self.stddev, seed=self.seed_generator)
+        return x + noise
 
 
-def _noisy_model(jit, seed):
+def _noisy_model(jit, seed, kind="normal"):
     cr.utils.clear_session()
     cr.utils.set_random_seed(0)
     model = Sequential([cr.Input(shape=(4,)), Dense(6, activation="tanh"),
-                        GaussianNoiseLayer(0.5, seed=seed), Dense(2)])
+                        GaussianNoiseLayer(0.5, seed=seed, kind=kind), Dense(2)])
     model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
     return model
 
 
-@pytest.mark.parametrize("seed", [None, 123])
-def test_layer_drawing_in_call_replays_fresh_noise_like_the_tape(seed):
+@pytest.mark.parametrize("seed,kind", [(None, "normal"), (123, "normal"), (None, "dropout"),
+                                       (7, "dropout")])
+def test_layer_drawing_in_call_replays_fresh_noise_like_the_tape(seed, kind):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((48, 4)).astype(np.float32)
     y = rng.standard_normal((48, 2)).astype(np.float32)
-    fast = _noisy_model("auto", seed)
+    fast = _noisy_model("auto", seed, kind)
     hf = fast.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
     programs = [e.program for k, e in fast._steps.entries.items()
                 if k[0] == "train" and e.program is not None]
     assert programs, "the noisy layer should be captured"
-    slow = _noisy_model(False, seed)
+    slow = _noisy_model(False, seed, kind)
     hs = slow.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
     assert slow._steps.entries == {}
     for a, b in zip(fast.get_weights(), slow.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert hf.history == hs.history
     # the noise differs from step to step: without it, training differs
-    quiet = _noisy_model(False, seed)
+    quiet = _noisy_model(False, seed, kind)
     quiet.layers[1].stddev = 0.0
     quiet.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
     assert not np.array_equal(quiet.get_weights()[0], fast.get_weights()[0])

@@ -159,12 +159,13 @@ def _input(x: Any) -> Any:
     return as_input(x)
 
 
-def reshape(x: Any, shape: Sequence[int]) -> Tensor:
+def reshape(x: Any, shape: Sequence[int] | None = None, *,
+            newshape: Sequence[int] | None = None) -> Tensor:
     """Give ``x`` a new shape with the same elements (one dimension may be -1).
 
     Args:
         x: input Tensor.
-        shape: the new shape.
+        shape: the new shape (Keras calls it ``newshape``; both names work).
 
     Returns:
         The reshaped Tensor (a view of the data).
@@ -174,6 +175,10 @@ def reshape(x: Any, shape: Sequence[int]) -> Tensor:
         >>> cr.ops.reshape(cr.Tensor([1.0, 2.0, 3.0, 4.0]), (2, 2)).shape
         (2, 2)
     """
+    if shape is None:  # Keras names the argument newshape
+        shape = newshape
+    if shape is None:
+        raise ValueError("reshape needs a shape. Received: shape=None")
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     return Reshape(tuple(int(n) for n in shape))(_input(x))
