@@ -47,6 +47,12 @@ def _make(arr: Any) -> Tensor:
     return Tensor(backend.as_array(arr))
 
 
+def _host(v: Any) -> Any:
+    """A value on the host; a Tensor's through ``numpy()``, so a captured step that builds a
+    constant from a computed tensor's value is refused rather than replayed stale."""
+    return v.numpy() if isinstance(v, Tensor) else backend.to_numpy(as_input(v))
+
+
 def ones(shape: Sequence[int] | int, dtype: Any = None) -> Tensor:
     """A tensor of ones.
 
@@ -106,8 +112,7 @@ def full(shape: Sequence[int] | int, fill_value: Any, dtype: Any = None) -> Tens
         Tensor([7., 7.], dtype=float32)
     """
     dims = _shape_arg(shape, "full")
-    v = fill_value.data if isinstance(fill_value, Tensor) else fill_value
-    return _make(np.full(dims, backend.to_numpy(as_input(v)), dtype=_fill_dtype(fill_value, dtype)))
+    return _make(np.full(dims, _host(fill_value), dtype=_fill_dtype(fill_value, dtype)))
 
 
 def _like(x: Any) -> Any:
@@ -147,8 +152,7 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
         Tensor([0.5, 0.5], dtype=float32)
     """
     a = _like(x)
-    v = fill_value.data if isinstance(fill_value, Tensor) else fill_value
-    return _make(np.full(np.shape(a), backend.to_numpy(as_input(v)), dtype=_dtype(dtype, a.dtype)))
+    return _make(np.full(np.shape(a), _host(fill_value), dtype=_dtype(dtype, a.dtype)))
 
 
 def _scalar_dtype(v: Any) -> Any:
@@ -247,8 +251,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     """
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 0:
         raise ValueError(f"linspace: num must be a non-negative integer. Received: num={num!r}")
-    a = backend.to_numpy(_like(start))
-    b = backend.to_numpy(_like(stop))
+    a, b = _host(start), _host(stop)
     out = np.linspace(a, b, int(num), endpoint=endpoint, retstep=retstep, axis=axis)
     if retstep:
         values, step = out
