@@ -545,3 +545,16 @@ def test_a_loss_written_with_keras_ops_is_captured_and_matches_the_tape():
     for a, b in zip(fast.get_weights(), slow.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert hf.history == hs.history
+
+
+def test_a_constant_built_from_a_computed_value_is_refused_not_replayed_stale():
+    class FillWithMean(Layer):
+        def call(self, x):
+            return x + ops.full(ops.shape(x), ops.mean(x))
+
+    cr.utils.clear_session()
+    model = Sequential([cr.Input(shape=(3,)), FillWithMean(), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    x = rng.standard_normal((16, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"fill_with_mean.*reads the value of a tensor"):
+        model.fit(x, np.zeros((16, 1), np.float32), batch_size=8, verbose=0)
