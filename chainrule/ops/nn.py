@@ -423,12 +423,15 @@ def softsign(x: Any) -> Tensor:
     return Softsign()(x)
 
 
-def gelu(x: Any, approximate: bool = False) -> Tensor:
-    """Gaussian error linear unit ``x * Phi(x)`` (Keras's default: exact, with erf).
+def gelu(x: Any, approximate: bool = True) -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)``.
+
+    As Keras 3's ``ops.gelu``, the tanh approximation is the default here; the
+    ``gelu`` activation (``activations.gelu``) defaults to the exact form with erf.
 
     Args:
         x: input.
-        approximate: use the tanh approximation.
+        approximate: use the tanh approximation (default) instead of erf.
     """
     from chainrule.ops.math import erf, power  # noqa: PLC0415
 
