@@ -233,3 +233,16 @@ def test_softmax_cross_entropy_with_its_mean_is_the_two_ops_bit_for_bit(sparse):
     plain.backward()
     assert fused.data == plain.data and fused.data.dtype == plain.data.dtype
     np.testing.assert_array_equal(a.grad, b.grad)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "softplus",
+                                  "softsign", "gelu", "swish", "hard_sigmoid", "softmax",
+                                  "log_softmax"])
+def test_activations_take_python_numbers_and_lists_as_keras_ops_do(name):
+    fn = getattr(ops, name)
+    from_list = fn([0.5, -1.0])
+    from_tensor = fn(cr.Tensor(np.array([0.5, -1.0], dtype=np.float32)))
+    assert from_list.dtype == np.float32  # Python floats become floatx
+    np.testing.assert_array_equal(from_list.numpy(), from_tensor.numpy())
+    if name not in ("softmax", "log_softmax"):
+        np.testing.assert_array_equal(fn(0.5).numpy(), from_tensor.numpy()[0])

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops.core import as_input
 
 __all__ = [
     "sigmoid", "tanh", "relu", "leaky_relu", "step", "softmax", "log_softmax", "elu",
@@ -25,6 +26,8 @@ __all__ = [
 def _sigmoid(x: Any) -> Any:
     """1 / (1 + e^-x) computed as (1 + tanh(x/2)) / 2: no overflow for any x."""
     y = x * 0.5
+    if y.ndim == 0:  # a 0-d array times a number is a NumPy scalar: no in-place arithmetic
+        return (np.tanh(y) + 1) * 0.5
     np.tanh(y, out=y)
     y += 1
     y *= 0.5
@@ -353,6 +356,7 @@ def sigmoid(x: Any) -> Tensor:
         >>> cr.ops.sigmoid(cr.Tensor([0.0]))
         Tensor([0.5], dtype=float32)
     """
+    x = as_input(x)
     y = Sigmoid()(x)
     if isinstance(x, Tensor):
         y._logits = x  # lets binary_crossentropy use the stable fused op (see losses)
@@ -361,11 +365,13 @@ def sigmoid(x: Any) -> Tensor:
 
 def tanh(x: Any) -> Tensor:
     """Hyperbolic tangent; gradient ``1 - y**2``."""
+    x = as_input(x)
     return Tanh()(x)
 
 
 def relu(x: Any) -> Tensor:
     """``max(x, 0)``; gradient 1 where x > 0, else 0."""
+    x = as_input(x)
     return Relu()(x)
 
 
@@ -376,6 +382,7 @@ def leaky_relu(x: Any, alpha: float = 0.2) -> Tensor:
         x: input.
         alpha: slope for negative inputs.
     """
+    x = as_input(x)
     return LeakyRelu(alpha)(x)
 
 
@@ -387,11 +394,13 @@ def step(x: Any) -> Tensor:
         >>> cr.ops.step(cr.Tensor([-1.0, 0.0, 2.0]))
         Tensor([0., 0., 1.], dtype=float32)
     """
+    x = as_input(x)
     return Step()(x)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis`` (the maximum is subtracted first)."""
+    x = as_input(x)
     y = Softmax(axis)(x)
     if isinstance(x, Tensor) and (axis == -1 or axis == x.ndim - 1):
         y._logits = x  # lets categorical cross-entropies use the stable fused op (see losses)
@@ -400,26 +409,31 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """``log(softmax(x))`` along ``axis``, computed stably."""
+    x = as_input(x)
     return LogSoftmax(axis)(x)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
     """``x`` where positive, else ``alpha * (e^x - 1)``."""
+    x = as_input(x)
     return Elu(alpha)(x)
 
 
 def selu(x: Any) -> Tensor:
     """Scaled ELU with the self-normalizing constants (Klambauer et al., 2017)."""
+    x = as_input(x)
     return Elu(_SELU_ALPHA)(x) * _SELU_SCALE
 
 
 def softplus(x: Any) -> Tensor:
     """``log(1 + e^x)``, stable for large |x|; gradient ``sigmoid(x)``."""
+    x = as_input(x)
     return Softplus()(x)
 
 
 def softsign(x: Any) -> Tensor:
     """``x / (1 + |x|)``."""
+    x = as_input(x)
     return Softsign()(x)
 
 
@@ -433,6 +447,7 @@ def gelu(x: Any, approximate: bool = True) -> Tensor:
         x: input.
         approximate: use the tanh approximation (default) instead of erf.
     """
+    x = as_input(x)
     from chainrule.ops.math import erf, power  # noqa: PLC0415
 
     if approximate:
@@ -443,6 +458,7 @@ def gelu(x: Any, approximate: bool = True) -> Tensor:
 
 def swish(x: Any) -> Tensor:
     """``x * sigmoid(x)`` (also called SiLU)."""
+    x = as_input(x)
     return x * sigmoid(x)
 
 
@@ -451,6 +467,7 @@ silu = swish
 
 def hard_sigmoid(x: Any) -> Tensor:
     """Piecewise-linear sigmoid ``clip(x / 6 + 0.5, 0, 1)`` (Keras 3's definition)."""
+    x = as_input(x)
     from chainrule.ops.math import clip  # noqa: PLC0415
 
     return clip(x * (1.0 / 6.0) + 0.5, 0.0, 1.0)
