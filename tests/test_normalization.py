@@ -408,3 +408,59 @@ def test_config_keys_are_keras(cls):
                .get_config()) - {"name", "dtype"}
     assert set(meta["configs"][cls]) <= ours
     assert ours - set(meta["configs"][cls]) <= {"trainable", "batch_input_shape"}
+
+
+class RunningMean(cr.layers.Layer):
+    """A user's layer that tracks its inputs' running mean with ops.assign_moving_average."""
+
+    def build(self, input_shape):
+        self.running = self.add_weight((input_shape[-1],), "zeros", trainable=False,
+                                       name="running")
+
+    def call(self, x, training=None):
+        if training:
+            ops.assign_moving_average(self.running, ops.mean(x, axis=0), 0.5)  # result unused
+        return x
+
+
+def test_assign_moving_average_in_a_user_layer_is_replayed_every_step():
+    def run(jit):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = cr.Sequential([Dense(4, input_shape=(5,)), RunningMean(), Dense(1)])
+        model.compile("sgd", "mse", jit_compile=jit)
+        model.fit(X, Y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return model
+
+    fast, slow = run(True), run(False)
+    assert programs(fast)
+    assert not np.allclose(fast.layers[1].running.numpy(), 0)
+    for u, v in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(u, v)
+
+
+class SubclassedBN(cr.models.Model):
+    def __init__(self):
+        super().__init__()
+        self.d1 = Dense(6)
+        self.bn = BatchNormalization()
+        self.d2 = Dense(1)
+
+    def call(self, x, training=None):
+        return self.d2(self.bn(self.d1(x), training=training))
+
+
+def test_batch_normalization_in_a_subclassed_model():
+    def run(jit):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = SubclassedBN()
+        model.compile("adam", "mse", jit_compile=jit)
+        model.fit(X, Y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return model
+
+    fast, slow = run(True), run(False)
+    assert programs(fast)
+    for u, v in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    assert not np.allclose(fast.bn.moving_mean.numpy(), 0)
