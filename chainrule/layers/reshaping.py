@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule import ops
+from chainrule import backend, ops
 from chainrule.autograd.engine import Tensor
 from chainrule.layers.base import Layer
 from chainrule.layers.core import Dropout
@@ -385,7 +385,7 @@ def _bilinear_matrix(n: int, factor: int, dtype: Any) -> np.ndarray:
     mat = np.zeros((m, n))
     np.add.at(mat, (np.arange(m), lo), 1 - w)
     np.add.at(mat, (np.arange(m), hi), w)
-    return mat.astype(dtype)
+    return backend.as_array(mat, dtype)  # on the active backend, as the inputs
 
 
 class UpSampling2D(_Spatial):
@@ -443,8 +443,8 @@ class UpSampling2D(_Spatial):
             inputs, (0, 3, 1, 2))
         dt = x.dtype
         mh = _bilinear_matrix(x.shape[2], self.size[0], dt)
-        mw = _bilinear_matrix(x.shape[3], self.size[1], dt)
-        x = ops.matmul(ops.matmul(mh, x), mw.T.copy())
+        mw = _bilinear_matrix(x.shape[3], self.size[1], dt).T.copy()
+        x = ops.matmul(ops.matmul(mh, x), mw)
         return x if self.data_format == "channels_first" else ops.transpose(x, (0, 2, 3, 1))
 
     def get_config(self) -> dict:
@@ -673,7 +673,7 @@ class Rescaling(Layer):
 
     def _const(self, v: Any, dtype: Any) -> Any:
         arr = np.asarray(v, dtype=dtype)
-        return arr if arr.ndim else dtype.type(arr)
+        return backend.as_array(arr, dtype) if arr.ndim else dtype.type(arr)
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         dt = np.dtype(inputs.dtype)
