@@ -152,6 +152,8 @@ def test_op_errors_name_the_op_and_the_shapes():
         ops.layer_normalization(x, epsilon=-1.0)
     with pytest.raises(ValueError, match="axes"):
         ops.moments(x, axes=[0, 0])
+    with pytest.raises(ValueError, match="axes must be an int or a list of ints"):
+        ops.moments(x, axes=None)
 
 
 # -- layers ----------------------------------------------------------------------------------

@@ -43,7 +43,11 @@ def _shape(x: Any) -> tuple:
 
 def _axes(axis: Any, ndim: int, op: str, name: str = "axis") -> tuple:
     """Normalized, sorted, distinct axes; a clear error for an axis out of range."""
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    except TypeError:
+        raise shape_error(f"{op}: {name} must be an int or a list of ints. Received: "
+                          f"{name}={axis!r}") from None
     out = []
     for a in axes:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
