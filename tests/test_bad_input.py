@@ -282,6 +282,40 @@ ROWS = [
                                                                              verbose=0),
      ValueError, r"Reshape layer '.*' cannot reshape samples of shape \(10,\) \(10 values\) "
      r"into \(4, 4\)\.", True),
+    # -- normalization, merging and reshaping layers -------------------------------------------
+    ("merge-shapes", lambda: L.add([L.Input((3,)), L.Input((4,))]), ValueError,
+     r'Layer "add" \(Add\) cannot merge inputs of shapes \(None, 3\) and \(None, 4\)', True),
+    ("merge-not-a-list", lambda: L.Add()(np.zeros((2, 3))), ValueError,
+     r'A merge layer \("add", Add\) should be called on a list of inputs\.', True),
+    ("concatenate-shapes", lambda: L.Concatenate()([L.Input((3, 2)), L.Input((4, 5))]),
+     ValueError, r'Layer "concatenate" \(Concatenate\) requires inputs with matching shapes '
+     r"except for the concatenation axis -1\.", True),
+    ("dot-axes-sizes", lambda: L.Dot(axes=1)([L.Input((3,)), L.Input((4,))]), ValueError,
+     r'Layer "dot" \(Dot\) cannot contract axis 1 of shape \(None, 3\) with axis 1 of shape '
+     r"\(None, 4\): sizes 3 != 4\.", True),
+    ("batch-norm-features",
+     lambda: cr.Sequential([L.Input((4,)), L.BatchNormalization()]).predict(np.zeros((2, 5)),
+                                                                           verbose=0),
+     ValueError, r'Input 0 of layer "batch_normalization" is incompatible with the layer: '
+     r"expected shape \(None, 4\), received shape \(None, 5\)\.", True),
+    ("normalization-axis", lambda: L.BatchNormalization(axis=3)(L.Input((4,))), ValueError,
+     r'Layer "batch_normalization": axis 3 is out of bounds for an input of shape \(None, 4\)',
+     True),
+    ("group-norm-groups", lambda: L.GroupNormalization(groups=3)(L.Input((4,))), ValueError,
+     r'Layer "group_normalization": the number of groups \(3\) must divide the number of '
+     r"channels \(4\)", True),
+    ("zero-padding-rank", lambda: L.ZeroPadding2D(name="pad")(L.Input((28, 28))), ValueError,
+     r'Layer "pad" \(ZeroPadding2D\) expects 4-D input \(batch, height, width, channels\), '
+     r"received shape \(None, 28, 28\)\. Add a channel axis", True),
+    ("cropping-too-much",
+     lambda: L.Cropping2D(((2, 2), (0, 0)), name="crop")(L.Input((4, 4, 1))), ValueError,
+     r'Layer "crop" \(Cropping2D\): cropping \(\(2, 2\), \(0, 0\)\) is not smaller than the '
+     r"spatial size", True),
+    ("pad-mode", lambda: cr.ops.pad(cr.Tensor(np.zeros(3)), 1, mode="reflekt"), ValueError,
+     r"pad: unknown mode 'reflekt'\. Did you mean 'reflect'\?", True),
+    ("data-format", lambda: L.UpSampling2D(data_format="channel_first"), ValueError,
+     r"UpSampling2D: data_format must be 'channels_last' or 'channels_first'\. Did you mean "
+     r"'channels_first'\?", True),
     # -- optimizers -------------------------------------------------------------------------
     ("learning-rate-zero", lambda: cr.optimizers.Adam(learning_rate=0), ValueError,
      r"Argument `learning_rate` must be a positive float.*Received: learning_rate=0$", True),

@@ -194,3 +194,13 @@ def test_get_config_round_trip_functional():
     clone.set_weights(model.get_weights())
     x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
     np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_default_layer_names_follow_keras_snake_case():
+    from chainrule.layers.base import to_snake_case
+
+    assert to_snake_case("Dense") == "dense"
+    assert to_snake_case("InputLayer") == "input_layer"
+    assert to_snake_case("ZeroPadding2D") == "zero_padding2d"
+    assert to_snake_case("Conv2DTranspose") == "conv2d_transpose"
+    assert to_snake_case("GlobalAveragePooling1D") == "global_average_pooling1d"

@@ -288,7 +288,38 @@ LAYER_EXAMPLES = {
     "LeakyReLU": lambda: layers.LeakyReLU(negative_slope=0.1),
     "ReLU": lambda: layers.ReLU(max_value=6.0, negative_slope=0.01, threshold=0.1),
     "Softmax": lambda: layers.Softmax(axis=-1),
+    # normalization and reshaping layers: a list is a segment (a Dense(12) to set the size, the
+    # layer wrapped in Reshape/Flatten); merging layers take several inputs, see MERGING below
+    "BatchNormalization": lambda: layers.BatchNormalization(momentum=0.9, epsilon=0.01),
+    "LayerNormalization": lambda: layers.LayerNormalization(axis=-1),
+    "GroupNormalization": lambda: [layers.Dense(12), layers.GroupNormalization(groups=3)],
+    "Rescaling": lambda: layers.Rescaling(0.5, offset=0.25),
+    "RepeatVector": lambda: [layers.Dense(12), layers.RepeatVector(2), layers.Flatten()],
+    "Permute": lambda: [layers.Dense(12), layers.Reshape((3, 4)), layers.Permute((2, 1)),
+                        layers.Flatten()],
+    "ZeroPadding1D": lambda: [layers.Dense(12), layers.Reshape((6, 2)),
+                              layers.ZeroPadding1D((1, 2)), layers.Flatten()],
+    "Cropping1D": lambda: [layers.Dense(12), layers.Reshape((6, 2)), layers.Cropping1D((1, 0)),
+                           layers.Flatten()],
+    "UpSampling1D": lambda: [layers.Dense(12), layers.Reshape((6, 2)), layers.UpSampling1D(2),
+                             layers.Flatten()],
+    "SpatialDropout1D": lambda: [layers.Dense(12), layers.Reshape((6, 2)),
+                                 layers.SpatialDropout1D(0.2, seed=1), layers.Flatten()],
+    "ZeroPadding2D": lambda: [layers.Dense(12), layers.Reshape((2, 3, 2)),
+                              layers.ZeroPadding2D(((1, 0), (0, 1))), layers.Flatten()],
+    "Cropping2D": lambda: [layers.Dense(12), layers.Reshape((2, 3, 2)),
+                           layers.Cropping2D(((0, 1), (1, 0))), layers.Flatten()],
+    "UpSampling2D": lambda: [layers.Dense(12), layers.Reshape((2, 3, 2)),
+                             layers.UpSampling2D(2, interpolation="bilinear"), layers.Flatten()],
+    "SpatialDropout2D": lambda: [layers.Dense(12), layers.Reshape((2, 3, 2)),
+                                 layers.SpatialDropout2D(0.2), layers.Flatten()],
+    "Add": lambda: layers.Add(), "Subtract": lambda: layers.Subtract(),
+    "Multiply": lambda: layers.Multiply(), "Average": lambda: layers.Average(),
+    "Maximum": lambda: layers.Maximum(), "Minimum": lambda: layers.Minimum(),
+    "Concatenate": lambda: layers.Concatenate(axis=-1),
+    "Dot": lambda: layers.Dot(axes=1, normalize=True),
 }
+MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
 
 
 def _layer_classes():
@@ -309,9 +340,11 @@ def test_every_layer_type_round_trips(tmp_path):
     for name in ["Dense", "Activation", "Dropout", "Reshape", "LeakyReLU", "ReLU", "Flatten",
                  "Softmax"]:
         stack.append(LAYER_EXAMPLES[name]())
-    stack += [LAYER_EXAMPLES[n]() for n in _layer_classes()
-              if n not in ("Dense", "Activation", "Dropout", "Reshape", "LeakyReLU", "ReLU",
-                           "Flatten", "Softmax")]
+    for n in _layer_classes():
+        if n not in ("Dense", "Activation", "Dropout", "Reshape", "LeakyReLU", "ReLU",
+                     "Flatten", "Softmax") + MERGING:
+            example = LAYER_EXAMPLES[n]()
+            stack += example if isinstance(example, list) else [example]
     model = cr.Sequential(stack)
     model.save(tmp_path / "all.keras")
     loaded = load_model(tmp_path / "all.keras")
@@ -319,6 +352,19 @@ def test_every_layer_type_round_trips(tmp_path):
     for la, lb in zip(model.layers, loaded.layers):
         assert la.get_config() == lb.get_config()
     x = np.random.default_rng(0).normal(size=(5, 2, 3)).astype("float32")
+    assert np.array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_merging_layers_round_trip_in_a_functional_model(tmp_path):
+    a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
+    h = layers.Dense(4, name="h")(a)
+    outs = [LAYER_EXAMPLES[n]()([h, b]) for n in MERGING]
+    model = cr.Model([a, b], layers.Concatenate()(outs))
+    model.save(tmp_path / "merge.keras")
+    loaded = load_model(tmp_path / "merge.keras")
+    for la, lb in zip(model.layers, loaded.layers):
+        assert type(la) is type(lb) and la.get_config() == lb.get_config()
+    x = [np.random.default_rng(0).normal(size=(5, 4)).astype("float32") for _ in range(2)]
     assert np.array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
 
 

@@ -62,9 +62,10 @@ def unique_name(prefix: str) -> str:
 
 
 def to_snake_case(name: str) -> str:
-    """``'Dense'`` → ``'dense'``, ``'InputLayer'`` → ``'input_layer'``."""
+    """Keras's rule: ``'Dense'`` → ``'dense'``, ``'InputLayer'`` → ``'input_layer'``,
+    ``'Conv2D'`` → ``'conv2d'``, ``'ZeroPadding2D'`` → ``'zero_padding2d'``."""
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
 class Variable(Tensor):

@@ -12,6 +12,7 @@ Example:
     array([[1., 0.]], dtype=float32)
 """
 
+from chainrule.ops.arrays import pad, repeat, tile
 from chainrule.ops.math import (
     abs,
     add,
@@ -58,6 +59,14 @@ from chainrule.ops.nn import (
     swish,
     tanh,
 )
+from chainrule.ops.normalization import (
+    assign_moving_average,
+    batch_normalization,
+    fused_batch_normalization,
+    group_normalization,
+    layer_normalization,
+    moments,
+)
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum
 from chainrule.ops.shaping import (
     broadcast_to,
@@ -79,6 +88,8 @@ __all__ = [
     "softplus", "softsign", "step", "swish", "tanh", "logsumexp", "max", "mean", "min", "sum",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
     "stack", "transpose",
+    "pad", "repeat", "tile", "assign_moving_average", "batch_normalization",
+    "fused_batch_normalization", "group_normalization", "layer_normalization", "moments",
 ]
 
 # -- Keras 3's NumPy-like and NN ops (keras.ops): creation, shapes, more math, labels --
