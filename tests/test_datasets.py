@@ -50,7 +50,7 @@ FILES = (
 def no_network(monkeypatch):
     """Fail any test that reaches for the network; make retries instant."""
 
-    def refuse(url, timeout):
+    def refuse(url, timeout, **_):
         pytest.fail(f"the test tried to download {url}")
 
     monkeypatch.setattr(_download, "fetch_url", refuse)
@@ -271,7 +271,7 @@ def test_gz_and_uncompressed_files_can_be_mixed(home):
 def test_missing_files_without_network_name_files_and_folder(home, monkeypatch):
     calls = []
 
-    def offline(url, timeout):
+    def offline(url, timeout, **_):
         calls.append(url)
         raise urllib.error.URLError("Name or service not known")
 
@@ -295,7 +295,7 @@ def test_missing_error_lists_only_the_files_still_missing(home, monkeypatch):
     arrays = make_split()
     write_files(home / "datasets" / "fashion_mnist", {k: arrays[k] for k in FILES[:2]})
 
-    def offline(url, timeout):
+    def offline(url, timeout, **_):
         raise TimeoutError("timed out")
 
     monkeypatch.setattr(_download, "fetch_url", offline)
@@ -314,7 +314,7 @@ def test_download_verifies_and_caches_atomically(home, monkeypatch, capsys):
     monkeypatch.setattr(mnist, "DATASET", spec)
     calls = []
 
-    def serve(url, timeout):
+    def serve(url, timeout, **_):
         calls.append(url)
         assert timeout == _download.TIMEOUT
         return payloads[url.rsplit("/", 1)[1]]
@@ -343,7 +343,7 @@ def test_truncated_download_falls_through_to_the_next_mirror(home, monkeypatch):
     monkeypatch.setattr(mnist, "DATASET", spec_for(payloads))
     calls = []
 
-    def serve(url, timeout):
+    def serve(url, timeout, **_):
         calls.append(url)
         data = payloads[url.rsplit("/", 1)[1]]
         return data[: len(data) // 2] if url.startswith("https://a.") else data
@@ -365,7 +365,7 @@ def test_corrupt_downloads_raise_and_are_not_cached(home, monkeypatch, damage, r
     payloads = gz_payloads(make_split(seed=6))
     monkeypatch.setattr(mnist, "DATASET", spec_for(payloads))
     monkeypatch.setattr(
-        _download, "fetch_url", lambda url, timeout: damage(payloads[url.rsplit("/", 1)[1]])
+        _download, "fetch_url", lambda url, timeout, **_: damage(payloads[url.rsplit("/", 1)[1]])
     )
     with pytest.raises(DatasetNotFoundError) as info:
         mnist.load_data()
@@ -380,7 +380,7 @@ def test_md5_is_checked_too(home, monkeypatch):
     payloads = gz_payloads(make_split(seed=7))
     spec = spec_for(payloads)
     bad = dataclasses.replace(spec.train_images, sha256=None, md5="0" * 32)
-    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout: payloads[FILES[0]])
+    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout, **_: payloads[FILES[0]])
     path, failures = _download.download_file(bad, ("https://a.example/",), home, retries=1)
     assert path is None
     assert failures == [
@@ -397,7 +397,7 @@ def test_transient_errors_are_retried_on_the_same_mirror(home, monkeypatch):
     answers = [ConnectionResetError("reset"), urllib.error.URLError("down"), "ok"]
     calls = []
 
-    def flaky(url, timeout):
+    def flaky(url, timeout, **_):
         calls.append(url)
         answer = answers.pop(0)
         if isinstance(answer, Exception):
@@ -419,7 +419,7 @@ def test_http_404_moves_to_the_next_mirror_without_retrying(home, monkeypatch):
     remote = spec_for(payloads).test_labels
     calls = []
 
-    def serve(url, timeout):
+    def serve(url, timeout, **_):
         calls.append(url)
         if url.startswith("https://a."):
             raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
@@ -437,7 +437,7 @@ def test_http_404_moves_to_the_next_mirror_without_retrying(home, monkeypatch):
 def test_an_unresolvable_host_is_not_retried(home, monkeypatch):
     calls = []
 
-    def no_dns(url, timeout):
+    def no_dns(url, timeout, **_):
         calls.append(url)
         raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
 
@@ -450,7 +450,7 @@ def test_an_unresolvable_host_is_not_retried(home, monkeypatch):
 def test_a_failed_write_leaves_no_file_behind(home, monkeypatch):
     payloads = gz_payloads(make_split(seed=10))
     remote = spec_for(payloads).train_labels
-    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout: payloads[FILES[1]])
+    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout, **_: payloads[FILES[1]])
 
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")

@@ -13,8 +13,13 @@ Example:
     [0, 0, 0, 1]
 """
 
-from chainrule.datasets import fashion_mnist, mnist
-from chainrule.datasets._errors import CorruptDatasetError, DatasetError, DatasetNotFoundError
+from chainrule.datasets import boston_housing, fashion_mnist, imdb, mnist, reuters
+from chainrule.datasets._errors import (
+    CorruptDatasetError,
+    DatasetError,
+    DatasetNotFoundError,
+    UnsafeDatasetError,
+)
 from chainrule.datasets.toys import (
     make_gates,
     make_moons,
@@ -27,6 +32,10 @@ __all__ = [
     "CorruptDatasetError",
     "DatasetError",
     "DatasetNotFoundError",
+    "UnsafeDatasetError",
+    "boston_housing",
+    "imdb",
+    "reuters",
     "fashion_mnist",
     "make_gates",
     "make_moons",

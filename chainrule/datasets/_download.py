@@ -34,12 +34,14 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.datasets._errors import CorruptDatasetError, DatasetError, DatasetNotFoundError
-from chainrule.datasets._idx import decompress, parse_idx
+from chainrule.datasets._idx import decompress_idx, parse_idx
 
 __all__ = [
     "IDXImageDataset",
     "RemoteFile",
+    "cached_file",
     "chainrule_home",
+    "keras_home",
     "dataset_dir",
     "download_file",
     "fetch_url",
@@ -52,6 +54,12 @@ RETRIES = 3
 TIMEOUT = 30.0
 #: Seconds before the second attempt on a mirror; doubled for each further one.
 BACKOFF = 1.0
+#: Bytes a download may read beyond the published size before it is aborted.
+SIZE_MARGIN = 4096
+#: The longest any one download may take, in seconds.
+DEADLINE = 3600.0
+#: Slowest transfer rate (bytes per second) a download's deadline allows for, plus a minute.
+MIN_RATE = 50_000.0
 
 _CHUNK = 1 << 16
 
@@ -117,6 +125,15 @@ class IDXImageDataset:
         return (self.train_images, self.train_labels, self.test_images, self.test_labels)
 
 
+def keras_home() -> Path:
+    """Return Keras's data folder, read for files a Keras user already has.
+
+    ``$KERAS_HOME`` when set, else ``~/.keras``; chainrule only reads it, never writes.
+    """
+    home = os.environ.get("KERAS_HOME")
+    return Path(home).expanduser() if home else Path("~/.keras").expanduser()
+
+
 def chainrule_home() -> Path:
     """Return chainrule's data folder: ``$CHAINRULE_HOME``, else ``~/.chainrule``."""
     home = os.environ.get("CHAINRULE_HOME")
@@ -128,36 +145,103 @@ def dataset_dir(name: str) -> Path:
     return chainrule_home() / "datasets" / name
 
 
-def fetch_url(url: str, timeout: float) -> bytes:
+def _urlopen(request: urllib.request.Request, timeout: float):
+    """Open ``request`` (a seam: tests replace it with a fake opener)."""
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+class DownloadLimitError(OSError):
+    """A download sent more bytes than the file may hold, or ran past its deadline."""
+
+
+def check_https(url: str, name: str = "url") -> None:
+    """Refuse a URL that is not ``https://``: a plain-http download can be altered in transit.
+
+    Raises:
+        ValueError: naming ``name`` and the URL.
+    """
+    if not isinstance(url, str) or not url.lower().startswith("https://"):
+        raise ValueError(
+            f"{name} must be an https:// address (a plain http download can be altered on "
+            f"the way). Received: {name}={url!r}"
+        )
+
+
+def fetch_url(
+    url: str,
+    timeout: float,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
+) -> bytes:
     """Download ``url`` and return its content (one attempt, no retry).
 
-    Tests replace this function to run the download path without a network.
+    The download is bounded three ways: each blocking read waits at most
+    ``timeout`` seconds, the whole download stops at ``deadline`` (a
+    :func:`time.monotonic` value), and no more than ``max_bytes`` bytes are
+    read: a ``Content-Length`` above it, or a body that goes past it, aborts
+    the download at once. Tests replace this function (or :func:`_urlopen`)
+    to run the download path without a network.
 
     Args:
-        url: the address.
+        url: an ``https://`` address.
         timeout: seconds to wait for the server on each blocking operation.
+        max_bytes: the most bytes to accept, or None for no bound.
+        deadline: the monotonic time by which the download must end, or None.
 
     Returns:
         The response body.
 
     Raises:
+        ValueError: ``url`` is not https.
+        DownloadLimitError: the server sent too much or was too slow overall.
         OSError: ``urllib.error.URLError``/``HTTPError``, timeouts and
             connection errors.
         http.client.HTTPException: a broken response (e.g. ``IncompleteRead``).
     """
+    check_https(url)
     request = urllib.request.Request(url, headers={"User-Agent": "chainrule"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with _urlopen(request, timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
+        if max_bytes is not None and total > max_bytes:
+            raise DownloadLimitError(
+                f"the server announces {total} bytes; the file has at most {max_bytes}"
+            )
         show = total > 0 and sys.stdout.isatty()
         parts, done = [], 0
-        while chunk := response.read(_CHUNK):
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                raise DownloadLimitError(
+                    f"the download did not finish in time ({done} bytes received)"
+                )
+            want = _CHUNK if max_bytes is None else min(_CHUNK, max_bytes + 1 - done)
+            chunk = response.read(want)
+            if not chunk:
+                break
             parts.append(chunk)
             done += len(chunk)
+            if max_bytes is not None and done > max_bytes:
+                raise DownloadLimitError(
+                    f"the server sent more than {max_bytes} bytes, more than the file holds"
+                )
             if show:
                 print(f"\r{done}/{total} bytes", end="", flush=True)
         if show:
             print()
     return b"".join(parts)
+
+
+def byte_limit(remote: "RemoteFile") -> int | None:
+    """The most bytes a download of ``remote`` may read: its size plus a small margin."""
+    if remote.size is None:
+        return None
+    return remote.size + SIZE_MARGIN
+
+
+def deadline_for(remote: "RemoteFile") -> float:
+    """Seconds a whole download of ``remote`` may take (long for big files, never unbounded)."""
+    if remote.size is None:
+        return DEADLINE
+    return min(DEADLINE, 60.0 + remote.size / MIN_RATE)
 
 
 def _describe(error: BaseException) -> str:
@@ -217,7 +301,9 @@ def download_file(
     timeout = TIMEOUT if timeout is None else timeout
     failures: list[str] = []
     for base in mirrors:
-        url = base + remote.name
+        check_https(base, "mirror")
+    for base in mirrors:
+        url = base if url_is_file(base) else base + remote.name
         delay = BACKOFF
         for attempt in range(retries):
             if attempt:
@@ -225,7 +311,8 @@ def download_file(
                 delay *= 2
             print(f"Downloading data from {url}")
             try:
-                data = fetch_url(url, timeout)
+                data = fetch_url(url, timeout, max_bytes=byte_limit(remote),
+                                 deadline=time.monotonic() + deadline_for(remote))
             except urllib.error.HTTPError as e:
                 failures.append(f"{url}: {_describe(e)}")
                 if 400 <= e.code < 500 and e.code not in (408, 429):
@@ -233,6 +320,8 @@ def download_file(
                 continue
             except (OSError, http.client.HTTPException, ValueError) as e:
                 failures.append(f"{url}: {_describe(e)}")
+                if isinstance(e, DownloadLimitError):
+                    break  # a mirror that sends too much or stalls: try the next one
                 if isinstance(getattr(e, "reason", e), socket.gaierror):
                     break  # the host name does not resolve (offline?): retrying will not help
                 continue
@@ -251,6 +340,11 @@ def download_file(
                 ) from e
             return path, failures
     return None, failures
+
+
+def url_is_file(url: str) -> bool:
+    """True when ``url`` names a file rather than a folder (a mirror base ends in ``/``)."""
+    return not url.endswith("/")
 
 
 def _find_cached(folder: Path, remote: RemoteFile) -> Path | None:
@@ -272,7 +366,7 @@ def _read_cached(path: Path, remote: RemoteFile, title: str) -> np.ndarray:
         raise DatasetError(f"Could not read {path} ({_describe(e)}).") from e
     hint = " Delete it (it will be downloaded again) or replace it with a good copy."
     try:
-        array = parse_idx(decompress(raw, str(path)), str(path))
+        array = parse_idx(decompress_idx(raw, str(path)), str(path))
     except CorruptDatasetError as e:
         raise CorruptDatasetError(f"{e}{hint}") from None
     if path.name == remote.name:
@@ -361,3 +455,58 @@ def load_idx_image_dataset(
     _check_arrays(spec, x_train, y_train, (paths[0], paths[1]))
     _check_arrays(spec, x_test, y_test, (paths[2], paths[3]))
     return (x_train, y_train), (x_test, y_test)
+
+
+def _read_checked(path: Path, remote: RemoteFile, title: str, stacklevel: int) -> bytes:
+    """Read a cached file; a checksum mismatch warns (the caller's parser decides)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DatasetError(f"Could not read {path} ({_describe(e)}).") from e
+    problem = remote.mismatch(raw)
+    if problem is not None:
+        warnings.warn(
+            f"{path} does not match the published {title} file ({problem}). It is used as "
+            "it is if it parses; delete it to download the official copy.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return raw
+
+
+def cached_file(
+    remote: RemoteFile,
+    origins: tuple[str, ...] | list[str],
+    folder: Path,
+    title: str,
+    also: tuple[Path, ...] = (),
+) -> tuple[Path, bytes]:
+    """Find one file in the cache (or in Keras's cache), else download it; return its bytes.
+
+    Args:
+        remote: the file and its published size and checksums.
+        origins: https addresses of the file (or folders ending in ``/``), in order.
+        folder: chainrule's cache folder for it; downloads are written there.
+        title: the dataset's name in messages.
+        also: other places the file may already be, e.g. in ``~/.keras/datasets``.
+
+    Returns:
+        ``(path, content)``.
+
+    Raises:
+        DatasetNotFoundError: not cached and not downloadable; the message names
+            the file, the folder to put it in, and each failed attempt.
+    """
+    for path in (folder / remote.name, *also):
+        if path.is_file():
+            return path, _read_checked(path, remote, title, stacklevel=4)
+    path, failures = download_file(remote, origins, folder)
+    if path is None:
+        tried = "\n".join(f"  {line}" for line in failures) or "  (no mirror was tried)"
+        raise DatasetNotFoundError(
+            f"{title} is not in the cache and could not be downloaded.\n"
+            f"Download attempts:\n{tried}\n"
+            f"To use {title} offline, download {remote.name} yourself and put it in the "
+            f"folder\n  {folder}\nMissing:\n  {remote.name}"
+        )
+    return path, path.read_bytes()

@@ -49,7 +49,6 @@ DATASET = IDXImageDataset(
     mirrors=(
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     ),
     train_images=RemoteFile(
         "train-images-idx3-ubyte.gz",
