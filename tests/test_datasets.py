@@ -25,6 +25,7 @@ from chainrule.datasets import (
     DatasetError,
     DatasetNotFoundError,
     _download,
+    _idx,
     fashion_mnist,
     make_gates,
     make_moons,
@@ -34,6 +35,8 @@ from chainrule.datasets import (
     mnist,
 )
 from chainrule.datasets._idx import encode_idx, parse_idx, read_idx
+
+REAL_FETCH = _download.fetch_url  # the tests below run it against a fake opener
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -54,6 +57,7 @@ def no_network(monkeypatch):
         pytest.fail(f"the test tried to download {url}")
 
     monkeypatch.setattr(_download, "fetch_url", refuse)
+    monkeypatch.setattr(_download, "_urlopen", lambda request, timeout: refuse(request, timeout))
     monkeypatch.setattr(_download, "BACKOFF", 0.0)
 
 
@@ -696,3 +700,144 @@ def test_generators_reject_bad_arguments(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value).endswith(message)
+
+
+# --------------------------------------------------------------------------- bounded downloads
+
+
+class FakeResponse:
+    """What urlopen returns: headers and a body read in chunks; counts what was read."""
+
+    def __init__(self, body: bytes, length: int | None = None, clock=None):
+        self.body, self.pos, self.clock = body, 0, clock
+        self.headers = {} if length is None else {"Content-Length": str(length)}
+
+    def read(self, n):
+        if self.clock is not None:
+            self.clock[0] += 10.0  # every read takes ten (fake) seconds
+        chunk = self.body[self.pos : self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def fake_opener(monkeypatch, response):
+    monkeypatch.setattr(_download, "_urlopen", lambda request, timeout: response)
+
+
+def test_fetch_reads_the_whole_body_within_the_bounds(monkeypatch):
+    fake_opener(monkeypatch, FakeResponse(b"x" * 200_000, length=200_000))
+    assert REAL_FETCH("https://a.example/f", 1.0, max_bytes=200_000) == b"x" * 200_000
+
+
+def test_fetch_refuses_an_announced_size_above_the_bound(monkeypatch):
+    response = FakeResponse(b"x" * 10, length=10**12)
+    fake_opener(monkeypatch, response)
+    with pytest.raises(_download.DownloadLimitError, match="announces 1000000000000 bytes"):
+        REAL_FETCH("https://a.example/f", 1.0, max_bytes=5000)
+    assert response.pos == 0  # nothing was read
+
+
+def test_fetch_stops_reading_past_the_bound_without_content_length(monkeypatch):
+    response = FakeResponse(b"x" * 10**7)
+    fake_opener(monkeypatch, response)
+    with pytest.raises(_download.DownloadLimitError, match="more than 5000 bytes"):
+        REAL_FETCH("https://a.example/f", 1.0, max_bytes=5000)
+    assert response.pos == 5001  # one byte past the bound, no more
+
+
+def test_fetch_has_an_overall_deadline(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(_download.time, "monotonic", lambda: clock[0])
+    response = FakeResponse(b"x" * 10**6, clock=clock)
+    fake_opener(monkeypatch, response)
+    with pytest.raises(_download.DownloadLimitError, match="did not finish in time"):
+        REAL_FETCH("https://a.example/f", 30.0, deadline=35.0)
+    assert response.pos < 10**6
+
+
+@pytest.mark.parametrize("url", ["http://a.example/f", "ftp://a.example/f", "file:///etc/passwd"])
+def test_fetch_refuses_what_is_not_https(monkeypatch, url):
+    monkeypatch.setattr(_download, "_urlopen", lambda *a: pytest.fail("opened"))
+    with pytest.raises(ValueError, match=r"url must be an https:// address.*Received: url="):
+        REAL_FETCH(url, 1.0)
+
+
+def test_download_passes_the_published_size_and_a_deadline(home, monkeypatch):
+    seen = []
+
+    def serve(url, timeout, max_bytes=None, deadline=None):
+        seen.append((max_bytes, deadline))
+        raise OSError("offline")
+
+    monkeypatch.setattr(_download, "fetch_url", serve)
+    remote = mnist.DATASET.train_labels
+    _download.download_file(remote, ("https://a.example/",), home, retries=1)
+    assert seen[0][0] == remote.size + _download.SIZE_MARGIN
+    assert seen[0][1] is not None
+
+
+def test_every_published_mirror_is_https():
+    for spec in (mnist.DATASET, fashion_mnist.DATASET):
+        assert all(m.startswith("https://") for m in spec.mirrors), spec.name
+    with pytest.raises(ValueError, match="mirror must be an https:// address"):
+        _download.download_file(mnist.DATASET.train_labels, ("http://a.example/",), Path("."))
+
+
+def test_gz_header_promising_more_than_the_file_holds_is_refused_before_decompressing():
+    header = struct.pack(">HBB3I", 0, 0x08, 3, 60000, 28, 28) + b"\0" * 100
+    data = gzip.compress(header)
+    with pytest.raises(CorruptDatasetError, match=r"promises 47040016 bytes, more than a gzip "
+                       r"file of \d+ bytes can hold"):
+        _idx.decompress_idx(data, "evil.gz")
+
+
+def test_gz_decompression_never_produces_much_more_than_the_header_promises():
+    array = np.arange(100, dtype=np.uint8).reshape(10, 10)
+    bomb = gzip.compress(idx_bytes(array) + b"\0" * 5_000_000)  # a small file, 5 MB of zeros
+    out = _idx.decompress_idx(bomb, "bomb.gz")
+    assert len(out) == len(idx_bytes(array)) + 1
+    with pytest.raises(CorruptDatasetError, match="longer than its header declares"):
+        parse_idx(out, "bomb.gz")
+
+
+def test_gz_round_trip_multi_member_and_truncation():
+    array = np.arange(600, dtype=np.uint8).reshape(20, 30)
+    raw = idx_bytes(array)
+    np.testing.assert_array_equal(parse_idx(_idx.decompress_idx(gzip.compress(raw))), array)
+    two = gzip.compress(raw[:50]) + gzip.compress(raw[50:])
+    np.testing.assert_array_equal(parse_idx(_idx.decompress_idx(two)), array)
+    with pytest.raises(CorruptDatasetError, match="damaged or truncated gzip"):
+        _idx.decompress_idx(gzip.compress(raw)[:-30], "cut.gz")
+
+
+def test_keras_cache_of_fashion_mnist_is_read(home, monkeypatch):
+    keras = home / "keras"
+    monkeypatch.setenv("KERAS_HOME", str(keras))
+    arrays = make_split()
+    write_files(keras / "datasets" / "fashion-mnist", arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # not the published bytes
+        assert_split(fashion_mnist.load_data(), arrays)
+
+
+def test_keras_mnist_npz_is_read(home, monkeypatch):
+    keras = home / "keras"
+    monkeypatch.setenv("KERAS_HOME", str(keras))
+    arrays = make_split()
+    (keras / "datasets").mkdir(parents=True)
+    np.savez(keras / "datasets" / "mnist.npz", x_train=arrays[FILES[0]], y_train=arrays[FILES[1]],
+             x_test=arrays[FILES[2]], y_test=arrays[FILES[3]])
+    with pytest.warns(UserWarning, match="mnist.npz does not match the published MNIST file"):
+        assert_split(mnist.load_data(), arrays)
+
+
+def test_keras_home_defaults_to_dot_keras(monkeypatch, tmp_path):
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _download.keras_home() == tmp_path / ".keras"

@@ -107,6 +107,11 @@ class IDXImageDataset:
         train_images, train_labels, test_images, test_labels: the files.
         image_shape: the (rows, cols) of every image.
         num_classes: labels must lie in ``[0, num_classes)``.
+        keras_dir: the folder under ``$KERAS_HOME/datasets/`` where Keras keeps
+            the same four files, read when chainrule's cache lacks them.
+        keras_npz: Keras's single ``.npz`` of the four arrays in
+            ``$KERAS_HOME/datasets/`` (MNIST's ``mnist.npz``), read when the
+            IDX files are in neither cache.
     """
 
     name: str
@@ -118,6 +123,8 @@ class IDXImageDataset:
     test_labels: RemoteFile
     image_shape: tuple[int, int] = (28, 28)
     num_classes: int = 10
+    keras_dir: str | None = None
+    keras_npz: RemoteFile | None = None
 
     @property
     def files(self) -> tuple[RemoteFile, RemoteFile, RemoteFile, RemoteFile]:
@@ -423,6 +430,22 @@ def _missing_error(
     )
 
 
+def _load_keras_npz(
+    spec: IDXImageDataset, path: Path, remote: RemoteFile
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Read Keras's ``.npz`` copy of an IDX dataset (numbers only, pickling disabled)."""
+    from chainrule.datasets._npz import read_npz  # noqa: PLC0415 - avoids an import cycle
+
+    raw = _read_checked(path, remote, spec.title, stacklevel=5)
+    arrays = read_npz(raw, str(path))
+    missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
+    if missing:
+        raise CorruptDatasetError(f"{path} does not hold the {spec.title} arrays {missing}.")
+    _check_arrays(spec, arrays["x_train"], arrays["y_train"], (path, path))
+    _check_arrays(spec, arrays["x_test"], arrays["y_test"], (path, path))
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
 def load_idx_image_dataset(
     spec: IDXImageDataset,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -439,9 +462,16 @@ def load_idx_image_dataset(
         CorruptDatasetError: a cached file is not valid.
     """
     folder = dataset_dir(spec.name)
+    keras_folder = keras_home() / "datasets" / spec.keras_dir if spec.keras_dir else None
+    found = [_find_cached(folder, r) or (keras_folder and _find_cached(keras_folder, r))
+             for r in spec.files]
+    if None in found and spec.keras_npz is not None:
+        npz = keras_home() / "datasets" / spec.keras_npz.name
+        if npz.is_file():
+            return _load_keras_npz(spec, npz, spec.keras_npz)
     paths: list[Path] = []
     for i, remote in enumerate(spec.files):
-        path = _find_cached(folder, remote)
+        path = found[i] or None
         if path is None:
             path, failures = download_file(remote, spec.mirrors, folder)
             if path is None:

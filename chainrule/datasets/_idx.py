@@ -209,7 +209,7 @@ def decompress_idx(data: bytes, source: str = "data") -> bytes:
         raise CorruptDatasetError(
             f"{source} is a damaged or truncated gzip file (zlib.error: {e})."
         ) from None
-    return b"".join(pieces)
+    return b"".join(pieces)[: limit + 1]
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
