@@ -283,6 +283,7 @@ def download_file(
     *,
     retries: int | None = None,
     timeout: float | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[Path | None, list[str]]:
     """Download one file from the first mirror that serves it intact.
 
@@ -296,6 +297,8 @@ def download_file(
         folder: where to write ``remote.name``; created if needed.
         retries: attempts per mirror (default :data:`RETRIES`).
         timeout: seconds per attempt (default :data:`TIMEOUT`).
+        max_bytes: the most bytes to read when ``remote`` has no size (its size
+            plus :data:`SIZE_MARGIN` otherwise).
 
     Returns:
         ``(path, failures)``: the written path, or None when every attempt failed,
@@ -318,7 +321,8 @@ def download_file(
                 delay *= 2
             print(f"Downloading data from {url}")
             try:
-                data = fetch_url(url, timeout, max_bytes=byte_limit(remote),
+                limit = byte_limit(remote) if remote.size is not None else max_bytes
+                data = fetch_url(url, timeout, max_bytes=limit,
                                  deadline=time.monotonic() + deadline_for(remote))
             except urllib.error.HTTPError as e:
                 failures.append(f"{url}: {_describe(e)}")

@@ -14,13 +14,12 @@ from chainrule._registry import (
 from chainrule.backend import set_random_seed
 from chainrule.layers.base import clear_session
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
+from chainrule.utils.file_utils import get_file, validate_file
 from chainrule.utils.progbar import Progbar
-
-# datasets and data utilities (Keras 3 names)
 from chainrule.utils.sequence_utils import pad_sequences
 
 __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
            "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable",
            # datasets and data utilities (Keras 3 names)
-           "pad_sequences"]
+           "pad_sequences", "get_file", "validate_file"]
