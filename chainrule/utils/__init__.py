@@ -16,10 +16,11 @@ from chainrule.layers.base import clear_session
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
 from chainrule.utils.file_utils import get_file, validate_file
 from chainrule.utils.progbar import Progbar
+from chainrule.utils.py_dataset import PyDataset, Sequence
 from chainrule.utils.sequence_utils import pad_sequences
 
 __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
            "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable",
            # datasets and data utilities (Keras 3 names)
-           "pad_sequences", "get_file", "validate_file"]
+           "pad_sequences", "get_file", "validate_file", "PyDataset", "Sequence"]
