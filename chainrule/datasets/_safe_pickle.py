@@ -266,6 +266,22 @@ class _Reader:
                 self.pos += 4
             elif op == 0x28:  # ( MARK
                 self.marks.append(len(stack))
+                # a list's items usually follow: read a run of small ints in a tight loop
+                pos, push = self.pos, stack.append
+                while True:
+                    item = data[pos]
+                    if item == 0x4B:
+                        push(data[pos + 1])
+                        pos += 2
+                    elif item == 0x4D:
+                        push(data[pos + 1] | data[pos + 2] << 8)
+                        pos += 3
+                    elif item == 0x4A:
+                        push(unpack("<i", data, pos + 1)[0])
+                        pos += 5
+                    else:
+                        break
+                self.pos = pos
             elif op == 0x65:  # e APPENDS
                 items = self.pop_mark()
                 target = self.top()
