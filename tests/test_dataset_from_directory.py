@@ -337,3 +337,41 @@ def test_batch_dataset_methods():
     assert len(list(ds.repeat(2))) == 6
     with pytest.raises(ValueError, match="Received: arrays with lengths"):
         BatchDataset.from_arrays((np.arange(3), np.arange(4)))
+
+
+# --------------------------------------------------------------------------- recorded from Keras
+
+RECORDED = Path(__file__).parent / "fixtures" / "keras_directory_datasets.json"
+
+
+def test_listing_splits_windows_and_split_dataset_equal_keras(tmp_path):
+    import json
+
+    record = json.loads(RECORDED.read_text())
+    for kind, names in (("img", record["images"]), ("txt", record["texts"])):
+        for name in names:
+            path = tmp_path / kind / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x")  # never decoded: only the listing is compared
+    checked = 0
+    for case in record["cases"]:
+        kwargs = dict(case["kwargs"])
+        if case["kind"] in ("image", "text"):
+            root = tmp_path / ("img" if case["kind"] == "image" else "txt")
+            make = image_dataset_from_directory if case["kind"] == "image" else \
+                text_dataset_from_directory
+            ds = make(root, verbose=False, **kwargs)
+            got = [Path(p).relative_to(root).as_posix() for p in ds.file_paths]
+            assert got == case["file_paths"], case["kwargs"]
+            assert ds.class_names == case["class_names"]
+        elif case["kind"] == "timeseries":
+            ds = timeseries_dataset_from_array(np.arange(40).reshape(20, 2), np.arange(100, 120),
+                                               **kwargs)
+            assert [x.tolist() for x, _ in ds] == case["x"]
+            assert [y.tolist() for _, y in ds] == case["y"]
+        else:
+            left, right = split_dataset(np.arange(12), **kwargs)
+            assert [int(v) for v in left] == case["left"]
+            assert [int(v) for v in right] == case["right"]
+        checked += 1
+    assert checked == len(record["cases"]) >= 10
