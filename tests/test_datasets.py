@@ -841,3 +841,16 @@ def test_keras_home_defaults_to_dot_keras(monkeypatch, tmp_path):
     monkeypatch.delenv("KERAS_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert _download.keras_home() == tmp_path / ".keras"
+
+
+def test_a_file_without_a_published_size_is_still_bounded(home, monkeypatch):
+    seen = []
+
+    def serve(url, timeout, max_bytes=None, deadline=None):
+        seen.append(max_bytes)
+        raise OSError("offline")
+
+    monkeypatch.setattr(_download, "fetch_url", serve)
+    _download.download_file(_download.RemoteFile("x.bin"), ("https://a.example/",), home,
+                            retries=1)
+    assert seen == [_download.MAX_UNSIZED_BYTES]

@@ -56,6 +56,8 @@ TIMEOUT = 30.0
 BACKOFF = 1.0
 #: Bytes a download may read beyond the published size before it is aborted.
 SIZE_MARGIN = 4096
+#: The most bytes a download of a file without a published size may read (4 GiB).
+MAX_UNSIZED_BYTES = 4 << 30
 #: The longest any one download may take, in seconds.
 DEADLINE = 3600.0
 #: Slowest transfer rate (bytes per second) a download's deadline allows for, plus a minute.
@@ -297,8 +299,8 @@ def download_file(
         folder: where to write ``remote.name``; created if needed.
         retries: attempts per mirror (default :data:`RETRIES`).
         timeout: seconds per attempt (default :data:`TIMEOUT`).
-        max_bytes: the most bytes to read when ``remote`` has no size (its size
-            plus :data:`SIZE_MARGIN` otherwise).
+        max_bytes: the most bytes to read when ``remote`` has no size (default
+            :data:`MAX_UNSIZED_BYTES`; its size plus :data:`SIZE_MARGIN` otherwise).
 
     Returns:
         ``(path, failures)``: the written path, or None when every attempt failed,
@@ -321,7 +323,8 @@ def download_file(
                 delay *= 2
             print(f"Downloading data from {url}")
             try:
-                limit = byte_limit(remote) if remote.size is not None else max_bytes
+                limit = byte_limit(remote) if remote.size is not None else (
+                    MAX_UNSIZED_BYTES if max_bytes is None else max_bytes)
                 data = fetch_url(url, timeout, max_bytes=limit,
                                  deadline=time.monotonic() + deadline_for(remote))
             except urllib.error.HTTPError as e:

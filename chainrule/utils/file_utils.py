@@ -29,7 +29,7 @@ from chainrule.datasets._errors import CorruptDatasetError, DatasetNotFoundError
 __all__ = ["get_file", "validate_file"]
 
 #: The most bytes ``get_file`` reads when it is not told the file's size.
-DEFAULT_MAX_BYTES = 4 << 30
+DEFAULT_MAX_BYTES = _download.MAX_UNSIZED_BYTES
 #: The most bytes an archive may expand to, as a multiple of its own size (plus 1 GiB).
 MAX_EXPANSION = 100
 
