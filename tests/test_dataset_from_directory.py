@@ -375,3 +375,31 @@ def test_listing_splits_windows_and_split_dataset_equal_keras(tmp_path):
             assert [int(v) for v in right] == case["right"]
         checked += 1
     assert checked == len(record["cases"]) >= 10
+
+
+def test_batches_answer_numpy_like_tf_tensors(photos):
+    root, _ = photos
+    ds = image_dataset_from_directory(root, image_size=(6, 5), batch_size=4, seed=1,
+                                      verbose=False)
+    images, labels = next(iter(ds.take(1)))
+    first = images[0].numpy().astype("uint8")
+    assert type(first) is np.ndarray and first.shape == (6, 5, 3)
+    assert type(labels.numpy()) is np.ndarray
+    assert type(np.asarray(images)) is np.ndarray
+
+
+def test_fit_on_a_batch_dataset_equals_fit_on_arrays():
+    rng = np.random.default_rng(4)
+    x, y = rng.random((40, 3)).astype("float32"), rng.integers(0, 2, 40)
+
+    def trained(data, **kw):
+        cr.utils.set_random_seed(2)
+        m = cr.Sequential([cr.layers.Input((3,)), cr.layers.Dense(2, activation="softmax")])
+        m.compile("sgd", "sparse_categorical_crossentropy")
+        m.fit(data, epochs=2, verbose=0, **kw)
+        return m.get_weights()
+
+    got = trained(BatchDataset.from_arrays((x, y), batch_size=8))
+    ref = trained(x, y=y, batch_size=8, shuffle=False)
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)

@@ -42,6 +42,8 @@ def to_array(x: Any, name: str, float_default: bool = True) -> np.ndarray:
         x = x.numpy()
     if _is_pandas(x):
         x = x.to_numpy()
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
+        x = np.asarray(x)  # a subclass (e.g. a dataset's tensor-like batch) as a plain array
     if not isinstance(x, np.ndarray):
         if backend.get_backend() == "cupy" and hasattr(x, "__cuda_array_interface__"):
             x = backend.to_numpy(x)

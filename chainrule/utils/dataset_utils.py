@@ -30,9 +30,26 @@ import numpy as np
 
 from chainrule import backend
 
-__all__ = ["BatchDataset", "split_dataset"]
+__all__ = ["BatchDataset", "TensorLikeArray", "split_dataset"]
 
 Fetch = Callable[[np.ndarray], tuple]
+
+
+class TensorLikeArray(np.ndarray):
+    """A NumPy array that also answers ``.numpy()``, as the tensors ``tf.data`` yields do.
+
+    Keras tutorials write ``images[i].numpy().astype("uint8")`` on dataset
+    batches; the batches of a :class:`BatchDataset` are these arrays, so that
+    code runs. Everything else is plain NumPy.
+    """
+
+    def numpy(self) -> np.ndarray:
+        """Return the values as a plain ``numpy.ndarray``."""
+        return np.asarray(self)
+
+
+def _tensor_like(value: Any) -> Any:
+    return value.view(TensorLikeArray) if isinstance(value, np.ndarray) else value
 
 
 def _check_batch_size(batch_size: Any) -> int | None:
@@ -110,13 +127,13 @@ class BatchDataset:
         if self._batch_size is None:
             for i in order:
                 parts = self._fetch(np.array([i]))
-                element = tuple(p[0] for p in parts)
+                element = tuple(_tensor_like(np.asarray(p[0])) for p in parts)
                 yield element[0] if self._single else element
             return
         bs = self._batch_size
         for k in range(len(self)):
-            parts = self._fetch(order[k * bs:(k + 1) * bs])
-            yield parts[0] if self._single else tuple(parts)
+            parts = tuple(_tensor_like(p) for p in self._fetch(order[k * bs:(k + 1) * bs]))
+            yield parts[0] if self._single else parts
 
     def __len__(self) -> int:
         if self._batch_size is None:
@@ -247,8 +264,9 @@ class _Repeated(_Derived):
 
 def _stack(elements: list) -> Any:
     if isinstance(elements[0], tuple):
-        return tuple(np.stack([e[i] for e in elements]) for i in range(len(elements[0])))
-    return np.stack(elements)
+        return tuple(_tensor_like(np.stack([e[i] for e in elements]))
+                     for i in range(len(elements[0])))
+    return _tensor_like(np.stack(elements))
 
 
 class _Batched(_Derived):
