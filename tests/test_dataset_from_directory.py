@@ -403,3 +403,19 @@ def test_fit_on_a_batch_dataset_equals_fit_on_arrays():
     ref = trained(x, y=y, batch_size=8, shuffle=False)
     for a, b in zip(got, ref):
         np.testing.assert_array_equal(a, b)
+
+
+def test_load_img_img_to_array_array_to_img_save_img(tmp_path):
+    from chainrule.utils import array_to_img, img_to_array, load_img, save_img
+
+    arr = np.random.default_rng(1).integers(0, 256, (5, 6, 3)).astype("float32")
+    save_img(tmp_path / "a.png", arr, scale=False)
+    img = load_img(tmp_path / "a.png")
+    np.testing.assert_array_equal(img_to_array(img), arr)
+    assert img_to_array(img, data_format="channels_first").shape == (3, 5, 6)
+    gray = load_img(tmp_path / "a.png", color_mode="grayscale", target_size=(2, 3))
+    assert img_to_array(gray).shape == (2, 3, 1)
+    scaled = img_to_array(array_to_img(np.array([[[0.0], [0.5]], [[1.0], [0.25]]])))
+    assert scaled[:, :, 0].tolist() == [[0, 128], [255, 64]]
+    with pytest.raises(ValueError, match=r"Received: x of shape \(2, 2\)"):
+        array_to_img(np.zeros((2, 2)))

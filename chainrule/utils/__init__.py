@@ -17,9 +17,11 @@ from chainrule.utils.data_utils import normalize, to_categorical, train_test_spl
 from chainrule.utils.dataset_utils import BatchDataset, split_dataset
 from chainrule.utils.file_utils import get_file, validate_file
 from chainrule.utils.image_dataset_utils import (
+    array_to_img,
     image_dataset_from_directory,
     img_to_array,
     load_img,
+    save_img,
 )
 from chainrule.utils.progbar import Progbar
 from chainrule.utils.py_dataset import PyDataset, Sequence
@@ -33,4 +35,4 @@ __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "t
            # datasets and data utilities (Keras 3 names)
            "pad_sequences", "get_file", "validate_file", "PyDataset", "Sequence", "BatchDataset",
            "split_dataset", "timeseries_dataset_from_array", "image_dataset_from_directory",
-           "text_dataset_from_directory", "load_img", "img_to_array"]
+           "text_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"]

@@ -31,7 +31,8 @@ from chainrule.utils.directory_utils import (
     split_for_subset,
 )
 
-__all__ = ["image_dataset_from_directory", "img_to_array", "load_img", "resize_images"]
+__all__ = ["array_to_img", "image_dataset_from_directory", "img_to_array", "load_img",
+           "resize_images", "save_img"]
 
 #: File types read (Keras's list).
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -177,6 +178,65 @@ def img_to_array(img: Any, data_format: str | None = None, dtype: str = "float32
         raise ValueError('data_format must be "channels_last" or "channels_first". '
                          f"Received: data_format={data_format!r}")
     return array
+
+
+def array_to_img(x: Any, data_format: str | None = None, scale: bool = True,
+                 dtype: Any = None) -> Any:
+    """Convert an (h, w, channels) array to a Pillow image (``keras.utils.array_to_img``).
+
+    Args:
+        x: a 3-D array with 1, 3 or 4 channels.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        scale: rescale the values to 0-255 (min to 0, max to 255).
+        dtype: accepted for Keras code.
+
+    Returns:
+        A ``PIL.Image.Image`` (mode L, RGB or RGBA).
+
+    Raises:
+        ImportError: Pillow is not installed (the ``image`` extra).
+        ValueError: not a 3-D array of 1, 3 or 4 channels.
+    """
+    image_module = _pil()
+    array = np.asarray(x, dtype="float32")
+    if array.ndim != 3:
+        raise ValueError(f"x must be a 3-D image array. Received: x of shape {array.shape}")
+    if data_format == "channels_first":
+        array = array.transpose(1, 2, 0)
+    if scale:
+        array = array - array.min()
+        top = array.max()
+        if top != 0:
+            array = array / top
+        array = array * 255
+    channels = array.shape[2]
+    if channels not in (1, 3, 4):
+        raise ValueError(f"x must have 1, 3 or 4 channels. Received: x of shape {array.shape}")
+    array = np.clip(np.round(array), 0, 255).astype("uint8")
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
+    return image_module.fromarray(array[:, :, 0] if channels == 1 else array, mode=mode)
+
+
+def save_img(path: str | os.PathLike, x: Any, data_format: str | None = None,
+             file_format: str | None = None, scale: bool = True, **kwargs: Any) -> None:
+    """Save an (h, w, channels) array as an image file (``keras.utils.save_img``).
+
+    Args:
+        path: the file; its extension picks the format unless ``file_format``.
+        x: the image array.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        file_format: e.g. ``"png"``.
+        scale: rescale the values to 0-255 first.
+        **kwargs: passed to Pillow's ``Image.save``.
+
+    Raises:
+        ImportError: Pillow is not installed (the ``image`` extra).
+    """
+    img = array_to_img(x, data_format=data_format, scale=scale)
+    if img.mode == "RGBA" and (file_format == "jpg" or str(path).lower().endswith((".jpg",
+                                                                                 ".jpeg"))):
+        img = img.convert("RGB")
+    img.save(path, format=file_format, **kwargs)
 
 
 def _read_image(path: str, size: tuple[int, int], mode: str, interpolation: str, crop: bool,
