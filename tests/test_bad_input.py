@@ -371,6 +371,74 @@ ROWS = [
      r"from before this batch were kept\.", False),
 ]
 
+
+# -- datasets and data utilities (docs/errors.md, "Datasets and data utilities") ---------------
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("echo this must never run",))
+
+
+def _unsafe_imdb():
+    import io  # noqa: PLC0415
+    import pickle  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, np.lib.format.header_data_from_array_1_0(np.empty(1, dtype=object)))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("x_train.npy", header.getvalue() + pickle.dumps(_Boom(), protocol=2))
+    folder = TMP / "home" / "datasets" / "imdb"
+    folder.mkdir(parents=True)
+    (folder / "imdb.npz").write_bytes(archive.getvalue())
+    old = os.environ.get("CHAINRULE_HOME")
+    os.environ["CHAINRULE_HOME"] = str(TMP / "home")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # not the published file
+            cr.datasets.imdb.load_data()
+    finally:
+        if old is None:
+            del os.environ["CHAINRULE_HOME"]
+        else:
+            os.environ["CHAINRULE_HOME"] = old
+
+
+class _WrongBatch(cr.utils.PyDataset):
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, index):
+        return (X[:2], Y[:2]) if index < 2 else None
+
+
+def _flat_image_folder():
+    (TMP / "flat").mkdir()
+    (TMP / "flat" / "a.png").write_bytes(b"")
+    cr.utils.image_dataset_from_directory(TMP / "flat", verbose=False)
+
+
+ROWS += [
+    ("pad-sequences-padding", lambda: cr.utils.pad_sequences([[1]], padding="middle"),
+     ValueError, r'padding must be "pre" or "post"\. Received: padding=\'middle\'$', True),
+    ("dataset-unsafe-pickle", _unsafe_imdb, cr.datasets.UnsafeDatasetError,
+     r".*imdb\.npz:x_train was refused: the pickle stream refers to (posix|nt|os)\.system", False),
+    ("pydataset-bad-batch", lambda: mlp().fit(_WrongBatch(), shuffle=False, verbose=0),
+     ValueError, r"_WrongBatch\.__getitem__\(2\) must return x, \(x,\), \(x, y\) or "
+     r"\(x, y, sample_weight\).*Received: NoneType None$", True),
+    ("directory-no-class-folders", _flat_image_folder, ValueError,
+     r".*flat has no class subfolders: with labels=\"inferred\" each class is a subfolder", True),
+    ("get-file-http", lambda: cr.utils.get_file(origin="http://example.com/a.csv"), ValueError,
+     r"origin must be an https:// address .*Received: origin='http://example\.com/a\.csv'$",
+     True),
+    ("split-dataset-no-size", lambda: cr.utils.split_dataset(np.arange(4)), ValueError,
+     r"At least one of left_size or right_size must be given\. Received: left_size=None and "
+     r"right_size=None$", True),
+]
+
 TMP = None  # set by the autouse fixture below
 
 

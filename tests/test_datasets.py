@@ -25,6 +25,7 @@ from chainrule.datasets import (
     DatasetError,
     DatasetNotFoundError,
     _download,
+    _idx,
     fashion_mnist,
     make_gates,
     make_moons,
@@ -34,6 +35,8 @@ from chainrule.datasets import (
     mnist,
 )
 from chainrule.datasets._idx import encode_idx, parse_idx, read_idx
+
+REAL_FETCH = _download.fetch_url  # the tests below run it against a fake opener
 
 FILES = (
     "train-images-idx3-ubyte.gz",
@@ -50,10 +53,11 @@ FILES = (
 def no_network(monkeypatch):
     """Fail any test that reaches for the network; make retries instant."""
 
-    def refuse(url, timeout):
+    def refuse(url, timeout, **_):
         pytest.fail(f"the test tried to download {url}")
 
     monkeypatch.setattr(_download, "fetch_url", refuse)
+    monkeypatch.setattr(_download, "_urlopen", lambda request, timeout: refuse(request, timeout))
     monkeypatch.setattr(_download, "BACKOFF", 0.0)
 
 
@@ -271,7 +275,7 @@ def test_gz_and_uncompressed_files_can_be_mixed(home):
 def test_missing_files_without_network_name_files_and_folder(home, monkeypatch):
     calls = []
 
-    def offline(url, timeout):
+    def offline(url, timeout, **_):
         calls.append(url)
         raise urllib.error.URLError("Name or service not known")
 
@@ -295,7 +299,7 @@ def test_missing_error_lists_only_the_files_still_missing(home, monkeypatch):
     arrays = make_split()
     write_files(home / "datasets" / "fashion_mnist", {k: arrays[k] for k in FILES[:2]})
 
-    def offline(url, timeout):
+    def offline(url, timeout, **_):
         raise TimeoutError("timed out")
 
     monkeypatch.setattr(_download, "fetch_url", offline)
@@ -314,7 +318,7 @@ def test_download_verifies_and_caches_atomically(home, monkeypatch, capsys):
     monkeypatch.setattr(mnist, "DATASET", spec)
     calls = []
 
-    def serve(url, timeout):
+    def serve(url, timeout, **_):
         calls.append(url)
         assert timeout == _download.TIMEOUT
         return payloads[url.rsplit("/", 1)[1]]
@@ -343,7 +347,7 @@ def test_truncated_download_falls_through_to_the_next_mirror(home, monkeypatch):
     monkeypatch.setattr(mnist, "DATASET", spec_for(payloads))
     calls = []
 
-    def serve(url, timeout):
+    def serve(url, timeout, **_):
         calls.append(url)
         data = payloads[url.rsplit("/", 1)[1]]
         return data[: len(data) // 2] if url.startswith("https://a.") else data
@@ -365,7 +369,7 @@ def test_corrupt_downloads_raise_and_are_not_cached(home, monkeypatch, damage, r
     payloads = gz_payloads(make_split(seed=6))
     monkeypatch.setattr(mnist, "DATASET", spec_for(payloads))
     monkeypatch.setattr(
-        _download, "fetch_url", lambda url, timeout: damage(payloads[url.rsplit("/", 1)[1]])
+        _download, "fetch_url", lambda url, timeout, **_: damage(payloads[url.rsplit("/", 1)[1]])
     )
     with pytest.raises(DatasetNotFoundError) as info:
         mnist.load_data()
@@ -380,7 +384,7 @@ def test_md5_is_checked_too(home, monkeypatch):
     payloads = gz_payloads(make_split(seed=7))
     spec = spec_for(payloads)
     bad = dataclasses.replace(spec.train_images, sha256=None, md5="0" * 32)
-    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout: payloads[FILES[0]])
+    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout, **_: payloads[FILES[0]])
     path, failures = _download.download_file(bad, ("https://a.example/",), home, retries=1)
     assert path is None
     assert failures == [
@@ -397,7 +401,7 @@ def test_transient_errors_are_retried_on_the_same_mirror(home, monkeypatch):
     answers = [ConnectionResetError("reset"), urllib.error.URLError("down"), "ok"]
     calls = []
 
-    def flaky(url, timeout):
+    def flaky(url, timeout, **_):
         calls.append(url)
         answer = answers.pop(0)
         if isinstance(answer, Exception):
@@ -419,7 +423,7 @@ def test_http_404_moves_to_the_next_mirror_without_retrying(home, monkeypatch):
     remote = spec_for(payloads).test_labels
     calls = []
 
-    def serve(url, timeout):
+    def serve(url, timeout, **_):
         calls.append(url)
         if url.startswith("https://a."):
             raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
@@ -437,7 +441,7 @@ def test_http_404_moves_to_the_next_mirror_without_retrying(home, monkeypatch):
 def test_an_unresolvable_host_is_not_retried(home, monkeypatch):
     calls = []
 
-    def no_dns(url, timeout):
+    def no_dns(url, timeout, **_):
         calls.append(url)
         raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
 
@@ -450,7 +454,7 @@ def test_an_unresolvable_host_is_not_retried(home, monkeypatch):
 def test_a_failed_write_leaves_no_file_behind(home, monkeypatch):
     payloads = gz_payloads(make_split(seed=10))
     remote = spec_for(payloads).train_labels
-    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout: payloads[FILES[1]])
+    monkeypatch.setattr(_download, "fetch_url", lambda url, timeout, **_: payloads[FILES[1]])
 
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
@@ -696,3 +700,157 @@ def test_generators_reject_bad_arguments(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value).endswith(message)
+
+
+# --------------------------------------------------------------------------- bounded downloads
+
+
+class FakeResponse:
+    """What urlopen returns: headers and a body read in chunks; counts what was read."""
+
+    def __init__(self, body: bytes, length: int | None = None, clock=None):
+        self.body, self.pos, self.clock = body, 0, clock
+        self.headers = {} if length is None else {"Content-Length": str(length)}
+
+    def read(self, n):
+        if self.clock is not None:
+            self.clock[0] += 10.0  # every read takes ten (fake) seconds
+        chunk = self.body[self.pos : self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def fake_opener(monkeypatch, response):
+    monkeypatch.setattr(_download, "_urlopen", lambda request, timeout: response)
+
+
+def test_fetch_reads_the_whole_body_within_the_bounds(monkeypatch):
+    fake_opener(monkeypatch, FakeResponse(b"x" * 200_000, length=200_000))
+    assert REAL_FETCH("https://a.example/f", 1.0, max_bytes=200_000) == b"x" * 200_000
+
+
+def test_fetch_refuses_an_announced_size_above_the_bound(monkeypatch):
+    response = FakeResponse(b"x" * 10, length=10**12)
+    fake_opener(monkeypatch, response)
+    with pytest.raises(_download.DownloadLimitError, match="announces 1000000000000 bytes"):
+        REAL_FETCH("https://a.example/f", 1.0, max_bytes=5000)
+    assert response.pos == 0  # nothing was read
+
+
+def test_fetch_stops_reading_past_the_bound_without_content_length(monkeypatch):
+    response = FakeResponse(b"x" * 10**7)
+    fake_opener(monkeypatch, response)
+    with pytest.raises(_download.DownloadLimitError, match="more than 5000 bytes"):
+        REAL_FETCH("https://a.example/f", 1.0, max_bytes=5000)
+    assert response.pos == 5001  # one byte past the bound, no more
+
+
+def test_fetch_has_an_overall_deadline(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(_download.time, "monotonic", lambda: clock[0])
+    response = FakeResponse(b"x" * 10**6, clock=clock)
+    fake_opener(monkeypatch, response)
+    with pytest.raises(_download.DownloadLimitError, match="did not finish in time"):
+        REAL_FETCH("https://a.example/f", 30.0, deadline=35.0)
+    assert response.pos < 10**6
+
+
+@pytest.mark.parametrize("url", ["http://a.example/f", "ftp://a.example/f", "file:///etc/passwd"])
+def test_fetch_refuses_what_is_not_https(monkeypatch, url):
+    monkeypatch.setattr(_download, "_urlopen", lambda *a: pytest.fail("opened"))
+    with pytest.raises(ValueError, match=r"url must be an https:// address.*Received: url="):
+        REAL_FETCH(url, 1.0)
+
+
+def test_download_passes_the_published_size_and_a_deadline(home, monkeypatch):
+    seen = []
+
+    def serve(url, timeout, max_bytes=None, deadline=None):
+        seen.append((max_bytes, deadline))
+        raise OSError("offline")
+
+    monkeypatch.setattr(_download, "fetch_url", serve)
+    remote = mnist.DATASET.train_labels
+    _download.download_file(remote, ("https://a.example/",), home, retries=1)
+    assert seen[0][0] == remote.size + _download.SIZE_MARGIN
+    assert seen[0][1] is not None
+
+
+def test_every_published_mirror_is_https():
+    for spec in (mnist.DATASET, fashion_mnist.DATASET):
+        assert all(m.startswith("https://") for m in spec.mirrors), spec.name
+    with pytest.raises(ValueError, match="mirror must be an https:// address"):
+        _download.download_file(mnist.DATASET.train_labels, ("http://a.example/",), Path("."))
+
+
+def test_gz_header_promising_more_than_the_file_holds_is_refused_before_decompressing():
+    header = struct.pack(">HBB3I", 0, 0x08, 3, 60000, 28, 28) + b"\0" * 100
+    data = gzip.compress(header)
+    with pytest.raises(CorruptDatasetError, match=r"promises 47040016 bytes, more than a gzip "
+                       r"file of \d+ bytes can hold"):
+        _idx.decompress_idx(data, "evil.gz")
+
+
+def test_gz_decompression_never_produces_much_more_than_the_header_promises():
+    array = np.arange(100, dtype=np.uint8).reshape(10, 10)
+    bomb = gzip.compress(idx_bytes(array) + b"\0" * 5_000_000)  # a small file, 5 MB of zeros
+    out = _idx.decompress_idx(bomb, "bomb.gz")
+    assert len(out) == len(idx_bytes(array)) + 1
+    with pytest.raises(CorruptDatasetError, match="longer than its header declares"):
+        parse_idx(out, "bomb.gz")
+
+
+def test_gz_round_trip_multi_member_and_truncation():
+    array = np.arange(600, dtype=np.uint8).reshape(20, 30)
+    raw = idx_bytes(array)
+    np.testing.assert_array_equal(parse_idx(_idx.decompress_idx(gzip.compress(raw))), array)
+    two = gzip.compress(raw[:50]) + gzip.compress(raw[50:])
+    np.testing.assert_array_equal(parse_idx(_idx.decompress_idx(two)), array)
+    with pytest.raises(CorruptDatasetError, match="damaged or truncated gzip"):
+        _idx.decompress_idx(gzip.compress(raw)[:-30], "cut.gz")
+
+
+def test_keras_cache_of_fashion_mnist_is_read(home, monkeypatch):
+    keras = home / "keras"
+    monkeypatch.setenv("KERAS_HOME", str(keras))
+    arrays = make_split()
+    write_files(keras / "datasets" / "fashion-mnist", arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # not the published bytes
+        assert_split(fashion_mnist.load_data(), arrays)
+
+
+def test_keras_mnist_npz_is_read(home, monkeypatch):
+    keras = home / "keras"
+    monkeypatch.setenv("KERAS_HOME", str(keras))
+    arrays = make_split()
+    (keras / "datasets").mkdir(parents=True)
+    np.savez(keras / "datasets" / "mnist.npz", x_train=arrays[FILES[0]], y_train=arrays[FILES[1]],
+             x_test=arrays[FILES[2]], y_test=arrays[FILES[3]])
+    with pytest.warns(UserWarning, match="mnist.npz does not match the published MNIST file"):
+        assert_split(mnist.load_data(), arrays)
+
+
+def test_keras_home_defaults_to_dot_keras(monkeypatch, tmp_path):
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert _download.keras_home() == tmp_path / ".keras"
+
+
+def test_a_file_without_a_published_size_is_still_bounded(home, monkeypatch):
+    seen = []
+
+    def serve(url, timeout, max_bytes=None, deadline=None):
+        seen.append(max_bytes)
+        raise OSError("offline")
+
+    monkeypatch.setattr(_download, "fetch_url", serve)
+    _download.download_file(_download.RemoteFile("x.bin"), ("https://a.example/",), home,
+                            retries=1)
+    assert seen == [_download.MAX_UNSIZED_BYTES]

@@ -1,8 +1,10 @@
-"""Datasets: MNIST and Fashion-MNIST as Keras loads them, and generated toy data.
+"""Datasets: Keras's datasets as Keras loads them, and generated toy data.
 
-``mnist.load_data()`` and ``fashion_mnist.load_data()`` return the same arrays
-as their Keras namesakes, downloading the official files once into
-``$CHAINRULE_HOME/datasets/`` (``~/.chainrule/datasets/`` by default). The
+``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``, ``reuters``
+and ``boston_housing`` have Keras's ``load_data`` and return the same arrays,
+downloading the official files once into ``$CHAINRULE_HOME/datasets/``
+(``~/.chainrule/datasets/`` by default; Keras's own cache is read too). Pickled
+files are parsed, never unpickled (see docs/datasets.md). The
 generators build the small problems the lessons use: logic gates, XOR, spirals,
 moons and the study/sleep regression.
 
@@ -13,8 +15,21 @@ Example:
     [0, 0, 0, 1]
 """
 
-from chainrule.datasets import fashion_mnist, mnist
-from chainrule.datasets._errors import CorruptDatasetError, DatasetError, DatasetNotFoundError
+from chainrule.datasets import (
+    boston_housing,
+    cifar10,
+    cifar100,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+)
+from chainrule.datasets._errors import (
+    CorruptDatasetError,
+    DatasetError,
+    DatasetNotFoundError,
+    UnsafeDatasetError,
+)
 from chainrule.datasets.toys import (
     make_gates,
     make_moons,
@@ -27,6 +42,12 @@ __all__ = [
     "CorruptDatasetError",
     "DatasetError",
     "DatasetNotFoundError",
+    "UnsafeDatasetError",
+    "boston_housing",
+    "cifar10",
+    "cifar100",
+    "imdb",
+    "reuters",
     "fashion_mnist",
     "make_gates",
     "make_moons",

@@ -34,12 +34,14 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.datasets._errors import CorruptDatasetError, DatasetError, DatasetNotFoundError
-from chainrule.datasets._idx import decompress, parse_idx
+from chainrule.datasets._idx import decompress_idx, parse_idx
 
 __all__ = [
     "IDXImageDataset",
     "RemoteFile",
+    "cached_file",
     "chainrule_home",
+    "keras_home",
     "dataset_dir",
     "download_file",
     "fetch_url",
@@ -52,6 +54,14 @@ RETRIES = 3
 TIMEOUT = 30.0
 #: Seconds before the second attempt on a mirror; doubled for each further one.
 BACKOFF = 1.0
+#: Bytes a download may read beyond the published size before it is aborted.
+SIZE_MARGIN = 4096
+#: The most bytes a download of a file without a published size may read (4 GiB).
+MAX_UNSIZED_BYTES = 4 << 30
+#: The longest any one download may take, in seconds.
+DEADLINE = 3600.0
+#: Slowest transfer rate (bytes per second) a download's deadline allows for, plus a minute.
+MIN_RATE = 50_000.0
 
 _CHUNK = 1 << 16
 
@@ -99,6 +109,11 @@ class IDXImageDataset:
         train_images, train_labels, test_images, test_labels: the files.
         image_shape: the (rows, cols) of every image.
         num_classes: labels must lie in ``[0, num_classes)``.
+        keras_dir: the folder under ``$KERAS_HOME/datasets/`` where Keras keeps
+            the same four files, read when chainrule's cache lacks them.
+        keras_npz: Keras's single ``.npz`` of the four arrays in
+            ``$KERAS_HOME/datasets/`` (MNIST's ``mnist.npz``), read when the
+            IDX files are in neither cache.
     """
 
     name: str
@@ -110,11 +125,22 @@ class IDXImageDataset:
     test_labels: RemoteFile
     image_shape: tuple[int, int] = (28, 28)
     num_classes: int = 10
+    keras_dir: str | None = None
+    keras_npz: RemoteFile | None = None
 
     @property
     def files(self) -> tuple[RemoteFile, RemoteFile, RemoteFile, RemoteFile]:
         """The four files, in the order train images, train labels, test images, test labels."""
         return (self.train_images, self.train_labels, self.test_images, self.test_labels)
+
+
+def keras_home() -> Path:
+    """Return Keras's data folder, read for files a Keras user already has.
+
+    ``$KERAS_HOME`` when set, else ``~/.keras``; chainrule only reads it, never writes.
+    """
+    home = os.environ.get("KERAS_HOME")
+    return Path(home).expanduser() if home else Path("~/.keras").expanduser()
 
 
 def chainrule_home() -> Path:
@@ -128,36 +154,103 @@ def dataset_dir(name: str) -> Path:
     return chainrule_home() / "datasets" / name
 
 
-def fetch_url(url: str, timeout: float) -> bytes:
+def _urlopen(request: urllib.request.Request, timeout: float):
+    """Open ``request`` (a seam: tests replace it with a fake opener)."""
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+class DownloadLimitError(OSError):
+    """A download sent more bytes than the file may hold, or ran past its deadline."""
+
+
+def check_https(url: str, name: str = "url") -> None:
+    """Refuse a URL that is not ``https://``: a plain-http download can be altered in transit.
+
+    Raises:
+        ValueError: naming ``name`` and the URL.
+    """
+    if not isinstance(url, str) or not url.lower().startswith("https://"):
+        raise ValueError(
+            f"{name} must be an https:// address (a plain http download can be altered on "
+            f"the way). Received: {name}={url!r}"
+        )
+
+
+def fetch_url(
+    url: str,
+    timeout: float,
+    max_bytes: int | None = None,
+    deadline: float | None = None,
+) -> bytes:
     """Download ``url`` and return its content (one attempt, no retry).
 
-    Tests replace this function to run the download path without a network.
+    The download is bounded three ways: each blocking read waits at most
+    ``timeout`` seconds, the whole download stops at ``deadline`` (a
+    :func:`time.monotonic` value), and no more than ``max_bytes`` bytes are
+    read: a ``Content-Length`` above it, or a body that goes past it, aborts
+    the download at once. Tests replace this function (or :func:`_urlopen`)
+    to run the download path without a network.
 
     Args:
-        url: the address.
+        url: an ``https://`` address.
         timeout: seconds to wait for the server on each blocking operation.
+        max_bytes: the most bytes to accept, or None for no bound.
+        deadline: the monotonic time by which the download must end, or None.
 
     Returns:
         The response body.
 
     Raises:
+        ValueError: ``url`` is not https.
+        DownloadLimitError: the server sent too much or was too slow overall.
         OSError: ``urllib.error.URLError``/``HTTPError``, timeouts and
             connection errors.
         http.client.HTTPException: a broken response (e.g. ``IncompleteRead``).
     """
+    check_https(url)
     request = urllib.request.Request(url, headers={"User-Agent": "chainrule"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with _urlopen(request, timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
+        if max_bytes is not None and total > max_bytes:
+            raise DownloadLimitError(
+                f"the server announces {total} bytes; the file has at most {max_bytes}"
+            )
         show = total > 0 and sys.stdout.isatty()
         parts, done = [], 0
-        while chunk := response.read(_CHUNK):
+        while True:
+            if deadline is not None and time.monotonic() > deadline:
+                raise DownloadLimitError(
+                    f"the download did not finish in time ({done} bytes received)"
+                )
+            want = _CHUNK if max_bytes is None else min(_CHUNK, max_bytes + 1 - done)
+            chunk = response.read(want)
+            if not chunk:
+                break
             parts.append(chunk)
             done += len(chunk)
+            if max_bytes is not None and done > max_bytes:
+                raise DownloadLimitError(
+                    f"the server sent more than {max_bytes} bytes, more than the file holds"
+                )
             if show:
                 print(f"\r{done}/{total} bytes", end="", flush=True)
         if show:
             print()
     return b"".join(parts)
+
+
+def byte_limit(remote: "RemoteFile") -> int | None:
+    """The most bytes a download of ``remote`` may read: its size plus a small margin."""
+    if remote.size is None:
+        return None
+    return remote.size + SIZE_MARGIN
+
+
+def deadline_for(remote: "RemoteFile") -> float:
+    """Seconds a whole download of ``remote`` may take (long for big files, never unbounded)."""
+    if remote.size is None:
+        return DEADLINE
+    return min(DEADLINE, 60.0 + remote.size / MIN_RATE)
 
 
 def _describe(error: BaseException) -> str:
@@ -192,6 +285,7 @@ def download_file(
     *,
     retries: int | None = None,
     timeout: float | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[Path | None, list[str]]:
     """Download one file from the first mirror that serves it intact.
 
@@ -205,6 +299,8 @@ def download_file(
         folder: where to write ``remote.name``; created if needed.
         retries: attempts per mirror (default :data:`RETRIES`).
         timeout: seconds per attempt (default :data:`TIMEOUT`).
+        max_bytes: the most bytes to read when ``remote`` has no size (default
+            :data:`MAX_UNSIZED_BYTES`; its size plus :data:`SIZE_MARGIN` otherwise).
 
     Returns:
         ``(path, failures)``: the written path, or None when every attempt failed,
@@ -217,7 +313,9 @@ def download_file(
     timeout = TIMEOUT if timeout is None else timeout
     failures: list[str] = []
     for base in mirrors:
-        url = base + remote.name
+        check_https(base, "mirror")
+    for base in mirrors:
+        url = base if url_is_file(base) else base + remote.name
         delay = BACKOFF
         for attempt in range(retries):
             if attempt:
@@ -225,7 +323,10 @@ def download_file(
                 delay *= 2
             print(f"Downloading data from {url}")
             try:
-                data = fetch_url(url, timeout)
+                limit = byte_limit(remote) if remote.size is not None else (
+                    MAX_UNSIZED_BYTES if max_bytes is None else max_bytes)
+                data = fetch_url(url, timeout, max_bytes=limit,
+                                 deadline=time.monotonic() + deadline_for(remote))
             except urllib.error.HTTPError as e:
                 failures.append(f"{url}: {_describe(e)}")
                 if 400 <= e.code < 500 and e.code not in (408, 429):
@@ -233,6 +334,8 @@ def download_file(
                 continue
             except (OSError, http.client.HTTPException, ValueError) as e:
                 failures.append(f"{url}: {_describe(e)}")
+                if isinstance(e, DownloadLimitError):
+                    break  # a mirror that sends too much or stalls: try the next one
                 if isinstance(getattr(e, "reason", e), socket.gaierror):
                     break  # the host name does not resolve (offline?): retrying will not help
                 continue
@@ -251,6 +354,11 @@ def download_file(
                 ) from e
             return path, failures
     return None, failures
+
+
+def url_is_file(url: str) -> bool:
+    """True when ``url`` names a file rather than a folder (a mirror base ends in ``/``)."""
+    return not url.endswith("/")
 
 
 def _find_cached(folder: Path, remote: RemoteFile) -> Path | None:
@@ -272,7 +380,7 @@ def _read_cached(path: Path, remote: RemoteFile, title: str) -> np.ndarray:
         raise DatasetError(f"Could not read {path} ({_describe(e)}).") from e
     hint = " Delete it (it will be downloaded again) or replace it with a good copy."
     try:
-        array = parse_idx(decompress(raw, str(path)), str(path))
+        array = parse_idx(decompress_idx(raw, str(path)), str(path))
     except CorruptDatasetError as e:
         raise CorruptDatasetError(f"{e}{hint}") from None
     if path.name == remote.name:
@@ -329,6 +437,22 @@ def _missing_error(
     )
 
 
+def _load_keras_npz(
+    spec: IDXImageDataset, path: Path, remote: RemoteFile
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Read Keras's ``.npz`` copy of an IDX dataset (numbers only, pickling disabled)."""
+    from chainrule.datasets._npz import read_npz  # noqa: PLC0415 - avoids an import cycle
+
+    raw = _read_checked(path, remote, spec.title, stacklevel=5)
+    arrays = read_npz(raw, str(path))
+    missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
+    if missing:
+        raise CorruptDatasetError(f"{path} does not hold the {spec.title} arrays {missing}.")
+    _check_arrays(spec, arrays["x_train"], arrays["y_train"], (path, path))
+    _check_arrays(spec, arrays["x_test"], arrays["y_test"], (path, path))
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
 def load_idx_image_dataset(
     spec: IDXImageDataset,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -345,9 +469,16 @@ def load_idx_image_dataset(
         CorruptDatasetError: a cached file is not valid.
     """
     folder = dataset_dir(spec.name)
+    keras_folder = keras_home() / "datasets" / spec.keras_dir if spec.keras_dir else None
+    found = [_find_cached(folder, r) or (keras_folder and _find_cached(keras_folder, r))
+             for r in spec.files]
+    if None in found and spec.keras_npz is not None:
+        npz = keras_home() / "datasets" / spec.keras_npz.name
+        if npz.is_file():
+            return _load_keras_npz(spec, npz, spec.keras_npz)
     paths: list[Path] = []
     for i, remote in enumerate(spec.files):
-        path = _find_cached(folder, remote)
+        path = found[i] or None
         if path is None:
             path, failures = download_file(remote, spec.mirrors, folder)
             if path is None:
@@ -361,3 +492,58 @@ def load_idx_image_dataset(
     _check_arrays(spec, x_train, y_train, (paths[0], paths[1]))
     _check_arrays(spec, x_test, y_test, (paths[2], paths[3]))
     return (x_train, y_train), (x_test, y_test)
+
+
+def _read_checked(path: Path, remote: RemoteFile, title: str, stacklevel: int) -> bytes:
+    """Read a cached file; a checksum mismatch warns (the caller's parser decides)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DatasetError(f"Could not read {path} ({_describe(e)}).") from e
+    problem = remote.mismatch(raw)
+    if problem is not None:
+        warnings.warn(
+            f"{path} does not match the published {title} file ({problem}). It is used as "
+            "it is if it parses; delete it to download the official copy.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return raw
+
+
+def cached_file(
+    remote: RemoteFile,
+    origins: tuple[str, ...] | list[str],
+    folder: Path,
+    title: str,
+    also: tuple[Path, ...] = (),
+) -> tuple[Path, bytes]:
+    """Find one file in the cache (or in Keras's cache), else download it; return its bytes.
+
+    Args:
+        remote: the file and its published size and checksums.
+        origins: https addresses of the file (or folders ending in ``/``), in order.
+        folder: chainrule's cache folder for it; downloads are written there.
+        title: the dataset's name in messages.
+        also: other places the file may already be, e.g. in ``~/.keras/datasets``.
+
+    Returns:
+        ``(path, content)``.
+
+    Raises:
+        DatasetNotFoundError: not cached and not downloadable; the message names
+            the file, the folder to put it in, and each failed attempt.
+    """
+    for path in (folder / remote.name, *also):
+        if path.is_file():
+            return path, _read_checked(path, remote, title, stacklevel=4)
+    path, failures = download_file(remote, origins, folder)
+    if path is None:
+        tried = "\n".join(f"  {line}" for line in failures) or "  (no mirror was tried)"
+        raise DatasetNotFoundError(
+            f"{title} is not in the cache and could not be downloaded.\n"
+            f"Download attempts:\n{tried}\n"
+            f"To use {title} offline, download {remote.name} yourself and put it in the "
+            f"folder\n  {folder}\nMissing:\n  {remote.name}"
+        )
+    return path, path.read_bytes()

@@ -7,7 +7,7 @@ working.
 
 from __future__ import annotations
 
-__all__ = ["CorruptDatasetError", "DatasetError", "DatasetNotFoundError"]
+__all__ = ["CorruptDatasetError", "DatasetError", "DatasetNotFoundError", "UnsafeDatasetError"]
 
 
 class DatasetError(OSError):
@@ -32,4 +32,12 @@ class CorruptDatasetError(DatasetError):
 
     Raised for truncated or damaged gzip streams, bad IDX headers, sizes that
     disagree with the header, and arrays of the wrong shape or type.
+    """
+
+
+class UnsafeDatasetError(CorruptDatasetError):
+    """A dataset file asks for code to be run (a pickle naming a callable); it was refused.
+
+    Nothing from the file was executed: chainrule reads pickled dataset files
+    with its own parser, which knows plain data and NumPy arrays only.
     """

@@ -33,7 +33,8 @@ import numpy as np
 
 from chainrule.datasets._errors import CorruptDatasetError
 
-__all__ = ["IDX_DTYPES", "decompress", "encode_idx", "parse_idx", "read_idx"]
+__all__ = ["IDX_DTYPES", "MAX_DEFLATE_RATIO", "decompress", "decompress_idx", "encode_idx",
+           "parse_idx", "read_idx"]
 
 #: IDX type code -> big-endian NumPy dtype.
 IDX_DTYPES: dict[int, np.dtype] = {
@@ -46,6 +47,9 @@ IDX_DTYPES: dict[int, np.dtype] = {
 }
 _CODES = {dt.newbyteorder("="): code for code, dt in IDX_DTYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Deflate cannot expand data by more than about 1032 to 1: a gzip file of n bytes
+#: holds at most this many times n bytes (plus a little), whatever its header says.
+MAX_DEFLATE_RATIO = 1032
 
 
 def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
@@ -128,6 +132,86 @@ def decompress(data: bytes, source: str = "data") -> bytes:
         ) from None
 
 
+def _expected_size(head: bytes) -> int | None:
+    """The file size an IDX header promises, or None when ``head`` is not a valid header."""
+    if len(head) < 4 or head[0] or head[1] or head[2] not in IDX_DTYPES or head[3] == 0:
+        return None
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        return None
+    count = 1
+    for size in struct.unpack(f">{ndim}I", head[4 : 4 + 4 * ndim]):
+        count *= size
+    return 4 + 4 * ndim + count * IDX_DTYPES[head[2]].itemsize
+
+
+def decompress_idx(data: bytes, source: str = "data") -> bytes:
+    """Decompress a gzip IDX file with a bound on the output; plain data passes unchanged.
+
+    The IDX header is decompressed first. A header that promises more bytes
+    than a gzip file of this size can hold (see :data:`MAX_DEFLATE_RATIO`) is
+    refused before the rest is decompressed, and no more than the promised
+    size (plus one byte, to detect a longer file) is ever produced, so a small
+    hostile file cannot exhaust memory.
+
+    Args:
+        data: file content, gzip-compressed or not.
+        source: how to name the data in error messages.
+
+    Returns:
+        The uncompressed bytes (checked by :func:`parse_idx` afterwards).
+
+    Raises:
+        CorruptDatasetError: a damaged or truncated gzip stream, or a header
+            that promises more than the file can hold.
+    """
+    if bytes(data[:2]) != _GZIP_MAGIC:
+        return bytes(data)
+    bound = len(data) * MAX_DEFLATE_RATIO + 1024
+    pieces: list[bytes] = []
+    have = 0
+    limit = 4 + 4 * 255  # the longest possible header, until the header is known
+    expected = None
+    rest = bytes(data)
+    try:
+        while rest[:2] == _GZIP_MAGIC and have <= limit:  # one gzip member after another
+            stream = zlib.decompressobj(wbits=31)
+            while not stream.eof and have <= limit:
+                want = limit + 1 - have
+                piece = stream.decompress(rest, want)
+                rest = stream.unconsumed_tail
+                pieces.append(piece)
+                have += len(piece)
+                if expected is None:
+                    head = b"".join(pieces)
+                    if len(head) >= 4 and (len(head) >= 4 + 4 * head[3] or stream.eof):
+                        expected = _expected_size(head)
+                        if expected is None:
+                            return head  # not IDX: parse_idx says what is wrong
+                        if expected > bound:
+                            raise CorruptDatasetError(
+                                f"{source} is not a valid IDX file: its header promises "
+                                f"{expected} bytes, more than a gzip file of {len(data)} "
+                                f"bytes can hold (at most {bound}); it was not decompressed."
+                            )
+                        limit = expected
+                if not piece and not rest:
+                    break
+            if not stream.eof:
+                if have > limit:
+                    break  # longer than promised: parse_idx reports it
+                raise CorruptDatasetError(
+                    f"{source} is a damaged or truncated gzip file (the compressed stream "
+                    "ends early)."
+                )
+            rest = stream.unused_data
+    except zlib.error as e:
+        raise CorruptDatasetError(
+            f"{source} is a damaged or truncated gzip file (zlib.error: {e})."
+        ) from None
+    return b"".join(pieces)[: limit + 1]
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file, gzip-compressed or not.
 
@@ -144,7 +228,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     with open(path, "rb") as f:
         raw = f.read()
     source = os.fspath(path)
-    return parse_idx(decompress(raw, source), source)
+    return parse_idx(decompress_idx(raw, source), source)
 
 
 def encode_idx(array: np.ndarray) -> bytes:

@@ -4,8 +4,9 @@ A drop-in replacement for MNIST by Zalando Research. ``load_data()`` returns the
 arrays Keras's ``fashion_mnist.load_data()`` returns. The four official gzip
 IDX files are downloaded once into ``$CHAINRULE_HOME/datasets/fashion_mnist/``
 (``~/.chainrule/datasets/fashion_mnist/`` by default) and checked against their
-published sizes and checksums. To work offline, put the files there yourself,
-gzipped or uncompressed.
+published sizes and checksums; Keras's copies in
+``$KERAS_HOME/datasets/fashion-mnist/`` (``~/.keras``) are read when they are
+there. To work offline, put the files there yourself, gzipped or uncompressed.
 
 Labels:
     0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt,
@@ -46,10 +47,10 @@ CLASS_NAMES: tuple[str, ...] = (
 DATASET = IDXImageDataset(
     name="fashion_mnist",
     title="Fashion-MNIST",
+    keras_dir="fashion-mnist",
     mirrors=(
         "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
         "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     ),
     train_images=RemoteFile(
         "train-images-idx3-ubyte.gz",

@@ -3,8 +3,10 @@
 ``load_data()`` returns the arrays Keras's ``mnist.load_data()`` returns. The
 four official gzip IDX files are downloaded once into
 ``$CHAINRULE_HOME/datasets/mnist/`` (``~/.chainrule/datasets/mnist/`` by default)
-and checked against their published sizes and checksums. To work offline, put
-the files there yourself, gzipped or uncompressed.
+and checked against their published sizes and checksums. Keras's
+``$KERAS_HOME/datasets/mnist.npz`` (``~/.keras``) is read instead when it is
+there and the IDX files are not. To work offline, put the files there
+yourself, gzipped or uncompressed.
 
 Example:
     >>> from chainrule.datasets import mnist
@@ -27,6 +29,11 @@ __all__ = ["DATASET", "load_data"]
 DATASET = IDXImageDataset(
     name="mnist",
     title="MNIST",
+    keras_npz=RemoteFile(
+        "mnist.npz",
+        size=11490434,
+        sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    ),
     mirrors=(
         "https://storage.googleapis.com/cvdf-datasets/mnist/",
         "https://ossci-datasets.s3.amazonaws.com/mnist/",

@@ -15,7 +15,10 @@ import numpy as np
 from chainrule import backend
 
 __all__ = ["to_arrays", "check_batch_size", "check_lengths", "split_validation", "is_batch_iterable",
-           "check_finite", "ArrayBatches"]
+           "check_finite", "ArrayBatches",
+           # PyDataset and other sources of batches
+           "as_batch_source", "num_batches", "py_dataset_epoch", "standardize_py_batch", "peek_batch",
+           "first_inputs"]
 
 
 def _is_pandas(x: Any) -> bool:
@@ -39,6 +42,8 @@ def to_array(x: Any, name: str, float_default: bool = True) -> np.ndarray:
         x = x.numpy()
     if _is_pandas(x):
         x = x.to_numpy()
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:
+        x = np.asarray(x)  # a subclass (e.g. a dataset's tensor-like batch) as a plain array
     if not isinstance(x, np.ndarray):
         if backend.get_backend() == "cupy" and hasattr(x, "__cuda_array_interface__"):
             x = backend.to_numpy(x)
@@ -237,3 +242,163 @@ class ArrayBatches:
             s = slice(k * bs, (k + 1) * bs)
             yield ([a[s] for a in xs], None if ys is None else [a[s] for a in ys],
                    None if sws is None else [None if a is None else a[s] for a in sws])
+
+
+# -- PyDataset and other sources of batches (keras.utils.PyDataset semantics) ----------------
+
+
+def _describe_batch(batch: Any) -> str:
+    if isinstance(batch, tuple):
+        return f"a tuple of {len(batch)} items"
+    text = repr(batch)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{type(batch).__name__} {text}"
+
+
+def standardize_py_batch(dataset: Any, index: int, batch: Any) -> tuple:
+    """Check one ``PyDataset`` batch and return it as ``(x,)``, ``(x, y)`` or ``(x, y, w)``.
+
+    Raises:
+        ValueError: naming the dataset, the index and what ``__getitem__`` returned.
+    """
+    if isinstance(batch, (dict, np.ndarray)) or (
+        hasattr(batch, "__array__") and not isinstance(batch, (list, tuple))
+    ):
+        return (batch,)
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    ok = isinstance(batch, tuple) and len(batch) in (1, 2, 3) and batch[0] is not None and not any(
+        isinstance(part, (str, bytes)) for part in batch
+    )
+    if not ok:
+        raise ValueError(
+            f"{type(dataset).__name__}.__getitem__({index}) must return x, (x,), (x, y) or "
+            "(x, y, sample_weight) with arrays for x, y and sample_weight. "
+            f"Received: {_describe_batch(batch)}"
+        )
+    return batch
+
+
+def py_dataset_epoch(dataset: Any, shuffle: Any = False, rng: Any = None) -> Iterator[tuple]:
+    """One epoch of a ``PyDataset``: hooks, batch order, threads ahead, checked batches."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from itertools import count  # noqa: PLC0415
+
+    workers, _, queue_size = dataset._settings()
+    total = dataset.num_batches
+    if total is None:
+        order: Any = count()
+    else:
+        order = np.arange(int(total))
+        if shuffle is True or shuffle == "batch":
+            order = (rng or backend.rng()).permutation(order)
+        order = order.tolist()
+    dataset.on_epoch_begin()
+    try:
+        if workers <= 1:
+            for index in order:
+                yield standardize_py_batch(dataset, index, dataset[index])
+            return
+        from collections import deque  # noqa: PLC0415
+
+        pool = ThreadPoolExecutor(max_workers=workers)
+        pending: deque = deque()
+        indices = iter(order)
+        try:
+            for index in indices:
+                pending.append((index, pool.submit(dataset.__getitem__, index)))
+                if len(pending) >= queue_size:
+                    break
+            while pending:
+                index, future = pending.popleft()
+                nxt = next(indices, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(dataset.__getitem__, nxt)))
+                yield standardize_py_batch(dataset, index, future.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        dataset.on_epoch_end()
+
+
+class _PyDatasetEpochs:
+    """A ``PyDataset`` seen by the trainer: each ``iter()`` is one (shuffled) epoch."""
+
+    def __init__(self, dataset: Any, shuffle: Any) -> None:
+        self.dataset, self.shuffle = dataset, shuffle
+
+    def __iter__(self) -> Iterator[tuple]:
+        return py_dataset_epoch(self.dataset, self.shuffle)
+
+    def peek(self) -> tuple:
+        """Batch 0, outside any epoch (no hooks called)."""
+        self.dataset._settings()
+        return standardize_py_batch(self.dataset, 0, self.dataset[0])
+
+
+def as_batch_source(x: Any, shuffle: Any = False) -> Any:
+    """What the trainer iterates for ``x``: a PyDataset's epochs (shuffled as ``fit`` asks), else x."""
+    from chainrule.utils.py_dataset import PyDataset  # noqa: PLC0415 - no import cycle
+
+    if isinstance(x, PyDataset):
+        return _PyDatasetEpochs(x, shuffle)
+    return x
+
+
+def num_batches(x: Any) -> int | None:
+    """Batches per epoch of a batch source, when it knows (``PyDataset``, ``len()``), else None."""
+    from chainrule.utils.py_dataset import PyDataset  # noqa: PLC0415 - no import cycle
+
+    if isinstance(x, PyDataset):
+        return x.num_batches
+    if hasattr(x, "__len__") and not hasattr(x, "__next__"):
+        try:
+            return int(len(x))
+        except (TypeError, ValueError):  # e.g. a tf.data.Dataset of unknown length
+            return None
+    return None
+
+
+class _Prepended:
+    """A one-shot iterator with one batch put back in front (after a peek)."""
+
+    def __init__(self, first: Any, rest: Any) -> None:
+        self.first, self.rest = [first], rest
+
+    def __iter__(self) -> "_Prepended":
+        return self
+
+    def __next__(self) -> Any:
+        if self.first:
+            return self.first.pop()
+        return next(self.rest)
+
+
+def peek_batch(source: Any) -> tuple[Any, Any]:
+    """Return ``(first batch, source)`` without losing the batch.
+
+    A re-iterable source (a ``PyDataset``, a DataLoader) is iterated once more
+    later, so it is returned as it is; a one-shot iterator (a generator) is
+    returned with the batch put back in front. The first batch of an empty
+    source is None. The trainer uses this to build an unbuilt model from the
+    first batch before its weights are packed and the optimizer is built.
+    """
+    if isinstance(source, _PyDatasetEpochs):
+        return source.peek(), source
+    if hasattr(source, "__next__"):
+        try:
+            first = next(source)
+        except StopIteration:
+            return None, source
+        return first, _Prepended(first, source)
+    for first in source:
+        return first, source
+    return None, source
+
+
+def first_inputs(batch: Any) -> list | None:
+    """The ``x`` arrays of a peeked batch (``(x, ...)`` tuple or bare ``x``), or None."""
+    if batch is None:
+        return None
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    return to_arrays(x, "x")

@@ -7,6 +7,7 @@ nothing else in it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import warnings
@@ -271,8 +272,13 @@ class Trainer(CompileMixin):
                 raise ValueError("When x is a generator or iterable of batches, y must be None "
                                  "(the batches carry the targets). Received: y of type "
                                  f"{type(y).__name__}")
-            train = _IterableBatches(x, steps_per_epoch)
-            steps = steps_per_epoch
+            source = data_lib.as_batch_source(x, shuffle)
+            if not self.built:  # build from the first batch, before the weights are packed
+                first, source = data_lib.peek_batch(source)
+                if first is not None:
+                    self._ensure_built(data_lib.first_inputs(first))
+            train = _IterableBatches(source, steps_per_epoch)
+            steps = steps_per_epoch if steps_per_epoch is not None else data_lib.num_batches(x)
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
             if class_weight is not None:
@@ -331,7 +337,7 @@ class Trainer(CompileMixin):
 
     def _prepare_validation(self, validation_data: Any, allow_nonfinite: bool) -> Any:
         if data_lib.is_batch_iterable(validation_data):
-            return validation_data
+            return data_lib.as_batch_source(validation_data)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
                              f"sample_weight_val). Received: validation_data of type "
@@ -397,8 +403,8 @@ class Trainer(CompileMixin):
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
         if data_lib.is_batch_iterable(x):
-            data: Any = x
-            n_steps = steps
+            data: Any = data_lib.as_batch_source(x)
+            n_steps = steps if steps is not None else data_lib.num_batches(x)
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
             self._ensure_built(xs)
@@ -435,10 +441,11 @@ class Trainer(CompileMixin):
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
         if data_lib.is_batch_iterable(x):
-            batches: Any = (b[0] if isinstance(b, tuple) else b for b in x)
+            batches: Any = (b[0] if isinstance(b, tuple) else b
+                            for b in data_lib.as_batch_source(x))
             batches = ([data_lib.to_array(b, "x")] if not isinstance(b, (list, tuple)) else
                        [data_lib.to_array(v, "x") for v in b] for b in batches)
-            n_steps = steps
+            n_steps = steps if steps is not None else data_lib.num_batches(x)
         else:
             xs = data_lib.to_arrays(x, "x")
             data_lib.check_lengths(xs, None)
@@ -521,6 +528,8 @@ class _IterableBatches:
             it = src  # a generator: keep consuming it across epochs
         else:
             it = iter(src)
+        if self.steps is not None:  # stop before drawing a batch the epoch will not use
+            it = itertools.islice(it, self.steps)
         for batch in it:
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError("A batch generator must yield (x, y) or (x, y, sample_weight) "

@@ -14,8 +14,25 @@ from chainrule._registry import (
 from chainrule.backend import set_random_seed
 from chainrule.layers.base import clear_session
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
+from chainrule.utils.dataset_utils import BatchDataset, split_dataset
+from chainrule.utils.file_utils import get_file, validate_file
+from chainrule.utils.image_dataset_utils import (
+    array_to_img,
+    image_dataset_from_directory,
+    img_to_array,
+    load_img,
+    save_img,
+)
 from chainrule.utils.progbar import Progbar
+from chainrule.utils.py_dataset import PyDataset, Sequence
+from chainrule.utils.sequence_utils import pad_sequences
+from chainrule.utils.text_dataset_utils import text_dataset_from_directory
+from chainrule.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 
 __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
            "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_name", "get_registered_object", "register_keras_serializable"]
+           "get_registered_name", "get_registered_object", "register_keras_serializable",
+           # datasets and data utilities (Keras 3 names)
+           "pad_sequences", "get_file", "validate_file", "PyDataset", "Sequence", "BatchDataset",
+           "split_dataset", "timeseries_dataset_from_array", "image_dataset_from_directory",
+           "text_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"]
