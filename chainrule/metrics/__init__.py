@@ -50,6 +50,18 @@ from chainrule.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
+from chainrule.metrics.probabilistic import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
 from chainrule.metrics.regression import (
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
@@ -61,8 +73,23 @@ from chainrule.metrics.regression import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )
+from chainrule.metrics.scores import (
+    BinaryIoU,
+    F1Score,
+    FBetaScore,
+    IoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    R2Score,
+)
 
-__all__ = [
+_NEW = ["BinaryCrossentropy", "BinaryIoU", "CategoricalCrossentropy", "CategoricalHinge",
+        "CosineSimilarity", "F1Score", "FBetaScore", "Hinge", "IoU", "KLDivergence",
+        "LogCoshError", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "Poisson", "R2Score",
+        "SparseCategoricalCrossentropy", "SquaredHinge"]
+
+__all__ = _NEW + [
     "AUC",
     "Accuracy",
     "BinaryAccuracy",
@@ -128,6 +155,24 @@ _CLASSES: dict[str, type[Metric]] = {
         Precision,
         Recall,
         AUC,
+        BinaryCrossentropy,
+        CategoricalCrossentropy,
+        SparseCategoricalCrossentropy,
+        KLDivergence,
+        Poisson,
+        Hinge,
+        SquaredHinge,
+        CategoricalHinge,
+        LogCoshError,
+        CosineSimilarity,
+        R2Score,
+        F1Score,
+        FBetaScore,
+        IoU,
+        MeanIoU,
+        BinaryIoU,
+        OneHotIoU,
+        OneHotMeanIoU,
     )
 }
 
@@ -157,6 +202,21 @@ _NAMES: dict[str, type[Metric]] = {
     "false_positives": FalsePositives,
     "true_negatives": TrueNegatives,
     "false_negatives": FalseNegatives,
+    # Keras 3's snake-case class names and its 'bce' alias (the loss-like metrics)
+    "binary_crossentropy": BinaryCrossentropy,
+    "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence,
+    "poisson": Poisson,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
+    "log_cosh_error": LogCoshError,
+    "cosine_similarity": CosineSimilarity,
+    "r2_score": R2Score,
+    "f1_score": F1Score,
+    "f_beta_score": FBetaScore,
 }
 
 #: The per-sample metric functions, by name (for MeanMetricWrapper configs).

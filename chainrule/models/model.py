@@ -12,6 +12,7 @@ from chainrule.layers.base import (
     Layer,
     as_tensor,
     flatten_structure,
+    outermost_call,
     touch_structure,
     unique_name,
 )
@@ -156,6 +157,8 @@ class Model(Trainer, Layer):
                 inputs = as_tensor(inputs)
                 self._build_shape = tuple(flatten_structure(inputs)[0].shape)
                 self.built = True
+        if "training" in kwargs and not _accepts_training(self):
+            del kwargs["training"]  # Keras passes `training` only to a call that takes it
         return Layer.__call__(self, inputs, *args, **kwargs)
 
     def build(self, input_shape: Any = None) -> None:
@@ -242,7 +245,7 @@ def _default_name(cls: type) -> str:
 
 
 def _accepts_training(layer: Layer) -> bool:
-    cached = getattr(type(layer), "_accepts_training_cache", None)
+    cached = vars(type(layer)).get("_accepts_training_cache")  # not a base class's answer
     if cached is not None:
         return cached
     import inspect  # noqa: PLC0415
@@ -382,7 +385,8 @@ class Sequential(Model):
             self.build((None,) + tuple(inputs.shape[1:]))
         if not isinstance(inputs, Tensor):
             inputs = as_tensor(inputs)
-        return self.call(inputs, *args, **kwargs)
+        with outermost_call(self):  # the losses its layers add start afresh
+            return self.call(inputs, *args, **kwargs)
 
     def get_config(self) -> dict:
         from chainrule.models.config import layer_to_config  # noqa: PLC0415
