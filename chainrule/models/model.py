@@ -166,13 +166,17 @@ class Model(Trainer, Layer):
         if self._functional or input_shape is None:
             self.built = True
             return
-        shape = tuple(1 if d is None else d for d in input_shape)
         from chainrule.autograd.engine import no_grad  # noqa: PLC0415
 
+        several = isinstance(input_shape, list) and all(
+            isinstance(s, (list, tuple)) for s in input_shape)
+        shapes = input_shape if several else [input_shape]
+        zeros = [Tensor(np.zeros(tuple(1 if d is None else d for d in s), dtype="float32"))
+                 for s in shapes]
         with no_grad():
-            self.call(Tensor(np.zeros(shape, dtype="float32")))
+            self(zeros if several else zeros[0])  # a call of the model: its losses start afresh
         self.built = True
-        self._build_shape = tuple(input_shape)
+        self._build_shape = [tuple(s) for s in shapes] if several else tuple(input_shape)
 
     # -- description -------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,

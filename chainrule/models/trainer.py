@@ -342,8 +342,8 @@ class Trainer(StepMethods, CompileMixin):
                 "cannot tell how many inputs it has. For one feature per sample use "
                 f"x.reshape(-1, 1). Received: x of shape {xs[0].shape}"
             )
-        shape = (None,) + tuple(xs[0].shape[1:])
-        self.build(shape)
+        shapes = [(None,) + tuple(a.shape[1:]) for a in xs]
+        self.build(shapes[0] if len(shapes) == 1 else shapes)
 
     def _prepare_validation(self, validation_data: Any, allow_nonfinite: bool) -> Any:
         if data_lib.is_batch_iterable(validation_data):

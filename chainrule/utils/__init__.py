@@ -15,7 +15,9 @@ from chainrule.backend import set_random_seed
 from chainrule.layers.base import clear_session
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
 from chainrule.utils.progbar import Progbar
+from chainrule.models.custom_steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
            "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
-           "get_registered_name", "get_registered_object", "register_keras_serializable"]
+           "get_registered_name", "get_registered_object", "register_keras_serializable",
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight"]
