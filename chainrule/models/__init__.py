@@ -14,3 +14,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
 
 
 __all__ += ["load_model"]
+
+from chainrule.models.cloning import clone_model, model_from_json  # noqa: E402
+
+__all__ += ["clone_model", "model_from_json"]

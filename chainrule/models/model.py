@@ -222,6 +222,28 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture as JSON text (no weights); see
+        :func:`chainrule.models.model_from_json`.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (e.g. ``indent=2``).
+
+        Returns:
+            ``{"class_name": ..., "config": ...}`` as a JSON string.
+
+        Example:
+            >>> import chainrule as cr
+            >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+            >>> model.to_json()[:30]
+            '{"class_name": "Sequential", "'
+        """
+        import json  # noqa: PLC0415
+
+        from chainrule.layers.serialization import serialize  # noqa: PLC0415
+
+        return json.dumps(serialize(self), **kwargs)
+
     def get_config(self) -> dict:
         """The model's architecture as a JSON-serializable dict."""
         from chainrule.models.config import functional_config  # noqa: PLC0415
