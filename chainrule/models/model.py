@@ -82,7 +82,7 @@ class Model(Trainer, Layer):
                 continue
             seen.add(id(node))
             stack.append((node, True))
-            for t in node.inputs:
+            for t in reversed(node.inputs):  # the first input's branch first, as Keras orders
                 if id(t.node) not in seen:
                     stack.append((t.node, False))
         input_ids = {id(t) for t in self.inputs}
