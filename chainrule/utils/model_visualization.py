@@ -37,10 +37,10 @@ def model_graph(model: Any) -> tuple[list, list]:
 
     Example:
         >>> import chainrule as cr
-        >>> model = cr.Sequential([cr.layers.Input((3,)), cr.layers.Dense(2, name="d")])
+        >>> model = cr.Sequential([cr.layers.Input((3,), name="x"), cr.layers.Dense(2, name="d")])
         >>> layers, edges = model_graph(model)
         >>> [la.name for la in layers], edges
-        (['input_layer', 'd'], [(0, 1)])
+        (['x', 'd'], [(0, 1)])
     """
     if not getattr(model, "built", False):
         raise ValueError(f"plot_model needs a built model: model {model.name!r} has no layers "
