@@ -332,10 +332,11 @@ class _IoUBase(Metric):
             keep = t != self.ignore_class
             t, p, sw = t[keep], p[keep], sw[keep]
         n = self.num_classes
-        bad = (t < 0) | (t >= n) | (p < 0) | (p >= n)
-        if bad.any():
+        outside = [f"{what} values {sorted({int(v) for v in a[(a < 0) | (a >= n)]})[:5]}"
+                   for what, a in (("y_true", t), ("y_pred", p)) if ((a < 0) | (a >= n)).any()]
+        if outside:
             raise ValueError(f"{self.name}: class ids must be in [0, {n}). Received: "
-                             f"y_true/y_pred values {sorted(set(t[bad]) | set(p[bad]))[:5]}")
+                             + " and ".join(outside))
         cm = np.zeros((n, n))
         np.add.at(cm, (t, p), sw)
         self.total_cm.assign_add(cm)
