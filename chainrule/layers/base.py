@@ -639,10 +639,13 @@ class Layer:
         """The losses of the last call: ``add_loss`` values (this layer's, then its
         sublayers'), then the penalties of the regularized trainable weights."""
         out: list = []
-        tree = layer_tree(self)
-        for layer in tree:
+        regularized: list = []
+        for layer in layer_tree(self):  # trainable_weights' order, without building that list
             out.extend(layer._losses)
-        out.extend(v.regularizer(v) for v in self.trainable_weights if v.regularizer is not None)
+            if layer._trainable:  # freezing a layer freezes its sublayers too
+                regularized.extend(v for v in layer._variables
+                                   if v.regularizer is not None and v.trainable)
+        out.extend(v.regularizer(v) for v in regularized)
         return out
 
     @property
