@@ -218,3 +218,51 @@ def test_metric_attributes_are_tracked_and_logged():
     assert history["activation_mean"] == pytest.approx([float(X.mean())] * 2, rel=1e-5)
     # the model reads tensor values in call: it trains on the tape, not captured
     assert programs(model) == []
+
+
+def test_keras_guide_vae_adds_its_kl_loss_in_a_subclassed_model():
+    """The 'Making new layers and models via subclassing' guide's end-to-end example
+    (its Sampling layer's random draw replaced by the mean, to keep the test deterministic)."""
+
+    class Encoder(layers.Layer):
+        def __init__(self, latent_dim=2, intermediate_dim=8, **kwargs):
+            super().__init__(**kwargs)
+            self.dense_proj = layers.Dense(intermediate_dim, activation="relu")
+            self.dense_mean = layers.Dense(latent_dim)
+            self.dense_log_var = layers.Dense(latent_dim)
+
+        def call(self, inputs):
+            x = self.dense_proj(inputs)
+            return self.dense_mean(x), self.dense_log_var(x)
+
+    class VariationalAutoEncoder(cr.Model):
+        def __init__(self, original_dim, **kwargs):
+            super().__init__(**kwargs)
+            self.encoder = Encoder()
+            self.decoder = layers.Dense(original_dim, activation="sigmoid")
+
+        def call(self, inputs):
+            z_mean, z_log_var = self.encoder(inputs)
+            reconstructed = self.decoder(z_mean)
+            kl_loss = -0.5 * ops.mean(z_log_var - ops.square(z_mean) - ops.exp(z_log_var) + 1)
+            self.add_loss(kl_loss)
+            return reconstructed
+
+    x = (RNG.random((64, 6)) > 0.5).astype("float32")
+
+    def run(jit):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(1)
+        vae = VariationalAutoEncoder(6)
+        vae.compile(cr.optimizers.Adam(1e-2), loss=cr.losses.MeanSquaredError(),
+                    jit_compile=jit)
+        history = vae.fit(x, x, epochs=3, batch_size=16, verbose=0).history
+        return vae, history
+
+    fast, h_fast = run("auto")
+    slow, h_slow = run(False)
+    assert programs(fast)
+    assert h_fast == h_slow
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert len(fast.losses) == 1 and "loss" in fast.metrics_names

@@ -182,6 +182,9 @@ class CompileMixin:
         names = ["loss"] + [t.name for t in self._output_loss_trackers]
         for objs in self._metrics or []:
             names += [m.name for m, _ in objs]
+        from chainrule.layers.base import tracked_metrics  # noqa: PLC0415
+
+        names += [m.name for m in tracked_metrics(self) if m.name not in names]
         return names
 
     @property
