@@ -204,3 +204,30 @@ def test_unpack_x_y_sample_weight():
     assert cr.utils.pack_x_y_sample_weight(1, 2) == (1, 2)
     with pytest.raises(ValueError, match=r"Received: a tuple of 4 items"):
         cr.utils.unpack_x_y_sample_weight((1, 2, 3, 4))
+
+
+def test_overridden_compute_loss_is_used_by_the_builtin_step():
+    class Weighted(cr.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            base = super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight)
+            return base + 0.5 * ops.mean(ops.abs(y_pred - y))
+
+    def run(jit):
+        model = make(Weighted, optimizer=cr.optimizers.SGD(0.05), loss="mse", jit_compile=jit)
+        h = model.fit(X, Y, epochs=2, batch_size=16, verbose=0).history
+        return model, h
+
+    fast, h_fast = run("auto")
+    slow, h_slow = run(False)
+    assert [k for k, e in fast._steps.entries.items() if e.program is not None]
+    assert h_fast == h_slow
+    pred = fast.predict(X, verbose=0)
+    expected = float(np.mean((pred - Y) ** 2) + 0.5 * np.mean(np.abs(pred - Y)))
+    assert fast.evaluate(X, Y, batch_size=64, verbose=0) == pytest.approx(expected, rel=1e-5)

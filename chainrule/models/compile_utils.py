@@ -201,7 +201,23 @@ class CompileMixin:
         return out
 
     def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
-        """The total loss and, with several outputs, each output's own loss (Tensors)."""
+        """The total loss and, with several outputs, each output's own loss (Tensors).
+
+        A model that overrides ``compute_loss`` (Keras 3 allows it) gets its own
+        method called here, by the built-in steps.
+        """
+        overrides = getattr(self, "_overrides", None)
+        if overrides is not None and overrides("compute_loss"):
+            n = len(preds)
+            loss = self.compute_loss(
+                x=None, y=(ys[0] if n == 1 else ys) if ys else None,
+                y_pred=preds[0] if n == 1 else preds,
+                sample_weight=None if not sws else sws[0] if len(sws) == 1 else sws)
+            return loss, []
+        return self._compiled_loss(ys, preds, sws)
+
+    def _compiled_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
+        """The compiled losses plus :attr:`losses`, and each output's own loss."""
         total = None
         per_output = []
         for i, (fn, y, p) in enumerate(zip(self._loss_fns, ys, preds)):

@@ -26,7 +26,10 @@ targets, else ``(x, y)`` or ``(x, y, sample_weight)``, as Tensors), and shows
 the returned dict (nested dicts flattened, values as floats) in the progress bar
 and the history. A model with its own ``train_step`` trains on the tape: its
 steps are not captured for replay. ``super().train_step(data)`` runs the
-built-in step (which is captured as usual).
+built-in step (which is captured as usual). A model may also override
+``compute_loss(x, y, y_pred, sample_weight, training)`` alone: the built-in
+steps then call it (``super().compute_loss(...)`` is the compiled loss plus
+:attr:`losses`).
 """
 
 from __future__ import annotations
@@ -135,7 +138,7 @@ class StepMethods:
         if sample_weight is not None:
             sws = [sample_weight if isinstance(sample_weight, Tensor)
                    else Tensor(backend.as_array(sample_weight))]
-        total, _ = self._compute_loss(ys, preds, sws)
+        total, _ = self._compiled_loss(ys, preds, sws)
         return total
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
