@@ -266,3 +266,13 @@ def test_keras_guide_vae_adds_its_kl_loss_in_a_subclassed_model():
     for a, b in zip(fast.get_weights(), slow.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert len(fast.losses) == 1 and "loss" in fast.metrics_names
+
+
+def test_symbolic_calls_of_nested_layers_leave_no_losses():
+    cr.utils.clear_session()
+    inp = layers.Input((4,))
+    twice = Twice()
+    model = cr.Model(inp, twice(inp))
+    assert model.losses == [] and twice.inner.losses == []
+    assert twice.compute_output_shape((None, 4)) == (None, 4)
+    assert twice.inner.losses == []

@@ -814,7 +814,7 @@ class Layer:
         dummy = _dummy_like(inputs)
         with no_grad():
             out = self.call(dummy, *args, **{k: v for k, v in kwargs.items() if k != "mask"})
-        self._losses = []
+        clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         outs = out if isinstance(out, (list, tuple)) else [out]
         kts = [KerasTensor((None,) + tuple(o.shape[1:]), dtype=str(o.dtype)) for o in outs]
         node = Node(self, flat, kts, kwargs)
@@ -835,7 +835,7 @@ class Layer:
         self._maybe_build(dummy)
         with no_grad():
             out = self.call(dummy)
-        self._losses = []
+        clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         if isinstance(out, (list, tuple)):
             return [(input_shape[0][0],) + tuple(o.shape[1:]) for o in out]
         return (input_shape[0] if input_shape else None,) + tuple(out.shape[1:])
