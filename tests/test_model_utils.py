@@ -259,3 +259,21 @@ def test_layer_holding_a_layer_saves_with_serialize_keras_object(tmp_path):
     model.save(path)
     loaded = cr.models.load_model(path)
     np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+
+
+def test_summary_show_trainable_and_layer_range():
+    model = branching()
+    model.get_layer("a").trainable = False
+    lines = []
+    model.summary(print_fn=lines.append, show_trainable=True, expand_nested=True)
+    assert lines[2].rstrip().endswith("Trainable")
+    row_a = next(line for line in lines if line.startswith("a (Dense)"))
+    row_b = next(line for line in lines if line.startswith("b (Dense)"))
+    assert row_a.rstrip().endswith("N") and row_b.rstrip().endswith("Y")
+    lines = []
+    model.summary(print_fn=lines.append, layer_range=["b", "sum"])
+    listed = [line.split(" ")[0] for line in lines[4:] if " (" in line]
+    assert listed == ["b", "sum"]
+    with pytest.raises(ValueError, match=r"layer_range must be \[first, last\].*"
+                                         r"Received: layer_range=\['b', 'zzz'\]"):
+        model.summary(layer_range=["b", "zzz"])

@@ -180,20 +180,26 @@ class Model(Trainer, Layer):
 
     # -- description -------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
-                print_fn: Any = None) -> None:
+                print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False,
+                layer_range: Sequence[str] | None = None) -> None:
         """Print the layer table as Keras does: name (type), output shape, parameter count.
 
         Args:
             line_length: total width (default 65, or 98 with a "Connected to" column).
             positions: relative or absolute column ends.
             print_fn: function called with each line (default ``print``).
+            expand_nested: accepted for Keras compatibility (a nested model is one row).
+            show_trainable: add a ``Trainable`` column.
+            layer_range: ``[first, last]`` layer names to list.
 
         Raises:
             ValueError: if the model is not built yet.
         """
         from chainrule.utils.summary import print_summary  # noqa: PLC0415
 
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # -- saving ----------------------------------------------------------------------
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
