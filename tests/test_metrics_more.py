@@ -219,3 +219,57 @@ def test_bad_inputs_name_the_metric():
         m = metrics.R2Score()
         m.update_state(np.zeros((3, 2)), np.zeros((3, 2)))
         m.update_state(np.zeros((3, 1)), np.zeros((3, 1)))
+
+
+def test_rate_at_bound_metrics_against_numpy():
+    t, p = DATA["binary"].reshape(-1), DATA["bprob"].reshape(-1)
+    thresholds = np.linspace(0, 1, 11)
+    pos = t == 1
+    best_sens, best_prec = 0.0, 0.0
+    for thr in thresholds:
+        pred = p > thr
+        tp, fp = np.sum(pred & pos), np.sum(pred & ~pos)
+        fn, tn = np.sum(~pred & pos), np.sum(~pred & ~pos)
+        spec = tn / (tn + fp) if tn + fp else 0.0
+        sens = tp / (tp + fn) if tp + fn else 0.0
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        if spec >= 0.7:
+            best_sens = max(best_sens, sens)
+        if sens >= 0.3:
+            best_prec = max(best_prec, prec)
+    m = metrics.SensitivityAtSpecificity(0.7, num_thresholds=11)
+    m.update_state(t, p)
+    assert m.result() == pytest.approx(best_sens, rel=1e-12)
+    m = metrics.PrecisionAtRecall(0.3, num_thresholds=11)
+    m.update_state(t, p)
+    assert m.result() == pytest.approx(best_prec, rel=1e-12)
+
+
+def test_correlations_against_numpy():
+    t, p = DATA["reg_true"][0], DATA["reg_pred"][0]
+    ref = np.mean([np.corrcoef(a, b)[0, 1] for a, b in zip(t, p)])
+    m = metrics.PearsonCorrelation()
+    m.update_state(t, p)
+    assert m.result() == pytest.approx(ref, rel=1e-10)
+    np.testing.assert_allclose(metrics.pearson_correlation(t.T, p.T, axis=0),
+                               [np.corrcoef(a, b)[0, 1] for a, b in zip(t, p)], rtol=1e-10)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: metrics.PrecisionAtRecall(1.5), r"recall must be a number in \[0, 1\]\. "
+                                             r"Received: recall=1\.5"),
+    (lambda: metrics.SensitivityAtSpecificity(0.5, num_thresholds=0),
+     r"num_thresholds must be a positive integer\. Received: num_thresholds=0"),
+])
+def test_rate_at_bound_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_keras_metrics_namespace_exports_the_loss_functions():
+    for name in ("binary_crossentropy", "categorical_crossentropy", "hinge", "squared_hinge",
+                 "categorical_hinge", "kl_divergence", "poisson", "log_cosh", "huber",
+                 "sparse_categorical_crossentropy"):
+        assert getattr(metrics, name) is getattr(cr.losses, name)
+    wrapped = metrics.MeanMetricWrapper(metrics.hinge)
+    assert metrics.deserialize(metrics.serialize(wrapped))._fn is metrics.hinge

@@ -81,6 +81,18 @@ CASES = {
     "onehot_iou": ("OneHotIoU", {"num_classes": 3, "target_class_ids": [1]},
                    "onehot", "probs", False),
     "onehot_mean_iou": ("OneHotMeanIoU", {"num_classes": 3}, "onehot", "probs", False),
+    "pearson": ("PearsonCorrelation", {}, "reg_true", "reg_pred", True),
+    "concordance": ("ConcordanceCorrelation", {}, "reg_true", "reg_pred", True),
+    "sensitivity_at_specificity": ("SensitivityAtSpecificity", {"specificity": 0.6},
+                                   "binary", "bprob", True),
+    "specificity_at_sensitivity": ("SpecificityAtSensitivity",
+                                   {"sensitivity": 0.5, "num_thresholds": 11},
+                                   "binary", "bprob", True),
+    "precision_at_recall": ("PrecisionAtRecall", {"recall": 0.4}, "binary", "bprob", True),
+    "recall_at_precision": ("RecallAtPrecision", {"precision": 0.5, "num_thresholds": 7},
+                            "binary", "bprob", True),
+    "recall_at_precision_class": ("RecallAtPrecision", {"precision": 0.3, "class_id": 1},
+                                  "onehot", "probs", False),
 }
 
 

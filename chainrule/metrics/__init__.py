@@ -26,6 +26,18 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._registry import Registry
+from chainrule.losses import (  # Keras 3 exports the loss functions under keras.metrics too
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 from chainrule.metrics.accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -40,6 +52,12 @@ from chainrule.metrics.accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from chainrule.metrics.at_thresholds import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from chainrule.metrics.base import Mean, MeanMetricWrapper, Metric, Sum, _snake_case
 from chainrule.metrics.confusion import (
     AUC,
@@ -49,6 +67,12 @@ from chainrule.metrics.confusion import (
     Recall,
     TrueNegatives,
     TruePositives,
+)
+from chainrule.metrics.correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
 )
 from chainrule.metrics.probabilistic import (
     BinaryCrossentropy,
@@ -84,48 +108,79 @@ from chainrule.metrics.scores import (
     R2Score,
 )
 
-_NEW = ["BinaryCrossentropy", "BinaryIoU", "CategoricalCrossentropy", "CategoricalHinge",
-        "CosineSimilarity", "F1Score", "FBetaScore", "Hinge", "IoU", "KLDivergence",
-        "LogCoshError", "MeanIoU", "OneHotIoU", "OneHotMeanIoU", "Poisson", "R2Score",
-        "SparseCategoricalCrossentropy", "SquaredHinge"]
-
-__all__ = _NEW + [
+__all__ = [
     "AUC",
     "Accuracy",
     "BinaryAccuracy",
+    "BinaryCrossentropy",
+    "BinaryIoU",
     "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "ConcordanceCorrelation",
+    "CosineSimilarity",
+    "F1Score",
+    "FBetaScore",
     "FalseNegatives",
     "FalsePositives",
+    "Hinge",
+    "IoU",
+    "KLDivergence",
+    "LogCoshError",
     "Mean",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
+    "MeanIoU",
     "MeanMetricWrapper",
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
     "Metric",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "PearsonCorrelation",
+    "Poisson",
     "Precision",
+    "PrecisionAtRecall",
+    "R2Score",
     "Recall",
+    "RecallAtPrecision",
     "RootMeanSquaredError",
+    "SensitivityAtSpecificity",
     "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
     "SparseTopKCategoricalAccuracy",
+    "SpecificityAtSensitivity",
+    "SquaredHinge",
     "Sum",
     "TopKCategoricalAccuracy",
     "TrueNegatives",
     "TruePositives",
     "accuracy",
     "binary_accuracy",
+    "binary_crossentropy",
     "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_hinge",
+    "concordance_correlation",
     "deserialize",
     "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
     "mean_absolute_error",
     "mean_absolute_percentage_error",
     "mean_squared_error",
     "mean_squared_logarithmic_error",
+    "pearson_correlation",
+    "poisson",
     "resolve",
     "resolve_accuracy",
     "serialize",
     "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
     "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
     "top_k_categorical_accuracy",
 ]
 
@@ -173,6 +228,12 @@ _CLASSES: dict[str, type[Metric]] = {
         BinaryIoU,
         OneHotIoU,
         OneHotMeanIoU,
+        PearsonCorrelation,
+        ConcordanceCorrelation,
+        PrecisionAtRecall,
+        RecallAtPrecision,
+        SensitivityAtSpecificity,
+        SpecificityAtSensitivity,
     )
 }
 
@@ -217,6 +278,8 @@ _NAMES: dict[str, type[Metric]] = {
     "r2_score": R2Score,
     "f1_score": F1Score,
     "f_beta_score": FBetaScore,
+    "pearson_correlation": PearsonCorrelation,
+    "concordance_correlation": ConcordanceCorrelation,
 }
 
 #: The per-sample metric functions, by name (for MeanMetricWrapper configs).
@@ -233,6 +296,18 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
         mean_absolute_error,
         mean_absolute_percentage_error,
         mean_squared_logarithmic_error,
+        pearson_correlation,
+        concordance_correlation,
+        binary_crossentropy,
+        categorical_crossentropy,
+        sparse_categorical_crossentropy,
+        hinge,
+        squared_hinge,
+        categorical_hinge,
+        huber,
+        kl_divergence,
+        log_cosh,
+        poisson,
     )
 }
 
