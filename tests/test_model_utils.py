@@ -277,3 +277,18 @@ def test_summary_show_trainable_and_layer_range():
     with pytest.raises(ValueError, match=r"layer_range must be \[first, last\].*"
                                          r"Received: layer_range=\['b', 'zzz'\]"):
         model.summary(layer_range=["b", "zzz"])
+
+
+def test_keras_tensor_helpers_and_namespace_exports(tmp_path):
+    cr.utils.clear_session()
+    a, b = layers.Input((2,), name="a"), layers.Input((2,), name="b")
+    y = Pair()([layers.Dense(2)(a), b])
+    assert [t.name for t in cr.utils.get_source_inputs(y)] == ["a", "b"]
+    assert cr.utils.get_source_inputs(a) == [a]
+    assert cr.utils.is_keras_tensor(y) and not cr.utils.is_keras_tensor(X)
+    with pytest.raises(ValueError, match=r"Received: tensor of type ndarray"):
+        cr.utils.get_source_inputs(X)
+    assert cr.utils.serialize_keras_object is cr.saving.serialize_keras_object
+    model = cr.Sequential([layers.Dense(1, input_dim=2)])
+    cr.models.save_model(model, tmp_path / "m.keras")
+    assert cr.models.load_model(tmp_path / "m.keras").count_params() == 3

@@ -14,11 +14,15 @@ from chainrule._registry import (
 from chainrule.backend import set_random_seed
 from chainrule.layers.base import clear_session
 from chainrule.models.custom_steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
+from chainrule.utils.keras_tensors import get_source_inputs, is_keras_tensor
 from chainrule.utils.model_visualization import plot_model
 from chainrule.utils.progbar import Progbar
 
 __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
            "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable",
-           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "plot_model"]
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "plot_model",
+           "serialize_keras_object", "deserialize_keras_object", "is_keras_tensor",
+           "get_source_inputs"]
