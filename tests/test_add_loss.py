@@ -148,6 +148,11 @@ def test_compile_without_loss_when_layers_add_it():
     first = model.fit([X, Y], epochs=1, batch_size=48, verbose=0).history["loss"][0]
     last = model.fit([X, Y], epochs=20, batch_size=48, verbose=0).history["loss"][-1]
     assert last < first
+    # evaluate without targets: the loss is the one the layer adds
+    logits = model.dense(X).numpy()
+    expected = float(np.mean(np.maximum(logits, 0) - logits * Y + np.log1p(np.exp(-np.abs(
+        logits)))))
+    assert model.evaluate([X, Y], batch_size=48, verbose=0) == pytest.approx(expected, rel=1e-5)
 
 
 def test_no_loss_at_all_is_an_error():
