@@ -281,3 +281,48 @@ def test_symbolic_calls_of_nested_layers_leave_no_losses():
     assert model.losses == [] and twice.inner.losses == []
     assert twice.compute_output_shape((None, 4)) == (None, 4)
     assert twice.inner.losses == []
+
+
+class LogisticEndpoint(layers.Layer):
+    """The 'Training & evaluation with built-in methods' guide's endpoint layer."""
+
+    def __init__(self, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.loss_fn = cr.losses.BinaryCrossentropy(from_logits=True)
+
+    def call(self, targets, logits, sample_weights=None):
+        loss = self.loss_fn(targets, logits, sample_weights)
+        self.add_loss(loss)
+        return ops.softmax(logits)
+
+
+def test_keras_guide_logistic_endpoint_with_two_tensor_arguments(tmp_path):
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    inputs = layers.Input(shape=(3,), name="inputs")
+    targets = layers.Input(shape=(10,), name="targets")
+    logits = layers.Dense(10)(inputs)
+    predictions = LogisticEndpoint(name="predictions")(targets, logits)
+    model = cr.Model(inputs=[inputs, targets], outputs=predictions)
+    model.compile(optimizer="adam")  # No loss argument!
+    rng = np.random.default_rng(0)
+    data = {"inputs": rng.random((3, 3)), "targets": rng.random((3, 10))}
+    history = model.fit(data, verbose=0, epochs=3)
+    assert len(history.history["loss"]) == 3
+    assert programs(model), "the endpoint's loss is computed by ops: captured"
+    # the loss is the endpoint's binary cross-entropy on the logits
+    dense = model.layers[1] if model.layers[1].name != "targets" else model.layers[2]
+    z = data["inputs"] @ dense.kernel.numpy() + dense.bias.numpy()
+    t = data["targets"]
+    expected = float(np.mean(np.maximum(z, 0) - z * t + np.log1p(np.exp(-np.abs(z)))))
+    assert model.evaluate(data, verbose=0) == pytest.approx(expected, rel=1e-5)
+    # the graph, with its two-argument call, saves, loads and clones
+    path = tmp_path / "endpoint.keras"
+    model.save(path)
+    loaded = cr.models.load_model(path, custom_objects={"LogisticEndpoint": LogisticEndpoint})
+    x = [data["inputs"], data["targets"]]
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.evaluate(data, verbose=0) == pytest.approx(expected, rel=1e-5)
+    clone = cr.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -373,6 +373,12 @@ ROWS = [
      r"of type Dense$", True),
     ("model-from-json-invalid", lambda: cr.models.model_from_json("{nope"), ValueError,
      r"model_from_json: the text is not valid JSON .*Received: json_string='\{nope'$", True),
+    ("symbolic-call-mixed-arguments",
+     lambda: type("Two", (L.Layer,), {"call": lambda self, a, b, c: a})(name="two")(
+         L.Input((2,)), L.Input((2,)), 0.5), ValueError,
+     r"Layer 'two' was called on symbolic tensors with other positional arguments mixed in; "
+     r"pass the other arguments by keyword\. Received: positional arguments of types "
+     r"\['KerasTensor', 'float'\]$", True),
     ("plot-model-unbuilt",
      lambda: cr.utils.plot_model(cr.Sequential([L.Dense(2)], name="s"), to_file=None),
      ValueError, r"plot_model needs a built model: model 's' has no layers with known shapes "

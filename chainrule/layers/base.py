@@ -808,12 +808,24 @@ class Layer:
         )
 
     def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-        flat = _flatten(inputs)
+        # Tensors passed as further positional arguments, `layer(targets, logits)`, are
+        # inputs of the node too; the node remembers how many (Model.call passes them back).
+        extra = [a for a in args if isinstance(a, KerasTensor)]
+        if extra:
+            if len(extra) != len(args):
+                raise ValueError(
+                    f"Layer {self.name!r} was called on symbolic tensors with other positional "
+                    "arguments mixed in; pass the other arguments by keyword. Received: "
+                    f"positional arguments of types {[type(a).__name__ for a in args]}")
+            kwargs = {**kwargs, POSITIONAL_TENSORS: len(extra)}
+        flat = _flatten(inputs) + extra
         if not self.built:
             self._maybe_build(inputs)
         dummy = _dummy_like(inputs)
         with no_grad():
-            out = self.call(dummy, *args, **{k: v for k, v in kwargs.items() if k != "mask"})
+            out = self.call(dummy, *[_dummy_like(a) for a in args],
+                            **{k: v for k, v in kwargs.items()
+                               if k not in ("mask", POSITIONAL_TENSORS)})
         clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         outs = out if isinstance(out, (list, tuple)) else [out]
         kts = [KerasTensor((None,) + tuple(o.shape[1:]), dtype=str(o.dtype)) for o in outs]
@@ -954,6 +966,10 @@ class outermost_call:  # noqa: N801  (used like a function: ``with outermost_cal
     def __exit__(self, *exc: object) -> None:
         _CALLS.depth -= 1
 
+
+#: The key under which a functional graph's node notes how many of its inputs were passed as
+#: further positional arguments (``layer(targets, logits)``).
+POSITIONAL_TENSORS = "_positional_tensors"
 
 _UNTRACKED = frozenset(("_metrics", "_loss_tracker", "_output_loss_trackers", "_compile_metrics",
                         "_layers", "_variables", "_losses", "_inbound_nodes"))

@@ -124,7 +124,7 @@ def _clone_functional(model: Any, input_tensors: Any, clone: Callable,
                       call_function: Callable | None) -> Any:
     from chainrule.layers.base import KerasTensor  # noqa: PLC0415
     from chainrule.layers.core import Input  # noqa: PLC0415
-    from chainrule.models.model import Model  # noqa: PLC0415
+    from chainrule.models.model import Model, node_call_arguments  # noqa: PLC0415
 
     if input_tensors is not None:
         new_inputs = list(input_tensors) if isinstance(input_tensors, (list, tuple)) else [
@@ -144,10 +144,9 @@ def _clone_functional(model: Any, input_tensors: Any, clone: Callable,
         if id(layer) not in clones:
             clones[id(layer)] = clone(layer)
         new_layer = clones[id(layer)]
-        args = [values[id(t)] for t in node.inputs]
-        arg = args[0] if len(args) == 1 else args
-        kwargs = dict(node.kwargs)
-        out = call_function(new_layer, arg, **kwargs) if call_function else new_layer(arg, **kwargs)
+        arg, extra, kwargs = node_call_arguments(node, [values[id(t)] for t in node.inputs])
+        call = call_function or (lambda layer, *a, **kw: layer(*a, **kw))
+        out = call(new_layer, arg, *extra, **kwargs)
         outs = out if isinstance(out, (list, tuple)) else [out]
         for old, new in zip(node.outputs, outs):
             values[id(old)] = new

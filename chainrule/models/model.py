@@ -8,6 +8,7 @@ import numpy as np
 
 from chainrule.autograd.engine import Tensor
 from chainrule.layers.base import (
+    POSITIONAL_TENSORS,
     KerasTensor,
     Layer,
     as_tensor,
@@ -136,12 +137,10 @@ class Model(Trainer, Layer):
                              f"Received: {len(flat)} inputs")
         values = {id(kt): x for kt, x in zip(self.inputs, flat)}
         for node in self._nodes:
-            args = [values[id(t)] for t in node.inputs]
-            arg = args[0] if len(args) == 1 else args
-            kwargs = dict(node.kwargs)
+            arg, extra, kwargs = node_call_arguments(node, [values[id(t)] for t in node.inputs])
             if _accepts_training(node.layer):
                 kwargs["training"] = training
-            out = node.layer(arg, **kwargs)
+            out = node.layer(arg, *extra, **kwargs)
             outs = out if isinstance(out, (list, tuple)) else [out]
             for kt, o in zip(node.outputs, outs):
                 values[id(kt)] = o
@@ -266,6 +265,15 @@ class Model(Trainer, Layer):
         if "layers" in config and "input_layers" in config:
             return functional_from_config(cls, config, custom_objects)
         return cls(**config)
+
+
+def node_call_arguments(node: Any, values: list) -> tuple:
+    """``(first argument, further positional arguments, keyword arguments)`` to call a
+    functional graph's node with, ``values`` being its inputs' values in order."""
+    kwargs = dict(node.kwargs)
+    n_extra = kwargs.pop(POSITIONAL_TENSORS, 0)
+    head, extra = values[:len(values) - n_extra], values[len(values) - n_extra:]
+    return (head[0] if len(head) == 1 else head), extra, kwargs
 
 
 def _default_name(cls: type) -> str:
