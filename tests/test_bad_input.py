@@ -369,6 +369,54 @@ ROWS = [
     ("loss-becomes-nan", lambda: exploding(), FloatingPointError,
      r"The loss became (nan|inf|-inf) at epoch 1, batch \d+; training stopped and the weights "
      r"from before this batch were kept\.", False),
+    # -- layer losses, custom steps, metrics, model utilities -------------------------------
+    ("no-loss-to-compute",
+     lambda: _compiled(type("Plain", (cr.Model,), {"call": lambda self, x: x})(name="plain"),
+                       optimizer="sgd").fit(X, epochs=1, verbose=0), ValueError,
+     r"No loss to compute for model 'plain': compile\(\) was given no loss and no layer added "
+     r"one with add_loss\(\)\. .*Received: loss=None$", True),
+    ("add-loss-not-a-tensor",
+     lambda: type("Bad", (L.Layer,), {"call": lambda self, x: (self.add_loss("penalty"), x)[1]})(
+         name="bad")(X), ValueError,
+     r"add_loss\(\) of layer 'bad' takes a tensor \(or a number\), computed in call\(\)\. "
+     r"Received: loss of type str$", True),
+    ("train-step-not-a-dict",
+     lambda: _compiled(type("NoDict", (cr.Model,), {"call": lambda self, x: x,
+                                                     "train_step": lambda self, data: 1.0})(),
+                       optimizer="sgd", loss="mse").fit(X, X, epochs=1, verbose=0), TypeError,
+     r"train_step must return a dict of metric names and values.*Received: a value of type "
+     r"float$", True),
+    ("train-step-jit-compile",
+     lambda: _compiled(type("Own", (cr.Model,), {"call": lambda self, x: x,
+                                                  "train_step": lambda self, data: {}})(
+         name="own"), optimizer="sgd", loss="mse", jit_compile=True).fit(X, X, epochs=1,
+                                                                       verbose=0),
+     ValueError, r"jit_compile=True, but model 'own' cannot be captured for replay: it overrides "
+     r"train_step.*Received: jit_compile=True$", True),
+    ("metric-variable-shape",
+     lambda: cr.metrics.Mean().add_variable((2,), name="total").assign_add(np.ones(3)),
+     ValueError, r"Cannot assign_add a value of shape \(3,\) to variable 'mean/total' of shape "
+     r"\(2,\)\. Received: value of shape \(3,\)$", True),
+    ("f1-average", lambda: cr.metrics.F1Score(average="mean"), ValueError,
+     r"average must be None, 'micro', 'macro' or 'weighted'\. Received: average='mean'$", True),
+    ("iou-class-id", lambda: cr.metrics.MeanIoU(num_classes=2).update_state([0, 3], [0, 1]),
+     ValueError, r"mean_io_u: class ids must be in \[0, 2\)\. Received: y_true values "
+     r"\[3\]$", True),
+    ("clone-not-a-model", lambda: cr.models.clone_model(L.Dense(2)), ValueError,
+     r"clone_model expects a Model \(Sequential, functional or subclassed\)\. Received: model "
+     r"of type Dense$", True),
+    ("model-from-json-invalid", lambda: cr.models.model_from_json("{nope"), ValueError,
+     r"model_from_json: the text is not valid JSON .*Received: json_string='\{nope'$", True),
+    ("symbolic-call-mixed-arguments",
+     lambda: type("Two", (L.Layer,), {"call": lambda self, a, b, c: a})(name="two")(
+         L.Input((2,)), L.Input((2,)), 0.5), ValueError,
+     r"Layer 'two' was called on symbolic tensors with other positional arguments mixed in; "
+     r"pass the other arguments by keyword\. Received: positional arguments of types "
+     r"\['KerasTensor', 'float'\]$", True),
+    ("plot-model-unbuilt",
+     lambda: cr.utils.plot_model(cr.Sequential([L.Dense(2)], name="s"), to_file=None),
+     ValueError, r"plot_model needs a built model: model 's' has no layers with known shapes "
+     r"yet\..*Received: an unbuilt model$", True),
 ]
 
 
@@ -438,6 +486,9 @@ ROWS += [
      r"At least one of left_size or right_size must be given\. Received: left_size=None and "
      r"right_size=None$", True),
 ]
+def _compiled(model, **kwargs):
+    model.compile(**kwargs)
+    return model
 
 TMP = None  # set by the autouse fixture below
 

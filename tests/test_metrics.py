@@ -950,7 +950,7 @@ def test_unknown_metric_name_suggests_and_lists_known_names():
         metrics.get("acuracy")
     message = str(info.value)
     assert message.startswith("Unknown metric: 'acuracy'. Did you mean 'accuracy'")
-    assert "Known: acc, accuracy, auc, binary_accuracy," in message
+    assert "Known: acc, accuracy, auc, bce, binary_accuracy," in message
     assert message.endswith("true_positives.")
 
 

@@ -13,6 +13,7 @@ import contextvars
 import math
 import operator
 import re
+import threading
 import warnings
 from typing import Any, NamedTuple, Sequence
 
@@ -122,6 +123,39 @@ class Variable(Tensor):
         if _engine._recorder is not None:  # a replayed step would not repeat this assignment
             _engine._recorder.side_effect(f"assigns to weight {self.path!r}")
         self.data[...] = arr
+
+    def assign_add(self, value: Any) -> None:
+        """Add ``value`` in place (a metric's running total, a counter).
+
+        Raises:
+            ValueError: when ``value`` does not broadcast to the variable's shape.
+
+        Example:
+            >>> v = Variable(np.zeros(2), name="total")
+            >>> v.assign_add([1.0, 2.0]); v.assign_sub(0.5); v.numpy().tolist()
+            [0.5, 1.5]
+        """
+        self._update_in_place(value, operator.iadd, "assign_add")
+
+    def assign_sub(self, value: Any) -> None:
+        """Subtract ``value`` in place (see :meth:`assign_add`)."""
+        self._update_in_place(value, operator.isub, "assign_sub")
+
+    def _update_in_place(self, value: Any, op: Any, what: str) -> None:
+        arr = value.data if isinstance(value, Tensor) else backend.as_array(value)
+        try:
+            fits = np.broadcast_shapes(tuple(arr.shape), tuple(self.data.shape)) == tuple(
+                self.data.shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"Cannot {what} a value of shape {tuple(arr.shape)} to variable {self.path!r} "
+                f"of shape {tuple(self.data.shape)}. Received: value of shape {tuple(arr.shape)}"
+            )
+        if _engine._recorder is not None:  # a replayed step would not repeat this update
+            _engine._recorder.side_effect(f"assigns to weight {self.path!r}")
+        op(self.data, arr.astype(self.data.dtype, copy=False))
 
     def __repr__(self) -> str:
         return (f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={self.dtype}, "
@@ -465,6 +499,8 @@ class Layer:
         from chainrule import initializers, regularizers  # noqa: PLC0415
 
         dtype = dtype or self.dtype or backend.floatx()
+        if initializer is None:  # Keras 3: None means the default for the dtype
+            initializer = "glorot_uniform" if np.dtype(dtype).kind == "f" else "zeros"
         init = initializers.get(initializer)
         name = name or f"variable_{len(self._variables)}"
         scope = _SHAPE_ONLY.get()
@@ -561,13 +597,69 @@ class Layer:
         """The number of scalars in all weights."""
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
+    # -- losses and metrics added by layers (Keras 3's add_loss and tracked Metric attributes) --
+    def add_loss(self, loss: Any) -> None:
+        """Add a scalar loss (or a list of them) to the training loss, from ``call``.
+
+        As in Keras 3, the losses a layer adds are collected during one call of
+        the outermost layer or model (they are cleared when that call starts),
+        listed by :attr:`losses` and added to the compiled loss by ``fit`` and
+        ``evaluate``; a non-scalar loss counts as its sum. Compute it with
+        ``chainrule.ops`` (or Tensor operators) from the call's tensors, so
+        that a captured training step recomputes it on every batch.
+
+        Args:
+            loss: a Tensor, a number, or a list of them.
+
+        Raises:
+            ValueError: when ``loss`` is not a tensor or a number.
+
+        Example:
+            >>> import chainrule as cr
+            >>> class Penalized(cr.layers.Layer):
+            ...     def call(self, x):
+            ...         self.add_loss(0.01 * cr.ops.sum(x * x))
+            ...         return x
+            >>> layer = Penalized()
+            >>> _ = layer(np.ones((2, 3)))
+            >>> [round(float(v.numpy()), 4) for v in layer.losses]
+            [0.06]
+        """
+        for value in _flatten(loss):
+            if not isinstance(value, Tensor):
+                if isinstance(value, (bool, str)) or not isinstance(
+                        value, (int, float, np.number, np.ndarray)):
+                    raise ValueError(
+                        f"add_loss() of layer {self.name!r} takes a tensor (or a number), "
+                        f"computed in call(). Received: loss of type {type(value).__name__}")
+                value = Tensor(backend.as_array(value, backend.floatx()))
+            self._losses.append(value)
+
     @property
     def losses(self) -> list:
-        """Regularization penalties: weight regularizers and this call's activity penalties."""
-        out = [v.regularizer(v) for v in self._variables if v.regularizer is not None]
-        out.extend(self._losses)
-        for layer in self._layers:
-            out.extend(layer.losses)
+        """The losses of the last call: ``add_loss`` values (this layer's, then its
+        sublayers'), then the penalties of the regularized trainable weights."""
+        out: list = []
+        regularized: list = []
+        for layer in layer_tree(self):  # trainable_weights' order, without building that list
+            out.extend(layer._losses)
+            if layer._trainable:  # freezing a layer freezes its sublayers too
+                regularized.extend(v for v in layer._variables
+                                   if v.regularizer is not None and v.trainable)
+        out.extend(v.regularizer(v) for v in regularized)
+        return out
+
+    @property
+    def metrics(self) -> list:
+        """The ``Metric`` objects assigned as attributes of this layer and its sublayers."""
+        return tracked_metrics(self)
+
+    @property
+    def metrics_variables(self) -> list:
+        """The state variables of :attr:`metrics` (Keras 3's ``metrics_variables``)."""
+        out: list = []
+        for metric in self.metrics:
+            out.extend(getattr(metric, "variables", []))
         return out
 
     # -- building and calling ----------------------------------------------------
@@ -669,14 +761,21 @@ class Layer:
         if not self.built:
             self._check_input(inputs)
             self._maybe_build(inputs)
+        calls = _CALLS
+        if not calls.depth:  # the outermost call: losses start afresh (Keras 3)
+            clear_losses(self)
+        calls.depth += 1
         rec = _engine._recorder
-        if rec is None:
-            return self.call(inputs, *args, **kwargs)
-        rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
         try:
-            return self.call(inputs, *args, **kwargs)
+            if rec is None:
+                return self.call(inputs, *args, **kwargs)
+            rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
+            try:
+                return self.call(inputs, *args, **kwargs)
+            finally:
+                rec.pop_layer()
         finally:
-            rec.pop_layer()
+            calls.depth -= 1
 
     def _check_input(self, inputs: Any) -> None:
         """Hook for layers that validate their input before building."""
@@ -710,13 +809,25 @@ class Layer:
         )
 
     def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-        flat = _flatten(inputs)
+        # Tensors passed as further positional arguments, `layer(targets, logits)`, are
+        # inputs of the node too; the node remembers how many (Model.call passes them back).
+        extra = [a for a in args if isinstance(a, KerasTensor)]
+        if extra:
+            if len(extra) != len(args):
+                raise ValueError(
+                    f"Layer {self.name!r} was called on symbolic tensors with other positional "
+                    "arguments mixed in; pass the other arguments by keyword. Received: "
+                    f"positional arguments of types {[type(a).__name__ for a in args]}")
+            kwargs = {**kwargs, POSITIONAL_TENSORS: len(extra)}
+        flat = _flatten(inputs) + extra
         if not self.built:
             self._maybe_build(inputs)
         dummy = _dummy_like(inputs)
         with no_grad():
-            out = self.call(dummy, *args, **{k: v for k, v in kwargs.items() if k != "mask"})
-        self._losses = []
+            out = self.call(dummy, *[_dummy_like(a) for a in args],
+                            **{k: v for k, v in kwargs.items()
+                               if k not in ("mask", POSITIONAL_TENSORS)})
+        clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         outs = out if isinstance(out, (list, tuple)) else [out]
         kts = [KerasTensor((None,) + tuple(o.shape[1:]), dtype=str(o.dtype)) for o in outs]
         node = Node(self, flat, kts, kwargs)
@@ -737,7 +848,7 @@ class Layer:
         self._maybe_build(dummy)
         with no_grad():
             out = self.call(dummy)
-        self._losses = []
+        clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         if isinstance(out, (list, tuple)):
             return [(input_shape[0][0],) + tuple(o.shape[1:]) for o in out]
         return (input_shape[0] if input_shape else None,) + tuple(out.shape[1:])
@@ -819,6 +930,68 @@ def _compatible(a: Any, b: Any) -> bool:
         return (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)
                 and all(_compatible(x, y) for x, y in zip(a, b)))
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+class _CallDepth(threading.local):
+    depth = 0
+
+
+_CALLS = _CallDepth()  # how deep in layer calls this thread is (0: outside any call)
+
+
+def clear_losses(root: Layer) -> None:
+    """Forget the ``add_loss`` values of ``root`` and every layer it tracks."""
+    for layer in layer_tree(root):
+        losses = vars(layer).get("_losses")
+        if losses:
+            object.__setattr__(layer, "_losses", [])
+
+
+class outermost_call:  # noqa: N801  (used like a function: ``with outermost_call(model):``)
+    """Run a layer's computation as one call: the outermost call clears the losses first.
+
+    For models whose ``__call__`` bypasses :meth:`Layer.__call__` (``Sequential``).
+    """
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer: Layer) -> None:
+        self.layer = layer
+
+    def __enter__(self) -> None:
+        calls = _CALLS
+        if not calls.depth:
+            clear_losses(self.layer)
+        calls.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        _CALLS.depth -= 1
+
+
+#: The key under which a functional graph's node notes how many of its inputs were passed as
+#: further positional arguments (``layer(targets, logits)``).
+POSITIONAL_TENSORS = "_positional_tensors"
+
+_UNTRACKED = frozenset(("_metrics", "_loss_tracker", "_output_loss_trackers", "_compile_metrics",
+                        "_layers", "_variables", "_losses", "_inbound_nodes"))
+
+
+def tracked_metrics(root: Layer) -> list:
+    """The ``Metric`` objects held in attributes of ``root`` and its sublayers, each once."""
+    from chainrule.metrics.base import Metric  # noqa: PLC0415
+
+    out: list = []
+    seen: set[int] = set()
+    for layer in layer_tree(root):
+        for key, value in vars(layer).items():
+            if key in _UNTRACKED:
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, Metric) and id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+    return out
 
 
 def layer_tree(root: Layer) -> list[Layer]:

@@ -257,6 +257,8 @@ def _serialize_initializer(init: Any) -> Any:
     """Serialize an initializer; a plain function is stored by its name."""
     from chainrule import initializers  # noqa: PLC0415
 
+    if init is None:  # Keras 3 keeps None: add_weight's default for the dtype
+        return None
     if isinstance(init, initializers.Initializer):
         return initializers.serialize(init)
     return getattr(init, "__name__", repr(init))

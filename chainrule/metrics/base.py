@@ -68,6 +68,65 @@ class Metric:
         check_name(name)
         self.name = name or _snake_case(type(self).__name__)
         self._dtype = _check_dtype(dtype)
+        self._variables: list = []
+
+    # -- state variables (Keras 3's add_variable) --------------------------------------
+    def add_variable(self, shape: Any = (), initializer: Any = "zeros", dtype: Any = None,
+                     aggregation: str = "sum", name: str | None = None) -> Any:
+        """Create a state variable of this metric (a running total, a count, a matrix).
+
+        Update it in ``update_state`` with ``assign``, ``assign_add`` or
+        ``assign_sub``; the default :meth:`reset_state` sets every variable back
+        to zeros, as in Keras.
+
+        Args:
+            shape: the variable's shape (default: a scalar).
+            initializer: an initializer name or object (default ``'zeros'``).
+            dtype: default the metric's dtype.
+            aggregation: accepted for Keras compatibility (``'sum'``, ``'mean'``, ...).
+            name: the variable's name.
+
+        Returns:
+            The new non-trainable :class:`~chainrule.layers.Variable`.
+
+        Example:
+            >>> class Count(Metric):
+            ...     def __init__(self, name="count", **kwargs):
+            ...         super().__init__(name=name, **kwargs)
+            ...         self.n = self.add_variable(shape=(), name="n")
+            ...     def update_state(self, y_true, y_pred, sample_weight=None):
+            ...         self.n.assign_add(len(y_true))
+            ...     def result(self):
+            ...         return self.n
+            >>> m = Count(); m.update_state([1, 0], [1, 1]); float(m.result().numpy())
+            2.0
+            >>> m.reset_state(); float(m.result().numpy())
+            0.0
+        """
+        from chainrule import initializers  # noqa: PLC0415
+        from chainrule.layers.base import Variable  # noqa: PLC0415
+
+        if aggregation not in ("none", "mean", "sum", "only_first_replica", None):
+            raise ValueError("aggregation must be 'none', 'mean', 'sum' or "
+                             f"'only_first_replica'. Received: aggregation={aggregation!r}")
+        dtype = dtype or self._dtype
+        shape = tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        init = initializers.get(initializer if initializer is not None else "zeros")
+        name = name or f"variable_{len(self._variables)}"
+        var = Variable(init(shape, dtype=dtype), name=name, trainable=False, dtype=dtype)
+        var.path = f"{self.name}/{name}"
+        self._variables.append(var)
+        return var
+
+    def add_weight(self, shape: Any = (), initializer: Any = None, dtype: Any = None,
+                   name: str | None = None) -> Any:
+        """Keras's older spelling of :meth:`add_variable`."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self) -> list:
+        """The state variables made with :meth:`add_variable`."""
+        return list(getattr(self, "_variables", []))
 
     @property
     def dtype(self) -> str:
@@ -86,8 +145,15 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must implement result().")
 
     def reset_state(self) -> None:
-        """Forget every batch seen so far."""
-        raise NotImplementedError(f"{type(self).__name__} must implement reset_state().")
+        """Forget every batch seen so far: every state variable back to zeros (override it
+        when the state is kept otherwise)."""
+        variables = self.variables
+        if not variables:
+            raise NotImplementedError(
+                f"{type(self).__name__} must implement reset_state(), or keep its state in "
+                "variables made with add_variable() (reset to zeros by default).")
+        for v in variables:
+            v.assign(np.zeros(v.shape, dtype=v.dtype))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Update the state with one batch and return the new result."""

@@ -14,3 +14,15 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
 
 
 __all__ += ["load_model"]
+
+from chainrule.models.cloning import clone_model, model_from_json  # noqa: E402
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """Save a model to a ``.keras`` file (see :func:`chainrule.saving.save_model`)."""
+    from chainrule.saving import save_model as _save  # noqa: PLC0415
+
+    return _save(model, filepath, overwrite=overwrite, **kwargs)
+
+
+__all__ += ["clone_model", "model_from_json", "save_model"]

@@ -24,9 +24,12 @@ class MeanTracker:
     def __init__(self, name: str) -> None:
         self.name, self.total, self.count = name, 0.0, 0.0
 
-    def update_state(self, value: float, weight: float) -> None:
-        self.total += value * weight
-        self.count += weight
+    def update_state(self, value: Any, sample_weight: Any = 1.0) -> None:
+        """Add ``value`` (a float, or a scalar tensor from a custom ``train_step``) with a weight."""
+        if not isinstance(value, float):
+            value = float(np.asarray(getattr(value, "data", value)))
+        self.total += value * sample_weight
+        self.count += sample_weight
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
@@ -79,12 +82,15 @@ class CompileMixin:
         from chainrule import optimizers  # noqa: PLC0415
 
         self.optimizer = optimizers.get(optimizer)
-        if loss is None:
+        if loss is None and not _may_add_own_loss(self):
             raise ValueError("compile() needs a loss, e.g. loss='mse' for regression or "
                              "loss='sparse_categorical_crossentropy' for classes. Received: loss=None")
         self.loss = loss
         n_out = self._num_outputs()
-        self._loss_fns = self._resolve_per_output(loss, n_out, "loss", _get_loss)
+        if loss is None:  # the model's own layers add the loss (add_loss), or its train_step does
+            self._loss_fns = [None] * n_out
+        else:
+            self._loss_fns = self._resolve_per_output(loss, n_out, "loss", _get_loss)
         self._loss_weights = self._resolve_loss_weights(loss_weights, n_out)
         self._metric_specs = (metrics, weighted_metrics)
         for spec in _flatten_specs(metrics) + _flatten_specs(weighted_metrics):
@@ -176,18 +182,42 @@ class CompileMixin:
         names = ["loss"] + [t.name for t in self._output_loss_trackers]
         for objs in self._metrics or []:
             names += [m.name for m, _ in objs]
+        from chainrule.layers.base import tracked_metrics  # noqa: PLC0415
+
+        names += [m.name for m in tracked_metrics(self) if m.name not in names]
         return names
 
     @property
     def metrics(self) -> list:
-        """The metric objects (after the first batch): loss tracker first."""
-        out: list = [self._loss_tracker]
+        """The metric objects: the loss tracker (named ``loss``), each output's loss tracker,
+        the compiled metrics (made at the first batch, when the shapes are known), then the
+        ``Metric`` objects assigned as attributes of the model and its layers (Keras 3)."""
+        out: list = [self._loss_tracker] + list(self._output_loss_trackers)
         for objs in self._metrics or []:
             out += [m for m, _ in objs]
+        from chainrule.layers.base import tracked_metrics  # noqa: PLC0415
+
+        out += [m for m in tracked_metrics(self) if not any(m is o for o in out)]
         return out
 
     def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
-        """The total loss and, with several outputs, each output's own loss (Tensors)."""
+        """The total loss and, with several outputs, each output's own loss (Tensors).
+
+        A model that overrides ``compute_loss`` (Keras 3 allows it) gets its own
+        method called here, by the built-in steps.
+        """
+        overrides = getattr(self, "_overrides", None)
+        if overrides is not None and overrides("compute_loss"):
+            n = len(preds)
+            loss = self.compute_loss(
+                x=None, y=(ys[0] if n == 1 else ys) if ys else None,
+                y_pred=preds[0] if n == 1 else preds,
+                sample_weight=None if not sws else sws[0] if len(sws) == 1 else sws)
+            return loss, []
+        return self._compiled_loss(ys, preds, sws)
+
+    def _compiled_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
+        """The compiled losses plus :attr:`losses`, and each output's own loss."""
         total = None
         per_output = []
         for i, (fn, y, p) in enumerate(zip(self._loss_fns, ys, preds)):
@@ -200,10 +230,18 @@ class CompileMixin:
             if self._loss_weights is not None:
                 li = li * self._loss_weights[i]
             total = li if total is None else total + li
-        reg = self.losses
-        if reg:
-            for r in reg:
-                total = total + r
+        for extra in self.losses:  # add_loss values, then weight penalties (Keras 3's order)
+            if extra.ndim:
+                from chainrule import ops  # noqa: PLC0415
+
+                extra = ops.sum(extra)
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(
+                f"No loss to compute for model {self.name!r}: compile() was given no loss and "
+                "no layer added one with add_loss(). Pass loss=... to compile(). Received: "
+                "loss=None"
+            )
         return total, per_output
 
     def _track_losses(self, value: float, per_output: list, n: int) -> None:
@@ -227,26 +265,49 @@ class CompileMixin:
                 m.update_state(y, p, sample_weight=sw)
 
     def _logs(self) -> dict:
+        custom = getattr(self, "_custom_logs", None)
+        if custom is not None:  # what a user's train_step/test_step returned last
+            return dict(custom)
         logs = {"loss": self._loss_tracker.result()}
         for t in self._output_loss_trackers:
             logs[t.name] = t.result()
         for objs in self._metrics or []:
             for m, _ in objs:
                 logs[m.name] = _to_py(m.result())
+        from chainrule.layers.base import tracked_metrics  # noqa: PLC0415
+
+        for m in tracked_metrics(self):  # Metric attributes of the model and its layers
+            if m.name not in logs:
+                logs[m.name] = _to_py(m.result())
         return logs
 
     def _reset_metrics(self) -> None:
+        self._custom_logs = None
         self._loss_tracker.reset_state()
         for t in self._output_loss_trackers:
             t.reset_state()
         for objs in self._metrics or []:
             for m, _ in objs:
                 m.reset_state()
+        for m in self.metrics:  # a user's `metrics` property and tracked Metric attributes
+            reset = getattr(m, "reset_state", None)
+            if reset is not None:
+                reset()
+
+
+def _may_add_own_loss(model: Any) -> bool:
+    """Whether a model compiled without a loss may still have one: a class or layer of the
+    user's own (``add_loss`` in its ``call``), or its own ``train_step``."""
+    from chainrule.layers.base import layer_tree  # noqa: PLC0415
+
+    return any(not type(layer).__module__.startswith("chainrule.") for layer in layer_tree(model))
 
 
 def _to_py(v: Any) -> Any:
     if isinstance(v, (float, int)):
         return v
+    if hasattr(v, "numpy"):  # a Tensor or a metric Variable from a user's result()
+        v = v.numpy()
     arr = np.asarray(v)
     return float(arr) if arr.size == 1 else arr
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.layers.base import POSITIONAL_TENSORS
+
 __all__ = ["layer_to_config", "layer_from_config", "functional_config", "functional_from_config",
            "layer_registry"]
 
@@ -47,14 +49,17 @@ def functional_config(model: Any) -> dict:
             node_index[id(node)] = (layer.name, i)
     layers = []
     for layer in model.layers:
-        inbound = []
+        inbound, positional = [], []
         for node in layer._inbound_nodes:
             if id(node) not in {id(n) for n in model._nodes}:
                 continue
             inbound.append([[*node_index[id(t.node)], t.node.outputs.index(t)] for t in node.inputs])
+            positional.append(int(node.kwargs.get(POSITIONAL_TENSORS, 0)))
         entry = layer_to_config(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
+        if any(positional):  # layer(targets, logits): the last n inputs are positional arguments
+            entry["positional_tensors"] = positional
         layers.append(entry)
 
     def ref(t: Any) -> list:
@@ -82,9 +87,14 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
             if not ready:
                 continue
             layer = created[entry["name"]]
+            positional = entry.get("positional_tensors") or [0] * len(entry["inbound_nodes"])
             for k, call in enumerate(entry["inbound_nodes"]):
                 args = [tensors[tuple(r)] for r in call]
-                out = layer(args[0] if len(args) == 1 else args)
+                n = int(positional[k]) if k < len(positional) else 0
+                if not 0 <= n < len(args):
+                    n = 0
+                head, extra = args[:len(args) - n], args[len(args) - n:]
+                out = layer(head[0] if len(head) == 1 else head, *extra)
                 outs = out if isinstance(out, (list, tuple)) else [out]
                 for j, o in enumerate(outs):
                     tensors[(entry["name"], k, j)] = o

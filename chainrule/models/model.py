@@ -8,10 +8,12 @@ import numpy as np
 
 from chainrule.autograd.engine import Tensor
 from chainrule.layers.base import (
+    POSITIONAL_TENSORS,
     KerasTensor,
     Layer,
     as_tensor,
     flatten_structure,
+    outermost_call,
     touch_structure,
     unique_name,
 )
@@ -81,7 +83,7 @@ class Model(Trainer, Layer):
                 continue
             seen.add(id(node))
             stack.append((node, True))
-            for t in node.inputs:
+            for t in reversed(node.inputs):  # the first input's branch first, as Keras orders
                 if id(t.node) not in seen:
                     stack.append((t.node, False))
         input_ids = {id(t) for t in self.inputs}
@@ -135,12 +137,10 @@ class Model(Trainer, Layer):
                              f"Received: {len(flat)} inputs")
         values = {id(kt): x for kt, x in zip(self.inputs, flat)}
         for node in self._nodes:
-            args = [values[id(t)] for t in node.inputs]
-            arg = args[0] if len(args) == 1 else args
-            kwargs = dict(node.kwargs)
+            arg, extra, kwargs = node_call_arguments(node, [values[id(t)] for t in node.inputs])
             if _accepts_training(node.layer):
                 kwargs["training"] = training
-            out = node.layer(arg, **kwargs)
+            out = node.layer(arg, *extra, **kwargs)
             outs = out if isinstance(out, (list, tuple)) else [out]
             for kt, o in zip(node.outputs, outs):
                 values[id(kt)] = o
@@ -156,6 +156,8 @@ class Model(Trainer, Layer):
                 inputs = as_tensor(inputs)
                 self._build_shape = tuple(flatten_structure(inputs)[0].shape)
                 self.built = True
+        if "training" in kwargs and not _accepts_training(self):
+            del kwargs["training"]  # Keras passes `training` only to a call that takes it
         return Layer.__call__(self, inputs, *args, **kwargs)
 
     def build(self, input_shape: Any = None) -> None:
@@ -163,30 +165,40 @@ class Model(Trainer, Layer):
         if self._functional or input_shape is None:
             self.built = True
             return
-        shape = tuple(1 if d is None else d for d in input_shape)
         from chainrule.autograd.engine import no_grad  # noqa: PLC0415
 
+        several = isinstance(input_shape, list) and all(
+            isinstance(s, (list, tuple)) for s in input_shape)
+        shapes = input_shape if several else [input_shape]
+        zeros = [Tensor(np.zeros(tuple(1 if d is None else d for d in s), dtype="float32"))
+                 for s in shapes]
         with no_grad():
-            self.call(Tensor(np.zeros(shape, dtype="float32")))
+            self(zeros if several else zeros[0])  # a call of the model: its losses start afresh
         self.built = True
-        self._build_shape = tuple(input_shape)
+        self._build_shape = [tuple(s) for s in shapes] if several else tuple(input_shape)
 
     # -- description -------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
-                print_fn: Any = None) -> None:
+                print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False,
+                layer_range: Sequence[str] | None = None) -> None:
         """Print the layer table as Keras does: name (type), output shape, parameter count.
 
         Args:
             line_length: total width (default 65, or 98 with a "Connected to" column).
             positions: relative or absolute column ends.
             print_fn: function called with each line (default ``print``).
+            expand_nested: accepted for Keras compatibility (a nested model is one row).
+            show_trainable: add a ``Trainable`` column.
+            layer_range: ``[first, last]`` layer names to list.
 
         Raises:
             ValueError: if the model is not built yet.
         """
         from chainrule.utils.summary import print_summary  # noqa: PLC0415
 
-        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # -- saving ----------------------------------------------------------------------
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
@@ -215,6 +227,28 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's architecture as JSON text (no weights); see
+        :func:`chainrule.models.model_from_json`.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (e.g. ``indent=2``).
+
+        Returns:
+            ``{"class_name": ..., "config": ...}`` as a JSON string.
+
+        Example:
+            >>> import chainrule as cr
+            >>> model = cr.Sequential([cr.layers.Dense(1, input_dim=2)])
+            >>> model.to_json()[:30]
+            '{"class_name": "Sequential", "'
+        """
+        import json  # noqa: PLC0415
+
+        from chainrule.layers.serialization import serialize  # noqa: PLC0415
+
+        return json.dumps(serialize(self), **kwargs)
+
     def get_config(self) -> dict:
         """The model's architecture as a JSON-serializable dict."""
         from chainrule.models.config import functional_config  # noqa: PLC0415
@@ -233,6 +267,15 @@ class Model(Trainer, Layer):
         return cls(**config)
 
 
+def node_call_arguments(node: Any, values: list) -> tuple:
+    """``(first argument, further positional arguments, keyword arguments)`` to call a
+    functional graph's node with, ``values`` being its inputs' values in order."""
+    kwargs = dict(node.kwargs)
+    n_extra = kwargs.pop(POSITIONAL_TENSORS, 0)
+    head, extra = values[:len(values) - n_extra], values[len(values) - n_extra:]
+    return (head[0] if len(head) == 1 else head), extra, kwargs
+
+
 def _default_name(cls: type) -> str:
     from chainrule.layers.base import to_snake_case  # noqa: PLC0415
 
@@ -242,7 +285,7 @@ def _default_name(cls: type) -> str:
 
 
 def _accepts_training(layer: Layer) -> bool:
-    cached = getattr(type(layer), "_accepts_training_cache", None)
+    cached = vars(type(layer)).get("_accepts_training_cache")  # not a base class's answer
     if cached is not None:
         return cached
     import inspect  # noqa: PLC0415
@@ -382,7 +425,8 @@ class Sequential(Model):
             self.build((None,) + tuple(inputs.shape[1:]))
         if not isinstance(inputs, Tensor):
             inputs = as_tensor(inputs)
-        return self.call(inputs, *args, **kwargs)
+        with outermost_call(self):  # the losses its layers add start afresh
+            return self.call(inputs, *args, **kwargs)
 
     def get_config(self) -> dict:
         from chainrule.models.config import layer_to_config  # noqa: PLC0415

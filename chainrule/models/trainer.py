@@ -19,6 +19,7 @@ from chainrule import _blas, backend
 from chainrule.autograd.engine import no_grad
 from chainrule.models import data as data_lib
 from chainrule.models.compile_utils import CompileMixin, MeanTracker
+from chainrule.models.custom_steps import StepMethods
 
 __all__ = ["Trainer"]
 
@@ -42,7 +43,7 @@ def _in_notebook() -> bool:
     return "ipykernel" in sys.modules
 
 
-class Trainer(CompileMixin):
+class Trainer(StepMethods, CompileMixin):
     """Mixin giving models Keras's ``compile``, ``fit``, ``evaluate`` and ``predict``."""
 
     def __init__(self) -> None:
@@ -78,23 +79,38 @@ class Trainer(CompileMixin):
         out = self(x, training=training)
         return out if isinstance(out, (list, tuple)) else [out]
 
-    def _train_batch(self, xb: list, yb: list, swb: list | None,
+    def _train_batch(self, xb: list, yb: list | None, swb: list | None,
                      skip_nonfinite: bool = False) -> float:
+        """One training step (a user's ``train_step``, or the built-in one); returns the loss."""
+        if self._overrides("train_step"):
+            return self._custom_batch("train_step", xb, yb, swb)
+        return self._builtin_train_batch(xb, yb, swb, skip_nonfinite)
+
+    def _builtin_train_batch(self, xb: list, yb: list | None, swb: list | None,
+                             skip_nonfinite: bool) -> float:
         """One training step (see chainrule.models.step); returns the batch loss.
 
         With ``skip_nonfinite``, a batch whose loss is NaN or infinite leaves the
         weights and the optimizer untouched (``fit``'s ``on_nan`` keeps the last
         good weights this way, without copying them every step).
         """
-        value, preds, per_output = self._step_factory().train(xb, yb, swb, skip_nonfinite)
-        self._track_losses(value, per_output, len(yb[0]))
-        self._update_metrics(yb, preds, swb)
+        value, preds, per_output = self._step_factory().train(xb, yb or [], swb, skip_nonfinite)
+        self._track_losses(value, per_output, len(xb[0]))
+        if yb:
+            self._update_metrics(yb, preds, swb)
         return value
 
-    def _test_batch(self, xb: list, yb: list, swb: list | None) -> None:
-        value, preds, per_output = self._step_factory().test(xb, yb, swb)
-        self._track_losses(value, per_output, len(yb[0]))
-        self._update_metrics(yb, preds, swb)
+    def _test_batch(self, xb: list, yb: list | None, swb: list | None) -> None:
+        if self._overrides("test_step"):
+            self._custom_batch("test_step", xb, yb, swb)
+            return
+        self._builtin_test_batch(xb, yb, swb)
+
+    def _builtin_test_batch(self, xb: list, yb: list | None, swb: list | None) -> None:
+        value, preds, per_output = self._step_factory().test(xb, yb or [], swb)
+        self._track_losses(value, per_output, len(xb[0]))
+        if yb:
+            self._update_metrics(yb, preds, swb)
 
     # -- input preparation -----------------------------------------------------------
     def _prepare(self, x: Any, y: Any, sample_weight: Any, allow_nonfinite: bool,
@@ -103,7 +119,7 @@ class Trainer(CompileMixin):
             raise ValueError("x is required: pass the training inputs. Received: x=None")
         xs = data_lib.to_arrays(x, "x")
         ys = data_lib.to_arrays(y, "y", float_default=False) if y is not None else None
-        if need_y and ys is None:
+        if need_y and ys is None and any(fn is not None for fn in self._loss_fns):
             raise ValueError("y is required for training and evaluation with array inputs "
                              "(or pass a generator of (x, y) batches). Received: y=None")
         if ys is not None and len(ys) == 1 and self._num_outputs() > 1:
@@ -155,7 +171,7 @@ class Trainer(CompileMixin):
         from chainrule import losses as losses_lib  # noqa: PLC0415
 
         checker = getattr(losses_lib, "check_targets", None)
-        if checker is None:
+        if checker is None or ys is None:  # no targets: the model adds its own loss
             return
         with no_grad():
             preds = self._forward([a[:2] for a in xs], training=False)
@@ -332,8 +348,8 @@ class Trainer(CompileMixin):
                 "cannot tell how many inputs it has. For one feature per sample use "
                 f"x.reshape(-1, 1). Received: x of shape {xs[0].shape}"
             )
-        shape = (None,) + tuple(xs[0].shape[1:])
-        self.build(shape)
+        shapes = [(None,) + tuple(a.shape[1:]) for a in xs]
+        self.build(shapes[0] if len(shapes) == 1 else shapes)
 
     def _prepare_validation(self, validation_data: Any, allow_nonfinite: bool) -> Any:
         if data_lib.is_batch_iterable(validation_data):
@@ -460,13 +476,12 @@ class Trainer(CompileMixin):
                            epochs=1, steps=n_steps)
         cbs.on_predict_begin()
         outs: list = []
-        steps_ = self._step_factory()
         with _blas.adapt_threads_to_load() as threads:
             for step, xb in enumerate(batches):
                 if n_steps is not None and step >= n_steps:
                     break
                 cbs.on_predict_batch_begin(step)
-                outs.append([backend.to_numpy(p) for p in steps_.predict(xb)])
+                outs.append([backend.to_numpy(p) for p in self._predict_batch(xb)])
                 threads.step()
                 cbs.on_predict_batch_end(step, {})
         cbs.on_predict_end()

@@ -51,6 +51,7 @@ from chainrule.saving.errors import (
     UnsafeFileError,
     WeightMismatchError,
 )
+from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -73,4 +74,6 @@ __all__ = [
     "register_keras_serializable",
     "save_model",
     "save_weights",
+    "serialize_keras_object",
+    "deserialize_keras_object",
 ]

@@ -13,6 +13,8 @@ from chainrule._registry import (
 )
 from chainrule.backend import set_random_seed
 from chainrule.layers.base import clear_session
+from chainrule.models.custom_steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
+from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
 from chainrule.utils.dataset_utils import BatchDataset, split_dataset
 from chainrule.utils.file_utils import get_file, validate_file
@@ -23,6 +25,8 @@ from chainrule.utils.image_dataset_utils import (
     load_img,
     save_img,
 )
+from chainrule.utils.keras_tensors import get_source_inputs, is_keras_tensor
+from chainrule.utils.model_visualization import plot_model
 from chainrule.utils.progbar import Progbar
 from chainrule.utils.py_dataset import PyDataset, Sequence
 from chainrule.utils.sequence_utils import pad_sequences
@@ -35,4 +39,7 @@ __all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "t
            # datasets and data utilities (Keras 3 names)
            "pad_sequences", "get_file", "validate_file", "PyDataset", "Sequence", "BatchDataset",
            "split_dataset", "timeseries_dataset_from_array", "image_dataset_from_directory",
-           "text_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img"]
+           "text_dataset_from_directory", "load_img", "img_to_array", "array_to_img", "save_img",
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "plot_model",
+           "serialize_keras_object", "deserialize_keras_object", "is_keras_tensor",
+           "get_source_inputs"]

@@ -58,7 +58,9 @@ def _is_sequential_like(model: Any) -> bool:
 
 def print_summary(model: Any, line_length: int | None = None,
                   positions: Sequence[float] | None = None,
-                  print_fn: Callable[[str], Any] | None = None) -> None:
+                  print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
+                  show_trainable: bool = False, layer_range: Sequence[str] | None = None
+                  ) -> None:
     """Print ``model``'s layer table (see the module docstring for the format).
 
     Args:
@@ -66,10 +68,16 @@ def print_summary(model: Any, line_length: int | None = None,
         line_length: total width.
         positions: column ends, relative (<= 1) or absolute.
         print_fn: called with each line; default ``print``.
+        expand_nested: accepted for Keras compatibility (a nested model is one row).
+        show_trainable: add a ``Trainable`` column (``Y``/``N``), as Keras does.
+        layer_range: ``[first, last]`` layer names: list only those layers and the
+            ones between them.
 
     Raises:
-        ValueError: if the model has not been built.
+        ValueError: if the model has not been built, or ``layer_range`` names
+            layers the model does not have.
     """
+    del expand_nested
     if not model.built:
         raise ValueError(
             f"Model {model.name!r} has not been built yet, so its summary is unknown. Give the "
@@ -88,6 +96,11 @@ def print_summary(model: Any, line_length: int | None = None,
         header = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
+    if show_trainable:
+        header = header + ["Trainable"]
+        line_length += 11
+        positions = list(positions) + [line_length]
+    shown = _layer_range(model, layer_range)
 
     print_fn(f'Model: "{model.name}"')
     print_fn("_" * line_length)
@@ -95,7 +108,7 @@ def print_summary(model: Any, line_length: int | None = None,
     print_fn("=" * line_length)
 
     rows = []
-    for layer in model.layers:
+    for layer in shown:
         try:
             shape = layer.output_shape
         except AttributeError:
@@ -117,10 +130,12 @@ def print_summary(model: Any, line_length: int | None = None,
             rows.append((fields, conns[1:]))
         else:
             rows.append((fields, []))
+        if show_trainable:
+            fields.append("Y" if layer.trainable else "N")
     for i, (fields, more) in enumerate(rows):
         print_fn(_row(fields, positions))
         for c in more:
-            print_fn(_row(["", "", "", c], positions))
+            print_fn(_row(["", "", "", c] + ([""] if show_trainable else []), positions))
         print_fn(("=" if i == len(rows) - 1 else "_") * line_length)
     if not rows:
         print_fn("=" * line_length)
@@ -140,3 +155,16 @@ def print_summary(model: Any, line_length: int | None = None,
     print_fn(f"Trainable params: {trainable:,}")
     print_fn(f"Non-trainable params: {total - trainable:,}")
     print_fn("_" * line_length)
+
+
+def _layer_range(model: Any, layer_range: Sequence[str] | None) -> list:
+    layers = list(model.layers)
+    if layer_range is None:
+        return layers
+    names = [layer.name for layer in layers]
+    if (not isinstance(layer_range, (list, tuple)) or len(layer_range) != 2
+            or any(n not in names for n in layer_range)):
+        raise ValueError(f"layer_range must be [first, last], two names of the model's layers "
+                         f"{names}. Received: layer_range={layer_range!r}")
+    first, last = names.index(layer_range[0]), names.index(layer_range[1])
+    return layers[first:last + 1]
