@@ -927,7 +927,7 @@ def check_targets(loss: Any, y_true: Any, pred_shape: tuple) -> None:
     """
     if isinstance(loss, str):
         loss = get(loss)
-    if isinstance(loss, LossFunctionWrapper):
+    if isinstance(loss, LossFunctionWrapper) and loss.fn in _BUILTIN_FUNCTIONS:
         fn, kwargs = loss.fn, loss._fn_kwargs
     elif loss in _BUILTIN_FUNCTIONS:
         fn, kwargs = loss, {}

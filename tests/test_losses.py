@@ -996,3 +996,22 @@ def test_check_targets_messages_match_the_losses():
         "mean_squared_error: y_true and y_pred must have the same shape. "
         "Received: y_true.shape=(32, 3), y_pred.shape=(32, 1)"
     )
+
+
+def test_a_users_loss_function_gets_targets_of_any_shape_as_in_keras():
+    """Keras checks no shapes for a loss of the user's own: integer labels of shape (n, 1)
+    against 3 outputs reach the function as they are."""
+    from chainrule import ops
+
+    def my_loss(y_true, y_pred):
+        y = ops.one_hot(ops.cast(ops.squeeze(y_true, -1), "int32"), 3)
+        return ops.mean(ops.square(y - y_pred), axis=-1)
+
+    cr.utils.set_random_seed(0)
+    model = cr.models.Sequential([cr.layers.Input((4,)), cr.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", loss=my_loss)
+    x = np.random.default_rng(0).random((20, 4)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 3, (20, 1))
+    expected = np.mean((np.eye(3)[y[:, 0]] - model.predict(x, verbose=0)) ** 2)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-6)
+    model.fit(x, y, epochs=1, verbose=0)
