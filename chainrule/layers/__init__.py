@@ -20,9 +20,25 @@ from chainrule.layers.core import (
     Reshape,
     Softmax,
 )
+from chainrule.layers.embedding import Embedding
+from chainrule.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
+    TimeDistributed,
+)
 
 __all__ = [
     "Layer", "Variable", "KerasTensor", "Input", "InputLayer", "Dense", "Flatten", "Activation",
     "Dropout", "Reshape", "LeakyReLU", "ReLU", "Softmax", "WeightShape", "ShapeOnlyScope",
     "WeightBudgetError",
+    # sequences
+    "Embedding", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN",
+    "Bidirectional", "TimeDistributed", "Masking",
 ]

@@ -668,14 +668,47 @@ class Layer:
         if not self.built:
             self._check_input(inputs)
             self._maybe_build(inputs)
+        # masks (Keras 3): the input's mask is passed to a call that takes ``mask``, and a
+        # layer that supports masking attaches compute_mask's result to its output
+        mask = kwargs["mask"] if "mask" in kwargs else getattr(inputs, "_keras_mask", None)
+        if mask is not None and "mask" not in kwargs and _accepts_mask(self):
+            kwargs["mask"] = mask
         rec = _engine._recorder
         if rec is None:
-            return self.call(inputs, *args, **kwargs)
-        rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
-        try:
-            return self.call(inputs, *args, **kwargs)
-        finally:
-            rec.pop_layer()
+            out = self.call(inputs, *args, **kwargs)
+        else:
+            rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
+            try:
+                out = self.call(inputs, *args, **kwargs)
+            finally:
+                rec.pop_layer()
+        if self.supports_masking and (mask is not None or type(self).compute_mask
+                                      is not Layer.compute_mask):
+            _attach_mask(out, self.compute_mask(inputs, mask))
+        return out
+
+    #: Whether the layer passes on (or computes) a time-step mask; see :meth:`compute_mask`.
+    supports_masking = False
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of this layer's output, given its input and the input's mask.
+
+        The default passes the input's mask on unchanged (layers that do not
+        support masking drop it). ``Embedding(mask_zero=True)`` and ``Masking``
+        make a mask; recurrent layers consume it.
+
+        Args:
+            inputs: the layer's input.
+            mask: the input's mask (booleans, ``(batch, timesteps)``) or None.
+
+        Returns:
+            The output's mask, or None.
+
+        Example:
+            >>> Layer().compute_mask(None, None) is None
+            True
+        """
+        return mask
 
     def _check_input(self, inputs: Any) -> None:
         """Hook for layers that validate their input before building."""
@@ -785,6 +818,29 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _accepts_mask(layer: Layer) -> bool:
+    """Whether ``layer.call`` takes a ``mask`` argument (cached per class)."""
+    cls = type(layer)
+    cached = cls.__dict__.get("_accepts_mask_cache")
+    if cached is None:
+        import inspect  # noqa: PLC0415
+
+        try:
+            cached = "mask" in inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):  # pragma: no cover
+            cached = False
+        cls._accepts_mask_cache = cached
+    return cached
+
+
+def _attach_mask(out: Any, mask: Any) -> None:
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outs)
+    for o, m in zip(outs, masks):
+        if isinstance(o, Tensor):
+            o._keras_mask = m
 
 
 def _weight_dims(shape: Any, layer: str, name: str) -> tuple[int, ...]:

@@ -194,6 +194,9 @@ class CompileMixin:
             if fn is None:
                 continue
             sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
+            mask = getattr(p, "_keras_mask", None)
+            if mask is not None:  # masked time steps are skipped, as Keras does
+                sw = _masked_weights(mask, p, sw)
             li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
             if self._output_loss_trackers:
                 per_output.append(li)
@@ -242,6 +245,23 @@ class CompileMixin:
         for objs in self._metrics or []:
             for m, _ in objs:
                 m.reset_state()
+
+
+def _masked_weights(mask: Any, pred: Any, sample_weight: Any) -> Any:
+    """Keras's ``apply_mask``: the output's mask as loss weights (``total / valid`` where
+    valid, 0 where masked), times any sample weights (ops, so a captured step replays it)."""
+    from chainrule import ops  # noqa: PLC0415
+    from chainrule.ops.rnn import mask_weights  # noqa: PLC0415
+
+    w = mask_weights(mask, pred.dtype if pred.dtype.kind == "f" else "float32")
+    if sample_weight is None:
+        return w
+    sw = sample_weight if isinstance(sample_weight, Tensor) else Tensor(sample_weight)
+    if sw.dtype != w.dtype:
+        sw = ops.cast(sw, w.dtype)
+    while sw.ndim < w.ndim:
+        sw = ops.expand_dims(sw, -1)
+    return w * sw
 
 
 def _to_py(v: Any) -> Any:

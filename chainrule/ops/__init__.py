@@ -59,6 +59,7 @@ from chainrule.ops.nn import (
     tanh,
 )
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum
+from chainrule.ops.rnn import embedding, gru, lstm, mask_weights, simple_rnn
 from chainrule.ops.shaping import (
     broadcast_to,
     concatenate,
@@ -79,4 +80,5 @@ __all__ = [
     "softplus", "softsign", "step", "swish", "tanh", "logsumexp", "max", "mean", "min", "sum",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
     "stack", "transpose",
+    "embedding", "simple_rnn", "lstm", "gru", "mask_weights",
 ]
