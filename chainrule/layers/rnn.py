@@ -577,7 +577,7 @@ class RNN(Layer):
         on = bool(training)
         return op_cls(
             cell.units, acts[0], acts[1], self.go_backwards, self.return_sequences,
-            self.return_state, self.zero_output_for_mask,
+            self.return_state or self.stateful, self.zero_output_for_mask,
             cell.dropout if on and cell.dropout < 1 else 0.0,
             cell.recurrent_dropout if on and cell.recurrent_dropout < 1 else 0.0, cell._rng,
             getattr(cell, "reset_after", True))
@@ -588,7 +588,7 @@ class RNN(Layer):
         c0 = states[1] if len(states) > 1 else None
         y = op(x, cell.kernel, cell.recurrent_kernel, cell.bias, h0, c0, mask)
         n = len(self.state_size)
-        if not self.return_state:
+        if not op.return_state:
             return y, []
         k = x.shape[1] if self.return_sequences else 1
         out = ops.getitem(y, (slice(None), slice(0, k))) if self.return_sequences else \

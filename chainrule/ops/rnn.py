@@ -12,9 +12,9 @@ over all steps (``x^T @ dP``, ``h_prev^T @ dA``).
 Weights use Keras's layout: LSTM gates ``i, f, c, o``, GRU gates ``z, r, h``
 (``reset_after=True``: bias of shape ``(2, 3*units)``, input bias then
 recurrent bias). Masks follow Keras: at a masked step the state and the output
-carry over from the previous step (or the output is zero with
-``zero_output_for_mask``, as ``Bidirectional`` asks), and no gradient reaches
-the cell there.
+carry over from the previous step (the output is zero before a sequence's first
+valid step, and at every masked step with ``zero_output_for_mask``, as
+``Bidirectional`` asks), and no gradient reaches the cell there.
 """
 
 from __future__ import annotations
@@ -229,14 +229,23 @@ class _Recurrence(Function):
             [(Hp * rm[g]).reshape(T * B, U).T @ dA[:, :, i * U:(i + 1) * U].reshape(T * B, U)
              for i, g in enumerate(gates)], axis=1)
 
-    def _outputs(self, H: Any) -> Any:
+    def _out_scale(self) -> Any:
+        """Where the outputs show the state: 1, or 0 at masked steps (zero_output_for_mask)
+        and before a sequence's first valid step (Keras's previous output starts at zero)."""
         mf = self.mf
-        zero = self.zero_output_for_mask and mf is not None
+        if mf is None:
+            return None
+        if self.zero_output_for_mask:
+            return mf
+        return np.maximum.accumulate(mf, axis=0)
+
+    def _outputs(self, H: Any) -> Any:
+        scale = self._out_scale()
         if self.return_sequences:
-            seq = H * mf if zero else H
+            seq = H if scale is None else H * scale
             y = seq.transpose(1, 0, 2)
         else:
-            y = H[-1] * mf[-1] if zero else H[-1]
+            y = H[-1] if scale is None else H[-1] * scale[-1]
         if not self.return_state:
             return np.ascontiguousarray(y)
         if y.ndim == 2:
@@ -247,8 +256,7 @@ class _Recurrence(Function):
     # -- backward -----------------------------------------------------------------------
     def backward(self, gy):
         T, B, U = self.xs.shape[0], self.shape_x[0], self.units
-        mf = self.mf
-        zero = self.zero_output_for_mask and mf is not None
+        scale = self._out_scale()
         dh = np.zeros((B, U), gy.dtype)
         dc = np.zeros((B, U), gy.dtype) if self.n_states == 2 else None
         if self.return_state:
@@ -260,10 +268,10 @@ class _Recurrence(Function):
         dH = None
         if self.return_sequences:
             dH = gy.transpose(1, 0, 2)
-            if zero:
-                dH = dH * mf
+            if scale is not None:
+                dH = dH * scale
         else:
-            dh += gy * mf[-1] if zero else gy
+            dh += gy if scale is None else gy * scale[-1]
         dP, dR, db_rec, dh0, dc0 = self._loop_back(dH, dh, dc)
         # the input projection's gradients: one product each over all steps
         xs, W, dm = self.xs, self.W, self.dm
