@@ -183,6 +183,7 @@ class _Recurrence(Function):
         if self.n_states == 2:
             c = np.zeros((B, U), dt) if c0 is None else np.asarray(c0, dt)
         H = np.empty((T, B, U), dt)  # the state after each step (carried at masked steps)
+        self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
         self._loop(P, h, c, b_rec, H)
         return self._outputs(H)
 
@@ -207,6 +208,20 @@ class _Recurrence(Function):
         U = self.units
         return np.concatenate([(h * rm[g]) @ R[:, i * U:(i + 1) * U]
                                for i, g in enumerate(gates)], axis=1)
+
+    def _rec_into(self, h: Any, R: Any, gates: range, out: Any) -> Any:
+        """``h @ R`` into ``out`` (a new array with recurrent dropout)."""
+        if self.rm is None:
+            return np.matmul(h, R, out=out)
+        return self._rec(h, R, gates)
+
+    @staticmethod
+    def _prev(S: Any, s0: Any) -> Any:
+        """The state each step starts from: ``s0`` then the states after steps 0..T-2."""
+        out = np.empty_like(S)
+        out[0] = s0
+        out[1:] = S[:-1]
+        return out
 
     def _rec_back(self, da: Any, R: Any, gates: range) -> Any:
         rm = self.rm
@@ -314,34 +329,35 @@ class SimpleRNN(_Recurrence):
     def _loop(self, P, h, c, b_rec, H):
         act, R, mf = self.act, self.R, self.mf
         Y = P  # the activation's output per step, written over the projection
-        self.Hp = Hp = np.empty_like(H)  # the state each step starts from
+        rec = np.empty(P.shape[1:], P.dtype)
         g1 = range(1)
         for t in range(len(P)):
-            Hp[t] = h
             a = Y[t]
-            a += self._rec(h, R, g1)
+            a += self._rec_into(h, R, g1, rec)
             act(a)
-            if mf is None:
-                h = a
-            else:
-                h = np.where(mf[t] > 0, a, h)
-            H[t] = h
+            hn = H[t]
+            hn[...] = a
+            if mf is not None:  # a masked row carries its state
+                np.copyto(hn, h, where=mf[t] == 0)
+            h = hn
         self.Y = Y
 
     def _loop_back(self, dH, dh, dc):
         T = len(self.Y)
-        R, mf, dact = self.R, self.mf, self.dact
+        R, mf = self.R, self.mf
+        D = self.dact(self.Y)  # every step's activation derivative at once
         dA = np.empty_like(self.Y)
         g1 = range(1)
         for t in range(T - 1, -1, -1):
             if dH is not None:
                 dh = dh + dH[t]
-            dcell = dh if mf is None else dh * mf[t]
-            da = dcell * dact(self.Y[t])
-            dA[t] = da
+            da = dA[t]
+            np.multiply(dh, D[t], out=da)
+            if mf is not None:
+                da *= mf[t]
             back = self._rec_back(da, R, g1)
             dh = back if mf is None else back + dh * (1 - mf[t])
-        dR = self._rec_grad(self.Hp, dA, g1) if self.needs[2] else None
+        dR = self._rec_grad(self._prev(self.H, self.h0), dA, g1) if self.needs[2] else None
         return dA, dR, None, dh, None
 
 
@@ -353,64 +369,84 @@ class LSTM(_Recurrence):
 
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
-        T = len(P)
+        T, B = P.shape[:2]
         A = P  # activated gates per step, written over the projection
-        self.Hp = Hp = np.empty_like(H)
-        self.Cp = Cp = np.empty_like(H)
-        self.TC = TC = np.empty_like(H)
+        self.C = C = np.empty_like(H)  # the cell state after each step (carried when masked)
+        self.TC = TC = np.empty_like(H)  # act(c) of each step's new cell state
+        self.c0 = c
+        rec = np.empty((B, 4 * U), P.dtype)
+        ig = np.empty((B, U), P.dtype)
+        # tanh and sigmoid (the defaults): one tanh over all four gates. sigmoid(x) is
+        # (1 + tanh(x / 2)) / 2 (ops.sigmoid's arithmetic); the c gate is doubled first, so the
+        # halving gives it back exactly and the same tanh is its activation.
+        fast = act is _tanh_ and ract is _sigmoid_
         g4 = range(4)
         for t in range(T):
-            Hp[t] = h
-            Cp[t] = c
             a = A[t]
-            a += self._rec(h, R, g4)
-            ract(a[:, :2 * U])
-            act(a[:, 2 * U:3 * U])
-            ract(a[:, 3 * U:])
+            a += self._rec_into(h, R, g4, rec)
+            if fast:
+                a[:, 2 * U:3 * U] *= 2
+                a *= 0.5
+                np.tanh(a, out=a)
+                for part in (a[:, :2 * U], a[:, 3 * U:]):
+                    part += 1
+                    part *= 0.5
+            else:
+                ract(a[:, :2 * U])
+                act(a[:, 2 * U:3 * U])
+                ract(a[:, 3 * U:])
             i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
-            cn = f * c
-            cn += i * g
-            tc = TC[t]
+            cn, tc, hn = C[t], TC[t], H[t]
+            np.multiply(f, c, out=cn)
+            np.multiply(i, g, out=ig)
+            cn += ig
             tc[...] = cn
             act(tc)
-            hn = o * tc
-            if mf is None:
-                h, c = hn, cn
-            else:
-                keep = mf[t] > 0
-                h, c = np.where(keep, hn, h), np.where(keep, cn, c)
-            H[t] = h
+            np.multiply(o, tc, out=hn)
+            if mf is not None:  # a masked row carries its states
+                keep = mf[t] == 0
+                np.copyto(hn, h, where=keep)
+                np.copyto(cn, c, where=keep)
+            h, c = hn, cn
         self.A = A
         self.c_last = c
 
     def _loop_back(self, dH, dh, dc):
         T, U = len(self.A), self.units
-        R, mf, dact, dract = self.R, self.mf, self.dact, self.dract
-        dA = np.empty_like(self.A)
+        R, mf, A, TC = self.R, self.mf, self.A, self.TC
+        # every step's activation derivatives at once (they do not depend on the gradient)
+        D = self.dract(A)
+        D[:, :, 2 * U:3 * U] = self.dact(A[:, :, 2 * U:3 * U])
+        DTC = self.dact(TC)
+        Cp = self._prev(self.C, self.c0)
+        dA = np.empty_like(A)
+        tmp = np.empty_like(dh)
         g4 = range(4)
         for t in range(T - 1, -1, -1):
             if dH is not None:
                 dh = dh + dH[t]
-            a = self.A[t]
+            a = A[t]
             i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
-            tc = self.TC[t]
             if mf is None:
                 dhc, dcc = dh, dc
             else:
                 dhc, dcc = dh * mf[t], dc * mf[t]
-            dcn = dcc + dhc * o * dact(tc)
+            np.multiply(dhc, o, out=tmp)
+            tmp *= DTC[t]
+            dcn = tmp + dcc
             da = dA[t]
-            da[:, :U] = dcn * g * dract(i)
-            da[:, U:2 * U] = dcn * self.Cp[t] * dract(f)
-            da[:, 2 * U:3 * U] = dcn * i * dact(g)
-            da[:, 3 * U:] = dhc * tc * dract(o)
+            np.multiply(dcn, g, out=da[:, :U])
+            np.multiply(dcn, Cp[t], out=da[:, U:2 * U])
+            np.multiply(dcn, i, out=da[:, 2 * U:3 * U])
+            np.multiply(dhc, TC[t], out=da[:, 3 * U:])
+            da *= D[t]
             back = self._rec_back(da, R, g4)
             if mf is None:
                 dh, dc = back, dcn * f
             else:
                 keep = 1 - mf[t]
                 dh, dc = back + dh * keep, dcn * f + dc * keep
-        dR = self._rec_grad(self.Hp, dA, g4) if self.needs[2] else None
+        dR = self._rec_grad(self._prev(self.H, self.h0), dA, g4) if self.needs[2] else None
         return dA, dR, None, dh, dc
 
 
@@ -426,47 +462,51 @@ class GRU(_Recurrence):
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         T, B = P.shape[:2]
-        self.Hp = Hp = np.empty_like(H)
-        self.Z = Z = np.empty_like(H)
-        self.Rg = Rg = np.empty_like(H)
+        self.ZR = ZR = np.empty((T, B, 2 * U), P.dtype)  # the z and r gates of each step
         self.HH = HH = np.empty_like(H)
         self.M = M = np.empty_like(H)  # reset_after: h R_h + b'_h; before: r * h (per step)
         after = self.reset_after
         g3, g2 = range(3), range(2)
         Rzr, Rh = R[:, :2 * U], R[:, 2 * U:]
+        rec = np.empty((B, (3 if after else 2) * U), P.dtype)
         for t in range(T):
-            Hp[t] = h
             p = P[t]
+            zr = ZR[t]
             if after:
-                mi = self._rec(h, R, g3)
+                mi = self._rec_into(h, R, g3, rec)
                 if b_rec is not None:
                     mi += b_rec
-                z = p[:, :U] + mi[:, :U]
-                r = p[:, U:2 * U] + mi[:, U:2 * U]
+                np.add(p[:, :2 * U], mi[:, :2 * U], out=zr)
                 M[t] = mi[:, 2 * U:]
             else:
-                mi = self._rec(h, Rzr, g2)
-                z = p[:, :U] + mi[:, :U]
-                r = p[:, U:2 * U] + mi[:, U:]
-            ract(z)
-            ract(r)
+                mi = self._rec_into(h, Rzr, g2, rec)
+                np.add(p[:, :2 * U], mi, out=zr)
+            ract(zr)
+            z, r = zr[:, :U], zr[:, U:]
+            hh = HH[t]
             if after:
-                hh = p[:, 2 * U:] + r * M[t]
+                np.multiply(r, M[t], out=hh)
             else:
                 hr = h if self.rm is None else h * self.rm[2]
-                M[t] = r * hr
-                hh = p[:, 2 * U:] + M[t] @ Rh
+                np.multiply(r, hr, out=M[t])
+                np.matmul(M[t], Rh, out=hh)
+            hh += p[:, 2 * U:]
             act(hh)
-            Z[t], Rg[t], HH[t] = z, r, hh
-            hn = z * h
-            hn += (1 - z) * hh
-            h = hn if mf is None else np.where(mf[t] > 0, hn, h)
-            H[t] = h
+            hn = H[t]  # z h + (1 - z) hh, written as hh + z (h - hh)
+            np.subtract(h, hh, out=hn)
+            hn *= z
+            hn += hh
+            if mf is not None:  # a masked row carries its state
+                np.copyto(hn, h, where=mf[t] == 0)
+            h = hn
 
     def _loop_back(self, dH, dh, dc):
-        T, B, U = self.Z.shape
-        R, mf, dact, dract = self.R, self.mf, self.dact, self.dract
+        T, B, U = self.HH.shape
+        R, mf = self.R, self.mf
         after = self.reset_after
+        DZR = self.dract(self.ZR)  # every step's activation derivatives at once
+        DHH = self.dact(self.HH)
+        Hp = self._prev(self.H, self.h0)
         dP = np.empty((T, B, 3 * U), dh.dtype)
         dMI = np.empty((T, B, 3 * U if after else 2 * U), dh.dtype)
         dAH = None if after else np.empty((T, B, U), dh.dtype)
@@ -475,36 +515,40 @@ class GRU(_Recurrence):
         for t in range(T - 1, -1, -1):
             if dH is not None:
                 dh = dh + dH[t]
-            hp, z, r, hh = self.Hp[t], self.Z[t], self.Rg[t], self.HH[t]
+            hp, hh = Hp[t], self.HH[t]
+            z, r = self.ZR[t, :, :U], self.ZR[t, :, U:]
             dhc = dh if mf is None else dh * mf[t]
-            dz = dhc * (hp - hh) * dract(z)
-            dah = dhc * (1 - z) * dact(hh)
-            dP[t, :, :U] = dz
-            dP[t, :, 2 * U:] = dah
+            dp = dP[t]
+            dz, dr, dah = dp[:, :U], dp[:, U:2 * U], dp[:, 2 * U:]
+            np.subtract(hp, hh, out=dz)
+            dz *= dhc
+            dz *= DZR[t, :, :U]
+            np.multiply(dhc, 1 - z, out=dah)
+            dah *= DHH[t]
             dmi = dMI[t]
-            dmi[:, :U] = dz
             if after:
-                dr = dah * self.M[t] * dract(r)
-                dmi[:, U:2 * U] = dr
-                dmi[:, 2 * U:] = dah * r
+                np.multiply(dah, self.M[t], out=dr)
+                dr *= DZR[t, :, U:]
+                dmi[:, :2 * U] = dp[:, :2 * U]
+                np.multiply(dah, r, out=dmi[:, 2 * U:])
                 back = self._rec_back(dmi, R, g3)
             else:
                 dAH[t] = dah
                 dM = dah @ Rh.T
                 hr = hp if self.rm is None else hp * self.rm[2]
-                dr = dM * hr * dract(r)
-                dmi[:, U:] = dr
+                np.multiply(dM, hr, out=dr)
+                dr *= DZR[t, :, U:]
+                dmi[...] = dp[:, :2 * U]
                 back = self._rec_back(dmi, Rzr, g2)
                 back += dM * r if self.rm is None else dM * r * self.rm[2]
-            dP[t, :, U:2 * U] = dr
             back += dhc * z
             dh = back if mf is None else back + dh * (1 - mf[t])
         dR = db_rec = None
         if self.needs[2]:
             if after:
-                dR = self._rec_grad(self.Hp, dMI, g3)
+                dR = self._rec_grad(Hp, dMI, g3)
             else:
-                dR = np.concatenate([self._rec_grad(self.Hp, dMI, g2),
+                dR = np.concatenate([self._rec_grad(Hp, dMI, g2),
                                      self.M.reshape(T * B, U).T @ dAH.reshape(T * B, U)], axis=1)
         if after and len(self.needs) > 3 and self.needs[3]:
             db_rec = dMI.sum(axis=(0, 1))
