@@ -131,8 +131,9 @@ def child(framework: str, key: str, threads: int, quick: bool) -> dict:
         fit = lambda a, b: model.fit(a, b, batch_size=w.batch_size, epochs=1,  # noqa: E731
                                      shuffle=False, verbose=0)
         predict = lambda a: model.predict(a, batch_size=w.batch_size, verbose=0)  # noqa: E731
-        import chainrule
         import numpy
+
+        import chainrule
 
         versions = {"chainrule": chainrule.__version__, "numpy": numpy.__version__}
     elif framework == "keras":

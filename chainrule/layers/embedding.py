@@ -96,10 +96,6 @@ class Embedding(Layer):
             return None
         return ops.compare(inputs, 0, "!=")
 
-    def incompatible_input(self, shape: Any, declared: Any = None) -> ValueError | None:
-        """Embedding takes ids of any shape (only a declared shape is checked)."""
-        return super().incompatible_input(shape, declared)
-
     def get_config(self) -> dict:
         from chainrule import regularizers  # noqa: PLC0415
         from chainrule.layers.core import _serialize_initializer  # noqa: PLC0415
