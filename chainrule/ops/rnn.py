@@ -504,8 +504,9 @@ class GRU(_Recurrence):
         T, B, U = self.HH.shape
         R, mf = self.R, self.mf
         after = self.reset_after
-        DZR = self.dract(self.ZR)  # every step's activation derivatives at once
-        DHH = self.dact(self.HH)
+        # contiguous gates: small strided views cost more per NumPy call than the copies
+        Z, Rg = np.ascontiguousarray(self.ZR[:, :, :U]), np.ascontiguousarray(self.ZR[:, :, U:])
+        dract, dact = self.dract, self.dact
         Hp = self._prev(self.H, self.h0)
         dP = np.empty((T, B, 3 * U), dh.dtype)
         dMI = np.empty((T, B, 3 * U if after else 2 * U), dh.dtype)
@@ -515,32 +516,36 @@ class GRU(_Recurrence):
         for t in range(T - 1, -1, -1):
             if dH is not None:
                 dh = dh + dH[t]
-            hp, hh = Hp[t], self.HH[t]
-            z, r = self.ZR[t, :, :U], self.ZR[t, :, U:]
+            hp, hh, z, r = Hp[t], self.HH[t], Z[t], Rg[t]
             dhc = dh if mf is None else dh * mf[t]
-            dp = dP[t]
-            dz, dr, dah = dp[:, :U], dp[:, U:2 * U], dp[:, 2 * U:]
-            np.subtract(hp, hh, out=dz)
+            dz = hp - hh
             dz *= dhc
-            dz *= DZR[t, :, :U]
-            np.multiply(dhc, 1 - z, out=dah)
-            dah *= DHH[t]
+            dz *= dract(z)
+            dah = 1 - z
+            dah *= dhc
+            dah *= dact(hh)
             dmi = dMI[t]
             if after:
-                np.multiply(dah, self.M[t], out=dr)
-                dr *= DZR[t, :, U:]
-                dmi[:, :2 * U] = dp[:, :2 * U]
+                dr = dah * self.M[t]
+                dr *= dract(r)
+                dmi[:, :U] = dz
+                dmi[:, U:2 * U] = dr
                 np.multiply(dah, r, out=dmi[:, 2 * U:])
                 back = self._rec_back(dmi, R, g3)
             else:
                 dAH[t] = dah
                 dM = dah @ Rh.T
                 hr = hp if self.rm is None else hp * self.rm[2]
-                np.multiply(dM, hr, out=dr)
-                dr *= DZR[t, :, U:]
-                dmi[...] = dp[:, :2 * U]
+                dr = dM * hr
+                dr *= dract(r)
+                dmi[:, :U] = dz
+                dmi[:, U:] = dr
                 back = self._rec_back(dmi, Rzr, g2)
                 back += dM * r if self.rm is None else dM * r * self.rm[2]
+            dp = dP[t]
+            dp[:, :U] = dz
+            dp[:, U:2 * U] = dr
+            dp[:, 2 * U:] = dah
             back += dhc * z
             dh = back if mf is None else back + dh * (1 - mf[t])
         dR = db_rec = None
