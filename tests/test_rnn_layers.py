@@ -264,3 +264,13 @@ def test_embedding_invalid_arguments():
         L.Embedding(0, 3)
     with pytest.raises(ValueError, match="output_dim must be a positive integer"):
         L.Embedding(3, 2.5)
+
+
+def test_unknown_sequence_length_stays_unknown_in_shapes():
+    inp = L.Input(shape=(None,), dtype="int32")
+    seq = L.LSTM(4, return_sequences=True)(L.Embedding(10, 3)(inp))
+    last = L.GRU(2)(seq)
+    assert seq.shape == (None, None, 4) and last.shape == (None, 2)
+    model = cr.Model(inp, [seq, last])
+    outs = model.predict(np.ones((2, 7), "int32"), verbose=0)
+    assert [o.shape for o in outs] == [(2, 7, 4), (2, 2)]

@@ -750,7 +750,10 @@ class Layer:
             out = self.call(dummy, *args, **{k: v for k, v in kwargs.items() if k != "mask"})
         self._losses = []
         outs = out if isinstance(out, (list, tuple)) else [out]
-        kts = [KerasTensor((None,) + tuple(o.shape[1:]), dtype=str(o.dtype)) for o in outs]
+        shapes = [tuple(o.shape[1:]) for o in outs]
+        if any(d is None for x in flat for d in x.shape[1:]):
+            shapes = self._unknown_sizes(inputs, args, kwargs, shapes)
+        kts = [KerasTensor((None,) + s, dtype=str(o.dtype)) for s, o in zip(shapes, outs)]
         node = Node(self, flat, kts, kwargs)
         for i, kt in enumerate(kts):
             kt.node = node
@@ -758,6 +761,20 @@ class Layer:
         self._inbound_nodes.append(node)
         self._output_shape = kts[0].shape if len(kts) == 1 else [k.shape for k in kts]
         return kts[0] if not isinstance(out, (list, tuple)) else type(out)(kts)
+
+    def _unknown_sizes(self, inputs: Any, args: tuple, kwargs: dict, shapes: list) -> list:
+        """Output sizes that follow an unknown input size (a sequence length) become None:
+        a second dry run with 2 in place of 1 shows which sizes change."""
+        try:
+            with no_grad():
+                out = self.call(_dummy_like(inputs, unknown=2), *args,
+                                **{k: v for k, v in kwargs.items() if k != "mask"})
+        except (ValueError, TypeError):  # a layer that needs the size: keep the first answer
+            return shapes
+        self._losses = []
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return [tuple(None if a != b else a for a, b in zip(s, o.shape[1:]))
+                for s, o in zip(shapes, outs)]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for ``input_shape`` (by a dry run on zeros, batch of 1)."""
@@ -915,15 +932,16 @@ def shape_fits(declared: Sequence[Any], shape: Sequence[Any]) -> bool:
     return len(want) == len(got) and all(w is None or w == g for w, g in zip(want, got))
 
 
-def _dummy_like(inputs: Any) -> Any:
+def _dummy_like(inputs: Any, unknown: int = 1) -> Any:
     if isinstance(inputs, KerasTensor):
-        shape = tuple(1 if d is None else d for d in inputs.shape)
+        shape = tuple(unknown if d is None and i else 1 if d is None else d
+                      for i, d in enumerate(inputs.shape))
         dt = inputs.dtype if np.dtype(inputs.dtype).kind == "f" else inputs.dtype
         return Tensor(backend.xp.zeros(shape, dtype=dt))
     if isinstance(inputs, (list, tuple)):
-        return type(inputs)(_dummy_like(v) for v in inputs)
+        return type(inputs)(_dummy_like(v, unknown) for v in inputs)
     if isinstance(inputs, dict):
-        return {k: _dummy_like(v) for k, v in inputs.items()}
+        return {k: _dummy_like(v, unknown) for k, v in inputs.items()}
     return inputs
 
 
