@@ -274,3 +274,29 @@ def test_unknown_sequence_length_stays_unknown_in_shapes():
     model = cr.Model(inp, [seq, last])
     outs = model.predict(np.ones((2, 7), "int32"), verbose=0)
     assert [o.shape for o in outs] == [(2, 7, 4), (2, 2)]
+
+
+def test_encoder_states_feed_a_decoder_in_a_functional_model(tmp_path):
+    # keras-io's character-level sequence-to-sequence model, with its inference models
+    enc_in, dec_in = L.Input((None, 5)), L.Input((None, 6))
+    _, h, c = L.LSTM(8, return_state=True)(enc_in)
+    dec_lstm = L.LSTM(8, return_sequences=True, return_state=True)
+    seq, _, _ = dec_lstm(dec_in, initial_state=[h, c])
+    dense = L.Dense(6, activation="softmax")
+    model = cr.Model([enc_in, dec_in], dense(seq))
+    model.compile("rmsprop", "categorical_crossentropy", jit_compile=True)
+    a = RNG.random((8, 7, 5)).astype("float32")
+    b = RNG.random((8, 4, 6)).astype("float32")
+    t = np.eye(6, dtype="float32")[RNG.integers(0, 6, (8, 4))]
+    model.fit([a, b], t, batch_size=4, epochs=2, verbose=0)
+    # the decoder really starts from the encoder's states
+    states = cr.Model(enc_in, [h, c]).predict(a, verbose=0)
+    dh, dc = L.Input((8,)), L.Input((8,))
+    out, _, _ = dec_lstm(dec_in, initial_state=[dh, dc])
+    decoder = cr.Model([dec_in, dh, dc], dense(out))
+    np.testing.assert_allclose(decoder.predict([b, *states], verbose=0),
+                               model.predict([a, b], verbose=0), rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "s2s.keras")
+    loaded = cr.models.load_model(tmp_path / "s2s.keras")
+    np.testing.assert_array_equal(loaded.predict([a, b], verbose=0),
+                                  model.predict([a, b], verbose=0))

@@ -19,7 +19,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.autograd.engine import Function, Tensor
-from chainrule.layers.base import Layer
+from chainrule.layers.base import KerasTensor, Layer
 from chainrule.ops import rnn as rnn_ops
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
@@ -469,7 +469,18 @@ class RNN(Layer):
         """The stateful layer's current states (Variables), None when not stateful."""
         return self._state_vars
 
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        states = _states_list(kwargs.get("initial_state"))
+        if states and any(isinstance(t, KerasTensor) for t in [inputs, *states]):
+            # symbolic initial states (an encoder's states feeding a decoder) become inputs
+            # of the call, so the functional graph knows where they come from
+            kwargs.pop("initial_state")
+            return super().__call__([inputs, *states], *args, **kwargs)
+        return super().__call__(inputs, *args, **kwargs)
+
     def _check_input(self, inputs: Any) -> None:
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
         if len(inputs.shape) != 3:
             raise _sequence_error(self, inputs.shape)
 
@@ -547,6 +558,10 @@ class RNN(Layer):
 
     def call(self, sequences: Any, initial_state: Any = None, mask: Any = None,
              training: Any = None) -> Any:
+        if isinstance(sequences, (list, tuple)):  # [sequences, *initial states]
+            sequences, initial_state = sequences[0], list(sequences[1:]) or initial_state
+            if mask is None:
+                mask = getattr(sequences, "_keras_mask", None)
         if sequences.ndim != 3:
             raise _sequence_error(self, sequences.shape)
         states = self._initial_states(sequences, initial_state)
