@@ -759,7 +759,14 @@ class Embedding(Function):
             first[0] = True
             np.not_equal(sidx[1:], sidx[:-1], out=first[1:])
             starts = np.flatnonzero(first)
-            out[sidx[starts]] = np.add.reduceat(g[order], starts, axis=0)
+            counts = np.diff(starts, append=len(sidx))
+            once = counts == 1  # an id seen once: its row is copied, not summed
+            out[sidx[starts[once]]] = g[order[starts[once]]]
+            if not once.all():  # the repeated ids: their rows summed in order, per id
+                ms, mc = starts[~once], counts[~once]
+                seg = np.cumsum(mc) - mc
+                rows = np.repeat(ms - seg, mc) + np.arange(int(mc.sum()))
+                out[sidx[ms]] = np.add.reduceat(g[order[rows]], seg, axis=0)
         return None, out
 
 
