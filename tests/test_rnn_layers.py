@@ -300,3 +300,15 @@ def test_encoder_states_feed_a_decoder_in_a_functional_model(tmp_path):
     loaded = cr.models.load_model(tmp_path / "s2s.keras")
     np.testing.assert_array_equal(loaded.predict([a, b], verbose=0),
                                   model.predict([a, b], verbose=0))
+
+
+def test_bidirectional_takes_symbolic_initial_states(tmp_path):
+    inp = L.Input((6, 3))
+    _, hf, cf, hb, cb = L.Bidirectional(L.LSTM(2, return_state=True))(inp)
+    out = L.Bidirectional(L.LSTM(2))(inp, initial_state=[hf, cf, hb, cb])
+    model = cr.Model(inp, out)
+    y = model.predict(X, verbose=0)
+    assert y.shape == (4, 4)
+    model.save(tmp_path / "bi.keras")
+    np.testing.assert_array_equal(cr.models.load_model(tmp_path / "bi.keras").predict(
+        X, verbose=0), y)

@@ -475,8 +475,8 @@ class RNN(Layer):
             # symbolic initial states (an encoder's states feeding a decoder) become inputs
             # of the call, so the functional graph knows where they come from
             kwargs.pop("initial_state")
-            return super().__call__([inputs, *states], *args, **kwargs)
-        return super().__call__(inputs, *args, **kwargs)
+            return Layer.__call__(self, [inputs, *states], *args, **kwargs)
+        return Layer.__call__(self, inputs, *args, **kwargs)
 
     def _check_input(self, inputs: Any) -> None:
         if isinstance(inputs, (list, tuple)):
@@ -908,12 +908,20 @@ class Bidirectional(Layer):
                 sub._build_shape = tuple(input_shape)
         self.built = True
 
+    __call__ = RNN.__call__  # symbolic initial states become inputs of the call
+
     def _check_input(self, inputs: Any) -> None:
+        if isinstance(inputs, (list, tuple)):
+            inputs = inputs[0]
         if len(inputs.shape) != 3:
             raise _sequence_error(self, inputs.shape)
 
     def call(self, sequences: Any, initial_state: Any = None, mask: Any = None,
              training: Any = None) -> Any:
+        if isinstance(sequences, (list, tuple)):  # [sequences, *initial states]
+            sequences, initial_state = sequences[0], list(sequences[1:]) or initial_state
+            if mask is None:
+                mask = getattr(sequences, "_keras_mask", None)
         fw_state = bw_state = None
         if initial_state is not None:
             states = _states_list(initial_state)
