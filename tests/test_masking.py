@@ -102,3 +102,14 @@ def test_compute_mask_defaults():
     assert L.LSTM(2).compute_mask(None, m) is None
     assert L.LSTM(2, return_sequences=True).compute_mask(None, m) is m
     assert L.Embedding(3, 2).compute_mask(np.array([[0, 1]])) is None
+
+
+def test_masked_loss_with_sum_reduction_uses_plain_zero_one_weights():
+    ids = np.array([[1, 2, 0, 0], [3, 4, 5, 0]])
+    y = np.random.default_rng(1).standard_normal((2, 4, 1)).astype("float32")
+    model = cr.Sequential([L.Embedding(6, 3, mask_zero=True),
+                           L.SimpleRNN(2, return_sequences=True), L.Dense(1)])
+    model.compile("sgd", cr.losses.MeanSquaredError(reduction="sum"))
+    pred = model.predict(ids, verbose=0)
+    want = ((pred - y)[..., 0] ** 2)[ids != 0].sum()
+    assert model.evaluate(ids, y, verbose=0) == pytest.approx(want, rel=1e-5)

@@ -196,7 +196,7 @@ class CompileMixin:
             sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
             mask = getattr(p, "_keras_mask", None)
             if mask is not None:  # masked time steps are skipped, as Keras does
-                sw = _masked_weights(mask, p, sw)
+                sw = _masked_weights(mask, p, sw, getattr(fn, "reduction", None))
             li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
             if self._output_loss_trackers:
                 per_output.append(li)
@@ -247,13 +247,15 @@ class CompileMixin:
                 m.reset_state()
 
 
-def _masked_weights(mask: Any, pred: Any, sample_weight: Any) -> Any:
+def _masked_weights(mask: Any, pred: Any, sample_weight: Any, reduction: Any) -> Any:
     """Keras's ``apply_mask``: the output's mask as loss weights (``total / valid`` where
-    valid, 0 where masked), times any sample weights (ops, so a captured step replays it)."""
+    valid, 0 where masked, for a mean; 0/1 otherwise), times any sample weights (ops, so a
+    captured step replays it)."""
     from chainrule import ops  # noqa: PLC0415
     from chainrule.ops.rnn import mask_weights  # noqa: PLC0415
 
-    w = mask_weights(mask, pred.dtype if pred.dtype.kind == "f" else "float32")
+    w = mask_weights(mask, pred.dtype if pred.dtype.kind == "f" else "float32",
+                     scale=reduction in (None, "mean", "sum_over_batch_size"))
     if sample_weight is None:
         return w
     sw = sample_weight if isinstance(sample_weight, Tensor) else Tensor(sample_weight)

@@ -806,11 +806,13 @@ class MaskWeights(Function):
 
     differentiable = False
 
-    def __init__(self, dtype: Any) -> None:
-        self.dtype = dtype
+    def __init__(self, dtype: Any, scale: bool = True) -> None:
+        self.dtype, self.scale = dtype, scale
 
     def forward(self, mask):
         m = mask.astype(self.dtype)
+        if not self.scale:
+            return m
         valid = m.sum()
         if valid:  # divide_no_nan: no valid entry weighs nothing
             m *= self.dtype.type(m.size) / valid
@@ -820,7 +822,7 @@ class MaskWeights(Function):
         return (None,)
 
 
-def mask_weights(mask: Any, dtype: Any = "float32") -> Tensor:
+def mask_weights(mask: Any, dtype: Any = "float32", scale: bool = True) -> Tensor:
     """A mask as loss weights: ``total / valid`` where valid, 0 where masked (Keras's rule).
 
     A mean of ``loss * weights`` over all entries is then the mean over the valid ones.
@@ -828,6 +830,7 @@ def mask_weights(mask: Any, dtype: Any = "float32") -> Tensor:
     Args:
         mask: booleans (1 for a valid step).
         dtype: the weights' float type.
+        scale: False for plain 0/1 weights (Keras's rule for reductions other than a mean).
 
     Returns:
         A Tensor of the mask's shape.
@@ -837,4 +840,4 @@ def mask_weights(mask: Any, dtype: Any = "float32") -> Tensor:
         >>> cr.ops.mask_weights(np.array([[True, False]])).numpy().round(4)
         array([[2., 0.]], dtype=float32)
     """
-    return MaskWeights(np.dtype(dtype))(mask)
+    return MaskWeights(np.dtype(dtype), bool(scale))(mask)
