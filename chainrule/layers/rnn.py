@@ -104,10 +104,12 @@ class _Cell(Layer):
 
     @property
     def state_size(self) -> Any:
+        """The size of the state (LSTM: ``[units, units]`` for h and c)."""
         return self.units
 
     @property
     def output_size(self) -> int:
+        """The size of one step's output."""
         return self.units
 
     def _bias_shape(self) -> tuple:
@@ -255,6 +257,7 @@ class LSTMCell(_Cell):
 
     @property
     def state_size(self) -> Any:
+        """``[units, units]``: the states h and c."""
         return [self.units, self.units]
 
     def _bias_initializer(self) -> Any:
@@ -457,10 +460,12 @@ class RNN(Layer):
 
     @property
     def activity_regularizer(self) -> Any:
+        """The penalty on the layer's output, or None."""
         return self._activity
 
     @property
     def state_size(self) -> list:
+        """The cell's state sizes, as a list."""
         s = self.cell.state_size
         return list(s) if isinstance(s, (list, tuple)) else [s]
 
