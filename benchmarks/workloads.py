@@ -229,3 +229,66 @@ def subnormal_count(array: np.ndarray) -> int:
 def glorot_limit(fan_in: int, fan_out: int) -> float:
     """Half-width of the Glorot (Xavier) uniform distribution for a kernel."""
     return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+# -- sequence workloads (j), (k), (l) ----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceWorkload:
+    """A text-classification workload: token ids → Embedding → recurrent layer → Dense(1).
+
+    Attributes:
+        key: ``j``, ``k`` or ``l``.
+        title: description for the results table.
+        kind: ``"train"`` (one epoch of ``fit``) or ``"predict"`` (one ``predict`` call).
+        spec: the model as ``(Keras layer class name, kwargs)`` pairs, built by name.
+        timesteps: sequence length.
+        vocabulary: the Embedding's ``input_dim``.
+        batch_size: batch size.
+        samples: samples in the timed unit; quick_samples with ``--quick``.
+    """
+
+    key: str
+    title: str
+    kind: str
+    spec: tuple
+    timesteps: int = 200
+    vocabulary: int = 20_000
+    batch_size: int = 32
+    samples: int = 3_200
+    quick_samples: int = 640
+    learning_rate: float = 1e-3
+
+    def n_samples(self, quick: bool) -> int:
+        """Samples used in a full or a ``--quick`` run."""
+        return self.quick_samples if quick else self.samples
+
+
+def _text_model(recurrent: str) -> tuple:
+    return (("Embedding", {"input_dim": 20_000, "output_dim": 128}),
+            (recurrent, {"units": 64}),
+            ("Dense", {"units": 1, "activation": "sigmoid"}))
+
+
+SEQUENCE_WORKLOADS: dict[str, SequenceWorkload] = {
+    w.key: w
+    for w in [
+        SequenceWorkload("j", "Embedding(20000, 128) → LSTM(64) → Dense(1, sigmoid), length 200, "
+                         "batch 32, Adam, 3,200 samples", "train", _text_model("LSTM")),
+        SequenceWorkload("k", "the same with GRU(64)", "train", _text_model("GRU")),
+        SequenceWorkload("l", "predict of (j)'s model, 3,200 samples, batch 32", "predict",
+                         _text_model("LSTM")),
+    ]
+}
+
+
+def make_sequence_data(workload: SequenceWorkload, quick: bool = False) -> tuple:
+    """Token ids in ``[1, vocabulary)`` of shape ``(n, timesteps)`` (int32) and 0/1 labels
+    ``(n, 1)`` (float32) given by a fixed random per-token score, from :data:`SEED`."""
+    n = workload.n_samples(quick)
+    rng = np.random.default_rng(SEED)
+    x = rng.integers(1, workload.vocabulary, (n, workload.timesteps)).astype(np.int32)
+    score = rng.standard_normal(workload.vocabulary).astype(np.float32)
+    y = (score[x].mean(axis=1) > 0).astype(np.float32)[:, None]
+    return x, y

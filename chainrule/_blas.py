@@ -59,10 +59,14 @@ _controller: Any = None
 _looked = False
 
 
-def _blas_libraries() -> list[Any]:
-    """threadpoolctl's controllers of the BLAS libraries loaded in this process ([] without)."""
+def _blas_libraries(rescan: bool = False) -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process ([] without).
+
+    The list is kept between calls; ``rescan=True`` looks again (a library such as SciPy's
+    OpenBLAS may have been loaded since), which costs about a millisecond.
+    """
     global _controller, _looked
-    if not _looked:
+    if rescan or not _looked:
         _looked = True
         try:
             from threadpoolctl import ThreadpoolController  # noqa: PLC0415
@@ -125,7 +129,7 @@ def limit_blas_threads(n: int | None) -> Iterator[None]:
         True
     """
     _check_count(n, "n")
-    before = [lib.num_threads for lib in _blas_libraries()]
+    before = [lib.num_threads for lib in _blas_libraries(rescan=True)]
     if n is not None:
         _set_blas_threads([min(b, n) for b in before])
     try:
@@ -210,7 +214,7 @@ class LoadAdaptiveThreads:
         self.interval = float(interval)
         self.cpus = cpus if cpus is not None else len(_cpus())
         self._sampler = sampler
-        self._blas = [lib.num_threads for lib in _blas_libraries()] if sampler else []
+        self._blas = [lib.num_threads for lib in _blas_libraries(rescan=True)] if sampler else []
         self._own = parallel.get_num_threads() if sampler else 1
         self._most = max([self._own, *self._blas])
         self.threads = self._most  # the most threads allowed now

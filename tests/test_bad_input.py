@@ -316,6 +316,36 @@ ROWS = [
     ("data-format", lambda: L.UpSampling2D(data_format="channel_first"), ValueError,
      r"UpSampling2D: data_format must be 'channels_last' or 'channels_first'\. Did you mean "
      r"'channels_first'\?", True),
+    # -- sequences --------------------------------------------------------------------------
+    ("rnn-2d-input",
+     lambda: fit(compiled(L.LSTM(4), loss="mse"), np.zeros((32, 200)), np.zeros((32, 4))),
+     ValueError, r"LSTM expects 3-D input \(batch, timesteps, features\), received shape "
+     r"\(32, 200\)\. For token ids, add an Embedding layer first\.", True),
+    ("embedding-id-too-large",
+     lambda: fit(compiled(L.Embedding(10, 3, name="emb"), L.LSTM(2), loss="mse"),
+                 np.array([[1, 12, 3]] * 4), np.zeros((4, 2))),
+     ValueError, r'Layer "emb" \(Embedding\) got token id 12, outside \[0, input_dim=10\) '
+     r"\(largest id 12", True),
+    ("embedding-id-negative",
+     lambda: compiled(L.Embedding(10, 3, name="emb"), loss="mse").predict(
+         np.array([[1, -1]]), verbose=0),
+     ValueError, r'Layer "emb" \(Embedding\) got token id -1, outside \[0, input_dim=10\)',
+     True),
+    ("embedding-float-ids",
+     lambda: compiled(L.Embedding(10, 3, name="emb"), loss="mse").predict(
+         np.array([[0.5, 2.0]]), verbose=0),
+     ValueError, r'Layer "emb" \(Embedding\) expects integer token ids, but received float '
+     r"values that are not whole numbers, such as 0\.5\.", True),
+    ("return-state-in-sequential",
+     lambda: cr.Sequential([L.Input((5, 3)), L.LSTM(4, return_state=True, name="enc")]),
+     ValueError, r'Layer "enc" returns 3 tensors \(return_state=True\), but every layer of a '
+     r"Sequential model must return one tensor\. Use the functional API", True),
+    ("stateful-without-batch-size",
+     lambda: cr.Sequential([L.Input((5, 3)), L.GRU(4, stateful=True, name="g")]),
+     ValueError, r'Layer "g" is stateful, so it needs a fixed batch size: pass batch_size=\.\.\. '
+     r"to Input", True),
+    ("bidirectional-non-recurrent", lambda: L.Bidirectional(L.Dense(3)), ValueError,
+     r"Bidirectional wraps a recurrent layer \(LSTM, GRU, SimpleRNN or RNN", True),
     # -- optimizers -------------------------------------------------------------------------
     ("learning-rate-zero", lambda: cr.optimizers.Adam(learning_rate=0), ValueError,
      r"Argument `learning_rate` must be a positive float.*Received: learning_rate=0$", True),

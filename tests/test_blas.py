@@ -63,7 +63,7 @@ def test_limit_blas_threads_rejects_bad_counts(bad):
 
 
 def test_without_threadpoolctl_nothing_changes(monkeypatch):
-    monkeypatch.setattr(_blas, "_blas_libraries", lambda: [])
+    monkeypatch.setattr(_blas, "_blas_libraries", lambda rescan=False: [])
     assert not _blas.blas_available()
     assert _blas.get_blas_threads() is None
     with _blas.limit_blas_threads(1):
@@ -205,3 +205,13 @@ def test_proc_stat_sampler_counts_forward():
 def test_interval_must_be_a_non_negative_number(bad):
     with pytest.raises(ValueError, match=r"interval must be .* Received: interval="):
         _blas.LoadAdaptiveThreads(interval=bad)
+
+
+def test_a_blas_library_loaded_after_the_first_look_is_limited_too(monkeypatch):
+    """SciPy (or another package) may load its own OpenBLAS after chainrule first looked."""
+    first = _blas._blas_libraries()
+    monkeypatch.setattr(_blas, "_looked", True)
+    monkeypatch.setattr(_blas, "_controller", None)  # as if nothing had been seen at first
+    assert _blas._blas_libraries() == []
+    with _blas.limit_blas_threads(1):
+        assert len(_blas._blas_libraries()) == len(first)

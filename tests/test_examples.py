@@ -42,6 +42,8 @@ CASES = {
     "optimizers": ([], ["SGD(lr=0.01, momentum=0.9)", "Adagrad(lr=0.01, epsilon=1e-6)",
                         "RMSprop(lr=0.001, rho=0.9, epsilon=1e-06)", "amsgrad=False)"],
                    ["optimizers.png"]),
+    "sequence_lessons": ([], ["First-step gradient / last-step gradient:",
+                              "Large inputs saturate SimpleRNN's tanh"], ["sequence_gradients.png"]),
     "fashion_mnist": (["--synthetic"], ["Using generated 28x28 images", "Total params: 7,850",
                                         "Epoch 2/2", "val_accuracy", "16/16 - ", "test accuracy"],
                       ["fashion_mnist_grid.png", "fashion_mnist_history.png"]),

@@ -208,7 +208,10 @@ class Tensor:
 
     # _logits: set by ops.softmax (last axis) and ops.sigmoid on their output, pointing at
     # the input, so cross-entropy losses can use the stable fused op (never set elsewhere).
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_logits", "__weakref__")
+    # _keras_mask: the time-step mask a layer attached to its output (Keras's attribute of
+    # that name; see Layer.compute_mask).
+    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_logits", "_keras_mask",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor -> Tensor.__radd__
 
     def __init__(

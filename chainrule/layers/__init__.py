@@ -20,6 +20,7 @@ from chainrule.layers.core import (
     Reshape,
     Softmax,
 )
+from chainrule.layers.embedding import Embedding
 from chainrule.layers.merging import (
     Add,
     Average,
@@ -56,6 +57,18 @@ from chainrule.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from chainrule.layers.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    Masking,
+    SimpleRNN,
+    SimpleRNNCell,
+    TimeDistributed,
+)
 
 __all__ = [
     "Layer", "Variable", "KerasTensor", "Input", "InputLayer", "Dense", "Flatten", "Activation",
@@ -66,4 +79,7 @@ __all__ = [
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
     "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D", "UpSampling2D",
     "SpatialDropout1D", "SpatialDropout2D", "Permute", "RepeatVector", "Rescaling",
+    # sequences
+    "Embedding", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN",
+    "Bidirectional", "TimeDistributed", "Masking",
 ]

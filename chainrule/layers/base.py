@@ -761,6 +761,11 @@ class Layer:
         if not self.built:
             self._check_input(inputs)
             self._maybe_build(inputs)
+        # masks (Keras 3): the input's mask is passed to a call that takes ``mask``, and a
+        # layer that supports masking attaches compute_mask's result to its output
+        mask = kwargs["mask"] if "mask" in kwargs else getattr(inputs, "_keras_mask", None)
+        if mask is not None and "mask" not in kwargs and _accepts_mask(self):
+            kwargs["mask"] = mask
         calls = _CALLS
         if not calls.depth:  # the outermost call: losses start afresh (Keras 3)
             clear_losses(self)
@@ -768,14 +773,42 @@ class Layer:
         rec = _engine._recorder
         try:
             if rec is None:
-                return self.call(inputs, *args, **kwargs)
-            rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
-            try:
-                return self.call(inputs, *args, **kwargs)
-            finally:
-                rec.pop_layer()
+                out = self.call(inputs, *args, **kwargs)
+            else:
+                rec.push_layer(self.name)  # a traced step names the layer that cannot be captured
+                try:
+                    out = self.call(inputs, *args, **kwargs)
+                finally:
+                    rec.pop_layer()
         finally:
             calls.depth -= 1
+        if self.supports_masking and (mask is not None or type(self).compute_mask
+                                      is not Layer.compute_mask):
+            _attach_mask(out, self.compute_mask(inputs, mask))
+        return out
+
+    #: Whether the layer passes on (or computes) a time-step mask; see :meth:`compute_mask`.
+    supports_masking = False
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of this layer's output, given its input and the input's mask.
+
+        The default passes the input's mask on unchanged (layers that do not
+        support masking drop it). ``Embedding(mask_zero=True)`` and ``Masking``
+        make a mask; recurrent layers consume it.
+
+        Args:
+            inputs: the layer's input.
+            mask: the input's mask (booleans, ``(batch, timesteps)``) or None.
+
+        Returns:
+            The output's mask, or None.
+
+        Example:
+            >>> Layer().compute_mask(None, None) is None
+            True
+        """
+        return mask
 
     def _check_input(self, inputs: Any) -> None:
         """Hook for layers that validate their input before building."""
@@ -829,7 +862,10 @@ class Layer:
                                if k not in ("mask", POSITIONAL_TENSORS)})
         clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         outs = out if isinstance(out, (list, tuple)) else [out]
-        kts = [KerasTensor((None,) + tuple(o.shape[1:]), dtype=str(o.dtype)) for o in outs]
+        shapes = [tuple(o.shape[1:]) for o in outs]
+        if any(d is None for x in flat for d in x.shape[1:]):
+            shapes = self._unknown_sizes(inputs, args, kwargs, shapes)
+        kts = [KerasTensor((None,) + s, dtype=str(o.dtype)) for s, o in zip(shapes, outs)]
         node = Node(self, flat, kts, kwargs)
         for i, kt in enumerate(kts):
             kt.node = node
@@ -837,6 +873,20 @@ class Layer:
         self._inbound_nodes.append(node)
         self._output_shape = kts[0].shape if len(kts) == 1 else [k.shape for k in kts]
         return kts[0] if not isinstance(out, (list, tuple)) else type(out)(kts)
+
+    def _unknown_sizes(self, inputs: Any, args: tuple, kwargs: dict, shapes: list) -> list:
+        """Output sizes that follow an unknown input size (a sequence length) become None:
+        a second dry run with 2 in place of 1 shows which sizes change."""
+        try:
+            with no_grad():
+                out = self.call(_dummy_like(inputs, unknown=2), *args,
+                                **{k: v for k, v in kwargs.items() if k != "mask"})
+        except (ValueError, TypeError):  # a layer that needs the size: keep the first answer
+            return shapes
+        self._losses = []
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return [tuple(None if a != b else a for a, b in zip(s, o.shape[1:]))
+                for s, o in zip(shapes, outs)]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for ``input_shape`` (by a dry run on zeros, batch of 1)."""
@@ -897,6 +947,29 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _accepts_mask(layer: Layer) -> bool:
+    """Whether ``layer.call`` takes a ``mask`` argument (cached per class)."""
+    cls = type(layer)
+    cached = cls.__dict__.get("_accepts_mask_cache")
+    if cached is None:
+        import inspect  # noqa: PLC0415
+
+        try:
+            cached = "mask" in inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):  # pragma: no cover
+            cached = False
+        cls._accepts_mask_cache = cached
+    return cached
+
+
+def _attach_mask(out: Any, mask: Any) -> None:
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outs)
+    for o, m in zip(outs, masks):
+        if isinstance(o, Tensor):
+            o._keras_mask = m
 
 
 def _weight_dims(shape: Any, layer: str, name: str) -> tuple[int, ...]:
@@ -1033,15 +1106,16 @@ def shape_fits(declared: Sequence[Any], shape: Sequence[Any]) -> bool:
     return len(want) == len(got) and all(w is None or w == g for w, g in zip(want, got))
 
 
-def _dummy_like(inputs: Any) -> Any:
+def _dummy_like(inputs: Any, unknown: int = 1) -> Any:
     if isinstance(inputs, KerasTensor):
-        shape = tuple(1 if d is None else d for d in inputs.shape)
+        shape = tuple(unknown if d is None and i else 1 if d is None else d
+                      for i, d in enumerate(inputs.shape))
         dt = inputs.dtype if np.dtype(inputs.dtype).kind == "f" else inputs.dtype
         return Tensor(backend.xp.zeros(shape, dtype=dt))
     if isinstance(inputs, (list, tuple)):
-        return type(inputs)(_dummy_like(v) for v in inputs)
+        return type(inputs)(_dummy_like(v, unknown) for v in inputs)
     if isinstance(inputs, dict):
-        return {k: _dummy_like(v) for k, v in inputs.items()}
+        return {k: _dummy_like(v, unknown) for k, v in inputs.items()}
     return inputs
 
 

@@ -137,6 +137,8 @@ class Dense(Layer):
         (4, 3)
     """
 
+    supports_masking = True  # passes a time-step mask on (Keras)
+
     def __init__(self, units: int | None = None, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
@@ -305,6 +307,8 @@ class Flatten(Layer):
 class Activation(Layer):
     """Apply an activation function, e.g. ``Activation('relu')``."""
 
+    supports_masking = True  # passes a time-step mask on (Keras)
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         from chainrule import activations  # noqa: PLC0415
 
@@ -330,6 +334,8 @@ class Dropout(Layer):
         noise_shape: optional shape of the mask (broadcast to the input).
         seed: optional seed for this layer's own generator.
     """
+
+    supports_masking = True  # passes a time-step mask on (Keras)
 
     def __init__(self, rate: float, noise_shape: Sequence[int] | None = None,
                  seed: int | None = None, **kwargs: Any) -> None:

@@ -224,6 +224,9 @@ class CompileMixin:
             if fn is None:
                 continue
             sw = None if sws is None else sws[0] if len(sws) == 1 else sws[i]
+            mask = getattr(p, "_keras_mask", None)
+            if mask is not None:  # masked time steps are skipped, as Keras does
+                sw = _masked_weights(mask, p, sw, getattr(fn, "reduction", None))
             li = fn(y, p, sample_weight=sw) if sw is not None else fn(y, p)
             if self._output_loss_trackers:
                 per_output.append(li)
@@ -301,6 +304,25 @@ def _may_add_own_loss(model: Any) -> bool:
     from chainrule.layers.base import layer_tree  # noqa: PLC0415
 
     return any(not type(layer).__module__.startswith("chainrule.") for layer in layer_tree(model))
+
+
+def _masked_weights(mask: Any, pred: Any, sample_weight: Any, reduction: Any) -> Any:
+    """Keras's ``apply_mask``: the output's mask as loss weights (``total / valid`` where
+    valid, 0 where masked, for a mean; 0/1 otherwise), times any sample weights (ops, so a
+    captured step replays it)."""
+    from chainrule import ops  # noqa: PLC0415
+    from chainrule.ops.rnn import mask_weights  # noqa: PLC0415
+
+    w = mask_weights(mask, pred.dtype if pred.dtype.kind == "f" else "float32",
+                     scale=reduction in (None, "mean", "sum_over_batch_size"))
+    if sample_weight is None:
+        return w
+    sw = sample_weight if isinstance(sample_weight, Tensor) else Tensor(sample_weight)
+    if sw.dtype != w.dtype:
+        sw = ops.cast(sw, w.dtype)
+    while sw.ndim < w.ndim:
+        sw = ops.expand_dims(sw, -1)
+    return w * sw
 
 
 def _to_py(v: Any) -> Any:

@@ -390,6 +390,14 @@ class Sequential(Model):
         kt: Any = KerasTensor(batch_input_shape)
         for layer in self._stack:
             kt = layer(kt)
+            if isinstance(kt, (list, tuple)):  # e.g. a recurrent layer with return_state=True
+                extra = " (return_state=True)" if getattr(layer, "return_state", False) else ""
+                raise ValueError(
+                    f'Layer "{layer.name}" returns {len(kt)} tensors{extra}, but every layer of '
+                    "a Sequential model must return one tensor. Use the functional API "
+                    "(Model(inputs, outputs)) to use several outputs. Received: "
+                    f"{len(kt)} outputs from layer {layer.name!r}"
+                )
         self._output_shape = kt.shape
         self.built = True
         self._build_shape = tuple(batch_input_shape)

@@ -68,6 +68,7 @@ from chainrule.ops.normalization import (
     moments,
 )
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum
+from chainrule.ops.rnn import embedding, gru, lstm, mask_weights, simple_rnn
 from chainrule.ops.shaping import (
     broadcast_to,
     concatenate,
@@ -90,6 +91,7 @@ __all__ = [
     "stack", "transpose",
     "pad", "repeat", "tile", "assign_moving_average", "batch_normalization",
     "fused_batch_normalization", "group_normalization", "layer_normalization", "moments",
+    "embedding", "simple_rnn", "lstm", "gru", "mask_weights",
 ]
 
 # -- Keras 3's NumPy-like and NN ops (keras.ops): creation, shapes, more math, labels --

@@ -1,0 +1,843 @@
+"""Recurrent ops: whole-sequence SimpleRNN, LSTM and GRU, and the embedding lookup.
+
+Each recurrent op runs a layer over all time steps at once. Forward: the input
+projection of every step is ONE matrix product ``x @ kernel`` (time-major,
+``(T*B, F) @ (F, G*units)``); the loop over steps then does one product
+``h @ recurrent_kernel`` and the gate arithmetic per step, into preallocated
+buffers. Backward is backpropagation through time written as the mirror of that
+loop on raw arrays: the loop runs in reverse and keeps only the per-step
+gradients of the gates; the weight gradients are then again one product each
+over all steps (``x^T @ dP``, ``h_prev^T @ dA``).
+
+Weights use Keras's layout: LSTM gates ``i, f, c, o``, GRU gates ``z, r, h``
+(``reset_after=True``: bias of shape ``(2, 3*units)``, input bias then
+recurrent bias). Masks follow Keras: at a masked step the state and the output
+carry over from the previous step (the output is zero before a sequence's first
+valid step, and at every masked step with ``zero_output_for_mask``, as
+``Bidirectional`` asks), and no gradient reaches the cell there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd.engine import Function, Tensor, shape_error
+
+__all__ = ["embedding", "simple_rnn", "lstm", "gru", "mask_weights", "RECURRENT_ACTIVATIONS"]
+
+
+# -- activations computed in place, with their derivative from the output -----------------
+
+def _sigmoid_(a: Any) -> Any:
+    """In place: the arithmetic of ``ops.sigmoid`` ((1 + tanh(a/2)) / 2)."""
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+def _tanh_(a: Any) -> Any:
+    return np.tanh(a, out=a)
+
+
+def _relu_(a: Any) -> Any:
+    return np.maximum(a, 0, out=a)
+
+
+def _linear_(a: Any) -> Any:
+    return a
+
+
+def _hard_sigmoid_(a: Any) -> Any:
+    a *= 1.0 / 6.0
+    a += 0.5
+    return np.clip(a, 0.0, 1.0, out=a)
+
+
+def _d_sigmoid(y: Any) -> Any:
+    return y * (1 - y)
+
+
+def _d_tanh(y: Any) -> Any:
+    return 1 - y * y
+
+
+def _d_relu(y: Any) -> Any:
+    return (y > 0).astype(y.dtype)
+
+
+def _d_linear(y: Any) -> Any:
+    return np.ones_like(y)
+
+
+def _d_hard_sigmoid(y: Any) -> Any:
+    return ((y > 0) & (y < 1)).astype(y.dtype) * (1.0 / 6.0)
+
+
+#: The activations the whole-sequence ops compute themselves: name -> (in-place forward,
+#: derivative from the output). Layers with other activations run their cell step by step.
+RECURRENT_ACTIVATIONS: dict = {
+    "tanh": (_tanh_, _d_tanh),
+    "sigmoid": (_sigmoid_, _d_sigmoid),
+    "relu": (_relu_, _d_relu),
+    "linear": (_linear_, _d_linear),
+    "hard_sigmoid": (_hard_sigmoid_, _d_hard_sigmoid),
+}
+
+
+def _activation(name: str, what: str) -> tuple:
+    try:
+        return RECURRENT_ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"{what} must be one of {sorted(RECURRENT_ACTIVATIONS)} for the whole-sequence "
+            f"recurrent ops. Received: {what}={name!r}"
+        ) from None
+
+
+# -- the shared time loop -----------------------------------------------------------------
+
+
+class _Recurrence(Function):
+    """Whole-sequence recurrent layer; subclasses write one step forward and backward.
+
+    Inputs: ``x (B, T, F)``, ``kernel (F, G*U)``, ``recurrent_kernel (U, G*U)``,
+    ``bias`` or None, ``h0 (B, U)`` or None, ``c0 (B, U)`` or None (LSTM only),
+    ``mask (B, T)`` or None. Output: ``(B, T, U)`` with ``return_sequences``, else
+    ``(B, U)``; with ``return_state`` the final states are appended along axis 1
+    (``(B, K + n_states, U)``, K = T or 1) and the caller slices them off.
+    """
+
+    gates = 1
+    n_states = 1
+
+    def __init__(self, units: int, activation: str, recurrent_activation: str,
+                 go_backwards: bool, return_sequences: bool, return_state: bool,
+                 zero_output_for_mask: bool, dropout: float, recurrent_dropout: float,
+                 rng: Any, reset_after: bool = True) -> None:
+        self.units = units
+        self.act, self.dact = _activation(activation, "activation")
+        self.ract, self.dract = _activation(recurrent_activation, "recurrent_activation")
+        self.go_backwards, self.return_sequences = go_backwards, return_sequences
+        self.return_state, self.zero_output_for_mask = return_state, zero_output_for_mask
+        self.dropout, self.recurrent_dropout, self.rng = dropout, recurrent_dropout, rng
+        self.reset_after = reset_after
+
+    # -- forward ------------------------------------------------------------------------
+    def forward(self, x, W, R, b, h0, c0, mask):
+        from chainrule import backend  # noqa: PLC0415
+
+        name = type(self).__name__.lower()
+        if x.ndim != 3:
+            raise shape_error(f"{name}: x must be 3-D (batch, timesteps, features). "
+                              f"Received: x of shape {x.shape}")
+        B, T, F = x.shape
+        U, G = self.units, self.gates
+        if W.shape != (F, G * U) or R.shape != (U, G * U):
+            raise shape_error(
+                f"{name}: expected kernel {(F, G * U)} and recurrent_kernel {(U, G * U)}. "
+                f"Received: kernel {W.shape}, recurrent_kernel {R.shape}")
+        if T == 0:
+            raise shape_error(f"{name}: the sequences need at least one time step. "
+                              f"Received: x of shape {x.shape}")
+        dt = x.dtype
+        self.shape_x, self.dtype = x.shape, dt
+        xs = x.transpose(1, 0, 2)
+        if self.go_backwards:
+            xs = xs[::-1]
+        self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
+        mf = None
+        if mask is not None:
+            if mask.shape != (B, T):
+                raise shape_error(f"{name}: mask must have shape {(B, T)}. "
+                                  f"Received: mask of shape {mask.shape}")
+            mt = mask.T[::-1] if self.go_backwards else mask.T
+            mf = np.ascontiguousarray(mt, dtype=dt)[:, :, None]  # (T, B, 1) of 0/1
+        self.mf = mf
+        rng = None
+        if self.dropout > 0 or self.recurrent_dropout > 0:
+            rng = self.rng or backend.rng()
+        # one input mask for all gates (Keras's implementation 2), one per gate with
+        # recurrent dropout (Keras switches to implementation 1 then)
+        n_in = G if self.recurrent_dropout > 0 else 1
+        self.dm = self.rm = None
+        if self.dropout > 0:
+            keep = rng.random((n_in, B, F)) >= self.dropout
+            self.dm = keep.astype(dt) * dt.type(1.0 / (1.0 - self.dropout))
+        if self.recurrent_dropout > 0:
+            keep = rng.random((G, B, U)) >= self.recurrent_dropout
+            self.rm = keep.astype(dt) * dt.type(1.0 / (1.0 - self.recurrent_dropout))
+        self.W, self.R = W, R
+        b_in = b_rec = None
+        if b is not None:
+            b_in, b_rec = (b[0], b[1]) if b.ndim == 2 else (b, None)
+        # the input projection of every step: one matrix product
+        P = self._project(xs, W).reshape(T, B, G * U)
+        if b_in is not None:
+            P += b_in
+        h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
+        c = None
+        if self.n_states == 2:
+            c = np.zeros((B, U), dt) if c0 is None else np.asarray(c0, dt)
+        H = np.empty((T, B, U), dt)  # the state after each step (carried at masked steps)
+        self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
+        self._loop(P, h, c, b_rec, H)
+        return self._outputs(H)
+
+    def _project(self, xs: Any, W: Any) -> Any:
+        T, B, F = xs.shape
+        dm = self.dm
+        if dm is None:
+            return xs.reshape(T * B, F) @ W
+        if len(dm) == 1:
+            return (xs * dm[0]).reshape(T * B, F) @ W
+        U = self.units
+        P = np.empty((T * B, W.shape[1]), xs.dtype)
+        for g in range(len(dm)):
+            P[:, g * U:(g + 1) * U] = (xs * dm[g]).reshape(T * B, F) @ W[:, g * U:(g + 1) * U]
+        return P
+
+    def _rec(self, h: Any, R: Any, gates: range) -> Any:
+        """``h @ R`` for the given gates (with each gate's recurrent dropout mask)."""
+        rm = self.rm
+        if rm is None:
+            return h @ R
+        U = self.units
+        return np.concatenate([(h * rm[g]) @ R[:, i * U:(i + 1) * U]
+                               for i, g in enumerate(gates)], axis=1)
+
+    def _rec_into(self, h: Any, R: Any, gates: range, out: Any) -> Any:
+        """``h @ R`` into ``out`` (a new array with recurrent dropout)."""
+        if self.rm is None:
+            return np.matmul(h, R, out=out)
+        return self._rec(h, R, gates)
+
+    @staticmethod
+    def _prev(S: Any, s0: Any) -> Any:
+        """The state each step starts from: ``s0`` then the states after steps 0..T-2."""
+        out = np.empty_like(S)
+        out[0] = s0
+        out[1:] = S[:-1]
+        return out
+
+    def _rec_back(self, da: Any, R: Any, gates: range) -> Any:
+        rm = self.rm
+        if rm is None:
+            return da @ R.T
+        U = self.units
+        out = None
+        for i, g in enumerate(gates):
+            part = (da[:, i * U:(i + 1) * U] @ R[:, i * U:(i + 1) * U].T) * rm[g]
+            out = part if out is None else out + part
+        return out
+
+    def _rec_grad(self, Hp: Any, dA: Any, gates: range) -> Any:
+        """The recurrent kernel's gradient over all steps at once: ``h_prev^T @ dA``."""
+        T, B, U = Hp.shape
+        rm = self.rm
+        if rm is None:
+            return Hp.reshape(T * B, U).T @ dA.reshape(T * B, -1)
+        return np.concatenate(
+            [(Hp * rm[g]).reshape(T * B, U).T @ dA[:, :, i * U:(i + 1) * U].reshape(T * B, U)
+             for i, g in enumerate(gates)], axis=1)
+
+    def _out_scale(self) -> Any:
+        """Where the outputs show the state: 1, or 0 at masked steps (zero_output_for_mask)
+        and before a sequence's first valid step (Keras's previous output starts at zero)."""
+        mf = self.mf
+        if mf is None:
+            return None
+        if self.zero_output_for_mask:
+            return mf
+        return np.maximum.accumulate(mf, axis=0)
+
+    def _outputs(self, H: Any) -> Any:
+        scale = self._out_scale()
+        if self.return_sequences:
+            seq = H if scale is None else H * scale
+            y = seq.transpose(1, 0, 2)
+        else:
+            y = H[-1] if scale is None else H[-1] * scale[-1]
+        if not self.return_state:
+            return np.ascontiguousarray(y)
+        if y.ndim == 2:
+            y = y[:, None]
+        states = [H[-1]] + ([self.c_last] if self.n_states == 2 else [])
+        return np.concatenate([y] + [s[:, None] for s in states], axis=1)
+
+    # -- backward -----------------------------------------------------------------------
+    def backward(self, gy):
+        T, B, U = self.xs.shape[0], self.shape_x[0], self.units
+        scale = self._out_scale()
+        dh = np.zeros((B, U), gy.dtype)
+        dc = np.zeros((B, U), gy.dtype) if self.n_states == 2 else None
+        if self.return_state:
+            k = T if self.return_sequences else 1
+            dh += gy[:, k]
+            if dc is not None:
+                dc += gy[:, k + 1]
+            gy = gy[:, :k] if self.return_sequences else gy[:, 0]
+        dH = None
+        if self.return_sequences:
+            dH = gy.transpose(1, 0, 2)
+            if scale is not None:
+                dH = dH * scale
+        else:
+            dh += gy if scale is None else gy * scale[-1]
+        dP, dR, db_rec, dh0, dc0 = self._loop_back(dH, dh, dc)
+        # the input projection's gradients: one product each over all steps
+        xs, W, dm = self.xs, self.W, self.dm
+        F = xs.shape[2]
+        dP2 = dP.reshape(T * B, -1)
+        gx = gW = gb = None
+        needs = self.needs
+        if needs[0]:
+            if dm is None:
+                gxs = (dP2 @ W.T).reshape(T, B, F)
+            elif len(dm) == 1:
+                gxs = (dP2 @ W.T).reshape(T, B, F) * dm[0]
+            else:
+                gxs = sum((dP2[:, g * U:(g + 1) * U] @ W[:, g * U:(g + 1) * U].T).reshape(T, B, F)
+                          * dm[g] for g in range(len(dm)))
+            if self.go_backwards:
+                gxs = gxs[::-1]
+            gx = np.ascontiguousarray(gxs.transpose(1, 0, 2))
+        if needs[1]:
+            if dm is None:
+                gW = xs.reshape(T * B, F).T @ dP2
+            elif len(dm) == 1:
+                gW = (xs * dm[0]).reshape(T * B, F).T @ dP2
+            else:
+                gW = np.concatenate([(xs * dm[g]).reshape(T * B, F).T @ dP2[:, g * U:(g + 1) * U]
+                                     for g in range(len(dm))], axis=1)
+        if len(needs) > 3 and needs[3]:
+            gin = dP2.sum(axis=0)
+            gb = gin if db_rec is None else np.stack([gin, db_rec])
+        return (gx, gW, dR if needs[2] else None, gb,
+                dh0 if len(needs) > 4 and needs[4] else None,
+                dc0 if len(needs) > 5 and needs[5] else None, None)
+
+
+class SimpleRNN(_Recurrence):
+    """``h_t = activation(x_t W + h_{t-1} R + b)``."""
+
+    gates = 1
+
+    def _loop(self, P, h, c, b_rec, H):
+        act, R, mf = self.act, self.R, self.mf
+        Y = P  # the activation's output per step, written over the projection
+        rec = np.empty(P.shape[1:], P.dtype)
+        g1 = range(1)
+        for t in range(len(P)):
+            a = Y[t]
+            a += self._rec_into(h, R, g1, rec)
+            act(a)
+            hn = H[t]
+            hn[...] = a
+            if mf is not None:  # a masked row carries its state
+                np.copyto(hn, h, where=mf[t] == 0)
+            h = hn
+        self.Y = Y
+
+    def _loop_back(self, dH, dh, dc):
+        T = len(self.Y)
+        R, mf = self.R, self.mf
+        D = self.dact(self.Y)  # every step's activation derivative at once
+        dA = np.empty_like(self.Y)
+        g1 = range(1)
+        for t in range(T - 1, -1, -1):
+            if dH is not None:
+                dh = dh + dH[t]
+            da = dA[t]
+            np.multiply(dh, D[t], out=da)
+            if mf is not None:
+                da *= mf[t]
+            back = self._rec_back(da, R, g1)
+            dh = back if mf is None else back + dh * (1 - mf[t])
+        dR = self._rec_grad(self._prev(self.H, self.h0), dA, g1) if self.needs[2] else None
+        return dA, dR, None, dh, None
+
+
+class LSTM(_Recurrence):
+    """Keras's LSTM: gates ``i, f, c, o``; ``c_t = f c_{t-1} + i g``, ``h_t = o act(c_t)``."""
+
+    gates = 4
+    n_states = 2
+
+    def _loop(self, P, h, c, b_rec, H):
+        act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
+        T, B = P.shape[:2]
+        A = P  # activated gates per step, written over the projection
+        self.C = C = np.empty_like(H)  # the cell state after each step (carried when masked)
+        self.TC = TC = np.empty_like(H)  # act(c) of each step's new cell state
+        self.c0 = c
+        rec = np.empty((B, 4 * U), P.dtype)
+        ig = np.empty((B, U), P.dtype)
+        # tanh and sigmoid (the defaults): one tanh over all four gates. sigmoid(x) is
+        # (1 + tanh(x / 2)) / 2 (ops.sigmoid's arithmetic); the c gate is doubled first, so the
+        # halving gives it back exactly and the same tanh is its activation.
+        fast = act is _tanh_ and ract is _sigmoid_
+        g4 = range(4)
+        for t in range(T):
+            a = A[t]
+            a += self._rec_into(h, R, g4, rec)
+            if fast:
+                a[:, 2 * U:3 * U] *= 2
+                a *= 0.5
+                np.tanh(a, out=a)
+                for part in (a[:, :2 * U], a[:, 3 * U:]):
+                    part += 1
+                    part *= 0.5
+            else:
+                ract(a[:, :2 * U])
+                act(a[:, 2 * U:3 * U])
+                ract(a[:, 3 * U:])
+            i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+            cn, tc, hn = C[t], TC[t], H[t]
+            np.multiply(f, c, out=cn)
+            np.multiply(i, g, out=ig)
+            cn += ig
+            tc[...] = cn
+            act(tc)
+            np.multiply(o, tc, out=hn)
+            if mf is not None:  # a masked row carries its states
+                keep = mf[t] == 0
+                np.copyto(hn, h, where=keep)
+                np.copyto(cn, c, where=keep)
+            h, c = hn, cn
+        self.A = A
+        self.c_last = c
+
+    def _loop_back(self, dH, dh, dc):
+        T, U = len(self.A), self.units
+        R, mf, A, TC = self.R, self.mf, self.A, self.TC
+        # every step's activation derivatives at once (they do not depend on the gradient)
+        D = self.dract(A)
+        D[:, :, 2 * U:3 * U] = self.dact(A[:, :, 2 * U:3 * U])
+        DTC = self.dact(TC)
+        Cp = self._prev(self.C, self.c0)
+        dA = np.empty_like(A)
+        tmp = np.empty_like(dh)
+        g4 = range(4)
+        for t in range(T - 1, -1, -1):
+            if dH is not None:
+                dh = dh + dH[t]
+            a = A[t]
+            i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+            if mf is None:
+                dhc, dcc = dh, dc
+            else:
+                dhc, dcc = dh * mf[t], dc * mf[t]
+            np.multiply(dhc, o, out=tmp)
+            tmp *= DTC[t]
+            dcn = tmp + dcc
+            da = dA[t]
+            np.multiply(dcn, g, out=da[:, :U])
+            np.multiply(dcn, Cp[t], out=da[:, U:2 * U])
+            np.multiply(dcn, i, out=da[:, 2 * U:3 * U])
+            np.multiply(dhc, TC[t], out=da[:, 3 * U:])
+            da *= D[t]
+            back = self._rec_back(da, R, g4)
+            if mf is None:
+                dh, dc = back, dcn * f
+            else:
+                keep = 1 - mf[t]
+                dh, dc = back + dh * keep, dcn * f + dc * keep
+        dR = self._rec_grad(self._prev(self.H, self.h0), dA, g4) if self.needs[2] else None
+        return dA, dR, None, dh, dc
+
+
+class GRU(_Recurrence):
+    """Keras's GRU: gates ``z, r, h``; ``h_t = z h_{t-1} + (1 - z) hh``.
+
+    ``reset_after=True`` (Keras's default): ``hh = act(x W_h + b_h + r * (h R_h + b'_h))``
+    with a separate recurrent bias; False: ``hh = act(x W_h + b_h + (r * h) R_h)``.
+    """
+
+    gates = 3
+
+    def _loop(self, P, h, c, b_rec, H):
+        act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
+        T, B = P.shape[:2]
+        self.ZR = ZR = np.empty((T, B, 2 * U), P.dtype)  # the z and r gates of each step
+        self.HH = HH = np.empty_like(H)
+        self.M = M = np.empty_like(H)  # reset_after: h R_h + b'_h; before: r * h (per step)
+        after = self.reset_after
+        g3, g2 = range(3), range(2)
+        Rzr, Rh = R[:, :2 * U], R[:, 2 * U:]
+        rec = np.empty((B, (3 if after else 2) * U), P.dtype)
+        for t in range(T):
+            p = P[t]
+            zr = ZR[t]
+            if after:
+                mi = self._rec_into(h, R, g3, rec)
+                if b_rec is not None:
+                    mi += b_rec
+                np.add(p[:, :2 * U], mi[:, :2 * U], out=zr)
+                M[t] = mi[:, 2 * U:]
+            else:
+                mi = self._rec_into(h, Rzr, g2, rec)
+                np.add(p[:, :2 * U], mi, out=zr)
+            ract(zr)
+            z, r = zr[:, :U], zr[:, U:]
+            hh = HH[t]
+            if after:
+                np.multiply(r, M[t], out=hh)
+            else:
+                hr = h if self.rm is None else h * self.rm[2]
+                np.multiply(r, hr, out=M[t])
+                np.matmul(M[t], Rh, out=hh)
+            hh += p[:, 2 * U:]
+            act(hh)
+            hn = H[t]  # z h + (1 - z) hh, written as hh + z (h - hh)
+            np.subtract(h, hh, out=hn)
+            hn *= z
+            hn += hh
+            if mf is not None:  # a masked row carries its state
+                np.copyto(hn, h, where=mf[t] == 0)
+            h = hn
+
+    def _loop_back(self, dH, dh, dc):
+        T, B, U = self.HH.shape
+        R, mf = self.R, self.mf
+        after = self.reset_after
+        # contiguous gates: small strided views cost more per NumPy call than the copies
+        Z, Rg = np.ascontiguousarray(self.ZR[:, :, :U]), np.ascontiguousarray(self.ZR[:, :, U:])
+        dract, dact = self.dract, self.dact
+        Hp = self._prev(self.H, self.h0)
+        dP = np.empty((T, B, 3 * U), dh.dtype)
+        dMI = np.empty((T, B, 3 * U if after else 2 * U), dh.dtype)
+        dAH = None if after else np.empty((T, B, U), dh.dtype)
+        g3, g2 = range(3), range(2)
+        Rzr, Rh = R[:, :2 * U], R[:, 2 * U:]
+        for t in range(T - 1, -1, -1):
+            if dH is not None:
+                dh = dh + dH[t]
+            hp, hh, z, r = Hp[t], self.HH[t], Z[t], Rg[t]
+            dhc = dh if mf is None else dh * mf[t]
+            dz = hp - hh
+            dz *= dhc
+            dz *= dract(z)
+            dah = 1 - z
+            dah *= dhc
+            dah *= dact(hh)
+            dmi = dMI[t]
+            if after:
+                dr = dah * self.M[t]
+                dr *= dract(r)
+                dmi[:, :U] = dz
+                dmi[:, U:2 * U] = dr
+                np.multiply(dah, r, out=dmi[:, 2 * U:])
+                back = self._rec_back(dmi, R, g3)
+            else:
+                dAH[t] = dah
+                dM = dah @ Rh.T
+                hr = hp if self.rm is None else hp * self.rm[2]
+                dr = dM * hr
+                dr *= dract(r)
+                dmi[:, :U] = dz
+                dmi[:, U:] = dr
+                back = self._rec_back(dmi, Rzr, g2)
+                back += dM * r if self.rm is None else dM * r * self.rm[2]
+            dp = dP[t]
+            dp[:, :U] = dz
+            dp[:, U:2 * U] = dr
+            dp[:, 2 * U:] = dah
+            back += dhc * z
+            dh = back if mf is None else back + dh * (1 - mf[t])
+        dR = db_rec = None
+        if self.needs[2]:
+            if after:
+                dR = self._rec_grad(Hp, dMI, g3)
+            else:
+                dR = np.concatenate([self._rec_grad(Hp, dMI, g2),
+                                     self.M.reshape(T * B, U).T @ dAH.reshape(T * B, U)], axis=1)
+        if after and len(self.needs) > 3 and self.needs[3]:
+            db_rec = dMI.sum(axis=(0, 1))
+        return dP, dR, db_rec, dh, None
+
+
+def _recurrent(cls: type, x: Any, kernel: Any, recurrent_kernel: Any, bias: Any, states: list,
+               mask: Any, units: int, options: dict) -> Tensor:
+    op = cls(units, **options)
+    h0 = states[0] if states else None
+    c0 = states[1] if len(states) > 1 else None
+    return op(x, kernel, recurrent_kernel, bias, h0, c0, mask)
+
+
+def _options(activation: str, recurrent_activation: str, go_backwards: bool,
+             return_sequences: bool, return_state: bool, zero_output_for_mask: bool,
+             dropout: float, recurrent_dropout: float, rng: Any, reset_after: bool = True) -> dict:
+    for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={rate!r}")
+    return dict(activation=activation, recurrent_activation=recurrent_activation,
+                go_backwards=bool(go_backwards), return_sequences=bool(return_sequences),
+                return_state=bool(return_state), zero_output_for_mask=bool(zero_output_for_mask),
+                dropout=float(dropout), recurrent_dropout=float(recurrent_dropout), rng=rng,
+                reset_after=bool(reset_after))
+
+
+def simple_rnn(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None,
+               initial_state: Any = None, mask: Any = None, activation: str = "tanh",
+               go_backwards: bool = False, return_sequences: bool = False,
+               return_state: bool = False, zero_output_for_mask: bool = False,
+               dropout: float = 0.0, recurrent_dropout: float = 0.0, rng: Any = None) -> Tensor:
+    """A fully connected recurrent layer over a whole sequence, as one op.
+
+    ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+
+    Args:
+        x: inputs, shape ``(batch, timesteps, features)``.
+        kernel: ``(features, units)``; recurrent_kernel: ``(units, units)``; bias:
+            ``(units,)`` or None.
+        initial_state: ``h0`` of shape ``(batch, units)`` (default zeros).
+        mask: optional ``(batch, timesteps)`` booleans; masked steps carry the state.
+        activation: one of :data:`RECURRENT_ACTIVATIONS`.
+        go_backwards: process the steps last to first (outputs in that order).
+        return_sequences: return every step's output ``(batch, timesteps, units)``
+            instead of the last ``(batch, units)``.
+        return_state: append the final state along axis 1 (``(batch, K + 1, units)``).
+        zero_output_for_mask: masked steps output zeros instead of the carried state.
+        dropout, recurrent_dropout: rates of the masks drawn in the op (one per
+            sequence, the same at every step, as Keras).
+        rng: optional ``numpy.random.Generator`` for the dropout masks.
+
+    Returns:
+        A Tensor (see ``return_sequences`` and ``return_state``).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> x = np.ones((2, 3, 4), "float32")
+        >>> y = cr.ops.simple_rnn(x, np.zeros((4, 5), "float32"), np.eye(5, dtype="float32"))
+        >>> y.shape
+        (2, 5)
+    """
+    opts = _options(activation, "sigmoid", go_backwards, return_sequences, return_state,
+                    zero_output_for_mask, dropout, recurrent_dropout, rng)
+    states = [] if initial_state is None else [initial_state]
+    return _recurrent(SimpleRNN, x, kernel, recurrent_kernel, bias, states, mask,
+                      _units(recurrent_kernel), opts)
+
+
+def lstm(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None,
+         initial_state: Any = None, mask: Any = None, activation: str = "tanh",
+         recurrent_activation: str = "sigmoid", go_backwards: bool = False,
+         return_sequences: bool = False, return_state: bool = False,
+         zero_output_for_mask: bool = False, dropout: float = 0.0,
+         recurrent_dropout: float = 0.0, rng: Any = None) -> Tensor:
+    """Keras's LSTM over a whole sequence, as one op (gates ``i, f, c, o``).
+
+    Args:
+        x: ``(batch, timesteps, features)``.
+        kernel: ``(features, 4 * units)``; recurrent_kernel ``(units, 4 * units)``;
+            bias ``(4 * units,)`` or None.
+        initial_state: ``[h0, c0]``, each ``(batch, units)`` (default zeros).
+        mask, activation, recurrent_activation, go_backwards, return_sequences,
+        zero_output_for_mask, dropout, recurrent_dropout, rng: as in :func:`simple_rnn`.
+        return_state: append the final ``h`` and ``c`` along axis 1.
+
+    Returns:
+        A Tensor: ``(batch, units)``, ``(batch, timesteps, units)``, or with
+        ``return_state`` ``(batch, K + 2, units)``.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> x = np.ones((2, 3, 4), "float32")
+        >>> W, R = np.zeros((4, 8), "float32"), np.zeros((2, 8), "float32")
+        >>> cr.ops.lstm(x, W, R, return_sequences=True).shape
+        (2, 3, 2)
+    """
+    opts = _options(activation, recurrent_activation, go_backwards, return_sequences,
+                    return_state, zero_output_for_mask, dropout, recurrent_dropout, rng)
+    return _recurrent(LSTM, x, kernel, recurrent_kernel, bias, list(initial_state or []), mask,
+                      _units(recurrent_kernel), opts)
+
+
+def gru(x: Any, kernel: Any, recurrent_kernel: Any, bias: Any = None,
+        initial_state: Any = None, mask: Any = None, activation: str = "tanh",
+        recurrent_activation: str = "sigmoid", reset_after: bool = True,
+        go_backwards: bool = False, return_sequences: bool = False, return_state: bool = False,
+        zero_output_for_mask: bool = False, dropout: float = 0.0,
+        recurrent_dropout: float = 0.0, rng: Any = None) -> Tensor:
+    """Keras's GRU over a whole sequence, as one op (gates ``z, r, h``).
+
+    Args:
+        x: ``(batch, timesteps, features)``.
+        kernel: ``(features, 3 * units)``; recurrent_kernel ``(units, 3 * units)``;
+            bias ``(2, 3 * units)`` with ``reset_after`` (input and recurrent
+            biases), else ``(3 * units,)``; or None.
+        initial_state: ``h0`` of shape ``(batch, units)`` (default zeros).
+        reset_after: apply the reset gate after the recurrent product (Keras's default).
+        mask, activation, recurrent_activation, go_backwards, return_sequences,
+        return_state, zero_output_for_mask, dropout, recurrent_dropout, rng: as in
+        :func:`simple_rnn`.
+
+    Returns:
+        A Tensor, shaped as :func:`simple_rnn`'s.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> x = np.ones((2, 3, 4), "float32")
+        >>> W, R = np.zeros((4, 6), "float32"), np.zeros((2, 6), "float32")
+        >>> cr.ops.gru(x, W, R).shape
+        (2, 2)
+    """
+    opts = _options(activation, recurrent_activation, go_backwards, return_sequences,
+                    return_state, zero_output_for_mask, dropout, recurrent_dropout, rng,
+                    reset_after)
+    states = [] if initial_state is None else [initial_state]
+    return _recurrent(GRU, x, kernel, recurrent_kernel, bias, states, mask,
+                      _units(recurrent_kernel), opts)
+
+
+def _units(recurrent_kernel: Any) -> int:
+    return int(np.shape(getattr(recurrent_kernel, "data", recurrent_kernel))[0])
+
+
+# -- embedding --------------------------------------------------------------------------
+
+
+class Embedding(Function):
+    """``table[ids]``; the backward adds each output row's gradient into its id's row.
+
+    The ids are checked in ``forward`` (so a captured step checks every batch):
+    whole numbers in ``[0, input_dim)``. Repeated ids accumulate: the rows of the
+    gradient are sorted by id and summed per id (``np.add.reduceat``).
+    """
+
+    supports_grad_out = True
+
+    def __init__(self, layer: str) -> None:
+        self.layer = layer
+
+    def forward(self, ids, table):
+        n = table.shape[0]
+        if ids.dtype.kind == "f":
+            idx = ids.astype(np.intp)
+            bad = idx != ids
+            if bad.any():
+                raise shape_error(
+                    f'Layer "{self.layer}" (Embedding) expects integer token ids, but received '
+                    f"float values that are not whole numbers, such as {float(ids[bad].flat[0])}. "
+                    f"Received: inputs of dtype {ids.dtype}")
+        elif ids.dtype.kind in "iub":
+            idx = ids.astype(np.intp, copy=False)
+        else:
+            raise shape_error(f'Layer "{self.layer}" (Embedding) expects integer token ids. '
+                              f"Received: inputs of dtype {ids.dtype}")
+        if idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            if lo < 0 or hi >= n:
+                worst = hi if hi >= n else lo
+                raise shape_error(
+                    f'Layer "{self.layer}" (Embedding) got token id {worst}, outside '
+                    f"[0, input_dim={n}) (largest id {hi}, smallest {lo}). Raise input_dim to "
+                    f"more than the largest id, or map the ids into range. Received: "
+                    f"input_dim={n}, largest id {hi}")
+        self.idx, self.table_shape = idx, table.shape
+        return table[idx]
+
+    def backward(self, gy):
+        if not self.needs[1]:
+            return None, None
+        d = self.table_shape[1]
+        idx = self.idx.reshape(-1)
+        g = gy.reshape(-1, d)
+        out = (self.grad_out or {}).get(1)
+        if out is None:
+            out = np.zeros(self.table_shape, gy.dtype)
+        else:
+            out[...] = 0
+        if idx.size:
+            order = np.argsort(idx, kind="stable")
+            sidx = idx[order]
+            first = np.empty(len(sidx), bool)
+            first[0] = True
+            np.not_equal(sidx[1:], sidx[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            counts = np.diff(starts, append=len(sidx))
+            once = counts == 1  # an id seen once: its row is copied, not summed
+            out[sidx[starts[once]]] = g[order[starts[once]]]
+            if not once.all():  # the repeated ids: their rows summed in order, per id
+                ms, mc = starts[~once], counts[~once]
+                seg = np.cumsum(mc) - mc
+                rows = np.repeat(ms - seg, mc) + np.arange(int(mc.sum()))
+                out[sidx[ms]] = np.add.reduceat(g[order[rows]], seg, axis=0)
+        return None, out
+
+
+def embedding(ids: Any, table: Any, layer: str = "embedding") -> Tensor:
+    """Look up rows of ``table``: ``table[ids]``, gradients summed into repeated rows.
+
+    Args:
+        ids: token ids of any shape, integers (or floats holding whole numbers).
+        table: ``(input_dim, output_dim)``.
+        layer: the name used in errors.
+
+    Returns:
+        ``ids.shape + (output_dim,)``.
+
+    Raises:
+        ValueError: for an id outside ``[0, input_dim)`` (naming the largest id and
+            ``input_dim``) or a float id that is not a whole number.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> table = cr.Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+        >>> y = cr.ops.embedding(np.array([[0, 2, 2]]), table)
+        >>> cr.ops.sum(y).backward()
+        >>> table.grad
+        array([[1., 1.],
+               [0., 0.],
+               [2., 2.]])
+    """
+    return Embedding(layer)(ids, table)
+
+
+# -- masks as loss weights ------------------------------------------------------------------
+
+
+class MaskWeights(Function):
+    """Keras's ``apply_mask``: valid entries weigh ``total / valid``, masked ones 0."""
+
+    differentiable = False
+
+    def __init__(self, dtype: Any, scale: bool = True) -> None:
+        self.dtype, self.scale = dtype, scale
+
+    def forward(self, mask):
+        m = mask.astype(self.dtype)
+        if not self.scale:
+            return m
+        valid = m.sum()
+        if valid:  # divide_no_nan: no valid entry weighs nothing
+            m *= self.dtype.type(m.size) / valid
+        return m
+
+    def backward(self, gy):  # pragma: no cover - not differentiable
+        return (None,)
+
+
+def mask_weights(mask: Any, dtype: Any = "float32", scale: bool = True) -> Tensor:
+    """A mask as loss weights: ``total / valid`` where valid, 0 where masked (Keras's rule).
+
+    A mean of ``loss * weights`` over all entries is then the mean over the valid ones.
+
+    Args:
+        mask: booleans (1 for a valid step).
+        dtype: the weights' float type.
+        scale: False for plain 0/1 weights (Keras's rule for reductions other than a mean).
+
+    Returns:
+        A Tensor of the mask's shape.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.mask_weights(np.array([[True, False]])).numpy().round(4)
+        array([[2., 0.]], dtype=float32)
+    """
+    return MaskWeights(np.dtype(dtype), bool(scale))(mask)
