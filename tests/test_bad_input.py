@@ -243,10 +243,10 @@ ROWS = [
      r"jit_compile must be True, False or 'auto'\. Received: jit_compile='yes'$", True),
     ("loss-weights-count", lambda: mlp(loss_weights=[1, 2]), ValueError,
      r"loss_weights needs one weight per output \(1\)\. Received: loss_weights=\[1, 2\]$", True),
-    ("fit-before-compile", lambda: fit(mlp(compile=False)), RuntimeError,
-     r"You must compile the model before calling fit\(\)", False),
+    ("fit-before-compile", lambda: fit(mlp(compile=False)), ValueError,
+     r"You must compile the model before calling fit\(\)", True),
     ("evaluate-before-compile", lambda: mlp(compile=False).evaluate(X, Y, verbose=0),
-     RuntimeError, r"You must compile the model before calling evaluate\(\)", False),
+     ValueError, r"You must compile the model before calling evaluate\(\)", True),
     # -- models and layers ------------------------------------------------------------------
     ("summary-unbuilt", lambda: cr.Sequential([L.Dense(2)]).summary(), ValueError,
      r"Model '.*' has not been built yet", False),

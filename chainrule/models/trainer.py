@@ -161,9 +161,10 @@ class Trainer(StepMethods, CompileMixin):
 
     def _check_compiled(self, what: str) -> None:
         if not self.compiled:
-            raise RuntimeError(
+            raise ValueError(
                 f"You must compile the model before calling {what}(): call "
-                f"model.compile(optimizer=..., loss=...) first."
+                f"model.compile(optimizer=..., loss=...) first. Received: model "
+                f"{getattr(self, 'name', '')!r}, not compiled"
             )
 
     def _check_targets(self, ys: list, xs: list) -> None:
@@ -225,8 +226,8 @@ class Trainer(StepMethods, CompileMixin):
             ``val_`` versions to a list of per-epoch values (also ``model.history``).
 
         Raises:
-            RuntimeError: if the model is not compiled.
-            ValueError / TypeError: for bad arguments, naming them.
+            ValueError: if the model is not compiled (as in Keras 3), and for bad
+                arguments, naming them (TypeError for unknown keywords).
         """
         if "nb_epoch" in kwargs:
             from chainrule.layers.base import warn_deprecated  # noqa: PLC0415
