@@ -16,8 +16,10 @@ module named in it. Classes are looked up in chainrule's registries and in
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -99,6 +101,43 @@ def _require_file(path: str) -> None:
         )
 
 
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _open_regular(path: str) -> Any:
+    """Open ``path`` for reading only if it is a regular file, without ever blocking.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open
+    descriptor (no race between a check and the open): a FIFO, a socket or a
+    device is refused at once instead of waiting for a writer in ``open()``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a socket, or a FIFO on some systems
+            raise InvalidArchiveError(
+                f"{path!r} is not a regular file (a socket or a FIFO): chainrule reads saved "
+                f"models and weights from regular files only. Received: filepath={path!r}"
+            ) from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((k for test, k in _FILE_KINDS if test(mode)), "not a regular file")
+            raise InvalidArchiveError(
+                f"{path!r} is {kind}, not a regular file: chainrule reads saved models and "
+                f"weights from regular files only. Received: filepath={path!r}"
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
     src = repr(path)
     if looks_like_pickle(head):
@@ -118,7 +157,7 @@ def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
 
 def _open_reader(path: str, expected: str, limits: Limits) -> tuple[Any, SafeZipReader]:
     _require_file(path)
-    f = open(path, "rb")  # noqa: SIM115 - closed by the caller, or here on error
+    f = _open_regular(path)  # closed by the caller, or here on error
     try:
         head = f.read(8)
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -914,7 +953,7 @@ def read_weights(filepath: str | os.PathLike, limits: Limits | None = None) -> d
     """
     path = _fspath(filepath)
     _require_file(path)
-    with open(path, "rb") as f:
+    with _open_regular(path) as f:
         head = f.read(8)
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             raise _not_a_zip(path, head, "chainrule weights file")
