@@ -149,3 +149,191 @@ def test_backup_and_restore_cleans_a_killed_backup(tmp_path):
     model = small_model()
     model.fit(X, Y, epochs=2, verbose=0, callbacks=[cr.callbacks.BackupAndRestore(str(backup))])
     assert not stale.exists()
+
+
+# -- Ctrl-C: a step is atomic (the model equals the one after some whole step) -------------------
+
+
+def _deep_model():
+    """31 layers trained with Adam: many weights, so an update takes a while to apply."""
+    cr.utils.set_random_seed(7)
+    layers = [L.Dense(128, activation="relu", input_dim=16)]
+    layers += [L.Dense(128, activation="relu") for _ in range(29)]
+    layers += [L.Dense(4, activation="softmax")]
+    model = cr.Sequential(layers)
+    model.compile(optimizer=cr.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+XI = np.random.default_rng(1).random((256, 16)).astype("float32")
+BI = 4  # small batches: the update of the weights is a large part of each step
+YI = np.arange(256) % 4
+
+
+def _fingerprint(model):
+    import hashlib  # noqa: PLC0415
+
+    h = hashlib.sha1()
+    for w in model.get_weights():
+        h.update(np.ascontiguousarray(w).tobytes())
+    state = model.optimizer.get_state()
+    for key in sorted(state):
+        h.update(key.encode())
+        h.update(np.ascontiguousarray(state[key]).tobytes())
+    return int(model.optimizer.iterations), h.hexdigest()
+
+
+def _reference_fingerprints(steps):
+    """The state after each whole step of an uninterrupted run (step 0: before training),
+    and the seconds a plain run of as many steps takes."""
+    import time  # noqa: PLC0415
+
+    epochs = -(-steps // (len(XI) // BI))
+    plain = _deep_model()
+    t0 = time.perf_counter()
+    plain.fit(XI, YI, batch_size=BI, epochs=epochs, shuffle=False, verbose=0)
+    seconds = time.perf_counter() - t0
+    model = _deep_model()
+    model.build((None, 16))
+    model._step_factory().pack(model._trainable_vars())
+    model.optimizer.build(model._trainable_vars())
+    prints = {0: _fingerprint(model)[1]}
+
+    def snap(batch, logs):
+        it, h = _fingerprint(model)
+        prints[it] = h
+
+    model.fit(XI, YI, batch_size=BI, epochs=epochs, shuffle=False, verbose=0,
+              callbacks=[cr.callbacks.LambdaCallback(on_train_batch_end=snap)])
+    return prints, seconds
+
+
+def _interrupted(fn, seconds):
+    """Run ``fn`` with a real SIGINT sent after ``seconds``; True if ``fn`` was interrupted."""
+    import time  # noqa: PLC0415
+
+    timer = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    interrupted = False
+    try:
+        fn()
+    except KeyboardInterrupt:
+        interrupted = True
+    while True:  # the signal may come after fn returned: absorb it here
+        try:
+            timer.join()
+            time.sleep(0.02)
+            break
+        except KeyboardInterrupt:
+            pass
+    return interrupted
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_fit_leaves_the_state_of_a_whole_step():
+    rng = np.random.default_rng(0)
+    prints, seconds = _reference_fingerprints(400)
+    checked = 0
+    for _ in range(12):
+        model = _deep_model()
+        _interrupted(lambda m=model: m.fit(XI, YI, batch_size=BI, epochs=1000, shuffle=False,
+                                           verbose=0), rng.uniform(0.05, 0.7) * seconds)
+        if not model.built or model.optimizer._vars is None:
+            continue
+        it, h = _fingerprint(model)
+        if it not in prints:
+            continue  # interrupted later than the reference run went
+        assert h == prints[it], f"the state after the interrupt is not that of step {it}"
+        checked += 1
+    assert checked >= 4
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _SlowCount(cr.metrics.Metric):
+    """Counts samples, slowly (a metric whose update takes a while, like a costly one)."""
+
+    def __init__(self, name="slow_count", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.count = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        import time  # noqa: PLC0415
+
+        time.sleep(0.002)
+        self.count += len(y_true)
+
+    def result(self):
+        return self.count
+
+    def reset_state(self):
+        self.count = 0.0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_evaluate_leaves_consistent_metrics():
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=[_SlowCount()])
+    x, y = np.concatenate([X] * 20), np.concatenate([Y] * 20)
+    rng = np.random.default_rng(1)
+    for _ in range(8):
+        _interrupted(lambda: model.evaluate(x, y, batch_size=8, verbose=0),
+                     rng.uniform(0.01, 0.15))
+        assert model._loss_tracker.count == model.metrics[1].count, (
+            "the loss was tracked for a batch the metric missed")
+
+
+def test_ctrl_c_handler_only_in_the_main_thread_and_restored():
+    seen = []
+
+    def custom(signum, frame):
+        seen.append(signum)
+
+    previous = signal.signal(signal.SIGINT, custom)
+    try:
+        model = small_model()
+        probe = cr.callbacks.LambdaCallback(
+            on_train_batch_end=lambda b, logs: seen.append(signal.getsignal(signal.SIGINT)))
+        model.fit(X, Y, epochs=1, batch_size=20, verbose=0, callbacks=[probe])
+        assert seen and seen[0] is not custom  # deferred while fitting
+        assert signal.getsignal(signal.SIGINT) is custom  # put back afterwards
+        errors = []
+
+        def in_thread():
+            try:
+                model.fit(X, Y, epochs=1, verbose=0)
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+        t = threading.Thread(target=in_thread)
+        t.start()
+        t.join()
+        assert not errors
+        assert signal.getsignal(signal.SIGINT) is custom
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_a_deferred_interrupt_reaches_the_previous_handler_after_the_step():
+    calls = []
+
+    def custom(signum, frame):
+        calls.append(int(model.optimizer.iterations))
+
+    previous = signal.signal(signal.SIGINT, custom)
+    try:
+        model = small_model()
+        model.build((None, 5))
+        fired = []
+
+        class Kill(cr.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                if not fired:
+                    fired.append(batch)
+                    os.kill(os.getpid(), signal.SIGINT)  # arrives before the step starts
+
+        model.fit(X, Y, epochs=1, batch_size=10, verbose=0, callbacks=[Kill()])
+        assert calls == [0]  # delivered at once, between steps (not inside one)
+    finally:
+        signal.signal(signal.SIGINT, previous)

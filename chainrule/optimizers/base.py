@@ -377,9 +377,17 @@ class Optimizer:
         self.learning_rate = value
 
     def _step_learning_rate(self) -> float:
+        """The learning rate of this step; a NaN or infinite one is an error, before any update."""
         lr = self.learning_rate
         if self._legacy_decay:
             lr = lr / (1.0 + self._legacy_decay * self._iterations)
+        if not math.isfinite(lr):
+            raise ValueError(
+                f"The learning rate of optimizer {self.name!r} became {lr} at step "
+                f"{self.iterations} (iterations={self.iterations}), given by "
+                f"{_lr_source(self._lr_schedule)}; no weight was updated. Make the schedule "
+                f"return finite values for every step. Received: learning_rate={lr}"
+            )
         return lr
 
     @property
@@ -568,6 +576,7 @@ class Optimizer:
             pairs = self._filter_missing(grads, idx, pairs)
         if self._unchecked:
             self._check_gradients(pairs)
+        lr = self._step_learning_rate()  # checked before anything changes
 
         xp = self._xp
         if self.loss_scale_factor is not None:
@@ -589,7 +598,6 @@ class Optimizer:
         if self.clipnorm or self.clipvalue or self.global_clipnorm:
             pairs = self._clip(pairs)
 
-        lr = self._step_learning_rate()
         self._begin_step(lr)  # step scalars only; weight decay below uses the same lr
         lr_k = self._const(lr)
         threads = parallel.get_num_threads() if self._parallel_ok else 1
@@ -660,11 +668,11 @@ class Optimizer:
         xp = self._xp
         dt = buffer.single_dtype
         g, data = buffer.grad[dt], buffer.data[dt]
+        lr = self._step_learning_rate()  # checked before anything changes
         if self.global_clipnorm:
             scale = self._global_scale([(g, 0)])  # one norm over the whole buffer
             if scale != 1.0:
                 xp.multiply(g, scale, out=g)
-        lr = self._step_learning_rate()
         self._begin_step(lr)
         lr_k = self._const(lr)
         slots = self._flat_slots
@@ -1097,6 +1105,23 @@ class Optimizer:
             f"<{type(self).__name__} name={self.name!r} learning_rate={lr} "
             f"iterations={self.iterations}>"
         )
+
+
+def _lr_source(schedule: Any) -> str:
+    """Words naming where a learning rate came from: the schedule and its settings."""
+    if schedule is None:
+        return "the number set as learning_rate"
+    if isinstance(schedule, LearningRateSchedule):
+        try:
+            config = schedule.get_config()
+        except Exception:  # noqa: BLE001 - a user's schedule; the name is enough then
+            config = None
+        if isinstance(config, dict):
+            args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name")
+            return f"the schedule {type(schedule).__name__}({args})"[:300]
+        return f"the schedule {type(schedule).__name__}"
+    name = getattr(schedule, "__qualname__", None) or type(schedule).__name__
+    return f"the callable {name}"
 
 
 def _var_label(variable: Any, index: int | None) -> str:
