@@ -337,3 +337,162 @@ def test_a_deferred_interrupt_reaches_the_previous_handler_after_the_step():
         assert calls == [0]  # delivered at once, between steps (not inside one)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# -- a non-finite learning rate, non-finite gradients ---------------------------------------------
+
+
+class _BreaksAt(cr.optimizers.schedules.LearningRateSchedule):
+    """0.01, then NaN from step ``at`` on (a schedule with a bug)."""
+
+    def __init__(self, at=3, value=float("nan")):
+        self.at, self.value = at, value
+
+    def __call__(self, step):
+        return 0.01 if step < self.at else self.value
+
+    def get_config(self):
+        return {"at": self.at, "value": self.value}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+@pytest.mark.parametrize("on_nan", ["raise", "stop", "ignore"])
+def test_non_finite_learning_rate_is_an_error_naming_schedule_and_step(value, on_nan):
+    model = small_model(compile=False)
+    model.compile(optimizer=cr.optimizers.SGD(_BreaksAt(3, value)),
+                  loss="sparse_categorical_crossentropy")
+    after3 = small_model(compile=False)
+    after3.set_weights(model.get_weights())
+    after3.compile(optimizer=cr.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    after3.fit(X, Y, batch_size=10, epochs=1, steps_per_epoch=3, shuffle=False, verbose=0)
+    with pytest.raises(ValueError, match=r"became (nan|inf) at step 3 .*_BreaksAt\(at=3.*"
+                                         r"Received: learning_rate=(nan|inf)$"):
+        model.fit(X, Y, batch_size=10, epochs=2, shuffle=False, verbose=0, on_nan=on_nan)
+    assert model.optimizer.iterations == 3
+    for a, b in zip(model.get_weights(), after3.get_weights()):
+        np.testing.assert_array_equal(a, b)  # the weights of step 3, all finite
+
+
+def test_non_finite_learning_rate_from_a_callable_names_it():
+    def rate():
+        return float("nan")
+
+    model = small_model(compile=False)
+    model.compile(optimizer=cr.optimizers.Adam(rate), loss="sparse_categorical_crossentropy")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"became nan at step 0 .*the callable .*rate"):
+        model.train_on_batch(X, Y)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+class _Sqrt(L.Layer):
+    def call(self, x):
+        return cr.ops.sqrt(x)
+
+
+def _infinite_gradient_model():
+    """sqrt at 0: the loss is finite, its gradient is infinite."""
+    model = cr.Sequential([L.Dense(1, input_dim=5, kernel_initializer="zeros", name="d"),
+                           _Sqrt(name="root")])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_on_nan_stop_keeps_finite_weights_when_only_the_gradients_are_not():
+    model = _infinite_gradient_model()
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning, match="gradients became"):
+        model.fit(X, np.ones((40, 1)), batch_size=10, verbose=0, on_nan="stop")
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+    assert model.optimizer.iterations == 0
+
+
+def test_on_nan_raise_names_non_finite_gradients():
+    model = _infinite_gradient_model()
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError,
+                                                  match=r"gradients became NaN or infinite"):
+        model.fit(X, np.ones((40, 1)), batch_size=10, verbose=0)
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+# -- the same label checks on every path -----------------------------------------------------------
+
+
+def _binary_model():
+    model = cr.Sequential([L.Dense(4, input_dim=5, activation="relu"),
+                           L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    model.fit(X, (Y % 2)[:, None], batch_size=10, epochs=2, verbose=0)  # captured steps
+    return model
+
+
+BAD_BINARY = np.full((10, 1), 2.0)
+
+
+@pytest.mark.parametrize("path", ["train_on_batch", "test_on_batch", "validation_data",
+                                  "generator", "evaluate_generator"])
+def test_labels_are_checked_on_every_path(path):
+    model = _binary_model()
+    before = model.get_weights()
+    good = (Y % 2)[:, None]
+
+    def gen(bad_at):
+        for i in range(4):
+            yield X[10 * i:10 * i + 10], BAD_BINARY if i == bad_at else good[10 * i:10 * i + 10]
+
+    calls = {
+        "train_on_batch": lambda: model.train_on_batch(X[:10], BAD_BINARY),
+        "test_on_batch": lambda: model.test_on_batch(X[:10], BAD_BINARY),
+        "validation_data": lambda: model.fit(X, good, validation_data=(X[:10], BAD_BINARY),
+                                             verbose=0),
+        "generator": lambda: model.fit(gen(0), verbose=0, steps_per_epoch=4),
+        "evaluate_generator": lambda: model.evaluate(gen(2), verbose=0),
+    }
+    with pytest.raises(ValueError, match=r"binary_crossentropy expects labels in \[0, 1\]"):
+        calls[path]()
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # refused before any step
+
+
+@pytest.mark.parametrize("labels", [np.full(10, -1), np.full(10, 1.5), np.full(10, 3),
+                                    np.eye(3)[Y[:10]]])
+def test_validation_labels_are_refused_before_training(labels):
+    model = small_model()
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="sparse_categorical_crossentropy"):
+        model.fit(X, Y, validation_data=(X[:10], labels), verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+# -- threads: concurrent evaluate on one model -----------------------------------------------------
+
+
+def test_concurrent_evaluate_returns_the_numbers_of_a_lone_call():
+    model = small_model()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(X, Y, epochs=2, verbose=0)
+    rng = np.random.default_rng(3)
+    sets = [(rng.random((64, 5)).astype("float32"), rng.integers(0, 3, 64)) for _ in range(4)]
+    alone = [model.evaluate(x, y, batch_size=8, verbose=0) for x, y in sets]
+    results: list = []
+    errors: list = []
+
+    def worker(k):
+        try:
+            for _ in range(5):
+                x, y = sets[k % 4]
+                results.append((k % 4, model.evaluate(x, y, batch_size=8, verbose=0)))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 40
+    for k, got in results:
+        assert got == alone[k]
