@@ -496,3 +496,182 @@ def test_concurrent_evaluate_returns_the_numbers_of_a_lone_call():
     assert len(results) == 40
     for k, got in results:
         assert got == alone[k]
+
+
+# -- optimizer state read from a file is validated -------------------------------------------------
+
+
+def _trained_archive(tmp_path, optimizer="adam"):
+    model = small_model(optimizer=optimizer)
+    model.fit(X, Y, epochs=1, batch_size=10, verbose=0)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    return path
+
+
+def _rewrite_optimizer_state(path, change):
+    """The archive at ``path`` with its optimizer.npz rewritten by ``change(state)``."""
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    with np.load(io.BytesIO(members["optimizer.npz"])) as npz:
+        state = {k: npz[k] for k in npz.files}
+    change(state)
+    buf = io.BytesIO()
+    np.savez(buf, **state)
+    members["optimizer.npz"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+@pytest.mark.parametrize("key,value,words", [
+    ("learning_rate", -0.1, "positive"),
+    ("learning_rate", np.nan, "NaN or infinite"),
+    ("learning_rate", np.inf, "NaN or infinite"),
+    ("iterations", -5, r"integer in \[0, 2\*\*62\]"),
+    ("iterations", 2**62 + 1, r"integer in \[0, 2\*\*62\]"),
+    ("iterations", 2.5, r"integer in \[0, 2\*\*62\]"),
+    ("velocity/0", "negative", "second moment"),
+    ("momentum/1", "nan", "NaN or infinite"),
+])
+def test_optimizer_state_from_an_archive_is_validated(tmp_path, key, value, words):
+    path = _trained_archive(tmp_path)
+
+    def change(state):
+        if value == "negative":
+            state[key] = -np.abs(state[key]) - 1.0
+        elif value == "nan":
+            state[key] = np.full_like(state[key], np.nan)
+        else:
+            state[key] = np.asarray(value)
+
+    _rewrite_optimizer_state(path, change)
+    with pytest.raises(InvalidArchiveError, match=rf"m\.keras.*{key}.*{words}|m\.keras.*{words}"):
+        cr.saving.load_model(path)
+
+
+def test_optimizer_state_in_a_backup_is_validated(tmp_path):
+    backup = str(tmp_path / "b")
+    model = small_model()
+
+    class Stop(cr.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        model.fit(X, Y, epochs=4, verbose=0,
+                  callbacks=[cr.callbacks.BackupAndRestore(backup), Stop()])
+    _rewrite_optimizer_state(os.path.join(backup, "training_state.zip"),
+                             lambda s: s.__setitem__("learning_rate", np.asarray(-1.0)))
+    again = small_model()
+    with pytest.raises(ValueError, match=r"training_state\.zip.*learning_rate"):
+        again.fit(X, Y, epochs=4, verbose=0, callbacks=[cr.callbacks.BackupAndRestore(backup)])
+
+
+def test_set_state_refuses_iterations_that_would_overflow_on_saving(tmp_path):
+    model = small_model()
+    model.fit(X, Y, epochs=1, verbose=0)
+    state = model.optimizer.get_state()
+    state["iterations"] = np.asarray(2**63 - 1)
+    with pytest.raises(ValueError, match=r"iterations.*2\*\*62"):
+        model.optimizer.set_state(state)
+    state["iterations"] = np.asarray(2**62 - 2)
+    model.optimizer.set_state(state)
+    model.fit(X, Y, epochs=1, verbose=0)  # two more steps: saving still works
+    model.save(str(tmp_path / "m.keras"))
+    assert cr.saving.load_model(str(tmp_path / "m.keras")).optimizer.iterations == 2**62
+
+
+# -- clear errors ------------------------------------------------------------------------------------
+
+
+def test_backup_made_with_another_optimizer_names_folder_and_difference(tmp_path):
+    backup = str(tmp_path / "b")
+
+    class Crash(cr.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        small_model(optimizer="adam").fit(X, Y, epochs=3, verbose=0,
+                                          callbacks=[cr.callbacks.BackupAndRestore(backup),
+                                                     Crash()])
+    model = small_model(optimizer="sgd")
+    before = model.get_weights()
+    with pytest.raises(ValueError) as info:
+        model.fit(X, Y, epochs=3, verbose=0, callbacks=[cr.callbacks.BackupAndRestore(backup)])
+    message = str(info.value)
+    assert backup in message and "'Adam'" in message and "'SGD'" in message
+    assert "Delete the folder" in message and "Received: optimizer=SGD" in message
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backup_dir_that_is_a_file_is_refused_at_creation(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("x")
+    with pytest.raises(ValueError, match=r"backup_dir must be a directory.*Received: backup_dir="):
+        cr.callbacks.BackupAndRestore(str(path))
+
+
+@pytest.mark.parametrize("value", [["MyLayer"], "MyLayer", 3])
+def test_custom_objects_not_a_mapping(tmp_path, value):
+    path = _trained_archive(tmp_path)
+    with pytest.raises(TypeError, match=r"custom_objects must be a dict.*Received: custom_objects"):
+        cr.saving.load_model(path, custom_objects=value)
+
+
+@pytest.mark.parametrize("pattern", ["m-{epoch.nope}.keras", "m-{epoch[0]}.keras",
+                                     "m-{}.keras", "m-{0}.keras", "m-{epoch.keras"])
+def test_checkpoint_format_fields_that_cannot_be_filled(tmp_path, pattern):
+    with pytest.raises(KeyError, match="Failed to format this callback filepath"):
+        cr.callbacks.ModelCheckpoint(str(tmp_path / pattern))
+
+
+def test_checkpoint_runtime_format_errors_are_the_documented_key_error(tmp_path):
+    ckpt = cr.callbacks.ModelCheckpoint(str(tmp_path / "m-{loss:d}.keras"), monitor="loss")
+    with pytest.raises(KeyError, match="Failed to format this callback filepath"):
+        small_model().fit(X, Y, epochs=1, verbose=0, callbacks=[ckpt])
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: cr.saving.save_model(small_model(), p),
+    lambda p: cr.saving.load_model(p),
+    lambda p: small_model().save_weights(p),
+    lambda p: small_model().load_weights(p),
+    lambda p: cr.saving.read_weights(p),
+    lambda p: cr.callbacks.ModelCheckpoint(p),
+])
+@pytest.mark.parametrize("kind", ["bytes", "nul"])
+def test_bytes_and_nul_paths_name_filepath(tmp_path, make, kind):
+    name = "m.keras" if "load_model" in repr(make) else "m.keras"
+    path = str(tmp_path / name)
+    bad = os.fsencode(path) if kind == "bytes" else path[:-6] + "\x00" + path[-6:]
+    with pytest.raises((TypeError, ValueError), match=r"filepath.*Received: filepath="):
+        make(bad)
+
+
+def test_csv_logger_refuses_line_break_separator_and_bad_filenames(tmp_path):
+    for sep in ["\n", "\r", '"']:
+        with pytest.raises(ValueError, match=r"separator.*Received: separator="):
+            cr.callbacks.CSVLogger(str(tmp_path / "log.csv"), separator=sep)
+    with pytest.raises(TypeError, match=r"filename.*Received: filename="):
+        cr.callbacks.CSVLogger(os.fsencode(str(tmp_path / "log.csv")))
+    with pytest.raises(ValueError, match=r"filename.*NUL.*Received: filename="):
+        cr.callbacks.CSVLogger(str(tmp_path / "lo\x00g.csv"))
+
+
+def test_set_weights_with_strings_names_layer_and_weight():
+    model = small_model()
+    before = model.get_weights()
+    values = [w.copy() for w in before]
+    values[3] = np.array(["a", "b", "c"])
+    with pytest.raises(TypeError, match=r"Layer 'sequential.*' weight 'out/bias' must be set from "
+                                        r"numbers"):
+        model.set_weights(values)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -590,8 +590,22 @@ class Layer:
                     f"the value given for it has shape {tuple(np.shape(value))}. Received: "
                     f"weights with shapes {[tuple(np.shape(w)) for w in weights]}"
                 )
+        arrays = []  # every value converted before any is assigned
         for var, value in zip(own, weights):
-            var.assign(np.asarray(value))
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf":
+                try:
+                    arr = arr.astype(np.dtype(str(var.dtype)))
+                except (TypeError, ValueError):
+                    label = var.name if any(var is v for v in self._variables) else var.path
+                    raise TypeError(
+                        f"Layer {self.name!r} weight {label!r} must be set from numbers, but "
+                        f"the value given for it has dtype {arr.dtype}. Received: a value of "
+                        f"dtype {arr.dtype}"
+                    ) from None
+            arrays.append(arr)
+        for var, arr in zip(own, arrays):
+            var.assign(arr)
 
     def count_params(self) -> int:
         """The number of scalars in all weights."""

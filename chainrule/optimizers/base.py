@@ -982,8 +982,12 @@ class Optimizer:
             state: the dict :meth:`get_state` returned.
 
         Raises:
-            ValueError: naming the key, for a missing or unexpected key or a shape
-                that does not match (nothing is changed then).
+            ValueError: naming the key, for a missing or unexpected key, a shape
+                that does not match, or a value no training could have produced: a
+                NaN or infinite entry, a learning rate that is not positive, a
+                negative second moment (``velocity``, ``accumulator``, ...), or
+                ``iterations`` that is not an integer in ``[0, 2**62]`` (nothing is
+                changed then).
         """
         if not isinstance(state, Mapping):
             raise TypeError(
@@ -993,6 +997,7 @@ class Optimizer:
             raise ValueError(
                 "Optimizer state is missing key 'iterations'. Pass the dict get_state() returned."
             )
+        _check_state_values(state)
         if not self.built:
             self._pending_state = dict(state)
             self._restore_scalars(state)
@@ -1105,6 +1110,48 @@ class Optimizer:
             f"<{type(self).__name__} name={self.name!r} learning_rate={lr} "
             f"iterations={self.iterations}>"
         )
+
+
+#: Slots that hold running sums of squares (second moments): never negative.
+_NONNEGATIVE_SLOTS = frozenset({"velocity", "velocity_hat", "accumulator", "accumulated_grad",
+                                "accumulated_delta_var"})
+#: The most iterations a state may claim: no training reaches it, and it is far below the top
+#: of the int64 that iterations is saved as (so training on from it cannot overflow).
+MAX_ITERATIONS = 2**62
+
+
+def _check_state_values(state: Mapping[str, Any]) -> None:
+    """Refuse values that no training produces (before anything is restored), naming the key."""
+    for key in sorted(state):
+        try:
+            arr = np.asarray(state[key])
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"Optimizer state {key!r} is not an array of numbers. Received: "
+                             f"{type(state[key]).__name__}") from None
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"Optimizer state {key!r} must hold numbers. Received: dtype "
+                             f"{arr.dtype}")
+        if key == "iterations":
+            value = arr.reshape(-1)[0] if arr.size == 1 else None
+            ok = value is not None and (
+                arr.dtype.kind in "iub" or (np.isfinite(value) and float(value).is_integer()))
+            if not ok or not 0 <= int(value) <= MAX_ITERATIONS:
+                raise ValueError(
+                    f"Optimizer state 'iterations' must be an integer in [0, 2**62]. Received: "
+                    f"iterations={arr.tolist() if arr.size <= 4 else arr.shape}")
+            continue
+        if arr.dtype.kind != "f":
+            continue
+        if not np.isfinite(arr).all():
+            raise ValueError(f"Optimizer state {key!r} holds NaN or infinite values. Received: "
+                             f"{key}={arr.tolist() if arr.size == 1 else 'an array with NaN/inf'}")
+        if key == "learning_rate" and not (arr.size == 1 and float(arr.reshape(-1)[0]) > 0):
+            raise ValueError(f"Optimizer state 'learning_rate' must be a positive number. "
+                             f"Received: learning_rate={arr.tolist()}")
+        if key.split("/")[0] in _NONNEGATIVE_SLOTS and arr.size and float(arr.min()) < 0:
+            raise ValueError(
+                f"Optimizer state {key!r} is a second moment (a running sum of squares), which is "
+                f"never negative. Received: a minimum of {float(arr.min())}")
 
 
 def _lr_source(schedule: Any) -> str:

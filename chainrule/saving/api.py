@@ -68,12 +68,28 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so saving the same model twice gives
 # --------------------------------------------------------------------------- paths
 
 
-def _fspath(filepath: Any) -> str:
+def _fspath(filepath: Any, name: str = "filepath") -> str:
+    """``filepath`` as a ``str`` path; bytes, non-paths and NUL characters are refused.
+
+    Args:
+        filepath: the path given by the user.
+        name: the argument's name, for messages.
+
+    Raises:
+        TypeError: for anything but a ``str`` or ``os.PathLike`` giving a ``str``.
+        ValueError: for a path containing a NUL character.
+    """
     try:
-        return os.fspath(filepath)
+        path = os.fspath(filepath)
     except TypeError:
-        raise TypeError(f"filepath must be a path (str or os.PathLike). Received: "
-                        f"filepath={filepath!r} of type {type(filepath).__name__}") from None
+        raise TypeError(f"{name} must be a path (str or os.PathLike). Received: "
+                        f"{name}={filepath!r} of type {type(filepath).__name__}") from None
+    if not isinstance(path, str):
+        raise TypeError(f"{name} must be a str path, not bytes (decode it, e.g. with "
+                        f"os.fsdecode). Received: {name}={filepath!r}")
+    if "\x00" in path:
+        raise ValueError(f"{name} must not contain a NUL character. Received: {name}={path!r}")
+    return path
 
 
 def _check_extension(path: str, suffix: str, what: str) -> None:
@@ -398,18 +414,43 @@ def _compile_from_config(model: Any, cc: Any, custom_objects: Mapping[str, Any] 
     )
 
 
-def restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray]) -> None:
+def restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray],
+                            source: str | None = None) -> None:
     """Put a saved ``optimizer.get_state()`` back, building the optimizer for the model first.
 
     The optimizer is built on the model's trainable variables in the order the
     training loop uses, so the ``<slot>/<i>`` entries land on the same weights.
     A state with only scalars from a never-used optimizer is a fresh optimizer:
-    nothing to restore.
+    nothing to restore. Every value is checked before anything is restored
+    (see ``Optimizer.set_state``).
+
+    Args:
+        model: the compiled model.
+        state: the saved state.
+        source: the file it was read from; a state that does not fit or holds
+            values no training produces then raises ``InvalidArchiveError``
+            naming the file and the key.
 
     Raises:
-        ValueError: naming the key, when the state does not fit.
+        ValueError: naming the key, when the state does not fit
+            (``InvalidArchiveError`` with ``source``).
     """
+    if source is None:
+        _restore_optimizer_state(model, state)
+        return
+    try:
+        _restore_optimizer_state(model, state)
+    except ValueError as e:
+        if isinstance(e, ArchiveError):
+            raise
+        raise InvalidArchiveError(f"{source} member {OPTIMIZER_MEMBER!r}: {e}") from None
+
+
+def _restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray]) -> None:
+    from chainrule.optimizers.base import _check_state_values
+
     optimizer = model.optimizer
+    _check_state_values(state)  # before anything is built or restored
     scalars_only = all(k in _SCALAR_STATE for k in state)
     it = state.get("iterations")
     iterations = int(np.asarray(it).reshape(-1)[0]) if it is not None and np.size(it) == 1 else 0
@@ -824,6 +865,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
         'adam'
     """
     path = _fspath(filepath)
+    if custom_objects is not None and not isinstance(custom_objects, Mapping):
+        raise TypeError("custom_objects must be a dict mapping names to classes or functions, "
+                        "e.g. {'MyLayer': MyLayer}. Received: custom_objects of type "
+                        f"{type(custom_objects).__name__}")
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
     config, weights, state = _read_model_archive(path, limits)
@@ -842,7 +887,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
             try:
                 _compile_from_config(model, cc, custom_objects)
                 if state is not None:
-                    restore_optimizer_state(model, state)
+                    restore_optimizer_state(model, state, src)
             except Exception as e:  # noqa: BLE001
                 raise _as_archive_error(e, src, "restoring the compile settings") from None
     return model
