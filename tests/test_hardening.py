@@ -675,3 +675,121 @@ def test_set_weights_with_strings_names_layer_and_weight():
         model.set_weights(values)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# -- what loading may allocate is bounded before anything is created -------------------------------
+
+
+def _edit_archive(path, config_change=None, weights=None):
+    """Rewrite a saved archive: its config (``config_change(config)``) and/or its weights."""
+    import io  # noqa: PLC0415
+    import json  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    if config_change is not None:
+        config = json.loads(members["config.json"])
+        config_change(config)
+        members["config.json"] = json.dumps(config).encode()
+    if weights is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **weights)
+        members["model.weights.npz"] = buf.getvalue()
+    members.pop("optimizer.npz", None)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _zero_kernel_archive(tmp_path):
+    """A few hundred bytes asking for Dense(2**29) on 0 features: a kernel (0, 2**29)."""
+    model = cr.Sequential([L.Dense(4, use_bias=False, input_shape=(0,), name="d")])
+    path = str(tmp_path / "zero.keras")
+    cr.saving.save_model(model, path, include_optimizer=False)
+
+    def bigger(config):
+        config["config"]["layers"][-1]["config"]["units"] = 2**29
+
+    return _edit_archive(path, bigger, {"d/kernel": np.zeros((0, 2**29), "float32")})
+
+
+def test_zero_sized_kernel_counts_against_the_budget(tmp_path):
+    path = _zero_kernel_archive(tmp_path)
+    assert os.path.getsize(path) < 2000
+    with pytest.raises(cr.saving.UnsafeFileError, match=r"zero\.keras.*kernel.*\(0, 536870912\)"
+                                                         r".*zero-sized dimension counted as 1"):
+        cr.saving.load_model(path)
+
+
+def test_the_budget_is_overridable(tmp_path):
+    import dataclasses  # noqa: PLC0415
+
+    path = _zero_kernel_archive(tmp_path)
+    roomy = dataclasses.replace(cr.saving.Limits(), min_build_bytes=2**32)
+    model = cr.saving.load_model(path, limits=roomy)
+    assert model.layers[0].kernel.shape == (0, 2**29)
+
+
+def test_unbuilt_model_with_huge_units_is_refused_at_load(tmp_path):
+    path = str(tmp_path / "unbuilt.keras")
+    cr.saving.save_model(cr.Sequential([L.Dense(2**40, name="huge")]), path)
+    with pytest.raises(cr.saving.UnsafeFileError, match=r"unbuilt\.keras.*'huge'.*kernel"):
+        cr.saving.load_model(path)
+
+
+def test_unbuilt_models_of_any_rank_still_load(tmp_path):
+    for model in [cr.Sequential([L.Dense(64, activation="relu"), L.Dense(3)]),
+                  cr.Sequential([L.Flatten(), L.Dense(2)])]:
+        path = str(tmp_path / "ok.keras")
+        cr.saving.save_model(model, path)
+        assert not cr.saving.load_model(path).built
+
+
+def _archive_with_build_shape(tmp_path, shape):
+    model = cr.Sequential([L.Dense(3, name="d")])
+    model(np.zeros((2, 4), "float32"))
+    path = str(tmp_path / "b.keras")
+    model.save(path)
+
+    def set_shape(config):
+        config["build_config"]["input_shape"] = shape
+
+    return _edit_archive(path, set_shape)
+
+
+@pytest.mark.parametrize("shape", [[None, 0], [None, -4], [None, True], [None, 2**70],
+                                   [None, 2**40], "x", [None] + [1] * 40])
+def test_load_weights_validates_the_build_shape_and_leaves_the_model_unbuilt(tmp_path, shape):
+    path = _archive_with_build_shape(tmp_path, shape)
+    model = cr.Sequential([L.Dense(3, name="d")])
+    with pytest.raises(cr.saving.ArchiveError, match=r"b\.keras.*input_shape"):
+        model.load_weights(path)
+    assert not model.built and model.weights == []
+
+
+def test_failed_load_weights_leaves_the_model_as_it_was(tmp_path):
+    path = _archive_with_build_shape(tmp_path, [None, 4])
+    model = cr.Sequential([L.Dense(5, name="d")])  # other units: the kernel does not fit
+    with pytest.raises(cr.saving.WeightMismatchError, match=r"b\.keras"):
+        model.load_weights(path)
+    assert not model.built and model.weights == []
+    good = cr.Sequential([L.Dense(3, name="d")])
+    good.load_weights(path)
+    assert good.built and good.layers[0].kernel.shape == (4, 3)
+
+
+@pytest.mark.parametrize("dims", ["9223372036854775808, 0", "9999999999999999999, 0",
+                                  "4611686018427387905, 0"])
+def test_npy_header_whose_dimensions_overflow_names_the_file(tmp_path, dims):
+    import zipfile  # noqa: PLC0415
+
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }"
+    header = header.ljust(118) + "\n"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode("latin1")
+    path = str(tmp_path / "o.weights.npz")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("d/kernel.npy", npy)
+    with pytest.raises(cr.saving.ArchiveError, match=r"o\.weights\.npz.*d/kernel\.npy"):
+        cr.saving.read_weights(path)

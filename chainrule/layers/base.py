@@ -242,7 +242,9 @@ class ShapeOnlyScope:
     all read as zero (a broadcast view of one scalar), so ``build`` and a dry
     run of ``call`` work and give the right shapes. With ``max_bytes``, the
     weight that would take the weights created in the scope past that many
-    bytes raises :class:`WeightBudgetError` before anything is made for it.
+    bytes raises :class:`WeightBudgetError` before anything is made for it
+    (for this bound a zero-sized dimension counts as 1, so a kernel of shape
+    ``(0, 2**29)`` counts as the 2**29 outputs it makes).
     Scopes nest: a weight counts against every enclosing scope's bound.
     Default layer names used up inside the scope are given back on exit, so
     layers created afterwards get the names they would have got without it.
@@ -291,21 +293,26 @@ class ShapeOnlyScope:
 
     def _record(self, layer: Layer, weight: WeightShape) -> None:
         n = weight.nbytes
+        # The bound counts a zero-sized dimension as 1: a kernel (0, 2**29) holds nothing but
+        # makes every output 2**29 wide, so it must not slip past the bound as 0 bytes.
+        nominal = math.prod(max(int(d), 1) for d in weight.shape) * np.dtype(weight.dtype).itemsize
         scope: ShapeOnlyScope | None = self
         while scope is not None:
-            if scope.max_bytes is not None and scope.nbytes + n > scope.max_bytes:
+            used = scope.__dict__.get("_nominal", 0)
+            if scope.max_bytes is not None and used + nominal > scope.max_bytes:
                 raise WeightBudgetError(
                     f'Layer "{layer.name}" weight "{weight.name}" of shape {weight.shape} '
-                    f"({weight.dtype}) would take {n} bytes, {scope.nbytes + n} with the weights "
-                    f"before it, more than the {scope.max_bytes} allowed. Received: "
+                    f"({weight.dtype}) would take {nominal} bytes, {used + nominal} with the "
+                    f"weights before it, more than the {scope.max_bytes} allowed. Received: "
                     f"shape={weight.shape}",
-                    weight, scope.nbytes + n, scope.max_bytes,
+                    weight, used + nominal, scope.max_bytes,
                 )
             scope = scope._parent
         scope = self
         while scope is not None:
             scope.weights.append(weight)
             scope.nbytes += n
+            scope._nominal = scope.__dict__.get("_nominal", 0) + nominal
             scope = scope._parent
 
 

@@ -260,7 +260,16 @@ def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
     Raises:
         WeightMismatchError: naming the layer, the weight and both shapes.
     """
-    pairs = weight_items(model)
+    todo, skipped = _plan_assignment(weight_items(model), arrays, source, skip_mismatch)
+    for var, value in todo:
+        var.assign(value)
+    return skipped
+
+
+def _plan_assignment(pairs: list, arrays: Mapping[str, np.ndarray], source: str,
+                     skip_mismatch: bool) -> tuple[list, list[str]]:
+    """Match ``(key, weight)`` pairs (anything with a ``.shape``) to saved arrays; see
+    :func:`assign_weights`. Returns ``(weight, array)`` pairs to assign and the skipped keys."""
     keys = [k for k, _ in pairs]
     file_keys = list(arrays)
     skipped: list[str] = []
@@ -285,7 +294,7 @@ def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
                     f"{message} Pass skip_mismatch=True to load the weights that match. "
                     f"Received: filepath={source}"
                 )
-            warnings.warn(f"{message} Skipping them (skip_mismatch=True).", stacklevel=3)
+            warnings.warn(f"{message} Skipping them (skip_mismatch=True).", stacklevel=4)
             skipped += missing + extra
         matches = [(k, k, v) for k, v in pairs if k in arrays]
     todo = []
@@ -301,13 +310,11 @@ def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
                     f"{message}. Was the file saved from a model with other layer sizes? Pass "
                     f"skip_mismatch=True to skip it. Received: {fk!r} of shape {got}"
                 )
-            warnings.warn(f"{message}; skipping it (skip_mismatch=True).", stacklevel=3)
+            warnings.warn(f"{message}; skipping it (skip_mismatch=True).", stacklevel=4)
             skipped.append(fk)
             continue
         todo.append((var, value))
-    for var, value in todo:
-        var.assign(value)
-    return skipped
+    return todo, skipped
 
 
 # --------------------------------------------------------------------------- compile settings
@@ -537,15 +544,17 @@ def _check_names(arch: Any, source: str) -> None:
                 )
 
 
-def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
+def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str,
+                           limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse configs whose shapes would make rebuilding run on absurdly large samples.
 
-    Every shape in the config may describe at most ``max(4 * weight values in
-    the file, 2**22)`` values per sample. (The weights the config implies are
-    checked by :func:`_check_implied_weights`.)
+    Every shape in the config may describe at most ``limits.sample_budget``
+    (by default ``max(4 * weight values in the file, 2**22)``) values per
+    sample. (The weights the config implies are checked by
+    :func:`_check_implied_weights`.)
     """
     total = sum(int(a.size) for a in arrays.values())
-    shape_cap = max(4 * total, 2**22)
+    shape_cap = limits.sample_budget(total)
     for d in _walk_dicts(arch):
         for key in _SHAPE_KEYS + ("input_dim",):
             value = d.get(key)
@@ -562,9 +571,12 @@ def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: 
                 )
 
 
-def _weight_budget(arrays: Mapping[str, np.ndarray]) -> int:
-    """The bytes of weights a config may make rebuilding allocate: 8 per saved value, >= 32 MiB."""
-    return 8 * max(sum(int(a.size) for a in arrays.values()), 2**22)
+def _weight_budget(arrays: Mapping[str, np.ndarray], limits: Limits = DEFAULT_LIMITS) -> int:
+    """The bytes of weights a config may make rebuilding allocate (``Limits.build_budget``).
+
+    By default 8 per saved value, at least 32 MiB and at most 16 GiB.
+    """
+    return limits.build_budget(sum(int(a.size) for a in arrays.values()))
 
 
 def _layer_config_text(arch: Any, layer: str) -> str:
@@ -601,17 +613,45 @@ def _unique_keys(paths: list[str]) -> list[str]:
     return out
 
 
-def _check_build_shape(shape: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
-    if not isinstance(shape, list) or not all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in shape
+def _check_build_shape(shape: Any, arrays: Mapping[str, np.ndarray], source: str,
+                       limits: Limits = DEFAULT_LIMITS) -> None:
+    """A build input shape from a file: a list of positive integers (or None), bounded."""
+    if not isinstance(shape, list) or len(shape) > limits.max_ndim or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 2**62)
+        for d in shape
     ):
-        raise InvalidArchiveError(f"{source}: invalid build input shape. "
+        raise InvalidArchiveError(f"{source}: invalid build input shape: each dimension must be "
+                                  "a positive integer or None. "
                                   f"Received: input_shape={shape!r:.80}")
-    _check_plausible_sizes({"input_shape": shape}, arrays, source)
+    _check_plausible_sizes({"input_shape": shape}, arrays, source, limits)
+
+
+#: Input shapes tried on a model saved unbuilt (its input rank unknown): what it would create
+#: for one feature of each rank bounds what its first build may allocate.
+_PROBE_SHAPES = ((None, 1), (None, 8, 1), (None, 8, 8, 1), (None, 8, 8, 8, 1))
+
+
+def _probe_unbuilt(probe: Any) -> None:
+    """The weights an unbuilt model would create for the smallest inputs of each rank.
+
+    Run inside the budget's ``ShapeOnlyScope``: a config whose first build would pass
+    the budget whatever the input (``Dense(2**40)``) raises there. A rank the model
+    cannot take is skipped.
+    """
+    from chainrule.layers import WeightBudgetError
+
+    for shape in _PROBE_SHAPES:
+        try:
+            probe.compute_weight_shapes(shape)
+        except WeightBudgetError:
+            raise
+        except Exception:  # noqa: BLE001, S112 - not an input this model takes
+            continue
 
 
 def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarray],
-                           custom_objects: Any, source: str) -> None:
+                           custom_objects: Any, source: str,
+                           limits: Limits = DEFAULT_LIMITS) -> None:
     """Ask the model the config describes which weights it will create, allocating none of them.
 
     The model is instantiated from its config in a ``ShapeOnlyScope`` (layers
@@ -624,12 +664,13 @@ def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarr
 
     arch = spec["config"]
     try:
-        with ShapeOnlyScope(max_bytes=_weight_budget(arrays)):
+        with ShapeOnlyScope(max_bytes=_weight_budget(arrays, limits)):
             probe = _deserialize_model(spec, custom_objects, source)
             if not probe.built and shape is None:
-                return  # it will not be built, so nothing is allocated
+                _probe_unbuilt(probe)  # built at its first call: bound that too
+                return
             if not probe.built:
-                _check_build_shape(shape, arrays, source)
+                _check_build_shape(shape, arrays, source, limits)
             implied = probe.compute_weight_shapes(None if probe.built else tuple(shape))
     except WeightBudgetError as e:
         saved = arrays.get(e.weight.path)
@@ -638,10 +679,11 @@ def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarr
         total = sum(int(a.size) for a in arrays.values())
         raise UnsafeFileError(
             f"{source}: config.json asks layer {e.weight.layer!r} for a weight {e.weight.name!r} "
-            f"of shape {e.weight.shape} ({e.weight.dtype}), {e.weight.nbytes} bytes; with the "
-            f"weights before it the model would allocate {e.total} bytes, implausibly many for "
-            f"a file holding {total} weight values (at most {e.max_bytes}). Nothing was "
-            f"allocated. Received: {_layer_config_text(arch, e.weight.layer)}"
+            f"of shape {e.weight.shape} ({e.weight.dtype}); with the weights before it the "
+            f"model would take {e.total} bytes (a zero-sized dimension counted as 1), "
+            f"implausibly many for a file holding {total} weight values (the budget is "
+            f"{e.max_bytes} bytes; pass limits=Limits(min_build_bytes=...) to raise it). "
+            f"Nothing was allocated. Received: {_layer_config_text(arch, e.weight.layer)}"
         ) from None
     keys = _unique_keys([w.path for w in implied])
     file_keys = list(arrays)
@@ -678,7 +720,7 @@ def _deserialize_model(spec: dict, custom_objects: Any, source: str) -> Any:
 
 
 def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any,
-             source: str) -> Any:
+             source: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     class_name, arch = config.get("class_name"), config.get("config")
     if not isinstance(class_name, str) or not isinstance(arch, dict):
         raise InvalidArchiveError(f"{source}: config.json lacks the model's class_name and config. "
@@ -686,12 +728,12 @@ def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any
     spec = {"class_name": class_name, "config": arch,
             "registered_name": config.get("registered_name")}
     _check_names(spec, source)
-    _check_plausible_sizes(arch, arrays, source)
+    _check_plausible_sizes(arch, arrays, source, limits)
     build = config.get("build_config")
     shape = build.get("input_shape") if isinstance(build, dict) else None
     rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
     try:
-        _check_implied_weights(spec, shape, arrays, custom_objects, source)
+        _check_implied_weights(spec, shape, arrays, custom_objects, source, limits)
         model = _deserialize_model(spec, custom_objects, source)
         if not model.built and shape is not None:
             model.build(tuple(shape))
@@ -875,7 +917,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
     # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
     with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):
         try:
-            model = _rebuild(config, weights, custom_objects, src)
+            model = _rebuild(config, weights, custom_objects, src, limits)
         except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
             raise _as_archive_error(e, src, "rebuilding the model from its config") from None
         try:
@@ -973,9 +1015,8 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         build = config.get("build_config")
         build_shape = build.get("input_shape") if isinstance(build, dict) else None
     if not model.built:
-        if isinstance(build_shape, list):
-            _check_build_shape(build_shape, arrays, src)
-            model.build(tuple(build_shape))
+        if build_shape is not None:
+            _build_for_weights(model, build_shape, arrays, src, limits, skip_mismatch)
         else:
             raise ValueError(
                 f"Model {model.name!r} is not built, so its weights do not exist yet. Build it "
@@ -983,6 +1024,34 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
                 f"Received: filepath={path!r}"
             )
     assign_weights(model, arrays, src, skip_mismatch=skip_mismatch)
+
+
+def _build_for_weights(model: Any, shape: list, arrays: Mapping[str, np.ndarray], source: str,
+                       limits: Limits, skip_mismatch: bool) -> None:
+    """Build an unbuilt model for the input shape a file gives, only if its weights will fit.
+
+    The shape is checked (positive integers, bounded), then the weights the model
+    would create for it are computed without allocating any (within the build
+    budget) and matched against the file's: a file that does not fit raises
+    before the model is touched, so a failed ``load_weights`` leaves it unbuilt.
+    """
+    from chainrule.layers import ShapeOnlyScope, WeightBudgetError
+
+    _check_build_shape(shape, arrays, source, limits)
+    try:
+        with ShapeOnlyScope(max_bytes=_weight_budget(arrays, limits)):
+            implied = model.compute_weight_shapes(tuple(shape))
+    except WeightBudgetError as e:
+        raise UnsafeFileError(
+            f"{source}: its build input shape {shape} would make model {model.name!r} create "
+            f"{e.total} bytes of weights, more than the {e.max_bytes} allowed for the file. "
+            f"Nothing was allocated. Received: input_shape={shape}"
+        ) from None
+    keyed = list(zip(_unique_keys([w.path for w in implied]), implied))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # assign_weights warns once, after the build
+        _plan_assignment(keyed, arrays, source, skip_mismatch)
+    model.build(tuple(shape))
 
 
 def read_weights(filepath: str | os.PathLike, limits: Limits | None = None) -> dict[str, np.ndarray]:
