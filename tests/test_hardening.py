@@ -793,3 +793,75 @@ def test_npy_header_whose_dimensions_overflow_names_the_file(tmp_path, dims):
         zf.writestr("d/kernel.npy", npy)
     with pytest.raises(cr.saving.ArchiveError, match=r"o\.weights\.npz.*d/kernel\.npy"):
         cr.saving.read_weights(path)
+
+
+# -- loading takes time proportional to the file's size --------------------------------------------
+
+
+def _count_calls(fn):
+    """The Python and C function calls ``fn()`` makes (deterministic, unlike a timing)."""
+    count = [0]
+
+    def prof(frame, event, arg):
+        if event in ("call", "c_call"):
+            count[0] += 1
+
+    sys.setprofile(prof)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count[0]
+
+
+def _functional_archive(tmp_path, n):
+    """A chain of n Dense layers whose config lists the layers output first."""
+    inp = L.Input((2,))
+    x = inp
+    for i in range(n):
+        x = L.Dense(2, name=f"d{i}")(x)
+    path = str(tmp_path / f"f{n}.keras")
+    cr.Model(inp, x).save(path)
+
+    def reverse(config):
+        config["config"]["layers"] = config["config"]["layers"][::-1]
+
+    return _edit_archive(path, reverse)
+
+
+def _sequential_archive(tmp_path, n):
+    model = cr.Sequential([L.Dense(2, input_dim=2)] + [L.Dense(2) for _ in range(n - 1)])
+    path = str(tmp_path / f"s{n}.keras")
+    model.save(path)
+    return path
+
+
+def _npz_file(tmp_path, n):
+    from chainrule.saving.archive import write_npz  # noqa: PLC0415
+
+    path = str(tmp_path / f"n{n}.weights.npz")
+    with open(path, "wb") as f:
+        write_npz(f, ((f"k{i}", np.zeros(1, "float32")) for i in range(n)))
+    return path
+
+
+@pytest.mark.parametrize("make,load,n", [
+    (_functional_archive, cr.saving.load_model, 100),
+    (_sequential_archive, cr.saving.load_model, 100),
+    (_npz_file, cr.saving.read_weights, 2000),
+])
+def test_loading_is_linear_in_the_file_size(tmp_path, make, load, n):
+    small, large = make(tmp_path, n), make(tmp_path, 4 * n)
+    load(small)  # warm caches (imports, registries)
+    ratio = _count_calls(lambda: load(large)) / _count_calls(lambda: load(small))
+    assert ratio < 5.5, f"4x the size took {ratio:.1f}x the work (quadratic: ~16x)"
+
+
+def test_output_first_functional_config_loads_the_same_model(tmp_path):
+    path = _functional_archive(tmp_path, 30)
+    model = cr.saving.load_model(path)
+    x = np.random.default_rng(0).random((3, 2)).astype("float32")
+    ref = x
+    for layer in model.layers[1:]:
+        ref = ref @ layer.kernel.numpy() + layer.bias.numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), ref, rtol=1e-5)

@@ -532,9 +532,11 @@ class Layer:
     def weights(self) -> list[Variable]:
         """All weights: this layer's then its sublayers', in creation order."""
         out = list(self._variables)
+        seen = {id(w) for w in out}  # a set: a model of many layers lists them in linear time
         for layer in self._layers:
             for w in layer.weights:
-                if not any(w is o for o in out):
+                if id(w) not in seen:
+                    seen.add(id(w))
                     out.append(w)
         return out
 

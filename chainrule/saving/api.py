@@ -230,12 +230,7 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 def _layers_of(keys: list[str]) -> list[str]:
-    out: list[str] = []
-    for k in keys:
-        layer = _split_key(k)[0]
-        if layer not in out:
-            out.append(layer)
-    return out
+    return list(dict.fromkeys(_split_key(k)[0] for k in keys))
 
 
 def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
@@ -276,8 +271,9 @@ def _plan_assignment(pairs: list, arrays: Mapping[str, np.ndarray], source: str,
     if pairs and not set(keys) & set(file_keys) and len(file_keys) == len(pairs):
         matches = [(fk, k, v) for fk, (k, v) in zip(file_keys, pairs)]
     else:
+        key_set = set(keys)
         missing = [k for k in keys if k not in arrays]
-        extra = [k for k in file_keys if k not in set(keys)]
+        extra = [k for k in file_keys if k not in key_set]
         if missing or extra:
             parts = []
             if missing:
