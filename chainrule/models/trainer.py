@@ -373,8 +373,12 @@ class Trainer(StepMethods, CompileMixin):
         self.stop_training = False
         self._train_vars = None
         if self._trainable_vars():
-            self._step_factory().pack(self._trainable_vars())  # one flat buffer, then the slots
-            self.optimizer.build(self._trainable_vars())  # slots for every variable up front
+            atomic.begin()  # repacking the weights and making the slots: whole or not at all
+            try:
+                self._step_factory().pack(self._trainable_vars())  # one flat buffer, then slots
+                self.optimizer.build(self._trainable_vars())  # slots for every variable up front
+            finally:
+                atomic.end()
         cbs.on_train_begin()
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
