@@ -146,7 +146,7 @@ def _open_regular(path: str) -> Any:
                 f"{path!r} is {kind}, not a regular file: chainrule reads saved models and "
                 f"weights from regular files only. Received: filepath={path!r}"
             )
-        if hasattr(os, "set_blocking"):
+        if flags & getattr(os, "O_NONBLOCK", 0):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
