@@ -11,8 +11,20 @@ captured and replayed like any other.
 from chainrule.layers.preprocessing.category_encoding import CategoryEncoding
 from chainrule.layers.preprocessing.discretization import Discretization
 from chainrule.layers.preprocessing.hashing import Hashing
+from chainrule.layers.preprocessing.image_augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from chainrule.layers.preprocessing.image_preprocessing import CenterCrop, Resizing
 from chainrule.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from chainrule.layers.preprocessing.normalization import Normalization
+from chainrule.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = ["Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
-           "StringLookup"]
+           "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
+           "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+           "RandomBrightness"]

@@ -489,7 +489,7 @@ def warp(images: Any, matrices: Any, out_hw: Any = None, interpolation: str = "b
         ``(n, out_h, out_w, c)``; differentiable with respect to ``images``.
 
     Example:
-        >>> img = np.arange(4.0).reshape(1, 2, 2, 1)
+        >>> img = np.arange(4.0, dtype="float32").reshape(1, 2, 2, 1)
         >>> shift = [1, 0, -1, 0, 1, 0, 0, 0]  # x reads x - 1: one pixel to the right
         >>> warp(img, shift)[..., 0].data
         array([[[0., 0.],

@@ -27,7 +27,7 @@ class CategoryEncoding(Layer):
         **kwargs: layer arguments (``name``, ``dtype``, ...).
 
     Example:
-        >>> import chainrule as cr
+        >>> import numpy as np, chainrule as cr
         >>> layer = cr.layers.CategoryEncoding(num_tokens=4, output_mode="one_hot")
         >>> layer(np.array([3, 2, 0, 1])).numpy()[0]
         array([0., 0., 0., 1.], dtype=float32)

@@ -232,23 +232,38 @@ class IndexLookup(Layer):
             raise ValueError(f'{kind} layer "{self.name}" has a vocabulary set through '
                              "vocabulary= or set_vocabulary(); it cannot be adapted. Received: "
                              f"a vocabulary of {len(self._tokens)} tokens")
-        counts: collections.Counter = collections.Counter()
-        doc_counts: collections.Counter = collections.Counter()
-        documents = 0
         single = not hasattr(data, "__next__") and (
             isinstance(data, (list, tuple, np.ndarray)) or hasattr(data, "__array__"))
-        for batch in adapt_batches(data, f'{kind} layer "{self.name}"', steps, batch_size):
-            batch = self._keys_of(batch)
-            if batch.ndim == 0:
-                batch = batch.reshape(1)
-            if batch.ndim == 1:  # an array: each value a document; a batch: one document
-                batch = batch[:, None] if single else batch[None]
-            tokens, n = np.unique(batch.reshape(-1), return_counts=True)
-            counts.update(dict(zip(tokens.tolist(), n.tolist())))
-            if self.output_mode == "tf_idf":
-                for row in batch.reshape(len(batch), -1):
-                    doc_counts.update(set(row.tolist()))
-                documents += len(batch)
+
+        def documents() -> Any:
+            for batch in adapt_batches(data, f'{kind} layer "{self.name}"', steps, batch_size):
+                batch = self._keys_of(batch)
+                if batch.ndim == 0:
+                    batch = batch.reshape(1)
+                if batch.ndim == 1:  # an array: each value a document; a batch: one document
+                    batch = batch[:, None] if single else batch[None]
+                yield [row.tolist() for row in batch.reshape(len(batch), -1)]
+
+        self.learn(documents())
+
+    def learn(self, batches: Any) -> None:
+        """Learn the vocabulary (and IDF weights) from batches of documents (lists of tokens).
+
+        The counting and ordering of :meth:`adapt`, for callers that tokenize
+        themselves (``TextVectorization``).
+
+        Args:
+            batches: an iterable of lists of documents, each a list of tokens.
+        """
+        counts: collections.Counter = collections.Counter()
+        doc_counts: collections.Counter = collections.Counter()
+        n_docs = 0
+        for docs in batches:
+            for doc in docs:
+                counts.update(doc)
+                if self.output_mode == "tf_idf":
+                    doc_counts.update(set(doc))
+            n_docs += len(docs)
         for special in (self.mask_token, self.oov_token):
             if special is not None:
                 counts.pop(self._key(special), None)
@@ -258,7 +273,7 @@ class IndexLookup(Layer):
         tokens = [t for t, _ in ordered]
         idf = None
         if self.output_mode == "tf_idf":
-            w = np.array([math.log(1 + documents / (1 + doc_counts[t])) for t in tokens])
+            w = np.array([math.log(1 + n_docs / (1 + doc_counts[t])) for t in tokens])
             w = w.astype(backend.floatx()).astype(np.float64)
             front = np.full(self._token_start(), float(np.mean(w)) if len(w) else 0.0)
             idf = np.concatenate([front, w])
@@ -310,10 +325,7 @@ class IndexLookup(Layer):
                           self._hashed, self.name)
         if self.output_mode == "int":
             return idx
-        mode = "count" if self.output_mode == "tf_idf" else self.output_mode
-        if self.output_mode == "tf_idf":
-            mode = "tf_idf"
-        return _ops.encode(idx, mode, self._depth(), None, idf=self._idf,
+        return _ops.encode(idx, self.output_mode, self._depth(), None, idf=self._idf,
                            drop_out_of_range=True, layer=self.name)
 
     def get_config(self) -> dict:
