@@ -24,7 +24,7 @@ from chainrule.layers.preprocessing import _hash
 __all__ = [
     "Lookup", "Encode", "Digitize", "HashBins", "TextToIds", "Warp", "RandomWarp",
     "RandomFlipOp", "RandomContrastOp", "RandomBrightnessOp",
-    "lookup", "encode", "digitize", "hash_bins", "warp", "affine_warp",
+    "lookup", "encode", "digitize", "hash_bins", "warp", "affine_warp", "resize_images",
 ]
 
 
@@ -357,21 +357,18 @@ def _map_coordinates(c: np.ndarray, n: int, mode: str) -> np.ndarray:
     if n <= 1:
         return np.zeros_like(c)
     c = c.copy()
+    low, high = c < 0, c > n - 1  # one or the other, decided before either moves a point
     if mode == "reflect":
         period = 2.0 * n
-        low = c < 0
         v = c[low]
         v = np.where(v < -period, period * np.trunc(-v / period) + v, v)
         c[low] = np.where(v < -n, v + period, -v - 1)
-        high = c > n - 1
         v = c[high]
         v = v - period * np.trunc(v / period)
         c[high] = np.where(v >= n, period - v - 1, v)
     else:  # wrap: one period is n pixels; TensorFlow counts whole periods of n - 1
         size = float(n - 1)
-        low = c < 0
         c[low] = c[low] + n * (np.trunc(-c[low] / size) + 1)
-        high = c > n - 1
         c[high] = c[high] - n * np.trunc(c[high] / size)
     return np.clip(c, 0, n - 1)
 
@@ -380,13 +377,56 @@ def _round_half_away(v: np.ndarray) -> np.ndarray:
     return np.sign(v) * np.floor(np.abs(v) + 0.5)
 
 
-def sampling_plan(matrices: np.ndarray, in_hw: tuple, out_hw: tuple, interpolation: str,
-                  fill_mode: str) -> tuple:
+def affine_coordinates(matrices: np.ndarray, out_hw: tuple) -> tuple:
+    """The input point each output pixel reads under Keras's projective transforms.
+
+    ``matrices`` are ``[a0, a1, a2, b0, b1, b2, c0, c1]`` per image: the output
+    pixel ``(x, y)`` reads the input at ``((a0 x + a1 y + a2) / k, (b0 x + b1 y +
+    b2) / k)`` with ``k = c0 x + c1 y + 1``, computed in float32 as TensorFlow
+    does (so nearest-neighbour ties fall the same way).
+
+    Returns:
+        ``(x_in, y_in, degenerate)``, each of shape ``(n, oh, ow)``.
+    """
+    oh, ow = out_hw
+    m = matrices.astype(np.float32)
+    ys, xs = np.meshgrid(np.arange(oh, dtype=np.float32), np.arange(ow, dtype=np.float32),
+                         indexing="ij")
+    a = m[:, :, None, None]
+    k = a[:, 6] * xs + a[:, 7] * ys + np.float32(1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_in = (a[:, 0] * xs + a[:, 1] * ys + a[:, 2]) / k
+        y_in = (a[:, 3] * xs + a[:, 4] * ys + a[:, 5]) / k
+    return x_in.astype(np.float64), y_in.astype(np.float64), k == 0
+
+
+def resize_coordinates(n: int, in_hw: tuple, out_hw: tuple, interpolation: str) -> tuple:
+    """The input point each output pixel reads in TensorFlow's ``resize`` (half-pixel centres).
+
+    Bilinear: ``(i + 0.5) * scale - 0.5``; nearest: ``floor((i + 0.5) * scale)``;
+    both in float32 as TensorFlow computes them.
+    """
+    coords = []
+    for size_in, size_out in zip(in_hw, out_hw):
+        scale = np.float32(size_in) / np.float32(size_out)
+        c = (np.arange(size_out, dtype=np.float32) + np.float32(0.5)) * scale
+        c = np.floor(c) if interpolation == "nearest" else c - np.float32(0.5)
+        coords.append(c.astype(np.float64))
+    y_in, x_in = np.meshgrid(coords[0], coords[1], indexing="ij")
+    shape = (n,) + tuple(out_hw)
+    return (np.broadcast_to(x_in, shape), np.broadcast_to(y_in, shape),
+            np.zeros(shape, dtype=bool))
+
+
+def sampling_plan(coords: tuple, in_hw: tuple, interpolation: str, fill_mode: str) -> tuple:
     """Where each output pixel reads the input: flat indices and weights per corner.
 
-    ``matrices`` are Keras's ``[a0, a1, a2, b0, b1, b2, c0, c1]`` per image: the
-    output pixel ``(x, y)`` reads the input at ``((a0 x + a1 y + a2) / k,
-    (b0 x + b1 y + b2) / k)`` with ``k = c0 x + c1 y + 1``.
+    Args:
+        coords: ``(x_in, y_in, degenerate)`` from :func:`affine_coordinates` or
+            :func:`resize_coordinates`.
+        in_hw: the input's ``(height, width)``.
+        interpolation: ``"bilinear"`` or ``"nearest"``.
+        fill_mode: how points outside are read (see :func:`_map_coordinates`).
 
     Returns:
         ``(index, weight, fill)``: arrays of shape ``(corners, n, oh, ow)``: the
@@ -394,17 +434,8 @@ def sampling_plan(matrices: np.ndarray, in_hw: tuple, out_hw: tuple, interpolati
         the corners outside (which read ``fill_value``), shape ``(n, oh, ow)``.
     """
     h, w = in_hw
-    oh, ow = out_hw
-    m = matrices.astype(np.float64)
-    n = m.shape[0]
-    ys, xs = np.meshgrid(np.arange(oh, dtype=np.float64), np.arange(ow, dtype=np.float64),
-                         indexing="ij")
-    a = m[:, :, None, None]
-    k = a[:, 6] * xs + a[:, 7] * ys + 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_in = (a[:, 0] * xs + a[:, 1] * ys + a[:, 2]) / k
-        y_in = (a[:, 3] * xs + a[:, 4] * ys + a[:, 5]) / k
-    degenerate = k == 0
+    x_in, y_in, degenerate = coords
+    n, oh, ow = x_in.shape
     x_in = _map_coordinates(np.where(degenerate, -2.0 * w - 2, x_in), w, fill_mode)
     y_in = _map_coordinates(np.where(degenerate, -2.0 * h - 2, y_in), h, fill_mode)
     base = (np.arange(n) * (h * w))[:, None, None]
@@ -504,8 +535,31 @@ def warp(images: Any, matrices: Any, out_hw: Any = None, interpolation: str = "b
     if len(m) == 1:
         m = np.repeat(m, shape[0], axis=0)
     out_hw = tuple(shape[1:3]) if out_hw is None else tuple(int(v) for v in out_hw)
-    plan = sampling_plan(m, shape[1:3], out_hw, interpolation, fill_mode)
+    plan = sampling_plan(affine_coordinates(m, out_hw), shape[1:3], interpolation, fill_mode)
     return Warp(plan, out_hw, float(fill_value))(images)
+
+
+def resize_images(images: Any, height: int, width: int, interpolation: str = "bilinear"
+                  ) -> Tensor:
+    """Resize ``(n, h, w, c)`` images as TensorFlow's ``resize`` (half-pixel centres, no antialias).
+
+    Args:
+        images: ``(n, h, w, c)``.
+        height, width: the output size.
+        interpolation: ``"bilinear"`` or ``"nearest"``.
+
+    Returns:
+        ``(n, height, width, c)``; differentiable with respect to ``images``.
+
+    Example:
+        >>> img = np.arange(4.0, dtype="float32").reshape(1, 2, 2, 1)
+        >>> resize_images(img, 1, 1)[..., 0].data
+        array([[[1.5]]], dtype=float32)
+    """
+    shape = tuple(images.shape)
+    coords = resize_coordinates(shape[0], shape[1:3], (height, width), interpolation)
+    plan = sampling_plan(coords, shape[1:3], interpolation, "nearest")
+    return Warp(plan, (int(height), int(width)), 0.0)(images)
 
 
 class RandomWarp(Function):
@@ -522,7 +576,8 @@ class RandomWarp(Function):
     def forward(self, x):
         n, h, w, _ = x.shape
         m = self.draw(self.rng or backend.rng(), n, h, w)
-        plan = sampling_plan(m, (h, w), (h, w), self.interpolation, self.fill_mode)
+        plan = sampling_plan(affine_coordinates(m, (h, w)), (h, w), self.interpolation,
+                             self.fill_mode)
         self.warp = Warp(plan, (h, w), self.fill_value)
         return self.warp.forward(x)
 
@@ -621,10 +676,4 @@ def rotation_matrices(angles: np.ndarray, h: int, w: int) -> np.ndarray:
     b2 = cy - cx * b0 - cy * b1
     z = np.zeros_like(angles)
     return np.stack([a0, a1, a2, b0, b1, b2, z, z], axis=1)
-
-
-def resize_matrix(in_hw: tuple, out_hw: tuple) -> np.ndarray:
-    """The transform of a resize with half-pixel centres (TensorFlow's ``resize`` v2)."""
-    sy, sx = in_hw[0] / out_hw[0], in_hw[1] / out_hw[1]
-    return np.array([sx, 0.0, 0.5 * sx - 0.5, 0.0, sy, 0.5 * sy - 0.5, 0.0, 0.0])
 

@@ -66,8 +66,7 @@ def resize(images: Any, height: int, width: int, interpolation: str = "bilinear"
             h, w = ch, cw
     if (h, w) == (height, width):
         return images
-    return _ops.warp(images, _ops.resize_matrix((h, w), (height, width)), (height, width),
-                     interpolation, "nearest")
+    return _ops.resize_images(images, height, width, interpolation)
 
 
 class Resizing(Layer):
