@@ -428,7 +428,7 @@ class Layer:
             raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = str(np.dtype(dtype)) if dtype is not None else None
+        self.dtype = _dtype_name(dtype) if dtype is not None else None
         self.built = False
         self._variables: list[Variable] = []
         self._losses: list = []
@@ -1129,10 +1129,19 @@ def shape_fits(declared: Sequence[Any], shape: Sequence[Any]) -> bool:
     return len(want) == len(got) and all(w is None or w == g for w, g in zip(want, got))
 
 
+def _dtype_name(dtype: Any) -> str:
+    """A dtype's name; ``"string"`` (Keras's text inputs, e.g. ``Input(dtype="string")``) stays."""
+    if dtype in ("string", "str", str):
+        return "string"
+    return str(np.dtype(dtype))
+
+
 def _dummy_like(inputs: Any, unknown: int = 1) -> Any:
     if isinstance(inputs, KerasTensor):
         shape = tuple(unknown if d is None and i else 1 if d is None else d
                       for i, d in enumerate(inputs.shape))
+        if inputs.dtype == "string" or np.dtype(inputs.dtype).kind in "US":
+            return Tensor(np.full(shape, "", dtype=str))  # text for StringLookup & co.
         dt = inputs.dtype if np.dtype(inputs.dtype).kind == "f" else inputs.dtype
         return Tensor(backend.xp.zeros(shape, dtype=dt))
     if isinstance(inputs, (list, tuple)):

@@ -209,7 +209,7 @@ class Trainer(StepMethods, CompileMixin):
                  need_y: bool = True) -> tuple:
         if x is None:
             raise ValueError("x is required: pass the training inputs. Received: x=None")
-        xs = data_lib.to_arrays(x, "x")
+        xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
         ys = data_lib.to_arrays(y, "y", float_default=False) if y is not None else None
         if need_y and ys is None and any(fn is not None for fn in self._loss_fns):
             raise ValueError("y is required for training and evaluation with array inputs "
@@ -250,6 +250,13 @@ class Trainer(StepMethods, CompileMixin):
         err = layers[0].incompatible_input(tuple(xs[0].shape), declared)
         if err is not None:
             raise err
+
+    def _reads_text(self) -> bool:
+        """Whether the model reads text: a layer that takes strings, or a string ``Input``."""
+        from chainrule.layers.base import layer_tree  # noqa: PLC0415
+
+        return any(getattr(layer, "_takes_strings", False) or layer.dtype == "string"
+                   for layer in layer_tree(self))
 
     def _check_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -477,7 +484,7 @@ class Trainer(StepMethods, CompileMixin):
     def _ensure_built(self, xs: list) -> None:
         if self.built:
             return
-        if xs[0].ndim == 1:
+        if xs[0].ndim == 1 and xs[0].dtype.kind != "U":  # one string per sample is fine
             raise ValueError(
                 f"x has shape {xs[0].shape}: each sample needs a feature axis, so the model "
                 "cannot tell how many inputs it has. For one feature per sample use "
@@ -605,11 +612,13 @@ class Trainer(StepMethods, CompileMixin):
         if data_lib.is_batch_iterable(x):
             batches: Any = (b[0] if isinstance(b, tuple) else b
                             for b in data_lib.as_batch_source(x))
-            batches = ([data_lib.to_array(b, "x")] if not isinstance(b, (list, tuple)) else
-                       [data_lib.to_array(v, "x") for v in b] for b in batches)
+            text = self._reads_text()
+            batches = ([data_lib.to_array(b, "x", strings=text)] if not isinstance(
+                b, (list, tuple)) else [data_lib.to_array(v, "x", strings=text) for v in b]
+                for b in batches)
             n_steps = steps if steps is not None else data_lib.num_batches(x)
         else:
-            xs = data_lib.to_arrays(x, "x")
+            xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
             data_lib.check_lengths(xs, None)
             self._check_input_shapes(xs)
             self._ensure_built(xs)
@@ -678,7 +687,7 @@ class Trainer(StepMethods, CompileMixin):
 
     def predict_on_batch(self, x: Any) -> Any:
         """The outputs for one batch, as NumPy."""
-        xs = data_lib.to_arrays(x, "x")
+        xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
         self._ensure_built(xs)
         with no_grad():
             preds = self._forward(xs, training=False)
