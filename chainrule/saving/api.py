@@ -220,7 +220,7 @@ def _weight_arrays(model: Any) -> list[tuple[str, np.ndarray]]:
                 "(absolute path, '..', backslash, ':' or control characters). Rename the layer. "
                 f"Received: weight path {key!r}"
             ) from None
-        items.append((key, np.ascontiguousarray(backend.to_numpy(var.data))))
+        items.append((key, np.asarray(backend.to_numpy(var.data), order="C")))  # keeps 0-d
     return items
 
 

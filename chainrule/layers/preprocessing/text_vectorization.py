@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule.autograd.engine import shape_error
 from chainrule.layers.base import Layer
 from chainrule.layers.preprocessing import _ops
 from chainrule.layers.preprocessing._utils import adapt_batches, check_choice
@@ -156,7 +157,7 @@ class TextVectorization(Layer):
             text = text.reshape(1)
         if text.ndim > 1:
             if text.shape[-1] != 1 or text.ndim > 2:
-                raise ValueError(
+                raise shape_error(
                     f'TextVectorization layer "{self.name}" expects one string per sample: '
                     "inputs of shape (batch,) or (batch, 1). Received: inputs of shape "
                     f"{text.shape}")
