@@ -43,7 +43,7 @@ def test_normalization_is_the_standard_score_of_numpy():
 def test_normalization_batches_combine_to_the_full_statistics():
     x = RNG.normal(size=(90, 2, 3))
     layer = L.Normalization(axis=(1, 2))
-    layer.adapt((x[i:i + 20] for i in range(0, 90, 20)))
+    layer.adapt(x[i:i + 20] for i in range(0, 90, 20))
     np.testing.assert_allclose(layer.mean.numpy(), x.mean(0), rtol=1e-5)
     np.testing.assert_allclose(layer.variance.numpy(), x.var(0), rtol=1e-4)
     arr = L.Normalization()
