@@ -81,6 +81,12 @@ def two_input_model():
     return cr.Model([a, b], L.Dense(1)(L.Dense(2)(a)))
 
 
+def _adapt_twice():
+    layer = L.Normalization()
+    layer.adapt(np.zeros((8, 3)))
+    layer.adapt(np.zeros((8, 4)))
+
+
 def write(path, content):
     with open(path, "wb") as f:
         f.write(content)
@@ -395,6 +401,26 @@ ROWS = [
      True),
     ("backup-dir-empty", lambda: cr.saving.BackupAndRestore(""), ValueError,
      r"Empty `backup_dir` argument passed\. Received: backup_dir=''$", True),
+    # -- preprocessing layers -----------------------------------------------------------------
+    ("adapt-empty-data", lambda: L.Normalization().adapt(np.zeros((0, 3))), ValueError,
+     r"Normalization layer \"normalization\"\.adapt\(\) received empty data: there is "
+     r"nothing to learn from\. Received: data of shape \(0, 3\)$", True),
+    ("adapt-empty-iterable", lambda: L.StringLookup().adapt(iter([])), ValueError,
+     r"StringLookup layer \"string_lookup\"\.adapt\(\) received an empty iterable", True),
+    ("adapt-other-last-axis", _adapt_twice, ValueError,
+     r"Normalization layer \"normalization\" was built for inputs of shape \(None, 3\), but "
+     r"adapt\(\) received data of an incompatible shape\. Received: data of shape \(8, 4\)$",
+     True),
+    ("lookup-output-mode", lambda: L.StringLookup(output_mode="onehot"), ValueError,
+     r"Unknown output_mode for layer StringLookup: 'onehot'\. Did you mean 'one_hot'\? "
+     r"Known: 'int', 'one_hot', 'multi_hot', 'count', 'tf_idf'\. "
+     r"Received: output_mode='onehot'$", True),
+    ("category-out-of-range", lambda: L.CategoryEncoding(3)(np.array([[0, 5]])), ValueError,
+     r"Layer \"category_encoding\" expects integer inputs in \[0, num_tokens\) with "
+     r"num_tokens=3\. Received: values from 0 to 5$", True),
+    ("lookup-no-vocabulary", lambda: L.StringLookup(output_mode="count")(np.array(["a"])),
+     RuntimeError, r"StringLookup layer \"string_lookup\": with output_mode='count' and "
+     r"pad_to_max_tokens=False, set the vocabulary", True),
     # -- training ---------------------------------------------------------------------------
     ("loss-becomes-nan", lambda: exploding(), FloatingPointError,
      r"The loss became (nan|inf|-inf) at epoch 1, batch \d+; training stopped and the weights "
