@@ -393,3 +393,8 @@ def test_adapt_with_another_last_axis_than_built_is_an_error():
     with pytest.raises(ValueError, match=r"built for inputs of shape \(None, 3\).*Received: "
                                          r"data of shape \(4, 5\)$"):
         layer.adapt(np.zeros((4, 5)))
+
+
+def test_integer_lookup_called_directly_sees_large_ids_exactly():
+    layer = L.IntegerLookup(vocabulary=[16777217, 5])
+    np.testing.assert_array_equal(layer(np.array([16777217, 16777216, 5])).numpy(), [1, 0, 2])

@@ -10,7 +10,8 @@ import numpy as np
 
 from chainrule.autograd.engine import Tensor
 
-__all__ = ["check_choice", "adapt_batches", "is_single_batch", "to_numpy", "positive_int"]
+__all__ = ["check_choice", "adapt_batches", "is_single_batch", "to_numpy", "positive_int",
+           "keep_integers"]
 
 
 def check_choice(value: Any, allowed: Sequence[str], arg: str, layer: str) -> str:
@@ -111,3 +112,15 @@ def adapt_batches(data: Any, layer: str, steps: Any = None, batch_size: Any = No
     for batch in itertools.chain([first], it):
         arr = to_numpy(_first_of(batch))
         yield arr
+
+
+def keep_integers(inputs: Any) -> Any:
+    """An integer array as a Tensor of its own dtype (a layer call would make it floatx).
+
+    Lookups and hashing of integer ids must see them exactly, also above 2**24.
+    """
+    if isinstance(inputs, (np.ndarray, list, tuple)) and not isinstance(inputs, Tensor):
+        arr = np.asarray(inputs) if not isinstance(inputs, np.ndarray) else inputs
+        if arr.dtype.kind in "iu":
+            return Tensor(arr)
+    return inputs

@@ -8,7 +8,7 @@ import numpy as np
 
 from chainrule.layers.base import Layer
 from chainrule.layers.preprocessing import _ops
-from chainrule.layers.preprocessing._utils import check_choice, positive_int
+from chainrule.layers.preprocessing._utils import check_choice, keep_integers, positive_int
 
 __all__ = ["Hashing"]
 
@@ -67,6 +67,9 @@ class Hashing(Layer):
         self.output_mode = output_mode
         self.sparse = False
         self.dtype = dtype or ("int64" if output_mode == "int" else None)
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().__call__(keep_integers(inputs), *args, **kwargs)
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         x = inputs

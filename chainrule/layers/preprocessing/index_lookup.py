@@ -11,7 +11,12 @@ import numpy as np
 from chainrule import backend
 from chainrule.layers.base import Layer, touch_structure
 from chainrule.layers.preprocessing import _ops
-from chainrule.layers.preprocessing._utils import adapt_batches, check_choice, to_numpy
+from chainrule.layers.preprocessing._utils import (
+    adapt_batches,
+    check_choice,
+    keep_integers,
+    to_numpy,
+)
 
 __all__ = ["IndexLookup", "StringLookup", "IntegerLookup"]
 
@@ -304,6 +309,9 @@ class IndexLookup(Layer):
 
     def _mask_index(self) -> int:
         return 0 if self.output_mode == "int" else -1  # -1: dropped by the encodings
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().__call__(keep_integers(inputs), *args, **kwargs)
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         if self.output_mode != "int" and not self._tokens and not self.pad_to_max_tokens:
