@@ -52,6 +52,11 @@ def _factor_pair(factor: Any, name: str, layer: str, bounds: tuple = (-1.0, 1.0)
     return max(-f, bounds[0]), f
 
 
+def _plain(factor: Any) -> Any:
+    """A factor as JSON keeps it (a pair as a list)."""
+    return list(factor) if isinstance(factor, tuple) else factor
+
+
 class _RandomImageLayer(Layer):
     """The shared life cycle: identity unless training; a generator of its own with a seed."""
 
@@ -189,7 +194,8 @@ class RandomZoom(_RandomWarpLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({"height_factor": self.height_factor, "width_factor": self.width_factor})
+        config.update({"height_factor": _plain(self.height_factor),
+                       "width_factor": _plain(self.width_factor)})
         return config
 
 
@@ -229,7 +235,8 @@ class RandomTranslation(_RandomWarpLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update({"height_factor": self.height_factor, "width_factor": self.width_factor})
+        config.update({"height_factor": _plain(self.height_factor),
+                       "width_factor": _plain(self.width_factor)})
         return config
 
 
