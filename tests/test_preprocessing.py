@@ -458,3 +458,15 @@ def test_save_load_round_trip(name, tmp_path):
     got, want = loaded.predict(x, verbose=0), model.predict(x, verbose=0)
     np.testing.assert_array_equal(got, want)
     assert not (want == 0).all()
+
+
+def test_a_replayed_step_draws_new_transforms():
+    x = RNG.uniform(size=(8, 5, 5, 1)).astype("float32")
+    y = np.arange(8) % 2
+    model = cr.Sequential([L.Input(shape=(5, 5, 1)), L.RandomRotation(0.5), L.Flatten(),
+                           L.Dense(2)])
+    model.compile(cr.optimizers.SGD(1e-30), cr.losses.SparseCategoricalCrossentropy(
+        from_logits=True), jit_compile=True)
+    losses = [model.train_on_batch(x, y) for _ in range(6)]
+    assert programs(model)
+    assert len(set(losses[2:])) == 4  # the replays (steps 3 to 6) rotate differently each time
