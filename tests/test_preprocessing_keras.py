@@ -233,3 +233,25 @@ def test_affine_warp_far_outside_matches_keras(fill):
     img = a(c["images"], "float32")
     got = _ops.warp(img, a(c["far_matrices"]), None, "bilinear", fill).numpy()
     np.testing.assert_allclose(got, c[f"far_{fill}"], rtol=1e-4, atol=2e-3)
+
+
+FIXED = {
+    "rotation": lambda: L.RandomRotation((0.1, 0.1), fill_mode="constant", fill_value=3.0),
+    "rotation_reflect": lambda: L.RandomRotation((-0.3, -0.3)),
+    "zoom": lambda: L.RandomZoom((0.2, 0.2), (-0.3, -0.3), fill_mode="nearest"),
+    "zoom_same": lambda: L.RandomZoom((-0.25, -0.25), interpolation="nearest"),
+    "translation": lambda: L.RandomTranslation((0.2, 0.2), (-0.25, -0.25), fill_mode="wrap"),
+    "contrast": lambda: L.RandomContrast((-0.2, 0.2)),
+    "brightness": lambda: L.RandomBrightness((0.1, 0.1)),
+}
+
+
+@pytest.mark.parametrize("key", sorted(FIXED))
+def test_random_layers_with_one_value_ranges_match_keras(key):
+    c = C["images"]
+    img = a(c["images"], "float32")
+    layer = FIXED[key]()
+    np.testing.assert_allclose(layer(img, training=True).numpy(), c[f"fixed_{key}"], rtol=1e-4,
+                               atol=2e-3)
+    np.testing.assert_array_equal(layer(img, training=False).numpy(),
+                                  c[f"fixed_{key}_inference"])

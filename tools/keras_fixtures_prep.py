@@ -178,6 +178,19 @@ def main(path: str) -> None:
     for fill in ("reflect", "wrap"):
         im[f"far_{fill}"] = arr(keras.ops.image.affine_transform(
             img, big, interpolation="bilinear", fill_mode=fill))
+    # random layers with a range of one value: deterministic transforms, Keras's conventions
+    fixed = {
+        "rotation": layers.RandomRotation((0.1, 0.1), fill_mode="constant", fill_value=3.0),
+        "rotation_reflect": layers.RandomRotation((-0.3, -0.3)),
+        "zoom": layers.RandomZoom((0.2, 0.2), (-0.3, -0.3), fill_mode="nearest"),
+        "zoom_same": layers.RandomZoom((-0.25, -0.25), interpolation="nearest"),
+        "translation": layers.RandomTranslation((0.2, 0.2), (-0.25, -0.25), fill_mode="wrap"),
+        "contrast": layers.RandomContrast((-0.2, 0.2)),
+        "brightness": layers.RandomBrightness((0.1, 0.1)),
+    }
+    for key, layer in fixed.items():
+        im[f"fixed_{key}"] = arr(layer(img, training=True))
+        im[f"fixed_{key}_inference"] = arr(layer(img, training=False))
     im["matrices"] = arr(matrices)
     im["far_matrices"] = arr(big)
     cases["images"] = im
