@@ -397,7 +397,7 @@ def affine_coordinates(matrices: np.ndarray, out_hw: tuple) -> tuple:
     with np.errstate(divide="ignore", invalid="ignore"):
         x_in = (a[:, 0] * xs + a[:, 1] * ys + a[:, 2]) / k
         y_in = (a[:, 3] * xs + a[:, 4] * ys + a[:, 5]) / k
-    return x_in.astype(np.float64), y_in.astype(np.float64), k == 0
+    return x_in, y_in, k == 0
 
 
 def resize_coordinates(n: int, in_hw: tuple, out_hw: tuple, interpolation: str) -> tuple:
@@ -411,7 +411,7 @@ def resize_coordinates(n: int, in_hw: tuple, out_hw: tuple, interpolation: str) 
         scale = np.float32(size_in) / np.float32(size_out)
         c = (np.arange(size_out, dtype=np.float32) + np.float32(0.5)) * scale
         c = np.floor(c) if interpolation == "nearest" else c - np.float32(0.5)
-        coords.append(c.astype(np.float64))
+        coords.append(c)
     y_in, x_in = np.meshgrid(coords[0], coords[1], indexing="ij")
     shape = (n,) + tuple(out_hw)
     return (np.broadcast_to(x_in, shape), np.broadcast_to(y_in, shape),
@@ -430,32 +430,33 @@ def sampling_plan(coords: tuple, in_hw: tuple, interpolation: str, fill_mode: st
 
     Returns:
         ``(index, weight, fill)``: arrays of shape ``(corners, n, oh, ow)``: the
-        flat input pixel (``-1`` outside), its weight; and the total weight of
-        the corners outside (which read ``fill_value``), shape ``(n, oh, ow)``.
+        flat input pixel and its weight (0 for a read outside the image); and
+        the total weight of the reads outside (they read ``fill_value``), shape
+        ``(n, oh, ow)``.
     """
     h, w = in_hw
     x_in, y_in, degenerate = coords
     n, oh, ow = x_in.shape
-    x_in = _map_coordinates(np.where(degenerate, -2.0 * w - 2, x_in), w, fill_mode)
-    y_in = _map_coordinates(np.where(degenerate, -2.0 * h - 2, y_in), h, fill_mode)
+    if degenerate.any():
+        x_in = np.where(degenerate, np.float32(-2 * w - 2), x_in)
+        y_in = np.where(degenerate, np.float32(-2 * h - 2), y_in)
+    x_in = _map_coordinates(x_in, w, fill_mode)  # float32, as TensorFlow computes them
+    y_in = _map_coordinates(y_in, h, fill_mode)
     base = (np.arange(n) * (h * w))[:, None, None]
     if interpolation == "nearest":
-        corners = [(_round_half_away(y_in), _round_half_away(x_in), np.ones_like(x_in))]
-    else:
+        ys, xs = _round_half_away(y_in)[None], _round_half_away(x_in)[None]
+        wts = np.ones((1,) + x_in.shape, dtype=x_in.dtype)
+    else:  # the four neighbours, weighted as TensorFlow weighs them
         y0, x0 = np.floor(y_in), np.floor(x_in)
         y1, x1 = y0 + 1, x0 + 1
-        corners = [(y0, x0, (y1 - y_in) * (x1 - x_in)), (y0, x1, (y1 - y_in) * (x_in - x0)),
-                   (y1, x0, (y_in - y0) * (x1 - x_in)), (y1, x1, (y_in - y0) * (x_in - x0))]
-    index, weight = [], []
-    fill = np.zeros((n, oh, ow))
-    for yy, xx, wt in corners:
-        inside = (yy >= 0) & (yy <= h - 1) & (xx >= 0) & (xx <= w - 1) & ~degenerate
-        flat = np.where(inside, base + np.where(inside, yy, 0).astype(np.int64) * w
-                        + np.where(inside, xx, 0).astype(np.int64), -1)
-        index.append(flat)
-        weight.append(np.where(inside, wt, 0.0))
-        fill += np.where(inside, 0.0, wt)
-    return np.stack(index), np.stack(weight), fill
+        ys, xs = np.stack([y0, y0, y1, y1]), np.stack([x0, x1, x0, x1])
+        wy0, wy1, wx0, wx1 = y1 - y_in, y_in - y0, x1 - x_in, x_in - x0
+        wts = np.stack([wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1])
+    inside = (ys >= 0) & (ys <= h - 1) & (xs >= 0) & (xs <= w - 1) & ~degenerate
+    index = np.where(inside, base + np.where(inside, ys, 0).astype(np.int64) * w
+                     + np.where(inside, xs, 0).astype(np.int64), 0)
+    fill = np.where(inside, 0, wts).sum(axis=0)
+    return index, np.where(inside, wts, 0), fill
 
 
 class Warp(Function):
@@ -473,24 +474,20 @@ class Warp(Function):
         index, weight, fill = self.plan
         n, h, w, c = x.shape
         self.in_shape = x.shape
-        flat = x.reshape(n * h * w, c)
         dt = x.dtype if x.dtype.kind == "f" else np.dtype(backend.floatx())
-        out = np.zeros((n,) + tuple(self.out_hw) + (c,), dtype=np.float64)
-        for idx, wt in zip(index, weight):
-            out += flat[np.maximum(idx, 0)] * wt[..., None]
+        self.weight = weight.astype(dt)[..., None]  # a weight of 0 for reads outside
+        out = (x.reshape(n * h * w, c).astype(dt, copy=False)[index] * self.weight).sum(axis=0)
         if self.fill_value:
-            out += (self.fill_value * fill)[..., None]
-        return out.astype(dt)
+            out += (self.fill_value * fill).astype(dt)[..., None]
+        return out
 
     def backward(self, gy):
-        index, weight, _ = self.plan
+        index = self.plan[0]
         n, h, w, c = self.in_shape
-        g = np.zeros((n * h * w, c), dtype=np.float64)
-        for idx, wt in zip(index, weight):
-            inside = idx >= 0
-            contrib = gy[inside] * wt[inside][:, None]
-            for ch in range(c):
-                g[:, ch] += np.bincount(idx[inside], weights=contrib[:, ch], minlength=n * h * w)
+        contrib = (self.weight * gy[None]).reshape(-1, c)
+        flat = index.reshape(-1)
+        g = np.stack([np.bincount(flat, weights=contrib[:, ch], minlength=n * h * w)
+                      for ch in range(c)], axis=1)
         return (g.reshape(self.in_shape).astype(gy.dtype),)
 
 
