@@ -470,3 +470,17 @@ def test_a_replayed_step_draws_new_transforms():
     losses = [model.train_on_batch(x, y) for _ in range(6)]
     assert programs(model)
     assert len(set(losses[2:])) == 4  # the replays (steps 3 to 6) rotate differently each time
+
+
+def test_normalization_regression_tutorial_on_a_column_vector():
+    """The TensorFlow regression tutorial: one feature given as a vector of samples."""
+    hp = RNG.uniform(50, 200, 120).astype("float32")
+    mpg = (40 - 0.1 * hp).astype("float32")
+    norm = L.Normalization(input_shape=[1], axis=None)
+    norm.adapt(hp)
+    model = cr.Sequential([norm, L.Dense(units=1)])
+    assert model.count_params() == 5  # mean, variance and count, as Keras counts them
+    model.compile(optimizer=cr.optimizers.Adam(learning_rate=0.1), loss="mean_absolute_error")
+    history = model.fit(hp, mpg, epochs=60, batch_size=8, verbose=0, validation_split=0.2)
+    assert history.history["loss"][-1] < 1.0
+    assert model.predict(hp[:4], verbose=0).shape == (4, 1)

@@ -225,8 +225,24 @@ class Trainer(StepMethods, CompileMixin):
             data_lib.check_finite(xs, "x")
             if ys is not None:
                 data_lib.check_finite(ys, "y")
+        self._match_input_rank(xs)
         self._check_input_shapes(xs)
         return xs, ys, sws
+
+    def _match_input_rank(self, xs: list) -> None:
+        """Give x a last axis of 1 where the model declares one and x lacks it (as Keras does).
+
+        ``fit(df["Horsepower"], y)`` on ``Normalization(input_shape=[1])``: a vector of
+        samples for a model whose inputs are ``(None, 1)``.
+        """
+        if getattr(self, "_functional", False):
+            declared = [kt.shape for kt in self.inputs]
+        else:
+            shape = self._declared_input_shape() if hasattr(self, "_declared_input_shape") else None
+            declared = [shape] if shape is not None else []
+        for i, (want, a) in enumerate(zip(declared, xs)):
+            if len(want) >= 2 and want[-1] == 1 and a.ndim == len(want) - 1:
+                xs[i] = a[..., None]
 
     def _check_input_shapes(self, xs: list) -> None:
         """Check x against the first layer before any step, naming the layer."""
@@ -620,6 +636,7 @@ class Trainer(StepMethods, CompileMixin):
         else:
             xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
             data_lib.check_lengths(xs, None)
+            self._match_input_rank(xs)
             self._check_input_shapes(xs)
             self._ensure_built(xs)
             src = data_lib.ArrayBatches(xs, None, None, batch_size, False)
