@@ -484,3 +484,23 @@ def test_normalization_regression_tutorial_on_a_column_vector():
     history = model.fit(hp, mpg, epochs=60, batch_size=8, verbose=0, validation_split=0.2)
     assert history.history["loss"][-1] < 1.0
     assert model.predict(hp[:4], verbose=0).shape == (4, 1)
+
+
+def test_end_to_end_text_model_on_batches_of_raw_strings():
+    """The text classification tutorial's export model: raw strings in, batches from a generator."""
+    text = np.array(["good fun film", "bad dull film", "fun and good", "dull, bad"] * 6)
+    labels = np.array([1, 0, 1, 0] * 6, dtype="float32")
+    vectorize = L.TextVectorization(max_tokens=20, output_sequence_length=4)
+    vectorize.adapt(text)
+    model = cr.Sequential([vectorize, L.CategoryEncoding(20, "count"),
+                           L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    class Batches:  # re-iterable, as a tf.data.Dataset is
+        def __iter__(self):
+            return ((text[i:i + 8], labels[i:i + 8]) for i in range(0, 24, 8))
+
+    batches = Batches()
+    model.fit(batches, epochs=3, verbose=0)
+    loss, acc = model.evaluate(batches, verbose=0)
+    assert np.isfinite(loss) and 0 <= acc <= 1
+    assert model.predict(text[:3], verbose=0).shape == (3, 1)

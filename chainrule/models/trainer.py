@@ -439,7 +439,7 @@ class Trainer(StepMethods, CompileMixin):
                 first, source = data_lib.peek_batch(source)
                 if first is not None:
                     self._ensure_built(data_lib.first_inputs(first))
-            train = _IterableBatches(source, steps_per_epoch)
+            train = _IterableBatches(source, steps_per_epoch, self._reads_text())
             steps = steps_per_epoch if steps_per_epoch is not None else data_lib.num_batches(x)
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
@@ -531,7 +531,7 @@ class Trainer(StepMethods, CompileMixin):
         self._reset_metrics()
         check = data_lib.is_batch_iterable(data)
         if check:
-            batches: Any = _IterableBatches(data, steps).epoch()
+            batches: Any = _IterableBatches(data, steps, self._reads_text()).epoch()
             n_steps = steps
         else:
             xs, ys, sws = data
@@ -722,8 +722,9 @@ class Trainer(StepMethods, CompileMixin):
 class _IterableBatches:
     """Batches from a user's generator or iterable of ``(x, y[, sample_weight])``."""
 
-    def __init__(self, source: Any, steps: int | None) -> None:
+    def __init__(self, source: Any, steps: int | None, strings: bool = False) -> None:
         self.source, self.steps = source, steps
+        self.strings = strings  # the model reads text: text batches pass
 
     def epoch(self) -> Any:
         src = self.source
@@ -737,7 +738,7 @@ class _IterableBatches:
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError("A batch generator must yield (x, y) or (x, y, sample_weight) "
                                  f"tuples. Received: a batch of type {type(batch).__name__}")
-            xs = data_lib.to_arrays(batch[0], "x")
+            xs = data_lib.to_arrays(batch[0], "x", strings=self.strings)
             ys = data_lib.to_arrays(batch[1], "y", float_default=False)
             sws = data_lib.to_arrays(batch[2], "sample_weight") if len(batch) == 3 else None
             data_lib.check_lengths(xs, ys, sws)
