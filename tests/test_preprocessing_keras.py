@@ -171,6 +171,18 @@ def test_integer_lookup_matches_keras():
     np.testing.assert_array_equal(layer(a([[42, 42, 5, 7]])).numpy(), c["count"])
 
 
+def test_hashed_oov_buckets_of_integers_and_salted_strings_match_keras():
+    c, s = C["integer_lookup"], C["string_lookup"]
+    probe = a(c["farmhash_probe"])
+    for key, kwargs in (("farmhash", {}), ("farmhash_salt", {"salt": 11})):
+        layer = L.IntegerLookup(num_oov_indices=3, oov_method="farmhash", **kwargs)
+        layer.adapt(a(c["data"]))
+        np.testing.assert_array_equal(layer(probe).numpy(), c[key], err_msg=key)
+    layer = L.StringLookup(num_oov_indices=3, salt=(5, 6))
+    layer.adapt(a(s["data"]))
+    np.testing.assert_array_equal(layer(a(s["oov_probe"])).numpy(), c["string_salt"])
+
+
 # -- TextVectorization -----------------------------------------------------------------------------
 
 

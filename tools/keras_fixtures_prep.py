@@ -131,6 +131,15 @@ def main(path: str) -> None:
     layer = layers.IntegerLookup(output_mode="count")
     layer.adapt(i_data)
     il["count"] = arr(layer(np.array([[42, 42, 5, 7]])))
+    probe = np.array([[42, 5, 6, 1138, 9, 123456, -3]])
+    for key, kwargs in (("farmhash", {}), ("farmhash_salt", {"salt": 11})):
+        layer = layers.IntegerLookup(num_oov_indices=3, oov_method="farmhash", **kwargs)
+        layer.adapt(i_data)
+        il[key] = arr(layer(probe))
+    il["farmhash_probe"] = arr(probe)
+    layer = layers.StringLookup(num_oov_indices=3, salt=(5, 6))
+    layer.adapt(vocab_data)
+    il["string_salt"] = arr(layer(oov_probe))
     cases["integer_lookup"] = {"data": arr(i_data), **il}
 
     # -- TextVectorization -----------------------------------------------------------------------

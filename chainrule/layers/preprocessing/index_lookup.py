@@ -37,12 +37,12 @@ class IndexLookup(Layer):
     def __init__(self, max_tokens: Any = None, num_oov_indices: int = 1, mask_token: Any = None,
                  oov_token: Any = None, vocabulary: Any = None, idf_weights: Any = None,
                  invert: bool = False, output_mode: str = "int", sparse: bool = False,
-                 pad_to_max_tokens: bool = False, salt: Any = None, **kwargs: Any) -> None:
+                 pad_to_max_tokens: bool = False, salt: Any = None, oov_method: str = "floormod",
+                 **kwargs: Any) -> None:
         kind = type(self).__name__
         kwargs.pop("vocabulary_dtype", None)
         kwargs.pop("vocabulary_size", None)
         kwargs.pop("encoding", None)
-        kwargs.pop("oov_method", None)
         kwargs.pop("has_input_vocabulary", None)
         kwargs.pop("dtype", None)
         super().__init__(**kwargs)
@@ -74,6 +74,10 @@ class IndexLookup(Layer):
         if output_mode == "tf_idf" and vocabulary is not None and idf_weights is None:
             raise ValueError(f"{kind}: with a vocabulary and output_mode='tf_idf', idf_weights "
                              "must be given too. Received: idf_weights=None")
+        check_choice(oov_method, ("floormod", "farmhash"), "oov_method", kind)
+        if salt is not None and not self._strings and oov_method != "farmhash":
+            raise ValueError(f"{kind}: salt is only used with oov_method='farmhash'. Received: "
+                             f"oov_method={oov_method!r}")
         if salt is not None:
             if isinstance(salt, (tuple, list)) and len(salt) == 2:
                 salt = [int(s) for s in salt]
@@ -91,11 +95,14 @@ class IndexLookup(Layer):
         self.sparse = False
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self.salt = salt
+        self.oov_method = oov_method
         self._tokens: list = []
         self._table: dict = {}
         self._idf: Any = None
         self._has_input_vocabulary = vocabulary is not None
-        self._hashed = self._hash_oov if self._strings else None
+        # several OOV buckets: strings (and integers with 'farmhash') by their fingerprint,
+        # other integers by floormod
+        self._hashed = self._hash_oov if self._strings or oov_method == "farmhash" else None
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
 
@@ -293,7 +300,7 @@ class IndexLookup(Layer):
 
     # -- calling ---------------------------------------------------------------------------
     def _hash_oov(self, tokens: np.ndarray, n: int) -> np.ndarray:
-        return _ops.string_buckets(tokens, n, self.salt)
+        return _ops.string_buckets(np.asarray(tokens).astype(str), n, self.salt)
 
     def _depth(self) -> int:
         return self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size()
@@ -348,7 +355,7 @@ class IndexLookup(Layer):
             "mask_token": self.mask_token, "output_mode": self.output_mode,
             "sparse": self.sparse, "pad_to_max_tokens": self.pad_to_max_tokens,
             "vocabulary": self.get_vocabulary(False) if self._tokens else None,
-            "idf_weights": idf, "salt": self.salt,
+            "idf_weights": idf, "salt": self.salt, "oov_method": self.oov_method,
         })
         return config
 
@@ -382,7 +389,9 @@ class StringLookup(IndexLookup):
         pad_to_max_tokens: make the encodings ``max_tokens`` wide.
         sparse: must be False.
         encoding: accepted for Keras compatibility (text is UTF-8).
-        **kwargs: layer arguments (``name``, ...).
+        name: the layer's name.
+        salt: an integer or pair: hash unknown strings with SipHash keyed by it.
+        **kwargs: layer arguments.
 
     Example:
         >>> import chainrule as cr
@@ -398,12 +407,15 @@ class StringLookup(IndexLookup):
     def __init__(self, max_tokens: Any = None, num_oov_indices: int = 1, mask_token: Any = None,
                  oov_token: str = "[UNK]", vocabulary: Any = None, idf_weights: Any = None,
                  invert: bool = False, output_mode: str = "int", pad_to_max_tokens: bool = False,
-                 sparse: bool = False, encoding: str = "utf-8", **kwargs: Any) -> None:
+                 sparse: bool = False, encoding: str = "utf-8", name: Any = None,
+                 salt: Any = None, **kwargs: Any) -> None:
         self.encoding = encoding
+        kwargs.pop("oov_method", None)  # strings always hash (Keras's config lists it)
         super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices,
                          mask_token=mask_token, oov_token=oov_token, vocabulary=vocabulary,
                          idf_weights=idf_weights, invert=invert, output_mode=output_mode,
-                         sparse=sparse, pad_to_max_tokens=pad_to_max_tokens, **kwargs)
+                         sparse=sparse, pad_to_max_tokens=pad_to_max_tokens, salt=salt,
+                         name=name, **kwargs)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -423,12 +435,17 @@ class IntegerLookup(IndexLookup):
         mask_token: an integer that maps to 0 (default None: no mask).
         oov_token: what ``invert`` returns for unknown indices (default -1).
         vocabulary: a list of integers instead of ``adapt``.
+        vocabulary_dtype: ``"int64"`` (default) or ``"int32"``.
         idf_weights: IDF weights for ``output_mode='tf_idf'`` with a vocabulary.
         invert: map indices to integers.
         output_mode: ``"int"``, ``"one_hot"``, ``"multi_hot"``, ``"count"`` or ``"tf_idf"``.
-        pad_to_max_tokens: make the encodings ``max_tokens`` wide.
         sparse: must be False.
-        **kwargs: layer arguments (``name``, ...).
+        pad_to_max_tokens: make the encodings ``max_tokens`` wide.
+        oov_method: ``"floormod"`` (default) or ``"farmhash"`` (the fingerprint of
+            the integer's digits, as Keras hashes them) for several OOV buckets.
+        salt: with ``"farmhash"``: hash with SipHash keyed by it.
+        name: the layer's name.
+        **kwargs: layer arguments.
 
     Example:
         >>> import chainrule as cr
@@ -443,13 +460,19 @@ class IntegerLookup(IndexLookup):
     _strings = False
 
     def __init__(self, max_tokens: Any = None, num_oov_indices: int = 1, mask_token: Any = None,
-                 oov_token: int = -1, output_mode: str = "int", sparse: bool = False,
-                 vocabulary: Any = None, vocabulary_dtype: str = "int64", idf_weights: Any = None,
-                 invert: bool = False, pad_to_max_tokens: bool = False, **kwargs: Any) -> None:
+                 oov_token: int = -1, vocabulary: Any = None, vocabulary_dtype: str = "int64",
+                 idf_weights: Any = None, invert: bool = False, output_mode: str = "int",
+                 sparse: bool = False, pad_to_max_tokens: bool = False,
+                 oov_method: str = "floormod", salt: Any = None, name: Any = None,
+                 **kwargs: Any) -> None:
+        if vocabulary_dtype not in ("int32", "int64"):
+            raise ValueError("IntegerLookup: vocabulary_dtype must be 'int32' or 'int64'. "
+                             f"Received: vocabulary_dtype={vocabulary_dtype!r}")
         super().__init__(max_tokens=max_tokens, num_oov_indices=num_oov_indices,
                          mask_token=mask_token, oov_token=oov_token, vocabulary=vocabulary,
                          idf_weights=idf_weights, invert=invert, output_mode=output_mode,
-                         sparse=sparse, pad_to_max_tokens=pad_to_max_tokens, **kwargs)
+                         sparse=sparse, pad_to_max_tokens=pad_to_max_tokens, salt=salt,
+                         oov_method=oov_method, name=name, **kwargs)
 
     def get_config(self) -> dict:
         config = super().get_config()
