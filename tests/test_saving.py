@@ -322,7 +322,10 @@ LAYER_EXAMPLES = {
 MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
 # preprocessing layers: their save/load round trips, on the inputs each reads (text, images,
 # adapted state), are in tests/test_preprocessing.py::test_save_load_round_trip
-PREPROCESSING = set(layers.preprocessing.__all__)
+PREPROCESSING = {"Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
+                 "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
+                 "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+                 "RandomBrightness"}
 LAYER_EXAMPLES.update({name: getattr(layers, name) for name in PREPROCESSING})
 
 # sequence layers (token ids in, sequences through): round-tripped in a model of their own, in
