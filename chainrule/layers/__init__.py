@@ -44,6 +44,23 @@ from chainrule.layers.normalization import (
     GroupNormalization,
     LayerNormalization,
 )
+from chainrule.layers.preprocessing import (  # preprocessing layers (adapt, lookups, images)
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from chainrule.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -68,23 +85,6 @@ from chainrule.layers.rnn import (
     SimpleRNN,
     SimpleRNNCell,
     TimeDistributed,
-)
-from chainrule.layers.preprocessing import (  # preprocessing layers (adapt, lookups, images)
-    CategoryEncoding,
-    CenterCrop,
-    Discretization,
-    Hashing,
-    IntegerLookup,
-    Normalization,
-    RandomBrightness,
-    RandomContrast,
-    RandomFlip,
-    RandomRotation,
-    RandomTranslation,
-    RandomZoom,
-    Resizing,
-    StringLookup,
-    TextVectorization,
 )
 
 __all__ = [
