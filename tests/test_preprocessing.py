@@ -10,7 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.gradcheck import check_gradients
-from chainrule.layers.preprocessing import _ops
+from chainrule.layers.preprocessing import _image_ops, _ops
 
 L = cr.layers
 RNG = np.random.default_rng(0)
@@ -230,9 +230,9 @@ def test_resizing_bilinear_by_hand_and_center_crop():
 
 def test_warp_identity_and_integer_shift():
     img = RNG.uniform(size=(2, 5, 4, 3)).astype("float32")
-    ident = _ops.warp(img, [1, 0, 0, 0, 1, 0, 0, 0]).numpy()
+    ident = _image_ops.warp(img, [1, 0, 0, 0, 1, 0, 0, 0]).numpy()
     np.testing.assert_array_equal(ident, img)
-    shifted = _ops.warp(img, [1, 0, 0, 0, 1, 2, 0, 0], fill_mode="constant", fill_value=-1).numpy()
+    shifted = _image_ops.warp(img, [1, 0, 0, 0, 1, 2, 0, 0], fill_mode="constant", fill_value=-1).numpy()
     np.testing.assert_array_equal(shifted[:, :3], img[:, 2:])
     assert (shifted[:, 3:] == -1).all()
 
@@ -242,14 +242,14 @@ def test_warp_identity_and_integer_shift():
 def test_warp_gradient(interp, fill):
     img = RNG.uniform(size=(2, 4, 5, 2))
     m = [[0.9, -0.3, 1.1, 0.3, 0.9, -0.6, 0, 0], [1.3, 0.1, -1.3, 0, 0.7, 0.8, 0, 0]]
-    r = check_gradients(lambda x: _ops.warp(x, m, None, interp, fill, 2.0), img)
+    r = check_gradients(lambda x: _image_ops.warp(x, m, None, interp, fill, 2.0), img)
     assert r.ok, str(r)
 
 
 def test_resize_gradient():
     img = RNG.uniform(size=(1, 4, 5, 2))
     for h, w in ((7, 3), (2, 2)):
-        assert check_gradients(lambda x, h=h, w=w: _ops.resize_images(x, h, w), img).ok
+        assert check_gradients(lambda x, h=h, w=w: _image_ops.resize_images(x, h, w), img).ok
 
 
 class _Fixed:
@@ -260,10 +260,10 @@ class _Fixed:
 
 
 @pytest.mark.parametrize("make", [
-    lambda: _ops.RandomFlipOp(True, True, _Fixed()),
-    lambda: _ops.RandomContrastOp(0.3, 0.6, (0.0, 1.0), _Fixed()),
-    lambda: _ops.RandomBrightnessOp(-0.2, 0.2, (0.0, 1.0), _Fixed()),
-    lambda: _ops.RandomWarp(L.RandomRotation(0.2).draw, "bilinear", "reflect", 0.0, _Fixed()),
+    lambda: _image_ops.RandomFlipOp(True, True, _Fixed()),
+    lambda: _image_ops.RandomContrastOp(0.3, 0.6, (0.0, 1.0), _Fixed()),
+    lambda: _image_ops.RandomBrightnessOp(-0.2, 0.2, (0.0, 1.0), _Fixed()),
+    lambda: _image_ops.RandomWarp(L.RandomRotation(0.2).draw, "bilinear", "reflect", 0.0, _Fixed()),
 ])
 def test_random_image_op_gradients(make):
     img = RNG.uniform(0.2, 0.8, size=(3, 4, 5, 2))

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers.preprocessing import _hash, _ops
+from chainrule.layers.preprocessing import _hash, _image_ops
 
 L = cr.layers
 with open(os.path.join(os.path.dirname(__file__), "fixtures", "prep_keras.json"),
@@ -235,7 +235,7 @@ def test_resizing_crop_and_center_crop_match_keras():
 def test_affine_warp_matches_keras(fill, interp):
     c = C["images"]
     img = a(c["images"], "float32")
-    got = _ops.warp(img, a(c["matrices"]), None, interp, fill, 7.0).numpy()
+    got = _image_ops.warp(img, a(c["matrices"]), None, interp, fill, 7.0).numpy()
     np.testing.assert_allclose(got, c[f"affine_{fill}_{interp}"], rtol=1e-4, atol=2e-3)
 
 
@@ -243,7 +243,7 @@ def test_affine_warp_matches_keras(fill, interp):
 def test_affine_warp_far_outside_matches_keras(fill):
     c = C["images"]
     img = a(c["images"], "float32")
-    got = _ops.warp(img, a(c["far_matrices"]), None, "bilinear", fill).numpy()
+    got = _image_ops.warp(img, a(c["far_matrices"]), None, "bilinear", fill).numpy()
     np.testing.assert_allclose(got, c[f"far_{fill}"], rtol=1e-4, atol=2e-3)
 
 

@@ -4,7 +4,7 @@ One module per family, as in Keras: ``normalization``, ``discretization``,
 ``category_encoding``, ``hashing``, ``index_lookup`` (``IntegerLookup``,
 ``StringLookup``), ``text_vectorization``, ``image_preprocessing``
 (``Resizing``, ``CenterCrop``) and ``image_augmentation`` (the random layers).
-Their computations are ops (``_ops``), so models that start with them are
+Their computations are ops (``_ops``, ``_image_ops``), so models that start with them are
 captured and replayed like any other.
 """
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.layers.base import Layer
-from chainrule.layers.preprocessing import _ops
+from chainrule.layers.preprocessing import _image_ops
 from chainrule.layers.preprocessing._utils import check_choice
 from chainrule.layers.preprocessing.image_preprocessing import as_batch, check_data_format
 
@@ -110,7 +110,7 @@ class _RandomWarpLayer(_RandomImageLayer):
         raise NotImplementedError  # pragma: no cover
 
     def _augment(self, x: Any) -> Any:
-        return _ops.affine_warp(x, self._draw_fn, self.interpolation, self.fill_mode,
+        return _image_ops.affine_warp(x, self._draw_fn, self.interpolation, self.fill_mode,
                                 self.fill_value, self._rng)
 
     def get_config(self) -> dict:
@@ -148,7 +148,7 @@ class RandomRotation(_RandomWarpLayer):
 
     def draw(self, rng: np.random.Generator, n: int, h: int, w: int) -> np.ndarray:
         degrees = rng.uniform(self.factor[0] * 360.0, self.factor[1] * 360.0, size=n)
-        return _ops.rotation_matrices(degrees * (math.pi / 180.0), h, w)
+        return _image_ops.rotation_matrices(degrees * (math.pi / 180.0), h, w)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -263,7 +263,7 @@ class RandomFlip(_RandomImageLayer):
                                  "mode", "RandomFlip")
 
     def _augment(self, x: Any) -> Any:
-        return _ops.RandomFlipOp("horizontal" in self.mode, "vertical" in self.mode,
+        return _image_ops.RandomFlipOp("horizontal" in self.mode, "vertical" in self.mode,
                                  self._rng)(x)
 
     def get_config(self) -> dict:
@@ -308,7 +308,7 @@ class RandomContrast(_RandomImageLayer):
         self.value_range = _value_range(value_range, "RandomContrast")
 
     def _augment(self, x: Any) -> Any:
-        return _ops.RandomContrastOp(self.factor[0], self.factor[1], self.value_range,
+        return _image_ops.RandomContrastOp(self.factor[0], self.factor[1], self.value_range,
                                      self._rng)(x)
 
     def get_config(self) -> dict:
@@ -343,7 +343,7 @@ class RandomBrightness(_RandomImageLayer):
         self.value_range = _value_range(value_range, "RandomBrightness")
 
     def _augment(self, x: Any) -> Any:
-        return _ops.RandomBrightnessOp(self.factor[0], self.factor[1], self.value_range,
+        return _image_ops.RandomBrightnessOp(self.factor[0], self.factor[1], self.value_range,
                                        self._rng)(x)
 
     def get_config(self) -> dict:

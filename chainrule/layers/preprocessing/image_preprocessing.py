@@ -6,7 +6,7 @@ from typing import Any
 
 from chainrule import ops
 from chainrule.layers.base import Layer
-from chainrule.layers.preprocessing import _ops
+from chainrule.layers.preprocessing import _image_ops
 from chainrule.layers.preprocessing._utils import check_choice, positive_int
 
 __all__ = ["Resizing", "CenterCrop", "check_data_format", "as_batch"]
@@ -66,7 +66,7 @@ def resize(images: Any, height: int, width: int, interpolation: str = "bilinear"
             h, w = ch, cw
     if (h, w) == (height, width):
         return images
-    return _ops.resize_images(images, height, width, interpolation)
+    return _image_ops.resize_images(images, height, width, interpolation)
 
 
 class Resizing(Layer):
