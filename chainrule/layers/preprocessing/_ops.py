@@ -38,14 +38,6 @@ def as_strings(x: Any) -> np.ndarray:
     return a.astype(str)
 
 
-def is_string_array(a: Any) -> bool:
-    """Whether ``a`` holds text (str, bytes, or objects that are all str/bytes)."""
-    a = np.asarray(a)
-    if a.dtype.kind in "US":
-        return True
-    return a.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in a.reshape(-1))
-
-
 # ---------------------------------------------------------------- lookups and encodings
 
 
