@@ -225,6 +225,10 @@ def test_resizing_crop_and_center_crop_match_keras():
     img = a(c["images"], "float32")
     np.testing.assert_allclose(L.Resizing(4, 4, crop_to_aspect_ratio=True)(img).numpy(),
                                c["resize_crop"], rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(L.Resizing(4, 8, pad_to_aspect_ratio=True, fill_value=3.0)(
+        img).numpy(), c["resize_pad_wide"], rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(L.Resizing(8, 3, pad_to_aspect_ratio=True)(img).numpy(),
+                               c["resize_pad_tall"], rtol=1e-5, atol=1e-3)
     np.testing.assert_array_equal(L.CenterCrop(3, 4)(img).numpy(), c["center_crop"])
     np.testing.assert_allclose(L.CenterCrop(6, 4)(img).numpy(), c["center_crop_small"],
                                rtol=1e-5, atol=1e-3)

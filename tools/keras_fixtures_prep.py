@@ -172,6 +172,9 @@ def main(path: str) -> None:
         im[f"resize_up_{interp}"] = arr(layers.Resizing(7, 9, interpolation=interp)(img))
         im[f"resize_down_{interp}"] = arr(layers.Resizing(3, 4, interpolation=interp)(img))
     im["resize_crop"] = arr(layers.Resizing(4, 4, crop_to_aspect_ratio=True)(img))
+    im["resize_pad_wide"] = arr(layers.Resizing(4, 8, pad_to_aspect_ratio=True,
+                                                fill_value=3.0)(img))
+    im["resize_pad_tall"] = arr(layers.Resizing(8, 3, pad_to_aspect_ratio=True)(img))
     im["center_crop"] = arr(layers.CenterCrop(3, 4)(img))
     im["center_crop_small"] = arr(layers.CenterCrop(6, 4)(img))
     matrices = np.array([

@@ -44,7 +44,8 @@ def _aspect_crop(h: int, w: int, th: int, tw: int) -> tuple:
 
 
 def resize(images: Any, height: int, width: int, interpolation: str = "bilinear",
-           crop_to_aspect_ratio: bool = False) -> Any:
+           crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
+           fill_value: float = 0.0) -> Any:
     """Resize a batch of images as TensorFlow's ``resize`` does (half-pixel centres, no antialias).
 
     Args:
@@ -53,6 +54,10 @@ def resize(images: Any, height: int, width: int, interpolation: str = "bilinear"
         interpolation: ``"bilinear"`` or ``"nearest"``.
         crop_to_aspect_ratio: first crop the centred window of the output's
             aspect ratio.
+        pad_to_aspect_ratio: first pad both sides with ``fill_value`` towards
+            the output's aspect ratio (Keras's arithmetic: the same padding on
+            each side).
+        fill_value: the padding's value.
 
     Returns:
         ``(n, height, width, c)``, differentiable with respect to ``images``.
@@ -64,6 +69,13 @@ def resize(images: Any, height: int, width: int, interpolation: str = "bilinear"
             images = ops.getitem(images, (slice(None), slice(top, top + ch),
                                           slice(left, left + cw)))
             h, w = ch, cw
+    if pad_to_aspect_ratio:
+        top = int(float(max(h, int(float(w * height) / width)) - h) / 2)
+        left = int(float(max(w, int(float(h * width) / height)) - w) / 2)
+        if top or left:
+            images = ops.pad(images, ((0, 0), (top, top), (left, left), (0, 0)),
+                             constant_values=fill_value)
+            h, w = h + 2 * top, w + 2 * left
     if (h, w) == (height, width):
         return images
     return _image_ops.resize_images(images, height, width, interpolation)
@@ -80,8 +92,10 @@ class Resizing(Layer):
         interpolation: ``"bilinear"`` (default) or ``"nearest"``.
         crop_to_aspect_ratio: crop the centred window of the output's aspect
             ratio before resizing (no distortion).
-        pad_to_aspect_ratio: not supported (must be False).
-        fill_mode, fill_value: accepted for Keras compatibility (padding only).
+        pad_to_aspect_ratio: pad with ``fill_value`` to the output's aspect
+            ratio before resizing (no distortion, nothing cut).
+        fill_mode: ``"constant"`` (the padding's mode).
+        fill_value: the padding's value.
         data_format: must be None or ``"channels_last"``.
         **kwargs: layer arguments (``name``, ...).
 
@@ -107,19 +121,22 @@ class Resizing(Layer):
         self.width = positive_int(width, "width", "Resizing")
         self.interpolation = check_choice(interpolation, ("bilinear", "nearest"),
                                           "interpolation", "Resizing")
-        if pad_to_aspect_ratio:
-            raise ValueError("Resizing: pad_to_aspect_ratio is not supported by chainrule; use "
-                             "crop_to_aspect_ratio. Received: pad_to_aspect_ratio=True")
+        if pad_to_aspect_ratio and crop_to_aspect_ratio:
+            raise ValueError("Resizing: only one of pad_to_aspect_ratio and "
+                             "crop_to_aspect_ratio can be True. Received: "
+                             "pad_to_aspect_ratio=True and crop_to_aspect_ratio=True")
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
-        self.pad_to_aspect_ratio = False
-        self.fill_mode, self.fill_value = fill_mode, fill_value
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
+        self.fill_mode = check_choice(fill_mode, ("constant",), "fill_mode", "Resizing")
+        self.fill_value = float(fill_value)
         self.data_format = check_data_format(data_format, "Resizing")
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         x, single = as_batch(inputs, self)
         if x.dtype.kind != "f":
             x = ops.cast(x, self.dtype or "float32")
-        y = resize(x, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio)
+        y = resize(x, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio,
+                   self.pad_to_aspect_ratio, self.fill_value)
         return _unbatch(y, single)
 
     def get_config(self) -> dict:
