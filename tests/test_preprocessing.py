@@ -509,3 +509,14 @@ def test_end_to_end_text_model_on_batches_of_raw_strings():
     loss, acc = model.evaluate(batches, verbose=0)
     assert np.isfinite(loss) and 0 <= acc <= 1
     assert model.predict(text[:3], verbose=0).shape == (3, 1)
+
+
+def test_unbuilt_text_model_builds_from_the_first_batch_of_an_iterable():
+    text = np.array(["good fun", "bad dull", "fun good", "dull bad"] * 4)
+    labels = np.array([1, 0, 1, 0] * 4, dtype="float32")
+    vectorize = L.TextVectorization(output_mode="multi_hot")
+    vectorize.adapt(text)
+    model = cr.Sequential([vectorize, L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    model.fit(((text[i:i + 4], labels[i:i + 4]) for i in range(0, 16, 4)), verbose=0)
+    assert model.built and model.layers[-1].kernel.shape == (vectorize.vocabulary_size(), 1)

@@ -416,9 +416,12 @@ def peek_batch(source: Any) -> tuple[Any, Any]:
     return None, source
 
 
-def first_inputs(batch: Any) -> list | None:
-    """The ``x`` arrays of a peeked batch (``(x, ...)`` tuple or bare ``x``), or None."""
+def first_inputs(batch: Any, strings: bool = False) -> list | None:
+    """The ``x`` arrays of a peeked batch (``(x, ...)`` tuple or bare ``x``), or None.
+
+    ``strings=True`` accepts text arrays (a model that reads text).
+    """
     if batch is None:
         return None
     x = batch[0] if isinstance(batch, (tuple, list)) else batch
-    return to_arrays(x, "x")
+    return to_arrays(x, "x", strings=strings)

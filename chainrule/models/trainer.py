@@ -438,7 +438,7 @@ class Trainer(StepMethods, CompileMixin):
             if not self.built:  # build from the first batch, before the weights are packed
                 first, source = data_lib.peek_batch(source)
                 if first is not None:
-                    self._ensure_built(data_lib.first_inputs(first))
+                    self._ensure_built(data_lib.first_inputs(first, self._reads_text()))
             train = _IterableBatches(source, steps_per_epoch, self._reads_text())
             steps = steps_per_epoch if steps_per_epoch is not None else data_lib.num_batches(x)
         else:
