@@ -520,3 +520,13 @@ def test_unbuilt_text_model_builds_from_the_first_batch_of_an_iterable():
     model.compile("adam", "binary_crossentropy")
     model.fit(((text[i:i + 4], labels[i:i + 4]) for i in range(0, 16, 4)), verbose=0)
     assert model.built and model.layers[-1].kernel.shape == (vectorize.vocabulary_size(), 1)
+
+
+def test_text_held_as_objects_or_bytes_is_read_as_text():
+    vectorize = L.TextVectorization(output_sequence_length=3)
+    vectorize.adapt(np.array(["b a", "b"], dtype=object))
+    np.testing.assert_array_equal(vectorize(np.array(["a b", "zz"], dtype=object)).numpy(),
+                                  [[3, 2, 0], [1, 0, 0]])
+    lookup = L.StringLookup(vocabulary=["x", "y"])
+    np.testing.assert_array_equal(lookup(np.array([b"y", b"q"])).numpy(), [2, 0])
+    np.testing.assert_array_equal(lookup(["x", "y"]).numpy(), [1, 2])

@@ -115,12 +115,18 @@ def adapt_batches(data: Any, layer: str, steps: Any = None, batch_size: Any = No
 
 
 def keep_integers(inputs: Any) -> Any:
-    """An integer array as a Tensor of its own dtype (a layer call would make it floatx).
+    """An integer or text array as a Tensor the layer reads exactly.
 
-    Lookups and hashing of integer ids must see them exactly, also above 2**24.
+    A layer call would make integers floatx: lookups and hashing of integer ids
+    must see them exactly, also above 2**24. Text held as objects (str or bytes,
+    as datasets of files give it) becomes a ``str`` array.
     """
     if isinstance(inputs, (np.ndarray, list, tuple)) and not isinstance(inputs, Tensor):
         arr = np.asarray(inputs) if not isinstance(inputs, np.ndarray) else inputs
         if arr.dtype.kind in "iu":
-            return Tensor(arr)
+            return Tensor(np.asarray(arr))
+        if arr.dtype.kind in "OSU":  # a list of strings is one input, not several
+            from chainrule.layers.preprocessing._ops import as_strings  # noqa: PLC0415
+
+            return Tensor(np.asarray(as_strings(arr)))
     return inputs

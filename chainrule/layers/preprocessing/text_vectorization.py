@@ -10,7 +10,7 @@ import numpy as np
 from chainrule.autograd.engine import shape_error
 from chainrule.layers.base import Layer
 from chainrule.layers.preprocessing import _ops
-from chainrule.layers.preprocessing._utils import adapt_batches, check_choice
+from chainrule.layers.preprocessing._utils import adapt_batches, check_choice, keep_integers
 from chainrule.layers.preprocessing.index_lookup import StringLookup
 
 __all__ = ["TextVectorization"]
@@ -210,6 +210,9 @@ class TextVectorization(Layer):
         self._lookup.set_vocabulary(vocabulary, idf_weights)
 
     # -- calling ----------------------------------------------------------------------------
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().__call__(keep_integers(inputs), *args, **kwargs)  # text as objects too
+
     def call(self, inputs: Any, training: Any = None) -> Any:
         if self.output_mode == "int":
             return _ops.TextToIds(self._tokenize_fn, self._lookup_fn,
