@@ -142,6 +142,7 @@ class SKLBase(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = True  # weight initialization and shuffling draw random numbers
+        tags.target_tags.multi_output = True  # y of shape (n_samples, n_outputs) is accepted
         return tags
 
     def __sklearn_clone__(self) -> Any:
@@ -280,8 +281,8 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         n_features_in_: the number of input features.
 
     Raises:
-        ValueError: in ``fit``, for continuous or multilabel targets, a single
-            class, or an uncompiled model.
+        ValueError: in ``fit``, for continuous or 2-D (multilabel) targets, a
+            single class, or an uncompiled model.
         TypeError: in ``fit``, when ``model`` is neither a model nor a callable.
     """
 
@@ -289,12 +290,7 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         return {}
 
     def _process_target(self, y: np.ndarray, reset: bool = False) -> np.ndarray:
-        check_classification_targets(y)
-        kind = type_of_target(y, raise_unknown=True)
-        if kind not in ("binary", "multiclass"):
-            raise ValueError("SKLearnClassifier supports binary and multiclass targets only. "
-                             f"Received: y of target type {kind!r}")
-        y = np.asarray(y).ravel() if np.ndim(y) == 2 else np.asarray(y)
+        check_classification_targets(y)  # y is 1-D here: validate_data refused 2-D labels
         if reset:
             classes = np.unique(y)
             if len(classes) < 2:
@@ -322,6 +318,7 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.poor_score = True  # a few epochs of a tiny model in the checks
+        tags.target_tags.multi_output = False  # one label per sample
         return tags
 
 
@@ -329,7 +326,9 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
     """A scikit-learn regressor around a chainrule model (Keras 3's ``SKLearnRegressor``).
 
     A 1-D target is given to the model as a column ``(n_samples, 1)`` and
-    ``predict`` returns it 1-D again; a 2-D target stays as it is.
+    ``predict`` returns it 1-D again; a 2-D target stays as it is. Predictions
+    are float64 (the model's floatx output, widened), as scikit-learn expects
+    of regressors.
 
     Args:
         model: a compiled chainrule ``Model``, or a callable
@@ -343,6 +342,9 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
         history_: the fit's history dict.
         n_features_in_: the number of input features.
     """
+
+    def _reverse_process_target(self, y: np.ndarray) -> np.ndarray:
+        return super()._reverse_process_target(y).astype(np.float64, copy=False)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
