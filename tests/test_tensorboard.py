@@ -246,3 +246,24 @@ def test_missing_tensorboard_says_how_to_install(tmp_path, monkeypatch):
     x, y = _data()
     with pytest.raises(ImportError, match=r"pip install chainrule\[tensorboard\]"):
         _model().fit(x, y, epochs=1, verbose=0, callbacks=[tb])
+
+
+def test_tensorboards_own_loader_sees_scalars_and_histograms(tmp_path):
+    """The plugin-aware accumulator TensorBoard's server uses files the tags under its plugins."""
+    _tb()
+    from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[cr.callbacks.TensorBoard(tmp_path, histogram_freq=1)])
+    first, last = (layer.name for layer in model.layers)
+    assert sorted(os.listdir(tmp_path)) == ["train"]  # no validation: no validation folder
+    acc = pea.EventAccumulator(str(tmp_path / "train"))
+    acc.Reload()
+    scalars = set(acc.PluginTagToContent("scalars"))
+    assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate", f"gradient_norm/{first}",
+            f"gradient_norm/{last}"} <= scalars
+    assert f"{first}/kernel/histogram" in acc.PluginTagToContent("histograms")
+    assert "keras" in acc.PluginTagToContent("graph_keras_model")
+    assert [e.step for e in acc.Tensors("epoch_loss")] == [0, 1]
