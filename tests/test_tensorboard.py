@@ -7,6 +7,7 @@ never against numbers written here.
 
 import json
 import os
+import pathlib
 import sys
 
 import numpy as np
@@ -15,6 +16,7 @@ import pytest
 import chainrule as cr
 
 TB = "tensorboard"
+KERAS_TAGS = pathlib.Path(__file__).parent / "fixtures" / "keras_tensorboard_tags.json"
 
 
 def _tb():
@@ -142,14 +144,14 @@ def test_histograms_of_weights_and_gradients(tmp_path):
               callbacks=[cr.callbacks.TensorBoard(tmp_path, histogram_freq=2)])
     train, plugins = _read(tmp_path / "train")
     for v in model.weights:
-        tag = f"{v.path}/histogram"
+        tag = f"{model.name}/{v.path}/histogram"
         assert plugins[tag] == "histograms"
         assert [s for s, _ in train[tag]] == [0, 2]
         buckets = train[tag][-1][1]  # (k, 3): left edge, right edge, count
         w = np.asarray(v.numpy(), dtype=np.float64)
         assert buckets[:, 2].sum() == w.size
         assert buckets[0, 0] == pytest.approx(w.min()) and buckets[-1, 1] == pytest.approx(w.max())
-        grad = train[f"{v.path}/gradient_histogram"][-1][1]
+        grad = train[f"{model.name}/{v.path}/gradient_histogram"][-1][1]
         g = np.asarray(v.grad, dtype=np.float64)
         assert grad[:, 2].sum() == g.size
         assert grad[0, 0] == pytest.approx(g.min()) and grad[-1, 1] == pytest.approx(g.max())
@@ -264,6 +266,62 @@ def test_tensorboards_own_loader_sees_scalars_and_histograms(tmp_path):
     scalars = set(acc.PluginTagToContent("scalars"))
     assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate", f"gradient_norm/{first}",
             f"gradient_norm/{last}"} <= scalars
-    assert f"{first}/kernel/histogram" in acc.PluginTagToContent("histograms")
+    assert f"{model.name}/{first}/kernel/histogram" in acc.PluginTagToContent("histograms")
     assert "keras" in acc.PluginTagToContent("graph_keras_model")
     assert [e.step for e in acc.Tensors("epoch_loss")] == [0, 1]
+
+
+def _raw_tags(folder):
+    """{tag: (plugin, [steps])} of every event file in ``folder``, read without any purging."""
+    _tb()
+    from tensorboard.backend.event_processing import event_file_loader
+
+    tags = {}
+    for name in sorted(os.listdir(folder)):
+        for event in event_file_loader.EventFileLoader(str(folder / name)).Load():
+            for value in event.summary.value:
+                plugin, steps = tags.setdefault(
+                    value.tag, (value.metadata.plugin_data.plugin_name, []))
+                steps.append(event.step)
+    return tags
+
+
+def test_same_folders_tags_and_steps_as_keras(tmp_path):
+    """Keras 3's own files for the same run (tools/record_keras_tensorboard.py) as the reference."""
+    _tb()
+    keras = json.loads(KERAS_TAGS.read_text())
+    run = keras["run"]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(run["samples"], run["features"])).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    cr.utils.set_random_seed(0)
+    model = cr.Sequential([cr.layers.Dense(6, activation="tanh", input_dim=run["features"],
+                                           name="dense"),
+                           cr.layers.Dense(2, activation="softmax", name="dense_1")],
+                          name="sequential")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    n_val = run["validation_samples"]
+    model.fit(x, y, batch_size=run["batch_size"], epochs=run["epochs"], verbose=0,
+              validation_data=(x[:n_val], y[:n_val]),
+              callbacks=[cr.callbacks.TensorBoard(tmp_path, **run["callback"])])
+    assert sorted(os.listdir(tmp_path)) == keras["folders"]
+    epochs = list(range(run["epochs"]))
+    for folder in keras["folders"]:
+        ours = _raw_tags(tmp_path / folder)
+        for tag, theirs in keras["tags"][folder].items():
+            assert tag in ours, f"{folder}/{tag} written by Keras is missing"
+            plugin, steps = ours[tag]
+            assert plugin == theirs["plugin"], tag
+            if tag.startswith("batch_") or tag == "keras":
+                assert steps == theirs["steps"], tag
+            else:
+                # Keras drops the epochs whose last global batch is not a multiple of
+                # update_freq (docs/differences.md); chainrule writes every epoch
+                assert set(theirs["steps"]) <= set(steps), tag
+                if tag.startswith("evaluation_"):
+                    assert steps == [(e + 1) * 3 for e in epochs], tag  # 3 batches an epoch
+                else:
+                    assert steps == epochs, tag
+        extra = set(ours) - set(keras["tags"][folder])
+        assert all(t.startswith("gradient_norm/") or t.endswith("/gradient_histogram")
+                   for t in extra), extra

@@ -4,7 +4,8 @@ The files follow Keras 3's layout, so a ``logs/`` folder written by chainrule
 looks in TensorBoard like one written by Keras::
 
     log_dir/train/events.out.tfevents...        epoch_loss, epoch_accuracy, epoch_learning_rate,
-                                                batch_loss..., <weight path>/histogram, keras (graph)
+                                                batch_loss..., sequential/dense/kernel/histogram...,
+                                                keras (the model's config, for the graph tab)
     log_dir/validation/events.out.tfevents...   epoch_loss, epoch_accuracy...,
                                                 evaluation_loss_vs_iterations...
 
@@ -72,8 +73,14 @@ class TensorBoard(Callback):
     epoch, the norm of each layer's gradient (all its trainable weights
     together, from the epoch's last batch) as ``gradient_norm/<layer>`` in
     ``train/``; and with ``histogram_freq``, a histogram of each trainable
-    weight's last gradient as ``<weight path>/gradient_histogram`` next to the
-    weights' ``<weight path>/histogram``.
+    weight's last gradient as ``<model>/<layer>/<weight>/gradient_histogram``
+    next to Keras's ``<model>/<layer>/<weight>/histogram`` (e.g.
+    ``sequential/dense/kernel/histogram``).
+
+    Unlike Keras, an integer ``update_freq`` does not hide epoch summaries:
+    Keras writes an epoch's scalars and histograms only when the global batch
+    number at its end is a multiple of ``update_freq``; chainrule writes every
+    epoch.
 
     Args:
         log_dir: Folder of the event files (created if needed; its ``train/``
@@ -310,9 +317,13 @@ class TensorBoard(Callback):
             writer.flush()
 
     def _log_histograms(self, epoch: int) -> None:
+        # Keras 3 tags a weight by its variable path under the model: "sequential/dense/kernel"
+        model_name = getattr(self.model, "name", None)
         for layer in getattr(self.model, "layers", []):
             for weight in getattr(layer, "weights", []):
                 path = getattr(weight, "path", None) or f"{layer.name}/{weight.name}"
+                if model_name:
+                    path = f"{model_name}/{path}"
                 self._histogram(f"{path}/histogram", weight.data, epoch)
                 grad = getattr(weight, "grad", None)
                 if grad is not None:
