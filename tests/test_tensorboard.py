@@ -162,7 +162,8 @@ def test_gradient_norms_are_the_last_batch_gradients(tmp_path):
     x, y = _data()
     model = _model()
     monitor = cr.callbacks.GradientMonitor()
-    model.fit(x, y, epochs=2, batch_size=16, verbose=0,
+    # validation runs between the last batch and the epoch's end: it leaves the gradients alone
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, validation_data=(x[:8], y[:8]),
               callbacks=[monitor, cr.callbacks.TensorBoard(tmp_path)])
     train, _ = _read(tmp_path / "train")
     for col, layer in enumerate(model.layers):
@@ -325,3 +326,12 @@ def test_same_folders_tags_and_steps_as_keras(tmp_path):
         extra = set(ours) - set(keras["tags"][folder])
         assert all(t.startswith("gradient_norm/") or t.endswith("/gradient_histogram")
                    for t in extra), extra
+
+
+def test_epoch_only_logging_adds_no_batch_hooks():
+    """With nothing to write per batch, the training loop need not build the batch logs."""
+    quiet = cr.callbacks.CallbackList([cr.callbacks.TensorBoard("logs")])
+    assert not quiet._train_batch_end and not quiet._train_batch_begin
+    for kwargs in ({"update_freq": 5}, {"write_steps_per_second": True}):
+        busy = cr.callbacks.CallbackList([cr.callbacks.TensorBoard("logs", **kwargs)])
+        assert busy._train_batch_end and busy._train_batch_begin
