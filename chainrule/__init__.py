@@ -40,3 +40,12 @@ __all__ = [
     "saving", "random",
     "Input", "Model", "Sequential", "__version__",
 ]
+
+
+def __getattr__(name: str):
+    # chainrule.wrappers imports scikit-learn (most of a second): only when first used
+    if name == "wrappers":
+        import importlib
+
+        return importlib.import_module("chainrule.wrappers")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

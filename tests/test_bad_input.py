@@ -690,6 +690,23 @@ ROWS += [
      r"At least one of left_size or right_size must be given\. Received: left_size=None and "
      r"right_size=None$", True),
 ]
+
+
+# -- TensorBoard callback (docs/errors.md, "Interoperability") -------------------------------------
+def _tensorboard_into_a_file():
+    (TMP / "a_file").write_text("not a folder")
+    tb = cr.callbacks.TensorBoard(TMP / "a_file" / "logs")
+    mlp().fit(X, Y, verbose=0, callbacks=[tb])
+
+
+ROWS += [
+    ("tensorboard-log-dir", _tensorboard_into_a_file, OSError,
+     r"TensorBoard cannot write its event files to '.*a_file/logs/train': .*Received: "
+     r"log_dir='.*a_file/logs'$", True),
+    ("tensorboard-update-freq", lambda: cr.callbacks.TensorBoard(update_freq="minute"),
+     ValueError, r"update_freq must be 'epoch', 'batch' or a positive integer\. Received: "
+     r"update_freq='minute'$", True),
+]
 def _compiled(model, **kwargs):
     model.compile(**kwargs)
     return model
