@@ -20,7 +20,7 @@ from chainrule import backend
 from chainrule.callbacks.callback import Callback
 from chainrule.distribute import _state
 
-__all__ = ["DataParallel", "MPICommunicator"]
+__all__ = ["DataParallel", "MPICommunicator", "shard_bounds"]
 
 _EXTRA = "pip install 'chainrule[mpi]' (mpi4py and an MPI library such as the mpich wheel)"
 
@@ -171,29 +171,16 @@ class DataParallel:
 
     # -- sharding ---------------------------------------------------------------------------
     def shard_bounds(self, n: int) -> tuple:
-        """This process's rows ``[lo, hi)`` of a global batch of ``n`` samples.
+        """This process's rows ``[lo, hi)`` of a global batch of ``n`` samples (see :func:`shard_bounds`)."""
+        return shard_bounds(n, self.process_id, self.num_processes)
 
-        Shards are contiguous and in rank order; their sizes differ by at most
-        one, the larger ones first (so process 0's shard is never empty).
-
-        Example:
-            >>> class _Two:  # a stand-in for a two-process communicator
-            ...     rank, size = 1, 2
-            >>> DataParallel(communicator=_Two()).shard_bounds(5)
-            (3, 5)
-        """
-        p, r = self.num_processes, self.process_id
-        base, extra = divmod(int(n), p)
-        lo = r * base + min(r, extra)
-        return lo, lo + base + (1 if r < extra else 0)
-
-    def _generator_error(self, what: str) -> ValueError:
+    def _generator_error(self, what: str, what_type: str = "generator") -> ValueError:
         return ValueError(
             f"DataParallel cannot shard a generator or iterable of batches passed as {what}: "
-            "each process would draw its own batches. Pass arrays or a PyDataset-like "
-            "sequence converted to arrays, or shard the data per process yourself "
+            "each process would draw its own batches. Pass arrays or a PyDataset (indexed "
+            "batches every process can read alike), or shard the data per process yourself "
             f"(e.g. x[process_id::num_processes]) and train without DataParallel. Received: "
-            f"{what} of a batch-iterable type with {self.num_processes} processes")
+            f"{what} of type {what_type} with {self.num_processes} processes")
 
     # -- fit -----------------------------------------------------------------------------------
     def begin_fit(self, model: Any, train: Any, steps: Any, val: Any, cbs: Any) -> Any:
@@ -201,15 +188,26 @@ class DataParallel:
         from chainrule.models import data as data_lib  # noqa: PLC0415
 
         p = self.num_processes
-        if not isinstance(train, data_lib.ArrayBatches):
+        pydataset = isinstance(getattr(train, "source", None), data_lib._PyDatasetEpochs)
+        if not isinstance(train, data_lib.ArrayBatches) and not pydataset:
             raise self._generator_error("x")
-        if val is not None and data_lib.is_batch_iterable(val):
+        if val is not None and data_lib.is_batch_iterable(val) and not isinstance(
+                val, data_lib._PyDatasetEpochs):
             raise self._generator_error("validation_data")
         if model._overrides("train_step"):
             raise ValueError(
                 f"DataParallel trains with the built-in step; model {model.name!r} overrides "
                 "train_step, whose gradients it cannot reduce. Train it in one process. "
                 "Received: a train_step override")
+        if pydataset:  # every process reads the same batches of its copy and takes its shard
+            counts = [int(v) for v in self.communicator.allgather(int(steps or 0))]
+            if len(set(counts)) > 1:
+                listed = ", ".join(f"process {r}: {n} batches" for r, n in enumerate(counts))
+                raise ValueError(
+                    "Every process must pass the same PyDataset to fit (each takes its shard "
+                    f"of every batch), but the number of batches differs: {listed}. "
+                    f"Received: {counts}")
+            return self._start(model, train, cbs)
         bs = train.batch_size
         if bs < p:
             raise ValueError(
@@ -229,6 +227,9 @@ class DataParallel:
                 f"{bs}), fewer than the {p} processes: every process needs a sample of every "
                 f"batch. Choose a batch_size for which len(x) % batch_size is 0 or at least {p}. "
                 f"Received: batch_size={bs} with {p} processes")
+        return self._start(model, train, cbs)
+
+    def _start(self, model: Any, train: Any, cbs: Any) -> Any:
         self.broadcast_state(model)
         factory = model._step_factory()
         reducer = _GradientReducer(self)
@@ -275,7 +276,12 @@ class DataParallel:
 
     # -- evaluation and prediction -----------------------------------------------------------
     def shard_evaluation(self, src: Any) -> Any:
-        """This process's shards of the evaluation batches of ``src`` (``ArrayBatches``)."""
+        """This process's shards of the evaluation batches of ``src`` (with an ``epoch()``)."""
+        from chainrule.models import data as data_lib  # noqa: PLC0415
+
+        source = getattr(src, "source", None)
+        if source is not None and not isinstance(source, data_lib._PyDatasetEpochs):
+            raise self._generator_error("x")
         return _ShardedBatches(src, self, None).epoch()
 
     def global_logs(self, model: Any) -> dict:
@@ -333,6 +339,29 @@ class DataParallel:
         return np.concatenate(parts)
 
 
+def shard_bounds(n: int, process_id: int, num_processes: int) -> tuple:
+    """The rows ``[lo, hi)`` of a global batch of ``n`` samples that process ``process_id`` takes.
+
+    Shards are contiguous and in rank order; their sizes differ by at most one,
+    the larger ones first (so process 0's shard is never empty).
+
+    Args:
+        n: the global batch's size.
+        process_id: the process's rank, 0 to ``num_processes - 1``.
+        num_processes: the number of processes.
+
+    Returns:
+        ``(lo, hi)``.
+
+    Example:
+        >>> [shard_bounds(5, r, 2) for r in range(2)]
+        [(0, 3), (3, 5)]
+    """
+    base, extra = divmod(int(n), int(num_processes))
+    lo = process_id * base + min(process_id, extra)
+    return lo, lo + base + (1 if process_id < extra else 0)
+
+
 def _numeric(v: Any) -> bool:
     if isinstance(v, bool):
         return False
@@ -386,14 +415,18 @@ class _ShardedBatches:
     def __init__(self, source: Any, dist: DataParallel, reducer: Any) -> None:
         self.source, self.dist, self.reducer = source, dist, reducer
         self.steps = source.steps
-        self.n, self.batch_size = source.n, source.batch_size
 
     def epoch(self) -> Any:
-        bounds = self.dist.shard_bounds
+        bounds, p = self.dist.shard_bounds, self.dist.num_processes
         for xb, yb, swb in self.source.epoch():
             n = len(xb[0])
             lo, hi = bounds(n)
             if self.reducer is not None:
+                if n < p:  # a PyDataset's batch (arrays are checked before the first step)
+                    raise ValueError(
+                        f"A training batch has {n} samples, fewer than the {p} processes: "
+                        "every process needs a sample of every batch. Received: a batch of "
+                        f"{n} samples with {p} processes")
                 self.reducer.weight = (hi - lo) / n
             elif hi == lo:
                 continue  # evaluation: nothing of this batch here (no collective per batch)

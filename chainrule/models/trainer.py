@@ -382,9 +382,8 @@ class Trainer(StepMethods, CompileMixin):
             batches, n_steps = src.epoch(), src.steps if steps is None else min(steps, src.steps)
         dist = _dist.active()  # data-parallel: this process's shard of every batch
         if dist is not None:
-            if data_lib.is_batch_iterable(data):
-                raise dist._generator_error("x")
-            batches = dist.shard_evaluation(src)
+            batches = dist.shard_evaluation(src if not data_lib.is_batch_iterable(data) else
+                                            _IterableBatches(data, steps))
         cbs.on_test_begin()
         logs: dict = {}
         want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read

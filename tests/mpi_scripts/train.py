@@ -43,8 +43,13 @@ if "kill_after" in opts:
     kill_after = int(opts["kill_after"])
 
     class Kill(cr.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch + 1 == kill_after and rank == 1:
+        # after the first step of epoch `kill_after` (0-based): by then process 0 has written
+        # the backup of the epoch before (the step's allreduce waits for it)
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == kill_after and batch == 0 and rank == 1:
                 os.kill(os.getpid(), 9)
 
     callbacks.append(Kill())
@@ -57,12 +62,22 @@ if case == "raise":
 
     callbacks.append(Boom())
 data = x
+if case == "pydataset":
+
+    class Batches(cr.utils.PyDataset):
+        def __len__(self):
+            return -(-n // batch)
+
+        def __getitem__(self, i):
+            return x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]
+
+    data = Batches()
 if case == "generator":
     data = ((x[i:i + batch], y[i:i + batch]) for i in range(0, n, batch))
-fit_y = None if case == "generator" else y
+fit_y = None if case in ("generator", "pydataset") else y
 history = model.fit(data, fit_y, batch_size=batch, epochs=epochs, verbose=2,
                     shuffle=opts.get("shuffle", "1") == "1", callbacks=callbacks,
-                    validation_split=0.2)
+                    validation_split=0.0 if case == "pydataset" else 0.2)
 result = model.evaluate(x, y, batch_size=batch, verbose=0, return_dict=True)
 pred = model.predict(x, batch_size=batch, verbose=0)
 np.savez(os.path.join(out, f"rank{rank}.npz"), *model.get_weights(), pred=pred)
