@@ -99,6 +99,8 @@ def _install_abort_hook(comm: Any) -> None:
                 f"chainrule.distribute: process {comm.rank} of {comm.size} raised "
                 f"{etype.__name__}: {value}. Stopping all {comm.size} processes.\n")
             sys.stderr.flush()
+            sys.stdout.flush()
+            time.sleep(0.5)  # let mpiexec forward the message before the job is torn down
         finally:
             comm.abort(1)
 
