@@ -418,9 +418,40 @@ class _ShardedBatches:
         self.source, self.dist, self.reducer = source, dist, reducer
         self.steps = source.steps
 
+    def _global_batches(self) -> Any:
+        """The source's batches; a shuffled ``ArrayBatches`` gathers only this process's rows."""
+        src = self.source
+        if not (getattr(src, "shuffle", None) is True and getattr(src, "_dev", True) is False):
+            yield from src.epoch()
+            return
+        # the permutation ArrayBatches.epoch draws (the same generator and call), whose rows
+        # are gathered per shard instead of per global batch
+        perm = (src.rng or backend.rng()).permutation(src.n)
+        bs = src.batch_size
+        for k in range(src.steps):
+            idx = perm[k * bs:(k + 1) * bs]
+            n = len(idx)
+            lo, hi = self.dist.shard_bounds(n)
+            yield n, idx[lo:hi]
+
     def epoch(self) -> Any:
         bounds, p = self.dist.shard_bounds, self.dist.num_processes
-        for xb, yb, swb in self.source.epoch():
+        src = self.source
+        for batch in self._global_batches():
+            if len(batch) == 2:  # (global size, this process's row indices)
+                n, idx = batch
+                if self.reducer is not None:
+                    self.reducer.weight = len(idx) / n
+                elif len(idx) == 0:
+                    continue
+
+                def take(arrays: Any, idx: Any = idx) -> Any:
+                    return None if arrays is None else [
+                        None if a is None else np.take(a, idx, axis=0) for a in arrays]
+
+                yield take(src.xs), take(src.ys), take(src.sws)
+                continue
+            xb, yb, swb = batch
             n = len(xb[0])
             lo, hi = bounds(n)
             if self.reducer is not None:
