@@ -128,12 +128,17 @@ def test_a_process_that_raises_stops_every_process(tmp_path):
 
 
 @pytest.mark.parametrize("case,opts,message", [
-    ("shapes", (), "process 1's model differs from process 0's: weight 0 ('dense/kernel') has "
-                   "shape (5, 7) float32, process 0's ('dense/kernel') has (5, 8)"),
-    ("lengths", (), "the lengths differ: process 0: 40 samples, process 1: 36 samples"),
-    ("generator", (), "cannot shard a generator or iterable of batches passed as x"),
-    ("ok", ("batch=1",), "Received: batch_size=1 with 2 processes"),
-    ("ok", ("batch=13",), "The last batch of an epoch has 1 samples"),
+    pytest.param("shapes", (), "process 1's model differs from process 0's: weight 0 "
+                 "('dense/kernel') has shape (5, 7) float32, process 0's ('dense/kernel') has "
+                 "(5, 8)", id="dp-different-model"),
+    pytest.param("lengths", (), "the lengths differ: process 0: 40 samples, process 1: 36 "
+                 "samples", id="dp-different-lengths"),
+    pytest.param("generator", (), "cannot shard a generator or iterable of batches passed as x",
+                 id="dp-generator"),
+    pytest.param("ok", ("batch=1",), "Received: batch_size=1 with 2 processes",
+                 id="dp-batch-smaller-than-processes"),
+    pytest.param("ok", ("batch=13",), "The last batch of an epoch has 1 samples",
+                 id="dp-last-batch-smaller-than-processes"),
 ])
 def test_bad_input_is_named_on_every_process(tmp_path, case, opts, message):
     _, proc = _run(tmp_path, "bad", 2, f"case={case}", *opts, expect_ok=False, timeout=60)
@@ -142,6 +147,46 @@ def test_bad_input_is_named_on_every_process(tmp_path, case, opts, message):
 
 
 # -- one process, no mpiexec ------------------------------------------------------------------
+class _TwoProcesses:
+    """A communicator that claims two processes (the checks before any collective)."""
+
+    rank, size = 0, 2
+
+
+@pytest.fixture
+def fake_two(monkeypatch):
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # DataParallel installs an abort hook
+    dist = DataParallel(communicator=_TwoProcesses())
+    set_distribution(dist)
+    yield dist
+    set_distribution(None)
+
+
+def _small_model(cls=cr.Sequential):
+    model = cls([cr.layers.Input((4,)), cr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_custom_train_step_is_refused(fake_two):
+    class Custom(cr.Sequential):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    x, y = np.zeros((8, 4), "float32"), np.zeros((8, 1), "float32")
+    with pytest.raises(ValueError, match="overrides train_step.*Received: a train_step override"):
+        _small_model(Custom).fit(x, y, batch_size=4, verbose=0)
+
+
+def test_generators_are_refused_in_evaluate_and_predict(fake_two):
+    model = _small_model()
+    batches = ((np.zeros((4, 4), "float32"), np.zeros((4, 1), "float32")) for _ in range(2))
+    with pytest.raises(ValueError, match="cannot shard a generator"):
+        model.evaluate(batches, verbose=0)
+    with pytest.raises(ValueError, match="cannot shard a generator"):
+        model.predict((np.zeros((4, 4), "float32") for _ in range(2)), verbose=0)
+
+
 def test_without_mpi4py_data_parallel_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     with pytest.raises(ImportError, match=r"chainrule\[mpi\]"):
