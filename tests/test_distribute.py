@@ -104,6 +104,17 @@ def test_pydataset_is_sharded_batch_by_batch(tmp_path):
         np.testing.assert_array_equal(r0[k], r1[k])
 
 
+def test_batchnorm_statistics_are_process_0s_after_every_epoch(tmp_path):
+    two, _ = _run(tmp_path, "two", 2, "case=batchnorm", "epochs=2")
+    r0, info0 = _load(two, 0)
+    r1, info1 = _load(two, 1)
+    assert len(r0) == 9  # kernel, bias, gamma, beta, moving mean, variance, kernel, bias; pred
+    for k in r0:  # the moving statistics too (each process's shard moved them differently)
+        np.testing.assert_array_equal(r0[k], r1[k], err_msg=k)
+    assert info0["history"] == info1["history"]
+    assert info0["evaluate"] == info1["evaluate"]
+
+
 def test_a_killed_run_resumes_with_backup_and_restore(tmp_path):
     backup = str(tmp_path / "backup")
     full, _ = _run(tmp_path, "full", 2, "epochs=4")

@@ -32,8 +32,10 @@ y = (x @ rng.normal(size=(5, 3)) > 0).astype(dtype)
 if case == "lengths" and rank == 1:
     x, y = x[:-4], y[:-4]
 units = 7 if case == "shapes" and rank == 1 else 8
-model = cr.Sequential([cr.layers.Input((5,)), cr.layers.Dense(units, activation="tanh"),
-                       cr.layers.Dense(3, activation="sigmoid")])
+hidden = [cr.layers.Dense(units, activation="tanh")]
+if case == "batchnorm":
+    hidden.append(cr.layers.BatchNormalization())
+model = cr.Sequential([cr.layers.Input((5,)), *hidden, cr.layers.Dense(3, activation="sigmoid")])
 model.compile(optimizer=cr.optimizers.Adam(0.01), loss="binary_crossentropy",
               metrics=["binary_accuracy"])
 callbacks = [cr.callbacks.CSVLogger(os.path.join(out, "log.csv"))]
