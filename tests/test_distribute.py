@@ -59,6 +59,7 @@ def _rel(a, b):
 
 # -- two processes against one ---------------------------------------------------------------
 def test_two_processes_train_like_one_process_on_the_same_global_batches(tmp_path):
+    _mpiexec()
     one, _ = _run(tmp_path, "one", 1, "distribute=0")
     two, proc = _run(tmp_path, "two", 2)
     ref, ref_info = _load(one, 0)
@@ -85,6 +86,7 @@ def test_two_processes_train_like_one_process_on_the_same_global_batches(tmp_pat
 
 
 def test_ordered_reduction_in_float64(tmp_path):
+    _mpiexec()
     one, _ = _run(tmp_path, "one", 1, "distribute=0", "dtype=float64")
     two, _ = _run(tmp_path, "two", 2, "dtype=float64", "reduction=ordered")
     again, _ = _run(tmp_path, "again", 2, "dtype=float64", "reduction=ordered")
@@ -96,6 +98,7 @@ def test_ordered_reduction_in_float64(tmp_path):
 
 
 def test_pydataset_is_sharded_batch_by_batch(tmp_path):
+    _mpiexec()
     one, _ = _run(tmp_path, "one", 1, "distribute=0", "case=pydataset")
     two, _ = _run(tmp_path, "two", 2, "case=pydataset")
     ref, r0, r1 = _load(one, 0)[0], _load(two, 0)[0], _load(two, 1)[0]
@@ -105,6 +108,7 @@ def test_pydataset_is_sharded_batch_by_batch(tmp_path):
 
 
 def test_batchnorm_statistics_are_process_0s_after_every_epoch(tmp_path):
+    _mpiexec()
     two, _ = _run(tmp_path, "two", 2, "case=batchnorm", "epochs=2")
     r0, info0 = _load(two, 0)
     r1, info1 = _load(two, 1)
@@ -116,6 +120,7 @@ def test_batchnorm_statistics_are_process_0s_after_every_epoch(tmp_path):
 
 
 def test_a_killed_run_resumes_with_backup_and_restore(tmp_path):
+    _mpiexec()
     backup = str(tmp_path / "backup")
     full, _ = _run(tmp_path, "full", 2, "epochs=4")
     _, proc = _run(tmp_path, "killed", 2, "epochs=4", f"backup={backup}", "kill_after=2",
@@ -133,6 +138,7 @@ def test_a_killed_run_resumes_with_backup_and_restore(tmp_path):
 
 # -- faults and bad input ----------------------------------------------------------------------
 def test_a_process_that_raises_stops_every_process(tmp_path):
+    _mpiexec()
     _, proc = _run(tmp_path, "raise", 2, "case=raise", "epochs=50", expect_ok=False, timeout=60)
     assert proc.returncode != 0
     assert "process 1 of 2 raised RuntimeError: boom on purpose" in proc.stderr
@@ -152,6 +158,7 @@ def test_a_process_that_raises_stops_every_process(tmp_path):
                  id="dp-last-batch-smaller-than-processes"),
 ])
 def test_bad_input_is_named_on_every_process(tmp_path, case, opts, message):
+    _mpiexec()
     _, proc = _run(tmp_path, "bad", 2, f"case={case}", *opts, expect_ok=False, timeout=60)
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr
