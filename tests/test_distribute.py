@@ -150,6 +150,9 @@ def test_a_process_that_raises_stops_every_process(tmp_path):
                  "(5, 8)", id="dp-different-model"),
     pytest.param("lengths", (), "the lengths differ: process 0: 40 samples, process 1: 36 "
                  "samples", id="dp-different-lengths"),
+    pytest.param("eval_lengths", (), "Every process must pass the same data to evaluate (each "
+                 "takes its shard of every global batch), but the lengths differ: process 0: 50 "
+                 "samples, process 1: 46 samples", id="dp-different-lengths-evaluate"),
     pytest.param("generator", (), "cannot shard a generator or iterable of batches passed as x",
                  id="dp-generator"),
     pytest.param("ok", ("batch=1",), "Received: batch_size=1 with 2 processes",

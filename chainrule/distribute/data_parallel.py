@@ -215,13 +215,7 @@ class DataParallel:
             raise ValueError(
                 f"batch_size is the global batch, split across the {p} processes, so it must be "
                 f"at least the number of processes. Received: batch_size={bs} with {p} processes")
-        lengths = [int(v) for v in self.communicator.allgather(int(train.n))]
-        if len(set(lengths)) > 1:
-            listed = ", ".join(f"process {r}: {n} samples" for r, n in enumerate(lengths))
-            raise ValueError(
-                "Every process must pass the same training data to fit (each takes its shard "
-                f"of every global batch), but the lengths differ: {listed}. Received: "
-                f"lengths {lengths}")
+        self._check_lengths(int(train.n), "fit", "training data")
         last = train.n - (train.steps - 1) * bs
         if steps == train.steps and last < p:
             raise ValueError(
@@ -230,6 +224,15 @@ class DataParallel:
                 f"batch. Choose a batch_size for which len(x) % batch_size is 0 or at least {p}. "
                 f"Received: batch_size={bs} with {p} processes")
         return self._start(model, train, cbs)
+
+    def _check_lengths(self, n: int, call: str, what: str) -> None:
+        lengths = [int(v) for v in self.communicator.allgather(n)]
+        if len(set(lengths)) > 1:
+            listed = ", ".join(f"process {r}: {k} samples" for r, k in enumerate(lengths))
+            raise ValueError(
+                f"Every process must pass the same {what} to {call} (each takes its shard "
+                f"of every global batch), but the lengths differ: {listed}. Received: "
+                f"lengths {lengths}")
 
     def _start(self, model: Any, train: Any, cbs: Any) -> Any:
         self.broadcast_state(model)
@@ -284,6 +287,8 @@ class DataParallel:
         source = getattr(src, "source", None)
         if source is not None and not isinstance(source, data_lib._PyDatasetEpochs):
             raise self._generator_error("x")
+        if source is None:
+            self._check_lengths(int(src.n), "evaluate", "data")
         return _ShardedBatches(src, self, None).epoch()
 
     def global_logs(self, model: Any) -> dict:
@@ -325,6 +330,7 @@ class DataParallel:
             raise self._generator_error("x")
         xs = data_lib.to_arrays(x, "x")
         data_lib.check_lengths(xs, None)
+        self._check_lengths(len(xs[0]), "predict", "x")
         lo, hi = self.shard_bounds(len(xs[0]))
         local = None
         if hi > lo:
