@@ -173,16 +173,19 @@ class DataParallel:
 
     # -- sharding ---------------------------------------------------------------------------
     def shard_bounds(self, n: int) -> tuple:
-        """This process's rows ``[lo, hi)`` of a global batch of ``n`` samples (see :func:`shard_bounds`)."""
+        """This process's rows ``[lo, hi)`` of a global batch of ``n`` samples.
+
+        See :func:`shard_bounds`.
+        """
         return shard_bounds(n, self.process_id, self.num_processes)
 
-    def _generator_error(self, what: str, what_type: str = "generator") -> ValueError:
+    def _generator_error(self, what: str) -> ValueError:
         return ValueError(
             f"DataParallel cannot shard a generator or iterable of batches passed as {what}: "
             "each process would draw its own batches. Pass arrays or a PyDataset (indexed "
             "batches every process can read alike), or shard the data per process yourself "
             f"(e.g. x[process_id::num_processes]) and train without DataParallel. Received: "
-            f"{what} of type {what_type} with {self.num_processes} processes")
+            f"a batch iterable as {what} with {self.num_processes} processes")
 
     # -- fit -----------------------------------------------------------------------------------
     def begin_fit(self, model: Any, train: Any, steps: Any, val: Any, cbs: Any) -> Any:
