@@ -76,6 +76,8 @@ def test_two_processes_train_like_one_process_on_the_same_global_batches(tmp_pat
             assert info["evaluate"][key] == pytest.approx(value, rel=1e-5)
     # one gradient allreduce per step: 40 training samples, batch 16 -> 3 steps, 3 epochs
     assert info0["allreduce_calls"] == info1["allreduce_calls"] == 9
+    # the weights are the same bits on both processes after every step
+    assert len(info0["step_hashes"]) == 9 and info0["step_hashes"] == info1["step_hashes"]
     # process 0 alone prints and writes the CSV log
     assert proc.stdout.count("Epoch 1/3") == 1
     with open(two / "log.csv", newline="") as f:

@@ -4,6 +4,7 @@ Usage: python train.py OUT_DIR [options as key=value]: dtype, epochs, batch, n, 
 case (ok, raise, shapes, lengths, generator, small_batch), shuffle, backup, kill_after.
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -38,7 +39,18 @@ if case == "batchnorm":
 model = cr.Sequential([cr.layers.Input((5,)), *hidden, cr.layers.Dense(3, activation="sigmoid")])
 model.compile(optimizer=cr.optimizers.Adam(0.01), loss="binary_crossentropy",
               metrics=["binary_accuracy"])
-callbacks = [cr.callbacks.CSVLogger(os.path.join(out, "log.csv"))]
+step_hashes = []
+
+
+class StepHashes(cr.callbacks.Callback):
+    """A digest of every weight after every step (to compare processes step by step)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        flat = np.concatenate([np.ravel(w) for w in self.model.get_weights()])
+        step_hashes.append(hashlib.sha1(flat.tobytes()).hexdigest())
+
+
+callbacks = [cr.callbacks.CSVLogger(os.path.join(out, "log.csv")), StepHashes()]
 if "backup" in opts:
     callbacks.append(cr.callbacks.BackupAndRestore(opts["backup"]))
 if "kill_after" in opts:
@@ -87,4 +99,5 @@ pred = model.predict(x, batch_size=batch, verbose=0)
 np.savez(os.path.join(out, f"rank{rank}.npz"), *model.get_weights(), pred=pred)
 with open(os.path.join(out, f"rank{rank}.json"), "w") as f:
     json.dump({"history": history.history, "evaluate": result,
-               "allreduce_calls": dist.allreduce_calls if dist else 0}, f)
+               "allreduce_calls": dist.allreduce_calls if dist else 0,
+               "step_hashes": step_hashes}, f)
