@@ -67,6 +67,10 @@ class StepFactory:
         self.entries: dict = {}
         self.buffer: FlatBuffer | None = None
         self.skipped = False  # whether the last training step was not applied (non-finite)
+        # Set by chainrule.distribute while a data-parallel fit runs: called between the
+        # gradients and the optimizer update, it sums the gradients across processes in place
+        # and returns the global loss (see chainrule/distribute/data_parallel.py).
+        self.gradient_reducer: Any = None
         # A program's ops keep what their backward needs, so one thread at a time replays or
         # traces; another thread meanwhile takes the general path (e.g. predict from threads).
         self._lock = threading.Lock()
@@ -138,6 +142,8 @@ class StepFactory:
                 n_out = len(model._loss_fns)
                 preds, value = out[:n_out], float(out[n_out])
                 per_output = [float(v) for v in out[n_out + 1:]]
+                if self.gradient_reducer is not None:
+                    value = self.gradient_reducer.reduce_flat(buf, value)
                 if not skip_nonfinite or self._finite(value, buf, None):
                     self._apply(buf, entry.unused)
                 else:
@@ -187,6 +193,8 @@ class StepFactory:
         per_output_values = [float(t.data) for t in per_output]
         if recording:
             self._record(entry, rec, preds + [loss] + per_output, loss, variables)
+        if self.gradient_reducer is not None:
+            value = self.gradient_reducer.reduce_taped(variables, value)
         if not skip_nonfinite or self._finite(value, None, variables):
             self._apply_taped(variables, buf)
         else:

@@ -20,6 +20,7 @@ import numpy as np
 
 from chainrule import _blas, backend
 from chainrule.autograd.engine import no_grad
+from chainrule.distribute import _state as _dist
 from chainrule.models import data as data_lib
 from chainrule.models.compile_utils import CompileMixin, MeanTracker
 from chainrule.models.custom_steps import StepMethods
@@ -39,7 +40,7 @@ def _resolve_verbose(verbose: Any, name: str = "verbose") -> int:
         return 1 if tty or _in_notebook() else 2
     if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
         raise ValueError(f"{name} must be 0, 1, 2 or 'auto'. Received: {name}={verbose!r}")
-    return int(verbose)
+    return int(verbose) if _dist.is_chief() else 0  # data-parallel: process 0 prints
 
 
 def _in_notebook() -> bool:
@@ -402,6 +403,9 @@ class Trainer(StepMethods, CompileMixin):
                 self.optimizer.build(self._trainable_vars())  # slots for every variable up front
             finally:
                 atomic.end()
+        dist = _dist.active()  # data-parallel (chainrule.distribute): shard, broadcast, reduce
+        if dist is not None:
+            train = dist.begin_fit(self, train, steps, val, cbs)
         cbs.on_train_begin()
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
@@ -412,7 +416,7 @@ class Trainer(StepMethods, CompileMixin):
                 self._reset_metrics()
                 cbs.on_epoch_begin(epoch)
                 self._train_epoch(train, steps, cbs, epoch, on_nan, epoch_logs, threads, atomic)
-                epoch_logs = self._logs()
+                epoch_logs = self._logs() if dist is None else dist.global_logs(self)
                 if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                     val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs,
                                                     threads=threads, atomic=atomic)
@@ -537,6 +541,10 @@ class Trainer(StepMethods, CompileMixin):
             xs, ys, sws = data
             src = data_lib.ArrayBatches(xs, ys, sws, batch_size, False)
             batches, n_steps = src.epoch(), src.steps if steps is None else min(steps, src.steps)
+        dist = _dist.active()  # data-parallel: this process's shard of every batch
+        if dist is not None:
+            batches = dist.shard_evaluation(src if not data_lib.is_batch_iterable(data) else
+                                            _IterableBatches(data, steps))
         cbs.on_test_begin()
         logs: dict = {}
         want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read
@@ -557,7 +565,7 @@ class Trainer(StepMethods, CompileMixin):
             if want_batch_logs:
                 logs = self._logs()
             cbs.on_test_batch_end(step, logs)
-        logs = self._logs()
+        logs = self._logs() if dist is None else dist.global_logs(self)
         cbs.on_test_end(logs)
         return logs
 
@@ -625,6 +633,9 @@ class Trainer(StepMethods, CompileMixin):
         """
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
+        dist = _dist.active()  # data-parallel: each process predicts its share, all get all
+        if dist is not None and not dist._predicting:
+            return dist.predict(self, x, batch_size, verbose, callbacks)
         if data_lib.is_batch_iterable(x):
             batches: Any = (b[0] if isinstance(b, tuple) else b
                             for b in data_lib.as_batch_source(x))
