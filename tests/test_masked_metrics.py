@@ -1,0 +1,108 @@
+"""Compiled metrics skip masked time steps (Keras's MeanMetricWrapper applies the output's mask)."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import layers as L
+
+N, T, V, C = 12, 6, 7, 3
+
+
+def data(seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, V, (N, T))
+    lengths = rng.integers(1, T + 1, N)
+    for i, n in enumerate(lengths):
+        ids[i, n:] = 0  # right padding, a different amount per sequence
+    y = rng.integers(0, C, (N, T))
+    sw = rng.uniform(0.5, 2.0, N).astype("float32")
+    return ids, y, sw
+
+
+def make(jit, metrics=("accuracy", "sparse_categorical_crossentropy"), weighted=None):
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    model = cr.Sequential([L.Embedding(V, 4, mask_zero=True),
+                           L.LSTM(5, return_sequences=True), L.Dense(C, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=list(metrics),
+                  weighted_metrics=weighted, jit_compile=jit)
+    return model
+
+
+def numpy_metrics(pred, ids, y, sw=None):
+    """Accuracy and cross-entropy over the valid steps only (weighted by sequence)."""
+    valid = (ids != 0).astype(np.float64)
+    w = valid if sw is None else valid * sw[:, None]
+    acc = (pred.argmax(-1) == y).astype(np.float64)
+    p = np.clip(np.take_along_axis(pred, y[..., None], -1)[..., 0].astype(np.float64),
+                1e-7, 1 - 1e-7)
+    ce = -np.log(p)
+    return (acc * w).sum() / w.sum(), (ce * w).sum() / w.sum()
+
+
+def programs(model, mode):
+    return [e for k, e in model._steps.entries.items() if k[0] == mode and e.program is not None]
+
+
+@pytest.mark.parametrize("jit", ["auto", False])
+def test_evaluate_metrics_count_only_valid_steps(jit):
+    ids, y, _ = data()
+    model = make(jit)
+    model.fit(ids, y, epochs=2, batch_size=4, verbose=0)
+    pred = model.predict(ids, verbose=0)
+    acc, ce = numpy_metrics(pred, ids, y)
+    for _ in range(2):  # the second evaluation replays every batch where captured
+        res = model.evaluate(ids, y, batch_size=4, verbose=0, return_dict=True)
+        assert res["accuracy"] == pytest.approx(acc, abs=1e-6)
+        assert res["sparse_categorical_crossentropy"] == pytest.approx(ce, rel=1e-5)
+    if jit == "auto":
+        assert programs(model, "test") and programs(model, "train")
+        assert all(e.masked == (0,) for e in programs(model, "test"))
+    else:
+        assert model._steps.entries == {}
+    # counting every step would give another value: the test can tell
+    all_acc = (pred.argmax(-1) == y).mean()
+    assert abs(all_acc - acc) > 1e-3
+
+
+def test_weighted_metrics_multiply_the_mask_by_the_sample_weights():
+    ids, y, sw = data(1)
+    model = make("auto", metrics=(), weighted=["accuracy"])
+    model.fit(ids, y, epochs=1, batch_size=4, verbose=0)
+    pred = model.predict(ids, verbose=0)
+    acc, _ = numpy_metrics(pred, ids, y, sw)
+    for _ in range(2):
+        res = model.evaluate(ids, y, sample_weight=sw, batch_size=4, verbose=0, return_dict=True)
+        assert res["accuracy"] == pytest.approx(acc, abs=1e-6)
+    assert programs(model, "test")
+
+
+def test_training_metrics_are_masked_and_equal_on_replay_and_tape():
+    ids, y, _ = data(2)
+    hist = {}
+    for jit in ("auto", False):
+        model = make(jit)
+        hist[jit] = model.fit(ids, y, epochs=3, batch_size=4, shuffle=False, verbose=0).history
+        assert bool(programs(model, "train")) == (jit == "auto")
+    assert hist["auto"] == hist[False]
+    # one full batch: the metric is that of the predictions before the update
+    model = make("auto")
+    pred = model.predict(ids, verbose=0)
+    acc, ce = numpy_metrics(pred, ids, y)
+    h = model.fit(ids, y, epochs=1, batch_size=N, verbose=0).history
+    assert h["accuracy"][0] == pytest.approx(acc, abs=1e-6)
+    assert h["sparse_categorical_crossentropy"][0] == pytest.approx(ce, rel=1e-5)
+
+
+def test_unmasked_models_return_no_masks_from_the_step():
+    ids, y, _ = data(3)
+    cr.utils.clear_session()
+    model = cr.Sequential([L.Embedding(V, 4), L.LSTM(5, return_sequences=True),
+                           L.Dense(C, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(ids, y, epochs=2, batch_size=4, verbose=0)
+    assert programs(model, "train") and all(e.masked == () for e in programs(model, "train"))
+    pred = model.predict(ids, verbose=0)
+    res = model.evaluate(ids, y, batch_size=N, verbose=0, return_dict=True)
+    assert res["accuracy"] == pytest.approx((pred.argmax(-1) == y).mean(), abs=1e-6)
