@@ -106,3 +106,61 @@ def test_unmasked_models_return_no_masks_from_the_step():
     pred = model.predict(ids, verbose=0)
     res = model.evaluate(ids, y, batch_size=N, verbose=0, return_dict=True)
     assert res["accuracy"] == pytest.approx((pred.argmax(-1) == y).mean(), abs=1e-6)
+
+
+# -- ignore_class: the ignored labels are counted in ops, so a captured step replays them ------
+
+
+def train_ignore(jit, y, sw=None, reduction="sum_over_batch_size", epochs=2):
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    x = np.random.default_rng(5).standard_normal((len(y), 4)).astype("float32")
+    model = cr.Sequential([L.Input((4,)), L.Dense(6, activation="tanh"),
+                           L.Dense(C, activation="softmax")])
+    loss = cr.losses.SparseCategoricalCrossentropy(ignore_class=-1, reduction=reduction)
+    model.compile("adam", loss, jit_compile=jit)
+    hist = model.fit(x, y, sample_weight=sw, epochs=epochs, batch_size=4, shuffle=False,
+                     verbose=0)
+    return model, hist.history["loss"], model.get_weights()
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
+def test_ignore_class_trains_bit_identically_on_replay_and_tape(reduction):
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, C, 20)
+    # the first two batches alike (nothing ignored), then 1, 3, 2 ignored labels per batch
+    y[4:8] = y[:4]
+    y[[8, 12, 13, 14, 16, 19]] = -1
+    sw = rng.uniform(0.5, 2.0, 20).astype("float32") if reduction != "sum" else None
+    fast = train_ignore(True, y, sw, reduction)
+    assert programs(fast[0], "train")
+    slow = train_ignore(False, y, sw, reduction)
+    assert slow[0]._steps.entries == {}
+    assert fast[1] == slow[1]
+    for a, b in zip(fast[2], slow[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_ignore_class_loss_is_the_mean_over_labels_not_ignored():
+    y = np.array([0, 2, -1, 1, -1, -1, 0, 1])
+    model = train_ignore(True, y, epochs=1)[0]
+    x = np.random.default_rng(5).standard_normal((len(y), 4)).astype("float32")
+    p = model.predict(x, verbose=0).astype(np.float64)
+    for _ in range(3):  # traced, traced, then replayed
+        for lo in (0, 4):
+            xb, yb = x[lo:lo + 4], y[lo:lo + 4]
+            keep = yb != -1
+            want = -np.log(p[lo:lo + 4][keep, yb[keep]]).mean()
+            got = model.evaluate(xb, yb, batch_size=4, verbose=0)
+            assert got == pytest.approx(want, rel=1e-5)
+    assert programs(model, "test")
+
+
+def test_divide_no_nan_gradient_and_zero_divisor():
+    from chainrule.gradcheck import check_gradients
+    from chainrule.losses import _DivideNoNan
+
+    result = check_gradients(lambda a, b: _DivideNoNan()(a, b), np.array(1.5), np.array(-0.7))
+    assert result, str(result)
+    zero = _DivideNoNan()(cr.Tensor(np.array(2.0)), cr.Tensor(np.array(0.0)))
+    assert float(zero.data) == 0.0
