@@ -840,16 +840,16 @@ def _sparse_ce(
         mean = False
     else:
         # -log(clip(p[label] / sum(p))): Keras's renormalize-clip-log, on the picked entries.
+        # picked by an op from the labels Tensor, so a captured step picks each batch's own
         classes = p.shape[-1]
         flat = p if p.ndim == 2 else ops.reshape(p, (-1, classes))
-        raw_labels = labels.data if isinstance(labels, Tensor) else labels
-        idx = raw_labels.reshape(-1)
-        picked = flat[backend.xp.arange(idx.shape[0]), idx]
+        idx = ops.reshape(labels, (-1, 1))
+        picked = ops.reshape(ops.take_along_axis(flat, idx, axis=-1), (-1,))
         eps = backend.epsilon()
         prob = ops.clip(picked / ops.sum(flat, axis=-1), eps, 1.0 - eps)
         res = -ops.log(prob)
-        if raw_labels.ndim != 1:
-            res = ops.reshape(res, raw_labels.shape)
+        if labels.ndim != 1:
+            res = ops.reshape(res, tuple(labels.shape))
     if valid is not None:
         res = ops.where(valid, res, 0.0)
     if mean:

@@ -111,13 +111,14 @@ def test_unmasked_models_return_no_masks_from_the_step():
 # -- ignore_class: the ignored labels are counted in ops, so a captured step replays them ------
 
 
-def train_ignore(jit, y, sw=None, reduction="sum_over_batch_size", epochs=2):
+def train_ignore(jit, y, sw=None, reduction="sum_over_batch_size", epochs=2, act="softmax",
+                 ignore_class=-1):
     cr.utils.clear_session()
     cr.utils.set_random_seed(0)
     x = np.random.default_rng(5).standard_normal((len(y), 4)).astype("float32")
     model = cr.Sequential([L.Input((4,)), L.Dense(6, activation="tanh"),
-                           L.Dense(C, activation="softmax")])
-    loss = cr.losses.SparseCategoricalCrossentropy(ignore_class=-1, reduction=reduction)
+                           L.Dense(C, activation=act)])
+    loss = cr.losses.SparseCategoricalCrossentropy(ignore_class=ignore_class, reduction=reduction)
     model.compile("adam", loss, jit_compile=jit)
     hist = model.fit(x, y, sample_weight=sw, epochs=epochs, batch_size=4, shuffle=False,
                      verbose=0)
@@ -136,6 +137,21 @@ def test_ignore_class_trains_bit_identically_on_replay_and_tape(reduction):
     assert programs(fast[0], "train")
     slow = train_ignore(False, y, sw, reduction)
     assert slow[0]._steps.entries == {}
+    assert fast[1] == slow[1]
+    for a, b in zip(fast[2], slow[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("ignore_class", [None, -1])
+def test_probabilities_not_from_a_softmax_pick_each_batch_s_labels_on_replay(ignore_class):
+    # sigmoid outputs: the loss renormalizes and picks the labels' entries (no fused op)
+    y = np.random.default_rng(6).integers(0, C, 16)
+    y[4:8] = y[:4]  # the two traced batches alike, the later ones not
+    if ignore_class is not None:
+        y[[9, 13, 14]] = ignore_class
+    fast = train_ignore(True, y, act="sigmoid", ignore_class=ignore_class)
+    assert programs(fast[0], "train")
+    slow = train_ignore(False, y, act="sigmoid", ignore_class=ignore_class)
     assert fast[1] == slow[1]
     for a, b in zip(fast[2], slow[2]):
         np.testing.assert_array_equal(a, b)
