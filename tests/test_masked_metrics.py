@@ -180,3 +180,25 @@ def test_divide_no_nan_gradient_and_zero_divisor():
     assert result, str(result)
     zero = _DivideNoNan()(cr.Tensor(np.array(2.0)), cr.Tensor(np.array(0.0)))
     assert float(zero.data) == 0.0
+
+
+def test_only_the_masked_output_of_a_two_output_model_is_masked():
+    ids, y, _ = data(7)
+    y2 = np.random.default_rng(8).standard_normal((N, 1)).astype("float32")
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    inp = L.Input((T,), dtype="int32")
+    emb = L.Embedding(V, 4, mask_zero=True)(inp)
+    seq = L.Dense(C, activation="softmax", name="seq")(L.LSTM(5, return_sequences=True)(emb))
+    last = L.Dense(1, name="last")(L.GRU(3)(emb))
+    model = cr.Model(inp, [seq, last])
+    model.compile("adam", ["sparse_categorical_crossentropy", "mse"],
+                  metrics={"seq": ["accuracy"], "last": ["mae"]})
+    model.fit(ids, [y, y2], epochs=1, batch_size=4, verbose=0)
+    p_seq, p_last = model.predict(ids, verbose=0)
+    acc, _ = numpy_metrics(p_seq, ids, y)
+    for _ in range(2):
+        res = model.evaluate(ids, [y, y2], batch_size=4, verbose=0, return_dict=True)
+        assert res["seq_accuracy"] == pytest.approx(acc, abs=1e-6)
+        assert res["last_mae"] == pytest.approx(np.abs(p_last - y2).mean(), rel=1e-5)
+    assert all(e.masked == (0,) for e in programs(model, "test"))
