@@ -158,3 +158,26 @@ def test_plot_gradient_flow_over_time(tmp_path):
         plot.gradient_flow(monitors, over="steps")
     with pytest.raises(ValueError, match="recorded nothing"):
         plot.gradient_flow(GradientMonitor(over="time", time_data=(x, y)), over="time")
+
+
+def test_each_direction_of_a_bidirectional_layer_gets_its_own_gradient(float64):
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(2)
+    bi = L.Bidirectional(L.SimpleRNN(2))
+    model = cr.Sequential([L.Input((4, 2)), bi, L.Dense(1)])
+    model.compile("sgd", "mse")
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 1))
+    got = gradient_through_time(model, x, y)
+    fwd, bwd = bi.forward_layer, bi.backward_layer
+    assert list(got) == [fwd.name, bwd.name]
+    mse, dense = cr.losses.MeanSquaredError(), model.layers[-1]
+
+    def through(fwd_in, bwd_in):
+        return float(mse(y, dense(cr.ops.concatenate([fwd(fwd_in), bwd(bwd_in)], -1))).data)
+
+    assert through(x, x) == pytest.approx(float(mse(y, model(x)).data), rel=1e-12)
+    np.testing.assert_allclose(got[fwd.name], numeric_norms(lambda a: through(a, x), x),
+                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(got[bwd.name], numeric_norms(lambda a: through(x, a), x),
+                               rtol=1e-6, atol=1e-12)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import backend
+from chainrule import backend, ops
 
 __all__ = ["gradient_through_time", "recurrent_layers"]
 
@@ -56,7 +56,13 @@ def _inputs_of(layers: list) -> Iterator[dict]:
 
         def call(sequences: Any, *args: Any, _orig: Any = original, _name: str = layer.name,
                  **kwargs: Any) -> Any:
-            seq = sequences[0] if isinstance(sequences, (list, tuple)) else sequences
+            # a reshape to the same shape: this layer's own tensor, so two layers reading one
+            # sequence (the directions of a Bidirectional) each get their own gradient
+            if isinstance(sequences, (list, tuple)):
+                seq = ops.reshape(sequences[0], tuple(sequences[0].shape))
+                sequences = [seq, *sequences[1:]]
+            else:
+                seq = sequences = ops.reshape(sequences, tuple(sequences.shape))
             seen[_name].append(seq)
             return _orig(sequences, *args, **kwargs)
 
