@@ -181,3 +181,18 @@ def test_each_direction_of_a_bidirectional_layer_gets_its_own_gradient(float64):
                                rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(got[bwd.name], numeric_norms(lambda a: through(x, a), x),
                                rtol=1e-6, atol=1e-12)
+
+
+def test_a_decoder_with_initial_states_keeps_its_mask():
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(3)
+    enc_in, dec_in = L.Input((4,), dtype="int32"), L.Input((5,), dtype="int32")
+    _, h, c = L.LSTM(3, return_state=True, name="enc")(L.Embedding(6, 2)(enc_in))
+    dec = L.LSTM(3, name="dec")(L.Embedding(6, 2, mask_zero=True)(dec_in), initial_state=[h, c])
+    model = cr.Model([enc_in, dec_in], L.Dense(1)(dec))
+    model.compile("sgd", "mse")
+    ids = np.array([[1, 2, 3, 4], [2, 3, 4, 5]])
+    dec_ids = np.array([[1, 2, 0, 0, 0], [3, 4, 5, 0, 0]])
+    g = gradient_through_time(model, [ids, dec_ids], np.ones((2, 1)))
+    assert list(g) == ["enc", "dec"]
+    assert np.all(g["dec"][:2] > 0) and np.all(g["dec"][3:] == 0) and np.all(g["enc"] > 0)

@@ -58,11 +58,10 @@ def _inputs_of(layers: list) -> Iterator[dict]:
                  **kwargs: Any) -> Any:
             # a reshape to the same shape: this layer's own tensor, so two layers reading one
             # sequence (the directions of a Bidirectional) each get their own gradient
-            if isinstance(sequences, (list, tuple)):
-                seq = ops.reshape(sequences[0], tuple(sequences[0].shape))
-                sequences = [seq, *sequences[1:]]
-            else:
-                seq = sequences = ops.reshape(sequences, tuple(sequences.shape))
+            first = sequences[0] if isinstance(sequences, (list, tuple)) else sequences
+            seq = ops.reshape(first, tuple(first.shape))
+            seq._keras_mask = getattr(first, "_keras_mask", None)  # call may read it there
+            sequences = [seq, *sequences[1:]] if first is not sequences else seq
             seen[_name].append(seq)
             return _orig(sequences, *args, **kwargs)
 
