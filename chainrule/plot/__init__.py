@@ -10,7 +10,8 @@ ImportError that says to ``pip install "chainrule[plot]"``.
 * :func:`history`, :func:`compare`: training curves of one run, or of several.
 * :func:`decision_boundary`: what a classifier predicts over the plane (gates, XOR, moons).
 * :func:`image_grid`: the seed's 3×3 grid of Fashion-MNIST images.
-* :func:`gradient_flow`: per-layer gradient norms from a :class:`~chainrule.explain.GradientMonitor`.
+* :func:`gradient_flow`: per-layer gradient norms from a :class:`~chainrule.explain.GradientMonitor`,
+  or (``over="time"``) the gradient reaching each time step of a recurrent layer.
 * :func:`gradient_descent_path`: contour lines of ``f`` and the path descent took (seed 004).
 * :func:`network`: a small dense network with its weights on the edges.
 
