@@ -335,3 +335,16 @@ def test_epoch_only_logging_adds_no_batch_hooks():
     for kwargs in ({"update_freq": 5}, {"write_steps_per_second": True}):
         busy = cr.callbacks.CallbackList([cr.callbacks.TensorBoard("logs", **kwargs)])
         assert busy._train_batch_end and busy._train_batch_begin
+
+
+def test_only_process_0_writes_in_data_parallel_training(tmp_path, monkeypatch):
+    """Under chainrule.distribute, processes other than 0 train with the callback but write
+    nothing (as ModelCheckpoint and CSVLogger)."""
+    _tb()
+    import chainrule.distribute
+
+    monkeypatch.setattr(chainrule.distribute, "is_chief", lambda: False)
+    x, y = _data()
+    _model().fit(x, y, epochs=2, batch_size=16, validation_split=0.25, verbose=0,
+                 callbacks=[cr.callbacks.TensorBoard(tmp_path / "logs", histogram_freq=1)])
+    assert not (tmp_path / "logs").exists()

@@ -176,6 +176,10 @@ class TensorBoard(Callback):
     def _writer(self, which: str) -> Any:
         """The writer of ``'train'`` or ``'validation'``, made (with its folder) on first use."""
         writer = self._writers.get(which)
+        if writer is None and not _is_chief():  # data-parallel training: process 0 writes
+            if self._tools is None:
+                self._tools = _summary_tools()
+            writer = self._writers[which] = _NullWriter()
         if writer is None:
             folder = self._train_dir if which == "train" else self._val_dir
             try:
@@ -332,3 +336,22 @@ class TensorBoard(Callback):
     def on_train_end(self, logs: Logs | None = None) -> None:
         """Flush and close the event files."""
         self._close()
+
+
+def _is_chief() -> bool:
+    from chainrule.distribute import is_chief  # noqa: PLC0415
+
+    return is_chief()
+
+
+class _NullWriter:
+    """The event writer of a data-parallel process other than process 0: writes nothing."""
+
+    def add_event(self, event: Any) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
