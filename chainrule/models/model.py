@@ -104,6 +104,20 @@ class Model(Trainer, Layer):
             t.shape for t in self.outputs]
 
     @property
+    def input(self) -> Any:
+        """A functional model's inputs, in the structure it was built with (as Keras)."""
+        if getattr(self, "_functional", False):
+            return self._nested_inputs
+        return Layer.input.fget(self)
+
+    @property
+    def output(self) -> Any:
+        """A functional model's outputs, in the structure it was built with (as Keras)."""
+        if getattr(self, "_functional", False):
+            return self._nested_outputs
+        return Layer.output.fget(self)
+
+    @property
     def layers(self) -> list[Layer]:
         """The model's layers, in order (input layers first for functional models)."""
         return list(self._layers)
@@ -145,8 +159,8 @@ class Model(Trainer, Layer):
             for kt, o in zip(node.outputs, outs):
                 values[id(kt)] = o
         result = [values[id(t)] for t in self.outputs]
-        if isinstance(self._nested_outputs, (list, tuple)):
-            return result
+        if isinstance(self._nested_outputs, (list, tuple, dict)):
+            return result  # dict outputs: in their order (predict() returns the dict)
         return result[0]
 
     def _match_inputs(self, inputs: Any) -> list:

@@ -211,7 +211,8 @@ class Trainer(StepMethods, CompileMixin):
         if x is None:
             raise ValueError("x is required: pass the training inputs. Received: x=None")
         xs = data_lib.to_arrays(x, "x", strings=self._reads_text(), keys=self._input_keys())
-        ys = data_lib.to_arrays(y, "y", float_default=False) if y is not None else None
+        ys = (data_lib.to_arrays(y, "y", float_default=False, keys=self._output_keys())
+              if y is not None else None)
         if need_y and ys is None and any(fn is not None for fn in self._loss_fns):
             raise ValueError("y is required for training and evaluation with array inputs "
                              "(or pass a generator of (x, y) batches). Received: y=None")
@@ -275,6 +276,14 @@ class Trainer(StepMethods, CompileMixin):
             return None
         nested = self._nested_inputs
         return list(nested) if isinstance(nested, dict) else [t.name for t in self.inputs]
+
+    def _output_keys(self) -> list | None:
+        """The names a dict ``y`` is matched by (as Keras): the keys of a functional model's
+        dict outputs, else its output layers' names; None for other models."""
+        if not getattr(self, "_functional", False):
+            return None
+        nested = self._nested_outputs
+        return list(nested) if isinstance(nested, dict) else self._output_names()
 
     def _reads_text(self) -> bool:
         """Whether the model reads text: a layer that takes strings, or a string ``Input``."""
@@ -456,7 +465,8 @@ class Trainer(StepMethods, CompileMixin):
                         self._match_input_rank(first_xs)
                     self._ensure_built(first_xs)
             train = _IterableBatches(source, steps_per_epoch, self._reads_text(),
-                                     self._input_keys(), self._match_input_rank)
+                                     self._input_keys(), self._match_input_rank,
+                                     self._output_keys())
             steps = steps_per_epoch if steps_per_epoch is not None else data_lib.num_batches(x)
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
@@ -549,7 +559,7 @@ class Trainer(StepMethods, CompileMixin):
         check = data_lib.is_batch_iterable(data)
         if check:
             batches: Any = _IterableBatches(data, steps, self._reads_text(), self._input_keys(),
-                                            self._match_input_rank).epoch()
+                                            self._match_input_rank, self._output_keys()).epoch()
             n_steps = steps
         else:
             xs, ys, sws = data
@@ -559,7 +569,8 @@ class Trainer(StepMethods, CompileMixin):
         if dist is not None:
             batches = dist.shard_evaluation(src if not data_lib.is_batch_iterable(data) else
                                             _IterableBatches(data, steps, keys=self._input_keys(),
-                                                             adjust=self._match_input_rank))
+                                                             adjust=self._match_input_rank,
+                                                             y_keys=self._output_keys()))
         cbs.on_test_begin()
         logs: dict = {}
         want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read
@@ -692,6 +703,8 @@ class Trainer(StepMethods, CompileMixin):
         if not outs:
             raise ValueError("predict() received no batches. Received: empty x")
         result = [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(outs[0]))]
+        if isinstance(getattr(self, "_nested_outputs", None), dict):
+            return dict(zip(self._nested_outputs, result))  # a model of dict outputs, as Keras
         return result[0] if len(result) == 1 else result
 
     # -- single batches ---------------------------------------------------------------------
@@ -751,9 +764,11 @@ class _IterableBatches:
     """Batches from a user's generator or iterable of ``(x, y[, sample_weight])``."""
 
     def __init__(self, source: Any, steps: int | None, strings: bool = False,
-                 keys: list | None = None, adjust: Any = None) -> None:
+                 keys: list | None = None, adjust: Any = None,
+                 y_keys: list | None = None) -> None:
         self.source, self.steps = source, steps
         self.adjust = adjust  # the model's _match_input_rank (x without a declared last axis 1)
+        self.y_keys = y_keys  # the model's output names: dict targets are read in their order
         self.strings = strings  # the model reads text: text batches pass
         self.keys = keys  # the model's input names: dict batches are read in their order
 
@@ -772,7 +787,7 @@ class _IterableBatches:
             xs = data_lib.to_arrays(batch[0], "x", strings=self.strings, keys=self.keys)
             if self.adjust is not None:
                 self.adjust(xs)
-            ys = data_lib.to_arrays(batch[1], "y", float_default=False)
+            ys = data_lib.to_arrays(batch[1], "y", float_default=False, keys=self.y_keys)
             sws = data_lib.to_arrays(batch[2], "sample_weight") if len(batch) == 3 else None
             data_lib.check_lengths(xs, ys, sws)
             yield xs, ys, sws

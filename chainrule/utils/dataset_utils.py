@@ -47,6 +47,17 @@ class TensorLikeArray(np.ndarray):
         """Return the values as a plain ``numpy.ndarray``."""
         return np.asarray(self)
 
+    def __getitem__(self, key: Any) -> Any:
+        # An element (``y[0]``) stays tensor-like, as a tf.Tensor's does: ``y[0].numpy()``.
+        out = super().__getitem__(key)
+        return out if isinstance(out, np.ndarray) else np.asarray(out).view(TensorLikeArray)
+
+    def __hash__(self) -> int:
+        # An element hashes as its value (``set(y.ravel())``), as a NumPy scalar does.
+        if self.ndim:
+            raise TypeError("unhashable type: 'TensorLikeArray' (an array of more than one value)")
+        return hash(self.item())
+
 
 def _tensor_like(value: Any) -> Any:
     return value.view(TensorLikeArray) if isinstance(value, np.ndarray) else value
