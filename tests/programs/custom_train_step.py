@@ -8,7 +8,6 @@ the guide's random data is kept, epochs cut.
 import numpy as np
 
 import chainrule as keras
-from chainrule import layers, ops
 
 
 # -- Customizing what happens in fit(): a custom train_step with metric trackers

@@ -1,3 +1,4 @@
+# ruff: noqa: UP032  (the original program's own style, kept as written)
 """TensorFlow tutorial "Classification on imbalanced data" (structured_data/imbalanced_data).
 
 The original's code with its imports renamed to chainrule (``tf.keras`` -> ``keras``). Its data

@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (the original program's own style, kept as written)
 """keras-io "Structured data classification from scratch" (the version without FeatureSpace).
 
 (examples/structured_data/structured_data_classification_from_scratch.py, 2021 revision.) The

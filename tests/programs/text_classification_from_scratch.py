@@ -12,8 +12,7 @@ import tempfile
 import numpy as np
 
 import chainrule as keras
-from chainrule import layers
-from chainrule import ops
+from chainrule import layers, ops
 
 # Synthetic stand-in for the downloaded aclImdb folder.
 _rng = np.random.default_rng(0)
