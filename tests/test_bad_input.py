@@ -254,8 +254,6 @@ ROWS = [
     ("evaluate-before-compile", lambda: mlp(compile=False).evaluate(X, Y, verbose=0),
      ValueError, r"You must compile the model before calling evaluate\(\)", True),
     # -- models and layers ------------------------------------------------------------------
-    ("summary-unbuilt", lambda: cr.Sequential([L.Dense(2)]).summary(), ValueError,
-     r"Model '.*' has not been built yet", False),
     ("build-without-shape", lambda: cr.Sequential([L.Dense(2)]).build(), ValueError,
      r"Cannot build Sequential model '.*': the input shape is unknown\..*"
      r"Received: input_shape=None$", True),
