@@ -8,6 +8,14 @@ from chainrule.layers.base import (
     WeightBudgetError,
     WeightShape,
 )
+from chainrule.layers.convolutional import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    Convolution1D,
+    Convolution2D,
+    Convolution3D,
+)
 from chainrule.layers.core import (
     Activation,
     Dense,
@@ -43,6 +51,32 @@ from chainrule.layers.normalization import (
     BatchNormalization,
     GroupNormalization,
     LayerNormalization,
+)
+from chainrule.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalAvgPool3D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
 )
 from chainrule.layers.preprocessing import (  # preprocessing layers (adapt, lookups, images)
     CategoryEncoding,
@@ -104,4 +138,11 @@ __all__ += [  # preprocessing layers
     "Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
     "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
     "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
+    "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPool3D",
 ]
