@@ -91,6 +91,8 @@ def normalize_padding(padding: Any, allowed: Sequence[str], owner: str = "conv")
         return padding.lower()
     close = difflib.get_close_matches(str(padding).lower(), list(allowed), n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
+    if str(padding).lower() == "causal":
+        hint = " 'causal' padding is for 1-D convolutions (Conv1D) only."
     raise ValueError(f"{owner}: invalid padding.{hint} Expected one of "
                      f"{', '.join(repr(a) for a in allowed)}. Received: padding={padding!r}")
 
