@@ -1,0 +1,128 @@
+"""Record Keras 3's numbers for small convnets, for chainrule's parity tests.
+
+For each model below (a list of ``(Keras layer class name, kwargs)``, built the same way
+by the test), Keras 3 (TensorFlow backend, CPU) records: the data, the initial weights,
+``predict`` on the data, then, after two epochs of Adam with ``shuffle=False``, the
+weights and the loss history. The fixture ``tests/fixtures/conv_keras.npz`` holds them
+with the Keras and TensorFlow versions; ``tests/test_conv_keras_parity.py`` loads it,
+builds the same models in chainrule, copies the initial weights over with
+``set_weights`` and compares. Needs Keras 3 and TensorFlow, so it runs in the benchmark
+environment (``benchmarks/setup.sh``), never in the test suite:
+
+    benchmarks/.venv/bin/python tools/keras_fixtures_conv.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests",
+                   "fixtures", "conv_keras.npz")
+
+# name -> (input shape, layers, loss, learning rate)
+MODELS = {
+    "cnn2d": ((12, 12, 1), [
+        ("Conv2D", {"filters": 4, "kernel_size": 3, "activation": "relu"}),
+        ("MaxPooling2D", {"pool_size": 2}),
+        ("Conv2D", {"filters": 6, "kernel_size": 3, "padding": "same", "activation": "relu"}),
+        ("MaxPooling2D", {"pool_size": 2}),
+        ("Flatten", {}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+    ], "sparse_categorical_crossentropy", 0.01),
+    "causal1d": ((16, 2), [
+        ("Conv1D", {"filters": 4, "kernel_size": 3, "padding": "causal", "dilation_rate": 2,
+                    "activation": "relu"}),
+        ("Conv1D", {"filters": 4, "kernel_size": 2, "strides": 2, "padding": "same",
+                    "activation": "tanh"}),
+        ("AveragePooling1D", {"pool_size": 3, "strides": 2, "padding": "same"}),
+        ("GlobalAveragePooling1D", {}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+    ], "sparse_categorical_crossentropy", 0.01),
+    "strides_same": ((9, 9, 2), [
+        ("Conv2D", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same",
+                    "activation": "tanh"}),
+        ("Conv2D", {"filters": 3, "kernel_size": 2, "dilation_rate": 2, "padding": "same"}),
+        ("MaxPooling2D", {"pool_size": 3, "strides": 2, "padding": "same"}),
+        ("AveragePooling2D", {"pool_size": 2, "padding": "same"}),
+        ("GlobalMaxPooling2D", {}),
+        ("Dense", {"units": 1}),
+    ], "mse", 0.01),
+    "groups": ((8, 8, 4), [
+        ("Conv2D", {"filters": 6, "kernel_size": 3, "groups": 2, "activation": "relu"}),
+        ("GlobalAveragePooling2D", {}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+    ], "sparse_categorical_crossentropy", 0.01),
+    "channels_first": ((2, 8, 8), [
+        ("Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu",
+                    "data_format": "channels_first"}),
+        ("MaxPooling2D", {"pool_size": 2, "data_format": "channels_first"}),
+        ("GlobalAveragePooling2D", {"data_format": "channels_first"}),
+        ("Dense", {"units": 3, "activation": "softmax"}),
+    ], "sparse_categorical_crossentropy", 0.01),
+}
+
+SAMPLES, BATCH, EPOCHS = 24, 8, 2
+
+
+def make_data(name: str, shape: tuple, loss: str) -> tuple[np.ndarray, np.ndarray]:
+    """The model's data, the same in Keras and in the test (seeded by the model's name)."""
+    rng = np.random.default_rng(sum(map(ord, name)))
+    x = rng.standard_normal((SAMPLES, *shape)).astype(np.float32)
+    if loss == "mse":
+        return x, rng.standard_normal((SAMPLES, 1)).astype(np.float32)
+    return x, rng.integers(0, 3, SAMPLES).astype(np.int64)
+
+
+def record(name: str, keras, tf) -> dict:
+    shape, layers, loss, lr = MODELS[name]
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape)] + [
+        getattr(keras.layers, cls)(**kwargs) for cls, kwargs in layers])
+    x, y = make_data(name, shape, loss)
+    initial = model.get_weights()
+    pred = model.predict(x, batch_size=BATCH, verbose=0)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
+    history = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
+    out = {f"{name}/x": x, f"{name}/y": y, f"{name}/pred": pred,
+           f"{name}/loss": np.array(history.history["loss"], dtype=np.float64)}
+    for i, (w0, w1) in enumerate(zip(initial, model.get_weights())):
+        out[f"{name}/initial_{i}"] = w0
+        out[f"{name}/trained_{i}"] = w1
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=OUT)
+    args = parser.parse_args()
+    import keras  # noqa: PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+
+    arrays: dict = {}
+    recorded, skipped = {}, {}
+    for name in MODELS:
+        try:
+            arrays.update(record(name, keras, tf))
+            recorded[name] = MODELS[name]
+        except Exception as e:  # noqa: BLE001 - e.g. an op the CPU build lacks
+            skipped[name] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
+            print(f"skipped {name}: {skipped[name]}")
+    meta = {"keras": keras.__version__, "tensorflow": tf.__version__,
+            "backend": keras.backend.backend(), "samples": SAMPLES, "batch_size": BATCH,
+            "epochs": EPOCHS, "models": recorded, "skipped": skipped}
+    arrays["meta"] = np.array(json.dumps(meta))
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    np.savez_compressed(args.out, **arrays)
+    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes): {', '.join(recorded)}")
+
+
+if __name__ == "__main__":
+    main()
