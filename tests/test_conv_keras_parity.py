@@ -56,9 +56,9 @@ def test_predict_matches_keras(name):
 @pytest.mark.parametrize("name", sorted(META["models"]))
 def test_two_epochs_of_adam_match_keras(name):
     model, loss = trained(name, True)
-    np.testing.assert_allclose(loss, DATA[f"{name}/loss"], rtol=1e-4)
+    np.testing.assert_allclose(loss, DATA[f"{name}/loss"], rtol=1e-5)
     for got, want in zip(model.get_weights(), weights(name, "trained")):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(META["models"]))
