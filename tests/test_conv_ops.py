@@ -216,3 +216,26 @@ def test_max_pool_overlapping_windows_add_gradients():
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("shape,pool,padding", [((3, 8, 8, 4), (2, 2), "valid"),
+                                                 ((3, 7, 9, 2), (2, 3), "valid"),
+                                                 ((2, 7, 5, 3), (2, 2), "same"),
+                                                 ((2, 9, 3), (3,), "same")])
+def test_tiled_pooling_backward_equals_the_window_by_window_path(shape, pool, padding):
+    """Windows that tile the input take reshapes; the slice-by-slice path gives the same bits."""
+    from chainrule.ops.pooling import AveragePool, MaxPool
+
+    x = np.maximum(rng.standard_normal(shape), 0).astype("float32")  # many ties at zero
+    x[0] = 1.0  # whole windows of equal values
+    gy = None
+    for cls in (MaxPool, AveragePool):
+        slow_cls = type("Slow", (cls,), {"tiled": False})
+        grads = []
+        for c in (cls, slow_cls):
+            fn = c(pool, pool, padding, False)
+            y = fn.forward(x)
+            gy = rng.standard_normal(y.shape).astype("float32") if gy is None or \
+                gy.shape != y.shape else gy
+            grads.append(fn.backward(gy)[0])
+        np.testing.assert_array_equal(grads[0], grads[1])

@@ -53,12 +53,35 @@ class _Pool(Function):
         self.disjoint = all(s >= k for s, k in zip(self.strides, self.pool))
         return _padded(self, x, geo, fill), geo
 
-    def _grad_buffer(self, dtype):
-        return np.zeros((self.xshape[0],) + self.geo.padded + (self.xshape[-1],), dtype=dtype)
+    def _grad_buffer(self, dtype, zero=True):
+        shape = (self.xshape[0],) + self.geo.padded + (self.xshape[-1],)
+        return np.zeros(shape, dtype=dtype) if zero else np.empty(shape, dtype=dtype)
 
     def _unpad(self, gxp):
         gx = gxp[self.geo.interior()] if self.geo.any_pad else gxp
         return _to_first(gx, self.channels_first)
+
+    # windows that tile the input (strides == pool_size): reshapes instead of slices
+    @property
+    def tiled(self) -> bool:
+        return self.strides == self.pool
+
+    def _tiles(self, a):
+        """``a`` (of the padded shape) as ``(N, O1, k1, O2, k2, ..., C)``: a view, no copy."""
+        geo = self.geo
+        crop = (slice(None),) + tuple(slice(0, o * k) for o, k in zip(geo.out, self.pool))
+        shape = (a.shape[0],) + tuple(v for o, k in zip(geo.out, self.pool) for v in (o, k)) + (
+            a.shape[-1],)
+        return a[crop].reshape(shape)
+
+    def _per_window(self, y):
+        """``y`` (N, O1, O2, ..., C) broadcastable against :meth:`_tiles`."""
+        return y.reshape((y.shape[0],) + tuple(v for o in self.geo.out for v in (o, 1)) + (
+            y.shape[-1],))
+
+    def _covers(self) -> bool:
+        """Whether the tiles cover the whole padded input (nothing cropped at the ends)."""
+        return all(o * k == n for o, k, n in zip(self.geo.out, self.pool, self.geo.padded))
 
 
 class MaxPool(_Pool):
@@ -66,14 +89,19 @@ class MaxPool(_Pool):
         xp, geo = self._setup(x, -np.inf)
         self.xshape = _to_last(x, self.channels_first).shape
         offsets = list(geo.offsets())
-        y = xp[geo.window(offsets[0])].copy()
-        for o in offsets[1:]:
-            np.maximum(y, xp[geo.window(o)], out=y)
+        if len(offsets) == 1:
+            y = xp[geo.window(offsets[0])].copy()
+        else:
+            y = np.maximum(xp[geo.window(offsets[0])], xp[geo.window(offsets[1])])
+            for o in offsets[2:]:
+                np.maximum(y, xp[geo.window(o)], out=y)
         self.xp, self.y = xp, y
         return _to_first(y, self.channels_first)
 
     def backward(self, gy):
         gy = _to_last(gy, self.channels_first)
+        if self.tiled:
+            return (self._unpad(self._backward_tiled(gy)),)
         xp, y, geo = self.xp, self.y, self.geo
         gxp = self._grad_buffer(gy.dtype)
         offsets = list(geo.offsets())
@@ -89,6 +117,23 @@ class MaxPool(_Pool):
             else:
                 gxp[geo.window(o)] += np.where(hit, gy, 0)
         return (self._unpad(gxp),)
+
+    def _backward_tiled(self, gy):
+        """One compare and one multiply over the input: where each window's maximum is."""
+        y = self.y
+        hit = np.equal(self._tiles(self.xp), self._per_window(y))
+        if np.count_nonzero(hit) != y.size:  # ties: only the first maximum of a window (TF's)
+            seen = None
+            for off in self.geo.offsets():
+                h = hit[(slice(None),) + tuple(v for i in off for v in (slice(None), i))]
+                if seen is None:
+                    seen = h.copy()
+                else:
+                    h &= ~seen
+                    seen |= h
+        gxp = self._grad_buffer(gy.dtype, zero=not self._covers())
+        np.multiply(hit, self._per_window(gy), out=self._tiles(gxp))
+        return gxp
 
 
 class AveragePool(_Pool):
@@ -121,6 +166,10 @@ class AveragePool(_Pool):
     def backward(self, gy):
         gy = _to_last(gy, self.channels_first)
         g = gy / self.count
+        if self.tiled:
+            gxp = self._grad_buffer(g.dtype, zero=not self._covers())
+            np.copyto(self._tiles(gxp), self._per_window(g))
+            return (self._unpad(gxp),)
         gxp = self._grad_buffer(g.dtype)
         for o in self.geo.offsets():
             if self.disjoint:
