@@ -205,6 +205,29 @@ def _to_first(y, channels_first):
     return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if channels_first else y
 
 
+def _group_cols(cols, g, cg):
+    """Patches ``(m, K*C)`` as ``(g, m, K*cg)``: each group's channels together (one copy)."""
+    m = cols.shape[0]
+    return np.ascontiguousarray(cols.reshape(m, -1, g, cg).transpose(2, 0, 1, 3)).reshape(g, m, -1)
+
+
+def _group_kernel(w, g):
+    """Kernel ``(*k, cg, f)`` as ``(g, K*cg, f/g)``: group ``i`` makes filters ``i*f/g...``."""
+    f = w.shape[-1]
+    return w.reshape(-1, g, f // g).transpose(1, 0, 2)
+
+
+def _ungroup_kernel(w_g, shape):
+    """The inverse of :func:`_group_kernel`: ``(g, K*cg, f/g)`` back to ``shape``."""
+    return w_g.transpose(1, 0, 2).reshape(shape)
+
+
+def _group_grad(gy2, g):
+    """Output gradient ``(m, f)`` as ``(g, m, f/g)`` (a view)."""
+    m, f = gy2.shape
+    return gy2.reshape(m, g, f // g).transpose(1, 0, 2)
+
+
 class Conv(Function):
     """N-d convolution (cross-correlation, as in Keras) with an optional bias, groups by the kernel."""
 
@@ -244,13 +267,10 @@ class Conv(Function):
         self.has_bias = b is not None
         if self.groups == 1:
             y = cols @ w.reshape(-1, f)
-        else:
-            y = np.empty((m, f), dtype=np.result_type(x, w))
-            g, fg = self.groups, f // self.groups
-            cols_g = cols.reshape(m, -1, g, cg)
-            for i in range(g):
-                np.matmul(cols_g[:, :, i, :].reshape(m, -1), w[..., i * fg:(i + 1) * fg]
-                          .reshape(-1, fg), out=y[:, i * fg:(i + 1) * fg])
+        else:  # one batched product over the groups: (g, m, K*cg) @ (g, K*cg, f/g)
+            self._cols_g = _group_cols(cols, self.groups, cg)
+            y = np.matmul(self._cols_g, _group_kernel(w, self.groups))
+            y = y.transpose(1, 0, 2).reshape(m, f)
         if b is not None:
             y += b
         return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
@@ -268,13 +288,11 @@ class Conv(Function):
                 gw2 = out[1].reshape(-1, f) if 1 in out else None
                 gw = np.matmul(cols.T, gy2, out=gw2).reshape(w.shape)
             else:
-                gw = out[1] if 1 in out else np.empty(w.shape, dtype=w.dtype)
-                cg, fg, m = w.shape[-2], f // g, cols.shape[0]
-                cols_g = cols.reshape(m, -1, g, cg)
-                for i in range(g):
-                    gw[..., i * fg:(i + 1) * fg] = (cols_g[:, :, i, :].reshape(m, -1).T
-                                                    @ gy2[:, i * fg:(i + 1) * fg]).reshape(
-                        *w.shape[:-1], fg)
+                gw_g = np.matmul(self._cols_g.transpose(0, 2, 1), _group_grad(gy2, g))
+                gw = _ungroup_kernel(gw_g, w.shape)
+                if 1 in out:
+                    out[1][...] = gw
+                    gw = out[1]
         if self.has_bias and needs[2]:
             gb = np.add.reduce(gy2, axis=0, out=out.get(2))
         if needs[0]:
@@ -292,11 +310,9 @@ class Conv(Function):
         if g == 1:
             np.matmul(gy2, w.reshape(-1, f).T, out=gcols)
         else:
-            cg, fg = w.shape[-2], f // g
-            gcols_g = gcols.reshape(m, -1, g, cg)
-            for i in range(g):
-                gcols_g[:, :, i, :] = (gy2[:, i * fg:(i + 1) * fg] @ w[..., i * fg:(i + 1) * fg]
-                                       .reshape(-1, fg).T).reshape(m, -1, cg)
+            cg = w.shape[-2]
+            gcols_g = np.matmul(_group_grad(gy2, g), _group_kernel(w, g).transpose(0, 2, 1))
+            gcols.reshape(m, -1, g, cg)[...] = gcols_g.reshape(g, m, -1, cg).transpose(1, 2, 0, 3)
         n = self.xshape[0]
         gc = gcols.reshape(n, *geo.out, *k, c)
         gxp = np.zeros(self.pshape, dtype=gy2.dtype)
