@@ -47,6 +47,22 @@ LAYERS = [
     (lambda: L.Conv2D(5, 3, padding="same", data_format="channels_first"), (2, 3, 6, 7),
      (2, 5, 6, 7), [(3, 3, 3, 5), (5,)]),
     (lambda: L.Conv3D(2, 2), (1, 3, 4, 5, 1), (1, 2, 3, 4, 2), [(2, 2, 2, 1, 2), (2,)]),
+    (lambda: L.Conv1DTranspose(4, 3, strides=2), (2, 5, 3), (2, 11, 4), [(3, 4, 3), (4,)]),
+    (lambda: L.Conv2DTranspose(4, 3, strides=2, padding="same"), (2, 5, 6, 3), (2, 10, 12, 4),
+     [(3, 3, 4, 3), (4,)]),
+    (lambda: L.Conv2DTranspose(2, (2, 3), strides=(3, 2), output_padding=(1, 0),
+                               use_bias=False), (1, 3, 3, 2), (1, 9, 7, 2), [(2, 3, 2, 2)]),
+    (lambda: L.Conv2DTranspose(3, 3, data_format="channels_first"), (2, 2, 4, 4), (2, 3, 6, 6),
+     [(3, 3, 3, 2), (3,)]),
+    (lambda: L.Conv3DTranspose(2, 2, strides=2), (1, 2, 2, 2, 3), (1, 4, 4, 4, 2),
+     [(2, 2, 2, 2, 3), (2,)]),
+    (lambda: L.DepthwiseConv1D(3, depth_multiplier=2), (2, 8, 4), (2, 6, 8), [(3, 4, 2), (8,)]),
+    (lambda: L.DepthwiseConv2D(3, padding="same", strides=2), (2, 7, 7, 3), (2, 4, 4, 3),
+     [(3, 3, 3, 1), (3,)]),
+    (lambda: L.SeparableConv1D(5, 3, depth_multiplier=2), (2, 8, 4), (2, 6, 5),
+     [(3, 4, 2), (1, 8, 5), (5,)]),
+    (lambda: L.SeparableConv2D(8, 3, padding="same", use_bias=False), (2, 6, 6, 4),
+     (2, 6, 6, 8), [(3, 3, 4, 1), (1, 1, 4, 8)]),
     (lambda: L.MaxPooling1D(), (2, 7, 3), (2, 3, 3), []),
     (lambda: L.MaxPooling1D(3, strides=1, padding="same"), (2, 7, 3), (2, 7, 3), []),
     (lambda: L.AveragePooling1D(2, data_format="channels_first"), (2, 3, 8), (2, 3, 4), []),
@@ -106,6 +122,35 @@ def test_pooling_layers_are_the_pooling_ops():
     np.testing.assert_allclose(L.AveragePooling2D((2, 3))(x).numpy(),
                                ref_pool(x, (2, 3), (2, 3), "valid", "avg"), atol=1e-6)
     np.testing.assert_allclose(L.GlobalMaxPooling2D()(x).numpy(), x.max(axis=(1, 2)), rtol=1e-6)
+
+
+def test_transposed_depthwise_and_separable_layers_are_their_ops():
+    x = rng.standard_normal((2, 5, 5, 3)).astype("float32")
+    t = L.Conv2DTranspose(2, 3, strides=2, padding="same", bias_initializer="ones")
+    y = t(x).numpy()
+    k, b = t.get_weights()
+    np.testing.assert_allclose(y, ops.conv_transpose(x, k, 2, "same").numpy() + b, rtol=1e-5,
+                               atol=1e-6)
+    dw = L.DepthwiseConv2D(3, depth_multiplier=2, activation="relu")
+    y = dw(x).numpy()
+    want = np.maximum(ops.depthwise_conv(x, dw.get_weights()[0]).numpy(), 0)
+    np.testing.assert_allclose(y, want, rtol=1e-6)
+    sep = L.SeparableConv2D(4, 3)
+    z = sep(x).numpy()
+    d, p, _ = sep.get_weights()
+    np.testing.assert_allclose(z, ops.separable_conv(x, d, p).numpy(), rtol=1e-6)
+    assert [w.name for w in sep.weights] == ["depthwise_kernel", "pointwise_kernel", "bias"]
+    config = sep.get_config()
+    assert {"depth_multiplier", "depthwise_initializer", "pointwise_initializer",
+            "depthwise_regularizer", "pointwise_constraint"} <= set(config)
+    assert "groups" not in config and "kernel_initializer" not in config
+    dconf = dw.get_config()
+    assert "filters" not in dconf and dconf["depth_multiplier"] == 2
+    assert t.get_config()["output_padding"] is None and "groups" not in t.get_config()
+    assert (t.name, dw.name, sep.name) == ("conv2d_transpose", "depthwise_conv2d",
+                                           "separable_conv2d")
+    assert L.Convolution2DTranspose is L.Conv2DTranspose
+    assert L.SeparableConvolution2D is L.SeparableConv2D
 
 
 def test_keras_names_defaults_and_config_keys():

@@ -239,3 +239,102 @@ def test_tiled_pooling_backward_equals_the_window_by_window_path(shape, pool, pa
                 gy.shape != y.shape else gy
             grads.append(fn.backward(gy)[0])
         np.testing.assert_array_equal(grads[0], grads[1])
+
+
+# -- transposed, depthwise and separable convolutions ----------------------------------------
+
+
+def ref_conv_transpose(x, w, strides, padding, dilation, output_padding=None):
+    """Scatter every input pixel times the kernel into the output, then crop (a direct loop)."""
+    nd = w.ndim - 2
+    k, cout = w.shape[:nd], w.shape[-2]
+    span = [dilation[i] * (k[i] - 1) + 1 for i in range(nd)]
+    length = []
+    for i in range(nd):
+        n, s = x.shape[1 + i], strides[i]
+        if output_padding is None:
+            length.append(n * s + max(span[i] - s, 0) if padding == "valid" else n * s)
+        else:
+            pad = span[i] // 2 if padding == "same" else 0
+            length.append((n - 1) * s + span[i] - 2 * pad + output_padding[i])
+    before = [ref_pads(length[i], k[i], strides[i], dilation[i], padding)[0] for i in range(nd)]
+    big = np.zeros((x.shape[0], *[length[i] + span[i] + strides[i] for i in range(nd)], cout))
+    for pos in itertools.product(*(range(n) for n in x.shape[1:-1])):
+        for off in itertools.product(*(range(kk) for kk in k)):
+            at = tuple(pos[i] * strides[i] + off[i] * dilation[i] for i in range(nd))
+            big[(slice(None),) + at + (slice(None),)] += x[(slice(None),) + pos + (
+                slice(None),)] @ w[off].T
+    crop = tuple(slice(before[i], before[i] + length[i]) for i in range(nd))
+    return big[(slice(None),) + crop + (slice(None),)]
+
+
+# (id, input shape, kernel shape (k, cout, cin), strides, padding, dilation, output_padding)
+TRANSPOSE_CASES = [
+    ("1d_valid", (2, 5, 3), (3, 2, 3), (1,), "valid", (1,), None),
+    ("1d_same_stride2", (2, 5, 3), (3, 4, 3), (2,), "same", (1,), None),
+    ("1d_kernel_below_stride", (2, 4, 2), (2, 3, 2), (3,), "valid", (1,), None),
+    ("2d_same_stride2", (2, 3, 4, 2), (3, 3, 3, 2), (2, 2), "same", (1, 1), None),
+    ("2d_valid_strides", (2, 3, 3, 2), (3, 2, 2, 2), (2, 3), "valid", (1, 1), None),
+    ("2d_dilation", (1, 4, 4, 2), (3, 3, 2, 2), (1, 1), "same", (2, 2), None),
+    ("2d_output_padding", (2, 3, 3, 2), (3, 3, 2, 2), (2, 2), "same", (1, 1), (1, 0)),
+    ("2d_output_padding_valid", (1, 3, 3, 1), (2, 2, 2, 1), (3, 3), "valid", (1, 1), (2, 1)),
+]
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
+def test_conv_transpose_matches_direct_loop_and_is_the_adjoint_of_conv(case):
+    _, xs, ks, s, pad, d, op = case
+    x, w = rng.standard_normal(xs), rng.standard_normal(ks)
+    y = ops.conv_transpose(x, w, strides=s, padding=pad, dilation_rate=d,
+                           output_padding=op).numpy()
+    np.testing.assert_allclose(y, ref_conv_transpose(x, w, s, pad, d, op), atol=1e-10)
+    # <conv(u, w), x> == <u, conv_transpose(x, w)>: the transpose of the convolution
+    u = rng.standard_normal(y.shape)
+    lhs = float((ops.conv(u, w, strides=s, padding=pad, dilation_rate=d).numpy() * x).sum())
+    np.testing.assert_allclose(lhs, float((u * y).sum()), rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=[c[0] for c in TRANSPOSE_CASES])
+def test_conv_transpose_gradients(case):
+    _, xs, ks, s, pad, d, op = case
+    fn = lambda x, w, b: ops.conv_transpose(x, w, s, pad, op, dilation_rate=d, bias=b)  # noqa: E731
+    result = check_gradients(fn, rng.standard_normal(xs), rng.standard_normal(ks),
+                             rng.standard_normal(ks[-2]), eps=1e-4)
+    assert result.ok, str(result)
+
+
+def test_conv_transpose_channels_first():
+    x, w = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((3, 3, 2, 3))
+    y = ops.conv_transpose(x, w, 2, "same", data_format="channels_first").numpy()
+    want = ops.conv_transpose(np.moveaxis(x, 1, -1), w, 2, "same").numpy()
+    np.testing.assert_allclose(y, np.moveaxis(want, -1, 1), atol=1e-12)
+
+
+def ref_depthwise(x, w, strides, padding, dilation):
+    c = w.shape[-2]
+    outs = [ref_conv(x[..., i:i + 1], w[..., i:i + 1, :], strides, padding, dilation)
+            for i in range(c)]
+    return np.concatenate(outs, axis=-1)  # channel i's outputs at i*dm ... i*dm + dm - 1
+
+
+@pytest.mark.parametrize("xs,ks,s,pad,d", [((2, 6, 3), (3, 3, 2), (1,), "same", (1,)),
+                                           ((2, 5, 6, 3), (3, 3, 3, 2), (2, 2), "same", (1, 1)),
+                                           ((1, 7, 7, 2), (3, 2, 2, 1), (1, 1), "valid", (2, 1))])
+def test_depthwise_and_separable_conv(xs, ks, s, pad, d):
+    x, w = rng.standard_normal(xs), rng.standard_normal(ks)
+    y = ops.depthwise_conv(x, w, s, pad, dilation_rate=d).numpy()
+    np.testing.assert_allclose(y, ref_depthwise(x, w, s, pad, d), atol=1e-10)
+    pw = rng.standard_normal((1,) * (len(ks) - 2) + (ks[-2] * ks[-1], 4))
+    z = ops.separable_conv(x, w, pw, s, pad, dilation_rate=d).numpy()
+    np.testing.assert_allclose(z, ref_conv(y, pw, (1,) * (len(ks) - 2), "valid",
+                                           (1,) * (len(ks) - 2)), atol=1e-10)
+    r1 = check_gradients(lambda a, b: ops.depthwise_conv(a, b, s, pad, dilation_rate=d), x, w,
+                         eps=1e-4)
+    r2 = check_gradients(lambda a, b, c: ops.separable_conv(a, b, c, s, pad, dilation_rate=d),
+                         x, w, pw, eps=1e-4)
+    assert r1.ok and r2.ok, (str(r1), str(r2))
+
+
+def test_conv_transpose_bad_output_padding():
+    with pytest.raises(ValueError, match=r"output_padding.*smaller than the stride.*Received"):
+        ops.conv_transpose(np.ones((1, 3, 1)), np.ones((2, 1, 1)), strides=2, output_padding=2)

@@ -17,13 +17,21 @@ from chainrule.autograd.engine import Tensor
 from chainrule.layers.base import KerasTensor, Layer, Node, shape_fits, unique_name
 from chainrule.ops.conv import (
     Conv,
+    ConvTranspose,
     conv_output_length,
+    conv_transpose_output_length,
+    depthwise_conv,
     normalize_data_format,
     normalize_padding,
     normalize_tuple,
+    separable_conv,
 )
 
-__all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D"]
+__all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
+           "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "Convolution1DTranspose",
+           "Convolution2DTranspose", "Convolution3DTranspose", "DepthwiseConv1D",
+           "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D",
+           "SeparableConvolution2D"]
 
 _AXES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
@@ -200,6 +208,9 @@ class BaseConv(ShapedLayer):
             spatial_of(shape, self.data_format), self.kernel_size, self.strides,
             self.dilation_rate))
 
+    def _out_channels(self, channels: int) -> int:
+        return self.filters
+
     def compute_output_shape(self, input_shape: Any) -> tuple:
         """The output shape for ``input_shape`` (batch first; ``None`` sizes stay ``None``).
 
@@ -208,13 +219,17 @@ class BaseConv(ShapedLayer):
         """
         shape = self._check_shape(input_shape)
         out = self._spatial_out(shape)
+        f = self._out_channels(int(channels_of(shape, self.data_format)))
         if self.data_format == "channels_first":
-            return (shape[0], self.filters) + out
-        return (shape[0],) + out + (self.filters,)
+            return (shape[0], f) + out
+        return (shape[0],) + out + (f,)
 
     def build(self, input_shape: Any) -> None:
         shape = self._check_shape(input_shape)
-        channels = int(channels_of(shape, self.data_format))
+        self._make_weights(int(channels_of(shape, self.data_format)))
+        self.built = True
+
+    def _make_weights(self, channels: int) -> None:
         self.kernel = self.add_weight(
             self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
@@ -223,7 +238,6 @@ class BaseConv(ShapedLayer):
             self.bias = self.add_weight((self.filters,), self.bias_initializer,
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint, name="bias")
-        self.built = True
 
     def _check_input(self, inputs: Any) -> None:
         self._check_shape(inputs.shape)
@@ -241,9 +255,9 @@ class BaseConv(ShapedLayer):
         """
         if len(shape) != self.rank + 2:
             return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
-        if self.kernel is not None and declared is None:
+        want = self.weights[0].shape[-2] * self.groups if self.weights else None
+        if want is not None and declared is None:
             c = channels_of(shape, self.data_format)
-            want = self.kernel.shape[-2] * self.groups
             if c != want:
                 got = (None,) + tuple(shape[1:])
                 return ValueError(
@@ -257,14 +271,17 @@ class BaseConv(ShapedLayer):
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if inputs.ndim != self.rank + 2:
             raise rank_error(self, self.rank, self.data_format, inputs.shape)
-        fn = Conv(self.strides, self.padding, self.dilation_rate,
-                  self.data_format == "channels_first")
-        y = fn(inputs, self.kernel) if self.bias is None else fn(inputs, self.kernel, self.bias)
+        y = self._convolve(inputs)
         if self.activation is not None:
             y = self.activation(y)
         if self.activity_regularizer is not None:
             self._losses = [self.activity_regularizer(y)]
         return y
+
+    def _convolve(self, inputs: Tensor) -> Tensor:
+        fn = Conv(self.strides, self.padding, self.dilation_rate,
+                  self.data_format == "channels_first")
+        return fn(inputs, self.kernel) if self.bias is None else fn(inputs, self.kernel, self.bias)
 
     # -- configuration -----------------------------------------------------------------
     def get_config(self) -> dict:
@@ -299,13 +316,12 @@ class BaseConv(ShapedLayer):
         from chainrule import initializers, regularizers  # noqa: PLC0415
 
         config = dict(config)
-        for key in ("kernel_initializer", "bias_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = initializers.deserialize(config[key])
-        for key in ("kernel_regularizer", "bias_regularizer", "activity_regularizer"):
-            if isinstance(config.get(key), dict):
-                config[key] = regularizers.deserialize(config[key])
-        for key in ("kernel_size", "strides", "dilation_rate"):
+        for key, value in config.items():
+            if key.endswith("_initializer") and isinstance(value, dict):
+                config[key] = initializers.deserialize(value)
+            elif key.endswith("_regularizer") and isinstance(value, dict):
+                config[key] = regularizers.deserialize(value)
+        for key in ("kernel_size", "strides", "dilation_rate", "output_padding"):
             if isinstance(config.get(key), list):
                 config[key] = tuple(config[key])
         return cls(**config)
@@ -441,3 +457,399 @@ class Conv3D(BaseConv):
 Convolution1D = Conv1D
 Convolution2D = Conv2D
 Convolution3D = Conv3D
+
+
+class BaseConvTranspose(BaseConv):
+    """The N-D transposed convolution layer (the base of Conv1DTranspose ... Conv3DTranspose).
+
+    Arguments as for :class:`BaseConv` without ``groups``, plus ``output_padding``: None
+    (inferred) or, per axis, extra rows at the end of the output (each below its stride).
+    The kernel is ``(*kernel_size, filters, channels)``.
+    """
+
+    def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1,
+                 padding: str = "valid", output_padding: Any = None,
+                 data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
+                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(rank, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         1, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
+        self.output_padding = None
+        if output_padding is not None:
+            owner = f"{type(self).__name__} layer {self.name!r}"
+            self.output_padding = normalize_tuple(output_padding, rank, "output_padding", owner,
+                                                  allow_zero=True)
+            if any(o >= st for o, st in zip(self.output_padding, self.strides)):
+                raise ValueError(f"{owner}: every value of `output_padding` must be smaller than "
+                                 f"the stride {self.strides}. Received: output_padding="
+                                 f"{output_padding!r}")
+
+    def _spatial_out(self, shape: Sequence[Any]) -> tuple:
+        op = self.output_padding or (None,) * self.rank
+        return tuple(conv_transpose_output_length(n, k, s, d, self.padding, o)
+                     for n, k, s, d, o in zip(spatial_of(shape, self.data_format),
+                                              self.kernel_size, self.strides,
+                                              self.dilation_rate, op))
+
+    def _make_weights(self, channels: int) -> None:
+        self.kernel = self.add_weight(
+            self.kernel_size + (self.filters, channels), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint, name="bias")
+
+    def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
+                           ) -> ValueError | None:
+        if len(shape) != self.rank + 2:
+            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
+        return Layer.incompatible_input(self, shape, declared)
+
+    def _convolve(self, inputs: Tensor) -> Tensor:
+        fn = ConvTranspose(self.strides, self.padding, self.dilation_rate, self.output_padding,
+                           self.data_format == "channels_first")
+        return fn(inputs, self.kernel) if self.bias is None else fn(inputs, self.kernel, self.bias)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        del config["groups"]
+        config["output_padding"] = self.output_padding
+        return config
+
+
+class Conv1DTranspose(BaseConvTranspose):
+    """1-D transposed convolution (Keras's ``Conv1DTranspose``), e.g. to upsample sequences.
+
+    Input shape ``(batch, steps, channels)``; output ``(batch, new_steps, filters)`` with
+    ``new_steps = steps * strides`` (``"same"``) or ``steps * strides + max(kernel_size -
+    strides, 0)`` (``"valid"``). Weights: ``kernel`` ``(kernel_size, filters, channels)``,
+    then ``bias`` ``(filters,)``. Other arguments as for :class:`Conv1D` (no ``groups``),
+    plus ``output_padding``.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.layers.Conv1DTranspose(4, 3, strides=2, padding="same")(np.zeros((2, 5, 3))).shape
+        (2, 10, 4)
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 output_padding: Any = None, data_format: str | None = None,
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(1, filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+class Conv2DTranspose(BaseConvTranspose):
+    """2-D transposed convolution (Keras's ``Conv2DTranspose``): a learned upsampling.
+
+    Input shape ``(batch, height, width, channels)``; output ``(batch, new_height,
+    new_width, filters)``, each axis ``size * stride`` (``"same"``) or ``size * stride +
+    max(k - stride, 0)`` (``"valid"``). Weights: ``kernel`` ``(kh, kw, filters, channels)``,
+    then ``bias`` ``(filters,)``. Other arguments as for :class:`Conv2D` (no ``groups``),
+    plus ``output_padding``.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> layer = cr.layers.Conv2DTranspose(8, 3, strides=2, padding="same")
+        >>> layer(np.zeros((2, 7, 7, 16))).shape, layer.kernel.shape
+        ((2, 14, 14, 8), (3, 3, 8, 16))
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
+                 padding: str = "valid", output_padding: Any = None,
+                 data_format: str | None = None, dilation_rate: Any = (1, 1),
+                 activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(2, filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+class Conv3DTranspose(BaseConvTranspose):
+    """3-D transposed convolution (Keras's ``Conv3DTranspose``); as :class:`Conv2DTranspose`.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.layers.Conv3DTranspose(2, 2, strides=2)(np.zeros((1, 2, 2, 2, 3))).shape
+        (1, 4, 4, 4, 2)
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1, 1),
+                 padding: str = "valid", output_padding: Any = None,
+                 data_format: str | None = None, dilation_rate: Any = (1, 1, 1),
+                 activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(3, filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+def _check_depth_multiplier(layer: Layer, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{type(layer).__name__} layer {layer.name!r}: `depth_multiplier` must "
+                         f"be a positive integer. Received: depth_multiplier={value!r}")
+    return int(value)
+
+
+class BaseDepthwiseConv(BaseConv):
+    """Each input channel convolved on its own with ``depth_multiplier`` filters.
+
+    The kernel (named ``kernel``, as in Keras) is ``(*kernel_size, channels,
+    depth_multiplier)``; the output has ``channels * depth_multiplier`` channels.
+    """
+
+    def __init__(self, rank: int, depth_multiplier: int, kernel_size: Any, strides: Any = 1,
+                 padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, depthwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(rank, 1, kernel_size, strides, padding, data_format, dilation_rate, 1,
+                         activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, bias_constraint, **kwargs)
+        self.depth_multiplier = _check_depth_multiplier(self, depth_multiplier)
+
+    def _out_channels(self, channels: int) -> int:
+        return channels * self.depth_multiplier
+
+    def _make_weights(self, channels: int) -> None:
+        self.kernel = self.add_weight(
+            self.kernel_size + (channels, self.depth_multiplier), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((channels * self.depth_multiplier,),
+                                        self.bias_initializer, regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint, name="bias")
+
+    def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
+                           ) -> ValueError | None:
+        if len(shape) != self.rank + 2:
+            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
+        return Layer.incompatible_input(self, shape, declared)
+
+    def _convolve(self, inputs: Tensor) -> Tensor:
+        return depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
+                              self.dilation_rate, bias=self.bias)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        for key in ("filters", "groups"):
+            del config[key]
+        config["depth_multiplier"] = self.depth_multiplier
+        for part in ("initializer", "regularizer", "constraint"):
+            config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
+        return config
+
+
+class DepthwiseConv1D(BaseDepthwiseConv):
+    """1-D depthwise convolution (Keras's ``DepthwiseConv1D``).
+
+    Input ``(batch, steps, channels)``; output ``(batch, new_steps, channels *
+    depth_multiplier)``. Weights: ``kernel`` ``(kernel_size, channels, depth_multiplier)``,
+    then ``bias``. Other arguments as for :class:`Conv1D`, with ``depthwise_initializer``,
+    ``depthwise_regularizer`` and ``depthwise_constraint`` for the kernel's.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.layers.DepthwiseConv1D(3, depth_multiplier=2)(np.zeros((2, 8, 4))).shape
+        (2, 6, 8)
+    """
+
+    def __init__(self, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 depth_multiplier: int = 1, data_format: str | None = None,
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, depthwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(1, depth_multiplier, kernel_size, strides, padding, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+
+
+class DepthwiseConv2D(BaseDepthwiseConv):
+    """2-D depthwise convolution (Keras's ``DepthwiseConv2D``): MobileNet's spatial filter.
+
+    Input ``(batch, height, width, channels)``; output ``(batch, new_height, new_width,
+    channels * depth_multiplier)``. Weights: ``kernel`` ``(kh, kw, channels,
+    depth_multiplier)``, then ``bias``. Other arguments as for :class:`Conv2D`, with
+    ``depthwise_initializer``, ``depthwise_regularizer`` and ``depthwise_constraint``.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> layer = cr.layers.DepthwiseConv2D(3, padding="same")
+        >>> layer(np.zeros((2, 8, 8, 16))).shape, layer.count_params()
+        ((2, 8, 8, 16), 160)
+    """
+
+    def __init__(self, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
+                 depth_multiplier: int = 1, data_format: str | None = None,
+                 dilation_rate: Any = (1, 1), activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, depthwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(2, depth_multiplier, kernel_size, strides, padding, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+
+
+class BaseSeparableConv(BaseConv):
+    """A depthwise convolution, then a pointwise (1×1) one mixing the channels.
+
+    Weights: ``depthwise_kernel`` ``(*kernel_size, channels, depth_multiplier)``,
+    ``pointwise_kernel`` ``(1, ..., 1, channels * depth_multiplier, filters)``, ``bias``.
+    """
+
+    def __init__(self, rank: int, depth_multiplier: int, filters: int, kernel_size: Any,
+                 strides: Any = 1, padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: Any = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform",
+                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 depthwise_constraint: Any = None, pointwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        from chainrule import initializers, regularizers  # noqa: PLC0415
+
+        super().__init__(rank, filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         1, activation, use_bias, depthwise_initializer, bias_initializer,
+                         depthwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, bias_constraint, **kwargs)
+        self.depth_multiplier = _check_depth_multiplier(self, depth_multiplier)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = pointwise_constraint
+        self.depthwise_kernel: Any = None
+        self.pointwise_kernel: Any = None
+
+    def _make_weights(self, channels: int) -> None:
+        mid = channels * self.depth_multiplier
+        self.depthwise_kernel = self.add_weight(
+            self.kernel_size + (channels, self.depth_multiplier), self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            name="depthwise_kernel")
+        self.pointwise_kernel = self.add_weight(
+            (1,) * self.rank + (mid, self.filters), self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
+            name="pointwise_kernel")
+        if self.use_bias:
+            self.bias = self.add_weight((self.filters,), self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint, name="bias")
+
+    def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
+                           ) -> ValueError | None:
+        if len(shape) != self.rank + 2:
+            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
+        return Layer.incompatible_input(self, shape, declared)
+
+    def _convolve(self, inputs: Tensor) -> Tensor:
+        return separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides,
+                              self.padding, self.data_format, self.dilation_rate, bias=self.bias)
+
+    def get_config(self) -> dict:
+        from chainrule import regularizers  # noqa: PLC0415
+        from chainrule.layers.core import _serialize_initializer  # noqa: PLC0415
+
+        config = super().get_config()
+        del config["groups"]
+        config["depth_multiplier"] = self.depth_multiplier
+        for part in ("initializer", "regularizer", "constraint"):
+            config[f"depthwise_{part}"] = config.pop(f"kernel_{part}")
+        config["pointwise_initializer"] = _serialize_initializer(self.pointwise_initializer)
+        config["pointwise_regularizer"] = _serialize_or_none(self.pointwise_regularizer,
+                                                             regularizers.serialize)
+        config["pointwise_constraint"] = self.pointwise_constraint
+        return config
+
+
+class SeparableConv1D(BaseSeparableConv):
+    """1-D separable convolution (Keras's ``SeparableConv1D``).
+
+    Arguments as for :class:`Conv1D` (no ``groups``), plus ``depth_multiplier`` and the
+    ``depthwise_*``/``pointwise_*`` initializers, regularizers and constraints.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> layer = cr.layers.SeparableConv1D(5, 3)
+        >>> layer(np.zeros((2, 8, 4))).shape, [w.shape for w in layer.weights]
+        ((2, 6, 5), [(3, 4, 1), (1, 4, 5), (5,)])
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
+                 data_format: str | None = None, dilation_rate: Any = 1,
+                 depth_multiplier: int = 1, activation: Any = None, use_bias: bool = True,
+                 depthwise_initializer: Any = "glorot_uniform",
+                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 depthwise_constraint: Any = None, pointwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(1, depth_multiplier, filters, kernel_size, strides, padding, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         pointwise_initializer, bias_initializer, depthwise_regularizer,
+                         pointwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+
+
+class SeparableConv2D(BaseSeparableConv):
+    """2-D separable convolution (Keras's ``SeparableConv2D``): Xception's building block.
+
+    Arguments as for :class:`Conv2D` (no ``groups``), plus ``depth_multiplier`` and the
+    ``depthwise_*``/``pointwise_*`` initializers, regularizers and constraints.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> layer = cr.layers.SeparableConv2D(8, 3, padding="same")
+        >>> layer(np.zeros((2, 6, 6, 4))).shape, layer.count_params()
+        ((2, 6, 6, 8), 76)
+    """
+
+    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
+                 padding: str = "valid", data_format: str | None = None,
+                 dilation_rate: Any = (1, 1), depth_multiplier: int = 1, activation: Any = None,
+                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
+                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 depthwise_constraint: Any = None, pointwise_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        super().__init__(2, depth_multiplier, filters, kernel_size, strides, padding, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         pointwise_initializer, bias_initializer, depthwise_regularizer,
+                         pointwise_regularizer, bias_regularizer, activity_regularizer,
+                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+
+
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D

@@ -13,7 +13,7 @@ Example:
 """
 
 from chainrule.ops.arrays import pad, repeat, tile
-from chainrule.ops.conv import conv
+from chainrule.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
 from chainrule.ops.math import (
     abs,
     add,
@@ -94,7 +94,7 @@ __all__ = [
     "pad", "repeat", "tile", "assign_moving_average", "batch_normalization",
     "fused_batch_normalization", "group_normalization", "layer_normalization", "moments",
     "embedding", "simple_rnn", "lstm", "gru", "mask_weights",
-    "conv", "max_pool", "average_pool",
+    "conv", "max_pool", "average_pool", "conv_transpose", "depthwise_conv", "separable_conv",
 ]
 
 # -- Keras 3's NumPy-like and NN ops (keras.ops): creation, shapes, more math, labels --

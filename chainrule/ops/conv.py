@@ -36,7 +36,7 @@ from numpy.lib.stride_tricks import as_strided
 from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor, shape_error
 
-__all__ = ["conv", "normalize_tuple", "normalize_padding", "normalize_data_format",
+__all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv", "normalize_tuple", "normalize_padding", "normalize_data_format",
            "conv_output_length", "padding_amounts"]
 
 
@@ -205,6 +205,34 @@ def _to_first(y, channels_first):
     return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if channels_first else y
 
 
+def _im2col(fn, xp, geo, attr):
+    """The patches of padded ``xp`` as a ``(n * prod(out), prod(k) * c)`` matrix: one copy of a
+    strided view, into a buffer ``fn`` keeps under ``attr`` (a replayed step reuses it)."""
+    n, c, st = xp.shape[0], xp.shape[-1], xp.strides
+    view = as_strided(xp, (n, *geo.out, *geo.k, c), (
+        st[0], *(s * t for s, t in zip(st[1:-1], geo.strides)),
+        *(s * d for s, d in zip(st[1:-1], geo.dilation)), st[-1]), writeable=False)
+    shape = (n * math.prod(geo.out), math.prod(geo.k) * c)
+    cols = getattr(fn, attr, None)
+    if cols is None or cols.shape != shape or cols.dtype != xp.dtype:
+        cols = np.empty(shape, dtype=xp.dtype)
+        setattr(fn, attr, cols)
+    np.copyto(cols.reshape(view.shape), view)
+    return cols
+
+
+def _col2im(gcols, geo, pshape):
+    """The inverse gather of :func:`_im2col`: patches added back into an array of the padded
+    shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part."""
+    nd = len(geo.k)
+    gc = gcols.reshape(pshape[0], *geo.out, *geo.k, pshape[-1])
+    gxp = np.zeros(pshape, dtype=gcols.dtype)
+    lead = (slice(None),) * (1 + nd)
+    for offset in geo.offsets():
+        gxp[geo.window(offset)] += gc[lead + offset]
+    return gxp[geo.interior()] if geo.any_pad else gxp
+
+
 def _group_cols(cols, g, cg):
     """Patches ``(m, K*C)`` as ``(g, m, K*cg)``: each group's channels together (one copy)."""
     m = cols.shape[0]
@@ -255,14 +283,7 @@ class Conv(Function):
         geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv")
         xp = _padded(self, x, geo, 0)
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
-        st = xp.strides
-        view = as_strided(xp, (n, *geo.out, *k, c), (
-            st[0], *(s * t for s, t in zip(st[1:-1], self.strides)),
-            *(s * d for s, d in zip(st[1:-1], self.dilation)), st[-1]), writeable=False)
-        cols = getattr(self, "_cols", None)  # reused by a replayed step: no page faults
-        if cols is None or cols.shape != (m, math.prod(k) * c) or cols.dtype != x.dtype:
-            cols = self._cols = np.empty((m, math.prod(k) * c), dtype=x.dtype)
-        np.copyto(cols.reshape(view.shape), view)
+        cols = _im2col(self, xp, geo, "_cols")
         self.w, self.xshape, self.pshape = w, x.shape, xp.shape
         self.has_bias = b is not None
         if self.groups == 1:
@@ -301,9 +322,7 @@ class Conv(Function):
 
     def _col2im(self, gy2):
         w, geo, g = self.w, self.geo, self.groups
-        nd = w.ndim - 2
-        k, c, f = w.shape[:nd], self.xshape[-1], w.shape[-1]
-        m = gy2.shape[0]
+        f, m = w.shape[-1], gy2.shape[0]
         gcols = getattr(self, "_gcols", None)
         if gcols is None or gcols.shape != self._cols.shape or gcols.dtype != gy2.dtype:
             gcols = self._gcols = np.empty(self._cols.shape, dtype=gy2.dtype)
@@ -313,13 +332,7 @@ class Conv(Function):
             cg = w.shape[-2]
             gcols_g = np.matmul(_group_grad(gy2, g), _group_kernel(w, g).transpose(0, 2, 1))
             gcols.reshape(m, -1, g, cg)[...] = gcols_g.reshape(g, m, -1, cg).transpose(1, 2, 0, 3)
-        n = self.xshape[0]
-        gc = gcols.reshape(n, *geo.out, *k, c)
-        gxp = np.zeros(self.pshape, dtype=gy2.dtype)
-        lead = (slice(None),) * (1 + nd)
-        for offset in geo.offsets():
-            gxp[geo.window(offset)] += gc[lead + offset]
-        gx = gxp[geo.interior()] if geo.any_pad else gxp
+        gx = _col2im(gcols, geo, self.pshape)
         return _to_first(gx, self.channels_first)
 
 
@@ -372,3 +385,196 @@ def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
         inputs = backend.as_array(inputs)
     fn = Conv(s, padding, d, fmt == "channels_first")
     return fn(inputs, kernel) if bias is None else fn(inputs, kernel, bias)
+
+
+def conv_transpose_output_length(size: int | None, k: int, stride: int, dilation: int,
+                                 padding: str, output_padding: int | None = None) -> int | None:
+    """Output length of one axis of a transposed convolution (Keras's rule).
+
+    Example:
+        >>> conv_transpose_output_length(7, 3, 2, 1, "same"), conv_transpose_output_length(7, 3, 2, 1, "valid")
+        (14, 15)
+    """
+    if size is None:
+        return None
+    span = (k - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + max(span - stride, 0) if padding == "valid" else size * stride
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
+class ConvTranspose(Function):
+    """The transpose (gradient with respect to the input) of :class:`Conv`, as its own op.
+
+    The kernel is ``(*kernel_size, out_channels, in_channels)`` (Keras's layout). Forward
+    is the convolution's backward for the input (a product, then col2im) and backward is
+    the convolution's forward (im2col, then products).
+    """
+
+    supports_grad_out = True
+
+    def __init__(self, strides, padding, dilation, output_padding, channels_first):
+        self.strides, self.padding, self.dilation = strides, padding, dilation
+        self.output_padding, self.channels_first = output_padding, channels_first
+
+    def forward(self, x, w, b=None):
+        nd = w.ndim - 2
+        if x.ndim != nd + 2:
+            raise shape_error(
+                f"conv_transpose: a kernel of shape {w.shape} needs {nd + 2}-D inputs. "
+                f"Received: inputs of shape {x.shape}")
+        x = _to_last(x, self.channels_first)
+        cout, cin = w.shape[-2], w.shape[-1]
+        if x.shape[-1] != cin:
+            raise shape_error(
+                f"conv_transpose: the kernel's last axis ({cin}) must be the input's channels. "
+                f"Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
+        k = w.shape[:nd]
+        op = self.output_padding or (None,) * nd
+        length = tuple(conv_transpose_output_length(n, kk, s, d, self.padding, o) for
+                       n, kk, s, d, o in zip(x.shape[1:-1], k, self.strides, self.dilation, op))
+        if any(n <= 0 for n in length):
+            raise shape_error(f"conv_transpose: the output would be empty ({length}). "
+                              f"Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
+        shape = (x.shape[0], *length, cout)
+        geo = self.geo = _Geometry(shape, k, self.strides, self.dilation, self.padding,
+                                   "conv_transpose")
+        if geo.out != x.shape[1:-1]:
+            raise shape_error(
+                f"conv_transpose: output_padding {self.output_padding} gives an output of "
+                f"{length}, whose convolution has {geo.out} positions, not the input's "
+                f"{x.shape[1:-1]}. Received: inputs of shape {x.shape}")
+        self.x2, self.w, self.xshape = x.reshape(-1, cin), w, x.shape
+        self.pshape = (x.shape[0], *geo.padded, cout)
+        self.has_bias = b is not None
+        y = _col2im(self.x2 @ w.reshape(-1, cin).T, geo, self.pshape)
+        if b is not None:
+            y += b
+        return _to_first(y, self.channels_first)
+
+    def backward(self, gy):
+        w, x2 = self.w, self.x2
+        gy = _to_last(gy, self.channels_first)
+        cin = w.shape[-1]
+        cols = _im2col(self, _padded(self, gy, self.geo, 0), self.geo, "_cols")
+        out = self.grad_out or {}
+        gx = gw = gb = None
+        if self.needs[0]:
+            gx = _to_first((cols @ w.reshape(-1, cin)).reshape(self.xshape), self.channels_first)
+        if self.needs[1]:
+            gw2 = out[1].reshape(-1, cin) if 1 in out else None
+            gw = np.matmul(cols.T, x2, out=gw2).reshape(w.shape)
+        if self.has_bias and self.needs[2]:
+            gb = np.add.reduce(gy.reshape(-1, gy.shape[-1]), axis=0, out=out.get(2))
+        return gx, gw, gb
+
+
+def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   output_padding: Any = None, data_format: str | None = None,
+                   dilation_rate: Any = 1, bias: Any = None) -> Tensor:
+    """Transposed convolution (Keras's ``keras.ops.conv_transpose``), 1-D, 2-D or 3-D.
+
+    The gradient of :func:`conv` with respect to its input, as a layer: each input
+    pixel scatters ``kernel`` times its value into the (larger) output.
+
+    Args:
+        inputs: ``(batch, *spatial, in_channels)`` (or channels first).
+        kernel: ``(*kernel_size, out_channels, in_channels)``.
+        strides: an int or one per spatial axis.
+        padding: ``"valid"`` or ``"same"``.
+        output_padding: None (infer), an int or one per axis (each below its stride):
+            extra rows at the end of the output.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        dilation_rate: an int or one per spatial axis.
+        bias: optional ``(out_channels,)`` added in the same op (not in Keras's signature).
+
+    Returns:
+        ``(batch, *out, out_channels)``: per axis ``size * stride`` (``"same"``) or
+        ``size * stride + max(k - stride, 0)`` (``"valid"``) without ``output_padding``.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.conv_transpose(np.ones((1, 3, 3, 2)), np.ones((3, 3, 4, 2)), strides=2,
+        ...                       padding="same").shape
+        (1, 6, 6, 4)
+    """
+    kshape = tuple(np.shape(getattr(kernel, "data", kernel)))
+    nd = len(kshape) - 2
+    if nd < 1:
+        raise ValueError("conv_transpose: kernel must have shape (*kernel_size, out_channels, "
+                         f"in_channels). Received: kernel of shape {kshape}")
+    padding = normalize_padding(padding, ("valid", "same"), "conv_transpose")
+    fmt = normalize_data_format(data_format, "conv_transpose")
+    s = normalize_tuple(strides, nd, "strides", "conv_transpose")
+    d = normalize_tuple(dilation_rate, nd, "dilation_rate", "conv_transpose")
+    op = None
+    if output_padding is not None:
+        op = normalize_tuple(output_padding, nd, "output_padding", "conv_transpose",
+                             allow_zero=True)
+        if any(o >= st for o, st in zip(op, s)):
+            raise ValueError("conv_transpose: every value of `output_padding` must be smaller "
+                             f"than the stride {s}. Received: output_padding={output_padding!r}")
+    if not isinstance(inputs, Tensor) and not backend.is_array(inputs):
+        inputs = backend.as_array(inputs)
+    fn = ConvTranspose(s, padding, d, op, fmt == "channels_first")
+    return fn(inputs, kernel) if bias is None else fn(inputs, kernel, bias)
+
+
+def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   data_format: str | None = None, dilation_rate: Any = 1,
+                   bias: Any = None) -> Tensor:
+    """Depthwise convolution (Keras's ``keras.ops.depthwise_conv``): each channel on its own.
+
+    Channel ``c`` is convolved with ``kernel[..., c, :]``, giving ``depth_multiplier``
+    outputs, at positions ``c * depth_multiplier + m``: the grouped :func:`conv` with one
+    group per channel (the kernel reshaped to ``(*k, 1, channels * depth_multiplier)``).
+
+    Args:
+        inputs: ``(batch, *spatial, channels)`` (or channels first).
+        kernel: ``(*kernel_size, channels, depth_multiplier)``.
+        strides, padding, data_format, dilation_rate, bias: as for :func:`conv`.
+
+    Returns:
+        ``(batch, *out, channels * depth_multiplier)`` (or channels first).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.depthwise_conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 2))).shape
+        (1, 3, 3, 6)
+    """
+    from chainrule.ops.shaping import reshape  # noqa: PLC0415
+
+    kshape = tuple(np.shape(getattr(kernel, "data", kernel)))
+    if len(kshape) < 3:
+        raise ValueError("depthwise_conv: kernel must have shape (*kernel_size, channels, "
+                         f"depth_multiplier). Received: kernel of shape {kshape}")
+    kernel = reshape(kernel, kshape[:-2] + (1, kshape[-2] * kshape[-1]))
+    return conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias=bias)
+
+
+def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
+                   padding: str = "valid", data_format: str | None = None,
+                   dilation_rate: Any = 1, bias: Any = None) -> Tensor:
+    """Separable convolution (Keras's ``keras.ops.separable_conv``).
+
+    A :func:`depthwise_conv` then a pointwise (1×1) :func:`conv` mixing the channels.
+
+    Args:
+        inputs: ``(batch, *spatial, channels)`` (or channels first).
+        depthwise_kernel: ``(*kernel_size, channels, depth_multiplier)``.
+        pointwise_kernel: ``(1, ..., 1, channels * depth_multiplier, filters)``.
+        strides, padding, data_format, dilation_rate: of the depthwise step.
+        bias: optional ``(filters,)`` added by the pointwise step.
+
+    Returns:
+        ``(batch, *out, filters)`` (or channels first).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.separable_conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 2)),
+        ...                       np.ones((1, 1, 6, 4))).shape
+        (1, 3, 3, 4)
+    """
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(y, pointwise_kernel, 1, "valid", data_format, 1, bias=bias)
