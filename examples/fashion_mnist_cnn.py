@@ -100,6 +100,9 @@ def main(argv=None):
             print(f"(figures skipped: {e})")
             return 0
         plot.history(history, path=os.path.join(args.out, "fashion_mnist_cnn_history.png"))
+        plot.filters(model.layers[0], path=os.path.join(args.out, "fashion_mnist_cnn_filters.png"))
+        plot.feature_maps(model, x_test[0],
+                          path=os.path.join(args.out, "fashion_mnist_cnn_feature_maps.png"))
         print(f"Figures written to {os.path.abspath(args.out)}")
     return 0
 

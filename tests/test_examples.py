@@ -50,7 +50,8 @@ CASES = {
     "fashion_mnist_cnn": (["--synthetic"], ["Using generated 28x28 images",
                                             "Total params: 34,826", "Epoch 2/2",
                                             "test accuracy: convnet"],
-                          ["fashion_mnist_cnn_history.png"]),
+                          ["fashion_mnist_cnn_history.png", "fashion_mnist_cnn_filters.png",
+                           "fashion_mnist_cnn_feature_maps.png"]),
 }
 
 
