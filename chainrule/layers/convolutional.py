@@ -8,13 +8,12 @@ is one op, :func:`chainrule.ops.conv` with the bias, then the activation.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Sequence
 
 import numpy as np
 
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import KerasTensor, Layer, Node, shape_fits, unique_name
+from chainrule.layers.base import KerasTensor, Layer, Node, shape_fits
 from chainrule.ops.conv import (
     Conv,
     ConvTranspose,
@@ -34,23 +33,6 @@ __all__ = ["Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Conv
            "SeparableConvolution2D"]
 
 _AXES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
-
-
-def keras_name(cls_name: str) -> str:
-    """Keras's default layer name: ``Conv2D`` → ``conv2d``, ``MaxPooling2D`` → ``max_pooling2d``.
-
-    Example:
-        >>> keras_name("GlobalAveragePooling1D")
-        'global_average_pooling1d'
-    """
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
-
-
-def init_name(layer_cls: type, kwargs: dict) -> None:
-    """Give ``kwargs`` Keras's default name for ``layer_cls`` when it has none."""
-    if kwargs.get("name") is None:
-        kwargs["name"] = unique_name(keras_name(layer_cls.__name__))
 
 
 def expected_layout(rank: int, data_format: str) -> str:
@@ -146,7 +128,6 @@ class BaseConv(ShapedLayer):
                  **kwargs: Any) -> None:
         from chainrule import activations, initializers, regularizers  # noqa: PLC0415
 
-        init_name(type(self), kwargs)
         super().__init__(**kwargs)
         owner = f"{type(self).__name__} layer {self.name!r}"
         self.rank = rank

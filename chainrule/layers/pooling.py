@@ -14,7 +14,6 @@ from chainrule.autograd.engine import Tensor
 from chainrule.layers.convolutional import (
     ShapedLayer,
     channels_of,
-    init_name,
     rank_error,
     spatial_of,
     window_error,
@@ -52,7 +51,6 @@ class BasePooling(ShapedLayer):
 
     def __init__(self, rank: int, pool_size: Any, strides: Any = None, padding: str = "valid",
                  data_format: str | None = None, **kwargs: Any) -> None:
-        init_name(type(self), kwargs)
         super().__init__(**kwargs)
         owner = f"{type(self).__name__} layer {self.name!r}"
         self.rank = rank
@@ -216,7 +214,6 @@ class BaseGlobalPooling(ShapedLayer):
 
     def __init__(self, rank: int, data_format: str | None = None, keepdims: bool = False,
                  **kwargs: Any) -> None:
-        init_name(type(self), kwargs)
         super().__init__(**kwargs)
         self.rank = rank
         self.data_format = normalize_data_format(
