@@ -23,10 +23,19 @@ def x_of(name):
 
 
 def build(name):
+    """The model by Keras names: a stack of ``(class, kwargs)`` or a graph of
+    ``(name, class, kwargs, input names)`` (as tools/keras_fixtures_conv.py builds it)."""
     shape, layers, _, _ = META["models"][name]
     cr.utils.clear_session()
-    return cr.Sequential([cr.layers.Input(tuple(shape))] + [
-        getattr(cr.layers, cls)(**kwargs) for cls, kwargs in layers])
+    if len(layers[0]) == 2:
+        return cr.Sequential([cr.layers.Input(tuple(shape))] + [
+            getattr(cr.layers, cls)(**kwargs) for cls, kwargs in layers])
+    tensors = {"input": cr.layers.Input(tuple(shape))}
+    for lname, cls, kwargs, inputs in layers:
+        args = [tensors[i] for i in inputs]
+        tensors[lname] = getattr(cr.layers, cls)(name=lname, **kwargs)(
+            args[0] if len(args) == 1 else args)
+    return cr.Model(tensors["input"], tensors[layers[-1][0]])
 
 
 def weights(name, kind):

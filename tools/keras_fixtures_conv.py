@@ -95,6 +95,20 @@ MODELS = {
         ("GlobalMaxPooling1D", {}),
         ("Dense", {"units": 3, "activation": "softmax"}),
     ], "sparse_categorical_crossentropy", 0.01),
+    # a residual block with batch normalization, as a graph: (name, class, kwargs, inputs)
+    "residual": ((8, 8, 3), [
+        ("c1", "Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same", "use_bias": False},
+         ["input"]),  # no bias before a batch normalization: its gradient is zero (noise)
+        ("bn", "BatchNormalization", {}, ["c1"]),
+        ("r1", "Activation", {"activation": "relu"}, ["bn"]),
+        ("c2", "Conv2D", {"filters": 4, "kernel_size": 3, "padding": "same"}, ["r1"]),
+        ("shortcut", "Conv2D", {"filters": 4, "kernel_size": 1}, ["input"]),
+        ("sum", "Add", {}, ["c2", "shortcut"]),
+        ("r2", "Activation", {"activation": "relu"}, ["sum"]),
+        ("pool", "MaxPooling2D", {"pool_size": 2}, ["r2"]),
+        ("gap", "GlobalAveragePooling2D", {}, ["pool"]),
+        ("out", "Dense", {"units": 3, "activation": "softmax"}, ["gap"]),
+    ], "sparse_categorical_crossentropy", 0.01),
 }
 
 SAMPLES, BATCH, EPOCHS = 16, 8, 2
@@ -110,11 +124,24 @@ def make_data(name: str, shape: tuple, loss: str) -> tuple[np.ndarray, np.ndarra
     return x, rng.integers(0, 3, SAMPLES).astype(np.int64)
 
 
+def build(lib, shape: tuple, layers: list):
+    """The model in ``lib`` (``keras`` or ``chainrule``): a Sequential stack of
+    ``(class, kwargs)``, or a graph of ``(name, class, kwargs, input names)``."""
+    if len(layers[0]) == 2:
+        return lib.Sequential([lib.layers.Input(shape)] + [
+            getattr(lib.layers, cls)(**kwargs) for cls, kwargs in layers])
+    tensors = {"input": lib.layers.Input(shape)}
+    for name, cls, kwargs, inputs in layers:
+        args = [tensors[i] for i in inputs]
+        tensors[name] = getattr(lib.layers, cls)(name=name, **kwargs)(
+            args[0] if len(args) == 1 else args)
+    return lib.Model(tensors["input"], tensors[layers[-1][0]])
+
+
 def record(name: str, keras, tf) -> dict:
     shape, layers, loss, lr = MODELS[name]
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape)] + [
-        getattr(keras.layers, cls)(**kwargs) for cls, kwargs in layers])
+    model = build(keras, shape, layers)
     x, y = make_data(name, shape, loss)
     initial = model.get_weights()
     pred = model.predict(x, batch_size=BATCH, verbose=0)
