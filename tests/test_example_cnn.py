@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+import chainrule as cr
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fashion_mnist_cnn.py"
 
 
@@ -19,6 +21,7 @@ def load_example():
 def test_synthetic_quick_run_trains_the_convnet_and_the_dense_baseline(capsys, monkeypatch,
                                                                       tmp_path):
     monkeypatch.setenv("CHAINRULE_HOME", str(tmp_path))  # nothing cached: nothing downloaded
+    cr.utils.clear_session()  # default layer names as in a fresh process
     assert load_example().main(["--synthetic", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "x_train (2000, 28, 28, 1)" in out and "Total params: 34,826" in out
