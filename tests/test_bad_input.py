@@ -367,7 +367,7 @@ ROWS = [
      r"\(batch, height, width, channels\), received shape \(32, 28, 28\)\. Add a channel "
      r"axis: x\[\.\.\., None\]\.", True),
     ("conv-fit-input-rank",
-     lambda: fit(compiled(L.Input((28, 28, 1)), L.Conv2D(4, 3), L.Flatten(), L.Dense(3)),
+     lambda: fit(compiled(L.Conv2D(4, 3), L.Flatten(), L.Dense(3, activation="softmax")),
                  x=np.zeros((10, 28, 28), "float32")), ValueError,
      r'Input 0 of layer "conv2d" is incompatible with the layer: Conv2D expects 4-D input .*'
      r"received shape \(None, 28, 28\)\. Add a channel axis", True),
