@@ -42,8 +42,6 @@ def test_bidirectional_lstm_imdb(monkeypatch, tmp_path):
     assert g["x_train"].shape == (96, 20)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="layers.Conv1D and layers.GlobalMaxPooling1D are not in chainrule yet")
 def test_text_classification_from_scratch(monkeypatch, tmp_path):
     g = run_program("text_classification_from_scratch", monkeypatch, tmp_path)
     losses_of(g["history"])
@@ -93,9 +91,6 @@ def test_basic_regression(monkeypatch, tmp_path):
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="layers.GlobalAveragePooling1D, Conv2D, MaxPooling2D and "
-                          "GlobalAveragePooling2D are not in chainrule yet")
 def test_functional_api_guide(monkeypatch, tmp_path):
     g = run_program("functional_api_guide", monkeypatch, tmp_path)
     losses_of(g["history"])
