@@ -637,7 +637,8 @@ def _as_archive_error(e: BaseException, source: str, doing: str) -> ArchiveError
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
-               zipped: bool | None = None, include_optimizer: bool = True) -> None:
+               zipped: bool | None = None, include_optimizer: bool = True,
+               format: str = "chainrule") -> None:  # noqa: A002
     """Save a model's architecture, weights, compile settings and optimizer state.
 
     The file is a zip archive (``.keras``) of ``config.json``,
@@ -650,6 +651,9 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
         overwrite: replace an existing file; if False, raise ``FileExistsError``.
         zipped: accepted for Keras compatibility; the archive is always zipped.
         include_optimizer: save the compile settings and optimizer state.
+        format: ``"chainrule"`` (the default: chainrule's archive) or ``"keras"``:
+            Keras 3's own ``.keras`` layout (HDF5 weights; needs the ``h5`` extra),
+            which Keras 3 loads too (see ``docs/interop.md``).
 
     Raises:
         ValueError: for another extension.
@@ -667,6 +671,13 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
     """
     path = _fspath(filepath)
     _check_extension(path, ".keras", "a chainrule model archive")
+    if format not in ("chainrule", "keras"):
+        raise ValueError(f"format must be 'chainrule' or 'keras'. Received: format={format!r}")
+    if format == "keras":  # Keras 3's own layout, for Keras (chainrule/saving/keras_archive.py)
+        from chainrule.saving.keras_archive import save_keras_model
+
+        save_keras_model(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
     if zipped is False:
         raise ValueError("chainrule writes zipped .keras archives only. Received: zipped=False")
     config = _to_json(model_config(model, include_optimizer), "model config")
@@ -787,6 +798,11 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
     path = _fspath(filepath)
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
+    if os.path.isfile(path):  # a .keras file written by Keras 3 (chainrule/saving/keras_archive.py)
+        from chainrule.saving.keras_archive import is_keras_zip, load_keras_model, zip_member_names
+
+        if is_keras_zip(zip_member_names(path) or []):
+            return load_keras_model(path, custom_objects, compile=compile, limits=limits)
     config, weights, state = _read_model_archive(path, limits)
     # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
     with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):
@@ -817,11 +833,13 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
 
     Args:
         model: a built model.
-        filepath: a path ending in ``.weights.npz``.
+        filepath: a path ending in ``.weights.npz``, or in ``.weights.h5`` for Keras 3's
+            HDF5 layout (Keras loads it; needs the ``h5`` extra).
         overwrite: replace an existing file; if False, raise ``FileExistsError``.
 
     Raises:
         ValueError: for another extension, or an unbuilt model.
+        ImportError: for ``.weights.h5`` without h5py.
 
     Example:
         >>> import os, tempfile
@@ -833,6 +851,11 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
         ['out/bias', 'out/kernel']
     """
     path = _fspath(filepath)
+    if path.endswith(".weights.h5"):  # Keras 3's HDF5 layout (chainrule/saving/keras_h5.py)
+        from chainrule.saving.keras_h5 import save_h5_weights
+
+        save_h5_weights(model, path, overwrite=overwrite)
+        return
     _check_extension(path, ".weights.npz", "chainrule's weights format")
     if not getattr(model, "built", True) and not model.weights:
         raise ValueError(
@@ -854,7 +877,8 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
 
     Args:
         model: the model to load into (built, or buildable from the archive).
-        filepath: a ``.weights.npz`` file or a ``.keras`` archive.
+        filepath: a ``.weights.npz`` file or a ``.keras`` archive; or Keras 3's
+            ``.weights.h5`` or ``.keras`` files (need the ``h5`` extra).
         skip_mismatch: skip, with a warning, weights that are missing, extra or
             of another shape, instead of raising.
         limits: bounds on declared sizes.
@@ -878,6 +902,21 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
     path = _fspath(filepath)
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
+    _require_file(path)
+    with open(path, "rb") as head_file:  # Keras's HDF5 weights, or a Keras-written .keras file
+        is_h5 = head_file.read(8).startswith(b"\x89HDF")
+    if is_h5 or path.endswith(".h5"):
+        from chainrule.saving.keras_h5 import load_h5_weights
+
+        return load_h5_weights(model, path, src, skip_mismatch=skip_mismatch, limits=limits)
+    from chainrule.saving.keras_archive import is_keras_zip, zip_member_names
+
+    if is_keras_zip(zip_member_names(path) or []):
+        from chainrule.saving.keras_archive import _read_keras_zip
+        from chainrule.saving.keras_h5 import load_h5_weights
+
+        return load_h5_weights(model, _read_keras_zip(path, limits)[2], src,
+                               skip_mismatch=skip_mismatch, limits=limits, optimizer=False)
     f, reader = _open_reader(path, "chainrule weights file", limits)
     build_shape = None
     with f, reader:
