@@ -27,8 +27,14 @@ from typing import Any
 from chainrule import backend
 from chainrule._registry import custom_object_scope
 from chainrule.saving.archive import DEFAULT_LIMITS, Limits, read_json
-from chainrule.saving.errors import ArchiveError, InvalidArchiveError, UnsafeFileError
+from chainrule.saving.errors import (
+    ArchiveError,
+    InvalidArchiveError,
+    UnsafeFileError,
+    WeightMismatchError,
+)
 from chainrule.saving.keras_h5 import (
+    HDF5_SIGNATURE,
     _open_h5,
     assign_pairs,
     h5_datasets,
@@ -370,14 +376,17 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
         _weight_budget,
     )
 
-    require_h5py()
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
     config, _, weights = _read_keras_zip(path, limits)
+    if not weights.startswith(HDF5_SIGNATURE):
+        raise InvalidArchiveError(f"{src}: its member 'model.weights.h5' is not an HDF5 file. "
+                                  f"Received: first bytes {weights[:8]!r}")
     custom = dict(custom_objects) if isinstance(custom_objects, Mapping) else None
+    spec = from_keras_config(config, custom, src)  # refuses what cannot be rebuilt, before h5py
+    require_h5py()
     with custom_object_scope(custom), _open_h5(weights, f"{src} member 'model.weights.h5'") as h5:
         datasets = h5_datasets(h5, src, limits)  # declared sizes checked, nothing read
-        spec = from_keras_config(config, custom, src)
         _check_names(spec, src)
         _check_plausible_sizes(spec["config"], datasets, src)
         build = config.get("build_config")
@@ -404,7 +413,10 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
             raise _as_archive_error(e, src, "rebuilding the model from Keras's config") from None
         finally:
             backend.set_random_state(rng_state)
-        pairs = read_keras_layout(h5, model, src, limits)
+        try:
+            pairs = read_keras_layout(h5, model, src, limits)
+        except WeightMismatchError as e:  # the file's config and weights disagree
+            raise InvalidArchiveError(str(e)) from None
         if compile:
             _keras_compile(model, config.get("compile_config"), custom, src)
         assign_pairs(pairs)
@@ -450,6 +462,8 @@ def _keras_layer(layer: Any) -> dict:
         config["dtype"] = _policy(config.get("dtype") or layer.dtype or backend.floatx())
     for key in KERAS_UNKNOWN_KEYS.get(spec["class_name"], ()):
         config.pop(key, None)
+    if "activity_regularizer" in config and config["activity_regularizer"] is None:
+        del config["activity_regularizer"]  # Keras writes it only when set
     return {"module": "keras.layers", "class_name": spec["class_name"], "config": config,
             "registered_name": None}
 
