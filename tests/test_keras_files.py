@@ -258,8 +258,8 @@ def test_unknown_class_is_named_with_its_place(tmp_path):
     config = _config("two_inputs")
     config["config"]["layers"][3]["class_name"] = "FancyDense"
     path = _rewrite(_fixture("two_inputs.keras"), tmp_path / "u.keras", config)
-    with pytest.raises(UnsafeFileError, match=r"layers\[3\] \(FancyDense 'r'\) is a FancyDense "
-                                              r"layer, which chainrule does not have"):
+    with pytest.raises(UnsafeFileError, match=r"layers\[3\] \(FancyDense 'r'\): chainrule has "
+                                              r"no layer class 'FancyDense'"):
         cr.models.load_model(path)
     model = cr.models.load_model(path, custom_objects={"FancyDense": layers.Dense})
     xs, want = _expected("two_inputs")

@@ -149,11 +149,11 @@ def _layer_spec(entry: Any, where: str, table: Mapping[str, type], src: str) -> 
         return _model_spec(entry, label, table, src)
     if name not in table:
         hint = f" (registered as {registered!r})" if registered not in (None, name) else ""
+        known = sorted(n for n in table if n not in ("Layer", "Model", "Functional"))
         raise UnsafeFileError(
-            f"{src}: {label} is a {name} layer{hint}, which chainrule does not have. Pass "
+            f"{src}: {label}: chainrule has no layer class {name!r}{hint}. Pass "
             f"custom_objects={{{name!r}: YourLayer}} with an equivalent chainrule layer. "
-            f"Known layers: {sorted(n for n in table if n[:1].isupper())[:60]}. "
-            f"Received: class_name={name!r}")
+            f"Known layers: {known[:80]}. Received: class_name={name!r}")
     cls = table[name]
     config = _plain(entry["config"])
     for key, value in list(config.items()):

@@ -231,7 +231,6 @@ def save_h5_weights(model: Any, path: str, overwrite: bool = True) -> None:
 
 def _open_h5(source: Any, name: str) -> Any:
     """Open an HDF5 file (a path or bytes) for reading; the archive error if it is not one."""
-    h5py = require_h5py()
     if isinstance(source, (bytes, bytearray)):
         head = bytes(source[:8])
         fileobj: Any = io.BytesIO(source)
@@ -243,6 +242,7 @@ def _open_h5(source: Any, name: str) -> Any:
         raise InvalidArchiveError(
             f"{name} is not a Keras HDF5 weights file: it does not start with the HDF5 "
             f"signature. Received: first bytes {head!r}")
+    h5py = require_h5py()
     try:
         return h5py.File(fileobj, "r")
     except (OSError, ValueError) as e:
