@@ -376,3 +376,106 @@ def test_conversion_table_covers_every_chainrule_layer():
         if isinstance(obj, type) and issubclass(obj, layers.Layer) and name != "Layer":
             assert table[name] is obj
     assert table["Functional"] is cr.Model
+
+
+# --------------------------------------------------------------------------- legacy .h5
+
+
+@pytest.mark.parametrize("name", ["mlp", "bn_merge"])
+def test_legacy_h5_model_loads_and_predicts_as_keras(name):
+    pytest.importorskip("h5py")
+    model = cr.models.load_model(_fixture(f"{name}.h5"))
+    xs, want = _expected(name)
+    np.testing.assert_allclose(_predict(model, xs), want, rtol=1e-5, atol=1e-6)
+    assert model.compiled
+    again = cr.models.load_model(_fixture(f"{name}.keras"), compile=False)
+    again.set_weights([np.zeros_like(w) for w in again.get_weights()])
+    again.load_weights(_fixture(f"{name}.h5"))  # load_weights reads the legacy layout too
+    np.testing.assert_allclose(_predict(again, xs), want, rtol=1e-5, atol=1e-6)
+
+
+def _tf2_file(path, config, weights, names):
+    """A legacy file as tf.keras 2 wrote it: a Keras 2 config, weights named ``layer/w:0``."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = "2.15.0"
+        f.attrs["model_config"] = json.dumps(config)
+        f.attrs["training_config"] = json.dumps({
+            "loss": "mse", "metrics": [["mae"]],
+            "optimizer_config": {"class_name": "Adam", "config": {"name": "Adam",
+                                                                  "learning_rate": 0.01}}})
+        group = f.create_group("model_weights")
+        group.attrs["layer_names"] = [n.encode() for n in names]
+        for layer in names:
+            sub = group.create_group(layer)
+            sub.attrs["weight_names"] = [k.encode() for k in weights.get(layer, {})]
+            for key, value in weights.get(layer, {}).items():
+                sub[key] = value
+    return path
+
+
+def _tf2_config():
+    init = {"class_name": "GlorotUniform", "config": {"seed": None}}
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3],
+                                                "dtype": "float32", "sparse": False,
+                                                "ragged": False, "name": "dense_input"}},
+        {"class_name": "Dense", "config": {"name": "dense", "trainable": True,
+                                           "batch_input_shape": [None, 3], "dtype": "float32",
+                                           "units": 2, "activation": "relu", "use_bias": True,
+                                           "kernel_initializer": init,
+                                           "bias_initializer": {"class_name": "Zeros",
+                                                                "config": {}},
+                                           "kernel_constraint": None}},
+        {"class_name": "Reshape", "config": {"name": "reshape", "dtype": "float32",
+                                             "target_shape": [1, 2]}},
+        {"class_name": "LSTM", "config": {"name": "lstm", "dtype": "float32", "units": 2,
+                                          "time_major": False, "implementation": 2,
+                                          "kernel_initializer": init}}]}}
+
+
+def test_tf_keras_2_legacy_file_loads(tmp_path):
+    pytest.importorskip("h5py")
+    rng = np.random.default_rng(0)
+    weights = {"dense": {"dense/kernel:0": rng.normal(size=(3, 2)).astype("float32"),
+                         "dense/bias:0": rng.normal(size=2).astype("float32")},
+               "lstm": {"lstm/lstm_cell/kernel:0": rng.normal(size=(2, 8)).astype("float32"),
+                        "lstm/lstm_cell/recurrent_kernel:0": rng.normal(size=(2, 8)).astype(
+                            "float32"),
+                        "lstm/lstm_cell/bias:0": rng.normal(size=8).astype("float32")}}
+    path = _tf2_file(tmp_path / "tf2.h5", _tf2_config(), weights,
+                     ["dense_input", "dense", "reshape", "lstm"])
+    model = cr.models.load_model(path)
+    assert [la.name for la in model.layers] == ["dense", "reshape", "lstm"]
+    assert model.compiled and model.optimizer.get_config()["learning_rate"] == 0.01
+    saved = [v for layer in ("dense", "lstm") for v in weights[layer].values()]
+    for got, want in zip(model.get_weights(), saved):
+        np.testing.assert_array_equal(got, want)
+    x = rng.normal(size=(4, 3)).astype("float32")
+    h = np.maximum(x @ saved[0] + saved[1], 0)  # one LSTM step from zero state, in NumPy
+    z = h @ saved[2] + saved[4]
+    i, _, c, o = np.split(z, 4, axis=1)  # Keras's gate order: input, forget, cell, output
+    cell = (1 / (1 + np.exp(-i))) * np.tanh(c)
+    want = (1 / (1 + np.exp(-o))) * np.tanh(cell)
+    np.testing.assert_allclose(_predict(model, [x]), want, rtol=1e-5, atol=1e-6)
+
+
+def test_legacy_files_that_do_not_fit(tmp_path):
+    pytest.importorskip("h5py")
+    weights = {"dense": {"dense/kernel:0": np.zeros((3, 5), "float32"),
+                         "dense/bias:0": np.zeros(5, "float32")}}
+    config = _tf2_config()
+    del config["config"]["layers"][2:]
+    path = _tf2_file(tmp_path / "bad.h5", config, weights, ["dense"])
+    with pytest.raises(InvalidArchiveError, match=r'Layer "dense" weight "kernel" has shape '
+                                                  r"\(3, 2\) in the model but \(3, 5\)"):
+        cr.models.load_model(path)
+    config["config"]["layers"][1]["class_name"] = "Lambda"
+    path = _tf2_file(tmp_path / "lam.h5", config, weights, ["dense"])
+    with pytest.raises(UnsafeFileError, match=r"Lambda layer, which holds Python code"):
+        cr.models.load_model(path)
+    model = cr.Sequential([layers.Input((3,)), layers.Dense(2), layers.Dense(1)])
+    with pytest.raises(WeightMismatchError, match=r"holds weights for 1 layers \['dense'\] but "
+                                                  r"the model has 2 layers with weights"):
+        model.load_weights(path)

@@ -6,7 +6,7 @@ Run with an environment that has Keras 3 (and TensorFlow or another backend) and
     python tools/keras_files_fixtures.py --check DIR  # Keras loads the files chainrule wrote
 
 For each model it writes ``<name>.keras`` and ``<name>.weights.h5`` (Keras's own
-formats), and ``expected.npz`` holds the inputs and Keras's ``predict`` outputs
+formats; for two models also ``<name>.h5``, the legacy whole-model HDF5 layout), and ``expected.npz`` holds the inputs and Keras's ``predict`` outputs
 for every model; ``versions.json`` records the Keras, backend and h5py versions.
 
 ``--check DIR`` loads every ``<name>.keras`` (written by chainrule with
@@ -31,6 +31,7 @@ import h5py  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
+LEGACY = ("mlp", "bn_merge")
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "keras_files")
 
 
@@ -86,6 +87,8 @@ def write(out_dir: str) -> None:
     for name, (model, inputs) in build_models().items():
         model.save(os.path.join(out_dir, f"{name}.keras"))
         model.save_weights(os.path.join(out_dir, f"{name}.weights.h5"))
+        if name in LEGACY:  # Keras's legacy whole-model HDF5 layout (tf.keras 2's model.save)
+            model.save(os.path.join(out_dir, f"{name}.h5"))
         pred = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
         for k, x in enumerate(inputs):
             expected[f"{name}/x{k}"] = x

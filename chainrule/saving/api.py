@@ -803,6 +803,10 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
 
         if is_keras_zip(zip_member_names(path) or []):
             return load_keras_model(path, custom_objects, compile=compile, limits=limits)
+        from chainrule.saving.keras_legacy_h5 import is_legacy_h5, load_legacy_model
+
+        if is_legacy_h5(path):  # model.save("m.h5") by tf.keras 2 (or Keras 3's legacy writer)
+            return load_legacy_model(path, custom_objects, compile=compile, limits=limits)
     config, weights, state = _read_model_archive(path, limits)
     # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
     with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):

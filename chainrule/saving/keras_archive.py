@@ -63,7 +63,7 @@ IGNORED_KEYS: dict[str, tuple] = {
     "renorm_momentum": (0.99,), "activity_regularizer": (None,), "embeddings_constraint": (None,),
     "kernel_constraint": (None,), "bias_constraint": (None,), "beta_constraint": (None,),
     "gamma_constraint": (None,), "recurrent_constraint": (None,), "build_config": (),
-    "shared_object_id": (),
+    "shared_object_id": (), "time_major": (False,), "implementation": (),
 }
 #: chainrule config keys Keras 3's class of the same name does not take, dropped when writing.
 KERAS_UNKNOWN_KEYS: dict[str, tuple[str, ...]] = {

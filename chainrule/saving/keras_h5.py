@@ -439,6 +439,12 @@ def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = Fa
             "first (call it on a batch of data or call model.build(input_shape)). "
             f"Received: filepath={name}")
     with _open_h5(source, name) as f:
+        if "layers" not in f and "vars" not in f and (
+                "model_weights" in f or "layer_names" in f.attrs):  # tf.keras 2's layout
+            from chainrule.saving.keras_legacy_h5 import legacy_pairs  # noqa: PLC0415
+
+            assign_pairs(legacy_pairs(f, model, name, limits, skip_mismatch))
+            return
         pairs = read_keras_layout(f, model, name, limits, skip_mismatch)
         assign_pairs(pairs)
         if optimizer:
