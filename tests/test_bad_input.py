@@ -388,8 +388,8 @@ ROWS = [
               .load_weights(TMP / "a.weights.npz")),
      WeightMismatchError, r'Layer "hidden" weight "kernel" has shape \(5, 6\) in the model but '
      r"\(5, 4\) in '.*a\.weights\.npz'", True),
-    ("save-h5-extension", lambda: mlp().save(TMP / "model.h5"), ValueError,
-     r"Invalid filepath extension for saving\..*Received: filepath=.*model\.h5$", True),
+    ("save-h5-extension", lambda: mlp().save(TMP / "model.pb"), ValueError,
+     r"Invalid filepath extension for saving\..*Received: filepath=.*model\.pb$", True),
     ("checkpoint-extension", lambda: cr.saving.ModelCheckpoint("weights.best.hdf5"), ValueError,
      r"The filepath provided must end in `\.keras`.*Received: filepath=weights\.best\.hdf5$",
      True),

@@ -93,6 +93,8 @@ def test_weights_h5_without_h5py_names_the_extra(tmp_path, monkeypatch):
         cr.callbacks.ModelCheckpoint(str(tmp_path / "w.weights.h5"), save_weights_only=True)
     with pytest.raises(ImportError, match=r"chainrule\[h5\]"):
         model.save(tmp_path / "m.keras", format="keras")
+    with pytest.raises(ImportError, match=r"chainrule\[h5\]"):
+        model.save(tmp_path / "m.h5")
     model.save(tmp_path / "own.keras")  # chainrule's own archive needs NumPy only
     assert cr.models.load_model(tmp_path / "own.keras").count_params() == 3
 
@@ -479,3 +481,36 @@ def test_legacy_files_that_do_not_fit(tmp_path):
     with pytest.raises(WeightMismatchError, match=r"holds weights for 1 layers \['dense'\] but "
                                                   r"the model has 2 layers with weights"):
         model.load_weights(path)
+
+
+def _legacy_structure(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"]
+        names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["layer_names"]]
+        layers_ = []
+        for name in names:
+            sub = group[name]
+            weights = [w.decode() if isinstance(w, bytes) else w
+                       for w in sub.attrs["weight_names"]]
+            layers_.append((name, [(sub[w].shape, str(sub[w].dtype)) for w in weights]))
+        config = json.loads(f.attrs["model_config"])
+        return {"attrs": sorted(f.attrs), "groups": sorted(f),
+                "weight_attrs": sorted(group.attrs), "layers": layers_,
+                "classes": [la["class_name"] for la in config["config"]["layers"]],
+                "entry_keys": [sorted(set(la) - {"inbound_nodes"})
+                               for la in config["config"]["layers"]]}
+
+
+@pytest.mark.parametrize("name", ["mlp", "bn_merge"])
+def test_legacy_h5_written_has_keras_structure(name, tmp_path):
+    pytest.importorskip("h5py")
+    model = cr.models.load_model(_fixture(f"{name}.h5"))
+    model.save(tmp_path / "m.h5")
+    ours, theirs = _legacy_structure(tmp_path / "m.h5"), _legacy_structure(_fixture(f"{name}.h5"))
+    theirs["groups"].remove("optimizer_weights")  # chainrule does not write the optimizer's
+    assert ours == theirs
+    again = cr.models.load_model(tmp_path / "m.h5")
+    xs, want = _expected(name)
+    np.testing.assert_allclose(_predict(again, xs), want, rtol=1e-5, atol=1e-6)

@@ -10,8 +10,8 @@ formats; for two models also ``<name>.h5``, the legacy whole-model HDF5 layout),
 for every model; ``versions.json`` records the Keras, backend and h5py versions.
 
 ``--check DIR`` loads every ``<name>.keras`` (written by chainrule with
-``model.save(path, format="keras")``) and ``<name>.weights.h5`` in DIR into
-Keras and compares Keras's ``predict`` with the ``<name>.out.npy`` chainrule
+``model.save(path, format="keras")``), ``<name>.weights.h5`` and ``<name>.h5`` (legacy,
+``model.save("m.h5")``) in DIR into Keras and compares Keras's ``predict`` with the ``<name>.out.npy`` chainrule
 recorded next to them.
 """
 
@@ -130,6 +130,18 @@ def check(directory: str) -> int:
             err2 = float(np.max(np.abs(np.asarray(clone.predict(x, verbose=0)) - want)))
             line += f"; {name}.weights.h5: {err2:.2e}"
             err = max(err, err2)
+        legacy = os.path.join(directory, f"{name}.h5")
+        if os.path.exists(legacy):
+            try:
+                # compile=False: Keras 3.15 cannot recompile its own legacy files compiled
+                # with loss="mse" ("Could not deserialize 'keras.metrics.mse'").
+                old = keras.saving.load_model(legacy, compile=False)
+                err3 = float(np.max(np.abs(np.asarray(old.predict(x, verbose=0)) - want)))
+            except Exception as e:  # noqa: BLE001 - reported, and counted as a failure
+                print(f"FAIL {name}.h5: Keras cannot load it: {type(e).__name__}: {e}"[:2000])
+                err3 = np.inf
+            line += f"; {name}.h5: {err3:.2e}"
+            err = max(err, err3)
         ok = err <= 1e-5
         failures += not ok
         print(("OK   " if ok else "FAIL ") + line)

@@ -80,8 +80,9 @@ def _check_extension(path: str, suffix: str, what: str) -> None:
     if suffix == ".keras":
         raise ValueError(
             "Invalid filepath extension for saving. Please add a `.keras` extension (chainrule's "
-            "zip archive of a JSON config and .npz weights; HDF5 `.h5` files and TensorFlow "
-            f"SavedModel directories are not written by chainrule). Received: filepath={path}"
+            "zip archive of a JSON config and .npz weights), or `.h5` for Keras's legacy HDF5 "
+            "layout (the h5 extra); TensorFlow SavedModel directories are not written by "
+            f"chainrule. Received: filepath={path}"
         )
     raise ValueError(f"The filename must end in `{suffix}` ({what}). Received: filepath={path}")
 
@@ -647,7 +648,8 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
 
     Args:
         model: the model (Sequential, functional or subclassed).
-        filepath: a path ending in ``.keras``.
+        filepath: a path ending in ``.keras``; or in ``.h5``/``.hdf5`` for Keras's legacy
+            HDF5 layout (tf.keras 2's ``model.save("m.h5")``; needs the ``h5`` extra).
         overwrite: replace an existing file; if False, raise ``FileExistsError``.
         zipped: accepted for Keras compatibility; the archive is always zipped.
         include_optimizer: save the compile settings and optimizer state.
@@ -670,6 +672,11 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
         (2, 1)
     """
     path = _fspath(filepath)
+    if path.endswith((".h5", ".hdf5")):  # Keras's legacy HDF5 layout (keras_legacy_h5.py)
+        from chainrule.saving.keras_legacy_h5 import save_legacy_model
+
+        save_legacy_model(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
     _check_extension(path, ".keras", "a chainrule model archive")
     if format not in ("chainrule", "keras"):
         raise ValueError(f"format must be 'chainrule' or 'keras'. Received: format={format!r}")

@@ -14,6 +14,7 @@ is checked before anything is read, and configs go through the same table as
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from collections.abc import Mapping
@@ -30,9 +31,15 @@ from chainrule.saving.errors import (
     UnsafeFileError,
     WeightMismatchError,
 )
-from chainrule.saving.keras_h5 import HDF5_SIGNATURE, _open_h5, assign_pairs, h5_datasets
+from chainrule.saving.keras_h5 import (
+    HDF5_SIGNATURE,
+    _open_h5,
+    assign_pairs,
+    h5_datasets,
+    require_h5py,
+)
 
-__all__ = ["is_legacy_h5", "legacy_pairs", "load_legacy_model"]
+__all__ = ["is_legacy_h5", "legacy_pairs", "load_legacy_model", "save_legacy_model"]
 
 
 def is_legacy_h5(path: str) -> bool:
@@ -92,8 +99,13 @@ def _attr_json(obj: Any, key: str, src: str, limits: Limits) -> Any:
 
 def _attr_names(group: Any, key: str, src: str, limits: Limits) -> list[str]:
     value = group.attrs.get(key)
-    if value is None:
-        return []
+    if value is None:  # Keras splits a long list into key0, key1, ... (64 KB per attribute)
+        chunks = []
+        while f"{key}{len(chunks)}" in group.attrs and len(chunks) < limits.max_members:
+            chunks.append(np.asarray(group.attrs[f"{key}{len(chunks)}"]).reshape(-1))
+        if not chunks:
+            return []
+        value = np.concatenate(chunks)
     items = np.asarray(value).reshape(-1)
     if items.size > limits.max_members:
         raise UnsafeFileError(f"{src}: {group.name} lists {items.size} {key}. "
@@ -249,3 +261,69 @@ def load_legacy_model(path: str, custom_objects: Mapping[str, Any] | None = None
             _legacy_compile(model, _attr_json(f, "training_config", src, limits), custom, src)
         assign_pairs(pairs)
     return model
+
+
+def _strip_layer_keys(config: dict) -> dict:
+    """Keras's legacy configs: the model's own layer entries carry no ``module``,
+    ``registered_name`` or ``build_config`` (nested layer configs keep theirs)."""
+    inner = dict(config["config"])
+    inner["layers"] = [{k: v for k, v in entry.items()
+                        if k not in ("module", "registered_name", "build_config")}
+                       for entry in inner["layers"]]
+    return {"class_name": config["class_name"], "config": inner}
+
+
+def save_legacy_model(model: Any, path: str, overwrite: bool = True,
+                      include_optimizer: bool = True) -> None:
+    """Write ``model`` as a legacy Keras HDF5 model file (``model.save("m.h5")``), atomically.
+
+    The layout is the one tf.keras 2 and Keras 3's legacy writer use: the
+    ``model_config`` and ``training_config`` attributes (JSON) and the
+    ``model_weights`` group; Keras 3 loads it with ``keras.saving.load_model``.
+    The optimizer's variables are not written (Keras then starts the optimizer
+    afresh). Prefer ``.keras`` files: this layout is kept for old tools.
+
+    Args:
+        model: a built Sequential or functional model.
+        path: the destination (``.h5`` or ``.hdf5``).
+        overwrite: replace an existing file.
+        include_optimizer: write the compile settings.
+
+    Raises:
+        ImportError: without h5py.
+    """
+    from chainrule.saving.atomic import atomic_write  # noqa: PLC0415
+    from chainrule.saving.keras_archive import KERAS_LAYOUT_VERSION, to_keras_config  # noqa: PLC0415
+
+    h5py = require_h5py()
+    full = to_keras_config(model, include_optimizer)
+    config = _strip_layer_keys({"class_name": full["class_name"], "config": full["config"]})
+    cc = full.get("compile_config")
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.attrs["keras_version"] = KERAS_LAYOUT_VERSION
+        f.attrs["backend"] = "numpy"
+        f.attrs["model_config"] = json.dumps(config)
+        if cc:
+            training = {k: cc.get(k) for k in ("loss", "metrics", "weighted_metrics",
+                                               "loss_weights")}
+            opt = cc["optimizer"]
+            training["optimizer_config"] = {"class_name": opt["class_name"],
+                                            "config": opt["config"]}
+            f.attrs["training_config"] = json.dumps(training)
+        group = f.create_group("model_weights")
+        group.attrs["layer_names"] = [la.name.encode("utf8") for la in model.layers]
+        group.attrs["backend"] = b"numpy"
+        group.attrs["keras_version"] = KERAS_LAYOUT_VERSION.encode("utf8")
+        for layer in sorted(model.layers, key=lambda la: la.name):
+            weights = [w for w in layer.weights if w.trainable] + [
+                w for w in layer.weights if not w.trainable]
+            sub = group.create_group(layer.name)
+            sub.attrs["weight_names"] = [str(w.path).encode("utf8") for w in weights]
+            for w in weights:
+                sub.create_dataset(str(w.path), data=np.ascontiguousarray(
+                    backend.to_numpy(w.data)))
+        group.create_group("top_level_model_weights").attrs["weight_names"] = np.array(
+            [], dtype="S1")
+    with atomic_write(path, overwrite=overwrite) as out:
+        out.write(buffer.getvalue())
