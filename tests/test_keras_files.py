@@ -514,3 +514,43 @@ def test_legacy_h5_written_has_keras_structure(name, tmp_path):
     again = cr.models.load_model(tmp_path / "m.h5")
     xs, want = _expected(name)
     np.testing.assert_allclose(_predict(again, xs), want, rtol=1e-5, atol=1e-6)
+
+
+def _mutations(config, rng, n):
+    """``n`` copies of ``config`` with one value replaced by something a hostile file could hold."""
+    junk = [None, True, -1, 0, 2**70, 1.5, "", "Dense", "os.system", "__import__", [], {},
+            [None, 3], {"class_name": "Lambda", "config": {}}, {"class_name": 7},
+            {"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 9, 9]}}]
+    for _ in range(n):
+        copy = json.loads(json.dumps(config))
+        nodes = [copy]
+        picked = []
+        while nodes:
+            node = nodes.pop()
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for k, v in items:
+                picked.append((node, k))
+                if isinstance(v, (dict, list)):
+                    nodes.append(v)
+        node, key = picked[rng.integers(len(picked))]
+        node[key] = junk[rng.integers(len(junk))]
+        yield copy
+
+
+@pytest.mark.parametrize("name", ["mlp", "two_inputs"])
+def test_mutated_keras_configs_load_or_raise_an_archive_error(name, tmp_path):
+    pytest.importorskip("h5py")
+    rng = np.random.default_rng(7)
+    outcomes = set()
+    for k, config in enumerate(_mutations(_config(name), rng, 40)):
+        path = _rewrite(_fixture(f"{name}.keras"), tmp_path / f"{k}.keras", config)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                model = cr.models.load_model(path)
+            except cr.saving.ArchiveError as e:
+                outcomes.add(type(e).__name__)
+                continue
+        assert isinstance(model, cr.Model)
+        outcomes.add("loaded")
+    assert "loaded" in outcomes and len(outcomes) > 1

@@ -106,8 +106,9 @@ def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
         hint = ("it is a Python pickle; chainrule never loads pickles, because unpickling can "
                 "run arbitrary code")
     elif head.startswith(b"\x89HDF"):
-        hint = ("it is an HDF5 file (tf.keras .h5); chainrule reads only the zip archives it "
-                "writes (model.save('model.keras'))")
+        hint = ("it is an HDF5 file, but not a Keras model file chainrule can read: Keras's "
+                ".h5 model files (with a model_config attribute) load when h5py, the h5 extra, "
+                "is installed, and weights files load with model.load_weights(...)")
     elif head.startswith(b"\x93NUMPY"):
         hint = "it is a single .npy array, not a zip archive"
     elif not head:

@@ -208,6 +208,9 @@ def _node_call(node: Any, where: str, src: str) -> tuple[list, int]:
     if not isinstance(node, dict) or not isinstance(node.get("args", []), list):
         raise InvalidArchiveError(f"{src}: {where}: invalid inbound node. Received: {node!r:.120}")
     args, kwargs = node.get("args", []), node.get("kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise InvalidArchiveError(f"{src}: {where}: invalid keyword arguments. "
+                                  f"Received: {kwargs!r:.80}")
     for key, value in kwargs.items():
         if key not in _TRUSTED_CALL_KWARGS or _contains_tensor(value) or (
                 key == "mask" and value is not None):
@@ -298,7 +301,14 @@ def from_keras_config(config: Any, custom_objects: Mapping[str, Any] | None = No
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
         raise InvalidArchiveError(f"{source}: config.json lacks the model's class_name. "
                                   f"Received: {type(config).__name__}")
-    return _model_spec(config, "the model", keras_layer_table(custom_objects), source)
+    try:
+        return _model_spec(config, "the model", keras_layer_table(custom_objects), source)
+    except ArchiveError:
+        raise
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as e:
+        raise InvalidArchiveError(f"{source}: config.json is malformed ({type(e).__name__}: "
+                                  f"{str(e)[:200]}). Received: class_name="
+                                  f"{config.get('class_name')!r:.40}") from None
 
 
 # --------------------------------------------------------------------------- loading
