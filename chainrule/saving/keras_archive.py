@@ -37,6 +37,7 @@ from chainrule.saving.keras_h5 import (
     HDF5_SIGNATURE,
     _open_h5,
     assign_pairs,
+    damaged_file_errors,
     h5_datasets,
     read_keras_layout,
     require_h5py,
@@ -395,7 +396,8 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
     custom = dict(custom_objects) if isinstance(custom_objects, Mapping) else None
     spec = from_keras_config(config, custom, src)  # refuses what cannot be rebuilt, before h5py
     require_h5py()
-    with custom_object_scope(custom), _open_h5(weights, f"{src} member 'model.weights.h5'") as h5:
+    with custom_object_scope(custom), damaged_file_errors(src), _open_h5(
+            weights, f"{src} member 'model.weights.h5'") as h5:
         datasets = h5_datasets(h5, src, limits)  # declared sizes checked, nothing read
         _check_names(spec, src)
         _check_plausible_sizes(spec["config"], datasets, src)
@@ -605,5 +607,5 @@ def zip_member_names(path: str) -> list[str] | None:
     try:
         with zipfile.ZipFile(path) as zf:
             return zf.namelist()[:DEFAULT_LIMITS.max_members]
-    except zipfile.BadZipFile:
-        return None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return None  # chainrule's own reader then says what is wrong with it

@@ -18,19 +18,25 @@ dependency: ``pip install "chainrule[h5]"``.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from chainrule import backend
 from chainrule.saving.archive import DEFAULT_LIMITS, Limits
-from chainrule.saving.errors import InvalidArchiveError, UnsafeFileError, WeightMismatchError
+from chainrule.saving.errors import (
+    ArchiveError,
+    InvalidArchiveError,
+    UnsafeFileError,
+    WeightMismatchError,
+)
 
-__all__ = ["HDF5_SIGNATURE", "keras_layout", "load_h5_weights", "require_h5py", "save_h5_weights",
+__all__ = ["HDF5_SIGNATURE", "damaged_file_errors", "keras_layout", "load_h5_weights", "require_h5py", "save_h5_weights",
            "snake_case", "write_h5_bytes"]
 
 #: The first bytes of every HDF5 file (without a user block).
@@ -227,6 +233,29 @@ def save_h5_weights(model: Any, path: str, overwrite: bool = True) -> None:
 
 
 # --------------------------------------------------------------------------- reading
+
+
+@contextlib.contextmanager
+def damaged_file_errors(name: str) -> Iterator[None]:
+    """Turn what the HDF5 library raises on a damaged file into an :class:`InvalidArchiveError`.
+
+    Example:
+        >>> with damaged_file_errors("'w.weights.h5'"):
+        ...     raise RuntimeError("bad heap free list")
+        Traceback (most recent call last):
+        ...
+        chainrule.saving.errors.InvalidArchiveError: 'w.weights.h5' is damaged: reading it as \
+HDF5 failed (RuntimeError: bad heap free list). Received: filepath='w.weights.h5'
+    """
+    try:
+        yield
+    except (ArchiveError, WeightMismatchError, ImportError):
+        raise
+    except (OSError, RuntimeError, KeyError, IndexError, UnicodeDecodeError, ValueError,
+            TypeError, OverflowError) as e:
+        raise InvalidArchiveError(
+            f"{name} is damaged: reading it as HDF5 failed ({type(e).__name__}: "
+            f"{str(e)[:200]}). Received: filepath={name}") from None
 
 
 def _open_h5(source: Any, name: str) -> Any:
@@ -438,7 +467,7 @@ def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = Fa
             f"Model {model.name!r} is not built, so its weights do not exist yet. Build it "
             "first (call it on a batch of data or call model.build(input_shape)). "
             f"Received: filepath={name}")
-    with _open_h5(source, name) as f:
+    with damaged_file_errors(name), _open_h5(source, name) as f:
         if "layers" not in f and "vars" not in f and (
                 "model_weights" in f or "layer_names" in f.attrs):  # tf.keras 2's layout
             from chainrule.saving.keras_legacy_h5 import legacy_pairs  # noqa: PLC0415
@@ -454,6 +483,6 @@ def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = Fa
 def read_h5_arrays(source: Any, name: str, limits: Limits | None = None
                    ) -> Mapping[str, tuple[tuple[int, ...], str]]:
     """``{dataset path: (shape, dtype)}`` of a Keras weights file, nothing read (for inspection)."""
-    with _open_h5(source, name) as f:
+    with damaged_file_errors(name), _open_h5(source, name) as f:
         return {k: (tuple(d.shape), str(d.dtype))
                 for k, d in h5_datasets(f, name, limits or DEFAULT_LIMITS).items()}

@@ -35,6 +35,7 @@ from chainrule.saving.keras_h5 import (
     HDF5_SIGNATURE,
     _open_h5,
     assign_pairs,
+    damaged_file_errors,
     h5_datasets,
     require_h5py,
 )
@@ -64,7 +65,7 @@ def is_legacy_h5(path: str) -> bool:
     try:
         with h5py.File(path, "r") as f:
             return "model_config" in f.attrs
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError, KeyError):
         return False
 
 
@@ -227,7 +228,7 @@ def load_legacy_model(path: str, custom_objects: Mapping[str, Any] | None = None
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
     custom = dict(custom_objects) if isinstance(custom_objects, Mapping) else None
-    with custom_object_scope(custom), _open_h5(path, src) as f:
+    with custom_object_scope(custom), damaged_file_errors(src), _open_h5(path, src) as f:
         datasets = h5_datasets(f, src, limits)
         config = _attr_json(f, "model_config", src, limits)
         spec = from_keras_config(config, custom, src)
