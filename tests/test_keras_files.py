@@ -554,3 +554,26 @@ def test_mutated_keras_configs_load_or_raise_an_archive_error(name, tmp_path):
         assert isinstance(model, cr.Model)
         outcomes.add("loaded")
     assert "loaded" in outcomes and len(outcomes) > 1
+
+
+class ScaleBy(layers.Layer):
+    """A layer with a 0-d weight (as Normalization's count)."""
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(), initializer="ones", name="scale")
+
+    def call(self, x):
+        return x * self.scale
+
+
+def test_zero_dimensional_weights_stay_zero_dimensional(tmp_path):
+    pytest.importorskip("h5py")
+    model = cr.Sequential([layers.Input((2,)), ScaleBy(name="s"), layers.Dense(1)])
+    model.layers[0].scale.assign(np.float32(3.0))
+    model.save_weights(tmp_path / "w.weights.h5")
+    assert _structure(str(tmp_path / "w.weights.h5"))["layers/scale_by/vars/0"][1] == ()
+    model.save(tmp_path / "m.h5")
+    assert _legacy_structure(tmp_path / "m.h5")["layers"][0] == ("s", [((), "float32")])
+    other = cr.Sequential([layers.Input((2,)), ScaleBy(name="s"), layers.Dense(1)])
+    other.load_weights(tmp_path / "w.weights.h5")
+    assert float(other.layers[0].scale.numpy()) == 3.0

@@ -776,7 +776,9 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
     known in a :class:`~chainrule.saving.custom_object_scope`.
 
     Args:
-        filepath: the ``.keras`` file.
+        filepath: the ``.keras`` file: chainrule's, or one Keras 3 wrote; or a legacy
+            Keras ``.h5`` model file (Keras's files need the ``h5`` extra; see
+            ``docs/interop.md``).
         custom_objects: ``{"Name": class_or_function}`` for your own classes.
         compile: compile the model with the saved settings (when there are any).
         safe_mode: accepted for Keras compatibility. chainrule never runs code

@@ -207,7 +207,8 @@ def write_h5_bytes(model: Any, include_optimizer: bool = True) -> bytes:
             group = f.create_group(path)
             group.attrs["name"] = name
             for i, var in enumerate(variables):
-                group.create_dataset(str(i), data=np.ascontiguousarray(backend.to_numpy(var.data)))
+                value = np.asarray(backend.to_numpy(var.data), order="C")  # 0-d stays 0-d
+                group.create_dataset(str(i), data=value)
         opt = _optimizer_arrays(model) if include_optimizer else None
         if opt is not None:
             group = f.create_group("optimizer/vars")

@@ -322,8 +322,8 @@ def save_legacy_model(model: Any, path: str, overwrite: bool = True,
             sub = group.create_group(layer.name)
             sub.attrs["weight_names"] = [str(w.path).encode("utf8") for w in weights]
             for w in weights:
-                sub.create_dataset(str(w.path), data=np.ascontiguousarray(
-                    backend.to_numpy(w.data)))
+                sub.create_dataset(str(w.path), data=np.asarray(
+                    backend.to_numpy(w.data), order="C"))  # 0-d stays 0-d
         group.create_group("top_level_model_weights").attrs["weight_names"] = np.array(
             [], dtype="S1")
     with atomic_write(path, overwrite=overwrite) as out:
