@@ -577,3 +577,42 @@ def test_zero_dimensional_weights_stay_zero_dimensional(tmp_path):
     other = cr.Sequential([layers.Input((2,)), ScaleBy(name="s"), layers.Dense(1)])
     other.load_weights(tmp_path / "w.weights.h5")
     assert float(other.layers[0].scale.numpy()) == 3.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda: cr.optimizers.Adam(0.01, amsgrad=True), lambda: cr.optimizers.AdamW(0.01),
+    lambda: cr.optimizers.RMSprop(0.01, momentum=0.9, centered=True),
+    lambda: cr.optimizers.RMSprop(0.01), lambda: cr.optimizers.Adagrad(0.1),
+    lambda: cr.optimizers.Adadelta(1.0), lambda: cr.optimizers.SGD(0.1, momentum=0.9)],
+    ids=["adam-amsgrad", "adamw", "rmsprop-centered", "rmsprop", "adagrad", "adadelta", "sgd"])
+def test_optimizer_variables_go_through_keras_layout_exactly(make, tmp_path):
+    pytest.importorskip("h5py")
+    import h5py
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 2))
+    model = cr.Sequential([layers.Input((3,)), layers.Dense(4, activation="tanh"),
+                           layers.Dense(2)])
+    model.compile(optimizer=make(), loss="mse")
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.keras", format="keras")
+    state = model.optimizer.get_state()
+    with h5py.File(io.BytesIO(_zip_member(tmp_path / "m.keras", "model.weights.h5"))) as f:
+        assert len(f["optimizer/vars"]) == len(state) - ("u_product" in state)
+    again = cr.models.load_model(tmp_path / "m.keras")
+    assert sorted(again.optimizer.get_state()) == sorted(state)
+    for key, value in state.items():
+        np.testing.assert_array_equal(again.optimizer.get_state()[key], value, err_msg=key)
+    model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    again.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    for a, b in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_an_optimizer_keras_lays_out_otherwise_is_left_out(tmp_path):
+    pytest.importorskip("h5py")
+    model = cr.Sequential([layers.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer="nadam", loss="mse")
+    model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
+    model.save_weights(tmp_path / "w.weights.h5")
+    assert not any(k.startswith("optimizer") for k in _structure(str(tmp_path / "w.weights.h5")))

@@ -366,7 +366,7 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
         custom_objects: ``{"KerasClassName": chainrule class}`` for further layers.
         compile: compile the model with the file's compile settings when
             chainrule knows them (else a warning, and the model loads uncompiled),
-            and restore Adam's or SGD's variables.
+            and restore the optimizer's variables (``keras_h5.OPTIMIZER_SLOTS``).
         limits: bounds on declared sizes.
 
     Returns:
@@ -575,7 +575,7 @@ def save_keras_model(model: Any, path: str, overwrite: bool = True,
         model: a built Sequential or functional model.
         path: the destination, ending in ``.keras``.
         overwrite: replace an existing file.
-        include_optimizer: add the compile settings and (Adam, SGD) the optimizer's variables.
+        include_optimizer: add the compile settings and the optimizer's variables.
 
     Raises:
         ImportError: without h5py.

@@ -58,7 +58,11 @@ NESTED: dict[str, Callable[[Any], list[tuple[str, Any]]]] = {
 # inner list is created variable by variable, its slots interleaved (Adam: m0, v0, m1, v1 ...).
 OPTIMIZER_SLOTS: dict[str, list[list[str]]] = {
     "SGD": [["momentum"]],
-    "Adam": [["momentum", "velocity"]],
+    "Adam": [["momentum", "velocity"], ["velocity_hat"]],
+    "AdamW": [["momentum", "velocity"], ["velocity_hat"]],
+    "RMSprop": [["velocity"], ["momentum"], ["average_gradient"]],
+    "Adagrad": [["accumulator"]],
+    "Adadelta": [["accumulated_grad", "accumulated_delta_var"]],
 }
 
 _NUMERIC_KINDS = "biuf"
@@ -194,8 +198,9 @@ def write_h5_bytes(model: Any, include_optimizer: bool = True) -> bytes:
 
     Args:
         model: a built model.
-        include_optimizer: also write the optimizer's variables (Adam and SGD,
-            whose layout Keras 3 shares), as Keras does for a compiled model.
+        include_optimizer: also write the optimizer's variables, as Keras does for
+            a compiled model, for the optimizers in :data:`OPTIMIZER_SLOTS` (others
+            are left out: Keras then starts its optimizer afresh).
 
     Returns:
         The HDF5 file's content.
@@ -456,7 +461,7 @@ def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = Fa
         skip_mismatch: skip, with a warning, what does not match.
         limits: bounds on declared sizes.
         optimizer: also restore the optimizer's variables when the model is
-            compiled with an optimizer whose layout is known (Adam, SGD).
+            compiled with an optimizer whose layout is known (:data:`OPTIMIZER_SLOTS`).
 
     Raises:
         WeightMismatchError, InvalidArchiveError, UnsafeFileError: see
