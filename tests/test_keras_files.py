@@ -616,3 +616,54 @@ def test_an_optimizer_keras_lays_out_otherwise_is_left_out(tmp_path):
     model.fit(np.ones((4, 3)), np.ones((4, 2)), verbose=0)
     model.save_weights(tmp_path / "w.weights.h5")
     assert not any(k.startswith("optimizer") for k in _structure(str(tmp_path / "w.weights.h5")))
+
+
+# --------------------------------------------------------------------------- your own classes
+
+
+class Block(layers.Layer):
+    """The fixture script's Block, in chainrule: Keras walks its attributes ``inner``, ``norm``."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.inner = layers.Dense(units)
+        self.norm = layers.LayerNormalization()
+
+    def build(self, input_shape):
+        self.gain = self.add_weight(shape=(self.units,), initializer="random_normal",
+                                    name="gain")
+
+    def call(self, x):
+        return self.norm(self.inner(x)) * self.gain
+
+
+class Net(cr.Model):
+    """The fixture script's subclassed model: a list of blocks and a head."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.blocks = [Block(5), Block(3)]
+        self.head = layers.Dense(2)
+
+    def call(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def test_subclassed_model_weights_follow_its_attributes_as_in_keras(tmp_path):
+    pytest.importorskip("h5py")
+    net = Net(name="net")
+    net(np.zeros((1, 4), "float32"))
+    net.load_weights(_fixture("subclassed.weights.h5"))
+    xs, want = _expected("subclassed")
+    np.testing.assert_allclose(_predict(net, xs), want, rtol=1e-5, atol=1e-6)
+    net.save_weights(tmp_path / "w.weights.h5")
+    ours = _structure(str(tmp_path / "w.weights.h5"))
+    theirs = _structure(_fixture("subclassed.weights.h5"))
+    assert {k: v[:3] for k, v in ours.items()} == {k: v[:3] for k, v in theirs.items()}
+    assert ours["vars"][3] == theirs["vars"][3] == {"name": "net"}
+    with pytest.raises(ValueError, match=r"subclassed Net; Keras's \.keras format holds "
+                                         r"Sequential and functional models only"):
+        net.save(tmp_path / "net.keras", format="keras")

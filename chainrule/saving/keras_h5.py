@@ -106,11 +106,50 @@ def snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
+def _is_layer(value: Any) -> bool:
+    from chainrule.layers import Layer  # noqa: PLC0415
+
+    return isinstance(value, Layer)
+
+
+def _attribute_children(obj: Any) -> list[tuple[str, Any]]:
+    """Layers held in attributes of a layer or subclassed model of your own, as Keras walks
+    them: by attribute name, private names last, lists and dicts as containers; the
+    attributes every chainrule layer or model has are not walked."""
+    from chainrule.layers import Layer, ShapeOnlyScope  # noqa: PLC0415
+    from chainrule.models import Model  # noqa: PLC0415
+
+    base = Model if isinstance(obj, Model) else Layer
+    skip = _BASE_ATTRIBUTES.get(base)
+    if skip is None:
+        with ShapeOnlyScope():  # gives back the default name the bare instance takes
+            skip = _BASE_ATTRIBUTES[base] = set(vars(base()))
+    out = []
+    for attr in sorted(vars(obj), key=lambda a: f"~{a}" if a.startswith("_") else a):
+        value = getattr(obj, attr)
+        if attr in skip:
+            continue
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, (list, tuple)) and value and all(_is_layer(v) for v in value):
+            out.append((attr, list(value)))
+        elif _is_layer(value):
+            out.append((attr, value))
+    return out
+
+
+_BASE_ATTRIBUTES: dict[type, set[str]] = {}
+
+
 def _children(obj: Any) -> list[tuple[str, Any]]:
-    if callable(getattr(obj, "compile", None)) and hasattr(obj, "layers"):  # a model
-        return [("layers", list(obj.layers))]
     make = NESTED.get(type(obj).__name__)
-    return make(obj) if make is not None else []
+    if make is not None:
+        return make(obj)
+    from chainrule.models import Sequential  # noqa: PLC0415
+
+    if isinstance(obj, Sequential) or getattr(obj, "_functional", False):
+        return [("layers", list(obj.layers))]
+    return _attribute_children(obj)
 
 
 def _own_variables(obj: Any, children: list[tuple[str, Any]]) -> list[Any]:
