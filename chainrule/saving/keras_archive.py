@@ -377,6 +377,17 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
         UnsafeFileError: for a ``Lambda`` or unknown layer, or sizes beyond the limits.
         InvalidArchiveError: for a damaged or inconsistent file.
         WeightMismatchError: when the weights do not fit the rebuilt model.
+
+    Example (it runs when h5py is installed):
+        >>> import importlib.util, os, tempfile
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Input((3,)), cr.layers.Dense(2, name="d")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> has_h5py = importlib.util.find_spec("h5py") is not None
+        >>> if has_h5py:
+        ...     save_keras_model(m, path)
+        >>> not has_h5py or load_keras_model(path).layers[0].name == "d"
+        True
     """
     from chainrule.layers import ShapeOnlyScope, WeightBudgetError  # noqa: PLC0415
     from chainrule.saving.api import (  # noqa: PLC0415
@@ -580,6 +591,18 @@ def save_keras_model(model: Any, path: str, overwrite: bool = True,
     Raises:
         ImportError: without h5py.
         ValueError: for a subclassed model or one without a declared input shape.
+
+    Example (it runs when h5py is installed):
+        >>> import importlib.util, os, tempfile, zipfile
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Input((3,)), cr.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.keras")
+        >>> has_h5py = importlib.util.find_spec("h5py") is not None
+        >>> if has_h5py:
+        ...     save_keras_model(m, path)
+        >>> not has_h5py or sorted(zipfile.ZipFile(path).namelist()) == [
+        ...     'config.json', 'metadata.json', 'model.weights.h5']
+        True
     """
     from chainrule._version import __version__  # noqa: PLC0415
     from chainrule.saving.api import _ZIP_DATE, _to_json  # noqa: PLC0415
@@ -600,7 +623,15 @@ def save_keras_model(model: Any, path: str, overwrite: bool = True,
 
 
 def zip_member_names(path: str) -> list[str] | None:
-    """The member names of a zip file, or None when ``path`` is no zip (nothing else read)."""
+    """The member names of a zip file, or None when ``path`` is no zip (nothing else read).
+
+    Example:
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+        >>> _ = open(path, "w").write("hello")
+        >>> zip_member_names(path) is None
+        True
+    """
     with open(path, "rb") as fh:
         if not fh.read(4).startswith((b"PK\x03\x04", b"PK\x05\x06")):
             return None

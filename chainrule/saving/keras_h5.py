@@ -263,7 +263,30 @@ def write_h5_bytes(model: Any, include_optimizer: bool = True) -> bytes:
 
 
 def save_h5_weights(model: Any, path: str, overwrite: bool = True) -> None:
-    """Write ``model``'s weights to ``path`` in Keras 3's ``.weights.h5`` layout (atomically)."""
+    """Write ``model``'s weights to ``path`` in Keras 3's ``.weights.h5`` layout (atomically).
+
+    ``model.save_weights("w.weights.h5")`` calls this.
+
+    Args:
+        model: a built model.
+        path: the destination.
+        overwrite: replace an existing file.
+
+    Raises:
+        ImportError: without h5py.
+        ValueError: for an unbuilt model.
+
+    Example (it checks the file when h5py is installed):
+        >>> import importlib.util, os, tempfile
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Input((2,)), cr.layers.Dense(1)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.weights.h5")
+        >>> has_h5py = importlib.util.find_spec("h5py") is not None
+        >>> if has_h5py:
+        ...     save_h5_weights(m, path)
+        >>> not has_h5py or sorted(read_h5_arrays(path, "m")) == [
+        ...     'layers/dense/vars/0', 'layers/dense/vars/1']
+        True"""
     from chainrule.saving.atomic import atomic_write  # noqa: PLC0415
 
     if not getattr(model, "built", True) and not model.weights:
@@ -482,7 +505,20 @@ def restore_h5_optimizer(f: Any, model: Any, name: str) -> None:
 
 
 def assign_pairs(pairs: list[tuple[Any, Any]]) -> None:
-    """Read each matched dataset and assign it to its variable (after every check passed)."""
+    """Read each matched dataset and assign it to its variable (after every check passed).
+
+    Args:
+        pairs: ``[(variable, dataset)]`` from :func:`read_keras_layout`; any array-like
+            indexable with ``[()]`` works.
+
+    Example:
+        >>> import numpy as np
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Input((2,)), cr.layers.Dense(1)])
+        >>> assign_pairs([(m.weights[1], np.array([0.5], "float32"))])
+        >>> m.weights[1].numpy().tolist()
+        [0.5]
+    """
     values = [(var, np.asarray(ds[()])) for var, ds in pairs]
     for var, value in values:
         var.assign(value.astype(np.dtype(str(var.dtype)), copy=False)
@@ -492,6 +528,9 @@ def assign_pairs(pairs: list[tuple[Any, Any]]) -> None:
 def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = False,
                     limits: Limits | None = None, optimizer: bool = True) -> None:
     """Load a Keras 3 ``.weights.h5`` file (a path or bytes) into a built ``model``.
+
+    ``model.load_weights("w.weights.h5")`` calls this; it also reads tf.keras 2's
+    weights-only ``.h5`` layout (``layer_names``/``weight_names``).
 
     Args:
         model: the built chainrule model.
@@ -505,6 +544,20 @@ def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = Fa
     Raises:
         WeightMismatchError, InvalidArchiveError, UnsafeFileError: see
             :func:`read_keras_layout` and :func:`h5_datasets`.
+
+    Example (it runs when h5py is installed):
+        >>> import importlib.util, os, tempfile
+        >>> import numpy as np
+        >>> import chainrule as cr
+        >>> a = cr.Sequential([cr.layers.Input((2,)), cr.layers.Dense(1)])
+        >>> b = cr.Sequential([cr.layers.Input((2,)), cr.layers.Dense(1)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "a.weights.h5")
+        >>> has_h5py = importlib.util.find_spec("h5py") is not None
+        >>> if has_h5py:
+        ...     save_h5_weights(a, path)
+        ...     load_h5_weights(b, path, "'a.weights.h5'")
+        >>> not has_h5py or bool(np.array_equal(a.get_weights()[0], b.get_weights()[0]))
+        True
     """
     limits = limits or DEFAULT_LIMITS
     if not model.built:
@@ -527,7 +580,20 @@ def load_h5_weights(model: Any, source: Any, name: str, skip_mismatch: bool = Fa
 
 def read_h5_arrays(source: Any, name: str, limits: Limits | None = None
                    ) -> Mapping[str, tuple[tuple[int, ...], str]]:
-    """``{dataset path: (shape, dtype)}`` of a Keras weights file, nothing read (for inspection)."""
+    """``{dataset path: (shape, dtype)}`` of a Keras weights file, nothing read (for inspection).
+
+    Args:
+        source: a path, or the file's bytes.
+        name: the file's name, for messages.
+        limits: bounds on declared sizes.
+
+    Example:
+        >>> read_h5_arrays(b"not HDF5", "'x.h5'")
+        Traceback (most recent call last):
+        ...
+        chainrule.saving.errors.InvalidArchiveError: 'x.h5' is not a Keras HDF5 weights file: \
+it does not start with the HDF5 signature. Received: first bytes b'not HDF5'
+    """
     with damaged_file_errors(name), _open_h5(source, name) as f:
         return {k: (tuple(d.shape), str(d.dtype))
                 for k, d in h5_datasets(f, name, limits or DEFAULT_LIMITS).items()}

@@ -214,6 +214,17 @@ def load_legacy_model(path: str, custom_objects: Mapping[str, Any] | None = None
     Raises:
         UnsafeFileError: for a ``Lambda`` or unknown layer, or sizes beyond the limits.
         InvalidArchiveError: for a damaged or inconsistent file.
+
+    Example (it runs when h5py is installed):
+        >>> import importlib.util, os, tempfile
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Input((3,)), cr.layers.Dense(2, name="d")])
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.h5")
+        >>> has_h5py = importlib.util.find_spec("h5py") is not None
+        >>> if has_h5py:
+        ...     save_legacy_model(m, path)
+        >>> not has_h5py or load_legacy_model(path).layers[0].name == "d"
+        True
     """
     from chainrule.layers import ShapeOnlyScope, WeightBudgetError  # noqa: PLC0415
     from chainrule.saving.api import (  # noqa: PLC0415
@@ -292,6 +303,17 @@ def save_legacy_model(model: Any, path: str, overwrite: bool = True,
 
     Raises:
         ImportError: without h5py.
+
+    Example (it runs when h5py is installed):
+        >>> import importlib.util, os, tempfile
+        >>> import chainrule as cr
+        >>> m = cr.Sequential([cr.layers.Input((3,)), cr.layers.Dense(2)])
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.h5")
+        >>> has_h5py = importlib.util.find_spec("h5py") is not None
+        >>> if has_h5py:
+        ...     save_legacy_model(m, path)
+        >>> not has_h5py or is_legacy_h5(path)
+        True
     """
     from chainrule.saving.atomic import atomic_write  # noqa: PLC0415
     from chainrule.saving.keras_archive import KERAS_LAYOUT_VERSION, to_keras_config  # noqa: PLC0415
