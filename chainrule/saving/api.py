@@ -916,21 +916,19 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
     path = _fspath(filepath)
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
-    _require_file(path)
-    with open(path, "rb") as head_file:  # Keras's HDF5 weights, or a Keras-written .keras file
-        is_h5 = head_file.read(8).startswith(b"\x89HDF")
-    if is_h5 or path.endswith(".h5"):
-        from chainrule.saving.keras_h5 import load_h5_weights
+    if os.path.isfile(path):  # Keras's HDF5 weights, or a Keras-written .keras (keras_h5.py)
+        from chainrule.saving.keras_archive import is_keras_zip, zip_member_names
+        from chainrule.saving.keras_h5 import HDF5_SIGNATURE, load_h5_weights
 
-        return load_h5_weights(model, path, src, skip_mismatch=skip_mismatch, limits=limits)
-    from chainrule.saving.keras_archive import is_keras_zip, zip_member_names
+        with open(path, "rb") as head_file:
+            is_h5 = head_file.read(8) == HDF5_SIGNATURE
+        if is_h5 or path.endswith(".h5"):
+            return load_h5_weights(model, path, src, skip_mismatch=skip_mismatch, limits=limits)
+        if is_keras_zip(zip_member_names(path) or []):
+            from chainrule.saving.keras_archive import _read_keras_zip
 
-    if is_keras_zip(zip_member_names(path) or []):
-        from chainrule.saving.keras_archive import _read_keras_zip
-        from chainrule.saving.keras_h5 import load_h5_weights
-
-        return load_h5_weights(model, _read_keras_zip(path, limits)[2], src,
-                               skip_mismatch=skip_mismatch, limits=limits, optimizer=False)
+            return load_h5_weights(model, _read_keras_zip(path, limits)[2], src,
+                                   skip_mismatch=skip_mismatch, limits=limits, optimizer=False)
     f, reader = _open_reader(path, "chainrule weights file", limits)
     build_shape = None
     with f, reader:
