@@ -56,9 +56,6 @@ def test_structured_data_classification(monkeypatch, tmp_path):
     assert g["predictions"].shape == (1, 1) and 0 <= g["predictions"][0, 0] <= 1
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="ModelCheckpoint(save_weights_only=True) to a Keras '.weights.h5' path: "
-                          "chainrule writes weights as '.weights.npz' only")
 def test_timeseries_weather_forecasting(monkeypatch, tmp_path):
     g = run_program("timeseries_weather_forecasting", monkeypatch, tmp_path)
     losses = losses_of(g["history"])
