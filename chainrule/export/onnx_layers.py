@@ -47,22 +47,38 @@ def _act_unary(op: str, **attrs: Any) -> Callable:
     return emit
 
 
-def _act_gelu(g: OnnxGraph, x: str, name: str) -> str:
-    # x/2 * (1 + erf(x / sqrt 2))
-    e = g.node("Erf", [g.node("Mul", [x, g.const(np.float32(1 / math.sqrt(2)), "inv_sqrt2")],
-                              name)], name)
-    one = g.node("Add", [e, g.const(np.float32(1.0), "one")], name)
-    return g.node("Mul", [g.node("Mul", [x, g.const(np.float32(0.5), "half")], name), one], name)
+def _act_softmax(op: str) -> Callable:
+    def emit(g: OnnxGraph, x: str, name: str, axis: int = -1) -> str:
+        if isinstance(axis, (list, tuple)):
+            if len(axis) != 1:
+                raise UnsupportedLayerError(f'Layer "{name}": ONNX {op} takes one axis. '
+                                            f"Received: axis={axis!r}")
+            axis = axis[0]
+        return g.node(op, [x], name, axis=int(axis))
+    return emit
 
 
-def _act_gelu_tanh(g: OnnxGraph, x: str, name: str) -> str:
-    # x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    x3 = g.node("Mul", [g.node("Mul", [x, x], name), x], name)
-    inner = g.node("Add", [x, g.node("Mul", [x3, g.const(np.float32(0.044715), "c")], name)], name)
-    t = g.node("Tanh", [g.node("Mul", [inner, g.const(np.float32(math.sqrt(2 / math.pi)), "k")],
-                               name)], name)
-    one = g.node("Add", [t, g.const(np.float32(1.0), "one")], name)
-    return g.node("Mul", [g.node("Mul", [x, g.const(np.float32(0.5), "half")], name), one], name)
+def _act_elu(g: OnnxGraph, x: str, name: str, alpha: float = 1.0) -> str:
+    return g.node("Elu", [x], name, alpha=float(alpha))
+
+
+def _act_leaky_relu(g: OnnxGraph, x: str, name: str, negative_slope: float = 0.2) -> str:
+    return g.node("LeakyRelu", [x], name, alpha=float(negative_slope))
+
+
+def _act_gelu(g: OnnxGraph, x: str, name: str, approximate: bool = False) -> str:
+    half_x = g.node("Mul", [x, g.const(np.float32(0.5), "half")], name)
+    if approximate:  # x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        x3 = g.node("Mul", [g.node("Mul", [x, x], name), x], name)
+        inner = g.node("Add", [x, g.node("Mul", [x3, g.const(np.float32(0.044715), "c")],
+                                         name)], name)
+        t = g.node("Tanh", [g.node("Mul", [inner, g.const(np.float32(math.sqrt(2 / math.pi)),
+                                                          "k")], name)], name)
+    else:  # x/2 * (1 + erf(x / sqrt 2))
+        t = g.node("Erf", [g.node("Mul", [x, g.const(np.float32(1 / math.sqrt(2)),
+                                                     "inv_sqrt2")], name)], name)
+    return g.node("Mul", [half_x, g.node("Add", [t, g.const(np.float32(1.0), "one")], name)],
+                  name)
 
 
 def _act_times(op: str, **attrs: Any) -> Callable:
@@ -74,6 +90,21 @@ def _act_times(op: str, **attrs: Any) -> Callable:
 def _act_step(g: OnnxGraph, x: str, name: str) -> str:
     pos = g.node("Greater", [x, g.const(np.float32(0.0), "zero")], name)
     return g.node("Cast", [pos], name, to=1)  # 1 = FLOAT
+
+
+def _act_relu(g: OnnxGraph, x: str, name: str, negative_slope: float = 0.0,
+              max_value: float | None = None, threshold: float = 0.0) -> str:
+    slope, thr = float(negative_slope), float(threshold)
+    if thr == 0.0:
+        y = g.node("LeakyRelu", [x], name, alpha=slope) if slope else g.node("Relu", [x], name)
+    else:  # x above the threshold, slope * (x - threshold) at or below it
+        above = g.node("Greater", [x, g.const(np.float32(thr), "threshold")], name)
+        low = g.node("Mul", [g.node("Sub", [x, g.const(np.float32(thr), "threshold")], name),
+                             g.const(np.float32(slope), "slope")], name)
+        y = g.node("Where", [above, x, low], name)
+    if max_value is not None:
+        y = g.node("Min", [y, g.const(np.float32(max_value), "max_value")], name)
+    return y
 
 
 def _act_relu6(g: OnnxGraph, x: str, name: str) -> str:
@@ -89,14 +120,14 @@ def _act_mish(g: OnnxGraph, x: str, name: str) -> str:
     return g.node("Mul", [x, g.node("Tanh", [g.node("Softplus", [x], name)], name)], name)
 
 
-ACTIVATIONS: dict[str, Callable[[OnnxGraph, str, str], str]] = {
+ACTIVATIONS: dict[str, Callable[..., str]] = {
     "linear": _act_unary("Identity"),
-    "relu": _act_unary("Relu"),
+    "relu": _act_relu,
     "sigmoid": _act_unary("Sigmoid"),
     "tanh": _act_unary("Tanh"),
-    "softmax": _act_unary("Softmax", axis=-1),
-    "log_softmax": _act_unary("LogSoftmax", axis=-1),
-    "elu": _act_unary("Elu", alpha=1.0),
+    "softmax": _act_softmax("Softmax"),
+    "log_softmax": _act_softmax("LogSoftmax"),
+    "elu": _act_elu,
     "selu": _act_unary("Selu", alpha=1.6732632423543772, gamma=1.0507009873554805),
     "gelu": _act_gelu,
     "silu": _act_times("Sigmoid"),
@@ -104,38 +135,49 @@ ACTIVATIONS: dict[str, Callable[[OnnxGraph, str, str], str]] = {
     "softsign": _act_unary("Softsign"),
     "hard_sigmoid": _act_unary("HardSigmoid", alpha=1 / 6, beta=0.5),
     "hard_silu": _act_times("HardSigmoid", alpha=1 / 6, beta=0.5),
-    "leaky_relu": _act_unary("LeakyRelu", alpha=0.2),
+    "leaky_relu": _act_leaky_relu,
     "relu6": _act_relu6,
     "exponential": _act_unary("Exp"),
     "step": _act_step,
     "log_sigmoid": _act_log_sigmoid,
     "mish": _act_mish,
 }
-"""ONNX forms of chainrule's activations, by name (``swish`` is ``silu``, ``hard_swish`` is
-``hard_silu``); ``gelu`` is the exact (erf) form, the tanh form is used for
-``gelu(approximate=True)``."""
+"""ONNX forms of chainrule's activations by name (``swish`` is ``silu``, ``hard_swish`` is
+``hard_silu``). Each is ``fn(g, x, layer_name, **arguments)``; the arguments are those of a
+``functools.partial`` of the activation, e.g. ``partial(gelu, approximate=True)`` (the tanh
+form) or ``partial(leaky_relu, negative_slope=0.1)``."""
 
 
-def _activation_name(layer: Any, fn: Any) -> str:
+def _resolve_activation(layer: Any, fn: Any) -> tuple:
+    """``(name, keyword arguments)`` of one of chainrule's activations (or a partial of one)."""
+    import functools  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
     from chainrule import activations  # noqa: PLC0415
 
-    try:
-        name = activations.serialize(fn)
-    except (ValueError, TypeError):
-        name = getattr(fn, "__name__", repr(fn))
+    params: dict = {}
+    if isinstance(fn, functools.partial) and not fn.args:
+        params, fn = dict(fn.keywords), fn.func
+    name = getattr(fn, "__name__", None)
     name = {"swish": "silu", "hard_swish": "hard_silu"}.get(name, name)
     if name not in ACTIVATIONS or activations._TABLE.get(name) is not fn:
-        raise _unsupported(layer, f"its activation {name!r} has no ONNX form (supported: "
-                           f"{', '.join(sorted(ACTIVATIONS))})", f"activation={name!r}")
-    return name
+        raise _unsupported(layer, f"its activation {name or fn!r} has no ONNX form (exported: "
+                           f"chainrule's {', '.join(sorted(ACTIVATIONS))})",
+                           f"activation={name or fn!r}")
+    accepted = set(inspect.signature(ACTIVATIONS[name]).parameters) - {"g", "x", "name"}
+    bad = sorted(set(params) - accepted)
+    if bad:
+        raise _unsupported(layer, f"activation {name!r} is exported with the arguments "
+                           f"{sorted(accepted)}", f"arguments {bad}")
+    return name, params
 
 
 def emit_activation(g: OnnxGraph, layer: Any, fn: Any, x: str) -> str:
     """Apply activation function ``fn`` (one of chainrule's) to value ``x``."""
-    name = _activation_name(layer, fn)
+    name, params = _resolve_activation(layer, fn)
     if name == "linear":
         return x
-    return ACTIVATIONS[name](g, x, layer.name)
+    return ACTIVATIONS[name](g, x, layer.name, **params)
 
 
 # -- core layers ---------------------------------------------------------------------------------
@@ -157,18 +199,8 @@ def _activation(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes
 
 
 def _relu_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
-    x, name = inputs[0], layer.name
-    slope, thr, top = float(layer.negative_slope), float(layer.threshold), layer.max_value
-    if thr == 0.0:
-        y = g.node("LeakyRelu", [x], name, alpha=slope) if slope else g.node("Relu", [x], name)
-    else:  # x above the threshold, slope * (x - threshold) at or below it
-        above = g.node("Greater", [x, g.const(np.float32(thr), "threshold")], name)
-        low = g.node("Mul", [g.node("Sub", [x, g.const(np.float32(thr), "threshold")], name),
-                             g.const(np.float32(slope), "slope")], name)
-        y = g.node("Where", [above, x, low], name)
-    if top is not None:
-        y = g.node("Min", [y, g.const(np.float32(top), "max_value")], name)
-    return [y]
+    return [_act_relu(g, inputs[0], layer.name, layer.negative_slope, layer.max_value,
+                      layer.threshold)]
 
 
 def _leaky_relu(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
@@ -177,12 +209,7 @@ def _leaky_relu(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes
 
 def _softmax_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list,
                    out_shapes: list) -> list:
-    axis = layer.axis
-    if isinstance(axis, (list, tuple)):
-        if len(axis) != 1:
-            raise _unsupported(layer, "ONNX Softmax takes one axis", f"axis={axis!r}")
-        axis = axis[0]
-    return [g.node("Softmax", [inputs[0]], layer.name, axis=int(axis))]
+    return [_act_softmax("Softmax")(g, inputs[0], layer.name, layer.axis)]
 
 
 def _flatten(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
@@ -264,8 +291,6 @@ def _dot(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list)
         out = g.node("Squeeze", [out, g.ints([1], "axes")], name)
     elif ny == 2:
         out = g.node("Squeeze", [out, g.ints([-1], "axes")], name)
-    if len(out_shapes[0]) == 2 and nx == 2 and ny == 2:  # (batch,) -> (batch, 1)
-        out = g.node("Unsqueeze", [out, g.ints([1], "axes")], name)
     return [out]
 
 
@@ -422,8 +447,8 @@ _RNN_OPS = {"LSTMCell": "LSTM", "GRUCell": "GRU", "SimpleRNNCell": "RNN"}
 
 
 def _rnn_activation(layer: Any, fn: Any) -> tuple:
-    name = _activation_name(layer, fn) if fn is not None else "tanh"
-    if name not in _RNN_ACTIVATIONS:
+    name, params = _resolve_activation(layer, fn)
+    if name not in _RNN_ACTIVATIONS or params:
         raise _unsupported(layer, f"ONNX recurrent ops take the activations "
                            f"{', '.join(sorted(_RNN_ACTIVATIONS))}", f"activation={name!r}")
     return _RNN_ACTIVATIONS[name]
