@@ -209,8 +209,11 @@ def test_nested_models(tmp_path):
     (lambda: L.LayerNormalization(), (3, 4)),
     (lambda: L.LayerNormalization(axis=[1, 2]), (3, 4, 2)),
     (lambda: L.LayerNormalization(axis=1, center=False), (3, 4)),
+    (lambda: L.GroupNormalization(groups=2), (3, 4)),
+    (lambda: L.GroupNormalization(groups=3, axis=1, scale=False), (6, 2, 2)),
+    (lambda: L.GroupNormalization(groups=-1), (5, 2, 3)),
 ], ids=["batchnorm", "batchnorm-axis1", "batchnorm-plain", "layernorm", "layernorm-axes",
-        "layernorm-no-center"])
+        "layernorm-no-center", "groupnorm", "groupnorm-axis1", "instancenorm"])
 def test_normalization(case, tmp_path):
     make, shape = case
     check_export(seq(make(), shape=shape), normal(*shape), tmp_path)

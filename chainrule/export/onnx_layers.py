@@ -339,6 +339,34 @@ def _layer_norm(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes
     return [y]
 
 
+def _group_norm(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
+    rank = len(shapes[0])
+    axis = layer.axis % rank
+    channels, groups, name = int(shapes[0][axis]), int(layer.groups), layer.name
+    x = inputs[0]
+    perm = [i for i in range(rank) if i != axis] + [axis]  # the channel axis last
+    if axis != rank - 1:
+        x = g.node("Transpose", [x], name, perm=perm)
+    shape = g.node("Shape", [x], name)
+    grouped = g.node("Reshape", [x, g.ints([0] * (rank - 1) + [groups, channels // groups])],
+                     name)
+    axes = list(range(1, rank - 1)) + [rank]  # all but the batch and the group axis
+    mean = g.node("ReduceMean", [grouped], name, axes=axes, keepdims=1)
+    centered = g.node("Sub", [grouped, mean], name)
+    var = g.node("ReduceMean", [g.node("Mul", [centered, centered], name)], name, axes=axes,
+                 keepdims=1)
+    std = g.node("Sqrt", [g.node("Add", [var, g.const(np.float32(layer.epsilon), "epsilon")],
+                                 name)], name)
+    y = g.node("Reshape", [g.node("Div", [centered, std], name), shape], name)
+    if layer.gamma is not None:
+        y = g.node("Mul", [y, g.const(layer.gamma.numpy(), f"{name}/gamma")], name)
+    if layer.beta is not None:
+        y = g.node("Add", [y, g.const(layer.beta.numpy(), f"{name}/beta")], name)
+    if axis != rank - 1:
+        y = g.node("Transpose", [y], name, perm=[perm.index(i) for i in range(rank)])
+    return [y]
+
+
 # -- reshaping ----------------------------------------------------------------------------------------
 def _spatial_axes(layer: Any, rank: int) -> list:
     if rank == 3:
@@ -427,12 +455,6 @@ def _embedding(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes:
     ids = g.node("Cast", [inputs[0]], layer.name, to=7)  # 7 = INT64, as Keras casts to int
     table = g.const(_weights(layer)["embeddings"], f"{layer.name}/embeddings")
     return [g.node("Gather", [table, ids], layer.name, axis=0)]
-
-
-def _masking(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
-    raise _unsupported(layer, "masks are not exported; remove the Masking layer (and pad "
-                       "sequences so that padding does not matter) before exporting",
-                       "a Masking layer")
 
 
 # -- recurrent layers ------------------------------------------------------------------------------------
@@ -593,6 +615,7 @@ CONVERTERS: dict[str, Converter] = {
     "Dot": _dot,
     "BatchNormalization": _batch_norm,
     "LayerNormalization": _layer_norm,
+    "GroupNormalization": _group_norm,
     "Rescaling": _rescaling,
     "ZeroPadding1D": _zero_padding,
     "ZeroPadding2D": _zero_padding,
@@ -603,7 +626,6 @@ CONVERTERS: dict[str, Converter] = {
     "Permute": _permute,
     "RepeatVector": _repeat_vector,
     "Embedding": _embedding,
-    "Masking": _masking,
     "SimpleRNN": _rnn,
     "LSTM": _rnn,
     "GRU": _rnn,
@@ -612,6 +634,11 @@ CONVERTERS: dict[str, Converter] = {
     "TimeDistributed": _time_distributed,
 }
 """Converters by layer class name (a chainrule layer class's own name, not a subclass's)."""
+
+_REFUSED = {
+    "Masking": ("masks are not exported; remove the Masking layer (and pad sequences so that "
+                "padding does not matter) before exporting", "a Masking layer"),
+}
 
 
 def register_converter(class_name: str, converter: Converter) -> None:
@@ -654,6 +681,8 @@ def convert_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shap
         raise _unsupported(layer, "masks are not exported", "a mask argument")
     cls = type(layer).__name__
     converter = CONVERTERS.get(cls)
+    if converter is None and cls in _REFUSED:
+        raise _unsupported(layer, *_REFUSED[cls])
     if converter is None:
         raise UnsupportedLayerError(
             f'Layer "{layer.name}" of class {cls} has no ONNX converter. Exported classes: '
