@@ -348,6 +348,7 @@ def test_input_signature_builds_an_unbuilt_model(tmp_path):
     model.export(tmp_path / "m.onnx", format="onnx", input_signature=[(None, 4)], verbose=False)
     assert model.built
     check_export(model, normal(4), tmp_path)
+    export_onnx(model, tmp_path / "again.onnx", input_signature=[(7, 4)])  # agrees: accepted
 
 
 def test_register_converter_adds_a_layer_class(tmp_path):
@@ -419,6 +420,9 @@ ROWS = [
      ValueError, r"opset_version must be 17"),
     ("onnx.kwargs", lambda p: seq(L.Dense(1), shape=(2,)).export(p, format="onnx", dynamic=True),
      TypeError, r"export\(format='onnx'\) takes opset_version as its only extra argument"),
+    ("onnx.signature", lambda p: export_onnx(seq(L.Dense(1), shape=(2,)), p,
+                                             input_signature=[(None, 3)]),
+     ValueError, r"input_signature does not fit model '[a-z_0-9]+', whose inputs have shapes"),
     ("onnx.folder", lambda p: export_onnx(seq(L.Dense(1), shape=(2,)),
                                           os.path.join(os.path.dirname(p), "no", "m.onnx")),
      FileNotFoundError, r"Cannot write '.*m.onnx': the folder does not exist"),

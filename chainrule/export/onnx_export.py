@@ -183,19 +183,32 @@ def _input_name(kt: Any, i: int) -> str:
     return getattr(layer, "name", None) or kt.name or f"input_{i}"
 
 
-def _build_from_signature(model: Any, input_signature: Any) -> None:
+def _apply_signature(model: Any, input_signature: Any) -> None:
+    """Build ``model`` from ``input_signature``, or check the signature against its inputs."""
     shapes = []
-    for spec in input_signature:
+    specs = input_signature if isinstance(input_signature, (list, tuple)) else [None]
+    for spec in specs:
         shape = getattr(spec, "shape", spec)
-        if not isinstance(shape, (list, tuple)):
+        if not isinstance(shape, (list, tuple)) or not all(
+                d is None or isinstance(d, (int, np.integer)) for d in shape):
             raise ValueError("input_signature must be a list of shapes (batch axis first, None "
                              f"for unknown sizes). Received: input_signature={input_signature!r}")
         shapes.append(tuple(shape))
-    model.build(shapes[0] if len(shapes) == 1 else shapes)
+    if not model.built:
+        model.build(shapes[0] if len(shapes) == 1 else shapes)
+        return
+    inputs = _model_graph(model)[0]
+    actual = [tuple(kt.shape) for kt in inputs]
+    fits = len(actual) == len(shapes) and all(
+        len(a) == len(s) and all(x is None or y is None or x == y for x, y in zip(a, s))
+        for a, s in zip(actual, shapes))
+    if not fits:
+        raise ValueError(f"input_signature does not fit model {model.name!r}, whose inputs have "
+                         f"shapes {actual}. Received: input_signature={shapes}")
 
 
-def export_onnx(model: Any, filepath: Any, opset_version: int | None = None,
-                input_signature: Any = None, verbose: bool = False) -> Any:
+def export_onnx(model: Any, filepath: Any, verbose: bool = False, input_signature: Any = None,
+                opset_version: int | None = None) -> Any:
     """Write ``model`` to ``filepath`` as an ONNX model (inference: Dropout is the identity,
     BatchNormalization uses its moving statistics).
 
@@ -206,10 +219,11 @@ def export_onnx(model: Any, filepath: Any, opset_version: int | None = None,
     Args:
         model: a built Sequential or functional model.
         filepath: the ``.onnx`` file to write (a path or path-like).
-        opset_version: the ONNX opset (default and only value today: 17).
-        input_signature: for a model not built yet: a list of input shapes (batch axis
-            first, e.g. ``[(None, 4)]``) to build it with.
         verbose: print where the file went.
+        input_signature: a list of input shapes (batch axis first, e.g. ``[(None, 4)]``, or
+            objects with a ``shape``): builds a model not built yet; for a built model it
+            must agree with the model's inputs (a ``None`` matches any size).
+        opset_version: the ONNX opset (default and only value today: 17).
 
     Returns:
         The ``onnx.ModelProto`` that was written.
@@ -225,7 +239,7 @@ def export_onnx(model: Any, filepath: Any, opset_version: int | None = None,
         >>> path = os.path.join(tempfile.mkdtemp(), "m.onnx")
         >>> proto = export_onnx(model, path)
         >>> proto.opset_import[0].version, [n.op_type for n in proto.graph.node]
-        (17, ['MatMul', 'Add', 'Relu'])
+        (17, ['MatMul', 'Add', 'Relu', 'Identity'])
     """
     onnx = _require_onnx()
     if opset_version is None:
@@ -237,8 +251,8 @@ def export_onnx(model: Any, filepath: Any, opset_version: int | None = None,
     if not isinstance(filepath, (str, os.PathLike)):
         raise TypeError("filepath must be a path (str or os.PathLike). "
                         f"Received: filepath={filepath!r}")
-    if input_signature is not None and not model.built:
-        _build_from_signature(model, input_signature)
+    if input_signature is not None:
+        _apply_signature(model, input_signature)
     graph = OnnxGraph(onnx)
     inputs, outputs = emit_model(graph, model)
     helper = onnx.helper

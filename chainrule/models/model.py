@@ -239,7 +239,8 @@ class Model(Trainer, Layer):
             format: ``"onnx"``; Keras's other formats (``"tf_saved_model"``, the default,
                 and ``"openvino"``) need TensorFlow or OpenVINO and are refused.
             verbose: print where the file went.
-            input_signature: for a model not built yet, a list of input shapes to build it.
+            input_signature: a list of input shapes: builds a model not built yet; for a
+                built model it must agree with its inputs.
             **kwargs: ``opset_version`` for ONNX.
 
         Raises:
