@@ -264,6 +264,70 @@ def test_upsampling2d_bilinear_is_refused(tmp_path):
         export_onnx(model, tmp_path / "m.onnx")
 
 
+# -- convolution and pooling -------------------------------------------------------------------------
+CONV_CASES = {
+    "conv2d": (lambda: [L.Conv2D(4, 3, activation="relu")], (7, 6, 2)),
+    "conv2d-same-strides": (lambda: [L.Conv2D(4, (3, 2), strides=2, padding="same")], (7, 6, 2)),
+    "conv2d-cf-dilated": (lambda: [L.Conv2D(4, 3, padding="same", dilation_rate=2,
+                                            data_format="channels_first")], (2, 7, 6)),
+    "conv2d-groups": (lambda: [L.Conv2D(4, 3, groups=2, use_bias=False)], (5, 5, 4)),
+    "conv1d-causal": (lambda: [L.Conv1D(3, 3, padding="causal", dilation_rate=2)], (8, 2)),
+    "conv1d-same": (lambda: [L.Conv1D(3, 4, strides=3, padding="same")], (8, 2)),
+    "conv3d": (lambda: [L.Conv3D(2, 2)], (4, 4, 3, 2)),
+    "depthwise2d": (lambda: [L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")],
+                    (5, 6, 3)),
+    "depthwise1d": (lambda: [L.DepthwiseConv1D(2, strides=2)], (7, 3)),
+    "separable2d": (lambda: [L.SeparableConv2D(4, 3, depth_multiplier=2, activation="tanh")],
+                    (6, 5, 3)),
+    "separable1d": (lambda: [L.SeparableConv1D(4, 3, padding="same")], (6, 3)),
+    "conv2d-transpose": (lambda: [L.Conv2DTranspose(3, 3, strides=2)], (4, 3, 2)),
+    "conv2d-transpose-same": (lambda: [L.Conv2DTranspose(3, 3, strides=2, padding="same")],
+                              (4, 3, 2)),
+    "conv2d-transpose-small-kernel": (lambda: [L.Conv2DTranspose(3, 2, strides=3)], (4, 3, 2)),
+    "conv1d-transpose-cf": (lambda: [L.Conv1DTranspose(3, 4, strides=2, padding="same",
+                                                       data_format="channels_first")], (2, 5)),
+    "conv3d-transpose": (lambda: [L.Conv3DTranspose(2, 2, strides=2)], (2, 3, 2, 2)),
+    "maxpool2d": (lambda: [L.MaxPooling2D()], (6, 7, 2)),
+    "maxpool2d-same": (lambda: [L.MaxPooling2D(3, strides=2, padding="same")], (6, 7, 2)),
+    "avgpool2d-same": (lambda: [L.AveragePooling2D(3, strides=2, padding="same")], (6, 7, 2)),
+    "avgpool1d": (lambda: [L.AveragePooling1D(2)], (7, 2)),
+    "maxpool1d-cf": (lambda: [L.MaxPooling1D(3, padding="same", data_format="channels_first")],
+                     (2, 7)),
+    "maxpool3d": (lambda: [L.MaxPooling3D(2)], (4, 4, 4, 2)),
+    "avgpool3d-same": (lambda: [L.AveragePooling3D(2, padding="same")], (3, 4, 5, 2)),
+    "global-avg2d": (lambda: [L.GlobalAveragePooling2D()], (4, 5, 3)),
+    "global-max2d-keepdims": (lambda: [L.GlobalMaxPooling2D(keepdims=True)], (4, 5, 3)),
+    "global-avg1d-cf": (lambda: [L.GlobalAveragePooling1D(data_format="channels_first")], (3, 5)),
+    "global-max3d": (lambda: [L.GlobalMaxPooling3D()], (2, 3, 4, 2)),
+    "convnet": (lambda: [L.Conv2D(4, 3, activation="relu"), L.BatchNormalization(),
+                         L.MaxPooling2D(), L.Flatten(), L.Dense(3, activation="softmax")],
+                (8, 8, 1)),
+}
+needs_conv = pytest.mark.skipif(not hasattr(L, "Conv2D"),
+                                reason="the convolution layers are not in this build")
+
+
+@needs_conv
+@pytest.mark.parametrize("name", sorted(CONV_CASES))
+def test_convolution_and_pooling(name, tmp_path):
+    make, shape = CONV_CASES[name]
+    check_export(seq(*make(), shape=shape), normal(*shape), tmp_path)
+
+
+@needs_conv
+def test_conv1d_on_sequences_of_any_length(tmp_path):
+    x = L.Input(shape=(None, 2))
+    y = L.GlobalMaxPooling1D()(L.Conv1D(3, 3, strides=2, padding="same")(
+        L.Conv1D(4, 3, padding="causal")(x)))
+    model = randomize(cr.models.Model(x, y))
+    path = tmp_path / "m.onnx"
+    export_onnx(model, path)
+    for steps in (5, 8):
+        xs = normal(steps, 2)(3)
+        np.testing.assert_allclose(run_onnx(path, xs)[0], model.predict(xs[0], verbose=0),
+                                   rtol=1e-5, atol=1e-5)
+
+
 # -- embeddings and recurrent layers -----------------------------------------------------------------
 def ids_input(steps, vocab=10, dtype="int32"):
     def make(b):
@@ -423,6 +487,11 @@ ROWS = [
     ("onnx.signature", lambda p: export_onnx(seq(L.Dense(1), shape=(2,)), p,
                                              input_signature=[(None, 3)]),
      ValueError, r"input_signature does not fit model '[a-z_0-9]+', whose inputs have shapes"),
+    ("onnx.output-padding",
+     lambda p: export_onnx(seq(L.Conv2DTranspose(2, 3, strides=2, output_padding=1, name="up"),
+                               shape=(3, 3, 1)), p),
+     UnsupportedLayerError, r'Layer "up" \(Conv2DTranspose\) cannot be exported to ONNX: only '
+     r"output_padding=None"),
     ("onnx.folder", lambda p: export_onnx(seq(L.Dense(1), shape=(2,)),
                                           os.path.join(os.path.dirname(p), "no", "m.onnx")),
      FileNotFoundError, r"Cannot write '.*m.onnx': the folder does not exist"),
@@ -431,7 +500,9 @@ ROWS = [
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
 def test_error_rows(row, tmp_path):
-    _, action, error, start = row
+    row_id, action, error, start = row
+    if row_id == "onnx.output-padding" and not hasattr(L, "Conv2DTranspose"):
+        pytest.skip("the convolution layers are not in this build")
     with pytest.raises(error) as info:
         action(str(tmp_path / "m.onnx"))
     message = str(info.value)
@@ -453,4 +524,5 @@ def test_supported_layers_are_documented():
         doc = f.read()
     section = doc.split("## ONNX", 1)[1].split("\n## ", 1)[0]
     for cls in CONVERTERS:
-        assert f"`{cls}`" in section, cls
+        short = re.sub(r"[123]D$", "", cls)  # MaxPooling1D/2D/3D is one row
+        assert f"`{cls}`" in section or f"`{short}1D/2D/3D`" in section, cls

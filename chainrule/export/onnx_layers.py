@@ -635,6 +635,15 @@ CONVERTERS: dict[str, Converter] = {
 }
 """Converters by layer class name (a chainrule layer class's own name, not a subclass's)."""
 
+
+def _add_conv_converters() -> None:
+    from chainrule.export.onnx_conv import CONV_CONVERTERS  # noqa: PLC0415
+
+    CONVERTERS.update(CONV_CONVERTERS)
+
+
+_add_conv_converters()
+
 _REFUSED = {
     "Masking": ("masks are not exported; remove the Masking layer (and pad sequences so that "
                 "padding does not matter) before exporting", "a Masking layer"),
