@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.saving import InvalidArchiveError, WeightMismatchError
+from chainrule.saving import InvalidArchiveError, UnsafeFileError, WeightMismatchError
 
 L = cr.layers
 DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
@@ -79,6 +79,12 @@ def _value_branch_model():
 def two_input_model():
     a, b = L.Input((2,)), L.Input((3,))
     return cr.Model([a, b], L.Dense(1)(L.Dense(2)(a)))
+
+
+def _adapt_twice():
+    layer = L.Normalization()
+    layer.adapt(np.zeros((8, 3)))
+    layer.adapt(np.zeros((8, 4)))
 
 
 def write(path, content):
@@ -243,10 +249,10 @@ ROWS = [
      r"jit_compile must be True, False or 'auto'\. Received: jit_compile='yes'$", True),
     ("loss-weights-count", lambda: mlp(loss_weights=[1, 2]), ValueError,
      r"loss_weights needs one weight per output \(1\)\. Received: loss_weights=\[1, 2\]$", True),
-    ("fit-before-compile", lambda: fit(mlp(compile=False)), RuntimeError,
-     r"You must compile the model before calling fit\(\)", False),
+    ("fit-before-compile", lambda: fit(mlp(compile=False)), ValueError,
+     r"You must compile the model before calling fit\(\)", True),
     ("evaluate-before-compile", lambda: mlp(compile=False).evaluate(X, Y, verbose=0),
-     RuntimeError, r"You must compile the model before calling evaluate\(\)", False),
+     ValueError, r"You must compile the model before calling evaluate\(\)", True),
     # -- models and layers ------------------------------------------------------------------
     ("summary-unbuilt", lambda: cr.Sequential([L.Dense(2)]).summary(), ValueError,
      r"Model '.*' has not been built yet", False),
@@ -395,6 +401,26 @@ ROWS = [
      True),
     ("backup-dir-empty", lambda: cr.saving.BackupAndRestore(""), ValueError,
      r"Empty `backup_dir` argument passed\. Received: backup_dir=''$", True),
+    # -- preprocessing layers -----------------------------------------------------------------
+    ("adapt-empty-data", lambda: L.Normalization().adapt(np.zeros((0, 3))), ValueError,
+     r"Normalization layer \"normalization\"\.adapt\(\) received empty data: there is "
+     r"nothing to learn from\. Received: data of shape \(0, 3\)$", True),
+    ("adapt-empty-iterable", lambda: L.StringLookup().adapt(iter([])), ValueError,
+     r"StringLookup layer \"string_lookup\"\.adapt\(\) received an empty iterable", True),
+    ("adapt-other-last-axis", _adapt_twice, ValueError,
+     r"Normalization layer \"normalization\" was built for inputs of shape \(None, 3\), but "
+     r"adapt\(\) received data of an incompatible shape\. Received: data of shape \(8, 4\)$",
+     True),
+    ("lookup-output-mode", lambda: L.StringLookup(output_mode="onehot"), ValueError,
+     r"Unknown output_mode for layer StringLookup: 'onehot'\. Did you mean 'one_hot'\? "
+     r"Known: 'int', 'one_hot', 'multi_hot', 'count', 'tf_idf'\. "
+     r"Received: output_mode='onehot'$", True),
+    ("category-out-of-range", lambda: L.CategoryEncoding(3)(np.array([[0, 5]])), ValueError,
+     r"Layer \"category_encoding\" expects integer inputs in \[0, num_tokens\) with "
+     r"num_tokens=3\. Received: values from 0 to 5$", True),
+    ("lookup-no-vocabulary", lambda: L.StringLookup(output_mode="count")(np.array(["a"])),
+     RuntimeError, r"StringLookup layer \"string_lookup\": with output_mode='count' and "
+     r"pad_to_max_tokens=False, set the vocabulary", True),
     # -- training ---------------------------------------------------------------------------
     ("loss-becomes-nan", lambda: exploding(), FloatingPointError,
      r"The loss became (nan|inf|-inf) at epoch 1, batch \d+; training stopped and the weights "
@@ -447,7 +473,155 @@ ROWS = [
      lambda: cr.utils.plot_model(cr.Sequential([L.Dense(2)], name="s"), to_file=None),
      ValueError, r"plot_model needs a built model: model 's' has no layers with known shapes "
      r"yet\..*Received: an unbuilt model$", True),
+    # -- hardening: interrupted, hostile or odd input (helpers below ROWS) -------------------
+    ("learning-rate-becomes-nan", lambda: fit(nan_schedule_model(), epochs=3), ValueError,
+     r"The learning rate of optimizer 'sgd' became nan at step 2 \(iterations=2\), given by "
+     r"the schedule NanAfter\(steps=2\); no weight was updated\..*Received: "
+     r"learning_rate=nan$", True),
+    ("gradients-become-nan", lambda: fit(sqrt_at_zero_model(), y=np.ones((10, 1))),
+     FloatingPointError, r"The gradients became NaN or infinite \(the loss was 1\.0\) at epoch "
+     r"1, batch 1; training stopped and the weights from before this batch were kept\.", False),
+    ("load-fifo", lambda: cr.saving.load_model(fifo(TMP / "pipe.keras")), InvalidArchiveError,
+     r"'.*pipe\.keras' is a FIFO \(named pipe\), not a regular file: chainrule reads saved "
+     r"models and weights from regular files only\. Received: filepath=", True),
+    ("load-bytes-path", lambda: cr.saving.load_model(b"model.keras"), TypeError,
+     r"filepath must be a str path, not bytes \(decode it, e\.g\. with os\.fsdecode\)\. "
+     r"Received: filepath=b'model\.keras'$", True),
+    ("save-nul-path", lambda: mlp().save("mo\x00del.keras"), ValueError,
+     r"filepath must not contain a NUL character\. Received: filepath='mo\\x00del\.keras'$", True),
+    ("custom-objects-not-a-dict",
+     lambda: cr.saving.load_model(saved_mlp(), custom_objects=["MyLayer"]), TypeError,
+     r"custom_objects must be a dict mapping names to classes or functions, e\.g\. "
+     r"\{'MyLayer': MyLayer\}\. Received: custom_objects of type list$", True),
+    ("optimizer-state-negative-learning-rate",
+     lambda: cr.saving.load_model(saved_mlp(learning_rate=-0.5)), InvalidArchiveError,
+     r"'.*m\.keras' member 'optimizer\.npz': Optimizer state 'learning_rate' must be a positive "
+     r"number\. Received: learning_rate=-0\.5$", True),
+    ("load-budget-zero-sized-kernel", lambda: cr.saving.load_model(zero_kernel_archive()),
+     UnsafeFileError, r"'.*zero\.keras': config\.json asks layer 'd' for a weight 'kernel' of "
+     r"shape \(0, 536870912\) \(float32\); with the weights before it the model would take "
+     r"2147483648 bytes \(a zero-sized dimension counted as 1\)", True),
+    ("backup-dir-is-a-file", lambda: cr.saving.BackupAndRestore(write(TMP / "notes.txt", b"x")),
+     ValueError, r"backup_dir must be a directory \(the backup is written inside it\), but "
+     r"'.*notes\.txt' is a file\..*Received: backup_dir=", True),
+    ("backup-other-optimizer", lambda: resume_with_other_optimizer(), ValueError,
+     r"The backup in '.*backup' was saved while training with another optimizer: class_name "
+     r"'Adam' in the backup, 'SGD' now\. .*Delete the folder .*Received: optimizer=SGD$", True),
+    ("checkpoint-format-field", lambda: cr.saving.ModelCheckpoint("m-{epoch.nope}.keras"),
+     KeyError, r'Failed to format this callback filepath: "m-\{epoch\.nope\}\.keras"\. '
+     r"Reason: ValueError: the field \{epoch\.nope\} cannot be filled", True),
+    ("csv-separator-newline", lambda: cr.callbacks.CSVLogger("log.csv", separator="\n"),
+     ValueError, r"separator cannot be a line break or the quote character '\"' \(the rows "
+     r"could not be read back\)\. Received: separator='\\n'$", True),
+    ("set-weights-strings",
+     lambda: mlp().set_weights([np.full((5, 4), "a"), np.zeros(4), np.zeros((4, 3)), np.zeros(3)]),
+     TypeError, r"Layer 'sequential' weight 'hidden/kernel' must be set from numbers, but the "
+     r"value given for it has dtype <U1\. Received: a value of dtype <U1$", True),
 ]
+
+
+# -- helpers of the hardening rows (looked up when a row runs) -------------------------------
+
+
+class NanAfter(cr.optimizers.schedules.LearningRateSchedule):
+    """A schedule with a bug: 0.01, then NaN from step ``steps`` on."""
+
+    def __init__(self, steps=2):
+        self.steps = steps
+
+    def __call__(self, step):
+        return 0.01 if step < self.steps else float("nan")
+
+    def get_config(self):
+        return {"steps": self.steps}
+
+
+def nan_schedule_model():
+    model = mlp(compile=False)
+    model.compile(optimizer=cr.optimizers.SGD(NanAfter(2)),
+                  loss="sparse_categorical_crossentropy")
+    return model
+
+
+class _Sqrt(L.Layer):
+    def call(self, x):
+        return cr.ops.sqrt(x)
+
+
+def sqrt_at_zero_model():
+    """sqrt at 0: the loss is finite, its gradient infinite."""
+    model = cr.Sequential([L.Dense(1, input_dim=5, kernel_initializer="zeros"), _Sqrt()])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def fifo(path):
+    os.mkfifo(path)
+    return path
+
+
+def saved_mlp(learning_rate=None):
+    model = mlp()
+    model.fit(X, Y, verbose=0)
+    path = TMP / "m.keras"
+    model.save(path)
+    if learning_rate is not None:
+        rewrite_member(path, "optimizer.npz", lambda s: s.update(
+            learning_rate=np.asarray(learning_rate)))
+    return path
+
+
+def rewrite_member(path, member, change):
+    import io  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    with np.load(io.BytesIO(members[member])) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    members[member] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def zero_kernel_archive():
+    """A few hundred bytes asking for Dense(2**29) on 0 features: a kernel (0, 2**29)."""
+    import json  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    path = TMP / "zero.keras"
+    cr.saving.save_model(cr.Sequential([L.Dense(4, use_bias=False, input_shape=(0,), name="d")]),
+                         path, include_optimizer=False)
+    rewrite_member(path, "model.weights.npz", lambda s: s.update(
+        {"d/kernel": np.zeros((0, 2**29), "float32")}))
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][-1]["config"]["units"] = 2**29
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def resume_with_other_optimizer():
+    class Crash(cr.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyError("crash")
+
+    first = mlp(compile=False)
+    first.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    backup = str(TMP / "backup")
+    try:
+        fit(first, epochs=2, callbacks=[cr.saving.BackupAndRestore(backup), Crash()])
+    except KeyError:
+        pass
+    fit(mlp(), epochs=2, callbacks=[cr.saving.BackupAndRestore(backup)])
 
 
 # -- datasets and data utilities (docs/errors.md, "Datasets and data utilities") ---------------

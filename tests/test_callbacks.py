@@ -768,7 +768,8 @@ def test_csv_logger_validation():
         match=re.escape("separator must be a single character. Received: separator=', '"),
     ):
         CSVLogger("x.csv", separator=", ")
-    with pytest.raises(TypeError, match=re.escape("filename must be a path. Received: filename=3")):
+    with pytest.raises(TypeError, match=re.escape("filename must be a path (str or os.PathLike). "
+                                                  "Received: filename=3")):
         CSVLogger(3)
 
 

@@ -320,6 +320,13 @@ LAYER_EXAMPLES = {
     "Dot": lambda: layers.Dot(axes=1, normalize=True),
 }
 MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
+# preprocessing layers: their save/load round trips, on the inputs each reads (text, images,
+# adapted state), are in tests/test_preprocessing.py::test_save_load_round_trip
+PREPROCESSING = {"Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
+                 "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
+                 "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+                 "RandomBrightness"}
+LAYER_EXAMPLES.update({name: getattr(layers, name) for name in PREPROCESSING})
 
 # sequence layers (token ids in, sequences through): round-tripped in a model of their own, in
 # this order; a cell is saved inside the RNN layer that runs it
@@ -361,7 +368,8 @@ def test_every_layer_type_round_trips(tmp_path):
         stack.append(LAYER_EXAMPLES[name]())
     for n in _layer_classes():
         if n not in ("Dense", "Activation", "Dropout", "Reshape", "LeakyReLU", "ReLU",
-                     "Flatten", "Softmax") + MERGING and n not in SEQUENCE_EXAMPLES:
+                     "Flatten", "Softmax") + MERGING and n not in SEQUENCE_EXAMPLES \
+                and n not in PREPROCESSING:
             example = LAYER_EXAMPLES[n]()
             stack += example if isinstance(example, list) else [example]
     model = cr.Sequential(stack)

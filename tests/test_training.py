@@ -240,9 +240,9 @@ def compiled():
 
 def test_fit_before_compile():
     model = Sequential([Dense(1, input_dim=3)])
-    with pytest.raises(RuntimeError, match=r"compile the model before calling fit\(\)"):
+    with pytest.raises(ValueError, match=r"compile the model before calling fit\(\)"):
         model.fit(np.zeros((2, 3)), np.zeros((2, 1)))
-    with pytest.raises(RuntimeError, match=r"before calling evaluate\(\)"):
+    with pytest.raises(ValueError, match=r"before calling evaluate\(\)"):
         model.evaluate(np.zeros((2, 3)), np.zeros((2, 1)))
 
 

@@ -230,7 +230,10 @@ class Tensor:
                 f"Tensor data must be numeric (an array, a number or a nested list of "
                 f"numbers). Received: data of type {type(data).__name__} ({e})"
             ) from None
-        if arr.dtype.kind not in "biuf":
+        # NumPy arrays of text pass as they are, for the layers that read text (StringLookup,
+        # TextVectorization, Hashing); nested lists must hold numbers
+        if arr.dtype.kind not in "biuf" and not (arr.dtype.kind in "US" and isinstance(
+                data, np.ndarray)):
             raise TypeError(
                 f"Tensor data must be numeric. Received: data with dtype {arr.dtype}"
             )

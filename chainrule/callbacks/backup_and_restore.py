@@ -156,11 +156,15 @@ class BackupAndRestore(Callback):
         if not backup_dir:
             raise ValueError(f"Empty `backup_dir` argument passed. Received: "
                              f"backup_dir={backup_dir!r}")
-        try:
-            self.backup_dir = os.fspath(backup_dir)
-        except TypeError:
-            raise TypeError(f"backup_dir must be a path (str or os.PathLike). Received: "
-                            f"backup_dir={backup_dir!r}") from None
+        from chainrule.saving.api import _fspath  # noqa: PLC0415
+
+        self.backup_dir = _fspath(backup_dir, "backup_dir")
+        if os.path.exists(self.backup_dir) and not os.path.isdir(self.backup_dir):
+            raise ValueError(
+                f"backup_dir must be a directory (the backup is written inside it), but "
+                f"{self.backup_dir!r} is a file. Choose a folder used for nothing else. "
+                f"Received: backup_dir={backup_dir!r}"
+            )
         self.save_freq = check_save_freq(save_freq)
         self.delete_checkpoint = bool(delete_checkpoint)
         self._counter = None if self.save_freq == "epoch" else BatchCounter(self.save_freq)
@@ -191,18 +195,46 @@ class BackupAndRestore(Callback):
                 f"`fit()`. Model {self.model.name!r} is unbuilt. You can build it beforehand by "
                 "calling it on a batch of data. Received: an unbuilt model"
             )
-        epoch, history, states, weights, opt_state = self._read_backup()
+        epoch, history, states, weights, opt_state, saved_optimizer = self._read_backup()
         src = repr(self.backup_path)
-        _restore_random_states(self.model, states, src)
+        optimizer = getattr(self.model, "optimizer", None)
+        if opt_state is not None and optimizer is not None:
+            self._check_same_optimizer(saved_optimizer, optimizer)
         assign_weights(self.model, weights, src)
-        if opt_state is not None and getattr(self.model, "optimizer", None) is not None:
-            restore_optimizer_state(self.model, opt_state)
+        if opt_state is not None and optimizer is not None:
+            try:
+                restore_optimizer_state(self.model, opt_state, src)
+            except ValueError as e:
+                raise ValueError(
+                    f"The backup in {self.backup_dir!r} does not fit the model's optimizer "
+                    f"{type(optimizer).__name__!r} ({e}). Delete the folder {self.backup_dir!r} "
+                    "to start training over, or compile the model with the optimizer and "
+                    "settings it was saved with to resume. Received: optimizer="
+                    f"{type(optimizer).__name__}"
+                ) from None
+        _restore_random_states(self.model, states, src)
         self._current_epoch = epoch
         self._history = history
         model_history = getattr(self.model, "history", None)
         if model_history is not None and hasattr(model_history, "history"):
             model_history.history = {k: list(v) for k, v in history.items()}
         self.model._initial_epoch = epoch
+
+    def _check_same_optimizer(self, saved: Any, optimizer: Any) -> None:
+        """The optimizer the backup was made with must be the model's (class, slots)."""
+        if not isinstance(saved, dict):
+            return  # a backup from before optimizers were recorded: set_state decides
+        now = _optimizer_summary(optimizer)
+        differs = [f"{k} {saved.get(k)!r} in the backup, {now[k]!r} now" for k in now
+                   if k in saved and saved.get(k) != now[k]]
+        if differs:
+            raise ValueError(
+                f"The backup in {self.backup_dir!r} was saved while training with another "
+                f"optimizer: {'; '.join(differs)}. Its state cannot be restored into this one. "
+                f"Delete the folder {self.backup_dir!r} to start training over, or compile the "
+                f"model with the optimizer it was saved with to resume. Received: optimizer="
+                f"{now['class_name']}"
+            )
 
     def _read_backup(self) -> tuple:
         path = self.backup_path
@@ -232,7 +264,8 @@ class BackupAndRestore(Callback):
             isinstance(k, str) and isinstance(v, list) for k, v in history.items()
         ):
             raise InvalidArchiveError(f"{src}: invalid history in {_STATE_MEMBER}.")
-        return epoch, history, state.get("random_states"), weights, opt_state
+        return (epoch, history, state.get("random_states"), weights, opt_state,
+                state.get("optimizer"))
 
     # -- saving ------------------------------------------------------------------------
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
@@ -261,9 +294,11 @@ class BackupAndRestore(Callback):
             "history": self._history,
             "random_states": _random_states(model),
         }
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None:
+            state["optimizer"] = _optimizer_summary(optimizer)
         payload = json.dumps(state).encode("utf-8")
         weights = _weight_arrays(model)
-        optimizer = getattr(model, "optimizer", None)
         opt_state = optimizer.get_state() if optimizer is not None else None
         with atomic_write(self.backup_path) as f, zipfile.ZipFile(f, "w") as zf:
             info = zipfile.ZipInfo(_STATE_MEMBER, date_time=(1980, 1, 1, 0, 0, 0))
@@ -288,6 +323,11 @@ class BackupAndRestore(Callback):
             os.remove(self.backup_path)
         with contextlib.suppress(OSError):  # only if empty: the directory may hold other files
             os.rmdir(self.backup_dir)
+
+
+def _optimizer_summary(optimizer: Any) -> dict:
+    """What a backup records of its optimizer, to refuse restoring into another one."""
+    return {"class_name": type(optimizer).__name__}
 
 
 def _jsonable(value: Any) -> Any:

@@ -40,13 +40,17 @@ class CSVLogger(Callback):
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         super().__init__()
-        try:
-            self.filename = os.fspath(filename)
-        except TypeError:
-            raise TypeError(f"filename must be a path. Received: filename={filename!r}") from None
+        from chainrule.saving.api import _fspath  # noqa: PLC0415
+
+        self.filename = _fspath(filename, "filename")
         if not isinstance(separator, str) or len(separator) != 1:
             raise ValueError(
                 f"separator must be a single character. Received: separator={separator!r}"
+            )
+        if separator in '\r\n"':
+            raise ValueError(
+                "separator cannot be a line break or the quote character '\"' (the rows could "
+                f"not be read back). Received: separator={separator!r}"
             )
         self.sep = separator
         self.append = bool(append)

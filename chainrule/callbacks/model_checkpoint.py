@@ -7,6 +7,7 @@ during a save leaves the previous checkpoint intact.
 from __future__ import annotations
 
 import os
+import string
 import warnings
 
 import numpy as np
@@ -67,11 +68,10 @@ class ModelCheckpoint(_MonitorCallback):
         initial_value_threshold: float | None = None,
     ) -> None:
         super().__init__(monitor, mode, 0)
-        try:
-            self.filepath = os.fspath(filepath)
-        except TypeError:
-            raise TypeError(f"filepath must be a path (str or os.PathLike). Received: "
-                            f"filepath={filepath!r}") from None
+        from chainrule.saving.api import _fspath  # noqa: PLC0415
+
+        self.filepath = _fspath(filepath)
+        self._check_fields()
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
@@ -161,15 +161,36 @@ class ModelCheckpoint(_MonitorCallback):
         if self.verbose > 0:
             print_message(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
+    def _format_error(self, e: BaseException, keys: list) -> KeyError:
+        return KeyError(
+            f'Failed to format this callback filepath: "{self.filepath}". Reason: '
+            f"{type(e).__name__}: {e}. The fields available are {keys}. Received: "
+            f"filepath={self.filepath}"
+        )
+
+    def _check_fields(self) -> None:
+        """Refuse, at creation, format fields no epoch can fill.
+
+        The fields are filled with numbers (``epoch``, ``batch`` and the logs), so a
+        positional field (``{}``), an attribute (``{epoch.real}``) or an index
+        (``{epoch[0]}``) can never be, nor can a malformed string (``{epoch``).
+        """
+        keys = ["epoch", "batch", "<the epoch logs>"]
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(self.filepath) if f is not None]
+        except ValueError as e:
+            raise self._format_error(e, keys) from None
+        for field in fields:
+            if field == "" or field.isdigit() or any(c in field for c in ".[]!"):
+                reason = ValueError(f"the field {{{field}}} cannot be filled: fields are names "
+                                    "of numbers (epoch, batch, a log such as val_loss)")
+                raise self._format_error(reason, keys)
+
     def _get_file_path(self, epoch: int, batch: int | None, logs: Logs) -> str:
         try:
             if batch is None or "batch" in logs:
                 return self.filepath.format(epoch=epoch + 1, **logs)
             return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
-        except (KeyError, IndexError, ValueError) as e:
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
             keys = ["epoch"] + (["batch"] if batch is not None else []) + sorted(logs)
-            raise KeyError(
-                f'Failed to format this callback filepath: "{self.filepath}". Reason: '
-                f"{type(e).__name__}: {e}. The fields available are {keys}. Received: "
-                f"filepath={self.filepath}"
-            ) from None
+            raise self._format_error(e, keys) from None

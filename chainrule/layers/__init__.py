@@ -44,6 +44,23 @@ from chainrule.layers.normalization import (
     GroupNormalization,
     LayerNormalization,
 )
+from chainrule.layers.preprocessing import (  # preprocessing layers (adapt, lookups, images)
+    CategoryEncoding,
+    CenterCrop,
+    Discretization,
+    Hashing,
+    IntegerLookup,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Resizing,
+    StringLookup,
+    TextVectorization,
+)
 from chainrule.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -82,4 +99,9 @@ __all__ = [
     # sequences
     "Embedding", "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN",
     "Bidirectional", "TimeDistributed", "Masking",
+]
+__all__ += [  # preprocessing layers
+    "Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
+    "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
+    "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
 ]

@@ -242,7 +242,9 @@ class ShapeOnlyScope:
     all read as zero (a broadcast view of one scalar), so ``build`` and a dry
     run of ``call`` work and give the right shapes. With ``max_bytes``, the
     weight that would take the weights created in the scope past that many
-    bytes raises :class:`WeightBudgetError` before anything is made for it.
+    bytes raises :class:`WeightBudgetError` before anything is made for it
+    (for this bound a zero-sized dimension counts as 1, so a kernel of shape
+    ``(0, 2**29)`` counts as the 2**29 outputs it makes).
     Scopes nest: a weight counts against every enclosing scope's bound.
     Default layer names used up inside the scope are given back on exit, so
     layers created afterwards get the names they would have got without it.
@@ -291,21 +293,26 @@ class ShapeOnlyScope:
 
     def _record(self, layer: Layer, weight: WeightShape) -> None:
         n = weight.nbytes
+        # The bound counts a zero-sized dimension as 1: a kernel (0, 2**29) holds nothing but
+        # makes every output 2**29 wide, so it must not slip past the bound as 0 bytes.
+        nominal = math.prod(max(int(d), 1) for d in weight.shape) * np.dtype(weight.dtype).itemsize
         scope: ShapeOnlyScope | None = self
         while scope is not None:
-            if scope.max_bytes is not None and scope.nbytes + n > scope.max_bytes:
+            used = scope.__dict__.get("_nominal", 0)
+            if scope.max_bytes is not None and used + nominal > scope.max_bytes:
                 raise WeightBudgetError(
                     f'Layer "{layer.name}" weight "{weight.name}" of shape {weight.shape} '
-                    f"({weight.dtype}) would take {n} bytes, {scope.nbytes + n} with the weights "
-                    f"before it, more than the {scope.max_bytes} allowed. Received: "
+                    f"({weight.dtype}) would take {nominal} bytes, {used + nominal} with the "
+                    f"weights before it, more than the {scope.max_bytes} allowed. Received: "
                     f"shape={weight.shape}",
-                    weight, scope.nbytes + n, scope.max_bytes,
+                    weight, used + nominal, scope.max_bytes,
                 )
             scope = scope._parent
         scope = self
         while scope is not None:
             scope.weights.append(weight)
             scope.nbytes += n
+            scope._nominal = scope.__dict__.get("_nominal", 0) + nominal
             scope = scope._parent
 
 
@@ -421,7 +428,7 @@ class Layer:
             raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = str(np.dtype(dtype)) if dtype is not None else None
+        self.dtype = _dtype_name(dtype) if dtype is not None else None
         self.built = False
         self._variables: list[Variable] = []
         self._losses: list = []
@@ -525,9 +532,11 @@ class Layer:
     def weights(self) -> list[Variable]:
         """All weights: this layer's then its sublayers', in creation order."""
         out = list(self._variables)
+        seen = {id(w) for w in out}  # a set: a model of many layers lists them in linear time
         for layer in self._layers:
             for w in layer.weights:
-                if not any(w is o for o in out):
+                if id(w) not in seen:
+                    seen.add(id(w))
                     out.append(w)
         return out
 
@@ -590,8 +599,22 @@ class Layer:
                     f"the value given for it has shape {tuple(np.shape(value))}. Received: "
                     f"weights with shapes {[tuple(np.shape(w)) for w in weights]}"
                 )
+        arrays = []  # every value converted before any is assigned
         for var, value in zip(own, weights):
-            var.assign(np.asarray(value))
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf":
+                try:
+                    arr = arr.astype(np.dtype(str(var.dtype)))
+                except (TypeError, ValueError):
+                    label = var.name if any(var is v for v in self._variables) else var.path
+                    raise TypeError(
+                        f"Layer {self.name!r} weight {label!r} must be set from numbers, but "
+                        f"the value given for it has dtype {arr.dtype}. Received: a value of "
+                        f"dtype {arr.dtype}"
+                    ) from None
+            arrays.append(arr)
+        for var, arr in zip(own, arrays):
+            var.assign(arr)
 
     def count_params(self) -> int:
         """The number of scalars in all weights."""
@@ -1106,10 +1129,19 @@ def shape_fits(declared: Sequence[Any], shape: Sequence[Any]) -> bool:
     return len(want) == len(got) and all(w is None or w == g for w, g in zip(want, got))
 
 
+def _dtype_name(dtype: Any) -> str:
+    """A dtype's name; ``"string"`` (Keras's text inputs, e.g. ``Input(dtype="string")``) stays."""
+    if dtype in ("string", "str", str):
+        return "string"
+    return str(np.dtype(dtype))
+
+
 def _dummy_like(inputs: Any, unknown: int = 1) -> Any:
     if isinstance(inputs, KerasTensor):
         shape = tuple(unknown if d is None and i else 1 if d is None else d
                       for i, d in enumerate(inputs.shape))
+        if inputs.dtype == "string" or np.dtype(inputs.dtype).kind in "US":
+            return Tensor(np.full(shape, "", dtype=str))  # text for StringLookup & co.
         dt = inputs.dtype if np.dtype(inputs.dtype).kind == "f" else inputs.dtype
         return Tensor(backend.xp.zeros(shape, dtype=dt))
     if isinstance(inputs, (list, tuple)):

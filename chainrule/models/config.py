@@ -7,6 +7,7 @@ config is imported or called.
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 from chainrule.layers.base import POSITIONAL_TENSORS
@@ -79,32 +80,46 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
         created[entry["name"]] = layer
         if type(layer).__name__ == "InputLayer":
             tensors[(entry["name"], 0, 0)] = layer.output_tensor
+    # Call each layer once all its inputs exist, in an order found in one pass (Kahn's
+    # algorithm): a config listing its layers in any order, output first included, is
+    # rebuilt in time proportional to its size.
     pending = [e for e in config["layers"] if e.get("inbound_nodes")]
-    for _ in range(len(pending) + 1):
-        progressed = False
-        for entry in list(pending):
-            ready = all(all(tuple(r) in tensors for r in call) for call in entry["inbound_nodes"])
-            if not ready:
-                continue
-            layer = created[entry["name"]]
-            positional = entry.get("positional_tensors") or [0] * len(entry["inbound_nodes"])
-            for k, call in enumerate(entry["inbound_nodes"]):
-                args = [tensors[tuple(r)] for r in call]
-                n = int(positional[k]) if k < len(positional) else 0
-                if not 0 <= n < len(args):
-                    n = 0
-                head, extra = args[:len(args) - n], args[len(args) - n:]
-                out = layer(head[0] if len(head) == 1 else head, *extra)
-                outs = out if isinstance(out, (list, tuple)) else [out]
-                for j, o in enumerate(outs):
-                    tensors[(entry["name"], k, j)] = o
-            pending.remove(entry)
-            progressed = True
-        if not pending or not progressed:
-            break
-    if pending:
+    waiting: dict = {}  # tensor reference -> the entries that wait for it
+    missing: list[int] = []
+    ready: collections.deque = collections.deque()
+    for i, entry in enumerate(pending):
+        refs = {tuple(r) for call in entry["inbound_nodes"] for r in call}
+        refs = {r for r in refs if r not in tensors}
+        missing.append(len(refs))
+        for r in refs:
+            waiting.setdefault(r, []).append(i)
+        if not refs:
+            ready.append(i)
+    done = 0
+    while ready:
+        entry = pending[ready.popleft()]
+        layer = created[entry["name"]]
+        positional = entry.get("positional_tensors") or [0] * len(entry["inbound_nodes"])
+        for k, call in enumerate(entry["inbound_nodes"]):
+            args = [tensors[tuple(r)] for r in call]
+            n = int(positional[k]) if k < len(positional) else 0
+            if not 0 <= n < len(args):
+                n = 0
+            head, extra = args[:len(args) - n], args[len(args) - n:]
+            out = layer(head[0] if len(head) == 1 else head, *extra)
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            for j, o in enumerate(outs):
+                key = (entry["name"], k, j)
+                tensors[key] = o
+                for i in waiting.pop(key, ()):
+                    missing[i] -= 1
+                    if missing[i] == 0:
+                        ready.append(i)
+        done += 1
+    if done < len(pending):
+        stuck = [e["name"] for i, e in enumerate(pending) if missing[i] > 0]
         raise ValueError("Invalid functional config: layers "
-                         f"{[e['name'] for e in pending]} have inputs that are never produced.")
+                         f"{stuck} have inputs that are never produced.")
 
     def get(r: list) -> Any:
         key = tuple(r)

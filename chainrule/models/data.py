@@ -25,13 +25,16 @@ def _is_pandas(x: Any) -> bool:
     return type(x).__module__.startswith("pandas") and hasattr(x, "to_numpy")
 
 
-def to_array(x: Any, name: str, float_default: bool = True) -> np.ndarray:
+def to_array(x: Any, name: str, float_default: bool = True, strings: bool = False) -> np.ndarray:
     """Convert one input to a NumPy array, with a clear error for non-numeric data.
 
     Args:
         x: an array, nested list, pandas DataFrame/Series, or a Tensor.
         name: the argument's name for messages (``x``, ``y``...).
         float_default: convert floats to :func:`chainrule.config.floatx`.
+        strings: accept text (str, bytes, or objects that are all str), returned
+            as a ``str`` array: for models whose layers read text (StringLookup,
+            TextVectorization, Hashing).
 
     Returns:
         A NumPy array.
@@ -54,6 +57,8 @@ def to_array(x: Any, name: str, float_default: bool = True) -> np.ndarray:
                 f"{name} must be an array of numbers (or a nested list of equal-length rows). "
                 f"Received: {name} that NumPy cannot convert ({e})"
             ) from None
+    if strings and x.dtype.kind not in "biuf" and _is_text(x):
+        return x if x.dtype.kind == "U" else _as_text(x)
     if x.dtype.kind not in "biuf":
         sample = x.reshape(-1)[:3].tolist() if x.size else []
         raise TypeError(
@@ -68,17 +73,32 @@ def to_array(x: Any, name: str, float_default: bool = True) -> np.ndarray:
     return x
 
 
-def to_arrays(data: Any, name: str, float_default: bool = True) -> list | None:
-    """Convert ``x`` (an array, or a list/tuple/dict of arrays for several inputs) to a list."""
+def _is_text(x: np.ndarray) -> bool:
+    if x.dtype.kind in "US":
+        return True
+    return x.dtype.kind == "O" and all(isinstance(v, (str, bytes)) for v in x.reshape(-1))
+
+
+def _as_text(x: np.ndarray) -> np.ndarray:
+    flat = [v.decode("utf-8") if isinstance(v, bytes) else v for v in x.reshape(-1).tolist()]
+    return np.array(flat, dtype=str).reshape(x.shape)
+
+
+def to_arrays(data: Any, name: str, float_default: bool = True,
+              strings: bool = False) -> list | None:
+    """Convert ``x`` (an array, or a list/tuple/dict of arrays for several inputs) to a list.
+
+    ``strings=True`` accepts text arrays (see :func:`to_array`).
+    """
     if data is None:
         return None
     if isinstance(data, dict):
-        return [to_array(v, f"{name}[{k!r}]", float_default) for k, v in data.items()]
+        return [to_array(v, f"{name}[{k!r}]", float_default, strings) for k, v in data.items()]
     if isinstance(data, (list, tuple)) and data and all(
         isinstance(v, np.ndarray) or _is_pandas(v) for v in data
     ):
-        return [to_array(v, f"{name}[{i}]", float_default) for i, v in enumerate(data)]
-    return [to_array(data, name, float_default)]
+        return [to_array(v, f"{name}[{i}]", float_default, strings) for i, v in enumerate(data)]
+    return [to_array(data, name, float_default, strings)]
 
 
 def check_batch_size(batch_size: Any, default: int = 32) -> int:
@@ -396,9 +416,12 @@ def peek_batch(source: Any) -> tuple[Any, Any]:
     return None, source
 
 
-def first_inputs(batch: Any) -> list | None:
-    """The ``x`` arrays of a peeked batch (``(x, ...)`` tuple or bare ``x``), or None."""
+def first_inputs(batch: Any, strings: bool = False) -> list | None:
+    """The ``x`` arrays of a peeked batch (``(x, ...)`` tuple or bare ``x``), or None.
+
+    ``strings=True`` accepts text arrays (a model that reads text).
+    """
     if batch is None:
         return None
     x = batch[0] if isinstance(batch, (tuple, list)) else batch
-    return to_arrays(x, "x")
+    return to_arrays(x, "x", strings=strings)

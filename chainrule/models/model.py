@@ -382,7 +382,7 @@ class Sequential(Model):
             self._input_layer = layer
             self._layers.append(layer)
             return
-        if any(layer is la for la in self._stack):
+        if layer in self._stack:  # identity (layers compare by identity), at C speed
             raise ValueError(f"Layer {layer.name!r} is already in this model. "
                              f"Received: layer={layer.name!r}")
         self._stack.append(layer)
@@ -391,7 +391,12 @@ class Sequential(Model):
             self._layers.append(layer)
         shape = self._declared_input_shape()
         if shape is not None:
-            self._build_stack(shape)
+            if self.built and len(self._stack) > 1 and getattr(
+                    self, "_build_shape", None) == tuple(shape):
+                # only the new layer: rebuilding the whole stack per add is quadratic
+                self._output_shape = layer(KerasTensor(self._output_shape)).shape
+            else:
+                self._build_stack(shape)
         else:
             self.built = False
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import signal
 import sys
+import threading
 import warnings
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -41,6 +44,90 @@ def _resolve_verbose(verbose: Any, name: str = "verbose") -> int:
 
 def _in_notebook() -> bool:
     return "ipykernel" in sys.modules
+
+
+class _AtomicSteps:
+    """Makes each step of a loop atomic with respect to Ctrl-C (``SIGINT``).
+
+    A step updates every weight, the optimizer's state, ``iterations`` and the
+    metrics; a ``KeyboardInterrupt`` raised in its middle would leave a model
+    that no step produced. While the loop runs, a ``SIGINT`` that arrives inside
+    a step (between :meth:`begin` and :meth:`end`) is recorded and delivered by
+    :meth:`end`, right after the step completes, to the handler that was there
+    before (Python's default raises ``KeyboardInterrupt``); one that arrives
+    between steps is delivered at once. The handler is installed only in the
+    main thread (the only one Python delivers signals to) and only when the
+    current handler is a Python callable; the previous one is put back on exit.
+    Nested loops (``fit``'s validation) nest correctly.
+    """
+
+    __slots__ = ("previous", "installed", "in_step", "pending")
+
+    def __init__(self) -> None:
+        self.previous: Any = None
+        self.installed = False
+        self.in_step = False
+        self.pending: tuple | None = None
+
+    def __enter__(self) -> _AtomicSteps:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+        except (ValueError, OSError):  # pragma: no cover - no signals here
+            return self
+        if not callable(previous):  # SIG_IGN, SIG_DFL or a handler not set from Python
+            return self
+        try:
+            signal.signal(signal.SIGINT, self._handle)
+        except (ValueError, OSError):  # pragma: no cover - e.g. an embedded interpreter
+            return self
+        self.previous, self.installed = previous, True
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.in_step:
+            self.pending = (signum, frame)
+        else:
+            self.previous(signum, frame)
+
+    def begin(self) -> None:
+        self.in_step = True
+
+    def end(self) -> None:
+        self.in_step = False
+        if self.pending is not None:
+            signum, frame = self.pending
+            self.pending = None
+            self.previous(signum, frame)
+
+    def __exit__(self, *exc: object) -> None:
+        self.in_step = False
+        if not self.installed:
+            return
+        self.installed = False
+        if signal.getsignal(signal.SIGINT) == self._handle:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.pending is not None and exc[0] is None:
+            signum, frame = self.pending
+            self.pending = None
+            self.previous(signum, frame)
+
+
+#: One lock per model for the state that evaluate, fit and the *_on_batch calls share
+#: (the loss tracker and the metrics): concurrent calls on one model take turns.
+_STATE_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STATE_LOCKS_GUARD = threading.Lock()
+
+
+def _state_lock(model: Any) -> Any:
+    lock = _STATE_LOCKS.get(model)
+    if lock is None:
+        with _STATE_LOCKS_GUARD:
+            lock = _STATE_LOCKS.get(model)
+            if lock is None:
+                lock = _STATE_LOCKS[model] = threading.RLock()
+    return lock
 
 
 class Trainer(StepMethods, CompileMixin):
@@ -100,6 +187,11 @@ class Trainer(StepMethods, CompileMixin):
             self._update_metrics(yb, preds, swb)
         return value
 
+    def _step_skipped(self) -> bool:
+        """Whether the built-in step just run was not applied (non-finite loss or gradients)."""
+        steps = self._steps
+        return steps is not None and steps.skipped and not self._overrides("train_step")
+
     def _test_batch(self, xb: list, yb: list | None, swb: list | None) -> None:
         if self._overrides("test_step"):
             self._custom_batch("test_step", xb, yb, swb)
@@ -117,7 +209,7 @@ class Trainer(StepMethods, CompileMixin):
                  need_y: bool = True) -> tuple:
         if x is None:
             raise ValueError("x is required: pass the training inputs. Received: x=None")
-        xs = data_lib.to_arrays(x, "x")
+        xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
         ys = data_lib.to_arrays(y, "y", float_default=False) if y is not None else None
         if need_y and ys is None and any(fn is not None for fn in self._loss_fns):
             raise ValueError("y is required for training and evaluation with array inputs "
@@ -133,8 +225,24 @@ class Trainer(StepMethods, CompileMixin):
             data_lib.check_finite(xs, "x")
             if ys is not None:
                 data_lib.check_finite(ys, "y")
+        self._match_input_rank(xs)
         self._check_input_shapes(xs)
         return xs, ys, sws
+
+    def _match_input_rank(self, xs: list) -> None:
+        """Give x a last axis of 1 where the model declares one and x lacks it (as Keras does).
+
+        ``fit(df["Horsepower"], y)`` on ``Normalization(input_shape=[1])``: a vector of
+        samples for a model whose inputs are ``(None, 1)``.
+        """
+        if getattr(self, "_functional", False):
+            declared = [kt.shape for kt in self.inputs]
+        else:
+            shape = self._declared_input_shape() if hasattr(self, "_declared_input_shape") else None
+            declared = [shape] if shape is not None else []
+        for i, (want, a) in enumerate(zip(declared, xs)):
+            if len(want) >= 2 and want[-1] == 1 and a.ndim == len(want) - 1:
+                xs[i] = a[..., None]
 
     def _check_input_shapes(self, xs: list) -> None:
         """Check x against the first layer before any step, naming the layer."""
@@ -159,11 +267,19 @@ class Trainer(StepMethods, CompileMixin):
         if err is not None:
             raise err
 
+    def _reads_text(self) -> bool:
+        """Whether the model reads text: a layer that takes strings, or a string ``Input``."""
+        from chainrule.layers.base import layer_tree  # noqa: PLC0415
+
+        return any(getattr(layer, "_takes_strings", False) or layer.dtype == "string"
+                   for layer in layer_tree(self))
+
     def _check_compiled(self, what: str) -> None:
         if not self.compiled:
-            raise RuntimeError(
+            raise ValueError(
                 f"You must compile the model before calling {what}(): call "
-                f"model.compile(optimizer=..., loss=...) first."
+                f"model.compile(optimizer=..., loss=...) first. Received: model "
+                f"{getattr(self, 'name', '')!r}, not compiled"
             )
 
     def _check_targets(self, ys: list, xs: list) -> None:
@@ -173,11 +289,25 @@ class Trainer(StepMethods, CompileMixin):
         checker = getattr(losses_lib, "check_targets", None)
         if checker is None or ys is None:  # no targets: the model adds its own loss
             return
-        with no_grad():
-            preds = self._forward([a[:2] for a in xs], training=False)
-        for fn, y, p in zip(self._loss_fns, ys, preds):
+        from chainrule.layers import base as layers_base  # noqa: PLC0415
+
+        # The output shapes for inputs of these shapes, from one forward pass on two samples,
+        # kept until the model's structure changes (so every batch of a generator is checked
+        # for the cost of one pass over its labels).
+        key = (layers_base._STRUCTURE[0], id(self._loss_fns),
+               tuple((a.shape[1:], a.dtype.str) for a in xs))
+        cache = self.__dict__.setdefault("_target_shape_cache", {})
+        shapes = cache.get(key)
+        if shapes is None:
+            with no_grad():
+                preds = self._forward([a[:2] for a in xs], training=False)
+            shapes = [tuple(p.data.shape) for p in preds]
+            if len(cache) >= 16:
+                cache.clear()
+            cache[key] = shapes
+        for fn, y, shape in zip(self._loss_fns, ys, shapes):
             if fn is not None:
-                checker(fn, y, p.data.shape)
+                checker(fn, y, shape)
 
     # -- fit -------------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -225,8 +355,8 @@ class Trainer(StepMethods, CompileMixin):
             ``val_`` versions to a list of per-epoch values (also ``model.history``).
 
         Raises:
-            RuntimeError: if the model is not compiled.
-            ValueError / TypeError: for bad arguments, naming them.
+            ValueError: if the model is not compiled (as in Keras 3), and for bad
+                arguments, naming them (TypeError for unknown keywords).
         """
         if "nb_epoch" in kwargs:
             from chainrule.layers.base import warn_deprecated  # noqa: PLC0415
@@ -241,7 +371,19 @@ class Trainer(StepMethods, CompileMixin):
                                       steps_per_epoch, validation_freq)
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
+        with _state_lock(self), _AtomicSteps() as atomic:
+            return self._fit(x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                             validation_data, shuffle, class_weight, sample_weight,
+                             initial_epoch, steps_per_epoch, validation_steps,
+                             validation_batch_size, validation_freq, allow_nonfinite, on_nan,
+                             atomic)
 
+    def _fit(self, x: Any, y: Any, batch_size: int, epochs: int, verbose: int, callbacks: Any,
+             validation_split: Any, validation_data: Any, shuffle: Any, class_weight: Any,
+             sample_weight: Any, initial_epoch: int, steps_per_epoch: Any, validation_steps: Any,
+             validation_batch_size: Any, validation_freq: int, allow_nonfinite: bool,
+             on_nan: str, atomic: _AtomicSteps) -> Any:
+        """``fit`` after its scalar arguments are checked, holding the model's state lock."""
         train, steps, val = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle,
                                            steps_per_epoch, validation_split, validation_data,
                                            allow_nonfinite)
@@ -254,8 +396,12 @@ class Trainer(StepMethods, CompileMixin):
         self.stop_training = False
         self._train_vars = None
         if self._trainable_vars():
-            self._step_factory().pack(self._trainable_vars())  # one flat buffer, then the slots
-            self.optimizer.build(self._trainable_vars())  # slots for every variable up front
+            atomic.begin()  # repacking the weights and making the slots: whole or not at all
+            try:
+                self._step_factory().pack(self._trainable_vars())  # one flat buffer, then slots
+                self.optimizer.build(self._trainable_vars())  # slots for every variable up front
+            finally:
+                atomic.end()
         cbs.on_train_begin()
         start = max(initial_epoch, getattr(self, "_initial_epoch", None) or 0)
         self._initial_epoch = None  # set in on_train_begin by a resuming callback (BackupAndRestore)
@@ -265,11 +411,11 @@ class Trainer(StepMethods, CompileMixin):
             for epoch in range(start, epochs):
                 self._reset_metrics()
                 cbs.on_epoch_begin(epoch)
-                self._train_epoch(train, steps, cbs, epoch, on_nan, epoch_logs, threads)
+                self._train_epoch(train, steps, cbs, epoch, on_nan, epoch_logs, threads, atomic)
                 epoch_logs = self._logs()
                 if val is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
                     val_logs = self._run_evaluation(val, val_batch, validation_steps, cbs,
-                                                    threads=threads)
+                                                    threads=threads, atomic=atomic)
                     epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
@@ -292,8 +438,8 @@ class Trainer(StepMethods, CompileMixin):
             if not self.built:  # build from the first batch, before the weights are packed
                 first, source = data_lib.peek_batch(source)
                 if first is not None:
-                    self._ensure_built(data_lib.first_inputs(first))
-            train = _IterableBatches(source, steps_per_epoch)
+                    self._ensure_built(data_lib.first_inputs(first, self._reads_text()))
+            train = _IterableBatches(source, steps_per_epoch, self._reads_text())
             steps = steps_per_epoch if steps_per_epoch is not None else data_lib.num_batches(x)
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
@@ -310,22 +456,34 @@ class Trainer(StepMethods, CompileMixin):
             steps = train.steps if steps_per_epoch is None else min(steps_per_epoch, train.steps)
         if validation_data is not None:
             val = self._prepare_validation(validation_data, allow_nonfinite)
+            if not data_lib.is_batch_iterable(val):
+                self._ensure_built(val[0])
+                self._check_targets(val[1], val[0])  # the same checks as the training labels
         return train, steps, val
 
     def _train_epoch(self, train: Any, steps: Any, cbs: Any, epoch: int, on_nan: str,
-                     epoch_logs: dict, threads: Any) -> None:
+                     epoch_logs: dict, threads: Any, atomic: _AtomicSteps) -> None:
         """One epoch of training steps (a non-finite loss raises, or stops training)."""
         skip_nonfinite = on_nan != "ignore"
         logs: dict = {}
         batches = train.epoch()
+        check = isinstance(train, _IterableBatches)  # arrays were checked whole, up front
         want_batch_logs = bool(cbs._train_batch_end)  # logs cost; build them only if read
         for step, (xb, yb, swb) in enumerate(batches):
             if steps is not None and step >= steps:
                 break
+            if check:
+                if step == 0 and xb[0].ndim > 1:
+                    self._ensure_built(xb)
+                self._check_targets(yb, xb)
             cbs.on_train_batch_begin(step)
-            value = self._train_batch(xb, yb, swb, skip_nonfinite)
+            atomic.begin()
+            try:
+                value = self._train_batch(xb, yb, swb, skip_nonfinite)
+            finally:
+                atomic.end()  # a Ctrl-C during the step is delivered here, after it
             threads.step()
-            if skip_nonfinite and not math.isfinite(value):
+            if skip_nonfinite and (not math.isfinite(value) or self._step_skipped()):
                 # the step was not applied: the weights are those before this batch
                 if on_nan == "raise":
                     cbs.on_train_end(epoch_logs)
@@ -342,7 +500,7 @@ class Trainer(StepMethods, CompileMixin):
     def _ensure_built(self, xs: list) -> None:
         if self.built:
             return
-        if xs[0].ndim == 1:
+        if xs[0].ndim == 1 and xs[0].dtype.kind != "U":  # one string per sample is fine
             raise ValueError(
                 f"x has shape {xs[0].shape}: each sample needs a feature axis, so the model "
                 "cannot tell how many inputs it has. For one feature per sample use "
@@ -363,14 +521,17 @@ class Trainer(StepMethods, CompileMixin):
         return self._prepare(vx, vy, vsw, allow_nonfinite)
 
     def _run_evaluation(self, data: Any, batch_size: int, steps: int | None, cbs: Any,
-                        threads: Any = None) -> dict:
+                        threads: Any = None, atomic: _AtomicSteps | None = None) -> dict:
         """The test loop of ``evaluate`` and of ``fit``'s validation (which passes its ``threads``)."""
-        if threads is None:
-            with _blas.adapt_threads_to_load() as own:
-                return self._run_evaluation(data, batch_size, steps, cbs, own)
+        if threads is None or atomic is None:
+            with _state_lock(self), _AtomicSteps() as own_atomic, \
+                    _blas.adapt_threads_to_load() as own:
+                return self._run_evaluation(data, batch_size, steps, cbs, threads or own,
+                                            atomic or own_atomic)
         self._reset_metrics()
-        if data_lib.is_batch_iterable(data):
-            batches: Any = _IterableBatches(data, steps).epoch()
+        check = data_lib.is_batch_iterable(data)
+        if check:
+            batches: Any = _IterableBatches(data, steps, self._reads_text()).epoch()
             n_steps = steps
         else:
             xs, ys, sws = data
@@ -382,8 +543,16 @@ class Trainer(StepMethods, CompileMixin):
         for step, (xb, yb, swb) in enumerate(batches):
             if n_steps is not None and step >= n_steps:
                 break
+            if check:
+                if step == 0 and xb[0].ndim > 1:
+                    self._ensure_built(xb)
+                self._check_targets(yb, xb)
             cbs.on_test_batch_begin(step)
-            self._test_batch(xb, yb, swb)
+            atomic.begin()
+            try:
+                self._test_batch(xb, yb, swb)
+            finally:
+                atomic.end()  # a Ctrl-C during the step is delivered here, after it
             threads.step()
             if want_batch_logs:
                 logs = self._logs()
@@ -459,12 +628,15 @@ class Trainer(StepMethods, CompileMixin):
         if data_lib.is_batch_iterable(x):
             batches: Any = (b[0] if isinstance(b, tuple) else b
                             for b in data_lib.as_batch_source(x))
-            batches = ([data_lib.to_array(b, "x")] if not isinstance(b, (list, tuple)) else
-                       [data_lib.to_array(v, "x") for v in b] for b in batches)
+            text = self._reads_text()
+            batches = ([data_lib.to_array(b, "x", strings=text)] if not isinstance(
+                b, (list, tuple)) else [data_lib.to_array(v, "x", strings=text) for v in b]
+                for b in batches)
             n_steps = steps if steps is not None else data_lib.num_batches(x)
         else:
-            xs = data_lib.to_arrays(x, "x")
+            xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
             data_lib.check_lengths(xs, None)
+            self._match_input_rank(xs)
             self._check_input_shapes(xs)
             self._ensure_built(xs)
             src = data_lib.ArrayBatches(xs, None, None, batch_size, False)
@@ -476,12 +648,16 @@ class Trainer(StepMethods, CompileMixin):
                            epochs=1, steps=n_steps)
         cbs.on_predict_begin()
         outs: list = []
-        with _blas.adapt_threads_to_load() as threads:
+        with _AtomicSteps() as atomic, _blas.adapt_threads_to_load() as threads:
             for step, xb in enumerate(batches):
                 if n_steps is not None and step >= n_steps:
                     break
                 cbs.on_predict_batch_begin(step)
-                outs.append([backend.to_numpy(p) for p in self._predict_batch(xb)])
+                atomic.begin()
+                try:
+                    outs.append([backend.to_numpy(p) for p in self._predict_batch(xb)])
+                finally:
+                    atomic.end()
                 threads.step()
                 cbs.on_predict_batch_end(step, {})
         cbs.on_predict_end()
@@ -499,10 +675,16 @@ class Trainer(StepMethods, CompileMixin):
         if class_weight is not None:
             sws = _apply_class_weight(class_weight, ys, sws)
         self._ensure_built(xs)
-        self._train_vars = None
-        self._reset_metrics()
-        self._train_batch(xs, ys, sws)
-        return self._batch_result(return_dict)
+        self._check_targets(ys, xs)  # the same label checks as fit's
+        with _state_lock(self), _AtomicSteps() as atomic:
+            self._train_vars = None
+            self._reset_metrics()
+            atomic.begin()
+            try:
+                self._train_batch(xs, ys, sws)
+            finally:
+                atomic.end()
+            return self._batch_result(return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                       return_dict: bool = False) -> Any:
@@ -510,13 +692,19 @@ class Trainer(StepMethods, CompileMixin):
         self._check_compiled("test_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight, False)
         self._ensure_built(xs)
-        self._reset_metrics()
-        self._test_batch(xs, ys, sws)
-        return self._batch_result(return_dict)
+        self._check_targets(ys, xs)  # the same label checks as fit's
+        with _state_lock(self), _AtomicSteps() as atomic:
+            self._reset_metrics()
+            atomic.begin()
+            try:
+                self._test_batch(xs, ys, sws)
+            finally:
+                atomic.end()
+            return self._batch_result(return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
         """The outputs for one batch, as NumPy."""
-        xs = data_lib.to_arrays(x, "x")
+        xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
         self._ensure_built(xs)
         with no_grad():
             preds = self._forward(xs, training=False)
@@ -534,8 +722,9 @@ class Trainer(StepMethods, CompileMixin):
 class _IterableBatches:
     """Batches from a user's generator or iterable of ``(x, y[, sample_weight])``."""
 
-    def __init__(self, source: Any, steps: int | None) -> None:
+    def __init__(self, source: Any, steps: int | None, strings: bool = False) -> None:
         self.source, self.steps = source, steps
+        self.strings = strings  # the model reads text: text batches pass
 
     def epoch(self) -> Any:
         src = self.source
@@ -549,7 +738,7 @@ class _IterableBatches:
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError("A batch generator must yield (x, y) or (x, y, sample_weight) "
                                  f"tuples. Received: a batch of type {type(batch).__name__}")
-            xs = data_lib.to_arrays(batch[0], "x")
+            xs = data_lib.to_arrays(batch[0], "x", strings=self.strings)
             ys = data_lib.to_arrays(batch[1], "y", float_default=False)
             sws = data_lib.to_arrays(batch[2], "sample_weight") if len(batch) == 3 else None
             data_lib.check_lengths(xs, ys, sws)
@@ -583,8 +772,10 @@ def _apply_class_weight(class_weight: dict, ys: list, sws: list | None) -> list:
 
 
 def _nan_message(epoch: int, step: int, value: float) -> str:
+    what = (f"The loss became {value}" if not math.isfinite(value) else
+            f"The gradients became NaN or infinite (the loss was {value})")
     return (
-        f"The loss became {value} at epoch {epoch + 1}, batch {step + 1}; training stopped and "
+        f"{what} at epoch {epoch + 1}, batch {step + 1}; training stopped and "
         "the weights from before this batch were kept. Likely causes: a learning rate that is "
         "too large, unscaled inputs (scale them to about [0, 1] or standardize them), or the "
         "log of zero in a hand-written loss. Pass on_nan='stop' to stop quietly or "

@@ -377,9 +377,17 @@ class Optimizer:
         self.learning_rate = value
 
     def _step_learning_rate(self) -> float:
+        """The learning rate of this step; a NaN or infinite one is an error, before any update."""
         lr = self.learning_rate
         if self._legacy_decay:
             lr = lr / (1.0 + self._legacy_decay * self._iterations)
+        if not math.isfinite(lr):
+            raise ValueError(
+                f"The learning rate of optimizer {self.name!r} became {lr} at step "
+                f"{self.iterations} (iterations={self.iterations}), given by "
+                f"{_lr_source(self._lr_schedule)}; no weight was updated. Make the schedule "
+                f"return finite values for every step. Received: learning_rate={lr}"
+            )
         return lr
 
     @property
@@ -568,6 +576,7 @@ class Optimizer:
             pairs = self._filter_missing(grads, idx, pairs)
         if self._unchecked:
             self._check_gradients(pairs)
+        lr = self._step_learning_rate()  # checked before anything changes
 
         xp = self._xp
         if self.loss_scale_factor is not None:
@@ -589,7 +598,6 @@ class Optimizer:
         if self.clipnorm or self.clipvalue or self.global_clipnorm:
             pairs = self._clip(pairs)
 
-        lr = self._step_learning_rate()
         self._begin_step(lr)  # step scalars only; weight decay below uses the same lr
         lr_k = self._const(lr)
         threads = parallel.get_num_threads() if self._parallel_ok else 1
@@ -660,11 +668,11 @@ class Optimizer:
         xp = self._xp
         dt = buffer.single_dtype
         g, data = buffer.grad[dt], buffer.data[dt]
+        lr = self._step_learning_rate()  # checked before anything changes
         if self.global_clipnorm:
             scale = self._global_scale([(g, 0)])  # one norm over the whole buffer
             if scale != 1.0:
                 xp.multiply(g, scale, out=g)
-        lr = self._step_learning_rate()
         self._begin_step(lr)
         lr_k = self._const(lr)
         slots = self._flat_slots
@@ -974,8 +982,12 @@ class Optimizer:
             state: the dict :meth:`get_state` returned.
 
         Raises:
-            ValueError: naming the key, for a missing or unexpected key or a shape
-                that does not match (nothing is changed then).
+            ValueError: naming the key, for a missing or unexpected key, a shape
+                that does not match, or a value no training could have produced: a
+                NaN or infinite entry, a learning rate that is not positive, a
+                negative second moment (``velocity``, ``accumulator``, ...), or
+                ``iterations`` that is not an integer in ``[0, 2**62]`` (nothing is
+                changed then).
         """
         if not isinstance(state, Mapping):
             raise TypeError(
@@ -985,6 +997,7 @@ class Optimizer:
             raise ValueError(
                 "Optimizer state is missing key 'iterations'. Pass the dict get_state() returned."
             )
+        _check_state_values(state)
         if not self.built:
             self._pending_state = dict(state)
             self._restore_scalars(state)
@@ -1097,6 +1110,65 @@ class Optimizer:
             f"<{type(self).__name__} name={self.name!r} learning_rate={lr} "
             f"iterations={self.iterations}>"
         )
+
+
+#: Slots that hold running sums of squares (second moments): never negative.
+_NONNEGATIVE_SLOTS = frozenset({"velocity", "velocity_hat", "accumulator", "accumulated_grad",
+                                "accumulated_delta_var"})
+#: The most iterations a state may claim: no training reaches it, and it is far below the top
+#: of the int64 that iterations is saved as (so training on from it cannot overflow).
+MAX_ITERATIONS = 2**62
+
+
+def _check_state_values(state: Mapping[str, Any]) -> None:
+    """Refuse values that no training produces (before anything is restored), naming the key."""
+    for key in sorted(state):
+        try:
+            arr = np.asarray(state[key])
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"Optimizer state {key!r} is not an array of numbers. Received: "
+                             f"{type(state[key]).__name__}") from None
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"Optimizer state {key!r} must hold numbers. Received: dtype "
+                             f"{arr.dtype}")
+        if key == "iterations":
+            value = arr.reshape(-1)[0] if arr.size == 1 else None
+            ok = value is not None and (
+                arr.dtype.kind in "iub" or (np.isfinite(value) and float(value).is_integer()))
+            if not ok or not 0 <= int(value) <= MAX_ITERATIONS:
+                raise ValueError(
+                    f"Optimizer state 'iterations' must be an integer in [0, 2**62]. Received: "
+                    f"iterations={arr.tolist() if arr.size <= 4 else arr.shape}")
+            continue
+        if arr.dtype.kind != "f":
+            continue
+        if not np.isfinite(arr).all():
+            raise ValueError(f"Optimizer state {key!r} holds NaN or infinite values. Received: "
+                             f"{key}={arr.tolist() if arr.size == 1 else 'an array with NaN/inf'}")
+        if key == "learning_rate" and not (arr.size == 1 and float(arr.reshape(-1)[0]) > 0):
+            raise ValueError(f"Optimizer state 'learning_rate' must be a positive number. "
+                             f"Received: learning_rate={arr.tolist()}")
+        if key.split("/")[0] in _NONNEGATIVE_SLOTS and arr.size and float(arr.min()) < 0:
+            raise ValueError(
+                f"Optimizer state {key!r} is a second moment (a running sum of squares), which is "
+                f"never negative. Received: a minimum of {float(arr.min())}")
+
+
+def _lr_source(schedule: Any) -> str:
+    """Words naming where a learning rate came from: the schedule and its settings."""
+    if schedule is None:
+        return "the number set as learning_rate"
+    if isinstance(schedule, LearningRateSchedule):
+        try:
+            config = schedule.get_config()
+        except Exception:  # noqa: BLE001 - a user's schedule; the name is enough then
+            config = None
+        if isinstance(config, dict):
+            args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "name")
+            return f"the schedule {type(schedule).__name__}({args})"[:300]
+        return f"the schedule {type(schedule).__name__}"
+    name = getattr(schedule, "__qualname__", None) or type(schedule).__name__
+    return f"the callable {name}"
 
 
 def _var_label(variable: Any, index: int | None) -> str:

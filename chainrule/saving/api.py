@@ -16,8 +16,10 @@ module named in it. Classes are looked up in chainrule's registries and in
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -66,12 +68,28 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so saving the same model twice gives
 # --------------------------------------------------------------------------- paths
 
 
-def _fspath(filepath: Any) -> str:
+def _fspath(filepath: Any, name: str = "filepath") -> str:
+    """``filepath`` as a ``str`` path; bytes, non-paths and NUL characters are refused.
+
+    Args:
+        filepath: the path given by the user.
+        name: the argument's name, for messages.
+
+    Raises:
+        TypeError: for anything but a ``str`` or ``os.PathLike`` giving a ``str``.
+        ValueError: for a path containing a NUL character.
+    """
     try:
-        return os.fspath(filepath)
+        path = os.fspath(filepath)
     except TypeError:
-        raise TypeError(f"filepath must be a path (str or os.PathLike). Received: "
-                        f"filepath={filepath!r} of type {type(filepath).__name__}") from None
+        raise TypeError(f"{name} must be a path (str or os.PathLike). Received: "
+                        f"{name}={filepath!r} of type {type(filepath).__name__}") from None
+    if not isinstance(path, str):
+        raise TypeError(f"{name} must be a str path, not bytes (decode it, e.g. with "
+                        f"os.fsdecode). Received: {name}={filepath!r}")
+    if "\x00" in path:
+        raise ValueError(f"{name} must not contain a NUL character. Received: {name}={path!r}")
+    return path
 
 
 def _check_extension(path: str, suffix: str, what: str) -> None:
@@ -99,6 +117,43 @@ def _require_file(path: str) -> None:
         )
 
 
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _open_regular(path: str) -> Any:
+    """Open ``path`` for reading only if it is a regular file, without ever blocking.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open
+    descriptor (no race between a check and the open): a FIFO, a socket or a
+    device is refused at once instead of waiting for a writer in ``open()``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a socket, or a FIFO on some systems
+            raise InvalidArchiveError(
+                f"{path!r} is not a regular file (a socket or a FIFO): chainrule reads saved "
+                f"models and weights from regular files only. Received: filepath={path!r}"
+            ) from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((k for test, k in _FILE_KINDS if test(mode)), "not a regular file")
+            raise InvalidArchiveError(
+                f"{path!r} is {kind}, not a regular file: chainrule reads saved models and "
+                f"weights from regular files only. Received: filepath={path!r}"
+            )
+        if flags & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
     src = repr(path)
     if looks_like_pickle(head):
@@ -118,7 +173,7 @@ def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
 
 def _open_reader(path: str, expected: str, limits: Limits) -> tuple[Any, SafeZipReader]:
     _require_file(path)
-    f = open(path, "rb")  # noqa: SIM115 - closed by the caller, or here on error
+    f = _open_regular(path)  # closed by the caller, or here on error
     try:
         head = f.read(8)
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -165,7 +220,7 @@ def _weight_arrays(model: Any) -> list[tuple[str, np.ndarray]]:
                 "(absolute path, '..', backslash, ':' or control characters). Rename the layer. "
                 f"Received: weight path {key!r}"
             ) from None
-        items.append((key, np.ascontiguousarray(backend.to_numpy(var.data))))
+        items.append((key, np.asarray(backend.to_numpy(var.data), order="C")))  # keeps 0-d
     return items
 
 
@@ -175,12 +230,7 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 def _layers_of(keys: list[str]) -> list[str]:
-    out: list[str] = []
-    for k in keys:
-        layer = _split_key(k)[0]
-        if layer not in out:
-            out.append(layer)
-    return out
+    return list(dict.fromkeys(_split_key(k)[0] for k in keys))
 
 
 def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
@@ -205,15 +255,25 @@ def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
     Raises:
         WeightMismatchError: naming the layer, the weight and both shapes.
     """
-    pairs = weight_items(model)
+    todo, skipped = _plan_assignment(weight_items(model), arrays, source, skip_mismatch)
+    for var, value in todo:
+        var.assign(value)
+    return skipped
+
+
+def _plan_assignment(pairs: list, arrays: Mapping[str, np.ndarray], source: str,
+                     skip_mismatch: bool) -> tuple[list, list[str]]:
+    """Match ``(key, weight)`` pairs (anything with a ``.shape``) to saved arrays; see
+    :func:`assign_weights`. Returns ``(weight, array)`` pairs to assign and the skipped keys."""
     keys = [k for k, _ in pairs]
     file_keys = list(arrays)
     skipped: list[str] = []
     if pairs and not set(keys) & set(file_keys) and len(file_keys) == len(pairs):
         matches = [(fk, k, v) for fk, (k, v) in zip(file_keys, pairs)]
     else:
+        key_set = set(keys)
         missing = [k for k in keys if k not in arrays]
-        extra = [k for k in file_keys if k not in set(keys)]
+        extra = [k for k in file_keys if k not in key_set]
         if missing or extra:
             parts = []
             if missing:
@@ -230,7 +290,7 @@ def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
                     f"{message} Pass skip_mismatch=True to load the weights that match. "
                     f"Received: filepath={source}"
                 )
-            warnings.warn(f"{message} Skipping them (skip_mismatch=True).", stacklevel=3)
+            warnings.warn(f"{message} Skipping them (skip_mismatch=True).", stacklevel=4)
             skipped += missing + extra
         matches = [(k, k, v) for k, v in pairs if k in arrays]
     todo = []
@@ -246,13 +306,11 @@ def assign_weights(model: Any, arrays: Mapping[str, np.ndarray], source: str,
                     f"{message}. Was the file saved from a model with other layer sizes? Pass "
                     f"skip_mismatch=True to skip it. Received: {fk!r} of shape {got}"
                 )
-            warnings.warn(f"{message}; skipping it (skip_mismatch=True).", stacklevel=3)
+            warnings.warn(f"{message}; skipping it (skip_mismatch=True).", stacklevel=4)
             skipped.append(fk)
             continue
         todo.append((var, value))
-    for var, value in todo:
-        var.assign(value)
-    return skipped
+    return todo, skipped
 
 
 # --------------------------------------------------------------------------- compile settings
@@ -359,18 +417,43 @@ def _compile_from_config(model: Any, cc: Any, custom_objects: Mapping[str, Any] 
     )
 
 
-def restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray]) -> None:
+def restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray],
+                            source: str | None = None) -> None:
     """Put a saved ``optimizer.get_state()`` back, building the optimizer for the model first.
 
     The optimizer is built on the model's trainable variables in the order the
     training loop uses, so the ``<slot>/<i>`` entries land on the same weights.
     A state with only scalars from a never-used optimizer is a fresh optimizer:
-    nothing to restore.
+    nothing to restore. Every value is checked before anything is restored
+    (see ``Optimizer.set_state``).
+
+    Args:
+        model: the compiled model.
+        state: the saved state.
+        source: the file it was read from; a state that does not fit or holds
+            values no training produces then raises ``InvalidArchiveError``
+            naming the file and the key.
 
     Raises:
-        ValueError: naming the key, when the state does not fit.
+        ValueError: naming the key, when the state does not fit
+            (``InvalidArchiveError`` with ``source``).
     """
+    if source is None:
+        _restore_optimizer_state(model, state)
+        return
+    try:
+        _restore_optimizer_state(model, state)
+    except ValueError as e:
+        if isinstance(e, ArchiveError):
+            raise
+        raise InvalidArchiveError(f"{source} member {OPTIMIZER_MEMBER!r}: {e}") from None
+
+
+def _restore_optimizer_state(model: Any, state: Mapping[str, np.ndarray]) -> None:
+    from chainrule.optimizers.base import _check_state_values
+
     optimizer = model.optimizer
+    _check_state_values(state)  # before anything is built or restored
     scalars_only = all(k in _SCALAR_STATE for k in state)
     it = state.get("iterations")
     iterations = int(np.asarray(it).reshape(-1)[0]) if it is not None and np.size(it) == 1 else 0
@@ -457,15 +540,17 @@ def _check_names(arch: Any, source: str) -> None:
                 )
 
 
-def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
+def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: str,
+                           limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse configs whose shapes would make rebuilding run on absurdly large samples.
 
-    Every shape in the config may describe at most ``max(4 * weight values in
-    the file, 2**22)`` values per sample. (The weights the config implies are
-    checked by :func:`_check_implied_weights`.)
+    Every shape in the config may describe at most ``limits.sample_budget``
+    (by default ``max(4 * weight values in the file, 2**22)``) values per
+    sample. (The weights the config implies are checked by
+    :func:`_check_implied_weights`.)
     """
     total = sum(int(a.size) for a in arrays.values())
-    shape_cap = max(4 * total, 2**22)
+    shape_cap = limits.sample_budget(total)
     for d in _walk_dicts(arch):
         for key in _SHAPE_KEYS + ("input_dim",):
             value = d.get(key)
@@ -482,9 +567,12 @@ def _check_plausible_sizes(arch: Any, arrays: Mapping[str, np.ndarray], source: 
                 )
 
 
-def _weight_budget(arrays: Mapping[str, np.ndarray]) -> int:
-    """The bytes of weights a config may make rebuilding allocate: 8 per saved value, >= 32 MiB."""
-    return 8 * max(sum(int(a.size) for a in arrays.values()), 2**22)
+def _weight_budget(arrays: Mapping[str, np.ndarray], limits: Limits = DEFAULT_LIMITS) -> int:
+    """The bytes of weights a config may make rebuilding allocate (``Limits.build_budget``).
+
+    By default 8 per saved value, at least 32 MiB and at most 16 GiB.
+    """
+    return limits.build_budget(sum(int(a.size) for a in arrays.values()))
 
 
 def _layer_config_text(arch: Any, layer: str) -> str:
@@ -521,17 +609,45 @@ def _unique_keys(paths: list[str]) -> list[str]:
     return out
 
 
-def _check_build_shape(shape: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
-    if not isinstance(shape, list) or not all(
-        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0) for d in shape
+def _check_build_shape(shape: Any, arrays: Mapping[str, np.ndarray], source: str,
+                       limits: Limits = DEFAULT_LIMITS) -> None:
+    """A build input shape from a file: a list of positive integers (or None), bounded."""
+    if not isinstance(shape, list) or len(shape) > limits.max_ndim or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 2**62)
+        for d in shape
     ):
-        raise InvalidArchiveError(f"{source}: invalid build input shape. "
+        raise InvalidArchiveError(f"{source}: invalid build input shape: each dimension must be "
+                                  "a positive integer or None. "
                                   f"Received: input_shape={shape!r:.80}")
-    _check_plausible_sizes({"input_shape": shape}, arrays, source)
+    _check_plausible_sizes({"input_shape": shape}, arrays, source, limits)
+
+
+#: Input shapes tried on a model saved unbuilt (its input rank unknown): what it would create
+#: for one feature of each rank bounds what its first build may allocate.
+_PROBE_SHAPES = ((None, 1), (None, 8, 1), (None, 8, 8, 1), (None, 8, 8, 8, 1))
+
+
+def _probe_unbuilt(probe: Any) -> None:
+    """The weights an unbuilt model would create for the smallest inputs of each rank.
+
+    Run inside the budget's ``ShapeOnlyScope``: a config whose first build would pass
+    the budget whatever the input (``Dense(2**40)``) raises there. A rank the model
+    cannot take is skipped.
+    """
+    from chainrule.layers import WeightBudgetError
+
+    for shape in _PROBE_SHAPES:
+        try:
+            probe.compute_weight_shapes(shape)
+        except WeightBudgetError:
+            raise
+        except Exception:  # noqa: BLE001, S112 - not an input this model takes
+            continue
 
 
 def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarray],
-                           custom_objects: Any, source: str) -> None:
+                           custom_objects: Any, source: str,
+                           limits: Limits = DEFAULT_LIMITS) -> None:
     """Ask the model the config describes which weights it will create, allocating none of them.
 
     The model is instantiated from its config in a ``ShapeOnlyScope`` (layers
@@ -544,12 +660,13 @@ def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarr
 
     arch = spec["config"]
     try:
-        with ShapeOnlyScope(max_bytes=_weight_budget(arrays)):
+        with ShapeOnlyScope(max_bytes=_weight_budget(arrays, limits)):
             probe = _deserialize_model(spec, custom_objects, source)
             if not probe.built and shape is None:
-                return  # it will not be built, so nothing is allocated
+                _probe_unbuilt(probe)  # built at its first call: bound that too
+                return
             if not probe.built:
-                _check_build_shape(shape, arrays, source)
+                _check_build_shape(shape, arrays, source, limits)
             implied = probe.compute_weight_shapes(None if probe.built else tuple(shape))
     except WeightBudgetError as e:
         saved = arrays.get(e.weight.path)
@@ -558,10 +675,11 @@ def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarr
         total = sum(int(a.size) for a in arrays.values())
         raise UnsafeFileError(
             f"{source}: config.json asks layer {e.weight.layer!r} for a weight {e.weight.name!r} "
-            f"of shape {e.weight.shape} ({e.weight.dtype}), {e.weight.nbytes} bytes; with the "
-            f"weights before it the model would allocate {e.total} bytes, implausibly many for "
-            f"a file holding {total} weight values (at most {e.max_bytes}). Nothing was "
-            f"allocated. Received: {_layer_config_text(arch, e.weight.layer)}"
+            f"of shape {e.weight.shape} ({e.weight.dtype}); with the weights before it the "
+            f"model would take {e.total} bytes (a zero-sized dimension counted as 1), "
+            f"implausibly many for a file holding {total} weight values (the budget is "
+            f"{e.max_bytes} bytes; pass limits=Limits(min_build_bytes=...) to raise it). "
+            f"Nothing was allocated. Received: {_layer_config_text(arch, e.weight.layer)}"
         ) from None
     keys = _unique_keys([w.path for w in implied])
     file_keys = list(arrays)
@@ -598,7 +716,7 @@ def _deserialize_model(spec: dict, custom_objects: Any, source: str) -> Any:
 
 
 def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any,
-             source: str) -> Any:
+             source: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     class_name, arch = config.get("class_name"), config.get("config")
     if not isinstance(class_name, str) or not isinstance(arch, dict):
         raise InvalidArchiveError(f"{source}: config.json lacks the model's class_name and config. "
@@ -606,12 +724,12 @@ def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any
     spec = {"class_name": class_name, "config": arch,
             "registered_name": config.get("registered_name")}
     _check_names(spec, source)
-    _check_plausible_sizes(arch, arrays, source)
+    _check_plausible_sizes(arch, arrays, source, limits)
     build = config.get("build_config")
     shape = build.get("input_shape") if isinstance(build, dict) else None
     rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
     try:
-        _check_implied_weights(spec, shape, arrays, custom_objects, source)
+        _check_implied_weights(spec, shape, arrays, custom_objects, source, limits)
         model = _deserialize_model(spec, custom_objects, source)
         if not model.built and shape is not None:
             model.build(tuple(shape))
@@ -785,13 +903,17 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
         'adam'
     """
     path = _fspath(filepath)
+    if custom_objects is not None and not isinstance(custom_objects, Mapping):
+        raise TypeError("custom_objects must be a dict mapping names to classes or functions, "
+                        "e.g. {'MyLayer': MyLayer}. Received: custom_objects of type "
+                        f"{type(custom_objects).__name__}")
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
     config, weights, state = _read_model_archive(path, limits)
     # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
     with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):
         try:
-            model = _rebuild(config, weights, custom_objects, src)
+            model = _rebuild(config, weights, custom_objects, src, limits)
         except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
             raise _as_archive_error(e, src, "rebuilding the model from its config") from None
         try:
@@ -803,7 +925,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
             try:
                 _compile_from_config(model, cc, custom_objects)
                 if state is not None:
-                    restore_optimizer_state(model, state)
+                    restore_optimizer_state(model, state, src)
             except Exception as e:  # noqa: BLE001
                 raise _as_archive_error(e, src, "restoring the compile settings") from None
     return model
@@ -889,9 +1011,8 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         build = config.get("build_config")
         build_shape = build.get("input_shape") if isinstance(build, dict) else None
     if not model.built:
-        if isinstance(build_shape, list):
-            _check_build_shape(build_shape, arrays, src)
-            model.build(tuple(build_shape))
+        if build_shape is not None:
+            _build_for_weights(model, build_shape, arrays, src, limits, skip_mismatch)
         else:
             raise ValueError(
                 f"Model {model.name!r} is not built, so its weights do not exist yet. Build it "
@@ -899,6 +1020,34 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
                 f"Received: filepath={path!r}"
             )
     assign_weights(model, arrays, src, skip_mismatch=skip_mismatch)
+
+
+def _build_for_weights(model: Any, shape: list, arrays: Mapping[str, np.ndarray], source: str,
+                       limits: Limits, skip_mismatch: bool) -> None:
+    """Build an unbuilt model for the input shape a file gives, only if its weights will fit.
+
+    The shape is checked (positive integers, bounded), then the weights the model
+    would create for it are computed without allocating any (within the build
+    budget) and matched against the file's: a file that does not fit raises
+    before the model is touched, so a failed ``load_weights`` leaves it unbuilt.
+    """
+    from chainrule.layers import ShapeOnlyScope, WeightBudgetError
+
+    _check_build_shape(shape, arrays, source, limits)
+    try:
+        with ShapeOnlyScope(max_bytes=_weight_budget(arrays, limits)):
+            implied = model.compute_weight_shapes(tuple(shape))
+    except WeightBudgetError as e:
+        raise UnsafeFileError(
+            f"{source}: its build input shape {shape} would make model {model.name!r} create "
+            f"{e.total} bytes of weights, more than the {e.max_bytes} allowed for the file. "
+            f"Nothing was allocated. Received: input_shape={shape}"
+        ) from None
+    keyed = list(zip(_unique_keys([w.path for w in implied]), implied))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # assign_weights warns once, after the build
+        _plan_assignment(keyed, arrays, source, skip_mismatch)
+    model.build(tuple(shape))
 
 
 def read_weights(filepath: str | os.PathLike, limits: Limits | None = None) -> dict[str, np.ndarray]:
@@ -914,7 +1063,7 @@ def read_weights(filepath: str | os.PathLike, limits: Limits | None = None) -> d
     """
     path = _fspath(filepath)
     _require_file(path)
-    with open(path, "rb") as f:
+    with _open_regular(path) as f:
         head = f.read(8)
         if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
             raise _not_a_zip(path, head, "chainrule weights file")

@@ -66,6 +66,20 @@ class Limits:
             times the archive's own size (plus ``ratio_free_bytes``).
         max_npy_header_bytes: largest ``.npy`` header.
         max_ndim: most dimensions of an array.
+        build_bytes_per_value: the weights a config may make loading create take
+            at most this many bytes per weight value the file holds ...
+        min_build_bytes: ... or this many bytes, whichever is more ...
+        max_build_bytes: ... and never more than this. (A zero-sized dimension
+            counts as 1: a kernel ``(0, 2**29)`` counts as ``2**29`` values.)
+        sample_values_per_value: every shape in a config may describe at most
+            this many values per sample per weight value the file holds ...
+        min_sample_values: ... or this many, whichever is more.
+
+    Example:
+        >>> import dataclasses
+        >>> roomy = dataclasses.replace(DEFAULT_LIMITS, min_build_bytes=2**30)
+        >>> roomy.build_budget(10) // 2**20
+        1024
     """
 
     max_members: int = 100_000
@@ -76,6 +90,20 @@ class Limits:
     max_total_factor: float = 200.0
     max_npy_header_bytes: int = 65_536
     max_ndim: int = 32
+    build_bytes_per_value: int = 8
+    min_build_bytes: int = 32 * 2**20
+    max_build_bytes: int = 16 * 2**30
+    sample_values_per_value: int = 4
+    min_sample_values: int = 2**22
+
+    def build_budget(self, saved_values: int) -> int:
+        """The bytes of weights a config may make loading create, for a file of ``saved_values``."""
+        wanted = max(self.build_bytes_per_value * int(saved_values), self.min_build_bytes)
+        return min(wanted, self.max_build_bytes)
+
+    def sample_budget(self, saved_values: int) -> int:
+        """The values per sample any shape in a config may describe."""
+        return max(self.sample_values_per_value * int(saved_values), self.min_sample_values)
 
 
 DEFAULT_LIMITS = Limits()
@@ -89,6 +117,7 @@ _HEADER = re.compile(
 _NPY_MAGIC = b"\x93NUMPY"
 _PICKLE_PREFIXES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 _CHUNK = 16 * 2**20
+_MAX_DIM = 2**62  # beyond any array; NumPy itself refuses dimensions past 2**63 - 1
 
 
 def _name(source: Any) -> str:
@@ -388,6 +417,9 @@ def read_npy(stream: IO[bytes], size: int, where: str, limits: Limits = DEFAULT_
         if len(shape) > limits.max_ndim:
             raise UnsafeFileError(f"{where} declares {len(shape)} dimensions, more than "
                                   f"{limits.max_ndim}. Received: shape {shape}")
+        if any(d > _MAX_DIM for d in shape):
+            raise UnsafeFileError(f"{where} declares a dimension larger than an array can have "
+                                  f"(2**62). Received: shape {shape}")
         count = 1
         for d in shape:
             count *= d
@@ -414,8 +446,11 @@ def read_npy(stream: IO[bytes], size: int, where: str, limits: Limits = DEFAULT_
         raise
     except ZIP_ERRORS as e:
         raise InvalidArchiveError(f"{where} is damaged ({type(e).__name__}: {e}).") from None
-    arr = buf.view(dtype)
-    return arr.reshape(shape, order="F" if fortran else "C")
+    try:
+        return buf.view(dtype).reshape(shape, order="F" if fortran else "C")
+    except (ValueError, OverflowError, MemoryError) as e:
+        raise InvalidArchiveError(f"{where} has a shape NumPy cannot make ({type(e).__name__}: "
+                                  f"{e}). Received: shape {shape}") from None
 
 
 def npy_member_key(name: str) -> str:
