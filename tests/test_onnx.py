@@ -264,6 +264,34 @@ def test_upsampling2d_bilinear_is_refused(tmp_path):
         export_onnx(model, tmp_path / "m.onnx")
 
 
+# -- preprocessing (inference) ------------------------------------------------------------------------
+def test_normalization_adapted(tmp_path):
+    layer = L.Normalization()
+    layer.adapt(np.random.default_rng(0).normal(3.0, 2.0, (50, 4)).astype("float32"))
+    check_export(cr.Sequential([L.Input(shape=(4,)), layer, L.Dense(2)]), normal(4), tmp_path)
+
+
+@pytest.mark.parametrize("invert", [False, True])
+def test_normalization_given_statistics(invert, tmp_path):
+    layer = L.Normalization(axis=-1, mean=[1.0, -2.0, 0.5], variance=[4.0, 0.25, 1.0],
+                            invert=invert)
+    check_export(cr.Sequential([L.Input(shape=(2, 3)), layer]), normal(2, 3), tmp_path)
+
+
+def test_image_preprocessing_for_inference(tmp_path):
+    model = randomize(cr.Sequential([
+        L.Input(shape=(7, 6, 2)), L.RandomFlip(), L.RandomRotation(0.2), L.RandomZoom(0.1),
+        L.RandomTranslation(0.1, 0.1), L.RandomContrast(0.2), L.RandomBrightness(0.2),
+        L.CenterCrop(4, 3), L.Flatten(), L.Dense(2)]))
+    check_export(model, normal(7, 6, 2), tmp_path)
+
+
+def test_center_crop_larger_than_the_image_is_refused(tmp_path):
+    model = cr.Sequential([L.Input(shape=(3, 3, 1)), L.CenterCrop(4, 4, name="crop")])
+    with pytest.raises(UnsupportedLayerError, match=r'Layer "crop" \(CenterCrop\).*Received: '):
+        export_onnx(model, tmp_path / "m.onnx")
+
+
 # -- convolution and pooling -------------------------------------------------------------------------
 CONV_CASES = {
     "conv2d": (lambda: [L.Conv2D(4, 3, activation="relu")], (7, 6, 2)),

@@ -447,6 +447,40 @@ def _repeat_vector(g: OnnxGraph, layer: Any, inputs: list, shapes: list,
     return [g.node("Expand", [y, g.ints([1, int(layer.n), 1], "expand")], layer.name)]
 
 
+def _values(v: Any) -> np.ndarray:
+    return np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float64)
+
+
+def _normalization(g: OnnxGraph, layer: Any, inputs: list, shapes: list,
+                   out_shapes: list) -> list:
+    from chainrule import backend  # noqa: PLC0415
+
+    mean, var = _values(layer.mean), _values(layer.variance)
+    if layer.input_mean is None:
+        mean = mean.reshape(layer._broadcast_shape)
+        var = var.reshape(layer._broadcast_shape)
+    scale = np.maximum(np.sqrt(var), backend.epsilon())
+    x, name = g.node("Cast", [inputs[0]], layer.name, to=1), layer.name  # 1 = FLOAT
+    mean_c, scale_c = g.const(mean, f"{name}/mean"), g.const(scale, f"{name}/scale")
+    if layer.invert:
+        return [g.node("Add", [g.node("Mul", [x, scale_c], name), mean_c], name)]
+    return [g.node("Div", [g.node("Sub", [x, mean_c], name), scale_c], name)]
+
+
+def _center_crop(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
+    shape = shapes[0]
+    h, w = (shape[1], shape[2]) if len(shape) == 4 else (None, None)
+    if h is None or w is None or h < layer.height or w < layer.width:
+        raise _unsupported(layer, "CenterCrop is exported for batches of images at least as "
+                           "large as the crop, of known size (smaller ones are resized)",
+                           f"input shape {tuple(shape)}")
+    top, left = (h - layer.height) // 2, (w - layer.width) // 2
+    x = g.node("Cast", [inputs[0]], layer.name, to=1)
+    return [g.node("Slice", [x, g.ints([top, left], "starts"),
+                             g.ints([top + layer.height, left + layer.width], "ends"),
+                             g.ints([1, 2], "axes")], layer.name)]
+
+
 def _embedding(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
     if layer.mask_zero:
         raise _unsupported(layer, "masks are not exported (mask_zero=True makes one); "
@@ -626,6 +660,11 @@ CONVERTERS: dict[str, Converter] = {
     "Permute": _permute,
     "RepeatVector": _repeat_vector,
     "Embedding": _embedding,
+    "Normalization": _normalization,
+    "CenterCrop": _center_crop,
+    # random augmentation: the identity at inference, as in predict
+    "RandomFlip": _identity, "RandomRotation": _identity, "RandomZoom": _identity,
+    "RandomTranslation": _identity, "RandomContrast": _identity, "RandomBrightness": _identity,
     "SimpleRNN": _rnn,
     "LSTM": _rnn,
     "GRU": _rnn,
