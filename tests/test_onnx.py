@@ -411,6 +411,17 @@ def test_recurrent_state_outputs(tmp_path):
     check_export(model, normal(4, 3), tmp_path)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_initial_states_from_an_encoder(kind, tmp_path):
+    enc_in, dec_in = L.Input(shape=(4, 3)), L.Input(shape=(5, 2))
+    _, *states = getattr(L, kind)(3, return_state=True)(enc_in)
+    dec = getattr(L, kind)(3, return_sequences=True, go_backwards=True)(dec_in,
+                                                                      initial_state=states)
+    both = L.Bidirectional(getattr(L, kind)(3))(dec_in, initial_state=states + states)
+    model = randomize(cr.models.Model([enc_in, dec_in], [L.Dense(2)(dec), both]))
+    check_export(model, normals((4, 3), (5, 2)), tmp_path)
+
+
 def test_recurrent_layer_with_unknown_length(tmp_path):
     x = L.Input(shape=(None, 3))
     model = randomize(cr.models.Model(x, L.Dense(1)(L.GRU(2)(L.LSTM(3, return_sequences=True)(

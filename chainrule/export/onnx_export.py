@@ -254,6 +254,9 @@ def export_onnx(model: Any, filepath: Any, verbose: bool = False, input_signatur
     if input_signature is not None:
         _apply_signature(model, input_signature)
     graph = OnnxGraph(onnx)
+    declared = _model_graph(model)[0]
+    for i, kt in enumerate(declared):  # the graph inputs keep their names
+        graph._names.add(_input_name(kt, i))
     inputs, outputs = emit_model(graph, model)
     helper = onnx.helper
     graph_inputs = []
@@ -262,15 +265,8 @@ def export_onnx(model: Any, filepath: Any, verbose: bool = False, input_signatur
         graph_inputs.append(helper.make_tensor_value_info(
             name, _onnx_dtype(onnx, kt.dtype), _dims(kt.shape, name)))
     graph_outputs = []
-    used: set = set()
     for i, (value, shape) in enumerate(outputs):
-        base = value.split("/")[0] if "/" in value else f"output_{i}"
-        name = base
-        k = 0
-        while name in used or name in {g.name for g in graph_inputs}:
-            k += 1
-            name = f"{base}_{k}"
-        used.add(name)
+        name = graph.unique(value.split("/")[0] if "/" in value else f"output_{i}")
         graph.nodes.append(helper.make_node("Identity", [value], [name],
                                             name=graph.unique(f"{name}/output")))
         graph_outputs.append(helper.make_tensor_value_info(

@@ -515,9 +515,10 @@ def _reorder(w: np.ndarray, order: Sequence[int], units: int) -> np.ndarray:
     return np.concatenate([w[..., k * units:(k + 1) * units] for k in order], axis=-1)
 
 
-def _rnn_direction(g: OnnxGraph, layer: Any, x_seq: str) -> tuple:
-    """Run one recurrent layer on a time-major input; returns ``(Y, Y_h, Y_c)`` values:
-    ``Y`` (steps, batch, units) in Keras's output order, the final states (batch, units)."""
+def _rnn_direction(g: OnnxGraph, layer: Any, x_seq: str, initial: Sequence[str] = ()) -> tuple:
+    """Run one recurrent layer on a time-major input from optional initial states (each
+    (batch, units)); returns ``(Y, [Y_h, Y_c])``: ``Y`` (steps, batch, units) in Keras's
+    output order, the final states (batch, units)."""
     cell = layer.cell
     kind = type(cell).__name__
     if kind not in _RNN_OPS:
@@ -553,18 +554,17 @@ def _rnn_direction(g: OnnxGraph, layer: Any, x_seq: str) -> tuple:
     if kind == "GRUCell":
         attrs["linear_before_reset"] = int(cell.reset_after)
     n_out = 3 if kind == "LSTMCell" else 2
-    outs = g.node(_RNN_OPS[kind], [x_seq, g.const(kernel[None], f"{name}/W"),
-                                   g.const(recurrent[None], f"{name}/R"),
-                                   g.const(bias, f"{name}/B")], name, n_out=n_out, **attrs)
+    ins = [x_seq, g.const(kernel[None], f"{name}/W"), g.const(recurrent[None], f"{name}/R"),
+           g.const(bias, f"{name}/B")]
+    if initial:  # after the optional sequence_lens input, left empty
+        ins += [""] + [g.node("Unsqueeze", [h, g.ints([0], "axes")], name) for h in initial]
+    outs = g.node(_RNN_OPS[kind], ins, name, n_out=n_out, **attrs)
     y = g.node("Squeeze", [outs[0], g.ints([1], "axes")], name)  # (steps, batch, units)
     states = [g.node("Squeeze", [s, g.ints([0], "axes")], name) for s in outs[1:]]
     return y, states
 
 
 def _time_major(g: OnnxGraph, layer: Any, inputs: list, shapes: list) -> str:
-    if len(inputs) > 1:
-        raise _unsupported(layer, "initial states given as inputs are not exported",
-                           f"{len(inputs) - 1} initial state tensors")
     return g.node("Transpose", [inputs[0]], layer.name, perm=[1, 0, 2])
 
 
@@ -577,7 +577,7 @@ def _rnn_outputs(g: OnnxGraph, layer: Any, y: str, states: list) -> list:
 
 
 def _rnn(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
-    y, states = _rnn_direction(g, layer, _time_major(g, layer, inputs, shapes))
+    y, states = _rnn_direction(g, layer, _time_major(g, layer, inputs, shapes), inputs[1:])
     return _rnn_outputs(g, layer, y, states)
 
 
@@ -585,8 +585,10 @@ def _bidirectional(g: OnnxGraph, layer: Any, inputs: list, shapes: list,
                    out_shapes: list) -> list:
     x = _time_major(g, layer, inputs, shapes)
     fw, bw = layer.forward_layer, layer.backward_layer
-    y_f, s_f = _rnn_direction(g, fw, x)
-    y_b, s_b = _rnn_direction(g, bw, x)
+    states = inputs[1:]  # the forward layer's initial states, then the backward layer's
+    half = len(states) // 2
+    y_f, s_f = _rnn_direction(g, fw, x, states[:half])
+    y_b, s_b = _rnn_direction(g, bw, x, states[half:])
     name = layer.name
     if layer.return_sequences:
         out_f = g.node("Transpose", [y_f], name, perm=[1, 0, 2])
