@@ -245,6 +245,14 @@ class Model(Trainer, Layer):
 
         Raises:
             ValueError: for another format, or an unbuilt model.
+
+        Example:
+            >>> import chainrule as cr
+            >>> model = cr.Sequential([cr.layers.Dense(1, input_shape=(2,))])
+            >>> model.export("saved_model")  # Keras's default format needs TensorFlow
+            Traceback (most recent call last):
+            ...
+            ValueError: chainrule exports format='onnx' only ('tf_saved_model' needs ...
         """
         if format != "onnx":
             raise ValueError(
