@@ -286,6 +286,20 @@ def test_image_preprocessing_for_inference(tmp_path):
     check_export(model, normal(7, 6, 2), tmp_path)
 
 
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
+@pytest.mark.parametrize("size", [(9, 4), (3, 5)], ids=["up-down", "down-up"])
+def test_resizing(interpolation, size, tmp_path):
+    model = cr.Sequential([L.Input(shape=(6, 7, 2)), L.Resizing(*size, interpolation)])
+    check_export(model, normal(6, 7, 2), tmp_path)
+
+
+def test_resizing_to_an_aspect_ratio_is_refused(tmp_path):
+    model = cr.Sequential([L.Input(shape=(6, 7, 2)),
+                           L.Resizing(3, 3, crop_to_aspect_ratio=True, name="resize")])
+    with pytest.raises(UnsupportedLayerError, match=r'Layer "resize" \(Resizing\).*Received: '):
+        export_onnx(model, tmp_path / "m.onnx")
+
+
 def test_center_crop_larger_than_the_image_is_refused(tmp_path):
     model = cr.Sequential([L.Input(shape=(3, 3, 1)), L.CenterCrop(4, 4, name="crop")])
     with pytest.raises(UnsupportedLayerError, match=r'Layer "crop" \(CenterCrop\).*Received: '):

@@ -467,6 +467,27 @@ def _normalization(g: OnnxGraph, layer: Any, inputs: list, shapes: list,
     return [g.node("Div", [g.node("Sub", [x, mean_c], name), scale_c], name)]
 
 
+def _resizing(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
+    if layer.crop_to_aspect_ratio or layer.pad_to_aspect_ratio or len(shapes[0]) != 4:
+        raise _unsupported(layer, "Resizing is exported for batches of images without "
+                           "crop_to_aspect_ratio or pad_to_aspect_ratio",
+                           f"crop_to_aspect_ratio={layer.crop_to_aspect_ratio}, "
+                           f"pad_to_aspect_ratio={layer.pad_to_aspect_ratio}")
+    name = layer.name
+    x = g.node("Cast", [inputs[0]], name, to=1)
+    sizes = g.node("Concat", [g.node("Shape", [x], name, start=0, end=1),
+                              g.ints([layer.height, layer.width], "size"),
+                              g.node("Shape", [x], name, start=3, end=4)], name, axis=0)
+    # TensorFlow's half-pixel centres: bilinear reads (i + 1/2) * scale - 1/2, nearest
+    # floor((i + 1/2) * scale)
+    if layer.interpolation == "nearest":
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn",
+                 "nearest_mode": "floor"}
+    else:
+        attrs = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
+    return [g.node("Resize", [x, "", "", sizes], name, **attrs)]
+
+
 def _center_crop(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
     shape = shapes[0]
     h, w = (shape[1], shape[2]) if len(shape) == 4 else (None, None)
@@ -664,6 +685,7 @@ CONVERTERS: dict[str, Converter] = {
     "Embedding": _embedding,
     "Normalization": _normalization,
     "CenterCrop": _center_crop,
+    "Resizing": _resizing,
     # random augmentation: the identity at inference, as in predict
     "RandomFlip": _identity, "RandomRotation": _identity, "RandomZoom": _identity,
     "RandomTranslation": _identity, "RandomContrast": _identity, "RandomBrightness": _identity,
