@@ -22,6 +22,7 @@ from chainrule import losses, metrics, optimizers  # noqa: E402
 from chainrule import callbacks, layers, models  # noqa: E402
 from chainrule import datasets, explain, saving  # noqa: E402
 from chainrule import random  # noqa: E402  (keras.random)
+from chainrule import distribute  # noqa: E402, F401  (data parallelism over MPI)
 from chainrule.layers import Input  # noqa: E402
 from chainrule.models import Model, Sequential  # noqa: E402
 
@@ -40,3 +41,12 @@ __all__ = [
     "saving", "random",
     "Input", "Model", "Sequential", "__version__",
 ]
+
+
+def __getattr__(name: str):
+    # chainrule.wrappers imports scikit-learn (most of a second): only when first used
+    if name == "wrappers":
+        import importlib
+
+        return importlib.import_module("chainrule.wrappers")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -776,16 +776,22 @@ def _sparse_labels(y_true: Any, pred_shape: tuple, ax: int, ignore_class: Any) -
 
 
 class _SparseLabels(Function):
-    """Checked integer class labels from ``y_true`` (not differentiable)."""
+    """Checked integer class labels from ``y_true`` (not differentiable).
+
+    With ``ignore_class``, ignored labels become 0 (their losses are zeroed by
+    :class:`_ValidLabels`'s mask); ``valid=True`` returns that mask instead.
+    """
 
     differentiable = False
 
-    def __init__(self, pred_shape: tuple, ax: int) -> None:
+    def __init__(self, pred_shape: tuple, ax: int, ignore_class: Any = None,
+                 valid: bool = False) -> None:
         self.pred_shape, self.ax = pred_shape, ax
+        self.ignore_class, self.valid = ignore_class, valid
 
     def forward(self, y: Any) -> Any:
         try:
-            return _sparse_labels(y, self.pred_shape, self.ax, None)[0]
+            return _sparse_labels(y, self.pred_shape, self.ax, self.ignore_class)[int(self.valid)]
         except ValueError as e:
             e._chainrule = True  # type: ignore[attr-defined]  # the message is already the user's
             raise
@@ -808,10 +814,11 @@ def _sparse_ce(
     p = _pred(y_pred)
     ndim = p.ndim
     ax = _class_axis(axis, ndim, name)
-    if ignore_class is None and isinstance(y_true, Tensor):
-        # an op, so that a captured step checks and converts every new batch's labels
-        labels_t = _SparseLabels(tuple(p.shape), ax)(y_true)
-        labels, valid = labels_t, None
+    if isinstance(y_true, Tensor):
+        # ops, so that a captured step checks and converts every new batch's labels
+        labels = _SparseLabels(tuple(p.shape), ax, ignore_class)(y_true)
+        valid = None if ignore_class is None else _SparseLabels(
+            tuple(p.shape), ax, ignore_class, valid=True)(y_true)
     else:
         labels, valid = _sparse_labels(y_true, p.shape, ax, ignore_class)
     checked = True  # _sparse_labels checked the range: the fused op need not do it again
@@ -833,16 +840,16 @@ def _sparse_ce(
         mean = False
     else:
         # -log(clip(p[label] / sum(p))): Keras's renormalize-clip-log, on the picked entries.
+        # picked by an op from the labels Tensor, so a captured step picks each batch's own
         classes = p.shape[-1]
         flat = p if p.ndim == 2 else ops.reshape(p, (-1, classes))
-        raw_labels = labels.data if isinstance(labels, Tensor) else labels
-        idx = raw_labels.reshape(-1)
-        picked = flat[backend.xp.arange(idx.shape[0]), idx]
+        idx = ops.reshape(labels, (-1, 1))
+        picked = ops.reshape(ops.take_along_axis(flat, idx, axis=-1), (-1,))
         eps = backend.epsilon()
         prob = ops.clip(picked / ops.sum(flat, axis=-1), eps, 1.0 - eps)
         res = -ops.log(prob)
-        if raw_labels.ndim != 1:
-            res = ops.reshape(res, raw_labels.shape)
+        if labels.ndim != 1:
+            res = ops.reshape(res, tuple(labels.shape))
     if valid is not None:
         res = ops.where(valid, res, 0.0)
     if mean:
@@ -1038,26 +1045,21 @@ def _reduce_weighted(values: Any, sample_weight: Any, mask: Any, reduction: Any)
     if not isinstance(values, Tensor):
         values = Tensor(values)
     dtype = values.data.dtype
-    xp = backend.xp
     sw = None
-    if isinstance(sample_weight, Tensor) and mask is None:
+    if isinstance(sample_weight, Tensor):
         # kept a Tensor (cast by an op), so a captured step weights each new batch
         sw = sample_weight if sample_weight.data.dtype == dtype else ops.cast(sample_weight, dtype)
     elif sample_weight is not None:
         # lists and numbers go straight to the losses' dtype (no float32 detour)
-        sw = sample_weight.data if isinstance(sample_weight, Tensor) else backend.as_array(
-            sample_weight, dtype
-        )
+        sw = backend.as_array(sample_weight, dtype)
         if sw.dtype != dtype:
             sw = sw.astype(dtype)
     if mask is not None:
-        if reduction in ("mean", "sum_over_batch_size"):
-            # valid entries weigh total/valid, so dividing by total divides by valid
-            valid = int(mask.sum())
-            w = mask.size / valid if valid else 0.0
-            fmask = xp.where(mask, w, 0.0).astype(dtype)
-        else:
-            fmask = mask.astype(dtype)
+        from chainrule.ops.rnn import mask_weights  # noqa: PLC0415
+
+        # valid entries weigh total/valid, so dividing by total divides by valid; an op, so
+        # that a captured step counts each new batch's valid entries
+        fmask = mask_weights(mask, dtype, scale=reduction in ("mean", "sum_over_batch_size"))
         if sw is not None:
             fmask, sw = _squeeze_or_expand(fmask, sw)
             sw = _fit_weights(sw, fmask.shape) * fmask
@@ -1075,15 +1077,27 @@ def _reduce_values(values: Tensor, sw: Any, reduction: Any) -> Tensor:
         return values
     if reduction == "sum":
         return ops.sum(values)
-    if reduction == "mean_with_sample_weight" and sw is not None:
-        divisor = float(sw.sum())
-    else:
-        divisor = float(values.size)
-    if divisor == 0.0:  # Keras's divide_no_nan
-        return ops.sum(values) * 0.0
     if reduction != "mean_with_sample_weight" or sw is None:
+        if values.size == 0:  # Keras's divide_no_nan
+            return ops.sum(values) * 0.0
         return ops.mean(values)
-    return ops.sum(values) / divisor
+    # the sum of the weights, in an op: a captured step divides by each batch's own sum
+    return _DivideNoNan()(ops.sum(values), ops.sum(sw if isinstance(sw, Tensor) else Tensor(sw)))
+
+
+class _DivideNoNan(Function):
+    """``a / b``, and 0 where ``b`` is 0 (Keras's ``divide_no_nan``), for scalars."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return backend.xp.where(b == 0, 0, a / backend.xp.where(b == 0, 1, b)).astype(a.dtype)
+
+    def backward(self, gy: Any) -> tuple:
+        xp, a, b = backend.xp, self.a, self.b
+        safe = xp.where(b == 0, 1, b)
+        ga = xp.where(b == 0, 0, gy / safe).astype(a.dtype)
+        gb = xp.where(b == 0, 0, -gy * a / (safe * safe)).astype(b.dtype)
+        return ga, gb
 
 
 # -- Loss classes ----------------------------------------------------------------

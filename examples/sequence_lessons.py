@@ -4,7 +4,8 @@ The task needs memory: each sequence is 50 random numbers and the label says whe
 FIRST one was positive, so the loss at the end must send its gradient back through every
 step to the start. For SimpleRNN, LSTM and GRU (Keras's defaults) the example measures, for
 one batch, the gradient of the loss with respect to each step's input, ‖∂E/∂x_t‖: how much
-of the error signal reaches step t. Going back one step multiplies the gradient by the
+of the error signal reaches step t (``chainrule.explain.gradient_through_time``, drawn by
+``chainrule.plot.gradient_flow(..., over="time")``). Going back one step multiplies the gradient by the
 layer's recurrent Jacobian, so what reaches step 0 is a product of 49 of them:
 
 * SimpleRNN: ``R^T diag(1 - h_t^2)``. With small inputs its tanh works near its linear part
@@ -26,6 +27,7 @@ import os
 import numpy as np
 
 import chainrule as cr
+from chainrule import explain
 
 
 def make_data(n, steps, seed=0):
@@ -47,15 +49,10 @@ def build(kind, steps, units=16):
 
 
 def gradient_through_time(model, x, y):
-    """``‖∂E/∂x_t‖`` for every step t, averaged over the batch: the error reaching step t.
-
-    The model runs on the tape (an ordinary call), so the gradient of the loss reaches the
-    input sequence itself, one row per time step.
-    """
-    xt = cr.Tensor(x, requires_grad=True)
-    loss = cr.losses.BinaryCrossentropy()(y, model(xt))
-    loss.backward()
-    return np.linalg.norm(xt.grad, axis=2).mean(axis=0)
+    """``‖∂E/∂x_t‖`` for every step t, averaged over the batch: the error reaching step t
+    of the model's recurrent layer (its input is the model's input here)."""
+    (g,) = explain.gradient_through_time(model, x, y).values()
+    return g
 
 
 def main(argv=None):
@@ -65,7 +62,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     steps = 50
     n, epochs = (256, 1) if args.quick else (2048, 5)
-    curves = {}
+    curves, runs = {}, {}
     print(f"Remember the first of {steps} numbers: {n} sequences, {epochs} epoch(s) of Adam\n")
     print(f"{'inputs':<12} {'layer':<10} {'accuracy':>9} {'|dE/dx_0|':>11} {'|dE/dx_49|':>11} "
           f"{'first/last':>11}")
@@ -81,6 +78,7 @@ def main(argv=None):
             acc = model.evaluate(x_test, y_test, verbose=0)[1]
             g = gradient_through_time(model, x_test[:128], y_test[:128])
             curves[(scale, kind)] = g
+            runs.setdefault(f"inputs U(-{scale}, {scale})", {})[kind] = g
             dist = f"U(-{scale}, {scale})"
             print(f"{dist:<12} {kind:<10} {acc:>9.3f} {g[0]:>11.3e} "
                   f"{g[-1]:>11.3e} {g[0] / g[-1]:>11.3e}")
@@ -93,26 +91,10 @@ def main(argv=None):
           "LSTM's is set by its forget gate, not by the inputs.")
 
     if args.out:
-        import matplotlib
+        from chainrule import plot
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        os.makedirs(args.out, exist_ok=True)
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
-        for ax, scale in zip(axes, (1, 4)):
-            for kind in ("SimpleRNN", "LSTM", "GRU"):
-                ax.plot(np.arange(steps), curves[(scale, kind)], marker=".", label=kind)
-            ax.set_yscale("log")
-            ax.set_xlabel("time step t (the loss is computed after the last step)")
-            ax.set_title(f"Gradient reaching each step, inputs in [-{scale}, {scale})")
-            ax.grid(True, which="both", alpha=0.3)
-            ax.legend()
-        axes[0].set_ylabel("‖∂E/∂x_t‖ (mean over a batch)")
-        fig.tight_layout()
         path = os.path.join(args.out, "sequence_gradients.png")
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        plot.gradient_flow(runs, path=path, over="time")
         print(f"wrote {path}")
     return curves
 

@@ -37,6 +37,7 @@ from chainrule.callbacks.learning_rate_scheduler import LearningRateScheduler
 from chainrule.callbacks.model_checkpoint import ModelCheckpoint
 from chainrule.callbacks.progbar_logger import ProgbarLogger
 from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from chainrule.callbacks.tensorboard import TensorBoard
 from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
@@ -52,5 +53,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

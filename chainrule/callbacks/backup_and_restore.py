@@ -284,6 +284,10 @@ class BackupAndRestore(Callback):
             self._save()
 
     def _save(self) -> None:
+        from chainrule.distribute import is_chief  # noqa: PLC0415
+
+        if not is_chief():  # data-parallel training: process 0 writes the backup
+            return
         if not os.path.isdir(self.backup_dir):
             os.makedirs(self.backup_dir, exist_ok=True)
         model = self.model
@@ -317,7 +321,9 @@ class BackupAndRestore(Callback):
         completed = bool(getattr(self.model, "stop_training", False)) or (
             epochs is not None and self._current_epoch >= epochs
         )
-        if not (self.delete_checkpoint and completed):
+        from chainrule.distribute import is_chief  # noqa: PLC0415
+
+        if not (self.delete_checkpoint and completed) or not is_chief():
             return
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.backup_path)

@@ -69,8 +69,12 @@ class CSVLogger(Callback):
             self.csv_file.close()
         # newline="" lets the csv module decide the line ends: '\n' here.
         # The file stays open across epochs and is closed in on_train_end.
+        from chainrule.distribute import is_chief  # noqa: PLC0415
+
+        # data-parallel training: process 0 writes the file, the others write nowhere
         self.csv_file = open(  # noqa: SIM115
-            self.filename, "a" if self.append else "w", newline="", encoding="utf-8"
+            self.filename if is_chief() else os.devnull, "a" if self.append else "w",
+            newline="", encoding="utf-8"
         )
         self.writer = None
         self.keys = None

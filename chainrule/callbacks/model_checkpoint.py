@@ -146,6 +146,10 @@ class ModelCheckpoint(_MonitorCallback):
         filepath = self._get_file_path(epoch, batch, logs)
         if not self._should_save(epoch, logs, filepath):
             return
+        from chainrule.distribute import is_chief  # noqa: PLC0415
+
+        if not is_chief():  # data-parallel training: process 0 writes the files
+            return
         if os.path.isdir(filepath):
             raise IsADirectoryError(
                 "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is "

@@ -5,6 +5,7 @@
 * :func:`worked_example` / :func:`format_worked_example`: the seed's 2-2-2 example on the engine.
 * :mod:`~chainrule.explain.gates`: AND/NAND/OR perceptrons with the seed's weights, XOR from gates.
 * :class:`GradientMonitor`: a callback recording per-layer gradient norms and weight statistics.
+* :func:`gradient_through_time`: the gradient reaching each time step of a recurrent layer.
 
 Example:
     >>> from chainrule.explain import gates
@@ -15,7 +16,8 @@ Example:
 from chainrule.explain import gates
 from chainrule.explain.backprop import BackpropReport, backprop
 from chainrule.explain.monitor import GradientMonitor
+from chainrule.explain.through_time import gradient_through_time
 from chainrule.explain.worked_example import format_worked_example, worked_example
 
 __all__ = ["worked_example", "format_worked_example", "backprop", "BackpropReport",
-           "GradientMonitor", "gates"]
+           "GradientMonitor", "gates", "gradient_through_time"]

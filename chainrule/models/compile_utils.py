@@ -255,17 +255,46 @@ class CompileMixin:
             for i, v in zip(idx, per_output):
                 trackers[i].update_state(v, n)
 
+    def _metric_masks(self, preds: list) -> list:
+        """``(output index, mask)`` of the outputs that carry a mask, when there are compiled
+        metrics to weigh with it (the step returns these masks beside the predictions)."""
+        metrics, weighted = getattr(self, "_metric_specs", (None, None))
+        if not (_flatten_specs(metrics) or _flatten_specs(weighted)):
+            return []
+        return [(i, m) for i, p in enumerate(preds)
+                if (m := getattr(p, "_keras_mask", None)) is not None]
+
     def _update_metrics(self, ys: list, preds: list, sws: list | None) -> None:
-        """Update the compiled metrics with target and prediction arrays."""
+        """Update the compiled metrics with target and prediction arrays.
+
+        Where the step computed a mask for an output (``mask_zero=True``, ``Masking``),
+        the mean metrics (accuracy, mae, a loss as a metric, ...) skip the masked steps:
+        the mask is their 0/1 weight, times any sample weights (Keras's
+        ``MeanMetricWrapper``). Other metrics (precision, AUC, ...) count every step, as
+        in Keras.
+        """
         if self._metrics is None:
             self._build_metrics(ys, preds)
+        masks = self._masks_of(preds)
         for i, objs in enumerate(self._metrics):
             if not objs:
                 continue
             y, p = ys[i], preds[i]
             for m, use_sw in objs:
                 sw = None if not use_sw or sws is None else sws[0] if len(sws) == 1 else sws[i]
+                if i in masks and _takes_mask(m):
+                    sw = _mask_as_weights(masks[i], sw)
                 m.update_state(y, p, sample_weight=sw)
+
+    def _masks_of(self, preds: list) -> dict:
+        """The masks the latest step computed for ``preds`` (``{output index: array}``)."""
+        steps = getattr(self, "_steps", None)
+        if steps is None:
+            return {}
+        arrays, masks = steps.last_masks
+        if len(arrays) != len(preds) or any(a is not b for a, b in zip(arrays, preds)):
+            return {}  # not the step's own predictions (a custom train_step's)
+        return masks
 
     def _logs(self) -> dict:
         custom = getattr(self, "_custom_logs", None)
@@ -322,6 +351,28 @@ def _masked_weights(mask: Any, pred: Any, sample_weight: Any, reduction: Any) ->
         sw = ops.cast(sw, w.dtype)
     while sw.ndim < w.ndim:
         sw = ops.expand_dims(sw, -1)
+    return w * sw
+
+
+def _takes_mask(metric: Any) -> bool:
+    """Whether Keras weighs ``metric``'s values with the output's mask (its mean metrics)."""
+    from chainrule.metrics import MeanMetricWrapper  # noqa: PLC0415
+
+    return isinstance(metric, MeanMetricWrapper)
+
+
+def _mask_as_weights(mask: Any, sample_weight: Any) -> np.ndarray:
+    """Keras's ``apply_mask`` with ``reduction='sum'``: the mask as 0/1 weights times any
+    sample weights (per-sample weights reach every step of their sample)."""
+    from chainrule import backend  # noqa: PLC0415
+
+    w = np.asarray(backend.to_numpy(mask), dtype=np.float64)
+    if sample_weight is None:
+        return w
+    sw = np.asarray(backend.to_numpy(getattr(sample_weight, "data", sample_weight)),
+                    dtype=np.float64)
+    while sw.ndim < w.ndim:
+        sw = sw[..., None]
     return w * sw
 
 

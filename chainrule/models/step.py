@@ -37,7 +37,7 @@ _MAX_PROGRAMS = 16  # per model: shapes seldom vary more (full and last partial 
 class _Entry:
     """The state of one (mode, shapes) key: tracing, captured or taped."""
 
-    __slots__ = ("first", "program", "reason", "version", "unused")
+    __slots__ = ("first", "program", "reason", "version", "unused", "masked")
 
     def __init__(self) -> None:
         self.first: Any = None  # the first trace's recorder
@@ -45,6 +45,7 @@ class _Entry:
         self.reason: str | None = None  # why it stays on the tape
         self.version: Any = None
         self.unused: list | None = None  # variables the loss does not reach
+        self.masked: tuple = ()  # outputs whose masks the program returns last (for metrics)
 
 
 def _as_feed(a: Any) -> Any:
@@ -67,6 +68,10 @@ class StepFactory:
         self.entries: dict = {}
         self.buffer: FlatBuffer | None = None
         self.skipped = False  # whether the last training step was not applied (non-finite)
+        # Set by chainrule.distribute while a data-parallel fit runs: called between the
+        # gradients and the optimizer update, it sums the gradients across processes in place
+        # and returns the global loss (see chainrule/distribute/data_parallel.py).
+        self.gradient_reducer: Any = None
         # A program's ops keep what their backward needs, so one thread at a time replays or
         # traces; another thread meanwhile takes the general path (e.g. predict from threads).
         self._lock = threading.Lock()
@@ -134,10 +139,12 @@ class StepFactory:
         try:
             entry = self._entry("train", feeds)
             if entry.program is not None and buf is not None:  # pack checked the buffer
-                out = entry.program.run(feeds, buf.grads)
+                out = self._keep_masks(entry, entry.program.run(feeds, buf.grads))
                 n_out = len(model._loss_fns)
                 preds, value = out[:n_out], float(out[n_out])
                 per_output = [float(v) for v in out[n_out + 1:]]
+                if self.gradient_reducer is not None:
+                    value = self.gradient_reducer.reduce_flat(buf, value)
                 if not skip_nonfinite or self._finite(value, buf, None):
                     self._apply(buf, entry.unused)
                 else:
@@ -185,13 +192,18 @@ class StepFactory:
         backward_for_training(loss)
         value = float(loss.data)
         per_output_values = [float(t.data) for t in per_output]
+        masked = model._metric_masks(preds)
         if recording:
-            self._record(entry, rec, preds + [loss] + per_output, loss, variables)
+            self._record(entry, rec, preds + [loss] + per_output + [m for _, m in masked], loss,
+                         variables)
+            entry.masked = tuple(i for i, _ in masked)
+        if self.gradient_reducer is not None:
+            value = self.gradient_reducer.reduce_taped(variables, value)
         if not skip_nonfinite or self._finite(value, None, variables):
             self._apply_taped(variables, buf)
         else:
             self.skipped = True
-        return value, [p.data for p in preds], per_output_values
+        return value, self._tape_masks(preds, masked), per_output_values
 
     @staticmethod
     def _finite(value: float, buf: FlatBuffer | None, variables: list | None) -> bool:
@@ -259,7 +271,7 @@ class StepFactory:
         try:
             entry = self._entry("test", feeds)
             if entry.program is not None:
-                out = entry.program.run(feeds)
+                out = self._keep_masks(entry, entry.program.run(feeds))
                 n_out = len(model._loss_fns)
                 return float(out[n_out]), out[:n_out], [float(v) for v in out[n_out + 1:]]
             return self._test_general(entry, xs, ys, sws)
@@ -279,10 +291,36 @@ class StepFactory:
         with no_grad():
             if entry is not None and entry.reason is None:
                 (preds, loss, per_output), rec = capture.trace(body, fx + fy + fw)
-                self._record(entry, rec, preds + [loss] + per_output, None, [])
+                masked = model._metric_masks(preds)
+                self._record(entry, rec, preds + [loss] + per_output + [m for _, m in masked],
+                             None, [])
+                entry.masked = tuple(i for i, _ in masked)
             else:
                 preds, loss, per_output = body()
-        return float(loss.data), [p.data for p in preds], [float(t.data) for t in per_output]
+                masked = model._metric_masks(preds)
+        return (float(loss.data), self._tape_masks(preds, masked),
+                [float(t.data) for t in per_output])
+
+    # -- the outputs' masks, for the compiled metrics ------------------------------------------
+    # ``last_masks`` is ``(predictions, {output index: mask array})`` of the latest train or
+    # test step; the model's metric update takes the masks of the predictions it is given.
+    last_masks: tuple = ((), {})
+
+    def _keep_masks(self, entry: _Entry, out: list) -> list:
+        """A replay's outputs without the masks it returns last (kept in ``last_masks``)."""
+        k = len(entry.masked)
+        if not k:
+            self.last_masks = ((), {})
+            return out
+        preds = out[:len(self.model._loss_fns)]
+        self.last_masks = (preds, dict(zip(entry.masked, out[-k:])))
+        return out[:-k]
+
+    def _tape_masks(self, preds: list, masked: list) -> list:
+        """The predictions' arrays, their masks kept in ``last_masks``."""
+        arrays = [p.data for p in preds]
+        self.last_masks = (arrays, {i: m.data for i, m in masked})
+        return arrays
 
     def predict(self, xs: list) -> list:
         """The model's outputs for one batch in inference mode, as arrays."""

@@ -215,6 +215,17 @@ class _Recurrence(Function):
             return np.matmul(h, R, out=out)
         return self._rec(h, R, gates)
 
+    def _inference(self) -> bool:
+        """Whether this op runs forward only: it was first called with gradients off
+        (``predict``, ``evaluate``, ``no_grad``), so no backward pass can follow, also
+        when a captured step replays it."""
+        infer = self.__dict__.get("_infer")
+        if infer is None:
+            from chainrule.autograd.engine import is_grad_enabled  # noqa: PLC0415
+
+            infer = self._infer = not is_grad_enabled()
+        return infer
+
     @staticmethod
     def _prev(S: Any, s0: Any) -> Any:
         """The state each step starts from: ``s0`` then the states after steps 0..T-2."""
@@ -369,6 +380,9 @@ class LSTM(_Recurrence):
 
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
+        if act is _tanh_ and ract is _sigmoid_ and self.rm is None and self._inference():
+            self._loop_inference(P, h, c, H)
+            return
         T, B = P.shape[:2]
         A = P  # activated gates per step, written over the projection
         self.C = C = np.empty_like(H)  # the cell state after each step (carried when masked)
@@ -409,6 +423,52 @@ class LSTM(_Recurrence):
                 np.copyto(cn, c, where=keep)
             h, c = hn, cn
         self.A = A
+        self.c_last = c
+
+    def _loop_inference(self, P, h, c, H):
+        """The forward pass alone (tanh and sigmoid): the same numbers as :meth:`_loop`, but
+        nothing is kept for a backward pass and fewer NumPy calls run per step.
+
+        The sigmoid gates' columns of the projection and of the recurrent kernel are halved
+        once, before the loop, instead of each step's sum (halving is exact, so ``tanh`` sees
+        the same values); after the one ``tanh`` over all gates, ``t * s + o`` over the whole
+        row (``s = 0.5, o = 0.5`` for the sigmoid gates, ``1, 0`` for the cell gate) gives
+        ``(t + 1) / 2`` exactly as :meth:`_loop`'s halving of ``t + 1`` does, in two calls on
+        contiguous rows instead of four on column slices.
+        """
+        U, mf = self.units, self.mf
+        T, B = P.shape[:2]
+        dt = P.dtype
+        half = np.full(4 * U, 0.5, dt)
+        half[2 * U:3 * U] = 1
+        Rs = self.R * half
+        P *= half
+        offset = half.copy()
+        offset[2 * U:3 * U] = 0
+        a = np.empty((B, 4 * U), dt)
+        ig = np.empty((B, U), dt)
+        i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
+        hs = H if self.return_sequences else np.empty((2, B, U), dt)
+        cs = np.empty((2, B, U), dt)
+        for t in range(T):
+            np.matmul(h, Rs, out=a)
+            a += P[t]
+            np.tanh(a, out=a)
+            a *= half
+            a += offset
+            hn, cn = hs[t] if self.return_sequences else hs[t & 1], cs[t & 1]
+            np.multiply(f, c, out=cn)
+            np.multiply(i, g, out=ig)
+            cn += ig
+            np.tanh(cn, out=hn)
+            hn *= o
+            if mf is not None:  # a masked row carries its states
+                keep = mf[t] == 0
+                np.copyto(hn, h, where=keep)
+                np.copyto(cn, c, where=keep)
+            h, c = hn, cn
+        if not self.return_sequences:
+            H[-1] = h
         self.c_last = c
 
     def _loop_back(self, dH, dh, dc):

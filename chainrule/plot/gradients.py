@@ -29,7 +29,8 @@ def _monitors(monitor: Any) -> dict:
     return items
 
 
-def gradient_flow(monitor: Any, path: Any = None, weight: str = "kernel") -> Any:
+def gradient_flow(monitor: Any, path: Any = None, weight: str = "kernel",
+                  over: str = "layers") -> Any:
     """Draw how large each layer's gradient is, input layer to output layer, and over training.
 
     Left: the gradient norm of each layer's weights at the last record, on a
@@ -39,20 +40,44 @@ def gradient_flow(monitor: Any, path: Any = None, weight: str = "kernel") -> Any
     ``{'sigmoid': monitor_a, 'relu': monitor_b}`` to compare runs: the left
     panel gets one curve per run, the right one the first and last layer of each.
 
+    With ``over='time'``, the gradient through time of a recurrent model: left,
+    ``‖∂E/∂x_t‖`` at each time step ``t`` of every recurrent layer's input (the loss
+    is computed after the last step, so a curve falling toward ``t = 0`` is a
+    gradient vanishing through time); right, for monitors, the first and the last
+    step's gradient over training. ``monitor`` is then a ``GradientMonitor(over='time')``,
+    the result of :func:`chainrule.explain.gradient_through_time`, or a dict of
+    either (``{'SimpleRNN': ..., 'LSTM': ...}``).
+
     Args:
         monitor: a :class:`chainrule.explain.GradientMonitor` after ``fit``, or a
-            dict of them.
+            dict of them (with ``over='time'``: also gradient-through-time results).
         path: optional PNG file to write.
         weight: ``'kernel'``, ``'bias'`` or ``'all'`` (see ``GradientMonitor.grad_norms``).
+        over: ``'layers'`` (the default) or ``'time'``.
 
     Returns:
         The matplotlib Figure with two Axes, titled ``'Gradient norm by layer'``
-        and ``'Gradient norm during training'``.
+        and ``'Gradient norm during training'``; with ``over='time'``, an Axes titled
+        ``'Gradient reaching each time step'``, and ``'First and last step during
+        training'`` when monitors are given.
 
     Raises:
         TypeError / ValueError: for something that is not a monitor, or one
             with no records.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> from chainrule.explain import gradient_through_time
+        >>> model = cr.Sequential([cr.layers.Input((8, 1)), cr.layers.SimpleRNN(3),
+        ...                        cr.layers.Dense(1)])
+        >>> g = gradient_through_time(model, np.ones((2, 8, 1)), np.zeros((2, 1)), loss="mse")
+        >>> [ax.get_title() for ax in gradient_flow(g, over="time").axes]
+        ['Gradient reaching each time step']
     """
+    if over not in ("layers", "time"):
+        raise ValueError(f"over must be 'layers' or 'time'. Received: over={over!r}")
+    if over == "time":
+        return _time_flow(monitor, path)
     runs = _monitors(monitor)
     fig = new_figure(12.0, 4.6)
     ax_layers, ax_time = fig.subplots(1, 2)
@@ -92,6 +117,68 @@ def gradient_flow(monitor: Any, path: Any = None, weight: str = "kernel") -> Any
     ax_time.set_title("Gradient norm during training")
     ax_time.grid(True, which="both", alpha=0.3)
     ax_time.legend(fontsize=8)
+    return finish(fig, path)
+
+
+def _time_runs(source: Any) -> dict:
+    """``{label: (records x timesteps per layer, steps or None)}`` from monitors or results."""
+
+    def one(label: str, m: Any) -> tuple:
+        if isinstance(m, Mapping) and m and all(isinstance(v, np.ndarray) for v in m.values()):
+            return {k: np.asarray(v, dtype=np.float64)[None] for k, v in m.items()}, None
+        if hasattr(m, "time_grad_norms") and getattr(m, "time_data", None) is not None:
+            if not m.history["step"]:
+                raise ValueError("The GradientMonitor recorded nothing: pass it to "
+                                 "model.fit(..., callbacks=[monitor]) first. Received: a monitor "
+                                 "with no records" + (f" ({label!r})" if label else ""))
+            return ({k: m.time_grad_norms(k) for k in m.time_layers},
+                    np.asarray(m.history["step"]) + 1)
+        raise TypeError("gradient_flow(over='time') needs a GradientMonitor(over='time', "
+                        "time_data=(x, y)) or the result of explain.gradient_through_time() "
+                        f"(or a dict of them). Received: {type(m).__name__}"
+                        + (f" for {label!r}" if label else ""))
+
+    if isinstance(source, Mapping) and source and not all(
+            isinstance(v, np.ndarray) for v in source.values()):
+        return {str(k): one(str(k), v) for k, v in source.items()}
+    if isinstance(source, Mapping) and not source:
+        raise ValueError("gradient_flow() needs a GradientMonitor (or a dict of them). "
+                         "Received: an empty dict")
+    return {"": one("", source)}
+
+
+def _time_flow(source: Any, path: Any) -> Any:
+    runs = _time_runs(source)
+    with_steps = any(steps is not None and len(steps) for _, steps in runs.values())
+    fig = new_figure(12.0 if with_steps else 7.0, 4.6)
+    axes = fig.subplots(1, 2) if with_steps else [fig.subplots()]
+    ax = axes[0]
+    # one layer per run: a color per run; else a color per layer and a line style per run
+    by_run = all(len(layers) == 1 for layers, _ in runs.values())
+    for r, (label, (layers, steps)) in enumerate(runs.items()):
+        for j, (name, g) in enumerate(layers.items()):
+            text = f"{label}: {name}" if label else name
+            color = f"C{(r if by_run else j) % 10}"
+            style = "-" if by_run else ("-", "--", ":", "-.")[r % 4]
+            ax.plot(np.arange(g.shape[1]), g[-1], marker=".", color=color, linestyle=style,
+                    label=text)
+            if with_steps and steps is not None:
+                axes[1].plot(steps, g[:, 0], color=color, label=f"{text}, t = 0")
+                axes[1].plot(steps, g[:, -1], color=color, linestyle="--",
+                              label=f"{text}, t = {g.shape[1] - 1}")
+    ax.set_xlabel("time step t (the loss is computed after the last step)")
+    ax.set_ylabel("‖∂E/∂x_t‖ (mean over the batch)")
+    ax.set_yscale("log")
+    ax.set_title("Gradient reaching each time step")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    if with_steps:
+        axes[1].set_xlabel("training step (batch)")
+        axes[1].set_ylabel("‖∂E/∂x_t‖")
+        axes[1].set_yscale("log")
+        axes[1].set_title("First and last step during training")
+        axes[1].grid(True, which="both", alpha=0.3)
+        axes[1].legend(fontsize=8)
     return finish(fig, path)
 
 
