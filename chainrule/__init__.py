@@ -44,9 +44,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # chainrule.wrappers imports scikit-learn (most of a second): only when first used
-    if name == "wrappers":
+    # chainrule.wrappers imports scikit-learn (most of a second), chainrule.export the onnx
+    # package: each only when first used
+    if name in ("wrappers", "export"):
         import importlib
 
-        return importlib.import_module("chainrule.wrappers")
+        return importlib.import_module(f"chainrule.{name}")
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
