@@ -309,3 +309,13 @@ def test_constraints_apply_to_large_weights_updated_in_parallel_parts():
         parallel.set_num_threads(None)
     assert np.all(np.sqrt(np.sum(big.data**2, axis=0)) <= 1.0 + 1e-6)
     np.testing.assert_array_equal(small.data, 0.0)
+
+
+def test_add_weight_takes_a_constraint_name_as_keras_does():
+    class Scale(cr.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((3,), "ones", constraint="non_neg", name="w")
+
+    layer = Scale()
+    layer.build((None, 3))
+    assert type(layer.w.constraint) is constraints.NonNeg
