@@ -1,6 +1,9 @@
 """Weight constraints: the maths against NumPy and Keras's documented numbers, the registry,
 saving and loading layers that carry them, and training with them (captured step and tape)."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -319,3 +322,32 @@ def test_add_weight_takes_a_constraint_name_as_keras_does():
     layer = Scale()
     layer.build((None, 3))
     assert type(layer.w.constraint) is constraints.NonNeg
+
+
+# -- Keras 3's numbers (tests/fixtures/constraints_keras.npz, tools/keras_fixtures_constraints.py)
+
+FIXTURE = np.load(Path(__file__).parent / "fixtures" / "constraints_keras.npz")
+KERAS_CASES = json.loads(str(FIXTURE["meta"]))["cases"]
+
+
+@pytest.mark.parametrize("case", KERAS_CASES, ids=[c[0] for c in KERAS_CASES])
+def test_each_constraint_matches_keras(case):
+    name, cls, kw, key = case
+    w = FIXTURE[f"in_{key}"]
+    got = getattr(constraints, cls)(**kw)(w)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, FIXTURE[f"out_{name}"], rtol=1e-6, atol=1e-7)
+
+
+def test_training_with_max_norm_and_unit_norm_matches_keras():
+    cr.utils.clear_session()
+    model = Sequential([cr.Input((6,)),
+                        Dense(4, activation="tanh", kernel_constraint=constraints.MaxNorm(0.5)),
+                        Dense(1, kernel_constraint=constraints.UnitNorm())])
+    model.set_weights([FIXTURE[f"train_init_{i}"] for i in range(4)])
+    model.compile(optimizer=cr.optimizers.SGD(learning_rate=0.1), loss="mse")
+    h = model.fit(FIXTURE["train_x"], FIXTURE["train_y"], batch_size=8, epochs=2, shuffle=False,
+                  verbose=0)
+    for i, w in enumerate(model.get_weights()):
+        np.testing.assert_allclose(w, FIXTURE[f"train_final_{i}"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(h.history["loss"], FIXTURE["train_loss"], rtol=1e-4)
