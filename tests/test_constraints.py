@@ -351,3 +351,16 @@ def test_training_with_max_norm_and_unit_norm_matches_keras():
     for i, w in enumerate(model.get_weights()):
         np.testing.assert_allclose(w, FIXTURE[f"train_final_{i}"], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(h.history["loss"], FIXTURE["train_loss"], rtol=1e-4)
+
+
+def test_unregistered_constraint_class_loads_with_custom_objects(tmp_path):
+    class Halve(constraints.Constraint):
+        def __call__(self, w):
+            return getattr(w, "data", w) * 0.5
+
+    model = Sequential([cr.Input((3,)), Dense(2, kernel_constraint=Halve())])
+    model.save(tmp_path / "m.keras")
+    with pytest.raises(ValueError, match="Unknown constraint class: 'Halve'"):
+        cr.models.load_model(tmp_path / "m.keras")
+    loaded = cr.models.load_model(tmp_path / "m.keras", custom_objects={"Halve": Halve})
+    assert type(loaded.layers[-1].kernel_constraint) is Halve
