@@ -22,7 +22,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import contextvars
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -374,6 +376,25 @@ def deserialize(config: Any, custom_objects: Mapping[str, Any] | None = None) ->
 
 # -- what layers share -------------------------------------------------------------------
 
+_KEEP_OBJECTS: contextvars.ContextVar[bool] = contextvars.ContextVar("keep_constraint_objects",
+                                                                     default=False)
+
+
+@contextlib.contextmanager
+def _objects_in_configs() -> Iterator[None]:
+    """Within the block, layer configs hold the constraint objects themselves.
+
+    For copying a layer in memory through ``get_config``/``from_config`` (what
+    ``Bidirectional`` does with the layer it wraps): a plain function keeps
+    working there, though it cannot be saved to a file.
+    """
+    token = _KEEP_OBJECTS.set(True)
+    try:
+        yield
+    finally:
+        _KEEP_OBJECTS.reset(token)
+
+
 
 def layer_config(layer: Any, keys: Sequence[str]) -> dict:
     """Serialize a layer's constraint arguments for its ``get_config``.
@@ -398,8 +419,8 @@ def layer_config(layer: Any, keys: Sequence[str]) -> dict:
     out: dict[str, Any] = {}
     for key in keys:
         value = getattr(layer, key, None)
-        if value is None:
-            out[key] = None
+        if value is None or (_KEEP_OBJECTS.get() and not isinstance(value, Constraint)):
+            out[key] = value
             continue
         try:
             out[key] = serialize(value)

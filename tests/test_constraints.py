@@ -364,3 +364,22 @@ def test_unregistered_constraint_class_loads_with_custom_objects(tmp_path):
         cr.models.load_model(tmp_path / "m.keras")
     loaded = cr.models.load_model(tmp_path / "m.keras", custom_objects={"Halve": Halve})
     assert type(loaded.layers[-1].kernel_constraint) is Halve
+
+
+def test_plain_function_constraint_is_copied_by_bidirectional_in_memory(tmp_path):
+    def clip(w):
+        return np.clip(getattr(w, "data", w), -0.1, 0.1)
+
+    bi = cr.layers.Bidirectional(LSTM(2, kernel_constraint=clip))
+    assert bi.forward_layer.cell.kernel_constraint is clip
+    assert bi.backward_layer.cell.kernel_constraint is clip
+    model = Sequential([cr.Input((3, 2)), bi, Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((4, 3, 2)), np.ones((4, 1)), epochs=1, verbose=0)
+    assert np.abs(bi.forward_layer.cell.kernel.numpy()).max() <= 0.1
+    with pytest.raises(ValueError, match="kernel_constraint"):
+        model.save(tmp_path / "m.keras")
+    # with a Constraint object, the copies are equal objects and the model saves
+    bi = cr.layers.Bidirectional(LSTM(2, kernel_constraint=constraints.MaxNorm(0.3)))
+    assert bi.backward_layer.cell.kernel_constraint.get_config() == {"max_value": 0.3, "axis": 0}
+    roundtrip(Sequential([cr.Input((3, 2)), bi]), tmp_path, np.ones((1, 3, 2), "float32"))

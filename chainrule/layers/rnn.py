@@ -879,11 +879,14 @@ class Bidirectional(Layer):
             raise ValueError("backward_layer must be a recurrent layer. Received: "
                              f"backward_layer of type {type(backward_layer).__name__}")
         super().__init__(**kwargs)
-        config = layer.get_config()
+        from chainrule import constraints  # noqa: PLC0415
+
+        with constraints._objects_in_configs():  # a plain-function constraint is copied as is
+            config, back_config = layer.get_config(), layer.get_config()
         config["name"] = "forward_" + layer.name.removeprefix("forward_")
         self.forward_layer = type(layer).from_config(config)
         if backward_layer is None:
-            config = layer.get_config()
+            config = back_config
             config["go_backwards"] = not layer.go_backwards
             config["name"] = "backward_" + layer.name.removeprefix("backward_")
             backward_layer = type(layer).from_config(config)
