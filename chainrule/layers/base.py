@@ -497,13 +497,13 @@ class Layer:
             dtype: default the layer's dtype or :func:`chainrule.config.floatx`.
             trainable: whether optimizers update it.
             regularizer: optional regularizer name or callable.
-            constraint: optional callable applied after updates.
+            constraint: optional constraint name, Constraint or callable applied after updates.
             name: the weight's name.
 
         Returns:
             The new :class:`Variable`.
         """
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
         dtype = dtype or self.dtype or backend.floatx()
         if initializer is None:  # Keras 3: None means the default for the dtype
@@ -521,7 +521,7 @@ class Layer:
             value, cls = _placeholder(dims, dt), _ShapeOnlyVariable
         var = cls(value, name=name, trainable=trainable,
                   regularizer=regularizers.get(regularizer) if regularizer is not None else None,
-                  constraint=constraint, dtype=dtype)
+                  constraint=constraints.get(constraint), dtype=dtype)
         var.path = f"{self.name}/{name}"
         var.requires_grad = var.requires_grad and self._trainable
         self._variables.append(var)
