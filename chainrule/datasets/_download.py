@@ -426,14 +426,22 @@ def _check_arrays(
 def _missing_error(
     spec: IDXImageDataset, folder: Path, missing: list[RemoteFile], failures: list[str]
 ) -> DatasetNotFoundError:
-    names = "\n".join(f"  {r.name}" for r in missing)
+    return _not_found_error(
+        spec.title, folder, [r.name for r in missing], failures,
+        "download these files yourself and put them, gzipped or uncompressed,")
+
+
+def _not_found_error(title: str, folder: Path, names: list[str],
+                     failures: list[str], advice: str) -> DatasetNotFoundError:
+    """The error for files ``names`` neither cached in ``folder`` nor downloadable: it lists
+    each failed attempt and says to ``advice`` in the folder."""
     tried = "\n".join(f"  {line}" for line in failures) or "  (no mirror was tried)"
+    missing = "\n".join(f"  {name}" for name in names)
     return DatasetNotFoundError(
-        f"{spec.title} is not in the cache and could not be downloaded.\n"
+        f"{title} is not in the cache and could not be downloaded.\n"
         f"Download attempts:\n{tried}\n"
-        f"To use {spec.title} offline, download these files yourself and put them, gzipped "
-        f"or uncompressed, in the folder\n  {folder}\n"
-        f"Missing:\n{names}"
+        f"To use {title} offline, {advice} in the folder\n  {folder}\n"
+        f"Missing:\n{missing}"
     )
 
 
@@ -539,11 +547,6 @@ def cached_file(
             return path, _read_checked(path, remote, title, stacklevel=4)
     path, failures = download_file(remote, origins, folder)
     if path is None:
-        tried = "\n".join(f"  {line}" for line in failures) or "  (no mirror was tried)"
-        raise DatasetNotFoundError(
-            f"{title} is not in the cache and could not be downloaded.\n"
-            f"Download attempts:\n{tried}\n"
-            f"To use {title} offline, download {remote.name} yourself and put it in the "
-            f"folder\n  {folder}\nMissing:\n  {remote.name}"
-        )
+        raise _not_found_error(title, folder, [remote.name], failures,
+                               f"download {remote.name} yourself and put it")
     return path, path.read_bytes()

@@ -35,6 +35,24 @@ def check_int(name: str, value: Any, low: int = 0, allow_none: bool = True) -> N
         raise ValueError(f"{name} must be {what}. Received: {name}={value!r}")
 
 
+# Keras's word-sequence arguments that may be None (skip_top, seed and index_from may not).
+_OPTIONAL_INTS = ("num_words", "maxlen", "start_char", "oov_char")
+
+
+def check_word_args(**args: Any) -> None:
+    """Check Keras's word-sequence arguments (``num_words``, ``skip_top``, ``maxlen``,
+    ``seed``, ``start_char``, ``oov_char``, ``index_from``), each with :func:`check_int`."""
+    for name, value in args.items():
+        check_int(name, value, allow_none=name in _OPTIONAL_INTS)
+
+
+def shuffle(rng: np.random.RandomState, seqs: list, ys: np.ndarray) -> tuple[list, np.ndarray]:
+    """Shuffle ``seqs`` and their labels ``ys`` together with one draw from ``rng``, as Keras."""
+    order = np.arange(len(seqs))
+    rng.shuffle(order)
+    return [seqs[i] for i in order], ys[order]
+
+
 def load_npz_members(
     path_name: str, remote: RemoteFile, origin: str, dataset: str, title: str,
     members: tuple[str, ...],

@@ -80,13 +80,8 @@ def load_data(
         >>> from chainrule.datasets import imdb
         >>> (x, y), _ = imdb.load_data(num_words=5000, maxlen=100)  # doctest: +SKIP
     """
-    seq.check_int("num_words", num_words)
-    seq.check_int("skip_top", skip_top, allow_none=False)
-    seq.check_int("maxlen", maxlen)
-    seq.check_int("seed", seed, allow_none=False)
-    seq.check_int("start_char", start_char)
-    seq.check_int("oov_char", oov_char)
-    seq.check_int("index_from", index_from, allow_none=False)
+    seq.check_word_args(num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed,
+                        start_char=start_char, oov_char=oov_char, index_from=index_from)
     arrays = seq.load_npz_members(path, FILE, _ORIGIN + FILE.name, "imdb", "IMDB",
                                   ("x_train", "y_train", "x_test", "y_test"))
     x_train = seq.sequences(arrays["x_train"], f"{path}:x_train")
@@ -95,12 +90,8 @@ def load_data(
     y_test = seq.labels(arrays["y_test"], len(x_test), f"{path}:y_test")
 
     rng = np.random.RandomState(seed)  # one generator for both shuffles, as Keras
-    order = np.arange(len(x_train))
-    rng.shuffle(order)
-    x_train, y_train = [x_train[i] for i in order], y_train[order]
-    order = np.arange(len(x_test))
-    rng.shuffle(order)
-    x_test, y_test = [x_test[i] for i in order], y_test[order]
+    x_train, y_train = seq.shuffle(rng, x_train, y_train)
+    x_test, y_test = seq.shuffle(rng, x_test, y_test)
 
     x_train = seq.shift(x_train, start_char, index_from)
     x_test = seq.shift(x_test, start_char, index_from)

@@ -87,13 +87,8 @@ def load_data(
         >>> from chainrule.datasets import reuters
         >>> (x, y), _ = reuters.load_data(num_words=10000, test_split=0.2)  # doctest: +SKIP
     """
-    seq.check_int("num_words", num_words)
-    seq.check_int("skip_top", skip_top, allow_none=False)
-    seq.check_int("maxlen", maxlen)
-    seq.check_int("seed", seed, allow_none=False)
-    seq.check_int("start_char", start_char)
-    seq.check_int("oov_char", oov_char)
-    seq.check_int("index_from", index_from, allow_none=False)
+    seq.check_word_args(num_words=num_words, skip_top=skip_top, maxlen=maxlen, seed=seed,
+                        start_char=start_char, oov_char=oov_char, index_from=index_from)
     if isinstance(test_split, bool) or not isinstance(test_split, numbers.Real) or not (
         0 <= test_split <= 1
     ):
@@ -104,9 +99,7 @@ def load_data(
     ys = seq.labels(arrays["y"], len(xs), f"{path}:y")
 
     rng = np.random.RandomState(seed)
-    order = np.arange(len(xs))
-    rng.shuffle(order)
-    xs, ys = [xs[i] for i in order], ys[order]
+    xs, ys = seq.shuffle(rng, xs, ys)
     xs = seq.shift(xs, start_char, index_from)
     if maxlen:
         xs, ys = seq.drop_long(maxlen, xs, ys)

@@ -993,15 +993,20 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
         save_h5_weights(model, path, overwrite=overwrite)
         return
     _check_extension(path, ".weights.npz", "chainrule's weights format")
+    _require_weights_to_save(model)
+    arrays = _weight_arrays(model)
+    with atomic_write(path, overwrite=overwrite) as f:
+        write_npz(f, arrays)
+
+
+def _require_weights_to_save(model: Any) -> None:
+    """Refuse to save an unbuilt model's (absent) weights, saying how to build it."""
     if not getattr(model, "built", True) and not model.weights:
         raise ValueError(
             f"Model {getattr(model, 'name', '')!r} is not built yet, so it has no weights to "
             "save. Build it first (give the first layer input_shape=..., call it on data, or "
             "call model.build(input_shape)). Received: an unbuilt model"
         )
-    arrays = _weight_arrays(model)
-    with atomic_write(path, overwrite=overwrite) as f:
-        write_npz(f, arrays)
 
 
 def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = False,

@@ -341,17 +341,68 @@ def _read_keras_zip(path: str, limits: Limits) -> tuple[dict, dict, bytes]:
 
 
 def _keras_compile(model: Any, cc: Any, custom_objects: Any, src: str) -> None:
-    from chainrule.saving.api import _compile_from_config  # noqa: PLC0415
-
     if not isinstance(cc, dict) or not cc.get("optimizer") or cc.get("loss") is None:
         return
     settings = {k: cc.get(k) for k in ("optimizer", "loss", "loss_weights", "metrics",
                                         "weighted_metrics")}
+    _compile_or_warn(model, settings, custom_objects, src)
+
+
+def _compile_or_warn(model: Any, settings: dict, custom_objects: Any, src: str) -> None:
+    """Compile ``model`` with the settings a Keras file gives; a warning, not an error, when
+    they cannot be restored (Keras too loads the model uncompiled then)."""
+    from chainrule.saving.api import _compile_from_config  # noqa: PLC0415
+
     try:
         _compile_from_config(model, settings, custom_objects)
     except Exception as e:  # noqa: BLE001 - Keras too loads the model uncompiled then
         warnings.warn(f"{src}: the model was loaded uncompiled; its compile settings could not "
-                      f"be restored ({type(e).__name__}: {str(e)[:300]}).", stacklevel=3)
+                      f"be restored ({type(e).__name__}: {str(e)[:300]}).", stacklevel=4)
+
+
+def _rebuild_within_budget(spec: dict, custom_objects: Any, src: str,
+                           datasets: Mapping[str, Any], config_name: str, config_desc: str,
+                           input_shape: list | None = None) -> Any:
+    """Instantiate the model ``spec`` describes (built for ``input_shape`` when given and
+    not built by its config), allocating nothing until a shape-only pass has shown that its
+    weights fit the budget the file's ``datasets`` allow.
+
+    The random state is restored afterwards: rebuilding draws initial weights, loading must
+    not. ``config_name`` (where the config came from) and ``config_desc`` name it in errors.
+
+    Raises:
+        UnsafeFileError: for weights beyond the budget.
+        ArchiveError: for anything else the config causes.
+    """
+    from chainrule.layers import ShapeOnlyScope, WeightBudgetError  # noqa: PLC0415
+    from chainrule.saving.api import (  # noqa: PLC0415
+        _as_archive_error,
+        _deserialize_model,
+        _weight_budget,
+    )
+
+    rng_state = backend.get_random_state()
+    try:
+        with ShapeOnlyScope(max_bytes=_weight_budget(datasets)):
+            probe = _deserialize_model(spec, custom_objects, src)
+            if not probe.built and input_shape is not None:
+                probe.compute_weight_shapes(tuple(input_shape))
+        model = _deserialize_model(spec, custom_objects, src)
+        if not model.built and input_shape is not None:
+            model.build(tuple(input_shape))
+    except WeightBudgetError as e:
+        raise UnsafeFileError(
+            f"{src}: {config_name} asks layer {e.weight.layer!r} for a weight of shape "
+            f"{e.weight.shape}; the model would allocate more than {e.max_bytes} bytes, "
+            "implausibly many for the weights in the file. Nothing was allocated. "
+            f"Received: shape={e.weight.shape}") from None
+    except ArchiveError:
+        raise
+    except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
+        raise _as_archive_error(e, src, f"rebuilding the model from {config_desc}") from None
+    finally:
+        backend.set_random_state(rng_state)
+    return model
 
 
 def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
@@ -389,14 +440,7 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
         >>> not has_h5py or load_keras_model(path).layers[0].name == "d"
         True
     """
-    from chainrule.layers import ShapeOnlyScope, WeightBudgetError  # noqa: PLC0415
-    from chainrule.saving.api import (  # noqa: PLC0415
-        _as_archive_error,
-        _check_names,
-        _check_plausible_sizes,
-        _deserialize_model,
-        _weight_budget,
-    )
+    from chainrule.saving.api import _check_names, _check_plausible_sizes  # noqa: PLC0415
 
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
@@ -414,28 +458,8 @@ def load_keras_model(path: str, custom_objects: Mapping[str, Any] | None = None,
         _check_plausible_sizes(spec["config"], datasets, src)
         build = config.get("build_config")
         shape = build.get("input_shape") if isinstance(build, dict) else None
-        budget = _weight_budget(datasets)
-        rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
-        try:
-            with ShapeOnlyScope(max_bytes=budget):
-                probe = _deserialize_model(spec, custom, src)
-                if not probe.built and isinstance(shape, list):
-                    probe.compute_weight_shapes(tuple(shape))
-            model = _deserialize_model(spec, custom, src)
-            if not model.built and isinstance(shape, list):
-                model.build(tuple(shape))
-        except WeightBudgetError as e:
-            raise UnsafeFileError(
-                f"{src}: config.json asks layer {e.weight.layer!r} for a weight of shape "
-                f"{e.weight.shape}; the model would allocate more than {e.max_bytes} bytes, "
-                "implausibly many for the weights in the file. Nothing was allocated. "
-                f"Received: shape={e.weight.shape}") from None
-        except ArchiveError:
-            raise
-        except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
-            raise _as_archive_error(e, src, "rebuilding the model from Keras's config") from None
-        finally:
-            backend.set_random_state(rng_state)
+        model = _rebuild_within_budget(spec, custom, src, datasets, "config.json",
+                                       "Keras's config", shape if isinstance(shape, list) else None)
         try:
             pairs = read_keras_layout(h5, model, src, limits)
         except WeightMismatchError as e:  # the file's config and weights disagree

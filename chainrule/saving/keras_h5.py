@@ -287,14 +287,10 @@ def save_h5_weights(model: Any, path: str, overwrite: bool = True) -> None:
         >>> not has_h5py or sorted(read_h5_arrays(path, "m")) == [
         ...     'layers/dense/vars/0', 'layers/dense/vars/1']
         True"""
+    from chainrule.saving.api import _require_weights_to_save  # noqa: PLC0415
     from chainrule.saving.atomic import atomic_write  # noqa: PLC0415
 
-    if not getattr(model, "built", True) and not model.weights:
-        raise ValueError(
-            f"Model {getattr(model, 'name', '')!r} is not built yet, so it has no weights to "
-            "save. Build it first (give the first layer input_shape=..., call it on data, or "
-            "call model.build(input_shape)). Received: an unbuilt model"
-        )
+    _require_weights_to_save(model)
     data = write_h5_bytes(model)
     with atomic_write(path, overwrite=overwrite) as f:
         f.write(data)
@@ -436,28 +432,46 @@ def read_keras_layout(f: Any, model: Any, name: str, limits: Limits,
             problems.append(f"{where} has {len(variables)} variables in the model but "
                             f"{len(saved)} in {name}")
             continue
-        for var, key in zip(variables, saved):
-            ds = datasets[key]
-            if tuple(ds.shape) != tuple(var.shape):
-                problems.append(f'Layer "{obj_name}" weight "{var.name}" has shape '
-                                f"{tuple(var.shape)} in the model but {tuple(ds.shape)} in "
-                                f"{name} ({key})")
-                continue
-            pairs.append((var, ds))
+        _pair_same_shapes(variables, saved, datasets, obj_name, name, pairs, problems)
     extra = sorted({k.rpartition("/")[0] for k in datasets if k not in claimed
                     and not k.startswith("optimizer/")})
     if extra:
         names = [f"{p} ({_group_name(f, p)!r})" for p in extra[:10]]
         problems.append(f"{name} holds variables in {names} that the model does not have")
-    if problems:
-        message = "; ".join(problems[:10])
-        if not skip_mismatch:
-            raise WeightMismatchError(
-                f"{message}. Keras matches weights by layer order and class, as it saved them. "
-                f"Pass skip_mismatch=True to load the weights that match. "
-                f"Received: filepath={name}")
-        warnings.warn(f"{message}. Skipping them (skip_mismatch=True).", stacklevel=3)
+    _report_mismatches(problems, name, skip_mismatch,
+                      "Keras matches weights by layer order and class, as it saved them. ")
     return pairs
+
+
+def _pair_same_shapes(variables: list, keys: list[str], datasets: Mapping[str, Any],
+                     layer: str, name: str, pairs: list, problems: list[str]) -> None:
+    """Pair ``variables`` with the datasets at ``keys``, in order, into ``pairs``.
+
+    A pair whose shapes differ is left out and described in ``problems``
+    (naming ``layer``, the weight, both shapes and the file ``name``).
+    """
+    for var, key in zip(variables, keys):
+        ds = datasets[key]
+        if tuple(ds.shape) != tuple(var.shape):
+            problems.append(f'Layer "{layer}" weight "{var.name}" has shape '
+                            f"{tuple(var.shape)} in the model but {tuple(ds.shape)} in "
+                            f"{name} ({key})")
+            continue
+        pairs.append((var, ds))
+
+
+def _report_mismatches(problems: list[str], name: str, skip_mismatch: bool,
+                      hint: str = "") -> None:
+    """Raise :class:`WeightMismatchError` listing ``problems`` (``hint`` after them), or warn
+    and go on under ``skip_mismatch``; nothing when there are none."""
+    if not problems:
+        return
+    message = "; ".join(problems[:10])
+    if not skip_mismatch:
+        raise WeightMismatchError(
+            f"{message}. {hint}Pass skip_mismatch=True to load the weights that match. "
+            f"Received: filepath={name}")
+    warnings.warn(f"{message}. Skipping them (skip_mismatch=True).", stacklevel=4)
 
 
 def restore_h5_optimizer(f: Any, model: Any, name: str) -> None:

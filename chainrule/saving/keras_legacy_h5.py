@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,7 +25,6 @@ from chainrule import backend
 from chainrule._registry import custom_object_scope
 from chainrule.saving.archive import DEFAULT_LIMITS, Limits
 from chainrule.saving.errors import (
-    ArchiveError,
     InvalidArchiveError,
     UnsafeFileError,
     WeightMismatchError,
@@ -34,6 +32,8 @@ from chainrule.saving.errors import (
 from chainrule.saving.keras_h5 import (
     HDF5_SIGNATURE,
     _open_h5,
+    _pair_same_shapes,
+    _report_mismatches,
     assign_pairs,
     damaged_file_errors,
     h5_datasets,
@@ -168,25 +168,13 @@ def legacy_pairs(f: Any, model: Any, src: str, limits: Limits,
             problems.append(f"layer {layer.name!r} has {len(weights)} weights in the model but "
                             f"layer {name!r} has {len(keys)} in {src}")
             continue
-        for var, key in zip(weights, keys):
-            ds = datasets[key]
-            if tuple(ds.shape) != tuple(var.shape):
-                problems.append(f'Layer "{layer.name}" weight "{var.name}" has shape '
-                                f"{tuple(var.shape)} in the model but {tuple(ds.shape)} in "
-                                f"{src} ({key})")
-                continue
-            pairs.append((var, ds))
-    if problems:
-        message = "; ".join(problems[:10])
-        if not skip_mismatch:
-            raise WeightMismatchError(f"{message}. Pass skip_mismatch=True to load the weights "
-                                      f"that match. Received: filepath={src}")
-        warnings.warn(f"{message}. Skipping them (skip_mismatch=True).", stacklevel=3)
+        _pair_same_shapes(weights, keys, datasets, layer.name, src, pairs, problems)
+    _report_mismatches(problems, src, skip_mismatch)
     return pairs
 
 
 def _legacy_compile(model: Any, tc: Any, custom_objects: Any, src: str) -> None:
-    from chainrule.saving.api import _compile_from_config  # noqa: PLC0415
+    from chainrule.saving.keras_archive import _compile_or_warn  # noqa: PLC0415
 
     if not isinstance(tc, dict) or not tc.get("optimizer_config") or tc.get("loss") is None:
         return
@@ -196,11 +184,7 @@ def _legacy_compile(model: Any, tc: Any, custom_objects: Any, src: str) -> None:
     settings = {"optimizer": tc["optimizer_config"], "loss": tc["loss"],
                 "loss_weights": tc.get("loss_weights"), "metrics": metrics,
                 "weighted_metrics": tc.get("weighted_metrics")}
-    try:
-        _compile_from_config(model, settings, custom_objects)
-    except Exception as e:  # noqa: BLE001 - Keras too loads the model uncompiled then
-        warnings.warn(f"{src}: the model was loaded uncompiled; its compile settings could not "
-                      f"be restored ({type(e).__name__}: {str(e)[:300]}).", stacklevel=3)
+    _compile_or_warn(model, settings, custom_objects, src)
 
 
 def load_legacy_model(path: str, custom_objects: Mapping[str, Any] | None = None,
@@ -226,15 +210,11 @@ def load_legacy_model(path: str, custom_objects: Mapping[str, Any] | None = None
         >>> not has_h5py or load_legacy_model(path).layers[0].name == "d"
         True
     """
-    from chainrule.layers import ShapeOnlyScope, WeightBudgetError  # noqa: PLC0415
-    from chainrule.saving.api import (  # noqa: PLC0415
-        _as_archive_error,
-        _check_names,
-        _check_plausible_sizes,
-        _deserialize_model,
-        _weight_budget,
+    from chainrule.saving.api import _check_names, _check_plausible_sizes  # noqa: PLC0415
+    from chainrule.saving.keras_archive import (  # noqa: PLC0415
+        _rebuild_within_budget,
+        from_keras_config,
     )
-    from chainrule.saving.keras_archive import from_keras_config  # noqa: PLC0415
 
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
@@ -245,23 +225,8 @@ def load_legacy_model(path: str, custom_objects: Mapping[str, Any] | None = None
         spec = from_keras_config(config, custom, src)
         _check_names(spec, src)
         _check_plausible_sizes(spec["config"], datasets, src)
-        rng_state = backend.get_random_state()
-        try:
-            with ShapeOnlyScope(max_bytes=_weight_budget(datasets)):
-                _deserialize_model(spec, custom, src)
-            model = _deserialize_model(spec, custom, src)
-        except WeightBudgetError as e:
-            raise UnsafeFileError(
-                f"{src}: model_config asks layer {e.weight.layer!r} for a weight of shape "
-                f"{e.weight.shape}; the model would allocate more than {e.max_bytes} bytes, "
-                "implausibly many for the weights in the file. Nothing was allocated. "
-                f"Received: shape={e.weight.shape}") from None
-        except ArchiveError:
-            raise
-        except Exception as e:  # noqa: BLE001 - anything a file can cause becomes an ArchiveError
-            raise _as_archive_error(e, src, "rebuilding the model from its config") from None
-        finally:
-            backend.set_random_state(rng_state)
+        model = _rebuild_within_budget(spec, custom, src, datasets, "model_config",
+                                       "its config")
         if not model.built:
             raise InvalidArchiveError(f"{src}: the model in model_config has no input shape, so "
                                       "its weights cannot be matched. Received: an unbuilt model")

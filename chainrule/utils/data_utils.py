@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.datasets.toys import _generator
 
 __all__ = ["normalize", "to_categorical", "train_test_split"]
 
@@ -172,19 +173,6 @@ def normalize(x: Any, axis: int = -1, order: float = 2) -> np.ndarray:
     norm = np.linalg.norm(array, ord=order, axis=int(axis), keepdims=True)
     norm[norm == 0] = 1
     return array / norm.astype(array.dtype, copy=False)
-
-
-def _generator(seed: Any) -> np.random.Generator:
-    if seed is None:
-        return backend.rng()
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            "seed must be None, a non-negative integer or a numpy.random.Generator. "
-            f"Received: seed={seed!r}"
-        )
-    return np.random.default_rng(int(seed))
 
 
 def _split_count(name: str, size: Any, n: int) -> int:

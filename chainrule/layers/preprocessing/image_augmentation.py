@@ -156,7 +156,17 @@ class RandomRotation(_RandomWarpLayer):
         return config
 
 
-class RandomZoom(_RandomWarpLayer):
+class _HeightWidthWarpLayer(_RandomWarpLayer):
+    """A warp drawn from a ``height_factor`` and a ``width_factor`` (zoom, translation)."""
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"height_factor": _plain(self.height_factor),
+                       "width_factor": _plain(self.width_factor)})
+        return config
+
+
+class RandomZoom(_HeightWidthWarpLayer):
     """Zoom each image in or out by a random factor while training (Keras's ``RandomZoom``).
 
     Args:
@@ -192,14 +202,8 @@ class RandomZoom(_RandomWarpLayer):
         return np.stack([zx, z, (w - 1) / 2.0 * (1 - zx), z, zy, (h - 1) / 2.0 * (1 - zy), z, z],
                         axis=1)
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"height_factor": _plain(self.height_factor),
-                       "width_factor": _plain(self.width_factor)})
-        return config
 
-
-class RandomTranslation(_RandomWarpLayer):
+class RandomTranslation(_HeightWidthWarpLayer):
     """Shift each image by a random fraction of its size while training.
 
     Args:
@@ -232,12 +236,6 @@ class RandomTranslation(_RandomWarpLayer):
         tx = rng.uniform(self._width[0], self._width[1], size=n) * w
         one, z = np.ones(n), np.zeros(n)
         return np.stack([one, z, -tx, z, one, -ty, z, z], axis=1)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"height_factor": _plain(self.height_factor),
-                       "width_factor": _plain(self.width_factor)})
-        return config
 
 
 class RandomFlip(_RandomImageLayer):
@@ -281,7 +279,25 @@ def _value_range(value_range: Any, layer: str) -> tuple:
     return lo, hi
 
 
-class RandomContrast(_RandomImageLayer):
+class _RandomColorLayer(_RandomImageLayer):
+    """A random change of pixel values by a ``factor`` pair, clipped to ``value_range``."""
+
+    _FACTOR_BOUNDS: tuple = (-1.0, 1.0)
+
+    def __init__(self, factor: Any, value_range: Any = (0, 255), seed: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(seed=seed, **kwargs)
+        name = type(self).__name__
+        self.factor = _factor_pair(factor, "factor", name, bounds=self._FACTOR_BOUNDS)
+        self.value_range = _value_range(value_range, name)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"factor": list(self.factor), "value_range": list(self.value_range)})
+        return config
+
+
+class RandomContrast(_RandomColorLayer):
     """Scale each image's contrast by a random factor while training (Keras's layer).
 
     Each channel becomes ``(x - mean) * f + mean`` (``mean`` over the image's
@@ -301,23 +317,14 @@ class RandomContrast(_RandomImageLayer):
         (2, 4, 4, 3)
     """
 
-    def __init__(self, factor: Any, value_range: Any = (0, 255), seed: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(seed=seed, **kwargs)
-        self.factor = _factor_pair(factor, "factor", "RandomContrast", bounds=(0.0, 1.0))
-        self.value_range = _value_range(value_range, "RandomContrast")
+    _FACTOR_BOUNDS = (0.0, 1.0)
 
     def _augment(self, x: Any) -> Any:
         return _image_ops.RandomContrastOp(self.factor[0], self.factor[1], self.value_range,
                                      self._rng)(x)
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return config
 
-
-class RandomBrightness(_RandomImageLayer):
+class RandomBrightness(_RandomColorLayer):
     """Add a random brightness shift to each image while training (Keras's layer).
 
     The shift is drawn in ``[lower, upper]`` times the width of ``value_range``
@@ -336,17 +343,7 @@ class RandomBrightness(_RandomImageLayer):
         (2, 4, 4, 3)
     """
 
-    def __init__(self, factor: Any, value_range: Any = (0, 255), seed: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(seed=seed, **kwargs)
-        self.factor = _factor_pair(factor, "factor", "RandomBrightness")
-        self.value_range = _value_range(value_range, "RandomBrightness")
-
     def _augment(self, x: Any) -> Any:
         return _image_ops.RandomBrightnessOp(self.factor[0], self.factor[1], self.value_range,
                                        self._rng)(x)
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"factor": list(self.factor), "value_range": list(self.value_range)})
-        return config
