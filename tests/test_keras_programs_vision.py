@@ -45,3 +45,28 @@ def test_overfit_underfit(tmp_path, monkeypatch):
     for name, losses in g["LOSSES"].items():
         assert_decreasing(losses, name)
     assert float(g["regularization_loss"]) > 0
+
+
+def test_writing_callbacks(tmp_path, monkeypatch):
+    g = run_program("writing_callbacks", tmp_path, monkeypatch)
+    keys = {}
+    for hook, k in g["CALLS"]:
+        keys.setdefault(hook, set()).add(tuple(k))
+    metrics = ("loss", "mean_absolute_error")
+    # The log keys the guide prints with Keras 3.
+    assert keys == {
+        "on_train_begin": {()}, "on_epoch_begin": {()}, "on_train_batch_begin": {()},
+        "on_train_batch_end": {metrics}, "on_test_begin": {()}, "on_test_batch_begin": {()},
+        "on_test_batch_end": {metrics}, "on_test_end": {metrics},
+        "on_epoch_end": {metrics + ("val_loss", "val_mean_absolute_error")},
+        "on_train_end": {metrics + ("val_loss", "val_mean_absolute_error")},
+        "on_predict_begin": {()}, "on_predict_batch_begin": {()},
+        "on_predict_batch_end": {("outputs",)}, "on_predict_end": {()}}
+    # EarlyStoppingAtMinLoss set model.stop_training: fewer than the 30 epochs ran.
+    early = g["early"]
+    assert early.stopped_epoch > 0
+    assert len(g["early_history"].history["loss"]) == early.stopped_epoch + 1 < 30
+    # CustomLearningRateScheduler's rates reached the optimizer, epoch by epoch.
+    assert g["LRS"] == [0.1] * 3 + [0.05] * 3 + [0.01] * 3 + [0.005] * 3 + [0.001] * 3
+    assert float(g["model"].optimizer.learning_rate) == pytest.approx(0.001)
+    assert_decreasing(g["LOSSES"], "writing_callbacks")
