@@ -70,3 +70,17 @@ def test_writing_callbacks(tmp_path, monkeypatch):
     assert g["LRS"] == [0.1] * 3 + [0.05] * 3 + [0.01] * 3 + [0.005] * 3 + [0.001] * 3
     assert float(g["model"].optimizer.learning_rate) == pytest.approx(0.001)
     assert_decreasing(g["LOSSES"], "writing_callbacks")
+
+
+def test_custom_components(tmp_path, monkeypatch):
+    g = run_program("custom_components", tmp_path, monkeypatch)
+    assert g["SUM"].tolist() == [4.0, 4.0]  # ComputeSum's non-trainable weight summed twice
+    assert_decreasing(g["LOSSES"], "custom layer/metric/callback model")
+    assert_decreasing(g["MSE_LOSSES"], "custom loss model")
+    assert [sorted(logs) for logs in g["EPOCH_ENDS"]] == [
+        ["categorical_true_positives", "loss"]] * 3
+    # The custom metric counts matches of the (batch, 1) argmax against the (batch,) labels,
+    # broadcast to (batch, batch) as the guide's code does under Keras.
+    assert all(0 < logs["categorical_true_positives"] <= 640 * 64
+               for logs in g["EPOCH_ENDS"])
+    assert math.isfinite(g["results"]["loss"])
