@@ -410,6 +410,9 @@ ROWS = [
      True),
     ("backup-dir-empty", lambda: cr.saving.BackupAndRestore(""), ValueError,
      r"Empty `backup_dir` argument passed\. Received: backup_dir=''$", True),
+    ("unpickle-unregistered-class", lambda: _unpickle_unregistered_subclass(), UnsafeFileError,
+     r"Cannot unpickle \(or deep-copy\) the model: .*register_keras_serializable.*"
+     r"Received: the pickled model: Unknown layer class: '_Unregistered'$", True),
     # -- preprocessing layers -----------------------------------------------------------------
     ("adapt-empty-data", lambda: L.Normalization().adapt(np.zeros((0, 3))), ValueError,
      r"Normalization layer \"normalization\"\.adapt\(\) received empty data: there is "
@@ -639,6 +642,22 @@ def resume_with_other_optimizer():
 class _Boom:
     def __reduce__(self):
         return (os.system, ("echo this must never run",))
+
+
+def _unpickle_unregistered_subclass():
+    import pickle  # noqa: PLC0415
+
+    class _Unregistered(cr.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = _Unregistered()
+    model(np.zeros((1, 3), "float32"))
+    return pickle.loads(pickle.dumps(model))
 
 
 def _unsafe_imdb():

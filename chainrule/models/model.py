@@ -215,6 +215,31 @@ class Model(Trainer, Layer):
 
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
+    def __reduce__(self) -> tuple:
+        """Pickle (and ``copy.deepcopy``) a model as the bytes of its ``.keras`` archive.
+
+        As in Keras 3, ``pickle.dumps(model)`` holds the saved model: its
+        architecture, weights, compile settings and optimizer state, so the
+        unpickled copy predicts the same and continues training as the original
+        would. Custom classes must be registered
+        (:func:`~chainrule.saving.register_keras_serializable`) to be unpickled.
+
+        Returns:
+            ``(rebuild function, (archive bytes,))``.
+
+        Example:
+            >>> import copy, pickle
+            >>> import chainrule as cr
+            >>> model = cr.Sequential([cr.Input((2,)), cr.layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse")
+            >>> again = pickle.loads(pickle.dumps(model))
+            >>> [w.shape for w in again.get_weights()], again.optimizer.get_config()["name"]
+            ([(2, 1), (1,)], 'adam')
+            >>> copy.deepcopy(model) is model
+            False
+        """
+        return (_model_from_archive_bytes, (_model_archive_bytes(self),))
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Save the weights alone (``.weights.npz``), matched later by layer name and shape."""
         from chainrule.saving import save_weights  # noqa: PLC0415
@@ -265,6 +290,42 @@ class Model(Trainer, Layer):
         if "layers" in config and "input_layers" in config:
             return functional_from_config(cls, config, custom_objects)
         return cls(**config)
+
+
+def _model_archive_bytes(model: Model) -> bytes:
+    """The bytes of ``model.save(...)``'s ``.keras`` archive."""
+    import os  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from chainrule.saving import save_model  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        save_model(model, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _model_from_archive_bytes(data: bytes) -> Model:
+    """The model saved in ``data`` (bytes of a ``.keras`` archive): unpickling's rebuild."""
+    import os  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from chainrule.saving import ArchiveError, load_model  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            return load_model(path)
+        except ArchiveError as e:  # the temporary path means nothing to the caller
+            reason = str(e).replace(repr(path), "the pickled model").split(". Known:")[0]
+            raise type(e)(
+                "Cannot unpickle (or deep-copy) the model: it is rebuilt from its .keras "
+                "archive, so each custom layer, model, loss or metric class must be registered "
+                "with @chainrule.saving.register_keras_serializable() (or the model unpickled "
+                f"inside chainrule.saving.custom_object_scope(...)). Received: {reason}") from None
 
 
 def node_call_arguments(node: Any, values: list) -> tuple:
