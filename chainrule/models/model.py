@@ -422,8 +422,12 @@ class Sequential(Model):
         if shape is not None:
             if self.built and len(self._stack) > 1 and getattr(
                     self, "_build_shape", None) == tuple(shape):
-                # only the new layer: rebuilding the whole stack per add is quadratic
-                self._output_shape = layer(KerasTensor(self._output_shape)).shape
+                # only the new layer: rebuilding the whole stack per add is quadratic. It is
+                # called on the previous output, so layer.output chains back to the input.
+                previous = getattr(self, "_stack_output", None)
+                out = layer(previous if previous is not None else KerasTensor(self._output_shape))
+                self._stack_output = out if isinstance(out, KerasTensor) else None
+                self._output_shape = out.shape
             else:
                 self._build_stack(shape)
         else:
@@ -454,6 +458,10 @@ class Sequential(Model):
 
     def _build_stack(self, batch_input_shape: tuple) -> None:
         kt: Any = KerasTensor(batch_input_shape)
+        if self._input_layer is not None and tuple(
+                self._input_layer._batch_input_shape) == tuple(batch_input_shape):
+            kt = self._input_layer.output_tensor  # the layers' outputs chain back to the Input
+        self._stack_input = kt
         for layer in self._stack:
             kt = layer(kt)
             if isinstance(kt, (list, tuple)):  # e.g. a recurrent layer with return_state=True
@@ -465,8 +473,54 @@ class Sequential(Model):
                     f"{len(kt)} outputs from layer {layer.name!r}"
                 )
         self._output_shape = kt.shape
+        self._stack_output = kt
         self.built = True
         self._build_shape = tuple(batch_input_shape)
+
+    def _symbolic_ends(self, which: str) -> KerasTensor:
+        start = getattr(self, "_stack_input", None)
+        end = getattr(self, "_stack_output", None)
+        if (self._input_layer is None or not self.built or not self._stack or start is None
+                or start is not self._input_layer.output_tensor or end is None):
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined {which} yet: it has them once "
+                "it starts with an Input (keras.Input(shape=...)) and has layers. Received: "
+                f"{'no Input' if self._input_layer is None else f'{len(self._stack)} layers'}")
+        return start if which == "inputs" else end
+
+    @property
+    def inputs(self) -> list:
+        """The symbolic input, ``[keras.Input(...)]``, of a model that starts with an Input.
+
+        As in Keras, ``Model(inputs=seq.inputs, outputs=[l.output for l in seq.layers])``
+        makes a feature extractor from a Sequential model.
+
+        Raises:
+            AttributeError: if the model has no Input or no layers.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.Input((3,)), cr.layers.Dense(4), cr.layers.Dense(2)])
+            >>> extractor = cr.Model(seq.inputs, [layer.output for layer in seq.layers])
+            >>> [tuple(t.shape) for t in extractor(cr.ops.ones((5, 3)))]
+            [(5, 4), (5, 2)]
+        """
+        return [self._symbolic_ends("inputs")]
+
+    @property
+    def outputs(self) -> list:
+        """The symbolic output (a list of one) of a model that starts with an Input.
+
+        Raises:
+            AttributeError: if the model has no Input or no layers.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.Input((3,)), cr.layers.Dense(2)])
+            >>> seq.outputs[0].shape
+            (None, 2)
+        """
+        return [self._symbolic_ends("outputs")]
 
     def build(self, input_shape: Any = None) -> None:
         """Build every layer for inputs of ``input_shape`` (batch dimension included)."""
