@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import chainrule
+
 PROGRAMS = Path(__file__).resolve().parent / "programs_vision"
 
 
@@ -27,6 +29,10 @@ def assert_decreasing(losses, what):
     assert len(losses) >= 2, f"{what}: fewer than two epochs: {losses}"
     assert all(math.isfinite(v) for v in losses), f"{what}: a loss is not finite: {losses}"
     assert losses[-1] < losses[0], f"{what}: the loss did not decrease: {losses}"
+
+
+needs_conv = pytest.mark.skipif(
+    not hasattr(chainrule.layers, "Conv2D"), reason="convolution and pooling layers not present")
 
 
 def test_every_program_has_a_test():
@@ -115,3 +121,41 @@ def test_serialization_weights_h5(tmp_path, monkeypatch):
     "save_model/load_model"))
 def test_serialization_hooks(tmp_path, monkeypatch):
     run_program("serialization_hooks", tmp_path, monkeypatch)
+
+
+@needs_conv
+def test_mnist_convnet(tmp_path, monkeypatch):
+    g = run_program("mnist_convnet", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "mnist_convnet")
+    assert all(math.isfinite(v) for v in g["score"])
+
+
+@needs_conv
+def test_cifar10_cnn(tmp_path, monkeypatch):
+    g = run_program("cifar10_cnn", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "cifar10_cnn")
+
+
+@needs_conv
+def test_image_classification_from_scratch(tmp_path, monkeypatch):
+    g = run_program("image_classification_from_scratch", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "image_classification_from_scratch")
+    assert 0.0 <= g["score"] <= 1.0
+    assert sorted(p.name for p in tmp_path.glob("save_at_*.keras")) == [
+        f"save_at_{e}.keras" for e in range(1, 5)]
+
+
+@needs_conv
+def test_sequential_model_guide(tmp_path, monkeypatch):
+    g = run_program("sequential_model_guide", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "sequential_model_guide (last layer trained)")
+
+
+@needs_conv
+def test_transfer_learning(tmp_path, monkeypatch):
+    g = run_program("transfer_learning", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "transfer_learning (top only)")
+    assert_decreasing(g["FINE_LOSSES"], "transfer_learning (fine-tuning)")
+    # base_model(x, training=False): its BatchNormalization stayed in inference mode while
+    # fine-tuning moved its kernels
+    assert g["BN_MOMENTS_UNCHANGED"] and g["KERNELS_MOVED"]

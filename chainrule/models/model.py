@@ -138,7 +138,9 @@ class Model(Trainer, Layer):
         values = {id(kt): x for kt, x in zip(self.inputs, flat)}
         for node in self._nodes:
             arg, extra, kwargs = node_call_arguments(node, [values[id(t)] for t in node.inputs])
-            if _accepts_training(node.layer):
+            # training=... written in the graph (base_model(x, training=False)) wins over the
+            # model's own mode, as in Keras; otherwise the layer runs in the model's mode.
+            if _accepts_training(node.layer) and kwargs.get("training") is None:
                 kwargs["training"] = training
             out = node.layer(arg, *extra, **kwargs)
             outs = out if isinstance(out, (list, tuple)) else [out]
