@@ -410,6 +410,12 @@ ROWS = [
      True),
     ("backup-dir-empty", lambda: cr.saving.BackupAndRestore(""), ValueError,
      r"Empty `backup_dir` argument passed\. Received: backup_dir=''$", True),
+    ("lambda-not-callable", lambda: L.Lambda("double"), TypeError,
+     r'Layer "lambda(_\d+)?" \(Lambda\): function must be callable\. Received: function=', True),
+    ("lambda-save-python-lambda",
+     lambda: cr.Sequential([cr.Input((2,)), L.Lambda(lambda t: t * 2)]).save(TMP / "l.keras"),
+     ValueError, r'Layer "lambda(_\d+)?" \(Lambda\): its function cannot be saved: chainrule '
+     r"saves a function by its name only", True),
     ("unpickle-unregistered-class", lambda: _unpickle_unregistered_subclass(), UnsafeFileError,
      r"Cannot unpickle \(or deep-copy\) the model: .*register_keras_serializable.*"
      r"Received: the pickled model: Unknown layer class: '_Unregistered'$", True),

@@ -319,6 +319,15 @@ LAYER_EXAMPLES = {
     "Concatenate": lambda: layers.Concatenate(axis=-1),
     "Dot": lambda: layers.Dot(axes=1, normalize=True),
 }
+
+
+@cr.saving.register_keras_serializable(package="test_saving")
+def halve_and_shift(x):
+    """A named, registered function: what a saved Lambda layer may wrap."""
+    return 0.5 * x + 1.0
+
+
+LAYER_EXAMPLES["Lambda"] = lambda: layers.Lambda(halve_and_shift)
 MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
 # preprocessing layers: their save/load round trips, on the inputs each reads (text, images,
 # adapted state), are in tests/test_preprocessing.py::test_save_load_round_trip

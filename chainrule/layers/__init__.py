@@ -105,3 +105,6 @@ __all__ += [  # preprocessing layers
     "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
     "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
 ]
+from chainrule.layers.lambda_layer import Lambda  # noqa: E402  (a function as a layer)
+
+__all__ += ["Lambda"]

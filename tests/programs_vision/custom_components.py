@@ -9,8 +9,7 @@ is replaced by synthetic arrays of the same shapes (fewer samples); epochs are c
 import numpy as np
 
 import chainrule as keras
-from chainrule import layers
-from chainrule import ops
+from chainrule import layers, ops
 
 
 class Linear(keras.layers.Layer):

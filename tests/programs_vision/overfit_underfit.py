@@ -13,8 +13,7 @@ import tempfile
 import numpy as np
 
 import chainrule as keras
-from chainrule import layers
-from chainrule import regularizers
+from chainrule import layers, regularizers
 
 logdir = pathlib.Path(tempfile.mkdtemp())/"tensorboard_logs"
 shutil.rmtree(logdir, ignore_errors=True)

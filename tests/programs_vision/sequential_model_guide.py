@@ -7,8 +7,7 @@ they are run on a freshly initialized model with synthetic data.
 import numpy as np
 
 import chainrule as keras
-from chainrule import layers
-from chainrule import ops
+from chainrule import layers, ops
 
 # Define Sequential model with 3 layers
 model = keras.Sequential(

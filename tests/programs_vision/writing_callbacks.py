@@ -1,3 +1,4 @@
+# ruff: noqa: UP032  (the guide's str.format calls are kept as written)
 """keras-io guide "Writing your own callbacks" (guides/writing_your_own_callbacks.py).
 
 The guide's code with its imports renamed to chainrule. Changes: MNIST is replaced by synthetic
