@@ -419,3 +419,33 @@ def test_load_img_img_to_array_array_to_img_save_img(tmp_path):
     assert scaled[:, :, 0].tolist() == [[0, 128], [255, 64]]
     with pytest.raises(ValueError, match=r"Received: x of shape \(2, 2\)"):
         array_to_img(np.zeros((2, 2)))
+
+
+def test_from_arrays_takes_dicts_of_columns_as_tf_data_does():
+    # tf.data.Dataset.from_tensor_slices((dict(dataframe), labels)), as Keras's structured-data
+    # examples build their datasets
+    cols = {"age": np.arange(5.0), "thal": np.array(["a", "b", "c", "d", "e"])}
+    ds = BatchDataset.from_arrays((cols, np.arange(5) % 2))
+    x, y = next(iter(ds))
+    assert set(x) == {"age", "thal"} and x["age"] == 0.0 and x["thal"] == "a" and y == 0
+    batched = list(ds.batch(2))
+    assert [b[0]["age"].tolist() for b in batched] == [[0.0, 1.0], [2.0, 3.0], [4.0]]
+    assert batched[0][0]["thal"].tolist() == ["a", "b"]
+    # a mapped dataset batches dict elements too
+    again = list(ds.map(lambda x, y: (x, y)).batch(4))
+    assert again[0][0]["thal"].tolist() == ["a", "b", "c", "d"]
+    assert again[0][1].tolist() == [0, 1, 0, 1]
+    feature = list(ds.batch(5).map(lambda x, y: x["age"]))
+    assert feature[0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match=r"Received: arrays with lengths \[5, 4, 5\]"):
+        BatchDataset.from_arrays(({"a": np.arange(5), "b": np.arange(4)}, np.arange(5)))
+
+
+def test_dataset_elements_answer_numpy_and_hash_as_values():
+    # `for x, y in ds.take(1): y[0].numpy()`: an element of a batch is still tensor-like
+    _, y = next(iter(BatchDataset.from_arrays((np.zeros((3, 2)), np.array([0.5, 1.0, 2.0])),
+                                              batch_size=3)))
+    assert y[0].numpy() == 0.5 and isinstance(y[0].numpy(), np.ndarray)
+    assert set(y.ravel()) == {0.5, 1.0, 2.0}
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(y)

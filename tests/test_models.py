@@ -204,3 +204,74 @@ def test_default_layer_names_follow_keras_snake_case():
     assert to_snake_case("ZeroPadding2D") == "zero_padding2d"
     assert to_snake_case("Conv2DTranspose") == "conv2d_transpose"
     assert to_snake_case("GlobalAveragePooling1D") == "global_average_pooling1d"
+
+
+def _two_input_model():
+    a = Input(shape=(2,), name="a")
+    b = Input(shape=(3,), name="b")
+    out = Dense(1, name="out")(cr.layers.concatenate([a, cr.layers.Dense(2)(b)]))
+    return Model([a, b], out)
+
+
+def test_dict_inputs_are_matched_to_named_inputs_not_by_order():
+    # Keras matches a dict x to the Inputs by name, whatever the dict's order
+    model = _two_input_model()
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(6, 2)).astype("float32"), rng.normal(size=(6, 3)).astype("float32")
+    want = model.predict([a, b], verbose=0)
+    np.testing.assert_array_equal(model.predict({"b": b, "a": a}, verbose=0), want)
+    np.testing.assert_array_equal(model({"b": b, "a": a}).numpy(), want)
+    model.compile(optimizer="sgd", loss="mse")
+    ds = cr.utils.BatchDataset.from_arrays(({"b": b, "a": a}, np.zeros((6, 1))), batch_size=3)
+    assert np.isfinite(model.fit(ds, epochs=1, verbose=0).history["loss"][0])
+    np.testing.assert_allclose(model.evaluate({"b": b, "a": a}, np.zeros((6, 1)), verbose=0),
+                               model.evaluate([a, b], np.zeros((6, 1)), verbose=0), rtol=1e-6)
+    # a model built on a dict of inputs reads a dict by its own keys
+    inputs = {"x": Input(shape=(2,), name="first"), "y": Input(shape=(3,), name="second")}
+    keyed = Model(inputs, model([inputs["x"], inputs["y"]]))
+    np.testing.assert_allclose(keyed.predict({"y": b, "x": a}, verbose=0),
+                               model.predict([a, b], verbose=0), rtol=1e-6)
+
+
+def test_dataset_batches_get_the_declared_last_axis_of_one():
+    # a dataset of (batch,) columns for Inputs of shape (1,), as Keras's structured-data example
+    x = Input(shape=(1,), name="x")
+    model = Model(x, Dense(1)(x))
+    model.compile(optimizer="sgd", loss="mse")
+    ds = cr.utils.BatchDataset.from_arrays(({"x": np.arange(8.0)}, np.arange(8.0)), batch_size=4)
+    assert len(model.fit(ds, epochs=2, verbose=0).history["loss"]) == 2
+    assert model.predict(ds.map(lambda x, y: x), verbose=0).shape == (8, 1)
+
+
+def test_dict_outputs_predict_a_dict_and_every_output_trains():
+    x = Input(shape=(3,), name="x")
+    h = Dense(4)(x)
+    model = Model(x, {"priority": Dense(1, name="priority")(h),
+                      "department": Dense(4, name="department")(h)})
+    model.compile(optimizer="sgd",
+                  loss={"priority": "mse",
+                        "department": cr.losses.CategoricalCrossentropy(from_logits=True)},
+                  loss_weights={"priority": 1.0, "department": 0.2})
+    rng = np.random.default_rng(1)
+    xs = rng.normal(size=(8, 3)).astype("float32")
+    yp, yd = rng.normal(size=(8, 1)), np.eye(4)[rng.integers(0, 4, 8)]
+    pred = model.predict(xs, verbose=0)
+    assert isinstance(pred, dict) and list(pred) == ["priority", "department"]
+    assert pred["priority"].shape == (8, 1) and pred["department"].shape == (8, 4)
+    # y as a dict in another order is matched by output name
+    logs = model.evaluate(xs, {"department": yd, "priority": yp}, verbose=0, return_dict=True)
+    want_p = np.mean((pred["priority"] - yp) ** 2)
+    z = pred["department"] - pred["department"].max(1, keepdims=True)
+    want_d = np.mean(-(yd * (z - np.log(np.exp(z).sum(1, keepdims=True)))).sum(1))
+    np.testing.assert_allclose(logs["priority_loss"], want_p, rtol=1e-5)
+    np.testing.assert_allclose(logs["department_loss"], want_d, rtol=1e-5)
+    np.testing.assert_allclose(logs["loss"], want_p + 0.2 * want_d, rtol=1e-5)
+    hist = model.fit(xs, {"department": yd, "priority": yp}, epochs=2, verbose=0).history
+    assert all(v > 0 for v in hist["department_loss"])
+
+
+def test_functional_model_input_and_output_keep_their_structure():
+    model = _two_input_model()
+    assert model.input == model.inputs and model.output is model.outputs[0]
+    inner = [layer.output for layer in model.layers]
+    assert len(Model(model.input, inner).outputs) == len(model.layers)

@@ -85,13 +85,17 @@ def _as_text(x: np.ndarray) -> np.ndarray:
 
 
 def to_arrays(data: Any, name: str, float_default: bool = True,
-              strings: bool = False) -> list | None:
+              strings: bool = False, keys: list | None = None) -> list | None:
     """Convert ``x`` (an array, or a list/tuple/dict of arrays for several inputs) to a list.
 
-    ``strings=True`` accepts text arrays (see :func:`to_array`).
+    ``strings=True`` accepts text arrays (see :func:`to_array`). ``keys``: the
+    model's input names; a dict holding them all is read in that order (Keras
+    matches dict inputs by name), other dicts in their own order.
     """
     if data is None:
         return None
+    if isinstance(data, dict) and keys and set(keys) <= set(data):
+        return [to_array(data[k], f"{name}[{k!r}]", float_default, strings) for k in keys]
     if isinstance(data, dict):
         return [to_array(v, f"{name}[{k!r}]", float_default, strings) for k, v in data.items()]
     if isinstance(data, (list, tuple)) and data and all(
@@ -416,7 +420,7 @@ def peek_batch(source: Any) -> tuple[Any, Any]:
     return None, source
 
 
-def first_inputs(batch: Any, strings: bool = False) -> list | None:
+def first_inputs(batch: Any, strings: bool = False, keys: list | None = None) -> list | None:
     """The ``x`` arrays of a peeked batch (``(x, ...)`` tuple or bare ``x``), or None.
 
     ``strings=True`` accepts text arrays (a model that reads text).
@@ -424,4 +428,4 @@ def first_inputs(batch: Any, strings: bool = False) -> list | None:
     if batch is None:
         return None
     x = batch[0] if isinstance(batch, (tuple, list)) else batch
-    return to_arrays(x, "x", strings=strings)
+    return to_arrays(x, "x", strings=strings, keys=keys)

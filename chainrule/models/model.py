@@ -104,6 +104,20 @@ class Model(Trainer, Layer):
             t.shape for t in self.outputs]
 
     @property
+    def input(self) -> Any:
+        """A functional model's inputs, in the structure it was built with (as Keras)."""
+        if getattr(self, "_functional", False):
+            return self._nested_inputs
+        return Layer.input.fget(self)
+
+    @property
+    def output(self) -> Any:
+        """A functional model's outputs, in the structure it was built with (as Keras)."""
+        if getattr(self, "_functional", False):
+            return self._nested_outputs
+        return Layer.output.fget(self)
+
+    @property
     def layers(self) -> list[Layer]:
         """The model's layers, in order (input layers first for functional models)."""
         return list(self._layers)
@@ -131,7 +145,7 @@ class Model(Trainer, Layer):
                 f"Model {self.name!r} has no call(): subclass Model and define "
                 "call(self, inputs, training=None), or build it with Model(inputs, outputs)."
             )
-        flat = flatten_structure(inputs)
+        flat = self._match_inputs(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} inputs. "
                              f"Received: {len(flat)} inputs")
@@ -147,9 +161,25 @@ class Model(Trainer, Layer):
             for kt, o in zip(node.outputs, outs):
                 values[id(kt)] = o
         result = [values[id(t)] for t in self.outputs]
-        if isinstance(self._nested_outputs, (list, tuple)):
-            return result
+        if isinstance(self._nested_outputs, (list, tuple, dict)):
+            return result  # dict outputs: in their order (predict() returns the dict)
         return result[0]
+
+    def _match_inputs(self, inputs: Any) -> list:
+        """The flat list of input values in the order of ``self.inputs``.
+
+        A dict is matched by key, as Keras does: against the keys of a dict the
+        model was built with, else against the names of its ``Input``s; other
+        structures are flattened in order.
+        """
+        if isinstance(inputs, dict):
+            nested = self._nested_inputs
+            keys = list(nested) if isinstance(nested, dict) else [t.name for t in self.inputs]
+            if set(keys) <= set(inputs):
+                if isinstance(nested, dict):
+                    return flatten_structure([inputs[k] for k in keys])
+                return [inputs[k] for k in keys]
+        return flatten_structure(inputs)
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         if not self._functional and not self.built:

@@ -210,8 +210,9 @@ class Trainer(StepMethods, CompileMixin):
                  need_y: bool = True) -> tuple:
         if x is None:
             raise ValueError("x is required: pass the training inputs. Received: x=None")
-        xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
-        ys = data_lib.to_arrays(y, "y", float_default=False) if y is not None else None
+        xs = data_lib.to_arrays(x, "x", strings=self._reads_text(), keys=self._input_keys())
+        ys = (data_lib.to_arrays(y, "y", float_default=False, keys=self._output_keys())
+              if y is not None else None)
         if need_y and ys is None and any(fn is not None for fn in self._loss_fns):
             raise ValueError("y is required for training and evaluation with array inputs "
                              "(or pass a generator of (x, y) batches). Received: y=None")
@@ -267,6 +268,22 @@ class Trainer(StepMethods, CompileMixin):
         err = layers[0].incompatible_input(tuple(xs[0].shape), declared)
         if err is not None:
             raise err
+
+    def _input_keys(self) -> list | None:
+        """The names a dict ``x`` is matched by (as Keras): the keys of the dict the
+        functional model was built with, else its ``Input`` names; None for other models."""
+        if not getattr(self, "_functional", False):
+            return None
+        nested = self._nested_inputs
+        return list(nested) if isinstance(nested, dict) else [t.name for t in self.inputs]
+
+    def _output_keys(self) -> list | None:
+        """The names a dict ``y`` is matched by (as Keras): the keys of a functional model's
+        dict outputs, else its output layers' names; None for other models."""
+        if not getattr(self, "_functional", False):
+            return None
+        nested = self._nested_outputs
+        return list(nested) if isinstance(nested, dict) else self._output_names()
 
     def _reads_text(self) -> bool:
         """Whether the model reads text: a layer that takes strings, or a string ``Input``."""
@@ -442,8 +459,14 @@ class Trainer(StepMethods, CompileMixin):
             if not self.built:  # build from the first batch, before the weights are packed
                 first, source = data_lib.peek_batch(source)
                 if first is not None:
-                    self._ensure_built(data_lib.first_inputs(first, self._reads_text()))
-            train = _IterableBatches(source, steps_per_epoch, self._reads_text())
+                    first_xs = data_lib.first_inputs(first, self._reads_text(),
+                                                     self._input_keys())
+                    if first_xs is not None:
+                        self._match_input_rank(first_xs)
+                    self._ensure_built(first_xs)
+            train = _IterableBatches(source, steps_per_epoch, self._reads_text(),
+                                     self._input_keys(), self._match_input_rank,
+                                     self._output_keys())
             steps = steps_per_epoch if steps_per_epoch is not None else data_lib.num_batches(x)
         else:
             xs, ys, sws = self._prepare(x, y, sample_weight, allow_nonfinite)
@@ -535,7 +558,8 @@ class Trainer(StepMethods, CompileMixin):
         self._reset_metrics()
         check = data_lib.is_batch_iterable(data)
         if check:
-            batches: Any = _IterableBatches(data, steps, self._reads_text()).epoch()
+            batches: Any = _IterableBatches(data, steps, self._reads_text(), self._input_keys(),
+                                            self._match_input_rank, self._output_keys()).epoch()
             n_steps = steps
         else:
             xs, ys, sws = data
@@ -544,7 +568,9 @@ class Trainer(StepMethods, CompileMixin):
         dist = _dist.active()  # data-parallel: this process's shard of every batch
         if dist is not None:
             batches = dist.shard_evaluation(src if not data_lib.is_batch_iterable(data) else
-                                            _IterableBatches(data, steps))
+                                            _IterableBatches(data, steps, keys=self._input_keys(),
+                                                             adjust=self._match_input_rank,
+                                                             y_keys=self._output_keys()))
         cbs.on_test_begin()
         logs: dict = {}
         want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read
@@ -639,13 +665,15 @@ class Trainer(StepMethods, CompileMixin):
         if data_lib.is_batch_iterable(x):
             batches: Any = (b[0] if isinstance(b, tuple) else b
                             for b in data_lib.as_batch_source(x))
-            text = self._reads_text()
-            batches = ([data_lib.to_array(b, "x", strings=text)] if not isinstance(
+            text, keys = self._reads_text(), self._input_keys()
+            batches = (data_lib.to_arrays(b, "x", strings=text, keys=keys) if isinstance(b, dict)
+                       else [data_lib.to_array(b, "x", strings=text)] if not isinstance(
                 b, (list, tuple)) else [data_lib.to_array(v, "x", strings=text) for v in b]
                 for b in batches)
+            batches = (self._match_input_rank(b) or b for b in batches)
             n_steps = steps if steps is not None else data_lib.num_batches(x)
         else:
-            xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
+            xs = data_lib.to_arrays(x, "x", strings=self._reads_text(), keys=self._input_keys())
             data_lib.check_lengths(xs, None)
             self._match_input_rank(xs)
             self._check_input_shapes(xs)
@@ -677,6 +705,8 @@ class Trainer(StepMethods, CompileMixin):
         if not outs:
             raise ValueError("predict() received no batches. Received: empty x")
         result = [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(outs[0]))]
+        if isinstance(getattr(self, "_nested_outputs", None), dict):
+            return dict(zip(self._nested_outputs, result))  # a model of dict outputs, as Keras
         return result[0] if len(result) == 1 else result
 
     # -- single batches ---------------------------------------------------------------------
@@ -717,7 +747,7 @@ class Trainer(StepMethods, CompileMixin):
 
     def predict_on_batch(self, x: Any) -> Any:
         """The outputs for one batch, as NumPy."""
-        xs = data_lib.to_arrays(x, "x", strings=self._reads_text())
+        xs = data_lib.to_arrays(x, "x", strings=self._reads_text(), keys=self._input_keys())
         self._ensure_built(xs)
         with no_grad():
             preds = self._forward(xs, training=False)
@@ -735,9 +765,14 @@ class Trainer(StepMethods, CompileMixin):
 class _IterableBatches:
     """Batches from a user's generator or iterable of ``(x, y[, sample_weight])``."""
 
-    def __init__(self, source: Any, steps: int | None, strings: bool = False) -> None:
+    def __init__(self, source: Any, steps: int | None, strings: bool = False,
+                 keys: list | None = None, adjust: Any = None,
+                 y_keys: list | None = None) -> None:
         self.source, self.steps = source, steps
+        self.adjust = adjust  # the model's _match_input_rank (x without a declared last axis 1)
+        self.y_keys = y_keys  # the model's output names: dict targets are read in their order
         self.strings = strings  # the model reads text: text batches pass
+        self.keys = keys  # the model's input names: dict batches are read in their order
 
     def epoch(self) -> Any:
         src = self.source
@@ -751,8 +786,10 @@ class _IterableBatches:
             if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
                 raise ValueError("A batch generator must yield (x, y) or (x, y, sample_weight) "
                                  f"tuples. Received: a batch of type {type(batch).__name__}")
-            xs = data_lib.to_arrays(batch[0], "x", strings=self.strings)
-            ys = data_lib.to_arrays(batch[1], "y", float_default=False)
+            xs = data_lib.to_arrays(batch[0], "x", strings=self.strings, keys=self.keys)
+            if self.adjust is not None:
+                self.adjust(xs)
+            ys = data_lib.to_arrays(batch[1], "y", float_default=False, keys=self.y_keys)
             sws = data_lib.to_arrays(batch[2], "sample_weight") if len(batch) == 3 else None
             data_lib.check_lengths(xs, ys, sws)
             yield xs, ys, sws

@@ -47,9 +47,33 @@ class TensorLikeArray(np.ndarray):
         """Return the values as a plain ``numpy.ndarray``."""
         return np.asarray(self)
 
+    def __getitem__(self, key: Any) -> Any:
+        # An element (``y[0]``) stays tensor-like, as a tf.Tensor's does: ``y[0].numpy()``.
+        out = super().__getitem__(key)
+        return out if isinstance(out, np.ndarray) else np.asarray(out).view(TensorLikeArray)
+
+    def __hash__(self) -> int:
+        # An element hashes as its value (``set(y.ravel())``), as a NumPy scalar does.
+        if self.ndim:
+            raise TypeError("unhashable type: 'TensorLikeArray' (an array of more than one value)")
+        return hash(self.item())
+
 
 def _tensor_like(value: Any) -> Any:
     return value.view(TensorLikeArray) if isinstance(value, np.ndarray) else value
+
+
+def _rows(part: Any, idx: np.ndarray) -> Any:
+    """The rows ``idx`` of one component: an array, or a dict of arrays (as ``tf.data``)."""
+    if isinstance(part, dict):
+        return {k: _tensor_like(v[idx]) for k, v in part.items()}
+    return _tensor_like(part[idx])
+
+
+def _first_row(part: Any) -> Any:
+    if isinstance(part, dict):
+        return {k: _tensor_like(np.asarray(v[0])) for k, v in part.items()}
+    return _tensor_like(np.asarray(part[0]))
 
 
 def _check_batch_size(batch_size: Any) -> int | None:
@@ -95,8 +119,11 @@ class BatchDataset:
                     seed: int | None = None) -> "BatchDataset":
         """A dataset of the rows of ``arrays`` (an array, or a tuple of arrays of equal length).
 
+        A component may also be a dict of arrays (as ``tf.data``'s
+        ``from_tensor_slices((dict(df), labels))``): its elements are dicts of rows.
+
         Args:
-            arrays: one array (elements are its rows) or a tuple/list of them.
+            arrays: one array (elements are its rows), a dict of arrays, or a tuple/list of them.
             batch_size: rows per batch, or None for single rows.
             shuffle: reshuffle the rows every epoch.
             seed: seed of the shuffling.
@@ -108,13 +135,14 @@ class BatchDataset:
             ValueError: arrays of different lengths.
         """
         single = not isinstance(arrays, (tuple, list))
-        parts = [np.asarray(a) for a in ((arrays,) if single else arrays)]
-        lengths = {len(a) for a in parts}
-        if len(lengths) != 1:
+        parts = [{k: np.asarray(v) for k, v in a.items()} if isinstance(a, dict)
+                 else np.asarray(a) for a in ((arrays,) if single else arrays)]
+        lengths = [len(v) for a in parts for v in (a.values() if isinstance(a, dict) else [a])]
+        if len(set(lengths)) != 1:
             raise ValueError("All arrays must have the same number of rows. "
-                             f"Received: arrays with lengths {[len(a) for a in parts]}")
-        return cls(lengths.pop(), lambda idx: tuple(a[idx] for a in parts), batch_size, shuffle,
-                   seed, single)
+                             f"Received: arrays with lengths {lengths}")
+        return cls(lengths[0], lambda idx: tuple(_rows(a, idx) for a in parts), batch_size,
+                   shuffle, seed, single)
 
     # -- iteration -------------------------------------------------------------------------
     def _order(self) -> np.ndarray:
@@ -127,12 +155,13 @@ class BatchDataset:
         if self._batch_size is None:
             for i in order:
                 parts = self._fetch(np.array([i]))
-                element = tuple(_tensor_like(np.asarray(p[0])) for p in parts)
+                element = tuple(_first_row(p) for p in parts)
                 yield element[0] if self._single else element
             return
         bs = self._batch_size
         for k in range(len(self)):
-            parts = tuple(_tensor_like(p) for p in self._fetch(order[k * bs:(k + 1) * bs]))
+            parts = tuple(p if isinstance(p, dict) else _tensor_like(p)
+                          for p in self._fetch(order[k * bs:(k + 1) * bs]))
             yield parts[0] if self._single else parts
 
     def __len__(self) -> int:
@@ -264,8 +293,9 @@ class _Repeated(_Derived):
 
 def _stack(elements: list) -> Any:
     if isinstance(elements[0], tuple):
-        return tuple(_tensor_like(np.stack([e[i] for e in elements]))
-                     for i in range(len(elements[0])))
+        return tuple(_stack([e[i] for e in elements]) for i in range(len(elements[0])))
+    if isinstance(elements[0], dict):
+        return {k: _stack([e[k] for e in elements]) for k in elements[0]}
     return _tensor_like(np.stack(elements))
 
 
