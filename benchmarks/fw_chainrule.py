@@ -69,9 +69,12 @@ class Runner:
         np.random.seed(W.SEED)
         layers = chainrule.layers
         stack = []
-        if workload.flatten:
+        if workload.spec is not None:  # Keras layer names and arguments, as a Keras user writes
+            stack = [layers.Input(workload.input_shape)] + [
+                getattr(layers, name)(**kwargs) for name, kwargs in workload.spec]
+        elif workload.flatten:
             stack.append(layers.Flatten(input_shape=workload.input_shape))
-        first = not workload.flatten
+        first = not workload.flatten and workload.spec is None
         for i, width in enumerate(workload.hidden):
             kwargs = {"input_shape": workload.input_shape} if first else {}
             stack.append(layers.Dense(width, activation=workload.hidden_activation, **kwargs))
@@ -79,8 +82,9 @@ class Runner:
             if i == workload.antirectifier:
                 stack.append(antirectifier())
         kwargs = {"input_shape": workload.input_shape} if first else {}
-        stack.append(
-            layers.Dense(workload.outputs, activation=workload.output_activation, **kwargs))
+        if workload.spec is None:
+            stack.append(
+                layers.Dense(workload.outputs, activation=workload.output_activation, **kwargs))
         self.model = chainrule.models.Sequential(stack)
         if workload.optimizer == "adam":
             opt = chainrule.optimizers.Adam(learning_rate=workload.learning_rate)

@@ -73,17 +73,20 @@ class Runner:
         self.w = workload
         keras.utils.set_random_seed(W.SEED)
         layers = [keras.Input(shape=workload.input_shape)]
-        if workload.flatten:
+        if workload.spec is not None:
+            layers += [getattr(keras.layers, name)(**kwargs) for name, kwargs in workload.spec]
+        elif workload.flatten:
             layers.append(keras.layers.Flatten())
-        for i, width in enumerate(workload.hidden):
+        for i, width in enumerate(workload.hidden if workload.spec is None else ()):
             layers.append(keras.layers.Dense(
                 width, activation=workload.hidden_activation,
                 kernel_initializer="glorot_uniform", bias_initializer="zeros"))
             if i == workload.antirectifier:
                 layers.append(antirectifier())
-        layers.append(keras.layers.Dense(
-            workload.outputs, activation=workload.output_activation,
-            kernel_initializer="glorot_uniform", bias_initializer="zeros"))
+        if workload.spec is None:
+            layers.append(keras.layers.Dense(
+                workload.outputs, activation=workload.output_activation,
+                kernel_initializer="glorot_uniform", bias_initializer="zeros"))
         self.model = keras.Sequential(layers)
         if workload.optimizer == "adam":
             opt = keras.optimizers.Adam(

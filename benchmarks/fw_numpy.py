@@ -45,6 +45,11 @@ class Runner:
             raise NotImplementedError(
                 f"numpy-hand has no custom layers; workload ({workload.key}) needs an "
                 f"antirectifier. Received: workload={workload.key!r}")
+        if workload.spec is not None:
+            raise NotImplementedError(
+                f"numpy-hand writes Dense stacks only; workload ({workload.key}) is a "
+                f"{', '.join(name for name, _ in workload.spec)} model. "
+                f"Received: workload={workload.key!r}")
         self.w = workload
         sizes = workload.layer_sizes
         n_params = workload.parameters

@@ -50,6 +50,11 @@ class Workload:
         antirectifier: Index of the hidden ``Dense`` layer followed by an antirectifier layer
             (see :data:`ANTIRECTIFIER`), or None for a plain stack. The antirectifier has no
             weights and doubles the width, so the next ``Dense`` layer's fan-in doubles.
+        spec: The whole model as ``(Keras layer class name, kwargs)`` pairs after an ``Input`` of
+            ``input_shape``, or None for the Dense stack the fields above describe. Each runner
+            builds it by name (``fw_torch.py`` translates with a table); ``hidden`` is then
+            unused and ``outputs`` is the last layer's width. :func:`spec_shapes` follows the
+            shapes through it for the parameter and FLOP counts.
     """
 
     key: str
@@ -70,11 +75,12 @@ class Workload:
     timed_epochs: int = 1
     data: str = "classification"
     antirectifier: int | None = None
+    spec: tuple | None = None
 
     @property
     def flatten(self) -> bool:
-        """Whether the model starts with a ``Flatten`` layer."""
-        return len(self.input_shape) > 1
+        """Whether the model starts with a ``Flatten`` layer (Dense stacks only)."""
+        return self.spec is None and len(self.input_shape) > 1
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -94,6 +100,8 @@ class Workload:
     @property
     def parameters(self) -> int:
         """Number of trainable parameters (kernels and biases)."""
+        if self.spec is not None:
+            return sum(p for _, _, p, _ in spec_shapes(self.input_shape, self.spec))
         return sum(a * b + b for a, b in self.dense_shapes)
 
     def n_samples(self, quick: bool) -> int:
@@ -112,7 +120,57 @@ class Workload:
         forward product only: ``2 × parameters × samples``.
         """
         per_sample = 6 if self.kind == "train" else 2
+        if self.spec is not None:  # a kernel is applied at every output position: count MACs
+            macs = [m for _, _, _, m in spec_shapes(self.input_shape, self.spec)]
+            total = per_sample * sum(macs)
+            if self.kind == "train":  # nobody computes the gradient of the data itself
+                total -= 2 * next((m for m in macs if m), 0)
+            return float(total * self.n_samples(quick))
         return float(per_sample * self.parameters * self.n_samples(quick))
+
+
+def spec_shapes(input_shape: tuple[int, ...], spec: tuple) -> list[tuple[str, tuple, int, int]]:
+    """Follow a channels-last ``spec`` layer by layer.
+
+    Knows the layers the workloads use: ``Conv1D``/``Conv2D`` (``valid``/``same`` padding,
+    strides), ``MaxPooling*``/``AveragePooling*``, ``Flatten``, ``Dropout`` and ``Dense``.
+
+    Returns:
+        ``(class name, output shape, parameters, multiply-adds per sample)`` per layer.
+    """
+    shape, out = tuple(input_shape), []
+    for name, kw in spec:
+        params = macs = 0
+        if name in ("Conv1D", "Conv2D"):
+            rank = len(shape) - 1
+            k = _tuple(kw["kernel_size"], rank)
+            s = _tuple(kw.get("strides", 1), rank)
+            same = kw.get("padding", "valid") == "same"
+            spatial = tuple(-(-n // st) if same else (n - kk) // st + 1
+                            for n, kk, st in zip(shape[:-1], k, s))
+            fan_in = math.prod(k) * shape[-1]
+            params = fan_in * kw["filters"] + kw["filters"]
+            macs = fan_in * kw["filters"] * math.prod(spatial)
+            shape = (*spatial, kw["filters"])
+        elif "Pooling" in name:
+            rank = len(shape) - 1
+            p = _tuple(kw.get("pool_size", 2), rank)
+            s = _tuple(kw.get("strides") or p, rank)
+            shape = (*((n - pp) // st + 1 for n, pp, st in zip(shape[:-1], p, s)), shape[-1])
+        elif name == "Flatten":
+            shape = (math.prod(shape),)
+        elif name == "Dense":
+            params = shape[-1] * kw["units"] + kw["units"]
+            macs = shape[-1] * kw["units"]
+            shape = (*shape[:-1], kw["units"])
+        elif name != "Dropout":
+            raise ValueError(f"spec_shapes does not know layer {name!r}. Received: {name!r}")
+        out.append((name, shape, params, macs))
+    return out
+
+
+def _tuple(v, n: int) -> tuple[int, ...]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (int(v),) * n
 
 
 _CLASSIFIER = {
@@ -124,6 +182,17 @@ _CLASSIFIER = {
     "optimizer": "adam",
     "learning_rate": 1e-3,
 }
+
+#: keras-io's "Simple MNIST convnet", channels last.
+MNIST_CONVNET = (
+    ("Conv2D", {"filters": 32, "kernel_size": 3, "activation": "relu"}),
+    ("MaxPooling2D", {"pool_size": 2}),
+    ("Conv2D", {"filters": 64, "kernel_size": 3, "activation": "relu"}),
+    ("MaxPooling2D", {"pool_size": 2}),
+    ("Flatten", {}),
+    ("Dropout", {"rate": 0.5}),
+    ("Dense", {"units": 10, "activation": "softmax"}),
+)
 
 WORKLOADS: dict[str, Workload] = {
     w.key: w
@@ -162,6 +231,16 @@ WORKLOADS: dict[str, Workload] = {
             key="g", title="custom layer: 784-256-[antirectifier]-256-10 ReLU MLP, batch 32",
             kind="train", input_shape=(784,), hidden=(256, 256), batch_size=32, samples=60_000,
             quick_samples=4_096, antirectifier=0, **_CLASSIFIER,
+        ),
+        Workload(
+            key="h", title="keras-io MNIST convnet (Conv2D 32, 64 + pools), 6,000 samples, batch 128",
+            kind="train", input_shape=(28, 28, 1), hidden=(), batch_size=128, samples=6_000,
+            quick_samples=1_024, spec=MNIST_CONVNET, **_CLASSIFIER,
+        ),
+        Workload(
+            key="i", title="predict, keras-io MNIST convnet, 10,000 samples, batch 128",
+            kind="predict", input_shape=(28, 28, 1), hidden=(), batch_size=128, samples=10_000,
+            quick_samples=1_024, spec=MNIST_CONVNET, **_CLASSIFIER,
         ),
     ]
 }

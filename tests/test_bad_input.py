@@ -254,8 +254,6 @@ ROWS = [
     ("evaluate-before-compile", lambda: mlp(compile=False).evaluate(X, Y, verbose=0),
      ValueError, r"You must compile the model before calling evaluate\(\)", True),
     # -- models and layers ------------------------------------------------------------------
-    ("summary-unbuilt", lambda: cr.Sequential([L.Dense(2)]).summary(), ValueError,
-     r"Model '.*' has not been built yet", False),
     ("build-without-shape", lambda: cr.Sequential([L.Dense(2)]).build(), ValueError,
      r"Cannot build Sequential model '.*': the input shape is unknown\..*"
      r"Received: input_shape=None$", True),
@@ -361,6 +359,41 @@ ROWS = [
     ("gradient-flow-over",
      lambda: __import__("chainrule.plot").plot.gradient_flow({}, over="steps"), ValueError,
      r"over must be 'layers' or 'time'\. Received: over='steps'$", True),
+    # -- convolution and pooling layers ---------------------------------------------------------
+    ("conv-input-rank", lambda: L.Conv2D(8, 3)(np.zeros((32, 28, 28))), ValueError,
+     r'Input 0 of layer "conv2d" is incompatible with the layer: Conv2D expects 4-D input '
+     r"\(batch, height, width, channels\), received shape \(32, 28, 28\)\. Add a channel "
+     r"axis: x\[\.\.\., None\]\.", True),
+    ("conv-fit-input-rank",
+     lambda: fit(compiled(L.Conv2D(4, 3), L.Flatten(), L.Dense(3, activation="softmax")),
+                 x=np.zeros((10, 28, 28), "float32")), ValueError,
+     r'Input 0 of layer "conv2d" is incompatible with the layer: Conv2D expects 4-D input .*'
+     r"received shape \(None, 28, 28\)\. Add a channel axis", True),
+    ("conv-kernel-too-large", lambda: L.Conv2D(4, 5)(np.zeros((1, 3, 3, 1))), ValueError,
+     r'Layer "conv2d" \(Conv2D\): the kernel \(5, 5\) is larger than the input\'s spatial '
+     r"size with padding 'valid'", True),
+    ("pool-too-large", lambda: L.MaxPooling2D(4)(np.zeros((1, 3, 3, 1))), ValueError,
+     r'Layer "max_pooling2d" \(MaxPooling2D\): the pool_size \(4, 4\) is larger than the '
+     r"input", True),
+    ("conv-strides-zero", lambda: L.Conv2D(4, 3, strides=0), ValueError,
+     r"Conv2D layer 'conv2d': every value of `strides` must be positive \(> 0\)\. "
+     r"Received: strides=0", True),
+    ("conv-dilation-negative", lambda: L.Conv1D(4, 3, dilation_rate=-1), ValueError,
+     r"Conv1D layer 'conv1d': every value of `dilation_rate` must be positive", True),
+    ("conv-strides-and-dilation", lambda: L.Conv2D(4, 3, strides=2, dilation_rate=2),
+     ValueError, r"Conv2D layer 'conv2d': `strides > 1` is not supported together with "
+     r"`dilation_rate > 1`", True),
+    ("conv-groups-channels", lambda: L.Conv2D(4, 3, groups=2)(np.zeros((1, 5, 5, 3))),
+     ValueError, r'Layer "conv2d" \(Conv2D\): the input\'s 3 channels cannot be split evenly '
+     r"into groups=2", True),
+    ("conv-filters-groups", lambda: L.Conv2D(5, 3, groups=2), ValueError,
+     r"Conv2D layer 'conv2d': the number of filters must be evenly divisible by the number of "
+     r"groups", True),
+    ("conv-padding-typo", lambda: L.Conv2D(4, 3, padding="vaild"), ValueError,
+     r"Conv2D layer 'conv2d': invalid padding\. Did you mean 'valid'\? Expected one of "
+     r"'valid', 'same'\. Received: padding='vaild'", True),
+    ("conv2d-causal", lambda: L.Conv2D(4, 3, padding="causal"), ValueError,
+     r"Conv2D layer 'conv2d': invalid padding\. 'causal' padding is for 1-D convolutions", True),
     # -- optimizers -------------------------------------------------------------------------
     ("learning-rate-zero", lambda: cr.optimizers.Adam(learning_rate=0), ValueError,
      r"Argument `learning_rate` must be a positive float.*Received: learning_rate=0$", True),

@@ -47,6 +47,11 @@ CASES = {
     "fashion_mnist": (["--synthetic"], ["Using generated 28x28 images", "Total params: 7,850",
                                         "Epoch 2/2", "val_accuracy", "16/16 - ", "test accuracy"],
                       ["fashion_mnist_grid.png", "fashion_mnist_history.png"]),
+    "fashion_mnist_cnn": (["--synthetic"], ["Using generated 28x28 images",
+                                            "Total params: 34,826", "Epoch 2/2",
+                                            "test accuracy: convnet"],
+                          ["fashion_mnist_cnn_history.png", "fashion_mnist_cnn_filters.png",
+                           "fashion_mnist_cnn_feature_maps.png"]),
 }
 
 

@@ -87,9 +87,6 @@ def test_imbalanced_classification(monkeypatch, tmp_path):
     assert logs["tp"][-1] + logs["fp"][-1] + logs["tn"][-1] + logs["fn"][-1] == 4000
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="summary() of a Sequential whose first layer (an adapted Normalization) "
-                          "has no input shape raises; Keras 3 prints '?' and '0 (unbuilt)'")
 def test_basic_regression(monkeypatch, tmp_path):
     g = run_program("basic_regression", monkeypatch, tmp_path)
     losses = losses_of(g["history"])

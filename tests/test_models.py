@@ -163,12 +163,6 @@ def test_wrong_feature_size_names_layer_and_suggests_flatten():
         model.predict(np.zeros((4, 28, 28)), verbose=0)
 
 
-def test_unbuilt_summary_explains():
-    model = Sequential([Dense(2)])
-    with pytest.raises(ValueError, match="has not been built yet"):
-        model.summary()
-
-
 def test_legacy_init_uniform_is_keras1_uniform():
     with pytest.warns(DeprecationWarning, match="kernel_initializer"):
         layer = Dense(50, input_dim=40, init="uniform")
@@ -275,3 +269,17 @@ def test_functional_model_input_and_output_keep_their_structure():
     assert model.input == model.inputs and model.output is model.outputs[0]
     inner = [layer.output for layer in model.layers]
     assert len(Model(model.input, inner).outputs) == len(model.layers)
+
+
+def test_summary_of_an_unbuilt_model_lists_its_layers_as_keras_3_does():
+    lines = []
+    model = cr.Sequential([cr.layers.Dense(2, name="a"), cr.layers.Dense(1, name="b")])
+    model.summary(print_fn=lines.append)
+    rows = [line for line in lines if line.startswith(("a (Dense)", "b (Dense)"))]
+    assert [r.split() for r in rows] == [["a", "(Dense)", "?", "0", "(unbuilt)"],
+                                         ["b", "(Dense)", "?", "0", "(unbuilt)"]]
+    assert "Total params: 0" in lines
+    model.build((None, 3))
+    lines.clear()
+    model.summary(print_fn=lines.append)
+    assert "Total params: 11" in lines and not any("unbuilt" in line for line in lines)

@@ -319,6 +319,51 @@ LAYER_EXAMPLES = {
     "Concatenate": lambda: layers.Concatenate(axis=-1),
     "Dot": lambda: layers.Dot(axes=1, normalize=True),
 }
+# convolution and pooling layers: a segment from Dense(12) to a 1-D, 2-D or 3-D input, and back
+_SEQ, _IMG, _VOL = (6, 2), (2, 3, 2), (2, 3, 2, 1)
+
+
+def _conv_segment(shape, make):
+    return lambda: [layers.Dense(12), layers.Reshape(shape), make(), layers.Flatten()]
+
+
+_CONV_EXAMPLES = {
+    "Conv1D": (_SEQ, lambda: layers.Conv1D(3, 2, padding="causal", dilation_rate=2)),
+    "Conv2D": (_IMG, lambda: layers.Conv2D(2, 2, padding="same", activation="relu")),
+    "Conv3D": (_VOL, lambda: layers.Conv3D(2, 2, padding="same")),
+    "Conv1DTranspose": (_SEQ, lambda: layers.Conv1DTranspose(2, 2, strides=2)),
+    "Conv2DTranspose": (_IMG, lambda: layers.Conv2DTranspose(2, 2, strides=2, padding="same")),
+    "Conv3DTranspose": (_VOL, lambda: layers.Conv3DTranspose(1, 2)),
+    "DepthwiseConv1D": (_SEQ, lambda: layers.DepthwiseConv1D(2, depth_multiplier=2)),
+    "DepthwiseConv2D": (_IMG, lambda: layers.DepthwiseConv2D(2, padding="same")),
+    "SeparableConv1D": (_SEQ, lambda: layers.SeparableConv1D(3, 2, depth_multiplier=2)),
+    "SeparableConv2D": (_IMG, lambda: layers.SeparableConv2D(3, 2, padding="same")),
+    "MaxPooling1D": (_SEQ, lambda: layers.MaxPooling1D(2)),
+    "AveragePooling1D": (_SEQ, lambda: layers.AveragePooling1D(3, strides=1, padding="same")),
+    "MaxPooling2D": (_IMG, lambda: layers.MaxPooling2D((1, 2))),
+    "AveragePooling2D": (_IMG, lambda: layers.AveragePooling2D(2, padding="same")),
+    "MaxPooling3D": (_VOL, lambda: layers.MaxPooling3D((2, 1, 2))),
+    "AveragePooling3D": (_VOL, lambda: layers.AveragePooling3D(2, padding="same")),
+    "GlobalAveragePooling1D": (_SEQ, lambda: layers.GlobalAveragePooling1D(keepdims=True)),
+    "GlobalMaxPooling1D": (_SEQ, lambda: layers.GlobalMaxPooling1D()),
+    "GlobalAveragePooling2D": (_IMG, lambda: layers.GlobalAveragePooling2D()),
+    "GlobalMaxPooling2D": (_IMG, lambda: layers.GlobalMaxPooling2D(keepdims=True)),
+    "GlobalAveragePooling3D": (_VOL, lambda: layers.GlobalAveragePooling3D()),
+    "GlobalMaxPooling3D": (_VOL, lambda: layers.GlobalMaxPooling3D()),
+}
+_CONV_ALIASES = {  # Keras's other names of the same classes
+    "Convolution1D": "Conv1D", "Convolution2D": "Conv2D", "Convolution3D": "Conv3D",
+    "Convolution1DTranspose": "Conv1DTranspose", "Convolution2DTranspose": "Conv2DTranspose",
+    "Convolution3DTranspose": "Conv3DTranspose", "SeparableConvolution1D": "SeparableConv1D",
+    "SeparableConvolution2D": "SeparableConv2D", "MaxPool1D": "MaxPooling1D",
+    "MaxPool2D": "MaxPooling2D", "MaxPool3D": "MaxPooling3D", "AvgPool1D": "AveragePooling1D",
+    "AvgPool2D": "AveragePooling2D", "AvgPool3D": "AveragePooling3D",
+    "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
+    "GlobalAvgPool3D": "GlobalAveragePooling3D", "GlobalMaxPool1D": "GlobalMaxPooling1D",
+    "GlobalMaxPool2D": "GlobalMaxPooling2D", "GlobalMaxPool3D": "GlobalMaxPooling3D",
+}
+LAYER_EXAMPLES.update({name: _conv_segment(*spec) for name, spec in _CONV_EXAMPLES.items()})
+LAYER_EXAMPLES.update({alias: LAYER_EXAMPLES[name] for alias, name in _CONV_ALIASES.items()})
 
 
 @cr.saving.register_keras_serializable(package="test_saving")

@@ -13,6 +13,7 @@ Example:
 """
 
 from chainrule.ops.arrays import pad, repeat, tile
+from chainrule.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
 from chainrule.ops.math import (
     abs,
     add,
@@ -67,6 +68,7 @@ from chainrule.ops.normalization import (
     layer_normalization,
     moments,
 )
+from chainrule.ops.pooling import average_pool, max_pool
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum
 from chainrule.ops.rnn import embedding, gru, lstm, mask_weights, simple_rnn
 from chainrule.ops.shaping import (
@@ -92,6 +94,7 @@ __all__ = [
     "pad", "repeat", "tile", "assign_moving_average", "batch_normalization",
     "fused_batch_normalization", "group_normalization", "layer_normalization", "moments",
     "embedding", "simple_rnn", "lstm", "gru", "mask_weights",
+    "conv", "max_pool", "average_pool", "conv_transpose", "depthwise_conv", "separable_conv",
 ]
 
 # -- Keras 3's NumPy-like and NN ops (keras.ops): creation, shapes, more math, labels --

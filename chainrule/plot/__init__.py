@@ -14,6 +14,7 @@ ImportError that says to ``pip install "chainrule[plot]"``.
   or (``over="time"``) the gradient reaching each time step of a recurrent layer.
 * :func:`gradient_descent_path`: contour lines of ``f`` and the path descent took (seed 004).
 * :func:`network`: a small dense network with its weights on the edges.
+* :func:`filters`, :func:`feature_maps`: a convnet's kernels, and what one layer makes of an image.
 
 Example:
     >>> from chainrule import plot
@@ -24,6 +25,7 @@ Example:
 
 from chainrule.plot.activations import activation_curves, activations
 from chainrule.plot.boundary import decision_boundary
+from chainrule.plot.conv import feature_maps, filters
 from chainrule.plot.gradients import gradient_descent_path, gradient_flow
 from chainrule.plot.images import FASHION_MNIST_CLASSES, image_grid
 from chainrule.plot.network import network
@@ -32,4 +34,5 @@ from chainrule.plot.training import compare, history
 __all__ = [
     "activations", "activation_curves", "history", "compare", "decision_boundary", "image_grid",
     "FASHION_MNIST_CLASSES", "gradient_flow", "gradient_descent_path", "network",
+    "filters", "feature_maps",
 ]

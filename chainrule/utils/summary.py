@@ -36,13 +36,14 @@ def _fmt_shape(shape: Any) -> str:
         ",)" if len(shape) == 1 else ")")
 
 
-def _row(fields: Sequence[str], positions: Sequence[int]) -> str:
+def _row(fields: Sequence[str], positions: Sequence[int], clip_last: bool = True) -> str:
     line = ""
     for i, field in enumerate(fields):
         if i > 0:
             line = line[:-1] + " "
         line += str(field)
-        line = line[: positions[i]]
+        if clip_last or i < len(fields) - 1:
+            line = line[: positions[i]]
         line += " " * (positions[i] - len(line))
     return line
 
@@ -64,7 +65,7 @@ def print_summary(model: Any, line_length: int | None = None,
     """Print ``model``'s layer table (see the module docstring for the format).
 
     Args:
-        model: a built model.
+        model: a model (built or not).
         line_length: total width.
         positions: column ends, relative (<= 1) or absolute.
         print_fn: called with each line; default ``print``.
@@ -73,17 +74,13 @@ def print_summary(model: Any, line_length: int | None = None,
         layer_range: ``[first, last]`` layer names: list only those layers and the
             ones between them.
 
+    A model that is not built yet is listed as Keras 3 lists it: each unbuilt
+    layer with output shape ``?`` and ``0 (unbuilt)`` parameters.
+
     Raises:
-        ValueError: if the model has not been built, or ``layer_range`` names
-            layers the model does not have.
+        ValueError: if ``layer_range`` names layers the model does not have.
     """
     del expand_nested
-    if not model.built:
-        raise ValueError(
-            f"Model {model.name!r} has not been built yet, so its summary is unknown. Give the "
-            "first layer an input shape (e.g. Flatten(input_shape=(28, 28)) or "
-            "Dense(3, input_dim=2)), call model.build(input_shape), or fit it on data first."
-        )
     print_fn = print_fn or print
     sequential_like = _is_sequential_like(model)
     if sequential_like:
@@ -109,14 +106,16 @@ def print_summary(model: Any, line_length: int | None = None,
 
     rows = []
     for layer in shown:
+        unbuilt = not layer.built and type(layer).__name__ != "InputLayer"
         try:
             shape = layer.output_shape
-        except AttributeError:
+        except (AttributeError, ValueError):
             shape = None
         if type(layer).__name__ == "InputLayer":
             shape = [layer._batch_input_shape]
-        fields = [f"{layer.name} ({type(layer).__name__})", _fmt_shape(shape),
-                  str(layer.count_params())]
+        fields = [f"{layer.name} ({type(layer).__name__})",
+                  "?" if unbuilt or shape is None and not model.built else _fmt_shape(shape),
+                  "0 (unbuilt)" if unbuilt else str(layer.count_params())]
         if not sequential_like:
             conns = []
             for node in layer._inbound_nodes:
@@ -133,7 +132,7 @@ def print_summary(model: Any, line_length: int | None = None,
         if show_trainable:
             fields.append("Y" if layer.trainable else "N")
     for i, (fields, more) in enumerate(rows):
-        print_fn(_row(fields, positions))
+        print_fn(_row(fields, positions, clip_last="0 (unbuilt)" not in fields))
         for c in more:
             print_fn(_row(["", "", "", c] + ([""] if show_trainable else []), positions))
         print_fn(("=" if i == len(rows) - 1 else "_") * line_length)

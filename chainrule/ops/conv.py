@@ -1,0 +1,580 @@
+"""Convolution as one matrix product per call: im2col by a strided view, col2im by slice-adds.
+
+For an input of shape ``(batch, *spatial, channels)`` (channels last) and a kernel of
+shape ``(*kernel_size, channels // groups, filters)`` (Keras's layout), the forward pass
+
+1. pads the input (``"same"``: TensorFlow's split, the extra pixel after; ``"causal"``:
+   all of it before, 1-D only),
+2. looks at it through a strided view of shape ``(batch, *out, *kernel_size, channels)``
+   (:func:`numpy.lib.stride_tricks.as_strided`: no copy) and copies that view once into
+   the ``(batch * prod(out), prod(kernel_size) * channels)`` matrix of patches (*im2col*),
+3. multiplies it by the kernel seen as a ``(prod(kernel_size) * channels, filters)`` matrix.
+
+The backward pass is two more products (``patches.T @ gy`` for the kernel,
+``gy @ kernel.T`` for the patches) and *col2im*: the patches' gradient added back
+into the padded input, one strided slice-add per kernel offset (``kh * kw`` adds, never
+a loop over pixels or samples). ``channels_first`` inputs are transposed to channels
+last and back.
+
+Example:
+    >>> import numpy as np, chainrule as cr
+    >>> x = np.arange(5.0).reshape(1, 5, 1)
+    >>> cr.ops.conv(x, np.ones((2, 1, 1))).numpy().ravel()
+    array([1., 3., 5., 7.])
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from chainrule import backend
+from chainrule.autograd.engine import Function, Tensor, shape_error
+
+__all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv", "normalize_tuple", "normalize_padding", "normalize_data_format",
+           "conv_output_length", "padding_amounts"]
+
+
+# -- argument checks shared by the conv and pooling ops and layers ----------------------------
+
+
+def normalize_tuple(value: Any, n: int, name: str, owner: str = "conv",
+                    allow_zero: bool = False) -> tuple[int, ...]:
+    """``value`` (an int or ``n`` ints) as a tuple of ``n`` positive ints.
+
+    Args:
+        value: an integer, or a tuple/list of ``n`` integers.
+        n: the number of spatial dimensions.
+        name: the argument's name, for the error.
+        owner: who asks (a layer or op name), for the error.
+        allow_zero: accept zeros (never negatives).
+
+    Returns:
+        A tuple of ``n`` ints.
+
+    Raises:
+        ValueError: naming the argument, for anything else.
+
+    Example:
+        >>> normalize_tuple(3, 2, "kernel_size")
+        (3, 3)
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        out = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        out = tuple(int(v) for v in value)
+    else:
+        raise ValueError(f"{owner}: the `{name}` argument must be an integer or a tuple of {n} "
+                         f"integers. Received: {name}={value!r}")
+    low = 0 if allow_zero else 1
+    if any(v < low for v in out):
+        what = "non-negative" if allow_zero else "positive (> 0)"
+        raise ValueError(f"{owner}: every value of `{name}` must be {what}. "
+                         f"Received: {name}={value!r}")
+    return out
+
+
+def normalize_padding(padding: Any, allowed: Sequence[str], owner: str = "conv") -> str:
+    """``padding`` lower-cased, checked against ``allowed`` (with a close match suggested).
+
+    Example:
+        >>> normalize_padding("SAME", ("valid", "same"))
+        'same'
+    """
+    if isinstance(padding, str) and padding.lower() in allowed:
+        return padding.lower()
+    close = difflib.get_close_matches(str(padding).lower(), list(allowed), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    if str(padding).lower() == "causal":
+        hint = " 'causal' padding is for 1-D convolutions (Conv1D) only."
+    raise ValueError(f"{owner}: invalid padding.{hint} Expected one of "
+                     f"{', '.join(repr(a) for a in allowed)}. Received: padding={padding!r}")
+
+
+def normalize_data_format(data_format: Any, owner: str = "conv") -> str:
+    """``None`` → ``'channels_last'`` (Keras's ``image_data_format`` default); checks the value."""
+    if data_format is None:
+        return "channels_last"
+    if isinstance(data_format, str) and data_format.lower() in ("channels_last", "channels_first"):
+        return data_format.lower()
+    raise ValueError(f"{owner}: data_format must be 'channels_last' or 'channels_first'. "
+                     f"Received: data_format={data_format!r}")
+
+
+def padding_amounts(size: int, k: int, stride: int, dilation: int, padding: str
+                    ) -> tuple[int, int]:
+    """Pixels added before and after one spatial axis (TensorFlow's rule for ``"same"``).
+
+    Example:
+        >>> padding_amounts(28, 3, 1, 1, "same"), padding_amounts(5, 2, 2, 1, "same")
+        ((1, 1), (0, 1))
+    """
+    span = (k - 1) * dilation + 1
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + span - size, 0)
+        return total // 2, total - total // 2
+    if padding == "causal":
+        return span - 1, 0
+    return 0, 0
+
+
+def conv_output_length(size: int | None, k: int, stride: int, dilation: int, padding: str
+                       ) -> int | None:
+    """Output length of one spatial axis (``None`` stays ``None``); may be <= 0 when too small.
+
+    Example:
+        >>> conv_output_length(28, 3, 1, 1, "valid"), conv_output_length(28, 3, 2, 1, "same")
+        (26, 14)
+    """
+    if size is None:
+        return None
+    if padding == "same":
+        return -(-size // stride)
+    before, after = padding_amounts(size, k, stride, dilation, padding)
+    span = (k - 1) * dilation + 1
+    return (size + before + after - span) // stride + 1 if size + before + after >= span else 0
+
+
+# -- the strided machinery (shared with pooling) ------------------------------------------------
+
+
+class _Geometry:
+    """Padding, output size and the slices of one kernel offset, for a channels-last input."""
+
+    __slots__ = ("shape", "pads", "padded", "out", "k", "strides", "dilation")
+
+    def __init__(self, shape, k, strides, dilation, padding, what):
+        self.shape, self.k, self.strides, self.dilation = shape, k, strides, dilation
+        spatial = shape[1:-1]
+        self.pads = [padding_amounts(n, kk, s, d, padding)
+                     for n, kk, s, d in zip(spatial, k, strides, dilation)]
+        self.padded = tuple(n + a + b for n, (a, b) in zip(spatial, self.pads))
+        self.out = tuple(conv_output_length(n, kk, s, d, padding)
+                         for n, kk, s, d in zip(spatial, k, strides, dilation))
+        if any(o <= 0 for o in self.out):
+            span = tuple((kk - 1) * d + 1 for kk, d in zip(k, dilation))
+            raise shape_error(
+                f"{what}: the window {span} (kernel {tuple(k)}, dilation {tuple(dilation)}) is "
+                f"larger than the padded input {self.padded} (padding {padding!r}). "
+                f"Received: inputs of shape {tuple(shape)}")
+
+    @property
+    def any_pad(self) -> bool:
+        return any(a or b for a, b in self.pads)
+
+    def interior(self) -> tuple:
+        return (slice(None),) + tuple(slice(a, a + n) for (a, _), n in
+                                      zip(self.pads, self.shape[1:-1])) + (slice(None),)
+
+    def offsets(self):
+        return itertools.product(*(range(kk) for kk in self.k))
+
+    def window(self, offset) -> tuple:
+        """The slice of the padded input that offset ``offset`` of every window reads."""
+        return (slice(None),) + tuple(
+            slice(i * d, i * d + s * (o - 1) + 1, s)
+            for i, d, s, o in zip(offset, self.dilation, self.strides, self.out)) + (slice(None),)
+
+
+def _padded(fn, x, geo, fill):
+    """``x`` inside a buffer of the padded shape (kept by ``fn`` and reused: its border stays)."""
+    if not geo.any_pad:
+        return x
+    shape = (x.shape[0],) + geo.padded + (x.shape[-1],)
+    buf = getattr(fn, "_pad_buf", None)
+    if buf is None or buf.shape != shape or buf.dtype != x.dtype or getattr(
+            fn, "_pad_fill", None) != fill:
+        buf = np.full(shape, fill, dtype=x.dtype)
+        fn._pad_buf, fn._pad_fill = buf, fill
+    buf[geo.interior()] = x
+    return buf
+
+
+def _to_last(x, channels_first):
+    return np.moveaxis(x, 1, -1) if channels_first else x
+
+
+def _to_first(y, channels_first):
+    return np.ascontiguousarray(np.moveaxis(y, -1, 1)) if channels_first else y
+
+
+def _im2col(fn, xp, geo, attr):
+    """The patches of padded ``xp`` as a ``(n * prod(out), prod(k) * c)`` matrix: one copy of a
+    strided view, into a buffer ``fn`` keeps under ``attr`` (a replayed step reuses it)."""
+    n, c, st = xp.shape[0], xp.shape[-1], xp.strides
+    view = as_strided(xp, (n, *geo.out, *geo.k, c), (
+        st[0], *(s * t for s, t in zip(st[1:-1], geo.strides)),
+        *(s * d for s, d in zip(st[1:-1], geo.dilation)), st[-1]), writeable=False)
+    shape = (n * math.prod(geo.out), math.prod(geo.k) * c)
+    cols = getattr(fn, attr, None)
+    if cols is None or cols.shape != shape or cols.dtype != xp.dtype:
+        cols = np.empty(shape, dtype=xp.dtype)
+        setattr(fn, attr, cols)
+    np.copyto(cols.reshape(view.shape), view)
+    return cols
+
+
+def _col2im(gcols, geo, pshape):
+    """The inverse gather of :func:`_im2col`: patches added back into an array of the padded
+    shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part."""
+    nd = len(geo.k)
+    gc = gcols.reshape(pshape[0], *geo.out, *geo.k, pshape[-1])
+    gxp = np.zeros(pshape, dtype=gcols.dtype)
+    lead = (slice(None),) * (1 + nd)
+    for offset in geo.offsets():
+        gxp[geo.window(offset)] += gc[lead + offset]
+    return gxp[geo.interior()] if geo.any_pad else gxp
+
+
+def _group_cols(cols, g, cg):
+    """Patches ``(m, K*C)`` as ``(g, m, K*cg)``: each group's channels together (one copy)."""
+    m = cols.shape[0]
+    return np.ascontiguousarray(cols.reshape(m, -1, g, cg).transpose(2, 0, 1, 3)).reshape(g, m, -1)
+
+
+def _group_kernel(w, g):
+    """Kernel ``(*k, cg, f)`` as ``(g, K*cg, f/g)``: group ``i`` makes filters ``i*f/g...``."""
+    f = w.shape[-1]
+    return w.reshape(-1, g, f // g).transpose(1, 0, 2)
+
+
+def _ungroup_kernel(w_g, shape):
+    """The inverse of :func:`_group_kernel`: ``(g, K*cg, f/g)`` back to ``shape``."""
+    return w_g.transpose(1, 0, 2).reshape(shape)
+
+
+def _group_grad(gy2, g):
+    """Output gradient ``(m, f)`` as ``(g, m, f/g)`` (a view)."""
+    m, f = gy2.shape
+    return gy2.reshape(m, g, f // g).transpose(1, 0, 2)
+
+
+class Conv(Function):
+    """N-d convolution (cross-correlation, as in Keras) with an optional bias, groups by the kernel."""
+
+    supports_grad_out = True
+
+    def __init__(self, strides, padding, dilation, channels_first):
+        self.strides, self.padding = strides, padding
+        self.dilation, self.channels_first = dilation, channels_first
+
+    def forward(self, x, w, b=None):
+        nd = w.ndim - 2
+        if x.ndim != nd + 2:
+            raise shape_error(
+                f"conv: a kernel of shape {w.shape} needs {nd + 2}-D inputs (batch, "
+                f"{nd} spatial axes, channels). Received: inputs of shape {x.shape}")
+        x = _to_last(x, self.channels_first)
+        c, cg, f = x.shape[-1], w.shape[-2], w.shape[-1]
+        if cg == 0 or c % cg or f % (c // cg):
+            raise shape_error(
+                f"conv: the input's {c} channels must be a multiple of the kernel's input "
+                f"channels {cg} (groups = {c} / {cg}), and its {f} filters a multiple of the "
+                f"groups. Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
+        self.groups = c // cg
+        k = w.shape[:nd]
+        geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv")
+        xp = _padded(self, x, geo, 0)
+        n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
+        cols = _im2col(self, xp, geo, "_cols")
+        self.w, self.xshape, self.pshape = w, x.shape, xp.shape
+        self.has_bias = b is not None
+        if self.groups == 1:
+            y = cols @ w.reshape(-1, f)
+        else:  # one batched product over the groups: (g, m, K*cg) @ (g, K*cg, f/g)
+            self._cols_g = _group_cols(cols, self.groups, cg)
+            y = np.matmul(self._cols_g, _group_kernel(w, self.groups))
+            y = y.transpose(1, 0, 2).reshape(m, f)
+        if b is not None:
+            y += b
+        return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
+
+    def backward(self, gy):
+        w, cols, g = self.w, self._cols, self.groups
+        gy = _to_last(gy, self.channels_first)
+        f = w.shape[-1]
+        gy2 = gy.reshape(-1, f) if gy.flags.c_contiguous else np.ascontiguousarray(gy).reshape(-1, f)
+        needs = self.needs
+        out = self.grad_out or {}
+        gx = gw = gb = None
+        if needs[1]:
+            if g == 1:
+                gw2 = out[1].reshape(-1, f) if 1 in out else None
+                gw = np.matmul(cols.T, gy2, out=gw2).reshape(w.shape)
+            else:
+                gw_g = np.matmul(self._cols_g.transpose(0, 2, 1), _group_grad(gy2, g))
+                gw = _ungroup_kernel(gw_g, w.shape)
+                if 1 in out:
+                    out[1][...] = gw
+                    gw = out[1]
+        if self.has_bias and needs[2]:
+            gb = np.add.reduce(gy2, axis=0, out=out.get(2))
+        if needs[0]:
+            gx = self._col2im(gy2)
+        return gx, gw, gb
+
+    def _col2im(self, gy2):
+        w, geo, g = self.w, self.geo, self.groups
+        f, m = w.shape[-1], gy2.shape[0]
+        gcols = getattr(self, "_gcols", None)
+        if gcols is None or gcols.shape != self._cols.shape or gcols.dtype != gy2.dtype:
+            gcols = self._gcols = np.empty(self._cols.shape, dtype=gy2.dtype)
+        if g == 1:
+            np.matmul(gy2, w.reshape(-1, f).T, out=gcols)
+        else:
+            cg = w.shape[-2]
+            gcols_g = np.matmul(_group_grad(gy2, g), _group_kernel(w, g).transpose(0, 2, 1))
+            gcols.reshape(m, -1, g, cg)[...] = gcols_g.reshape(g, m, -1, cg).transpose(1, 2, 0, 3)
+        gx = _col2im(gcols, geo, self.pshape)
+        return _to_first(gx, self.channels_first)
+
+
+def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+         data_format: str | None = None, dilation_rate: Any = 1, bias: Any = None) -> Tensor:
+    """N-d convolution (Keras's ``keras.ops.conv``), 1-D, 2-D or 3-D.
+
+    Computes the cross-correlation of ``inputs`` with ``kernel`` as deep-learning
+    libraries do (no kernel flip). Grouped convolution follows from the kernel's
+    shape, as in Keras: ``groups = channels // kernel.shape[-2]``.
+
+    Args:
+        inputs: ``(batch, *spatial, channels)`` (``channels_last``) or
+            ``(batch, channels, *spatial)`` (``channels_first``).
+        kernel: ``(*kernel_size, channels // groups, filters)``.
+        strides: an int or one int per spatial axis.
+        padding: ``"valid"`` (none), ``"same"`` (output size ``ceil(size / stride)``,
+            TensorFlow's split) or ``"causal"`` (1-D: all padding before).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        dilation_rate: an int or one int per spatial axis.
+        bias: optional ``(filters,)`` added to every output position (one op with the
+            convolution; not in Keras's signature).
+
+    Returns:
+        ``(batch, *out, filters)`` (or channels first), with ``out`` per axis
+        ``ceil(size / stride)`` for ``"same"``, else
+        ``(size + pad - dilation * (k - 1) - 1) // stride + 1``.
+
+    Raises:
+        ValueError: for a bad argument, mismatched channels, or a window larger than
+            the padded input.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> x = np.ones((1, 4, 4, 1), dtype="float32")
+        >>> cr.ops.conv(x, np.ones((3, 3, 1, 2), dtype="float32"), padding="same").shape
+        (1, 4, 4, 2)
+    """
+    kshape = tuple(np.shape(getattr(kernel, "data", kernel)))
+    nd = len(kshape) - 2
+    if nd < 1:
+        raise ValueError("conv: kernel must have shape (*kernel_size, in_channels, filters). "
+                         f"Received: kernel of shape {kshape}")
+    padding = normalize_padding(padding, ("valid", "same", "causal") if nd == 1
+                                else ("valid", "same"), "conv")
+    fmt = normalize_data_format(data_format, "conv")
+    s = normalize_tuple(strides, nd, "strides", "conv")
+    d = normalize_tuple(dilation_rate, nd, "dilation_rate", "conv")
+    if not isinstance(inputs, Tensor) and not backend.is_array(inputs):
+        inputs = backend.as_array(inputs)
+    fn = Conv(s, padding, d, fmt == "channels_first")
+    return fn(inputs, kernel) if bias is None else fn(inputs, kernel, bias)
+
+
+def conv_transpose_output_length(size: int | None, k: int, stride: int, dilation: int,
+                                 padding: str, output_padding: int | None = None) -> int | None:
+    """Output length of one axis of a transposed convolution (Keras's rule).
+
+    Example:
+        >>> conv_transpose_output_length(7, 3, 2, 1, "same"), conv_transpose_output_length(7, 3, 2, 1, "valid")
+        (14, 15)
+    """
+    if size is None:
+        return None
+    span = (k - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + max(span - stride, 0) if padding == "valid" else size * stride
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
+class ConvTranspose(Function):
+    """The transpose (gradient with respect to the input) of :class:`Conv`, as its own op.
+
+    The kernel is ``(*kernel_size, out_channels, in_channels)`` (Keras's layout). Forward
+    is the convolution's backward for the input (a product, then col2im) and backward is
+    the convolution's forward (im2col, then products).
+    """
+
+    supports_grad_out = True
+
+    def __init__(self, strides, padding, dilation, output_padding, channels_first):
+        self.strides, self.padding, self.dilation = strides, padding, dilation
+        self.output_padding, self.channels_first = output_padding, channels_first
+
+    def forward(self, x, w, b=None):
+        nd = w.ndim - 2
+        if x.ndim != nd + 2:
+            raise shape_error(
+                f"conv_transpose: a kernel of shape {w.shape} needs {nd + 2}-D inputs. "
+                f"Received: inputs of shape {x.shape}")
+        x = _to_last(x, self.channels_first)
+        cout, cin = w.shape[-2], w.shape[-1]
+        if x.shape[-1] != cin:
+            raise shape_error(
+                f"conv_transpose: the kernel's last axis ({cin}) must be the input's channels. "
+                f"Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
+        k = w.shape[:nd]
+        op = self.output_padding or (None,) * nd
+        length = tuple(conv_transpose_output_length(n, kk, s, d, self.padding, o) for
+                       n, kk, s, d, o in zip(x.shape[1:-1], k, self.strides, self.dilation, op))
+        if any(n <= 0 for n in length):
+            raise shape_error(f"conv_transpose: the output would be empty ({length}). "
+                              f"Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
+        shape = (x.shape[0], *length, cout)
+        geo = self.geo = _Geometry(shape, k, self.strides, self.dilation, self.padding,
+                                   "conv_transpose")
+        if geo.out != x.shape[1:-1]:
+            raise shape_error(
+                f"conv_transpose: output_padding {self.output_padding} gives an output of "
+                f"{length}, whose convolution has {geo.out} positions, not the input's "
+                f"{x.shape[1:-1]}. Received: inputs of shape {x.shape}")
+        self.x2, self.w, self.xshape = x.reshape(-1, cin), w, x.shape
+        self.pshape = (x.shape[0], *geo.padded, cout)
+        self.has_bias = b is not None
+        y = _col2im(self.x2 @ w.reshape(-1, cin).T, geo, self.pshape)
+        if b is not None:
+            y += b
+        return _to_first(y, self.channels_first)
+
+    def backward(self, gy):
+        w, x2 = self.w, self.x2
+        gy = _to_last(gy, self.channels_first)
+        cin = w.shape[-1]
+        cols = _im2col(self, _padded(self, gy, self.geo, 0), self.geo, "_cols")
+        out = self.grad_out or {}
+        gx = gw = gb = None
+        if self.needs[0]:
+            gx = _to_first((cols @ w.reshape(-1, cin)).reshape(self.xshape), self.channels_first)
+        if self.needs[1]:
+            gw2 = out[1].reshape(-1, cin) if 1 in out else None
+            gw = np.matmul(cols.T, x2, out=gw2).reshape(w.shape)
+        if self.has_bias and self.needs[2]:
+            gb = np.add.reduce(gy.reshape(-1, gy.shape[-1]), axis=0, out=out.get(2))
+        return gx, gw, gb
+
+
+def conv_transpose(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   output_padding: Any = None, data_format: str | None = None,
+                   dilation_rate: Any = 1, bias: Any = None) -> Tensor:
+    """Transposed convolution (Keras's ``keras.ops.conv_transpose``), 1-D, 2-D or 3-D.
+
+    The gradient of :func:`conv` with respect to its input, as a layer: each input
+    pixel scatters ``kernel`` times its value into the (larger) output.
+
+    Args:
+        inputs: ``(batch, *spatial, in_channels)`` (or channels first).
+        kernel: ``(*kernel_size, out_channels, in_channels)``.
+        strides: an int or one per spatial axis.
+        padding: ``"valid"`` or ``"same"``.
+        output_padding: None (infer), an int or one per axis (each below its stride):
+            extra rows at the end of the output.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        dilation_rate: an int or one per spatial axis.
+        bias: optional ``(out_channels,)`` added in the same op (not in Keras's signature).
+
+    Returns:
+        ``(batch, *out, out_channels)``: per axis ``size * stride`` (``"same"``) or
+        ``size * stride + max(k - stride, 0)`` (``"valid"``) without ``output_padding``.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.conv_transpose(np.ones((1, 3, 3, 2)), np.ones((3, 3, 4, 2)), strides=2,
+        ...                       padding="same").shape
+        (1, 6, 6, 4)
+    """
+    kshape = tuple(np.shape(getattr(kernel, "data", kernel)))
+    nd = len(kshape) - 2
+    if nd < 1:
+        raise ValueError("conv_transpose: kernel must have shape (*kernel_size, out_channels, "
+                         f"in_channels). Received: kernel of shape {kshape}")
+    padding = normalize_padding(padding, ("valid", "same"), "conv_transpose")
+    fmt = normalize_data_format(data_format, "conv_transpose")
+    s = normalize_tuple(strides, nd, "strides", "conv_transpose")
+    d = normalize_tuple(dilation_rate, nd, "dilation_rate", "conv_transpose")
+    op = None
+    if output_padding is not None:
+        op = normalize_tuple(output_padding, nd, "output_padding", "conv_transpose",
+                             allow_zero=True)
+        if any(o >= st for o, st in zip(op, s)):
+            raise ValueError("conv_transpose: every value of `output_padding` must be smaller "
+                             f"than the stride {s}. Received: output_padding={output_padding!r}")
+    if not isinstance(inputs, Tensor) and not backend.is_array(inputs):
+        inputs = backend.as_array(inputs)
+    fn = ConvTranspose(s, padding, d, op, fmt == "channels_first")
+    return fn(inputs, kernel) if bias is None else fn(inputs, kernel, bias)
+
+
+def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",
+                   data_format: str | None = None, dilation_rate: Any = 1,
+                   bias: Any = None) -> Tensor:
+    """Depthwise convolution (Keras's ``keras.ops.depthwise_conv``): each channel on its own.
+
+    Channel ``c`` is convolved with ``kernel[..., c, :]``, giving ``depth_multiplier``
+    outputs, at positions ``c * depth_multiplier + m``: the grouped :func:`conv` with one
+    group per channel (the kernel reshaped to ``(*k, 1, channels * depth_multiplier)``).
+
+    Args:
+        inputs: ``(batch, *spatial, channels)`` (or channels first).
+        kernel: ``(*kernel_size, channels, depth_multiplier)``.
+        strides, padding, data_format, dilation_rate, bias: as for :func:`conv`.
+
+    Returns:
+        ``(batch, *out, channels * depth_multiplier)`` (or channels first).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.depthwise_conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 2))).shape
+        (1, 3, 3, 6)
+    """
+    from chainrule.ops.shaping import reshape  # noqa: PLC0415
+
+    kshape = tuple(np.shape(getattr(kernel, "data", kernel)))
+    if len(kshape) < 3:
+        raise ValueError("depthwise_conv: kernel must have shape (*kernel_size, channels, "
+                         f"depth_multiplier). Received: kernel of shape {kshape}")
+    kernel = reshape(kernel, kshape[:-2] + (1, kshape[-2] * kshape[-1]))
+    return conv(inputs, kernel, strides, padding, data_format, dilation_rate, bias=bias)
+
+
+def separable_conv(inputs: Any, depthwise_kernel: Any, pointwise_kernel: Any, strides: Any = 1,
+                   padding: str = "valid", data_format: str | None = None,
+                   dilation_rate: Any = 1, bias: Any = None) -> Tensor:
+    """Separable convolution (Keras's ``keras.ops.separable_conv``).
+
+    A :func:`depthwise_conv` then a pointwise (1×1) :func:`conv` mixing the channels.
+
+    Args:
+        inputs: ``(batch, *spatial, channels)`` (or channels first).
+        depthwise_kernel: ``(*kernel_size, channels, depth_multiplier)``.
+        pointwise_kernel: ``(1, ..., 1, channels * depth_multiplier, filters)``.
+        strides, padding, data_format, dilation_rate: of the depthwise step.
+        bias: optional ``(filters,)`` added by the pointwise step.
+
+    Returns:
+        ``(batch, *out, filters)`` (or channels first).
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> cr.ops.separable_conv(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 2)),
+        ...                       np.ones((1, 1, 6, 4))).shape
+        (1, 3, 3, 4)
+    """
+    y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
+    return conv(y, pointwise_kernel, 1, "valid", data_format, 1, bias=bias)
