@@ -436,8 +436,8 @@ ROWS = [
               .load_weights(TMP / "a.weights.npz")),
      WeightMismatchError, r'Layer "hidden" weight "kernel" has shape \(5, 6\) in the model but '
      r"\(5, 4\) in '.*a\.weights\.npz'", True),
-    ("save-h5-extension", lambda: mlp().save(TMP / "model.h5"), ValueError,
-     r"Invalid filepath extension for saving\..*Received: filepath=.*model\.h5$", True),
+    ("save-h5-extension", lambda: mlp().save(TMP / "model.pb"), ValueError,
+     r"Invalid filepath extension for saving\..*Received: filepath=.*model\.pb$", True),
     ("checkpoint-extension", lambda: cr.saving.ModelCheckpoint("weights.best.hdf5"), ValueError,
      r"The filepath provided must end in `\.keras`.*Received: filepath=weights\.best\.hdf5$",
      True),
@@ -777,6 +777,76 @@ ROWS += [
 def _compiled(model, **kwargs):
     model.compile(**kwargs)
     return model
+
+# -- Keras's own files (docs/errors.md, "Files"; the h5 extra) -----------------------------
+_KERAS_FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "keras_files")
+_needs_h5py = pytest.mark.skipif(__import__("importlib").util.find_spec("h5py") is None,
+                                 reason="needs h5py (the h5 extra)")
+
+
+def _keras_mlp_with(index, entry):
+    """The Keras-written mlp.keras with layer ``index`` of its config replaced by ``entry``."""
+    import json
+    import zipfile
+
+    src = os.path.join(_KERAS_FILES, "mlp.keras")
+    with zipfile.ZipFile(src) as zin:
+        config = json.loads(zin.read("config.json"))
+        config["config"]["layers"][index] = entry
+        with zipfile.ZipFile(TMP / "keras_model.keras", "w") as zout:
+            for name in zin.namelist():
+                zout.writestr(name, json.dumps(config) if name == "config.json"
+                              else zin.read(name))
+    return cr.models.load_model(TMP / "keras_model.keras")
+
+
+def _huge_h5_dataset():
+    import h5py
+
+    with h5py.File(TMP / "huge.weights.h5", "w") as f:  # declared only: the file stays small
+        f.create_group("layers/dense/vars").create_dataset("0", shape=(2**20, 2**20),
+                                                           dtype="float32", chunks=(16, 16))
+    cr.Sequential([L.Input((5,)), L.Dense(2)]).load_weights(TMP / "huge.weights.h5")
+
+
+def _without_h5py(action):
+    import sys
+
+    saved = sys.modules.get("h5py", False)
+    sys.modules["h5py"] = None
+    try:
+        action()
+    finally:
+        if saved is False:
+            del sys.modules["h5py"]
+        else:
+            sys.modules["h5py"] = saved
+
+
+ROWS += [
+    ("keras-lambda-layer",
+     lambda: _keras_mlp_with(2, {"module": "keras.layers", "class_name": "Lambda",
+                                 "config": {"name": "lambda", "function": "..."}}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Lambda "
+     r"'lambda'\) is a Lambda layer, which holds Python code; chainrule never runs code", True),
+    ("keras-unknown-layer",
+     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "EinsumDense",
+                                 "config": {"name": "hidden", "equation": "ab,bc->ac"}}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] \(EinsumDense "
+     r"'hidden'\): chainrule has no layer class 'EinsumDense'", True),
+    ("weights-h5-not-hdf5",
+     lambda: mlp().load_weights(write(TMP / "notes.weights.h5", b"my notes")),
+     InvalidArchiveError, r"'.*notes\.weights\.h5' is not a Keras HDF5 weights file: it does "
+     r"not start with the HDF5 signature", True),
+    pytest.param("weights-h5-too-large", _huge_h5_dataset, cr.saving.UnsafeFileError,
+                 r"'.*huge\.weights\.h5': dataset layers/dense/vars/0 declares shape "
+                 r"\(1048576, 1048576\) \(float32\), 4398046511104 bytes .*Nothing was read",
+                 True, marks=_needs_h5py),
+    ("weights-h5-without-h5py",
+     lambda: _without_h5py(lambda: mlp().save_weights(TMP / "model.weights.h5")), ImportError,
+     r"Keras's HDF5 files .* need h5py, an optional dependency: pip install \"chainrule\[h5\]\"",
+     True),
+]
 
 TMP = None  # set by the autouse fixture below
 

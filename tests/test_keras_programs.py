@@ -42,8 +42,6 @@ def test_bidirectional_lstm_imdb(monkeypatch, tmp_path):
     assert g["x_train"].shape == (96, 20)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="layers.Conv1D and layers.GlobalMaxPooling1D are not in chainrule yet")
 def test_text_classification_from_scratch(monkeypatch, tmp_path):
     g = run_program("text_classification_from_scratch", monkeypatch, tmp_path)
     losses_of(g["history"])
@@ -58,9 +56,6 @@ def test_structured_data_classification(monkeypatch, tmp_path):
     assert g["predictions"].shape == (1, 1) and 0 <= g["predictions"][0, 0] <= 1
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="ModelCheckpoint(save_weights_only=True) to a Keras '.weights.h5' path: "
-                          "chainrule writes weights as '.weights.npz' only")
 def test_timeseries_weather_forecasting(monkeypatch, tmp_path):
     g = run_program("timeseries_weather_forecasting", monkeypatch, tmp_path)
     losses = losses_of(g["history"])
@@ -93,9 +88,6 @@ def test_basic_regression(monkeypatch, tmp_path):
     assert losses[-1] < losses[0]
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="layers.GlobalAveragePooling1D, Conv2D, MaxPooling2D and "
-                          "GlobalAveragePooling2D are not in chainrule yet")
 def test_functional_api_guide(monkeypatch, tmp_path):
     g = run_program("functional_api_guide", monkeypatch, tmp_path)
     losses_of(g["history"])

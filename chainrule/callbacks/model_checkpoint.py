@@ -29,7 +29,8 @@ class ModelCheckpoint(_MonitorCallback):
 
     Args:
         filepath: where to save: ending in ``.keras`` (the whole model) or, with
-            ``save_weights_only=True``, in ``.weights.npz``.
+            ``save_weights_only=True``, in ``.weights.npz`` or ``.weights.h5`` (Keras
+            3's HDF5 layout; needs the ``h5`` extra).
         monitor: the metric to compare for ``save_best_only`` (``"val_loss"``).
         verbose: 1 prints a line for each save (and each non-improvement).
         save_best_only: save only when ``monitor`` improves on the best so far.
@@ -83,10 +84,15 @@ class ModelCheckpoint(_MonitorCallback):
         self._counter = None if self.save_freq == "epoch" else BatchCounter(self.save_freq)
         self._current_epoch = 0
         if self.save_weights_only:
-            if not self.filepath.endswith(".weights.npz"):
+            if self.filepath.endswith(".weights.h5"):  # Keras 3's HDF5 layout: needs h5py
+                from chainrule.saving.keras_h5 import require_h5py  # noqa: PLC0415
+
+                require_h5py()
+            elif not self.filepath.endswith(".weights.npz"):
                 raise ValueError(
                     "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
-                    "provided must end in `.weights.npz` (chainrule's weights format). "
+                    "provided must end in `.weights.npz` (chainrule's weights format) or "
+                    "`.weights.h5` (Keras's, with the h5 extra). "
                     f"Received: filepath={self.filepath}"
                 )
         elif not self.filepath.endswith(".keras"):

@@ -240,8 +240,12 @@ class Model(Trainer, Layer):
         pickle); the write is atomic. See :func:`chainrule.models.load_model`.
 
         Args:
-            filepath: path ending in ``.keras``.
+            filepath: path ending in ``.keras``; ``.h5`` writes Keras's legacy HDF5
+                layout (needs the ``h5`` extra).
             overwrite: replace an existing file (otherwise raise).
+            **kwargs: ``include_optimizer``, and ``format="keras"`` to write Keras 3's
+                own ``.keras`` layout, which Keras loads (needs the ``h5`` extra; see
+                ``docs/interop.md``).
         """
         from chainrule.saving import save_model  # noqa: PLC0415
 
@@ -273,7 +277,8 @@ class Model(Trainer, Layer):
         return (_model_from_archive_bytes, (_model_archive_bytes(self),))
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
-        """Save the weights alone (``.weights.npz``), matched later by layer name and shape."""
+        """Save the weights alone (``.weights.npz``), matched later by layer name and shape;
+        ``.weights.h5`` writes Keras 3's HDF5 layout (needs the ``h5`` extra)."""
         from chainrule.saving import save_weights  # noqa: PLC0415
 
         save_weights(self, filepath, overwrite=overwrite)

@@ -98,8 +98,9 @@ def _check_extension(path: str, suffix: str, what: str) -> None:
     if suffix == ".keras":
         raise ValueError(
             "Invalid filepath extension for saving. Please add a `.keras` extension (chainrule's "
-            "zip archive of a JSON config and .npz weights; HDF5 `.h5` files and TensorFlow "
-            f"SavedModel directories are not written by chainrule). Received: filepath={path}"
+            "zip archive of a JSON config and .npz weights), or `.h5` for Keras's legacy HDF5 "
+            "layout (the h5 extra); TensorFlow SavedModel directories are not written by "
+            f"chainrule. Received: filepath={path}"
         )
     raise ValueError(f"The filename must end in `{suffix}` ({what}). Received: filepath={path}")
 
@@ -160,8 +161,9 @@ def _not_a_zip(path: str, head: bytes, expected: str) -> InvalidArchiveError:
         hint = ("it is a Python pickle; chainrule never loads pickles, because unpickling can "
                 "run arbitrary code")
     elif head.startswith(b"\x89HDF"):
-        hint = ("it is an HDF5 file (tf.keras .h5); chainrule reads only the zip archives it "
-                "writes (model.save('model.keras'))")
+        hint = ("it is an HDF5 file, but not a Keras model file chainrule can read: Keras's "
+                ".h5 model files (with a model_config attribute) load when h5py, the h5 extra, "
+                "is installed, and weights files load with model.load_weights(...)")
     elif head.startswith(b"\x93NUMPY"):
         hint = "it is a single .npy array, not a zip archive"
     elif not head:
@@ -755,7 +757,8 @@ def _as_archive_error(e: BaseException, source: str, doing: str) -> ArchiveError
 
 
 def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
-               zipped: bool | None = None, include_optimizer: bool = True) -> None:
+               zipped: bool | None = None, include_optimizer: bool = True,
+               format: str = "chainrule") -> None:  # noqa: A002
     """Save a model's architecture, weights, compile settings and optimizer state.
 
     The file is a zip archive (``.keras``) of ``config.json``,
@@ -764,10 +767,14 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
 
     Args:
         model: the model (Sequential, functional or subclassed).
-        filepath: a path ending in ``.keras``.
+        filepath: a path ending in ``.keras``; or in ``.h5``/``.hdf5`` for Keras's legacy
+            HDF5 layout (tf.keras 2's ``model.save("m.h5")``; needs the ``h5`` extra).
         overwrite: replace an existing file; if False, raise ``FileExistsError``.
         zipped: accepted for Keras compatibility; the archive is always zipped.
         include_optimizer: save the compile settings and optimizer state.
+        format: ``"chainrule"`` (the default: chainrule's archive) or ``"keras"``:
+            Keras 3's own ``.keras`` layout (HDF5 weights; needs the ``h5`` extra),
+            which Keras 3 loads too (see ``docs/interop.md``).
 
     Raises:
         ValueError: for another extension.
@@ -784,7 +791,19 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
         (2, 1)
     """
     path = _fspath(filepath)
+    if path.endswith((".h5", ".hdf5")):  # Keras's legacy HDF5 layout (keras_legacy_h5.py)
+        from chainrule.saving.keras_legacy_h5 import save_legacy_model
+
+        save_legacy_model(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
     _check_extension(path, ".keras", "a chainrule model archive")
+    if format not in ("chainrule", "keras"):
+        raise ValueError(f"format must be 'chainrule' or 'keras'. Received: format={format!r}")
+    if format == "keras":  # Keras 3's own layout, for Keras (chainrule/saving/keras_archive.py)
+        from chainrule.saving.keras_archive import save_keras_model
+
+        save_keras_model(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
     if zipped is False:
         raise ValueError("chainrule writes zipped .keras archives only. Received: zipped=False")
     config = _to_json(model_config(model, include_optimizer), "model config")
@@ -875,7 +894,9 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
     known in a :class:`~chainrule.saving.custom_object_scope`.
 
     Args:
-        filepath: the ``.keras`` file.
+        filepath: the ``.keras`` file: chainrule's, or one Keras 3 wrote; or a legacy
+            Keras ``.h5`` model file (Keras's files need the ``h5`` extra; see
+            ``docs/interop.md``).
         custom_objects: ``{"Name": class_or_function}`` for your own classes.
         compile: compile the model with the saved settings (when there are any).
         safe_mode: accepted for Keras compatibility. chainrule never runs code
@@ -909,6 +930,15 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
                         f"{type(custom_objects).__name__}")
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
+    if os.path.isfile(path):  # a .keras file written by Keras 3 (chainrule/saving/keras_archive.py)
+        from chainrule.saving.keras_archive import is_keras_zip, load_keras_model, zip_member_names
+
+        if is_keras_zip(zip_member_names(path) or []):
+            return load_keras_model(path, custom_objects, compile=compile, limits=limits)
+        from chainrule.saving.keras_legacy_h5 import is_legacy_h5, load_legacy_model
+
+        if is_legacy_h5(path):  # model.save("m.h5") by tf.keras 2 (or Keras 3's legacy writer)
+            return load_legacy_model(path, custom_objects, compile=compile, limits=limits)
     config, weights, state = _read_model_archive(path, limits)
     # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
     with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):
@@ -939,11 +969,13 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
 
     Args:
         model: a built model.
-        filepath: a path ending in ``.weights.npz``.
+        filepath: a path ending in ``.weights.npz``, or in ``.weights.h5`` for Keras 3's
+            HDF5 layout (Keras loads it; needs the ``h5`` extra).
         overwrite: replace an existing file; if False, raise ``FileExistsError``.
 
     Raises:
         ValueError: for another extension, or an unbuilt model.
+        ImportError: for ``.weights.h5`` without h5py.
 
     Example:
         >>> import os, tempfile
@@ -955,6 +987,11 @@ def save_weights(model: Any, filepath: str | os.PathLike, overwrite: bool = True
         ['out/bias', 'out/kernel']
     """
     path = _fspath(filepath)
+    if path.endswith(".weights.h5"):  # Keras 3's HDF5 layout (chainrule/saving/keras_h5.py)
+        from chainrule.saving.keras_h5 import save_h5_weights
+
+        save_h5_weights(model, path, overwrite=overwrite)
+        return
     _check_extension(path, ".weights.npz", "chainrule's weights format")
     if not getattr(model, "built", True) and not model.weights:
         raise ValueError(
@@ -976,7 +1013,8 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
 
     Args:
         model: the model to load into (built, or buildable from the archive).
-        filepath: a ``.weights.npz`` file or a ``.keras`` archive.
+        filepath: a ``.weights.npz`` file or a ``.keras`` archive; or Keras 3's
+            ``.weights.h5`` or ``.keras`` files (need the ``h5`` extra).
         skip_mismatch: skip, with a warning, weights that are missing, extra or
             of another shape, instead of raising.
         limits: bounds on declared sizes.
@@ -1000,6 +1038,19 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
     path = _fspath(filepath)
     limits = limits or DEFAULT_LIMITS
     src = repr(path)
+    if os.path.isfile(path):  # Keras's HDF5 weights, or a Keras-written .keras (keras_h5.py)
+        from chainrule.saving.keras_archive import is_keras_zip, zip_member_names
+        from chainrule.saving.keras_h5 import HDF5_SIGNATURE, load_h5_weights
+
+        with open(path, "rb") as head_file:
+            is_h5 = head_file.read(8) == HDF5_SIGNATURE
+        if is_h5 or path.endswith(".h5"):
+            return load_h5_weights(model, path, src, skip_mismatch=skip_mismatch, limits=limits)
+        if is_keras_zip(zip_member_names(path) or []):
+            from chainrule.saving.keras_archive import _read_keras_zip
+
+            return load_h5_weights(model, _read_keras_zip(path, limits)[2], src,
+                                   skip_mismatch=skip_mismatch, limits=limits, optimizer=False)
     f, reader = _open_reader(path, "chainrule weights file", limits)
     build_shape = None
     with f, reader:
