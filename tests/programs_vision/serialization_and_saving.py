@@ -4,7 +4,7 @@ whole-model saving, custom objects, config-only saving, weight transfer.
 The guide's code with imports renamed to chainrule; its data are already random arrays. Its
 sections on `Lambda` layers with `safe_mode`, on `.weights.h5` files and on the saving hooks
 (`save_own_variables`, `get_build_config`, ...) are the scripts serialization_lambda.py,
-serialization_weights_h5.py and serialization_hooks.py.
+serialization_weights_h5.py (it needs h5py) and serialization_hooks.py.
 """
 import numpy as np
 
