@@ -17,7 +17,7 @@ from chainrule import backend, config
 from chainrule.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
 from chainrule import ops  # noqa: E402
 from chainrule import autograd, gradcheck, utils  # noqa: E402
-from chainrule import activations, initializers, regularizers  # noqa: E402
+from chainrule import activations, constraints, initializers, regularizers  # noqa: E402
 from chainrule import losses, metrics, optimizers  # noqa: E402
 from chainrule import callbacks, layers, models  # noqa: E402
 from chainrule import datasets, explain, saving  # noqa: E402
@@ -37,16 +37,17 @@ from chainrule._version import __version__  # noqa: E402
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",
     "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
-    "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
+    "constraints", "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
     "saving", "random",
     "Input", "Model", "Sequential", "__version__",
 ]
 
 
 def __getattr__(name: str):
-    # chainrule.wrappers imports scikit-learn (most of a second): only when first used
-    if name == "wrappers":
+    # chainrule.wrappers imports scikit-learn (most of a second), chainrule.export the onnx
+    # package: each only when first used
+    if name in ("wrappers", "export"):
         import importlib
 
-        return importlib.import_module("chainrule.wrappers")
+        return importlib.import_module(f"chainrule.{name}")
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -283,3 +283,14 @@ def test_summary_of_an_unbuilt_model_lists_its_layers_as_keras_3_does():
     lines.clear()
     model.summary(print_fn=lines.append)
     assert "Total params: 11" in lines and not any("unbuilt" in line for line in lines)
+
+
+def test_a_float64_layer_takes_numpy_input_at_float64():
+    """Keras casts a layer's float inputs to its dtype: a float64 array must not be rounded
+    through float32 on its way into a float64 layer."""
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    layer = Dense(1, dtype="float64")
+    out = layer(x)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out.numpy(), x @ layer.kernel.numpy() + layer.bias.numpy())
+    assert Dense(1)(x).dtype == np.float32  # a floatx layer still takes floatx

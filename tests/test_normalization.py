@@ -236,11 +236,10 @@ def test_layer_refuses_input_of_another_shape_than_built_for():
         GroupNormalization(groups=0)
 
 
-def test_constraint_is_not_restored_silently():
+def test_unsaveable_constraint_is_an_error_not_a_silent_loss():
     bn = BatchNormalization(gamma_constraint=lambda w: w)
-    config = bn.get_config()
-    with pytest.warns(UserWarning, match="constraint"):
-        BatchNormalization.from_config(config)
+    with pytest.raises(ValueError, match="gamma_constraint"):
+        bn.get_config()
 
 
 # -- the captured step -------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 * :mod:`~chainrule.explain.gates`: AND/NAND/OR perceptrons with the seed's weights, XOR from gates.
 * :class:`GradientMonitor`: a callback recording per-layer gradient norms and weight statistics.
 * :func:`gradient_through_time`: the gradient reaching each time step of a recurrent layer.
+* :func:`conv_output`: one output value of a Conv layer as the sum of its window's products.
 
 Example:
     >>> from chainrule.explain import gates
@@ -15,9 +16,11 @@ Example:
 
 from chainrule.explain import gates
 from chainrule.explain.backprop import BackpropReport, backprop
+from chainrule.explain.conv_output import ConvOutputReport, conv_output
 from chainrule.explain.monitor import GradientMonitor
 from chainrule.explain.through_time import gradient_through_time
 from chainrule.explain.worked_example import format_worked_example, worked_example
 
 __all__ = ["worked_example", "format_worked_example", "backprop", "BackpropReport",
-           "GradientMonitor", "gates", "gradient_through_time"]
+           "GradientMonitor", "gates", "gradient_through_time", "conv_output",
+           "ConvOutputReport"]

@@ -373,15 +373,30 @@ def _shape_of(x: Any) -> tuple:
     return tuple(np.shape(x))
 
 
-def _to_tensor(x: Any) -> Any:
+def _float_dtype(name: Any) -> Any:
+    """``name`` when it names a float dtype, else None (string/int layers keep floatx rules)."""
+    try:
+        return name if name is not None and np.dtype(name).kind == "f" else None
+    except TypeError:
+        return None
+
+
+def _to_tensor(x: Any, dtype: Any = None) -> Any:
+    """An array input as a Tensor: numbers become ``dtype`` when it is a float dtype (a
+    layer's own, as Keras casts inputs to a layer's compute dtype), else floatx; float32
+    arrays stay float32 for a floatx layer."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (list, tuple)):
-        return type(x)(_to_tensor(v) for v in x)
+        return type(x)(_to_tensor(v, dtype) for v in x)
     if isinstance(x, dict):
-        return {k: _to_tensor(v) for k, v in x.items()}
+        return {k: _to_tensor(v, dtype) for k, v in x.items()}
     arr = backend.as_array(x)
-    if arr.dtype.kind in "iub" or arr.dtype == np.float64 and backend.floatx() != "float64":
+    target = dtype if dtype is not None and np.dtype(dtype).kind == "f" else None
+    if target is not None:
+        if arr.dtype.kind in "iubf" and arr.dtype != target:
+            arr = arr.astype(target)
+    elif arr.dtype.kind in "iub" or arr.dtype == np.float64 and backend.floatx() != "float64":
         arr = arr.astype(backend.floatx())
     return Tensor(arr)
 
@@ -497,13 +512,13 @@ class Layer:
             dtype: default the layer's dtype or :func:`chainrule.config.floatx`.
             trainable: whether optimizers update it.
             regularizer: optional regularizer name or callable.
-            constraint: optional callable applied after updates.
+            constraint: optional constraint name, Constraint or callable applied after updates.
             name: the weight's name.
 
         Returns:
             The new :class:`Variable`.
         """
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
         dtype = dtype or self.dtype or backend.floatx()
         if initializer is None:  # Keras 3: None means the default for the dtype
@@ -521,7 +536,7 @@ class Layer:
             value, cls = _placeholder(dims, dt), _ShapeOnlyVariable
         var = cls(value, name=name, trainable=trainable,
                   regularizer=regularizers.get(regularizer) if regularizer is not None else None,
-                  constraint=constraint, dtype=dtype)
+                  constraint=constraints.get(constraint), dtype=dtype)
         var.path = f"{self.name}/{name}"
         var.requires_grad = var.requires_grad and self._trainable
         self._variables.append(var)
@@ -780,7 +795,7 @@ class Layer:
         if flat and all(isinstance(x, KerasTensor) for x in flat):
             return self._symbolic_call(inputs, *args, **kwargs)
         if not isinstance(inputs, Tensor):
-            inputs = _to_tensor(inputs)
+            inputs = _to_tensor(inputs, _float_dtype(self.dtype))
         if not self.built:
             self._check_input(inputs)
             self._maybe_build(inputs)

@@ -158,8 +158,10 @@ class BaseConv(ShapedLayer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        from chainrule import constraints  # noqa: PLC0415
+
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel: Any = None
         self.bias: Any = None
 
@@ -266,7 +268,7 @@ class BaseConv(ShapedLayer):
 
     # -- configuration -----------------------------------------------------------------
     def get_config(self) -> dict:
-        from chainrule import activations, regularizers  # noqa: PLC0415
+        from chainrule import activations, constraints, regularizers  # noqa: PLC0415
         from chainrule.layers.core import _serialize_initializer  # noqa: PLC0415
 
         config = super().get_config()
@@ -287,16 +289,15 @@ class BaseConv(ShapedLayer):
             "bias_regularizer": _serialize_or_none(self.bias_regularizer, regularizers.serialize),
             "activity_regularizer": _serialize_or_none(self.activity_regularizer,
                                                        regularizers.serialize),
-            "kernel_constraint": self.kernel_constraint,
-            "bias_constraint": self.bias_constraint,
         })
+        config.update(constraints.layer_config(self, ("kernel_constraint", "bias_constraint")))
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> "BaseConv":
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
-        config = dict(config)
+        config = constraints.from_layer_config(config)
         for key, value in config.items():
             if key.endswith("_initializer") and isinstance(value, dict):
                 config[key] = initializers.deserialize(value)
@@ -717,7 +718,7 @@ class BaseSeparableConv(BaseConv):
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  depthwise_constraint: Any = None, pointwise_constraint: Any = None,
                  bias_constraint: Any = None, **kwargs: Any) -> None:
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
         super().__init__(rank, filters, kernel_size, strides, padding, data_format, dilation_rate,
                          1, activation, use_bias, depthwise_initializer, bias_initializer,
@@ -726,7 +727,7 @@ class BaseSeparableConv(BaseConv):
         self.depth_multiplier = _check_depth_multiplier(self, depth_multiplier)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = pointwise_constraint
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
         self.depthwise_kernel: Any = None
         self.pointwise_kernel: Any = None
 
@@ -756,7 +757,7 @@ class BaseSeparableConv(BaseConv):
                               self.padding, self.data_format, self.dilation_rate, bias=self.bias)
 
     def get_config(self) -> dict:
-        from chainrule import regularizers  # noqa: PLC0415
+        from chainrule import constraints, regularizers  # noqa: PLC0415
         from chainrule.layers.core import _serialize_initializer  # noqa: PLC0415
 
         config = super().get_config()
@@ -767,7 +768,7 @@ class BaseSeparableConv(BaseConv):
         config["pointwise_initializer"] = _serialize_initializer(self.pointwise_initializer)
         config["pointwise_regularizer"] = _serialize_or_none(self.pointwise_regularizer,
                                                              regularizers.serialize)
-        config["pointwise_constraint"] = self.pointwise_constraint
+        config.update(constraints.layer_config(self, ("pointwise_constraint",)))
         return config
 
 

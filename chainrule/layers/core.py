@@ -115,8 +115,9 @@ class Dense(Layer):
         kernel_regularizer: optional penalty on the kernel.
         bias_regularizer: optional penalty on the bias.
         activity_regularizer: optional penalty on the output.
-        kernel_constraint: optional function applied to the kernel after updates.
-        bias_constraint: optional function applied to the bias after updates.
+        kernel_constraint: optional constraint (a name, a Constraint or a function)
+            applied to the kernel after updates.
+        bias_constraint: optional constraint applied to the bias after updates.
         **kwargs: layer arguments (``name``, ``input_shape``, ``input_dim``...).
             The Keras 1 spelling ``init='uniform'`` is accepted as
             ``kernel_initializer`` with a DeprecationWarning.
@@ -144,7 +145,7 @@ class Dense(Layer):
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  activity_regularizer: Any = None, kernel_constraint: Any = None,
                  bias_constraint: Any = None, **kwargs: Any) -> None:
-        from chainrule import activations, initializers, regularizers  # noqa: PLC0415
+        from chainrule import activations, constraints, initializers, regularizers  # noqa: PLC0415
 
         if "init" in kwargs:
             warn_deprecated("Dense(init=...)", "Dense(kernel_initializer=...)")
@@ -161,8 +162,8 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel: Any = None
         self.bias: Any = None
 
@@ -223,7 +224,7 @@ class Dense(Layer):
         return y
 
     def get_config(self) -> dict:
-        from chainrule import activations, regularizers  # noqa: PLC0415
+        from chainrule import activations, constraints, regularizers  # noqa: PLC0415
 
         config = super().get_config()
         config.update({
@@ -239,13 +240,14 @@ class Dense(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer)
             if self.activity_regularizer is not None else None,
         })
+        config.update(constraints.layer_config(self, ("kernel_constraint", "bias_constraint")))
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> "Dense":
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
-        config = dict(config)
+        config = constraints.from_layer_config(config)
         for key in ("kernel_initializer", "bias_initializer"):
             if isinstance(config.get(key), dict):
                 config[key] = initializers.deserialize(config[key])

@@ -29,7 +29,8 @@ class Embedding(Layer):
         output_dim: the size of each vector.
         embeddings_initializer: default ``'uniform'`` (uniform in [-0.05, 0.05]).
         embeddings_regularizer: optional penalty on the table.
-        embeddings_constraint: optional function applied to the table after updates.
+        embeddings_constraint: optional constraint (a name, a Constraint or a function)
+            applied to the table after updates.
         mask_zero: treat id 0 as padding: the output carries a mask that later
             layers (recurrent layers, the loss) use to skip those steps.
         **kwargs: layer arguments. ``input_length`` is accepted and ignored with a
@@ -61,7 +62,7 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
                  embeddings_regularizer: Any = None, embeddings_constraint: Any = None,
                  mask_zero: bool = False, weights: Any = None, **kwargs: Any) -> None:
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
         if kwargs.pop("input_length", None) is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.", stacklevel=2)
@@ -71,7 +72,7 @@ class Embedding(Layer):
         self.output_dim = _positive(output_dim, "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = embeddings_constraint
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.embeddings: Any = None
@@ -97,7 +98,7 @@ class Embedding(Layer):
         return ops.compare(inputs, 0, "!=")
 
     def get_config(self) -> dict:
-        from chainrule import regularizers  # noqa: PLC0415
+        from chainrule import constraints, regularizers  # noqa: PLC0415
         from chainrule.layers.core import _serialize_initializer  # noqa: PLC0415
 
         config = super().get_config()
@@ -109,13 +110,14 @@ class Embedding(Layer):
             if self.embeddings_regularizer is not None else None,
             "mask_zero": self.mask_zero,
         })
+        config.update(constraints.layer_config(self, ("embeddings_constraint",)))
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> "Embedding":
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
-        config = dict(config)
+        config = constraints.from_layer_config(config)
         if isinstance(config.get("embeddings_initializer"), dict):
             config["embeddings_initializer"] = initializers.deserialize(
                 config["embeddings_initializer"])

@@ -31,29 +31,17 @@ def _serialize_reg(reg: Any) -> Any:
     return regularizers.serialize(reg) if reg is not None else None
 
 
-def _serialize_constraint(c: Any) -> Any:
-    if c is None:
-        return None
-    return getattr(c, "__name__", type(c).__name__)
-
-
-def _deserialize(config: dict, inits: Sequence[str], regs: Sequence[str],
-                 constraints: Sequence[str], layer: str) -> dict:
+def _deserialize(config: dict, inits: Sequence[str], regs: Sequence[str]) -> dict:
     """Turn a config's serialized initializers, regularizers and constraints back into objects."""
-    from chainrule import initializers, regularizers  # noqa: PLC0415
+    from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
-    config = dict(config)
+    config = constraints.from_layer_config(config)
     for key in inits:
         if isinstance(config.get(key), dict):
             config[key] = initializers.deserialize(config[key])
     for key in regs:
         if isinstance(config.get(key), dict):
             config[key] = regularizers.deserialize(config[key])
-    for key in constraints:
-        if isinstance(config.get(key), (str, dict)):
-            warnings.warn(f"{layer}: the constraint {config[key]!r} of {key} is not restored "
-                          "from a config; set it again after loading.", stacklevel=3)
-            config[key] = None
     return config
 
 
@@ -77,7 +65,7 @@ class _NormBase(Layer):
     def _init_params(self, epsilon: Any, center: Any, scale: Any, beta_initializer: Any,
                      gamma_initializer: Any, beta_regularizer: Any, gamma_regularizer: Any,
                      beta_constraint: Any, gamma_constraint: Any) -> None:
-        from chainrule import initializers, regularizers  # noqa: PLC0415
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
         self.epsilon = _check_float(epsilon, "epsilon")
         self.center, self.scale = bool(center), bool(scale)
@@ -85,7 +73,8 @@ class _NormBase(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma: Any = None
         self.beta: Any = None
 
@@ -100,22 +89,22 @@ class _NormBase(Layer):
                                         constraint=self.beta_constraint)
 
     def _params_config(self) -> dict:
+        from chainrule import constraints  # noqa: PLC0415
+
         return {
             "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
             "beta_initializer": _serialize_init(self.beta_initializer),
             "gamma_initializer": _serialize_init(self.gamma_initializer),
             "beta_regularizer": _serialize_reg(self.beta_regularizer),
             "gamma_regularizer": _serialize_reg(self.gamma_regularizer),
-            "beta_constraint": _serialize_constraint(self.beta_constraint),
-            "gamma_constraint": _serialize_constraint(self.gamma_constraint),
+            **constraints.layer_config(self, ("beta_constraint", "gamma_constraint")),
         }
 
     _INITS: tuple = ("beta_initializer", "gamma_initializer")
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
-        config = _deserialize(config, cls._INITS, ("beta_regularizer", "gamma_regularizer"),
-                              ("beta_constraint", "gamma_constraint"), cls.__name__)
+        config = _deserialize(config, cls._INITS, ("beta_regularizer", "gamma_regularizer"))
         return cls(**config)
 
     def _check_rank(self, inputs: Any) -> None:
@@ -161,7 +150,8 @@ class BatchNormalization(_NormBase):
         beta_initializer, gamma_initializer: default ``'zeros'``, ``'ones'``.
         moving_mean_initializer, moving_variance_initializer: default ``'zeros'``, ``'ones'``.
         beta_regularizer, gamma_regularizer: optional penalties.
-        beta_constraint, gamma_constraint: optional functions applied after updates.
+        beta_constraint, gamma_constraint: optional constraints (names, Constraints or
+            functions) applied after updates.
         synchronized: accepted for Keras compatibility (one process: no effect).
         **kwargs: layer arguments (``name``, ``input_shape``, ...).
 
@@ -279,7 +269,8 @@ class LayerNormalization(_NormBase):
         scale: learn a scale ``gamma``.
         beta_initializer, gamma_initializer: default ``'zeros'``, ``'ones'``.
         beta_regularizer, gamma_regularizer: optional penalties.
-        beta_constraint, gamma_constraint: optional functions applied after updates.
+        beta_constraint, gamma_constraint: optional constraints (names, Constraints or
+            functions) applied after updates.
         rms_scaling: Keras's deprecated option: scale by ``1 / sqrt(var + epsilon)``
             without centering; ``beta`` is then not created (a warning says so).
         **kwargs: layer arguments.
@@ -369,7 +360,8 @@ class GroupNormalization(_NormBase):
         scale: learn a scale ``gamma``.
         beta_initializer, gamma_initializer: default ``'zeros'``, ``'ones'``.
         beta_regularizer, gamma_regularizer: optional penalties.
-        beta_constraint, gamma_constraint: optional functions applied after updates.
+        beta_constraint, gamma_constraint: optional constraints (names, Constraints or
+            functions) applied after updates.
         **kwargs: layer arguments.
 
     Input shape:

@@ -91,9 +91,11 @@ class _Cell(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        from chainrule import constraints  # noqa: PLC0415
+
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = _rate(dropout, "dropout")
         self.recurrent_dropout = _rate(recurrent_dropout, "recurrent_dropout")
         self.seed = seed
@@ -143,7 +145,7 @@ class _Cell(Layer):
         return x
 
     def get_config(self) -> dict:
-        from chainrule import activations  # noqa: PLC0415
+        from chainrule import activations, constraints  # noqa: PLC0415
 
         config = super().get_config()
         config.update({
@@ -160,6 +162,8 @@ class _Cell(Layer):
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
         })
+        config.update(constraints.layer_config(
+            self, ("kernel_constraint", "recurrent_constraint", "bias_constraint")))
         if self.gates > 1:
             config["recurrent_activation"] = activations.serialize(self.recurrent_activation)
         return config
@@ -170,9 +174,9 @@ class _Cell(Layer):
 
 
 def _deserialize(config: dict) -> dict:
-    from chainrule import initializers, regularizers  # noqa: PLC0415
+    from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
 
-    config = dict(config)
+    config = constraints.from_layer_config(config)
     for key, value in list(config.items()):
         if isinstance(value, dict) and key.endswith("_initializer"):
             config[key] = initializers.deserialize(value)
@@ -875,11 +879,14 @@ class Bidirectional(Layer):
             raise ValueError("backward_layer must be a recurrent layer. Received: "
                              f"backward_layer of type {type(backward_layer).__name__}")
         super().__init__(**kwargs)
-        config = layer.get_config()
+        from chainrule import constraints  # noqa: PLC0415
+
+        with constraints._objects_in_configs():  # a plain-function constraint is copied as is
+            config, back_config = layer.get_config(), layer.get_config()
         config["name"] = "forward_" + layer.name.removeprefix("forward_")
         self.forward_layer = type(layer).from_config(config)
         if backward_layer is None:
-            config = layer.get_config()
+            config = back_config
             config["go_backwards"] = not layer.go_backwards
             config["name"] = "backward_" + layer.name.removeprefix("backward_")
             backward_layer = type(layer).from_config(config)

@@ -289,6 +289,46 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: bool = True,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Export the model for inference in another runtime (Keras 3's signature).
+
+        chainrule writes ``format="onnx"`` (needs ``pip install chainrule[onnx]``);
+        see :func:`chainrule.export.export_onnx` for the graph written.
+
+        Args:
+            filepath: the file to write, e.g. ``"model.onnx"``.
+            format: ``"onnx"``; Keras's other formats (``"tf_saved_model"``, the default,
+                and ``"openvino"``) need TensorFlow or OpenVINO and are refused.
+            verbose: print where the file went.
+            input_signature: a list of input shapes: builds a model not built yet; for a
+                built model it must agree with its inputs.
+            **kwargs: ``opset_version`` for ONNX.
+
+        Raises:
+            ValueError: for another format, or an unbuilt model.
+
+        Example:
+            >>> import chainrule as cr
+            >>> model = cr.Sequential([cr.layers.Dense(1, input_shape=(2,))])
+            >>> model.export("saved_model")  # Keras's default format needs TensorFlow
+            Traceback (most recent call last):
+            ...
+            ValueError: chainrule exports format='onnx' only ('tf_saved_model' needs ...
+        """
+        if format != "onnx":
+            raise ValueError(
+                f"chainrule exports format='onnx' only ({format!r} needs TensorFlow or another "
+                "runtime). Use model.export(filepath, format='onnx'). "
+                f"Received: format={format!r}")
+        from chainrule.export import export_onnx  # noqa: PLC0415
+
+        unknown = sorted(set(kwargs) - {"opset_version"})
+        if unknown:
+            raise TypeError(f"export(format='onnx') takes opset_version as its only extra "
+                            f"argument. Received: {', '.join(unknown)}")
+        export_onnx(self, filepath, input_signature=input_signature, verbose=verbose, **kwargs)
+
     def to_json(self, **kwargs: Any) -> str:
         """The model's architecture as JSON text (no weights); see
         :func:`chainrule.models.model_from_json`.

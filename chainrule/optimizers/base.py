@@ -600,6 +600,7 @@ class Optimizer:
 
         self._begin_step(lr)  # step scalars only; weight decay below uses the same lr
         lr_k = self._const(lr)
+        updated = [i for _, i in pairs]  # every weight this step changes, for the constraints
         threads = parallel.get_num_threads() if self._parallel_ok else 1
         if threads > 1:
             small = [(g, i) for g, i in pairs if vars_[i].data.size < _PARALLEL_MIN_SIZE]
@@ -620,7 +621,7 @@ class Optimizer:
         if steps:
             for acc in self._accumulators:
                 acc.fill(0)
-        self._apply_constraints(vars_[i] for _, i in pairs)
+        self._apply_constraints(vars_[i] for i in updated)
         self._finish_step()
 
     @staticmethod

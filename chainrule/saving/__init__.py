@@ -3,6 +3,10 @@
 * :func:`save_model` / :func:`load_model`: the whole model in one ``.keras``
   zip archive (JSON config, ``.npz`` weights, optimizer state).
 * :func:`save_weights` / :func:`load_weights`: weights alone (``.weights.npz``).
+* Keras's own files, with the ``h5`` extra (h5py): ``.weights.h5`` weights,
+  ``.keras`` archives written by Keras 3 (read by :func:`load_model`; written
+  with ``save_model(..., format="keras")``) and tf.keras 2's ``.h5`` files, in
+  both directions. See ``docs/interop.md``.
 * :class:`~chainrule.callbacks.ModelCheckpoint` and
   :class:`~chainrule.callbacks.BackupAndRestore`: callbacks that save during
   ``fit`` and resume an interrupted run exactly. They live in
