@@ -443,6 +443,15 @@ ROWS = [
      True),
     ("backup-dir-empty", lambda: cr.saving.BackupAndRestore(""), ValueError,
      r"Empty `backup_dir` argument passed\. Received: backup_dir=''$", True),
+    ("lambda-not-callable", lambda: L.Lambda("double"), TypeError,
+     r'Layer "lambda(_\d+)?" \(Lambda\): function must be callable\. Received: function=', True),
+    ("lambda-save-python-lambda",
+     lambda: cr.Sequential([cr.Input((2,)), L.Lambda(lambda t: t * 2)]).save(TMP / "l.keras"),
+     ValueError, r'Layer "lambda(_\d+)?" \(Lambda\): its function cannot be saved: chainrule '
+     r"saves a function by its name only", True),
+    ("unpickle-unregistered-class", lambda: _unpickle_unregistered_subclass(), UnsafeFileError,
+     r"Cannot unpickle \(or deep-copy\) the model: .*register_keras_serializable.*"
+     r"Received: the pickled model: Unknown layer class: '_Unregistered'$", True),
     # -- preprocessing layers -----------------------------------------------------------------
     ("adapt-empty-data", lambda: L.Normalization().adapt(np.zeros((0, 3))), ValueError,
      r"Normalization layer \"normalization\"\.adapt\(\) received empty data: there is "
@@ -672,6 +681,22 @@ def resume_with_other_optimizer():
 class _Boom:
     def __reduce__(self):
         return (os.system, ("echo this must never run",))
+
+
+def _unpickle_unregistered_subclass():
+    import pickle  # noqa: PLC0415
+
+    class _Unregistered(cr.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = _Unregistered()
+    model(np.zeros((1, 3), "float32"))
+    return pickle.loads(pickle.dumps(model))
 
 
 def _unsafe_imdb():

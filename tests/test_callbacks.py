@@ -812,3 +812,30 @@ def test_lambda_callback_validation():
         TypeError, match=re.escape("on_epoch_end must be callable. Received: on_epoch_end=1")
     ):
         LambdaCallback(on_epoch_end=1)
+
+
+def test_predict_batch_end_logs_hold_the_batch_outputs():
+    """As Keras 3: ``on_predict_batch_end`` gets the batch's predictions under "outputs"."""
+    import chainrule  # noqa: PLC0415
+
+    seen = []
+
+    class Grab(chainrule.callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append((batch, sorted(logs), logs["outputs"]))
+
+    model = chainrule.Sequential([chainrule.Input((3,)), chainrule.layers.Dense(2)])
+    x = np.arange(15, dtype="float32").reshape(5, 3)
+    pred = model.predict(x, batch_size=2, verbose=0, callbacks=[Grab()])
+    assert [b for b, _, _ in seen] == [0, 1, 2]
+    assert all(keys == ["outputs"] for _, keys, _ in seen)
+    np.testing.assert_array_equal(np.concatenate([o for _, _, o in seen]), pred)
+
+    inp = chainrule.Input((3,))
+    two = chainrule.Model(inp, [chainrule.layers.Dense(2)(inp), chainrule.layers.Dense(1)(inp)])
+    seen.clear()
+    p1, p2 = two.predict(x, batch_size=5, verbose=0, callbacks=[Grab()])
+    outs = seen[0][2]
+    assert len(outs) == 2
+    np.testing.assert_array_equal(outs[0], p1)
+    np.testing.assert_array_equal(outs[1], p2)

@@ -364,6 +364,15 @@ _CONV_ALIASES = {  # Keras's other names of the same classes
 }
 LAYER_EXAMPLES.update({name: _conv_segment(*spec) for name, spec in _CONV_EXAMPLES.items()})
 LAYER_EXAMPLES.update({alias: LAYER_EXAMPLES[name] for alias, name in _CONV_ALIASES.items()})
+
+
+@cr.saving.register_keras_serializable(package="test_saving")
+def halve_and_shift(x):
+    """A named, registered function: what a saved Lambda layer may wrap."""
+    return 0.5 * x + 1.0
+
+
+LAYER_EXAMPLES["Lambda"] = lambda: layers.Lambda(halve_and_shift)
 MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot")
 # preprocessing layers: their save/load round trips, on the inputs each reads (text, images,
 # adapted state), are in tests/test_preprocessing.py::test_save_load_round_trip

@@ -161,3 +161,6 @@ __all__ += [  # preprocessing layers
     "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "GlobalMaxPool3D",
 ]
+from chainrule.layers.lambda_layer import Lambda  # noqa: E402  (a function as a layer)
+
+__all__ += ["Lambda"]

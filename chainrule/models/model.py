@@ -152,7 +152,9 @@ class Model(Trainer, Layer):
         values = {id(kt): x for kt, x in zip(self.inputs, flat)}
         for node in self._nodes:
             arg, extra, kwargs = node_call_arguments(node, [values[id(t)] for t in node.inputs])
-            if _accepts_training(node.layer):
+            # training=... written in the graph (base_model(x, training=False)) wins over the
+            # model's own mode, as in Keras; otherwise the layer runs in the model's mode.
+            if _accepts_training(node.layer) and kwargs.get("training") is None:
                 kwargs["training"] = training
             out = node.layer(arg, *extra, **kwargs)
             outs = out if isinstance(out, (list, tuple)) else [out]
@@ -249,6 +251,31 @@ class Model(Trainer, Layer):
 
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
+    def __reduce__(self) -> tuple:
+        """Pickle (and ``copy.deepcopy``) a model as the bytes of its ``.keras`` archive.
+
+        As in Keras 3, ``pickle.dumps(model)`` holds the saved model: its
+        architecture, weights, compile settings and optimizer state, so the
+        unpickled copy predicts the same and continues training as the original
+        would. Custom classes must be registered
+        (:func:`~chainrule.saving.register_keras_serializable`) to be unpickled.
+
+        Returns:
+            ``(rebuild function, (archive bytes,))``.
+
+        Example:
+            >>> import copy, pickle
+            >>> import chainrule as cr
+            >>> model = cr.Sequential([cr.Input((2,)), cr.layers.Dense(1)])
+            >>> model.compile(optimizer="adam", loss="mse")
+            >>> again = pickle.loads(pickle.dumps(model))
+            >>> [w.shape for w in again.get_weights()], again.optimizer.get_config()["name"]
+            ([(2, 1), (1,)], 'adam')
+            >>> copy.deepcopy(model) is model
+            False
+        """
+        return (_model_from_archive_bytes, (_model_archive_bytes(self),))
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         """Save the weights alone (``.weights.npz``), matched later by layer name and shape;
         ``.weights.h5`` writes Keras 3's HDF5 layout (needs the ``h5`` extra)."""
@@ -340,6 +367,42 @@ class Model(Trainer, Layer):
         if "layers" in config and "input_layers" in config:
             return functional_from_config(cls, config, custom_objects)
         return cls(**config)
+
+
+def _model_archive_bytes(model: Model) -> bytes:
+    """The bytes of ``model.save(...)``'s ``.keras`` archive."""
+    import os  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from chainrule.saving import save_model  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        save_model(model, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _model_from_archive_bytes(data: bytes) -> Model:
+    """The model saved in ``data`` (bytes of a ``.keras`` archive): unpickling's rebuild."""
+    import os  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from chainrule.saving import ArchiveError, load_model  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            return load_model(path)
+        except ArchiveError as e:  # the temporary path means nothing to the caller
+            reason = str(e).replace(repr(path), "the pickled model").split(". Known:")[0]
+            raise type(e)(
+                "Cannot unpickle (or deep-copy) the model: it is rebuilt from its .keras "
+                "archive, so each custom layer, model, loss or metric class must be registered "
+                "with @chainrule.saving.register_keras_serializable() (or the model unpickled "
+                f"inside chainrule.saving.custom_object_scope(...)). Received: {reason}") from None
 
 
 def node_call_arguments(node: Any, values: list) -> tuple:
@@ -436,8 +499,12 @@ class Sequential(Model):
         if shape is not None:
             if self.built and len(self._stack) > 1 and getattr(
                     self, "_build_shape", None) == tuple(shape):
-                # only the new layer: rebuilding the whole stack per add is quadratic
-                self._output_shape = layer(KerasTensor(self._output_shape)).shape
+                # only the new layer: rebuilding the whole stack per add is quadratic. It is
+                # called on the previous output, so layer.output chains back to the input.
+                previous = getattr(self, "_stack_output", None)
+                out = layer(previous if previous is not None else KerasTensor(self._output_shape))
+                self._stack_output = out if isinstance(out, KerasTensor) else None
+                self._output_shape = out.shape
             else:
                 self._build_stack(shape)
         else:
@@ -468,6 +535,10 @@ class Sequential(Model):
 
     def _build_stack(self, batch_input_shape: tuple) -> None:
         kt: Any = KerasTensor(batch_input_shape)
+        if self._input_layer is not None and tuple(
+                self._input_layer._batch_input_shape) == tuple(batch_input_shape):
+            kt = self._input_layer.output_tensor  # the layers' outputs chain back to the Input
+        self._stack_input = kt
         for layer in self._stack:
             kt = layer(kt)
             if isinstance(kt, (list, tuple)):  # e.g. a recurrent layer with return_state=True
@@ -479,8 +550,54 @@ class Sequential(Model):
                     f"{len(kt)} outputs from layer {layer.name!r}"
                 )
         self._output_shape = kt.shape
+        self._stack_output = kt
         self.built = True
         self._build_shape = tuple(batch_input_shape)
+
+    def _symbolic_ends(self, which: str) -> KerasTensor:
+        start = getattr(self, "_stack_input", None)
+        end = getattr(self, "_stack_output", None)
+        if (self._input_layer is None or not self.built or not self._stack or start is None
+                or start is not self._input_layer.output_tensor or end is None):
+            raise AttributeError(
+                f"Sequential model {self.name!r} has no defined {which} yet: it has them once "
+                "it starts with an Input (keras.Input(shape=...)) and has layers. Received: "
+                f"{'no Input' if self._input_layer is None else f'{len(self._stack)} layers'}")
+        return start if which == "inputs" else end
+
+    @property
+    def inputs(self) -> list:
+        """The symbolic input, ``[keras.Input(...)]``, of a model that starts with an Input.
+
+        As in Keras, ``Model(inputs=seq.inputs, outputs=[l.output for l in seq.layers])``
+        makes a feature extractor from a Sequential model.
+
+        Raises:
+            AttributeError: if the model has no Input or no layers.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.Input((3,)), cr.layers.Dense(4), cr.layers.Dense(2)])
+            >>> extractor = cr.Model(seq.inputs, [layer.output for layer in seq.layers])
+            >>> [tuple(t.shape) for t in extractor(cr.ops.ones((5, 3)))]
+            [(5, 4), (5, 2)]
+        """
+        return [self._symbolic_ends("inputs")]
+
+    @property
+    def outputs(self) -> list:
+        """The symbolic output (a list of one) of a model that starts with an Input.
+
+        Raises:
+            AttributeError: if the model has no Input or no layers.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.Input((3,)), cr.layers.Dense(2)])
+            >>> seq.outputs[0].shape
+            (None, 2)
+        """
+        return [self._symbolic_ends("outputs")]
 
     def build(self, input_shape: Any = None) -> None:
         """Build every layer for inputs of ``input_shape`` (batch dimension included)."""

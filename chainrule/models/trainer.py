@@ -698,7 +698,9 @@ class Trainer(StepMethods, CompileMixin):
                 finally:
                     atomic.end()
                 threads.step()
-                cbs.on_predict_batch_end(step, {})
+                # As Keras: the batch's predictions under "outputs" (one array, or a list).
+                cbs.on_predict_batch_end(
+                    step, {"outputs": outs[-1][0] if len(outs[-1]) == 1 else list(outs[-1])})
         cbs.on_predict_end()
         if not outs:
             raise ValueError("predict() received no batches. Received: empty x")

@@ -148,7 +148,7 @@ class SKLBase(BaseEstimator):
     def __sklearn_clone__(self) -> Any:
         """An unfitted estimator with the same parameters (``sklearn.base.clone``).
 
-        chainrule models are not deep-copyable, so a model instance is shared
+        A model instance is shared
         with the clone (``fit`` trains a copy of it, never the instance itself),
         or copied when ``warm_start=True`` (then ``fit`` trains the instance).
         """

@@ -1,0 +1,160 @@
+"""Real Keras vision programs and guides run against chainrule.
+
+Each script under tests/programs_vision/ is a keras-io example/guide or a TensorFlow tutorial
+with its imports renamed to chainrule, its data replaced by small synthetic arrays of the same
+shapes and dtypes, and its sizes and epochs cut. A script asserts what the original shows
+(shapes, equalities) and leaves its training losses in ``LOSSES``; these tests run each one
+and check that it completed with finite losses that decrease where the program trains.
+"""
+
+import math
+import runpy
+from pathlib import Path
+
+import pytest
+
+import chainrule
+
+PROGRAMS = Path(__file__).resolve().parent / "programs_vision"
+
+
+def run_program(name, tmp_path, monkeypatch):
+    """Run one program in an empty working directory; return its module globals."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHAINRULE_HOME", str(tmp_path / "home"))  # nothing is downloaded
+    return runpy.run_path(str(PROGRAMS / f"{name}.py"), run_name="__main__")
+
+
+def assert_decreasing(losses, what):
+    assert len(losses) >= 2, f"{what}: fewer than two epochs: {losses}"
+    assert all(math.isfinite(v) for v in losses), f"{what}: a loss is not finite: {losses}"
+    assert losses[-1] < losses[0], f"{what}: the loss did not decrease: {losses}"
+
+
+needs_conv = pytest.mark.skipif(
+    not hasattr(chainrule.layers, "Conv2D"), reason="convolution and pooling layers not present")
+
+
+def test_every_program_has_a_test():
+    tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}
+    assert {p.stem for p in PROGRAMS.glob("*.py")} <= tested
+
+
+def test_fashion_mnist_basic(tmp_path, monkeypatch):
+    g = run_program("fashion_mnist_basic", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "fashion_mnist_basic")
+    assert g["test_acc"] > 0.5
+
+
+def test_overfit_underfit(tmp_path, monkeypatch):
+    g = run_program("overfit_underfit", tmp_path, monkeypatch)
+    for name, losses in g["LOSSES"].items():
+        assert_decreasing(losses, name)
+    assert float(g["regularization_loss"]) > 0
+
+
+def test_writing_callbacks(tmp_path, monkeypatch):
+    g = run_program("writing_callbacks", tmp_path, monkeypatch)
+    keys = {}
+    for hook, k in g["CALLS"]:
+        keys.setdefault(hook, set()).add(tuple(k))
+    metrics = ("loss", "mean_absolute_error")
+    # The log keys the guide prints with Keras 3.
+    assert keys == {
+        "on_train_begin": {()}, "on_epoch_begin": {()}, "on_train_batch_begin": {()},
+        "on_train_batch_end": {metrics}, "on_test_begin": {()}, "on_test_batch_begin": {()},
+        "on_test_batch_end": {metrics}, "on_test_end": {metrics},
+        "on_epoch_end": {metrics + ("val_loss", "val_mean_absolute_error")},
+        "on_train_end": {metrics + ("val_loss", "val_mean_absolute_error")},
+        "on_predict_begin": {()}, "on_predict_batch_begin": {()},
+        "on_predict_batch_end": {("outputs",)}, "on_predict_end": {()}}
+    # EarlyStoppingAtMinLoss set model.stop_training: fewer than the 30 epochs ran.
+    early = g["early"]
+    assert early.stopped_epoch > 0
+    assert len(g["early_history"].history["loss"]) == early.stopped_epoch + 1 < 30
+    # CustomLearningRateScheduler's rates reached the optimizer, epoch by epoch.
+    assert g["LRS"] == [0.1] * 3 + [0.05] * 3 + [0.01] * 3 + [0.005] * 3 + [0.001] * 3
+    assert float(g["model"].optimizer.learning_rate) == pytest.approx(0.001)
+    assert_decreasing(g["LOSSES"], "writing_callbacks")
+
+
+def test_custom_components(tmp_path, monkeypatch):
+    g = run_program("custom_components", tmp_path, monkeypatch)
+    assert g["SUM"].tolist() == [4.0, 4.0]  # ComputeSum's non-trainable weight summed twice
+    assert_decreasing(g["LOSSES"], "custom layer/metric/callback model")
+    assert_decreasing(g["MSE_LOSSES"], "custom loss model")
+    assert [sorted(logs) for logs in g["EPOCH_ENDS"]] == [
+        ["categorical_true_positives", "loss"]] * 3
+    # The custom metric counts matches of the (batch, 1) argmax against the (batch,) labels,
+    # broadcast to (batch, batch) as the guide's code does under Keras.
+    assert all(0 < logs["categorical_true_positives"] <= 640 * 64
+               for logs in g["EPOCH_ENDS"])
+    assert math.isfinite(g["results"]["loss"])
+
+
+def test_serialization_and_saving(tmp_path, monkeypatch):
+    g = run_program("serialization_and_saving", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "serialization_and_saving")
+    assert (tmp_path / "my_model.keras").is_file()
+    assert (tmp_path / "custom_model.keras").is_file()
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "by design: model.save refuses a Lambda wrapping a Python lambda (chainrule saves a "
+    "function by its registered name and never stores or runs code from a file; Keras stores "
+    "the bytecode and loads it with safe_mode=False). See docs/differences.md"))
+def test_serialization_lambda(tmp_path, monkeypatch):
+    g = run_program("serialization_lambda", tmp_path, monkeypatch)
+    assert g["REFUSED"]
+
+
+def test_serialization_weights_h5(tmp_path, monkeypatch):
+    pytest.importorskip("h5py", reason="Keras's .weights.h5 files need the h5 extra (h5py)")
+    run_program("serialization_weights_h5", tmp_path, monkeypatch)
+    assert (tmp_path / "my_model.weights.h5").is_file()
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
+    "no top-level chainrule.Variable, and the saving hooks Layer.save_own_variables/"
+    "load_own_variables and get_build_config/build_from_config are not consulted by "
+    "save_model/load_model"))
+def test_serialization_hooks(tmp_path, monkeypatch):
+    run_program("serialization_hooks", tmp_path, monkeypatch)
+
+
+@needs_conv
+def test_mnist_convnet(tmp_path, monkeypatch):
+    g = run_program("mnist_convnet", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "mnist_convnet")
+    assert all(math.isfinite(v) for v in g["score"])
+
+
+@needs_conv
+def test_cifar10_cnn(tmp_path, monkeypatch):
+    g = run_program("cifar10_cnn", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "cifar10_cnn")
+
+
+@needs_conv
+def test_image_classification_from_scratch(tmp_path, monkeypatch):
+    g = run_program("image_classification_from_scratch", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "image_classification_from_scratch")
+    assert 0.0 <= g["score"] <= 1.0
+    assert sorted(p.name for p in tmp_path.glob("save_at_*.keras")) == [
+        f"save_at_{e}.keras" for e in range(1, 5)]
+
+
+@needs_conv
+def test_sequential_model_guide(tmp_path, monkeypatch):
+    g = run_program("sequential_model_guide", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "sequential_model_guide (last layer trained)")
+
+
+@needs_conv
+def test_transfer_learning(tmp_path, monkeypatch):
+    g = run_program("transfer_learning", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "transfer_learning (top only)")
+    assert_decreasing(g["FINE_LOSSES"], "transfer_learning (fine-tuning)")
+    # base_model(x, training=False): its BatchNormalization stayed in inference mode while
+    # fine-tuning moved its kernels
+    assert g["BN_MOMENTS_UNCHANGED"] and g["KERNELS_MOVED"]
