@@ -105,3 +105,7 @@ __all__ += [  # preprocessing layers
     "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
     "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
 ]
+# -- ops called on symbolic tensors (graph nodes of functional models) --
+from chainrule.layers.op_layer import OpLayer  # noqa: E402
+
+__all__ += ["OpLayer"]
