@@ -144,8 +144,8 @@ class OpLayer(Layer):
         >>> import chainrule as cr
         >>> x = cr.layers.Input((3,))
         >>> m = cr.Model(x, cr.ops.sum(x * 2.0, axis=-1))
-        >>> m.layers[1].name, m.layers[2].name, m.output_shape
-        ('multiply', 'sum', (None,))
+        >>> [layer.function for layer in m.layers[1:]], m.output_shape
+        (['multiply', 'sum'], (None,))
         >>> m.predict(np.ones((2, 3)), verbose=0)
         array([6., 6.], dtype=float32)
     """
