@@ -176,3 +176,20 @@ def test_training_through_op_layers_is_captured_and_bit_identical_to_the_tape():
     for a, b in zip(fast.get_weights(), slow.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert h_fast == h_slow
+
+
+def test_an_op_that_returns_no_tensor_on_symbolic_inputs_is_refused(monkeypatch):
+    from chainrule.ops.symbolic import RAW_OPS
+
+    monkeypatch.setitem(RAW_OPS, "abs", lambda x: 3)
+    with pytest.raises(TypeError, match=r"'abs' .*Received: an output of type int"):
+        ops.abs(Input((2,)))
+
+
+def test_ops_returning_several_tensors_give_several_keras_tensors():
+    x = Input((4, 6))
+    parts = ops.split(x, 2, axis=-1)
+    assert [p.shape for p in parts] == [(None, 4, 3), (None, 4, 3)]
+    model = cr.Model(x, ops.concatenate([parts[1], parts[0]], axis=-1))
+    np.testing.assert_array_equal(model.predict(X, verbose=0),
+                                  np.concatenate([X[..., 3:], X[..., :3]], axis=-1))
