@@ -24,6 +24,8 @@ def _softmax(a, axis=-1):
 CASES = {
     "add_scalar": (lambda x, y: x + 1, lambda x, y: x + 1, (None, 4, 6)),
     "radd_sub_mul": (lambda x, y: 2.0 - x * y + 1, lambda x, y: 2.0 - x * y + 1, (None, 4, 6)),
+    "abs_rpow_rsub": (lambda x, y: 2.0 ** abs(x) - 1.0 / (x * x + 1),
+                      lambda x, y: 2.0 ** np.abs(x) - 1.0 / (x * x + 1), (None, 4, 6)),
     "div_pow_neg": (lambda x, y: -(x / 2.0) ** 2, lambda x, y: -((x / 2.0) ** 2), (None, 4, 6)),
     "compare": (lambda x, y: ops.cast(x > y, "float32") + ops.cast(x <= 0.5, "float32"),
                 lambda x, y: (x > y).astype(np.float32) + (x <= 0.5).astype(np.float32),

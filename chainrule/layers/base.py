@@ -393,7 +393,7 @@ class KerasTensor:
         return self._op("negative", self)
 
     def __abs__(self) -> "KerasTensor":
-        return self._op("absolute", self)
+        return self._op("abs", self)
 
     def __getitem__(self, key: Any) -> "KerasTensor":
         return self._op("getitem", self, key)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.layers.base import KerasTensor, Layer, Node, unique_name
 
@@ -196,7 +197,7 @@ class OpLayer(Layer):
         zeros = []
         for kt in flat:
             shape = tuple(probe if d is None else d for d in kt.shape)
-            zeros.append(Tensor(np.zeros(shape, dtype=kt.dtype)))
+            zeros.append(Tensor(backend.xp.zeros(shape, dtype=kt.dtype)))
         with no_grad(), np.errstate(all="ignore"):
             out = self._run(zeros)
         self._sequence_output = isinstance(out, (list, tuple))

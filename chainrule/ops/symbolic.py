@@ -98,8 +98,13 @@ def install(namespace: dict, names: list) -> None:
         >>> ns["twice"](3), "twice" in RAW_OPS
         (6, True)
     """
+    wrapped: dict = {}  # aliases (``absolute = abs``) stay one function
     for name in names:
         fn = namespace.get(name)
         if callable(fn) and not isinstance(fn, type) and name not in NOT_RECORDED \
                 and not hasattr(fn, "__wrapped_op__"):
-            namespace[name] = symbolic_dispatch(fn, name)
+            if id(fn) not in wrapped:
+                wrapped[id(fn)] = symbolic_dispatch(fn, name)
+            else:
+                RAW_OPS[name] = fn
+            namespace[name] = wrapped[id(fn)]
