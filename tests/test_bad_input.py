@@ -774,6 +774,25 @@ ROWS += [
      ValueError, r"update_freq must be 'epoch', 'batch' or a positive integer\. Received: "
      r"update_freq='minute'$", True),
 ]
+# -- ops on symbolic tensors (docs/errors.md, "Ops on symbolic tensors") ---------------------------
+def _save_op_with_a_generator():
+    x = L.Input((3,))
+    cr.Model(x, cr.ops.dropout(x, 0.5, rng=np.random.default_rng(0))).save(TMP / "m.keras")
+
+
+ROWS += [
+    ("op-layer-unsaveable-argument", _save_op_with_a_generator, ValueError,
+     r"Cannot save op layer 'dropout': an argument of ops\.dropout is a Generator, .*"
+     r"Received: an argument of type Generator$", True),
+    ("op-layer-unknown-function", lambda: L.OpLayer("__import__"), ValueError,
+     r"OpLayer: `function` must name an op of chainrule\.ops .*Received: "
+     r"function='__import__'$", True),
+    ("op-layer-input-count", lambda: L.OpLayer("add", {"args": [{"__tensor__": 0}, 1.0]})(
+        [np.ones((2, 3)), np.ones((2, 3))]), ValueError,
+     r"OpLayer 'add' \(add\) expects 1 tensor inputs\. Received: 2 inputs$", True),
+]
+
+
 def _compiled(model, **kwargs):
     model.compile(**kwargs)
     return model

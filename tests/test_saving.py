@@ -400,6 +400,8 @@ SEQUENCE_EXAMPLES = {
     "SimpleRNN": lambda: layers.SimpleRNN(3, activation="relu"),
 }
 LAYER_EXAMPLES.update(SEQUENCE_EXAMPLES)
+# an op called on symbolic tensors (more round trips in tests/test_symbolic_ops.py)
+LAYER_EXAMPLES["OpLayer"] = lambda: layers.OpLayer("tanh", {"args": [{"__tensor__": 0}]})
 
 
 def _layer_classes():

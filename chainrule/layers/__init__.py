@@ -164,3 +164,7 @@ __all__ += [  # preprocessing layers
 from chainrule.layers.lambda_layer import Lambda  # noqa: E402  (a function as a layer)
 
 __all__ += ["Lambda"]
+# -- ops called on symbolic tensors (graph nodes of functional models) --
+from chainrule.layers.op_layer import OpLayer  # noqa: E402
+
+__all__ += ["OpLayer"]

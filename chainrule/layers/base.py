@@ -346,6 +346,70 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
+    # -- operators record op layers (chainrule.ops.symbolic), as Keras records graph ops.
+    # ``==``/``!=`` keep identity semantics (graph code looks KerasTensors up in lists).
+    def _op(self, name: str, *args: Any) -> "KerasTensor":
+        from chainrule import ops  # noqa: PLC0415
+
+        return getattr(ops, name)(*args)
+
+    def __add__(self, other: Any) -> "KerasTensor":
+        return self._op("add", self, other)
+
+    def __radd__(self, other: Any) -> "KerasTensor":
+        return self._op("add", other, self)
+
+    def __sub__(self, other: Any) -> "KerasTensor":
+        return self._op("subtract", self, other)
+
+    def __rsub__(self, other: Any) -> "KerasTensor":
+        return self._op("subtract", other, self)
+
+    def __mul__(self, other: Any) -> "KerasTensor":
+        return self._op("multiply", self, other)
+
+    def __rmul__(self, other: Any) -> "KerasTensor":
+        return self._op("multiply", other, self)
+
+    def __truediv__(self, other: Any) -> "KerasTensor":
+        return self._op("true_divide", self, other)
+
+    def __rtruediv__(self, other: Any) -> "KerasTensor":
+        return self._op("true_divide", other, self)
+
+    def __pow__(self, other: Any) -> "KerasTensor":
+        return self._op("power", self, other)
+
+    def __rpow__(self, other: Any) -> "KerasTensor":
+        return self._op("power", other, self)
+
+    def __matmul__(self, other: Any) -> "KerasTensor":
+        return self._op("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> "KerasTensor":
+        return self._op("matmul", other, self)
+
+    def __neg__(self) -> "KerasTensor":
+        return self._op("negative", self)
+
+    def __abs__(self) -> "KerasTensor":
+        return self._op("abs", self)
+
+    def __getitem__(self, key: Any) -> "KerasTensor":
+        return self._op("getitem", self, key)
+
+    def __lt__(self, other: Any) -> "KerasTensor":
+        return self._op("less", self, other)
+
+    def __le__(self, other: Any) -> "KerasTensor":
+        return self._op("less_equal", self, other)
+
+    def __gt__(self, other: Any) -> "KerasTensor":
+        return self._op("greater", self, other)
+
+    def __ge__(self, other: Any) -> "KerasTensor":
+        return self._op("greater_equal", self, other)
+
 
 class Node:
     """One call of a layer in a functional graph: inputs → layer → outputs."""

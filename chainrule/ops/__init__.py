@@ -211,3 +211,9 @@ __all__ += [
     "std", "var", "absolute",
 ]
 # -- end of Keras 3 ops --
+
+# -- every op called on symbolic tensors (functional models) records an op layer --
+from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
+
+_install_symbolic(globals(), __all__)
+# -- end of symbolic dispatch --

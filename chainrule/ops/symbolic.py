@@ -1,0 +1,110 @@
+"""Ops called on symbolic tensors record a node of the functional graph.
+
+Keras 3 lets any ``keras.ops`` function (and the operators ``+``, ``*``,
+``[...]``, ``@`` ...) take the ``KerasTensor``s of ``keras.Input`` while a
+functional model is built. chainrule does the same once for every op:
+:func:`symbolic_dispatch` wraps each public op so that a call with a
+``KerasTensor`` among its arguments (nested in lists/tuples too) becomes a call
+of an :class:`~chainrule.layers.OpLayer`, which runs the real op on real tensors
+when the model runs.
+
+Example:
+    >>> import chainrule as cr
+    >>> from chainrule import ops
+    >>> x = cr.layers.Input((8,))
+    >>> y = ops.mean(ops.square(x), axis=-1, keepdims=True)
+    >>> y.shape, y.node.layer.function
+    ((None, 1), 'mean')
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+__all__ = ["symbolic_dispatch", "install", "any_symbolic", "RAW_OPS", "NOT_RECORDED"]
+
+#: The undecorated op functions by public name (what an op layer runs).
+RAW_OPS: dict[str, Callable] = {}
+
+#: Ops that answer for a KerasTensor directly (its static shape) or make no sense on one.
+NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_numpy",
+                          "assign_moving_average"})
+
+_KT: list = []  # the KerasTensor class, looked up on first use (layers import ops)
+
+
+def _keras_tensor_class() -> type:
+    if not _KT:
+        from chainrule.layers.base import KerasTensor  # noqa: PLC0415
+
+        _KT.append(KerasTensor)
+    return _KT[0]
+
+
+def any_symbolic(values: Any) -> bool:
+    """Whether a ``KerasTensor`` is among ``values`` (searched in lists and tuples).
+
+    Example:
+        >>> import chainrule as cr
+        >>> any_symbolic([1.0, (cr.layers.Input((2,)),)])
+        True
+    """
+    kt = _keras_tensor_class()
+    for v in values:
+        if isinstance(v, kt):
+            return True
+        if isinstance(v, (list, tuple)) and any_symbolic(v):
+            return True
+    return False
+
+
+def symbolic_dispatch(fn: Callable, name: str) -> Callable:
+    """Wrap the op ``fn`` (public name ``name``) so KerasTensor arguments record an op layer.
+
+    Args:
+        fn: the op function, called as is on anything else.
+        name: its name in :mod:`chainrule.ops` (saved in the op layer's config).
+
+    Returns:
+        The wrapped function (same name, docstring and signature).
+
+    Example:
+        >>> import chainrule as cr
+        >>> double = symbolic_dispatch(lambda x: x * 2, "double")
+        >>> double(cr.Tensor([1.0])).numpy()
+        array([2.], dtype=float32)
+    """
+    RAW_OPS[name] = fn
+
+    @functools.wraps(fn)
+    def op(*args: Any, **kwargs: Any) -> Any:
+        if any_symbolic(args) or any_symbolic(kwargs.values()):
+            from chainrule.layers.op_layer import OpLayer  # noqa: PLC0415
+
+            return OpLayer.record(name, args, kwargs)
+        return fn(*args, **kwargs)
+
+    op.__wrapped_op__ = fn  # type: ignore[attr-defined]
+    return op
+
+
+def install(namespace: dict, names: list) -> None:
+    """Wrap every public op function of ``namespace`` (the ``chainrule.ops`` module).
+
+    Example:
+        >>> ns = {"twice": lambda x: 2 * x}
+        >>> install(ns, ["twice"])
+        >>> ns["twice"](3), "twice" in RAW_OPS
+        (6, True)
+    """
+    wrapped: dict = {}  # aliases (``absolute = abs``) stay one function
+    for name in names:
+        fn = namespace.get(name)
+        if callable(fn) and not isinstance(fn, type) and name not in NOT_RECORDED \
+                and not hasattr(fn, "__wrapped_op__"):
+            if id(fn) not in wrapped:
+                wrapped[id(fn)] = symbolic_dispatch(fn, name)
+            else:
+                RAW_OPS[name] = fn
+            namespace[name] = wrapped[id(fn)]
