@@ -230,6 +230,20 @@ def _interrupted(fn, seconds):
     return interrupted
 
 
+def _lost_interrupt(seconds):
+    """A callback that fails the test (instead of training for 1,000 epochs) when the
+    interrupt, due after at most ``seconds``, has not stopped fit well after it."""
+    import time  # noqa: PLC0415
+
+    start = time.perf_counter()
+
+    def check(epoch, logs):
+        if time.perf_counter() - start > 30 + 2 * seconds:
+            raise AssertionError("the SIGINT sent during fit was lost: fit is still training")
+
+    return cr.callbacks.LambdaCallback(on_epoch_end=check)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_during_fit_leaves_the_state_of_a_whole_step():
     rng = np.random.default_rng(0)
@@ -238,7 +252,8 @@ def test_ctrl_c_during_fit_leaves_the_state_of_a_whole_step():
     for _ in range(12):
         model = _deep_model()
         _interrupted(lambda m=model: m.fit(XI, YI, batch_size=BI, epochs=1000, shuffle=False,
-                                           verbose=0), rng.uniform(0.05, 0.7) * seconds)
+                                           verbose=0, callbacks=[_lost_interrupt(seconds)]),
+                     rng.uniform(0.05, 0.7) * seconds)
         if not model.built or not model.optimizer.built:
             continue
         it, h = _fingerprint(model)
@@ -334,9 +349,41 @@ def test_a_deferred_interrupt_reaches_the_previous_handler_after_the_step():
                     os.kill(os.getpid(), signal.SIGINT)  # arrives before the step starts
 
         model.fit(X, Y, epochs=1, batch_size=10, verbose=0, callbacks=[Kill()])
-        assert calls == [0]  # delivered at once, between steps (not inside one)
+        assert calls == [0]  # delivered before the step began (not inside one)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_an_interrupt_between_steps_is_raised_by_the_loop_not_where_it_landed():
+    """Python runs a signal handler wherever the main thread is, a weakref callback or a
+    finalizer included, where a raised KeyboardInterrupt would be swallowed: the handler
+    only records it, and the next step's begin() raises it."""
+    import weakref
+
+    from chainrule.models.trainer import _AtomicSteps
+
+    class Thing:
+        pass
+
+    raised_in_callback = []
+
+    def on_collect(ref):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs inside this callback
+            for _ in range(1000):  # bytecodes, so the handler surely runs here
+                pass
+        except KeyboardInterrupt:
+            raised_in_callback.append(True)
+
+    with _AtomicSteps() as atomic:
+        thing = Thing()
+        ref = weakref.ref(thing, on_collect)
+        del thing  # the callback runs now
+        assert ref() is None and raised_in_callback == []
+        with pytest.raises(KeyboardInterrupt):
+            atomic.begin()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 # -- a non-finite learning rate, non-finite gradients ---------------------------------------------

@@ -56,7 +56,8 @@ class _AtomicSteps:
     a step (between :meth:`begin` and :meth:`end`) is recorded and delivered by
     :meth:`end`, right after the step completes, to the handler that was there
     before (Python's default raises ``KeyboardInterrupt``); one that arrives
-    between steps is delivered at once. The handler is installed only in the
+    between steps is delivered when the next step begins (or the loop ends), so
+    it is never raised inside a finalizer, where Python would swallow it. The handler is installed only in the
     main thread (the only one Python delivers signals to) and only when the
     current handler is a Python callable; the previous one is put back on exit.
     Nested loops (``fit``'s validation) nest correctly.
@@ -87,20 +88,25 @@ class _AtomicSteps:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        if self.in_step:
-            self.pending = (signum, frame)
-        else:
-            self.previous(signum, frame)
+        # Recorded, never raised from here: Python runs this handler wherever the main thread
+        # is, and a KeyboardInterrupt raised inside a finalizer or a weakref callback (the
+        # garbage collector runs them between any two bytecodes) would be swallowed. It is
+        # delivered by begin() (before the next step), end() (after this one) or __exit__.
+        self.pending = (signum, frame)
 
-    def begin(self) -> None:
-        self.in_step = True
-
-    def end(self) -> None:
-        self.in_step = False
+    def _deliver(self) -> None:
         if self.pending is not None:
             signum, frame = self.pending
             self.pending = None
             self.previous(signum, frame)
+
+    def begin(self) -> None:
+        self._deliver()  # a Ctrl-C that came between steps stops the loop before this one
+        self.in_step = True
+
+    def end(self) -> None:
+        self.in_step = False
+        self._deliver()
 
     def __exit__(self, *exc: object) -> None:
         self.in_step = False
@@ -109,10 +115,8 @@ class _AtomicSteps:
         self.installed = False
         if signal.getsignal(signal.SIGINT) == self._handle:
             signal.signal(signal.SIGINT, self.previous)
-        if self.pending is not None and exc[0] is None:
-            signum, frame = self.pending
-            self.pending = None
-            self.previous(signum, frame)
+        if exc[0] is None:
+            self._deliver()
 
 
 #: One lock per model for the state that evaluate, fit and the *_on_batch calls share
