@@ -19,6 +19,21 @@ import pytest
 import chainrule as cr
 from chainrule.saving import InvalidArchiveError
 
+
+@pytest.fixture(autouse=True)
+def _python_sigint_handler():
+    """Python's own SIGINT handler, as in an interactive run: a process started in the
+    background by a shell inherits SIGINT ignored, and Python then leaves it ignored (so
+    Ctrl-C could not reach it at all, and nothing here would be tested)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
 L = cr.layers
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
