@@ -164,3 +164,23 @@ def test_unbuilt_model_has_no_inputs():
     seq = cr.Sequential([L.Dense(2)])
     with pytest.raises(AttributeError, match=r"has no defined inputs yet.*Received: 1 layers"):
         _ = seq.inputs
+
+
+
+@pytest.mark.parametrize("make", BUILDS, ids=IDS)
+def test_keras_format_config_of_a_sequential_built_each_way(make):
+    from chainrule.layers.serialization import deserialize
+    from chainrule.saving.keras_archive import from_keras_config, to_keras_config
+
+    model = make()
+    config = json.loads(json.dumps(to_keras_config(model)))
+    layers = config["config"]["layers"]
+    assert [la["class_name"] for la in layers] == ["InputLayer", "Dense", "Dense"]
+    assert layers[0]["config"]["batch_shape"] == [None, 3]
+    assert config["config"]["build_input_shape"] == [None, 3]
+    again = deserialize(from_keras_config(config))
+    again.set_weights(model.get_weights())
+    x = _x(3, 3)
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    assert again.inputs[0].shape == (None, 3)
