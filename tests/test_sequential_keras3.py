@@ -184,3 +184,12 @@ def test_keras_format_config_of_a_sequential_built_each_way(make):
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6)
     assert again.inputs[0].shape == (None, 3)
+
+
+def test_the_input_made_at_build_is_not_a_tracked_layer():
+    from chainrule.layers.base import layer_tree
+
+    model = _built_by_build()
+    names = [layer.name for layer in layer_tree(model)][1:]
+    assert names == [layer.name for layer in model.layers]
+    assert len(model._layers) == 2

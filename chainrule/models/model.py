@@ -544,8 +544,9 @@ class Sequential(Model):
         else:
             # as Keras does, a model built from a shape gets an Input of its own, so that
             # inputs/outputs and each layer's output chain back to one symbolic input
-            self._auto_input = InputLayer(batch_shape=tuple(batch_input_shape))
-            kt = self._auto_input.output_tensor
+            auto = InputLayer(batch_shape=tuple(batch_input_shape))
+            object.__setattr__(self, "_auto_input", auto)  # not tracked: layers stays as it was
+            kt = auto.output_tensor
         self._stack_input = kt
         for layer in self._stack:
             kt = layer(kt)
