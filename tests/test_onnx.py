@@ -140,10 +140,13 @@ def test_activation_layers(layer, tmp_path):
     (lambda: [L.SpatialDropout2D(0.5)], (3, 4, 2)),
     (lambda: [L.Flatten(), L.Dense(2)], (3, 4)),
     (lambda: [L.Flatten()], (4,)),
+    (lambda: [L.Flatten(data_format="channels_first"), L.Dense(2)], (3, 4)),
+    (lambda: [L.Flatten(data_format="channels_first")], (2, 3, 4)),
     (lambda: [L.Reshape((2, -1))], (3, 4)),
     (lambda: [L.Reshape((4, 3))], (12,)),
 ], ids=["dense-no-bias", "dense-3d", "dropout", "spatial-dropout1d", "spatial-dropout2d",
-        "flatten", "flatten-2d", "reshape-minus-one", "reshape"])
+        "flatten", "flatten-2d", "flatten-channels-first", "flatten-channels-first-4d",
+        "reshape-minus-one", "reshape"])
 def test_core_layers(case, tmp_path):
     make, shape = case
     check_export(seq(*make(), shape=shape), normal(*shape), tmp_path)

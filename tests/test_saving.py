@@ -627,9 +627,9 @@ def test_config_naming_os_system_is_refused(tmp_path, parts):
     members, config = parts
     for mutate in (
         lambda c: c.__setitem__("class_name", "os.system"),
-        lambda c: c["config"]["layers"][0].__setitem__("class_name", "os.system"),
-        lambda c: c["config"]["layers"][0]["config"].__setitem__("activation", "os.system"),
-        lambda c: c["config"]["layers"][0].__setitem__("class_name", "NotARegisteredLayer"),
+        lambda c: c["config"]["layers"][1].__setitem__("class_name", "os.system"),
+        lambda c: c["config"]["layers"][1]["config"].__setitem__("activation", "os.system"),
+        lambda c: c["config"]["layers"][1].__setitem__("class_name", "NotARegisteredLayer"),
         lambda c: c["compile_config"]["optimizer"].__setitem__("class_name", "subprocess.Popen"),
         lambda c: c["compile_config"].__setitem__("loss", {"class_name": "function",
                                                             "config": "eval"}),
@@ -649,8 +649,8 @@ def test_modules_named_in_a_config_are_never_imported(tmp_path, parts, monkeypat
     monkeypatch.syspath_prepend(str(tmp_path))
     bad = json.loads(json.dumps(config))
     bad["class_name"] = "evil_chainrule_plugin.Thing"
-    bad["config"]["layers"][0]["module"] = "evil_chainrule_plugin"
-    bad["config"]["layers"][0]["class_name"] = "Thing"
+    bad["config"]["layers"][1]["module"] = "evil_chainrule_plugin"
+    bad["config"]["layers"][1]["class_name"] = "Thing"
     path = tmp_path / "e.keras"
     _write_zip(path, {**members, "config.json": json.dumps(bad).encode()})
     with pytest.raises(UnsafeFileError):
@@ -738,11 +738,11 @@ def test_absurd_array_header_is_refused_before_allocating(tmp_path, parts):
 def test_absurd_shapes_in_config_are_refused(tmp_path, parts):
     members, config = parts
     bad = json.loads(json.dumps(config))
-    bad["config"]["layers"][0]["config"]["batch_input_shape"] = [None, 10**9]
+    bad["config"]["layers"][0]["config"]["batch_shape"] = [None, 10**9]
     _write_zip(tmp_path / "a.keras", {**members, "config.json": json.dumps(bad).encode()})
     _refuses(tmp_path / "a.keras", UnsafeFileError, "implausibly large")
     bad = json.loads(json.dumps(config))
-    bad["config"]["layers"][0]["config"]["units"] = 10**7
+    bad["config"]["layers"][1]["config"]["units"] = 10**7
     _write_zip(tmp_path / "b.keras", {**members, "config.json": json.dumps(bad).encode()})
     _refuses(tmp_path / "b.keras", InvalidArchiveError, "units=10000000")
 

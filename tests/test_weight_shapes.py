@@ -300,7 +300,7 @@ def test_a_huge_weight_from_a_custom_layer_is_refused_before_allocation(
     model.save(tmp_path / "m.keras")
     members = _members(tmp_path / "m.keras")
     config = json.loads(members["config.json"])
-    layer = config["config"]["layers"][0]
+    layer = config["config"]["layers"][1]
     assert layer["class_name"] == class_name
     layer["config"].update(setting, name="huge")  # not in the file: only the budget stops it
     path = _write(tmp_path / "h.keras", {**members, "config.json": json.dumps(config)})
@@ -340,7 +340,7 @@ def test_saved_arrays_of_the_wrong_shape_are_refused(tmp_path, saved_lstm):
 
 def test_missing_weights_of_a_custom_layer_are_named(tmp_path, saved_lstm):
     members, config = saved_lstm
-    config["config"]["layers"][0]["config"]["name"] = "renamed"
+    config["config"]["layers"][1]["config"]["name"] = "renamed"
     path = _write(tmp_path / "n.keras", {**members, "config.json": json.dumps(config)})
     with pytest.raises(InvalidArchiveError, match=r"layer 'renamed' has no saved kernel, "
                        r"recurrent_kernel, bias, although the model is built"):

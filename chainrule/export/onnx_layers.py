@@ -215,7 +215,11 @@ def _softmax_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list,
 def _flatten(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
     if len(shapes[0]) == 2:
         return [g.node("Identity", [inputs[0]], layer.name)]
-    return [g.node("Reshape", [inputs[0], g.ints([0, -1])], layer.name)]
+    x = inputs[0]
+    if getattr(layer, "data_format", None) == "channels_first":  # the channel axis last
+        rank = len(shapes[0])
+        x = g.node("Transpose", [x], layer.name, perm=[0, *range(2, rank), 1])
+    return [g.node("Reshape", [x, g.ints([0, -1])], layer.name)]
 
 
 def _reshape(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:

@@ -285,19 +285,31 @@ def incompatible_input_error(layer: Layer, index: int, expected: int, shape: Seq
 class Flatten(Layer):
     """Flatten each sample to a vector: ``(batch, d1, d2, ...) -> (batch, d1*d2*...)``.
 
+    Args:
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``. With
+            ``"channels_first"`` the channel axis (axis 1) is moved last before flattening, so
+            the result matches a channels-last model's ordering (as Keras does).
+
     Example:
         >>> import chainrule as cr
         >>> cr.layers.Flatten()(np.zeros((2, 28, 28))).shape
         (2, 784)
+        >>> x = np.arange(8.0).reshape(1, 2, 4)
+        >>> cr.layers.Flatten(data_format="channels_first")(x).numpy()[0, :4].tolist()
+        [0.0, 4.0, 1.0, 5.0]
     """
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
+        from chainrule.ops.conv import normalize_data_format  # noqa: PLC0415
+
         super().__init__(**kwargs)
-        self.data_format = data_format
+        self.data_format = normalize_data_format(data_format, f"Flatten {self.name!r}")
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if inputs.ndim == 2:
             return inputs
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.transpose(inputs, (0, *range(2, inputs.ndim), 1))
         return ops.reshape(inputs, (inputs.shape[0], -1))
 
     def get_config(self) -> dict:

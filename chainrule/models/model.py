@@ -496,6 +496,8 @@ class Sequential(Model):
         if layer not in self._layers:
             self._layers.append(layer)
         shape = self._declared_input_shape()
+        if shape is None and self.built:  # built from a shape: it stays built, as in Keras
+            shape = getattr(self, "_build_shape", None)
         if shape is not None:
             if self.built and len(self._stack) > 1 and getattr(
                     self, "_build_shape", None) == tuple(shape):
@@ -522,6 +524,8 @@ class Sequential(Model):
         touch_structure()
         self._layers.remove(layer)
         shape = self._declared_input_shape()
+        if shape is None and self.built:
+            shape = getattr(self, "_build_shape", None)
         if shape is not None and self._stack:
             self._build_stack(shape)
         return layer
@@ -534,10 +538,15 @@ class Sequential(Model):
         return None
 
     def _build_stack(self, batch_input_shape: tuple) -> None:
-        kt: Any = KerasTensor(batch_input_shape)
         if self._input_layer is not None and tuple(
                 self._input_layer._batch_input_shape) == tuple(batch_input_shape):
-            kt = self._input_layer.output_tensor  # the layers' outputs chain back to the Input
+            kt: Any = self._input_layer.output_tensor  # the layers' outputs chain back to it
+        else:
+            # as Keras does, a model built from a shape gets an Input of its own, so that
+            # inputs/outputs and each layer's output chain back to one symbolic input
+            auto = InputLayer(batch_shape=tuple(batch_input_shape))
+            object.__setattr__(self, "_auto_input", auto)  # not tracked: layers stays as it was
+            kt = auto.output_tensor
         self._stack_input = kt
         for layer in self._stack:
             kt = layer(kt)
@@ -557,23 +566,25 @@ class Sequential(Model):
     def _symbolic_ends(self, which: str) -> KerasTensor:
         start = getattr(self, "_stack_input", None)
         end = getattr(self, "_stack_output", None)
-        if (self._input_layer is None or not self.built or not self._stack or start is None
-                or start is not self._input_layer.output_tensor or end is None):
+        if (not self.built or not self._stack or end is None or start is None
+                or start.node is None or not isinstance(start.node.layer, InputLayer)):
             raise AttributeError(
                 f"Sequential model {self.name!r} has no defined {which} yet: it has them once "
-                "it starts with an Input (keras.Input(shape=...)) and has layers. Received: "
-                f"{'no Input' if self._input_layer is None else f'{len(self._stack)} layers'}")
+                "it has layers and a known input shape (an Input, input_shape= on the first "
+                "layer, build(...) or a call on data). Received: "
+                f"{len(self._stack)} layers, built={self.built}")
         return start if which == "inputs" else end
 
     @property
     def inputs(self) -> list:
-        """The symbolic input, ``[keras.Input(...)]``, of a model that starts with an Input.
+        """The symbolic input, ``[keras.Input(...)]``, of a model whose input shape is known.
 
-        As in Keras, ``Model(inputs=seq.inputs, outputs=[l.output for l in seq.layers])``
+        That is a model that starts with an Input, whose first layer got ``input_shape=``, or
+        that was built (``build(...)`` or called on data). As in Keras, ``Model(inputs=seq.inputs, outputs=[l.output for l in seq.layers])``
         makes a feature extractor from a Sequential model.
 
         Raises:
-            AttributeError: if the model has no Input or no layers.
+            AttributeError: if the model is not built or has no layers.
 
         Example:
             >>> import chainrule as cr
@@ -586,10 +597,10 @@ class Sequential(Model):
 
     @property
     def outputs(self) -> list:
-        """The symbolic output (a list of one) of a model that starts with an Input.
+        """The symbolic output (a list of one) of a model whose input shape is known.
 
         Raises:
-            AttributeError: if the model has no Input or no layers.
+            AttributeError: if the model is not built or has no layers.
 
         Example:
             >>> import chainrule as cr
@@ -598,6 +609,37 @@ class Sequential(Model):
             (None, 2)
         """
         return [self._symbolic_ends("outputs")]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input tensor (``inputs[0]``) of a model whose input shape is known.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.layers.Dense(2, input_shape=(3,))])
+            >>> seq.input.shape
+            (None, 3)
+        """
+        try:
+            return self._symbolic_ends("inputs")
+        except AttributeError:
+            return Model.input.fget(self)  # a model that was only called on symbolic tensors
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output tensor (``outputs[0]``) of a model whose input shape is known.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.layers.Dense(2)])
+            >>> seq.build((None, 3))
+            >>> seq.output.shape
+            (None, 2)
+        """
+        try:
+            return self._symbolic_ends("outputs")
+        except AttributeError:
+            return Model.output.fget(self)
 
     def build(self, input_shape: Any = None) -> None:
         """Build every layer for inputs of ``input_shape`` (batch dimension included)."""
@@ -633,18 +675,54 @@ class Sequential(Model):
         with outermost_call(self):  # the losses its layers add start afresh
             return self.call(inputs, *args, **kwargs)
 
+    def _config_input_layer(self) -> InputLayer | None:
+        """The InputLayer that heads the config: the explicit one, else the one made at build."""
+        shape = getattr(self, "_build_shape", None) if self.built else None
+        if self._input_layer is not None and (
+                shape is None or tuple(self._input_layer._batch_input_shape) == shape):
+            return self._input_layer
+        auto = getattr(self, "_auto_input", None)
+        if auto is not None and shape is not None and tuple(auto._batch_input_shape) == shape:
+            return auto
+        return None
+
     def get_config(self) -> dict:
+        """The model's config, as Keras 3 writes it.
+
+        ``layers`` starts with an ``InputLayer`` entry (``batch_shape``, ``dtype``, ``sparse``,
+        ``name``) once the input shape is known, and ``build_input_shape`` holds that shape.
+
+        Example:
+            >>> import chainrule as cr
+            >>> seq = cr.Sequential([cr.layers.Dense(2, input_shape=(3,))])
+            >>> config = seq.get_config()
+            >>> [la["class_name"] for la in config["layers"]], config["build_input_shape"]
+            (['InputLayer', 'Dense'], [None, 3])
+        """
+        from chainrule import backend  # noqa: PLC0415
         from chainrule.models.config import layer_to_config  # noqa: PLC0415
 
-        config = {"name": self.name, "trainable": self.trainable,
-                  "layers": [layer_to_config(la) for la in self._stack]}
-        shape = self._declared_input_shape()
-        if shape is not None:
-            config["batch_input_shape"] = list(shape)
+        layers = []
+        first = self._config_input_layer()
+        if first is not None:
+            entry = layer_to_config(first)
+            entry["config"] = {"batch_shape": list(first._batch_input_shape),
+                               "dtype": first.dtype or backend.floatx(), "sparse": False,
+                               "name": first.name}
+            layers.append(entry)
+        layers += [layer_to_config(la) for la in self._stack]
+        config = {"name": self.name, "trainable": self.trainable, "layers": layers}
+        if first is not None:
+            config["build_input_shape"] = list(first._batch_input_shape)
         return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        """Rebuild a model from :meth:`get_config`'s output.
+
+        Also loads older configs: a top-level ``batch_input_shape``, or one on the first layer.
+        A ``build_input_shape`` without an InputLayer entry builds the model for that shape.
+        """
         from chainrule.models.config import layer_from_config  # noqa: PLC0415
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
@@ -653,6 +731,9 @@ class Sequential(Model):
             model.add(InputLayer(batch_shape=tuple(shape)))
         for lc in config.get("layers", []):
             model.add(layer_from_config(lc, custom_objects))
+        build_shape = config.get("build_input_shape")
+        if build_shape is not None and not model.built and model._stack:
+            model.build(tuple(build_shape))
         return model
 
 

@@ -528,6 +528,8 @@ def _keras_model(model: Any) -> dict:
     if name == "Sequential":
         layers = [_keras_layer(la) for la in model.layers]
         shape = model._declared_input_shape()
+        if shape is None and model.built:  # built by build(...) or a call on data
+            shape = getattr(model, "_build_shape", None)
         if shape is None:
             raise ValueError(f"Model {model.name!r} has no declared input shape, so Keras could "
                              "not rebuild it. Start it with an Input(shape=...). Received: an "
