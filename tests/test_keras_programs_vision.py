@@ -47,6 +47,8 @@ def test_fashion_mnist_basic(tmp_path, monkeypatch):
 
 
 def test_overfit_underfit(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard", reason="it logs with callbacks.TensorBoard (the "
+                        "tensorboard extra)")
     g = run_program("overfit_underfit", tmp_path, monkeypatch)
     for name, losses in g["LOSSES"].items():
         assert_decreasing(losses, name)
