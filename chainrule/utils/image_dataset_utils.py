@@ -415,7 +415,6 @@ def image_dataset_from_directory(
     if data_format not in (None, "channels_last", "channels_first"):
         raise ValueError('data_format must be "channels_last" or "channels_first". '
                          f"Received: data_format={data_format!r}")
-    _pil()  # fail now, naming the extra, rather than at the first batch
     mode = _MODES[color_mode][0]
 
     def read(paths: list) -> np.ndarray:
@@ -423,6 +422,8 @@ def image_dataset_from_directory(
                                       pad_to_aspect_ratio) for p in paths])
         return batch.transpose(0, 3, 1, 2) if data_format == "channels_first" else batch
 
-    return from_directory(directory, labels, label_mode, class_names, batch_size, shuffle, seed,
-                          validation_split, subset, follow_links, verbose, ALLOWLIST_FORMATS,
-                          "images", read)
+    datasets = from_directory(directory, labels, label_mode, class_names, batch_size, shuffle,
+                              seed, validation_split, subset, follow_links, verbose,
+                              ALLOWLIST_FORMATS, "images", read)
+    _pil()  # the folder is checked first; then fail now, naming the extra, not at a batch
+    return datasets
