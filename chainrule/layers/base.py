@@ -543,9 +543,21 @@ class Layer:
             for v in value:
                 if v not in self._layers:
                     self._layers.append(v)
+        elif getattr(value, "_tracked_as_attribute", False) and "_variables" in vars(self):
+            self._track_variable(value)
         if key[0] != "_" and key not in _LOOP_ATTRS:
             _STRUCTURE[0] += 1
         object.__setattr__(self, key, value)
+
+    def _track_variable(self, var: Variable) -> None:
+        """Add a ``chainrule.Variable`` assigned as an attribute to this layer's weights."""
+        if any(v is var for v in self._variables):
+            return
+        if var.path == var.name:
+            var.path = f"{self.name}/{var.name}"
+        var.requires_grad = var.trainable and self._trainable and var.dtype.kind == "f"
+        self._variables.append(var)
+        _STRUCTURE[0] += 1
 
     @property
     def trainable(self) -> bool:
