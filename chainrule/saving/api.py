@@ -1,6 +1,6 @@
 """``save_model``/``load_model`` and ``save_weights``/``load_weights``.
 
-A model archive (``.keras``) is a zip file with three members:
+A model archive (``.keras``) is a zip file with three members (or four):
 
 * ``config.json``: the format marker and chainrule's version, the model's class
   and ``get_config()``, how to build it, and the compile settings (optimizer,
@@ -8,6 +8,10 @@ A model archive (``.keras``) is a zip file with three members:
 * ``model.weights.npz``: every weight as a ``.npy`` array, keyed by its stable
   path (``dense/kernel``), in ``model.weights`` order;
 * ``optimizer.npz``: ``optimizer.get_state()``, when the model is compiled.
+* ``own_variables.npz``: only when a layer overrides ``save_own_variables``,
+  what it put in its store (``load_model`` gives it back to ``load_own_variables``).
+  Layers overriding ``get_build_config`` have their build configs in
+  ``config.json`` under ``layer_build_configs``.
 
 Loading never runs code from the file: no pickle, no ``eval``, no import of a
 module named in it. Classes are looked up in chainrule's registries and in
