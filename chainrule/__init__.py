@@ -25,6 +25,7 @@ from chainrule import random  # noqa: E402  (keras.random)
 from chainrule import distribute  # noqa: E402, F401  (data parallelism over MPI)
 from chainrule.layers import Input  # noqa: E402
 from chainrule.models import Model, Sequential  # noqa: E402
+from chainrule.variables import Variable  # noqa: E402
 
 # The checkpoint callbacks are documented under chainrule.saving too (docs/saving.md). They
 # write through the saving package, which therefore cannot import them: they are attached
@@ -39,7 +40,7 @@ __all__ = [
     "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
     "constraints", "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
     "saving", "random",
-    "Input", "Model", "Sequential", "__version__",
+    "Input", "Model", "Sequential", "Variable", "__version__",
 ]
 
 

@@ -116,10 +116,11 @@ def test_serialization_weights_h5(tmp_path, monkeypatch):
     assert (tmp_path / "my_model.weights.h5").is_file()
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "no top-level chainrule.Variable, and the saving hooks Layer.save_own_variables/"
-    "load_own_variables and get_build_config/build_from_config are not consulted by "
-    "save_model/load_model"))
+@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
+    "the guide fits a 1-unit output to (8, 10) targets, which Keras's MSE broadcasts and "
+    "chainrule refuses (y_true and y_pred must have the same shape); its last line also "
+    "asserts that a Sequential saved unbuilt loads built, which Keras 3.15 does not do "
+    "either. Variable and the saving hooks it uses work: tests/test_saving_hooks.py"))
 def test_serialization_hooks(tmp_path, monkeypatch):
     run_program("serialization_hooks", tmp_path, monkeypatch)
 

@@ -543,9 +543,21 @@ class Layer:
             for v in value:
                 if v not in self._layers:
                     self._layers.append(v)
+        elif getattr(value, "_tracked_as_attribute", False) and "_variables" in vars(self):
+            self._track_variable(value)
         if key[0] != "_" and key not in _LOOP_ATTRS:
             _STRUCTURE[0] += 1
         object.__setattr__(self, key, value)
+
+    def _track_variable(self, var: Variable) -> None:
+        """Add a ``chainrule.Variable`` assigned as an attribute to this layer's weights."""
+        if any(v is var for v in self._variables):
+            return
+        if var.path == var.name:
+            var.path = f"{self.name}/{var.name}"
+        var.requires_grad = var.trainable and self._trainable and var.dtype.kind == "f"
+        self._variables.append(var)
+        _STRUCTURE[0] += 1
 
     @property
     def trainable(self) -> bool:
@@ -836,6 +848,84 @@ class Layer:
             for layer, state in saved:
                 vars(layer).clear()
                 vars(layer).update(state)
+
+    # -- saving hooks (Keras 3's names) --------------------------------------------
+    def save_own_variables(self, store: Any) -> None:
+        """Put this layer's own weights (not its sublayers') into ``store``, keyed ``"0"``, ``"1"``...
+
+        ``save_model`` calls it for a layer that overrides it and saves what it
+        puts in ``store``; override it to save more (call ``super()`` first).
+
+        Args:
+            store: a dict-like mapping of string keys to arrays.
+
+        Example:
+            >>> import chainrule as cr
+            >>> store = {}
+            >>> cr.layers.Dense(2, input_dim=3).save_own_variables(store); sorted(store)
+            []
+        """
+        for i, var in enumerate(self._variables):
+            store[str(i)] = var.numpy()
+
+    def load_own_variables(self, store: Any) -> None:
+        """Assign this layer's own weights from ``store`` (see :meth:`save_own_variables`).
+
+        Raises:
+            ValueError: naming the layer, when ``store`` holds another number of weights.
+
+        Example:
+            >>> import chainrule as cr
+            >>> layer = cr.layers.Dense(2)
+            >>> layer.build((None, 3))
+            >>> layer.load_own_variables({"0": np.ones((3, 2)), "1": np.zeros(2)})
+            >>> float(layer.kernel.numpy().sum())
+            6.0
+        """
+        if len(store) != len(self._variables):
+            raise ValueError(
+                f"Layer {self.name!r} expected {len(self._variables)} variables, but the saved "
+                f"store holds {len(store)}. Received: keys {sorted(store)[:10]}"
+            )
+        for i, var in enumerate(self._variables):
+            var.assign(store[str(i)])
+
+    def get_build_config(self) -> dict | None:
+        """What :meth:`build_from_config` needs to build the layer again (``None`` if unbuilt).
+
+        Example:
+            >>> import chainrule as cr
+            >>> layer = cr.layers.Dense(2)
+            >>> _ = layer(np.zeros((1, 3), "float32")); layer.get_build_config()
+            {'input_shape': (1, 3)}
+        """
+        if not self.built or self._build_shape is None:
+            return None
+        return {"input_shape": self._build_shape}
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Build the layer from what :meth:`get_build_config` returned.
+
+        Args:
+            config: ``{"input_shape": shape}`` or ``None`` (nothing to do).
+
+        Example:
+            >>> import chainrule as cr
+            >>> layer = cr.layers.Dense(2)
+            >>> layer.build_from_config({"input_shape": [None, 3]}); layer.kernel.shape
+            (3, 2)
+        """
+        if not config:
+            return
+        if not isinstance(config, dict) or "input_shape" not in config:
+            raise ValueError(f"Layer {self.name!r}: build_from_config expects a dict with an "
+                             f"'input_shape' key. Received: config={config!r:.200}")
+        shape = config["input_shape"]
+        if isinstance(shape, list) and not any(isinstance(d, (list, tuple)) for d in shape):
+            shape = tuple(shape)
+        self.build(shape)
+        self.built = True
+        self._build_shape = shape
 
     def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """The computation (override in subclasses)."""

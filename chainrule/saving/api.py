@@ -1,6 +1,6 @@
 """``save_model``/``load_model`` and ``save_weights``/``load_weights``.
 
-A model archive (``.keras``) is a zip file with three members:
+A model archive (``.keras``) is a zip file with three members (or four):
 
 * ``config.json``: the format marker and chainrule's version, the model's class
   and ``get_config()``, how to build it, and the compile settings (optimizer,
@@ -8,6 +8,10 @@ A model archive (``.keras``) is a zip file with three members:
 * ``model.weights.npz``: every weight as a ``.npy`` array, keyed by its stable
   path (``dense/kernel``), in ``model.weights`` order;
 * ``optimizer.npz``: ``optimizer.get_state()``, when the model is compiled.
+* ``own_variables.npz``: only when a layer overrides ``save_own_variables``,
+  what it put in its store (``load_model`` gives it back to ``load_own_variables``).
+  Layers overriding ``get_build_config`` have their build configs in
+  ``config.json`` under ``layer_build_configs``.
 
 Loading never runs code from the file: no pickle, no ``eval``, no import of a
 module named in it. Classes are looked up in chainrule's registries and in
@@ -58,7 +62,10 @@ FORMAT_VERSION = 1
 CONFIG_MEMBER = "config.json"
 WEIGHTS_MEMBER = "model.weights.npz"
 OPTIMIZER_MEMBER = "optimizer.npz"
-_MODEL_MEMBERS = (CONFIG_MEMBER, WEIGHTS_MEMBER, OPTIMIZER_MEMBER)
+#: What layers overriding ``save_own_variables`` put in their store, keyed ``<i>_<layer>/<key>``
+#: (``i``: the layer's place in ``layer_tree(model)``); written only when some layer overrides it.
+OWN_VARIABLES_MEMBER = "own_variables.npz"
+_MODEL_MEMBERS = (CONFIG_MEMBER, WEIGHTS_MEMBER, OPTIMIZER_MEMBER, OWN_VARIABLES_MEMBER)
 _SCALAR_STATE = ("iterations", "learning_rate")
 # Config keys holding a shape; their product bounds what rebuilding may allocate.
 _SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "target_shape", "noise_shape")
@@ -494,7 +501,92 @@ def model_config(model: Any, include_optimizer: bool = True) -> dict:
     registered = get_registered_name(type(model))
     if registered != type(model).__name__:  # registered with register_keras_serializable
         config["registered_name"] = registered
+    build_configs = _layer_build_configs(model)
+    if build_configs:  # layers overriding get_build_config/build_from_config
+        config["layer_build_configs"] = build_configs
     return config
+
+
+def _overrides(layer: Any, method: str) -> bool:
+    """Whether ``layer``'s class overrides the :class:`Layer` default of ``method``."""
+    from chainrule.layers import Layer
+
+    return getattr(type(layer), method, None) is not getattr(Layer, method)
+
+
+def _hook_key(index: int, layer: Any) -> str:
+    return f"{index}_{layer.name}"
+
+
+def _hooked_layers(model: Any, *methods: str) -> list[tuple[str, Any]]:
+    """``(key, layer)`` for each layer of ``model`` whose class overrides one of ``methods``."""
+    from chainrule.layers.base import layer_tree
+
+    return [(_hook_key(i, layer), layer) for i, layer in enumerate(layer_tree(model))
+            if any(_overrides(layer, m) for m in methods)]
+
+
+def _layer_build_configs(model: Any) -> dict:
+    """``get_build_config()`` of the layers that override the build hooks (built ones only)."""
+    out = {}
+    for key, layer in _hooked_layers(model, "get_build_config", "build_from_config"):
+        if getattr(layer, "built", False):
+            cfg = layer.get_build_config()
+            if cfg is not None:
+                out[key] = cfg
+    return out
+
+
+def _own_variable_arrays(model: Any) -> list[tuple[str, np.ndarray]]:
+    """What the layers overriding ``save_own_variables`` put in their stores."""
+    items = []
+    for prefix, layer in _hooked_layers(model, "save_own_variables"):
+        store: dict = {}
+        layer.save_own_variables(store)
+        for key, value in store.items():
+            arr = np.asarray(backend.to_numpy(value.data if hasattr(value, "data") else value))
+            name = f"{prefix}/{key}"
+            try:
+                check_member_name(f"{name}.npy", "the model")
+            except UnsafeFileError:
+                raise ValueError(f"Cannot save {name!r} from {layer.name!r}.save_own_variables: "
+                                 f"it would make an unsafe file name. Received: key {key!r}"
+                                 ) from None
+            items.append((name, np.ascontiguousarray(arr)))
+    return items
+
+
+def _apply_build_configs(model: Any, configs: Any, source: str) -> None:
+    """Call ``build_from_config`` on the rebuilt layers a saved ``layer_build_configs`` names."""
+    if not configs:
+        return
+    if not isinstance(configs, dict):
+        raise InvalidArchiveError(f"{source}: layer_build_configs must be a dict. Received: "
+                                  f"{type(configs).__name__}")
+    layers = dict(_hooked_layers(model, "get_build_config", "build_from_config"))
+    for key, cfg in configs.items():
+        layer = layers.get(key)
+        if layer is None:
+            raise InvalidArchiveError(f"{source}: layer_build_configs names a layer {key!r} the "
+                                      f"rebuilt model does not have. Received: {sorted(configs)}")
+        if not layer.built:
+            layer.build_from_config(cfg)
+
+
+def _load_own_variables(model: Any, arrays: Mapping[str, np.ndarray], source: str) -> None:
+    """Call ``load_own_variables`` on the layers whose stores were saved."""
+    stores: dict[str, dict] = {}
+    for name, arr in arrays.items():
+        prefix, _, key = name.partition("/")
+        stores.setdefault(prefix, {})[key] = arr
+    layers = dict(_hooked_layers(model, "save_own_variables", "load_own_variables"))
+    for prefix, store in stores.items():
+        layer = layers.get(prefix)
+        if layer is None:
+            raise InvalidArchiveError(f"{source}: {OWN_VARIABLES_MEMBER} holds variables of a "
+                                      f"layer {prefix!r} the rebuilt model does not have. "
+                                      f"Received: {sorted(stores)[:10]}")
+        layer.load_own_variables(store)
 
 
 def _json_default(value: Any) -> Any:
@@ -649,7 +741,7 @@ def _probe_unbuilt(probe: Any) -> None:
 
 def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarray],
                            custom_objects: Any, source: str,
-                           limits: Limits = DEFAULT_LIMITS) -> None:
+                           limits: Limits = DEFAULT_LIMITS, build_configs: Any = None) -> None:
     """Ask the model the config describes which weights it will create, allocating none of them.
 
     The model is instantiated from its config in a ``ShapeOnlyScope`` (layers
@@ -664,6 +756,7 @@ def _check_implied_weights(spec: dict, shape: Any, arrays: Mapping[str, np.ndarr
     try:
         with ShapeOnlyScope(max_bytes=_weight_budget(arrays, limits)):
             probe = _deserialize_model(spec, custom_objects, source)
+            _apply_build_configs(probe, build_configs, source)
             if not probe.built and shape is None:
                 _probe_unbuilt(probe)  # built at its first call: bound that too
                 return
@@ -731,8 +824,11 @@ def _rebuild(config: dict, arrays: Mapping[str, np.ndarray], custom_objects: Any
     shape = build.get("input_shape") if isinstance(build, dict) else None
     rng_state = backend.get_random_state()  # rebuilding draws initial weights; loading must not
     try:
-        _check_implied_weights(spec, shape, arrays, custom_objects, source, limits)
+        build_configs = config.get("layer_build_configs")
+        _check_implied_weights(spec, shape, arrays, custom_objects, source, limits,
+                               build_configs)
         model = _deserialize_model(spec, custom_objects, source)
+        _apply_build_configs(model, build_configs, source)
         if not model.built and shape is not None:
             model.build(tuple(shape))
     finally:
@@ -808,6 +904,7 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
         raise ValueError("chainrule writes zipped .keras archives only. Received: zipped=False")
     config = _to_json(model_config(model, include_optimizer), "model config")
     weights = _weight_arrays(model)
+    own = _own_variable_arrays(model)
     state = None
     if include_optimizer and getattr(model, "compiled", False) and model.optimizer is not None:
         state = model.optimizer.get_state()
@@ -816,6 +913,8 @@ def save_model(model: Any, filepath: str | os.PathLike, overwrite: bool = True,
         info.compress_type = zipfile.ZIP_DEFLATED
         zf.writestr(info, config)
         _write_npz_member(zf, WEIGHTS_MEMBER, weights)
+        if own:
+            _write_npz_member(zf, OWN_VARIABLES_MEMBER, own)
         if state is not None:
             _write_npz_member(zf, OPTIMIZER_MEMBER, sorted(state.items()))
 
@@ -827,7 +926,7 @@ def _write_npz_member(zf: zipfile.ZipFile, name: str, arrays: Any) -> None:
         write_npz(stream, arrays)
 
 
-def _read_model_archive(path: str, limits: Limits) -> tuple[dict, dict, dict | None]:
+def _read_model_archive(path: str, limits: Limits) -> tuple[dict, dict, dict | None, dict]:
     f, reader = _open_reader(path, "chainrule model archive", limits)
     src = repr(path)
     with f, reader:
@@ -872,7 +971,11 @@ def _read_model_archive(path: str, limits: Limits) -> tuple[dict, dict, dict | N
         if OPTIMIZER_MEMBER in names:
             state = open_npz_bytes(reader.read(OPTIMIZER_MEMBER),
                                    f"{src} member {OPTIMIZER_MEMBER!r}", limits)
-    return config, weights, state
+        own: dict = {}
+        if OWN_VARIABLES_MEMBER in names:
+            own = open_npz_bytes(reader.read(OWN_VARIABLES_MEMBER),
+                                 f"{src} member {OWN_VARIABLES_MEMBER!r}", limits)
+    return config, weights, state, own
 
 
 def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | None = None,
@@ -939,7 +1042,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
 
         if is_legacy_h5(path):  # model.save("m.h5") by tf.keras 2 (or Keras 3's legacy writer)
             return load_legacy_model(path, custom_objects, compile=compile, limits=limits)
-    config, weights, state = _read_model_archive(path, limits)
+    config, weights, state, own = _read_model_archive(path, limits)
     # Nested configs (a layer's activation or initializer) find custom_objects through the scope.
     with custom_object_scope(custom_objects if isinstance(custom_objects, Mapping) else None):
         try:
@@ -948,6 +1051,7 @@ def load_model(filepath: str | os.PathLike, custom_objects: Mapping[str, Any] | 
             raise _as_archive_error(e, src, "rebuilding the model from its config") from None
         try:
             assign_weights(model, weights, src)
+            _load_own_variables(model, own, src)
         except Exception as e:  # noqa: BLE001
             raise _as_archive_error(e, src, "loading the weights into the rebuilt model") from None
         cc = config.get("compile_config")
@@ -1063,7 +1167,7 @@ def load_weights(model: Any, filepath: str | os.PathLike, skip_mismatch: bool = 
         if not is_model_archive:
             arrays = read_npz(f, src, limits)
     if is_model_archive:
-        config, arrays, _ = _read_model_archive(path, limits)
+        config, arrays, _, _ = _read_model_archive(path, limits)
         build = config.get("build_config")
         build_shape = build.get("input_shape") if isinstance(build, dict) else None
     if not model.built:
