@@ -66,6 +66,7 @@ def _env(home):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Start every example at once (they are independent), then collect the results."""
+    pytest.importorskip("matplotlib", reason="the examples draw their figures (the plot extra)")
     base = tmp_path_factory.mktemp("examples")
     procs = {}
     for name, (extra, _, _) in CASES.items():

@@ -140,6 +140,7 @@ def test_cifar10_cnn(tmp_path, monkeypatch):
 
 @needs_conv
 def test_image_classification_from_scratch(tmp_path, monkeypatch):
+    pytest.importorskip("PIL", reason="it reads JPEG files (the image extra: Pillow)")
     g = run_program("image_classification_from_scratch", tmp_path, monkeypatch)
     assert_decreasing(g["LOSSES"], "image_classification_from_scratch")
     assert 0.0 <= g["score"] <= 1.0
