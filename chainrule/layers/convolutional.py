@@ -217,10 +217,21 @@ class BaseConv(ShapedLayer):
             self.kernel_size + (channels // self.groups, self.filters), self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
             name="kernel")
+        self._make_bias(self.filters)
+
+    def _make_bias(self, size: int) -> None:
+        """The ``(size,)`` bias every convolution makes when ``use_bias`` (Keras's order: last)."""
         if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer,
+            self.bias = self.add_weight((size,), self.bias_initializer,
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint, name="bias")
+
+    def _rank_then_shape(self, shape: Sequence[Any], declared: Sequence[Any] | None
+                         ) -> ValueError | None:
+        """The rank (with the channel-axis hint), then :class:`Layer`'s shape check."""
+        if len(shape) != self.rank + 2:
+            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
+        return Layer.incompatible_input(self, shape, declared)
 
     def _check_input(self, inputs: Any) -> None:
         self._check_shape(inputs.shape)
@@ -483,16 +494,11 @@ class BaseConvTranspose(BaseConv):
             self.kernel_size + (self.filters, channels), self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
             name="kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, name="bias")
+        self._make_bias(self.filters)
 
     def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
                            ) -> ValueError | None:
-        if len(shape) != self.rank + 2:
-            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
-        return Layer.incompatible_input(self, shape, declared)
+        return self._rank_then_shape(shape, declared)
 
     def _convolve(self, inputs: Tensor) -> Tensor:
         fn = ConvTranspose(self.strides, self.padding, self.dilation_rate, self.output_padding,
@@ -622,16 +628,11 @@ class BaseDepthwiseConv(BaseConv):
             self.kernel_size + (channels, self.depth_multiplier), self.kernel_initializer,
             regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
             name="kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((channels * self.depth_multiplier,),
-                                        self.bias_initializer, regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, name="bias")
+        self._make_bias(channels * self.depth_multiplier)
 
     def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
                            ) -> ValueError | None:
-        if len(shape) != self.rank + 2:
-            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
-        return Layer.incompatible_input(self, shape, declared)
+        return self._rank_then_shape(shape, declared)
 
     def _convolve(self, inputs: Tensor) -> Tensor:
         return depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.data_format,
@@ -741,16 +742,11 @@ class BaseSeparableConv(BaseConv):
             (1,) * self.rank + (mid, self.filters), self.pointwise_initializer,
             regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
             name="pointwise_kernel")
-        if self.use_bias:
-            self.bias = self.add_weight((self.filters,), self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint, name="bias")
+        self._make_bias(self.filters)
 
     def incompatible_input(self, shape: Sequence[Any], declared: Sequence[Any] | None = None
                            ) -> ValueError | None:
-        if len(shape) != self.rank + 2:
-            return rank_error(self, self.rank, self.data_format, (None,) + tuple(shape[1:]))
-        return Layer.incompatible_input(self, shape, declared)
+        return self._rank_then_shape(shape, declared)
 
     def _convolve(self, inputs: Tensor) -> Tensor:
         return separable_conv(inputs, self.depthwise_kernel, self.pointwise_kernel, self.strides,
