@@ -758,7 +758,10 @@ def _sparse_labels(y_true: Any, pred_shape: tuple, ax: int, ignore_class: Any) -
     if ignore_class is not None:
         valid = labels != int(ignore_class)
         labels = backend.xp.where(valid, labels, 0)
-    if labels.size:
+    # one reduction: as unsigned integers, negative labels are huge, so the maximum alone
+    # tells whether every label is in [0, classes)
+    if labels.size and (backend.xp is not np or int(np.maximum.reduce(
+            labels.view(np.uintp), axis=None)) >= classes):
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= classes:
             out = labels[(labels < 0) | (labels >= classes)]

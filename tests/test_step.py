@@ -71,6 +71,20 @@ def test_captured_step_is_bit_identical_to_the_tape(case):
     assert_same_training(fast, slow)
 
 
+@pytest.mark.parametrize("case, reused", [("scce_softmax", True), ("scce_labels_n1", True),
+                                           ("scce_float_labels", True), ("cce_softmax", False),
+                                           ("scce_logits", False)])
+def test_the_cross_entropy_reuses_the_softmax_of_its_logits(case, reused):
+    # a softmax output and the loss computed from its logits share one exp per replay; the
+    # weights and history stay bit-identical to the tape (test above)
+    model, _ = train("auto", *CASES[case])
+    for prog in programs(model):  # the full batches' and the last one's
+        (sce,) = [fn for fn, _ in prog.fwd if type(fn).__name__ == "SoftmaxCrossEntropy"]
+        # linked where a softmax ran on the same logits; used for class-index labels only
+        assert (sce.softmax is not None) is (case != "scce_logits")
+        assert (sce.p is not None and sce.p is sce.softmax.y) is reused
+
+
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "linear", "elu", "gelu", "swish"])
 def test_captured_step_with_dropout_and_hidden_activations(hidden):
     loss, act, y = CASES["scce_softmax"]

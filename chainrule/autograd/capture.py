@@ -214,6 +214,7 @@ class Program:
                     r2 = b  # the variable object itself: its .data is read at every replay
                 spec.append((k2, r2))
             prog.fwd.append((f2, tuple(spec)))
+        prog._link_reuse()
         prog.outputs = [_classify(second, t, var_index) if isinstance(t, Tensor) else (_CONST, t)
                         for t in outputs]
         for k, _ in prog.outputs:
@@ -222,6 +223,24 @@ class Program:
         if loss is not None:
             prog._plan_backward(second, loss, var_index)
         return prog
+
+    def _link_reuse(self) -> None:
+        """Let an op reuse what an earlier op computed from the same first input.
+
+        An op with a ``reuse(other)`` method (e.g. a softmax cross-entropy after
+        the model's softmax output on the same logits) is offered each earlier op
+        on its first input, nearest first, until it accepts one; it then reads
+        that op's intermediates of the same replay instead of recomputing them
+        (bit-identical: the same operations).
+        """
+        for j, (fn, spec) in enumerate(self.fwd):
+            reuse = getattr(fn, "reuse", None)
+            if reuse is None or not spec or spec[0][0] not in (_SLOT, _FEED):
+                continue
+            for i in range(j - 1, -1, -1):
+                other, ospec = self.fwd[i]
+                if ospec and ospec[0] == spec[0] and reuse(other):
+                    break
 
     def _plan_backward(self, rec: Recorder, loss: Tensor, var_index: dict) -> None:
         """The backward pass in exactly the tape's order (so sums round identically)."""

@@ -89,10 +89,13 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        y = x - x.max(axis=self.axis, keepdims=True)
+        # the ufuncs' reduce directly: ndarray.max/sum add a Python layer (same numbers)
+        m = np.maximum.reduce(x, axis=self.axis, keepdims=True)
+        y = x - m
         np.exp(y, out=y)
-        y /= y.sum(axis=self.axis, keepdims=True)
-        self.y = y
+        s = np.add.reduce(y, axis=self.axis, keepdims=True)
+        y /= s
+        self.y, self.m, self.s = y, m, s  # m and s: for a cross-entropy that reuses them
         return y
 
     def backward(self, gy):
@@ -195,13 +198,35 @@ class SoftmaxCrossEntropy(Function):
 
     def __init__(self, labels_checked=False, mean=False):
         self.labels_checked, self.mean = labels_checked, mean
+        self.softmax = None  # a Softmax op on the same logits, run first (see reuse)
+
+    def reuse(self, other):
+        """Take the maximum, the exponentials' sum and the probabilities from ``other``.
+
+        Called by a captured step's builder when ``other`` ran earlier on the
+        same logits: a ``Softmax`` over the last axis (a model's softmax output
+        whose logits the loss uses) has already computed them, with the same
+        operations as here, so the numbers are bit-identical and the exponentials
+        are computed once per step instead of twice.
+        """
+        if type(other) is not Softmax or other.axis != -1:
+            return False
+        self.softmax = other
+        return True
 
     def forward(self, logits, labels):
         c = logits.shape[-1]
-        shifted = logits - logits.max(axis=-1, keepdims=True)
-        e = np.exp(shifted)
-        s = e.sum(axis=-1, keepdims=True)
-        self.e, self.s = e, s  # softmax = e / s, formed in backward (or below) when needed
+        sm = self.softmax
+        if sm is not None and labels.dtype.kind in "iu":
+            m, s = sm.m, sm.s  # this step's, from the Softmax op that ran on these logits
+            self.e, self.p = None, sm.y
+            shifted = None
+        else:
+            shifted = logits - logits.max(axis=-1, keepdims=True)
+            e = np.exp(shifted)
+            s = e.sum(axis=-1, keepdims=True)
+            self.e, self.p = e, None  # softmax = e / s, formed in backward (or below) if needed
+        self.s = s
         self.labels = labels
         if labels.dtype.kind in "iu":
             if labels.shape != logits.shape[:-1]:
@@ -216,7 +241,11 @@ class SoftmaxCrossEntropy(Function):
                 )
             self.sparse = True
             # -log p[label] = log(s) - shifted[label]: only the picked entries, no full log p
-            picked = shifted.reshape(-1, c)[self._rows(labels.size), labels.reshape(-1)]
+            rows, flat = self._rows(labels.size), labels.reshape(-1)
+            if shifted is None:  # the same subtraction as logits - max, at the labels only
+                picked = logits.reshape(-1, c)[rows, flat] - m.reshape(-1)
+            else:
+                picked = shifted.reshape(-1, c)[rows, flat]
             return self._reduce((np.log(s).reshape(-1) - picked).reshape(labels.shape))
         if labels.shape != logits.shape:
             raise shape_error(
@@ -246,7 +275,8 @@ class SoftmaxCrossEntropy(Function):
         gx = gl = None
         g = gy / self.n if self.reduced else gy[..., None]  # the mean's gradient, then ours
         if self.needs[0]:
-            gx = self.e / self.s  # the softmax probabilities p
+            # the softmax probabilities p: e / s, or the reused Softmax op's (the same numbers)
+            gx = self.e / self.s if self.p is None else self.p.copy()
             if self.sparse:
                 flat = gx.reshape(-1, gx.shape[-1])
                 flat[self._rows(flat.shape[0]), self.labels.reshape(-1)] -= 1

@@ -99,6 +99,7 @@ class Adam(Optimizer):
         self.amsgrad = _checks.boolean("amsgrad", amsgrad)
         self._k: tuple[Any, ...] = ()
         self._ks: tuple[Any, ...] = ()
+        self._step_constants: tuple | None = None
 
     def _slot_specs(self) -> list[tuple[str, float]]:
         specs = [("momentum", 0.0), ("velocity", 0.0)]
@@ -109,14 +110,23 @@ class Adam(Optimizer):
 
     def _begin_step(self, lr: float) -> None:
         f = self._ftype
-        t, one = f(self.iterations + 1), f(1)
-        alpha = f(lr) * np.sqrt(one - f(self.beta_2) ** t) / (one - f(self.beta_1) ** t)
-        c = self._const
-        self._k = (c(1 - self.beta_1), c(1 - self.beta_2), c(self.epsilon), c(alpha))
-        # the fused kernel (Numba, optional) takes the same constants as scalars of the dtype
+        # the constants that do not change from step to step, made once (per dtype and betas)
+        key = (f, self._const_dtype, self.beta_1, self.beta_2, self.epsilon)
+        cached = self._step_constants
+        if cached is None or cached[0] != key:
+            c = self._const
+            cached = self._step_constants = (
+                key, f(1), f(self.beta_1), f(self.beta_2),
+                (c(1 - self.beta_1), c(1 - self.beta_2), c(self.epsilon)),
+                # the fused kernel (Numba, optional) takes them as scalars of the dtype
+                (f(1 - self.beta_1), f(1 - self.beta_2), f(self.epsilon)))
+        _, one, b1, b2, k, ks = cached
+        t = f(self.iterations + 1)
+        alpha = f(lr) * np.sqrt(one - b2 ** t) / (one - b1 ** t)
+        self._k = (*k, self._const(alpha))
         self._kernel = None if self._built_amsgrad else self._kernel_for("adam")
         if self._kernel is not None:
-            self._ks = (f(1 - self.beta_1), f(1 - self.beta_2), f(self.epsilon), alpha)
+            self._ks = (*ks, alpha)
 
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
