@@ -492,3 +492,16 @@ def test_a_layer_that_assigns_a_weight_while_training_is_not_replayed():
     assert entry.reason.startswith('layer "running" assigns to weight \'running/mean\'')
     for a, b in zip(runs[0].get_weights(), runs[1].get_weights()):
         np.testing.assert_array_equal(a, b)  # every step ran the layer, as on the tape
+
+
+def test_the_replay_is_straight_line_code_one_call_per_op():
+    model, _ = train("auto", *CASES["mse_sigmoid"])
+    prog = programs(model)[0]
+    src = prog.source()
+    forward, backward = src.split("def backward")
+    # one forward call per recorded op, in order, and one backward call per op on the loss path
+    assert [ln.split(" = ")[1].split("(")[0] for ln in forward.splitlines()[1:-1]] == [
+        f"F{i}" for i in range(len(prog.fwd))]
+    assert backward.count("gs = B") == len(prog.bwd)
+    # every weight's gradient lands in the flat buffer
+    assert backward.count("d = grads_out[") == len(model.trainable_weights)

@@ -159,8 +159,7 @@ class Program:
         self.variables: list = []
         self.n_feeds = 0
         self.bound: Any = None
-        self._calls: list | None = None
-        self._bwd_calls: list = []
+        self._code: tuple | None = None  # (forward, backward, source), made on first run
         self._one: Any = None
 
     @classmethod
@@ -281,50 +280,25 @@ class Program:
         Returns:
             The arrays of the traced outputs.
         """
-        vals: list = [None] * len(self.fwd)
-        calls = self._calls
-        if calls is None:
-            calls = self._calls = [_bind(fn, spec) for fn, spec in self.fwd]
-        i = 0
-        for call in calls:
-            vals[i] = call(vals, feeds)
-            i += 1
-        out = [vals[r] if k == 0 else feeds[r] if k == 1 else r.data for k, r in self.outputs]
+        code = self._code
+        if code is None:
+            code = self._code = _compile(self)
+        out, loss = code[0](feeds)
         if grads_out is None or self.root < 0:
             return out
         if grads_out is not self.bound:
             self.bind_gradients(grads_out)
-            n = len(self.fwd)
-            self._bwd_calls = [(slot, fn.backward, tuple(
-                (pos, t if kind == _SLOT else n + t) for pos, kind, t in targets))
-                for slot, fn, targets in self.bwd]
-        loss = vals[self.root]
-        # one list for the ops' gradients and the weights' (after them), filled in the tape's order
-        grads: list = [None] * (len(vals) + len(self.variables))
         one = self._one
         if one is None or one.shape != np.shape(loss) or one.dtype != loss.dtype:
             one = self._one = (np.ones_like(loss) if isinstance(loss, (np.ndarray, np.generic))
                                else _ones_like(loss))
             one.flags.writeable = False  # shared by every replay: no op may write into it
-        grads[self.root] = one
-        for slot, backward, targets in self._bwd_calls:
-            g = grads[slot]
-            if g is None:
-                continue
-            grads[slot] = None  # free it as the tape does
-            gxs = backward(g)
-            for pos, t in targets:
-                gx = gxs[pos]
-                if gx is not None:
-                    prev = grads[t]
-                    grads[t] = gx if prev is None else prev + gx
-        wgrads = grads[len(vals):]
-        for buf, g in zip(grads_out, wgrads):
-            if g is None:
-                buf.fill(0)
-            elif g is not buf:  # ops that honour grad_out wrote there already
-                buf[...] = g
+        code[1](one, grads_out)
         return out
+
+    def source(self) -> str:
+        """The Python source the replay runs (for reading; see :func:`_compile`)."""
+        return _compile(self)[2]
 
     def bind_gradients(self, grads_out: Sequence[Any]) -> None:
         """Let ops write each weight's gradient straight into ``grads_out`` (no copy).
@@ -344,35 +318,66 @@ class Program:
         self.bound = grads_out
 
 
-def _getter(kind: int, ref: Any) -> Callable[[list, Sequence[Any]], Any]:
-    if kind == _SLOT:
-        return lambda vals, feeds: vals[ref]
-    if kind == _FEED:
-        return lambda vals, feeds: feeds[ref]
-    if kind == _VAR:
-        return lambda vals, feeds: ref.data
-    return lambda vals, feeds: ref
+def _compile(prog: Program) -> tuple:
+    """The program as two Python functions of straight-line code: forward and backward.
 
+    The forward calls each op's ``forward`` on its inputs by name (``v3 =
+    F3(v1, W0.data)``); the backward seeds the loss's gradient and calls each
+    ``backward`` in the tape's order, summing a tensor's gradients in the order
+    the tape does, skipping an op no gradient reached, and freeing a gradient
+    once used; last, each weight's gradient lands in ``grads_out`` (zeros
+    where none reached it). The same calls as a loop over the recorded ops
+    would make, without the loop's indexing and bookkeeping per op.
 
-def _bind(fn: Function, spec: tuple) -> Callable[[list, Sequence[Any]], Any]:
-    """``fn.forward`` on its inputs, as one call (fewer Python steps per op than a loop)."""
-    forward = fn.forward
-    if len(spec) == 1:
-        (k, r), = spec
-        if k == _SLOT:
-            return lambda vals, feeds: forward(vals[r])
-        if k == _FEED:
-            return lambda vals, feeds: forward(feeds[r])
-        a = _getter(k, r)
-        return lambda vals, feeds: forward(a(vals, feeds))
-    if len(spec) == 2:
-        a, b = (_getter(k, r) for k, r in spec)
-        return lambda vals, feeds: forward(a(vals, feeds), b(vals, feeds))
-    if len(spec) == 3:
-        a, b, c = (_getter(k, r) for k, r in spec)
-        return lambda vals, feeds: forward(a(vals, feeds), b(vals, feeds), c(vals, feeds))
-    getters = [_getter(k, r) for k, r in spec]
-    return lambda vals, feeds: forward(*[g(vals, feeds) for g in getters])
+    Returns:
+        ``(forward(feeds) -> (outputs, loss), backward(one, grads_out), source)``.
+    """
+    env: dict = {}
+    lines = ["def forward(feeds):"]
+
+    def ref(kind: int, r: Any, name: str) -> str:
+        if kind == _SLOT:
+            return f"v{r}"
+        if kind == _FEED:
+            return f"feeds[{r}]"
+        env[name] = r
+        return f"{name}.data" if kind == _VAR else name
+
+    for i, (fn, spec) in enumerate(prog.fwd):
+        env[f"F{i}"] = fn.forward
+        args = ", ".join(ref(k, r, f"C{i}_{j}") for j, (k, r) in enumerate(spec))
+        lines.append(f"    v{i} = F{i}({args})")
+    outs = ", ".join(ref(k, r, f"O{j}") for j, (k, r) in enumerate(prog.outputs))
+    loss = f"v{prog.root}" if prog.root >= 0 else "None"
+    lines.append(f"    return [{outs}], {loss}")
+    if not prog.fwd:  # no op at all: outputs are feeds or weights
+        lines.insert(1, "    pass")
+    n = len(prog.fwd)
+    lines.append("def backward(one, grads_out):")
+    names = [f"g{i}" for i in range(n)] + [f"w{k}" for k in range(len(prog.variables))]
+    for chunk in range(0, len(names), 64):
+        lines.append("    " + " = ".join(names[chunk:chunk + 64]) + " = None")
+    if prog.root >= 0:
+        lines.append(f"    g{prog.root} = one")
+    for slot, fn, targets in prog.bwd:
+        env[f"B{slot}"] = fn.backward
+        lines.append(f"    if g{slot} is not None:")
+        lines.append(f"        gs = B{slot}(g{slot})")
+        lines.append(f"        g{slot} = None")  # freed once used, as the tape does
+        for pos, kind, t in targets:
+            dst = f"g{t}" if kind == _SLOT else f"w{t}"
+            lines.append(f"        x = gs[{pos}]")
+            lines.append("        if x is not None:")
+            lines.append(f"            {dst} = x if {dst} is None else {dst} + x")
+    for k in range(len(prog.variables)):
+        lines.append(f"    d = grads_out[{k}]")
+        lines.append(f"    if w{k} is None:")
+        lines.append("        d.fill(0)")
+        lines.append(f"    elif w{k} is not d:")  # ops that honour grad_out wrote there already
+        lines.append(f"        d[...] = w{k}")
+    src = "\n".join(lines) + "\n"
+    exec(compile(src, "<chainrule captured step>", "exec"), env)  # noqa: S102 - our own code
+    return env["forward"], env["backward"], src
 
 
 def _ones_like(a: Any) -> Any:

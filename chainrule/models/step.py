@@ -217,12 +217,11 @@ class StepFactory:
             return False
         xp = backend.xp
         if buf is not None:
-            grads = list(buf.grad.values())
+            grads = buf.grad.values()  # one 1-D array per dtype
         else:
-            grads = [v.grad for v in variables or [] if v.grad is not None]
+            grads = [v.grad.reshape(-1) for v in variables or [] if v.grad is not None]
         for g in grads:
-            flat = g.reshape(-1)
-            if not math.isfinite(float(xp.vdot(flat, flat))) and not bool(xp.isfinite(g).all()):
+            if not math.isfinite(xp.vdot(g, g)) and not bool(xp.isfinite(g).all()):
                 return False
         return True
 
