@@ -231,7 +231,7 @@ class StepMethods:
             with no_grad():
                 preds = self._forward([backend.as_array(a) for a in xb], training=False)
             self._build_metrics(yb, [p.data for p in preds])
-        x = [Tensor(_feed(a)) for a in xb]
+        x = [Tensor(a) for a in self._step_factory().feeds([backend.as_array(a) for a in xb])]
         y = None if yb is None else [Tensor(backend.as_array(a)) for a in yb]
         sw = None if swb is None else [Tensor(backend.as_array(a)) for a in swb]
         data = pack_x_y_sample_weight(
@@ -252,7 +252,7 @@ class StepMethods:
         """The outputs of one batch as arrays: the step factory's, or a user's ``predict_step``."""
         if not self._overrides("predict_step"):
             return self._step_factory().predict(xb)
-        x = [Tensor(_feed(a)) for a in xb]
+        x = [Tensor(a) for a in self._step_factory().feeds([backend.as_array(a) for a in xb])]
         out = self.predict_step(x[0] if len(x) == 1 else x)
         outs = out if isinstance(out, (list, tuple)) else [out]
         return [o.data if isinstance(o, Tensor) else backend.as_array(o) for o in outs]
@@ -263,12 +263,6 @@ class StepMethods:
             return self._logs()
         finally:
             self._custom_logs = saved
-
-
-def _feed(a: Any) -> Any:
-    from chainrule.models.step import _as_feed  # noqa: PLC0415
-
-    return _as_feed(backend.as_array(a))
 
 
 def _array(t: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.autograd.engine import Tensor
 from chainrule.layers.base import (
     POSITIONAL_TENSORS,
@@ -190,7 +191,26 @@ class Model(Trainer, Layer):
                 self.built = True
         if "training" in kwargs and not _accepts_training(self):
             del kwargs["training"]  # Keras passes `training` only to a call that takes it
+        if self._functional and not isinstance(inputs, (Tensor, KerasTensor, dict)):
+            inputs = self._declared_inputs(inputs)
         return Layer.__call__(self, inputs, *args, **kwargs)
+
+    def _declared_inputs(self, inputs: Any) -> Any:
+        """Arrays for inputs declared with an integer dtype, as Tensors of that dtype.
+
+        ``Input(shape, dtype="int64")`` keeps token ids exact (Keras converts inputs
+        to their ``Input``'s dtype); other inputs are left to the usual conversion.
+        """
+        steps = self._step_factory()
+        if not steps.declares_integers():
+            return inputs
+        single = not isinstance(inputs, (list, tuple))
+        flat = [inputs] if single else list(inputs)
+        if len(flat) != len(self.inputs) or any(
+                isinstance(x, (Tensor, KerasTensor, list, tuple, dict)) for x in flat):
+            return inputs
+        fed = [Tensor(a) for a in steps.feeds([backend.as_array(x) for x in flat])]
+        return fed[0] if single else type(inputs)(fed)
 
     def build(self, input_shape: Any = None) -> None:
         """Build a subclassed model's layers by running it once on zeros of ``input_shape``."""

@@ -48,9 +48,17 @@ class _Entry:
         self.masked: tuple = ()  # outputs whose masks the program returns last (for metrics)
 
 
-def _as_feed(a: Any) -> Any:
-    """An input batch as the layers receive it (integers and float64 cast to floatx)."""
+def _as_feed(a: Any, declared: Any = None) -> Any:
+    """An input batch as the layers receive it.
+
+    Cast to the model input's declared integer dtype where it has one
+    (``Input(shape, dtype="int64")``: token ids stay exact, as Keras converts
+    inputs to their ``Input``'s dtype); otherwise integers, booleans and float64
+    are cast to floatx (Keras's default float32 inputs).
+    """
     dt = a.dtype
+    if declared is not None:
+        return a if dt == declared or dt.kind not in "iubf" else a.astype(declared)
     if dt.kind in "iub" or dt == "float64" and backend.floatx() != "float64":
         return a.astype(backend.floatx())
     return a
@@ -75,6 +83,55 @@ class StepFactory:
         # A program's ops keep what their backward needs, so one thread at a time replays or
         # traces; another thread meanwhile takes the general path (e.g. predict from threads).
         self._lock = threading.Lock()
+        self._declared: tuple = (-1, ())  # (structure version, integer dtypes of the inputs)
+
+    def feeds(self, xs: list) -> list:
+        """The input arrays as the layers receive them (see :func:`_as_feed`).
+
+        Args:
+            xs: one array per model input.
+
+        Returns:
+            The arrays, each cast to its input's declared integer dtype, or to
+            floatx where it has none.
+
+        Example:
+            >>> import numpy as np, chainrule as cr
+            >>> inp = cr.Input((2,), dtype="int64")
+            >>> model = cr.Model(inp, cr.layers.Embedding(2**25 + 2, 1)(inp))
+            >>> model._step_factory().feeds([np.array([[2**25 + 1, 0]])])[0].dtype
+            dtype('int64')
+        """
+        version, declared = self._declared
+        if version != layers_base._STRUCTURE[0]:
+            declared = self._declared_dtypes()
+            self._declared = (layers_base._STRUCTURE[0], declared)
+        if not declared:
+            return [_as_feed(a) for a in xs]
+        return [_as_feed(a, declared[i] if i < len(declared) else None) for i, a in enumerate(xs)]
+
+    def declares_integers(self) -> bool:
+        """Whether an input of the model is declared with an integer or boolean dtype."""
+        version, declared = self._declared
+        if version != layers_base._STRUCTURE[0]:
+            declared = self._declared_dtypes()
+            self._declared = (layers_base._STRUCTURE[0], declared)
+        return bool(declared)
+
+    def _declared_dtypes(self) -> tuple:
+        """Per model input, its declared integer or boolean dtype, else None; () if none has."""
+        try:
+            inputs = getattr(self.model, "inputs", None) or []
+        except (AttributeError, ValueError):  # a subclassed model has no symbolic inputs
+            return ()
+        dts = []
+        for kt in inputs:
+            try:
+                dt = backend.xp.dtype(getattr(kt, "dtype", None) or "float32")
+            except TypeError:
+                dt = None
+            dts.append(dt if dt is not None and dt.kind in "iub" else None)
+        return tuple(dts) if any(d is not None for d in dts) else ()
 
     def reset(self) -> None:
         """Forget every capture (compile and a backend switch call this)."""
@@ -129,7 +186,7 @@ class StepFactory:
         """
         self.skipped = False
         model = self.model
-        xs = [_as_feed(a) for a in xs]
+        xs = self.feeds(xs)
         variables = model._trainable_vars()
         buf = self.pack(variables)
         feeds = xs + list(ys) + (list(sws) if sws is not None else [])
@@ -262,7 +319,7 @@ class StepFactory:
     def test(self, xs: list, ys: list, sws: list | None) -> tuple:
         """The loss, predictions and per-output losses of one batch in inference mode."""
         model = self.model
-        xs = [_as_feed(a) for a in xs]
+        xs = self.feeds(xs)
         feeds = xs + list(ys) + (list(sws) if sws is not None else [])
         lock = self._lock
         if not model._jit_compile or not lock.acquire(blocking=False):
@@ -324,7 +381,7 @@ class StepFactory:
     def predict(self, xs: list) -> list:
         """The model's outputs for one batch in inference mode, as arrays."""
         model = self.model
-        xs = [_as_feed(a) for a in xs]
+        xs = self.feeds(xs)
         lock = self._lock
         if not model._jit_compile or not lock.acquire(blocking=False):
             return self._predict_general(None, xs)
