@@ -13,6 +13,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from chainrule import backend
+from chainrule.utils.py_dataset import PyDataset, py_dataset_epoch, standardize_py_batch
 
 __all__ = ["to_arrays", "check_batch_size", "check_lengths", "split_validation", "is_batch_iterable",
            "check_finite", "ArrayBatches",
@@ -271,80 +272,6 @@ class ArrayBatches:
 # -- PyDataset and other sources of batches (keras.utils.PyDataset semantics) ----------------
 
 
-def _describe_batch(batch: Any) -> str:
-    if isinstance(batch, tuple):
-        return f"a tuple of {len(batch)} items"
-    text = repr(batch)
-    text = text if len(text) <= 60 else text[:57] + "..."
-    return f"{type(batch).__name__} {text}"
-
-
-def standardize_py_batch(dataset: Any, index: int, batch: Any) -> tuple:
-    """Check one ``PyDataset`` batch and return it as ``(x,)``, ``(x, y)`` or ``(x, y, w)``.
-
-    Raises:
-        ValueError: naming the dataset, the index and what ``__getitem__`` returned.
-    """
-    if isinstance(batch, (dict, np.ndarray)) or (
-        hasattr(batch, "__array__") and not isinstance(batch, (list, tuple))
-    ):
-        return (batch,)
-    if isinstance(batch, list):
-        batch = tuple(batch)
-    ok = isinstance(batch, tuple) and len(batch) in (1, 2, 3) and batch[0] is not None and not any(
-        isinstance(part, (str, bytes)) for part in batch
-    )
-    if not ok:
-        raise ValueError(
-            f"{type(dataset).__name__}.__getitem__({index}) must return x, (x,), (x, y) or "
-            "(x, y, sample_weight) with arrays for x, y and sample_weight. "
-            f"Received: {_describe_batch(batch)}"
-        )
-    return batch
-
-
-def py_dataset_epoch(dataset: Any, shuffle: Any = False, rng: Any = None) -> Iterator[tuple]:
-    """One epoch of a ``PyDataset``: hooks, batch order, threads ahead, checked batches."""
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-    from itertools import count  # noqa: PLC0415
-
-    workers, _, queue_size = dataset._settings()
-    total = dataset.num_batches
-    if total is None:
-        order: Any = count()
-    else:
-        order = np.arange(int(total))
-        if shuffle is True or shuffle == "batch":
-            order = (rng or backend.rng()).permutation(order)
-        order = order.tolist()
-    dataset.on_epoch_begin()
-    try:
-        if workers <= 1:
-            for index in order:
-                yield standardize_py_batch(dataset, index, dataset[index])
-            return
-        from collections import deque  # noqa: PLC0415
-
-        pool = ThreadPoolExecutor(max_workers=workers)
-        pending: deque = deque()
-        indices = iter(order)
-        try:
-            for index in indices:
-                pending.append((index, pool.submit(dataset.__getitem__, index)))
-                if len(pending) >= queue_size:
-                    break
-            while pending:
-                index, future = pending.popleft()
-                nxt = next(indices, None)
-                if nxt is not None:
-                    pending.append((nxt, pool.submit(dataset.__getitem__, nxt)))
-                yield standardize_py_batch(dataset, index, future.result())
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        dataset.on_epoch_end()
-
-
 class _PyDatasetEpochs:
     """A ``PyDataset`` seen by the trainer: each ``iter()`` is one (shuffled) epoch."""
 
@@ -362,7 +289,6 @@ class _PyDatasetEpochs:
 
 def as_batch_source(x: Any, shuffle: Any = False) -> Any:
     """What the trainer iterates for ``x``: a PyDataset's epochs (shuffled as ``fit`` asks), else x."""
-    from chainrule.utils.py_dataset import PyDataset  # noqa: PLC0415 - no import cycle
 
     if isinstance(x, PyDataset):
         return _PyDatasetEpochs(x, shuffle)
@@ -371,7 +297,6 @@ def as_batch_source(x: Any, shuffle: Any = False) -> Any:
 
 def num_batches(x: Any) -> int | None:
     """Batches per epoch of a batch source, when it knows (``PyDataset``, ``len()``), else None."""
-    from chainrule.utils.py_dataset import PyDataset  # noqa: PLC0415 - no import cycle
 
     if isinstance(x, PyDataset):
         return x.num_batches

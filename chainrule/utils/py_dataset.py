@@ -30,9 +30,13 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
-__all__ = ["PyDataset", "Sequence"]
+import numpy as np
+
+from chainrule import backend
+
+__all__ = ["PyDataset", "Sequence", "py_dataset_epoch", "standardize_py_batch"]
 
 
 def _check_count(name: str, value: Any, low: int) -> int:
@@ -123,9 +127,81 @@ class PyDataset:
 
     def __iter__(self):
         """Yield every batch of one epoch in order, checked (see the module notes)."""
-        from chainrule.models.data import py_dataset_epoch  # noqa: PLC0415 - no import cycle
-
         return py_dataset_epoch(self, shuffle=False)
+
+
+def _describe_batch(batch: Any) -> str:
+    if isinstance(batch, tuple):
+        return f"a tuple of {len(batch)} items"
+    text = repr(batch)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{type(batch).__name__} {text}"
+
+
+def standardize_py_batch(dataset: Any, index: int, batch: Any) -> tuple:
+    """Check one ``PyDataset`` batch and return it as ``(x,)``, ``(x, y)`` or ``(x, y, w)``.
+
+    Raises:
+        ValueError: naming the dataset, the index and what ``__getitem__`` returned.
+    """
+    if isinstance(batch, (dict, np.ndarray)) or (
+        hasattr(batch, "__array__") and not isinstance(batch, (list, tuple))
+    ):
+        return (batch,)
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    ok = isinstance(batch, tuple) and len(batch) in (1, 2, 3) and batch[0] is not None and not any(
+        isinstance(part, (str, bytes)) for part in batch
+    )
+    if not ok:
+        raise ValueError(
+            f"{type(dataset).__name__}.__getitem__({index}) must return x, (x,), (x, y) or "
+            "(x, y, sample_weight) with arrays for x, y and sample_weight. "
+            f"Received: {_describe_batch(batch)}"
+        )
+    return batch
+
+
+def py_dataset_epoch(dataset: Any, shuffle: Any = False, rng: Any = None) -> Iterator[tuple]:
+    """One epoch of a ``PyDataset``: hooks, batch order, threads ahead, checked batches."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from itertools import count  # noqa: PLC0415
+
+    workers, _, queue_size = dataset._settings()
+    total = dataset.num_batches
+    if total is None:
+        order: Any = count()
+    else:
+        order = np.arange(int(total))
+        if shuffle is True or shuffle == "batch":
+            order = (rng or backend.rng()).permutation(order)
+        order = order.tolist()
+    dataset.on_epoch_begin()
+    try:
+        if workers <= 1:
+            for index in order:
+                yield standardize_py_batch(dataset, index, dataset[index])
+            return
+        from collections import deque  # noqa: PLC0415
+
+        pool = ThreadPoolExecutor(max_workers=workers)
+        pending: deque = deque()
+        indices = iter(order)
+        try:
+            for index in indices:
+                pending.append((index, pool.submit(dataset.__getitem__, index)))
+                if len(pending) >= queue_size:
+                    break
+            while pending:
+                index, future = pending.popleft()
+                nxt = next(indices, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(dataset.__getitem__, nxt)))
+                yield standardize_py_batch(dataset, index, future.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        dataset.on_epoch_end()
 
 
 #: Keras's old name for :class:`PyDataset`.
