@@ -17,6 +17,32 @@ import numpy as np
 
 from chainrule import backend
 
+# The ops module behind Tensor's operators (``x + y``, ``x[i]``, ``x @ w``): ``chainrule.ops``
+# hands itself over when it is imported (see :func:`use_ops`), so this low module does not
+# import the ops built on top of it.
+_ops: Any = None
+
+
+def use_ops(module: Any) -> None:
+    """Make ``module``'s functions the ones Tensor's operators call.
+
+    ``chainrule.ops`` calls this once, at its import (``import chainrule``
+    imports it); the operators need ``add``, ``subtract``, ``multiply``,
+    ``divide``, ``power``, ``matmul``, ``negative``, ``abs``, ``getitem``,
+    ``compare`` and the reductions Tensor's methods name.
+
+    Args:
+        module: the ops module.
+
+    Example:
+        >>> import chainrule as cr
+        >>> from chainrule.autograd import engine
+        >>> engine._ops is cr.ops
+        True
+    """
+    global _ops
+    _ops = module
+
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "sum_to"]
 
 class _GradState(threading.local):
@@ -523,5 +549,3 @@ def _run_backward(root: Tensor, g: Any, retain: bool) -> None:
                 prev = grads.get(k)
                 grads[k] = gx if prev is None else prev + gx
 
-
-from chainrule import ops as _ops  # noqa: E402  (ops imports Tensor from here)

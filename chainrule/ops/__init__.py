@@ -217,3 +217,11 @@ from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
 
 _install_symbolic(globals(), __all__)
 # -- end of symbolic dispatch --
+
+# -- Tensor's operators (x + y, x[i], x @ w, ...) call the ops of this module --
+import sys as _sys  # noqa: E402
+
+from chainrule.autograd.engine import use_ops as _use_ops  # noqa: E402
+
+_use_ops(_sys.modules[__name__])
+# -- end of Tensor's operators --
