@@ -35,7 +35,6 @@ from chainrule.ops.math import (
     sqrt,
     square,
     subtract,
-    where,
 )
 from chainrule.ops.nn import (
     dropout,
@@ -173,6 +172,7 @@ from chainrule.ops.indexing import (  # noqa: E402
     tril,
     triu,
     unique,
+    where,
 )
 from chainrule.ops.labels import (  # noqa: E402
     binary_crossentropy,

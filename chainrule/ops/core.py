@@ -14,7 +14,7 @@ from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor
 
 __all__ = ["shape", "size", "ndim", "convert_to_tensor", "convert_to_numpy", "stop_gradient",
-           "is_tensor"]
+           "is_tensor", "cast"]
 
 
 def as_input(x: Any) -> Any:
@@ -134,8 +134,6 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: Any = None, ragged: Any
     if isinstance(x, Tensor):
         if dtype is None or x.dtype == np.dtype(dtype):
             return x
-        from chainrule.ops.math import cast  # noqa: PLC0415
-
         return cast(x, dtype)
     return Tensor(x, dtype=None if dtype is None else np.dtype(dtype))
 
@@ -184,3 +182,26 @@ def stop_gradient(variable: Any) -> Tensor:
         False
     """
     return StopGradient()(as_input(variable))
+
+
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.src = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.src),)
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    """Cast to ``dtype``; the gradient is cast back to the input's dtype.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.cast(cr.Tensor([1.5, 2.0]), "int32")
+        Tensor([1, 2], dtype=int32)
+    """
+    return Cast(dtype)(as_input(x))

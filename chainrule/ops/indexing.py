@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops import math as _math
 from chainrule.ops.core import as_input, raw
-from chainrule.ops.math import where as _where3
 from chainrule.ops.reduce import _norm_axis
 from chainrule.ops.reduce import sum as _sum
 from chainrule.ops.shaping import getitem, reshape, transpose
 
 __all__ = ["take", "take_along_axis", "split", "flip", "roll", "tril", "triu", "swapaxes",
            "moveaxis", "diag", "diagonal", "trace", "argsort", "sort", "top_k", "in_top_k",
-           "unique", "nonzero"]
+           "unique", "nonzero", "where"]
 
 
 def _indices(idx: Any, op: str) -> Any:
@@ -305,7 +305,7 @@ def _triangle(x: Any, k: int, lower: bool, op: str) -> Tensor:
         raise ValueError(f"{op}: needs at least 2 dimensions. Received: x of shape {shape}")
     n, m = shape[-2:]
     mask = np.tri(n, m, int(k), dtype=bool) if lower else ~np.tri(n, m, int(k) - 1, dtype=bool)
-    return _where3(mask, x, 0)
+    return where(mask, x, 0)
 
 
 def tril(x: Any, k: int = 0) -> Tensor:
@@ -537,3 +537,40 @@ def nonzero(x: Any) -> tuple:
     """
     return tuple(Tensor(i) for i in np.nonzero(_values(x)))
 
+
+def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
+    """Choose ``x1`` where ``condition`` is true, else ``x2`` (with broadcasting).
+
+    With ``condition`` alone, Keras's one-argument form: the indices of its
+    nonzero elements, one index Tensor per axis (see :func:`chainrule.ops.nonzero`).
+
+    Args:
+        condition: a boolean array or Tensor (not differentiated).
+        x1: values where true.
+        x2: values where false.
+
+    Returns:
+        A Tensor of the broadcast shape (a tuple of index Tensors with one argument).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.where(cr.Tensor([1.0, -1.0]) > 0, 1.0, 0.0)
+        Tensor([1., 0.], dtype=float32)
+    """
+    if x1 is None and x2 is None:
+        return nonzero(condition)
+    if x1 is None or x2 is None:
+        raise ValueError("where: give both x1 and x2, or neither. Received: "
+                         f"x1={'None' if x1 is None else 'a value'}, "
+                         f"x2={'None' if x2 is None else 'a value'}")
+    a, b = x1, x2
+    if isinstance(a, (list, tuple)):
+        a = as_input(a)
+    if isinstance(b, (list, tuple)):
+        b = as_input(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        a, b = as_input(a), as_input(b)
+    if isinstance(condition, Tensor):  # e.g. from a comparison op: computed anew each replay
+        return _math.Where()(condition, a, b)
+    c = condition
+    return _math.Where()(np.asarray(c, dtype=bool) if not hasattr(c, "dtype") else c.astype(bool), a, b)

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error, sum_to
+from chainrule.ops.core import as_input, as_pair, cast
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "power", "negative", "matmul",
     "exp", "log", "sqrt", "square", "abs", "sign", "clip", "maximum", "minimum",
-    "where", "cast", "log1p", "erf",
+    "cast", "log1p", "erf",
 ]
 
 
@@ -23,8 +24,6 @@ def _input(x: Any) -> Any:
     """Tensors and arrays as they are; numbers and lists as arrays (see ``ops.core.as_input``)."""
     if isinstance(x, Tensor) or hasattr(x, "dtype"):
         return x
-    from chainrule.ops.core import as_input  # noqa: PLC0415
-
     return as_input(x)
 
 
@@ -32,8 +31,6 @@ def _pair(a: Any, b: Any) -> tuple:
     """Operands of a binary op: lists become arrays, and so do two plain numbers."""
     if isinstance(a, Tensor):  # the common case: one check, nothing converted
         return (a, _input(b)) if isinstance(b, (list, tuple)) else (a, b)
-    from chainrule.ops.core import as_pair  # noqa: PLC0415
-
     return as_pair(a, b)
 
 
@@ -288,18 +285,6 @@ class Compare(Function):
         return None, None
 
 
-class Cast(Function):
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def forward(self, x):
-        self.src = x.dtype
-        return x.astype(self.dtype)
-
-    def backward(self, gy):
-        return (gy.astype(self.src),)
-
-
 _erf_vec = np.vectorize(math.erf, otypes=[float])
 
 
@@ -472,46 +457,6 @@ def minimum(a: Any, b: Any) -> Tensor:
     return Minimum()(*_pair(a, b))
 
 
-def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
-    """Choose ``x1`` where ``condition`` is true, else ``x2`` (with broadcasting).
-
-    With ``condition`` alone, Keras's one-argument form: the indices of its
-    nonzero elements, one index Tensor per axis (see :func:`chainrule.ops.nonzero`).
-
-    Args:
-        condition: a boolean array or Tensor (not differentiated).
-        x1: values where true.
-        x2: values where false.
-
-    Returns:
-        A Tensor of the broadcast shape (a tuple of index Tensors with one argument).
-
-    Example:
-        >>> import chainrule as cr
-        >>> cr.ops.where(cr.Tensor([1.0, -1.0]) > 0, 1.0, 0.0)
-        Tensor([1., 0.], dtype=float32)
-    """
-    if x1 is None and x2 is None:
-        from chainrule.ops.indexing import nonzero  # noqa: PLC0415
-
-        return nonzero(condition)
-    if x1 is None or x2 is None:
-        raise ValueError("where: give both x1 and x2, or neither. Received: "
-                         f"x1={'None' if x1 is None else 'a value'}, "
-                         f"x2={'None' if x2 is None else 'a value'}")
-    a, b = x1, x2
-    if isinstance(a, (list, tuple)):
-        a = _input(a)
-    if isinstance(b, (list, tuple)):
-        b = _input(b)
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        a, b = _input(a), _input(b)
-    if isinstance(condition, Tensor):  # e.g. from a comparison op: computed anew each replay
-        return Where()(condition, a, b)
-    c = condition
-    return Where()(np.asarray(c, dtype=bool) if not hasattr(c, "dtype") else c.astype(bool), a, b)
-
-
 def compare(a: Any, b: Any, op: str) -> Tensor:
     """Elementwise ``a <op> b`` for ``op`` in ``< <= > >= == !=``, as a boolean Tensor.
 
@@ -538,11 +483,6 @@ def compare(a: Any, b: Any, op: str) -> Tensor:
 
 _COMPARISONS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
                 "==": np.equal, "!=": np.not_equal}
-
-
-def cast(x: Any, dtype: Any) -> Tensor:
-    """Cast to ``dtype``; the gradient is cast back to the input's dtype."""
-    return Cast(dtype)(_input(x))
 
 
 def erf(x: Any) -> Tensor:

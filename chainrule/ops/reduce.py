@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops.core import as_input
+from chainrule.ops.math import exp, log, maximum, minimum
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp"]
 
@@ -31,8 +33,6 @@ def _input(x: Any) -> Any:
     """Tensors and arrays as they are; numbers and lists as arrays (see ``ops.core.as_input``)."""
     if isinstance(x, Tensor) or hasattr(x, "dtype"):
         return x
-    from chainrule.ops.core import as_input  # noqa: PLC0415
-
     return as_input(x)
 
 
@@ -154,8 +154,6 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -
     y = Max(axis, keepdims)(_input(x))
     if initial is None:
         return y
-    from chainrule.ops.math import maximum  # noqa: PLC0415
-
     return maximum(y, initial)
 
 
@@ -167,8 +165,6 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -
     y = Min(axis, keepdims)(_input(x))
     if initial is None:
         return y
-    from chainrule.ops.math import minimum  # noqa: PLC0415
-
     return minimum(y, initial)
 
 
@@ -183,8 +179,6 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     Returns:
         The reduced Tensor.
     """
-    from chainrule.ops.math import exp, log  # noqa: PLC0415
-
     x = _input(x)
     xd = x.data if isinstance(x, Tensor) else np.asarray(x)
     axes = _norm_axis(axis, xd.ndim, "logsumexp")

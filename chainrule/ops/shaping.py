@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops.core import as_input
 
 __all__ = [
     "reshape", "transpose", "concatenate", "stack", "getitem", "broadcast_to",
@@ -154,8 +155,6 @@ def _input(x: Any) -> Any:
     """Tensors and arrays as they are; numbers and lists as arrays (see ``ops.core.as_input``)."""
     if isinstance(x, Tensor) or hasattr(x, "dtype"):
         return x
-    from chainrule.ops.core import as_input  # noqa: PLC0415
-
     return as_input(x)
 
 

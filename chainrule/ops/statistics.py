@@ -13,7 +13,7 @@ import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops.core import as_input
-from chainrule.ops.math import sqrt, square
+from chainrule.ops.math import cast, sqrt, square
 from chainrule.ops.reduce import _norm_axis, mean
 
 __all__ = ["prod", "var", "std", "any", "all", "count_nonzero", "argmax", "argmin", "cumsum",
@@ -139,8 +139,6 @@ def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     xd = x.data if isinstance(x, Tensor) else x
     if xd.dtype.kind in "biu":
         from chainrule import backend  # noqa: PLC0415
-        from chainrule.ops.math import cast  # noqa: PLC0415
-
         x = cast(x, backend.floatx())
     return mean(square(x - mean(x, axis=axis, keepdims=True)), axis=axis, keepdims=keepdims)
 
