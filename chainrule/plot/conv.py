@@ -89,8 +89,10 @@ def _apply_until(model: Any, target: Any, x: Any) -> Any:
     """Run ``model``'s layers in order on ``x`` up to ``target``'s output."""
     from chainrule.autograd.engine import no_grad  # noqa: PLC0415
 
+    # a functional model's ops (x * 2.0) are not in model.layers, but they run in the chain too
+    steps = model.operations if getattr(model, "_functional", False) else model.layers
     with no_grad():
-        for layer in model.layers:
+        for layer in steps:
             if type(layer).__name__ == "InputLayer":
                 continue
             x = layer(x, training=False)
