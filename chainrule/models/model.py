@@ -150,6 +150,7 @@ class Model(Trainer, Layer):
 
         Example:
             >>> import chainrule as cr
+            >>> cr.utils.clear_session()  # op names are numbered from here
             >>> x = cr.layers.Input((3,), name="x")
             >>> y = cr.layers.Dense(2, name="d")(x * 2.0)
             >>> [op.name for op in cr.Model(x, y).operations]
