@@ -191,3 +191,15 @@ def test_feature_maps_run_the_ops_between_layers():
     image = np.random.default_rng(4).standard_normal((1, 6, 6, 1)).astype(np.float32)
     got = _apply_until(model, second, cr.Tensor(image))
     np.testing.assert_array_equal(np.asarray(got.numpy()), model.predict(image, verbose=0))
+
+
+def test_backprop_explainer_sees_the_ops_it_cannot_explain():
+    from chainrule.explain import backprop
+
+    cr.utils.clear_session()
+    inp = cr.Input((2,))
+    model = cr.Model(inp, layers.Dense(1)(layers.Dense(2, activation="sigmoid")(inp) * 2.0))
+    # model.layers holds Dense layers only, but the multiply between them is in the graph
+    assert [type(la).__name__ for la in model.layers[1:]] == ["Dense", "Dense"]
+    with pytest.raises(TypeError, match=r"Received: layer 'multiply' of type OpLayer"):
+        backprop(model, [[0.1, 0.2]], [[0.5]])
