@@ -1,10 +1,12 @@
 """Ops on symbolic tensors are graph operations, not layers (Keras 3's ``Functional.layers``).
 
-The expected names, indices and summary rows are those Keras 3.15.1 gives for the same
-program (``m.layers``, ``m.operations``, ``m.get_layer(index=2)``, ``m.summary()``).
+The names, indices, summary rows and op classes expected here were recorded from Keras 3
+by ``tools/keras_fixtures_operations.py`` into ``tests/fixtures/operations_keras.json``
+(same program: ``m.layers``, ``m.operations``, ``m.get_layer(...)``, ``m.summary()``).
 """
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -13,8 +15,11 @@ import chainrule as cr
 from chainrule import layers, ops
 from chainrule.layers import OpLayer
 
-LAYERS = ["input_layer", "dense", "concatenate", "dense_1"]
-OPERATIONS = ["input_layer", "dense", "multiply", "mean", "concatenate", "dense_1"]
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "operations_keras.json"),
+          encoding="utf-8") as _f:
+    KERAS = json.load(_f)
+LAYERS = KERAS["layers"]  # input_layer, dense, concatenate, dense_1
+OPERATIONS = KERAS["operations"]  # ... with multiply and mean between them
 X = np.random.default_rng(0).standard_normal((24, 4)).astype(np.float32)
 T = np.random.default_rng(1).standard_normal((24, 1)).astype(np.float32)
 
@@ -45,19 +50,26 @@ def test_layers_list_layers_only_and_operations_every_node():
 
 def test_get_layer_counts_and_names_layers_only():
     model = keras_example()
-    assert model.get_layer(index=2).name == "concatenate"
-    assert model.get_layer(index=-1).name == "dense_1"
-    assert model.get_layer("dense").name == "dense"
-    with pytest.raises(ValueError, match=r"the model has 4 layers .*Received: index=4$"):
-        model.get_layer(index=4)
+    for index, expected in KERAS["get_layer_index"].items():
+        if expected == "ValueError":
+            with pytest.raises(ValueError, match=rf"the model has 4 layers .*Received: "
+                                                 rf"index={index}$"):
+                model.get_layer(index=int(index))
+        else:
+            assert model.get_layer(index=int(index)).name == expected
     with pytest.raises(ValueError, match=r"Received: index=-5$"):
-        model.get_layer(index=-5)
+        model.get_layer(index=-5)  # (an IndexError in Keras 3.15.1)
     # Keras 3 does not find an op by name either: it is not a layer
-    for name in ("multiply", "mean"):
-        with pytest.raises(ValueError, match=rf"No such layer: '{name}'. Existing layers: "
-                                             r"\['input_layer', 'dense', 'concatenate', "
-                                             r"'dense_1'\]"):
-            model.get_layer(name)
+    for name, expected in KERAS["get_layer_name"].items():
+        if expected == "ValueError":
+            with pytest.raises(ValueError, match=rf"No such layer: '{name}'. Existing layers: "
+                                                 r"\['input_layer', 'dense', 'concatenate', "
+                                                 r"'dense_1'\]"):
+                model.get_layer(name)
+        else:
+            assert model.get_layer(name).name == expected
+    assert [n for n, e in KERAS["get_layer_name"].items() if e == "ValueError"] == [
+        "multiply", "mean"]
     with pytest.raises(ValueError, match=r"Received: name=None, index=None$"):
         model.get_layer()
     with pytest.raises(ValueError, match=r"only a layer name or a layer index\. "
@@ -67,6 +79,7 @@ def test_get_layer_counts_and_names_layers_only():
 
 def test_operations_exists_on_functional_models_only():
     seq = cr.Sequential([cr.Input((3,)), layers.Dense(2)])
+    assert KERAS["has_operations"] == {"functional": True, "sequential": False}
     assert not hasattr(seq, "operations")  # as in Keras 3
     with pytest.raises(AttributeError, match=r"only a functional model .*Received: model"):
         seq.operations  # noqa: B018
@@ -76,40 +89,76 @@ def test_operations_exists_on_functional_models_only():
     assert plain.operations is not plain.operations  # a copy, as Keras returns
 
 
+def _summary_rows(lines):
+    """``[name (Class), shape, params, connections]`` per row of chainrule's summary table."""
+    rows, body = [], False
+    for line in lines:
+        if line.startswith("="):
+            body = not body
+            continue
+        if not body or line.startswith("_"):
+            continue
+        cells = line.split("  ")
+        cells = [c.strip() for c in cells if c.strip()]
+        if line[:1].isalpha():
+            rows.append(cells + [[]] if len(cells) == 3 else cells[:3] + [[cells[3]]])
+        else:  # a further connection of the row above
+            rows[-1][3].append(cells[0])
+    return rows
+
+
 def test_summary_lists_the_ops_as_rows_with_keras_op_classes():
     model = keras_example()
     lines = []
     model.summary(print_fn=lines.append)
-    rows = {line.split()[0]: line for line in lines if line[:1].isalpha()}
-    assert "multiply (Multiply)" in rows["multiply"] and "dense[0][0]" in rows["multiply"]
-    assert "mean (Mean)" in rows["mean"] and "multiply[0][0]" in rows["mean"]
-    assert "(None, 1)" in rows["mean"]
-    assert "multiply[0][0]" in rows["concatenate"]
+    rows = _summary_rows(lines)
+    assert len(rows) == len(KERAS["summary_rows"]) == 6
+    for ours, theirs in zip(rows, KERAS["summary_rows"]):
+        name, shape, params, connected = theirs
+        assert ours[0] == name  # "multiply (Multiply)", "mean (Mean)"
+        assert ours[2] == params
+        assert ", ".join(ours[3]) == ("" if connected == "-" else connected)
+        if not name.endswith("(InputLayer)"):  # chainrule writes an input's shape [(None, 4)]
+            assert ours[1] == shape
     assert any("Total params: 20" in line for line in lines)
     # layer_range may start or end at an op, as Keras's range runs over the operations
     some = []
     model.summary(print_fn=some.append, layer_range=["multiply", "concatenate"])
-    shown = [line.split()[0] for line in some
-             if line[:1].isalpha() and "(" in line and not line.startswith("Layer (type)")]
-    assert shown == ["multiply", "mean", "concatenate"]
+    assert [row[0].split()[0] for row in _summary_rows(some)] == [
+        "multiply", "mean", "concatenate"]
 
 
-def test_op_class_names_follow_keras():
-    # the class Keras 3.15.1 records for each (its ops' classes are the op names in CamelCase)
-    expected = {"multiply": "Multiply", "true_divide": "TrueDivide", "getitem": "GetItem",
-                "abs": "Absolute", "expand_dims": "ExpandDims", "log1p": "Log1p",
-                "layer_normalization": "LayerNorm", "swish": "Silu", "top_k": "TopK"}
-    for function, class_name in expected.items():
-        assert OpLayer(function).operation_class_name == class_name
-    x = cr.Input((3,))
-    assert abs(x).node.layer.name.startswith("absolute")  # Keras names ops.absolute's node so
+# the same calls as tools/keras_fixtures_operations.py makes in Keras
+CALLS = {
+    "multiply": lambda x: x * 2.0,
+    "true_divide": lambda x: x / 2.0,
+    "getitem": lambda x: x[:, 0],
+    "abs": abs,
+    "expand_dims": lambda x: ops.expand_dims(x, -1),
+    "log1p": ops.log1p,
+    "layer_normalization": lambda x: ops.layer_normalization(x),
+    "swish": ops.swish,
+    "top_k": lambda x: ops.top_k(x, 1)[0],
+    "mean": lambda x: ops.mean(x, axis=-1),
+    "matmul": lambda x: x @ cr.Input((3, 2)),
+}
+
+
+@pytest.mark.parametrize("function", sorted(KERAS["op_classes"]))
+def test_op_names_and_classes_follow_keras(function):
+    cr.utils.clear_session()
+    expected = KERAS["op_classes"][function]
+    op = CALLS[function](cr.Input((4, 3))).node.layer
+    assert op.name == expected["name"]  # ops.abs records Keras's "absolute"
+    assert op.operation_class_name == expected["class"]
+    assert OpLayer(function).operation_class_name == expected["class"]
 
 
 def test_config_lists_every_node_and_round_trips():
     model = keras_example()
     config = json.loads(json.dumps(model.get_config()))
     entries = config["layers"]
-    assert [e["name"] for e in entries] == OPERATIONS
+    assert [e["name"] for e in entries] == OPERATIONS == [e[0] for e in KERAS["config_layers"]]
     assert [e["config"].get("function") for e in entries[2:4]] == ["multiply", "mean"]
     rebuilt = cr.Model.from_config(config)
     assert [la.name for la in rebuilt.layers] == LAYERS
