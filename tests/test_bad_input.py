@@ -793,6 +793,27 @@ ROWS += [
 ]
 
 
+def _dense_and_an_op():
+    cr.utils.clear_session()
+    x = L.Input((3,))
+    return cr.Model(x, L.Dense(2)(x) * 2.0)
+
+
+ROWS += [
+    ("get-layer-op-name", lambda: _dense_and_an_op().get_layer("multiply"), ValueError,
+     r"No such layer: 'multiply'\. Existing layers: \['input_layer', 'dense'\]\. "
+     r"Received: name='multiply'$", True),
+    ("get-layer-index-range", lambda: _dense_and_an_op().get_layer(index=2), ValueError,
+     r"index out of range: the model has 2 layers \(ops are not layers\)\. "
+     r"Received: index=2$", True),
+    ("get-layer-no-argument", lambda: _dense_and_an_op().get_layer(), ValueError,
+     r"get_layer needs a layer name or a layer index\. Received: name=None, index=None$", True),
+    ("get-layer-both-arguments", lambda: _dense_and_an_op().get_layer("dense", 1), ValueError,
+     r"get_layer: provide only a layer name or a layer index\. "
+     r"Received: index=1, name='dense'$", True),
+]
+
+
 def _compiled(model, **kwargs):
     model.compile(**kwargs)
     return model

@@ -189,6 +189,8 @@ def _check_model(model: Any) -> list:
     from chainrule.layers.core import Dense  # noqa: PLC0415
 
     layers = getattr(model, "layers", None)
+    if getattr(model, "_functional", False):
+        layers = model.operations  # its ops (x * 2.0) too, which model.layers leaves out
     if layers is None:
         raise TypeError("backprop() explains a Sequential model of Dense layers. Received: "
                         f"model of type {type(model).__name__}")

@@ -124,8 +124,13 @@ def _op_function(function: Any) -> Any:
     return RAW_OPS[function]
 
 
+# chainrule's op names Keras 3 names otherwise (``ops.abs`` records Keras's ``absolute``)
+_KERAS_NAMES = {"getitem": "get_item", "abs": "absolute", "layer_normalization": "layer_norm",
+                "swish": "silu"}
+
+
 def _keras_name(function: str) -> str:
-    return {"getitem": "get_item"}.get(function, function)
+    return _KERAS_NAMES.get(function, function)
 
 
 class OpLayer(Layer):
@@ -133,7 +138,9 @@ class OpLayer(Layer):
 
     Made for you when an op (or an operator such as ``+`` or ``x[:, 0]``) is
     applied to KerasTensors; named after the op (``mean``, ``add``,
-    ``get_item``), as Keras names its graph operations.
+    ``get_item``), as Keras names its graph operations. As in Keras 3 it is a
+    graph operation, not a layer of the model: ``model.operations`` lists it,
+    ``model.layers`` and ``model.get_layer`` do not.
 
     Args:
         function: the op's public name in :mod:`chainrule.ops`.
@@ -145,7 +152,7 @@ class OpLayer(Layer):
         >>> import chainrule as cr
         >>> x = cr.layers.Input((3,))
         >>> m = cr.Model(x, cr.ops.sum(x * 2.0, axis=-1))
-        >>> [layer.function for layer in m.layers[1:]], m.output_shape
+        >>> [op.function for op in m.operations[1:]], m.output_shape
         (['multiply', 'sum'], (None,))
         >>> m.predict(np.ones((2, 3)), verbose=0)
         array([6., 6.], dtype=float32)
@@ -178,6 +185,20 @@ class OpLayer(Layer):
         layer._args = tuple(_template(a, tensors) for a in args)
         layer._kwargs = {k: _template(v, tensors) for k, v in kwargs.items()}
         return layer(tensors)
+
+    @property
+    def operation_class_name(self) -> str:
+        """The class Keras 3 records this op as (``Mean``, ``TrueDivide``, ``GetItem``).
+
+        Shown as the type in :meth:`Model.summary <chainrule.models.Model.summary>` and
+        ``plot_model``, as Keras shows its graph operations (``mean (Mean)``).
+
+        Example:
+            >>> OpLayer("true_divide").operation_class_name, OpLayer("abs").operation_class_name
+            ('TrueDivide', 'Absolute')
+        """
+        return "".join(part[:1].upper() + part[1:]
+                       for part in _keras_name(self.function).split("_"))
 
     def _run(self, inputs: list) -> Any:
         args = _fill(self._args, inputs)

@@ -43,13 +43,17 @@ def layer_from_config(config: dict, custom_objects: dict | None = None) -> Any:
 
 
 def functional_config(model: Any) -> dict:
-    """Describe a functional model: its layers, which tensors feed each call, its inputs/outputs."""
+    """Describe a functional model: its layers, which tensors feed each call, its inputs/outputs.
+
+    Every node of the graph is written, the ops recorded on symbolic tensors included
+    (``model.operations``, as Keras 3's config lists its graph operations).
+    """
     node_index: dict = {}
-    for layer in model.layers:
+    for layer in model.operations:
         for i, node in enumerate(layer._inbound_nodes):
             node_index[id(node)] = (layer.name, i)
     layers = []
-    for layer in model.layers:
+    for layer in model.operations:
         inbound, positional = [], []
         for node in layer._inbound_nodes:
             if id(node) not in {id(n) for n in model._nodes}:

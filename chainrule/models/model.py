@@ -19,6 +19,7 @@ from chainrule.layers.base import (
     unique_name,
 )
 from chainrule.layers.core import InputLayer
+from chainrule.layers.op_layer import OpLayer
 from chainrule.layers.serialization import register_layer_class
 from chainrule.models.trainer import Trainer
 
@@ -120,25 +121,90 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list[Layer]:
-        """The model's layers, in order (input layers first for functional models)."""
+        """The model's layers, in order (input layers first for functional models).
+
+        As in Keras 3, an op called on symbolic tensors (``x * 2.0``, ``ops.mean(y)``,
+        ``x[:, 0]``) is a graph operation, not a layer: it is listed by
+        :attr:`operations` (and in the summary and the config) but not here, so
+        ``layers[i]`` and ``get_layer(index=i)`` count as Keras counts.
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.layers.Input((3,), name="x")
+            >>> y = cr.layers.Dense(2, name="d")(x * 2.0)
+            >>> [layer.name for layer in cr.Model(x, y).layers]
+            ['x', 'd']
+        """
+        return [la for la in self._layers if not isinstance(la, OpLayer)]
+
+    @property
+    def operations(self) -> list[Layer]:
+        """Every node of a functional model's graph, in order: its layers and its ops.
+
+        Keras 3's ``Functional.operations``: :attr:`layers` plus the ops called on
+        symbolic tensors while the model was built (chainrule records each as an
+        :class:`~chainrule.layers.OpLayer`). Sequential and subclassed models have
+        no such list, as in Keras.
+
+        Raises:
+            AttributeError: for a model that is not functional.
+
+        Example:
+            >>> import chainrule as cr
+            >>> cr.utils.clear_session()  # op names are numbered from here
+            >>> x = cr.layers.Input((3,), name="x")
+            >>> y = cr.layers.Dense(2, name="d")(x * 2.0)
+            >>> [op.name for op in cr.Model(x, y).operations]
+            ['x', 'multiply', 'd']
+        """
+        if not getattr(self, "_functional", False):
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'operations': only a "
+                "functional model (Model(inputs, outputs)) has a graph of operations; use "
+                f"model.layers. Received: model {self.name!r} of class {type(self).__name__}")
         return list(self._layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """Return a layer by name or index.
+        """Return a layer by name or by index in :attr:`layers`, as Keras 3 does.
+
+        Ops recorded in a functional graph are not layers (see :attr:`layers`), so
+        they are neither counted by ``index`` nor found by ``name``.
+
+        Args:
+            name: the layer's name.
+            index: its position in :attr:`layers` (negative counts from the end).
+
+        Returns:
+            The layer.
 
         Raises:
-            ValueError: when no layer matches, listing the names.
+            ValueError: when both or neither of ``name`` and ``index`` are given, the
+                index is out of range, or no layer has that name (the names are listed).
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.layers.Input((3,), name="x")
+            >>> m = cr.Model(x, cr.layers.Dense(1, name="out")(cr.ops.square(x)))
+            >>> m.get_layer(index=1).name, m.get_layer("out").name
+            ('out', 'out')
         """
+        if index is not None and name is not None:
+            raise ValueError("get_layer: provide only a layer name or a layer index. "
+                             f"Received: index={index}, name={name!r}")
+        layers = self.layers
         if index is not None:
-            if not -len(self.layers) <= index < len(self.layers):
-                raise ValueError(f"index out of range: the model has {len(self.layers)} layers. "
-                                 f"Received: index={index}")
-            return self.layers[index]
-        for layer in self.layers:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"index out of range: the model has {len(layers)} layers "
+                                 f"(ops are not layers). Received: index={index}")
+            return layers[index]
+        if name is None:
+            raise ValueError("get_layer needs a layer name or a layer index. "
+                             "Received: name=None, index=None")
+        for layer in layers:
             if layer.name == name:
                 return layer
         raise ValueError(f"No such layer: {name!r}. Existing layers: "
-                         f"{[la.name for la in self.layers]}. Received: name={name!r}")
+                         f"{[la.name for la in layers]}. Received: name={name!r}")
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         if not self._functional:

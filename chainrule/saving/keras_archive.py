@@ -546,13 +546,13 @@ def _keras_model(model: Any) -> dict:
                          "holds Sequential and functional models only. Received: class "
                          f"{name}")
     tensors: dict = {}
-    for layer in model.layers:
+    for layer in model.operations:  # every graph node, in the order of get_config's layers
         for k, node in enumerate(layer._inbound_nodes):
             for j, t in enumerate(node.outputs):
                 tensors[(layer.name, k, j)] = t
     base = model.get_config()
     entries = []
-    for layer, entry in zip(model.layers, base["layers"]):
+    for layer, entry in zip(model.operations, base["layers"]):
         out = _keras_layer(layer)
         out["name"] = layer.name
         nodes = []

@@ -47,7 +47,7 @@ def model_graph(model: Any) -> tuple[list, list]:
                          "with known shapes yet. Build it (give the first layer an input shape, "
                          "or call it on data) first. Received: an unbuilt model")
     if getattr(model, "_functional", False):
-        layers = list(model.layers)
+        layers = list(model.operations)  # ops included, as Keras 3 draws its graph operations
         index = {id(la): i for i, la in enumerate(layers)}
         edges: list = []
         for node in model._nodes:
@@ -66,7 +66,7 @@ def model_graph(model: Any) -> tuple[list, list]:
 
 def _label(layer: Any, show_shapes: bool, show_dtype: bool, show_layer_names: bool,
            show_layer_activations: bool, show_trainable: bool) -> str:
-    kind = type(layer).__name__
+    kind = getattr(layer, "operation_class_name", None) or type(layer).__name__
     lines = [f"{layer.name} ({kind})" if show_layer_names else kind]
     if show_shapes:
         nodes = getattr(layer, "_inbound_nodes", [])

@@ -113,7 +113,8 @@ def print_summary(model: Any, line_length: int | None = None,
             shape = None
         if type(layer).__name__ == "InputLayer":
             shape = [layer._batch_input_shape]
-        fields = [f"{layer.name} ({type(layer).__name__})",
+        kind = getattr(layer, "operation_class_name", None) or type(layer).__name__
+        fields = [f"{layer.name} ({kind})",
                   "?" if unbuilt or shape is None and not model.built else _fmt_shape(shape),
                   "0 (unbuilt)" if unbuilt else str(layer.count_params())]
         if not sequential_like:
@@ -157,7 +158,8 @@ def print_summary(model: Any, line_length: int | None = None,
 
 
 def _layer_range(model: Any, layer_range: Sequence[str] | None) -> list:
-    layers = list(model.layers)
+    # a functional model lists every node of its graph, ops included (as Keras 3 does)
+    layers = list(model.operations if getattr(model, "_functional", False) else model.layers)
     if layer_range is None:
         return layers
     names = [layer.name for layer in layers]
