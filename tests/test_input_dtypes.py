@@ -1,6 +1,10 @@
+"""Inputs reach the layers in their declared dtype: integer token ids stay exact."""
+
 import numpy as np
+
 import chainrule as cr
 from chainrule import layers
+
 
 def test_declared_integer_inputs_keep_large_token_ids_exact():
     # ids above 2**24 are not representable in float32: an Input declared int64 feeds them as
