@@ -442,8 +442,9 @@ def test_regression_column_labels_align_with_flat_targets():
 def test_regression_shape_mismatch():
     with raises(
         ValueError,
-        "mean_squared_error expects y_true and y_pred of the same shape (a trailing axis of size "
-        "1 may be missing on one of them). Received: y_true.shape=(3,), y_pred.shape=(3, 2)",
+        "mean_squared_error expects y_true and y_pred of the same shape or of shapes that "
+        "broadcast together (a trailing axis of size 1 may be missing on one of them). "
+        "Received: y_true.shape=(3,), y_pred.shape=(3, 2)",
     ):
         MeanSquaredError().update_state([1.0, 2.0, 3.0], np.ones((3, 2)))
 
