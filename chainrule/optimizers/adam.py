@@ -61,7 +61,7 @@ class Adam(Optimizer):
         ...     def __init__(self, data, name):
         ...         self.data, self.name = data, name
         >>> w = Var(np.array([1.0, 2.0]), "w")
-        >>> Adam(learning_rate=0.5).apply_gradients([(np.array([3.0, -0.5]), w)])
+        >>> int(Adam(learning_rate=0.5).apply_gradients([(np.array([3.0, -0.5]), w)]))
         1
         >>> np.round(w.data, 4)  # the first step moves each weight by about lr
         array([0.5, 2.5])
@@ -109,7 +109,7 @@ class Adam(Optimizer):
 
     def _begin_step(self, lr: float) -> None:
         f = self._ftype
-        t, one = f(self.iterations + 1), f(1)
+        t, one = f(self._updates_done() + 1), f(1)
         alpha = f(lr) * np.sqrt(one - f(self.beta_2) ** t) / (one - f(self.beta_1) ** t)
         c = self._const
         self._k = (c(1 - self.beta_1), c(1 - self.beta_2), c(self.epsilon), c(alpha))
