@@ -2,6 +2,7 @@
 
 import io
 import math
+import os
 import zipfile
 
 import numpy as np
@@ -132,6 +133,17 @@ def test_saved_and_restored_with_the_optimizer(tmp_path):
     assert loaded.optimizer.iterations == 10
     loaded.fit(x, y, batch_size=4, epochs=1, verbose=0)
     assert loaded.optimizer.iterations == 15
+
+
+def test_a_file_saved_when_the_count_was_an_int_still_loads():
+    """tools/record_optimizer_state_file.py wrote it before iterations became a Variable."""
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "optimizer_state_adam.keras")
+    model = cr.saving.load_model(path)
+    it = model.optimizer.iterations
+    assert isinstance(it, cr.Variable) and it.dtype == np.int64 and it == 6
+    x, y = _data(12)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert model.optimizer.iterations == 9 and model.optimizer.iterations is it
 
 
 def test_backup_and_restore_resumes_the_count(tmp_path):
