@@ -228,3 +228,22 @@ def test_masked_sequence_output_against_wider_targets_matches_keras():
     per_step = ((pred - targets) ** 2).mean(-1)
     assert res["loss"] == pytest.approx(
         (per_step * np.asarray(masked["step_weights"]))[valid].sum() / valid.sum(), rel=1e-5)
+
+
+def test_binary_accuracy_and_accuracy_compare_after_broadcasting():
+    """Keras 3's (binary_)accuracy align ranks, then compare every label with the prediction."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, size=(8, 10)).astype("float32")
+    probs = rng.random((8, 1)).astype("float32")
+    m = cr.metrics.BinaryAccuracy()
+    m.update_state(labels, probs)
+    assert float(m.result()) == pytest.approx(((probs > 0.5) == labels).mean())
+    np.testing.assert_array_equal(cr.metrics.binary_accuracy(labels, probs),
+                                  ((probs > 0.5) == labels).astype("float32"))
+    classes = rng.integers(0, 3, size=(8, 4))
+    guess = rng.integers(0, 3, size=(8, 1))
+    np.testing.assert_array_equal(cr.metrics.accuracy(classes, guess),
+                                  (classes == guess).astype("float32"))
+    with pytest.raises(ValueError, match=r"accuracy expects y_true and y_pred of the same shape "
+                                         r"or of shapes that broadcast together"):
+        cr.metrics.accuracy(np.zeros((8, 4)), np.zeros((8, 3)))

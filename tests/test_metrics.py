@@ -358,8 +358,9 @@ def test_categorical_accuracy_needs_a_class_axis():
 def test_binary_accuracy_shape_mismatch():
     with raises(
         ValueError,
-        "binary_accuracy expects y_true and y_pred of the same shape (a trailing axis of size 1 "
-        "may be missing on one of them). Received: y_true.shape=(4,), y_pred.shape=(4, 2)",
+        "binary_accuracy expects y_true and y_pred of the same shape or of shapes that "
+        "broadcast together (a trailing axis of size 1 may be missing on one of them). "
+        "Received: y_true.shape=(4,), y_pred.shape=(4, 2)",
     ):
         BinaryAccuracy().update_state([0, 1, 0, 1], np.ones((4, 2)))
 
