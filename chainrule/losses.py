@@ -157,13 +157,38 @@ def _shape_mismatch(name: str, true_shape: tuple, pred_shape: tuple) -> ValueErr
     )
 
 
+def _broadcast_mismatch(name: str, true_shape: tuple, pred_shape: tuple) -> ValueError:
+    return ValueError(
+        f"{name}: y_true and y_pred must have the same shape or shapes that broadcast together "
+        "(after a trailing axis of length 1 is squeezed or added). "
+        f"Received: y_true.shape={tuple(true_shape)}, y_pred.shape={tuple(pred_shape)}"
+    )
+
+
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    """Whether shapes ``a`` and ``b`` broadcast together (NumPy's rule)."""
+    if a == b:
+        return True
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
 def _pair(y_true: Any, y_pred: Any, name: str) -> tuple:
-    """Convert, align ranks and check that the shapes agree (no silent broadcasting)."""
+    """Convert, align ranks, and check that the shapes broadcast together.
+
+    Keras 3's rule for the elementwise losses (regression, hinge, Poisson,
+    Kullback-Leibler, cosine): a trailing axis of length 1 is squeezed or
+    added, then the two broadcast, so targets ``(batch, 10)`` against a
+    ``(batch, 1)`` output compare every target with the one prediction.
+    """
     p = _pred(y_pred)
     t = _true(y_true, p.data.dtype)
     t2, p2 = _squeeze_or_expand(t, p)
-    if t2.shape != p2.shape:
-        raise _shape_mismatch(name, t.shape, p.shape)
+    if not _broadcasts(tuple(t2.shape), tuple(p2.shape)):
+        raise _broadcast_mismatch(name, t.shape, p.shape)
     return t2, p2
 
 
@@ -249,14 +274,16 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: targets, shape ``(batch, d0, ..., dN)``.
-        y_pred: predictions, the same shape (a trailing axis of length 1 on
-            either side is squeezed or added, as in Keras).
+        y_pred: predictions, the same shape or one that broadcasts against it
+            (a trailing axis of length 1 on either side is squeezed or added
+            first, as in Keras: targets ``(batch, 10)`` against predictions
+            ``(batch, 1)`` average the 10 squared errors of each sample).
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ (both are named).
+        ValueError: when the shapes do not broadcast together (both are named).
 
     Example:
         >>> mean_squared_error([[0.0, 1.0]], [[1.0, 1.0]])
@@ -273,13 +300,13 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: targets, shape ``(batch, d0, ..., dN)``.
-        y_pred: predictions, the same shape.
+        y_pred: predictions, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> mean_absolute_error([[0.0, 1.0]], [[1.0, 3.0]])
@@ -294,13 +321,13 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: targets, shape ``(batch, d0, ..., dN)``.
-        y_pred: predictions, the same shape.
+        y_pred: predictions, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> mean_absolute_percentage_error([[100.0, 200.0]], [[90.0, 210.0]]).numpy().round(4)
@@ -316,13 +343,13 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: targets, shape ``(batch, d0, ..., dN)``.
-        y_pred: predictions, the same shape.
+        y_pred: predictions, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> mean_squared_logarithmic_error([[0.0]], [[math.e - 1]]).numpy().round(5)
@@ -351,14 +378,14 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
 
     Args:
         y_true: targets.
-        y_pred: predictions, the same shape.
+        y_pred: predictions, the same shape or one that broadcasts against it.
         axis: the axis along which the vectors lie.
 
     Returns:
         A Tensor with ``axis`` removed.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> loss = cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [-1.0, -1.0]])
@@ -379,14 +406,14 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
 
     Args:
         y_true: targets, shape ``(batch, d0, ..., dN)``.
-        y_pred: predictions, the same shape.
+        y_pred: predictions, the same shape or one that broadcasts against it.
         delta: where the loss changes from quadratic to linear (> 0).
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ or ``delta`` is not positive.
+        ValueError: when the shapes do not broadcast together or ``delta`` is not positive.
 
     Example:
         >>> huber([[0.0, 0.0]], [[0.5, 3.0]])
@@ -409,13 +436,13 @@ def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: targets, shape ``(batch, d0, ..., dN)``.
-        y_pred: predictions, the same shape.
+        y_pred: predictions, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> log_cosh([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [0.0, 0.0]]).numpy().round(5)
@@ -445,13 +472,13 @@ def hinge(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: labels in {-1, 1} or {0, 1}, shape ``(batch, d0, ..., dN)``.
-        y_pred: scores, the same shape.
+        y_pred: scores, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> hinge([[1.0, 0.0]], [[0.5, -2.0]])
@@ -467,13 +494,13 @@ def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: labels in {-1, 1} or {0, 1} (converted), shape ``(batch, d0, ..., dN)``.
-        y_pred: scores, the same shape.
+        y_pred: scores, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> squared_hinge([[1.0, 0.0]], [[0.5, -2.0]])
@@ -492,13 +519,13 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: one-hot labels, shape ``(batch, classes)``.
-        y_pred: scores, the same shape.
+        y_pred: scores, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch,)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> categorical_hinge([[0.0, 1.0, 0.0]], [[0.2, 0.5, 0.1]])
@@ -520,13 +547,13 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: target distributions, shape ``(batch, classes)``.
-        y_pred: predicted distributions, the same shape.
+        y_pred: predicted distributions, the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch,)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> kl_divergence([[0.5, 0.5]], [[0.5, 0.5]])
@@ -544,13 +571,13 @@ def poisson(y_true: Any, y_pred: Any) -> Tensor:
 
     Args:
         y_true: observed counts, shape ``(batch, d0, ..., dN)``.
-        y_pred: predicted rates (positive), the same shape.
+        y_pred: predicted rates (positive), the same shape or one that broadcasts against it.
 
     Returns:
         A Tensor of shape ``(batch, d0, ..., dN-1)``.
 
     Raises:
-        ValueError: when the shapes differ.
+        ValueError: when the shapes do not broadcast together.
 
     Example:
         >>> poisson([[0.0]], [[2.0]])
@@ -976,8 +1003,11 @@ def check_targets(loss: Any, y_true: Any, pred_shape: tuple) -> None:
         if ax == len(shape) - 1:
             _check_not_sparse(tuple(y.shape), shape)
     t, p = _align_shapes(tuple(y.shape), shape)
-    if t != p:
-        raise _shape_mismatch(name, y.shape, shape)
+    if fn in (binary_crossentropy, categorical_crossentropy):
+        if t != p:
+            raise _shape_mismatch(name, y.shape, shape)
+    elif not _broadcasts(t, p):  # the elementwise losses broadcast, as in Keras
+        raise _broadcast_mismatch(name, y.shape, shape)
 
 
 # Keras's short names.

@@ -145,8 +145,9 @@ ROWS = [
         "binary-labels-outside-0-1",
         lambda: fit(mlp("binary_crossentropy", out=1, activation="sigmoid")), ValueError,
         r"binary_crossentropy expects labels in \[0, 1\]", True),
-    ("regression-y-shape", lambda: fit(mlp("mse", out=1, activation=None), y=np.zeros((10, 2))),
-     ValueError, r"mean_squared_error: y_true and y_pred must have the same shape\.", True),
+    ("regression-y-shape", lambda: fit(mlp("mse", out=3, activation=None), y=np.zeros((10, 2))),
+     ValueError, r"mean_squared_error: y_true and y_pred must have the same shape or shapes "
+     r"that broadcast together", True),
     ("nan-in-x", lambda: fit(x=with_nan(X, (slice(2, 4), 1))), ValueError,
      r"x contains 2 NaN or infinite value\(s\), first at index\(es\) \[\(2, 1\), \(3, 1\)\]\. "
      r".*allow_nonfinite=True", True),

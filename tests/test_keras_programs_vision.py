@@ -116,13 +116,27 @@ def test_serialization_weights_h5(tmp_path, monkeypatch):
     assert (tmp_path / "my_model.weights.h5").is_file()
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "the guide fits a 1-unit output to (8, 10) targets, which Keras's MSE broadcasts and "
-    "chainrule refuses (y_true and y_pred must have the same shape); its last line also "
-    "asserts that a Sequential saved unbuilt loads built, which Keras 3.15 does not do "
-    "either. Variable and the saving hooks it uses work: tests/test_saving_hooks.py"))
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "the guide's last line asserts that a Sequential saved unbuilt (its Dense(1) never saw "
+    "an input) loads built; Keras 3.15 loads it unbuilt too (restored_model.built is False "
+    "there, as here). Everything before it runs: the (8, 10) targets for the 1-unit output "
+    "broadcast in MSE as in Keras, and the custom variable and build config round-trip "
+    "(Keras 3.15 itself fails earlier, at loading the first model: its Dense saves only "
+    "kernel and bias while the guide's load_own_variables assigns all of self.weights)"))
 def test_serialization_hooks(tmp_path, monkeypatch):
     run_program("serialization_hooks", tmp_path, monkeypatch)
+
+
+def test_serialization_hooks_up_to_its_last_line(tmp_path, monkeypatch):
+    """The guide without its last assertion: it runs, and the unbuilt model loads unbuilt."""
+    source = (PROGRAMS / "serialization_hooks.py").read_text(encoding="utf-8").rstrip()
+    body, last = source.rsplit("\n", 1)
+    assert last == "np.testing.assert_equal(restored_model.built, True)"
+    monkeypatch.chdir(tmp_path)
+    g = {"__name__": "__main__"}
+    exec(compile(body, "serialization_hooks.py", "exec"), g)  # noqa: S102 - the test's own file
+    assert g["restored_model"].layers[0].layer_init == "random_normal"
+    assert g["restored_model"].built is False  # as Keras 3.15 loads it
 
 
 @needs_conv

@@ -748,8 +748,13 @@ def test_sparse_label_shape_mismatch():
 def test_shape_mismatch_names_both_shapes(name):
     with pytest.raises(ValueError) as e:
         getattr(losses, name)(np.ones((32, 3)), np.full((32, 2), 0.5))
+    # the elementwise losses broadcast as in Keras (tests/test_broadcast_targets.py), so
+    # they refuse only shapes that do not broadcast; the cross-entropies need equal shapes
+    need = "the same shape" if name.endswith("crossentropy") else (
+        "the same shape or shapes that broadcast together (after a trailing axis of length 1 "
+        "is squeezed or added)")
     assert str(e.value) == (
-        f"{name}: y_true and y_pred must have the same shape. "
+        f"{name}: y_true and y_pred must have {need}. "
         "Received: y_true.shape=(32, 3), y_pred.shape=(32, 2)"
     )
 
@@ -990,11 +995,13 @@ def test_check_targets_messages_match_the_losses():
         "categorical_crossentropy expects one-hot labels of shape (32, 10), received integer "
         "class labels of shape (32,)."
     )
+    losses.check_targets("mse", np.zeros((32, 3)), (2, 1))  # broadcasts, as in Keras
     with pytest.raises(ValueError) as e:
-        losses.check_targets("mse", np.zeros((32, 3)), (2, 1))
+        losses.check_targets("mse", np.zeros((32, 3)), (2, 2))
     assert str(e.value) == (
-        "mean_squared_error: y_true and y_pred must have the same shape. "
-        "Received: y_true.shape=(32, 3), y_pred.shape=(32, 1)"
+        "mean_squared_error: y_true and y_pred must have the same shape or shapes that "
+        "broadcast together (after a trailing axis of length 1 is squeezed or added). "
+        "Received: y_true.shape=(32, 3), y_pred.shape=(32, 2)"
     )
 
 

@@ -358,8 +358,9 @@ def test_categorical_accuracy_needs_a_class_axis():
 def test_binary_accuracy_shape_mismatch():
     with raises(
         ValueError,
-        "binary_accuracy expects y_true and y_pred of the same shape (a trailing axis of size 1 "
-        "may be missing on one of them). Received: y_true.shape=(4,), y_pred.shape=(4, 2)",
+        "binary_accuracy expects y_true and y_pred of the same shape or of shapes that "
+        "broadcast together (a trailing axis of size 1 may be missing on one of them). "
+        "Received: y_true.shape=(4,), y_pred.shape=(4, 2)",
     ):
         BinaryAccuracy().update_state([0, 1, 0, 1], np.ones((4, 2)))
 
@@ -442,8 +443,9 @@ def test_regression_column_labels_align_with_flat_targets():
 def test_regression_shape_mismatch():
     with raises(
         ValueError,
-        "mean_squared_error expects y_true and y_pred of the same shape (a trailing axis of size "
-        "1 may be missing on one of them). Received: y_true.shape=(3,), y_pred.shape=(3, 2)",
+        "mean_squared_error expects y_true and y_pred of the same shape or of shapes that "
+        "broadcast together (a trailing axis of size 1 may be missing on one of them). "
+        "Received: y_true.shape=(3,), y_pred.shape=(3, 2)",
     ):
         MeanSquaredError().update_state([1.0, 2.0, 3.0], np.ones((3, 2)))
 

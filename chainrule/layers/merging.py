@@ -6,6 +6,12 @@ other axes broadcast as NumPy's do (an input of lower rank gets new axes after
 the batch axis). ``Concatenate`` joins along an axis and ``Dot`` takes batched
 dot products. Each has a lowercase functional form, ``add([a, b])``, as Keras.
 
+Masks (Keras 3's rules): the elementwise layers' output is masked where any
+input is unmasked (the logical or of the inputs' time-step masks; no mask when
+an input has none); ``Multiply``, ``Maximum`` and ``Minimum`` also leave a
+masked-out input's steps out of the result. ``Concatenate`` concatenates the
+masks along its axis (an unmasked input counts as all valid); ``Dot`` drops them.
+
 Example:
     >>> import chainrule as cr
     >>> a = cr.layers.Input((3,))
@@ -35,11 +41,28 @@ def _fmt(shapes: Sequence[Any]) -> str:
     return "[" + ", ".join(str(tuple(s)) for s in shapes) + "]"
 
 
+def _masks_of(inputs: Any, mask: Any = None) -> list:
+    """The inputs' masks: ``mask`` when it is a list, else each input's ``_keras_mask``."""
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    if isinstance(mask, (list, tuple)):
+        return list(mask)
+    return [getattr(x, "_keras_mask", None) for x in inputs]
+
+
+def _step_mask(mask: Any, x: Any) -> Any:
+    """A ``(batch, steps)`` mask broadcast over ``x``'s last axis, or None if it does not fit."""
+    if mask is None or tuple(mask.shape) != tuple(x.shape[:-1]):
+        return None
+    return ops.broadcast_to(ops.expand_dims(mask, -1), tuple(x.shape))
+
+
 class _Merge(Layer):
     """The elementwise merging layers' common part: input checks, broadcasting, shapes."""
 
     _min_inputs = 1
     _max_inputs: int | None = None
+    supports_masking = True
 
     def _maybe_build(self, inputs: Any) -> None:
         if self.built:
@@ -129,15 +152,52 @@ class _Merge(Layer):
         self._batch_check(shapes)
         self._elementwise_shape(shapes)
         nd = max(len(s) for s in shapes)
-        xs = []
+        xs, masks = [], []
         for x in inputs:
-            while x.ndim < nd:  # Keras: new axes right after the batch axis
-                x = ops.expand_dims(x, 1)
+            mask = getattr(x, "_keras_mask", None)
+            while x.ndim < nd:  # Keras: new axes right after the batch axis (and no mask)
+                x, mask = ops.expand_dims(x, 1), None
             xs.append(x)
-        return self._merge(xs)
+            masks.append(_step_mask(mask, x))
+        return self._merge(xs, masks)
 
-    def _merge(self, xs: list) -> Tensor:  # pragma: no cover - abstract
+    def _merge(self, xs: list, masks: list) -> Tensor:  # pragma: no cover - abstract
+        """Merge ``xs``; ``masks``: each input's mask broadcast to its shape, or None."""
         raise NotImplementedError
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The logical or of the inputs' masks; None when any input has none (Keras 3).
+
+        Args:
+            inputs: the list of inputs.
+            mask: a list of their masks (default: each input's own).
+
+        Returns:
+            A boolean Tensor ``(batch, steps)``, or None.
+        """
+        masks = _masks_of(inputs, mask)
+        if not masks or any(m is None for m in masks):
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = ops.logical_or(out, m)
+        return out
+
+    @staticmethod
+    def _merge_masked(op: Any, xs: list, masks: list) -> Tensor:
+        """Keras's ``Maximum``/``Minimum`` with masks: a masked-out step takes the other's value."""
+        out, out_mask = None, None
+        for x, mask in zip(xs, masks):
+            if out is None:
+                out, out_mask = x, mask
+                continue
+            if mask is not None:
+                x = ops.where(mask, x, out)
+            if out_mask is not None:
+                out = ops.where(out_mask, out, x)
+            out_mask = None if mask is None or out_mask is None else ops.logical_or(out_mask, mask)
+            out = op(out, x)
+        return out
 
 
 class Add(_Merge):
@@ -149,7 +209,7 @@ class Add(_Merge):
         (2, 3)
     """
 
-    def _merge(self, xs: list) -> Tensor:
+    def _merge(self, xs: list, masks: list) -> Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = ops.add(out, x)
@@ -167,7 +227,7 @@ class Subtract(_Merge):
 
     _min_inputs = _max_inputs = 2
 
-    def _merge(self, xs: list) -> Tensor:
+    def _merge(self, xs: list, masks: list) -> Tensor:
         return ops.subtract(xs[0], xs[1])
 
 
@@ -180,10 +240,18 @@ class Multiply(_Merge):
         Tensor([[6., 6.]], dtype=float32)
     """
 
-    def _merge(self, xs: list) -> Tensor:
+    def _merge(self, xs: list, masks: list) -> Tensor:
+        # Keras: a masked-out step counts as 1 in the product; with every input masked, the
+        # steps no input keeps are 0
+        xs = [x if m is None else ops.where(m, x, 1.0) for x, m in zip(xs, masks)]
         out = xs[0]
         for x in xs[1:]:
             out = ops.multiply(out, x)
+        if all(m is not None for m in masks):
+            keep = masks[0]
+            for m in masks[1:]:
+                keep = ops.logical_or(keep, m)
+            out = ops.where(keep, out, 0.0)
         return out
 
 
@@ -196,7 +264,7 @@ class Average(_Merge):
         Tensor([[2., 2.]], dtype=float32)
     """
 
-    def _merge(self, xs: list) -> Tensor:
+    def _merge(self, xs: list, masks: list) -> Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = ops.add(out, x)
@@ -212,11 +280,8 @@ class Maximum(_Merge):
         Tensor([[3., 5.]], dtype=float32)
     """
 
-    def _merge(self, xs: list) -> Tensor:
-        out = xs[0]
-        for x in xs[1:]:
-            out = ops.maximum(out, x)
-        return out
+    def _merge(self, xs: list, masks: list) -> Tensor:
+        return self._merge_masked(ops.maximum, xs, masks)
 
 
 class Minimum(_Merge):
@@ -228,11 +293,8 @@ class Minimum(_Merge):
         Tensor([[1., 2.]], dtype=float32)
     """
 
-    def _merge(self, xs: list) -> Tensor:
-        out = xs[0]
-        for x in xs[1:]:
-            out = ops.minimum(out, x)
-        return out
+    def _merge(self, xs: list, masks: list) -> Tensor:
+        return self._merge_masked(ops.minimum, xs, masks)
 
 
 class Concatenate(_Merge):
@@ -297,6 +359,36 @@ class Concatenate(_Merge):
         self._check_shapes([tuple(x.shape) for x in inputs])
         return ops.concatenate(list(inputs), axis=self.axis)
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The inputs' masks concatenated along ``axis`` (Keras 3's rule).
+
+        Each mask is spread over its input's last axis (an unmasked input
+        counts as all valid), the results are concatenated along ``axis``, and
+        a step is valid where any of its features is: joining features keeps a
+        step any input keeps, joining along the time axis joins the masks.
+
+        Args:
+            inputs: the list of inputs.
+            mask: a list of their masks (default: each input's own).
+
+        Returns:
+            A boolean Tensor, or None when no input has a mask.
+        """
+        masks = _masks_of(inputs, mask)
+        if all(m is None for m in masks):
+            return None
+        if isinstance(inputs, Tensor):
+            inputs = [inputs]
+        full = []
+        for x, m in zip(inputs, masks):
+            if m is None:
+                full.append(ops.ones_like(x, dtype="bool"))
+            elif m.ndim < x.ndim:
+                full.append(ops.broadcast_to(ops.expand_dims(m, -1), tuple(x.shape)))
+            else:
+                full.append(m)
+        return ops.any(ops.concatenate(full, axis=self.axis), axis=-1)
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["axis"] = self.axis
@@ -326,6 +418,10 @@ class Dot(_Merge):
     """
 
     _min_inputs = _max_inputs = 2
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """None: a dot product has no time steps left to mask (Keras 3)."""
+        return None
 
     def __init__(self, axes: int | Sequence[int], normalize: bool = False,
                  **kwargs: Any) -> None:

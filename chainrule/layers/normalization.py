@@ -3,6 +3,10 @@
 Each layer computes with one fused op of :mod:`chainrule.ops.normalization`.
 BatchNormalization in training mode updates its moving statistics inside
 that op, so a captured training step replays the update at every step.
+
+Masks (Keras 3): each layer passes its input's time-step mask on; a
+BatchNormalization in training mode takes its batch statistics over the
+unmasked steps only (it still normalizes every step with them).
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ def _axis_error(layer: Layer, axis: Any, shape: Sequence[Any]) -> ValueError:
 
 class _NormBase(Layer):
     """What the three layers share: gamma/beta arguments, weights and their config."""
+
+    supports_masking = True  # the input's mask is passed on (Keras 3)
 
     def _init_params(self, epsilon: Any, center: Any, scale: Any, beta_initializer: Any,
                      gamma_initializer: Any, beta_regularizer: Any, gamma_regularizer: Any,
@@ -234,10 +240,17 @@ class BatchNormalization(_NormBase):
         finally:
             object.__setattr__(self, "_symbolic", False)
 
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+    def call(self, inputs: Tensor, training: Any = None, mask: Any = None) -> Tensor:
         self._check_rank(inputs)
+        if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
+            raise ValueError(
+                f'Layer "{self.name}": the mask should have one dimension less than the '
+                f"inputs. Received: mask.shape={tuple(mask.shape)}, "
+                f"inputs.shape={tuple(inputs.shape)}")
         if training and self.trainable:
             update = not self._symbolic and not isinstance(self.moving_mean, _ShapeOnlyVariable)
+            if mask is not None:
+                return self._masked_training(inputs, mask, update)
             return ops.fused_batch_normalization(
                 inputs, self.gamma, self.beta, self.moving_mean if update else None,
                 self.moving_variance if update else None, axis=self.axis,
@@ -245,6 +258,30 @@ class BatchNormalization(_NormBase):
         return ops.batch_normalization(inputs, self.moving_mean, self.moving_variance,
                                        axis=self.axis, offset=self.beta, scale=self.gamma,
                                        epsilon=self.epsilon)
+
+    def _masked_training(self, inputs: Tensor, mask: Any, update: bool) -> Tensor:
+        """Training with a mask: the batch's moments over the unmasked steps (Keras 3).
+
+        The mean and biased variance of each feature are taken over the steps
+        the mask keeps (``sum / (count + 1e-7)``, as Keras), the moving
+        statistics follow them, and every step is normalized with them.
+        """
+        nd = len(inputs.shape)
+        ax = self.axis % nd
+        axes = tuple(i for i in range(nd) if i != ax)
+        keep = ops.broadcast_to(ops.expand_dims(mask, -1), tuple(inputs.shape))
+        keep = ops.cast(keep, "bool")
+        count = ops.sum(ops.cast(keep, inputs.dtype), axis=axes, keepdims=True) + 1e-7
+        mean = ops.sum(ops.where(keep, inputs, 0.0), axis=axes, keepdims=True) / count
+        diff = ops.where(keep, inputs - mean, 0.0)
+        variance = ops.sum(ops.square(diff), axis=axes, keepdims=True) / count
+        features = (int(inputs.shape[ax]),)
+        mean, variance = ops.reshape(mean, features), ops.reshape(variance, features)
+        if update:
+            ops.assign_moving_average(self.moving_mean, mean, self.momentum)
+            ops.assign_moving_average(self.moving_variance, variance, self.momentum)
+        return ops.batch_normalization(inputs, mean, variance, axis=self.axis,
+                                       offset=self.beta, scale=self.gamma, epsilon=self.epsilon)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -101,6 +101,33 @@ def check_same_shape(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
         )
 
 
+def check_broadcastable(kind: str, y_true: np.ndarray, y_pred: np.ndarray) -> None:
+    """Raise a ValueError naming both shapes when ``y_true`` and ``y_pred`` do not broadcast.
+
+    The elementwise metrics (regression errors) compare targets and predictions
+    of shapes that broadcast together, as Keras 3 does: targets ``(batch, 5)``
+    against predictions ``(batch, 1)`` compare the 5 targets with the one prediction.
+
+    Args:
+        kind: the metric's name, for the message.
+        y_true: labels, after rank alignment.
+        y_pred: predictions, after rank alignment.
+
+    Raises:
+        ValueError: when the shapes do not broadcast together.
+    """
+    if y_true.shape == y_pred.shape:
+        return
+    try:
+        np.broadcast_shapes(y_true.shape, y_pred.shape)
+    except ValueError:
+        raise ValueError(
+            f"{kind} expects y_true and y_pred of the same shape or of shapes that broadcast "
+            f"together (a trailing axis of size 1 may be missing on one of them). Received: "
+            f"y_true.shape={y_true.shape}, y_pred.shape={y_pred.shape}"
+        ) from None
+
+
 def broadcast_weight(sample_weight: np.ndarray, shape: tuple) -> np.ndarray:
     """Broadcast ``sample_weight`` to ``shape`` with an error that names both shapes.
 

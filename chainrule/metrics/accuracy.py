@@ -15,8 +15,8 @@ import numpy as np
 from chainrule import backend
 from chainrule.metrics._utils import (
     align_ranks,
+    check_broadcastable,
     check_positive_int,
-    check_same_shape,
     to_numpy,
 )
 from chainrule.metrics.base import MeanMetricWrapper
@@ -52,7 +52,7 @@ def _floatx(matches: np.ndarray) -> np.ndarray:
 
 def _accuracy_matches(y_true: Any, y_pred: Any) -> np.ndarray:
     y_true, y_pred = align_ranks(to_numpy(y_true), to_numpy(y_pred))
-    check_same_shape("accuracy", y_true, y_pred)
+    check_broadcastable("accuracy", y_true, y_pred)  # Keras compares after broadcasting
     return y_true == y_pred
 
 
@@ -61,8 +61,9 @@ def accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
 
     Args:
         y_true: labels.
-        y_pred: predicted labels, the same shape as ``y_true`` (a trailing axis
-            of size 1 may be missing on one of them).
+        y_pred: predicted labels, the same shape as ``y_true`` or one that
+            broadcasts against it (a trailing axis of size 1 may be missing on
+            one of them).
 
     Returns:
         An array of ``floatx`` with the shape of the aligned inputs.
@@ -76,7 +77,7 @@ def accuracy(y_true: Any, y_pred: Any) -> np.ndarray:
 
 def _binary_matches(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndarray:
     y_true, y_pred = align_ranks(to_numpy(y_true), to_numpy(y_pred))
-    check_same_shape("binary_accuracy", y_true, y_pred)
+    check_broadcastable("binary_accuracy", y_true, y_pred)  # Keras compares after broadcasting
     return (y_pred > threshold) == y_true
 
 
@@ -85,8 +86,9 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> np.ndar
 
     Args:
         y_true: 0/1 labels, shape ``(batch,)`` or ``(batch, d)``.
-        y_pred: probabilities of the same shape (a trailing axis of size 1 may
-            be missing on one of them).
+        y_pred: probabilities of the same shape or one that broadcasts against
+            it (a trailing axis of size 1 may be missing on one of them); one
+            probability per sample against several labels judges each label.
         threshold: predictions strictly above it count as 1. Use 0.0 for logits.
 
     Returns:

@@ -4,6 +4,9 @@ The function forms follow Keras: they average over the last axis, so targets
 of shape ``(batch, 1)`` give one value per sample. (Rank-1 targets of shape
 ``(batch,)`` on both sides are averaged into one value for the batch, exactly
 as in Keras; a model's ``(batch, 1)`` output aligns them to one per sample.)
+Targets and predictions of shapes that broadcast together are compared
+elementwise after broadcasting, as in Keras: targets ``(batch, 5)`` against a
+``(batch, 1)`` output average the 5 errors of each sample.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule.metrics._utils import align_ranks, check_same_shape, float_array
+from chainrule.metrics._utils import align_ranks, check_broadcastable, float_array
 from chainrule.metrics.base import Mean, MeanMetricWrapper
 
 __all__ = [
@@ -31,7 +34,7 @@ __all__ = [
 
 def _aligned(kind: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = align_ranks(float_array(y_true), float_array(y_pred))
-    check_same_shape(kind, y_true, y_pred)
+    check_broadcastable(kind, y_true, y_pred)
     return y_true, y_pred
 
 
@@ -45,7 +48,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
     Args:
         y_true: targets, shape ``(batch, d)``.
-        y_pred: predictions of the same shape.
+        y_pred: predictions of the same shape, or of one that broadcasts against it.
 
     Returns:
         One value per sample, shape ``(batch,)``.
@@ -53,6 +56,8 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
     Example:
         >>> mean_squared_error([[0, 1], [0, 0]], [[1, 1], [0, 0]])
         array([0.5, 0. ])
+        >>> mean_squared_error([[1, 3]], [[2]])  # two targets against one prediction
+        array([1.])
     """
     y_true, y_pred = _aligned("mean_squared_error", y_true, y_pred)
     diff = y_true - y_pred
@@ -64,7 +69,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
     Args:
         y_true: targets, shape ``(batch, d)``.
-        y_pred: predictions of the same shape.
+        y_pred: predictions of the same shape, or of one that broadcasts against it.
 
     Returns:
         One value per sample, shape ``(batch,)``.
@@ -82,7 +87,7 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
     Args:
         y_true: targets, shape ``(batch, d)``.
-        y_pred: predictions of the same shape.
+        y_pred: predictions of the same shape, or of one that broadcasts against it.
 
     Returns:
         One value per sample, shape ``(batch,)``.
@@ -103,7 +108,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> np.ndarray:
 
     Args:
         y_true: targets, shape ``(batch, d)``.
-        y_pred: predictions of the same shape.
+        y_pred: predictions of the same shape, or of one that broadcasts against it.
 
     Returns:
         One value per sample, shape ``(batch,)``.
@@ -236,7 +241,7 @@ class RootMeanSquaredError(Mean):
 
         Args:
             y_true: targets.
-            y_pred: predictions of the same shape.
+            y_pred: predictions of the same shape, or of one that broadcasts against it.
             sample_weight: None, or one weight per sample.
         """
         y_true, y_pred = _aligned("root_mean_squared_error", y_true, y_pred)

@@ -5,6 +5,11 @@ as the original, and fresh weights from the layers' initializers; it is not
 compiled. As in Keras 3, Sequential and functional models are cloned layer by
 layer (through ``clone_function``), a subclassed model through its
 ``get_config``/``from_config``.
+
+A clone is made in memory, so the configs it goes through hold a layer's
+constraint functions themselves: a plain (unregistered) function as a
+``kernel_constraint`` is cloned with the layer (Keras 3 raises there, as it
+does when saving such a layer; chainrule raises only when saving).
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Callable 
             ``input_tensors`` or ``call_function`` on a subclassed model, and for
             ``input_tensors`` that do not fit.
 
+    A layer's plain-function constraint (not registered) is cloned with it:
+    the clone is made in memory, so the configs it goes through keep the
+    function itself (only saving needs it registered).
+
     Example:
         >>> import numpy as np
         >>> import chainrule as cr
@@ -57,6 +66,17 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Callable 
         >>> bool(np.array_equal(clone.get_weights()[0], model.get_weights()[0]))
         False
     """
+    from chainrule.constraints import _objects_in_configs  # noqa: PLC0415
+
+    with _objects_in_configs():  # an in-memory copy: constraint functions are kept as they are
+        return _clone_model(model, input_tensors, clone_function, call_function, recursive,
+                            **kwargs)
+
+
+def _clone_model(model: Any, input_tensors: Any = None, clone_function: Callable | None = None,
+                 call_function: Callable | None = None, recursive: bool = False,
+                 **kwargs: Any) -> Any:
+    """:func:`clone_model` itself (configs hold constraint objects while it runs)."""
     from chainrule.models.model import Model, Sequential  # noqa: PLC0415
 
     if kwargs:

@@ -61,7 +61,7 @@ class Adam(Optimizer):
         ...     def __init__(self, data, name):
         ...         self.data, self.name = data, name
         >>> w = Var(np.array([1.0, 2.0]), "w")
-        >>> Adam(learning_rate=0.5).apply_gradients([(np.array([3.0, -0.5]), w)])
+        >>> int(Adam(learning_rate=0.5).apply_gradients([(np.array([3.0, -0.5]), w)]))
         1
         >>> np.round(w.data, 4)  # the first step moves each weight by about lr
         array([0.5, 2.5])
@@ -121,7 +121,7 @@ class Adam(Optimizer):
                 # the fused kernel (Numba, optional) takes them as scalars of the dtype
                 (f(1 - self.beta_1), f(1 - self.beta_2), f(self.epsilon)))
         _, one, b1, b2, k, ks = cached
-        t = f(self.iterations + 1)
+        t = f(self._updates_done() + 1)
         alpha = f(lr) * np.sqrt(one - b2 ** t) / (one - b1 ** t)
         self._k = (*k, self._const(alpha))
         self._kernel = None if self._built_amsgrad else self._kernel_for("adam")

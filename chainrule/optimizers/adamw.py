@@ -33,7 +33,7 @@ class AdamW(Adam):
         ...     def __init__(self, data, name):
         ...         self.data, self.name = data, name
         >>> w = Var(np.array([2.0]), "w")
-        >>> AdamW(learning_rate=1.0, weight_decay=0.004).apply_gradients([(np.zeros(1), w)])
+        >>> int(AdamW(learning_rate=1.0, weight_decay=0.004).apply_gradients([(np.zeros(1), w)]))
         1
         >>> w.data  # 2 - 2 * 0.004 * 1; a zero gradient adds no Adam step
         array([1.992])

@@ -44,6 +44,7 @@ import numpy as np
 
 from chainrule import parallel
 from chainrule.optimizers import _checks, _fused
+from chainrule.optimizers._iterations import IterationsVariable
 from chainrule.optimizers.schedules import LearningRateSchedule
 from chainrule.optimizers.schedules import deserialize as _deserialize_schedule
 from chainrule.optimizers.schedules import serialize as _serialize_schedule
@@ -122,8 +123,8 @@ class Optimizer:
         ...         self.data, self.name = data, name
         >>> w = Var(np.array([1.0, 2.0]), "w")
         >>> opt = SGD(learning_rate=0.1)
-        >>> opt.apply_gradients([(np.array([1.0, -1.0]), w)])
-        1
+        >>> opt.apply_gradients([(np.array([1.0, -1.0]), w)])  # returns the step count
+        <Variable path=sgd/iteration, shape=(), dtype=int64, value=1>
         >>> w.data
         array([0.9, 2.1])
     """
@@ -243,7 +244,9 @@ class Optimizer:
             None if gradient_accumulation_steps is None else int(gradient_accumulation_steps)
         )
 
-        self._iterations = 0
+        # Keras's `iteration` variable: the count of applied steps (calls, with gradient
+        # accumulation); `_iterations` reads and writes it as an int
+        self._iteration = IterationsVariable(0, path=f"{self.name}/iteration")
         self.built = False
         self._vars: list[Any] = []
         self._index: dict[int, int] = {}
@@ -384,18 +387,50 @@ class Optimizer:
         if not math.isfinite(lr):
             raise ValueError(
                 f"The learning rate of optimizer {self.name!r} became {lr} at step "
-                f"{self.iterations} (iterations={self.iterations}), given by "
+                f"{self._updates_done()} (iterations={self._updates_done()}), given by "
                 f"{_lr_source(self._lr_schedule)}; no weight was updated. Make the schedule "
                 f"return finite values for every step. Received: learning_rate={lr}"
             )
         return lr
 
     @property
-    def iterations(self) -> int:
-        """How many updates have been applied (calls // gradient_accumulation_steps)."""
-        if self.gradient_accumulation_steps:
-            return self._iterations // self.gradient_accumulation_steps
-        return self._iterations
+    def iterations(self) -> IterationsVariable:
+        """How many updates have been applied: a Variable (int64, not trainable), as in Keras 3.
+
+        ``int(opt.iterations)``, ``opt.iterations.numpy()``, comparisons and
+        arithmetic (which give NumPy scalars) work, and ``assign`` sets the count
+        (a learning-rate schedule follows it). It is saved and restored with the
+        optimizer's state. With ``gradient_accumulation_steps`` it is the number
+        of updates, ``calls // gradient_accumulation_steps``, as a new Variable
+        each time (Keras: a tensor); assigning to it changes nothing.
+
+        Example:
+            >>> from chainrule.optimizers import SGD
+            >>> opt = SGD()
+            >>> opt.iterations
+            <Variable path=sgd/iteration, shape=(), dtype=int64, value=0>
+            >>> opt.iterations.assign(5); int(opt.iterations), bool(opt.iterations == 5)
+            (5, True)
+        """
+        steps = self.gradient_accumulation_steps
+        if steps:
+            return IterationsVariable(self._iterations // steps, path=f"{self.name}/iteration")
+        return self._iteration
+
+    @property
+    def _iterations(self) -> int:
+        """The count of applied calls, as an int (read and written in place on the Variable)."""
+        return self._iteration.data.item()
+
+    @_iterations.setter
+    def _iterations(self, value: int) -> None:
+        self._iteration.data[()] = value
+
+    def _updates_done(self) -> int:
+        """:attr:`iterations` as an int (the step scalars' ``t - 1``), without making a Variable."""
+        steps = self.gradient_accumulation_steps
+        n = self._iteration.data.item()
+        return n // steps if steps else n
 
     # ----------------------------------------------------------------- build
     def build(self, variables: Iterable[Any]) -> None:
@@ -508,14 +543,14 @@ class Optimizer:
         return not (pattern is not None and pattern.search(str(getattr(variable, "name", ""))))
 
     # ----------------------------------------------------------------- apply
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> IterationsVariable:
         """Apply one step from ``(gradient, variable)`` pairs.
 
         Args:
             grads_and_vars: a list or ``zip`` of ``(gradient array, variable)``.
 
         Returns:
-            :attr:`iterations` after the step.
+            :attr:`iterations` after the step (the Variable, as Keras returns it).
         """
         pairs = list(grads_and_vars)
         if not pairs:
@@ -833,7 +868,8 @@ class Optimizer:
     def _finish_step(self) -> None:
         if self.use_ema:
             self._update_moving_averages()
-        self._iterations += 1
+        count = self._iteration.data  # the 0-d array, counted up in place (a few tens of ns)
+        count[()] = count.item() + 1
 
     def _filter_missing(
         self, grads: list[Any], idx: Sequence[int], pairs: list[tuple[Any, int]]
@@ -914,7 +950,7 @@ class Optimizer:
 
     def _update_moving_averages(self) -> None:
         xp = self._xp
-        it = self.iterations
+        it = self._updates_done()
         momentum = self.ema_momentum if it != 0 else 0.0
         for i, v in enumerate(self._vars):
             avg, s = self._averages[i], self._scratch[i][0]
@@ -1109,7 +1145,7 @@ class Optimizer:
             lr = f"{self.learning_rate:g}"
         return (
             f"<{type(self).__name__} name={self.name!r} learning_rate={lr} "
-            f"iterations={self.iterations}>"
+            f"iterations={self._updates_done()}>"
         )
 
 

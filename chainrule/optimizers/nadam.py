@@ -90,7 +90,7 @@ class Nadam(Optimizer):
 
     def _begin_step(self, lr: float) -> None:
         f = self._ftype  # the variables' precision, as Keras computes these
-        t, one, half, decay = f(self.iterations + 1), f(1.0), f(0.5), f(0.96)
+        t, one, half, decay = f(self._updates_done() + 1), f(1.0), f(0.5), f(0.96)
         b1 = f(self.beta_1)
         u_t = b1 * (one - half * decay**t)
         u_next = b1 * (one - half * decay ** (t + one))

@@ -526,6 +526,43 @@ def _hooked_layers(model: Any, *methods: str) -> list[tuple[str, Any]]:
             if any(_overrides(layer, m) for m in methods)]
 
 
+class _HookedLookup:
+    """The rebuilt model's hooked layers by the key a saved file uses for them.
+
+    Files key a layer by its index in the layer tree (every layer counted) and its
+    name. A model can be rebuilt with an ``InputLayer`` its original did not have
+    (a ``Sequential`` built by ``fit`` gets one from its saved input shape), which
+    shifts the indexes after it; so the index counted without input layers, and a
+    name no other hooked layer has, find the layer too.
+    """
+
+    def __init__(self, model: Any, *methods: str) -> None:
+        from chainrule.layers.base import layer_tree
+        from chainrule.layers.core import InputLayer
+
+        tree = layer_tree(model)
+        hooked = [layer for layer in tree if any(_overrides(layer, m) for m in methods)]
+        ids = {id(layer) for layer in hooked}
+        no_inputs = [layer for layer in tree if not isinstance(layer, InputLayer)]
+        self.keys = {_hook_key(i, layer): layer for i, layer in enumerate(no_inputs)
+                     if id(layer) in ids}
+        self.keys.update({_hook_key(i, layer): layer for i, layer in enumerate(tree)
+                          if id(layer) in ids})  # the key as saved wins
+        by_name: dict[str, list] = {}
+        for layer in hooked:
+            by_name.setdefault(layer.name, []).append(layer)
+        self.unique = {name: group[0] for name, group in by_name.items() if len(group) == 1}
+
+    def get(self, key: str) -> Any:
+        """The layer saved under ``key``, or None."""
+        layer = self.keys.get(key)
+        if layer is None:
+            index, _, name = key.partition("_")
+            if index.isdigit():
+                layer = self.unique.get(name)
+        return layer
+
+
 def _layer_build_configs(model: Any) -> dict:
     """``get_build_config()`` of the layers that override the build hooks (built ones only)."""
     out = {}
@@ -563,7 +600,7 @@ def _apply_build_configs(model: Any, configs: Any, source: str) -> None:
     if not isinstance(configs, dict):
         raise InvalidArchiveError(f"{source}: layer_build_configs must be a dict. Received: "
                                   f"{type(configs).__name__}")
-    layers = dict(_hooked_layers(model, "get_build_config", "build_from_config"))
+    layers = _HookedLookup(model, "get_build_config", "build_from_config")
     for key, cfg in configs.items():
         layer = layers.get(key)
         if layer is None:
@@ -579,7 +616,7 @@ def _load_own_variables(model: Any, arrays: Mapping[str, np.ndarray], source: st
     for name, arr in arrays.items():
         prefix, _, key = name.partition("/")
         stores.setdefault(prefix, {})[key] = arr
-    layers = dict(_hooked_layers(model, "save_own_variables", "load_own_variables"))
+    layers = _HookedLookup(model, "save_own_variables", "load_own_variables")
     for prefix, store in stores.items():
         layer = layers.get(prefix)
         if layer is None:
