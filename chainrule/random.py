@@ -31,6 +31,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.autograd.variable import Variable
 
 __all__ = ["SeedGenerator", "normal", "uniform", "randint", "truncated_normal", "categorical",
            "dropout", "shuffle", "gamma", "beta", "binomial"]
@@ -63,8 +64,6 @@ class SeedGenerator:
     _count = 0
 
     def __init__(self, seed: int | None = None, name: str | None = None, **kwargs: Any) -> None:
-        from chainrule.layers.base import Variable  # noqa: PLC0415
-
         kwargs.pop("backend", None)
         if kwargs:
             raise ValueError(f"SeedGenerator: unrecognized arguments. Received: {sorted(kwargs)}")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule.layers.base import Variable as _LayerVariable
+from chainrule.autograd.variable import Variable as _LayerVariable
 
 __all__ = ["Variable"]
 

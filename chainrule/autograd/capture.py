@@ -30,6 +30,7 @@ import numpy as np
 
 from chainrule.autograd import engine
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.autograd.variable import Variable
 
 __all__ = ["Recorder", "Program", "NotCapturable", "trace"]
 
@@ -401,8 +402,6 @@ def _classify(rec: Recorder, x: Any, var_index: dict) -> tuple:
 
 
 def _is_variable(x: Any) -> bool:
-    from chainrule.layers.base import Variable  # noqa: PLC0415
-
     return isinstance(x, Variable)
 
 

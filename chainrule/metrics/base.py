@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule.autograd.variable import Variable
 from chainrule.metrics._utils import check_name, samplewise_values, to_numpy
 
 __all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
@@ -104,8 +105,6 @@ class Metric:
             0.0
         """
         from chainrule import initializers  # noqa: PLC0415
-        from chainrule.layers.base import Variable  # noqa: PLC0415
-
         if aggregation not in ("none", "mean", "sum", "only_first_replica", None):
             raise ValueError("aggregation must be 'none', 'mean', 'sum' or "
                              f"'only_first_replica'. Received: aggregation={aggregation!r}")

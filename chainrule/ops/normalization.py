@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error, sum_to
+from chainrule.autograd.variable import Variable
 from chainrule.ops.reduce import mean as _mean
 
 __all__ = [
@@ -555,8 +556,6 @@ def assign_moving_average(variable: Any, value: Any, momentum: float) -> Tensor:
         >>> v.numpy()
         array([0.25, 0.5 ], dtype=float32)
     """
-    from chainrule.layers.base import Variable  # noqa: PLC0415
-
     if not isinstance(variable, Variable):
         raise TypeError("assign_moving_average updates a Variable (a layer weight). "
                         f"Received: variable of type {type(variable).__name__}")
