@@ -130,6 +130,8 @@ class RMSNormalization(Layer):
                              f"normalised axes {list(axes)} to be known. Received: "
                              f"input_shape={tuple(input_shape)}")
         self.scale = self.add_weight(tuple(int(d) for d in shape), "ones", name="scale")
+        # Keras keeps the axes as a sorted list once built (and so in the config)
+        self.axis = [self.axis] if isinstance(self.axis, int) else sorted(self.axis)
         self.built = True
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
