@@ -353,6 +353,15 @@ def test_random_crop_in_a_model_crops_in_fit_and_passes_images_in_predict():
     assert y.shape == (3, 1) and not np.allclose(y, x.mean(axis=(1, 2)))
 
 
+def test_a_keras_written_archive_with_the_new_layers_loads_and_predicts_as_keras():
+    pytest.importorskip("h5py")  # Keras's .keras files hold their weights in HDF5
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "keras_files",
+                        "small_layers.keras")
+    model = cr.models.load_model(path)
+    assert "StackedRNNCells" in type(model.layers[11].cell).__name__
+    close(model.predict(DATA["archive/x"], verbose=0), DATA["archive/y"], atol=1e-5)
+
+
 # -- InputSpec ----------------------------------------------------------------------------
 
 def test_input_spec_keras_signature_and_repr():

@@ -7,7 +7,8 @@ records the input, the weights it gave them (PReLU's and RMSNormalization's set
 to random values first, so they matter), and the output; one small model is also
 trained with ``fit`` (SGD, ``shuffle=False``) and its losses and final weights
 recorded. Everything goes to ``tests/fixtures/small_layers_keras.npz`` with the
-versions of Keras and TensorFlow. The tests rebuild the same layers in chainrule
+versions of Keras and TensorFlow, and a model of all the layers is saved by Keras
+to ``tests/fixtures/keras_files/small_layers.keras`` (loaded by chainrule in the tests). The tests rebuild the same layers in chainrule
 from the recorded specifications and compare; they never import Keras. Run it in
 the benchmark environment:
 
@@ -26,6 +27,8 @@ import numpy as np  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures",
                    "small_layers_keras.npz")
+ARCHIVE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "keras_files",
+                       "small_layers.keras")
 
 # (name, input shape with batch, [(class, kwargs)], call kwargs, randomize weights)
 CASES = [
@@ -155,6 +158,20 @@ def main() -> None:
     arrays["trained/pred"] = np.asarray(model.predict(xs, verbose=0))
     spec["trained"] = {"layers": trained_layers, "lr": 0.05, "batch_size": 8, "epochs": 3,
                        "loss": hist.history["loss"], "n_weights": len(model.get_weights())}
+    # a .keras archive Keras writes with every new layer, which chainrule must load and run
+    archive = keras.Sequential([
+        keras.Input((4, 4, 4, 2)), keras.layers.ZeroPadding3D(1), keras.layers.Cropping3D(1),
+        keras.layers.UpSampling3D((1, 1, 2)), keras.layers.Reshape((16, 16)),
+        keras.layers.PReLU(shared_axes=[1], alpha_initializer="ones"),
+        keras.layers.RMSNormalization(), keras.layers.GaussianNoise(0.1),
+        keras.layers.AlphaDropout(0.1), keras.layers.GaussianDropout(0.1),
+        keras.layers.Identity(), keras.layers.ActivityRegularization(0.01),
+        keras.layers.RNN(keras.layers.StackedRNNCells([keras.layers.LSTMCell(3),
+                                                       keras.layers.GRUCell(2)])),
+        keras.layers.Dense(3), keras.layers.ELU(), keras.layers.UnitNormalization()])
+    xa = rng.standard_normal((2, 4, 4, 4, 2)).astype("float32")
+    archive.save(ARCHIVE)
+    arrays["archive/x"], arrays["archive/y"] = xa, archive.predict(xa, verbose=0)
     arrays["spec"] = np.frombuffer(json.dumps(spec, default=str).encode(), dtype=np.uint8)
     np.savez_compressed(OUT, **arrays)
     print(f"wrote {OUT}: {len(arrays)} arrays, {os.path.getsize(OUT)} bytes")
