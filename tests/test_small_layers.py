@@ -471,3 +471,41 @@ def test_layer_trains_with_the_captured_step_bit_identical_to_the_tape(kind):
     for u, v in zip(fast[0].get_weights(), slow[0].get_weights()):
         np.testing.assert_array_equal(u, v)
     assert fast[1] == slow[1]
+
+
+def test_noise_is_active_in_fit_and_not_in_predict():
+    def trained(noise):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        model = cr.Sequential([L.Input((4,)), L.Dense(3), noise, L.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        x = np.random.default_rng(0).standard_normal((16, 4)).astype("float32")
+        model.fit(x, x[:, :1], batch_size=8, epochs=1, shuffle=False, verbose=0)
+        return model, x
+
+    plain, x = trained(L.Identity())
+    for noise in (L.GaussianNoise(0.5), L.GaussianDropout(0.5), L.AlphaDropout(0.5)):
+        noisy, _ = trained(noise)
+        assert not np.allclose(plain.get_weights()[-2], noisy.get_weights()[-2])
+        # predict: the noise layer is the identity, so the same weights give the same outputs
+        noisy.set_weights(plain.get_weights())
+        np.testing.assert_array_equal(noisy.predict(x, verbose=0), plain.predict(x, verbose=0))
+
+
+def test_stacked_cells_equal_one_rnn_per_cell_with_initial_states():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5, 2)).astype("float32")
+    h0, c0, g0 = (rng.standard_normal((3, n)).astype("float32") for n in (4, 4, 3))
+    stacked = L.RNN(L.StackedRNNCells([L.LSTMCell(4), L.GRUCell(3)]), return_sequences=True,
+                    return_state=True)
+    out, h, c, g = stacked(x, initial_state=[h0, c0, g0])
+    first = L.RNN(L.LSTMCell(4), return_sequences=True, return_state=True)
+    second = L.RNN(L.GRUCell(3), return_sequences=True, return_state=True)
+    first.build(x.shape)
+    second.build((3, 5, 4))
+    first.set_weights(stacked.get_weights()[:3])
+    second.set_weights(stacked.get_weights()[3:])
+    mid, h1, c1 = first(x, initial_state=[h0, c0])
+    out2, g2 = second(mid, initial_state=[g0])
+    for a, b in ((out, out2), (h, h1), (c, c1), (g, g2)):
+        close(a.numpy(), b.numpy(), rtol=1e-5)
