@@ -889,6 +889,45 @@ ROWS += [
      True),
 ]
 
+# -- noise, activation, unit/RMS normalization, 3-D reshaping, stacked cells, InputSpec ------
+def _prelu_other_channels():
+    layer = L.PReLU(shared_axes=[1], name="prelu")
+    layer(np.zeros((2, 4, 3), "float32"))
+    layer(np.zeros((2, 4, 5), "float32"))
+
+
+ROWS += [
+    ("gaussian-noise-stddev", lambda: L.GaussianNoise(-0.1), ValueError,
+     r"GaussianNoise: stddev must be a number in \[0, 1\]\. Received: stddev=-0\.1$", True),
+    ("noise-dropout-rate", lambda: L.GaussianDropout(1.0), ValueError,
+     r"GaussianDropout: rate must be a number in \[0, 1\)\. Received: rate=1\.0$", True),
+    ("alpha-dropout-rate", lambda: L.AlphaDropout(1.5), ValueError,
+     r"AlphaDropout: rate must be a number in \[0, 1\)\. Received: rate=1\.5$", True),
+    ("prelu-shared-axes", lambda: L.PReLU(shared_axes=[0]), ValueError,
+     r"PReLU: shared_axes must be None or axes >= 1 \(axis 0 is the batch\)\. Received: "
+     r"shared_axes=\[0\]$", True),
+    ("input-spec-axis", _prelu_other_channels, ValueError,
+     r'Input 0 of layer "prelu" is incompatible with the layer: expected axis 2 of the input '
+     r"shape to have value 3\. Received: inputs of shape \(2, 4, 5\)$", True),
+    ("rms-norm-axis", lambda: L.RMSNormalization(axis=3, name="rms")(np.ones((2, 4))),
+     ValueError, r'Layer "rms" \(RMSNormalization\): axis 3 is out of bounds for an input of '
+     r"shape \(2, 4\)\. Received: axis=3$", True),
+    ("cropping3d-too-much", lambda: cr.Sequential(
+        [L.Input((5, 5, 5, 1)), L.Cropping3D(((3, 3), (0, 0), (0, 0)), name="crop")]),
+     ValueError, r'Layer "crop" \(Cropping3D\): cropping \(\(3, 3\), \(0, 0\), \(0, 0\)\) is '
+     r"not smaller than the spatial size of the input of shape \(None, 5, 5, 5, 1\)", True),
+    ("upsampling3d-rank", lambda: L.UpSampling3D(name="up")(np.ones((2, 4, 4, 1))), ValueError,
+     r'Layer "up" \(UpSampling3D\) expects 5-D input \(batch, depth, height, width, '
+     r"channels\), received shape \(2, 4, 4, 1\)\. Add a channel axis", True),
+    ("random-crop-size", lambda: L.RandomCrop(0, 3), ValueError,
+     r"RandomCrop: height must be an integer >= 1\. Received: height=0$", True),
+    ("stacked-cells-not-cells", lambda: L.StackedRNNCells([L.Dense(2)]), ValueError,
+     r"StackedRNNCells: every cell must be a layer with a `state_size` .*Received: cell "
+     r"<Dense .* of type Dense$", True),
+    ("wrapper-not-a-layer", lambda: L.Wrapper("dense"), ValueError,
+     r"Wrapper wraps a layer\. Received: layer='dense' of type str$", True),
+]
+
 TMP = None  # set by the autouse fixture below
 
 

@@ -404,6 +404,35 @@ LAYER_EXAMPLES.update(SEQUENCE_EXAMPLES)
 LAYER_EXAMPLES["OpLayer"] = lambda: layers.OpLayer("tanh", {"args": [{"__tensor__": 0}]})
 
 
+# noise, activation, unit/RMS normalization, 3-D reshaping, random crop, stacked cells, Wrapper
+@cr.saving.register_keras_serializable(package="test_saving")
+class ScaledWrapper(layers.Wrapper):
+    """A user's wrapper: Keras's Wrapper base class with a call of its own."""
+
+    def call(self, inputs, training=None):
+        return 0.5 * self.layer(inputs)
+
+
+LAYER_EXAMPLES.update({
+    "GaussianNoise": lambda: layers.GaussianNoise(0.1, seed=1),
+    "GaussianDropout": lambda: layers.GaussianDropout(0.2),
+    "AlphaDropout": lambda: layers.AlphaDropout(0.1, seed=2),
+    "ActivityRegularization": lambda: layers.ActivityRegularization(0.01, 0.02),
+    "PReLU": lambda: layers.PReLU(alpha_initializer="ones", alpha_constraint="non_neg"),
+    "ELU": lambda: layers.ELU(0.5), "Identity": lambda: layers.Identity(),
+    "UnitNormalization": lambda: layers.UnitNormalization(),
+    "RMSNormalization": lambda: layers.RMSNormalization(epsilon=1e-3),
+    "ZeroPadding3D": _conv_segment(_VOL, lambda: layers.ZeroPadding3D(((1, 0), (0, 1), (1, 1)))),
+    "Cropping3D": _conv_segment(_VOL, lambda: layers.Cropping3D(((1, 0), (0, 1), (0, 0)))),
+    "UpSampling3D": _conv_segment(_VOL, lambda: layers.UpSampling3D((1, 2, 1))),
+    "RandomCrop": lambda: [layers.Dense(12), layers.Reshape(_IMG), layers.RandomCrop(2, 2, seed=0),
+                           layers.GlobalAveragePooling2D()],
+    "StackedRNNCells": lambda: [layers.Dense(12), layers.Reshape(_SEQ), layers.RNN(
+        layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(2)]))],
+    "Wrapper": lambda: ScaledWrapper(layers.Dense(3)),
+})
+
+
 def _layer_classes():
     return sorted(name for name in layers.__all__
                   if isinstance(getattr(layers, name), type)

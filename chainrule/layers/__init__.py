@@ -164,6 +164,28 @@ __all__ += [  # preprocessing layers
 from chainrule.layers.lambda_layer import Lambda  # noqa: E402  (a function as a layer)
 
 __all__ += ["Lambda"]
+# -- noise, activation, unit/RMS normalization, 3-D reshaping, random crop, stacked cells,
+#    Wrapper and InputSpec (Keras 3's small layers) --
+from chainrule.layers.activation_layers import ELU, Identity, PReLU  # noqa: E402
+from chainrule.layers.input_spec import InputSpec  # noqa: E402
+from chainrule.layers.noise import (  # noqa: E402
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+)
+from chainrule.layers.preprocessing import RandomCrop  # noqa: E402
+from chainrule.layers.reshaping import Cropping3D, UpSampling3D, ZeroPadding3D  # noqa: E402
+from chainrule.layers.stacked_cells import StackedRNNCells  # noqa: E402
+from chainrule.layers.unit_normalization import RMSNormalization, UnitNormalization  # noqa: E402
+from chainrule.layers.wrapper import Wrapper  # noqa: E402
+
+__all__ += [
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "PReLU",
+    "ELU", "Identity", "UnitNormalization", "RMSNormalization", "RandomCrop", "UpSampling3D",
+    "ZeroPadding3D", "Cropping3D", "StackedRNNCells", "Wrapper", "InputSpec",
+]
+# -- end of Keras 3's small layers --
 # -- ops called on symbolic tensors (graph nodes of functional models) --
 from chainrule.layers.op_layer import OpLayer  # noqa: E402
 

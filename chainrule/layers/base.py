@@ -848,16 +848,28 @@ class Layer:
         self.build(shape)
         self.built = True
         self._build_shape = shape
+        self._check_input_spec(inputs)  # again: build may set the spec (Keras 3)
         if getattr(self, "_initial_weights", None) is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
+    #: Keras 3's ``InputSpec`` (or a list of them) checked at every call; see layers/input_spec.py.
+    input_spec: Any = None
+
+    def _check_input_spec(self, inputs: Any) -> None:
+        if self.input_spec is not None:
+            from chainrule.layers.input_spec import assert_input_compatibility  # noqa: PLC0415
+
+            assert_input_compatibility(self.input_spec, inputs, self.name)
+
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         flat = _flatten(inputs)
         if flat and all(isinstance(x, KerasTensor) for x in flat):
+            self._check_input_spec(inputs)
             return self._symbolic_call(inputs, *args, **kwargs)
         if not isinstance(inputs, Tensor):
             inputs = _to_tensor(inputs, _float_dtype(self.dtype))
+        self._check_input_spec(inputs)
         if not self.built:
             self._check_input(inputs)
             self._maybe_build(inputs)

@@ -20,13 +20,15 @@ from chainrule.layers.core import Dropout
 __all__ = [
     "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
     "UpSampling2D", "SpatialDropout1D", "SpatialDropout2D", "Permute", "RepeatVector",
-    "Rescaling",
+    "Rescaling", "ZeroPadding3D", "Cropping3D", "UpSampling3D",
 ]
 
 _LAYOUT = {
     3: "(batch, steps, channels)",
     4: {"channels_last": "(batch, height, width, channels)",
         "channels_first": "(batch, channels, height, width)"},
+    5: {"channels_last": "(batch, depth, height, width, channels)",
+        "channels_first": "(batch, channels, depth, height, width)"},
 }
 
 
@@ -690,4 +692,200 @@ class Rescaling(Layer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update({"scale": _plain(self.scale), "offset": _plain(self.offset)})
+        return config
+
+
+# -- volumes: 3-D padding, cropping and upsampling -----------------------------------------
+
+
+def _pairs3d(value: Any, name: str, layer: str) -> tuple:
+    """``int``, ``(d, h, w)`` (symmetric) or three ``(before, after)`` pairs, as three pairs."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (_nonneg_pair(value, name, layer),) * 3
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        raise ValueError(
+            f"{layer}: {name} must be an int, a tuple of 3 ints (symmetric depth, height, "
+            f"width) or a tuple of 3 tuples of 2 ints. Received: {name}={value!r}")
+    order = ("1st", "2nd", "3rd")
+    return tuple(_nonneg_pair(v, f"{order[i]} entry of {name}", layer)
+                 for i, v in enumerate(value))
+
+
+class ZeroPadding3D(_Spatial):
+    """Pad the depth, height and width of volumes with zeros.
+
+    Args:
+        padding: an int (all sides), ``(sym_depth, sym_height, sym_width)``, or
+            ``((front, back), (top, bottom), (left, right))``. Default 1 on every side.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: layer arguments.
+
+    Input shape:
+        ``(batch, depth, height, width, channels)`` (channels last).
+
+    Output shape:
+        ``(batch, depth + front + back, height + top + bottom, width + left + right,
+        channels)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.layers.ZeroPadding3D((1, 0, 2))(np.ones((1, 2, 2, 2, 3))).shape
+        (1, 4, 2, 6, 3)
+    """
+
+    _rank = 5
+
+    def __init__(self, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, "ZeroPadding3D")
+        self.padding = _pairs3d(padding, "padding", "ZeroPadding3D")
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The input shape with the padding added to depth, height and width."""
+        if len(input_shape) != 5:
+            raise self._rank_error(input_shape)
+        out = list(input_shape)
+        for ax, p in zip(self._spatial_axes(), self.padding):
+            if out[ax] is not None:
+                out[ax] += sum(p)
+        return tuple(out)
+
+    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+        self._check(inputs)
+        widths = [(0, 0)] * 5
+        for ax, p in zip(self._spatial_axes(), self.padding):
+            widths[ax] = p
+        return ops.pad(inputs, tuple(widths))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"padding": [list(p) for p in self.padding],
+                       "data_format": self.data_format})
+        return config
+
+
+class Cropping3D(_Spatial):
+    """Crop the depth, height and width of volumes.
+
+    Args:
+        cropping: an int (all sides), ``(sym_depth, sym_height, sym_width)``, or
+            ``((front, back), (top, bottom), (left, right))``. Default 1 on every side.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: layer arguments.
+
+    Input shape:
+        ``(batch, depth, height, width, channels)`` (channels last).
+
+    Output shape:
+        ``(batch, depth - front - back, height - top - bottom, width - left - right,
+        channels)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.layers.Cropping3D(((1, 1), (0, 1), (2, 0)))(np.ones((1, 4, 4, 4, 2))).shape
+        (1, 2, 3, 2, 2)
+    """
+
+    _rank = 5
+
+    def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)),
+                 data_format: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, "Cropping3D")
+        self.cropping = _pairs3d(cropping, "cropping", "Cropping3D")
+
+    def _sizes(self, shape: Sequence[Any]) -> list:
+        out = list(shape)
+        for ax, c in zip(self._spatial_axes(), self.cropping):
+            if out[ax] is None:
+                continue
+            out[ax] -= sum(c)
+            if out[ax] <= 0:
+                raise ValueError(
+                    f'Layer "{self.name}" (Cropping3D): cropping {self.cropping} is not smaller '
+                    f"than the spatial size of the input of shape {tuple(shape)}. Received: "
+                    f"cropping={self.cropping}")
+        return out
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The input shape with the cropping removed from depth, height and width."""
+        if len(input_shape) != 5:
+            raise self._rank_error(input_shape)
+        return tuple(self._sizes(input_shape))
+
+    def build(self, input_shape: Any) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        self.built = True
+
+    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+        self._check(inputs)
+        self._sizes(inputs.shape)
+        key = [slice(None)] * 5
+        for ax, (a, b) in zip(self._spatial_axes(), self.cropping):
+            key[ax] = slice(a, inputs.shape[ax] - b)
+        return inputs[tuple(key)]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"cropping": [list(c) for c in self.cropping],
+                       "data_format": self.data_format})
+        return config
+
+
+class UpSampling3D(_Spatial):
+    """Repeat each voxel ``size`` times along depth, height and width (nearest neighbour).
+
+    Args:
+        size: an int or ``(d, h, w)``, the factors (default ``(2, 2, 2)``).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: layer arguments.
+
+    Input shape:
+        ``(batch, depth, height, width, channels)`` (channels last).
+
+    Output shape:
+        ``(batch, depth * d, height * h, width * w, channels)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.layers.UpSampling3D((1, 2, 3))(np.ones((1, 2, 2, 2, 1))).shape
+        (1, 2, 4, 6, 1)
+    """
+
+    _rank = 5
+
+    def __init__(self, size: int | Sequence[int] = (2, 2, 2), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.data_format = _data_format(data_format, "UpSampling3D")
+        triple = (size,) * 3 if isinstance(size, (int, np.integer)) else size
+        if not isinstance(triple, (tuple, list)) or len(triple) != 3 or not all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
+                for v in triple):
+            raise ValueError("UpSampling3D: size must be a positive int or a tuple of 3 "
+                             f"positive ints. Received: size={size!r}")
+        self.size = tuple(int(v) for v in triple)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The input shape with depth, height and width multiplied by ``size``."""
+        if len(input_shape) != 5:
+            raise self._rank_error(input_shape)
+        out = list(input_shape)
+        for ax, f in zip(self._spatial_axes(), self.size):
+            if out[ax] is not None:
+                out[ax] *= f
+        return tuple(out)
+
+    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+        self._check(inputs)
+        x = inputs
+        for ax, f in zip(self._spatial_axes(), self.size):
+            if f != 1:
+                x = ops.repeat(x, f, axis=ax)
+        return x
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"size": list(self.size), "data_format": self.data_format})
         return config

@@ -22,9 +22,10 @@ from chainrule.layers.preprocessing.image_augmentation import (
 from chainrule.layers.preprocessing.image_preprocessing import CenterCrop, Resizing
 from chainrule.layers.preprocessing.index_lookup import IntegerLookup, StringLookup
 from chainrule.layers.preprocessing.normalization import Normalization
+from chainrule.layers.preprocessing.random_crop import RandomCrop
 from chainrule.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = ["Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
            "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
            "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-           "RandomBrightness"]
+           "RandomBrightness", "RandomCrop"]
