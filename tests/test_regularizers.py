@@ -216,3 +216,18 @@ def test_custom_regularizer_round_trip():
     back = regularizers.deserialize(config, custom_objects={"Half": Half})
     assert isinstance(back, Half) and back.scale == 0.25
     assert repr(back) == "Half(scale=0.25)"
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+def test_activity_penalty_is_divided_by_the_batch_size_as_keras_3(batch):
+    # Keras 3.15: Dense(3, activity_regularizer=L1(0.01), kernel_initializer="ones") on ones
+    # of shape (5, 4) has losses [0.12]: 0.01 * sum(|y|) / 5 (each of the 15 outputs is 4)
+    x = np.ones((batch, 4), np.float32)
+    dense = cr.layers.Dense(3, activity_regularizer=cr.regularizers.L1(0.01),
+                            kernel_initializer="ones")
+    dense(x)
+    np.testing.assert_allclose(float(dense.losses[0]), 0.12, rtol=1e-6)
+    conv = cr.layers.Conv1D(2, 1, activity_regularizer=cr.regularizers.L2(0.5),
+                            kernel_initializer="ones", use_bias=False)
+    y = conv(np.ones((batch, 3, 1), np.float32)).numpy()
+    np.testing.assert_allclose(float(conv.losses[0]), 0.5 * (y ** 2).sum() / batch, rtol=1e-6)

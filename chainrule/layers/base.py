@@ -1124,6 +1124,35 @@ class _CallDepth(threading.local):
 _CALLS = _CallDepth()  # how deep in layer calls this thread is (0: outside any call)
 
 
+def activity_penalty(regularizer: Any, output: Tensor) -> Tensor:
+    """A layer's activity penalty on ``output``, divided by the batch size as Keras 3 does.
+
+    Keras 3 normalizes the activity regularizer's loss by the output's first
+    dimension, so that its strength does not depend on the batch size (a batch
+    of 0 gives 0).
+
+    Args:
+        regularizer: the layer's ``activity_regularizer`` (a callable on a Tensor).
+        output: the layer's output, batch axis first.
+
+    Returns:
+        The scalar penalty Tensor to add to the layer's losses.
+
+    Example:
+        >>> import numpy as np, chainrule as cr
+        >>> y = cr.Tensor(np.ones((4, 3), np.float32))
+        >>> float(activity_penalty(cr.regularizers.L2(0.5), y))  # 0.5 * 12 / 4
+        1.5
+    """
+    from chainrule import ops  # noqa: PLC0415 - the ops sit above the engine this module uses
+
+    loss = regularizer(output)
+    if output.ndim > 0:
+        n = output.shape[0]
+        loss = ops.divide(loss, float(n)) if n else ops.multiply(loss, 0.0)
+    return loss
+
+
 def clear_losses(root: Layer) -> None:
     """Forget the ``add_loss`` values of ``root`` and every layer it tracks."""
     for layer in layer_tree(root):

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import KerasTensor, Layer, Node, shape_fits
+from chainrule.layers.base import KerasTensor, Layer, Node, activity_penalty, shape_fits
 from chainrule.ops.conv import (
     Conv,
     ConvTranspose,
@@ -269,7 +269,7 @@ class BaseConv(ShapedLayer):
         if self.activation is not None:
             y = self.activation(y)
         if self.activity_regularizer is not None:
-            self._losses = [self.activity_regularizer(y)]
+            self._losses = [activity_penalty(self.activity_regularizer, y)]
         return y
 
     def _convolve(self, inputs: Tensor) -> Tensor:

@@ -8,7 +8,15 @@ import numpy as np
 
 from chainrule import backend, ops
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import KerasTensor, Layer, Node, shape_fits, unique_name, warn_deprecated
+from chainrule.layers.base import (
+    KerasTensor,
+    Layer,
+    Node,
+    activity_penalty,
+    shape_fits,
+    unique_name,
+    warn_deprecated,
+)
 
 __all__ = [
     "InputLayer", "Input", "Dense", "Flatten", "Activation", "Dropout", "Reshape",
@@ -220,7 +228,7 @@ class Dense(Layer):
         if self.activation is not None:
             y = self.activation(y)
         if self.activity_regularizer is not None:
-            self._losses = [self.activity_regularizer(y)]
+            self._losses = [activity_penalty(self.activity_regularizer, y)]
         return y
 
     def get_config(self) -> dict:

@@ -15,9 +15,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule import ops
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import Layer
+from chainrule.layers.base import Layer, activity_penalty
 from chainrule.ops import noise as noise_ops
 
 __all__ = ["GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"]
@@ -233,10 +232,7 @@ class ActivityRegularization(Layer):
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if self.l1 or self.l2:
-            loss = self.activity_regularizer(inputs)
-            if inputs.ndim > 0 and inputs.shape[0]:
-                loss = ops.divide(loss, float(inputs.shape[0]))
-            self.add_loss(loss)
+            self.add_loss(activity_penalty(self.activity_regularizer, inputs))
         return inputs
 
     def compute_output_shape(self, input_shape: Any) -> Any:
