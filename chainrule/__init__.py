@@ -23,7 +23,7 @@ from chainrule import callbacks, layers, models  # noqa: E402
 from chainrule import datasets, explain, saving  # noqa: E402
 from chainrule import random  # noqa: E402  (keras.random)
 from chainrule import distribute  # noqa: E402, F401  (data parallelism over MPI)
-from chainrule.layers import Input  # noqa: E402
+from chainrule.layers import Input, InputSpec  # noqa: E402
 from chainrule.models import Model, Sequential  # noqa: E402
 from chainrule.variables import Variable  # noqa: E402
 
@@ -40,7 +40,7 @@ __all__ = [
     "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
     "constraints", "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
     "saving", "random",
-    "Input", "Model", "Sequential", "Variable", "__version__",
+    "Input", "InputSpec", "Model", "Sequential", "Variable", "__version__",
 ]
 
 

@@ -509,3 +509,8 @@ def test_stacked_cells_equal_one_rnn_per_cell_with_initial_states():
     out2, g2 = second(mid, initial_state=[g0])
     for a, b in ((out, out2), (h, h1), (c, c1), (g, g2)):
         close(a.numpy(), b.numpy(), rtol=1e-5)
+
+
+def test_input_spec_is_also_at_the_top_level_as_keras_InputSpec():
+    assert cr.InputSpec is cr.layers.InputSpec
+    assert "InputSpec" in cr.__all__
