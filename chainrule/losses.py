@@ -1881,8 +1881,13 @@ def categorical_focal_crossentropy(
     ax = _class_axis(axis, ndim, name)
     classes = p.shape[ax]
     true_shape = tuple(np.shape(y_true.data if isinstance(y_true, Tensor) else y_true))
-    if ax == ndim - 1:
-        _check_not_sparse(true_shape, tuple(p.shape))
+    pred_shape = tuple(p.shape)
+    if ax == ndim - 1 and classes > 1 and true_shape in (pred_shape[:-1], pred_shape[:-1] + (1,)):
+        raise ValueError(
+            f"{name} expects one-hot labels of shape {pred_shape}, received integer class "
+            "labels. Convert them with chainrule.utils.to_categorical(y, "
+            f"num_classes={classes}). Received: y_true.shape={true_shape}"
+        )
     t0 = _true(y_true, p.data.dtype)
     t, p2 = _squeeze_or_expand(t0, p)
     if t.shape != p2.shape:
