@@ -1744,6 +1744,12 @@ def _check_class_alpha(alpha: Any) -> Any:
     return [float(a) for a in alpha] if isinstance(alpha, (list, tuple)) else float(alpha)
 
 
+def _check_weight(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
+        raise ValueError(f"{owner}: {name} must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
 def _region_axis(axis: Any, ndim: int, name: str) -> Any:
     """``None``, an int or a sequence of ints, each a valid axis of ``ndim`` dimensions."""
     if axis is None:
@@ -1984,8 +1990,7 @@ def tversky(
         0.5
     """
     for arg, value in (("alpha", alpha), ("beta", beta)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
-            raise ValueError(f"tversky: {arg} must be a number >= 0. Received: {arg}={value!r}")
+        _check_weight("tversky", arg, value)
     t, p = _pair(y_true, y_pred, "tversky")
     axis = _region_axis(axis, p.ndim, "tversky")
     intersection = ops.sum(t * p, axis=axis)
@@ -2151,8 +2156,7 @@ class Tversky(_Builtin):
         dtype: Any = None,
     ) -> None:
         for arg, value in (("alpha", alpha), ("beta", beta)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
-                raise ValueError(f"Tversky: {arg} must be a number >= 0. Received: {arg}={value!r}")
+            _check_weight("Tversky", arg, value)
         axis = tuple(axis) if isinstance(axis, list) else axis
         super().__init__(
             tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha),
