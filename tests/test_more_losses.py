@@ -228,3 +228,14 @@ def test_bad_arguments(make, message):
         make()
     assert message in str(err.value) or str(err.value).startswith(message)
     assert "Received: " in str(err.value)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_keras_serialized_loss_loads(name):
+    cls = CASES[name][0]
+    keras_dict = {"module": "keras.losses", "class_name": cls,
+                  "config": META["configs"][f"loss_{name}"], "registered_name": None}
+    loss = losses.deserialize(keras_dict)
+    assert type(loss) is getattr(losses, cls)
+    y_true, y_pred = _inputs(name)
+    np.testing.assert_allclose(loss(y_true, y_pred).numpy(), K[f"loss_{name}"], rtol=1e-6)

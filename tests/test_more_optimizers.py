@@ -233,3 +233,13 @@ def test_bad_arguments(make, message):
     with pytest.raises(ValueError) as err:
         make()
     assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_keras_serialized_optimizer_loads(name):
+    cls = CASES[name][0]
+    keras_dict = {"module": "keras.optimizers", "class_name": cls,
+                  "config": META["configs"][name], "registered_name": None}
+    opt = optimizers.deserialize(keras_dict)
+    assert type(opt) is getattr(optimizers, cls)
+    assert opt.get_config()["learning_rate"] == pytest.approx(CASES[name][1]["learning_rate"])
