@@ -163,14 +163,18 @@ def test_dense_layer_by_name_saves_loads_and_replays(tmp_path, name):
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-def test_ops_on_symbolic_inputs_build_a_functional_model():
+def test_ops_on_symbolic_inputs_build_a_functional_model(tmp_path):
     inputs = cr.layers.Input((6,))
-    outputs = ops.sparsemax(ops.glu(inputs))
+    outputs = ops.sparsemax(ops.glu(inputs), axis=-1)
+    outputs = ops.threshold(ops.celu(outputs, alpha=0.5), 0.1, -1.0)
     model = cr.Model(inputs, outputs)
     assert model.output_shape == (None, 3)
     x = np.random.default_rng(0).standard_normal((2, 6)).astype("float32")
-    np.testing.assert_allclose(model.predict(x, verbose=0),
-                               ops.sparsemax(ops.glu(x)).numpy(), rtol=1e-6)
+    expected = ops.threshold(ops.celu(ops.sparsemax(ops.glu(x)), alpha=0.5), 0.1, -1.0).numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)
+    model.save(tmp_path / "ops.keras")
+    loaded = cr.saving.load_model(tmp_path / "ops.keras")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 @pytest.mark.parametrize("call, message", [
