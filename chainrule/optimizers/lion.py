@@ -89,9 +89,9 @@ class Lion(Optimizer):
         xp.multiply(m, b1, out=s0)
         xp.multiply(grad, one_minus_b1, out=s1)
         xp.add(s0, s1, out=s0)
-        xp.sign(s0, out=s0)
-        xp.multiply(s0, lr, out=s0)
-        xp.subtract(data, s0, out=data)
+        xp.sign(s0, out=s1)  # not in place: NumPy's sign in place is about 10 times slower
+        xp.multiply(s1, lr, out=s1)
+        xp.subtract(data, s1, out=data)
         xp.multiply(m, b2, out=m)
         xp.multiply(grad, one_minus_b2, out=s1)
         xp.add(m, s1, out=m)
