@@ -38,6 +38,20 @@ ErrorSpec = tuple[type[Exception], str]
 # -- names ---------------------------------------------------------------------------------------
 
 
+def _typo_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
 def unknown_name_error(kind: str, name: Any, known: Mapping[str, Any] | list[str]) -> ValueError:
     """Build the ValueError for a name that is not in a registry.
 
@@ -54,7 +68,9 @@ def unknown_name_error(kind: str, name: Any, known: Mapping[str, Any] | list[str
         "Unknown loss: 'msee'. Did you mean 'mse'? Known: mae, mse."
     """
     names = sorted(set(known))
-    close = difflib.get_close_matches(str(name).lower(), names, n=1, cutoff=0.6)
+    key = str(name).lower()
+    close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
+    close.sort(key=lambda c: _typo_distance(key, c))  # 'adma' is 'adam' swapped, not 'adamax'
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return ValueError(f"Unknown {kind}: {name!r}.{hint} Known: {', '.join(names)}.")
 

@@ -28,14 +28,18 @@ from chainrule._registry import Registry
 from chainrule.autograd.engine import Tensor
 
 __all__ = [
+    "celu",
     "deserialize",
     "elu",
     "exponential",
     "gelu",
     "get",
+    "glu",
+    "hard_shrink",
     "hard_sigmoid",
     "hard_silu",
     "hard_swish",
+    "hard_tanh",
     "leaky_relu",
     "linear",
     "log_sigmoid",
@@ -47,12 +51,18 @@ __all__ = [
     "serialize",
     "sigmoid",
     "silu",
+    "soft_shrink",
     "softmax",
     "softplus",
     "softsign",
+    "sparse_plus",
+    "sparsemax",
+    "squareplus",
     "step",
     "swish",
     "tanh",
+    "tanh_shrink",
+    "threshold",
 ]
 
 
@@ -491,6 +501,201 @@ def mish(x: Any) -> Tensor:
     return x * ops.tanh(ops.softplus(x))
 
 
+def celu(x: Any, alpha: float = 1.0) -> Tensor:
+    """Continuously differentiable ELU: ``max(x, 0) + alpha (e^(min(x, 0) / alpha) - 1)``.
+
+    ``f'(x) = 1`` for ``x > 0`` and ``e^(x / alpha)`` otherwise: unlike ELU
+    with ``alpha != 1``, the slope is continuous at 0.
+
+    Args:
+        x: input Tensor, any shape.
+        alpha: the negative saturation value is ``-alpha`` (nonzero). Defaults to 1.0.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> celu(cr.Tensor([-1.0, 2.0]), alpha=2.0)
+        Tensor([-0.78693867,  2.        ], dtype=float32)
+    """
+    return ops.celu(_tensor(x), alpha=alpha)
+
+
+def glu(x: Any, axis: int = -1) -> Tensor:
+    """Gated linear unit: ``a * sigmoid(b)``, ``a, b`` the halves of ``x`` along ``axis``.
+
+    ``df/da = sigmoid(b)``, ``df/db = a sigmoid(b) (1 - sigmoid(b))``.
+
+    Args:
+        x: input Tensor; ``x.shape[axis]`` must be even.
+        axis: the axis split in two. Defaults to -1.
+
+    Returns:
+        A Tensor with ``x.shape[axis]`` halved.
+
+    Example:
+        >>> import chainrule as cr
+        >>> glu(cr.Tensor([[2.0, 0.0]]))
+        Tensor([[1.]], dtype=float32)
+    """
+    return ops.glu(_tensor(x), axis=axis)
+
+
+def hard_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """Hard shrinkage, ``f(x) = x if |x| > threshold else 0``; ``f'(x)`` is 1 or 0 likewise.
+
+    Args:
+        x: input Tensor, any shape.
+        threshold: a number. Defaults to 0.5.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> hard_shrink(cr.Tensor([-0.4, 0.6]))
+        Tensor([0. , 0.6], dtype=float32)
+    """
+    return ops.hard_shrink(_tensor(x), threshold=threshold)
+
+
+def hard_tanh(x: Any) -> Tensor:
+    """HardTanh, ``f(x) = clip(x, -1, 1)``; ``f'(x) = 1`` on [-1, 1], else 0.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape with values in [-1, 1].
+
+    Example:
+        >>> import chainrule as cr
+        >>> hard_tanh(cr.Tensor([-2.0, 0.3]))
+        Tensor([-1. ,  0.3], dtype=float32)
+    """
+    return ops.hard_tanh(_tensor(x))
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> Tensor:
+    """Soft shrinkage: ``x`` moved ``threshold`` towards 0, and 0 on ``[-threshold, threshold]``.
+
+    ``f(x) = x - threshold`` above ``threshold``, ``x + threshold`` below
+    ``-threshold``; ``f'(x) = 1`` where ``|x| > threshold``, else 0.
+
+    Args:
+        x: input Tensor, any shape.
+        threshold: a number. Defaults to 0.5.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> soft_shrink(cr.Tensor([-1.0, 0.2, 1.0]))
+        Tensor([-0.5,  0. ,  0.5], dtype=float32)
+    """
+    return ops.soft_shrink(_tensor(x), threshold=threshold)
+
+
+def sparse_plus(x: Any) -> Tensor:
+    """SparsePlus: ``0`` for ``x <= -1``, ``(x + 1)^2 / 4`` for ``|x| < 1``, ``x`` for ``x >= 1``.
+
+    ``f'(x)`` is 0, ``(x + 1) / 2`` and 1 on the three pieces: a ReLU smoothed
+    between -1 and 1.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> sparse_plus(cr.Tensor([-1.0, 0.0, 1.0]))
+        Tensor([0.  , 0.25, 1.  ], dtype=float32)
+    """
+    return ops.sparse_plus(_tensor(x))
+
+
+def sparsemax(x: Any, axis: int = -1) -> Tensor:
+    """Sparsemax, ``f(x) = max(x - tau, 0)``: the projection onto the probability simplex.
+
+    ``tau`` makes the outputs sum to 1 along ``axis``; unlike softmax, small
+    inputs get exactly 0. With ``S`` the outputs above 0 (``k`` of them), the
+    gradient is ``dx = dy - mean(dy over S)`` on ``S`` and 0 elsewhere.
+
+    Args:
+        x: input Tensor, at least 1-D.
+        axis: the axis the outputs sum to 1 along. Defaults to -1.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> sparsemax(cr.Tensor([[1.0, 0.0, -1.0]]))
+        Tensor([[1., 0., 0.]], dtype=float32)
+    """
+    return ops.sparsemax(_tensor(x), axis=axis)
+
+
+def squareplus(x: Any, b: float = 4) -> Tensor:
+    """Squareplus, ``f(x) = (x + sqrt(x^2 + b)) / 2``; ``f'(x) = (1 + x / sqrt(x^2 + b)) / 2``.
+
+    Args:
+        x: input Tensor, any shape.
+        b: the smoothness near 0, >= 0 (0 gives ReLU). Defaults to 4.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> squareplus(cr.Tensor([0.0]))
+        Tensor([1.], dtype=float32)
+    """
+    return ops.squareplus(_tensor(x), b=b)
+
+
+def tanh_shrink(x: Any) -> Tensor:
+    """Tanh shrink, ``f(x) = x - tanh(x)``; ``f'(x) = tanh(x)^2``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> tanh_shrink(cr.Tensor([0.0]))
+        Tensor([0.], dtype=float32)
+    """
+    return ops.tanh_shrink(_tensor(x))
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> Tensor:
+    """Threshold: ``f(x) = x if x > threshold else default_value``.
+
+    ``f'(x)`` is 1 above ``threshold``, else 0.
+
+    Args:
+        x: input Tensor, any shape.
+        threshold: a number.
+        default_value: the value of the elements at or below ``threshold``.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> threshold(cr.Tensor([0.0, 2.0]), threshold=1.0, default_value=0.0)
+        Tensor([0., 2.], dtype=float32)
+    """
+    return ops.threshold(_tensor(x), threshold, default_value)
+
+
 # -- registry ------------------------------------------------------------------
 
 _ACTIVATIONS: dict[str, Callable[..., Any]] = {
@@ -498,7 +703,8 @@ _ACTIVATIONS: dict[str, Callable[..., Any]] = {
     for fn in (
         linear, step, sigmoid, tanh, relu, leaky_relu, relu6, softmax, log_softmax, elu,
         selu, softplus, softsign, gelu, silu, hard_sigmoid, hard_silu, log_sigmoid,
-        exponential, mish,
+        exponential, mish, celu, glu, hard_shrink, hard_tanh, soft_shrink, sparse_plus,
+        sparsemax, squareplus, tanh_shrink, threshold,
     )
 }
 _ALIASES: dict[str, Callable[..., Any]] = {"swish": silu, "hard_swish": hard_silu}

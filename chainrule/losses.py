@@ -1740,6 +1740,463 @@ class SparseCategoricalCrossentropy(_Builtin):
         return _sparse_ce(y_true, y_pred, kw["from_logits"], kw["ignore_class"], kw["axis"])
 
 
+# -- focal cross-entropies, Dice and Tversky ---------------------------------------
+
+
+def _check_gamma(gamma: Any) -> float:
+    if (
+        isinstance(gamma, bool)
+        or not isinstance(gamma, numbers.Real)
+        or not 0.0 <= gamma < math.inf
+    ):
+        raise ValueError(f"gamma must be a number >= 0. Received: gamma={gamma!r}")
+    return float(gamma)
+
+
+def _check_unit(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1]. Received: {name}={value!r}")
+    return float(value)
+
+
+def _check_class_alpha(alpha: Any) -> Any:
+    """A number, or one number per class (a list or tuple), each >= 0."""
+    values = alpha if isinstance(alpha, (list, tuple)) else [alpha]
+    ok = len(values) > 0 and all(
+        not isinstance(a, bool) and isinstance(a, numbers.Real) and 0.0 <= a < math.inf
+        for a in values
+    )
+    if not ok:
+        raise ValueError(
+            "alpha must be a number >= 0 or a list of them (one per class). "
+            f"Received: alpha={alpha!r}"
+        )
+    return [float(a) for a in alpha] if isinstance(alpha, (list, tuple)) else float(alpha)
+
+
+def _check_weight(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
+        raise ValueError(f"{owner}: {name} must be a number >= 0. Received: {name}={value!r}")
+    return float(value)
+
+
+def _region_axis(axis: Any, ndim: int, name: str) -> Any:
+    """``None``, an int or a sequence of ints, each a valid axis of ``ndim`` dimensions."""
+    if axis is None:
+        return None
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral) or not -ndim <= a < ndim:
+            raise ValueError(
+                f"{name}: axis must be None, an integer or a tuple of integers, each in "
+                f"[-{ndim}, {ndim}) for inputs of {ndim} dimensions. Received: axis={axis!r}"
+            )
+    return tuple(int(a) for a in axes) if isinstance(axis, (list, tuple)) else int(axis)
+
+
+def _focal_power(base: Tensor, gamma: float) -> Tensor:
+    """``base ** gamma``; for gamma 0 the factor 1 itself (no 0 * inf slope at base 0)."""
+    return base**gamma if gamma else ops.ones_like(base)
+
+
+def binary_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Tensor:
+    """Binary focal cross-entropy (Lin et al., 2018), averaged over ``axis``.
+
+    Elementwise ``(1 - p_t)**gamma * bce`` where ``bce`` is the binary
+    cross-entropy and ``p_t = y p + (1 - y)(1 - p)`` the probability given to
+    the true class: well-classified elements weigh less. With
+    ``apply_class_balancing`` each element is further weighted by ``alpha``
+    (class 1) or ``1 - alpha`` (class 0). With ``from_logits=True``, or when
+    ``y_pred`` is the output of ``sigmoid``, ``bce`` is computed from the
+    logits (stable for any logits), as Keras does on TensorFlow.
+
+    Args:
+        y_true: targets in [0, 1], shape ``(batch, d0, ..., dN)``.
+        y_pred: probabilities (or logits), the same shape.
+        apply_class_balancing: weight class 1 by ``alpha`` and class 0 by ``1 - alpha``.
+        alpha: in [0, 1]. Defaults to 0.25.
+        gamma: the focusing parameter, >= 0 (0 gives the plain cross-entropy).
+            Defaults to 2.0.
+        from_logits: whether ``y_pred`` holds logits.
+        label_smoothing: in [0, 1]; squeezes the targets towards 0.5.
+        axis: the axis the mean is taken over.
+
+    Returns:
+        A Tensor with ``axis`` removed.
+
+    Raises:
+        ValueError: for mismatched shapes, or ``gamma``, ``alpha`` or
+            ``label_smoothing`` out of range.
+
+    Example:
+        >>> loss = binary_focal_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]], gamma=2)
+        >>> loss.numpy().round(3)
+        array([0.33 , 0.206], dtype=float32)
+    """
+    name = "binary_focal_crossentropy"
+    label_smoothing = _check_smoothing(label_smoothing)
+    gamma = _check_gamma(gamma)
+    alpha = _check_unit("alpha", alpha)
+    logits = None if from_logits else _logits_of(y_pred, "sigmoid")
+    p = _pred(y_pred)
+    t0 = _true(y_true, p.data.dtype)
+    t, p2 = _squeeze_or_expand(t0, p)
+    if t.shape != p2.shape:
+        raise _shape_mismatch(name, t0.shape, p.shape)
+    if logits is not None and p2 is not p:
+        logits = ops.reshape(logits, p2.shape)
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        logits, p2 = p2, ops.sigmoid(p2)
+    if logits is not None:
+        bce = ops.sigmoid_binary_cross_entropy(logits, t)
+    else:
+        eps = backend.epsilon()
+        q = ops.clip(p2, eps, 1.0 - eps)
+        bce = -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+    p_t = t * p2 + (1.0 - t) * (1.0 - p2)
+    focal = _focal_power(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal = (t * alpha + (1.0 - t) * (1.0 - alpha)) * focal
+    return ops.mean(focal, axis=axis)
+
+
+def categorical_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    alpha: Any = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Tensor:
+    """Categorical focal cross-entropy (Lin et al., 2018) per sample, for one-hot labels.
+
+    ``-sum(alpha * (1 - p)**gamma * y * log(p), axis)`` where
+    ``p = y_pred / sum(y_pred)`` clipped to ``[eps, 1 - eps]`` (the softmax of
+    ``y_pred`` first with ``from_logits=True``).
+
+    Args:
+        y_true: one-hot or probability labels, shape ``(batch, classes)``.
+        y_pred: probabilities (or logits), the same shape.
+        alpha: a weight >= 0, or a list of one weight per class. Defaults to 0.25.
+        gamma: the focusing parameter, >= 0. Defaults to 2.0.
+        from_logits: whether ``y_pred`` holds logits.
+        label_smoothing: in [0, 1].
+        axis: the class axis.
+
+    Returns:
+        A Tensor with the class axis removed, e.g. ``(batch,)``.
+
+    Raises:
+        ValueError: for integer class labels, other shape mismatches, an invalid
+            ``axis``, or ``gamma``, ``alpha`` or ``label_smoothing`` out of range.
+
+    Example:
+        >>> y_true = [[0, 1, 0], [0, 0, 1]]
+        >>> y_pred = [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]]
+        >>> categorical_focal_crossentropy(y_true, y_pred).numpy().round(5)
+        array([2.6000e-04, 6.7591e-01], dtype=float32)
+    """
+    name = "categorical_focal_crossentropy"
+    label_smoothing = _check_smoothing(label_smoothing)
+    gamma = _check_gamma(gamma)
+    alpha = _check_class_alpha(alpha)
+    p = _pred(y_pred)
+    ndim = p.ndim
+    ax = _class_axis(axis, ndim, name)
+    classes = p.shape[ax]
+    true_shape = tuple(np.shape(y_true.data if isinstance(y_true, Tensor) else y_true))
+    pred_shape = tuple(p.shape)
+    if ax == ndim - 1 and classes > 1 and true_shape in (pred_shape[:-1], pred_shape[:-1] + (1,)):
+        raise ValueError(
+            f"{name} expects one-hot labels of shape {pred_shape}, received integer class "
+            "labels. Convert them with chainrule.utils.to_categorical(y, "
+            f"num_classes={classes}). Received: y_true.shape={true_shape}"
+        )
+    t0 = _true(y_true, p.data.dtype)
+    t, p2 = _squeeze_or_expand(t0, p)
+    if t.shape != p2.shape:
+        raise _shape_mismatch(name, t0.shape, p.shape)
+    if p2 is not p:
+        ax = p2.ndim - 1
+    if isinstance(alpha, list) and len(alpha) not in (1, classes):
+        raise ValueError(
+            f"{name}: alpha must have one weight per class ({classes}). "
+            f"Received: alpha={alpha!r}"
+        )
+    if classes == 1:
+        warnings.warn(
+            f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) with "
+            f"num_classes > 1. Received: y_pred.shape={tuple(p.shape)}. Consider using "
+            "'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + label_smoothing / classes
+    if from_logits:
+        p2 = ops.softmax(p2, axis=ax)
+    eps = backend.epsilon()
+    out = ops.clip(p2 / ops.sum(p2, axis=ax, keepdims=True), eps, 1.0 - eps)
+    cce = -t * ops.log(out)
+    if isinstance(alpha, list):  # one weight per class, along the class axis
+        shape = [1] * p2.ndim
+        shape[ax] = len(alpha)
+        weights = np.asarray(alpha, dtype=p2.data.dtype).reshape(shape)
+    else:
+        weights = alpha
+    focal = (_focal_power(1.0 - out, gamma) * weights) * cce
+    return ops.sum(focal, axis=ax)
+
+
+def dice(y_true: Any, y_pred: Any, axis: Any = None) -> Tensor:
+    """Dice loss, ``1 - 2 sum(y_true y_pred) / (sum(y_true) + sum(y_pred) + eps)``.
+
+    The sums run over ``axis``: all elements by default (one number for the
+    whole batch), or e.g. ``axis=(1, 2, 3)`` for one loss per image.
+
+    Args:
+        y_true: targets, e.g. segmentation masks in [0, 1].
+        y_pred: predictions, the same shape.
+        axis: None, an axis or a tuple of axes to sum over. Defaults to None.
+
+    Returns:
+        A Tensor with ``axis`` removed (a scalar for None).
+
+    Raises:
+        ValueError: for mismatched shapes or an invalid ``axis``.
+
+    Example:
+        >>> y_true = [[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]]
+        >>> y_pred = [[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]]
+        >>> dice(y_true, y_pred, axis=(1, 2, 3)).numpy()
+        array([0.5       , 0.75757575], dtype=float32)
+    """
+    t, p = _pair(y_true, y_pred, "dice")
+    axis = _region_axis(axis, p.ndim, "dice")
+    intersection = ops.sum(t * p, axis=axis)
+    total = ops.sum(t, axis=axis) + ops.sum(p, axis=axis) + backend.epsilon()
+    return 1.0 - (2.0 * intersection) / total
+
+
+def tversky(
+    y_true: Any, y_pred: Any, alpha: float = 0.5, beta: float = 0.5, axis: Any = None
+) -> Tensor:
+    """Tversky loss (Salehi et al., 2017), a Dice loss with separate weights for the errors.
+
+    With ``i = sum(y_true y_pred)``, ``a = sum(y_true (1 - y_pred))`` and
+    ``b = sum((1 - y_true) y_pred)``, the loss is
+    ``1 - i / (i + alpha a + beta b + eps)``, as Keras computes it (``alpha``
+    weighs the missed targets, ``beta`` the false alarms). ``alpha = beta = 0.5``
+    is the Dice loss.
+
+    Args:
+        y_true: targets, e.g. segmentation masks in [0, 1].
+        y_pred: predictions, the same shape.
+        alpha: weight of ``sum(y_true (1 - y_pred))``. Defaults to 0.5.
+        beta: weight of ``sum((1 - y_true) y_pred)``. Defaults to 0.5.
+        axis: None, an axis or a tuple of axes to sum over. Defaults to None.
+
+    Returns:
+        A Tensor with ``axis`` removed (a scalar for None).
+
+    Raises:
+        ValueError: for mismatched shapes, an invalid ``axis``, or a negative
+            ``alpha`` or ``beta``.
+
+    Example:
+        >>> round(float(tversky([[1.0, 0.0]], [[0.5, 0.5]], alpha=0.7, beta=0.3)), 4)
+        0.5
+    """
+    for arg, value in (("alpha", alpha), ("beta", beta)):
+        _check_weight("tversky", arg, value)
+    t, p = _pair(y_true, y_pred, "tversky")
+    axis = _region_axis(axis, p.ndim, "tversky")
+    intersection = ops.sum(t * p, axis=axis)
+    missed = ops.sum((1.0 - p) * t, axis=axis)
+    false_alarms = ops.sum(p * (1.0 - t), axis=axis)
+    denominator = intersection + missed * float(alpha) + false_alarms * float(beta)
+    return 1.0 - intersection / (denominator + backend.epsilon())
+
+
+class BinaryFocalCrossentropy(_Builtin):
+    """Binary focal cross-entropy (see :func:`binary_focal_crossentropy`).
+
+    Args:
+        apply_class_balancing: weight class 1 by ``alpha`` and class 0 by ``1 - alpha``.
+        alpha: in [0, 1]. Defaults to 0.25.
+        gamma: the focusing parameter, >= 0. Defaults to 2.0.
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        label_smoothing: in [0, 1]; squeezes the targets towards 0.5.
+        axis: the axis the mean is taken over.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"binary_focal_crossentropy"``.
+        dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: if ``gamma``, ``alpha`` or ``label_smoothing`` is out of range.
+
+    Example:
+        >>> loss = BinaryFocalCrossentropy(gamma=2.0, from_logits=True)
+        >>> round(float(loss([0, 1, 0, 0], [-18.6, 0.51, 2.94, -12.8])), 3)
+        0.691
+    """
+
+    _keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
+
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "binary_focal_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            binary_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
+            axis=axis, apply_class_balancing=bool(apply_class_balancing),
+            alpha=_check_unit("alpha", alpha), gamma=_check_gamma(gamma),
+        )
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha = float(alpha)
+        self.gamma = float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+
+class CategoricalFocalCrossentropy(_Builtin):
+    """Categorical focal cross-entropy (see :func:`categorical_focal_crossentropy`).
+
+    Args:
+        alpha: a weight >= 0, or a list of one weight per class. Defaults to 0.25.
+        gamma: the focusing parameter, >= 0. Defaults to 2.0.
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        label_smoothing: in [0, 1].
+        axis: the class axis.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"categorical_focal_crossentropy"``.
+        dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: if ``gamma``, ``alpha`` or ``label_smoothing`` is out of range.
+
+    Example:
+        >>> cfce = CategoricalFocalCrossentropy()
+        >>> round(float(cfce([[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])), 4)
+        0.2332
+    """
+
+    _keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+
+    def __init__(
+        self,
+        alpha: Any = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "categorical_focal_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            categorical_focal_crossentropy, reduction=reduction, name=name, dtype=dtype,
+            from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
+            axis=axis, alpha=_check_class_alpha(alpha), gamma=_check_gamma(gamma),
+        )
+        self.alpha = self._fn_kwargs["alpha"]
+        self.gamma = float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self.axis = axis
+
+
+class Dice(_Builtin):
+    """Dice loss (see :func:`dice`).
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"dice"``.
+        axis: None (sum over everything), an axis or a tuple of axes.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> y_true = [[[[1.0], [1.0]], [[0.0], [0.0]]], [[[1.0], [1.0]], [[0.0], [0.0]]]]
+        >>> y_pred = [[[[0.0], [1.0]], [[0.0], [1.0]]], [[[0.4], [0.0]], [[0.0], [0.9]]]]
+        >>> round(float(Dice()(y_true, y_pred)), 5)
+        0.61644
+    """
+
+    _keys = ("axis",)
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "dice",
+        axis: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        axis = tuple(axis) if isinstance(axis, list) else axis  # a JSON round trip gives a list
+        super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
+        self.axis = axis
+
+
+class Tversky(_Builtin):
+    """Tversky loss (see :func:`tversky`).
+
+    Args:
+        alpha: weight of ``sum(y_true (1 - y_pred))``, >= 0. Defaults to 0.5.
+        beta: weight of ``sum((1 - y_true) y_pred)``, >= 0. Defaults to 0.5.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"tversky"``.
+        axis: None (sum over everything), an axis or a tuple of axes.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> round(float(Tversky(alpha=0.7, beta=0.3)([[1.0, 0.0]], [[0.5, 0.5]])), 4)
+        0.5
+    """
+
+    _keys = ("alpha", "beta", "axis")
+
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "tversky",
+        axis: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        for arg, value in (("alpha", alpha), ("beta", beta)):
+            _check_weight("Tversky", arg, value)
+        axis = tuple(axis) if isinstance(axis, list) else axis
+        super().__init__(
+            tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha),
+            beta=float(beta), axis=axis,
+        )
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.axis = axis
+
+
 # -- registry --------------------------------------------------------------------
 
 _BUILTIN_FUNCTIONS = frozenset(
@@ -1773,6 +2230,19 @@ _CLASSES: dict[str, type] = {
         BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
     )
 }
+# focal cross-entropies, Dice and Tversky
+__all__ += [
+    "BinaryFocalCrossentropy", "CategoricalFocalCrossentropy", "Dice", "Tversky",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy", "dice", "tversky",
+]
+_MORE_FUNCTIONS = (binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky)
+_BUILTIN_FUNCTIONS = _BUILTIN_FUNCTIONS | frozenset(_MORE_FUNCTIONS)
+_FUNCTIONS.update({fn.__name__: fn for fn in _MORE_FUNCTIONS})
+_TABLE.update({fn.__name__: fn for fn in _MORE_FUNCTIONS})
+_CLASSES.update(
+    {c.__name__: c for c in (BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky)}
+)
+
 _LOSSES = Registry(
     kind="loss",
     module="chainrule.losses",

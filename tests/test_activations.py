@@ -190,7 +190,7 @@ def test_registry_errors():
     with pytest.raises(ValueError) as e:
         activations.get("rleu")
     assert str(e.value).startswith("Unknown activation: 'rleu'. Did you mean 'relu'")
-    assert "Known: elu, exponential, gelu," in str(e.value)
+    assert "Known: celu, elu, exponential, gelu," in str(e.value)
     with pytest.raises(TypeError) as e:
         activations.get(3)
     assert str(e.value) == (

@@ -928,6 +928,45 @@ ROWS += [
      r"Wrapper wraps a layer\. Received: layer='dense' of type str$", True),
 ]
 
+# -- optimizers, losses and activations: Adamax to Tversky (docs/errors.md) --------------------
+_X23 = np.zeros((2, 3), dtype="float32")
+ROWS += [
+    ("ftrl-learning-rate-power-positive", lambda: cr.optimizers.Ftrl(learning_rate_power=0.5),
+     ValueError, r"Argument `learning_rate_power` must be a float <= 0\. "
+     r"Received: learning_rate_power=0\.5$", True),
+    ("ftrl-l1-negative", lambda: cr.optimizers.Ftrl(l1_regularization_strength=-1), ValueError,
+     r"Argument `l1_regularization_strength` must be a float >= 0\. "
+     r"Received: l1_regularization_strength=-1$", True),
+    ("lion-beta-1-zero", lambda: cr.optimizers.Lion(beta_1=0), ValueError,
+     r"Argument `beta_1` must be a float in \(0, 1\]\. Received: beta_1=0$", True),
+    ("lamb-beta-2-one", lambda: cr.optimizers.Lamb(beta_2=1.0), ValueError,
+     r"Argument `beta_2` must be a float in \[0, 1\)\. Received: beta_2=1\.0$", True),
+    ("focal-gamma-negative", lambda: cr.losses.BinaryFocalCrossentropy(gamma=-1), ValueError,
+     r"gamma must be a number >= 0\. Received: gamma=-1$", True),
+    ("focal-alpha-outside", lambda: cr.losses.BinaryFocalCrossentropy(alpha=1.5), ValueError,
+     r"alpha must be a number in \[0, 1\]\. Received: alpha=1\.5$", True),
+    ("focal-alpha-per-class",
+     lambda: cr.losses.CategoricalFocalCrossentropy(alpha=[0.2, 0.8])(
+         np.eye(3)[[0, 1]], np.full((2, 3), 1 / 3)), ValueError,
+     r"categorical_focal_crossentropy: alpha must have one weight per class \(3\)\. "
+     r"Received: alpha=\[0\.2, 0\.8\]$", True),
+    ("tversky-alpha-negative", lambda: cr.losses.Tversky(alpha=-0.5), ValueError,
+     r"Tversky: alpha must be a number >= 0\. Received: alpha=-0\.5$", True),
+    ("dice-bad-axis", lambda: cr.losses.dice(_X23, _X23, axis=3), ValueError,
+     r"dice: axis must be None, an integer or a tuple of integers, each in \[-2, 2\) for "
+     r"inputs of 2 dimensions\. Received: axis=3$", True),
+    ("glu-odd-axis", lambda: cr.activations.glu(_X23), ValueError,
+     r"glu: the size of axis -1 must be even \(it is split into two halves\)\. "
+     r"Received: x\.shape=\(2, 3\) with axis=-1$", True),
+    ("sparsemax-bad-axis", lambda: cr.ops.sparsemax(_X23, axis=2), ValueError,
+     r"sparsemax: `axis` 2 is out of range for an input of shape \(2, 3\)\. "
+     r"Received: axis=2$", True),
+    ("celu-alpha-zero", lambda: cr.activations.celu(_X23, alpha=0), ValueError,
+     r"celu: `alpha` must be a nonzero number\. Received: alpha=0$", True),
+    ("squareplus-b-negative", lambda: cr.ops.squareplus(_X23, b=-1), ValueError,
+     r"squareplus: `b` must be a number >= 0\. Received: b=-1$", True),
+]
+
 TMP = None  # set by the autouse fixture below
 
 

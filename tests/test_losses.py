@@ -925,7 +925,9 @@ def test_unknown_names():
     with pytest.raises(ValueError) as e:
         losses.get("msee")
     assert str(e.value).startswith("Unknown loss: 'msee'. Did you mean 'mse'")
-    assert "Known: bce, binary_crossentropy, categorical_crossentropy," in str(e.value)
+    assert "Known: bce, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy," in str(
+        e.value
+    )
     with pytest.raises(ValueError) as e:
         losses.get("Loss")  # the abstract base cannot be made from a string
     assert str(e.value).startswith("Unknown loss: 'Loss'.")

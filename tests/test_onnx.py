@@ -96,7 +96,7 @@ def functional(layer, *shapes, dtype=None):
 
 
 # -- activations -------------------------------------------------------------------------------
-ACT_NAMES = sorted(ACTIVATIONS) + ["swish", "hard_swish"]
+ACT_NAMES = sorted(set(ACTIVATIONS) - {"threshold"}) + ["swish", "hard_swish"]  # threshold: below
 
 
 @pytest.mark.parametrize("name", ACT_NAMES)
@@ -111,7 +111,12 @@ def test_dense_with_each_activation(name, tmp_path):
     functools.partial(activations.elu, alpha=0.5),
     functools.partial(activations.relu, max_value=0.7, negative_slope=0.1, threshold=0.2),
     functools.partial(activations.softmax, axis=1),
-], ids=["gelu-tanh", "leaky-relu-slope", "elu-alpha", "relu-general", "softmax-axis1"])
+    functools.partial(activations.threshold, threshold=0.2, default_value=-1.0),
+    functools.partial(activations.sparsemax, axis=1),
+    functools.partial(activations.glu, axis=2),
+    functools.partial(activations.soft_shrink, threshold=0.3),
+], ids=["gelu-tanh", "leaky-relu-slope", "elu-alpha", "relu-general", "softmax-axis1",
+        "threshold", "sparsemax-axis1", "glu-axis2", "soft-shrink-threshold"])
 def test_activation_layer_with_arguments(fn, tmp_path):
     check_export(seq(L.Activation(fn), shape=(3, 4)), normal(3, 4), tmp_path)
 

@@ -914,7 +914,9 @@ def test_get_unknown_name_suggests():
         optimizers.get("adma")
     message = str(err.value)
     assert message.startswith("Unknown optimizer: 'adma'. Did you mean 'adam'")
-    assert message.endswith("Known: adadelta, adagrad, adam, adamw, nadam, rmsprop, sgd.")
+    assert message.endswith(
+        "Known: adadelta, adagrad, adam, adamax, adamw, ftrl, lamb, lion, nadam, rmsprop, sgd."
+    )
 
 
 def test_get_rejects_other_objects():

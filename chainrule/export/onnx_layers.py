@@ -148,6 +148,94 @@ ACTIVATIONS: dict[str, Callable[..., str]] = {
 form) or ``partial(leaky_relu, negative_slope=0.1)``."""
 
 
+# -- ONNX forms of celu, glu, the shrinkages, sparse_plus, sparsemax, squareplus, threshold --
+def _f32(g: OnnxGraph, value: float, name: str) -> str:
+    return g.const(np.float32(value), name)
+
+
+def _act_celu(g: OnnxGraph, x: str, name: str, alpha: float = 1.0) -> str:
+    return g.node("Celu", [x], name, alpha=float(alpha))
+
+
+def _act_glu(g: OnnxGraph, x: str, name: str, axis: int = -1) -> str:
+    a, b = g.node("Split", [x], name, n_out=2, axis=int(axis))
+    return g.node("Mul", [a, g.node("Sigmoid", [b], name)], name)
+
+
+def _act_hard_shrink(g: OnnxGraph, x: str, name: str, threshold: float = 0.5) -> str:
+    keep = g.node("Greater", [g.node("Abs", [x], name), _f32(g, threshold, "threshold")], name)
+    return g.node("Where", [keep, x, _f32(g, 0.0, "zero")], name)
+
+
+def _act_hard_tanh(g: OnnxGraph, x: str, name: str) -> str:
+    return g.node("Clip", [x, _f32(g, -1.0, "lo"), _f32(g, 1.0, "hi")], name)
+
+
+def _act_soft_shrink(g: OnnxGraph, x: str, name: str, threshold: float = 0.5) -> str:
+    t, neg_t = _f32(g, threshold, "threshold"), _f32(g, -threshold, "neg_threshold")
+    below = g.node("Where", [g.node("Less", [x, neg_t], name), g.node("Add", [x, t], name),
+                             _f32(g, 0.0, "zero")], name)
+    return g.node("Where", [g.node("Greater", [x, t], name), g.node("Sub", [x, t], name),
+                            below], name)
+
+
+def _act_sparse_plus(g: OnnxGraph, x: str, name: str) -> str:
+    one = _f32(g, 1.0, "one")
+    x1 = g.node("Add", [x, one], name)
+    middle = g.node("Mul", [g.node("Mul", [x1, x1], name), _f32(g, 0.25, "quarter")], name)
+    upper = g.node("Where", [g.node("Less", [x, one], name), middle, x], name)
+    low = g.node("LessOrEqual", [x, _f32(g, -1.0, "minus_one")], name)
+    return g.node("Where", [low, _f32(g, 0.0, "zero"), upper], name)
+
+
+def _act_sparsemax(g: OnnxGraph, x: str, name: str, axis: int = -1) -> str:
+    # sort descending (TopK over the whole axis); support: 1 + r z_r > cumsum_r; the threshold
+    # tau = (sum of the sorted values in the support - 1) / k; y = relu(x - tau)
+    ax = int(axis)
+    shape = g.node("Shape", [x], name)
+    n = g.node("Gather", [shape, g.const(np.array([ax], dtype=np.int64), "axis")], name)
+    z, _ = g.node("TopK", [x, n], name, n_out=2, axis=ax, largest=1, sorted=1)
+    ax_t = g.const(np.array(ax, dtype=np.int64), "axis_scalar")
+    cumsum = g.node("CumSum", [z, ax_t], name)
+    ones = g.node("ConstantOfShape", [shape], name,
+                  value=g.onnx.helper.make_tensor("one", 1, [1], [1.0]))
+    r = g.node("CumSum", [ones, ax_t], name)
+    lhs = g.node("Add", [g.node("Mul", [r, z], name), _f32(g, 1.0, "one")], name)
+    support = g.node("Greater", [lhs, cumsum], name)
+    axes = g.const(np.array([ax], dtype=np.int64), "axes")
+    k = g.node("ReduceSum", [g.node("Cast", [support], name, to=1), axes], name, keepdims=1)
+    s = g.node("ReduceSum", [g.node("Where", [support, z, _f32(g, 0.0, "zero")], name), axes],
+               name, keepdims=1)
+    tau = g.node("Div", [g.node("Sub", [s, _f32(g, 1.0, "one")], name), k], name)
+    return g.node("Relu", [g.node("Sub", [x, tau], name)], name)
+
+
+def _act_squareplus(g: OnnxGraph, x: str, name: str, b: float = 4) -> str:
+    root = g.node("Sqrt", [g.node("Add", [g.node("Mul", [x, x], name), _f32(g, b, "b")], name)],
+                  name)
+    return g.node("Div", [g.node("Add", [x, root], name), _f32(g, 2.0, "two")], name)
+
+
+def _act_tanh_shrink(g: OnnxGraph, x: str, name: str) -> str:
+    return g.node("Sub", [x, g.node("Tanh", [x], name)], name)
+
+
+def _act_threshold(g: OnnxGraph, x: str, name: str, threshold: float,
+                   default_value: float) -> str:
+    above = g.node("Greater", [x, _f32(g, threshold, "threshold")], name)
+    return g.node("Where", [above, x, _f32(g, default_value, "default_value")], name)
+
+
+ACTIVATIONS.update({
+    "celu": _act_celu, "glu": _act_glu, "hard_shrink": _act_hard_shrink,
+    "hard_tanh": _act_hard_tanh, "soft_shrink": _act_soft_shrink,
+    "sparse_plus": _act_sparse_plus, "sparsemax": _act_sparsemax,
+    "squareplus": _act_squareplus, "tanh_shrink": _act_tanh_shrink,
+    "threshold": _act_threshold,
+})
+# -- end of the ONNX forms of celu ... threshold --
+
+
 def _resolve_activation(layer: Any, fn: Any) -> tuple:
     """``(name, keyword arguments)`` of one of chainrule's activations (or a partial of one)."""
     import functools  # noqa: PLC0415

@@ -212,6 +212,26 @@ __all__ += [
 ]
 # -- end of Keras 3 ops --
 
+# -- more activation ops of Keras 3 (celu, glu, sparsemax, the shrinkages, ...) --
+from chainrule.ops.activations_extra import (  # noqa: E402
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    soft_shrink,
+    sparse_plus,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
+
+__all__ += [
+    "celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink", "sparse_plus", "sparsemax",
+    "squareplus", "tanh_shrink", "threshold",
+]
+# -- end of more activation ops --
+
 # -- every op called on symbolic tensors (functional models) records an op layer --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
 

@@ -47,6 +47,15 @@ ALL_OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.__name__.lower(): cls for cls in (SGD, Adagrad, RMSprop, Adam, AdamW, Nadam, Adadelta)
 }
 
+# Adamax, Ftrl, Lion and Lamb (one block: the list above is shared)
+from chainrule.optimizers.adamax import Adamax  # noqa: E402
+from chainrule.optimizers.ftrl import Ftrl  # noqa: E402
+from chainrule.optimizers.lamb import Lamb  # noqa: E402
+from chainrule.optimizers.lion import Lion  # noqa: E402
+
+__all__ += ["Adamax", "Ftrl", "Lamb", "Lion"]
+ALL_OPTIMIZERS.update({cls.__name__.lower(): cls for cls in (Adamax, Ftrl, Lion, Lamb)})
+
 
 _OPTIMIZERS = Registry(
     kind="optimizer",
