@@ -1,0 +1,134 @@
+"""Write small Keras-3 ``.keras`` files whose functional graphs hold raw ops (``x * 2.0``).
+
+Run with an environment that has Keras 3 (and TensorFlow) and h5py::
+
+    python tools/keras_fixtures_ops_files.py              # writes tests/fixtures/keras_ops/
+    python tools/keras_fixtures_ops_files.py --check DIR  # Keras loads the files chainrule wrote
+
+Keras writes each op of such a graph as an entry of its own class (``Multiply``,
+``Mean``, module ``keras.src.ops.numpy``). For each model this writes
+``<name>.keras``; ``expected.npz`` holds the inputs and Keras's ``predict`` outputs
+(``<name>/x``, ``<name>/y<k>`` for output ``k``) and ``versions.json`` the versions.
+chainrule's tests (tests/test_keras_ops_files.py) build the same programs with
+chainrule, so the models are written once here and there.
+
+``--check DIR`` loads every ``<name>.keras`` in DIR (written by chainrule with
+``model.save(path, format="keras")``) into Keras and compares Keras's ``predict``
+with the ``<name>.y<k>.npy`` chainrule recorded next to ``<name>.x.npy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import h5py  # noqa: E402
+import keras  # noqa: E402
+from keras import layers, ops  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "keras_ops")
+
+
+def ops_arith() -> keras.Model:
+    """Operators, reductions, joins and shape ops between two Dense layers."""
+    inp = keras.Input((4,), name="x")
+    h = layers.Dense(3, name="hidden")(inp)
+    a = h * 2.0
+    parts = [a, 2.0 * h, h - 1.0, 1.0 - h, h / 2.0, h ** 2, -h, h + a,
+             ops.mean(a, axis=-1, keepdims=True), ops.expand_dims(ops.sum(h, axis=1), -1),
+             ops.max(h, axis=-1, keepdims=True), ops.min(h, axis=-1, keepdims=True),
+             h + np.array([1.0, 2.0, 3.0], dtype="float32")]
+    head = layers.Dense(2, name="head")(ops.concatenate(parts, axis=-1))
+    st = ops.stack([h, a], axis=1)                      # (None, 2, 3)
+    r = ops.reshape(st, (-1, 3, 2))
+    mm = ops.squeeze(ops.expand_dims(ops.matmul(st, r), 1), axis=1)   # (None, 2, 2)
+    t = ops.transpose(r, (0, 2, 1))
+    return keras.Model(inp, [head, ops.reshape(mm, (-1, 4)), mm[:, 0, :], t[..., 1]],
+                       name="ops_arith")
+
+
+def ops_nn() -> keras.Model:
+    """Elementwise maths, selection, casts and activations on one tensor."""
+    inp = keras.Input((4,), name="x")
+    h = layers.Dense(4, name="hidden")(inp)
+    parts = [ops.exp(ops.clip(h, -1.0, 1.0)), ops.log(ops.abs(h) + 1.0),
+             ops.sqrt(ops.square(h)), ops.sign(h), ops.where(h > 0, h, 0.0),
+             ops.cast(ops.cast(h * 10.0, "int32"), "float32"), ops.maximum(h, 0.5),
+             ops.minimum(h, -0.5), ops.softmax(h, axis=-1), ops.relu(h), ops.sigmoid(h),
+             ops.tanh(h), ops.gelu(h), ops.leaky_relu(h, 0.1), ops.elu(h),
+             ops.log_softmax(h), ops.silu(h), ops.selu(h), ops.softplus(h), ops.softsign(h),
+             ops.relu6(h * 4.0)]
+    feats = ops.concatenate(parts, axis=-1)
+    return keras.Model(inp, [feats, layers.Dense(1, name="head")(feats)], name="ops_nn")
+
+
+MODELS = {"ops_arith": ops_arith, "ops_nn": ops_nn}
+
+
+def write(out_dir: str) -> None:
+    os.makedirs(out_dir, exist_ok=True)
+    keras.utils.set_random_seed(11)
+    rng = np.random.default_rng(11)
+    expected = {}
+    for name, build in MODELS.items():
+        keras.utils.clear_session()  # op names count from zero in each model (chainrule's tests too)
+        model = build()
+        model.save(os.path.join(out_dir, f"{name}.keras"))
+        x = rng.normal(size=(5, 4)).astype("float32")
+        expected[f"{name}/x"] = x
+        for k, y in enumerate(model.predict(x, verbose=0)):
+            expected[f"{name}/y{k}"] = np.asarray(y)
+    np.savez(os.path.join(out_dir, "expected.npz"), **expected)
+    versions = {"keras": keras.__version__, "backend": keras.backend.backend(),
+                "h5py": h5py.__version__, "numpy": np.__version__}
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    with open(os.path.join(out_dir, "versions.json"), "w") as f:
+        json.dump(versions, f, indent=1)
+    print("wrote", sorted(os.listdir(out_dir)), versions)
+
+
+def check(directory: str) -> int:
+    """Load chainrule-written files into Keras and compare predictions; 0 when all agree."""
+    failures = 0
+    names = sorted(n[:-len(".x.npy")] for n in os.listdir(directory) if n.endswith(".x.npy"))
+    for name in names:
+        x = np.load(os.path.join(directory, f"{name}.x.npy"))
+        try:
+            model = keras.saving.load_model(os.path.join(directory, f"{name}.keras"))
+            got = model.predict(x, verbose=0)
+        except Exception as e:  # noqa: BLE001 - reported, and counted as a failure
+            print(f"FAIL {name}.keras: Keras cannot load or run it: {type(e).__name__}: {e}"[:2000])
+            failures += 1
+            continue
+        got = got if isinstance(got, (list, tuple)) else [got]
+        errs = []
+        for k, y in enumerate(got):
+            want = np.load(os.path.join(directory, f"{name}.y{k}.npy"))
+            errs.append(float(np.max(np.abs(np.asarray(y, dtype="float64") - want)
+                                     / np.maximum(np.abs(want), 1.0))))
+        ops_seen = sorted({type(op).__name__ for op in model.operations})
+        ok = max(errs) <= 1e-5
+        failures += not ok
+        print(("OK   " if ok else "FAIL ") + f"{name}.keras: max relative error {max(errs):.2e} "
+              f"over {len(got)} outputs; Keras rebuilt {ops_seen}")
+    return 1 if failures or not names else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=OUT)
+    parser.add_argument("--check", help="a directory of files chainrule wrote")
+    args = parser.parse_args()
+    if args.check:
+        sys.exit(check(args.check))
+    write(args.out)
