@@ -69,7 +69,29 @@ def ops_nn() -> keras.Model:
     return keras.Model(inp, [feats, layers.Dense(1, name="head")(feats)], name="ops_nn")
 
 
-MODELS = {"ops_arith": ops_arith, "ops_nn": ops_nn}
+def ops_more() -> keras.Model:
+    """One of each further op chainrule's table maps (a reduction, a shape op, a comparison...)."""
+    inp = keras.Input((4,), name="x")
+    h = layers.Dense(4, name="hidden")(inp)
+    sq = ops.reshape(h, (-1, 2, 2))
+    outs = [ops.std(h, axis=-1, keepdims=True), ops.var(h, axis=1), ops.prod(h, axis=-1),
+            ops.argmax(h, axis=-1), ops.argmin(h, axis=-1), ops.logsumexp(h, axis=-1),
+            ops.swapaxes(sq, 1, 2), ops.moveaxis(sq, 1, 2), ops.flip(h, axis=-1),
+            ops.tile(h, (1, 2)), ops.repeat(h, 2, axis=-1), ops.cumsum(h, axis=-1),
+            ops.tensordot(h, h, axes=0)[:, 0], ops.dot(h, ops.transpose(h)),
+            ops.reciprocal(h + 3.0), ops.log1p(ops.abs(h)), ops.expm1(h), ops.floor(h),
+            ops.ceil(h), ops.round(h, 1), ops.sin(h), ops.cos(h), ops.erf(h),
+            ops.rsqrt(ops.abs(h) + 1.0), ops.greater_equal(h, 0.0), ops.less(h, 0.0),
+            ops.less_equal(h, 0.0), ops.equal(h, h), ops.not_equal(h, 0.0),
+            ops.logical_and(h > 0, h < 1), ops.logical_or(h > 0, h < -1),
+            ops.logical_not(h > 0), ops.stop_gradient(h), ops.zeros_like(h),
+            ops.ones_like(h, dtype="float32"), ops.hard_sigmoid(h), ops.normalize(h),
+            ops.one_hot(ops.argmax(h, axis=-1), 4), ops.floor_divide(h, 0.3), ops.mod(h, 0.3),
+            ops.norm(h, axis=-1), ops.divide(h, 3.0), ops.sum(h, axis=None, keepdims=True), sq[:, 1]]
+    return keras.Model(inp, outs, name="ops_more")
+
+
+MODELS = {"ops_arith": ops_arith, "ops_nn": ops_nn, "ops_more": ops_more}
 
 
 def write(out_dir: str) -> None:

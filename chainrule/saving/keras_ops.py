@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.saving.errors import InvalidArchiveError, UnsafeFileError
 
 __all__ = ["KERAS_OPS", "KerasOp", "is_op_entry", "keras_op_for", "op_entry_spec",
@@ -48,6 +49,8 @@ class KerasOp:
         call: call arguments in their order, written in ``inbound_nodes``.
         aliases: chainrule's other spellings of a setting (``"min_value=x_min"``).
         tuples: call arguments whose JSON list is a Python tuple (an index key).
+        floatx: settings whose ``None`` Keras writes as the default float type
+            (its op function resolves the dtype before making the op).
 
     Example:
         >>> KERAS_OPS["Mean"].settings, KERAS_OPS["Mean"].call
@@ -60,6 +63,7 @@ class KerasOp:
     call: tuple[str, ...] = ("x",)
     aliases: tuple[str, ...] = ()
     tuples: tuple[str, ...] = ()
+    floatx: tuple[str, ...] = ()
 
     @staticmethod
     def _pairs(names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -182,7 +186,8 @@ KERAS_OPS: dict[str, KerasOp] = {
     "Relu6": KerasOp("relu6", module=_NN),
     "HardSigmoid": KerasOp("hard_sigmoid", module=_NN),
     "Normalize": KerasOp("normalize", module=_NN, settings=("axis", "order", "epsilon")),
-    "OneHot": KerasOp("one_hot", module=_NN, settings=("num_classes", "axis", "dtype", "sparse")),
+    "OneHot": KerasOp("one_hot", module=_NN, settings=("num_classes", "axis", "dtype", "sparse"),
+                      floatx=("dtype",)),
 }
 
 _KERAS_TENSOR = "__keras_tensor__"
@@ -436,6 +441,8 @@ def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
         if value is inspect.Parameter.empty:
             raise ValueError(f"Cannot write {where}: it lacks the argument {ours}. "
                              f"Received: {sorted(bound.arguments)}")
+        if value is None and keras_key in spec.floatx:
+            value = backend.floatx()
         config[keras_key] = _encode(value, tensor, where)
     args: list = []
     pending: list = []  # defaults of call arguments, written only before a given one
