@@ -91,7 +91,39 @@ def ops_more() -> keras.Model:
     return keras.Model(inp, outs, name="ops_more")
 
 
-MODELS = {"ops_arith": ops_arith, "ops_nn": ops_nn, "ops_more": ops_more}
+def ops_extra() -> keras.Model:
+    """Further ops: pooling and convolutions with constant kernels, losses, two-output ops."""
+    inp = keras.Input((4,), name="x")
+    h = layers.Dense(8, name="hidden")(inp)
+    k = np.linspace(-1.0, 1.0, 24, dtype="float32")
+    x4 = ops.reshape(h, (-1, 2, 2, 2))
+    sq = ops.reshape(h[:, :4], (-1, 2, 2))
+    left, right = ops.split(h, 2, axis=-1)
+    mean, var = ops.moments(h, axes=[-1])
+    outs = [ops.max_pool(x4, 2), ops.average_pool(x4, (2, 1), strides=1, padding="same"),
+            ops.conv(x4, k[:24].reshape(2, 2, 2, 3)), ops.depthwise_conv(x4, k[:8].reshape(2, 2, 2, 1)),
+            ops.separable_conv(x4, k[:8].reshape(2, 2, 2, 1), k[:6].reshape(1, 1, 2, 3)),
+            left * right, mean, var,
+            ops.binary_crossentropy(ops.sigmoid(h), ops.sigmoid(h * 2.0)),
+            ops.categorical_crossentropy(ops.softmax(h), h, from_logits=True),
+            ops.sparse_categorical_crossentropy(ops.argmax(h, axis=-1), h, from_logits=True),
+            ops.in_top_k(ops.argmin(h, axis=-1), h, 3),
+            ops.arctan(h), ops.tan(h * 0.1), ops.sinh(h), ops.cosh(h),
+            ops.log2(ops.abs(h) + 1.0), ops.log10(ops.abs(h) + 1.0), ops.isnan(h),
+            ops.isfinite(h), ops.isinf(h), ops.logical_xor(h > 0, h < 0.5),
+            ops.outer(h[:, 0], np.array([1.0, 2.0], dtype="float32")),
+            ops.sort(h, axis=-1), ops.argsort(h, axis=-1), ops.tril(sq), ops.triu(sq, k=1),
+            ops.roll(h, 1, axis=-1), ops.diagonal(sq, axis1=1, axis2=2),
+            ops.trace(sq, axis1=1, axis2=2), ops.cumprod(h, axis=-1),
+            ops.nan_to_num(ops.log(h)), ops.take(h, [0, 2], axis=-1),
+            ops.take_along_axis(h, ops.argsort(h, axis=-1), axis=-1),
+            ops.pad(h, ((0, 0), (1, 2)), constant_values=0.5), ops.full_like(h, 0.5),
+            ops.all(h > -10.0, axis=-1), ops.any(h > 1.0, axis=-1),
+            ops.count_nonzero(h > 0, axis=-1)]
+    return keras.Model(inp, outs, name="ops_extra")
+
+
+MODELS = {"ops_arith": ops_arith, "ops_nn": ops_nn, "ops_more": ops_more, "ops_extra": ops_extra}
 
 
 def write(out_dir: str) -> None:

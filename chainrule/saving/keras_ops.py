@@ -49,8 +49,11 @@ class KerasOp:
         call: call arguments in their order, written in ``inbound_nodes``.
         aliases: chainrule's other spellings of a setting (``"min_value=x_min"``).
         tuples: call arguments whose JSON list is a Python tuple (an index key).
-        floatx: settings whose ``None`` Keras writes as the default float type
-            (its op function resolves the dtype before making the op).
+        keywords: call arguments Keras's op function passes by keyword (written in the
+            node's ``kwargs``; read from either place).
+        resolved: settings whose ``None`` Keras writes resolved (its op function
+            turns ``dtype=None`` into the float type, ``data_format=None`` into
+            ``"channels_last"`` before making the op); chainrule writes them so too.
 
     Example:
         >>> KERAS_OPS["Mean"].settings, KERAS_OPS["Mean"].call
@@ -63,7 +66,8 @@ class KerasOp:
     call: tuple[str, ...] = ("x",)
     aliases: tuple[str, ...] = ()
     tuples: tuple[str, ...] = ()
-    floatx: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    resolved: tuple[str, ...] = ()
 
     @staticmethod
     def _pairs(names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -89,6 +93,8 @@ _AB = ("x1=a", "x2=b")  # chainrule's arithmetic ops name their operands a, b
 _X12 = ("x1", "x2")
 _REDUCE = ("axis", "keepdims")
 _NN = "nn"
+_POOL = ("pool_size", "strides", "padding", "data_format")
+_CONV = ("strides", "padding", "data_format", "dilation_rate")
 
 #: Keras 3 operation class name -> its chainrule op (most common first).
 KERAS_OPS: dict[str, KerasOp] = {
@@ -187,10 +193,65 @@ KERAS_OPS: dict[str, KerasOp] = {
     "HardSigmoid": KerasOp("hard_sigmoid", module=_NN),
     "Normalize": KerasOp("normalize", module=_NN, settings=("axis", "order", "epsilon")),
     "OneHot": KerasOp("one_hot", module=_NN, settings=("num_classes", "axis", "dtype", "sparse"),
-                      floatx=("dtype",)),
+                      resolved=("dtype",)),
+    "Moments": KerasOp("moments", module=_NN, settings=("axes", "keepdims", "synchronized")),
+    "MaxPool": KerasOp("max_pool", module=_NN, settings=_POOL, call=("inputs",),
+                       resolved=("data_format",)),
+    "AveragePool": KerasOp("average_pool", module=_NN, settings=_POOL, call=("inputs",),
+                           resolved=("data_format",)),
+    "Conv": KerasOp("conv", module=_NN, settings=_CONV, call=("inputs", "kernel"),
+                    resolved=("data_format",)),
+    "DepthwiseConv": KerasOp("depthwise_conv", module=_NN, settings=_CONV,
+                             call=("inputs", "kernel"), resolved=("data_format",)),
+    "SeparableConv": KerasOp("separable_conv", module=_NN, settings=_CONV,
+                             call=("inputs", "depthwise_kernel", "pointwise_kernel"),
+                             resolved=("data_format",)),
+    "BinaryCrossentropy": KerasOp("binary_crossentropy", module=_NN, settings=("from_logits",),
+                                  call=("target", "output")),
+    "CategoricalCrossentropy": KerasOp("categorical_crossentropy", module=_NN,
+                                       settings=("from_logits", "axis"),
+                                       call=("target", "output")),
+    "SparseCategoricalCrossentropy": KerasOp("sparse_categorical_crossentropy", module=_NN,
+                                             settings=("from_logits", "axis"),
+                                             call=("target", "output")),
+    "InTopK": KerasOp("in_top_k", module="math", settings=("k",),
+                      call=("targets", "predictions")),
+    # further NumPy ops
+    "Arctan": KerasOp("arctan"),
+    "Tan": KerasOp("tan"),
+    "Sinh": KerasOp("sinh"),
+    "Cosh": KerasOp("cosh"),
+    "Log2": KerasOp("log2"),
+    "Log10": KerasOp("log10"),
+    "Isnan": KerasOp("isnan"),
+    "Isfinite": KerasOp("isfinite"),
+    "Isinf": KerasOp("isinf"),
+    "LogicalXor": KerasOp("logical_xor", call=_X12),
+    "Outer": KerasOp("outer", call=_X12),
+    "Sort": KerasOp("sort", settings=("axis",)),
+    "Argsort": KerasOp("argsort", settings=("axis",)),
+    "Tril": KerasOp("tril", settings=("k",)),
+    "Triu": KerasOp("triu", settings=("k",)),
+    "Roll": KerasOp("roll", settings=("shift", "axis")),
+    "Diagonal": KerasOp("diagonal", settings=("offset", "axis1", "axis2")),
+    "Trace": KerasOp("trace", settings=("offset", "axis1", "axis2")),
+    "Cumprod": KerasOp("cumprod", settings=("axis", "dtype")),
+    "NanToNum": KerasOp("nan_to_num", settings=("nan", "posinf", "neginf")),
+    "Take": KerasOp("take", settings=("axis",), call=("x", "indices")),
+    "TakeAlongAxis": KerasOp("take_along_axis", settings=("axis",), call=("x", "indices")),
+    "Pad": KerasOp("pad", settings=("pad_width", "mode"), call=("x", "constant_values"),
+                   keywords=("constant_values",)),
+    "FullLike": KerasOp("full_like", settings=("dtype",), call=("x", "fill_value")),
+    "All": KerasOp("all", settings=_REDUCE),
+    "Any": KerasOp("any", settings=_REDUCE),
+    "CountNonzero": KerasOp("count_nonzero", settings=("axis",)),
+    "Split": KerasOp("split", settings=("indices_or_sections", "axis")),
 }
 
 _KERAS_TENSOR = "__keras_tensor__"
+#: What Keras's op functions make of ``None`` for the settings in ``KerasOp.resolved``.
+_RESOLVED: dict[str, Callable[[], Any]] = {"dtype": backend.floatx,
+                                           "data_format": lambda: "channels_last"}
 
 
 def is_op_entry(entry: Any) -> bool:
@@ -345,11 +406,16 @@ def op_entry_spec(entry: dict, where: str, src: str) -> dict:
                 f"does not take (it takes {[k for k, _ in call]}). Received: {key}={value!r:.60}")
         given[key] = value
     args = []
-    for keras_name, ours in call:
+    leading = list(inspect.signature(_raw(spec.function)).parameters)
+    for i, (keras_name, ours) in enumerate(call):
         if keras_name not in given:
-            break  # the rest take their defaults
+            continue  # it takes its default
         value = _decode(given[keras_name], refs, f"{label} argument {keras_name}", src)
-        args.append(_as_tuple(value) if ours in spec.tuples else value)
+        value = _as_tuple(value) if ours in spec.tuples else value
+        if len(args) == i and leading[i] == ours:
+            args.append(value)  # positional while the call arguments lead the signature
+        else:
+            kwargs[ours] = value
     if not refs:
         raise InvalidArchiveError(f"{src}: {label}: a call without tensor inputs. "
                                   f"Received: {nodes[0]!r:.120}")
@@ -441,13 +507,17 @@ def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
         if value is inspect.Parameter.empty:
             raise ValueError(f"Cannot write {where}: it lacks the argument {ours}. "
                              f"Received: {sorted(bound.arguments)}")
-        if value is None and keras_key in spec.floatx:
-            value = backend.floatx()
+        if value is None and keras_key in spec.resolved:
+            value = _RESOLVED[keras_key]()
         config[keras_key] = _encode(value, tensor, where)
     args: list = []
+    call_kwargs: dict = {}
     pending: list = []  # defaults of call arguments, written only before a given one
-    for _, ours in spec.call_pairs:
-        if ours in arguments:
+    for keras_name, ours in spec.call_pairs:
+        if keras_name in spec.keywords:
+            if ours in arguments:
+                call_kwargs[keras_name] = _encode(arguments.pop(ours), tensor, where)
+        elif ours in arguments:
             args.extend(pending)
             pending.clear()
             args.append(_encode(arguments.pop(ours), tensor, where))
@@ -462,4 +532,4 @@ def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
                 f"argument {key!r}. Received: {key}={value!r:.60}")
     return {"module": spec.keras_module, "class_name": class_name, "config": config,
             "registered_name": class_name, "name": layer.name,
-            "inbound_nodes": [{"args": args, "kwargs": {}}]}
+            "inbound_nodes": [{"args": args, "kwargs": call_kwargs}]}
