@@ -313,3 +313,14 @@ def test_op_keras_lacks_is_refused_when_writing(tmp_path):
                                          r"Keras's \.keras format.*Received: function='dropout'$"):
         model.save(tmp_path / "m.keras", format="keras")
     model.save(tmp_path / "own.keras")  # chainrule's own format holds it
+
+
+def test_own_format_file_written_before_keras_entries_still_loads():
+    # own_format_ops.keras: chainrule's own archive of Dense -> x * 2.0, ops.mean, x[:, 0:1],
+    # ops.clip(min_value=, max_value=) -> Concatenate -> Dense, written by the code before
+    # ops were written in Keras's form; own_format_ops.npz holds its inputs and predictions
+    model = cr.models.load_model(os.path.join(FIXTURES, "own_format_ops.keras"))
+    recorded = np.load(os.path.join(FIXTURES, "own_format_ops.npz"))
+    assert [op.function for op in model.operations if isinstance(op, OpLayer)] == [
+        "multiply", "mean", "getitem", "clip"]
+    np.testing.assert_array_equal(model.predict(recorded["x"], verbose=0), recorded["y"])

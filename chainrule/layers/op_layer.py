@@ -222,6 +222,11 @@ class OpLayer(Layer):
             >>> OpLayer("true_divide").operation_class_name, OpLayer("abs").operation_class_name
             ('TrueDivide', 'Absolute')
         """
+        from chainrule.saving.keras_ops import keras_op_for  # noqa: PLC0415
+
+        found = keras_op_for(self.function)  # the class a Keras-format file names
+        if found is not None:
+            return found[0]
         return "".join(part[:1].upper() + part[1:]
                        for part in _keras_name(self.function).split("_"))
 

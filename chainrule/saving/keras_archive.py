@@ -11,7 +11,9 @@ Reading maps each Keras class to chainrule's class of the same name through
 that alone; :data:`RENAMED` and :data:`IGNORED_KEYS` hold the exceptions), so
 nothing named in the file is imported and no code from it runs: a ``Lambda``
 layer or a class chainrule lacks is refused with an error naming the class and
-where it appears. Sizes are bounded as for chainrule's own archives. h5py is
+where it appears. Ops of a functional graph (``x * 2.0``, ``ops.mean``), which Keras writes
+as entries of its operation classes (``Multiply``, ``Mean``), are read into and written from
+``OpLayer``s through the table of :mod:`chainrule.saving.keras_ops`. Sizes are bounded as for chainrule's own archives. h5py is
 an optional dependency (``pip install "chainrule[h5]"``).
 """
 
