@@ -474,7 +474,8 @@ def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
 
     Example:
         >>> from chainrule.layers import OpLayer
-        >>> layer = OpLayer("mean", {"args": [{"__tensor__": 0}], "kwargs": {"axis": -1}})
+        >>> layer = OpLayer("mean", {"args": [{"__tensor__": 0}], "kwargs": {"axis": -1}},
+        ...                 name="mean")
         >>> entry = op_layer_entry(layer, lambda i: {"tensor": i})
         >>> entry["class_name"], entry["config"], entry["inbound_nodes"]
         ('Mean', {'name': 'mean', 'axis': -1, 'keepdims': False}, [{'args': [{'tensor': 0}], 'kwargs': {}}])
