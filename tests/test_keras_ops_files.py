@@ -94,10 +94,13 @@ def ops_extra():
     sq = ops.reshape(h[:, :4], (-1, 2, 2))
     left, right = ops.split(h, 2, axis=-1)
     mean, var = ops.moments(h, axes=[-1])
+    values, indices = ops.top_k(h, 3)
     outs = [ops.max_pool(x4, 2), ops.average_pool(x4, (2, 1), strides=1, padding="same"),
             ops.conv(x4, k[:24].reshape(2, 2, 2, 3)), ops.depthwise_conv(x4, k[:8].reshape(2, 2, 2, 1)),
             ops.separable_conv(x4, k[:8].reshape(2, 2, 2, 1), k[:6].reshape(1, 1, 2, 3)),
-            left * right, mean, var,
+            left * right, mean, var, values, indices,
+            ops.layer_normalization(h, np.linspace(0.5, 1.5, 8, dtype="float32"), None,
+                                    epsilon=1e-3),
             ops.binary_crossentropy(ops.sigmoid(h), ops.sigmoid(h * 2.0)),
             ops.categorical_crossentropy(ops.softmax(h), h, from_logits=True),
             ops.sparse_categorical_crossentropy(ops.argmax(h, axis=-1), h, from_logits=True),

@@ -214,6 +214,9 @@ KERAS_OPS: dict[str, KerasOp] = {
     "SparseCategoricalCrossentropy": KerasOp("sparse_categorical_crossentropy", module=_NN,
                                              settings=("from_logits", "axis"),
                                              call=("target", "output")),
+    "TopK": KerasOp("top_k", module="math", settings=("k", "sorted")),
+    "LayerNorm": KerasOp("layer_normalization", module=_NN,
+                         settings=("axis", "epsilon", "rms_scaling"), call=("x", "gamma", "beta")),
     "InTopK": KerasOp("in_top_k", module="math", settings=("k",),
                       call=("targets", "predictions")),
     # further NumPy ops
