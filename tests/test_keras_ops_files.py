@@ -327,3 +327,13 @@ def test_own_format_file_written_before_keras_entries_still_loads():
     assert [op.function for op in model.operations if isinstance(op, OpLayer)] == [
         "multiply", "mean", "getitem", "clip"]
     np.testing.assert_array_equal(model.predict(recorded["x"], verbose=0), recorded["y"])
+
+
+def test_tensor_in_a_keras_setting_is_refused_when_writing(tmp_path):
+    x = cr.Input((3,))
+    lo = cr.Input((3,))
+    model = cr.Model([x, lo], ops.clip(x, lo))  # chainrule's clip takes tensor bounds
+    with pytest.raises(ValueError, match=r"Cannot write op layer 'clip' \(ops\.clip\) in Keras's "
+                                         r"\.keras format: Keras's Clip takes x_min as a constant "
+                                         r"setting, not a tensor\. Received: x_min=a tensor$"):
+        model.save(tmp_path / "m.keras", format="keras")

@@ -464,6 +464,16 @@ def _encode(value: Any, tensor: Callable[[int], dict], where: str) -> Any:
                      f"in Keras's format. Received: an argument of type {type(value).__name__}")
 
 
+def _holds_slot(value: Any) -> bool:
+    from chainrule.layers.op_layer import Slot  # noqa: PLC0415
+
+    if isinstance(value, Slot):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_slot(v) for v in value)
+    return isinstance(value, dict) and any(_holds_slot(v) for v in value.values())
+
+
 def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
     """Keras 3's entry for an ``OpLayer`` (module, class_name, config, inbound_nodes).
 
@@ -511,6 +521,10 @@ def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
         if value is inspect.Parameter.empty:
             raise ValueError(f"Cannot write {where}: it lacks the argument {ours}. "
                              f"Received: {sorted(bound.arguments)}")
+        if _holds_slot(value):
+            raise ValueError(
+                f"Cannot write {where} in Keras's .keras format: Keras's {class_name} takes "
+                f"{keras_key} as a constant setting, not a tensor. Received: {ours}=a tensor")
         if value is None and keras_key in spec.resolved:
             value = _RESOLVED[keras_key]()
         config[keras_key] = _encode(value, tensor, where)
