@@ -911,6 +911,11 @@ def _save_dropout_op_for_keras():
     cr.Model(x, cr.ops.dropout(x, 0.5)).save(TMP / "m.keras", format="keras")
 
 
+def _save_tensor_clip_for_keras():
+    x, lo = L.Input((3,)), L.Input((3,))
+    cr.Model([x, lo], cr.ops.clip(x, lo)).save(TMP / "m.keras", format="keras")
+
+
 ROWS += [
     ("keras-unknown-operation",
      lambda: _keras_ops_with(2, class_name="Einsum", registered_name="Einsum", name="einsum",
@@ -929,6 +934,11 @@ ROWS += [
         "keras-write-unknown-operation", _save_dropout_op_for_keras, ValueError,
         r"Cannot write op layer 'dropout' \(ops\.dropout\) in Keras's \.keras format: Keras 3 "
         r"has no operation chainrule knows for it .*Received: function='dropout'$", True,
+        marks=_needs_h5py),
+    pytest.param(
+        "keras-write-tensor-setting", _save_tensor_clip_for_keras, ValueError,
+        r"Cannot write op layer 'clip' \(ops\.clip\) in Keras's \.keras format: Keras's Clip "
+        r"takes x_min as a constant setting, not a tensor\. Received: x_min=a tensor$", True,
         marks=_needs_h5py),
 ]
 

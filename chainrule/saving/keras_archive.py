@@ -627,7 +627,8 @@ def save_keras_model(model: Any, path: str, overwrite: bool = True,
 
     Raises:
         ImportError: without h5py.
-        ValueError: for a subclassed model or one without a declared input shape.
+        ValueError: for a subclassed model or one without a declared input shape, or
+            for an op Keras 3 has no operation class for (``keras_ops.KERAS_OPS``).
 
     Example (it runs when h5py is installed):
         >>> import importlib.util, os, tempfile, zipfile
