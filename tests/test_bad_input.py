@@ -947,7 +947,6 @@ ROWS += [
      True),
 ]
 
-
 TMP = None  # set by the autouse fixture below
 
 
