@@ -815,6 +815,65 @@ ROWS += [
 ]
 
 
+# -- ops of Keras's functional graphs (docs/errors.md, "Ops on symbolic tensors") ----------------
+def _keras_ops_with(index, **changes):
+    """The Keras-written ops_arith.keras with entry ``index`` of its layers updated."""
+    import json
+    import zipfile
+
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "keras_ops",
+                       "ops_arith.keras")
+    with zipfile.ZipFile(src) as zin:
+        config = json.loads(zin.read("config.json"))
+        config["config"]["layers"][index].update(changes)
+        with zipfile.ZipFile(TMP / "keras_model.keras", "w") as zout:
+            for name in zin.namelist():
+                zout.writestr(name, json.dumps(config) if name == "config.json"
+                              else zin.read(name))
+    return cr.models.load_model(TMP / "keras_model.keras")
+
+
+_needs_h5py_for_ops = pytest.mark.skipif(__import__("importlib").util.find_spec("h5py") is None,
+                                         reason="needs h5py (the h5 extra)")
+
+
+def _save_dropout_op_for_keras():
+    x = L.Input((3,))
+    cr.Model(x, cr.ops.dropout(x, 0.5)).save(TMP / "m.keras", format="keras")
+
+
+def _save_tensor_clip_for_keras():
+    x, lo = L.Input((3,)), L.Input((3,))
+    cr.Model([x, lo], cr.ops.clip(x, lo)).save(TMP / "m.keras", format="keras")
+
+
+ROWS += [
+    ("keras-unknown-operation",
+     lambda: _keras_ops_with(2, class_name="Einsum", registered_name="Einsum", name="einsum",
+                             config={"name": "einsum", "subscripts": "ij->ji"}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Einsum "
+     r"'einsum'\): chainrule has no counterpart of the Keras operation 'Einsum' \(module "
+     r"'keras\.src\.ops\.numpy'\); .*Received: class_name='Einsum', "
+     r"module='keras\.src\.ops\.numpy'$", True),
+    ("keras-operation-setting",
+     lambda: _keras_ops_with(2, class_name="Mean", name="mean",
+                             config={"name": "mean", "axes": 1}),
+     InvalidArchiveError, r"'.*keras_model\.keras': the model layers\[2\] \(Mean 'mean'\) sets "
+     r"axes=1, which chainrule's ops\.mean does not take \(it reads \['axis', 'keepdims'\]\)\. "
+     r"Received: axes=1$", True),
+    pytest.param(
+        "keras-write-unknown-operation", _save_dropout_op_for_keras, ValueError,
+        r"Cannot write op layer 'dropout' \(ops\.dropout\) in Keras's \.keras format: Keras 3 "
+        r"has no operation chainrule knows for it .*Received: function='dropout'$", True,
+        marks=_needs_h5py_for_ops),
+    pytest.param(
+        "keras-write-tensor-setting", _save_tensor_clip_for_keras, ValueError,
+        r"Cannot write op layer 'clip' \(ops\.clip\) in Keras's \.keras format: Keras's Clip "
+        r"takes x_min as a constant setting, not a tensor\. Received: x_min=a tensor$", True,
+        marks=_needs_h5py_for_ops),
+]
+
+
 def _compiled(model, **kwargs):
     model.compile(**kwargs)
     return model

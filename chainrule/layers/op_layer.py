@@ -22,13 +22,21 @@ __all__ = ["OpLayer"]
 _PROBES = (2, 3)  # sizes given to unknown dimensions in the two dry runs
 
 
-class _Slot:
-    """Where the ``index``-th tensor input goes in the op's arguments."""
+class Slot:
+    """Where the ``index``-th tensor input goes in the op's arguments.
+
+    Example:
+        >>> Slot(1).index, encode_argument([Slot(0), 2.0])
+        (1, [{'__tensor__': 0}, 2.0])
+    """
 
     __slots__ = ("index",)
 
     def __init__(self, index: int) -> None:
         self.index = index
+
+
+_Slot = Slot
 
 
 def _template(value: Any, tensors: list) -> Any:
@@ -80,6 +88,23 @@ def _encode(value: Any) -> Any:
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return np.dtype(value).name
     raise _Unsaveable(type(value).__name__)
+
+
+def encode_argument(value: Any) -> Any:
+    """The config spelling of one op argument (``Slot(i)`` is ``{"__tensor__": i}``).
+
+    Raises:
+        ValueError: for a value a config cannot hold (a function, an object).
+
+    Example:
+        >>> encode_argument((slice(0, 2), Ellipsis))
+        {'__tuple__': [{'__slice__': [0, 2, None]}, {'__ellipsis__': True}]}
+    """
+    try:
+        return _encode(value)
+    except _Unsaveable as e:
+        raise ValueError("An op argument of this type cannot be written to a config. "
+                         f"Received: an argument of type {e.args[0]}") from None
 
 
 def _decode(value: Any) -> Any:
@@ -197,6 +222,11 @@ class OpLayer(Layer):
             >>> OpLayer("true_divide").operation_class_name, OpLayer("abs").operation_class_name
             ('TrueDivide', 'Absolute')
         """
+        from chainrule.saving.keras_ops import keras_op_for  # noqa: PLC0415
+
+        found = keras_op_for(self.function)  # the class a Keras-format file names
+        if found is not None:
+            return found[0]
         return "".join(part[:1].upper() + part[1:]
                        for part in _keras_name(self.function).split("_"))
 

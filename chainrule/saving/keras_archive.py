@@ -11,7 +11,9 @@ Reading maps each Keras class to chainrule's class of the same name through
 that alone; :data:`RENAMED` and :data:`IGNORED_KEYS` hold the exceptions), so
 nothing named in the file is imported and no code from it runs: a ``Lambda``
 layer or a class chainrule lacks is refused with an error naming the class and
-where it appears. Sizes are bounded as for chainrule's own archives. h5py is
+where it appears. Ops of a functional graph (``x * 2.0``, ``ops.mean``), which Keras writes
+as entries of its operation classes (``Multiply``, ``Mean``), are read into and written from
+``OpLayer``s through the table of :mod:`chainrule.saving.keras_ops`. Sizes are bounded as for chainrule's own archives. h5py is
 an optional dependency (``pip install "chainrule[h5]"``).
 """
 
@@ -44,6 +46,7 @@ from chainrule.saving.keras_h5 import (
     restore_h5_optimizer,
     write_h5_bytes,
 )
+from chainrule.saving.keras_ops import is_op_entry, op_entry_spec, op_layer_entry
 
 __all__ = ["IGNORED_KEYS", "KERAS_LAYOUT_VERSION", "RENAMED", "from_keras_config", "is_keras_zip",
            "keras_layer_table", "load_keras_model", "save_keras_model", "to_keras_config"]
@@ -257,6 +260,9 @@ def _model_spec(entry: dict, where: str, table: Mapping[str, type], src: str) ->
     entries = []
     for i, e in enumerate(layers):
         label = f"{where} layers[{i}]"
+        if is_op_entry(e):  # a graph operation (x * 2.0, ops.mean(...)): an OpLayer here
+            entries.append(op_entry_spec(e, label, src))
+            continue
         spec = _layer_spec(e, label, table, src)
         calls, positional = [], []
         for k, node in enumerate(e.get("inbound_nodes") or []):
@@ -522,7 +528,7 @@ def _keras_tensor(t: Any, ref: list) -> dict:
 
 
 def _keras_model(model: Any) -> dict:
-    from chainrule.layers import InputLayer  # noqa: PLC0415
+    from chainrule.layers import InputLayer, OpLayer  # noqa: PLC0415
 
     name = type(model).__name__
     if name == "Sequential":
@@ -553,6 +559,11 @@ def _keras_model(model: Any) -> dict:
     base = model.get_config()
     entries = []
     for layer, entry in zip(model.operations, base["layers"]):
+        if isinstance(layer, OpLayer):  # Keras's own operation class, not a layer
+            call = entry["inbound_nodes"][0]
+            entries.append(op_layer_entry(
+                layer, lambda i, call=call: _keras_tensor(tensors[tuple(call[i])], call[i])))
+            continue
         out = _keras_layer(layer)
         out["name"] = layer.name
         nodes = []
@@ -616,7 +627,8 @@ def save_keras_model(model: Any, path: str, overwrite: bool = True,
 
     Raises:
         ImportError: without h5py.
-        ValueError: for a subclassed model or one without a declared input shape.
+        ValueError: for a subclassed model or one without a declared input shape, or
+            for an op Keras 3 has no operation class for (``keras_ops.KERAS_OPS``).
 
     Example (it runs when h5py is installed):
         >>> import importlib.util, os, tempfile, zipfile
