@@ -19,8 +19,9 @@ import pytest
 import chainrule as cr
 from chainrule import layers, ops
 from chainrule.layers import OpLayer
+from chainrule.ops.keras_classes import KERAS_OPS, keras_op_for
 from chainrule.saving import InvalidArchiveError, UnsafeFileError
-from chainrule.saving.keras_ops import KERAS_OPS, keras_op_for, op_entry_spec
+from chainrule.saving.keras_ops import op_entry_spec
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("h5py") is None,
                                 reason="Keras's .keras files need h5py (the h5 extra)")

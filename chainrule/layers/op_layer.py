@@ -13,9 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import backend
+from chainrule import backend, ops
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.layers.base import KerasTensor, Layer, Node, unique_name
+from chainrule.ops import symbolic
+from chainrule.ops.keras_classes import keras_op_for
+from chainrule.ops.symbolic import RAW_OPS
 
 __all__ = ["OpLayer"]
 
@@ -139,9 +142,6 @@ def _count_slots(value: Any) -> int:
 
 def _op_function(function: Any) -> Any:
     """The op named ``function`` in ``chainrule.ops`` (never anything else)."""
-    from chainrule import ops  # noqa: PLC0415
-    from chainrule.ops.symbolic import RAW_OPS  # noqa: PLC0415
-
     if not isinstance(function, str) or function not in RAW_OPS or function not in ops.__all__:
         raise ValueError(
             "OpLayer: `function` must name an op of chainrule.ops that can be recorded "
@@ -222,8 +222,6 @@ class OpLayer(Layer):
             >>> OpLayer("true_divide").operation_class_name, OpLayer("abs").operation_class_name
             ('TrueDivide', 'Absolute')
         """
-        from chainrule.saving.keras_ops import keras_op_for  # noqa: PLC0415
-
         found = keras_op_for(self.function)  # the class a Keras-format file names
         if found is not None:
             return found[0]
@@ -296,3 +294,7 @@ class OpLayer(Layer):
         config = super().get_config()
         config.update({"function": self.function, "arguments": arguments})
         return config
+
+
+# ops called on KerasTensors record an OpLayer (the ops module does not import the layers)
+symbolic.use_graph(KerasTensor, OpLayer.record)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-__all__ = ["symbolic_dispatch", "install", "any_symbolic", "RAW_OPS", "NOT_RECORDED"]
+__all__ = ["symbolic_dispatch", "install", "any_symbolic", "use_graph", "RAW_OPS", "NOT_RECORDED"]
 
 #: The undecorated op functions by public name (what an op layer runs).
 RAW_OPS: dict[str, Callable] = {}
@@ -31,15 +31,29 @@ RAW_OPS: dict[str, Callable] = {}
 NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_numpy",
                           "assign_moving_average"})
 
-_KT: list = []  # the KerasTensor class, looked up on first use (layers import ops)
+# The functional graph's symbolic tensor class and the function that records an op call on
+# them: handed over by chainrule.layers when it is imported (see use_graph), so that the ops
+# do not import the layers built on top of them.
+_graph: dict = {"tensor": None, "record": None}
 
 
-def _keras_tensor_class() -> type:
-    if not _KT:
-        from chainrule.layers.base import KerasTensor  # noqa: PLC0415
+def use_graph(tensor_type: type, record: Callable) -> None:
+    """Make ``record(name, args, kwargs)`` the answer to an op called on a ``tensor_type``.
 
-        _KT.append(KerasTensor)
-    return _KT[0]
+    ``chainrule.layers`` calls this once, at its import: ``KerasTensor`` is the
+    symbolic tensor of ``Input``, and ``OpLayer.record`` adds the op's node to
+    the graph being built.
+
+    Args:
+        tensor_type: the symbolic tensor class.
+        record: called with the op's public name, positional and keyword arguments.
+
+    Example:
+        >>> import chainrule as cr
+        >>> _graph["tensor"] is cr.layers.KerasTensor
+        True
+    """
+    _graph["tensor"], _graph["record"] = tensor_type, record
 
 
 def any_symbolic(values: Any) -> bool:
@@ -50,7 +64,9 @@ def any_symbolic(values: Any) -> bool:
         >>> any_symbolic([1.0, (cr.layers.Input((2,)),)])
         True
     """
-    kt = _keras_tensor_class()
+    kt = _graph["tensor"]
+    if kt is None:  # no functional graph can exist before the layers are imported
+        return False
     for v in values:
         if isinstance(v, kt):
             return True
@@ -80,9 +96,7 @@ def symbolic_dispatch(fn: Callable, name: str) -> Callable:
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
         if any_symbolic(args) or any_symbolic(kwargs.values()):
-            from chainrule.layers.op_layer import OpLayer  # noqa: PLC0415
-
-            return OpLayer.record(name, args, kwargs)
+            return _graph["record"](name, args, kwargs)
         return fn(*args, **kwargs)
 
     op.__wrapped_op__ = fn  # type: ignore[attr-defined]
