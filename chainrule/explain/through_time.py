@@ -107,8 +107,8 @@ def gradient_through_time(model: Any, x: Any, y: Any, loss: Any = None,
     Example:
         >>> import numpy as np, chainrule as cr
         >>> cr.utils.set_random_seed(0)
-        >>> model = cr.Sequential([cr.layers.Input((6, 1)), cr.layers.SimpleRNN(4),
-        ...                        cr.layers.Dense(1)])
+        >>> model = cr.Sequential([cr.layers.Input((6, 1)),
+        ...                        cr.layers.SimpleRNN(4, name="simple_rnn"), cr.layers.Dense(1)])
         >>> x, y = np.ones((2, 6, 1), "float32"), np.zeros((2, 1), "float32")
         >>> g = gradient_through_time(model, x, y, loss="mse")
         >>> list(g), g["simple_rnn"].shape

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Sequence
 
+from chainrule.layers import serialization
 from chainrule.layers.base import Layer
 
 __all__ = ["StackedRNNCells"]
@@ -106,16 +107,12 @@ class StackedRNNCells(Layer):
         return x, new_states
 
     def get_config(self) -> dict:
-        from chainrule.models.config import layer_to_config  # noqa: PLC0415
-
         config = super().get_config()
-        config["cells"] = [layer_to_config(cell) for cell in self.cells]
+        config["cells"] = [serialization.serialize(cell) for cell in self.cells]
         return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "StackedRNNCells":
-        from chainrule.models.config import layer_from_config  # noqa: PLC0415
-
         config = dict(config)
-        cells = [layer_from_config(c, custom_objects) for c in config.pop("cells")]
+        cells = [serialization.deserialize(c, custom_objects) for c in config.pop("cells")]
         return cls(cells, **config)

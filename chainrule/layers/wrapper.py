@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.layers import serialization
 from chainrule.layers.base import Layer
 
 __all__ = ["Wrapper"]
@@ -56,15 +57,11 @@ class Wrapper(Layer):
             f"of layer {self.name!r}")
 
     def get_config(self) -> dict:
-        from chainrule.models.config import layer_to_config  # noqa: PLC0415
-
         config = super().get_config()
-        config["layer"] = layer_to_config(self.layer)
+        config["layer"] = serialization.serialize(self.layer)
         return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Wrapper":
-        from chainrule.models.config import layer_from_config  # noqa: PLC0415
-
         config = dict(config)
-        return cls(layer_from_config(config.pop("layer"), custom_objects), **config)
+        return cls(serialization.deserialize(config.pop("layer"), custom_objects), **config)

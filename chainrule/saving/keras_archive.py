@@ -89,9 +89,9 @@ def keras_layer_table(custom_objects: Mapping[str, Any] | None = None) -> dict[s
         >>> keras_layer_table()["Dense"].__module__
         'chainrule.layers.core'
     """
-    from chainrule.models.config import layer_registry  # noqa: PLC0415
+    from chainrule.layers.serialization import registered_layer_classes  # noqa: PLC0415
 
-    table = dict(layer_registry())
+    table = dict(registered_layer_classes())  # the models register on import, as the layers
     for keras_name, ours in RENAMED.items():
         if ours in table:
             table[keras_name] = table[ours]
