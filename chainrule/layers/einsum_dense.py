@@ -76,7 +76,7 @@ def einsum_weight_shapes(equation: str, bias_axes: str | None, input_shape: Sequ
             out.extend(input_shape[len(input_shape) - elided:])
         in_at = {c: i for i, c in enumerate(in_spec)}
         out_at = {c: i for i, c in enumerate(out_spec)}
-    if len(out) != len(out_spec) + elided:
+    if len(out) < len(out_spec) + (elided if left else 0):
         raise ValueError(
             f"EinsumDense layer {layer!r}: output_shape must give the {len(out_spec) - 1} "
             f"output axes after the batch in {out_spec!r}. Received: "
