@@ -371,6 +371,22 @@ class MultiHeadAttention(Layer):
                              f"Received: query.shape={tuple(query.shape)}, "
                              f"value.shape={tuple(value.shape)}")
 
+    def _check_attention_mask(self, mask: Any, query: Any, value: Any) -> None:
+        """``mask`` must broadcast to the scores without their heads axis: ``(batch, T, S)``."""
+        source, target = self._dot_equation.split("->")[0].split(",")
+        product = self._dot_equation.split("->")[1]
+        sizes = dict(zip(source, tuple(value.shape[:-1]) + (self._num_heads, self._key_dim)))
+        sizes.update(zip(target, tuple(query.shape[:-1]) + (self._num_heads, self._key_dim)))
+        want = [sizes[c] for c in product]
+        del want[len(want) - 2 * len(self._attention_axes) - 1]  # the heads axis
+        if mask.ndim > len(want) or any(
+                m != 1 and m != w for m, w in zip(mask.shape[::-1], want[::-1])):
+            raise ValueError(
+                f"{self._what()}: attention_mask must have shape {tuple(want)} (batch, query "
+                "positions, key positions), or one that broadcasts to it; 1 where a query "
+                f"position may attend to a key position. Received: "
+                f"attention_mask.shape={tuple(mask.shape)}")
+
     def _positions_mask(self, query: Any, value: Any, band: bool) -> Any:
         """The causal (``band=False``) or sliding-window mask, shape ``(1, T, S)``."""
         t, s = int(query.shape[1]), int(value.shape[1])
@@ -404,7 +420,9 @@ class MultiHeadAttention(Layer):
         if self._sliding_window is not None:
             mask = _and(mask, self._positions_mask(query, value, band=True))
         if attention_mask is not None:
-            mask = _and(_as_mask(attention_mask), mask)
+            attention_mask = _as_mask(attention_mask)
+            self._check_attention_mask(attention_mask, query, value)
+            mask = _and(attention_mask, mask)
         gate = self._gate_dense(query) if self._use_gate else None
         q = self._query_dense(query)
         k = self._key_dense(key)
@@ -551,16 +569,23 @@ class Attention(Layer):
         return f"{type(self).__name__} layer {self.name!r}"
 
     def _validate(self, inputs: Any, mask: Any = None) -> None:
-        if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
-            got = (f"a list of {len(inputs)}" if isinstance(inputs, (list, tuple))
-                   else f"a {type(inputs).__name__}")
+        """Check ``[query, value(, key)]`` (tensors, or shapes when building) and the mask."""
+        if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3 or any(
+                isinstance(x, (int, np.integer)) or x is None for x in inputs):
+            if isinstance(inputs, (list, tuple)) and any(
+                    isinstance(x, (int, np.integer)) or x is None for x in inputs):
+                got = f"one input of shape {tuple(inputs)}"  # build's single shape
+            elif isinstance(inputs, (list, tuple)):
+                got = f"a list of {len(inputs)}"
+            else:
+                got = f"one input of shape {tuple(getattr(inputs, 'shape', ()))}"
             raise ValueError(f"{self._what()} must be called on a list [query, value] or "
                              f"[query, value, key]. Received: inputs={got}")
         if mask is not None and (not isinstance(mask, (list, tuple)) or not
                                  2 <= len(mask) <= 3):
             raise ValueError(f"{self._what()}: mask must be a list [query_mask, value_mask]. "
                              f"Received: mask of type {type(mask).__name__}")
-        shapes = [tuple(x.shape) for x in inputs]
+        shapes = [tuple(x) if isinstance(x, (list, tuple)) else tuple(x.shape) for x in inputs]
         q, v = shapes[0], shapes[1]
         k = shapes[2] if len(shapes) > 2 else v
         if len(q) < 2 or len(v) != len(q) or len(k) != len(q):
@@ -575,7 +600,7 @@ class Attention(Layer):
                              f"positions. Received: value.shape={v}, key.shape={k}")
 
     def build(self, input_shape: Any) -> None:
-        self._validate([KerasTensor(s) for s in input_shape])
+        self._validate(input_shape)
         if self.use_scale:
             self.scale = self.add_weight((), "ones", name="scale")
         if self.score_mode == "concat":
@@ -665,7 +690,7 @@ class AdditiveAttention(Attention):
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
     def build(self, input_shape: Any) -> None:
-        self._validate([KerasTensor(s) for s in input_shape])
+        self._validate(input_shape)
         dim = input_shape[0][-1]
         if self.use_scale:
             if dim is None:
