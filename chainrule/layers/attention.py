@@ -11,7 +11,14 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.autograd.engine import Tensor
-from chainrule.layers.base import POSITIONAL_TENSORS, KerasTensor, Layer, _dummy_like, as_tensor
+from chainrule.layers.base import (
+    POSITIONAL_TENSORS,
+    KerasTensor,
+    Layer,
+    _dummy_like,
+    _float_dtype,
+    _to_tensor,
+)
 from chainrule.layers.core import _serialize_initializer
 from chainrule.layers.einsum_dense import EinsumDense, deserialize_weight_settings
 
@@ -21,8 +28,9 @@ __all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
 MASKED_LOGIT = -1e9
 
 
-def _as_tensor(x: Any) -> Any:
-    return x if isinstance(x, Tensor) else as_tensor(x)
+def _as_tensor(x: Any, layer: Layer) -> Any:
+    """An input as a Tensor of the layer's float dtype (as ``Layer.__call__`` converts the first)."""
+    return x if isinstance(x, Tensor) else _to_tensor(x, _float_dtype(layer.dtype))
 
 
 def _as_mask(mask: Any) -> Any:
@@ -399,8 +407,8 @@ class MultiHeadAttention(Layer):
              value_mask: Any = None, key_mask: Any = None, attention_mask: Any = None,
              return_attention_scores: bool = False, training: Any = None,
              use_causal_mask: bool = False) -> Any:
-        query, value = _as_tensor(query), _as_tensor(value)
-        key = value if key is None else _as_tensor(key)
+        query, value = _as_tensor(query, self), _as_tensor(value, self)
+        key = value if key is None else _as_tensor(key, self)
         self._check_inputs(query, value, key)
         # masks: the inputs' Keras masks unless given (Keras fills query_mask & co. so)
         if query_mask is None:
@@ -625,7 +633,7 @@ class Attention(Layer):
     def call(self, inputs: Any, mask: Any = None, training: Any = None,
              return_attention_scores: bool = False, use_causal_mask: bool = False) -> Any:
         self._validate(inputs, mask)
-        inputs = [_as_tensor(x) for x in inputs]
+        inputs = [_as_tensor(x, self) for x in inputs]
         q_mask, v_mask = self._input_masks(inputs, mask)
         q, v = inputs[0], inputs[1]
         k = inputs[2] if len(inputs) > 2 else v
