@@ -49,15 +49,14 @@ def einsum_weight_shapes(equation: str, bias_axes: str | None, input_shape: Sequ
         ([8, 2, 4], [2, 4])
     """
     spec = re.sub(r"\.\.\.", "0", str(equation).replace(" ", ""))
-    for pattern, left in _FORMS:
-        match = pattern.match(spec)
-        if match:
-            break
-    else:
+    found = next(((m, lead) for m, lead in ((p.match(spec), lead) for p, lead in _FORMS) if m),
+                 None)
+    if found is None:
         raise ValueError(
             f"EinsumDense layer {layer!r}: the equation must have the form 'X,Y->Z', "
             f"'...X,Y->...Z' or 'X...,Y->Z...' (one input, one kernel). "
             f"Received: equation={equation!r}")
+    match, left = found
     in_spec, w_spec, out_spec = match.groups()
     input_shape = list(input_shape)
     elided = len(input_shape) - len(in_spec)
