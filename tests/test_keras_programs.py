@@ -134,4 +134,4 @@ def test_timeseries_classification_transformer(monkeypatch, tmp_path):
     losses = losses_of(g["history"])
     assert losses[-1] < losses[0]
     assert all(math.isfinite(v) for v in g["results"])
-    assert g["model"].count_params() == 2 * (225 + 2 + 12 + 5 + 2) + 64 + 66
+    assert g["model"].count_params() == 2 * (225 + 2 + 8 + 5 + 2) + 64 + 66  # as Keras counts
