@@ -966,6 +966,10 @@ ROWS += [
         _SEQ_Q, _SEQ_V, attention_mask=np.ones((2, 4, 4), bool)), ValueError,
      r"MultiHeadAttention layer 'mha': attention_mask must have shape \(2, 4, 5\) .*"
      r"Received: attention_mask\.shape=\(2, 4, 4\)$", True),
+    ("mha-symbolic-mask", lambda: L.MultiHeadAttention(2, 4, name="mha")(
+        L.Input((4, 8)), L.Input((5, 8)), attention_mask=L.Input((4, 5))), ValueError,
+     r"MultiHeadAttention layer 'mha': a functional model's graph cannot pass a symbolic "
+     r"tensor as attention_mask .*Received: attention_mask=", True),
     ("attention-not-a-list", lambda: L.Attention(name="att")(_SEQ_Q), ValueError,
      r"Attention layer 'att' must be called on a list \[query, value\] or \[query, value, "
      r"key\]\. Received: inputs=one input of shape \(2, 4, 8\)$", True),
