@@ -219,3 +219,22 @@ def test_keras_weights_file_and_keras_archive_load():
     _close(loaded.predict(x, verbose=0), DATA["block/pred1"], ".keras")
     mha = loaded.get_layer("mha")
     assert isinstance(mha, L.MultiHeadAttention) and mha.num_heads == tool.HEADS
+
+
+def test_weights_file_written_has_keras_layout(tmp_path):
+    h5py = pytest.importorskip("h5py", reason="Keras's files are HDF5 (the h5 extra)")
+    model = _block_model()
+    model.save_weights(tmp_path / "block.weights.h5")
+
+    def datasets(path):
+        names = {}
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda name, obj: names.__setitem__(name, obj.shape)
+                         if isinstance(obj, h5py.Dataset) and name.startswith("layers/")
+                         else None)
+        return names
+
+    ours = datasets(tmp_path / "block.weights.h5")
+    keras = datasets(os.path.join(FILES, "transformer_block.weights.h5"))
+    assert ours == keras
+    assert "layers/multi_head_attention/query_dense/vars/0" in ours
