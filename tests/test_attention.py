@@ -244,3 +244,70 @@ def test_einsum_dense_is_a_dense_for_ab_bc():
     layer = L.EinsumDense("...b,bc->...c", 2, bias_axes="c", dtype="float64")
     result = check_gradients(layer, RNG.normal(size=(2, 3, 4)))
     assert result.ok, str(result)
+
+
+class _PositionalEmbedding(L.Layer):
+    """keras-io's English-to-Spanish PositionalEmbedding (tokens + positions, a padding mask)."""
+
+    def __init__(self, sequence_length, vocab_size, embed_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.token_embeddings = L.Embedding(input_dim=vocab_size, output_dim=embed_dim)
+        self.position_embeddings = L.Embedding(input_dim=sequence_length, output_dim=embed_dim)
+
+    def call(self, inputs):
+        positions = cr.ops.arange(0, cr.ops.shape(inputs)[-1], 1)
+        return self.token_embeddings(inputs) + self.position_embeddings(positions)
+
+    supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return cr.ops.not_equal(inputs, 0)
+
+
+class _Decoder(L.Layer):
+    """keras-io's TransformerDecoder: causal self-attention, then attention to the encoder."""
+
+    def __init__(self, embed_dim, num_heads, **kwargs):
+        super().__init__(**kwargs)
+        self.attention_1 = L.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+        self.attention_2 = L.MultiHeadAttention(num_heads=num_heads, key_dim=embed_dim)
+        self.norm_1, self.norm_2 = L.LayerNormalization(), L.LayerNormalization()
+
+    def call(self, inputs, encoder_outputs, mask=None):
+        padding_mask = None
+        if mask is not None:
+            padding_mask = cr.ops.cast(cr.ops.expand_dims(mask, 1), "int32")
+        out_1 = self.norm_1(inputs + self.attention_1(query=inputs, value=inputs, key=inputs,
+                                                      use_causal_mask=True,
+                                                      attention_mask=padding_mask))
+        # the encoder's outputs carry their padding mask (Keras masks): it masks the keys
+        out_2 = self.attention_2(query=out_1, value=encoder_outputs, key=encoder_outputs)
+        return self.norm_2(out_1 + out_2)
+
+
+def test_an_encoder_decoder_with_masks_trains_captured_as_on_the_tape():
+    rng = np.random.default_rng(0)
+    src = rng.integers(1, 9, size=(16, 5))
+    src[::2, 3:] = 0  # padding
+    tgt = rng.integers(1, 9, size=(16, 4))
+    y = (src[:, :1] + tgt[:, :1]) % 2
+
+    def build():
+        cr.utils.set_random_seed(0)
+        enc_in, dec_in = L.Input((5,), dtype="int64"), L.Input((4,), dtype="int64")
+        enc = _PositionalEmbedding(5, 9, 6)(enc_in)
+        enc = L.MultiHeadAttention(2, 6)(enc, enc)
+        dec = _Decoder(6, 2)(_PositionalEmbedding(4, 9, 6)(dec_in), enc)
+        out = L.Dense(1, activation="sigmoid")(L.GlobalAveragePooling1D()(dec))
+        return cr.Model([enc_in, dec_in], out)
+
+    results = []
+    for jit in (True, False):
+        model = build()
+        model.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=jit)
+        hist = model.fit([src, tgt], y, epochs=3, batch_size=4, shuffle=False, verbose=0)
+        assert any(e.program is not None for e in model._steps.entries.values()) == jit
+        results.append((hist.history["loss"], model.get_weights()))
+    assert results[0][0] == results[1][0] and results[0][0][-1] < results[0][0][0]
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
