@@ -163,8 +163,6 @@ class EinsumDense(Layer):
         [(8, 2, 4), (2, 4)]
     """
 
-    supports_masking = True  # Keras passes the input's mask on
-
     def __init__(self, equation: str, output_shape: Any, activation: Any = None,
                  bias_axes: str | None = None, kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
