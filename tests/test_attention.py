@@ -311,3 +311,17 @@ def test_an_encoder_decoder_with_masks_trains_captured_as_on_the_tape():
     assert results[0][0] == results[1][0] and results[0][0][-1] < results[0][0][0]
     for a, b in zip(results[0][1], results[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_attention_takes_the_keras_masks_of_its_inputs_in_a_model():
+    ids_q = np.array([[1, 2, 0], [3, 4, 5]])
+    ids_v = np.array([[1, 2, 3, 0, 0], [4, 0, 0, 0, 0]])
+    q_in, v_in = L.Input((3,), dtype="int32"), L.Input((5,), dtype="int32")
+    emb = L.Embedding(8, 4, mask_zero=True, name="emb")
+    att = L.AdditiveAttention(name="att")
+    model = cr.Model([q_in, v_in], att([emb(q_in), emb(v_in)]))
+    out = model.predict([ids_q, ids_v], verbose=0)
+    q, v = emb(ids_q).numpy(), emb(ids_v).numpy()
+    want = att([q, v], mask=[ids_q > 0, ids_v > 0]).numpy()
+    np.testing.assert_allclose(out, want, rtol=1e-6, atol=1e-7)
+    assert np.all(out[0, 2] == 0)  # a masked query position gives zeros
