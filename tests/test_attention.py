@@ -337,3 +337,24 @@ def test_a_saved_functional_model_keeps_use_causal_mask(tmp_path):
     model.save(tmp_path / "m.keras")
     np.testing.assert_allclose(cr.models.load_model(tmp_path / "m.keras").predict(x, verbose=0),
                                model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("equation,shapes", [
+    ("aecd,abcd->acbe", [(2, 5, 3, 4), (2, 6, 3, 4)]),  # attention scores
+    ("acbe,aecd->abcd", [(2, 3, 6, 5), (2, 5, 3, 4)]),  # scores applied to values
+    ("abc,cde->abde", [(2, 5, 6), (6, 3, 4)]),  # projection into heads
+    ("abcd,cde->abe", [(2, 5, 3, 4), (3, 4, 6)]),  # projection out of heads
+    ("abc,abde->cde", [(2, 5, 6), (2, 5, 3, 4)]),  # a kernel's gradient
+    ("abx,bc->ac", [(3, 4, 2), (4, 5)]),  # a letter of one operand alone is summed first
+    ("i,i->", [(5,), (5,)]), ("bij,bj->bi", [(2, 3, 4), (2, 4)]),
+    ("ij,jk->ik", [(1, 4), (4, 1)]), ("ij,ij->ij", [(2, 3), (2, 3)]),  # no letter summed
+    ("ii,ij->j", [(3, 3), (3, 2)]),  # a repeated letter (np.einsum's own loop)
+])
+def test_einsum_two_operands_equal_numpy_einsum_and_check_gradients(equation, shapes):
+    rng = np.random.default_rng(1)
+    arrays = [rng.normal(size=s) for s in shapes]
+    got = cr.ops.einsum(equation, *[cr.Tensor(a) for a in arrays]).numpy()
+    np.testing.assert_allclose(got, np.einsum(equation, *arrays), rtol=1e-12, atol=1e-12)
+    # linear in each operand: central differences are exact for any step but for rounding
+    result = check_gradients(lambda *xs: cr.ops.einsum(equation, *xs), *arrays, eps=1e-2)
+    assert result.ok, str(result)
