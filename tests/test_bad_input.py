@@ -930,10 +930,11 @@ ROWS += [
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Lambda "
      r"'lambda'\) is a Lambda layer, which holds Python code; chainrule never runs code", True),
     ("keras-unknown-layer",
-     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "EinsumDense",
-                                 "config": {"name": "hidden", "equation": "ab,bc->ac"}}),
-     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] \(EinsumDense "
-     r"'hidden'\): chainrule has no layer class 'EinsumDense'", True),
+     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "GroupedQueryAttention",
+                                 "config": {"name": "hidden", "head_dim": 4}}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] "
+     r"\(GroupedQueryAttention 'hidden'\): chainrule has no layer class 'GroupedQueryAttention'",
+     True),
     ("weights-h5-not-hdf5",
      lambda: mlp().load_weights(write(TMP / "notes.weights.h5", b"my notes")),
      InvalidArchiveError, r"'.*notes\.weights\.h5' is not a Keras HDF5 weights file: it does "
@@ -1024,6 +1025,69 @@ ROWS += [
      r"celu: `alpha` must be a nonzero number\. Received: alpha=0$", True),
     ("squareplus-b-negative", lambda: cr.ops.squareplus(_X23, b=-1), ValueError,
      r"squareplus: `b` must be a number >= 0\. Received: b=-1$", True),
+]
+
+# -- attention layers (docs/errors.md, "Attention layers") -------------------------------------
+_SEQ_Q = np.ones((2, 4, 8), "float32")
+_SEQ_V = np.ones((2, 5, 8), "float32")
+
+
+def _mha_called_on_other_query():
+    mha = L.MultiHeadAttention(2, 4, name="mha")
+    mha(_SEQ_Q, _SEQ_V)
+    mha(np.ones((2, 4, 6), "float32"), _SEQ_V)
+
+
+ROWS += [
+    ("mha-key-dim", lambda: L.MultiHeadAttention(num_heads=2, name="mha"), ValueError,
+     r"MultiHeadAttention layer 'mha': key_dim must be a positive integer\. "
+     r"Received: key_dim=None$", True),
+    ("mha-num-heads", lambda: L.MultiHeadAttention(num_heads=0, key_dim=4, name="mha"),
+     ValueError, r"MultiHeadAttention layer 'mha': num_heads must be a positive integer\. "
+     r"Received: num_heads=0$", True),
+    ("mha-value-missing", lambda: L.MultiHeadAttention(2, 4, name="mha")(_SEQ_Q), ValueError,
+     r"MultiHeadAttention layer 'mha' must be called with a query and a value, e\.g\. "
+     r"mha\(query, value\)\. Received: query=a tensor, value=None$", True),
+    ("mha-rank", lambda: L.MultiHeadAttention(2, 4, name="mha")(_SEQ_Q[:, 0], _SEQ_Q[:, 0]),
+     ValueError, r"MultiHeadAttention layer 'mha': query and value must be sequences of the "
+     r"same rank, at least 3 .*Received: query_shape=\(2, 8\), value_shape=\(2, 8\)$", True),
+    ("mha-key-value-shape",
+     lambda: L.MultiHeadAttention(2, 4, name="mha")(_SEQ_Q, _SEQ_V, np.ones((2, 4, 8))),
+     ValueError, r"MultiHeadAttention layer 'mha': all dimensions of value and key but the "
+     r"last must be equal\. Received: value_shape=\(2, 5, 8\), key_shape=\(2, 4, 8\)$", True),
+    ("mha-query-dim", _mha_called_on_other_query, ValueError,
+     r"MultiHeadAttention layer 'mha' was built for query of shape \(2, 4, 8\) \(last "
+     r"dimension 8\), but is called on a query of shape \(2, 4, 6\)\. "
+     r"Received: query\.shape=\(2, 4, 6\)$", True),
+    ("mha-attention-mask", lambda: L.MultiHeadAttention(2, 4, name="mha")(
+        _SEQ_Q, _SEQ_V, attention_mask=np.ones((2, 4, 4), bool)), ValueError,
+     r"MultiHeadAttention layer 'mha': attention_mask must have shape \(2, 4, 5\) .*"
+     r"Received: attention_mask\.shape=\(2, 4, 4\)$", True),
+    ("mha-symbolic-mask", lambda: L.MultiHeadAttention(2, 4, name="mha")(
+        L.Input((4, 8)), L.Input((5, 8)), attention_mask=L.Input((4, 5))), ValueError,
+     r"MultiHeadAttention layer 'mha': a functional model's graph cannot pass a symbolic "
+     r"tensor as attention_mask .*Received: attention_mask=", True),
+    ("attention-not-a-list", lambda: L.Attention(name="att")(_SEQ_Q), ValueError,
+     r"Attention layer 'att' must be called on a list \[query, value\] or \[query, value, "
+     r"key\]\. Received: inputs=one input of shape \(2, 4, 8\)$", True),
+    ("attention-query-key-dim",
+     lambda: L.Attention(name="att")([_SEQ_Q, np.ones((2, 5, 3), "float32")]), ValueError,
+     r"Attention layer 'att': query and key must have the same last dimension .*"
+     r"Received: query\.shape=\(2, 4, 8\), key\.shape=\(2, 5, 3\)$", True),
+    ("attention-score-mode", lambda: L.Attention(score_mode="general", name="att"), ValueError,
+     r"Attention layer 'att': score_mode must be 'dot' or 'concat'\. "
+     r"Received: score_mode='general'$", True),
+    ("einsum-dense-equation", lambda: L.EinsumDense("ab->b", 3, name="ed")(_SEQ_Q), ValueError,
+     r"EinsumDense layer 'ed': the equation must have the form 'X,Y->Z', .*"
+     r"Received: equation='ab->b'$", True),
+    ("einsum-dense-bias-axes", lambda: L.EinsumDense("abc,cd->abd", (None, 3), bias_axes="x",
+                                                     name="ed")(_SEQ_Q), ValueError,
+     r"EinsumDense layer 'ed': bias_axes must be letters of the output 'abd'\. "
+     r"Received: bias_axes='x'$", True),
+    ("einsum-dense-output-letter",
+     lambda: L.EinsumDense("abc,cz->abd", (None, 3), name="ed")(_SEQ_Q), ValueError,
+     r"EinsumDense layer 'ed': output letter 'd' is in neither the input nor the kernel\. "
+     r"Received: equation='abc,cz->abd'$", True),
 ]
 
 TMP = None  # set by the autouse fixture below

@@ -118,3 +118,20 @@ def test_training_and_evaluation_guide(monkeypatch, tmp_path):
     assert len(g["loss_history"].per_batch_losses) == 24
     assert all(math.isfinite(v) for v in g["loss_history"].per_batch_losses)
     assert g["predictions"].shape == (3, 10)
+
+
+def test_text_classification_with_transformer(monkeypatch, tmp_path):
+    g = run_program("text_classification_with_transformer", monkeypatch, tmp_path)
+    losses = losses_of(g["history"])
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert g["history"].history["val_accuracy"][-1] > 0.6  # the words tell the label
+    assert [w.shape for w in g["transformer_block"].att.get_weights()][:2] == [(32, 2, 32),
+                                                                              (2, 32)]
+
+
+def test_timeseries_classification_transformer(monkeypatch, tmp_path):
+    g = run_program("timeseries_classification_transformer", monkeypatch, tmp_path)
+    losses = losses_of(g["history"])
+    assert losses[-1] < losses[0]
+    assert all(math.isfinite(v) for v in g["results"])
+    assert g["model"].count_params() == 2 * (225 + 2 + 8 + 5 + 2) + 64 + 66  # as Keras counts

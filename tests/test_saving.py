@@ -400,6 +400,14 @@ SEQUENCE_EXAMPLES = {
     "SimpleRNN": lambda: layers.SimpleRNN(3, activation="relu"),
 }
 LAYER_EXAMPLES.update(SEQUENCE_EXAMPLES)
+# attention layers: EinsumDense acts on any rank; the others take a query and a value (below)
+ATTENTION = {
+    "MultiHeadAttention": lambda: layers.MultiHeadAttention(2, 3, value_dim=2, output_shape=5),
+    "Attention": lambda: layers.Attention(use_scale=True, score_mode="concat"),
+    "AdditiveAttention": lambda: layers.AdditiveAttention(),
+}
+LAYER_EXAMPLES.update(ATTENTION)
+LAYER_EXAMPLES["EinsumDense"] = lambda: layers.EinsumDense("...b,bc->...c", 4, bias_axes="c")
 # an op called on symbolic tensors (more round trips in tests/test_symbolic_ops.py)
 LAYER_EXAMPLES["OpLayer"] = lambda: layers.OpLayer("tanh", {"args": [{"__tensor__": 0}]})
 
@@ -454,7 +462,7 @@ def test_every_layer_type_round_trips(tmp_path):
     for n in _layer_classes():
         if n not in ("Dense", "Activation", "Dropout", "Reshape", "LeakyReLU", "ReLU",
                      "Flatten", "Softmax") + MERGING and n not in SEQUENCE_EXAMPLES \
-                and n not in PREPROCESSING:
+                and n not in PREPROCESSING and n not in ATTENTION:
             example = LAYER_EXAMPLES[n]()
             stack += example if isinstance(example, list) else [example]
     model = cr.Sequential(stack)
@@ -477,6 +485,21 @@ def test_merging_layers_round_trip_in_a_functional_model(tmp_path):
     for la, lb in zip(model.layers, loaded.layers):
         assert type(la) is type(lb) and la.get_config() == lb.get_config()
     x = [np.random.default_rng(0).normal(size=(5, 4)).astype("float32") for _ in range(2)]
+    assert np.array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_attention_layers_round_trip_in_a_functional_model(tmp_path):
+    q, v = layers.Input(shape=(3, 4)), layers.Input(shape=(5, 4))
+    mha = LAYER_EXAMPLES["MultiHeadAttention"]()(q, v)
+    att = LAYER_EXAMPLES["Attention"]()([q, v])
+    add = LAYER_EXAMPLES["AdditiveAttention"]()([q, v, v])
+    model = cr.Model([q, v], layers.Concatenate()([mha, att, add]))
+    model.save(tmp_path / "attention.keras")
+    loaded = load_model(tmp_path / "attention.keras")
+    for la, lb in zip(model.layers, loaded.layers):
+        assert type(la) is type(lb) and la.get_config() == lb.get_config()
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(2, 3, 4)).astype("float32"), rng.normal(size=(2, 5, 4)).astype("float32")]
     assert np.array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
 
 

@@ -190,3 +190,12 @@ __all__ += [
 from chainrule.layers.op_layer import OpLayer  # noqa: E402
 
 __all__ += ["OpLayer"]
+# -- attention (Transformer blocks) --
+from chainrule.layers.attention import (  # noqa: E402
+    AdditiveAttention,
+    Attention,
+    MultiHeadAttention,
+)
+from chainrule.layers.einsum_dense import EinsumDense  # noqa: E402
+
+__all__ += ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention"]

@@ -52,6 +52,10 @@ NESTED: dict[str, Callable[[Any], list[tuple[str, Any]]]] = {
     "Bidirectional": lambda layer: [("backward_layer", layer.backward_layer),
                                     ("forward_layer", layer.forward_layer)],
     "TimeDistributed": lambda layer: [("layer", layer.layer)],
+    "MultiHeadAttention": lambda layer: [  # Keras walks its public properties, sorted
+        (attr, getattr(layer, f"_{attr}")) for attr in
+        ("gate_dense", "key_dense", "output_dense", "query_dense", "value_dense")
+        if getattr(layer, f"_{attr}", None) is not None],
 }
 
 # Optimizer variables after ``iterations`` and ``learning_rate``, in Keras 3's order: each
