@@ -881,7 +881,15 @@ class Layer:
         calls = _CALLS
         if not calls.depth:  # the outermost call: losses start afresh (Keras 3)
             clear_losses(self)
+        # the training mode (Keras 3's call context): an explicit value wins and holds for the
+        # layers called inside; without one, a layer takes its caller's (a Dropout inside a
+        # custom layer whose call has no training argument still knows fit is training)
+        outer = calls.training
+        training = kwargs.get("training")
+        if training is None and outer is not None and _names_training(self):
+            kwargs["training"] = training = outer
         calls.depth += 1
+        calls.training = outer if training is None else training
         rec = _engine._recorder
         try:
             if rec is None:
@@ -894,6 +902,7 @@ class Layer:
                     rec.pop_layer()
         finally:
             calls.depth -= 1
+            calls.training = outer
         if self.supports_masking and (mask is not None or type(self).compute_mask
                                       is not Layer.compute_mask):
             _attach_mask(out, self.compute_mask(inputs, mask))
@@ -1119,6 +1128,22 @@ def _compatible(a: Any, b: Any) -> bool:
 
 class _CallDepth(threading.local):
     depth = 0
+    training: Any = None  # the training mode of the enclosing call (Keras 3's call context)
+
+
+def _names_training(layer: Layer) -> bool:
+    """Whether ``layer.call`` names a ``training`` argument (cached per class)."""
+    cls = type(layer)
+    cached = cls.__dict__.get("_names_training_cache")
+    if cached is None:
+        import inspect  # noqa: PLC0415
+
+        try:
+            cached = "training" in inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):  # pragma: no cover
+            cached = False
+        cls._names_training_cache = cached
+    return cached
 
 
 _CALLS = _CallDepth()  # how deep in layer calls this thread is (0: outside any call)
