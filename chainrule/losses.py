@@ -587,6 +587,28 @@ def poisson(y_true: Any, y_pred: Any) -> Tensor:
     return ops.mean(p - t * ops.log(p + backend.epsilon()), axis=-1)
 
 
+def _binary_pair(y_true: Any, y_pred: Any, logits: Tensor | None, label_smoothing: float,
+                 name: str) -> tuple:
+    """Targets (smoothed), predictions and their logits (or None), aligned to one shape."""
+    p = _pred(y_pred)
+    t0 = _true(y_true, p.data.dtype)
+    t, p2 = _squeeze_or_expand(t0, p)
+    if t.shape != p2.shape:
+        raise _shape_mismatch(name, t0.shape, p.shape)
+    if logits is not None and p2 is not p:
+        logits = ops.reshape(logits, p2.shape)
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return t, p2, logits
+
+
+def _clipped_bce(t: Tensor, p: Tensor) -> Tensor:
+    """Elementwise binary cross-entropy of probabilities clipped to ``[eps, 1 - eps]``."""
+    eps = backend.epsilon()
+    q = ops.clip(p, eps, 1.0 - eps)
+    return -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+
+
 def binary_crossentropy(
     y_true: Any,
     y_pred: Any,
@@ -623,15 +645,7 @@ def binary_crossentropy(
     """
     label_smoothing = _check_smoothing(label_smoothing)
     logits = _logits_of(y_pred, "sigmoid")
-    p = _pred(y_pred)
-    t0 = _true(y_true, p.data.dtype)
-    t, p2 = _squeeze_or_expand(t0, p)
-    if t.shape != p2.shape:
-        raise _shape_mismatch("binary_crossentropy", t0.shape, p.shape)
-    if logits is not None and p2 is not p:
-        logits = ops.reshape(logits, p2.shape)
-    if label_smoothing:
-        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    t, p2, logits = _binary_pair(y_true, y_pred, logits, label_smoothing, "binary_crossentropy")
     if logits is not None:
         if from_logits:
             _warn_logits("binary_crossentropy", "sigmoid")
@@ -639,9 +653,7 @@ def binary_crossentropy(
     elif from_logits:
         elementwise = ops.sigmoid_binary_cross_entropy(p2, t)
     else:
-        eps = backend.epsilon()
-        q = ops.clip(p2, eps, 1.0 - eps)
-        elementwise = -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+        elementwise = _clipped_bce(t, p2)
     return ops.mean(elementwise, axis=axis)
 
 
@@ -1847,23 +1859,13 @@ def binary_focal_crossentropy(
     gamma = _check_gamma(gamma)
     alpha = _check_unit("alpha", alpha)
     logits = None if from_logits else _logits_of(y_pred, "sigmoid")
-    p = _pred(y_pred)
-    t0 = _true(y_true, p.data.dtype)
-    t, p2 = _squeeze_or_expand(t0, p)
-    if t.shape != p2.shape:
-        raise _shape_mismatch(name, t0.shape, p.shape)
-    if logits is not None and p2 is not p:
-        logits = ops.reshape(logits, p2.shape)
-    if label_smoothing:
-        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    t, p2, logits = _binary_pair(y_true, y_pred, logits, label_smoothing, name)
     if from_logits:
         logits, p2 = p2, ops.sigmoid(p2)
     if logits is not None:
         bce = ops.sigmoid_binary_cross_entropy(logits, t)
     else:
-        eps = backend.epsilon()
-        q = ops.clip(p2, eps, 1.0 - eps)
-        bce = -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+        bce = _clipped_bce(t, p2)
     p_t = t * p2 + (1.0 - t) * (1.0 - p2)
     focal = _focal_power(1.0 - p_t, gamma) * bce
     if apply_class_balancing:
