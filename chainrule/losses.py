@@ -1319,9 +1319,21 @@ class LossFunctionWrapper(Loss):
 
 
 class _Builtin(LossFunctionWrapper):
-    """A wrapper whose config is its constructor arguments (no ``fn`` entry)."""
+    """A wrapper whose config is its constructor arguments (no ``fn`` entry).
+
+    With ``_attributes`` true, each of ``_keys`` is also a public attribute
+    holding the checked value passed to the function (as Keras's classes have).
+    """
 
     _keys: tuple = ()
+    _attributes = False
+
+    def __init__(self, fn: Callable[..., Any], reduction: str | None, name: str, dtype: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+        if self._attributes:
+            for key in self._keys:
+                setattr(self, key, self._fn_kwargs[key])
 
     def get_config(self) -> dict:
         config = Loss.get_config(self)
@@ -1639,6 +1651,7 @@ class BinaryCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis")
+    _attributes = True
 
     def __init__(
         self,
@@ -1654,9 +1667,6 @@ class BinaryCrossentropy(_Builtin):
             from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
             axis=axis,
         )
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class CategoricalCrossentropy(_Builtin):
@@ -1682,6 +1692,7 @@ class CategoricalCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis")
+    _attributes = True
 
     def __init__(
         self,
@@ -1697,9 +1708,6 @@ class CategoricalCrossentropy(_Builtin):
             from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
             axis=axis,
         )
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class SparseCategoricalCrossentropy(_Builtin):
@@ -2056,6 +2064,7 @@ class BinaryFocalCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
+    _attributes = True
 
     def __init__(
         self,
@@ -2075,12 +2084,6 @@ class BinaryFocalCrossentropy(_Builtin):
             axis=axis, apply_class_balancing=bool(apply_class_balancing),
             alpha=_check_unit("alpha", alpha), gamma=_check_gamma(gamma),
         )
-        self.apply_class_balancing = bool(apply_class_balancing)
-        self.alpha = float(alpha)
-        self.gamma = float(gamma)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class CategoricalFocalCrossentropy(_Builtin):
@@ -2106,6 +2109,7 @@ class CategoricalFocalCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+    _attributes = True
 
     def __init__(
         self,
@@ -2123,11 +2127,6 @@ class CategoricalFocalCrossentropy(_Builtin):
             from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
             axis=axis, alpha=_check_class_alpha(alpha), gamma=_check_gamma(gamma),
         )
-        self.alpha = self._fn_kwargs["alpha"]
-        self.gamma = float(gamma)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class Dice(_Builtin):
@@ -2147,6 +2146,7 @@ class Dice(_Builtin):
     """
 
     _keys = ("axis",)
+    _attributes = True
 
     def __init__(
         self,
@@ -2157,7 +2157,6 @@ class Dice(_Builtin):
     ) -> None:
         axis = tuple(axis) if isinstance(axis, list) else axis  # a JSON round trip gives a list
         super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
 
 
 class Tversky(_Builtin):
@@ -2177,6 +2176,7 @@ class Tversky(_Builtin):
     """
 
     _keys = ("alpha", "beta", "axis")
+    _attributes = True
 
     def __init__(
         self,
@@ -2194,9 +2194,6 @@ class Tversky(_Builtin):
             tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha),
             beta=float(beta), axis=axis,
         )
-        self.alpha = float(alpha)
-        self.beta = float(beta)
-        self.axis = axis
 
 
 # -- registry --------------------------------------------------------------------
