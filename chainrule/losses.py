@@ -587,6 +587,28 @@ def poisson(y_true: Any, y_pred: Any) -> Tensor:
     return ops.mean(p - t * ops.log(p + backend.epsilon()), axis=-1)
 
 
+def _binary_pair(y_true: Any, y_pred: Any, logits: Tensor | None, label_smoothing: float,
+                 name: str) -> tuple:
+    """Targets (smoothed), predictions and their logits (or None), aligned to one shape."""
+    p = _pred(y_pred)
+    t0 = _true(y_true, p.data.dtype)
+    t, p2 = _squeeze_or_expand(t0, p)
+    if t.shape != p2.shape:
+        raise _shape_mismatch(name, t0.shape, p.shape)
+    if logits is not None and p2 is not p:
+        logits = ops.reshape(logits, p2.shape)
+    if label_smoothing:
+        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return t, p2, logits
+
+
+def _clipped_bce(t: Tensor, p: Tensor) -> Tensor:
+    """Elementwise binary cross-entropy of probabilities clipped to ``[eps, 1 - eps]``."""
+    eps = backend.epsilon()
+    q = ops.clip(p, eps, 1.0 - eps)
+    return -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+
+
 def binary_crossentropy(
     y_true: Any,
     y_pred: Any,
@@ -623,15 +645,7 @@ def binary_crossentropy(
     """
     label_smoothing = _check_smoothing(label_smoothing)
     logits = _logits_of(y_pred, "sigmoid")
-    p = _pred(y_pred)
-    t0 = _true(y_true, p.data.dtype)
-    t, p2 = _squeeze_or_expand(t0, p)
-    if t.shape != p2.shape:
-        raise _shape_mismatch("binary_crossentropy", t0.shape, p.shape)
-    if logits is not None and p2 is not p:
-        logits = ops.reshape(logits, p2.shape)
-    if label_smoothing:
-        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    t, p2, logits = _binary_pair(y_true, y_pred, logits, label_smoothing, "binary_crossentropy")
     if logits is not None:
         if from_logits:
             _warn_logits("binary_crossentropy", "sigmoid")
@@ -639,9 +653,7 @@ def binary_crossentropy(
     elif from_logits:
         elementwise = ops.sigmoid_binary_cross_entropy(p2, t)
     else:
-        eps = backend.epsilon()
-        q = ops.clip(p2, eps, 1.0 - eps)
-        elementwise = -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+        elementwise = _clipped_bce(t, p2)
     return ops.mean(elementwise, axis=axis)
 
 
@@ -1307,9 +1319,21 @@ class LossFunctionWrapper(Loss):
 
 
 class _Builtin(LossFunctionWrapper):
-    """A wrapper whose config is its constructor arguments (no ``fn`` entry)."""
+    """A wrapper whose config is its constructor arguments (no ``fn`` entry).
+
+    With ``_attributes`` true, each of ``_keys`` is also a public attribute
+    holding the checked value passed to the function (as Keras's classes have).
+    """
 
     _keys: tuple = ()
+    _attributes = False
+
+    def __init__(self, fn: Callable[..., Any], reduction: str | None, name: str, dtype: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype, **kwargs)
+        if self._attributes:
+            for key in self._keys:
+                setattr(self, key, self._fn_kwargs[key])
 
     def get_config(self) -> dict:
         config = Loss.get_config(self)
@@ -1627,6 +1651,7 @@ class BinaryCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis")
+    _attributes = True
 
     def __init__(
         self,
@@ -1642,9 +1667,6 @@ class BinaryCrossentropy(_Builtin):
             from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
             axis=axis,
         )
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class CategoricalCrossentropy(_Builtin):
@@ -1670,6 +1692,7 @@ class CategoricalCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis")
+    _attributes = True
 
     def __init__(
         self,
@@ -1685,9 +1708,6 @@ class CategoricalCrossentropy(_Builtin):
             from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
             axis=axis,
         )
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class SparseCategoricalCrossentropy(_Builtin):
@@ -1847,23 +1867,13 @@ def binary_focal_crossentropy(
     gamma = _check_gamma(gamma)
     alpha = _check_unit("alpha", alpha)
     logits = None if from_logits else _logits_of(y_pred, "sigmoid")
-    p = _pred(y_pred)
-    t0 = _true(y_true, p.data.dtype)
-    t, p2 = _squeeze_or_expand(t0, p)
-    if t.shape != p2.shape:
-        raise _shape_mismatch(name, t0.shape, p.shape)
-    if logits is not None and p2 is not p:
-        logits = ops.reshape(logits, p2.shape)
-    if label_smoothing:
-        t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    t, p2, logits = _binary_pair(y_true, y_pred, logits, label_smoothing, name)
     if from_logits:
         logits, p2 = p2, ops.sigmoid(p2)
     if logits is not None:
         bce = ops.sigmoid_binary_cross_entropy(logits, t)
     else:
-        eps = backend.epsilon()
-        q = ops.clip(p2, eps, 1.0 - eps)
-        bce = -(t * ops.log(q) + (1.0 - t) * ops.log(1.0 - q))
+        bce = _clipped_bce(t, p2)
     p_t = t * p2 + (1.0 - t) * (1.0 - p2)
     focal = _focal_power(1.0 - p_t, gamma) * bce
     if apply_class_balancing:
@@ -2054,6 +2064,7 @@ class BinaryFocalCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
+    _attributes = True
 
     def __init__(
         self,
@@ -2073,12 +2084,6 @@ class BinaryFocalCrossentropy(_Builtin):
             axis=axis, apply_class_balancing=bool(apply_class_balancing),
             alpha=_check_unit("alpha", alpha), gamma=_check_gamma(gamma),
         )
-        self.apply_class_balancing = bool(apply_class_balancing)
-        self.alpha = float(alpha)
-        self.gamma = float(gamma)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class CategoricalFocalCrossentropy(_Builtin):
@@ -2104,6 +2109,7 @@ class CategoricalFocalCrossentropy(_Builtin):
     """
 
     _keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+    _attributes = True
 
     def __init__(
         self,
@@ -2121,11 +2127,6 @@ class CategoricalFocalCrossentropy(_Builtin):
             from_logits=bool(from_logits), label_smoothing=_check_smoothing(label_smoothing),
             axis=axis, alpha=_check_class_alpha(alpha), gamma=_check_gamma(gamma),
         )
-        self.alpha = self._fn_kwargs["alpha"]
-        self.gamma = float(gamma)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
-        self.axis = axis
 
 
 class Dice(_Builtin):
@@ -2145,6 +2146,7 @@ class Dice(_Builtin):
     """
 
     _keys = ("axis",)
+    _attributes = True
 
     def __init__(
         self,
@@ -2155,7 +2157,6 @@ class Dice(_Builtin):
     ) -> None:
         axis = tuple(axis) if isinstance(axis, list) else axis  # a JSON round trip gives a list
         super().__init__(dice, reduction=reduction, name=name, dtype=dtype, axis=axis)
-        self.axis = axis
 
 
 class Tversky(_Builtin):
@@ -2175,6 +2176,7 @@ class Tversky(_Builtin):
     """
 
     _keys = ("alpha", "beta", "axis")
+    _attributes = True
 
     def __init__(
         self,
@@ -2192,9 +2194,6 @@ class Tversky(_Builtin):
             tversky, reduction=reduction, name=name, dtype=dtype, alpha=float(alpha),
             beta=float(beta), axis=axis,
         )
-        self.alpha = float(alpha)
-        self.beta = float(beta)
-        self.axis = axis
 
 
 # -- registry --------------------------------------------------------------------

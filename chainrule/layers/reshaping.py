@@ -58,17 +58,23 @@ def _nonneg_pair(value: Any, name: str, layer: str, positive: bool = False) -> t
     return (int(pair[0]), int(pair[1]))
 
 
-def _pairs2d(value: Any, name: str, layer: str) -> tuple:
-    """``int``, ``(sym_h, sym_w)`` or ``((top, bottom), (left, right))`` as two pairs."""
+_PAIRS_FORMS = {
+    2: "a tuple of 2 ints (symmetric height, width) or a tuple of 2 tuples of 2 ints "
+       "((top, bottom), (left, right))",
+    3: "a tuple of 3 ints (symmetric depth, height, width) or a tuple of 3 tuples of 2 ints",
+}
+
+
+def _pairs(value: Any, name: str, layer: str, n: int) -> tuple:
+    """``int``, ``n`` symmetric ints or ``n`` ``(before, after)`` pairs, as ``n`` pairs."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (_nonneg_pair(value, name, layer),) * 2
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(
-            f"{layer}: {name} must be an int, a tuple of 2 ints (symmetric height, width) or a "
-            f"tuple of 2 tuples of 2 ints ((top, bottom), (left, right)). Received: "
-            f"{name}={value!r}")
-    return (_nonneg_pair(value[0], f"1st entry of {name}", layer),
-            _nonneg_pair(value[1], f"2nd entry of {name}", layer))
+        return (_nonneg_pair(value, name, layer),) * n
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        raise ValueError(f"{layer}: {name} must be an int, {_PAIRS_FORMS[n]}. Received: "
+                         f"{name}={value!r}")
+    order = ("1st", "2nd", "3rd")
+    return tuple(_nonneg_pair(v, f"{order[i]} entry of {name}", layer)
+                 for i, v in enumerate(value))
 
 
 def _rank_error(layer: Layer, rank: int, shape: Sequence[Any]) -> ValueError:
@@ -106,7 +112,108 @@ class _Spatial(Layer):
             range(1, 1 + n))
 
 
-class ZeroPadding1D(_Spatial):
+class _ZeroPadding(_Spatial):
+    """Zero padding of the spatial axes, for any rank; ``self.padding`` holds the widths."""
+
+    def _pads(self) -> tuple:
+        """One ``(before, after)`` pair per spatial axis (1-D layers keep a single pair)."""
+        return (self.padding,) if self._rank == 3 else self.padding
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The input shape with the padding added to the spatial axes."""
+        if len(input_shape) != self._rank:
+            raise self._rank_error(input_shape)
+        out = list(input_shape)
+        for ax, p in zip(self._spatial_axes(), self._pads()):
+            if out[ax] is not None:
+                out[ax] += sum(p)
+        return tuple(out)
+
+    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+        self._check(inputs)
+        widths = [(0, 0)] * self._rank
+        for ax, p in zip(self._spatial_axes(), self._pads()):
+            widths[ax] = p
+        return ops.pad(inputs, tuple(widths))
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"padding": [list(p) for p in self._pads()] if self._rank > 3
+                       else list(self.padding), "data_format": self.data_format})
+        return config
+
+
+class _Cropping(_Spatial):
+    """Cropping of the spatial axes, for any rank; ``self.cropping`` holds the amounts."""
+
+    def _crops(self) -> tuple:
+        """One ``(start, end)`` pair per spatial axis (1-D layers keep a single pair)."""
+        return (self.cropping,) if self._rank == 3 else self.cropping
+
+    def _too_much(self, shape: Sequence[Any]) -> ValueError:
+        return ValueError(
+            f'Layer "{self.name}" ({type(self).__name__}): cropping {self.cropping} is not '
+            f"smaller than the spatial size of the input of shape {tuple(shape)}. Received: "
+            f"cropping={self.cropping}")
+
+    def _sizes(self, shape: Sequence[Any]) -> list:
+        out = list(shape)
+        for ax, c in zip(self._spatial_axes(), self._crops()):
+            if out[ax] is None:
+                continue
+            out[ax] -= sum(c)
+            if out[ax] <= 0:
+                raise self._too_much(shape)
+        return out
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The input shape with the cropping removed from the spatial axes."""
+        if len(input_shape) != self._rank:
+            raise self._rank_error(input_shape)
+        return tuple(self._sizes(input_shape))
+
+    def build(self, input_shape: Any) -> None:
+        self.compute_output_shape(tuple(input_shape))
+        self.built = True
+
+    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+        self._check(inputs)
+        self._sizes(inputs.shape)
+        key = [slice(None)] * self._rank
+        for ax, (a, b) in zip(self._spatial_axes(), self._crops()):
+            key[ax] = slice(a, inputs.shape[ax] - b)
+        return inputs[tuple(key)]
+
+
+class _UpSampling(_Spatial):
+    """Nearest-neighbour upsampling of the spatial axes, for any rank; ``self.size``: factors."""
+
+    def _factors(self) -> tuple:
+        """One factor per spatial axis (1-D layers keep a single int)."""
+        return (self.size,) if self._rank == 3 else self.size
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        """The input shape with the spatial axes multiplied by ``size``."""
+        if len(input_shape) != self._rank:
+            raise self._rank_error(input_shape)
+        out = list(input_shape)
+        for ax, f in zip(self._spatial_axes(), self._factors()):
+            if out[ax] is not None:
+                out[ax] *= f
+        return tuple(out)
+
+    def _repeat(self, inputs: Tensor) -> Tensor:
+        x = inputs
+        for ax, f in zip(self._spatial_axes(), self._factors()):
+            x = ops.repeat(x, f, axis=ax)
+        return x
+
+    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
+        self._check(inputs)
+        return self._repeat(inputs)
+
+
+class ZeroPadding1D(_ZeroPadding):
     """Pad the steps axis of a sequence with zeros.
 
     Args:
@@ -133,31 +240,9 @@ class ZeroPadding1D(_Spatial):
         self.data_format = _data_format(data_format, "ZeroPadding1D")
         self.padding = _nonneg_pair(padding, "padding", "ZeroPadding1D")
 
-    def _widths(self) -> tuple:
-        ax = self._spatial_axes()[0]
-        return tuple(self.padding if i == ax else (0, 0) for i in range(3))
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the padding added to the steps axis."""
-        if len(input_shape) != 3:
-            raise self._rank_error(input_shape)
-        out = list(input_shape)
-        ax = self._spatial_axes()[0]
-        if out[ax] is not None:
-            out[ax] += sum(self.padding)
-        return tuple(out)
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        return ops.pad(inputs, self._widths())
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"padding": list(self.padding), "data_format": self.data_format})
-        return config
 
 
-class ZeroPadding2D(_Spatial):
+class ZeroPadding2D(_ZeroPadding):
     """Pad the height and width of images with zeros.
 
     Args:
@@ -184,33 +269,11 @@ class ZeroPadding2D(_Spatial):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = _data_format(data_format, "ZeroPadding2D")
-        self.padding = _pairs2d(padding, "padding", "ZeroPadding2D")
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the padding added to height and width."""
-        if len(input_shape) != 4:
-            raise self._rank_error(input_shape)
-        out = list(input_shape)
-        for ax, p in zip(self._spatial_axes(), self.padding):
-            if out[ax] is not None:
-                out[ax] += sum(p)
-        return tuple(out)
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        h, w = self._spatial_axes()
-        widths = [(0, 0)] * 4
-        widths[h], widths[w] = self.padding
-        return ops.pad(inputs, tuple(widths))
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"padding": [list(p) for p in self.padding],
-                       "data_format": self.data_format})
-        return config
+        self.padding = _pairs(padding, "padding", "ZeroPadding2D", 2)
 
 
-class Cropping1D(_Spatial):
+
+class Cropping1D(_Cropping):
     """Crop the steps axis of a sequence.
 
     Args:
@@ -239,34 +302,13 @@ class Cropping1D(_Spatial):
             f"{shape[1]} steps of the input of shape {tuple(shape)}. Received: "
             f"cropping={self.cropping}")
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the cropping removed from the steps axis."""
-        if len(input_shape) != 3:
-            raise self._rank_error(input_shape)
-        n = input_shape[1]
-        if n is not None and n - sum(self.cropping) <= 0:
-            raise self._too_much(input_shape)
-        return (input_shape[0], None if n is None else n - sum(self.cropping), input_shape[2])
-
-    def build(self, input_shape: Any) -> None:
-        self.compute_output_shape(tuple(input_shape))
-        self.built = True
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        n = inputs.shape[1]
-        if n - sum(self.cropping) <= 0:
-            raise self._too_much(inputs.shape)
-        a, b = self.cropping
-        return inputs[:, a:n - b, :]
-
     def get_config(self) -> dict:
         config = super().get_config()
         config["cropping"] = list(self.cropping)
         return config
 
 
-class Cropping2D(_Spatial):
+class Cropping2D(_Cropping):
     """Crop the height and width of images.
 
     Args:
@@ -293,38 +335,7 @@ class Cropping2D(_Spatial):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = _data_format(data_format, "Cropping2D")
-        self.cropping = _pairs2d(cropping, "cropping", "Cropping2D")
-
-    def _sizes(self, shape: Sequence[Any]) -> list:
-        out = list(shape)
-        for ax, c in zip(self._spatial_axes(), self.cropping):
-            if out[ax] is None:
-                continue
-            out[ax] -= sum(c)
-            if out[ax] <= 0:
-                raise ValueError(
-                    f'Layer "{self.name}" (Cropping2D): cropping {self.cropping} is not smaller '
-                    f"than the spatial size of the input of shape {tuple(shape)}. Received: "
-                    f"cropping={self.cropping}")
-        return out
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the cropping removed from height and width."""
-        if len(input_shape) != 4:
-            raise self._rank_error(input_shape)
-        return tuple(self._sizes(input_shape))
-
-    def build(self, input_shape: Any) -> None:
-        self.compute_output_shape(tuple(input_shape))
-        self.built = True
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        self._sizes(inputs.shape)
-        key = [slice(None)] * 4
-        for ax, (a, b) in zip(self._spatial_axes(), self.cropping):
-            key[ax] = slice(a, inputs.shape[ax] - b)
-        return inputs[tuple(key)]
+        self.cropping = _pairs(cropping, "cropping", "Cropping2D", 2)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -333,7 +344,7 @@ class Cropping2D(_Spatial):
         return config
 
 
-class UpSampling1D(_Spatial):
+class UpSampling1D(_UpSampling):
     """Repeat each step ``size`` times.
 
     Args:
@@ -359,17 +370,6 @@ class UpSampling1D(_Spatial):
                              f"size={size!r}")
         self.size = int(size)
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the steps multiplied by ``size``."""
-        if len(input_shape) != 3:
-            raise self._rank_error(input_shape)
-        n = input_shape[1]
-        return (input_shape[0], None if n is None else n * self.size, input_shape[2])
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        return ops.repeat(inputs, self.size, axis=1)
-
     def get_config(self) -> dict:
         config = super().get_config()
         config["size"] = self.size
@@ -390,7 +390,7 @@ def _bilinear_matrix(n: int, factor: int, dtype: Any) -> np.ndarray:
     return backend.as_array(mat, dtype)  # on the active backend, as the inputs
 
 
-class UpSampling2D(_Spatial):
+class UpSampling2D(_UpSampling):
     """Upsample images by integer factors: nearest neighbour (repeat) or bilinear.
 
     Args:
@@ -425,21 +425,10 @@ class UpSampling2D(_Spatial):
                              f"Received: interpolation={interpolation!r}")
         self.interpolation = interpolation.lower()
 
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with height and width multiplied by ``size``."""
-        if len(input_shape) != 4:
-            raise self._rank_error(input_shape)
-        out = list(input_shape)
-        for ax, f in zip(self._spatial_axes(), self.size):
-            if out[ax] is not None:
-                out[ax] *= f
-        return tuple(out)
-
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         self._check(inputs)
-        h, w = self._spatial_axes()
         if self.interpolation == "nearest":
-            return ops.repeat(ops.repeat(inputs, self.size[0], axis=h), self.size[1], axis=w)
+            return self._repeat(inputs)
         # separable: rows then columns, each one matrix product with a constant matrix
         x = inputs if self.data_format == "channels_first" else ops.transpose(
             inputs, (0, 3, 1, 2))
@@ -698,20 +687,7 @@ class Rescaling(Layer):
 # -- volumes: 3-D padding, cropping and upsampling -----------------------------------------
 
 
-def _pairs3d(value: Any, name: str, layer: str) -> tuple:
-    """``int``, ``(d, h, w)`` (symmetric) or three ``(before, after)`` pairs, as three pairs."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (_nonneg_pair(value, name, layer),) * 3
-    if not isinstance(value, (tuple, list)) or len(value) != 3:
-        raise ValueError(
-            f"{layer}: {name} must be an int, a tuple of 3 ints (symmetric depth, height, "
-            f"width) or a tuple of 3 tuples of 2 ints. Received: {name}={value!r}")
-    order = ("1st", "2nd", "3rd")
-    return tuple(_nonneg_pair(v, f"{order[i]} entry of {name}", layer)
-                 for i, v in enumerate(value))
-
-
-class ZeroPadding3D(_Spatial):
+class ZeroPadding3D(_ZeroPadding):
     """Pad the depth, height and width of volumes with zeros.
 
     Args:
@@ -739,33 +715,11 @@ class ZeroPadding3D(_Spatial):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = _data_format(data_format, "ZeroPadding3D")
-        self.padding = _pairs3d(padding, "padding", "ZeroPadding3D")
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the padding added to depth, height and width."""
-        if len(input_shape) != 5:
-            raise self._rank_error(input_shape)
-        out = list(input_shape)
-        for ax, p in zip(self._spatial_axes(), self.padding):
-            if out[ax] is not None:
-                out[ax] += sum(p)
-        return tuple(out)
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        widths = [(0, 0)] * 5
-        for ax, p in zip(self._spatial_axes(), self.padding):
-            widths[ax] = p
-        return ops.pad(inputs, tuple(widths))
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({"padding": [list(p) for p in self.padding],
-                       "data_format": self.data_format})
-        return config
+        self.padding = _pairs(padding, "padding", "ZeroPadding3D", 3)
 
 
-class Cropping3D(_Spatial):
+
+class Cropping3D(_Cropping):
     """Crop the depth, height and width of volumes.
 
     Args:
@@ -793,38 +747,7 @@ class Cropping3D(_Spatial):
                  data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data_format = _data_format(data_format, "Cropping3D")
-        self.cropping = _pairs3d(cropping, "cropping", "Cropping3D")
-
-    def _sizes(self, shape: Sequence[Any]) -> list:
-        out = list(shape)
-        for ax, c in zip(self._spatial_axes(), self.cropping):
-            if out[ax] is None:
-                continue
-            out[ax] -= sum(c)
-            if out[ax] <= 0:
-                raise ValueError(
-                    f'Layer "{self.name}" (Cropping3D): cropping {self.cropping} is not smaller '
-                    f"than the spatial size of the input of shape {tuple(shape)}. Received: "
-                    f"cropping={self.cropping}")
-        return out
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with the cropping removed from depth, height and width."""
-        if len(input_shape) != 5:
-            raise self._rank_error(input_shape)
-        return tuple(self._sizes(input_shape))
-
-    def build(self, input_shape: Any) -> None:
-        self.compute_output_shape(tuple(input_shape))
-        self.built = True
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        self._sizes(inputs.shape)
-        key = [slice(None)] * 5
-        for ax, (a, b) in zip(self._spatial_axes(), self.cropping):
-            key[ax] = slice(a, inputs.shape[ax] - b)
-        return inputs[tuple(key)]
+        self.cropping = _pairs(cropping, "cropping", "Cropping3D", 3)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -833,7 +756,7 @@ class Cropping3D(_Spatial):
         return config
 
 
-class UpSampling3D(_Spatial):
+class UpSampling3D(_UpSampling):
     """Repeat each voxel ``size`` times along depth, height and width (nearest neighbour).
 
     Args:
@@ -866,24 +789,6 @@ class UpSampling3D(_Spatial):
             raise ValueError("UpSampling3D: size must be a positive int or a tuple of 3 "
                              f"positive ints. Received: size={size!r}")
         self.size = tuple(int(v) for v in triple)
-
-    def compute_output_shape(self, input_shape: Any) -> tuple:
-        """The input shape with depth, height and width multiplied by ``size``."""
-        if len(input_shape) != 5:
-            raise self._rank_error(input_shape)
-        out = list(input_shape)
-        for ax, f in zip(self._spatial_axes(), self.size):
-            if out[ax] is not None:
-                out[ax] *= f
-        return tuple(out)
-
-    def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        self._check(inputs)
-        x = inputs
-        for ax, f in zip(self._spatial_axes(), self.size):
-            if f != 1:
-                x = ops.repeat(x, f, axis=ax)
-        return x
 
     def get_config(self) -> dict:
         config = super().get_config()

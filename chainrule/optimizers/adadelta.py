@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule.optimizers import _checks
+from chainrule.optimizers._averages import decay_toward
 from chainrule.optimizers.adam import epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
@@ -83,10 +84,8 @@ class Adadelta(Optimizer):
         acc_g, acc_d = slots
         s0, s1 = scratch
         rho, one_minus_rho, eps = self._k
-        xp.multiply(acc_g, rho, out=acc_g)
         xp.square(grad, out=s0)
-        xp.multiply(s0, one_minus_rho, out=s0)
-        xp.add(acc_g, s0, out=acc_g)
+        decay_toward(xp, acc_g, s0, rho, one_minus_rho, s0)
         # delta in s0: -(sqrt(acc_d + eps) * g) / sqrt(acc_g + eps)
         xp.add(acc_d, eps, out=s0)
         xp.sqrt(s0, out=s0)
@@ -95,10 +94,8 @@ class Adadelta(Optimizer):
         xp.sqrt(s1, out=s1)
         xp.divide(s0, s1, out=s0)
         xp.negative(s0, out=s0)
-        xp.multiply(acc_d, rho, out=acc_d)
         xp.square(s0, out=s1)
-        xp.multiply(s1, one_minus_rho, out=s1)
-        xp.add(acc_d, s1, out=acc_d)
+        decay_toward(xp, acc_d, s1, rho, one_minus_rho, s1)
         xp.multiply(s0, lr, out=s0)
         xp.add(data, s0, out=data)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from chainrule.optimizers._averages import move_toward
 from chainrule.optimizers.adam import beta, epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
@@ -86,9 +87,7 @@ class Adamax(Optimizer):
         m, u = slots
         s0, s1 = scratch
         one_minus_b1, b2, epsilon, correction = self._k
-        xp.subtract(grad, m, out=s0)
-        xp.multiply(s0, one_minus_b1, out=s0)
-        xp.add(m, s0, out=m)
+        move_toward(xp, m, grad, one_minus_b1, s0)
         xp.multiply(u, b2, out=u)
         xp.abs(grad, out=s0)
         xp.maximum(u, s0, out=u)

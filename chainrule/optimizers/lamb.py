@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from chainrule.optimizers._averages import move_toward
 from chainrule.optimizers.adam import beta, epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
@@ -97,13 +98,9 @@ class Lamb(Optimizer):
         m, v = slots
         s0, s1 = scratch
         one_minus_b1, one_minus_b2, epsilon, correction_1, correction_2 = self._k
-        xp.subtract(grad, m, out=s0)
-        xp.multiply(s0, one_minus_b1, out=s0)
-        xp.add(m, s0, out=m)
+        move_toward(xp, m, grad, one_minus_b1, s0)
         xp.square(grad, out=s0)
-        xp.subtract(s0, v, out=s0)
-        xp.multiply(s0, one_minus_b2, out=s0)
-        xp.add(v, s0, out=v)
+        move_toward(xp, v, s0, one_minus_b2, s0)
         xp.divide(v, correction_2, out=s0)
         xp.sqrt(s0, out=s0)
         xp.add(s0, epsilon, out=s0)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule.optimizers import _checks
+from chainrule.optimizers._averages import decay_toward
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
 
@@ -92,9 +93,7 @@ class Lion(Optimizer):
         xp.sign(s0, out=s1)  # not in place: NumPy's sign in place is about 10 times slower
         xp.multiply(s1, lr, out=s1)
         xp.subtract(data, s1, out=data)
-        xp.multiply(m, b2, out=m)
-        xp.multiply(grad, one_minus_b2, out=s1)
-        xp.add(m, s1, out=m)
+        decay_toward(xp, m, grad, b2, one_minus_b2, s1)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from chainrule.optimizers._averages import move_toward
 from chainrule.optimizers.adam import beta, epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
@@ -117,13 +118,9 @@ class Nadam(Optimizer):
         m, v = slots
         s0, s1 = scratch
         one_minus_b1, one_minus_b2, u_next, m_denom, g_coef, g_denom, v_corr, eps = self._k
-        xp.subtract(grad, m, out=s0)
-        xp.multiply(s0, one_minus_b1, out=s0)
-        xp.add(m, s0, out=m)
+        move_toward(xp, m, grad, one_minus_b1, s0)
         xp.square(grad, out=s0)
-        xp.subtract(s0, v, out=s0)
-        xp.multiply(s0, one_minus_b2, out=s0)
-        xp.add(v, s0, out=v)
+        move_toward(xp, v, s0, one_minus_b2, s0)
         # m_hat in s0
         xp.multiply(m, u_next, out=s0)
         xp.divide(s0, m_denom, out=s0)

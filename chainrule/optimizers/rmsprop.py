@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule.optimizers import _checks
+from chainrule.optimizers._averages import decay_toward
 from chainrule.optimizers.adam import epsilon_value
 from chainrule.optimizers.base import Optimizer
 from chainrule.optimizers.schedules import LearningRateSchedule
@@ -114,15 +115,11 @@ class RMSprop(Optimizer):
         rho, one_minus_rho, epsilon, momentum = self._k
         v = slots[0]
         s0, s1 = scratch
-        xp.multiply(v, rho, out=v)
         xp.square(grad, out=s0)
-        xp.multiply(s0, one_minus_rho, out=s0)
-        xp.add(v, s0, out=v)
+        decay_toward(xp, v, s0, rho, one_minus_rho, s0)
         if self._built_centered:
             avg = slots[-1]
-            xp.multiply(avg, rho, out=avg)
-            xp.multiply(grad, one_minus_rho, out=s0)
-            xp.add(avg, s0, out=avg)
+            decay_toward(xp, avg, grad, rho, one_minus_rho, s0)
             xp.square(avg, out=s0)
             xp.subtract(v, s0, out=s0)
             xp.add(s0, epsilon, out=s0)
