@@ -327,9 +327,6 @@ def test_attention_takes_the_keras_masks_of_its_inputs_in_a_model():
     assert np.all(out[0, 2] == 0)  # a masked query position gives zeros
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a functional model's saved config keeps each node's input tensors but not its keyword "
-    "arguments (models/config.py), so use_causal_mask=True is lost on loading"))
 def test_a_saved_functional_model_keeps_use_causal_mask(tmp_path):
     inp = L.Input((5, 8))
     model = cr.Model(inp, L.MultiHeadAttention(2, 4)(inp, inp, use_causal_mask=True))
@@ -358,3 +355,15 @@ def test_einsum_two_operands_equal_numpy_einsum_and_check_gradients(equation, sh
     # linear in each operand: central differences are exact for any step but for rounding
     result = check_gradients(lambda *xs: cr.ops.einsum(equation, *xs), *arrays, eps=1e-2)
     assert result.ok, str(result)
+
+
+def test_a_saved_functional_model_keeps_an_explicit_training_false(tmp_path):
+    # fine-tuning: a base called with training=False stays in inference mode after loading
+    inp = L.Input((6,))
+    base = cr.Sequential([L.Input((6,)), L.Dropout(0.5, name="drop")])
+    model = cr.Model(inp, L.Dense(2)(base(inp, training=False)))
+    model.save(tmp_path / "m.keras")
+    loaded = cr.models.load_model(tmp_path / "m.keras")
+    x = np.ones((4, 6), "float32")
+    np.testing.assert_array_equal(loaded(x, training=True).numpy(), loaded(x).numpy())
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())

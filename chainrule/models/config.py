@@ -53,18 +53,22 @@ def functional_config(model: Any) -> dict:
         for i, node in enumerate(layer._inbound_nodes):
             node_index[id(node)] = (layer.name, i)
     layers = []
+    in_model = {id(n) for n in model._nodes}
     for layer in model.operations:
-        inbound, positional = [], []
+        inbound, positional, keywords = [], [], []
         for node in layer._inbound_nodes:
-            if id(node) not in {id(n) for n in model._nodes}:
+            if id(node) not in in_model:
                 continue
             inbound.append([[*node_index[id(t.node)], t.node.outputs.index(t)] for t in node.inputs])
             positional.append(int(node.kwargs.get(POSITIONAL_TENSORS, 0)))
+            keywords.append(_call_keywords(node.kwargs, layer.name))
         entry = layer_to_config(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
         if any(positional):  # layer(targets, logits): the last n inputs are positional arguments
             entry["positional_tensors"] = positional
+        if any(keywords):  # layer(q, v, use_causal_mask=True): constant keyword arguments
+            entry["call_kwargs"] = keywords
         layers.append(entry)
 
     def ref(t: Any) -> list:
@@ -110,7 +114,9 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
             if not 0 <= n < len(args):
                 n = 0
             head, extra = args[:len(args) - n], args[len(args) - n:]
-            out = layer(head[0] if len(head) == 1 else head, *extra)
+            keywords = entry.get("call_kwargs") or []
+            kw = keywords[k] if k < len(keywords) and isinstance(keywords[k], dict) else {}
+            out = layer(head[0] if len(head) == 1 else head, *extra, **_checked_keywords(kw, entry))
             outs = out if isinstance(out, (list, tuple)) else [out]
             for j, o in enumerate(outs):
                 key = (entry["name"], k, j)
@@ -135,3 +141,34 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
     outputs = [get(r) for r in config["output_layers"]]
     return cls(inputs if len(inputs) > 1 else inputs[0], outputs if len(outputs) > 1 else outputs[0],
                name=config.get("name"))
+
+
+_NOT_SAVED = ("mask", POSITIONAL_TENSORS)  # masks come with the inputs at each call
+
+
+def _call_keywords(kwargs: dict, layer: str) -> dict:
+    """A node's constant keyword arguments (``use_causal_mask=True``), as JSON values.
+
+    ``mask`` is left out (masks come with the inputs) and ``training`` is kept only
+    when given explicitly (``base(x, training=False)`` keeps a frozen base in inference
+    mode after loading); so is anything that is not a plain number, string, bool,
+    None or a list of them (a tensor passed by keyword cannot be saved in this form).
+    """
+    def plain(v: Any) -> bool:
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return True
+        return isinstance(v, (list, tuple)) and all(plain(x) for x in v)
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()
+            if k not in _NOT_SAVED and plain(v) and not (k == "training" and v is None)}
+
+
+def _checked_keywords(kw: dict, entry: dict) -> dict:
+    """The saved keyword arguments of one call, checked to be plain values with string keys."""
+    out = {}
+    for k, v in kw.items():
+        if not isinstance(k, str) or k in _NOT_SAVED or isinstance(v, dict):
+            raise ValueError(f"Invalid functional config: layer {entry.get('name')!r} has a "
+                             f"call keyword argument that cannot be restored. Received: {k!r}")
+        out[k] = v
+    return out
