@@ -324,6 +324,21 @@ class Tensor:
             _recorder.value_read(self, "float()")
         return float(self.data)
 
+    def __int__(self) -> int:
+        if _recorder is not None:
+            _recorder.value_read(self, "int()")
+        return int(self.data)
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element tensor (``if loss < best:``), as an eager Keras tensor.
+
+        Raises:
+            ValueError: for a tensor of several elements (as NumPy: ambiguous).
+        """
+        if _recorder is not None:
+            _recorder.value_read(self, "bool()")
+        return bool(self.data)
+
     def __repr__(self) -> str:
         body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
