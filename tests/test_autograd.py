@@ -168,25 +168,21 @@ def test_no_grad_is_per_thread():
 
 
 def test_a_one_element_tensor_has_a_truth_value_and_an_int_as_eager_keras_tensors():
-    import pytest as _pytest
-
     t = cr.Tensor([1.0, 2.0, 4.0])
     assert bool(t.sum() > 6) and not bool(t.sum() > 7)
     assert int(cr.Tensor(3.0)) == 3 and int(t[2]) == 4
-    with _pytest.raises(ValueError, match="more than one element is ambiguous"):
+    with pytest.raises(ValueError, match="more than one element is ambiguous"):
         bool(t > 0)
 
 
 def test_a_step_that_branches_on_a_tensor_value_stays_on_the_tape():
     import numpy as np
-    import pytest as _pytest
-
     class Branchy(cr.layers.Layer):
         def call(self, x):
             return x * 2 if cr.ops.sum(x) > 0 else x  # Python control flow on a value
 
     model = cr.Sequential([cr.layers.Input((3,)), Branchy(), cr.layers.Dense(1)])
     model.compile("sgd", "mse", jit_compile=True)
-    with _pytest.raises(ValueError, match="cannot be captured"):
+    with pytest.raises(ValueError, match="cannot be captured"):
         model.fit(np.ones((8, 3), "float32"), np.zeros((8, 1), "float32"), batch_size=4,
                   epochs=1, verbose=0)
