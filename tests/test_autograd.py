@@ -176,7 +176,6 @@ def test_a_one_element_tensor_has_a_truth_value_and_an_int_as_eager_keras_tensor
 
 
 def test_a_step_that_branches_on_a_tensor_value_stays_on_the_tape():
-    import numpy as np
     class Branchy(cr.layers.Layer):
         def call(self, x):
             return x * 2 if cr.ops.sum(x) > 0 else x  # Python control flow on a value
