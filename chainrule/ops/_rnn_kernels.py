@@ -74,9 +74,18 @@ def kernel(name: str) -> Callable[..., None]:
         with _lock:
             compiled = _kernels.get(name)
             if compiled is None:
-                compiled = _kernels[name] = _fused._compile(_fused._numba(), _PYTHON[name])
+                numba = _fused._numba()
+                module = globals()
+                for helper in _HELPERS:  # the kernels reach them through this module's names
+                    if not hasattr(module[helper], "py_func"):
+                        module[helper] = _fused._compile(numba, module[helper])
+                compiled = _kernels[name] = _fused._compile(numba, _PYTHON[name])
     return compiled
 
+
+# Each kernel works row by row on 1-D slices, with the flags tested outside the inner loops:
+# then LLVM vectorizes the inner loops (a flag tested inside one, or 2-D indexing, keeps it
+# scalar and about four times slower).
 
 # -- LSTM ---------------------------------------------------------------------------------
 
@@ -86,14 +95,17 @@ def _lstm_gates(a: Any, rec: Any, two: Any, half: Any) -> None:
     B, G = a.shape
     U = G // 4
     for b in range(B):
+        ar, rr = a[b], rec[b]
         for j in range(2 * U):
-            a[b, j] = (a[b, j] + rec[b, j]) * half
-        for j in range(2 * U, 3 * U):
-            v = a[b, j] + rec[b, j]
+            ar[j] = (ar[j] + rr[j]) * half
+        ac, rc = ar[2 * U:3 * U], rr[2 * U:3 * U]
+        for u in range(U):
+            v = ac[u] + rc[u]
             v = v * two
-            a[b, j] = v * half
-        for j in range(3 * U, G):
-            a[b, j] = (a[b, j] + rec[b, j]) * half
+            ac[u] = v * half
+        ao, ro = ar[3 * U:], rr[3 * U:]
+        for u in range(U):
+            ao[u] = (ao[u] + ro[u]) * half
 
 
 def _lstm_cell(a: Any, c: Any, cn: Any, tc: Any, one: Any, half: Any) -> None:
@@ -101,16 +113,20 @@ def _lstm_cell(a: Any, c: Any, cn: Any, tc: Any, one: Any, half: Any) -> None:
     B, G = a.shape
     U = G // 4
     for b in range(B):
+        ar = a[b]
         for j in range(2 * U):
-            a[b, j] = (a[b, j] + one) * half
-        for j in range(3 * U, G):
-            a[b, j] = (a[b, j] + one) * half
+            ar[j] = (ar[j] + one) * half
+        ao = ar[3 * U:]
         for u in range(U):
-            v = a[b, U + u] * c[b, u]
-            ig = a[b, u] * a[b, 2 * U + u]
+            ao[u] = (ao[u] + one) * half
+        i, f, g = ar[:U], ar[U:2 * U], ar[2 * U:3 * U]
+        cb, cnb, tcb = c[b], cn[b], tc[b]
+        for u in range(U):
+            v = f[u] * cb[u]
+            ig = i[u] * g[u]
             v = v + ig
-            cn[b, u] = v
-            tc[b, u] = v
+            cnb[u] = v
+            tcb[u] = v
 
 
 def _lstm_cell_infer(a: Any, scale: Any, offset: Any, c: Any, cn: Any) -> None:
@@ -119,13 +135,16 @@ def _lstm_cell_infer(a: Any, scale: Any, offset: Any, c: Any, cn: Any) -> None:
     B, G = a.shape
     U = G // 4
     for b in range(B):
+        ar = a[b]
         for j in range(G):
-            v = a[b, j] * scale[j]
-            a[b, j] = v + offset[j]
+            v = ar[j] * scale[j]
+            ar[j] = v + offset[j]
+        i, f, g = ar[:U], ar[U:2 * U], ar[2 * U:3 * U]
+        cb, cnb = c[b], cn[b]
         for u in range(U):
-            v = a[b, U + u] * c[b, u]
-            ig = a[b, u] * a[b, 2 * U + u]
-            cn[b, u] = v + ig
+            v = f[u] * cb[u]
+            ig = i[u] * g[u]
+            cnb[u] = v + ig
 
 
 def _lstm_out(a: Any, tc: Any, hn: Any, h: Any, cn: Any, c: Any, m: Any, masked: bool) -> None:
@@ -133,13 +152,39 @@ def _lstm_out(a: Any, tc: Any, hn: Any, h: Any, cn: Any, c: Any, m: Any, masked:
     B, G = a.shape
     U = G // 4
     for b in range(B):
+        hnb, cnb = hn[b], cn[b]
         if masked and m[b, 0] == 0:
+            hb, cb = h[b], c[b]
             for u in range(U):
-                hn[b, u] = h[b, u]
-                cn[b, u] = c[b, u]
+                hnb[u] = hb[u]
+            for u in range(U):
+                cnb[u] = cb[u]
+        else:
+            o, tcb = a[b, 3 * U:], tc[b]
+            for u in range(U):
+                hnb[u] = o[u] * tcb[u]
+
+
+def _carry_dh(back: Any, dh: Any, dHt: Any, has_dH: bool, mp: Any, masked: bool, first: bool,
+              one: Any) -> None:
+    """The state's gradient at this step, in ``dh``: the step after's (``back``, plus ``dh * (1 -
+    mp)`` where masked; ``dh`` as given at the first step) plus this step's output's ``dHt``."""
+    B, U = dh.shape
+    for b in range(B):
+        dhb, bb = dh[b], back[b]
+        if first:
+            pass
+        elif masked:
+            keep = one - mp[b, 0]
+            for u in range(U):
+                dhb[u] = bb[u] + dhb[u] * keep
         else:
             for u in range(U):
-                hn[b, u] = a[b, 3 * U + u] * tc[b, u]
+                dhb[u] = bb[u]
+        if has_dH:
+            db = dHt[b]
+            for u in range(U):
+                dhb[u] = dhb[u] + db[u]
 
 
 def _lstm_back(a: Any, tc: Any, cp: Any, back: Any, dh: Any, dc: Any, dHt: Any, has_dH: bool,
@@ -152,43 +197,39 @@ def _lstm_back(a: Any, tc: Any, cp: Any, back: Any, dh: Any, dc: Any, dHt: Any, 
     """
     B, G = a.shape
     U = G // 4
+    _carry_dh(back, dh, dHt, has_dH, mp, masked, first, one)
     for b in range(B):
-        mv = m[b, 0]
-        keep = one - mv
-        keep_next = one - mp[b, 0]
-        for u in range(U):
-            if first:
-                dhv = dh[b, u]
-            elif masked:
-                dhv = back[b, u] + dh[b, u] * keep_next
-            else:
-                dhv = back[b, u]
-            if has_dH:
-                dhv = dhv + dHt[b, u]
-            dh[b, u] = dhv
-            dcv = dc[b, u]
-            if masked:
-                dhc = dhv * mv
-                dcc = dcv * mv
-            else:
-                dhc = dhv
-                dcc = dcv
-            i = a[b, u]
-            f = a[b, U + u]
-            g = a[b, 2 * U + u]
-            o = a[b, 3 * U + u]
-            t = tc[b, u]
-            tmp = dhc * o
-            tmp = tmp * (one - t * t)
-            dcn = tmp + dcc
-            da[b, u] = (dcn * g) * (i * (one - i))
-            da[b, U + u] = (dcn * cp[b, u]) * (f * (one - f))
-            da[b, 2 * U + u] = (dcn * i) * (one - g * g)
-            da[b, 3 * U + u] = (dhc * t) * (o * (one - o))
-            if masked:
-                dc[b, u] = dcn * f + dcv * keep
-            else:
-                dc[b, u] = dcn * f
+        ar, dar = a[b], da[b]
+        i, f, g, o = ar[:U], ar[U:2 * U], ar[2 * U:3 * U], ar[3 * U:]
+        di, df, dg, do = dar[:U], dar[U:2 * U], dar[2 * U:3 * U], dar[3 * U:]
+        dhb, dcb, tcb, cpb = dh[b], dc[b], tc[b], cp[b]
+        if masked:
+            mv = m[b, 0]
+            keep = one - mv
+            for u in range(U):
+                dhc = dhb[u] * mv
+                dcv = dcb[u]
+                t = tcb[u]
+                tmp = dhc * o[u]
+                tmp = tmp * (one - t * t)
+                dcn = tmp + dcv * mv
+                di[u] = (dcn * g[u]) * (i[u] * (one - i[u]))
+                df[u] = (dcn * cpb[u]) * (f[u] * (one - f[u]))
+                dg[u] = (dcn * i[u]) * (one - g[u] * g[u])
+                do[u] = (dhc * t) * (o[u] * (one - o[u]))
+                dcb[u] = dcn * f[u] + dcv * keep
+        else:
+            for u in range(U):
+                dhc = dhb[u]
+                t = tcb[u]
+                tmp = dhc * o[u]
+                tmp = tmp * (one - t * t)
+                dcn = tmp + dcb[u]
+                di[u] = (dcn * g[u]) * (i[u] * (one - i[u]))
+                df[u] = (dcn * cpb[u]) * (f[u] * (one - f[u]))
+                dg[u] = (dcn * i[u]) * (one - g[u] * g[u])
+                do[u] = (dhc * t) * (o[u] * (one - o[u]))
+                dcb[u] = dcn * f[u]
 
 
 # -- GRU ----------------------------------------------------------------------------------
@@ -200,26 +241,24 @@ def _gru_gates(p: Any, rec: Any, brec: Any, has_b: bool, zr: Any, mt: Any, half:
     B, G = p.shape
     U = G // 3
     for b in range(B):
+        pr, rr, zrb, mtb = p[b], rec[b], zr[b], mt[b]
+        if has_b:
+            for j in range(G):
+                rr[j] = rr[j] + brec[j]
         for j in range(2 * U):
-            mi = rec[b, j]
-            if has_b:
-                mi = mi + brec[j]
-                rec[b, j] = mi
-            zr[b, j] = (p[b, j] + mi) * half
+            zrb[j] = (pr[j] + rr[j]) * half
+        rh = rr[2 * U:]
         for u in range(U):
-            mi = rec[b, 2 * U + u]
-            if has_b:
-                mi = mi + brec[2 * U + u]
-                rec[b, 2 * U + u] = mi
-            mt[b, u] = mi
+            mtb[u] = rh[u]
 
 
 def _gru_gates_before(p: Any, rec: Any, zr: Any, half: Any) -> None:
     """reset_before, before the gates' ``tanh``: ``zr = (p[:, :2U] + rec) / 2``."""
     B, G2 = zr.shape
     for b in range(B):
+        pr, rr, zrb = p[b], rec[b], zr[b]
         for j in range(G2):
-            zr[b, j] = (p[b, j] + rec[b, j]) * half
+            zrb[j] = (pr[j] + rr[j]) * half
 
 
 def _gru_cand(p: Any, zr: Any, mt: Any, hh: Any, one: Any, half: Any) -> None:
@@ -227,11 +266,13 @@ def _gru_cand(p: Any, zr: Any, mt: Any, hh: Any, one: Any, half: Any) -> None:
     B, G = p.shape
     U = G // 3
     for b in range(B):
+        zrb = zr[b]
         for j in range(2 * U):
-            zr[b, j] = (zr[b, j] + one) * half
+            zrb[j] = (zrb[j] + one) * half
+        r, mtb, hhb, ph = zrb[U:], mt[b], hh[b], p[b, 2 * U:]
         for u in range(U):
-            v = zr[b, U + u] * mt[b, u]
-            hh[b, u] = v + p[b, 2 * U + u]
+            v = r[u] * mtb[u]
+            hhb[u] = v + ph[u]
 
 
 def _gru_reset(zr: Any, h: Any, mt: Any, one: Any, half: Any) -> None:
@@ -239,24 +280,57 @@ def _gru_reset(zr: Any, h: Any, mt: Any, one: Any, half: Any) -> None:
     B, G2 = zr.shape
     U = G2 // 2
     for b in range(B):
+        zrb = zr[b]
         for j in range(G2):
-            zr[b, j] = (zr[b, j] + one) * half
+            zrb[j] = (zrb[j] + one) * half
+        r, hb, mtb = zrb[U:], h[b], mt[b]
         for u in range(U):
-            mt[b, u] = zr[b, U + u] * h[b, u]
+            mtb[u] = r[u] * hb[u]
 
 
 def _gru_out(zr: Any, hh: Any, h: Any, hn: Any, m: Any, masked: bool) -> None:
     """``hn = (h - hh) * z + hh``; a masked row carries ``h``."""
     B, U = h.shape
     for b in range(B):
+        hb, hnb = h[b], hn[b]
         if masked and m[b, 0] == 0:
             for u in range(U):
-                hn[b, u] = h[b, u]
+                hnb[u] = hb[u]
+        else:
+            z, hhb = zr[b], hh[b]
+            for u in range(U):
+                v = hb[u] - hhb[u]
+                v = v * z[u]
+                hnb[u] = v + hhb[u]
+
+
+def _gru_dz_dah(hp: Any, hh: Any, zr: Any, dh: Any, m: Any, masked: bool, dp: Any,
+                carry: Any, one: Any) -> None:
+    """GRU's backward from the state's gradient ``dh``: ``dz`` into ``dp[:, :U]``, ``dah`` (the
+    candidate's pre-activation) into ``dp[:, 2U:]``, and ``carry = dhc * z`` (``dhc = dh``
+    times the mask)."""
+    B, U = hh.shape
+    for b in range(B):
+        hpb, hhb, z, dhb = hp[b], hh[b], zr[b], dh[b]
+        dzb, dahb, cb = dp[b, :U], dp[b, 2 * U:], carry[b]
+        mv = m[b, 0]
+        if masked:
+            for u in range(U):
+                cb[u] = dhb[u] * mv
         else:
             for u in range(U):
-                v = h[b, u] - hh[b, u]
-                v = v * zr[b, u]
-                hn[b, u] = v + hh[b, u]
+                cb[u] = dhb[u]
+        for u in range(U):  # cb holds dhc here
+            dhc = cb[u]
+            zu = z[u]
+            hv = hhb[u]
+            v = hpb[u] - hv
+            v = v * dhc
+            dzb[u] = v * (zu * (one - zu))
+            w = one - zu
+            w = w * dhc
+            dahb[u] = w * (one - hv * hv)
+            cb[u] = dhc * zu
 
 
 def _gru_back(hp: Any, hh: Any, zr: Any, mt: Any, back: Any, carry: Any, dh: Any, dHt: Any,
@@ -264,76 +338,54 @@ def _gru_back(hp: Any, hh: Any, zr: Any, mt: Any, back: Any, carry: Any, dh: Any
               one: Any) -> None:
     """One step of GRU's backward, reset_after (tanh and sigmoid).
 
-    ``dh`` as in :func:`_lstm_back`; ``carry`` keeps ``dhc * z`` for the step before; ``dmi``
-    receives the recurrent product's gradient ``(B, 3U)``, ``dp`` the projection's.
+    ``dh`` as in :func:`_lstm_back`, with ``back + carry`` for the step after's part;
+    ``carry`` then keeps ``dhc * z`` for the step before; ``dmi`` receives the recurrent
+    product's gradient ``(B, 3U)``, ``dp`` the projection's.
     """
     B, U = hh.shape
+    if not first:
+        for b in range(B):
+            bb, cb = back[b], carry[b]
+            for u in range(U):
+                bb[u] = bb[u] + cb[u]
+    _carry_dh(back, dh, dHt, has_dH, mp, masked, first, one)
+    # dz into dp[:, :U], dah into dp[:, 2U:]
+    _gru_dz_dah(hp, hh, zr, dh, m, masked, dp, carry, one)
     for b in range(B):
-        mv = m[b, 0]
+        dpb, dmib, r, mtb = dp[b], dmi[b], zr[b, U:], mt[b]
+        dah, dr = dpb[2 * U:], dpb[U:2 * U]
         for u in range(U):
-            if first:
-                dhv = dh[b, u]
-            else:  # the step after's product, its carry, and the masked rows' carry
-                dhv = back[b, u] + carry[b, u]
-                if masked:
-                    dhv = dhv + dh[b, u] * (one - mp[b, 0])
-            if has_dH:
-                dhv = dhv + dHt[b, u]
-            dh[b, u] = dhv
-            dhc = dhv * mv if masked else dhv
-            z = zr[b, u]
-            r = zr[b, U + u]
-            hv = hh[b, u]
-            dz = hp[b, u] - hv
-            dz = dz * dhc
-            dz = dz * (z * (one - z))
-            dah = one - z
-            dah = dah * dhc
-            dah = dah * (one - hv * hv)
-            dr = dah * mt[b, u]
-            dr = dr * (r * (one - r))
-            dmi[b, u] = dz
-            dmi[b, U + u] = dr
-            dmi[b, 2 * U + u] = dah * r
-            dp[b, u] = dz
-            dp[b, U + u] = dr
-            dp[b, 2 * U + u] = dah
-            carry[b, u] = dhc * z
+            ru = r[u]
+            v = dah[u] * mtb[u]
+            dr[u] = v * (ru * (one - ru))
+        for u in range(2 * U):
+            dmib[u] = dpb[u]
+        dmh = dmib[2 * U:]
+        for u in range(U):
+            dmh[u] = dah[u] * r[u]
 
 
 def _gru_back_before1(hp: Any, hh: Any, zr: Any, back: Any, carry: Any, carry2: Any, dh: Any,
                       dHt: Any, has_dH: bool, m: Any, mp: Any, masked: bool, first: bool,
                       dah_out: Any, dmi: Any, dp: Any, one: Any) -> None:
-    """One step of GRU's backward, reset_before, up to ``dah`` (``dM = dah @ R_h^T`` follows);
-    ``carry`` keeps ``dhc * z``, ``carry2`` holds the step after's ``dM * r``."""
+    """One step of GRU's backward, reset_before, up to ``dah`` (``dM = dah @ R_h^T`` follows):
+    the step after's part is ``(back + carry2) + carry`` (its ``dM * r``, then ``dhc * z``)."""
     B, U = hh.shape
+    if not first:
+        for b in range(B):
+            bb, cb, c2 = back[b], carry[b], carry2[b]
+            for u in range(U):
+                v = bb[u] + c2[u]
+                bb[u] = v + cb[u]
+    _carry_dh(back, dh, dHt, has_dH, mp, masked, first, one)
+    _gru_dz_dah(hp, hh, zr, dh, m, masked, dp, carry, one)
     for b in range(B):
-        mv = m[b, 0]
+        dpb, dmib, dab = dp[b], dmi[b], dah_out[b]
         for u in range(U):
-            if first:
-                dhv = dh[b, u]
-            else:  # the product, then its carries dM * r and dhc * z, then the masked carry
-                dhv = back[b, u] + carry2[b, u]
-                dhv = dhv + carry[b, u]
-                if masked:
-                    dhv = dhv + dh[b, u] * (one - mp[b, 0])
-            if has_dH:
-                dhv = dhv + dHt[b, u]
-            dh[b, u] = dhv
-            dhc = dhv * mv if masked else dhv
-            z = zr[b, u]
-            hv = hh[b, u]
-            dz = hp[b, u] - hv
-            dz = dz * dhc
-            dz = dz * (z * (one - z))
-            dah = one - z
-            dah = dah * dhc
-            dah = dah * (one - hv * hv)
-            dah_out[b, u] = dah
-            dmi[b, u] = dz
-            dp[b, u] = dz
-            dp[b, 2 * U + u] = dah
-            carry[b, u] = dhc * z
+            dmib[u] = dpb[u]
+        dah = dpb[2 * U:]
+        for u in range(U):
+            dab[u] = dah[u]
 
 
 def _gru_back_before2(hp: Any, zr: Any, dM: Any, carry2: Any, dmi: Any, dp: Any,
@@ -341,14 +393,15 @@ def _gru_back_before2(hp: Any, zr: Any, dM: Any, carry2: Any, dmi: Any, dp: Any,
     """reset_before, after ``dM``: ``dr = dM * h_prev * r (1 - r)``; ``carry2 = dM * r``."""
     B, U = hp.shape
     for b in range(B):
+        r, dmb, hpb, c2 = zr[b, U:], dM[b], hp[b], carry2[b]
+        dr, dri = dp[b, U:2 * U], dmi[b, U:]
         for u in range(U):
-            r = zr[b, U + u]
-            dmv = dM[b, u]
-            dr = dmv * hp[b, u]
-            dr = dr * (r * (one - r))
-            dmi[b, U + u] = dr
-            dp[b, U + u] = dr
-            carry2[b, u] = dmv * r
+            ru = r[u]
+            v = dmb[u] * hpb[u]
+            v = v * (ru * (one - ru))
+            dr[u] = v
+            dri[u] = v
+            c2[u] = dmb[u] * ru
 
 
 _PYTHON: dict[str, Callable[..., None]] = {
@@ -358,3 +411,5 @@ _PYTHON: dict[str, Callable[..., None]] = {
     "gru_reset": _gru_reset, "gru_out": _gru_out, "gru_back": _gru_back,
     "gru_back_before1": _gru_back_before1, "gru_back_before2": _gru_back_before2,
 }
+#: Functions the kernels call: compiled first and bound in this module in their place.
+_HELPERS = ("_carry_dh", "_gru_dz_dah")
