@@ -1002,7 +1002,7 @@ class Embedding(Function):
 
     The ids are checked in ``forward`` (so a captured step checks every batch):
     whole numbers in ``[0, input_dim)``. Repeated ids accumulate: the rows of the
-    gradient are sorted by id and summed per id (``np.add.reduceat``).
+    gradient are sorted by id (stably) and summed per id in their order in the batch.
     """
 
     supports_grad_out = True
@@ -1056,13 +1056,17 @@ class Embedding(Function):
             np.not_equal(sidx[1:], sidx[:-1], out=first[1:])
             starts = np.flatnonzero(first)
             counts = np.diff(starts, append=len(sidx))
-            once = counts == 1  # an id seen once: its row is copied, not summed
-            out[sidx[starts[once]]] = g[order[starts[once]]]
-            if not once.all():  # the repeated ids: their rows summed in order, per id
-                ms, mc = starts[~once], counts[~once]
-                seg = np.cumsum(mc) - mc
-                rows = np.repeat(ms - seg, mc) + np.arange(int(mc.sum()))
-                out[sidx[ms]] = np.add.reduceat(g[order[rows]], seg, axis=0)
+            # each id's first row copied, then its k-th rows added for k = 1, 2, ... (within
+            # one k every id appears once, so a fancy-indexed += is exact): the rows of an id
+            # are summed in their order in the batch, as ``np.add.at`` sums them, with a few
+            # whole-array passes instead of one small reduction per repeated id
+            out[sidx[starts]] = g[order[starts]]
+            top = int(counts.max())
+            if top > 1:
+                rank = np.arange(len(sidx)) - np.repeat(starts, counts)
+                for k in range(1, top):
+                    sel = np.flatnonzero(rank == k)
+                    out[sidx[sel]] += g[order[sel]]
         return None, out
 
 
