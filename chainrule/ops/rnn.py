@@ -9,6 +9,12 @@ loop on raw arrays: the loop runs in reverse and keeps only the per-step
 gradients of the gates; the weight gradients are then again one product each
 over all steps (``x^T @ dP``, ``h_prev^T @ dA``).
 
+With the ``fast`` extra (Numba) and :func:`chainrule.config.fused_kernels` on, LSTM's and GRU's
+per-step gate arithmetic (tanh and sigmoid, no recurrent dropout) runs in the compiled kernels
+of :mod:`chainrule.ops._rnn_kernels`, bit-identical to the NumPy loops here. An op first called
+with gradients off (``predict``, ``evaluate``, ``no_grad``) runs forward only: it keeps nothing
+for backward and the same numbers come out.
+
 Weights use Keras's layout: LSTM gates ``i, f, c, o``, GRU gates ``z, r, h``
 (``reset_after=True``: bias of shape ``(2, 3*units)``, input bias then
 recurrent bias). Masks follow Keras: at a masked step the state and the output
