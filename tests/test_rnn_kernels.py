@@ -182,3 +182,26 @@ def test_fit_with_and_without_kernels_gives_the_same_weights():
         weights.append([w.tobytes() for w in model.get_weights()]
                        + [model.predict(ids, batch_size=8, verbose=0).tobytes()])
     assert weights[0] == weights[1]
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_predict_of_gru_and_simple_rnn_runs_forward_only_and_matches_the_taped_call(kernels):
+    cr.config.set_fused_kernels(kernels)
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    model = cr.Sequential([cr.layers.Embedding(50, 8, mask_zero=True),
+                           cr.layers.GRU(6, return_sequences=True),
+                           cr.layers.GRU(5, reset_after=False, return_sequences=True),
+                           cr.layers.SimpleRNN(4), cr.layers.Dense(1)])
+    ids = np.random.default_rng(1).integers(0, 50, (12, 9))
+    ids[:, 6:] = 0
+    taped = np.concatenate([model(ids[k:k + 4]).data for k in range(0, 12, 4)])
+    model.compile("sgd", "mse")
+    for _ in range(2):  # traced twice, then replayed
+        assert model.predict(ids, batch_size=4, verbose=0).tobytes() == taped.tobytes()
+    programs = [e.program for k, e in model._steps.entries.items()
+                if k[0] == "predict" and e.program is not None]
+    assert programs
+    ops = [fn for fn, _ in programs[0].fwd if isinstance(fn, (rnn.GRU, rnn.SimpleRNN))]
+    assert len(ops) == 3 and all(op._infer for op in ops)
+    assert not any(hasattr(op, "ZR") or hasattr(op, "Y") for op in ops)
