@@ -205,3 +205,25 @@ def test_predict_of_gru_and_simple_rnn_runs_forward_only_and_matches_the_taped_c
     ops = [fn for fn, _ in programs[0].fwd if isinstance(fn, (rnn.GRU, rnn.SimpleRNN))]
     assert len(ops) == 3 and all(op._infer for op in ops)
     assert not any(hasattr(op, "ZR") or hasattr(op, "Y") for op in ops)
+
+
+@pytest.mark.parametrize("cell", CELLS[:3])
+def test_mixed_dtypes_take_the_numpy_loop(cell):
+    # float32 inputs with float64 kernels, or a float64 gradient into a float32 op: the NumPy
+    # loop computes those in its own precision, so the kernels step aside
+    x, W, R, b, h0, c0 = _inputs(cell, "float32", 3, 4, 2, 3, seed=4)
+    cls = {"lstm": rnn.LSTM, "gru": rnn.GRU, "gru_before": rnn.GRU}[cell]
+    results = []
+    for kernels in (True, False):
+        cr.config.set_fused_kernels(kernels)
+        op = cls(3, "tanh", "sigmoid", False, True, False, False, 0.0, 0.0, None,
+                 reset_after=cell == "gru")
+        op._infer = False
+        op.needs = (True, True, True, True, True, True, False)
+        y1 = op.forward(x, W.astype("float64"), R, b, h0, c0 if cell == "lstm" else None, None)
+        assert not op.kernels
+        op.forward(x, W, R, b, h0, c0 if cell == "lstm" else None, None)
+        assert op.kernels == kernels
+        grads = op.backward(np.ones((3, 4, 3), "float64"))
+        results.append([y1] + [g for g in grads if g is not None])
+    _assert_bits_equal(results[0], results[1])

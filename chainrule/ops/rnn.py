@@ -233,12 +233,21 @@ class _Recurrence(Function):
             infer = self._infer = not is_grad_enabled()
         return infer
 
-    def _use_kernels(self, dtype: Any) -> bool:
+    def _use_kernels(self, P: Any, *others: Any) -> bool:
         """Whether this step's gate arithmetic runs in the compiled kernels
-        (:mod:`chainrule.ops._rnn_kernels`): tanh and sigmoid, no recurrent dropout, float32
-        or float64, and the kernels on."""
+        (:mod:`chainrule.ops._rnn_kernels`): tanh and sigmoid, no recurrent dropout, the
+        projection ``P``, the inputs, the recurrent kernel and ``others`` all of one dtype,
+        float32 or float64, and the kernels on."""
+        dt = P.dtype
         return (self.act is _tanh_ and self.ract is _sigmoid_ and self.rm is None
-                and _rnn_kernels.available(dtype))
+                and dt == self.dtype and self.R.dtype == dt
+                and all(o is None or o.dtype == dt for o in others)
+                and _rnn_kernels.available(dt))
+
+    def _kernels_back(self, dH: Any, dh: Any) -> bool:
+        """Whether backward runs the kernels: the forward did, and the gradient arrived in
+        the outputs' dtype (else the NumPy loop, which computes in the gradient's dtype)."""
+        return self.kernels and dh.dtype == self.dtype and (dH is None or dH.dtype == self.dtype)
 
     def _mask_rows(self, B: int, dt: Any) -> tuple:
         """The kernels' mask arguments: ``(mf, masked)``, with a dummy ``(1, B, 1)`` of ones
@@ -423,7 +432,7 @@ class LSTM(_Recurrence):
 
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
-        self.kernels = self._use_kernels(P.dtype)
+        self.kernels = self._use_kernels(P)
         if act is _tanh_ and ract is _sigmoid_ and self.rm is None and self._inference():
             self._loop_inference(P, h, c, H)
             return
@@ -565,7 +574,7 @@ class LSTM(_Recurrence):
         self.c_last = c
 
     def _loop_back(self, dH, dh, dc):
-        if self.kernels:
+        if self._kernels_back(dH, dh):
             return self._loop_back_kernels(dH, dh, dc)
         T, U = len(self.A), self.units
         R, mf, A, TC = self.R, self.mf, self.A, self.TC
@@ -661,7 +670,7 @@ class GRU(_Recurrence):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         T, B = P.shape[:2]
         ZR, HH, M, hs, n = self._buffers(T, B, P.dtype, H)
-        self.kernels = self._use_kernels(P.dtype)
+        self.kernels = self._use_kernels(P, b_rec)
         if self.kernels:
             self._loop_kernels(P, h, b_rec, H, ZR, HH, M, hs, n)
             return
@@ -748,7 +757,7 @@ class GRU(_Recurrence):
             H[-1] = h
 
     def _loop_back(self, dH, dh, dc):
-        if self.kernels:
+        if self._kernels_back(dH, dh):
             return self._loop_back_kernels(dH, dh)
         T, B, U = self.HH.shape
         R, mf = self.R, self.mf
