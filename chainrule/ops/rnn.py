@@ -656,7 +656,7 @@ class GRU(_Recurrence):
         the last output is returned.
         """
         U = self.units
-        self.infer = infer = self.rm is None and self._inference()
+        infer = self.rm is None and self._inference()
         n = 1 if infer else T
         ZR = np.empty((n, B, 2 * U), dt)  # the z and r gates
         HH = np.empty((n, B, U), dt)  # the candidate state
