@@ -5,7 +5,7 @@ dozen or more ufunc calls on arrays of a few thousand numbers, each costing abou
 microsecond of call overhead; over 200 steps that is most of an LSTM's time outside BLAS. The
 kernels here do the arithmetic between the recurrent matrix product and the ``tanh`` calls in
 one pass each, so a step is the product, two ``tanh`` calls and three kernels (forward) or one
-kernel and the product (backward).
+kernel and the product (backward; GRU with ``reset_after=False`` has two of each).
 
 Bit-identical to the NumPy loops (tests compare every output and gradient): each kernel does
 the NumPy path's operations element by element, in the same order and precision, with the
@@ -16,9 +16,9 @@ NumPy's and Numba's ``tanh`` differ in the last bit; the matrix products stay Nu
 calls, the same calls as the NumPy path makes.
 
 Switched with the optimizer kernels: on when Numba can be imported and
-:func:`chainrule.config.set_fused_kernels` has not turned it off. Only float32 and float64
-arrays, the default activations (``tanh``, ``sigmoid``) and no recurrent dropout take them;
-everything else runs the NumPy loops.
+:func:`chainrule.config.set_fused_kernels` has not turned it off. Only float32 or float64
+operands of one dtype, the default activations (``tanh``, ``sigmoid``) and no recurrent
+dropout take them; everything else runs the NumPy loops.
 
 Shapes below: ``B`` batch, ``U`` units; every array is C-contiguous 2-D except masks
 ``(B, 1)`` and the bias ``(3U,)``.
