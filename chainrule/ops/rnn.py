@@ -181,10 +181,12 @@ class _Recurrence(Function):
         b_in = b_rec = None
         if b is not None:
             b_in, b_rec = (b[0], b[1]) if b.ndim == 2 else (b, None)
-        # the input projection of every step: one matrix product
-        P = self._project(xs, W).reshape(T, B, G * U)
+        # the input projection of every step: one matrix product (with the forward-only
+        # path's column scale, if any, folded into the kernel and bias)
+        scale = self._input_scale(W.dtype)
+        P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
         if b_in is not None:
-            P += b_in
+            P += b_in if scale is None else b_in * scale
         h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
         c = None
         if self.n_states == 2:
@@ -221,6 +223,11 @@ class _Recurrence(Function):
         if self.rm is None:
             return np.matmul(h, R, out=out)
         return self._rec(h, R, gates)
+
+    def _input_scale(self, dtype: Any) -> Any:
+        """Per-column factors (powers of two) folded into the input kernel and bias before
+        the projection, or None; the LSTM's forward-only path halves its sigmoid gates."""
+        return None
 
     def _inference(self) -> bool:
         """Whether this op runs forward only: it was first called with gradients off
@@ -433,7 +440,7 @@ class LSTM(_Recurrence):
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         self.kernels = self._use_kernels(P)
-        if act is _tanh_ and ract is _sigmoid_ and self.rm is None and self._inference():
+        if self._forward_only():
             self._loop_inference(P, h, c, H)
             return
         if self.kernels:
@@ -510,13 +517,27 @@ class LSTM(_Recurrence):
         self.A = A
         self.c_last = c
 
+    def _forward_only(self) -> bool:
+        """Whether :meth:`_loop` takes :meth:`_loop_inference`."""
+        return (self.act is _tanh_ and self.ract is _sigmoid_ and self.rm is None
+                and self._inference())
+
+    def _input_scale(self, dtype: Any) -> Any:
+        if not self._forward_only():
+            return None
+        U = self.units
+        half = np.full(4 * U, 0.5, dtype)
+        half[2 * U:3 * U] = 1
+        return half
+
     def _loop_inference(self, P, h, c, H):
         """The forward pass alone (tanh and sigmoid): the same numbers as :meth:`_loop`, but
         nothing is kept for a backward pass and fewer NumPy calls run per step.
 
-        The sigmoid gates' columns of the projection and of the recurrent kernel are halved
-        once, before the loop, instead of each step's sum (halving is exact, so ``tanh`` sees
-        the same values); after the one ``tanh`` over all gates, ``t * s + o`` over the whole
+        The sigmoid gates' columns of the input kernel and bias (:meth:`_input_scale`, so the
+        projection comes out halved) and of the recurrent kernel are halved once, before the
+        loop, instead of each step's sum (halving is exact, so ``tanh`` sees the same values);
+        after the one ``tanh`` over all gates, ``t * s + o`` over the whole
         row (``s = 0.5, o = 0.5`` for the sigmoid gates, ``1, 0`` for the cell gate) gives
         ``(t + 1) / 2`` exactly as :meth:`_loop`'s halving of ``t + 1`` does, in two calls on
         contiguous rows instead of four on column slices.
@@ -526,8 +547,7 @@ class LSTM(_Recurrence):
         dt = P.dtype
         half = np.full(4 * U, 0.5, dt)
         half[2 * U:3 * U] = 1
-        Rs = self.R * half
-        P *= half
+        Rs = self.R * half  # P came out of the projection halved already
         offset = half.copy()
         offset[2 * U:3 * U] = 0
         a = np.empty((B, 4 * U), dt)
