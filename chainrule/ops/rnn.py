@@ -9,6 +9,12 @@ loop on raw arrays: the loop runs in reverse and keeps only the per-step
 gradients of the gates; the weight gradients are then again one product each
 over all steps (``x^T @ dP``, ``h_prev^T @ dA``).
 
+With the ``fast`` extra (Numba) and :func:`chainrule.config.fused_kernels` on, LSTM's and GRU's
+per-step gate arithmetic (tanh and sigmoid, no recurrent dropout) runs in the compiled kernels
+of :mod:`chainrule.ops._rnn_kernels`, bit-identical to the NumPy loops here. An op first called
+with gradients off (``predict``, ``evaluate``, ``no_grad``) runs forward only: it keeps nothing
+for backward and the same numbers come out.
+
 Weights use Keras's layout: LSTM gates ``i, f, c, o``, GRU gates ``z, r, h``
 (``reset_after=True``: bias of shape ``(2, 3*units)``, input bias then
 recurrent bias). Masks follow Keras: at a masked step the state and the output
@@ -24,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops import _rnn_kernels
 
 __all__ = ["embedding", "simple_rnn", "lstm", "gru", "mask_weights", "RECURRENT_ACTIVATIONS"]
 
@@ -174,10 +181,12 @@ class _Recurrence(Function):
         b_in = b_rec = None
         if b is not None:
             b_in, b_rec = (b[0], b[1]) if b.ndim == 2 else (b, None)
-        # the input projection of every step: one matrix product
-        P = self._project(xs, W).reshape(T, B, G * U)
+        # the input projection of every step: one matrix product (with the forward-only
+        # path's column scale, if any, folded into the kernel and bias)
+        scale = self._input_scale(W.dtype)
+        P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
         if b_in is not None:
-            P += b_in
+            P += b_in if scale is None else b_in * scale
         h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
         c = None
         if self.n_states == 2:
@@ -215,6 +224,11 @@ class _Recurrence(Function):
             return np.matmul(h, R, out=out)
         return self._rec(h, R, gates)
 
+    def _input_scale(self, dtype: Any) -> Any:
+        """Per-column factors (powers of two) folded into the input kernel and bias before
+        the projection, or None; the LSTM's forward-only path halves its sigmoid gates."""
+        return None
+
     def _inference(self) -> bool:
         """Whether this op runs forward only: it was first called with gradients off
         (``predict``, ``evaluate``, ``no_grad``), so no backward pass can follow, also
@@ -225,6 +239,29 @@ class _Recurrence(Function):
 
             infer = self._infer = not is_grad_enabled()
         return infer
+
+    def _use_kernels(self, P: Any, *others: Any) -> bool:
+        """Whether this step's gate arithmetic runs in the compiled kernels
+        (:mod:`chainrule.ops._rnn_kernels`): tanh and sigmoid, no recurrent dropout, the
+        projection ``P``, the inputs, the recurrent kernel and ``others`` all of one dtype,
+        float32 or float64, and the kernels on."""
+        dt = P.dtype
+        return (self.act is _tanh_ and self.ract is _sigmoid_ and self.rm is None
+                and dt == self.dtype and self.R.dtype == dt
+                and all(o is None or o.dtype == dt for o in others)
+                and _rnn_kernels.available(dt))
+
+    def _kernels_back(self, dH: Any, dh: Any) -> bool:
+        """Whether backward runs the kernels: the forward did, and the gradient arrived in
+        the outputs' dtype (else the NumPy loop, which computes in the gradient's dtype)."""
+        return self.kernels and dh.dtype == self.dtype and (dH is None or dH.dtype == self.dtype)
+
+    def _mask_rows(self, B: int, dt: Any) -> tuple:
+        """The kernels' mask arguments: ``(mf, masked)``, with a dummy ``(1, B, 1)`` of ones
+        when there is no mask (so a kernel's signature is the same either way)."""
+        if self.mf is None:
+            return np.ones((1, B, 1), dt), False
+        return self.mf, True
 
     @staticmethod
     def _prev(S: Any, s0: Any) -> Any:
@@ -339,6 +376,9 @@ class SimpleRNN(_Recurrence):
 
     def _loop(self, P, h, c, b_rec, H):
         act, R, mf = self.act, self.R, self.mf
+        if self.rm is None and self._inference():
+            self._loop_inference(P, h, H)
+            return
         Y = P  # the activation's output per step, written over the projection
         rec = np.empty(P.shape[1:], P.dtype)
         g1 = range(1)
@@ -352,6 +392,25 @@ class SimpleRNN(_Recurrence):
                 np.copyto(hn, h, where=mf[t] == 0)
             h = hn
         self.Y = Y
+
+    def _loop_inference(self, P, h, H):
+        """The forward pass alone: the same numbers as :meth:`_loop` (``P[t] + h R`` then the
+        activation, written straight into the state), nothing kept for backward, two rows of
+        state when only the last output is returned."""
+        act, R, mf = self.act, self.R, self.mf
+        T, B, U = H.shape
+        hs = H if self.return_sequences else np.empty((2, B, U), H.dtype)
+        rec = np.empty((B, U), H.dtype)
+        for t in range(T):
+            hn = hs[t % len(hs)]
+            np.matmul(h, R, out=rec)
+            np.add(P[t], rec, out=hn)
+            act(hn)
+            if mf is not None:  # a masked row carries its state
+                np.copyto(hn, h, where=mf[t] == 0)
+            h = hn
+        if hs is not H:
+            H[-1] = h
 
     def _loop_back(self, dH, dh, dc):
         T = len(self.Y)
@@ -380,8 +439,12 @@ class LSTM(_Recurrence):
 
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
-        if act is _tanh_ and ract is _sigmoid_ and self.rm is None and self._inference():
+        self.kernels = self._use_kernels(P)
+        if self._forward_only():
             self._loop_inference(P, h, c, H)
+            return
+        if self.kernels:
+            self._loop_kernels(P, h, c, H)
             return
         T, B = P.shape[:2]
         A = P  # activated gates per step, written over the projection
@@ -425,13 +488,56 @@ class LSTM(_Recurrence):
         self.A = A
         self.c_last = c
 
+    def _loop_kernels(self, P, h, c, H):
+        """:meth:`_loop`'s tanh and sigmoid path with the gate arithmetic in compiled kernels
+        (bit-identical): per step the recurrent product, two kernels around the gates' one
+        ``tanh``, the cell state's ``tanh``, and a kernel for the output and the mask."""
+        U, R = self.units, self.R
+        T, B = P.shape[:2]
+        dt = P.dtype
+        one, two, half = dt.type(1), dt.type(2), dt.type(0.5)
+        k = _rnn_kernels.kernel
+        gates, cell, out = k("lstm_gates"), k("lstm_cell"), k("lstm_out")
+        A = P
+        self.C = C = np.empty_like(H)
+        self.TC = TC = np.empty_like(H)
+        h, c = np.ascontiguousarray(h), np.ascontiguousarray(c)
+        self.c0 = c
+        rec = np.empty((B, 4 * U), dt)
+        mf, masked = self._mask_rows(B, dt)
+        for t in range(T):
+            a, cn, tc, hn = A[t], C[t], TC[t], H[t]
+            np.matmul(h, R, out=rec)
+            gates(a, rec, two, half)
+            np.tanh(a, out=a)
+            cell(a, c, cn, tc, one, half)
+            np.tanh(tc, out=tc)
+            out(a, tc, hn, h, cn, c, mf[t if masked else 0], masked)
+            h, c = hn, cn
+        self.A = A
+        self.c_last = c
+
+    def _forward_only(self) -> bool:
+        """Whether :meth:`_loop` takes :meth:`_loop_inference`."""
+        return (self.act is _tanh_ and self.ract is _sigmoid_ and self.rm is None
+                and self._inference())
+
+    def _input_scale(self, dtype: Any) -> Any:
+        if not self._forward_only():
+            return None
+        U = self.units
+        half = np.full(4 * U, 0.5, dtype)
+        half[2 * U:3 * U] = 1
+        return half
+
     def _loop_inference(self, P, h, c, H):
         """The forward pass alone (tanh and sigmoid): the same numbers as :meth:`_loop`, but
         nothing is kept for a backward pass and fewer NumPy calls run per step.
 
-        The sigmoid gates' columns of the projection and of the recurrent kernel are halved
-        once, before the loop, instead of each step's sum (halving is exact, so ``tanh`` sees
-        the same values); after the one ``tanh`` over all gates, ``t * s + o`` over the whole
+        The sigmoid gates' columns of the input kernel and bias (:meth:`_input_scale`, so the
+        projection comes out halved) and of the recurrent kernel are halved once, before the
+        loop, instead of each step's sum (halving is exact, so ``tanh`` sees the same values);
+        after the one ``tanh`` over all gates, ``t * s + o`` over the whole
         row (``s = 0.5, o = 0.5`` for the sigmoid gates, ``1, 0`` for the cell gate) gives
         ``(t + 1) / 2`` exactly as :meth:`_loop`'s halving of ``t + 1`` does, in two calls on
         contiguous rows instead of four on column slices.
@@ -441,8 +547,7 @@ class LSTM(_Recurrence):
         dt = P.dtype
         half = np.full(4 * U, 0.5, dt)
         half[2 * U:3 * U] = 1
-        Rs = self.R * half
-        P *= half
+        Rs = self.R * half  # P came out of the projection halved already
         offset = half.copy()
         offset[2 * U:3 * U] = 0
         a = np.empty((B, 4 * U), dt)
@@ -450,6 +555,23 @@ class LSTM(_Recurrence):
         i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
         hs = H if self.return_sequences else np.empty((2, B, U), dt)
         cs = np.empty((2, B, U), dt)
+        if self.kernels:
+            cell, out = _rnn_kernels.kernel("lstm_cell_infer"), _rnn_kernels.kernel("lstm_out")
+            h, c = np.ascontiguousarray(h), np.ascontiguousarray(c)
+            mf, masked = self._mask_rows(B, dt)
+            for t in range(T):
+                np.matmul(h, Rs, out=a)
+                a += P[t]
+                np.tanh(a, out=a)
+                hn, cn = hs[t] if self.return_sequences else hs[t & 1], cs[t & 1]
+                cell(a, half, offset, c, cn)
+                np.tanh(cn, out=hn)
+                out(a, hn, hn, h, cn, c, mf[t if masked else 0], masked)
+                h, c = hn, cn
+            if not self.return_sequences:
+                H[-1] = h
+            self.c_last = c
+            return
         for t in range(T):
             np.matmul(h, Rs, out=a)
             a += P[t]
@@ -472,6 +594,8 @@ class LSTM(_Recurrence):
         self.c_last = c
 
     def _loop_back(self, dH, dh, dc):
+        if self._kernels_back(dH, dh):
+            return self._loop_back_kernels(dH, dh, dc)
         T, U = len(self.A), self.units
         R, mf, A, TC = self.R, self.mf, self.A, self.TC
         # every step's activation derivatives at once (they do not depend on the gradient)
@@ -509,6 +633,31 @@ class LSTM(_Recurrence):
         dR = self._rec_grad(self._prev(self.H, self.h0), dA, g4) if self.needs[2] else None
         return dA, dR, None, dh, dc
 
+    def _loop_back_kernels(self, dH, dh, dc):
+        """:meth:`_loop_back` with each step's arithmetic in one compiled kernel (the
+        activations' derivatives computed in it, from the stored outputs)."""
+        T, B, U = self.H.shape
+        R, A, TC, C = self.R, self.A, self.TC, self.C
+        dt = A.dtype
+        one = dt.type(1)
+        back_k = _rnn_kernels.kernel("lstm_back")
+        dA = np.empty_like(A)
+        dh, dc = np.array(dh, dt), np.array(dc, dt)  # updated in place, step by step
+        has_dH = dH is not None
+        dH = np.ascontiguousarray(dH) if has_dH else None
+        mf, masked = self._mask_rows(B, dt)
+        back = np.empty((B, U), dt)
+        RT = R.T
+        for t in range(T - 1, -1, -1):
+            da = dA[t]
+            back_k(A[t], TC[t], C[t - 1] if t else self.c0, back, dh, dc,
+                   dH[t] if has_dH else dh, has_dH, mf[t if masked else 0],
+                   mf[t + 1 if masked and t + 1 < T else 0], masked, t == T - 1, da, one)
+            np.matmul(da, RT, out=back)
+        dh = back if not masked else back + dh * (1 - mf[0])
+        dR = self._rec_grad(self._prev(self.H, self.h0), dA, range(4)) if self.needs[2] else None
+        return dA, dR, None, dh, dc
+
 
 class GRU(_Recurrence):
     """Keras's GRU: gates ``z, r, h``; ``h_t = z h_{t-1} + (1 - z) hh``.
@@ -519,48 +668,117 @@ class GRU(_Recurrence):
 
     gates = 3
 
+    def _buffers(self, T: int, B: int, dt: Any, H: Any) -> tuple:
+        """The per-step arrays: ``(ZR, HH, M, hs, n)``, each step's in row ``t % n``.
+
+        Training keeps every step's gates (``n = T``) for backward; the forward-only path
+        (:meth:`_Recurrence._inference`) keeps one row of each and two of the state when only
+        the last output is returned.
+        """
+        U = self.units
+        infer = self.rm is None and self._inference()
+        n = 1 if infer else T
+        ZR = np.empty((n, B, 2 * U), dt)  # the z and r gates
+        HH = np.empty((n, B, U), dt)  # the candidate state
+        M = np.empty((n, B, U), dt)  # reset_after: h R_h + b'_h; before: r * h
+        hs = np.empty((2, B, U), dt) if infer and not self.return_sequences else H
+        if not infer:
+            self.ZR, self.HH, self.M = ZR, HH, M
+        return ZR, HH, M, hs, n
+
     def _loop(self, P, h, c, b_rec, H):
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         T, B = P.shape[:2]
-        self.ZR = ZR = np.empty((T, B, 2 * U), P.dtype)  # the z and r gates of each step
-        self.HH = HH = np.empty_like(H)
-        self.M = M = np.empty_like(H)  # reset_after: h R_h + b'_h; before: r * h (per step)
+        ZR, HH, M, hs, n = self._buffers(T, B, P.dtype, H)
+        self.kernels = self._use_kernels(P, b_rec)
+        if self.kernels:
+            self._loop_kernels(P, h, b_rec, H, ZR, HH, M, hs, n)
+            return
         after = self.reset_after
         g3, g2 = range(3), range(2)
         Rzr, Rh = R[:, :2 * U], R[:, 2 * U:]
         rec = np.empty((B, (3 if after else 2) * U), P.dtype)
         for t in range(T):
             p = P[t]
-            zr = ZR[t]
+            zr, hh, mt, hn = ZR[t % n], HH[t % n], M[t % n], hs[t % len(hs)]
             if after:
                 mi = self._rec_into(h, R, g3, rec)
                 if b_rec is not None:
                     mi += b_rec
                 np.add(p[:, :2 * U], mi[:, :2 * U], out=zr)
-                M[t] = mi[:, 2 * U:]
+                mt[...] = mi[:, 2 * U:]
             else:
                 mi = self._rec_into(h, Rzr, g2, rec)
                 np.add(p[:, :2 * U], mi, out=zr)
             ract(zr)
             z, r = zr[:, :U], zr[:, U:]
-            hh = HH[t]
             if after:
-                np.multiply(r, M[t], out=hh)
+                np.multiply(r, mt, out=hh)
             else:
                 hr = h if self.rm is None else h * self.rm[2]
-                np.multiply(r, hr, out=M[t])
-                np.matmul(M[t], Rh, out=hh)
+                np.multiply(r, hr, out=mt)
+                np.matmul(mt, Rh, out=hh)
             hh += p[:, 2 * U:]
             act(hh)
-            hn = H[t]  # z h + (1 - z) hh, written as hh + z (h - hh)
+            # z h + (1 - z) hh, written as hh + z (h - hh)
             np.subtract(h, hh, out=hn)
             hn *= z
             hn += hh
             if mf is not None:  # a masked row carries its state
                 np.copyto(hn, h, where=mf[t] == 0)
             h = hn
+        if hs is not H:
+            H[-1] = h
+
+    def _loop_kernels(self, P, h, b_rec, H, ZR, HH, M, hs, n):
+        """:meth:`_loop`'s tanh and sigmoid path with the gate arithmetic in compiled kernels
+        (bit-identical): per step the recurrent product(s), a kernel before and after the
+        gates' ``tanh``, the candidate's ``tanh`` and a kernel for the new state and mask."""
+        U, R = self.units, self.R
+        T, B = P.shape[:2]
+        dt = P.dtype
+        one, half = dt.type(1), dt.type(0.5)
+        k = _rnn_kernels.kernel
+        out = k("gru_out")
+        h = np.ascontiguousarray(h)
+        mf, masked = self._mask_rows(B, dt)
+        if self.reset_after:
+            gates, cand = k("gru_gates"), k("gru_cand")
+            has_b = b_rec is not None
+            brec = np.ascontiguousarray(b_rec) if has_b else np.zeros(3 * U, dt)
+            rec = np.empty((B, 3 * U), dt)
+            for t in range(T):
+                p = P[t]
+                zr, hh, mt, hn = ZR[t % n], HH[t % n], M[t % n], hs[t % len(hs)]
+                np.matmul(h, R, out=rec)
+                gates(p, rec, brec, has_b, zr, mt, half)
+                np.tanh(zr, out=zr)
+                cand(p, zr, mt, hh, one, half)
+                np.tanh(hh, out=hh)
+                out(zr, hh, h, hn, mf[t if masked else 0], masked)
+                h = hn
+        else:
+            gates, reset = k("gru_gates_before"), k("gru_reset")
+            Rzr, Rh = R[:, :2 * U], R[:, 2 * U:]
+            rec = np.empty((B, 2 * U), dt)
+            for t in range(T):
+                p = P[t]
+                zr, hh, mt, hn = ZR[t % n], HH[t % n], M[t % n], hs[t % len(hs)]
+                np.matmul(h, Rzr, out=rec)
+                gates(p, rec, zr, half)
+                np.tanh(zr, out=zr)
+                reset(zr, h, mt, one, half)
+                np.matmul(mt, Rh, out=hh)
+                hh += p[:, 2 * U:]
+                np.tanh(hh, out=hh)
+                out(zr, hh, h, hn, mf[t if masked else 0], masked)
+                h = hn
+        if hs is not H:
+            H[-1] = h
 
     def _loop_back(self, dH, dh, dc):
+        if self._kernels_back(dH, dh):
+            return self._loop_back_kernels(dH, dh)
         T, B, U = self.HH.shape
         R, mf = self.R, self.mf
         after = self.reset_after
@@ -615,6 +833,59 @@ class GRU(_Recurrence):
             else:
                 dR = np.concatenate([self._rec_grad(Hp, dMI, g2),
                                      self.M.reshape(T * B, U).T @ dAH.reshape(T * B, U)], axis=1)
+        if after and len(self.needs) > 3 and self.needs[3]:
+            db_rec = dMI.sum(axis=(0, 1))
+        return dP, dR, db_rec, dh, None
+
+    def _loop_back_kernels(self, dH, dh):
+        """:meth:`_loop_back` with each step's arithmetic in compiled kernels (one, or two
+        around the product ``dah @ R_h^T`` before the reset)."""
+        T, B, U = self.HH.shape
+        R, after = self.R, self.reset_after
+        ZR, HH, M = self.ZR, self.HH, self.M
+        dt = HH.dtype
+        one = dt.type(1)
+        Hp = self._prev(self.H, self.h0)
+        dP = np.empty((T, B, 3 * U), dt)
+        dMI = np.empty((T, B, 3 * U if after else 2 * U), dt)
+        dh = np.array(dh, dt)  # updated in place, step by step
+        has_dH = dH is not None
+        dH = np.ascontiguousarray(dH) if has_dH else None
+        mf, masked = self._mask_rows(B, dt)
+        back, carry = np.empty((B, U), dt), np.empty((B, U), dt)
+        last = T - 1
+        if after:
+            kb, RT = _rnn_kernels.kernel("gru_back"), R.T
+            for t in range(last, -1, -1):
+                dmi = dMI[t]
+                kb(Hp[t], HH[t], ZR[t], M[t], back, carry, dh, dH[t] if has_dH else dh, has_dH,
+                   mf[t if masked else 0], mf[t + 1 if masked and t < last else 0], masked,
+                   t == last, dmi, dP[t], one)
+                np.matmul(dmi, RT, out=back)
+        else:
+            k1, k2 = _rnn_kernels.kernel("gru_back_before1"), _rnn_kernels.kernel(
+                "gru_back_before2")
+            RzrT, RhT = R[:, :2 * U].T, R[:, 2 * U:].T
+            dAH = np.empty((T, B, U), dt)
+            carry2, dM = np.empty((B, U), dt), np.empty((B, U), dt)
+            for t in range(last, -1, -1):
+                dmi, dp, hp, zr = dMI[t], dP[t], Hp[t], ZR[t]
+                k1(hp, HH[t], zr, back, carry, carry2, dh, dH[t] if has_dH else dh, has_dH,
+                   mf[t if masked else 0], mf[t + 1 if masked and t < last else 0], masked,
+                   t == last, dAH[t], dmi, dp, one)
+                np.matmul(dAH[t], RhT, out=dM)
+                k2(hp, zr, dM, carry2, dmi, dp, one)
+                np.matmul(dmi, RzrT, out=back)
+            back += carry2
+        back += carry
+        dh = back if not masked else back + dh * (1 - mf[0])
+        dR = db_rec = None
+        if self.needs[2]:
+            if after:
+                dR = self._rec_grad(Hp, dMI, range(3))
+            else:
+                dR = np.concatenate([self._rec_grad(Hp, dMI, range(2)),
+                                     M.reshape(T * B, U).T @ dAH.reshape(T * B, U)], axis=1)
         if after and len(self.needs) > 3 and self.needs[3]:
             db_rec = dMI.sum(axis=(0, 1))
         return dP, dR, db_rec, dh, None
@@ -766,7 +1037,7 @@ class Embedding(Function):
 
     The ids are checked in ``forward`` (so a captured step checks every batch):
     whole numbers in ``[0, input_dim)``. Repeated ids accumulate: the rows of the
-    gradient are sorted by id and summed per id (``np.add.reduceat``).
+    gradient are sorted by id (stably) and summed per id in their order in the batch.
     """
 
     supports_grad_out = True
@@ -820,13 +1091,17 @@ class Embedding(Function):
             np.not_equal(sidx[1:], sidx[:-1], out=first[1:])
             starts = np.flatnonzero(first)
             counts = np.diff(starts, append=len(sidx))
-            once = counts == 1  # an id seen once: its row is copied, not summed
-            out[sidx[starts[once]]] = g[order[starts[once]]]
-            if not once.all():  # the repeated ids: their rows summed in order, per id
-                ms, mc = starts[~once], counts[~once]
-                seg = np.cumsum(mc) - mc
-                rows = np.repeat(ms - seg, mc) + np.arange(int(mc.sum()))
-                out[sidx[ms]] = np.add.reduceat(g[order[rows]], seg, axis=0)
+            # each id's first row copied, then its k-th rows added for k = 1, 2, ... (within
+            # one k every id appears once, so a fancy-indexed += is exact): the rows of an id
+            # are summed in their order in the batch, as ``np.add.at`` sums them, with a few
+            # whole-array passes instead of one small reduction per repeated id
+            out[sidx[starts]] = g[order[starts]]
+            top = int(counts.max())
+            if top > 1:
+                rank = np.arange(len(sidx)) - np.repeat(starts, counts)
+                for k in range(1, top):
+                    sel = np.flatnonzero(rank == k)
+                    out[sidx[sel]] += g[order[sel]]
         return None, out
 
 
