@@ -231,3 +231,12 @@ def test_activity_penalty_is_divided_by_the_batch_size_as_keras_3(batch):
                             kernel_initializer="ones", use_bias=False)
     y = conv(np.ones((batch, 3, 1), np.float32)).numpy()
     np.testing.assert_allclose(float(conv.losses[0]), 0.5 * (y ** 2).sum() / batch, rtol=1e-6)
+
+
+def test_recurrent_activity_penalty_is_on_every_returned_tensor_divided_by_the_batch():
+    # Keras 3: the penalty of each output in the flattened outputs (sequence and states)
+    x = np.ones((4, 3, 2), np.float32)
+    lstm = cr.layers.LSTM(2, return_state=True, activity_regularizer=cr.regularizers.L2(0.1))
+    out, h, c = lstm(x)
+    want = [0.1 * (t.numpy().astype(np.float64) ** 2).sum() / 4 for t in (out, h, c)]
+    np.testing.assert_allclose([float(v) for v in lstm.losses], want, rtol=1e-5)

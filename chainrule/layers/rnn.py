@@ -19,7 +19,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.autograd.engine import Function, Tensor
-from chainrule.layers.base import KerasTensor, Layer
+from chainrule.layers.base import KerasTensor, Layer, activity_penalty
 from chainrule.ops import rnn as rnn_ops
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
@@ -583,11 +583,10 @@ class RNN(Layer):
         if self.stateful:
             for v, s in zip(self._state_vars, final):
                 v.assign(s.data)
-        if self._activity is not None:
-            self._losses = [self._activity(output)]
-        if self.return_state:
-            return [output] + list(final)
-        return output
+        outs = [output] + list(final) if self.return_state else [output]
+        if self._activity is not None:  # on every returned tensor, as Keras 3
+            self._losses = [activity_penalty(self._activity, o) for o in outs]
+        return outs if self.return_state else output
 
     # -- the whole-sequence op ---------------------------------------------------------
     def _fused_op(self, training: Any) -> Any:
