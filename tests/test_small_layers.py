@@ -514,3 +514,9 @@ def test_stacked_cells_equal_one_rnn_per_cell_with_initial_states():
 def test_input_spec_is_also_at_the_top_level_as_keras_InputSpec():
     assert cr.InputSpec is cr.layers.InputSpec
     assert "InputSpec" in cr.__all__
+
+
+def test_time_distributed_is_a_wrapper_as_in_keras_and_bidirectional_is_not():
+    # Keras 3: class TimeDistributed(Wrapper), class Bidirectional(Layer)
+    assert issubclass(L.TimeDistributed, L.Wrapper)
+    assert not issubclass(L.Bidirectional, L.Wrapper)

@@ -19,7 +19,9 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.layers import serialization
 from chainrule.layers.base import KerasTensor, Layer, activity_penalty
+from chainrule.layers.wrapper import Wrapper
 from chainrule.ops import rnn as rnn_ops
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
@@ -655,12 +657,10 @@ class RNN(Layer):
         return out
 
     def get_config(self) -> dict:
-        from chainrule.models.config import layer_to_config  # noqa: PLC0415
-
         config = super().get_config()
         config.update(self._rnn_config())
         if type(self) is RNN:
-            config["cell"] = layer_to_config(self.cell)
+            config["cell"] = serialization.serialize(self.cell)
         return config
 
     def _rnn_config(self) -> dict:
@@ -670,10 +670,8 @@ class RNN(Layer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "RNN":
-        from chainrule.models.config import layer_from_config  # noqa: PLC0415
-
         config = dict(config)
-        cell = layer_from_config(config.pop("cell"), custom_objects)
+        cell = serialization.deserialize(config.pop("cell"), custom_objects)
         return cls(cell, **config)
 
 
@@ -979,29 +977,25 @@ class Bidirectional(Layer):
         self.backward_layer.reset_states()
 
     def get_config(self) -> dict:
-        from chainrule.models.config import layer_to_config  # noqa: PLC0415
-
         config = super().get_config()
-        config["layer"] = layer_to_config(self.forward_layer)
-        config["backward_layer"] = layer_to_config(self.backward_layer)
+        config["layer"] = serialization.serialize(self.forward_layer)
+        config["backward_layer"] = serialization.serialize(self.backward_layer)
         config["merge_mode"] = self.merge_mode
         return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Bidirectional":
-        from chainrule.models.config import layer_from_config  # noqa: PLC0415
-
         config = dict(config)
-        layer = layer_from_config(config.pop("layer"), custom_objects)
+        layer = serialization.deserialize(config.pop("layer"), custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:
-            backward = layer_from_config(backward, custom_objects)
+            backward = serialization.deserialize(backward, custom_objects)
         out = cls(layer, backward_layer=backward, **config)
         out.forward_layer.name = layer.name  # keep the saved names (weights are matched by them)
         return out
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Apply a layer to every time step: ``(batch, timesteps, ...)`` as ``batch * timesteps`` samples.
 
     Args:
@@ -1017,13 +1011,6 @@ class TimeDistributed(Layer):
     """
 
     supports_masking = True
-
-    def __init__(self, layer: Any, **kwargs: Any) -> None:
-        if not isinstance(layer, Layer):
-            raise ValueError("TimeDistributed wraps a layer. Received: "
-                             f"layer={layer!r} of type {type(layer).__name__}")
-        super().__init__(**kwargs)
-        self.layer = layer
 
     def _check_input(self, inputs: Any) -> None:
         if len(inputs.shape) < 3:
@@ -1049,20 +1036,6 @@ class TimeDistributed(Layer):
         kwargs = {"training": training} if _call_takes_training(self.layer) else {}
         y = self.layer(flat, **kwargs)
         return ops.reshape(y, (b, t) + tuple(y.shape[1:]))
-
-    def get_config(self) -> dict:
-        from chainrule.models.config import layer_to_config  # noqa: PLC0415
-
-        config = super().get_config()
-        config["layer"] = layer_to_config(self.layer)
-        return config
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "TimeDistributed":
-        from chainrule.models.config import layer_from_config  # noqa: PLC0415
-
-        config = dict(config)
-        return cls(layer_from_config(config.pop("layer"), custom_objects), **config)
 
 
 class _ValueMask(Function):
