@@ -77,7 +77,7 @@ class Adamax(Optimizer):
     def _begin_step(self, lr: float) -> None:
         f, c = self._ftype, self._const
         # beta_1**t and its complement in the variables' dtype, as Keras computes them
-        correction = f(1) - f(self.beta_1) ** f(self.iterations + 1)
+        correction = f(1) - f(self.beta_1) ** f(self._updates_done() + 1)
         self._k = (c(1 - self.beta_1), c(self.beta_2), c(self.epsilon), c(correction))
 
     def update_step(

@@ -81,7 +81,7 @@ class Lamb(Optimizer):
 
     def _begin_step(self, lr: float) -> None:
         f, c = self._ftype, self._const
-        t = f(self.iterations + 1)
+        t = f(self._updates_done() + 1)
         # the bias corrections in the variables' dtype, as Keras computes them
         self._k = (
             c(1 - self.beta_1),
