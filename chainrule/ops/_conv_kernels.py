@@ -236,11 +236,13 @@ def _bias_add(y: Any, b: Any) -> None:
 
 
 def _bias_grad(gy: Any, out: Any) -> None:
-    # out = gy summed over its rows, row after row (np.add.reduce(gy, axis=0)'s order for f > 1)
+    # out = gy summed over its rows, from 0 and row after row (np.add.reduce(gy, axis=0)'s
+    # order for f > 1; starting from 0 makes a column of -0.0 sum to +0.0 as there)
     m_, f_ = gy.shape
+    zero = out.dtype.type(0)
     for j in range(f_):
-        out[j] = gy[0, j]
-    for i in range(1, m_):
+        out[j] = zero
+    for i in range(m_):
         for j in range(f_):
             out[j] += gy[i, j]
 
