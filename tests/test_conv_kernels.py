@@ -171,6 +171,14 @@ def test_max_pool_forward_and_backward_are_bit_identical(dtype, ties, case):
     assert USED == {"max_pool", "max_pool_grad_tiled" if tiled else "max_pool_grad"}
 
 
+@pytest.mark.parametrize("pool,strides", [(2, None), (3, 1), (2, 3)])
+def test_channels_first_max_pool_is_bit_identical(pool, strides):
+    x = tied(np.random.default_rng(3).standard_normal((2, 9, 8, 5)).astype("float32"))
+    off, on = both(lambda x: ops.max_pool(x, pool, strides, "same", "channels_first"), x)
+    assert_bits(off, on)
+    assert "max_pool" in USED
+
+
 @pytest.mark.parametrize("case", [0, 1, 3, 4])
 def test_max_pool_nan_and_infinite_gradients_route_as_numpy_does(case):
     xs, pool, strides, padding = POOL_CASES[case]
