@@ -14,7 +14,12 @@ The backward pass is two more products (``patches.T @ gy`` for the kernel,
 ``gy @ kernel.T`` for the patches) and *col2im*: the patches' gradient added back
 into the padded input, one strided slice-add per kernel offset (``kh * kw`` adds, never
 a loop over pixels or samples). ``channels_first`` inputs are transposed to channels
-last and back.
+last and back. A one-channel input (a grayscale image) is copied into the transposed
+patch matrix instead, whose rows are runs along the image's rows.
+
+Where the ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels`
+is on, col2im (with four channels or more), the bias's add and its gradient run as
+compiled loops (``ops/_conv_kernels.py``) with bit-identical results.
 
 Example:
     >>> import numpy as np, chainrule as cr

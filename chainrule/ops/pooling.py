@@ -8,7 +8,10 @@ arrays. Max pooling's backward finds, offset by offset, where the maximum came f
 (the first offset in row-major order on ties, as TensorFlow routes it) and writes the
 gradient there; average pooling's spreads ``gy / count`` back over each window.
 ``"same"`` padding pads with ``-inf`` for the maximum, and the mean counts only the real
-pixels of each window (TensorFlow's ``avg_pool``, which Keras 3 uses).
+pixels of each window (TensorFlow's ``avg_pool``, which Keras 3 uses). Where the
+``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels` is on, max
+pooling and its backward run as one compiled pass each (``ops/_conv_kernels.py``), with
+bit-identical results.
 
 Example:
     >>> import numpy as np, chainrule as cr
