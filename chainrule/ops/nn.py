@@ -76,8 +76,11 @@ class Relu(Function):
 
 
 def _relu_kernel(name, *arrays):
-    """ReLU's compiled pass (``ops/_conv_kernels.py``) for C-contiguous arrays, or None."""
-    if not all(getattr(a, "flags", None) is not None and a.flags.c_contiguous for a in arrays):
+    """ReLU's compiled pass (``ops/_conv_kernels.py``) for large C-contiguous arrays, or None.
+
+    Below 32,768 elements NumPy's pass costs about what calling the kernel does."""
+    if np.size(arrays[0]) < 32768 or not all(
+            getattr(a, "flags", None) is not None and a.flags.c_contiguous for a in arrays):
         return None
     from chainrule.ops import _conv_kernels  # noqa: PLC0415
 
