@@ -14,7 +14,12 @@ The backward pass is two more products (``patches.T @ gy`` for the kernel,
 ``gy @ kernel.T`` for the patches) and *col2im*: the patches' gradient added back
 into the padded input, one strided slice-add per kernel offset (``kh * kw`` adds, never
 a loop over pixels or samples). ``channels_first`` inputs are transposed to channels
-last and back.
+last and back. A one-channel input (a grayscale image) is copied into the transposed
+patch matrix instead, whose rows are runs along the image's rows.
+
+Where the ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels`
+is on, col2im (with four channels or more), the bias's add and its gradient run as
+compiled loops (``ops/_conv_kernels.py``) with bit-identical results.
 
 Example:
     >>> import numpy as np, chainrule as cr
@@ -35,6 +40,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops import _conv_kernels as _k
 
 __all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv", "normalize_tuple", "normalize_padding", "normalize_data_format",
            "conv_output_length", "padding_amounts"]
@@ -221,16 +227,69 @@ def _im2col(fn, xp, geo, attr):
     return cols
 
 
+def _im2col_t(fn, xp, geo, attr):
+    """The patches of a one-channel ``xp`` as the transposed ``(prod(k), n * prod(out))``
+    matrix: one copy of a strided view whose rows are runs along the last spatial axis,
+    where :func:`_im2col`'s rows would be ``prod(k)`` single pixels (``cols_t.T`` is
+    :func:`_im2col`'s matrix; products take it as is)."""
+    n, st = xp.shape[0], xp.strides
+    view = as_strided(xp, (*geo.k, n, *geo.out), (
+        *(s * d for s, d in zip(st[1:-1], geo.dilation)), st[0],
+        *(s * t for s, t in zip(st[1:-1], geo.strides))), writeable=False)
+    shape = (math.prod(geo.k), n * math.prod(geo.out))
+    cols = getattr(fn, attr, None)
+    if cols is None or cols.shape != shape or cols.dtype != xp.dtype:
+        cols = np.empty(shape, dtype=xp.dtype)
+        setattr(fn, attr, cols)
+    np.copyto(cols.reshape(view.shape), view)
+    return cols
+
+
 def _col2im(gcols, geo, pshape):
     """The inverse gather of :func:`_im2col`: patches added back into an array of the padded
     shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part."""
     nd = len(geo.k)
     gc = gcols.reshape(pshape[0], *geo.out, *geo.k, pshape[-1])
-    gxp = np.zeros(pshape, dtype=gcols.dtype)
-    lead = (slice(None),) * (1 + nd)
-    for offset in geo.offsets():
-        gxp[geo.window(offset)] += gc[lead + offset]
+    # the same adds in the same order in one compiled loop; with few channels (inner loops of
+    # one or two elements) NumPy's slice-adds are as fast
+    kernel = _k.get("col2im", gc) if pshape[-1] >= 4 else None
+    if kernel is not None:
+        gxp = np.empty(pshape, dtype=gcols.dtype)
+        kernel(gc.reshape(pshape[0], *_k.pad3(geo.out), *_k.pad3(geo.k), pshape[-1]),
+               _k.as3d(gxp, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+    else:
+        gxp = np.zeros(pshape, dtype=gcols.dtype)
+        lead = (slice(None),) * (1 + nd)
+        for offset in geo.offsets():
+            gxp[geo.window(offset)] += gc[lead + offset]
     return gxp[geo.interior()] if geo.any_pad else gxp
+
+
+def _add_bias(y, b):
+    """``y += b`` for ``y`` of shape ``(m, f)`` (a compiled loop where the kernels are on)."""
+    kernel = _k.get("bias_add", y, b) if y.flags.c_contiguous and b.dtype == y.dtype else None
+    if kernel is not None:
+        kernel(y, b)
+    else:
+        y += b
+
+
+def _bias_grad(gy2, out=None):
+    """``gy2`` (contiguous ``(m, f)``) summed over its rows, into ``out`` when given.
+
+    With more than one filter NumPy sums row after row (the reduced axis is not the
+    contiguous one), which is what the compiled loop does; one filter is a contiguous
+    (pairwise) sum and stays with NumPy.
+    """
+    m, f = gy2.shape
+    kernel = _k.get("bias_grad", gy2) if f > 1 and m > 0 else None
+    if kernel is None or (out is not None and (out.dtype != gy2.dtype or out.shape != (f,)
+                                               or not out.flags.c_contiguous)):
+        return np.add.reduce(gy2, axis=0, out=out)
+    if out is None:
+        out = np.empty(f, dtype=gy2.dtype)
+    kernel(gy2, out)
+    return out
 
 
 def _group_cols(cols, g, cg):
@@ -283,9 +342,13 @@ class Conv(Function):
         geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv")
         xp = _padded(self, x, geo, 0)
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
-        cols = _im2col(self, xp, geo, "_cols")
         self.w, self.xshape, self.pshape = w, x.shape, xp.shape
         self.has_bias = b is not None
+        if c == 1:  # one input channel: the patches transposed (see _im2col_t); cols is a view
+            cols = _im2col_t(self, xp, geo, "_cols_t").T
+        else:
+            cols = _im2col(self, xp, geo, "_cols")
+        self.cols = cols
         if self.groups == 1:
             y = cols @ w.reshape(-1, f)
         else:  # one batched product over the groups: (g, m, K*cg) @ (g, K*cg, f/g)
@@ -293,11 +356,11 @@ class Conv(Function):
             y = np.matmul(self._cols_g, _group_kernel(w, self.groups))
             y = y.transpose(1, 0, 2).reshape(m, f)
         if b is not None:
-            y += b
+            _add_bias(y, b)
         return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
 
     def backward(self, gy):
-        w, cols, g = self.w, self._cols, self.groups
+        w, cols, g = self.w, self.cols, self.groups
         gy = _to_last(gy, self.channels_first)
         f = w.shape[-1]
         gy2 = gy.reshape(-1, f) if gy.flags.c_contiguous else np.ascontiguousarray(gy).reshape(-1, f)
@@ -315,7 +378,7 @@ class Conv(Function):
                     out[1][...] = gw
                     gw = out[1]
         if self.has_bias and needs[2]:
-            gb = np.add.reduce(gy2, axis=0, out=out.get(2))
+            gb = _bias_grad(gy2, out.get(2))
         if needs[0]:
             gx = self._col2im(gy2)
         return gx, gw, gb
@@ -324,8 +387,8 @@ class Conv(Function):
         w, geo, g = self.w, self.geo, self.groups
         f, m = w.shape[-1], gy2.shape[0]
         gcols = getattr(self, "_gcols", None)
-        if gcols is None or gcols.shape != self._cols.shape or gcols.dtype != gy2.dtype:
-            gcols = self._gcols = np.empty(self._cols.shape, dtype=gy2.dtype)
+        if gcols is None or gcols.shape != self.cols.shape or gcols.dtype != gy2.dtype:
+            gcols = self._gcols = np.empty(self.cols.shape, dtype=gy2.dtype)
         if g == 1:
             np.matmul(gy2, w.reshape(-1, f).T, out=gcols)
         else:

@@ -8,7 +8,10 @@ arrays. Max pooling's backward finds, offset by offset, where the maximum came f
 (the first offset in row-major order on ties, as TensorFlow routes it) and writes the
 gradient there; average pooling's spreads ``gy / count`` back over each window.
 ``"same"`` padding pads with ``-inf`` for the maximum, and the mean counts only the real
-pixels of each window (TensorFlow's ``avg_pool``, which Keras 3 uses).
+pixels of each window (TensorFlow's ``avg_pool``, which Keras 3 uses). Where the
+``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels` is on, max
+pooling and its backward run as one compiled pass each (``ops/_conv_kernels.py``), with
+bit-identical results.
 
 Example:
     >>> import numpy as np, chainrule as cr
@@ -26,6 +29,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.ops import _conv_kernels as _k
 from chainrule.ops.conv import (
     _Geometry,
     _padded,
@@ -89,7 +93,12 @@ class MaxPool(_Pool):
         xp, geo = self._setup(x, -np.inf)
         self.xshape = _to_last(x, self.channels_first).shape
         offsets = list(geo.offsets())
-        if len(offsets) == 1:
+        kernel = _k.get("max_pool", xp)
+        if kernel is not None:  # np.maximum's passes in one compiled loop
+            nd = len(geo.out)
+            y = np.empty((xp.shape[0], *geo.out, xp.shape[-1]), dtype=xp.dtype)
+            kernel(_k.as3d(xp, nd), _k.as3d(y, nd), *_k.pad3(self.pool), *_k.pad3(self.strides))
+        elif len(offsets) == 1:
             y = xp[geo.window(offsets[0])].copy()
         else:
             y = np.maximum(xp[geo.window(offsets[0])], xp[geo.window(offsets[1])])
@@ -100,9 +109,21 @@ class MaxPool(_Pool):
 
     def backward(self, gy):
         gy = _to_last(gy, self.channels_first)
+        xp, y, geo = self.xp, self.y, self.geo
+        kernel = _k.get("max_pool_grad_tiled" if self.tiled else "max_pool_grad", xp, gy)
+        if kernel is not None and gy.dtype == xp.dtype:  # the same routing in one compiled loop
+            nd = len(geo.out)
+            if self.tiled:
+                gxp = self._grad_buffer(gy.dtype, zero=not self._covers())
+                kernel(_k.as3d(xp, nd), _k.as3d(y, nd), _k.as3d(gy, nd), _k.as3d(gxp, nd),
+                       *_k.pad3(self.pool))
+            else:
+                gxp = self._grad_buffer(gy.dtype)
+                kernel(_k.as3d(xp, nd), _k.as3d(y, nd), _k.as3d(gy, nd), _k.as3d(gxp, nd),
+                       *_k.pad3(self.pool), *_k.pad3(self.strides), not self.disjoint)
+            return (self._unpad(gxp),)
         if self.tiled:
             return (self._unpad(self._backward_tiled(gy)),)
-        xp, y, geo = self.xp, self.y, self.geo
         gxp = self._grad_buffer(gy.dtype)
         offsets = list(geo.offsets())
         free = None  # output positions whose maximum is not placed yet
