@@ -9,7 +9,8 @@ bit-identical to the NumPy passes (tests compare them); the kernels are compiled
 without fast-math, so no operation is reordered or contracted.
 
 It is used when Numba can be imported and :func:`chainrule.config.set_fused_kernels`
-has not turned it off; otherwise the optimizers use NumPy alone. One difference
+has not turned it off (the same switch serves the convolution and recurrent kernels
+of ``chainrule.ops``); otherwise the optimizers use NumPy alone. One difference
 besides speed: NumPy warns (``RuntimeWarning: overflow encountered``) when a
 huge gradient overflows a squared term to inf; a kernel computes the same
 inf silently (``fit`` still stops on a non-finite loss).
@@ -34,7 +35,9 @@ _unavailable = False
 
 
 def set_fused_kernels(enabled: bool | None) -> None:
-    """Turn the compiled (Numba) optimizer kernels on or off.
+    """Turn the compiled (Numba) kernels on or off: the optimizers' fused updates, the
+    convolution and pooling loops (``ops/_conv_kernels.py``) and the LSTM/GRU step
+    arithmetic (``ops/_rnn_kernels.py``). Each is bit-identical to its NumPy path.
 
     Args:
         enabled: True or False; None for the default (on when Numba is
