@@ -252,3 +252,26 @@ def test_backprop_explainer_sees_the_ops_it_cannot_explain():
     assert [type(la).__name__ for la in model.layers[1:]] == ["Dense", "Dense"]
     with pytest.raises(TypeError, match=r"Received: layer 'multiply' of type OpLayer"):
         backprop(model, [[0.1, 0.2]], [[0.5]])
+
+
+def test_predict_of_a_scalar_output_gives_one_value_per_batch_as_keras():
+    # Keras 3.15: Model(inp, ops.sum(Dense(3)(inp))).predict(10 samples, batch_size=4) has
+    # shape (3,): the sums of the batches of 4, 4 and 2
+    inp = cr.Input((4,))
+    dense = cr.layers.Dense(3)
+    m = cr.Model(inp, cr.ops.sum(dense(inp)))
+    x = np.ones((10, 4), "float32")
+    out = m.predict(x, batch_size=4, verbose=0)
+    per_sample = dense(x[:1]).numpy().sum()
+    np.testing.assert_allclose(out, [4 * per_sample, 4 * per_sample, 2 * per_sample], rtol=1e-5)
+
+
+def test_a_declared_batch_size_stays_known_through_the_graph_as_keras():
+    # Keras 3.15: Dense(3)(Input((4,), batch_size=5)).shape == (5, 3)
+    inp = cr.Input((4,), batch_size=5)
+    h = layers.Dense(3)(inp)
+    assert h.shape == (5, 3)
+    assert layers.Dense(2)(cr.Input((4,))).shape == (None, 2)
+    y = ops.broadcast_to(ops.expand_dims(h, 1), (5, 2, 3))  # needs the known batch size
+    assert y.shape == (5, 2, 3)
+    assert cr.Model(inp, y).predict(np.ones((5, 4), "float32"), verbose=0).shape == (5, 2, 3)

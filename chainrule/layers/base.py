@@ -986,7 +986,11 @@ class Layer:
         shapes = [tuple(o.shape[1:]) for o in outs]
         if any(d is None for x in flat for d in x.shape[1:]):
             shapes = self._unknown_sizes(inputs, args, kwargs, shapes)
-        kts = [KerasTensor((None,) + s, dtype=str(o.dtype)) for s, o in zip(shapes, outs)]
+        # a batch size the inputs all declare (Input(shape, batch_size=5)) stays known
+        batches = {x.shape[0] if x.shape else None for x in flat}
+        known = batches.pop() if len(batches) == 1 else None
+        kts = [KerasTensor(((known if known is not None and o.ndim and o.shape[0] == known
+                             else None),) + s, dtype=str(o.dtype)) for s, o in zip(shapes, outs)]
         node = Node(self, flat, kts, kwargs)
         for i, kt in enumerate(kts):
             kt.node = node

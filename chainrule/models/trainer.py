@@ -708,7 +708,10 @@ class Trainer(StepMethods, CompileMixin):
         cbs.on_predict_end()
         if not outs:
             raise ValueError("predict() received no batches. Received: empty x")
-        result = [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(outs[0]))]
+        # batches joined on the batch axis; an output of one value per batch (``ops.sum``
+        # over everything) gives one value per batch, as Keras stacks them
+        result = [np.stack(parts) if parts[0].ndim == 0 else np.concatenate(parts, axis=0)
+                  for parts in ([o[i] for o in outs] for i in range(len(outs[0])))]
         if isinstance(getattr(self, "_nested_outputs", None), dict):
             return dict(zip(self._nested_outputs, result))  # a model of dict outputs, as Keras
         return result[0] if len(result) == 1 else result
