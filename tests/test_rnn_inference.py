@@ -42,12 +42,18 @@ def test_predict_takes_the_forward_only_path_and_matches_the_taped_call():
     taped = np.concatenate([model(ids[k:k + 4]).data for k in range(0, 12, 4)])
     model.compile("sgd", "mse")
     for _ in range(2):  # traced twice, then replayed
-        np.testing.assert_array_equal(model.predict(ids, batch_size=4, verbose=0), taped)
+        # the first LSTM gathers rows of the projected embedding table once the replays have
+        # seen more tokens than the table has rows (rnn._Recurrence._gathered): a row of
+        # table @ kernel may round differently in the last bits from the same row inside the
+        # product of all tokens, so a tolerance here, not bit-identity
+        np.testing.assert_allclose(model.predict(ids, batch_size=4, verbose=0), taped,
+                                   rtol=1e-6)
     programs = [e.program for k, e in model._steps.entries.items() if k[0] == "predict"
                 and e.program is not None]
     assert programs
     ops = [fn for fn, _ in programs[0].fwd if isinstance(fn, LSTM)]
     assert len(ops) == 2 and all(op._infer for op in ops)
+    assert ops[0]._table_cache[1] is not None and "_source" not in ops[1].__dict__
     # training still keeps what backward needs (and learns)
     y = np.zeros((12, 1), "float32")
     before = model.evaluate(ids, y, verbose=0)

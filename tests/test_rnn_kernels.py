@@ -198,12 +198,18 @@ def test_predict_of_gru_and_simple_rnn_runs_forward_only_and_matches_the_taped_c
     taped = np.concatenate([model(ids[k:k + 4]).data for k in range(0, 12, 4)])
     model.compile("sgd", "mse")
     for _ in range(2):  # traced twice, then replayed
-        assert model.predict(ids, batch_size=4, verbose=0).tobytes() == taped.tobytes()
+        # the first GRU gathers rows of the projected embedding table once the replays have
+        # seen more tokens than the table has rows (rnn._Recurrence._gathered): a row of
+        # table @ kernel may round differently in the last bits from the same row inside the
+        # product of all tokens, so a tolerance here, not bit-identity
+        np.testing.assert_allclose(model.predict(ids, batch_size=4, verbose=0), taped,
+                                   rtol=1e-6)
     programs = [e.program for k, e in model._steps.entries.items()
                 if k[0] == "predict" and e.program is not None]
     assert programs
     ops = [fn for fn, _ in programs[0].fwd if isinstance(fn, (rnn.GRU, rnn.SimpleRNN))]
     assert len(ops) == 3 and all(op._infer for op in ops)
+    assert ops[0]._table_cache[1] is not None
     assert not any(hasattr(op, "ZR") or hasattr(op, "Y") for op in ops)
 
 

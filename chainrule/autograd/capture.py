@@ -23,8 +23,9 @@ step uncapturable is found here and reported as a reason naming the layer.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -32,10 +33,71 @@ from chainrule.autograd import engine
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.autograd.variable import Variable
 
-__all__ = ["Recorder", "Program", "NotCapturable", "trace"]
+__all__ = ["Recorder", "Program", "NotCapturable", "trace", "inference_generation",
+           "new_inference_generation", "in_inference_pass", "inference_pass"]
 
 # input kinds of a recorded op
 _SLOT, _FEED, _VAR, _CONST = 0, 1, 2, 3
+
+_generation = 0
+_passes = threading.local()  # .depth: how many inference_pass blocks this thread is in
+
+
+def inference_generation() -> int:
+    """The number of the current inference pass (see :func:`inference_pass`).
+
+    Returns:
+        An int that changes whenever a pass starts or ends, and at every
+        :func:`new_inference_generation`.
+
+    >>> new_inference_generation() == inference_generation()
+    True
+    """
+    return _generation
+
+
+def new_inference_generation() -> int:
+    """Start a new generation: what a forward-only op computed from the weights (e.g. a
+    recurrent op's projected embedding table) is not used again.
+
+    Returns:
+        The new generation number.
+
+    >>> new_inference_generation() + 1 == new_inference_generation()
+    True
+    """
+    global _generation
+    _generation += 1
+    return _generation
+
+
+def in_inference_pass() -> bool:
+    """Whether this thread runs inside :func:`inference_pass`.
+
+    >>> in_inference_pass()
+    False
+    """
+    return getattr(_passes, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def inference_pass() -> Iterator[None]:
+    """One ``predict`` or ``evaluate`` call: the weights stay as they are inside, so a
+    forward-only op may keep what it computed from them for the rest of the block. The
+    generation changes as the block starts and ends; outside any block, every inference step
+    of a model (:class:`chainrule.models.step.StepFactory`) starts a new one.
+
+    >>> with inference_pass():
+    ...     in_inference_pass()
+    True
+    """
+    new_inference_generation()
+    _passes.depth = getattr(_passes, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _passes.depth -= 1
+        new_inference_generation()
 
 
 class NotCapturable(Exception):
@@ -232,8 +294,15 @@ class Program:
         on its first input, nearest first, until it accepts one; it then reads
         that op's intermediates of the same replay instead of recomputing them
         (bit-identical: the same operations).
+
+        An op with a ``fuse_input(producer)`` method whose first input is an earlier op's
+        output is offered that op (a recurrent op after an ``Embedding`` op: see
+        ``chainrule.ops.rnn``); it decides at each replay whether to use it.
         """
         for j, (fn, spec) in enumerate(self.fwd):
+            fuse = getattr(fn, "fuse_input", None)
+            if fuse is not None and spec and spec[0][0] == _SLOT:
+                fuse(self.fwd[spec[0][1]][0])
             reuse = getattr(fn, "reuse", None)
             if reuse is None or not spec or spec[0][0] not in (_SLOT, _FEED):
                 continue

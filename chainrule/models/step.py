@@ -185,6 +185,7 @@ class StepFactory:
         changes nothing (and :attr:`skipped` says so).
         """
         self.skipped = False
+        capture.new_inference_generation()  # the weights change: nothing computed from them stays
         model = self.model
         xs = self.feeds(xs)
         variables = model._trainable_vars()
@@ -318,6 +319,8 @@ class StepFactory:
     # -- evaluation and prediction -----------------------------------------------------------
     def test(self, xs: list, ys: list, sws: list | None) -> tuple:
         """The loss, predictions and per-output losses of one batch in inference mode."""
+        if not capture.in_inference_pass():  # a lone step: the weights may have changed
+            capture.new_inference_generation()
         model = self.model
         xs = self.feeds(xs)
         feeds = xs + list(ys) + (list(sws) if sws is not None else [])
@@ -380,6 +383,8 @@ class StepFactory:
 
     def predict(self, xs: list) -> list:
         """The model's outputs for one batch in inference mode, as arrays."""
+        if not capture.in_inference_pass():  # a lone step: the weights may have changed
+            capture.new_inference_generation()
         model = self.model
         xs = self.feeds(xs)
         lock = self._lock

@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule import _blas, backend
+from chainrule.autograd import capture
 from chainrule.autograd.engine import no_grad
 from chainrule.distribute import _state as _dist
 from chainrule.models import data as data_lib
@@ -578,23 +579,24 @@ class Trainer(StepMethods, CompileMixin):
         cbs.on_test_begin()
         logs: dict = {}
         want_batch_logs = bool(cbs._test_batch_end)  # logs cost; build them only if read
-        for step, (xb, yb, swb) in enumerate(batches):
-            if n_steps is not None and step >= n_steps:
-                break
-            if check:
-                if step == 0 and xb[0].ndim > 1:
-                    self._ensure_built(xb)
-                self._check_targets(yb, xb)
-            cbs.on_test_batch_begin(step)
-            atomic.begin()
-            try:
-                self._test_batch(xb, yb, swb)
-            finally:
-                atomic.end()  # a Ctrl-C during the step is delivered here, after it
-            threads.step()
-            if want_batch_logs:
-                logs = self._logs()
-            cbs.on_test_batch_end(step, logs)
+        with capture.inference_pass():  # the weights stay: see capture.inference_pass
+            for step, (xb, yb, swb) in enumerate(batches):
+                if n_steps is not None and step >= n_steps:
+                    break
+                if check:
+                    if step == 0 and xb[0].ndim > 1:
+                        self._ensure_built(xb)
+                    self._check_targets(yb, xb)
+                cbs.on_test_batch_begin(step)
+                atomic.begin()
+                try:
+                    self._test_batch(xb, yb, swb)
+                finally:
+                    atomic.end()  # a Ctrl-C during the step is delivered here, after it
+                threads.step()
+                if want_batch_logs:
+                    logs = self._logs()
+                cbs.on_test_batch_end(step, logs)
         logs = self._logs() if dist is None else dist.global_logs(self)
         cbs.on_test_end(logs)
         return logs
@@ -691,7 +693,8 @@ class Trainer(StepMethods, CompileMixin):
                            epochs=1, steps=n_steps)
         cbs.on_predict_begin()
         outs: list = []
-        with _AtomicSteps() as atomic, _blas.adapt_threads_to_load() as threads:
+        with _AtomicSteps() as atomic, _blas.adapt_threads_to_load() as threads, \
+                capture.inference_pass():
             for step, xb in enumerate(batches):
                 if n_steps is not None and step >= n_steps:
                     break

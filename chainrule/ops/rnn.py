@@ -107,6 +107,9 @@ def _activation(name: str, what: str) -> tuple:
 
 # -- the shared time loop -----------------------------------------------------------------
 
+# the most elements a forward-only recurrent op's projected embedding table may have
+_FUSE_LIMIT = 1 << 25
+
 
 class _Recurrence(Function):
     """Whole-sequence recurrent layer; subclasses write one step forward and backward.
@@ -152,10 +155,6 @@ class _Recurrence(Function):
                               f"Received: x of shape {x.shape}")
         dt = x.dtype
         self.shape_x, self.dtype = x.shape, dt
-        xs = x.transpose(1, 0, 2)
-        if self.go_backwards:
-            xs = xs[::-1]
-        self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
         mf = None
         if mask is not None:
             if mask.shape != (B, T):
@@ -184,7 +183,13 @@ class _Recurrence(Function):
         # the input projection of every step: one matrix product (with the forward-only
         # path's column scale, if any, folded into the kernel and bias)
         scale = self._input_scale(W.dtype)
-        P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
+        P = self._gathered(W, scale, x)
+        if P is None:
+            xs = x.transpose(1, 0, 2)
+            if self.go_backwards:
+                xs = xs[::-1]
+            self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
+            P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
         if b_in is not None:
             P += b_in if scale is None else b_in * scale
         h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
@@ -195,6 +200,57 @@ class _Recurrence(Function):
         self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
         self._loop(P, h, c, b_rec, H)
         return self._outputs(H)
+
+    def fuse_input(self, producer: Function) -> bool:
+        """Offered by a captured program the op whose output is this op's input ``x``: an
+        :class:`Embedding` op is kept, so a forward-only replay may gather rows of the
+        projected table (:meth:`_gathered`) instead of projecting every embedded token.
+
+        Args:
+            producer: the op that computes ``x`` in the same replay.
+
+        Returns:
+            Whether the op is kept.
+        """
+        if not isinstance(producer, Embedding):
+            return False
+        self._source = producer
+        return True
+
+    def _gathered(self, W: Any, scale: Any, x: Any) -> Any:
+        """The input projection ``(T, B, G*U)`` as rows of ``table @ kernel`` picked by the
+        token ids, or None (then :meth:`_project` computes it from ``x``).
+
+        Only forward-only (:meth:`_inference`) without input dropout, with an
+        :class:`Embedding` op in front (:meth:`fuse_input`), once the tokens seen since the
+        inference pass began (:func:`chainrule.autograd.capture.new_inference_generation`)
+        outnumber the table's rows (before that, projecting the tokens costs less than
+        projecting the table), and the projected table within ``_FUSE_LIMIT`` elements. The
+        table is projected once per pass (the weights may change between passes) and the
+        numbers match :meth:`_project`'s up to rounding (a row of ``table @ kernel`` may round
+        differently from the same row inside a larger product).
+        """
+        src = self.__dict__.get("_source")
+        if src is None or self.dm is not None or not self._inference():
+            return None
+        idx, table = src.__dict__.get("idx"), src.__dict__.get("table")
+        if (table is None or idx is None or idx.shape != x.shape[:2] or table.dtype != x.dtype
+                or table.ndim != 2 or table.shape[1] != W.shape[0]
+                or table.shape[0] * W.shape[1] > _FUSE_LIMIT):
+            return None
+        from chainrule.autograd.capture import inference_generation  # noqa: PLC0415
+
+        key = (inference_generation(), id(table), id(W), table.shape, W.shape, W.dtype)
+        cache = self.__dict__.get("_table_cache")
+        if cache is None or cache[0] != key:
+            cache = self._table_cache = [key, None, 0]  # key, projected table, tokens seen
+        if cache[1] is None:
+            cache[2] += idx.size
+            if cache[2] <= table.shape[0]:
+                return None
+            cache[1] = table @ (W if scale is None else W * scale)
+        ids = idx.T[::-1] if self.go_backwards else idx.T
+        return cache[1][ids]
 
     def _project(self, xs: Any, W: Any) -> Any:
         T, B, F = xs.shape
@@ -1070,6 +1126,7 @@ class Embedding(Function):
                     f"more than the largest id, or map the ids into range. Received: "
                     f"input_dim={n}, largest id {hi}")
         self.idx, self.table_shape = idx, table.shape
+        self.table = table  # for a recurrent op's projected table (rnn._Recurrence._gathered)
         return table[idx]
 
     def backward(self, gy):
