@@ -105,8 +105,8 @@ def test_one_projection_per_call():
     seen = []
     real = rnn.GRU._gathered
 
-    def spy(self, W, scale, x):
-        out = real(self, W, scale, x)
+    def spy(self, *args):
+        out = real(self, *args)
         seen.append(None if self._table_cache[1] is None else id(self._table_cache[1]))
         return out
 

@@ -183,15 +183,15 @@ class _Recurrence(Function):
         # the input projection of every step: one matrix product (with the forward-only
         # path's column scale, if any, folded into the kernel and bias)
         scale = self._input_scale(W.dtype)
-        P = self._gathered(W, scale, x)
+        P = self._gathered(W, scale, b_in, x)
         if P is None:
             xs = x.transpose(1, 0, 2)
             if self.go_backwards:
                 xs = xs[::-1]
             self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
             P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
-        if b_in is not None:
-            P += b_in if scale is None else b_in * scale
+            if b_in is not None:
+                P += b_in if scale is None else b_in * scale
         h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
         c = None
         if self.n_states == 2:
@@ -217,18 +217,21 @@ class _Recurrence(Function):
         self._source = producer
         return True
 
-    def _gathered(self, W: Any, scale: Any, x: Any) -> Any:
-        """The input projection ``(T, B, G*U)`` as rows of ``table @ kernel`` picked by the
-        token ids, or None (then :meth:`_project` computes it from ``x``).
+    def _gathered(self, W: Any, scale: Any, b_in: Any, x: Any) -> Any:
+        """The input projection with its bias, ``(T, B, G*U)``, as rows of
+        ``table @ kernel + bias`` picked by the token ids, or None (then :meth:`_project`
+        computes it from ``x``).
 
         Only forward-only (:meth:`_inference`) without input dropout, with an
-        :class:`Embedding` op in front (:meth:`fuse_input`), once the tokens seen since the
-        inference pass began (:func:`chainrule.autograd.capture.new_inference_generation`)
-        outnumber the table's rows (before that, projecting the tokens costs less than
-        projecting the table), and the projected table within ``_FUSE_LIMIT`` elements. The
-        table is projected once per pass (the weights may change between passes) and the
-        numbers match :meth:`_project`'s up to rounding (a row of ``table @ kernel`` may round
-        differently from the same row inside a larger product).
+        :class:`Embedding` op in front (:meth:`fuse_input`), once the tokens seen in this
+        generation (:func:`chainrule.autograd.capture.inference_pass`: one ``predict`` or
+        ``evaluate`` call) outnumber the table's rows (before that, projecting the tokens costs
+        less than projecting the table), and the projected table within ``_FUSE_LIMIT``
+        elements. The table is projected once per generation (the weights may change between
+        calls). The bias is added to the table's rows as :meth:`forward` adds it to the
+        tokens' (the same additions); a row of ``table @ kernel`` may round differently in the
+        last bits from the same row inside the product of all tokens. The rows land in a
+        buffer the op keeps: nothing reads the projection after the forward-only loop.
         """
         src = self.__dict__.get("_source")
         if src is None or self.dm is not None or not self._inference():
@@ -240,17 +243,27 @@ class _Recurrence(Function):
             return None
         from chainrule.autograd.capture import inference_generation  # noqa: PLC0415
 
-        key = (inference_generation(), id(table), id(W), table.shape, W.shape, W.dtype)
+        key = (inference_generation(), id(table), id(W), id(b_in), table.shape, W.shape,
+               W.dtype)
         cache = self.__dict__.get("_table_cache")
         if cache is None or cache[0] != key:
             cache = self._table_cache = [key, None, 0]  # key, projected table, tokens seen
-        if cache[1] is None:
+        Pt = cache[1]
+        if Pt is None:
             cache[2] += idx.size
             if cache[2] <= table.shape[0]:
                 return None
-            cache[1] = table @ (W if scale is None else W * scale)
-        ids = idx.T[::-1] if self.go_backwards else idx.T
-        return cache[1][ids]
+            Pt = table @ (W if scale is None else W * scale)
+            if b_in is not None:
+                Pt += b_in if scale is None else b_in * scale
+            cache[1] = Pt
+        ids = idx.T[::-1] if self.go_backwards else idx.T  # (T, B) in processing order
+        out = self.__dict__.get("_rows")
+        shape = ids.shape + Pt.shape[1:]
+        if out is None or out.shape != shape or out.dtype != Pt.dtype:
+            out = self._rows = np.empty(shape, Pt.dtype)
+        # the ids were checked by the Embedding op: "clip" only skips a second check
+        return np.take(Pt, np.ascontiguousarray(ids), axis=0, out=out, mode="clip")
 
     def _project(self, xs: Any, W: Any) -> Any:
         T, B, F = xs.shape
