@@ -57,6 +57,7 @@ def test_predict_gathers_the_projected_table_and_matches_the_training_path(
     (op,) = _recurrent_ops(model, "predict")
     assert op._source is not None and op._table_cache[1] is not None
     assert op._table_cache[1].shape == (VOCAB, op.gates * 5)
+    assert op._source.lazy  # the recurrent op alone reads the embedding: no rows gathered
 
 
 def test_float64_matches_closely():
@@ -143,6 +144,40 @@ def test_training_replays_never_gather():
     model.fit(ids, np.zeros((N, 1), "float32"), batch_size=BATCH, epochs=2, verbose=0)
     ops = _recurrent_ops(model, "train")
     assert ops and all("_table_cache" not in op.__dict__ and not op._infer for op in ops)
+    assert all("_source" not in op.__dict__ for op in ops)
+    embs = [fn for k, e in model._steps.entries.items() if k[0] == "train"
+            for fn, _ in e.program.fwd if isinstance(fn, rnn.Embedding)]
+    assert embs and not any(fn.lazy for fn in embs)
+
+
+def _shared_embedding_model(as_output):
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(3)
+    ids = cr.Input((T,), dtype="int32")
+    emb = L.Embedding(VOCAB, 6)(ids)
+    rec = L.LSTM(5)(emb)
+    if as_output:  # the embedded rows are an output of the model
+        return cr.Model(ids, [L.Dense(1)(rec), emb])
+    pooled = L.GlobalAveragePooling1D()(emb)  # a second reader of the embedded rows
+    return cr.Model(ids, L.Dense(1)(L.Concatenate()([rec, pooled])))
+
+
+@pytest.mark.parametrize("as_output", [False, True])
+def test_an_embedding_read_elsewhere_still_gathers_its_rows(as_output):
+    model = _shared_embedding_model(as_output)
+    ids = _ids()
+    batches = []
+    for k in range(0, N, BATCH):
+        r = model(ids[k:k + BATCH])
+        batches.append([o.data for o in (r if isinstance(r, (list, tuple)) else [r])])
+    taped = [np.concatenate(parts) for parts in zip(*batches)]
+    for _ in range(2):
+        out = model.predict(ids, batch_size=BATCH, verbose=0)
+        out = out if isinstance(out, list) else [out]
+        for a, b in zip(out, taped):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+    (op,) = _recurrent_ops(model, "predict")
+    assert op._table_cache[1] is not None and not op._source.lazy
 
 
 def test_few_tokens_or_a_large_table_project_the_tokens_bit_identically(monkeypatch):
@@ -179,4 +214,8 @@ def test_fuse_input_keeps_only_an_embedding_op():
     assert not op.fuse_input(rnn.MaskWeights("float32"))
     assert "_source" not in op.__dict__
     emb = rnn.Embedding("embedding")
-    assert op.fuse_input(emb) and op._source is emb
+    assert op.fuse_input(emb) and op._source is emb and not emb.lazy
+    assert op.fuse_input(emb, sole=True) and emb.lazy
+    table = np.arange(12.0).reshape(4, 3)
+    stand_in = emb.forward(np.array([[1, 3]]), table)
+    assert stand_in.shape == (1, 2, 3) and not stand_in.any()

@@ -284,6 +284,8 @@ class Program:
                 raise NotCapturable("the step's outputs are not computed by chainrule ops")
         if loss is not None:
             prog._plan_backward(second, loss, var_index)
+        else:
+            prog._link_inputs()
         return prog
 
     def _link_reuse(self) -> None:
@@ -294,15 +296,8 @@ class Program:
         on its first input, nearest first, until it accepts one; it then reads
         that op's intermediates of the same replay instead of recomputing them
         (bit-identical: the same operations).
-
-        An op with a ``fuse_input(producer)`` method whose first input is an earlier op's
-        output is offered that op (a recurrent op after an ``Embedding`` op: see
-        ``chainrule.ops.rnn``); it decides at each replay whether to use it.
         """
         for j, (fn, spec) in enumerate(self.fwd):
-            fuse = getattr(fn, "fuse_input", None)
-            if fuse is not None and spec and spec[0][0] == _SLOT:
-                fuse(self.fwd[spec[0][1]][0])
             reuse = getattr(fn, "reuse", None)
             if reuse is None or not spec or spec[0][0] not in (_SLOT, _FEED):
                 continue
@@ -310,6 +305,26 @@ class Program:
                 other, ospec = self.fwd[i]
                 if ospec and ospec[0] == spec[0] and reuse(other):
                     break
+
+    def _link_inputs(self) -> None:
+        """In a forward-only program, offer an op with a ``fuse_input(producer, sole)`` method
+        whose first input is an earlier op's output that op, and whether this op is its
+        output's only reader (no other op, not a returned output): a recurrent op after an
+        ``Embedding`` op gathers rows of a projected table (``chainrule.ops.rnn``), and an
+        ``Embedding`` read by it alone need not gather its rows at all.
+        """
+        uses: dict = {}
+        for _, spec in self.fwd:
+            for k, r in spec:
+                if k == _SLOT:
+                    uses[r] = uses.get(r, 0) + 1
+        for k, r in self.outputs:
+            if k == _SLOT:
+                uses[r] = uses.get(r, 0) + 1
+        for fn, spec in self.fwd:
+            fuse = getattr(fn, "fuse_input", None)
+            if fuse is not None and spec and spec[0][0] == _SLOT:
+                fuse(self.fwd[spec[0][1]][0], uses[spec[0][1]] == 1)
 
     def _plan_backward(self, rec: Recorder, loss: Tensor, var_index: dict) -> None:
         """The backward pass in exactly the tape's order (so sums round identically)."""

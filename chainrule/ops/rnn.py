@@ -185,9 +185,14 @@ class _Recurrence(Function):
         scale = self._input_scale(W.dtype)
         P = self._gathered(W, scale, b_in, x)
         if P is None:
-            xs = x.transpose(1, 0, 2)
-            if self.go_backwards:
-                xs = xs[::-1]
+            src = self.__dict__.get("_source")
+            if src is not None and src.lazy:  # x stands in for table[ids]: gather the rows
+                ids = src.idx.T[::-1] if self.go_backwards else src.idx.T
+                xs = np.take(src.table, np.ascontiguousarray(ids), axis=0, mode="clip")
+            else:
+                xs = x.transpose(1, 0, 2)
+                if self.go_backwards:
+                    xs = xs[::-1]
             self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
             P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
             if b_in is not None:
@@ -201,13 +206,17 @@ class _Recurrence(Function):
         self._loop(P, h, c, b_rec, H)
         return self._outputs(H)
 
-    def fuse_input(self, producer: Function) -> bool:
-        """Offered by a captured program the op whose output is this op's input ``x``: an
-        :class:`Embedding` op is kept, so a forward-only replay may gather rows of the
-        projected table (:meth:`_gathered`) instead of projecting every embedded token.
+    def fuse_input(self, producer: Function, sole: bool = False) -> bool:
+        """Offered by a forward-only captured program the op whose output is this op's input
+        ``x``: an :class:`Embedding` op is kept, so a replay may gather rows of the projected
+        table (:meth:`_gathered`) instead of projecting every embedded token. When this op is
+        the only reader of its output (``sole``), the Embedding op stops gathering its rows
+        (``lazy``): ``x`` is then a stand-in of the right shape, and this op gathers the rows
+        itself where it projects the tokens.
 
         Args:
             producer: the op that computes ``x`` in the same replay.
+            sole: whether nothing else reads ``x``.
 
         Returns:
             Whether the op is kept.
@@ -215,6 +224,7 @@ class _Recurrence(Function):
         if not isinstance(producer, Embedding):
             return False
         self._source = producer
+        producer.lazy = bool(sole)
         return True
 
     def _gathered(self, W: Any, scale: Any, b_in: Any, x: Any) -> Any:
@@ -1110,6 +1120,7 @@ class Embedding(Function):
     """
 
     supports_grad_out = True
+    lazy = False  # set by a recurrent op that reads the rows itself (rnn._Recurrence.fuse_input)
 
     def __init__(self, layer: str) -> None:
         self.layer = layer
@@ -1140,6 +1151,8 @@ class Embedding(Function):
                     f"input_dim={n}, largest id {hi}")
         self.idx, self.table_shape = idx, table.shape
         self.table = table  # for a recurrent op's projected table (rnn._Recurrence._gathered)
+        if self.lazy:  # its only reader gathers the rows it needs: a stand-in of zeros
+            return np.broadcast_to(np.zeros((), table.dtype), idx.shape + table.shape[1:])
         return table[idx]
 
     def backward(self, gy):
