@@ -11,7 +11,8 @@ from chainrule.autograd import capture
 from chainrule.ops import rnn
 
 CELLS = {"lstm": L.LSTM, "gru": L.GRU, "simple_rnn": L.SimpleRNN}
-VOCAB, T, BATCH, N = 30, 9, 4, 16  # 36 tokens a batch: the table is projected from batch 1 on
+VOCAB, T, BATCH, N = 50, 9, 4, 16  # 36 tokens a batch: a call projects the tokens of its
+# first replayed batch (fewer than the rows), then the table once, and gathers its rows
 
 
 def _model(cell, mask_zero=False, go_backwards=False, return_sequences=False, seed=0,
