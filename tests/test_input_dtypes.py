@@ -30,3 +30,12 @@ def test_declared_integer_inputs_keep_large_token_ids_exact():
 def test_undeclared_integer_inputs_are_fed_as_floatx():
     model = cr.models.Sequential([layers.Dense(1, input_shape=(2,))])
     assert model._step_factory().feeds([np.array([[1, 2]])])[0].dtype == np.float32
+
+
+def test_the_step_factory_says_whether_an_input_is_declared_integer():
+    ids = cr.Input((3,), dtype="int32")
+    m = cr.Model(ids, layers.Embedding(10, 2)(ids))
+    assert m._step_factory().declares_integers()
+    assert m._step_factory().feeds([np.array([[1.0, 2.0, 3.0]])])[0].dtype == np.int32
+    dense = cr.Sequential([cr.Input((3,)), layers.Dense(1)])
+    assert not dense._step_factory().declares_integers()
