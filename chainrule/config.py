@@ -7,7 +7,7 @@ Example:
 """
 
 from chainrule.backend import epsilon, floatx, set_epsilon, set_floatx
-from chainrule.optimizers._fused import fused_kernels, set_fused_kernels
+from chainrule.backend.compiled import fused_kernels, set_fused_kernels
 from chainrule.parallel import get_num_threads, set_num_threads
 
 __all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "get_num_threads", "set_num_threads",

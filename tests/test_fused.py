@@ -154,3 +154,18 @@ def test_switch_and_environment(monkeypatch):
 def test_set_fused_kernels_rejects_non_bools(bad):
     with pytest.raises(ValueError, match=r"enabled must be True, False or None\. Received: enabled="):
         cr.config.set_fused_kernels(bad)
+
+
+def test_one_switch_and_one_compiler_serve_every_kernel_family():
+    from chainrule.backend import compiled
+
+    assert cr.config.set_fused_kernels is compiled.set_fused_kernels
+    assert _fused.set_fused_kernels is compiled.set_fused_kernels  # the optimizers' module too
+    cr.config.set_fused_kernels(False)
+    try:
+        assert not compiled.fused_kernels() and _fused.adam_kernel() is None
+    finally:
+        cr.config.set_fused_kernels(None)
+    if compiled.numba_module() is not None:
+        add = compiled.compile_kernel(lambda a, b: a + b)
+        assert add(1.5, 2.0) == 3.5

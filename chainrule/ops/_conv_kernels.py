@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optimizers import _fused
+from chainrule.backend import compiled as _compiled_switch
 
 __all__ = ["get", "as3d", "pad3"]
 
@@ -80,14 +80,14 @@ def get(name: str, *arrays: Any) -> Callable[..., Any] | None:
     for a in arrays:
         if type(a) is not np.ndarray or a.dtype not in (np.float32, np.float64):
             return None
-    if not _fused.fused_kernels():
+    if not _compiled_switch.fused_kernels():
         return None
     fn = _compiled.get(name)
     if fn is None:
         with _lock:
             fn = _compiled.get(name)
             if fn is None:
-                fn = _compiled[name] = _fused._compile(_fused._numba(), _PYTHON[name])
+                fn = _compiled[name] = _compiled_switch.compile_kernel(_PYTHON[name])
     return fn
 
 

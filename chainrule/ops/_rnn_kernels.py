@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.optimizers import _fused
+from chainrule.backend import compiled as _compiled_switch
 
 __all__ = ["kernel", "available"]
 
@@ -55,7 +55,7 @@ def available(dtype: Any) -> bool:
         >>> available(np.dtype("float16"))
         False
     """
-    return np.dtype(dtype) in (np.float32, np.float64) and _fused.fused_kernels()
+    return np.dtype(dtype) in (np.float32, np.float64) and _compiled_switch.fused_kernels()
 
 
 def kernel(name: str) -> Callable[..., None]:
@@ -74,12 +74,12 @@ def kernel(name: str) -> Callable[..., None]:
         with _lock:
             compiled = _kernels.get(name)
             if compiled is None:
-                numba = _fused._numba()
+                numba = _compiled_switch.numba_module()
                 module = globals()
                 for helper in _HELPERS:  # the kernels reach them through this module's names
                     if not hasattr(module[helper], "py_func"):
-                        module[helper] = _fused._compile(numba, module[helper])
-                compiled = _kernels[name] = _fused._compile(numba, _PYTHON[name])
+                        module[helper] = _compiled_switch.compile_kernel(module[helper], numba)
+                compiled = _kernels[name] = _compiled_switch.compile_kernel(_PYTHON[name], numba)
     return compiled
 
 

@@ -18,72 +18,18 @@ inf silently (``fit`` still stops on a non-finite loss).
 
 from __future__ import annotations
 
-import os
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from chainrule.backend.compiled import compile_kernel, fused_kernels, set_fused_kernels
+
 __all__ = ["kernel", "adam_kernel", "fused_kernels", "set_fused_kernels"]
 
 _lock = threading.Lock()
-_enabled: bool | None = None  # None: on when numba is available, unless CHAINRULE_FUSED=0
 _kernels: dict[str, Any] = {}
-_unavailable = False
-
-
-def set_fused_kernels(enabled: bool | None) -> None:
-    """Turn the compiled (Numba) kernels on or off: the optimizers' fused updates, the
-    convolution and pooling loops (``ops/_conv_kernels.py``) and the LSTM/GRU step
-    arithmetic (``ops/_rnn_kernels.py``). Each is bit-identical to its NumPy path.
-
-    Args:
-        enabled: True or False; None for the default (on when Numba is
-            installed, unless the environment sets ``CHAINRULE_FUSED=0``).
-
-    Raises:
-        ValueError: if ``enabled`` is not a bool or None.
-
-    Example:
-        >>> import chainrule
-        >>> chainrule.config.set_fused_kernels(False)   # NumPy passes only
-        >>> chainrule.config.fused_kernels()
-        False
-        >>> chainrule.config.set_fused_kernels(None)
-    """
-    global _enabled
-    if enabled is not None and not isinstance(enabled, bool):
-        raise ValueError(
-            f"enabled must be True, False or None. Received: enabled={enabled!r}")
-    _enabled = enabled
-
-
-def fused_kernels() -> bool:
-    """Return whether optimizers use the compiled kernels.
-
-    Returns:
-        True when the kernels are enabled and Numba can be imported.
-
-    Example:
-        >>> isinstance(fused_kernels(), bool)
-        True
-    """
-    enabled = _enabled if _enabled is not None else os.environ.get("CHAINRULE_FUSED", "1") != "0"
-    return enabled and _numba() is not None
-
-
-def _numba() -> Any:
-    global _unavailable
-    if _unavailable:
-        return None
-    try:
-        import numba  # noqa: PLC0415
-    except ImportError:
-        _unavailable = True
-        return None
-    return numba
 
 
 def kernel(name: str) -> Callable[..., None] | None:
@@ -114,7 +60,7 @@ def kernel(name: str) -> Callable[..., None] | None:
         with _lock:
             compiled = _kernels.get(name)
             if compiled is None:
-                compiled = _kernels[name] = _compile(_numba(), _PYTHON[name])
+                compiled = _kernels[name] = compile_kernel(_PYTHON[name])
     return compiled
 
 
@@ -202,12 +148,3 @@ def _adagrad(g: Any, w: Any, acc: Any, lr: Any, eps: Any) -> None:
 
 _PYTHON: dict[str, Callable[..., None]] = {
     "adam": _adam, "sgd": _sgd, "rmsprop": _rmsprop, "adagrad": _adagrad}
-
-
-def _compile(numba: Any, fn: Callable[..., None]) -> Callable[..., None]:
-    with warnings.catch_warnings():  # a read-only install cannot cache; compiling is enough
-        warnings.simplefilter("ignore", getattr(numba, "NumbaWarning", Warning))
-        try:
-            return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
-        except Exception:  # noqa: BLE001 - no usable cache directory
-            return numba.njit(nogil=True, error_model="numpy")(fn)
