@@ -270,6 +270,9 @@ def test_summary_show_trainable_and_layer_range():
     row_a = next(line for line in lines if line.startswith("a (Dense)"))
     row_b = next(line for line in lines if line.startswith("b (Dense)"))
     assert row_a.rstrip().endswith("N") and row_b.rstrip().endswith("Y")
+    # as Keras 3.15: "-" for a layer without weights (here the merge "sum")
+    row_sum = next(line for line in lines if line.startswith("sum ("))
+    assert row_sum.rstrip().endswith("-")
     lines = []
     model.summary(print_fn=lines.append, layer_range=["b", "sum"])
     listed = [line.split(" ")[0] for line in lines[4:] if " (" in line]

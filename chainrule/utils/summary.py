@@ -70,7 +70,8 @@ def print_summary(model: Any, line_length: int | None = None,
         positions: column ends, relative (<= 1) or absolute.
         print_fn: called with each line; default ``print``.
         expand_nested: accepted for Keras compatibility (a nested model is one row).
-        show_trainable: add a ``Trainable`` column (``Y``/``N``), as Keras does.
+        show_trainable: add a ``Trainable`` column (``Y``/``N``, ``-`` for a layer
+            without weights), as Keras does.
         layer_range: ``[first, last]`` layer names: list only those layers and the
             ones between them.
 
@@ -130,8 +131,8 @@ def print_summary(model: Any, line_length: int | None = None,
             rows.append((fields, conns[1:]))
         else:
             rows.append((fields, []))
-        if show_trainable:
-            fields.append("Y" if layer.trainable else "N")
+        if show_trainable:  # as Keras: "-" for a layer without weights
+            fields.append(("Y" if layer.trainable else "N") if layer.weights else "-")
     for i, (fields, more) in enumerate(rows):
         print_fn(_row(fields, positions, clip_last="0 (unbuilt)" not in fields))
         for c in more:
