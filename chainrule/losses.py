@@ -830,8 +830,17 @@ class _SparseLabels(Function):
                  valid: bool = False) -> None:
         self.pred_shape, self.ax = pred_shape, ax
         self.ignore_class, self.valid = ignore_class, valid
+        shape = tuple(pred_shape)
+        # the common case checked first: integer labels of the expected shape, nothing ignored
+        self._plain = (None if ignore_class is not None or valid
+                       else (shape[:ax] + shape[ax + 1:], shape[ax]))
 
     def forward(self, y: Any) -> Any:
+        plain = self._plain
+        if (plain is not None and type(y) is np.ndarray and y.dtype == np.intp
+                and y.shape == plain[0] and (not y.size or int(np.maximum.reduce(
+                    y.view(np.uintp), axis=None)) < plain[1])):
+            return y  # what _sparse_labels returns for them, without its other checks
         try:
             return _sparse_labels(y, self.pred_shape, self.ax, self.ignore_class)[int(self.valid)]
         except ValueError as e:

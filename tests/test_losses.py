@@ -1024,3 +1024,16 @@ def test_a_users_loss_function_gets_targets_of_any_shape_as_in_keras():
     expected = np.mean((np.eye(3)[y[:, 0]] - model.predict(x, verbose=0)) ** 2)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-6)
     model.fit(x, y, epochs=1, verbose=0)
+
+
+def test_the_labels_op_fast_path_still_refuses_labels_out_of_range():
+    # integer labels of the expected shape take a shortcut; any label outside [0, classes)
+    # still gets the full check's message (negative ones are huge as unsigned integers)
+    from chainrule.losses import _SparseLabels
+
+    op = _SparseLabels((4, 3), 1)
+    good = np.array([0, 2, 1, 0], dtype=np.intp)
+    assert op.forward(good) is good
+    for bad in ([0, 3, 1, 0], [0, -1, 1, 0]):
+        with pytest.raises(ValueError, match=r"class labels must be in \[0, 3\)"):
+            op.forward(np.array(bad, dtype=np.intp))
