@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from chainrule import backend
+from chainrule import backend, ops
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.autograd.variable import Variable
@@ -257,8 +257,6 @@ class KerasTensor:
     # -- operators record op layers (chainrule.ops.symbolic), as Keras records graph ops.
     # ``==``/``!=`` keep identity semantics (graph code looks KerasTensors up in lists).
     def _op(self, name: str, *args: Any) -> "KerasTensor":
-        from chainrule import ops  # noqa: PLC0415
-
         return getattr(ops, name)(*args)
 
     def __add__(self, other: Any) -> "KerasTensor":
@@ -876,7 +874,7 @@ class Layer:
         # masks (Keras 3): the input's mask is passed to a call that takes ``mask``, and a
         # layer that supports masking attaches compute_mask's result to its output
         mask = kwargs["mask"] if "mask" in kwargs else getattr(inputs, "_keras_mask", None)
-        if mask is not None and "mask" not in kwargs and _accepts_mask(self):
+        if mask is not None and "mask" not in kwargs and "mask" in call_arguments(self):
             kwargs["mask"] = mask
         calls = _CALLS
         if not calls.depth:  # the outermost call: losses start afresh (Keras 3)
@@ -886,7 +884,7 @@ class Layer:
         # custom layer whose call has no training argument still knows fit is training)
         outer = calls.training
         training = kwargs.get("training")
-        if training is None and outer is not None and _names_training(self):
+        if training is None and outer is not None and "training" in call_arguments(self):
             kwargs["training"] = training = outer
         calls.depth += 1
         calls.training = outer if training is None else training
@@ -1074,18 +1072,41 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-def _accepts_mask(layer: Layer) -> bool:
-    """Whether ``layer.call`` takes a ``mask`` argument (cached per class)."""
+def call_arguments(layer: Any) -> frozenset:
+    """The argument names of ``layer.call`` (``"**"`` among them when it takes any keyword).
+
+    Asked on every call (does it take ``mask``? ``training``?), so the answer is cached
+    per class (in the class's own dict: a subclass with another ``call`` gets its own).
+
+    Args:
+        layer: a layer (or any object with a ``call`` method).
+
+    Returns:
+        The names, as a frozenset.
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def call(self, inputs, training=None):
+        ...         return inputs
+        >>> sorted(call_arguments(Scale()))
+        ['inputs', 'self', 'training']
+        >>> "**" in call_arguments(Layer())  # Layer.call takes **kwargs
+        True
+    """
     cls = type(layer)
-    cached = cls.__dict__.get("_accepts_mask_cache")
+    cached = cls.__dict__.get("_call_arguments_cache")
     if cached is None:
         import inspect  # noqa: PLC0415
 
         try:
-            cached = "mask" in inspect.signature(cls.call).parameters
-        except (TypeError, ValueError):  # pragma: no cover
-            cached = False
-        cls._accepts_mask_cache = cached
+            params = inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):  # pragma: no cover - a builtin call
+            params = {}
+        names = set(params)
+        if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            names.add("**")
+        cached = frozenset(names)
+        cls._call_arguments_cache = cached
     return cached
 
 
@@ -1135,21 +1156,6 @@ class _CallDepth(threading.local):
     training: Any = None  # the training mode of the enclosing call (Keras 3's call context)
 
 
-def _names_training(layer: Layer) -> bool:
-    """Whether ``layer.call`` names a ``training`` argument (cached per class)."""
-    cls = type(layer)
-    cached = cls.__dict__.get("_names_training_cache")
-    if cached is None:
-        import inspect  # noqa: PLC0415
-
-        try:
-            cached = "training" in inspect.signature(cls.call).parameters
-        except (TypeError, ValueError):  # pragma: no cover
-            cached = False
-        cls._names_training_cache = cached
-    return cached
-
-
 _CALLS = _CallDepth()  # how deep in layer calls this thread is (0: outside any call)
 
 
@@ -1173,8 +1179,6 @@ def activity_penalty(regularizer: Any, output: Tensor) -> Tensor:
         >>> float(activity_penalty(cr.regularizers.L2(0.5), y))  # 0.5 * 12 / 4
         1.5
     """
-    from chainrule import ops  # noqa: PLC0415 - the ops sit above the engine this module uses
-
     loss = regularizer(output)
     if output.ndim > 0:
         n = output.shape[0]

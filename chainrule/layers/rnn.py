@@ -12,7 +12,6 @@ Also here: ``Bidirectional``, ``TimeDistributed`` and ``Masking``.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
@@ -20,7 +19,7 @@ import numpy as np
 from chainrule import ops
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.layers import serialization
-from chainrule.layers.base import KerasTensor, Layer, activity_penalty
+from chainrule.layers.base import KerasTensor, Layer, activity_penalty, call_arguments
 from chainrule.layers.wrapper import Wrapper
 from chainrule.ops import rnn as rnn_ops
 
@@ -627,7 +626,7 @@ class RNN(Layer):
         batch, steps = x.shape[0], x.shape[1]
         if not states:
             states = [Tensor(np.zeros((batch, d), x.dtype)) for d in self.state_size]
-        kwargs = {"training": training} if _call_takes_training(cell) else {}
+        kwargs = {"training": training} if "training" in call_arguments(cell) else {}
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs: list = []
         prev = None
@@ -673,14 +672,6 @@ class RNN(Layer):
         config = dict(config)
         cell = serialization.deserialize(config.pop("cell"), custom_objects)
         return cls(cell, **config)
-
-
-def _call_takes_training(layer: Layer) -> bool:
-    try:
-        params = inspect.signature(type(layer).call).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-    return "training" in params
 
 
 class _CellRNN(RNN):
@@ -1033,7 +1024,7 @@ class TimeDistributed(Wrapper):
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         b, t = inputs.shape[0], inputs.shape[1]
         flat = ops.reshape(inputs, (b * t,) + tuple(inputs.shape[2:]))
-        kwargs = {"training": training} if _call_takes_training(self.layer) else {}
+        kwargs = {"training": training} if "training" in call_arguments(self.layer) else {}
         y = self.layer(flat, **kwargs)
         return ops.reshape(y, (b, t) + tuple(y.shape[1:]))
 

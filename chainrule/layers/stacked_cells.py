@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Sequence
 
 from chainrule.layers import serialization
-from chainrule.layers.base import Layer
+from chainrule.layers.base import Layer, call_arguments
 
 __all__ = ["StackedRNNCells"]
 
 
 def _sizes(state_size: Any) -> list:
     return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
-
-
-def _takes_training(cell: Layer) -> bool:
-    try:
-        return "training" in inspect.signature(type(cell).call).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a builtin call
-        return False
 
 
 class StackedRNNCells(Layer):
@@ -100,7 +92,7 @@ class StackedRNNCells(Layer):
         start = 0
         for cell in self.cells:
             n = len(_sizes(cell.state_size))
-            kwargs = {"training": training} if _takes_training(cell) else {}
+            kwargs = {"training": training} if "training" in call_arguments(cell) else {}
             x, new = cell(x, flat[start:start + n], **kwargs)
             new_states.extend(new if isinstance(new, (list, tuple)) else [new])
             start += n

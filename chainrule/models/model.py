@@ -13,6 +13,7 @@ from chainrule.layers.base import (
     KerasTensor,
     Layer,
     as_tensor,
+    call_arguments,
     flatten_structure,
     outermost_call,
     touch_structure,
@@ -509,18 +510,9 @@ def _default_name(cls: type) -> str:
 
 
 def _accepts_training(layer: Layer) -> bool:
-    cached = vars(type(layer)).get("_accepts_training_cache")  # not a base class's answer
-    if cached is not None:
-        return cached
-    import inspect  # noqa: PLC0415
-
-    try:
-        params = inspect.signature(type(layer).call).parameters
-        ok = "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
-    except (TypeError, ValueError):  # pragma: no cover
-        ok = False
-    type(layer)._accepts_training_cache = ok
-    return ok
+    """Whether ``layer.call`` takes ``training`` (by name or among ``**kwargs``)."""
+    args = call_arguments(layer)
+    return "training" in args or "**" in args
 
 
 class Sequential(Model):
