@@ -583,8 +583,11 @@ def test_zero_dimensional_weights_stay_zero_dimensional(tmp_path):
     lambda: cr.optimizers.Adam(0.01, amsgrad=True), lambda: cr.optimizers.AdamW(0.01),
     lambda: cr.optimizers.RMSprop(0.01, momentum=0.9, centered=True),
     lambda: cr.optimizers.RMSprop(0.01), lambda: cr.optimizers.Adagrad(0.1),
-    lambda: cr.optimizers.Adadelta(1.0), lambda: cr.optimizers.SGD(0.1, momentum=0.9)],
-    ids=["adam-amsgrad", "adamw", "rmsprop-centered", "rmsprop", "adagrad", "adadelta", "sgd"])
+    lambda: cr.optimizers.Adadelta(1.0), lambda: cr.optimizers.SGD(0.1, momentum=0.9),
+    lambda: cr.optimizers.Adamax(0.01), lambda: cr.optimizers.Ftrl(0.1),
+    lambda: cr.optimizers.Lion(0.001), lambda: cr.optimizers.Lamb(0.01)],
+    ids=["adam-amsgrad", "adamw", "rmsprop-centered", "rmsprop", "adagrad", "adadelta", "sgd",
+         "adamax", "ftrl", "lion", "lamb"])
 def test_optimizer_variables_go_through_keras_layout_exactly(make, tmp_path):
     pytest.importorskip("h5py")
     import h5py

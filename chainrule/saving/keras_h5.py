@@ -67,6 +67,10 @@ OPTIMIZER_SLOTS: dict[str, list[list[str]]] = {
     "RMSprop": [["velocity"], ["momentum"], ["average_gradient"]],
     "Adagrad": [["accumulator"]],
     "Adadelta": [["accumulated_grad", "accumulated_delta_var"]],
+    "Adamax": [["momentum", "norm"]],
+    "Ftrl": [["accumulator", "linear"]],
+    "Lion": [["momentum"]],
+    "Lamb": [["momentum", "velocity"]],
 }
 
 _NUMERIC_KINDS = "biuf"
