@@ -161,11 +161,19 @@ def test_switch_and_environment(monkeypatch):
     assert cr.config.fused_kernels() is False
     assert _fused.adam_kernel() is None
     cr.config.set_fused_kernels(None)
-    monkeypatch.setenv("CHAINRULE_FUSED", "0")
-    assert cr.config.fused_kernels() is False
-    monkeypatch.setenv("CHAINRULE_FUSED", "1")
-    assert cr.config.fused_kernels() is True
-    assert callable(_fused.adam_kernel())
+    from chainrule.backend import compiled
+
+    try:  # the environment is read once, at import: read it again as an import would
+        monkeypatch.setenv("CHAINRULE_FUSED", "0")
+        compiled._read_environment()
+        assert cr.config.fused_kernels() is False
+        monkeypatch.setenv("CHAINRULE_FUSED", "1")
+        compiled._read_environment()
+        assert cr.config.fused_kernels() is True
+        assert callable(_fused.adam_kernel())
+    finally:
+        monkeypatch.undo()
+        compiled._read_environment()
 
 
 @pytest.mark.parametrize("bad", [1, "yes", 0.0])

@@ -18,6 +18,8 @@ __all__ = ["fused_kernels", "set_fused_kernels", "numba_module", "compile_kernel
 
 _enabled: bool | None = None  # None: on when numba is available, unless CHAINRULE_FUSED=0
 _unavailable = False
+_numba: Any = None  # the module, once imported
+_environment = True  # CHAINRULE_FUSED != "0", read at import (see _read_environment)
 
 
 def set_fused_kernels(enabled: bool | None) -> None:
@@ -56,20 +58,29 @@ def fused_kernels() -> bool:
         >>> isinstance(fused_kernels(), bool)
         True
     """
-    enabled = _enabled if _enabled is not None else os.environ.get("CHAINRULE_FUSED", "1") != "0"
+    enabled = _enabled if _enabled is not None else _environment
     return enabled and numba_module() is not None
+
+
+def _read_environment() -> bool:
+    """``CHAINRULE_FUSED`` as the default of the switch: read once, when chainrule is imported
+    (as ``CHAINRULE_BACKEND`` and ``CHAINRULE_FLOATX`` are), not on every step."""
+    global _environment
+    _environment = os.environ.get("CHAINRULE_FUSED", "1") != "0"
+    return _environment
 
 
 def numba_module() -> Any:
     """The ``numba`` module, or None where it cannot be imported (looked up once)."""
-    global _unavailable
-    if _unavailable:
-        return None
+    global _unavailable, _numba
+    if _numba is not None or _unavailable:
+        return _numba
     try:
         import numba  # noqa: PLC0415
     except ImportError:
         _unavailable = True
         return None
+    _numba = numba
     return numba
 
 
@@ -92,3 +103,6 @@ def compile_kernel(fn: Callable[..., Any], numba: Any = None) -> Callable[..., A
             return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
         except Exception:  # noqa: BLE001 - no usable cache directory
             return numba.njit(nogil=True, error_model="numpy")(fn)
+
+
+_read_environment()

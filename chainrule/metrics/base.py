@@ -256,8 +256,9 @@ class Mean(Metric):
             # the per-sample means is the total sum divided by the values per sample.
             n = values.shape[0]
             if n:
-                total = (
-                    int(np.count_nonzero(values)) if values.dtype == bool else float(values.sum())
+                total = (  # np.add.reduce: ndarray.sum's arithmetic without its Python layer
+                    int(np.count_nonzero(values)) if values.dtype == bool
+                    else float(np.add.reduce(values, axis=None))
                 )
                 per_sample = values.size // n
                 self.total += total / per_sample if per_sample > 1 else total

@@ -40,7 +40,7 @@ def _aligned(kind: str, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarra
 
 def _mean_last(x: np.ndarray) -> np.ndarray:
     # NOTE: sum / n rather than np.mean: the same value at a third of the call overhead.
-    return x.sum(axis=-1) / x.shape[-1]
+    return np.add.reduce(x, axis=-1) / x.shape[-1]
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:

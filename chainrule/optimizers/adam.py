@@ -123,10 +123,12 @@ class Adam(Optimizer):
         _, one, b1, b2, k, ks = cached
         t = f(self._updates_done() + 1)
         alpha = f(lr) * np.sqrt(one - b2 ** t) / (one - b1 ** t)
-        self._k = (*k, self._const(alpha))
         self._kernel = None if self._built_amsgrad else self._kernel_for("adam")
         if self._kernel is not None:
             self._ks = (*ks, alpha)
+            self._k = ()  # the NumPy passes' form, made only if a variable needs them
+        else:
+            self._k = (*k, self._const(alpha))
 
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
@@ -139,6 +141,8 @@ class Adam(Optimizer):
                 return
         xp = self._xp
         s0, s1 = scratch
+        if not self._k:  # the kernel could not take this variable (not contiguous)
+            self._k = (*self._step_constants[4], self._const(self._ks[-1]))
         one_minus_b1, one_minus_b2, epsilon, alpha = self._k
         xp.subtract(grad, m, out=s0)
         xp.multiply(s0, one_minus_b1, out=s0)

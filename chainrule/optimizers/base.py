@@ -814,6 +814,12 @@ class Optimizer:
         """
         if grad.dtype != data.dtype or not data.flags.c_contiguous:
             return None
+        if data.ndim == 1 and grad.ndim == 1:  # the flat buffer's arrays: 1-D already
+            for a in state:
+                if a.ndim != 1 or not a.flags.c_contiguous:
+                    break
+            else:
+                return (grad, data, *state)
         if not all(a.flags.c_contiguous for a in state):
             return None
         return (grad.reshape(-1), data.reshape(-1), *(a.reshape(-1) for a in state))
