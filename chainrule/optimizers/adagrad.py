@@ -81,6 +81,10 @@ class Adagrad(Optimizer):
         self._epsilon_k = self._const(self.epsilon)
         self._kernel = self._kernel_for("adagrad")  # the fused update (Numba), when available
 
+    def _scratch_free(self, size: int) -> bool:
+        # the kernel does the whole update (a subclass's own update_step may not)
+        return type(self).update_step is Adagrad.update_step and self._kernel is not None
+
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:

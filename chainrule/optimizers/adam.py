@@ -130,6 +130,10 @@ class Adam(Optimizer):
         else:
             self._k = (*k, self._const(alpha))
 
+    def _scratch_free(self, size: int) -> bool:
+        # the kernel does the whole update (a subclass's own update_step may not)
+        return type(self).update_step is Adam.update_step and self._kernel is not None
+
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:

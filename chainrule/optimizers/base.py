@@ -252,7 +252,7 @@ class Optimizer:
         self._index: dict[int, int] = {}
         self._slot_names: list[str] = []
         self._slots: list[tuple[Any, ...]] = []
-        self._scratch: list[tuple[Any, ...]] = []
+        self._scratch_views: list[tuple[Any, ...]] | None = None  # made on first use
         self._grad_bufs: list[Any] = []
         self._accumulators: list[Any] = []
         self._averages: list[Any] = []
@@ -475,7 +475,7 @@ class Optimizer:
         self._slots = _packed_slots(xp, variables, specs)
         if self._slots is None:
             self._slots = [tuple(_filled(xp, v.data, init) for _, init in specs) for v in variables]
-        self._scratch = _scratch_views(xp, [v.data for v in variables], max(self._n_scratch, 1))
+        self._scratch_views = None  # per-variable scratch: made when a step first needs it
         needs_grad_buf = self.loss_scale_factor is not None or (
             self.clipnorm or self.clipvalue or self.global_clipnorm
         )
@@ -491,10 +491,10 @@ class Optimizer:
             and self._elementwise
             and any(v.data.size >= _PARALLEL_MIN_SIZE for v in variables)
             and type(self).update_step.__module__.startswith("chainrule.optimizers.")
-            and all(
+            and all(  # (scratch arrays are slices of fresh buffers: contiguous)
                 a.flags.c_contiguous
-                for v, sl, sc in zip(variables, self._slots, self._scratch)
-                for a in (v.data, *sl, *sc)
+                for v, sl in zip(variables, self._slots)
+                for a in (v.data, *sl)
             )
         )
         self._unchecked = set(range(len(variables)))
@@ -716,18 +716,40 @@ class Optimizer:
         parts = data.size // _PARALLEL_MIN_SIZE if xp is np else 0
         if parts > 1:
             parts = min(parts, parallel.get_num_threads())
+        # a fused kernel's update needs no scratch arrays: none are made for it (a large
+        # model's scratch is twice its weights)
+        free = self.weight_decay is None and self._scratch_free(data.size)
         if parts > 1:
-            bufs = self._part_scratch(parts, data.size)
+            bufs = [{dt: ()}] * parts if free else self._part_scratch(parts, data.size)
             parallel.run_parts(
                 lambda k: self._update_flat_part(g, data, slots, lr_k, k, parts, bufs[k][dt]),
                 parts)
         else:
-            scratch = self._flat_scratch_for(data)
+            scratch = () if free else self._flat_scratch_for(data)
             if self.weight_decay is not None:
                 self._decay_all(data, scratch[0], lr_k)
             self.update_step(g, data, lr_k, slots, scratch)
         self._apply_constraints(buffer.variables)
         self._finish_step()
+
+    @property
+    def _scratch(self) -> list[tuple[Any, ...]]:
+        """Per variable, ``_n_scratch`` arrays shaped like it to compute in (made on first use:
+        the flat buffer's fused updates never need them)."""
+        views = self._scratch_views
+        if views is None:
+            views = self._scratch_views = _scratch_views(
+                self._xp, [v.data for v in self._vars], max(self._n_scratch, 1))
+        return views
+
+    def _scratch_free(self, size: int) -> bool:
+        """Whether this step's ``update_step`` of a contiguous 1-D array of ``size`` elements
+        runs entirely in a fused kernel, so that it reads no scratch arrays.
+
+        Called after ``_begin_step``. False unless an optimizer says so (those with a
+        fused kernel: Adam and AdamW, SGD, RMSprop, Adagrad).
+        """
+        return False
 
     def _flat_ready(self, buffer: Any) -> bool:
         """Whether one pass over ``buffer`` is this step (and the state is packed like it)."""
@@ -790,7 +812,7 @@ class Optimizer:
         if a == b:
             return
         piece = data[a:b]
-        s = tuple(buf[: b - a] for buf in own)
+        s = tuple(buf[: b - a] for buf in own)  # () when the update needs none
         if self.weight_decay is not None:
             self._decay_all(piece, s[0], lr_k)
         self.update_step(g[a:b], piece, lr_k, tuple(x[a:b] for x in slots), s)

@@ -98,6 +98,10 @@ class RMSprop(Optimizer):
         self._k = (c(self.rho), c(1 - self.rho), c(self.epsilon), c(self.momentum))
         self._kernel = self._kernel_for("rmsprop")  # the fused update (Numba), when available
 
+    def _scratch_free(self, size: int) -> bool:
+        # the kernel does the whole update (a subclass's own update_step may not)
+        return type(self).update_step is RMSprop.update_step and self._kernel is not None
+
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:

@@ -85,6 +85,10 @@ class SGD(Optimizer):
         # Like Keras, plain SGD keeps no state.
         return [("momentum", 0.0)] if self.momentum != 0 else []
 
+    def _scratch_free(self, size: int) -> bool:
+        # the kernel does the whole update (a subclass's own update_step may not)
+        return type(self).update_step is SGD.update_step and self._kernel is not None and (self.momentum != 0 or size >= _KERNEL_MIN_SIZE)
+
     def update_step(
         self, grad: Any, data: Any, lr: float, slots: Sequence[Any], scratch: Sequence[Any]
     ) -> None:
