@@ -505,3 +505,35 @@ def test_the_replay_is_straight_line_code_one_call_per_op():
     assert backward.count("gs = B") == len(prog.bwd)
     # every weight's gradient lands in the flat buffer
     assert backward.count("d = grads_out[") == len(model.trainable_weights)
+
+
+def test_the_first_trace_is_condensed_and_keeps_no_activation():
+    # between the two traced steps, the first trace holds what the comparison needs (op
+    # types, inputs' classification, configurations), not the step's arrays
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 5)).astype(np.float32), rng.integers(0, 3, 64)
+    model = cr.models.Sequential([cr.Input((5,)), cr.layers.Dense(4, activation="relu"),
+                                  cr.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x[:32], y[:32], batch_size=32, epochs=1, verbose=0)  # one traced step
+    (entry,) = [e for k, e in model._steps.entries.items() if k[0] == "train"]
+    first = entry.first
+    assert first is not None and first.condensed and entry.program is None
+    assert not first.feeds
+    assert all(isinstance(node[0], type) and node[2] is None for node in first.nodes)
+    kinds = {k for node in first.nodes for k, _ in node[1]}
+    assert kinds <= {capture._SLOT, capture._FEED, capture._VAR, capture._CONST}
+
+    def arrays(obj):  # every array reachable through tuples, lists and dicts
+        if isinstance(obj, np.ndarray):
+            yield obj
+        elif isinstance(obj, (tuple, list)):
+            for o in obj:
+                yield from arrays(o)
+        elif isinstance(obj, dict):
+            for o in obj.values():
+                yield from arrays(o)
+
+    assert not [a.shape for a in arrays(first.nodes) if a.ndim and a.shape[0] == 32]
+    model.fit(x[32:], y[32:], batch_size=32, epochs=1, verbose=0)  # the second: captured
+    assert entry.first is None and entry.program is not None

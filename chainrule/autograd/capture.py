@@ -120,6 +120,7 @@ class Recorder:
         self.layers: list[str] = []
         self.problem: str | None = None
         self._configs: dict[int, dict] = {}
+        self.condensed = False  # see condense: nodes hold (op type, classified inputs, ...)
 
     # -- hooks called by the engine and by Layer.__call__ ------------------------------
     def before(self, fn: Function) -> None:
@@ -155,6 +156,27 @@ class Recorder:
     def pop_layer(self) -> None:
         if threading.get_ident() == self.thread:
             self.layers.pop()
+
+    def condense(self, variables: Sequence[Any]) -> None:
+        """Keep only what :meth:`Program.from_traces` compares of this trace.
+
+        Each op becomes its type, its inputs' classification (which op's output,
+        which feed, which weight, or the constant's value) and its configuration;
+        the ops themselves, with the arrays they saved for their backward, and the
+        batch's tensors are let go. The trainer condenses the first of the two traces
+        it compares, so that the first step's activations are not held while the
+        second step runs (they would raise the peak memory of the capture).
+
+        Args:
+            variables: the weights, as :meth:`Program.from_traces` will be given them.
+        """
+        if self.condensed:
+            return
+        var_index = {id(v): i for i, v in enumerate(variables)}
+        self.nodes = [(type(fn), tuple(_classify(self, x, var_index) for x in inputs), None,
+                       config, layer) for fn, inputs, _, config, layer in self.nodes]
+        self.feeds = []
+        self.condensed = True
 
     def creator_of(self, t: Tensor) -> Function | None:
         """The recorded op that made ``t`` (also under ``no_grad``), or None."""
@@ -256,15 +278,16 @@ class Program:
         for (f1, in1, _, c1, _), (f2, in2, _, c2, layer) in zip(first.nodes, second.nodes):
             where = f'layer "{layer}"' if layer else "the loss"
             op = type(f2).__name__
-            if type(f1) is not type(f2) or len(in1) != len(in2):
-                raise NotCapturable(f"{where} calls different ops on two batches ({type(f1).__name__}"
+            t1 = _op_type(f1)
+            if t1 is not type(f2) or len(in1) != len(in2):
+                raise NotCapturable(f"{where} calls different ops on two batches ({t1.__name__}"
                                     f" then {op}): Python control flow that depends on the data?")
             if not _same(c1, c2):
                 raise NotCapturable(f"{where} configures op {op} differently on two batches "
                                     "(a setting computed from the data?)")
             spec = []
             for a, b in zip(in1, in2):
-                k1, r1 = _classify(first, a, var_index)
+                k1, r1 = a if first.condensed else _classify(first, a, var_index)
                 k2, r2 = _classify(second, b, var_index)
                 if k1 != k2 or (k1 in (_SLOT, _FEED, _VAR) and r1 != r2) or (
                         k1 == _CONST and not _same(r1, r2)):
@@ -489,8 +512,13 @@ def _is_variable(x: Any) -> bool:
     return isinstance(x, Variable)
 
 
+def _op_type(node_op: Any) -> type:
+    """The op's class, from a recorded op or a condensed trace's type."""
+    return node_op if isinstance(node_op, type) else type(node_op)
+
+
 def _where(rec: Recorder, other: Recorder) -> str:
     for a, b in zip(rec.nodes, other.nodes):
-        if type(a[0]) is not type(b[0]):
+        if _op_type(a[0]) is not _op_type(b[0]):
             return f'layer "{a[4]}" ' if a[4] else "the loss "
     return "the step "

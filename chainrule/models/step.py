@@ -301,6 +301,7 @@ class StepFactory:
             if rec.problem is not None:  # known from one trace: no need for a second
                 self._give_up(entry, rec.problem)
                 return
+            rec.condense(variables)  # what the comparison needs, not the step's arrays
             entry.first = rec
             return
         try:
