@@ -185,3 +185,10 @@ def test_a_step_that_branches_on_a_tensor_value_stays_on_the_tape():
     with pytest.raises(ValueError, match="cannot be captured"):
         model.fit(np.ones((8, 3), "float32"), np.zeros((8, 1), "float32"), batch_size=4,
                   epochs=1, verbose=0)
+
+
+def test_comparisons_with_objects_that_opt_out_of_ufuncs_are_left_to_them():
+    t = cr.Tensor(np.float32(0.1))
+    assert t == pytest.approx(0.1)
+    assert not (t != pytest.approx(0.1))
+    assert (cr.Tensor([1.0, 2.0]) == cr.Tensor([1.0, 3.0])).numpy().tolist() == [True, False]

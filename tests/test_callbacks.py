@@ -839,3 +839,34 @@ def test_predict_batch_end_logs_hold_the_batch_outputs():
     assert len(outs) == 2
     np.testing.assert_array_equal(outs[0], p1)
     np.testing.assert_array_equal(outs[1], p2)
+
+
+def test_a_callback_decays_the_rate_with_keras_assign_idiom():
+    # keras code: self.model.optimizer.learning_rate.assign(self.model.optimizer.learning_rate
+    # * 0.5) from a callback; the next epoch's updates use the new rate
+    import chainrule as cr
+
+    seen = []
+
+    class Halve(cr.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            lr = self.model.optimizer.learning_rate
+            seen.append(float(lr))
+            lr.assign(lr * 0.5)
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((16, 3)).astype(np.float32), rng.standard_normal((16, 1))
+    model = cr.models.Sequential([cr.Input((3,)), cr.layers.Dense(1)])
+    model.compile(cr.optimizers.SGD(0.1), "mse")
+    start = model.get_weights()
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[Halve()], shuffle=False)
+    assert seen == [0.1, 0.05, 0.025]
+    assert float(model.optimizer.learning_rate) == 0.0125
+    other = cr.models.Sequential([cr.Input((3,)), cr.layers.Dense(1)])
+    other.compile(cr.optimizers.SGD(0.1), "mse")
+    other.set_weights(start)
+    for rate in seen:  # the same rates, set by hand epoch by epoch
+        other.optimizer.learning_rate = rate
+        other.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)

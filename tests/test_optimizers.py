@@ -482,7 +482,7 @@ def test_updates_in_place_views_of_one_buffer():
     assert np.shares_memory(kernel.data, buffer)
     np.testing.assert_array_equal(buffer[:4].reshape(2, 2), kernel.data)
     assert not np.array_equal(buffer, np.arange(6, dtype="float32"))
-    assert all(s.dtype == np.float32 for s in opt.variables)
+    assert all(s.dtype == np.float32 for s in opt.variables[1:])  # [0]: the int64 count
 
 
 def test_gradients_are_not_modified():
@@ -499,14 +499,65 @@ def test_gradients_are_not_modified():
 
 
 def test_variables_lists_the_slots():
+    import chainrule as cr
+
+    # Keras 3: iteration, learning_rate, then each variable's slots in turn
     ws = make_vars()
-    assert len(_built(SGD(), ws).variables) == 0
-    assert len(_built(SGD(momentum=0.5), ws).variables) == 3
-    assert len(_built(Adam(), ws).variables) == 6
-    assert len(_built(Adam(amsgrad=True), ws).variables) == 9
-    assert len(_built(RMSprop(centered=True, momentum=0.1), ws).variables) == 9
+    assert len(_built(SGD(), ws).variables) == 2
+    assert len(_built(SGD(momentum=0.5), ws).variables) == 2 + 3
+    assert len(_built(Adam(), ws).variables) == 2 + 6
+    assert len(_built(Adam(amsgrad=True), ws).variables) == 2 + 9
+    assert len(_built(RMSprop(centered=True, momentum=0.1), ws).variables) == 2 + 9
     opt = _built(Adagrad(initial_accumulator_value=0.25), ws)
-    assert all(np.all(s == 0.25) for s in opt.variables)
+    assert all(np.all(s.numpy() == 0.25) for s in opt.variables[2:])
+    schedule = cr.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    assert [v.name for v in _built(SGD(schedule), ws).variables] == ["iteration"]
+
+
+def test_variables_are_named_as_keras_names_them_and_share_the_state():
+    w = Var(np.zeros((2, 2), np.float32), "kernel")
+    w.path = "sequential/dense/kernel"
+    b = Var(np.zeros(2, np.float32), "bias")
+    b.path = "sequential/dense/bias"
+    opt = Adam(0.1)
+    opt.apply([np.ones((2, 2), np.float32), np.ones(2, np.float32)], [w, b])
+    # the order and names Keras 3.15 gives the same model's Adam
+    assert [v.path for v in opt.variables] == [
+        "adam/iteration", "adam/learning_rate",
+        "adam/sequential_dense_kernel_momentum", "adam/sequential_dense_kernel_velocity",
+        "adam/sequential_dense_bias_momentum", "adam/sequential_dense_bias_velocity"]
+    assert all(not v.trainable for v in opt.variables)
+    momentum = opt.variables[2]
+    np.testing.assert_allclose(momentum.numpy(), 0.1)  # (1 - beta_1) * gradient
+    momentum.assign(np.full((2, 2), 7.0, np.float32))
+    np.testing.assert_array_equal(opt._slots[0][0], 7.0)  # the optimizer's own state
+    assert int(opt.variables[0]) == 1 and float(opt.variables[1]) == 0.1
+
+
+def test_learning_rate_is_a_variable_that_programs_assign():
+    import chainrule as cr
+
+    opt = SGD(0.1)
+    lr = opt.learning_rate
+    assert lr.path == "sgd/learning_rate" and lr.dtype == np.float32 and not lr.trainable
+    assert lr == 0.1 and float(lr) == 0.1 and lr.numpy() == np.float32(0.1)
+    lr.assign(lr * 0.5)  # the keras idiom: decay from inside a callback or a loop
+    assert opt.learning_rate == 0.05 and float(opt.learning_rate) == 0.05
+    opt.learning_rate = 0.2
+    assert float(lr) == 0.2 and lr.numpy() == np.float32(0.2)
+    lr.assign_sub(0.1)
+    assert float(opt.learning_rate) == pytest.approx(0.1)
+    opt.learning_rate = np.float32(0.25)
+    assert float(opt.learning_rate) == 0.25
+    assert f"{opt.learning_rate:.2f}" == "0.25" and round(opt.learning_rate, 1) == 0.2
+    assert opt.get_config()["learning_rate"] == 0.25
+    with pytest.raises(ValueError, match=r"learning_rate.*Received: learning_rate=-1"):
+        lr.assign(-1.0)
+    scheduled = SGD(cr.optimizers.schedules.ExponentialDecay(0.1, 1, 0.5))
+    assert float(scheduled.learning_rate) == pytest.approx(0.1)
+    assert isinstance(scheduled.learning_rate, cr.Tensor)  # Keras: the schedule's value
+    with pytest.raises(TypeError, match="not settable to a number"):
+        scheduled.learning_rate = 0.3
 
 
 def _built(opt, variables):
@@ -521,7 +572,7 @@ def _built(opt, variables):
 
 def test_learning_rate_property_and_setter():
     opt = SGD(learning_rate=0.1)
-    assert opt.learning_rate == 0.1 and isinstance(opt.learning_rate, float)
+    assert opt.learning_rate == 0.1 and isinstance(float(opt.learning_rate), float)
     w = Var(np.array([1.0]))
     opt.apply_gradients([(np.array([1.0]), w)])
     opt.learning_rate = 0.01  # what ReduceLROnPlateau does

@@ -23,6 +23,13 @@ from chainrule import backend
 _ops: Any = None
 
 
+def _defers(other: Any) -> bool:
+    """Whether a comparison with ``other`` is left to ``other`` (as NumPy arrays do): an
+    object that opts out of NumPy's ufuncs (``__array_ufunc__ = None``, e.g. ``pytest.approx``)
+    compares itself."""
+    return getattr(type(other), "__array_ufunc__", False) is None
+
+
 def use_ops(module: Any) -> None:
     """Make ``module``'s functions the ones Tensor's operators call.
 
@@ -446,21 +453,33 @@ class Tensor:
         return _ops.getitem(self, key)
 
     def __lt__(self, other: Any) -> "Tensor":
+        if _defers(other):
+            return NotImplemented
         return _ops.compare(self, other, "<")
 
     def __le__(self, other: Any) -> "Tensor":
+        if _defers(other):
+            return NotImplemented
         return _ops.compare(self, other, "<=")
 
     def __gt__(self, other: Any) -> "Tensor":
+        if _defers(other):
+            return NotImplemented
         return _ops.compare(self, other, ">")
 
     def __ge__(self, other: Any) -> "Tensor":
+        if _defers(other):
+            return NotImplemented
         return _ops.compare(self, other, ">=")
 
     def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        if _defers(other):
+            return NotImplemented
         return _ops.compare(self, other, "==")
 
     def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        if _defers(other):
+            return NotImplemented
         return _ops.compare(self, other, "!=")
 
     # -- method forms --------------------------------------------------------

@@ -4,7 +4,8 @@ A callback sees the model only through a small interface:
 
 * ``model.stop_training``: a bool the training loop checks after each epoch;
 * ``model.get_weights()`` / ``model.set_weights(list_of_arrays)``;
-* ``model.optimizer.learning_rate``: a float, readable and settable;
+* ``model.optimizer.learning_rate``: a Variable (``float()`` reads it, ``assign`` or
+  setting the attribute changes it);
 * ``model.history``: set to the :class:`History` of the current ``fit``.
 
 The training loop drives every callback through one :class:`CallbackList`::

@@ -122,7 +122,7 @@ def deserialize(
         ValueError: for an unknown class name, with close matches.
 
     Example:
-        >>> deserialize({"class_name": "adam", "config": {"learning_rate": 0.01}}).learning_rate
+        >>> float(deserialize({"class_name": "adam", "config": {"learning_rate": 0.01}}).learning_rate)
         0.01
     """
     return _OPTIMIZERS.deserialize(config, custom_objects)

@@ -1,9 +1,11 @@
-"""``optimizer.iterations``: the step count as a Variable (int64, not trainable), as in Keras 3.
+"""An optimizer's own Variables, as in Keras 3: ``iterations`` and ``learning_rate``.
 
-The count is a number a program reads, compares and logs, never something a
-gradient flows through, so arithmetic and comparisons on it give NumPy scalars
-(``np.int64``, ``np.bool_``) rather than Tensors: ``if opt.iterations % 100 == 0``
-and ``assert opt.iterations == 3`` work as they do with Keras's eager tensors.
+The step count (int64) and the learning rate (floatx) are numbers a program
+reads, compares, logs and assigns, never something a gradient flows through, so
+arithmetic and comparisons on them give NumPy scalars or Python numbers rather
+than Tensors: ``if opt.iterations % 100 == 0``, ``assert opt.iterations == 3`` and
+``opt.learning_rate.assign(opt.learning_rate * 0.5)`` work as with Keras's eager
+tensors.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from chainrule import backend
 from chainrule.autograd.engine import Tensor
 from chainrule.variables import Variable
 
-__all__ = ["IterationsVariable"]
+__all__ = ["IterationsVariable", "LearningRateVariable"]
 
 
 def _plain(other: Any) -> Any:
@@ -110,3 +113,134 @@ class IterationsVariable(Variable):
 
     def __abs__(self) -> Any:  # type: ignore[override]
         return abs(self.data[()])
+
+
+def _binary_rate(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
+    def method(self: LearningRateVariable, other: Any) -> Any:
+        value = float(self)
+        other = _plain(other)
+        if isinstance(other, LearningRateVariable):
+            other = float(other)
+        return op(other, value) if reflected else op(value, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{op.__name__.strip('_')}__"
+    return method
+
+
+class LearningRateVariable(Variable):
+    """The optimizer's learning rate as Keras 3's ``learning_rate`` Variable.
+
+    A 0-d Variable of floatx, not trainable. Its value is the rate of the next
+    step (with a schedule, the schedule at ``iterations``). ``assign`` (and
+    ``assign_add``/``assign_sub``) set the optimizer's rate, as setting
+    ``optimizer.learning_rate`` does (refused, with a TypeError, for a
+    schedule). ``float(...)`` gives the rate exactly as it was set; arithmetic
+    and comparisons use that float.
+
+    Args:
+        optimizer: the optimizer whose rate this is.
+        path: where it lives, e.g. ``"adam/learning_rate"``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> opt = cr.optimizers.Adam(0.01)
+        >>> lr = opt.learning_rate
+        >>> lr.assign(lr * 0.5); float(opt.learning_rate), lr.numpy().dtype
+        (0.005, dtype('float32'))
+        >>> opt.learning_rate
+        <Variable path=adam/learning_rate, shape=(), dtype=float32, value=0.005>
+    """
+
+    __slots__ = ("_optimizer",)
+
+    def __init__(self, optimizer: Any, path: str) -> None:
+        super().__init__(np.asarray(0.0), dtype=backend.floatx(), trainable=False,
+                         aggregation="only_first_replica", name="learning_rate")
+        self.path = path
+        self._optimizer = optimizer
+
+    def refresh(self) -> LearningRateVariable:
+        """Write the optimizer's current rate into the array (returns self)."""
+        self.data[()] = self._optimizer._current_learning_rate()
+        return self
+
+    @property
+    def value(self) -> Any:
+        """The current rate as a 0-d array of the variable's dtype."""
+        return self.refresh().data
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the current rate (a 0-d array)."""
+        return np.array(self.refresh().data, copy=True)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.refresh().data
+        return np.array(arr, dtype=dtype) if dtype is not None else np.array(arr)
+
+    def assign(self, value: Any) -> None:
+        """Set the optimizer's learning rate to ``value`` (a positive number)."""
+        self._optimizer.learning_rate = _rate_of(value)
+        self.refresh()
+
+    def assign_add(self, value: Any) -> None:
+        """Add ``value`` to the learning rate."""
+        self.assign(float(self) + _rate_of(value))
+
+    def assign_sub(self, value: Any) -> None:
+        """Subtract ``value`` from the learning rate."""
+        self.assign(float(self) - _rate_of(value))
+
+    def __repr__(self) -> str:
+        return (f"<Variable path={self.path}, shape=(), dtype={self.data.dtype}, "
+                f"value={float(self):g}>")
+
+    def __float__(self) -> float:
+        return float(self._optimizer._current_learning_rate())
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self), spec)
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return round(float(self), ndigits)
+
+    def __bool__(self) -> bool:
+        return float(self) != 0.0
+
+    __hash__ = Variable.__hash__  # defining __eq__ below would drop it
+
+    __eq__ = _binary_rate(operator.eq)  # type: ignore[assignment]
+    __ne__ = _binary_rate(operator.ne)  # type: ignore[assignment]
+    __lt__ = _binary_rate(operator.lt)  # type: ignore[assignment]
+    __le__ = _binary_rate(operator.le)  # type: ignore[assignment]
+    __gt__ = _binary_rate(operator.gt)  # type: ignore[assignment]
+    __ge__ = _binary_rate(operator.ge)  # type: ignore[assignment]
+    __add__ = _binary_rate(operator.add)  # type: ignore[assignment]
+    __radd__ = _binary_rate(operator.add, True)  # type: ignore[assignment]
+    __sub__ = _binary_rate(operator.sub)  # type: ignore[assignment]
+    __rsub__ = _binary_rate(operator.sub, True)  # type: ignore[assignment]
+    __mul__ = _binary_rate(operator.mul)  # type: ignore[assignment]
+    __rmul__ = _binary_rate(operator.mul, True)  # type: ignore[assignment]
+    __truediv__ = _binary_rate(operator.truediv)  # type: ignore[assignment]
+    __rtruediv__ = _binary_rate(operator.truediv, True)  # type: ignore[assignment]
+    __pow__ = _binary_rate(operator.pow)  # type: ignore[assignment]
+    __rpow__ = _binary_rate(operator.pow, True)  # type: ignore[assignment]
+
+    def __neg__(self) -> Any:  # type: ignore[override]
+        return -float(self)
+
+    def __pos__(self) -> Any:  # type: ignore[override]
+        return float(self)
+
+    def __abs__(self) -> Any:  # type: ignore[override]
+        return abs(float(self))
+
+
+def _rate_of(value: Any) -> Any:
+    """A number given to the learning rate (a Tensor, array or Variable: its float)."""
+    if isinstance(value, LearningRateVariable):
+        return float(value)
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    return value

@@ -42,9 +42,11 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import parallel
+from chainrule import backend, parallel
+from chainrule.autograd.engine import Tensor
+from chainrule.autograd.variable import Variable as _StateVariable
 from chainrule.optimizers import _checks, _fused
-from chainrule.optimizers._iterations import IterationsVariable
+from chainrule.optimizers._iterations import IterationsVariable, LearningRateVariable, _rate_of
 from chainrule.optimizers.schedules import LearningRateSchedule
 from chainrule.optimizers.schedules import deserialize as _deserialize_schedule
 from chainrule.optimizers.schedules import serialize as _serialize_schedule
@@ -247,6 +249,8 @@ class Optimizer:
         # Keras's `iteration` variable: the count of applied steps (calls, with gradient
         # accumulation); `_iterations` reads and writes it as an int
         self._iteration = IterationsVariable(0, path=f"{self.name}/iteration")
+        # Keras's `learning_rate` variable: reads the rate set here (or the schedule's value)
+        self._lr_variable = LearningRateVariable(self, path=f"{self.name}/learning_rate")
         self.built = False
         self._vars: list[Any] = []
         self._index: dict[int, int] = {}
@@ -338,12 +342,27 @@ class Optimizer:
         return None if param is None else param.default
 
     @property
-    def learning_rate(self) -> float:
-        """The learning rate of the next step, as a float (settable).
+    def learning_rate(self) -> Any:
+        """The learning rate of the next step, as Keras 3's ``learning_rate`` Variable (settable).
 
-        With a schedule this is the schedule at ``iterations``; with the
-        deprecated ``decay=`` it is the undecayed base rate, as in tf.keras 2.
+        ``float(opt.learning_rate)`` is the rate as set; ``opt.learning_rate.assign(x)``
+        and ``opt.learning_rate = x`` change it. With a schedule (or a callable) it
+        is, as in Keras, the schedule's value at ``iterations``: a 0-d Tensor of
+        floatx, read anew each time. With the deprecated ``decay=`` it is the
+        undecayed base rate, as in tf.keras 2.
+
+        Example:
+            >>> from chainrule.optimizers import SGD
+            >>> opt = SGD(0.1)
+            >>> opt.learning_rate.assign(0.05); opt.learning_rate == 0.05
+            True
         """
+        if self._lr_schedule is not None:
+            return Tensor(np.asarray(self._current_learning_rate(), dtype=backend.floatx()))
+        return self._lr_variable.refresh()
+
+    def _current_learning_rate(self) -> float:
+        """The learning rate of the next step as a float (see :attr:`learning_rate`)."""
         s = self._lr_schedule
         if s is None:
             return self._lr_value
@@ -362,7 +381,7 @@ class Optimizer:
                 "Create the optimizer with a float `learning_rate` to change it during "
                 f"training. {_checks.received('learning_rate', value)}"
             )
-        value = _check_learning_rate(value)
+        value = _check_learning_rate(_rate_of(value))
         if isinstance(value, float):
             self._lr_value, self._lr_schedule = value, None
         else:
@@ -381,7 +400,7 @@ class Optimizer:
 
     def _step_learning_rate(self) -> float:
         """The learning rate of this step; a NaN or infinite one is an error, before any update."""
-        lr = self.learning_rate
+        lr = self._current_learning_rate()
         if self._legacy_decay:
             lr = lr / (1.0 + self._legacy_decay * self._iterations)
         if not math.isfinite(lr):
@@ -506,13 +525,40 @@ class Optimizer:
 
     @property
     def variables(self) -> list[Any]:
-        """The optimizer's per-variable state arrays, slot by slot (Keras's order).
+        """The optimizer's Variables, as Keras 3 lists them.
 
-        For Adam: every variable's ``momentum``, then every ``velocity``. The
-        step count is :attr:`iterations`; the full state is :meth:`get_state`.
+        ``iteration``, ``learning_rate`` (unless it is a schedule), then each model
+        variable's state in turn (for Adam its ``momentum`` and ``velocity``),
+        named after the model variable's path (``adam/dense_kernel_momentum``).
+        The moving averages of ``use_ema`` and the gradient accumulators come
+        before the state. Each state Variable shares its array with the optimizer:
+        ``assign`` changes the state (until the next step packs it anew).
+
+        Example:
+            >>> import numpy as np
+            >>> from chainrule.layers import Variable
+            >>> from chainrule.optimizers import Adam
+            >>> opt = Adam(); w = Variable(np.zeros(2, np.float32), name="w")
+            >>> opt.apply([np.ones(2, np.float32)], [w])
+            >>> [v.path for v in opt.variables]
+            ['adam/iteration', 'adam/learning_rate', 'adam/w_momentum', 'adam/w_velocity']
         """
-        out = [slots[k] for k in range(len(self._slot_names)) for slots in self._slots]
-        return out + list(self._accumulators) + list(self._averages)
+        out: list[Any] = [self._iteration]
+        if self._lr_schedule is None:
+            out.append(self.learning_rate)
+
+        def state(array: Any, v: Any, label: str) -> Any:
+            own = str(getattr(v, "path", None) or getattr(v, "name", None) or "variable")
+            var = _StateVariable(array, name=label, trainable=False)
+            var.path = f"{self.name}/{own.replace('/', '_')}_{label}"
+            return var
+
+        for label, arrays in (("average", self._averages),
+                              ("gradient_accumulator", self._accumulators)):
+            out += [state(a, v, label) for v, a in zip(self._vars, arrays)]
+        for v, slots in zip(self._vars, self._slots):
+            out += [state(a, v, label) for label, a in zip(self._slot_names, slots)]
+        return out
 
     def exclude_from_weight_decay(
         self, var_list: Iterable[Any] | None = None, var_names: Iterable[str] | None = None
@@ -1121,7 +1167,7 @@ class Optimizer:
         if isinstance(self._lr_schedule, LearningRateSchedule):
             learning_rate: Any = _serialize_schedule(self._lr_schedule)
         else:
-            learning_rate = self.learning_rate
+            learning_rate = self._current_learning_rate()
         config: dict[str, Any] = {
             "name": self.name,
             "learning_rate": learning_rate,
@@ -1170,7 +1216,7 @@ class Optimizer:
         if isinstance(self._lr_schedule, LearningRateSchedule):
             lr = repr(self._lr_schedule)
         else:
-            lr = f"{self.learning_rate:g}"
+            lr = f"{self._current_learning_rate():g}"
         return (
             f"<{type(self).__name__} name={self.name!r} learning_rate={lr} "
             f"iterations={self._updates_done()}>"
