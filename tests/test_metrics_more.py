@@ -273,3 +273,20 @@ def test_keras_metrics_namespace_exports_the_loss_functions():
         assert getattr(metrics, name) is getattr(cr.losses, name)
     wrapped = metrics.MeanMetricWrapper(metrics.hinge)
     assert metrics.deserialize(metrics.serialize(wrapped))._fn is metrics.hinge
+
+
+def test_f1_score_by_name_in_compile_logs_its_one_class_result():
+    # keras: metrics=["f1_score"] with one sigmoid output; its result has shape (1,)
+    import chainrule as cr
+
+    rng = np.random.default_rng(0)
+    x = rng.random((8, 3)).astype(np.float32)
+    y = np.array([[1], [0], [1], [1], [0], [0], [1], [0]], np.float32)
+    model = cr.models.Sequential([cr.Input((3,)), cr.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["f1_score"])
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert isinstance(history.history["f1_score"][0], float)
+    f1 = cr.metrics.F1Score(threshold=None)  # the compiled metric's default
+    f1.update_state(y, model.predict(x, verbose=0))
+    value = model.evaluate(x, y, verbose=0, return_dict=True)["f1_score"]
+    assert value == pytest.approx(float(np.asarray(f1.result()).reshape(-1)[0]))

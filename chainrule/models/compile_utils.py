@@ -382,7 +382,8 @@ def _to_py(v: Any) -> Any:
     if hasattr(v, "numpy"):  # a Tensor or a metric Variable from a user's result()
         v = v.numpy()
     arr = np.asarray(v)
-    return float(arr) if arr.size == 1 else arr
+    # a one-element result of any rank (F1Score over one class gives shape (1,)) logs as a float
+    return float(arr.reshape(-1)[0]) if arr.size == 1 else arr
 
 
 def _flatten_specs(spec: Any) -> list:
