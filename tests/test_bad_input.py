@@ -930,10 +930,10 @@ ROWS += [
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Lambda "
      r"'lambda'\) is a Lambda layer, which holds Python code; chainrule never runs code", True),
     ("keras-unknown-layer",
-     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "GroupedQueryAttention",
-                                 "config": {"name": "hidden", "head_dim": 4}}),
+     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "ConvLSTM2D",
+                                 "config": {"name": "hidden", "filters": 4}}),
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] "
-     r"\(GroupedQueryAttention 'hidden'\): chainrule has no layer class 'GroupedQueryAttention'",
+     r"\(ConvLSTM2D 'hidden'\): chainrule has no layer class 'ConvLSTM2D'",
      True),
     ("weights-h5-not-hdf5",
      lambda: mlp().load_weights(write(TMP / "notes.weights.h5", b"my notes")),
@@ -1067,6 +1067,19 @@ ROWS += [
         L.Input((4, 8)), L.Input((5, 8)), attention_mask=L.Input((4, 5))), ValueError,
      r"MultiHeadAttention layer 'mha': a functional model's graph cannot pass a symbolic "
      r"tensor as attention_mask .*Received: attention_mask=", True),
+    ("gqa-head-dim", lambda: L.GroupQueryAttention(head_dim=0, num_query_heads=4,
+                                                   num_key_value_heads=2, name="gqa"),
+     ValueError, r"GroupQueryAttention layer 'gqa': head_dim must be a positive integer\. "
+     r"Received: head_dim=0$", True),
+    ("gqa-heads-not-divisible", lambda: L.GroupQueryAttention(
+        head_dim=2, num_query_heads=4, num_key_value_heads=3, name="gqa"), ValueError,
+     r"GroupQueryAttention layer 'gqa': num_query_heads must be divisible by "
+     r"num_key_value_heads .*Received: num_query_heads=4, num_key_value_heads=3$", True),
+    ("gqa-rank", lambda: L.GroupQueryAttention(2, 4, 2, name="gqa")(
+        np.ones((2, 3, 4, 8), "float32"), np.ones((2, 3, 4, 8), "float32")), ValueError,
+     r"GroupQueryAttention layer 'gqa': query, value and key must have rank 3 \(batch, "
+     r"positions, features\)\. Received: query_shape=\(2, 3, 4, 8\), "
+     r"value_shape=\(2, 3, 4, 8\)$", True),
     ("attention-not-a-list", lambda: L.Attention(name="att")(_SEQ_Q), ValueError,
      r"Attention layer 'att' must be called on a list \[query, value\] or \[query, value, "
      r"key\]\. Received: inputs=one input of shape \(2, 4, 8\)$", True),

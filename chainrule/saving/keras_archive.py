@@ -69,6 +69,8 @@ IGNORED_KEYS: dict[str, tuple] = {
     "gamma_constraint": (None,), "recurrent_constraint": (None,), "build_config": (),
     "shared_object_id": (), "time_major": (False,), "implementation": (),
 }
+#: chainrule class name -> the name Keras 3 exports and writes, where they differ.
+KERAS_EXPORTED: dict[str, str] = {"GroupedQueryAttention": "GroupQueryAttention"}
 #: chainrule config keys Keras 3's class of the same name does not take, dropped when writing.
 KERAS_UNKNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
@@ -517,8 +519,9 @@ def _keras_layer(layer: Any) -> dict:
         config.pop(key, None)
     if "activity_regularizer" in config and config["activity_regularizer"] is None:
         del config["activity_regularizer"]  # Keras writes it only when set
-    return {"module": "keras.layers", "class_name": spec["class_name"], "config": config,
-            "registered_name": None}
+    return {"module": "keras.layers",
+            "class_name": KERAS_EXPORTED.get(spec["class_name"], spec["class_name"]),
+            "config": config, "registered_name": None}
 
 
 def _keras_tensor(t: Any, ref: list) -> dict:
