@@ -1103,6 +1103,27 @@ ROWS += [
      r"Received: equation='abc,cz->abd'$", True),
 ]
 
+# -- ops.image (docs/errors.md, "Image ops") ---------------------------------------------------
+_IMAGES = np.ones((2, 8, 8, 3), "float32")
+ROWS += [
+    ("patches-size", lambda: cr.ops.image.extract_patches(_IMAGES, (2, 2, 2, 2)), ValueError,
+     r"extract_patches: size must be an int or a tuple of 2 \(2-D patches\) or 3 \(3-D "
+     r"patches\) ints\. Received: size=\(2, 2, 2, 2\)$", True),
+    ("patches-rank", lambda: cr.ops.image.extract_patches(_IMAGES[0, :, :, 0], 2), ValueError,
+     r"extract_patches: 2-D patches take images \(height, width, channels\), with or without "
+     r"a batch axis first: rank 3 or 4\. Received: images of shape \(8, 8\)$", True),
+    ("patches-padding", lambda: cr.ops.image.extract_patches(_IMAGES, 2, padding="full"),
+     ValueError, r"extract_patches: invalid padding\. Expected one of 'valid', 'same'\. "
+     r"Received: padding='full'$", True),
+    ("patches-too-large", lambda: cr.ops.image.extract_patches(_IMAGES, 9), ValueError,
+     r"extract_patches: the window \(9, 9\) .* is larger than the padded input \(8, 8\) "
+     r"\(padding 'valid'\)\. Received: inputs of shape \(2, 8, 8, 3\)$", True),
+    ("resize-interpolation",
+     lambda: cr.ops.image.resize(_IMAGES, (4, 4), interpolation="bicubic"), ValueError,
+     r"image\.resize: chainrule resizes with 'bilinear' or 'nearest' interpolation\. "
+     r"Received: interpolation='bicubic'$", True),
+]
+
 TMP = None  # set by the autouse fixture below
 
 

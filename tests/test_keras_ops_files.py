@@ -260,7 +260,7 @@ def test_table_names_fit_chainrule_ops():
         assert set(call + settings) <= set(params), class_name
         rest = [p for n, p in params.items() if n not in call + settings]
         assert all(p.default is not inspect.Parameter.empty for p in rest), class_name
-        assert spec.module in ("numpy", "nn", "core", "math", "linalg"), class_name
+        assert spec.module in ("numpy", "nn", "core", "math", "linalg", "image"), class_name
         assert keras_op_for(spec.function)[1].function == spec.function
 
 

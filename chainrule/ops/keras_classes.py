@@ -237,6 +237,11 @@ KERAS_OPS: dict[str, KerasOp] = {
     "Any": KerasOp("any", settings=_REDUCE),
     "CountNonzero": KerasOp("count_nonzero", settings=("axis",)),
     "Split": KerasOp("split", settings=("indices_or_sections", "axis")),
+    # ops.image
+    "ExtractPatches": KerasOp("image.extract_patches", module="image",
+                              settings=("size", "strides", "dilation_rate", "padding",
+                                        "data_format"), call=("images",),
+                              resolved=("data_format",)),
 }
 
 

@@ -103,8 +103,9 @@ def symbolic_dispatch(fn: Callable, name: str) -> Callable:
     return op
 
 
-def install(namespace: dict, names: list) -> None:
-    """Wrap every public op function of ``namespace`` (the ``chainrule.ops`` module).
+def install(namespace: dict, names: list, prefix: str = "") -> None:
+    """Wrap every public op function of ``namespace`` (the ``chainrule.ops`` module, or one of
+    its namespaces such as ``ops.image``, whose ops are recorded as ``prefix + name``).
 
     Example:
         >>> ns = {"twice": lambda x: 2 * x}
@@ -118,7 +119,7 @@ def install(namespace: dict, names: list) -> None:
         if callable(fn) and not isinstance(fn, type) and name not in NOT_RECORDED \
                 and not hasattr(fn, "__wrapped_op__"):
             if id(fn) not in wrapped:
-                wrapped[id(fn)] = symbolic_dispatch(fn, name)
+                wrapped[id(fn)] = symbolic_dispatch(fn, prefix + name)
             else:
-                RAW_OPS[name] = fn
+                RAW_OPS[prefix + name] = fn
             namespace[name] = wrapped[id(fn)]
