@@ -849,12 +849,23 @@ def _save_tensor_clip_for_keras():
 
 ROWS += [
     ("keras-unknown-operation",
-     lambda: _keras_ops_with(2, class_name="Einsum", registered_name="Einsum", name="einsum",
-                             config={"name": "einsum", "subscripts": "ij->ji"}),
-     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Einsum "
-     r"'einsum'\): chainrule has no counterpart of the Keras operation 'Einsum' \(module "
-     r"'keras\.src\.ops\.numpy'\); .*Received: class_name='Einsum', "
+     lambda: _keras_ops_with(2, class_name="Kron", registered_name="Kron", name="kron",
+                             config={"name": "kron"}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Kron "
+     r"'kron'\): chainrule has no counterpart of the Keras operation 'Kron' \(module "
+     r"'keras\.src\.ops\.numpy'\); .*Received: class_name='Kron', "
      r"module='keras\.src\.ops\.numpy'$", True),
+    ("keras-value-shaped-operation",
+     lambda: _keras_ops_with(2, class_name="Unique", registered_name="Unique", name="unique",
+                             config={"name": "unique", "sorted": True}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Unique "
+     r"'unique'\): chainrule does not read the Keras operation 'Unique': its output's shape "
+     r"depends on the input's values .*Received: class_name='Unique', "
+     r"module='keras\.src\.ops\.numpy'$", True),
+    ("symbolic-value-shaped-op", lambda: cr.ops.unique(L.Input((4,))), ValueError,
+     r"ops\.unique cannot be called on a symbolic tensor of a functional model: its output's "
+     r"shape depends on the input's values, not only on its shape\. Pass size= .*"
+     r"Received: a KerasTensor argument$", True),
     ("keras-operation-setting",
      lambda: _keras_ops_with(2, class_name="Mean", name="mean",
                              config={"name": "mean", "axes": 1}),
