@@ -1074,10 +1074,11 @@ ROWS += [
         _SEQ_Q, _SEQ_V, attention_mask=np.ones((2, 4, 4), bool)), ValueError,
      r"MultiHeadAttention layer 'mha': attention_mask must have shape \(2, 4, 5\) .*"
      r"Received: attention_mask\.shape=\(2, 4, 4\)$", True),
-    ("mha-symbolic-mask", lambda: L.MultiHeadAttention(2, 4, name="mha")(
-        L.Input((4, 8)), L.Input((5, 8)), attention_mask=L.Input((4, 5))), ValueError,
-     r"MultiHeadAttention layer 'mha': a functional model's graph cannot pass a symbolic "
-     r"tensor as attention_mask .*Received: attention_mask=", True),
+    ("symbolic-keyword-mixed-list", lambda: L.Attention(name="att")(
+        [L.Input((4, 8)), L.Input((5, 8))], mask=[None, L.Input((5,), dtype="bool")]),
+     ValueError, r"Layer 'att' was called with a list mixing symbolic tensors and other values "
+     r"as mask; a functional graph takes a tensor or a list of tensors by keyword\. "
+     r"Received: mask of types \['NoneType', 'KerasTensor'\]$", True),
     ("gqa-head-dim", lambda: L.GroupQueryAttention(head_dim=0, num_query_heads=4,
                                                    num_key_value_heads=2, name="gqa"),
      ValueError, r"GroupQueryAttention layer 'gqa': head_dim must be a positive integer\. "
@@ -1113,6 +1114,21 @@ ROWS += [
      r"EinsumDense layer 'ed': output letter 'd' is in neither the input nor the kernel\. "
      r"Received: equation='abc,cz->abd'$", True),
 ]
+
+def _config_with_bad_keyword_tensors():
+    x, m = L.Input((5, 2)), L.Input((5,), dtype="bool")
+    config = cr.Model([x, m], L.SimpleRNN(3, name="rnn")(x, mask=m)).get_config()
+    (rnn,) = [e for e in config["layers"] if e["name"] == "rnn"]
+    rnn["keyword_tensors"] = [[["mask", 2]]]  # two tensors in a list: the call has two inputs
+    return cr.Model.from_config(config)
+
+
+ROWS += [
+    ("config-keyword-tensors", _config_with_bad_keyword_tensors, ValueError,
+     r"Invalid functional config: layer 'rnn' passes more tensors by keyword than it has "
+     r"inputs\. Received: \[\['mask', 2\]\]$", True),
+]
+
 
 # -- ops.image (docs/errors.md, "Image ops") ---------------------------------------------------
 _IMAGES = np.ones((2, 8, 8, 3), "float32")

@@ -1,11 +1,14 @@
 """Write small Keras-3 ``.keras`` files whose graphs hold ``Einsum``, ``Diag``, ``MultiHot`` and
-``Unique`` operations, for tests/test_keras_ops_gaps.py.
+``Unique`` operations, for tests/test_keras_ops_gaps.py, and one whose layers take symbolic
+tensors by keyword (``mha(q, v, attention_mask=m, use_causal_mask=True)``,
+``rnn(x, mask=m)``), for tests/test_keyword_tensors.py.
 
 Run with an environment that has Keras 3 (and TensorFlow) and h5py::
 
     python tools/keras_fixtures_op_gaps.py
 
-It writes ``tests/fixtures/keras_files/ops_gaps_{einsum,diag,unique}.keras`` and
+It writes ``tests/fixtures/keras_files/ops_gaps_{einsum,diag,unique}.keras``,
+``tests/fixtures/keras_files/keyword_tensors.keras`` and
 ``tests/fixtures/ops_gaps_keras.npz`` with the inputs, Keras's ``predict`` outputs and the
 Keras and TensorFlow versions. ``ops_gaps_unique.keras`` is there to be refused (its output's
 shape depends on the values).
@@ -51,6 +54,23 @@ def diag_model(keras):
     return keras.Model(x, [band, square], name="diag")
 
 
+def keyword_model(layers, inputs):
+    """Tensors passed by keyword: an attention mask (with a causal mask) and an RNN's mask."""
+    q, v, am, x, m = inputs
+    att = layers.MultiHeadAttention(2, 4, name="mha")(q, v, attention_mask=am,
+                                                      use_causal_mask=True)
+    rnn = layers.SimpleRNN(3, name="rnn")(x, mask=m)
+    return [att, rnn]
+
+
+def keyword_inputs(rng):
+    """The data of :func:`keyword_model` (the test makes the same from the same generator)."""
+    return [rng.normal(size=(3, 4, 8)).astype("float32"),
+            rng.normal(size=(3, 5, 8)).astype("float32"), rng.random((3, 4, 5)) > 0.3,
+            rng.normal(size=(3, 5, 2)).astype("float32"),
+            np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], bool)]
+
+
 def main() -> None:
     import keras
     import tensorflow as tf
@@ -75,6 +95,14 @@ def main() -> None:
     inp = keras.Input((4,), name="x")
     keras.Model(inp, keras.ops.unique(keras.layers.Dense(4)(inp)), name="unique").save(
         os.path.join(FILES, "ops_gaps_unique.keras"))
+    shapes = [((4, 8), "float32"), ((5, 8), "float32"), ((4, 5), "bool"), ((5, 2), "float32"),
+              ((5,), "bool")]
+    inputs = [keras.Input(s, dtype=d) for s, d in shapes]
+    model = keras.Model(inputs, keyword_model(keras.layers, inputs))
+    data = keyword_inputs(np.random.default_rng(5))
+    for i, y in enumerate(model.predict(data, verbose=0)):
+        rec[f"keyword/y{i}"] = y
+    model.save(os.path.join(FILES, "keyword_tensors.keras"))
     np.savez_compressed(OUT, **rec)
     print(f"wrote {OUT}: {len(rec)} arrays")
 

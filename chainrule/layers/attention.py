@@ -370,14 +370,6 @@ class MultiHeadAttention(Layer):
                              "mha(query, value). Received: "
                              f"query={'None' if query is None else 'a tensor'}, "
                              f"value={'None' if value is None else 'a tensor'}")
-        for name in ("attention_mask", "query_mask", "value_mask", "key_mask"):
-            if isinstance(kwargs.get(name), KerasTensor):
-                raise ValueError(
-                    f"{self._what()}: a functional model's graph cannot pass a symbolic tensor "
-                    f"as {name} (only query, value and key are inputs of its node). Compute "
-                    "the mask inside a layer of your own that calls this one, or let the "
-                    "inputs carry Keras masks (Embedding(mask_zero=True), Masking). "
-                    f"Received: {name}={kwargs[name]!r}")
         if not self.built:
             self.build(np.shape(query) if not hasattr(query, "shape") else query.shape,
                        value.shape if hasattr(value, "shape") else np.shape(value),
