@@ -202,3 +202,13 @@ def test_repeat_of_heads_gradient():
 
     x = np.random.default_rng(4).normal(size=(2, 3, 2, 4))
     assert check_gradients(lambda t: cr.ops.repeat(t, 3, axis=-2), x)
+
+
+def test_flash_attention_false_is_accepted_and_true_refused():
+    layer = L.GroupQueryAttention(2, 4, 2, flash_attention=False)
+    x = np.ones((1, 3, 4), "float32")
+    assert layer(x, x).shape == (1, 3, 4)
+    with pytest.raises(ValueError, match=r"GroupQueryAttention layer '.*': flash attention is not "
+                                         r"available in chainrule .*Received: "
+                                         r"flash_attention=True$"):
+        L.GroupQueryAttention(2, 4, 2, flash_attention=True)
