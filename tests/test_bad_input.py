@@ -849,12 +849,23 @@ def _save_tensor_clip_for_keras():
 
 ROWS += [
     ("keras-unknown-operation",
-     lambda: _keras_ops_with(2, class_name="Einsum", registered_name="Einsum", name="einsum",
-                             config={"name": "einsum", "subscripts": "ij->ji"}),
-     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Einsum "
-     r"'einsum'\): chainrule has no counterpart of the Keras operation 'Einsum' \(module "
-     r"'keras\.src\.ops\.numpy'\); .*Received: class_name='Einsum', "
+     lambda: _keras_ops_with(2, class_name="Kron", registered_name="Kron", name="kron",
+                             config={"name": "kron"}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Kron "
+     r"'kron'\): chainrule has no counterpart of the Keras operation 'Kron' \(module "
+     r"'keras\.src\.ops\.numpy'\); .*Received: class_name='Kron', "
      r"module='keras\.src\.ops\.numpy'$", True),
+    ("keras-value-shaped-operation",
+     lambda: _keras_ops_with(2, class_name="Unique", registered_name="Unique", name="unique",
+                             config={"name": "unique", "sorted": True}),
+     cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Unique "
+     r"'unique'\): chainrule does not read the Keras operation 'Unique': its output's shape "
+     r"depends on the input's values .*Received: class_name='Unique', "
+     r"module='keras\.src\.ops\.numpy'$", True),
+    ("symbolic-value-shaped-op", lambda: cr.ops.unique(L.Input((4,))), ValueError,
+     r"ops\.unique cannot be called on a symbolic tensor of a functional model: its output's "
+     r"shape depends on the input's values, not only on its shape\. Pass size= .*"
+     r"Received: a KerasTensor argument$", True),
     ("keras-operation-setting",
      lambda: _keras_ops_with(2, class_name="Mean", name="mean",
                              config={"name": "mean", "axes": 1}),
@@ -930,10 +941,10 @@ ROWS += [
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Lambda "
      r"'lambda'\) is a Lambda layer, which holds Python code; chainrule never runs code", True),
     ("keras-unknown-layer",
-     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "GroupedQueryAttention",
-                                 "config": {"name": "hidden", "head_dim": 4}}),
+     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "ConvLSTM2D",
+                                 "config": {"name": "hidden", "filters": 4}}),
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] "
-     r"\(GroupedQueryAttention 'hidden'\): chainrule has no layer class 'GroupedQueryAttention'",
+     r"\(ConvLSTM2D 'hidden'\): chainrule has no layer class 'ConvLSTM2D'",
      True),
     ("weights-h5-not-hdf5",
      lambda: mlp().load_weights(write(TMP / "notes.weights.h5", b"my notes")),
@@ -1063,10 +1074,24 @@ ROWS += [
         _SEQ_Q, _SEQ_V, attention_mask=np.ones((2, 4, 4), bool)), ValueError,
      r"MultiHeadAttention layer 'mha': attention_mask must have shape \(2, 4, 5\) .*"
      r"Received: attention_mask\.shape=\(2, 4, 4\)$", True),
-    ("mha-symbolic-mask", lambda: L.MultiHeadAttention(2, 4, name="mha")(
-        L.Input((4, 8)), L.Input((5, 8)), attention_mask=L.Input((4, 5))), ValueError,
-     r"MultiHeadAttention layer 'mha': a functional model's graph cannot pass a symbolic "
-     r"tensor as attention_mask .*Received: attention_mask=", True),
+    ("symbolic-keyword-mixed-list", lambda: L.Attention(name="att")(
+        [L.Input((4, 8)), L.Input((5, 8))], mask=[None, L.Input((5,), dtype="bool")]),
+     ValueError, r"Layer 'att' was called with a list mixing symbolic tensors and other values "
+     r"as mask; a functional graph takes a tensor or a list of tensors by keyword\. "
+     r"Received: mask of types \['NoneType', 'KerasTensor'\]$", True),
+    ("gqa-head-dim", lambda: L.GroupQueryAttention(head_dim=0, num_query_heads=4,
+                                                   num_key_value_heads=2, name="gqa"),
+     ValueError, r"GroupQueryAttention layer 'gqa': head_dim must be a positive integer\. "
+     r"Received: head_dim=0$", True),
+    ("gqa-heads-not-divisible", lambda: L.GroupQueryAttention(
+        head_dim=2, num_query_heads=4, num_key_value_heads=3, name="gqa"), ValueError,
+     r"GroupQueryAttention layer 'gqa': num_query_heads must be divisible by "
+     r"num_key_value_heads .*Received: num_query_heads=4, num_key_value_heads=3$", True),
+    ("gqa-rank", lambda: L.GroupQueryAttention(2, 4, 2, name="gqa")(
+        np.ones((2, 3, 4, 8), "float32"), np.ones((2, 3, 4, 8), "float32")), ValueError,
+     r"GroupQueryAttention layer 'gqa': query, value and key must have rank 3 \(batch, "
+     r"positions, features\)\. Received: query_shape=\(2, 3, 4, 8\), "
+     r"value_shape=\(2, 3, 4, 8\)$", True),
     ("attention-not-a-list", lambda: L.Attention(name="att")(_SEQ_Q), ValueError,
      r"Attention layer 'att' must be called on a list \[query, value\] or \[query, value, "
      r"key\]\. Received: inputs=one input of shape \(2, 4, 8\)$", True),
@@ -1088,6 +1113,42 @@ ROWS += [
      lambda: L.EinsumDense("abc,cz->abd", (None, 3), name="ed")(_SEQ_Q), ValueError,
      r"EinsumDense layer 'ed': output letter 'd' is in neither the input nor the kernel\. "
      r"Received: equation='abc,cz->abd'$", True),
+]
+
+def _config_with_bad_keyword_tensors():
+    x, m = L.Input((5, 2)), L.Input((5,), dtype="bool")
+    config = cr.Model([x, m], L.SimpleRNN(3, name="rnn")(x, mask=m)).get_config()
+    (rnn,) = [e for e in config["layers"] if e["name"] == "rnn"]
+    rnn["keyword_tensors"] = [[["mask", 2]]]  # two tensors in a list: the call has two inputs
+    return cr.Model.from_config(config)
+
+
+ROWS += [
+    ("config-keyword-tensors", _config_with_bad_keyword_tensors, ValueError,
+     r"Invalid functional config: layer 'rnn' passes more tensors by keyword than it has "
+     r"inputs\. Received: \[\['mask', 2\]\]$", True),
+]
+
+
+# -- ops.image (docs/errors.md, "Image ops") ---------------------------------------------------
+_IMAGES = np.ones((2, 8, 8, 3), "float32")
+ROWS += [
+    ("patches-size", lambda: cr.ops.image.extract_patches(_IMAGES, (2, 2, 2, 2)), ValueError,
+     r"extract_patches: size must be an int or a tuple of 2 \(2-D patches\) or 3 \(3-D "
+     r"patches\) ints\. Received: size=\(2, 2, 2, 2\)$", True),
+    ("patches-rank", lambda: cr.ops.image.extract_patches(_IMAGES[0, :, :, 0], 2), ValueError,
+     r"extract_patches: 2-D patches take images \(height, width, channels\), with or without "
+     r"a batch axis first: rank 3 or 4\. Received: images of shape \(8, 8\)$", True),
+    ("patches-padding", lambda: cr.ops.image.extract_patches(_IMAGES, 2, padding="full"),
+     ValueError, r"extract_patches: invalid padding\. Expected one of 'valid', 'same'\. "
+     r"Received: padding='full'$", True),
+    ("patches-too-large", lambda: cr.ops.image.extract_patches(_IMAGES, 9), ValueError,
+     r"extract_patches: the window \(9, 9\) .* is larger than the padded input \(8, 8\) "
+     r"\(padding 'valid'\)\. Received: inputs of shape \(2, 8, 8, 3\)$", True),
+    ("resize-interpolation",
+     lambda: cr.ops.image.resize(_IMAGES, (4, 4), interpolation="bicubic"), ValueError,
+     r"image\.resize: chainrule resizes with 'bilinear' or 'nearest' interpolation\. "
+     r"Received: interpolation='bicubic'$", True),
 ]
 
 TMP = None  # set by the autouse fixture below

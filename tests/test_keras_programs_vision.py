@@ -7,10 +7,12 @@ shapes and dtypes, and its sizes and epochs cut. A script asserts what the origi
 and check that it completed with finite losses that decrease where the program trains.
 """
 
+import importlib.util
 import math
 import runpy
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import chainrule
@@ -176,3 +178,22 @@ def test_transfer_learning(tmp_path, monkeypatch):
     # base_model(x, training=False): its BatchNormalization stayed in inference mode while
     # fine-tuning moved its kernels
     assert g["BN_MOMENTS_UNCHANGED"] and g["KERNELS_MOVED"]
+
+
+def test_image_classification_with_vision_transformer(tmp_path, monkeypatch):
+    g = run_program("image_classification_with_vision_transformer", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "image_classification_with_vision_transformer")
+    model = g["vit_classifier"]
+    # fit trained on the captured step (a replayed program per batch shape), not the tape
+    train = [e for k, e in model._steps.entries.items() if k[0] == "train"]
+    assert train and all(e.program is not None for e in train)
+    loss, accuracy, top5 = g["RESULTS"]
+    assert math.isfinite(loss) and 0.0 <= accuracy <= top5 <= 1.0
+    # the sample image's 16 patches of 6x6x3, read back as the image they tile
+    patches = np.stack(g["PATCH_IMAGES"]).reshape(4, 4, 6, 6, 3)
+    tiled = patches.transpose(0, 2, 1, 3, 4).reshape(24, 24, 3)
+    resized = np.asarray(g["resized_image"])[0]
+    np.testing.assert_array_equal(tiled, resized.astype("uint8"))
+    checkpoint = "checkpoint.weights.h5" if importlib.util.find_spec("h5py") else \
+        "checkpoint.weights.npz"
+    assert (tmp_path / checkpoint).is_file()

@@ -405,7 +405,9 @@ ATTENTION = {
     "MultiHeadAttention": lambda: layers.MultiHeadAttention(2, 3, value_dim=2, output_shape=5),
     "Attention": lambda: layers.Attention(use_scale=True, score_mode="concat"),
     "AdditiveAttention": lambda: layers.AdditiveAttention(),
+    "GroupQueryAttention": lambda: layers.GroupQueryAttention(2, 4, 2, use_gate=True),
 }
+ATTENTION["GroupedQueryAttention"] = ATTENTION["GroupQueryAttention"]  # Keras's class name
 LAYER_EXAMPLES.update(ATTENTION)
 LAYER_EXAMPLES["EinsumDense"] = lambda: layers.EinsumDense("...b,bc->...c", 4, bias_axes="c")
 # an op called on symbolic tensors (more round trips in tests/test_symbolic_ops.py)
@@ -493,7 +495,8 @@ def test_attention_layers_round_trip_in_a_functional_model(tmp_path):
     mha = LAYER_EXAMPLES["MultiHeadAttention"]()(q, v)
     att = LAYER_EXAMPLES["Attention"]()([q, v])
     add = LAYER_EXAMPLES["AdditiveAttention"]()([q, v, v])
-    model = cr.Model([q, v], layers.Concatenate()([mha, att, add]))
+    gqa = LAYER_EXAMPLES["GroupQueryAttention"]()(q, v, use_causal_mask=True)
+    model = cr.Model([q, v], layers.Concatenate()([mha, att, add, gqa]))
     model.save(tmp_path / "attention.keras")
     loaded = load_model(tmp_path / "attention.keras")
     for la, lb in zip(model.layers, loaded.layers):

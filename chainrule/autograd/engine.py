@@ -452,6 +452,12 @@ class Tensor:
     def __getitem__(self, key: Any) -> "Tensor":
         return _ops.getitem(self, key)
 
+    def __iter__(self) -> Any:
+        """The slices along the first axis, each a Tensor (``for row in x``, as in Keras)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor. Received: a tensor of shape ()")
+        return (_ops.getitem(self, i) for i in range(len(self.data)))
+
     def __lt__(self, other: Any) -> "Tensor":
         if _defers(other):
             return NotImplemented

@@ -194,8 +194,11 @@ __all__ += ["OpLayer"]
 from chainrule.layers.attention import (  # noqa: E402
     AdditiveAttention,
     Attention,
+    GroupedQueryAttention,
+    GroupQueryAttention,
     MultiHeadAttention,
 )
 from chainrule.layers.einsum_dense import EinsumDense  # noqa: E402
 
 __all__ += ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention"]
+__all__ += ["GroupQueryAttention", "GroupedQueryAttention"]  # grouped-query attention

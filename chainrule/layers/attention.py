@@ -1,4 +1,5 @@
-"""Attention layers: MultiHeadAttention, Attention (Luong) and AdditiveAttention (Bahdanau)."""
+"""Attention layers: MultiHeadAttention, GroupQueryAttention, Attention (Luong) and
+AdditiveAttention (Bahdanau)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from chainrule.layers.base import (
 from chainrule.layers.core import _serialize_initializer
 from chainrule.layers.einsum_dense import EinsumDense, deserialize_weight_settings
 
-__all__ = ["MultiHeadAttention", "Attention", "AdditiveAttention"]
+__all__ = ["MultiHeadAttention", "GroupedQueryAttention", "GroupQueryAttention", "Attention",
+           "AdditiveAttention"]
 
 #: What a masked attention logit becomes before the softmax (Keras 3's Softmax layer).
 MASKED_LOGIT = -1e9
@@ -170,24 +172,13 @@ class MultiHeadAttention(Layer):
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None,
                  use_gate: bool = False, seed: int | None = None, **kwargs: Any) -> None:
-        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
-
         super().__init__(**kwargs)
-        what = f"MultiHeadAttention layer {self.name!r}"
+        what = self._what()
         self._num_heads = _positive_int(num_heads, "num_heads", what)
+        self._num_kv_heads = self._num_heads  # fewer in grouped-query attention
         self._key_dim = _positive_int(key_dim, "key_dim", what)
         self._value_dim = _positive_int(value_dim, "value_dim", what, allow_none=True) \
             or self._key_dim
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
-                or not 0 <= dropout < 1:
-            raise ValueError(f"{what}: dropout must be a number in [0, 1). "
-                             f"Received: dropout={dropout!r}")
-        if flash_attention:
-            raise ValueError(f"{what}: flash attention is not available in chainrule (no fused "
-                             f"kernel). Received: flash_attention={flash_attention!r}")
-        self._dropout = float(dropout)
-        self._use_bias = bool(use_bias)
-        self._use_gate = bool(use_gate)
         if output_shape:
             if isinstance(output_shape, (int, np.integer)):
                 output_shape = (int(output_shape),)
@@ -203,6 +194,30 @@ class MultiHeadAttention(Layer):
             raise ValueError(f"{what}: attention_axes must be an int, list or tuple. "
                              f"Received: attention_axes={attention_axes!r}")
         self._attention_axes = None if attention_axes is None else tuple(attention_axes)
+        self._init_settings(dropout, use_bias, sliding_window, flash_attention,
+                            kernel_initializer, bias_initializer, kernel_regularizer,
+                            bias_regularizer, activity_regularizer, kernel_constraint,
+                            bias_constraint, use_gate, seed)
+
+    def _init_settings(self, dropout: Any, use_bias: Any, sliding_window: Any,
+                       flash_attention: Any, kernel_initializer: Any, bias_initializer: Any,
+                       kernel_regularizer: Any, bias_regularizer: Any,
+                       activity_regularizer: Any, kernel_constraint: Any,
+                       bias_constraint: Any, use_gate: Any, seed: Any) -> None:
+        """Check and keep the arguments every multi-head attention layer shares."""
+        from chainrule import constraints, initializers, regularizers  # noqa: PLC0415
+
+        what = self._what()
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+                or not 0 <= dropout < 1:
+            raise ValueError(f"{what}: dropout must be a number in [0, 1). "
+                             f"Received: dropout={dropout!r}")
+        if flash_attention:
+            raise ValueError(f"{what}: flash attention is not available in chainrule (no fused "
+                             f"kernel). Received: flash_attention={flash_attention!r}")
+        self._dropout = float(dropout)
+        self._use_bias = bool(use_bias)
+        self._use_gate = bool(use_gate)
         self._sliding_window = _positive_int(sliding_window, "sliding_window", what,
                                              allow_none=True)
         self._kernel_initializer = initializers.get(kernel_initializer)
@@ -235,7 +250,7 @@ class MultiHeadAttention(Layer):
     output_dense = property(lambda self: self._output_dense)
 
     def _what(self) -> str:
-        return f"MultiHeadAttention layer {self.name!r}"
+        return f"{type(self).__name__} layer {self.name!r}"
 
     def _sublayer_kwargs(self) -> dict:
         def fresh(init: Any) -> Any:  # a copy each: an initializer is not shared
@@ -257,12 +272,10 @@ class MultiHeadAttention(Layer):
                            + list(known), bias_axes=bias_axes if self._use_bias else None,
                            activation=activation, name=name, **self._sublayer_kwargs())
 
-    def build(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> None:
-        """Create the projections for the given input shapes (batch first).
-
-        ``build([query_shape, value_shape])`` (one list) is accepted too; without
-        ``value_shape`` the layer is built for self-attention on ``query_shape``.
-        """
+    def _input_shapes(self, query_shape: Any, value_shape: Any = None,
+                      key_shape: Any = None) -> tuple:
+        """``(query_shape, value_shape, key_shape)`` as tuples, checked (defaults: self-attention,
+        key = value); ``build([query_shape, value_shape])`` (one list) is accepted too."""
         if value_shape is None and isinstance(query_shape, (list, tuple)) and query_shape \
                 and isinstance(query_shape[0], (list, tuple)):
             shapes = list(query_shape) + [None] * (3 - len(query_shape))
@@ -284,17 +297,29 @@ class MultiHeadAttention(Layer):
             if shape[-1] is None:
                 raise ValueError(f"{what}: the last dimension of {name} must be known. "
                                  f"Received: {name}_shape={shape}")
+        return query_shape, value_shape, key_shape
+
+    def build(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> None:
+        """Create the projections for the given input shapes (batch first).
+
+        ``build([query_shape, value_shape])`` (one list) is accepted too; without
+        ``value_shape`` the layer is built for self-attention on ``query_shape``.
+        """
+        query_shape, value_shape, key_shape = self._input_shapes(query_shape, value_shape,
+                                                                 key_shape)
+        what = self._what()
         rank = len(query_shape)
         heads = self._num_heads
         self._query_dense = self._projection(rank, 1, [heads, self._key_dim], "query")
         self._query_dense.build(query_shape)
-        self._key_dense = self._projection(rank, 1, [heads, self._key_dim], "key")
+        kv_heads = self._num_kv_heads
+        self._key_dense = self._projection(rank, 1, [kv_heads, self._key_dim], "key")
         self._key_dense.build(key_shape)
         if self._use_gate:
             self._gate_dense = self._projection(rank, 1, [heads, self._value_dim], "gate",
                                                 activation="sigmoid")
             self._gate_dense.build(query_shape)
-        self._value_dense = self._projection(rank, 1, [heads, self._value_dim], "value")
+        self._value_dense = self._projection(rank, 1, [kv_heads, self._value_dim], "value")
         self._value_dense.build(value_shape)
         proj_rank = rank + 1
         axes = self._attention_axes
@@ -345,14 +370,6 @@ class MultiHeadAttention(Layer):
                              "mha(query, value). Received: "
                              f"query={'None' if query is None else 'a tensor'}, "
                              f"value={'None' if value is None else 'a tensor'}")
-        for name in ("attention_mask", "query_mask", "value_mask", "key_mask"):
-            if isinstance(kwargs.get(name), KerasTensor):
-                raise ValueError(
-                    f"{self._what()}: a functional model's graph cannot pass a symbolic tensor "
-                    f"as {name} (only query, value and key are inputs of its node). Compute "
-                    "the mask inside a layer of your own that calls this one, or let the "
-                    "inputs carry Keras masks (Embedding(mask_zero=True), Masking). "
-                    f"Received: {name}={kwargs[name]!r}")
         if not self.built:
             self.build(np.shape(query) if not hasattr(query, "shape") else query.shape,
                        value.shape if hasattr(value, "shape") else np.shape(value),
@@ -455,11 +472,16 @@ class MultiHeadAttention(Layer):
     def _compute_attention(self, query: Any, key: Any, value: Any, attention_mask: Any = None,
                            training: Any = None, return_attention_scores: bool = False
                            ) -> tuple:
-        """Scaled dot-product attention of projected ``(batch, T, heads, key_dim)`` tensors.
+        """Scaled dot-product attention of projected ``(batch, T, heads, key_dim)`` tensors
+        (key and value with ``num_key_value_heads`` heads in grouped-query attention).
 
         Returns:
             ``(output (batch, T, heads, value_dim), probabilities (batch, heads, T, S))``.
         """
+        if self._num_kv_heads != self._num_heads:  # grouped query: each key/value head serves
+            repeats = self._num_heads // self._num_kv_heads  # that many query heads in a row
+            key = ops.repeat(key, repeats, axis=-2)
+            value = ops.repeat(value, repeats, axis=-2)
         query = query * self._inverse_sqrt_key_dim
         scores = ops.einsum(self._dot_equation, key, query)
         probs = self._masked_softmax(scores, attention_mask, zero_masked=(
@@ -500,35 +522,160 @@ class MultiHeadAttention(Layer):
             return query_shape[:-1] + tuple(self._output_shape_arg)
         return query_shape
 
-    def get_config(self) -> dict:
+    def _settings_config(self) -> dict:
+        """The config entries every multi-head attention layer shares (Keras's keys)."""
         from chainrule import constraints, regularizers  # noqa: PLC0415
 
         def reg(r: Any) -> Any:
             return None if r is None else regularizers.serialize(r)
 
-        config = super().get_config()
-        config.update({
-            "num_heads": self._num_heads, "key_dim": self._key_dim,
-            "value_dim": self._value_dim, "dropout": self._dropout, "use_bias": self._use_bias,
-            "use_gate": self._use_gate, "output_shape": self._output_shape_arg,
-            "attention_axes": None if self._attention_axes is None
-            else list(self._attention_axes),
-            "sliding_window": self._sliding_window,
+        config = {
+            "use_bias": self._use_bias, "use_gate": self._use_gate,
+            "sliding_window": self._sliding_window, "dropout": self._dropout,
             "kernel_initializer": _serialize_initializer(self._kernel_initializer),
             "bias_initializer": _serialize_initializer(self._bias_initializer),
             "kernel_regularizer": reg(self._kernel_regularizer),
             "bias_regularizer": reg(self._bias_regularizer),
             "activity_regularizer": reg(self._activity_regularizer),
-            "seed": self.seed,
-        })
+        }
         held = SimpleNamespace(name=self.name, kernel_constraint=self._kernel_constraint,
                                bias_constraint=self._bias_constraint)
         config.update(constraints.layer_config(held, ("kernel_constraint", "bias_constraint")))
+        config["seed"] = self.seed
+        return config
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "num_heads": self._num_heads, "key_dim": self._key_dim,
+            "value_dim": self._value_dim, "output_shape": self._output_shape_arg,
+            "attention_axes": None if self._attention_axes is None
+            else list(self._attention_axes),
+        })
+        config.update(self._settings_config())
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> "MultiHeadAttention":
         return cls(**deserialize_weight_settings(config))
+
+
+class GroupedQueryAttention(MultiHeadAttention):
+    """Grouped-query attention (Ainslie et al., 2023), Keras 3's ``GroupQueryAttention``.
+
+    Multi-head attention whose key and value have ``num_key_value_heads`` heads, each shared
+    by ``num_query_heads // num_key_value_heads`` consecutive query heads (the projected key
+    and value are repeated along the heads axis by ``ops.repeat``). One key/value head is
+    multi-query attention; as many as the query heads is :class:`MultiHeadAttention`. The
+    output has the query's shape.
+
+    Args:
+        head_dim: the size of each head (query, key and value).
+        num_query_heads: the number of query heads.
+        num_key_value_heads: the number of key and value heads; it must divide
+            ``num_query_heads``.
+        dropout: dropout rate on the attention probabilities while training.
+        use_bias: whether the projections have biases.
+        sliding_window: optional: each query position attends only to key positions less
+            than this far away.
+        flash_attention: accepted for Keras compatibility; only False/None (no fused kernel).
+        kernel_initializer, bias_initializer: the projections' initializers.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional penalties.
+        kernel_constraint, bias_constraint: optional constraints.
+        use_gate: add a sigmoid gate ``gate`` projected from the query.
+        seed: seed of the attention dropout.
+        **kwargs: layer arguments (``name``, ``dtype``...).
+
+    Call arguments:
+        query: ``(batch, T, dim)``.
+        value: ``(batch, S, dim)``.
+        key: optional ``(batch, S, dim_k)`` (default ``value``).
+        query_mask, value_mask, key_mask: optional masks, default the inputs' Keras masks.
+        attention_mask: optional boolean ``(batch, T, S)`` (1: attend), broadcast over heads.
+        return_attention_scores: also return the scores ``(batch, num_query_heads, T, S)``.
+        training: apply the dropout.
+        use_causal_mask: position ``i`` attends only to positions ``<= i``.
+
+    Weights (Keras's names, shapes and order):
+        ``query/kernel (dim, num_query_heads, head_dim)``, ``query/bias (num_query_heads,
+        head_dim)``, ``key/kernel (dim_k, num_key_value_heads, head_dim)``, ``key/bias``,
+        (``gate/kernel``, ``gate/bias`` with ``use_gate``), ``value/kernel``, ``value/bias``,
+        ``attention_output/kernel (num_query_heads, head_dim, dim)``,
+        ``attention_output/bias (dim,)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> gqa = cr.layers.GroupQueryAttention(head_dim=4, num_query_heads=4,
+        ...                                     num_key_value_heads=2)
+        >>> x = np.ones((3, 5, 8), "float32")
+        >>> out, scores = gqa(x, x, return_attention_scores=True)
+        >>> out.shape, scores.shape, gqa.key_dense.kernel.shape
+        ((3, 5, 8), (3, 4, 5, 5), (8, 2, 4))
+    """
+
+    def __init__(self, head_dim: int, num_query_heads: int, num_key_value_heads: int,
+                 dropout: float = 0.0, use_bias: bool = True, sliding_window: int | None = None,
+                 flash_attention: Any = None, kernel_initializer: Any = "glorot_uniform",
+                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None,
+                 bias_regularizer: Any = None, activity_regularizer: Any = None,
+                 kernel_constraint: Any = None, bias_constraint: Any = None,
+                 use_gate: bool = False, seed: int | None = None, **kwargs: Any) -> None:
+        Layer.__init__(self, **kwargs)  # MultiHeadAttention's own arguments do not apply
+        what = self._what()
+        self._key_dim = self._value_dim = _positive_int(head_dim, "head_dim", what)
+        self._num_heads = _positive_int(num_query_heads, "num_query_heads", what)
+        self._num_kv_heads = _positive_int(num_key_value_heads, "num_key_value_heads", what)
+        if self._num_heads % self._num_kv_heads:
+            raise ValueError(
+                f"{what}: num_query_heads must be divisible by num_key_value_heads (each key/"
+                "value head serves a group of query heads). Received: "
+                f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}")
+        self._output_shape_arg = None
+        self._attention_axes = None
+        self._init_settings(dropout, use_bias, sliding_window, flash_attention,
+                            kernel_initializer, bias_initializer, kernel_regularizer,
+                            bias_regularizer, activity_regularizer, kernel_constraint,
+                            bias_constraint, use_gate, seed)
+
+    # Keras's attributes
+    head_dim = property(lambda self: self._key_dim)
+    num_query_heads = property(lambda self: self._num_heads)
+    num_key_value_heads = property(lambda self: self._num_kv_heads)
+    num_repeats = property(lambda self: self._num_heads // self._num_kv_heads)
+    use_gate = property(lambda self: self._use_gate)
+    sliding_window = property(lambda self: self._sliding_window)
+
+    def _what(self) -> str:
+        return f"GroupQueryAttention layer {self.name!r}"
+
+    def build(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> None:
+        """Create the projections for ``(batch, positions, features)`` inputs."""
+        shapes = self._input_shapes(query_shape, value_shape, key_shape)
+        if len(shapes[0]) != 3:
+            raise ValueError(
+                f"{self._what()}: query, value and key must have rank 3 (batch, positions, "
+                f"features). Received: query_shape={shapes[0]}, value_shape={shapes[1]}")
+        super().build(*shapes)
+
+    def compute_output_shape(self, query_shape: Any, value_shape: Any = None,
+                             key_shape: Any = None) -> tuple:
+        """``query_shape``; as in Keras, query and value must have the same last dimension."""
+        if value_shape is not None and query_shape[-1] != value_shape[-1]:
+            raise ValueError(
+                f"{self._what()}: the last dimension of query_shape and value_shape must be "
+                f"equal. Received: query_shape={tuple(query_shape)}, "
+                f"value_shape={tuple(value_shape)}")
+        return tuple(query_shape)
+
+    def get_config(self) -> dict:
+        config = Layer.get_config(self)
+        config.update({"head_dim": self._key_dim, "num_query_heads": self._num_heads,
+                       "num_key_value_heads": self._num_kv_heads})
+        config.update(self._settings_config())
+        return config
+
+
+GroupQueryAttention = GroupedQueryAttention  # the name Keras 3 exports
 
 
 class Attention(Layer):

@@ -971,13 +971,15 @@ class Layer:
                     "arguments mixed in; pass the other arguments by keyword. Received: "
                     f"positional arguments of types {[type(a).__name__ for a in args]}")
             kwargs = {**kwargs, POSITIONAL_TENSORS: len(extra)}
-        flat = _flatten(inputs) + extra
+        # so are tensors passed by keyword, `layer(x, mask=m)`, after those (as in Keras 3)
+        by_keyword, layout = _keyword_tensors(self, kwargs)
+        flat = _flatten(inputs) + extra + by_keyword
         if not self.built:
             self._maybe_build(inputs)
         dummy = _dummy_like(inputs)
         with no_grad():
             out = self.call(dummy, *[_dummy_like(a) for a in args],
-                            **{k: v for k, v in kwargs.items()
+                            **{k: _dummy_like(v) for k, v in kwargs.items()
                                if k not in ("mask", POSITIONAL_TENSORS)})
         clear_losses(self)  # a dry run on zeros adds no losses (Keras 3: symbolic calls)
         outs = out if isinstance(out, (list, tuple)) else [out]
@@ -989,6 +991,9 @@ class Layer:
         known = batches.pop() if len(batches) == 1 else None
         kts = [KerasTensor(((known if known is not None and o.ndim and o.shape[0] == known
                              else None),) + s, dtype=str(o.dtype)) for s, o in zip(shapes, outs)]
+        if layout:  # the node keeps where they go, its inputs keep the tensors
+            kwargs = {k: v for k, v in kwargs.items() if k not in dict(layout)}
+            kwargs[KEYWORD_TENSORS] = layout
         node = Node(self, flat, kts, kwargs)
         for i, kt in enumerate(kts):
             kt.node = node
@@ -1003,7 +1008,8 @@ class Layer:
         try:
             with no_grad():
                 out = self.call(_dummy_like(inputs, unknown=2), *args,
-                                **{k: v for k, v in kwargs.items() if k != "mask"})
+                                **{k: _dummy_like(v, unknown=2) for k, v in kwargs.items()
+                                   if k not in ("mask", POSITIONAL_TENSORS)})
         except (ValueError, TypeError):  # a layer that needs the size: keep the first answer
             return shapes
         self._losses = []
@@ -1218,6 +1224,52 @@ class outermost_call:  # noqa: N801  (used like a function: ``with outermost_cal
 #: The key under which a functional graph's node notes how many of its inputs were passed as
 #: further positional arguments (``layer(targets, logits)``).
 POSITIONAL_TENSORS = "_positional_tensors"
+#: The key under which a node notes which of its last inputs were passed by keyword
+#: (``layer(x, mask=m)``): ``((name, n), ...)`` in order, ``n`` tensors in a list or -1 for one.
+KEYWORD_TENSORS = "_keyword_tensors"
+
+
+def _keyword_tensors(layer: Any, kwargs: dict) -> tuple[list, tuple]:
+    """The symbolic tensors among keyword arguments (one, or a list of them) and their layout."""
+    flat: list = []
+    layout = []
+    for key, value in kwargs.items():
+        if isinstance(value, KerasTensor):
+            flat.append(value)
+            layout.append((key, -1))
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, KerasTensor) for v in value):
+            if not all(isinstance(v, KerasTensor) for v in value):
+                raise ValueError(
+                    f"Layer {layer.name!r} was called with a list mixing symbolic tensors and "
+                    f"other values as {key}; a functional graph takes a tensor or a list of "
+                    f"tensors by keyword. Received: {key} of types "
+                    f"{[type(v).__name__ for v in value]}")
+            flat.extend(value)
+            layout.append((key, len(value)))
+    return flat, tuple(layout)
+
+
+def split_keyword_tensors(kwargs: dict, values: list) -> tuple[dict, list]:
+    """Undo :func:`_keyword_tensors` for one call of a node: ``kwargs`` (a node's, with its
+    ``KEYWORD_TENSORS`` layout) with the tensors among ``values`` (the node's inputs' values)
+    put back by keyword, and the values left (the positional inputs).
+
+    Example:
+        >>> split_keyword_tensors({KEYWORD_TENSORS: (("mask", -1),), "flag": 1}, ["x", "m"])
+        ({'flag': 1, 'mask': 'm'}, ['x'])
+    """
+    kwargs = dict(kwargs)
+    layout = kwargs.pop(KEYWORD_TENSORS, ())
+    n = sum(1 if k < 0 else k for _, k in layout)
+    if not n:
+        return kwargs, list(values)
+    values, tail = list(values[:len(values) - n]), list(values[len(values) - n:])
+    for key, k in layout:
+        if k < 0:
+            kwargs[key] = tail.pop(0)
+        else:
+            kwargs[key], tail = tail[:k], tail[k:]
+    return kwargs, values
 
 _UNTRACKED = frozenset(("_metrics", "_loss_tracker", "_output_loss_trackers", "_compile_metrics",
                         "_layers", "_variables", "_losses", "_inbound_nodes"))

@@ -142,7 +142,9 @@ def _count_slots(value: Any) -> int:
 
 def _op_function(function: Any) -> Any:
     """The op named ``function`` in ``chainrule.ops`` (never anything else)."""
-    if not isinstance(function, str) or function not in RAW_OPS or function not in ops.__all__:
+    public = isinstance(function, str) and (function in ops.__all__ or (  # or ops.image's
+        function.startswith("image.") and function[6:] in ops.image.__all__))
+    if not public or function not in RAW_OPS:
         raise ValueError(
             "OpLayer: `function` must name an op of chainrule.ops that can be recorded "
             f"(e.g. 'mean', 'add', 'getitem'). Received: function={function!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-from chainrule.layers.base import POSITIONAL_TENSORS
+from chainrule.layers.base import KEYWORD_TENSORS, POSITIONAL_TENSORS, split_keyword_tensors
 
 __all__ = ["layer_to_config", "layer_from_config", "functional_config", "functional_from_config",
            "layer_registry"]
@@ -55,13 +55,14 @@ def functional_config(model: Any) -> dict:
     layers = []
     in_model = {id(n) for n in model._nodes}
     for layer in model.operations:
-        inbound, positional, keywords = [], [], []
+        inbound, positional, keywords, by_keyword = [], [], [], []
         for node in layer._inbound_nodes:
             if id(node) not in in_model:
                 continue
             inbound.append([[*node_index[id(t.node)], t.node.outputs.index(t)] for t in node.inputs])
             positional.append(int(node.kwargs.get(POSITIONAL_TENSORS, 0)))
             keywords.append(_call_keywords(node.kwargs, layer.name))
+            by_keyword.append([[k, n] for k, n in node.kwargs.get(KEYWORD_TENSORS, ())])
         entry = layer_to_config(layer)
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
@@ -69,6 +70,8 @@ def functional_config(model: Any) -> dict:
             entry["positional_tensors"] = positional
         if any(keywords):  # layer(q, v, use_causal_mask=True): constant keyword arguments
             entry["call_kwargs"] = keywords
+        if any(by_keyword):  # layer(x, mask=m): the last inputs, by keyword ([name, n]: n
+            entry["keyword_tensors"] = by_keyword  # tensors in a list, -1: one tensor)
         layers.append(entry)
 
     def ref(t: Any) -> list:
@@ -108,15 +111,20 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
         entry = pending[ready.popleft()]
         layer = created[entry["name"]]
         positional = entry.get("positional_tensors") or [0] * len(entry["inbound_nodes"])
+        by_keyword = entry.get("keyword_tensors") or []
         for k, call in enumerate(entry["inbound_nodes"]):
             args = [tensors[tuple(r)] for r in call]
+            tensor_kw, args = split_keyword_tensors(
+                {KEYWORD_TENSORS: _keyword_layout(by_keyword[k] if k < len(by_keyword) else [],
+                                                  len(args), entry)}, args)
             n = int(positional[k]) if k < len(positional) else 0
             if not 0 <= n < len(args):
                 n = 0
             head, extra = args[:len(args) - n], args[len(args) - n:]
             keywords = entry.get("call_kwargs") or []
             kw = keywords[k] if k < len(keywords) and isinstance(keywords[k], dict) else {}
-            out = layer(head[0] if len(head) == 1 else head, *extra, **_checked_keywords(kw, entry))
+            out = layer(head[0] if len(head) == 1 else head, *extra, **_checked_keywords(kw, entry),
+                        **tensor_kw)
             outs = out if isinstance(out, (list, tuple)) else [out]
             for j, o in enumerate(outs):
                 key = (entry["name"], k, j)
@@ -143,7 +151,7 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
                name=config.get("name"))
 
 
-_NOT_SAVED = ("mask", POSITIONAL_TENSORS)  # masks come with the inputs at each call
+_NOT_SAVED = ("mask", POSITIONAL_TENSORS, KEYWORD_TENSORS)  # masks come with the inputs
 
 
 def _call_keywords(kwargs: dict, layer: str) -> dict:
@@ -161,6 +169,22 @@ def _call_keywords(kwargs: dict, layer: str) -> dict:
 
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()
             if k not in _NOT_SAVED and plain(v) and not (k == "training" and v is None)}
+
+
+def _keyword_layout(layout: Any, n_inputs: int, entry: dict) -> tuple:
+    """A saved ``keyword_tensors`` item (``[[name, n], ...]``), checked against the call."""
+    out = []
+    for item in layout if isinstance(layout, list) else [None]:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                and isinstance(item[1], int) and not isinstance(item[1], bool)
+                and item[1] >= -1 and item[0] not in _NOT_SAVED[1:]):
+            raise ValueError(f"Invalid functional config: layer {entry.get('name')!r} has an "
+                             f"invalid keyword_tensors entry. Received: {layout!r:.80}")
+        out.append((item[0], item[1]))
+    if sum(1 if n < 0 else n for _, n in out) >= n_inputs:
+        raise ValueError(f"Invalid functional config: layer {entry.get('name')!r} passes more "
+                         f"tensors by keyword than it has inputs. Received: {layout!r:.80}")
+    return tuple(out)
 
 
 def _checked_keywords(kw: dict, entry: dict) -> dict:

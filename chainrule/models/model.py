@@ -16,6 +16,7 @@ from chainrule.layers.base import (
     call_arguments,
     flatten_structure,
     outermost_call,
+    split_keyword_tensors,
     touch_structure,
     unique_name,
 )
@@ -495,7 +496,7 @@ def _model_from_archive_bytes(data: bytes) -> Model:
 def node_call_arguments(node: Any, values: list) -> tuple:
     """``(first argument, further positional arguments, keyword arguments)`` to call a
     functional graph's node with, ``values`` being its inputs' values in order."""
-    kwargs = dict(node.kwargs)
+    kwargs, values = split_keyword_tensors(node.kwargs, values)  # layer(x, mask=m)
     n_extra = kwargs.pop(POSITIONAL_TENSORS, 0)
     head, extra = values[:len(values) - n_extra], values[len(values) - n_extra:]
     return (head[0] if len(head) == 1 else head), extra, kwargs

@@ -232,6 +232,10 @@ __all__ += [
 ]
 # -- end of more activation ops --
 
+# -- Keras 3's ops.image namespace (extract_patches, resize) --
+from chainrule.ops import image as image  # noqa: E402
+
+# -- end of ops.image --
 # -- every op called on symbolic tensors (functional models) records an op layer --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 from chainrule.ops.symbolic import RAW_OPS
 
-__all__ = ["KERAS_OPS", "KerasOp", "keras_op_for", "raw_op"]
+__all__ = ["KERAS_OPS", "REFUSED_OPS", "KerasOp", "keras_op_for", "raw_op"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class KerasOp:
         resolved: settings whose ``None`` Keras writes resolved (its op function
             turns ``dtype=None`` into the float type, ``data_format=None`` into
             ``"channels_last"`` before making the op); chainrule writes them so too.
+        variadic: the last call argument takes every remaining tensor (``Einsum``'s
+            ``*operands``), written as that many positional arguments.
 
     Example:
         >>> KERAS_OPS["Mean"].settings, KERAS_OPS["Mean"].call
@@ -56,6 +58,7 @@ class KerasOp:
     tuples: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     resolved: tuple[str, ...] = ()
+    variadic: bool = False
 
     @staticmethod
     def _pairs(names: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -237,6 +240,24 @@ KERAS_OPS: dict[str, KerasOp] = {
     "Any": KerasOp("any", settings=_REDUCE),
     "CountNonzero": KerasOp("count_nonzero", settings=("axis",)),
     "Split": KerasOp("split", settings=("indices_or_sections", "axis")),
+    "Einsum": KerasOp("einsum", settings=("subscripts",), call=("operands",), variadic=True),
+    "Diag": KerasOp("diag", settings=("k",)),
+    "MultiHot": KerasOp("multi_hot", module=_NN, settings=("num_classes", "axis", "dtype",
+                                                           "sparse"),
+                        call=("inputs",), resolved=("dtype",)),
+    # ops.image
+    "ExtractPatches": KerasOp("image.extract_patches", module="image",
+                              settings=("size", "strides", "dilation_rate", "padding",
+                                        "data_format"), call=("images",),
+                              resolved=("data_format",)),
+}
+
+
+#: Keras operation classes chainrule refuses on purpose, and why (said when a file holds one).
+REFUSED_OPS: dict[str, str] = {
+    "Unique": "its output's shape depends on the input's values (how many distinct elements "
+              "there are), which a functional graph cannot know from the input shapes; call "
+              "ops.unique on arrays outside the model",
 }
 
 

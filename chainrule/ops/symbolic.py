@@ -20,9 +20,11 @@ Example:
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any, Callable
 
-__all__ = ["symbolic_dispatch", "install", "any_symbolic", "use_graph", "RAW_OPS", "NOT_RECORDED"]
+__all__ = ["symbolic_dispatch", "install", "any_symbolic", "use_graph", "RAW_OPS", "NOT_RECORDED",
+           "VALUE_SHAPED"]
 
 #: The undecorated op functions by public name (what an op layer runs).
 RAW_OPS: dict[str, Callable] = {}
@@ -30,6 +32,11 @@ RAW_OPS: dict[str, Callable] = {}
 #: Ops that answer for a KerasTensor directly (its static shape) or make no sense on one.
 NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_numpy",
                           "assign_moving_average"})
+
+#: Ops whose output's shape depends on the input's values (not only on its shape), each with
+#: the argument that fixes the shape when given (None: nothing does). A functional graph
+#: cannot hold them: the op layer would guess its output's shape from a dummy input.
+VALUE_SHAPED: dict[str, str | None] = {"unique": "size", "nonzero": None}
 
 # The functional graph's symbolic tensor class and the function that records an op call on
 # them: handed over by chainrule.layers when it is imported (see use_graph), so that the ops
@@ -96,6 +103,8 @@ def symbolic_dispatch(fn: Callable, name: str) -> Callable:
     @functools.wraps(fn)
     def op(*args: Any, **kwargs: Any) -> Any:
         if any_symbolic(args) or any_symbolic(kwargs.values()):
+            if name in VALUE_SHAPED:
+                _refuse_value_shaped(fn, name, args, kwargs)
             return _graph["record"](name, args, kwargs)
         return fn(*args, **kwargs)
 
@@ -103,8 +112,24 @@ def symbolic_dispatch(fn: Callable, name: str) -> Callable:
     return op
 
 
-def install(namespace: dict, names: list) -> None:
-    """Wrap every public op function of ``namespace`` (the ``chainrule.ops`` module).
+def _refuse_value_shaped(fn: Callable, name: str, args: tuple, kwargs: dict) -> None:
+    """Refuse ``name`` on a symbolic tensor unless an argument fixes its output's shape."""
+    fixer = VALUE_SHAPED[name]
+    if fixer is not None:
+        bound = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
+        if bound.get(fixer) is not None:
+            return
+        hint = f" Pass {fixer}= (a fixed output size) or call it on arrays, outside the model."
+    else:
+        hint = " Call it on arrays, outside the model."
+    raise ValueError(f"ops.{name} cannot be called on a symbolic tensor of a functional model: "
+                     "its output's shape depends on the input's values, not only on its "
+                     f"shape.{hint} Received: a KerasTensor argument")
+
+
+def install(namespace: dict, names: list, prefix: str = "") -> None:
+    """Wrap every public op function of ``namespace`` (the ``chainrule.ops`` module, or one of
+    its namespaces such as ``ops.image``, whose ops are recorded as ``prefix + name``).
 
     Example:
         >>> ns = {"twice": lambda x: 2 * x}
@@ -118,7 +143,7 @@ def install(namespace: dict, names: list) -> None:
         if callable(fn) and not isinstance(fn, type) and name not in NOT_RECORDED \
                 and not hasattr(fn, "__wrapped_op__"):
             if id(fn) not in wrapped:
-                wrapped[id(fn)] = symbolic_dispatch(fn, name)
+                wrapped[id(fn)] = symbolic_dispatch(fn, prefix + name)
             else:
-                RAW_OPS[name] = fn
+                RAW_OPS[prefix + name] = fn
             namespace[name] = wrapped[id(fn)]

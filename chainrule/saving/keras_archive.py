@@ -28,6 +28,7 @@ from typing import Any
 
 from chainrule import backend
 from chainrule._registry import custom_object_scope
+from chainrule.layers.base import KEYWORD_TENSORS, split_keyword_tensors
 from chainrule.saving.archive import DEFAULT_LIMITS, Limits, read_json
 from chainrule.saving.errors import (
     ArchiveError,
@@ -69,6 +70,8 @@ IGNORED_KEYS: dict[str, tuple] = {
     "gamma_constraint": (None,), "recurrent_constraint": (None,), "build_config": (),
     "shared_object_id": (), "time_major": (False,), "implementation": (),
 }
+#: chainrule class name -> the name Keras 3 exports and writes, where they differ.
+KERAS_EXPORTED: dict[str, str] = {"GroupedQueryAttention": "GroupQueryAttention"}
 #: chainrule config keys Keras 3's class of the same name does not take, dropped when writing.
 KERAS_UNKNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "SpatialDropout1D": ("trainable",), "SpatialDropout2D": ("trainable",),
@@ -78,7 +81,6 @@ KERAS_UNKNOWN_KEYS: dict[str, tuple[str, ...]] = {
 _CODE_LAYERS = ("Lambda", "TFOpLambda", "SlicingOpLambda", "TorchModuleWrapper", "JaxLayer",
                 "FlaxLayer")
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
-_TRUSTED_CALL_KWARGS = ("training", "mask")
 
 
 def keras_layer_table(custom_objects: Mapping[str, Any] | None = None) -> dict[str, type]:
@@ -205,30 +207,62 @@ def _contains_tensor(value: Any) -> bool:
     return False
 
 
-def _node_call(node: Any, where: str, src: str) -> tuple[list, int]:
-    """One call of a layer: its tensor references and how many are further positional arguments."""
+def _plain_value(value: Any) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    return isinstance(value, list) and all(_plain_value(v) for v in value)
+
+
+def _call_parameters(cls: Any) -> set | None:
+    """The keyword arguments ``cls.call`` takes (None: any, it takes ``**kwargs``)."""
+    try:
+        params = inspect.signature(cls.call).parameters
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return {n for n, p in params.items() if n != "self" and p.kind is not p.VAR_POSITIONAL}
+
+
+def _node_call(node: Any, where: str, src: str) -> tuple[list, int, dict, list]:
+    """One call of a layer: its tensor references, how many are further positional arguments,
+    its constant keyword arguments and the ``[name, n]`` of the tensors passed by keyword
+    (``layer(x, mask=m)``: the last references; ``n`` tensors in a list, -1 for one)."""
     if isinstance(node, list):  # Keras 2: [[layer, node, tensor, kwargs], ...]
-        return [_ref(r, where, src) for r in node], 0
+        return [_ref(r, where, src) for r in node], 0, {}, []
     if not isinstance(node, dict) or not isinstance(node.get("args", []), list):
         raise InvalidArchiveError(f"{src}: {where}: invalid inbound node. Received: {node!r:.120}")
     args, kwargs = node.get("args", []), node.get("kwargs") or {}
     if not isinstance(kwargs, dict):
         raise InvalidArchiveError(f"{src}: {where}: invalid keyword arguments. "
                                   f"Received: {kwargs!r:.80}")
+    constants: dict = {}
+    layout: list = []
+    by_keyword: list = []
     for key, value in kwargs.items():
-        if key not in _TRUSTED_CALL_KWARGS or _contains_tensor(value) or (
-                key == "mask" and value is not None):
+        single = isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+        if single or (isinstance(value, list) and value and all(
+                isinstance(v, dict) and v.get("class_name") == "__keras_tensor__"
+                for v in value)):
+            layout.append([key, -1 if single else len(value)])
+            by_keyword.extend(_ref(v, where, src) for v in ([value] if single else value))
+        elif key in ("mask", "training") and value is None:
+            continue  # (Keras writes the defaults of some calls)
+        elif key.startswith("_") or _contains_tensor(value) or not _plain_value(value):
             raise InvalidArchiveError(
                 f"{src}: {where} is called with the keyword argument {key}={value!r:.60}, "
-                "which chainrule's functional configs cannot express. "
+                "which chainrule's functional configs cannot express (a tensor, a list of "
+                "tensors or a plain value: number, string, bool, None or a list of them). "
                 f"Received: {key}={value!r:.60}")
+        else:
+            constants[key] = value
     if not args:
         raise InvalidArchiveError(f"{src}: {where}: a call without inputs. Received: {node!r:.80}")
     head = args[0]
     refs = [_ref(r, where, src) for r in head] if isinstance(head, list) and head and (
         not isinstance(head[0], str)) else [_ref(head, where, src)]
     extra = [_ref(a, where, src) for a in args[1:]]
-    return refs + extra, len(extra)
+    return refs + extra + by_keyword, len(extra), constants, layout
 
 
 def _refs(value: Any, where: str, src: str) -> list:
@@ -264,15 +298,30 @@ def _model_spec(entry: dict, where: str, table: Mapping[str, type], src: str) ->
             entries.append(op_entry_spec(e, label, src))
             continue
         spec = _layer_spec(e, label, table, src)
-        calls, positional = [], []
+        calls, positional, constants, by_keyword = [], [], [], []
+        takes = _call_parameters(table.get(e.get("class_name")))
         for k, node in enumerate(e.get("inbound_nodes") or []):
-            refs, n = _node_call(node, f"{label} ({e.get('class_name')}) call {k}", src)
+            where_call = f"{label} ({e.get('class_name')}) call {k}"
+            refs, n, kw, layout = _node_call(node, where_call, src)
+            for key in [*kw, *(name for name, _ in layout)]:
+                if takes is not None and key not in takes:
+                    raise InvalidArchiveError(
+                        f"{src}: {where_call} is called with the keyword argument "
+                        f"{key}={(node.get('kwargs') or {}).get(key)!r:.60}, which chainrule's "
+                        f"{e.get('class_name')} does not take (its call takes {sorted(takes)}). "
+                        f"Received: {key}={(node.get('kwargs') or {}).get(key)!r:.60}")
             calls.append(refs)
             positional.append(n)
+            constants.append(kw)
+            by_keyword.append(layout)
         spec["name"] = e.get("name", spec["config"].get("name"))
         spec["inbound_nodes"] = calls
         if any(positional):
             spec["positional_tensors"] = positional
+        if any(constants):  # layer(q, v, use_causal_mask=True)
+            spec["call_kwargs"] = constants
+        if any(by_keyword):  # layer(x, mask=m)
+            spec["keyword_tensors"] = by_keyword
         entries.append(spec)
     out = {"name": config.get("name"), "trainable": config.get("trainable", True),
            "layers": entries,
@@ -517,8 +566,9 @@ def _keras_layer(layer: Any) -> dict:
         config.pop(key, None)
     if "activity_regularizer" in config and config["activity_regularizer"] is None:
         del config["activity_regularizer"]  # Keras writes it only when set
-    return {"module": "keras.layers", "class_name": spec["class_name"], "config": config,
-            "registered_name": None}
+    return {"module": "keras.layers",
+            "class_name": KERAS_EXPORTED.get(spec["class_name"], spec["class_name"]),
+            "config": config, "registered_name": None}
 
 
 def _keras_tensor(t: Any, ref: list) -> dict:
@@ -567,11 +617,17 @@ def _keras_model(model: Any) -> dict:
         out = _keras_layer(layer)
         out["name"] = layer.name
         nodes = []
-        positional = entry.get("positional_tensors") or [0] * len(entry["inbound_nodes"])
-        for call, n in zip(entry["inbound_nodes"], positional):
+        calls = entry["inbound_nodes"]
+        positional = entry.get("positional_tensors") or [0] * len(calls)
+        constants = entry.get("call_kwargs") or [{}] * len(calls)
+        by_keyword = entry.get("keyword_tensors") or [[]] * len(calls)
+        for call, n, kw, layout in zip(calls, positional, constants, by_keyword):
             args = [_keras_tensor(tensors[tuple(r)], r) for r in call]
+            tensor_kw, args = split_keyword_tensors(
+                {KEYWORD_TENSORS: tuple((k, m) for k, m in layout)}, args)
             head, extra = args[:len(args) - n], args[len(args) - n:]
-            nodes.append({"args": [head[0] if len(head) == 1 else head, *extra], "kwargs": {}})
+            nodes.append({"args": [head[0] if len(head) == 1 else head, *extra],
+                          "kwargs": {**kw, **tensor_kw}})
         out["inbound_nodes"] = nodes
         entries.append(out)
 

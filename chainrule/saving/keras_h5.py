@@ -56,6 +56,10 @@ NESTED: dict[str, Callable[[Any], list[tuple[str, Any]]]] = {
         (attr, getattr(layer, f"_{attr}")) for attr in
         ("gate_dense", "key_dense", "output_dense", "query_dense", "value_dense")
         if getattr(layer, f"_{attr}", None) is not None],
+    "GroupedQueryAttention": lambda layer: [  # Keras walks its private attributes, sorted
+        (f"_{attr}", getattr(layer, f"_{attr}")) for attr in
+        ("gate_dense", "key_dense", "output_dense", "query_dense", "value_dense")
+        if getattr(layer, f"_{attr}", None) is not None],
 }
 
 # Optimizer variables after ``iterations`` and ``learning_rate``, in Keras 3's order: each

@@ -27,7 +27,7 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.layers.op_layer import Slot, encode_argument
-from chainrule.ops.keras_classes import KERAS_OPS, KerasOp, keras_op_for, raw_op
+from chainrule.ops.keras_classes import KERAS_OPS, REFUSED_OPS, KerasOp, keras_op_for, raw_op
 from chainrule.saving.errors import InvalidArchiveError, UnsafeFileError
 
 __all__ = ["KERAS_OPS", "KerasOp", "is_op_entry", "keras_op_for", "op_entry_spec",
@@ -125,6 +125,10 @@ def op_entry_spec(entry: dict, where: str, src: str) -> dict:
     op_name = config.get("name", entry.get("name"))
     label = f"{where} ({name} {op_name!r})"
     spec = KERAS_OPS.get(name) if isinstance(name, str) else None
+    if isinstance(name, str) and name in REFUSED_OPS:
+        raise UnsafeFileError(
+            f"{src}: {label}: chainrule does not read the Keras operation {name!r}: "
+            f"{REFUSED_OPS[name]}. Received: class_name={name!r}, module={module!r}")
     if spec is None:
         raise UnsafeFileError(
             f"{src}: {label}: chainrule has no counterpart of the Keras operation {name!r} "
@@ -154,6 +158,8 @@ def op_entry_spec(entry: dict, where: str, src: str) -> dict:
         raise InvalidArchiveError(f"{src}: {label}: invalid inbound node. "
                                   f"Received: {nodes[0]!r:.120}")
     call = spec.call_pairs
+    if spec.variadic and len(node_args) >= len(call):  # the last takes the remaining tensors
+        node_args = node_args[:len(call) - 1] + [node_args[len(call) - 1:]]
     if len(node_args) > len(call):
         raise InvalidArchiveError(f"{src}: {label} is called with {len(node_args)} arguments; "
                                   f"{name} takes {len(call)}. Received: {len(node_args)} arguments")
@@ -166,12 +172,17 @@ def op_entry_spec(entry: dict, where: str, src: str) -> dict:
         given[key] = value
     args = []
     leading = list(inspect.signature(raw_op(spec.function)).parameters)
+    if spec.variadic:  # ops.einsum(subscripts, *operands): the settings before, positionally
+        args = [kwargs.pop(p) for p in leading[:leading.index(call[-1][1])] if p in kwargs]
+        leading = leading[len(args):]
     for i, (keras_name, ours) in enumerate(call):
         if keras_name not in given:
             continue  # it takes its default
         value = _decode(given[keras_name], refs, f"{label} argument {keras_name}", src)
         value = _as_tuple(value) if ours in spec.tuples else value
-        if len(args) == i and leading[i] == ours:
+        if spec.variadic and i == len(call) - 1:
+            args.extend(value)
+        elif len(args) == i and leading[i] == ours:
             args.append(value)  # positional while the call arguments lead the signature
         else:
             kwargs[ours] = value
@@ -287,6 +298,8 @@ def op_layer_entry(layer: Any, tensor: Callable[[int], dict]) -> dict:
         if keras_name in spec.keywords:
             if ours in arguments:
                 call_kwargs[keras_name] = _encode(arguments.pop(ours), tensor, where)
+        elif spec.variadic and (keras_name, ours) == spec.call_pairs[-1]:
+            args.extend(pending + [_encode(v, tensor, where) for v in arguments.pop(ours, ())])
         elif ours in arguments:
             args.extend(pending)
             pending.clear()
