@@ -199,3 +199,7 @@ from chainrule.layers.attention import (  # noqa: E402
 from chainrule.layers.einsum_dense import EinsumDense  # noqa: E402
 
 __all__ += ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention"]
+# -- convolutional LSTM (sequences of frames) --
+from chainrule.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
+
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
