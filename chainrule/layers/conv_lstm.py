@@ -436,6 +436,16 @@ class ConvLSTM(RNN):
                                                                          (list, tuple)):
             input_shape = input_shape[0]
         shape = self._check_rank(input_shape)
+        first = self.data_format == "channels_first"
+        if None in (shape[3:] if first else shape[2:-1]):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): ConvLSTM layers only support '
+                "static input shapes for the spatial dimensions (the time axis may be None). "
+                f"Received: input_shape={shape}")
+        if (shape[2] if first else shape[-1]) is None:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}): the channel axis of the input '
+                f"must be known. Received: input_shape={shape}")
         if self.stateful:
             if shape[0] is None:
                 raise ValueError(
