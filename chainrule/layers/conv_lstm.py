@@ -654,7 +654,7 @@ class ConvLSTM1D(ConvLSTM):
         >>> layer(np.zeros((2, 5, 10, 3), "float32")).shape
         (2, 5, 8, 4)
         >>> layer.count_params()
-        244
+        352
     """
 
     __init__ = _rank_layer(1)
