@@ -402,6 +402,10 @@ def test_stateful_carries_the_states_between_batches():
     assert not any(v.numpy().any() for v in stateful.states)
     np.testing.assert_allclose(model.predict(x[:, :3], verbose=0, batch_size=2),
                                whole(x[:, :3]).numpy(), rtol=1e-6, atol=1e-7)
+    # the states are updated outside the ops: such a model trains on the tape (as LSTM's)
+    model.compile("adam", "mse", jit_compile=True)
+    with pytest.raises(ValueError, match=r'layer "conv_lstm2d.*" assigns to weight \'rnn_state\''):
+        model.fit(x[:, :3], np.zeros((2, 5, 5, 2)), batch_size=2, verbose=0)
 
 
 def test_dropout_model_trains_on_the_captured_step():

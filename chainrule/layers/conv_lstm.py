@@ -343,6 +343,15 @@ class ConvLSTM(RNN):
             ``(batch, time, *out_spatial)``, as ``Masking`` makes them): a masked step
             keeps the previous states and output.
         training: whether dropout is active.
+
+    Stateful layers keep their states beside the weights and update them after each
+    batch, so such a model trains on the tape (as stateful ``LSTM``), not the captured step.
+
+    Example:
+        >>> import numpy as np
+        >>> layer = ConvLSTM(rank=1, filters=2, kernel_size=3, return_state=True)
+        >>> [t.shape for t in layer(np.zeros((4, 5, 9, 1), "float32"))]
+        [(4, 7, 2), (4, 7, 2), (4, 7, 2)]
     """
 
     def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1,
