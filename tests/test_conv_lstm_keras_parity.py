@@ -111,3 +111,40 @@ def test_keras_archive_loads_and_predicts_as_keras():
     np.testing.assert_allclose(model.predict(DATA[f"{name}/x"], verbose=0), want, rtol=1e-5,
                                atol=1e-6)
     np.testing.assert_allclose(model.get_weights()[0], DATA[f"{name}/w2_0"], rtol=0, atol=0)
+
+
+def _h5_structure(data: bytes) -> dict:
+    import io
+
+    h5py = pytest.importorskip("h5py")
+    out = {}
+    with h5py.File(io.BytesIO(data), "r") as f:
+        def visit(name, obj):
+            attrs = {k: (v.decode() if isinstance(v, bytes) else str(v))
+                     for k, v in obj.attrs.items()}
+            out[name] = (getattr(obj, "shape", None), str(getattr(obj, "dtype", "")), attrs)
+        f.visititems(visit)
+    return out
+
+
+def test_keras_format_written_has_the_layout_of_keras_file(tmp_path):
+    """Keras keeps a ConvLSTM's weights under ``layers/conv_lstm2d/cell/vars``: so does chainrule."""
+    import zipfile
+
+    pytest.importorskip("h5py")
+    source = os.path.join(HERE, "fixtures", "conv_lstm_keras.keras")
+    model = cr.models.load_model(source)
+    path = tmp_path / "m.keras"
+    model.save(path, format="keras")
+    ours, theirs = zipfile.ZipFile(path), zipfile.ZipFile(source)
+    # the layers' part (Keras's iteration counter is int32 on its PyTorch backend, int64 on
+    # TensorFlow's, as chainrule writes it)
+    a = {k: v for k, v in _h5_structure(ours.read("model.weights.h5")).items()
+         if k.startswith("layers")}
+    b = {k: v for k, v in _h5_structure(theirs.read("model.weights.h5")).items()
+         if k.startswith("layers")}
+    assert a == b
+    assert a["layers/conv_lstm2d/cell/vars/1"][0] == (3, 3, 4, 16)
+    again = cr.models.load_model(path)
+    x = DATA[f"{tool.SAVED}/x"]
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
