@@ -1151,6 +1151,26 @@ ROWS += [
      r"Received: interpolation='bicubic'$", True),
 ]
 
+# -- convolutional LSTM (sequences of frames) --
+ROWS += [
+    ("conv-lstm-input-rank",
+     lambda: L.ConvLSTM2D(8, 3, name="clstm")(np.zeros((8, 6, 16, 16), "float32")), ValueError,
+     r'Input 0 of layer "clstm" is incompatible with the layer: ConvLSTM2D expects 5-D input '
+     r"\(batch, time, rows, cols, channels\), received shape \(8, 6, 16, 16\)\. Add a channel "
+     r"axis to one-channel frames \(x\[\.\.\., None\]\), or a time axis to single frames "
+     r"\(x\[:, None\]\)\. Received: inputs of shape \(8, 6, 16, 16\)$", True),
+    ("conv-lstm-fit-input-rank",
+     lambda: fit(compiled(L.ConvLSTM2D(4, 3, name="clstm"), L.Flatten(), L.Dense(1),
+                          loss="mse"), np.zeros((4, 6, 8, 8)), np.zeros((4, 1))), ValueError,
+     r'Input 0 of layer "clstm" is incompatible with the layer: ConvLSTM2D expects 5-D input '
+     r"\(batch, time, rows, cols, channels\), received shape \(None, 6, 8, 8\)\.", True),
+    ("conv-lstm-spatial-unknown",
+     lambda: L.ConvLSTM2D(4, 3, name="clstm")(L.Input((None, None, None, 1))), ValueError,
+     r'Layer "clstm" \(ConvLSTM2D\): ConvLSTM layers only support static input shapes for the '
+     r"spatial dimensions \(the time axis may be None\)\. Received: input_shape=\(None, None, "
+     r"None, None, 1\)$", True),
+]
+
 TMP = None  # set by the autouse fixture below
 
 

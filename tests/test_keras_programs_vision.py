@@ -199,3 +199,18 @@ def test_image_classification_with_vision_transformer(tmp_path, monkeypatch):
     checkpoint = "checkpoint.weights.h5" if importlib.util.find_spec("h5py") else \
         "checkpoint.weights.npz"
     assert (tmp_path / checkpoint).is_file()
+
+
+def test_conv_lstm(tmp_path, monkeypatch):
+    g = run_program("conv_lstm", tmp_path, monkeypatch)
+    assert_decreasing(g["LOSSES"], "conv_lstm")
+    assert all(math.isfinite(v) for v in g["history"].history["val_loss"])
+    assert g["x_train"].shape == g["y_train"].shape == (18, 5, 16, 16, 1)
+    # the input's time axis is None: the model takes videos of any length
+    assert g["model"].input.shape == (None, None, 16, 16, 1)
+    assert g["new_frames"].shape == (3, 16, 16, 1)
+    assert len(g["predicted_videos"]) == 2 and g["predicted_videos"][0].shape == (3, 16, 16, 1)
+    assert all(0.0 <= v.min() and v.max() <= 1.0 for v in g["predicted_videos"])  # sigmoid
+    # 3 ConvLSTM2D layers (5x5, 3x3, 1x1 kernels, 8 filters), 2 BatchNormalization, Conv3D
+    assert g["model"].count_params() == (25 * 1 * 32 + 25 * 8 * 32 + 32) + 2 * 4 * 8 + (
+        9 * 8 * 32 + 9 * 8 * 32 + 32) + (8 * 32 + 8 * 32 + 32) + (27 * 8 + 1)

@@ -441,6 +441,15 @@ LAYER_EXAMPLES.update({
         layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(2)]))],
     "Wrapper": lambda: ScaledWrapper(layers.Dense(3)),
 })
+# convolutional LSTMs: a segment from Dense(12) to a sequence of frames, and back
+LAYER_EXAMPLES.update({
+    "ConvLSTM1D": _conv_segment((2, 3, 2), lambda: layers.ConvLSTM1D(
+        2, 2, padding="same", return_sequences=True, go_backwards=True)),
+    "ConvLSTM2D": _conv_segment((2, 3, 2, 1), lambda: layers.ConvLSTM2D(
+        2, (2, 1), recurrent_dropout=0.1, seed=1, kernel_regularizer="l2")),
+    "ConvLSTM3D": _conv_segment((2, 1, 3, 2, 1), lambda: layers.ConvLSTM3D(
+        1, 1, unit_forget_bias=False, activation="relu")),
+})
 
 
 def _layer_classes():

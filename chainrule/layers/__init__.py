@@ -202,3 +202,7 @@ from chainrule.layers.einsum_dense import EinsumDense  # noqa: E402
 
 __all__ += ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention"]
 __all__ += ["GroupQueryAttention", "GroupedQueryAttention"]  # grouped-query attention
+# -- convolutional LSTM (sequences of frames) --
+from chainrule.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
+
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
