@@ -941,10 +941,10 @@ ROWS += [
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Lambda "
      r"'lambda'\) is a Lambda layer, which holds Python code; chainrule never runs code", True),
     ("keras-unknown-layer",
-     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "ConvLSTM2D",
+     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "MelSpectrogram",
                                  "config": {"name": "hidden", "filters": 4}}),
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] "
-     r"\(ConvLSTM2D 'hidden'\): chainrule has no layer class 'ConvLSTM2D'",
+     r"\(MelSpectrogram 'hidden'\): chainrule has no layer class 'MelSpectrogram'",
      True),
     ("weights-h5-not-hdf5",
      lambda: mlp().load_weights(write(TMP / "notes.weights.h5", b"my notes")),
