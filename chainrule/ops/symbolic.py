@@ -29,7 +29,11 @@ RAW_OPS: dict[str, Callable] = {}
 
 #: Ops that answer for a KerasTensor directly (its static shape) or make no sense on one.
 NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_numpy",
-                          "assign_moving_average"})
+                          "assign_moving_average", "dtype",
+                          # control flow runs its Python on the symbolic tensors: the ops of
+                          # the functions it calls record their own nodes
+                          "cond", "switch", "fori_loop", "while_loop", "scan", "map",
+                          "vectorized_map", "associative_scan"})
 
 # The functional graph's symbolic tensor class and the function that records an op call on
 # them: handed over by chainrule.layers when it is imported (see use_graph), so that the ops
