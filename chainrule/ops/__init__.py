@@ -253,6 +253,24 @@ from chainrule.ops.control_flow import (  # noqa: E402
     vectorized_map,
     while_loop,
 )
+from chainrule.ops.decompositions import (  # noqa: E402
+    cholesky,
+    cholesky_inverse,
+    det,
+    eig,
+    eigh,
+    inv,
+    logdet,
+    lstsq,
+    lu_factor,
+    matrix_rank,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    solve_triangular,
+    svd,
+)
 from chainrule.ops.math_extra import (  # noqa: E402
     allclose,
     amax,
@@ -381,6 +399,8 @@ __all__ += [
     "associative_scan", "cond", "dtype", "fori_loop", "map", "saturate_cast", "scan", "scatter",
     "scatter_update", "segment_max", "segment_min", "segment_prod", "segment_sum", "slice",
     "slice_update", "switch", "vectorized_map", "while_loop",
+    "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "logdet", "lstsq", "lu_factor",
+    "matrix_rank", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd",
     "allclose", "amax", "amin", "angle", "arccos", "arccosh", "arcsin", "arcsinh", "arctan2",
     "arctanh", "average", "bitwise_and", "bitwise_invert", "bitwise_left_shift", "bitwise_not",
     "bitwise_or", "bitwise_right_shift", "bitwise_xor", "cbrt", "conj", "conjugate", "deg2rad",

@@ -375,3 +375,27 @@ def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = No
     if order == 2:
         return x / sqrt(maximum(_sum(square(x), axis=axis, keepdims=True), eps * eps))
     return divide(x, maximum(norm(x, ord=order, axis=axis, keepdims=True), eps))
+
+
+# Keras's ``keras.ops.linalg`` namespace: the decompositions live in their own module (which
+# does not import this one), and are reachable here as ``chainrule.ops.linalg.<name>``.
+from chainrule.ops.decompositions import (  # noqa: E402
+    cholesky,
+    cholesky_inverse,
+    det,
+    eig,
+    eigh,
+    inv,
+    lstsq,
+    lu_factor,
+    matrix_power,
+    matrix_rank,
+    pinv,
+    qr,
+    solve,
+    solve_triangular,
+    svd,
+)
+
+__all__ += ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor",
+            "matrix_power", "matrix_rank", "pinv", "qr", "solve", "solve_triangular", "svd"]
