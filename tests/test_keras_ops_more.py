@@ -210,6 +210,12 @@ DIFF = [
      lambda a, b: np.meshgrid(a, b)[0] * np.meshgrid(a, b)[1]),
     ("meshgrid_ij", lambda a, b, c: ops.meshgrid(a, b, c, indexing="ij")[2],
      [r(2), r(3), r(4)], lambda a, b, c: np.meshgrid(a, b, c, indexing="ij")[2]),
+    ("i0", ops.i0, [r(3, 4, low=-4, high=4)], np.i0),
+    ("corrcoef", ops.corrcoef, [r(3, 6)], np.corrcoef),
+    ("cdist", ops.cdist, [r(2, 3, 4), r(2, 5, 4)],
+     lambda a, b: np.sqrt(((a[:, :, None] - b[:, None]) ** 2).sum(-1))),
+    ("extract_sequences", lambda a: ops.extract_sequences(a, 3, 2), [r(2, 8)],
+     lambda a: np.stack([a[:, 0:3], a[:, 2:5], a[:, 4:7]], axis=1)),
     # core
     ("slice", lambda a: ops.slice(a, (1, 0), (2, 3)), [r(3, 4)], lambda a: a[1:3, 0:3]),
     ("slice_update", lambda a, u: ops.slice_update(a, (1, 2), u), [r(3, 4), r(2, 2)],
@@ -377,6 +383,15 @@ NONDIFF = [
      lambda a: np.histogram(a, bins=4)[0]),
     ("histogram_edges", lambda a: ops.histogram(a, bins=3, range=(-1, 2))[1], [X],
      lambda a: np.histogram(a, bins=3, range=(-1, 2))[1]),
+    ("bartlett", lambda n: ops.bartlett(n), [np.array(7)],
+     lambda n: np.bartlett(7).astype("float32")),
+    ("blackman", lambda n: ops.blackman(6), [np.array(6)],
+     lambda n: np.blackman(6).astype("float32")),
+    ("hamming", lambda n: ops.hamming(5), [np.array(5)], lambda n: np.hamming(5).astype("float32")),
+    ("hanning", lambda n: ops.hanning(4), [np.array(4)], lambda n: np.hanning(4).astype("float32")),
+    ("kaiser", lambda n: ops.kaiser(5, 3.0), [np.array(5)],
+     lambda n: np.kaiser(5, 3.0).astype("float32")),
+    ("view", lambda a: ops.view(a, "int64"), [X], lambda a: a.view("int64")),
     ("matrix_rank", ops.matrix_rank, [np.array([[1.0, 2.0], [2.0, 4.0]])],
      np.linalg.matrix_rank),
     ("saturate_cast_uint8", lambda a: ops.saturate_cast(a * 200, "uint8"), [X],
@@ -698,3 +713,35 @@ def test_a_layer_of_new_ops_is_captured_and_matches_the_tape():
 def test_bad_arguments_name_themselves(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_keras_namespaces_numpy_nn_and_linalg_hold_the_ops():
+    from chainrule.ops import linalg, nn
+    from chainrule.ops import numpy as knp
+
+    for name in ["abs", "mean", "vstack", "nanmean", "quantile", "cross", "searchsorted",
+                 "bitwise_and", "trapezoid", "slogdet", "view", "kaiser", "get_item"]:
+        assert getattr(knp, name) is getattr(ops, name), name
+    assert set(knp.__all__) <= set(ops.__all__)
+    for name in nn.KERAS_NN_NAMES:
+        assert getattr(nn, name) is getattr(ops, name), name
+    from chainrule.ops.nn import conv, dot_product_attention  # noqa: F401 - importable
+    assert "one_hot" in dir(nn)
+    with pytest.raises(AttributeError, match="has no attribute 'not_an_op'"):
+        nn.not_an_op  # noqa: B018
+    for name in ["relu", "softmax", "leaky_relu", "gelu"]:
+        assert getattr(nn, name) is getattr(ops, name), name
+    np.testing.assert_allclose(nn.leaky_relu(cr.Tensor([-1.0]), negative_slope=0.1).numpy(),
+                               [-0.1])
+    assert linalg.det is ops.det and linalg.einsum.__name__ == "einsum"
+    inp = cr.layers.Input((3, 3))
+    assert linalg.inv(inp).shape == (None, 3, 3)
+    assert nn.relu(inp).shape == (None, 3, 3)
+    assert knp.cbrt(inp).shape == (None, 3, 3)
+    model = cr.Model(inp, [linalg.inv(inp), linalg.solve(inp, inp), linalg.cholesky(inp)])
+    a = np.array([[[4.0, 2.0, 0.0], [2.0, 5.0, 1.0], [0.0, 1.0, 3.0]]], "float32")
+    got = model.predict(a, verbose=0)
+    np.testing.assert_allclose(got[0], np.linalg.inv(a), rtol=1e-5)
+    np.testing.assert_allclose(got[1], np.eye(3)[None], atol=1e-6)
+    np.testing.assert_allclose(got[2], np.linalg.cholesky(a), rtol=1e-6)
+    assert float(ops.corrcoef(r(5))) == 1.0

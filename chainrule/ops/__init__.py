@@ -357,9 +357,13 @@ from chainrule.ops.numpy_extra import (  # noqa: E402
     argpartition,
     array,
     array_split,
+    bartlett,
     bincount,
+    blackman,
+    cdist,
     column_stack,
     copy,
+    corrcoef,
     correlate,
     cross,
     diagflat,
@@ -369,15 +373,20 @@ from chainrule.ops.numpy_extra import (  # noqa: E402
     dstack,
     empty,
     empty_like,
+    extract_sequences,
     fliplr,
     flipud,
     geomspace,
     get_item,
+    hamming,
+    hanning,
     histogram,
     hsplit,
     hstack,
+    i0,
     inner,
     isin,
+    kaiser,
     kron,
     logspace,
     meshgrid,
@@ -391,6 +400,7 @@ from chainrule.ops.numpy_extra import (  # noqa: E402
     unstack,
     vander,
     vdot,
+    view,
     vsplit,
     vstack,
 )
@@ -417,6 +427,8 @@ __all__ += [
     "empty_like", "fliplr", "flipud", "geomspace", "get_item", "histogram", "hsplit", "hstack",
     "inner", "isin", "kron", "logspace", "meshgrid", "ravel", "rot90", "searchsorted", "select",
     "trapezoid", "tri", "unravel_index", "unstack", "vander", "vdot", "vsplit", "vstack",
+    "bartlett", "blackman", "hamming", "hanning", "kaiser", "i0", "corrcoef", "view", "cdist",
+    "extract_sequences",
 ]
 # -- end of more of keras.ops --
 
@@ -433,3 +445,18 @@ from chainrule.autograd.engine import use_ops as _use_ops  # noqa: E402
 
 _use_ops(_sys.modules[__name__])
 # -- end of Tensor's operators --
+
+# -- Keras's keras.ops.numpy, keras.ops.linalg and keras.ops.nn namespaces hold the wrapped
+# ops above (so symbolic tensors work there too); set last, once the wrappers are installed.
+# The library's own modules import the raw functions, so they are not affected --
+from chainrule.ops import linalg as _linalg  # noqa: E402
+from chainrule.ops import nn as _nn  # noqa: E402
+from chainrule.ops import numpy  # noqa: E402, F401 - keras.ops.numpy
+
+for _name in _linalg.KERAS_LINALG_NAMES:
+    setattr(_linalg, _name, globals()[_name])
+for _name in ("elu", "gelu", "hard_sigmoid", "leaky_relu", "log_softmax", "relu", "selu",
+              "sigmoid", "silu", "softmax", "softplus", "softsign", "swish"):
+    setattr(_nn, _name, globals()[_name])
+del _name
+# -- end of the Keras namespaces --

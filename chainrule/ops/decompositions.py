@@ -61,6 +61,14 @@ def _matrix(x: Any, op: str, name: str = "x") -> Any:
     return x
 
 
+def _undefined(x, shape):
+    """NaNs of ``shape`` when ``x`` is all zeros (a functional model's shape dry run feeds
+    zeros), else None: the caller raises the linear-algebra error."""
+    if x.size and not x.any():
+        return np.full(shape, np.nan, dtype=x.dtype)
+    return None
+
+
 def _linalg_error(op: str, e: Exception) -> ValueError:
     err = ValueError(f"{op}: {e}. Received: a matrix NumPy's linear algebra cannot handle")
     err._chainrule = True  # type: ignore[attr-defined]
@@ -103,7 +111,9 @@ class Inv(Function):
         try:
             self.y = np.linalg.inv(x)
         except np.linalg.LinAlgError as e:
-            raise _linalg_error("inv", e) from None
+            self.y = _undefined(x, x.shape)
+            if self.y is None:
+                raise _linalg_error("inv", e) from None
         return self.y
 
     def backward(self, gy):
@@ -129,8 +139,11 @@ class Solve(Function):
         try:
             self.x = np.linalg.solve(self.a, b)
         except np.linalg.LinAlgError as e:
-            raise _linalg_error("solve" if self.lower is None else "solve_triangular", e) \
-                from None
+            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:]
+            self.x = _undefined(a, shape)
+            if self.x is None:
+                raise _linalg_error("solve" if self.lower is None else "solve_triangular",
+                                    e) from None
         return self.x
 
     def backward(self, gy):
@@ -149,7 +162,9 @@ class Cholesky(Function):
         try:
             self.L = np.linalg.cholesky(x)
         except np.linalg.LinAlgError as e:
-            raise _linalg_error("cholesky", e) from None
+            self.L = _undefined(x, x.shape)
+            if self.L is None:
+                raise _linalg_error("cholesky", e) from None
         return self.L
 
     def backward(self, gy):
@@ -288,7 +303,8 @@ def inv(x: Any) -> Tensor:
     """Inverse of a square matrix (or each of a stack); gradient ``-inv^T g inv^T``.
 
     Raises:
-        ValueError: for a matrix that is not square or is singular.
+        ValueError: for a matrix that is not square or is singular (a matrix of zeros gives
+            NaN instead, so a functional model's shape dry run passes).
 
     Example:
         >>> import chainrule as cr

@@ -397,5 +397,8 @@ from chainrule.ops.decompositions import (  # noqa: E402
     svd,
 )
 
+KERAS_LINALG_NAMES = ("cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq",
+                      "lu_factor", "matrix_rank", "pinv", "qr", "solve", "solve_triangular",
+                      "svd")
 __all__ += ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor",
-            "matrix_power", "matrix_rank", "pinv", "qr", "solve", "solve_triangular", "svd"]
+            "matrix_rank", "pinv", "qr", "solve", "solve_triangular", "svd", "matrix_power"]

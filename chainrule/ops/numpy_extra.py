@@ -37,7 +37,8 @@ __all__ = [
     "diff", "cross", "kron", "inner", "vdot", "correlate", "trapezoid", "vander", "select",
     "diagflat", "tri", "empty", "empty_like", "meshgrid", "geomspace", "logspace",
     "searchsorted", "digitize", "bincount", "histogram", "isin", "argpartition",
-    "unravel_index",
+    "unravel_index", "bartlett", "blackman", "hamming", "hanning", "kaiser", "i0", "corrcoef",
+    "view", "cdist", "extract_sequences",
 ]
 
 
@@ -866,3 +867,208 @@ def unravel_index(indices: Any, shape: Sequence[int]) -> tuple:
 def _coordinate(idx, shape, axis):
     return np.unravel_index(idx, shape)[axis].astype(idx.dtype)
 
+
+
+# -- windows, Bessel's i0, correlation coefficients, bit views, distances, frames ----------------
+
+
+def _window(kind: str, x: Any, beta: float = 0.0) -> Tensor:
+    m = x.numpy() if isinstance(x, Tensor) else x
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) and not (
+            hasattr(m, "ndim") and m.ndim == 0 and m.dtype.kind in "iu"):
+        raise ValueError(f"{kind}: x must be the window length, an integer. Received: x={x!r}")
+    m = int(m)
+    fn = {"bartlett": np.bartlett, "blackman": np.blackman, "hamming": np.hamming,
+          "hanning": np.hanning}.get(kind)
+    w = np.kaiser(m, float(beta)) if kind == "kaiser" else fn(m)
+    return _make(w.astype(backend.floatx()))
+
+
+def bartlett(x: int) -> Tensor:
+    """The Bartlett (triangular) window of ``x`` points.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.bartlett(5)
+        Tensor([0. , 0.5, 1. , 0.5, 0. ], dtype=float32)
+    """
+    return _window("bartlett", x)
+
+
+def blackman(x: int) -> Tensor:
+    """The Blackman window of ``x`` points.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.blackman(3).numpy().round(6)
+        array([-0.,  1., -0.], dtype=float32)
+    """
+    return _window("blackman", x)
+
+
+def hamming(x: int) -> Tensor:
+    """The Hamming window of ``x`` points.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.hamming(3)
+        Tensor([0.08, 1.  , 0.08], dtype=float32)
+    """
+    return _window("hamming", x)
+
+
+def hanning(x: int) -> Tensor:
+    """The Hann window of ``x`` points.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.hanning(3)
+        Tensor([0., 1., 0.], dtype=float32)
+    """
+    return _window("hanning", x)
+
+
+def kaiser(x: int, beta: float) -> Tensor:
+    """The Kaiser window of ``x`` points with shape parameter ``beta``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.kaiser(3, 0.0)
+        Tensor([1., 1., 1.], dtype=float32)
+    """
+    return _window("kaiser", x, beta)
+
+
+def _i1(x):
+    """Modified Bessel function of the first kind, order 1, by its power series (all terms of
+    one sign, so summing them is accurate)."""
+    half = np.asarray(x, dtype=np.float64) / 2.0
+    term = half.copy()
+    total = term.copy()
+    q = half * half
+    for k in range(1, 400):
+        term = term * q / (k * (k + 1))
+        total = total + term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            break
+    return total
+
+
+class I0(Function):
+    """Modified Bessel function of order 0 (NumPy's ``i0``); gradient ``i1(x)``."""
+
+    def forward(self, x):
+        self.x = x
+        return np.i0(x.astype(np.float64)).astype(x.dtype)  # NumPy loses digits in float32
+
+    def backward(self, gy):
+        return ((gy * _i1(self.x)).astype(self.x.dtype, copy=False),)
+
+
+def i0(x: Any) -> Tensor:
+    """Modified Bessel function of the first kind, order 0; gradient ``i1(x)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.i0(cr.Tensor([0.0, 1.0]))
+        Tensor([1.       , 1.2660658], dtype=float32)
+    """
+    x = as_input(x)
+    if raw(x).dtype.kind not in "f":
+        x = cast(x, backend.floatx())
+    return I0()(x)
+
+
+def corrcoef(x: Any) -> Tensor:
+    """Pearson correlation coefficients of the rows of ``x`` (variables) over its columns
+    (observations), clipped to [-1, 1] as NumPy does.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.corrcoef(cr.Tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 7.0]])).numpy().round(4)
+        array([[1.    , 0.9934],
+               [0.9934, 1.    ]], dtype=float32)
+    """
+    from chainrule.ops.math import clip, sqrt  # noqa: PLC0415
+    from chainrule.ops.reduce import mean  # noqa: PLC0415
+
+    x = as_input(x)
+    if raw(x).dtype.kind != "f":
+        x = cast(x, backend.floatx())
+    if _nd(x) > 2:
+        raise ValueError(f"corrcoef: x must be 1-D or 2-D. Received: x of shape "
+                         f"{np.shape(raw(x))}")
+    x = _atleast(x, 2)
+    xm = x - mean(x, axis=1, keepdims=True)
+    cov = matmul(xm, transpose(xm))
+    d = sqrt(getitem(cov, (np.arange(np.shape(raw(cov))[0]),) * 2))
+    c = cov / reshape(d, (-1, 1)) / reshape(d, (1, -1))
+    c = clip(c, -1.0, 1.0)
+    return reshape(c, ()) if np.shape(raw(c)) == (1, 1) else c
+
+
+def _view(x, dtype):
+    return x.view(dtype)
+
+
+def view(x: Any, dtype: Any = None) -> Tensor:
+    """The same bytes read as ``dtype`` (NumPy's ``ndarray.view``); no gradient.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.view(cr.Tensor([1.0]), "int32")
+        Tensor([1065353216], dtype=int32)
+    """
+    x = as_input(x)
+    if dtype is None:
+        return Copy()(x)
+    return NoGrad(_view, {"dtype": _dtype(dtype)})(x)
+
+
+def cdist(x: Any, y: Any) -> Tensor:
+    """Euclidean distances between the rows of ``x`` ``(..., m, d)`` and ``y`` ``(..., n, d)``:
+    shape ``(..., m, n)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.cdist(cr.Tensor([[0.0, 0.0]]), cr.Tensor([[3.0, 4.0], [0.0, 1.0]]))
+        Tensor([[5., 1.]], dtype=float32)
+    """
+    from chainrule.ops.math import sqrt, square  # noqa: PLC0415
+
+    a, b = as_input(x), as_input(y)
+    sa, sb = np.shape(raw(a)), np.shape(raw(b))
+    if len(sa) < 2 or len(sb) < 2 or sa[-1] != sb[-1]:
+        raise ValueError(f"cdist: x and y must be (..., m, d) and (..., n, d) with the same d. "
+                         f"Received: x of shape {sa}, y of shape {sb}")
+    if raw(a).dtype.kind != "f":
+        a = cast(a, backend.floatx())
+    if raw(b).dtype.kind != "f":
+        b = cast(b, raw(a).dtype)
+    d = reshape(a, sa[:-1] + (1, sa[-1])) - reshape(b, sb[:-2] + (1,) + sb[-2:])
+    return sqrt(sum(square(d), axis=-1))
+
+
+def extract_sequences(x: Any, sequence_length: int, sequence_stride: int) -> Tensor:
+    """Frames of ``sequence_length`` along the last axis, every ``sequence_stride`` steps:
+    ``(..., n)`` becomes ``(..., 1 + (n - sequence_length) // sequence_stride,
+    sequence_length)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.extract_sequences(cr.Tensor([1.0, 2.0, 3.0, 4.0, 5.0]), 3, 2)
+        Tensor([[1., 2., 3.],
+                [3., 4., 5.]], dtype=float32)
+    """
+    x = as_input(x)
+    n = np.shape(raw(x))[-1] if _nd(x) else 0
+    for name, v in (("sequence_length", sequence_length), ("sequence_stride", sequence_stride)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"extract_sequences: {name} must be a positive integer. "
+                             f"Received: {name}={v!r}")
+    if sequence_length > n:
+        raise ValueError(f"extract_sequences: sequence_length must not exceed the last axis "
+                         f"({n}). Received: sequence_length={sequence_length}")
+    count = 1 + (n - sequence_length) // sequence_stride
+    idx = np.arange(count)[:, None] * sequence_stride + np.arange(sequence_length)[None, :]
+    return take(x, idx, axis=-1)
