@@ -253,6 +253,7 @@ from chainrule.ops.control_flow import (  # noqa: E402
     vectorized_map,
     while_loop,
 )
+from chainrule.ops.ctc import ctc_decode, ctc_loss  # noqa: E402
 from chainrule.ops.decompositions import (  # noqa: E402
     cholesky,
     cholesky_inverse,
@@ -343,14 +344,19 @@ from chainrule.ops.math_extra import (  # noqa: E402
     trunc,
 )
 from chainrule.ops.nn_extra import (  # noqa: E402
+    adaptive_average_pool,
+    adaptive_max_pool,
     depth_to_space,
     dot_product_attention,
+    fold,
     hard_silu,
     hard_swish,
+    polar,
     psnr,
     rms_normalization,
     space_to_depth,
     sparse_sigmoid,
+    unfold,
 )
 from chainrule.ops.numpy_extra import (  # noqa: E402
     append,
@@ -404,6 +410,7 @@ from chainrule.ops.numpy_extra import (  # noqa: E402
     vsplit,
     vstack,
 )
+from chainrule.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: E402
 
 __all__ += [
     "associative_scan", "cond", "dtype", "fori_loop", "map", "saturate_cast", "scan", "scatter",
@@ -429,6 +436,8 @@ __all__ += [
     "trapezoid", "tri", "unravel_index", "unstack", "vander", "vdot", "vsplit", "vstack",
     "bartlett", "blackman", "hamming", "hanning", "kaiser", "i0", "corrcoef", "view", "cdist",
     "extract_sequences",
+    "ctc_decode", "ctc_loss", "adaptive_average_pool", "adaptive_max_pool", "fold", "polar",
+    "unfold", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft",
 ]
 # -- end of more of keras.ops --
 

@@ -690,7 +690,8 @@ def sigmoid_binary_cross_entropy(logits: Any, targets: Any) -> Tensor:
 # one, so they cannot be imported here; they are looked up in chainrule.ops on first use
 # (``chainrule.ops.nn.conv``, ``from chainrule.ops.nn import one_hot``) instead.
 KERAS_NN_NAMES = frozenset({
-    "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
+    "adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss", "fold", "polar",
+    "unfold", "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
     "celu", "conv", "conv_transpose", "depth_to_space", "depthwise_conv",
     "dot_product_attention", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
     "layer_normalization", "log_sigmoid", "max_pool", "moments", "multi_hot", "normalize",

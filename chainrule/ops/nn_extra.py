@@ -1,9 +1,11 @@
 """More of Keras 3's ``keras.ops.nn``: ``hard_silu``, ``sparse_sigmoid``, ``rms_normalization``,
-``dot_product_attention``, ``depth_to_space``/``space_to_depth`` and ``psnr``.
+``dot_product_attention``, ``depth_to_space``/``space_to_depth``, ``psnr``, the adaptive
+pools and ``unfold``/``fold``.
 
 All are compositions of existing ops (``clip``, ``mean``, ``einsum``,
-``softmax``, ``reshape``, ``transpose``...), so their gradients are those ops'
-and a captured step replays them like any other.
+``softmax``, ``reshape``, ``transpose``, ``take``...; ``fold`` is the overlap-add
+that ``istft`` uses), so their gradients are those ops' and a captured step
+replays them like any other.
 
 Example:
     >>> import chainrule as cr
@@ -30,7 +32,8 @@ from chainrule.ops.reduce import mean
 from chainrule.ops.shaping import reshape, transpose
 
 __all__ = ["hard_silu", "hard_swish", "sparse_sigmoid", "rms_normalization",
-           "dot_product_attention", "depth_to_space", "space_to_depth", "psnr"]
+           "dot_product_attention", "depth_to_space", "space_to_depth", "psnr",
+           "adaptive_average_pool", "adaptive_max_pool", "unfold", "fold", "polar"]
 
 
 def hard_silu(x: Any) -> Tensor:
@@ -246,3 +249,202 @@ def psnr(x1: Any, x2: Any, max_val: float) -> Tensor:
                          f"x1.shape={np.shape(raw(a))}, x2.shape={np.shape(raw(b))}")
     mse = mean(square(a - b))
     return 20.0 * math.log10(float(max_val)) - 10.0 * log10(mse)
+
+
+def _data_format(data_format: Any, op: str) -> str:
+    if data_format is None:  # chainrule has no image_data_format setting: Keras's default
+        data_format = "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{op}: data_format must be 'channels_last' or 'channels_first'. "
+                         f"Received: data_format={data_format!r}")
+    return data_format
+
+
+def _adaptive_pool(inputs: Any, output_size: Any, data_format: Any, kind: str) -> Tensor:
+    op = f"adaptive_{kind}_pool"
+    fmt = _data_format(data_format, op)
+    x = as_input(inputs)
+    s = np.shape(raw(x))
+    dims = len(s) - 2
+    if dims not in (1, 2, 3):
+        raise ValueError(f"{op}: inputs must be 3-D, 4-D or 5-D (batch, spatial..., channels). "
+                         f"Received: inputs of shape {s}")
+    sizes = (output_size,) * dims if isinstance(output_size, (int, np.integer)) else \
+        tuple(output_size)
+    if len(sizes) != dims or any(isinstance(n, bool) or not isinstance(n, (int, np.integer))
+                                 or n < 1 for n in sizes):
+        raise ValueError(f"{op}: output_size must be a positive integer or {dims} of them. "
+                         f"Received: output_size={output_size!r}")
+    from chainrule.ops.indexing import take  # noqa: PLC0415
+    from chainrule.ops.reduce import max as _max  # noqa: PLC0415
+
+    first = 1 if fmt == "channels_last" else 2
+    for k, out in enumerate(sizes):  # one spatial axis at a time (the windows are separable)
+        ax = first + k
+        n = np.shape(raw(x))[ax]
+        starts = (np.arange(out) * n) // out
+        ends = -((-np.arange(1, out + 1) * n) // out)  # ceil
+        small = -(-n // out)
+        big_mask = (ends - starts) > small
+        pooled = []
+        for size in (small, small + 1):
+            idx = np.minimum(starts[:, None] + np.arange(size)[None, :], n - 1)
+            win = take(x, idx, axis=ax)  # the window axis lands after ax
+            pooled.append(mean(win, axis=ax + 1) if kind == "average" else
+                          _max(win, axis=ax + 1))
+        if big_mask.any():
+            shape = [1] * np.ndim(raw(pooled[0]))
+            shape[ax] = out
+            x = where(big_mask.reshape(shape), pooled[1], pooled[0])
+        else:
+            x = pooled[0]
+    return x
+
+
+def adaptive_average_pool(inputs: Any, output_size: Any, data_format: str | None = None
+                          ) -> Tensor:
+    """Average pooling to a fixed ``output_size``: output cell ``i`` of an axis of length ``n``
+    averages positions ``floor(i n / out)`` to ``ceil((i + 1) n / out) - 1`` (PyTorch's and
+    Keras's bins).
+
+    Args:
+        inputs: 3-D, 4-D or 5-D (1, 2 or 3 spatial axes).
+        output_size: an int, or one per spatial axis.
+        data_format: ``"channels_last"`` or ``"channels_first"`` (default: the config's).
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.Tensor(np.arange(5.0).reshape(1, 5, 1), dtype="float32")
+        >>> cr.ops.adaptive_average_pool(x, 3)[0, :, 0]
+        Tensor([0.5, 2. , 3.5], dtype=float32)
+    """
+    return _adaptive_pool(inputs, output_size, data_format, "average")
+
+
+def adaptive_max_pool(inputs: Any, output_size: Any, data_format: str | None = None) -> Tensor:
+    """Max pooling to a fixed ``output_size`` (the bins of :func:`adaptive_average_pool`).
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.Tensor(np.arange(5.0).reshape(1, 5, 1), dtype="float32")
+        >>> cr.ops.adaptive_max_pool(x, 3)[0, :, 0]
+        Tensor([1., 3., 4.], dtype=float32)
+    """
+    return _adaptive_pool(inputs, output_size, data_format, "max")
+
+
+def _pairs(op: str, **values: Any) -> list:
+    out = []
+    for name, v in values.items():
+        p = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+        if len(p) != 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer))
+                              for n in p) or min(p) < (0 if name == "padding" else 1):
+            raise ValueError(f"{op}: {name} must be an integer or a pair of integers "
+                             f"({'>= 0' if name == 'padding' else '>= 1'}). "
+                             f"Received: {name}={v!r}")
+        out.append(tuple(int(n) for n in p))
+    return out
+
+
+def _patch_index(hp: int, wp: int, k: tuple, d: tuple, s: tuple) -> tuple:
+    """Flat positions in an ``(hp, wp)`` image of every kernel tap of every patch, as
+    ``(kh * kw, patches)``, and the patch grid."""
+    oh = (hp - (k[0] - 1) * d[0] - 1) // s[0] + 1
+    ow = (wp - (k[1] - 1) * d[1] - 1) // s[1] + 1
+    rows = (np.arange(oh) * s[0])[:, None] + np.zeros(ow, int)[None, :]
+    cols = np.zeros(oh, int)[:, None] + (np.arange(ow) * s[1])[None, :]
+    taps_r = (np.arange(k[0]) * d[0])[:, None] + np.zeros(k[1], int)[None, :]
+    taps_c = np.zeros(k[0], int)[:, None] + (np.arange(k[1]) * d[1])[None, :]
+    r = taps_r.reshape(-1, 1) + rows.reshape(1, -1)
+    c = taps_c.reshape(-1, 1) + cols.reshape(1, -1)
+    return r * wp + c, oh, ow
+
+
+def unfold(x: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+           stride: Any = 1) -> Tensor:
+    """Sliding local blocks of a channels-first image batch (PyTorch's ``unfold``, im2col):
+    ``(N, C, H, W) -> (N, C * kh * kw, L)``.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.unfold(cr.ops.ones((2, 3, 4, 4)), 2).shape
+        (2, 12, 9)
+    """
+    k, d, p, s = _pairs("unfold", kernel_size=kernel_size, dilation=dilation, padding=padding,
+                        stride=stride)
+    x = as_input(x)
+    shape = np.shape(raw(x))
+    if len(shape) != 4:
+        raise ValueError(f"unfold: x must be 4-D (N, C, H, W). Received: x of shape {shape}")
+    n, c, h, w = shape
+    if any(p):
+        from chainrule.ops.arrays import pad  # noqa: PLC0415
+
+        x = pad(x, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
+    hp, wp = h + 2 * p[0], w + 2 * p[1]
+    idx, oh, ow = _patch_index(hp, wp, k, d, s)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"unfold: the kernel {k} (dilation {d}) does not fit the padded image "
+                         f"({hp}, {wp}). Received: kernel_size={kernel_size!r}")
+    from chainrule.ops.indexing import take  # noqa: PLC0415
+
+    cols = take(reshape(x, (n, c, hp * wp)), idx, axis=2)  # (n, c, kh*kw, L)
+    return reshape(cols, (n, c * k[0] * k[1], oh * ow))
+
+
+def fold(x: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """Sum sliding local blocks back into an image (PyTorch's ``fold``, col2im; the adjoint
+    of :func:`unfold`): ``(N, C * kh * kw, L) -> (N, C, H, W)``.
+
+    Raises:
+        ValueError: when ``x``'s shape does not match the kernel and the number of blocks.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.fold(cr.ops.ones((1, 4, 4)), (3, 3), 2)[0, 0]
+        Tensor([[1., 2., 1.],
+                [2., 4., 2.],
+                [1., 2., 1.]], dtype=float32)
+    """
+    from chainrule.ops.spectral import OverlapAdd  # noqa: PLC0415
+
+    o, k, d, p, s = _pairs("fold", output_size=output_size, kernel_size=kernel_size,
+                           dilation=dilation, padding=padding, stride=stride)
+    x = as_input(x)
+    shape = np.shape(raw(x))
+    hp, wp = o[0] + 2 * p[0], o[1] + 2 * p[1]
+    idx, oh, ow = _patch_index(hp, wp, k, d, s)
+    kk = k[0] * k[1]
+    if len(shape) != 3 or shape[1] % kk or shape[2] != oh * ow:
+        raise ValueError(f"fold: x must have shape (N, C * {kk}, {oh * ow}) for kernel {k} and "
+                         f"output {o}. Received: x of shape {shape}")
+    n, c = shape[0], shape[1] // kk
+    img = OverlapAdd(idx.reshape(-1), hp * wp)(reshape(x, (n, c, kk * oh * ow)))
+    img = reshape(img, (n, c, hp, wp))
+    if any(p):
+        from chainrule.ops.shaping import getitem  # noqa: PLC0415
+
+        img = getitem(img, (slice(None), slice(None), slice(p[0], p[0] + o[0]),
+                            slice(p[1], p[1] + o[1])))
+    return img
+
+
+def _polar(a, t):
+    return a * np.exp(1j * t)
+
+
+def polar(abs_: Any, angle: Any) -> Tensor:
+    """The complex numbers ``abs_ * exp(1j * angle)``, as a complex Tensor.
+
+    No gradient: chainrule differentiates real tensors only (use
+    ``abs_ * cos(angle)`` and ``abs_ * sin(angle)`` for the parts with gradients).
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.ops.polar(cr.Tensor([2.0]), cr.Tensor([0.0]))
+        Tensor([2.+0.j], dtype=complex64)
+    """
+    from chainrule.ops.numpy_extra import NoGrad  # noqa: PLC0415
+
+    return NoGrad(_polar)(as_input(abs_), as_input(angle))
