@@ -306,3 +306,100 @@ def test_symbolic_spectral_and_pooling_ops():
 def test_bad_arguments_name_themselves(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_rearrange_matches_numpy_reshapes_and_gradient_checks():
+    x = r(2, 6, 4, 3)
+    got = ops.rearrange(cr.Tensor(x), "b (h1 h) w c -> (b h1) h w c", h1=2).numpy()
+    np.testing.assert_array_equal(got, x.reshape(2, 2, 3, 4, 3).reshape(4, 3, 4, 3))
+    got = ops.rearrange(cr.Tensor(x), "b (h h1) (w w1) c -> b h w (c h1 w1)", h1=2, w1=2)
+    want = x.reshape(2, 3, 2, 2, 2, 3).transpose(0, 1, 3, 5, 2, 4).reshape(2, 3, 2, 12)
+    np.testing.assert_array_equal(got.numpy(), want)
+    assert ops.rearrange(x, "b h w c -> b c h w").shape == (2, 3, 6, 4)
+    result = check_gradients(lambda a: ops.rearrange(a, "b h w c -> h (b w) c"), x[:, :2])
+    assert result.ok, str(result)
+    inp = cr.layers.Input((6, 4, 3))
+    assert ops.rearrange(inp, "b h w c -> b (h w) c").shape == (None, 24, 3)
+
+
+def test_vectorize_loops_over_broadcast_axes():
+    f = ops.vectorize(lambda a, b: ops.sum(a * b), signature="(n),(n)->()")
+    a, b = r(2, 3, 4), r(3, 4)
+    np.testing.assert_allclose(f(cr.Tensor(a), cr.Tensor(b)).numpy(), (a * b).sum(-1))
+    g = ops.vectorize(lambda x, p: x ** p if x > 0 else -x, excluded={1})
+    np.testing.assert_allclose(g(cr.Tensor(np.array([[-1.0, 2.0]])), 2).numpy(),
+                               [[1.0, 4.0]])
+    result = check_gradients(lambda x: f(x, ops.sin(x)), a)
+    assert result.ok, str(result)
+    pair = ops.vectorize(lambda v: (ops.max(v), ops.min(v)), signature="(n)->(),()")
+    hi, lo = pair(cr.Tensor(a))
+    np.testing.assert_allclose(hi.numpy(), a.max(-1))
+    np.testing.assert_allclose(lo.numpy(), a.min(-1))
+
+
+def test_custom_gradient_is_one_op_and_replays():
+    @ops.custom_gradient
+    def log1pexp(x):
+        e = ops.exp(x)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            return ops.multiply(upstream, 1.0 - 1.0 / ops.add(1, e))
+
+        return ops.log(1 + e), grad
+
+    x = cr.Tensor(np.array([0.0, 100.0, -3.0]), requires_grad=True)
+    y = log1pexp(x)
+    np.testing.assert_allclose(y.numpy(), np.logaddexp(0, x.numpy()))
+    ops.sum(y).backward()
+    np.testing.assert_allclose(x.grad, 1 / (1 + np.exp(-x.numpy())))
+    assert y.creator is not None and type(y.creator).__name__ == "CustomGradient"
+
+    class Soft(cr.layers.Layer):
+        def call(self, inputs):
+            return log1pexp(inputs)
+
+    def make(jit):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        m = cr.Sequential([cr.Input((3,)), cr.layers.Dense(4), Soft(), cr.layers.Dense(1)])
+        m.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+        return m
+
+    xs = rng.standard_normal((24, 3)).astype("float32")
+    ys = rng.standard_normal((24, 1)).astype("float32")
+    fast, slow = make(True), make(False)
+    fast.fit(xs, ys, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    slow.fit(xs, ys, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_view_as_complex_and_real_round_trip():
+    x = r(3, 2)
+    z = ops.view_as_complex(cr.Tensor(x))
+    np.testing.assert_array_equal(z.numpy(), x[:, 0] + 1j * x[:, 1])
+    np.testing.assert_array_equal(ops.view_as_real(z).numpy(), x)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ops.rearrange(np.zeros((2, 3)), "a b c -> a b c"),
+     r"rearrange: the pattern names 3 input axes\. Received: a tensor of shape \(2, 3\) for "
+     r"pattern='a b c -> a b c'$"),
+    (lambda: ops.rearrange(np.zeros((2, 3)), "a b -> a c"),
+     r"rearrange: both sides must name the same axes, each once\. Received: "
+     r"pattern='a b -> a c'$"),
+    (lambda: ops.rearrange(np.zeros((2, 6)), "a (b c) -> a b c"),
+     r"rearrange: give the sizes of all but one axis of \['b', 'c'\]\. Received: "
+     r"axes_lengths=\{\}$"),
+    (lambda: ops.rearrange(np.zeros((2, 6)), "a (b c) -> a b c", b=4),
+     r"rearrange: the axis of size 6 cannot be split as \['b', 'c'\]\. Received: "
+     r"axes_lengths=\{'b': 4\}$"),
+    (lambda: ops.view_as_complex(np.zeros((2, 3))),
+     r"view_as_complex: x must be float32/float64 with a last axis of 2\. Received: x of "
+     r"shape \(2, 3\) and dtype float64$"),
+])
+def test_transform_bad_arguments_name_themselves(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -411,6 +411,13 @@ from chainrule.ops.numpy_extra import (  # noqa: E402
     vstack,
 )
 from chainrule.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: E402
+from chainrule.ops.transforms import (  # noqa: E402
+    custom_gradient,
+    rearrange,
+    vectorize,
+    view_as_complex,
+    view_as_real,
+)
 
 __all__ += [
     "associative_scan", "cond", "dtype", "fori_loop", "map", "saturate_cast", "scan", "scatter",
@@ -437,7 +444,8 @@ __all__ += [
     "bartlett", "blackman", "hamming", "hanning", "kaiser", "i0", "corrcoef", "view", "cdist",
     "extract_sequences",
     "ctc_decode", "ctc_loss", "adaptive_average_pool", "adaptive_max_pool", "fold", "polar",
-    "unfold", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft",
+    "unfold", "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft", "custom_gradient",
+    "rearrange", "vectorize", "view_as_complex", "view_as_real",
 ]
 # -- end of more of keras.ops --
 

@@ -1,7 +1,7 @@
 """Keras 3's ``keras.ops.numpy`` namespace: the NumPy-like ops of :mod:`chainrule.ops`.
 
 Code written against ``keras.ops.numpy`` runs once its import says
-``chainrule.ops.numpy``: every name here is the same function as in
+``chainrule.ops.numpy``: every name here (all of Keras 3.15's) is the same function as in
 :mod:`chainrule.ops` (with its gradient and symbolic-tensor handling). The
 module defines nothing of its own.
 
@@ -228,6 +228,7 @@ from chainrule.ops import (  # noqa: A004 - NumPy's names (abs, all, any, max...
     vander,
     var,
     vdot,
+    vectorize,
     view,
     vsplit,
     vstack,
@@ -263,5 +264,5 @@ __all__ = [
     "sort", "split", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes",
     "take", "take_along_axis", "tan", "tanh", "tensordot", "tile", "trace", "transpose",
     "trapezoid", "tri", "tril", "triu", "true_divide", "trunc", "unique", "unravel_index",
-    "vander", "var", "vdot", "view", "vsplit", "vstack", "where", "zeros", "zeros_like",
+    "vander", "var", "vdot", "vectorize", "view", "vsplit", "vstack", "where", "zeros", "zeros_like",
 ]

@@ -33,7 +33,8 @@ NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_nump
                           # control flow runs its Python on the symbolic tensors: the ops of
                           # the functions it calls record their own nodes
                           "cond", "switch", "fori_loop", "while_loop", "scan", "map",
-                          "vectorized_map", "associative_scan"})
+                          "vectorized_map", "associative_scan", "vectorize",
+                          "custom_gradient"})
 
 # The functional graph's symbolic tensor class and the function that records an op call on
 # them: handed over by chainrule.layers when it is imported (see use_graph), so that the ops
