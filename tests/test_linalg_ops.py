@@ -95,6 +95,12 @@ DIFF = [
      lambda a: np.linalg.matrix_power(a, -2)),
     ("norm", lambda a: linalg.norm(a, ord="fro"), [r(3, 3)],
      lambda a: np.linalg.norm(a, "fro")),
+    ("norm_nuc", lambda a: linalg.norm(a, ord="nuc"), [r(3, 4)],
+     lambda a: np.linalg.norm(a, "nuc")),
+    ("norm_2_axes_keepdims", lambda a: linalg.norm(a, ord=2, axis=(2, 0), keepdims=True),
+     [r(3, 2, 4)], lambda a: np.linalg.norm(a, 2, axis=(2, 0), keepdims=True)),
+    ("norm_minus_2_batch", lambda a: linalg.norm(a, ord=-2, axis=(-2, -1)), [r(2, 3, 3)],
+     lambda a: np.linalg.norm(a, -2, axis=(-2, -1))),
 ]
 
 

@@ -289,10 +289,20 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Tensor:  # no
         inner, outer_ax = row, col
     elif ord in (math.inf, -math.inf):
         inner, outer_ax = col, row
+    elif ord in (2, -2, "nuc"):  # from the singular values (the gradient goes through svd)
+        from chainrule.ops.decompositions import svd  # noqa: PLC0415
+        from chainrule.ops.indexing import moveaxis  # noqa: PLC0415
+
+        sv = svd(moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
+        y = {2: _max, -2: _min, "nuc": _sum}[ord](sv, axis=-1)
+        if not keepdims:
+            return y
+        shape = list(np.shape(raw(x)))
+        shape[row] = shape[col] = 1
+        return reshape(y, tuple(shape))
     else:
-        raise ValueError(f"norm: matrix norm ord={ord!r} needs singular values, which chainrule "
-                         "does not compute; supported: None, 'fro', 1, -1, inf, -inf. "
-                         f"Received: ord={ord!r}")
+        raise ValueError(f"norm: unknown matrix norm order; supported: None, 'fro', 'nuc', 1, "
+                         f"-1, 2, -2, inf, -inf. Received: ord={ord!r}")
     s = _sum(_abs(x), axis=inner, keepdims=True)
     reduce = _max if ord in (1, math.inf) else _min
     y = reduce(s, axis=outer_ax, keepdims=True)
@@ -308,7 +318,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     Args:
         x: input (integers are cast to ``floatx``).
         ord: for vectors None/2, 1, inf, -inf, 0 or any p; for matrices None/'fro',
-            1, -1, inf, -inf.
+            1, -1, inf, -inf, and 2, -2, 'nuc' (from the singular values, by ``svd``).
         axis: None (all of a 1-D or 2-D ``x``; with ``ord=None`` any rank, flattened),
             an int (vector norms) or a pair (matrix norms).
         keepdims: keep the reduced axes with length 1.
@@ -317,7 +327,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         The norm; differentiable (the 2-norm's gradient is ``x / norm``).
 
     Raises:
-        ValueError: for matrix norms that need singular values (2, -2, 'nuc').
+        ValueError: for an unknown matrix norm order.
 
     Example:
         >>> import chainrule as cr
