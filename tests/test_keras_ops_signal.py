@@ -251,6 +251,38 @@ def test_ctc_decode_greedy_matches_keras_rules():
     assert decoded.dtype == np.int32 and not decoded.requires_grad
 
 
+def _label_probs(logits, blank):
+    """Every label sequence's probability: the sum over the paths that collapse to it."""
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p = p / p.sum(-1, keepdims=True)
+    t, k = p.shape
+    probs: dict = {}
+    for path in itertools.product(range(k), repeat=t):
+        label = tuple(c for i, c in enumerate(path) if c != blank and (i == 0 or
+                                                                       c != path[i - 1]))
+        probs[label] = probs.get(label, 0.0) + np.prod([p[i, c] for i, c in enumerate(path)])
+    return sorted(probs.items(), key=lambda kv: -kv[1])
+
+
+def test_ctc_beam_search_finds_the_most_probable_label_sequences():
+    logits = r(2, 4, 3) * 3
+    lengths = np.array([4, 3])
+    decoded, scores = ops.ctc_decode(cr.Tensor(logits), lengths, strategy="beam_search",
+                                     beam_width=50, top_paths=3, mask_index=2)
+    assert decoded.shape == (3, 2, 4) and scores.shape == (2, 3)
+    assert decoded.dtype == np.int32 and not scores.requires_grad
+    for b in range(2):
+        want = _label_probs(logits[b, :lengths[b]], blank=2)[:3]
+        for i, (label, prob) in enumerate(want):
+            row = decoded.numpy()[i, b]
+            assert tuple(row[row >= 0]) == label and np.all(row[len(label):] == -1)
+            np.testing.assert_allclose(scores.numpy()[b, i], np.log(prob), rtol=1e-10)
+    # a narrow beam still returns valid sequences, best first
+    _, narrow = ops.ctc_decode(cr.Tensor(logits), lengths, strategy="beam_search",
+                               beam_width=2, top_paths=2)
+    assert np.all(np.diff(narrow.numpy(), axis=1) <= 0)
+
+
 def test_polar_is_complex_without_gradient():
     a = cr.Tensor(np.array([1.0, 2.0]), requires_grad=True)
     z = ops.polar(a, np.array([0.0, np.pi / 2]))
@@ -299,9 +331,11 @@ def test_symbolic_spectral_and_pooling_ops():
     (lambda: ops.ctc_loss([[1]], np.zeros((1, 2, 3)), [2], [2]), ValueError,
      r"ctc_loss: target_length must be in \[0, 1\] and output_length at least 1\. "
      r"Received: target_length=\[2\], output_length=\[2\]$"),
-    (lambda: ops.ctc_decode(np.zeros((1, 2, 3)), [2], strategy="beam_search"), ValueError,
-     r"ctc_decode: chainrule decodes greedily only; beam search is not available\. "
-     r"Received: strategy='beam_search'$"),
+    (lambda: ops.ctc_decode(np.zeros((1, 2, 3)), [2], strategy="beam_search", beam_width=2,
+                            top_paths=3), ValueError,
+     r"ctc_decode: top_paths must not exceed beam_width \(2\)\. Received: top_paths=3$"),
+    (lambda: ops.ctc_decode(np.zeros((1, 2, 3)), [2], strategy="best"), ValueError,
+     r"ctc_decode: strategy must be 'greedy' or 'beam_search'\. Received: strategy='best'$"),
 ])
 def test_bad_arguments_name_themselves(call, error, match):
     with pytest.raises(error, match=match):

@@ -1,5 +1,5 @@
 """Connectionist temporal classification: ``ctc_loss`` (one Function: the forward-backward
-recursions in log space) and greedy ``ctc_decode``.
+recursions in log space) and ``ctc_decode`` (greedy, or prefix beam search).
 
 The loss of one sequence is ``-log p(target | output)``, summed over every
 alignment of the target (with blanks, index ``mask_index``) to the time steps by
@@ -188,6 +188,60 @@ def _greedy(x, lengths, merge_repeated, mask_index):
     return np.take_along_axis(idx, order, -1)[None], (-scores.sum(1))[:, None].astype(x.dtype)
 
 
+def _add(beams, prefix, blank, label):
+    """Add probabilities (log) ending in a blank and in a label to ``beams[prefix]``."""
+    ob, ol = beams.get(prefix, (_NEG, _NEG))
+    beams[prefix] = (np.logaddexp(ob, blank), np.logaddexp(ol, label))
+
+
+def _beam(x, lengths, beam_width, top_paths, mask_index):
+    """Prefix beam search in log space: each label prefix keeps the probability of its
+    alignments ending in a blank and ending in its last label; ``beam_width`` prefixes by
+    total probability survive each step."""
+    b, t_max, k = x.shape
+    z = x - x.max(-1, keepdims=True)
+    lp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    paths = np.full((top_paths, b, t_max), -1, dtype=np.int32)
+    scores = np.full((b, top_paths), _NEG, dtype=x.dtype)
+    for n in range(b):
+        beams = {(): (0.0, _NEG)}  # prefix -> (log p ending in blank, log p ending in a label)
+        for t in range(int(min(lengths[n], t_max))):
+            row = lp[n, t]
+            new: dict = {}
+            for prefix, (pb, pl) in beams.items():
+                _add(new, prefix, np.logaddexp(pb, pl) + row[mask_index], _NEG)
+                last = prefix[-1] if prefix else None
+                for c in range(k):
+                    if c == mask_index:
+                        continue
+                    if c == last:
+                        _add(new, prefix, _NEG, pl + row[c])  # a repeat without a blank merges
+                        _add(new, prefix + (c,), _NEG, pb + row[c])
+                    else:
+                        _add(new, prefix + (c,), _NEG, np.logaddexp(pb, pl) + row[c])
+            ranked = sorted(new.items(), key=lambda kv: -np.logaddexp(*kv[1]))
+            beams = dict(ranked[:beam_width])
+        ranked = sorted(beams.items(), key=lambda kv: -np.logaddexp(*kv[1]))[:top_paths]
+        for i, (prefix, (pb, pl)) in enumerate(ranked):
+            paths[i, n, :len(prefix)] = prefix
+            scores[n, i] = np.logaddexp(pb, pl)
+    return paths, scores
+
+
+class BeamDecode(Function):
+    differentiable = False
+
+    def __init__(self, beam_width, top_paths, mask_index, part):
+        self.beam_width, self.top_paths = beam_width, top_paths
+        self.mask_index, self.part = mask_index, part
+
+    def forward(self, x, lengths):
+        return _beam(x, lengths, self.beam_width, self.top_paths, self.mask_index)[self.part]
+
+    def backward(self, gy):
+        return None, None
+
+
 class GreedyDecode(Function):
     differentiable = False
 
@@ -204,23 +258,26 @@ class GreedyDecode(Function):
 def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy",
                beam_width: int = 100, top_paths: int = 1, merge_repeated: bool = True,
                mask_index: int = 0) -> tuple:
-    """Decode CTC logits by taking the best class at each step (``strategy="greedy"``).
+    """Decode CTC logits: the best class at each step (``"greedy"``), or the most probable
+    label sequences by prefix beam search (``"beam_search"``).
 
     Args:
         inputs: logits ``(batch, max_length, num_classes)``.
         sequence_lengths: the steps of each sequence ``(batch,)``.
-        strategy: ``"greedy"`` (beam search is not available in chainrule).
-        beam_width, top_paths: for beam search (not available).
-        merge_repeated: merge runs of the same class into one.
+        strategy: ``"greedy"`` or ``"beam_search"``.
+        beam_width: the label prefixes kept at each step of beam search.
+        top_paths: the number of sequences beam search returns.
+        merge_repeated: (greedy) merge runs of the same class into one.
         mask_index: the blank class.
 
     Returns:
-        ``(decoded, scores)``: int32 labels ``(1, batch, max_length)`` with -1 after each
-        sequence's labels, and ``(batch, 1)``, the negated sum of the chosen logits. No
-        gradient.
+        ``(decoded, scores)``, no gradient. Greedy: int32 labels ``(1, batch, max_length)``
+        with -1 after each sequence's labels, and ``(batch, 1)``, the negated sum of the
+        chosen logits. Beam search: ``(top_paths, batch, max_length)`` and the log
+        probability of each sequence ``(batch, top_paths)``.
 
     Raises:
-        ValueError: for ``strategy="beam_search"`` or an unknown strategy.
+        ValueError: for an unknown strategy or bad beam settings.
 
     Example:
         >>> import chainrule as cr
@@ -229,10 +286,7 @@ def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy",
         >>> decoded
         Tensor([[[ 1,  2, -1, -1]]], dtype=int32)
     """
-    if strategy == "beam_search":
-        raise ValueError("ctc_decode: chainrule decodes greedily only; beam search is not "
-                         "available. Received: strategy='beam_search'")
-    if strategy != "greedy":
+    if strategy not in ("greedy", "beam_search"):
         raise ValueError(f"ctc_decode: strategy must be 'greedy' or 'beam_search'. "
                          f"Received: strategy={strategy!r}")
     x = as_input(inputs)
@@ -246,5 +300,18 @@ def ctc_decode(inputs: Any, sequence_lengths: Any, strategy: str = "greedy",
     if np.shape(raw(lengths)) != shape[:1]:
         raise ValueError(f"ctc_decode: sequence_lengths must have shape ({shape[0]},). "
                          f"Received: sequence_lengths of shape {np.shape(raw(lengths))}")
+    if not 0 <= int(mask_index) < shape[2]:
+        raise ValueError(f"ctc_decode: mask_index must be a class index in [0, {shape[2]}). "
+                         f"Received: mask_index={mask_index!r}")
+    if strategy == "beam_search":
+        for name, v in (("beam_width", beam_width), ("top_paths", top_paths)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"ctc_decode: {name} must be a positive integer. "
+                                 f"Received: {name}={v!r}")
+        if top_paths > beam_width:
+            raise ValueError(f"ctc_decode: top_paths must not exceed beam_width ({beam_width})."
+                             f" Received: top_paths={top_paths}")
+        args = (int(beam_width), int(top_paths), int(mask_index))
+        return BeamDecode(*args, 0)(x, lengths), BeamDecode(*args, 1)(x, lengths)
     return (GreedyDecode(bool(merge_repeated), int(mask_index), 0)(x, lengths),
             GreedyDecode(bool(merge_repeated), int(mask_index), 1)(x, lengths))
