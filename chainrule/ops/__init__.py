@@ -212,26 +212,6 @@ __all__ += [
 ]
 # -- end of Keras 3 ops --
 
-# -- more activation ops of Keras 3 (celu, glu, sparsemax, the shrinkages, ...) --
-from chainrule.ops.activations_extra import (  # noqa: E402
-    celu,
-    glu,
-    hard_shrink,
-    hard_tanh,
-    soft_shrink,
-    sparse_plus,
-    sparsemax,
-    squareplus,
-    tanh_shrink,
-    threshold,
-)
-
-__all__ += [
-    "celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink", "sparse_plus", "sparsemax",
-    "squareplus", "tanh_shrink", "threshold",
-]
-# -- end of more activation ops --
-
 # -- more of keras.ops: NumPy-like math and arrays, control flow, linalg, nn --
 from chainrule.ops.control_flow import (  # noqa: E402
     associative_scan,
@@ -448,6 +428,26 @@ __all__ += [
     "rearrange", "vectorize", "view_as_complex", "view_as_real",
 ]
 # -- end of more of keras.ops --
+
+# -- more activation ops of Keras 3 (celu, glu, sparsemax, the shrinkages, ...) --
+from chainrule.ops.activations_extra import (  # noqa: E402
+    celu,
+    glu,
+    hard_shrink,
+    hard_tanh,
+    soft_shrink,
+    sparse_plus,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
+
+__all__ += [
+    "celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink", "sparse_plus", "sparsemax",
+    "squareplus", "tanh_shrink", "threshold",
+]
+# -- end of more activation ops --
 
 # -- every op called on symbolic tensors (functional models) records an op layer --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
