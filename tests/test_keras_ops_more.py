@@ -540,7 +540,11 @@ def test_scan_map_and_vectorized_map_against_loops():
     assert c2 == 32.0
     np.testing.assert_allclose(ys.numpy(), xs[:, 0] - xs[:, 1])
     carry, ys = ops.scan(lambda c, _: (c + 1, None), 0, length=4)
-    assert carry == 4 and ys is None
+    assert carry == 4 and [y.shape for y in ys] == [(4,)]
+    np.testing.assert_array_equal(ys[0].numpy(), 0)
+    with pytest.raises(ValueError, match=r"scan: unroll must be a positive integer or a "
+                                         r"boolean\. Received: unroll=0$"):
+        ops.scan(lambda c, x: (c, x), 0, length=2, unroll=0)
     np.testing.assert_allclose(ops.map(lambda x: ops.sum(x), cr.Tensor(xs)).numpy(), xs.sum(1))
     got = ops.vectorized_map(lambda ab: ab[0] @ ab[1], [cr.Tensor(r(4, 2, 3)),
                                                         cr.Tensor(r(4, 3))])

@@ -492,10 +492,12 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         xs: what to scan over (nested like ``init`` may be), or None with ``length``.
         length: the number of steps when ``xs`` is None.
         reverse: scan from the end (``ys`` still in the original order).
-        unroll: accepted for Keras compatibility (the loop is Python).
+        unroll: a positive integer or a boolean, for Keras compatibility (the loop is
+            Python).
 
     Returns:
-        ``(final carry, stacked ys)``.
+        ``(final carry, stacked ys)``; steps returning ``y=None`` give zeros shaped like
+        the carry's tensors (a list of them), as in Keras.
 
     Example:
         >>> import chainrule as cr
@@ -505,6 +507,9 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         (Tensor(6., dtype=float32), Tensor([0., 2., 9.], dtype=float32))
     """
     _callable(f, "f", "scan")
+    if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
+        raise ValueError(f"scan: unroll must be a positive integer or a boolean. "
+                         f"Received: unroll={unroll!r}")
     if xs is None and length is None:
         raise ValueError("scan: give xs to scan over, or length. Received: xs=None, "
                          "length=None")
@@ -514,14 +519,17 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
         raise ValueError(f"scan: every array of xs needs {n} steps along its first axis. "
                          f"Received: lengths {[np.shape(raw(x))[0] for x in flat]}")
     carry, ys = init, []
+    # a step that returns no y counts as zeros shaped like the first carry (Keras's rule)
+    dummy = [np.zeros(np.shape(raw(as_input(c))), raw(as_input(c)).dtype)
+             for c in _flatten(init)]
     steps = range(n - 1, -1, -1) if reverse else range(n)
     for i in steps:
         x = _pack(xs, [getitem(a, i) for a in flat]) if xs is not None else None
         carry, y = f(carry, x)
-        ys.append(y)
+        ys.append(dummy if y is None else y)
     if reverse:
         ys.reverse()
-    if not ys or ys[0] is None:
+    if not ys:
         return carry, None
     return carry, _stack_leaves(ys)
 
