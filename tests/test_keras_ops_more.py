@@ -749,3 +749,51 @@ def test_keras_namespaces_numpy_nn_and_linalg_hold_the_ops():
     np.testing.assert_allclose(got[1], np.eye(3)[None], atol=1e-6)
     np.testing.assert_allclose(got[2], np.linalg.cholesky(a), rtol=1e-6)
     assert float(ops.corrcoef(r(5))) == 1.0
+
+
+def test_control_flow_on_symbolic_tensors():
+    x = cr.layers.Input((3,))
+    c, ys = ops.scan(lambda c, v: (c + v, c * 1.0), ops.zeros_like(x[:, 0]), ops.transpose(x))
+    doubled = ops.map(lambda v: v * 2.0, x)  # over the unknown batch axis: one op node
+    sums = ops.vectorized_map(lambda v: ops.sum(v), x)
+    cums = ops.associative_scan(lambda a, b: a + b, x, axis=1)  # known length: unrolled
+    plus3 = ops.fori_loop(0, 3, lambda i, v: v + 1.0, x)
+    model = cr.Model(x, [c, ys, doubled, sums, cums, plus3])
+    assert model.output_shape == [(None,), (3, None), (None, 3), (None,), (None, 3), (None, 3)]
+    names = [op.function for op in model.operations[1:]]
+    assert "map" in names and "vectorized_map" in names and "associative_scan" not in names
+    a = np.arange(6, dtype="float32").reshape(2, 3)
+    got = model.predict(a, verbose=0)
+    np.testing.assert_allclose(got[0], a.sum(1))
+    np.testing.assert_allclose(got[1], np.stack([np.zeros(2), a[:, 0], a[:, :2].sum(1)]))
+    np.testing.assert_allclose(got[2], a * 2)
+    np.testing.assert_allclose(got[3], a.sum(1))
+    np.testing.assert_allclose(got[4], np.cumsum(a, 1))
+    np.testing.assert_allclose(got[5], a + 3)
+    with pytest.raises(ValueError, match=r"cond: pred is a symbolic tensor of a functional "
+                                         r"model.*Received: pred=a KerasTensor$"):
+        ops.cond(ops.sum(x) > 0, lambda: x, lambda: -x)
+    with pytest.raises(ValueError, match=r"while_loop: the value of cond is a symbolic tensor"):
+        ops.while_loop(lambda v: ops.sum(v) < 3, lambda v: v + 1, x)
+    with pytest.raises(ValueError, match=r"switch: index is a symbolic tensor"):
+        ops.switch(ops.argmax(x), [lambda: x], )
+
+
+def test_a_model_mapping_over_its_batch_trains_and_replays():
+    def make(jit):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        inp = cr.layers.Input((4,))
+        h = cr.layers.Dense(3)(inp)
+        out = ops.map(lambda row: ops.tanh(row) * 2.0, h)
+        model = cr.Model(inp, out)
+        model.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+        return model
+
+    x = rng.standard_normal((16, 4)).astype("float32")
+    y = rng.standard_normal((16, 3)).astype("float32")
+    fast, slow = make(True), make(False)
+    fast.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    slow.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(a, b)

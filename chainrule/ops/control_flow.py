@@ -23,9 +23,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
+from chainrule.ops import symbolic as _symbolic
 from chainrule.ops.core import as_input, cast, raw
 from chainrule.ops.math import clip
-from chainrule.ops.shaping import concatenate, getitem, stack
+from chainrule.ops.shaping import getitem
 
 __all__ = ["slice", "slice_update", "scatter", "scatter_update", "segment_sum", "segment_max",
            "segment_min", "segment_prod", "saturate_cast", "dtype", "cond", "switch",
@@ -383,6 +384,38 @@ def dtype(x: Any) -> str:
 
 
 # -- control flow -------------------------------------------------------------------------------
+# The loops call the public ops (``chainrule.ops.getitem``...), which record graph nodes when a
+# loop runs its Python on a functional model's symbolic tensors. A loop over an axis of unknown
+# length (the batch) cannot run so: it is recorded as one op instead, run on real tensors.
+
+
+def _op(name: str) -> Callable:
+    import chainrule.ops as ops  # noqa: PLC0415 - complete by the time a loop runs
+
+    return getattr(ops, name)
+
+
+def _unknown_length(values: list, axis: int = 0) -> bool:
+    """Whether a symbolic tensor among ``values`` has an unknown length along ``axis``."""
+    if not _symbolic.any_symbolic(values):
+        return False
+    for v in values:
+        shape = getattr(v, "shape", None)
+        if shape is not None and len(shape) > axis and shape[axis] is None:
+            return True
+    return False
+
+
+def _record(name: str, args: tuple, kwargs: dict) -> Any:
+    return _symbolic._graph["record"](name, args, kwargs)
+
+
+def _known(value: Any, what: str, op: str) -> None:
+    if _symbolic.any_symbolic([value]):
+        raise ValueError(f"{op}: {what} is a symbolic tensor of a functional model, whose value "
+                         "is unknown until the model runs. Use ops.where (or ops.select) to "
+                         "choose between computed values, or call the op inside a layer's "
+                         f"call. Received: {what}=a KerasTensor")
 
 
 def _flatten(tree: Any) -> list:
@@ -421,6 +454,7 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable) -> Any:
     """
     _callable(true_fn, "true_fn", "cond")
     _callable(false_fn, "false_fn", "cond")
+    _known(pred, "pred", "cond")
     return true_fn() if bool(pred) else false_fn()
 
 
@@ -435,6 +469,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     if not isinstance(branches, (list, tuple)) or not branches:
         raise ValueError(f"switch: branches must be a non-empty list of functions. "
                          f"Received: branches={branches!r}")
+    _known(index, "index", "switch")
     i = int(np.clip(int(index), 0, len(branches) - 1))
     return branches[i](*operands)
 
@@ -469,7 +504,11 @@ def while_loop(cond: Callable, body: Callable, loop_vars: Any,
     is_seq = isinstance(loop_vars, (list, tuple))
     vals = tuple(loop_vars) if is_seq else (loop_vars,)
     n = 0
-    while (maximum_iterations is None or n < maximum_iterations) and bool(cond(*vals)):
+    while maximum_iterations is None or n < maximum_iterations:
+        go = cond(*vals)
+        _known(go, "the value of cond", "while_loop")
+        if not bool(go):
+            break
         vals = body(*vals)
         vals = tuple(vals) if isinstance(vals, (list, tuple)) else (vals,)
         n += 1
@@ -478,7 +517,7 @@ def while_loop(cond: Callable, body: Callable, loop_vars: Any,
 
 def _stack_leaves(ys: list) -> Any:
     leaves = [_flatten(y) for y in ys]
-    return _pack(ys[0], [stack([as_input(col[k]) for col in leaves])
+    return _pack(ys[0], [_op("stack")([as_input(col[k]) for col in leaves])
                          for k in range(len(leaves[0]))])
 
 
@@ -513,19 +552,22 @@ def scan(f: Callable, init: Any, xs: Any = None, length: int | None = None,
     if xs is None and length is None:
         raise ValueError("scan: give xs to scan over, or length. Received: xs=None, "
                          "length=None")
+    if xs is not None and length is None and _unknown_length(_flatten(xs)):
+        return _record("scan", (f, init, xs), {"reverse": reverse})
     flat = [as_input(x) for x in _flatten(xs)] if xs is not None else []
-    n = int(length) if length is not None else np.shape(raw(flat[0]))[0]
-    if any(np.shape(raw(x))[0] != n for x in flat):
+    n = int(length) if length is not None else _shape(flat[0])[0]
+    if any(_shape(x)[0] != n for x in flat):
         raise ValueError(f"scan: every array of xs needs {n} steps along its first axis. "
-                         f"Received: lengths {[np.shape(raw(x))[0] for x in flat]}")
+                         f"Received: lengths {[_shape(x)[0] for x in flat]}")
     carry, ys = init, []
     # a step that returns no y counts as zeros shaped like the first carry (Keras's rule)
-    dummy = [np.zeros(np.shape(raw(as_input(c))), raw(as_input(c)).dtype)
-             for c in _flatten(init)]
+    dummy = None
     steps = range(n - 1, -1, -1) if reverse else range(n)
     for i in steps:
-        x = _pack(xs, [getitem(a, i) for a in flat]) if xs is not None else None
+        x = _pack(xs, [_op("getitem")(a, i) for a in flat]) if xs is not None else None
         carry, y = f(carry, x)
+        if y is None and dummy is None:
+            dummy = [_op("zeros_like")(as_input(c)) for c in _flatten(init)]
         ys.append(dummy if y is None else y)
     if reverse:
         ys.reverse()
@@ -543,6 +585,8 @@ def map(f: Callable, xs: Any) -> Any:  # noqa: A001 - Keras's name
         Tensor([2., 4.], dtype=float32)
     """
     _callable(f, "f", "map")
+    if _unknown_length(_flatten(xs)):
+        return _record("map", (f, xs), {})
     return scan(lambda c, x: (c, f(x)), (), xs)[1]
 
 
@@ -556,13 +600,17 @@ def vectorized_map(function: Callable, elements: Any) -> Any:
         Tensor([3., 7.], dtype=float32)
     """
     _callable(function, "function", "vectorized_map")
-    if isinstance(elements, (list, tuple)):
+    many = isinstance(elements, (list, tuple))
+    if _unknown_length(list(elements) if many else [elements]):
+        return _record("vectorized_map", (function, elements), {})
+    take = _op("getitem")
+    if many:
         els = [as_input(e) for e in elements]
-        n = np.shape(raw(els[0]))[0]
-        ys = [function([getitem(e, i) for e in els]) for i in range(n)]
+        n = _shape(els[0])[0]
+        ys = [function([take(e, i) for e in els]) for i in range(n)]
     else:
         e = as_input(elements)
-        ys = [function(getitem(e, i)) for i in range(np.shape(raw(e))[0])]
+        ys = [function(take(e, i)) for i in range(_shape(e)[0])]
     return _stack_leaves(ys)
 
 
@@ -577,19 +625,22 @@ def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int =
     """
     _callable(f, "f", "associative_scan")
     flat = [as_input(e) for e in _flatten(elems)]
-    nd = np.ndim(raw(flat[0]))
+    nd = len(_shape(flat[0]))
     if not -nd <= axis < nd:
         raise ValueError(f"associative_scan: axis out of range for inputs with {nd} dimensions. "
                          f"Received: axis={axis!r}")
     ax = axis % nd
-    n = np.shape(raw(flat[0]))[ax]
-    if any(np.shape(raw(e))[ax] != n for e in flat):
+    if _unknown_length(flat, ax):
+        return _record("associative_scan", (f, elems), {"reverse": reverse, "axis": axis})
+    n = _shape(flat[0])[ax]
+    if any(_shape(e)[ax] != n for e in flat):
         raise ValueError("associative_scan: every input needs the same length along axis "
-                         f"{axis}. Received: shapes {[np.shape(raw(e)) for e in flat]}")
+                         f"{axis}. Received: shapes {[_shape(e) for e in flat]}")
     lead = (builtins.slice(None),) * ax
+    take = _op("getitem")
 
     def part(i: int) -> Any:
-        return _pack(elems, [getitem(e, lead + (builtins.slice(i, i + 1),)) for e in flat])
+        return _pack(elems, [take(e, lead + (builtins.slice(i, i + 1),)) for e in flat])
 
     order = range(n - 1, -1, -1) if reverse else range(n)
     outs, acc = [], None
@@ -600,5 +651,18 @@ def associative_scan(f: Callable, elems: Any, reverse: bool = False, axis: int =
         outs.reverse()
     if not outs:
         return elems
-    return _pack(elems, [concatenate([o[k] for o in outs], axis=ax)
+    return _pack(elems, [_op("concatenate")([o[k] for o in outs], axis=ax)
                          for k in range(len(outs[0]))])
+
+
+def _shape(x: Any) -> tuple:
+    """The shape of a Tensor, array or symbolic tensor."""
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None else np.shape(raw(x))
+
+
+# the loops that a functional graph records as one op (over its unknown batch axis) run as
+# these functions in the op layer (they are not wrapped for symbolic tensors themselves)
+for _fn in (scan, map, vectorized_map, associative_scan):
+    _symbolic.RAW_OPS[_fn.__name__] = _fn
+del _fn
