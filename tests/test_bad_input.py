@@ -1038,6 +1038,48 @@ ROWS += [
      r"squareplus: `b` must be a number >= 0\. Received: b=-1$", True),
 ]
 
+# -- more ops (docs/errors.md, "More `ops`") --------------------------------------------------
+ROWS += [
+    ("ops-quantile-q", lambda: cr.ops.quantile(_X23, 1.5), ValueError,
+     r"quantile: q must be a number or a 1-D list of numbers in \[0, 1\]\. "
+     r"Received: q=1\.5$", True),
+    ("ops-bitwise-float", lambda: cr.ops.bitwise_and(np.ones(2), np.ones(2, int)), TypeError,
+     r"bitwise_and: x must hold integers or booleans\. Received: x of dtype float64$", True),
+    ("ops-searchsorted-rank", lambda: cr.ops.searchsorted(np.zeros((2, 3)), 1.0), ValueError,
+     r"searchsorted: sorted_sequence must be 1-D \(use ops\.vectorized_map for more "
+     r"dimensions\)\. Received: sorted_sequence of shape \(2, 3\)$", True),
+    ("ops-slice-out-of-range", lambda: cr.ops.slice(_X23, (0, 2), (2, 2)), ValueError,
+     r"slice: the block runs out of inputs of shape \(2, 3\)\. Received: "
+     r"start_indices=\(0, 2\), shape=\(2, 2\)$", True),
+    ("ops-scatter-update-reduction",
+     lambda: cr.ops.scatter_update(_X23, [[0, 0]], [1.0], reduction="avg"), ValueError,
+     r"scatter_update: reduction must be None, 'add', 'max', 'min' or 'mul'\. "
+     r"Received: reduction='avg'$", True),
+    ("ops-segment-ids", lambda: cr.ops.segment_sum(np.zeros((2, 3)), np.array([0])),
+     ValueError, r"segment_sum: segment_ids must be a 1-D integer tensor with one id per row "
+     r"of data\. Received: segment_ids of shape \(1,\) and dtype int64 for data of shape "
+     r"\(2, 3\)$", True),
+    ("linalg-not-square", lambda: cr.ops.det(_X23), ValueError,
+     r"det: x must be a square matrix or a stack of them, of shape \(\.\.\., n, n\)\. "
+     r"Received: x of shape \(2, 3\)$", True),
+    ("linalg-singular", lambda: cr.ops.inv(np.ones((2, 2))), ValueError,
+     r"inv: Singular matrix\. Received: a matrix NumPy's linear algebra cannot handle$", True),
+    ("ops-fft-pair", lambda: cr.ops.fft(np.zeros(4)), ValueError,
+     r"fft: x must be a tuple \(real, imag\) of two tensors\. Received: x of type ndarray$",
+     True),
+    ("ops-ctc-decode-strategy",
+     lambda: cr.ops.ctc_decode(np.zeros((1, 2, 3)), [2], strategy="best"), ValueError,
+     r"ctc_decode: strategy must be 'greedy' or 'beam_search'\. "
+     r"Received: strategy='best'$", True),
+    ("ops-rearrange-axes", lambda: cr.ops.rearrange(_X23, "a b -> a c"), ValueError,
+     r"rearrange: both sides must name the same axes, each once\. "
+     r"Received: pattern='a b -> a c'$", True),
+    ("ops-depth-to-space-channels",
+     lambda: cr.ops.depth_to_space(np.zeros((1, 2, 2, 6)), 2), ValueError,
+     r"depth_to_space: the channels \(6\) must be divisible by block_size\*\*2 \(4\)\. "
+     r"Received: x of shape \(1, 2, 2, 6\)$", True),
+]
+
 # -- attention layers (docs/errors.md, "Attention layers") -------------------------------------
 _SEQ_Q = np.ones((2, 4, 8), "float32")
 _SEQ_V = np.ones((2, 5, 8), "float32")

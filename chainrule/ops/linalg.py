@@ -289,10 +289,20 @@ def _matrix_norm(x: Any, ord: Any, axes: tuple, keepdims: bool) -> Tensor:  # no
         inner, outer_ax = row, col
     elif ord in (math.inf, -math.inf):
         inner, outer_ax = col, row
+    elif ord in (2, -2, "nuc"):  # from the singular values (the gradient goes through svd)
+        from chainrule.ops.decompositions import svd  # noqa: PLC0415
+        from chainrule.ops.indexing import moveaxis  # noqa: PLC0415
+
+        sv = svd(moveaxis(x, (row, col), (-2, -1)), compute_uv=False)
+        y = {2: _max, -2: _min, "nuc": _sum}[ord](sv, axis=-1)
+        if not keepdims:
+            return y
+        shape = list(np.shape(raw(x)))
+        shape[row] = shape[col] = 1
+        return reshape(y, tuple(shape))
     else:
-        raise ValueError(f"norm: matrix norm ord={ord!r} needs singular values, which chainrule "
-                         "does not compute; supported: None, 'fro', 1, -1, inf, -inf. "
-                         f"Received: ord={ord!r}")
+        raise ValueError(f"norm: unknown matrix norm order; supported: None, 'fro', 'nuc', 1, "
+                         f"-1, 2, -2, inf, -inf. Received: ord={ord!r}")
     s = _sum(_abs(x), axis=inner, keepdims=True)
     reduce = _max if ord in (1, math.inf) else _min
     y = reduce(s, axis=outer_ax, keepdims=True)
@@ -308,7 +318,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     Args:
         x: input (integers are cast to ``floatx``).
         ord: for vectors None/2, 1, inf, -inf, 0 or any p; for matrices None/'fro',
-            1, -1, inf, -inf.
+            1, -1, inf, -inf, and 2, -2, 'nuc' (from the singular values, by ``svd``).
         axis: None (all of a 1-D or 2-D ``x``; with ``ord=None`` any rank, flattened),
             an int (vector norms) or a pair (matrix norms).
         keepdims: keep the reduced axes with length 1.
@@ -317,7 +327,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
         The norm; differentiable (the 2-norm's gradient is ``x / norm``).
 
     Raises:
-        ValueError: for matrix norms that need singular values (2, -2, 'nuc').
+        ValueError: for an unknown matrix norm order.
 
     Example:
         >>> import chainrule as cr
@@ -375,3 +385,30 @@ def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = No
     if order == 2:
         return x / sqrt(maximum(_sum(square(x), axis=axis, keepdims=True), eps * eps))
     return divide(x, maximum(norm(x, ord=order, axis=axis, keepdims=True), eps))
+
+
+# Keras's ``keras.ops.linalg`` namespace: the decompositions live in their own module (which
+# does not import this one), and are reachable here as ``chainrule.ops.linalg.<name>``.
+from chainrule.ops.decompositions import (  # noqa: E402
+    cholesky,
+    cholesky_inverse,
+    det,
+    eig,
+    eigh,
+    inv,
+    lstsq,
+    lu_factor,
+    matrix_power,
+    matrix_rank,
+    pinv,
+    qr,
+    solve,
+    solve_triangular,
+    svd,
+)
+
+KERAS_LINALG_NAMES = ("cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq",
+                      "lu_factor", "matrix_rank", "pinv", "qr", "solve", "solve_triangular",
+                      "svd")
+__all__ += ["cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "lstsq", "lu_factor",
+            "matrix_rank", "pinv", "qr", "solve", "solve_triangular", "svd", "matrix_power"]

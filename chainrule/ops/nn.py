@@ -445,15 +445,17 @@ def relu(x: Any) -> Tensor:
     return Relu()(x)
 
 
-def leaky_relu(x: Any, alpha: float = 0.2) -> Tensor:
+def leaky_relu(x: Any, alpha: float = 0.2, *, negative_slope: float | None = None) -> Tensor:
     """``x`` where positive, else ``alpha * x`` (Keras's default slope is 0.2).
 
     Args:
         x: input.
         alpha: slope for negative inputs.
+        negative_slope: Keras 3's name for ``alpha`` (``keras.ops.nn.leaky_relu``); wins when
+            given.
     """
     x = as_input(x)
-    return LeakyRelu(alpha)(x)
+    return LeakyRelu(alpha if negative_slope is None else negative_slope)(x)
 
 
 def step(x: Any) -> Tensor:
@@ -681,3 +683,31 @@ def sigmoid_binary_cross_entropy(logits: Any, targets: Any) -> Tensor:
     if not isinstance(targets, Tensor):
         targets = Tensor(targets)
     return SigmoidBinaryCrossEntropy()(logits, targets)
+
+
+# -- Keras's keras.ops.nn namespace: its other functions live in their own modules (conv,
+# pooling, normalization, labels, activations_extra, nn_extra...), most of which import this
+# one, so they cannot be imported here; they are looked up in chainrule.ops on first use
+# (``chainrule.ops.nn.conv``, ``from chainrule.ops.nn import one_hot``) instead.
+KERAS_NN_NAMES = frozenset({
+    "adaptive_average_pool", "adaptive_max_pool", "ctc_decode", "ctc_loss", "fold", "polar",
+    "unfold", "average_pool", "batch_normalization", "binary_crossentropy", "categorical_crossentropy",
+    "celu", "conv", "conv_transpose", "depth_to_space", "depthwise_conv",
+    "dot_product_attention", "glu", "hard_shrink", "hard_silu", "hard_swish", "hard_tanh",
+    "layer_normalization", "log_sigmoid", "max_pool", "moments", "multi_hot", "normalize",
+    "one_hot", "psnr", "relu6", "rms_normalization", "separable_conv", "soft_shrink",
+    "space_to_depth", "sparse_categorical_crossentropy", "sparse_plus", "sparse_sigmoid",
+    "sparsemax", "squareplus", "tanh_shrink", "threshold",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in KERAS_NN_NAMES:
+        import chainrule.ops as _ops  # noqa: PLC0415 - complete by the time a name is asked
+
+        return getattr(_ops, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | KERAS_NN_NAMES)

@@ -31,7 +31,12 @@ RAW_OPS: dict[str, Callable] = {}
 
 #: Ops that answer for a KerasTensor directly (its static shape) or make no sense on one.
 NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_numpy",
-                          "assign_moving_average"})
+                          "assign_moving_average", "dtype",
+                          # control flow runs its Python on the symbolic tensors: the ops of
+                          # the functions it calls record their own nodes
+                          "cond", "switch", "fori_loop", "while_loop", "scan", "map",
+                          "vectorized_map", "associative_scan", "vectorize",
+                          "custom_gradient"})
 
 #: Ops whose output's shape depends on the input's values (not only on its shape), each with
 #: the argument that fixes the shape when given (None: nothing does). A functional graph
