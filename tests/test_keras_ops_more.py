@@ -797,3 +797,19 @@ def test_a_model_mapping_over_its_batch_trains_and_replays():
     slow.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
     for a, b in zip(fast.get_weights(), slow.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_segment_ops_and_bincount_on_symbolic_tensors_need_a_fixed_size():
+    import chainrule as cr
+
+    x = cr.Input((4,))
+    ids = cr.Input((4,), dtype="int32")
+    for name in ("segment_sum", "segment_max", "segment_min", "segment_prod"):
+        with pytest.raises(ValueError, match=rf"ops\.{name} cannot be called on a symbolic "
+                                             r"tensor.*Pass num_segments="):
+            getattr(cr.ops, name)(x, ids)
+    with pytest.raises(ValueError, match=r"ops\.bincount cannot be called on a symbolic tensor"):
+        cr.ops.bincount(ids)
+    out = cr.ops.segment_sum(cr.ops.transpose(x), cr.ops.convert_to_tensor(
+        np.array([0, 0, 1, 1])), num_segments=2)
+    assert tuple(out.shape)[0] == 2

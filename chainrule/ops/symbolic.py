@@ -41,7 +41,10 @@ NOT_RECORDED = frozenset({"shape", "ndim", "size", "is_tensor", "convert_to_nump
 #: Ops whose output's shape depends on the input's values (not only on its shape), each with
 #: the argument that fixes the shape when given (None: nothing does). A functional graph
 #: cannot hold them: the op layer would guess its output's shape from a dummy input.
-VALUE_SHAPED: dict[str, str | None] = {"unique": "size", "nonzero": None}
+VALUE_SHAPED: dict[str, str | None] = {
+    "unique": "size", "nonzero": None, "bincount": None,
+    "segment_sum": "num_segments", "segment_max": "num_segments",
+    "segment_min": "num_segments", "segment_prod": "num_segments"}
 
 # The functional graph's symbolic tensor class and the function that records an op call on
 # them: handed over by chainrule.layers when it is imported (see use_graph), so that the ops
