@@ -36,7 +36,8 @@ saving.BackupAndRestore = callbacks.BackupAndRestore
 from chainrule._version import __version__  # noqa: E402
 
 # Keras 3's top-level names (keras.Layer, keras.tree, keras.version(), keras.device(...))
-from chainrule import tree  # noqa: E402
+from chainrule import dtype_policies, mixed_precision, tree  # noqa: E402
+from chainrule.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: E402
 from chainrule._api import device, version  # noqa: E402
 from chainrule.initializers import Initializer  # noqa: E402
 from chainrule.layers import Layer  # noqa: E402
@@ -53,7 +54,8 @@ __all__ = [
     "saving", "random",
     "Input", "InputSpec", "Model", "Sequential", "Variable", "__version__",
     "tree", "device", "version", "Initializer", "Layer", "KerasTensor", "Loss", "Metric",
-    "Optimizer", "Regularizer",
+    "Optimizer", "Regularizer", "dtype_policies", "mixed_precision", "DTypePolicy",
+    "FloatDTypePolicy",
 ]
 
 

@@ -311,7 +311,10 @@ class Flatten(Layer):
         from chainrule.ops.conv import normalize_data_format  # noqa: PLC0415
 
         super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format, f"Flatten {self.name!r}")
+        from chainrule.backend.settings import image_data_format  # noqa: PLC0415
+
+        self.data_format = normalize_data_format(  # None: the global image_data_format
+            image_data_format() if data_format is None else data_format, f"Flatten {self.name!r}")
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if inputs.ndim == 2:

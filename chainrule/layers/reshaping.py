@@ -33,8 +33,10 @@ _LAYOUT = {
 
 
 def _data_format(value: Any, layer: str) -> str:
-    if value is None:
-        return "channels_last"
+    if value is None:  # the global image_data_format (Keras's default for None)
+        from chainrule.backend.settings import image_data_format  # noqa: PLC0415
+
+        return image_data_format()
     if value not in ("channels_last", "channels_first"):
         import difflib  # noqa: PLC0415
 
