@@ -1,0 +1,81 @@
+"""Keras 3 names filled outside ops: initializer aliases, metric functions, activations, Config."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.gradcheck import check_gradients
+
+INIT = cr.initializers
+
+
+@pytest.mark.parametrize("alias,cls", [
+    ("zeros", "Zeros"), ("ones", "Ones"), ("constant", "Constant"), ("identity", "Identity"),
+    ("IdentityInitializer", "Identity"), ("orthogonal", "Orthogonal"),
+    ("OrthogonalInitializer", "Orthogonal"), ("random_normal", "RandomNormal"),
+    ("random_uniform", "RandomUniform"), ("truncated_normal", "TruncatedNormal"),
+    ("variance_scaling", "VarianceScaling"), ("glorot_uniform", "GlorotUniform"),
+    ("glorot_normal", "GlorotNormal"), ("he_uniform", "HeUniform"), ("he_normal", "HeNormal"),
+    ("lecun_uniform", "LecunUniform"), ("lecun_normal", "LecunNormal"),
+])
+def test_initializer_aliases_are_the_classes(alias, cls):
+    assert getattr(INIT, alias) is getattr(INIT, cls) and alias in INIT.__all__
+    if alias.islower():
+        assert type(INIT.get(alias)) is getattr(INIT, cls)
+
+
+def test_initializer_alias_draws_like_the_class():
+    a = INIT.glorot_uniform(seed=3)((4, 5))
+    b = INIT.GlorotUniform(seed=3)((4, 5))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(INIT.constant(2.0)((2,))), [2.0, 2.0])
+
+
+def test_focal_crossentropy_functions_in_metrics():
+    y_true = np.array([[0.0, 1.0], [1.0, 0.0]])
+    y_pred = np.array([[0.3, 0.7], [0.6, 0.4]])
+    got = np.asarray(cr.metrics.binary_focal_crossentropy(y_true, y_pred, gamma=2.0))
+    # Keras: mean over the last axis of -(y (1-p)^g log p + (1-y) p^g log(1-p))
+    p = np.clip(y_pred, 1e-7, 1 - 1e-7)
+    ref = -(y_true * (1 - p) ** 2 * np.log(p) + (1 - y_true) * p ** 2 * np.log(1 - p))
+    np.testing.assert_allclose(got, ref.mean(-1), rtol=1e-5)
+    assert cr.metrics.categorical_focal_crossentropy is cr.losses.categorical_focal_crossentropy
+
+
+def test_sparse_sigmoid_values_and_gradient():
+    x = np.array([-3.0, -1.5, -0.5, 0.0, 0.25, 0.9, 1.5, 4.0])
+    ref = np.where(x <= -1, 0.0, np.where(x >= 1, 1.0, 0.5 * (x + 1)))
+    np.testing.assert_allclose(np.asarray(cr.activations.sparse_sigmoid(cr.Tensor(x))), ref)
+    assert cr.activations.get("sparse_sigmoid") is cr.activations.sparse_sigmoid
+    result = check_gradients(cr.activations.sparse_sigmoid, x)  # no point on a kink
+    assert result.ok, str(result)
+    layer = cr.layers.Dense(2, activation="sparse_sigmoid")
+    assert cr.layers.Dense.from_config(layer.get_config()).activation is \
+        cr.activations.sparse_sigmoid
+
+
+def test_config_container():
+    c = cr.utils.Config(learning_rate=0.1, momentum=0.9)
+    c.use_ema = True
+    c["seed"] = 123
+    assert c.seed == 123 and c["learning_rate"] == 0.1 and "use_ema" in c and len(c) == 4
+    assert list(c) == ["learning_rate", "momentum", "seed", "use_ema"]
+    assert list(c.keys()) == ["learning_rate", "momentum", "use_ema", "seed"]
+    assert c.as_dict() == {"learning_rate": 0.1, "momentum": 0.9, "use_ema": True, "seed": 123}
+    assert c.to_json() == '{"learning_rate": 0.1, "momentum": 0.9, "use_ema": true, "seed": 123}'
+    assert c.get("nope", 5) == 5 and c.pop("seed") == 123
+    with pytest.raises(AttributeError, match="Did you mean 'momentum'"):
+        c.momentun  # noqa: B018
+    c.freeze()
+    assert c.frozen
+    for change in (lambda: setattr(c, "x", 1), lambda: c.update(a=1),
+                   lambda: c.__setitem__("x", 1), lambda: c.__delitem__("momentum")):
+        with pytest.raises(ValueError, match="frozen"):
+            change()
+    c.unfreeze()
+    del c["momentum"]
+    assert pickle.loads(pickle.dumps(c)).as_dict() == c.as_dict()
