@@ -79,3 +79,35 @@ def test_config_container():
     c.unfreeze()
     del c["momentum"]
     assert pickle.loads(pickle.dumps(c)).as_dict() == c.as_dict()
+
+
+def test_spatial_dropout3d_drops_whole_channels():
+    x = np.ones((4, 2, 3, 3, 6), "float32")
+    y = np.asarray(cr.layers.SpatialDropout3D(0.5, seed=2)(x, training=True))
+    assert np.array_equal(y, np.broadcast_to(y[:, :1, :1, :1, :], y.shape))
+    assert set(np.unique(y)) <= {0.0, 2.0} and 0.0 in y and 2.0 in y
+    yf = np.asarray(cr.layers.SpatialDropout3D(0.5, data_format="channels_first", seed=2)(
+        x, training=True))
+    assert np.array_equal(yf, np.broadcast_to(yf[:, :, :1, :1, :1], yf.shape))
+    assert np.array_equal(np.asarray(cr.layers.SpatialDropout3D(0.5)(x)), x)
+    with pytest.raises(ValueError, match=r"expects 5-D input"):
+        cr.layers.SpatialDropout3D(0.5)(np.ones((2, 3, 3, 4)), training=True)
+
+
+def test_spatial_dropout3d_model_is_captured():
+    model = cr.Sequential([cr.Input((2, 2, 2, 3)), cr.layers.SpatialDropout3D(0.3, seed=0),
+                           cr.layers.Flatten(), cr.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    x = np.random.default_rng(0).normal(size=(16, 2, 2, 2, 3)).astype("float32")
+    model.fit(x, x.sum(axis=(1, 2, 3, 4))[:, None], batch_size=4, epochs=2, verbose=0)
+    assert any(e.program is not None for e in model._steps.entries.values())
+
+
+def test_layers_serialize_round_trip():
+    layer = cr.layers.Dense(3, activation="relu", name="d")
+    config = cr.layers.serialize(layer)
+    assert config["class_name"] == "Dense" and config["config"]["units"] == 3
+    again = cr.layers.deserialize(config)
+    assert type(again) is cr.layers.Dense and again.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="Unknown layer class"):
+        cr.layers.deserialize({"class_name": "Dence", "config": {}})

@@ -313,6 +313,8 @@ LAYER_EXAMPLES = {
                              layers.UpSampling2D(2, interpolation="bilinear"), layers.Flatten()],
     "SpatialDropout2D": lambda: [layers.Dense(12), layers.Reshape((2, 3, 2)),
                                  layers.SpatialDropout2D(0.2), layers.Flatten()],
+    "SpatialDropout3D": lambda: [layers.Dense(12), layers.Reshape((1, 2, 3, 2)),
+                                 layers.SpatialDropout3D(0.2), layers.Flatten()],
     "Add": lambda: layers.Add(), "Subtract": lambda: layers.Subtract(),
     "Multiply": lambda: layers.Multiply(), "Average": lambda: layers.Average(),
     "Maximum": lambda: layers.Maximum(), "Minimum": lambda: layers.Minimum(),

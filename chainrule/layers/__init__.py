@@ -199,3 +199,8 @@ from chainrule.layers.attention import (  # noqa: E402
 from chainrule.layers.einsum_dense import EinsumDense  # noqa: E402
 
 __all__ += ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention"]
+# -- Keras 3 names: layers.serialize/deserialize, SpatialDropout3D --
+from chainrule.layers.reshaping import SpatialDropout3D  # noqa: E402
+from chainrule.layers.serialization import deserialize, serialize  # noqa: E402
+
+__all__ += ["SpatialDropout3D", "serialize", "deserialize"]
