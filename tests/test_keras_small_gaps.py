@@ -111,3 +111,37 @@ def test_layers_serialize_round_trip():
     assert type(again) is cr.layers.Dense and again.get_config() == layer.get_config()
     with pytest.raises(ValueError, match="Unknown layer class"):
         cr.layers.deserialize({"class_name": "Dence", "config": {}})
+
+
+def test_pipeline_trains_by_default_and_follows_the_model_mode():
+    x = np.arange(2 * 3 * 4 * 1, dtype="float32").reshape(2, 3, 4, 1)
+    pipe = cr.layers.Pipeline([cr.layers.RandomFlip("horizontal", seed=1),
+                               cr.layers.Rescaling(2.0)])
+    flips = [np.asarray(pipe(x)) for _ in range(6)]
+    # augmented when called directly (training=True): each sample as is or flipped
+    assert any(not np.array_equal(f, 2 * x) for f in flips)
+    for f in flips:
+        for i in range(2):
+            assert np.array_equal(f[i], 2 * x[i]) or np.array_equal(f[i], 2 * x[i, :, ::-1])
+    np.testing.assert_array_equal(np.asarray(pipe(x, training=False)), 2 * x)
+    model = cr.Sequential([cr.Input((3, 4, 1)), pipe])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), 2 * x)  # inference mode
+
+
+def test_pipeline_weights_config_and_saving(tmp_path):
+    pipe = cr.layers.Pipeline([cr.layers.Dense(3), cr.layers.Dense(2)], name="pipe")
+    model = cr.Sequential([cr.Input((4,)), pipe])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    model.fit(x, x[:, :2], batch_size=4, epochs=2, verbose=0)
+    assert len(pipe.weights) == 4 and pipe.layers[0].kernel.shape == (4, 3)
+    assert any(e.program is not None for e in model._steps.entries.values())
+    model.save(tmp_path / "p.keras")
+    again = cr.models.load_model(tmp_path / "p.keras")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    config = cr.layers.serialize(pipe)
+    assert [c["class_name"] for c in config["config"]["layers"]] == ["Dense", "Dense"]
+    with pytest.raises(ValueError, match=r"layers must be a list of layers"):
+        cr.layers.Pipeline("dense")
+    with pytest.raises(ValueError, match=r"must contain a `layers` key"):
+        cr.layers.Pipeline.from_config({"name": "p"})

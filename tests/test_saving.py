@@ -315,6 +315,7 @@ LAYER_EXAMPLES = {
                                  layers.SpatialDropout2D(0.2), layers.Flatten()],
     "SpatialDropout3D": lambda: [layers.Dense(12), layers.Reshape((1, 2, 3, 2)),
                                  layers.SpatialDropout3D(0.2), layers.Flatten()],
+    "Pipeline": lambda: layers.Pipeline([layers.Dense(4), layers.Activation("relu")]),
     "Add": lambda: layers.Add(), "Subtract": lambda: layers.Subtract(),
     "Multiply": lambda: layers.Multiply(), "Average": lambda: layers.Average(),
     "Maximum": lambda: layers.Maximum(), "Minimum": lambda: layers.Minimum(),

@@ -204,3 +204,6 @@ from chainrule.layers.reshaping import SpatialDropout3D  # noqa: E402
 from chainrule.layers.serialization import deserialize, serialize  # noqa: E402
 
 __all__ += ["SpatialDropout3D", "serialize", "deserialize"]
+from chainrule.layers.pipeline import Pipeline  # noqa: E402
+
+__all__ += ["Pipeline"]
