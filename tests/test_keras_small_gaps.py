@@ -145,3 +145,51 @@ def test_pipeline_weights_config_and_saving(tmp_path):
         cr.layers.Pipeline("dense")
     with pytest.raises(ValueError, match=r"must contain a `layers` key"):
         cr.layers.Pipeline.from_config({"name": "p"})
+
+
+def _fixture(name):
+    import json
+    import os
+
+    with open(os.path.join(os.path.dirname(__file__), "fixtures", name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_hashed_crossing_matches_keras():
+    data = _fixture("hashed_crossing.json")  # tools/keras_fixtures_hashed_crossing.py
+    assert data["keras"].startswith("3.")
+    for case in data["cases"]:
+        feats = tuple(np.array(f, dtype=object if t == "string" else t)
+                      for f, t in zip(case["features"], case["dtypes"]))
+        layer = cr.layers.HashedCrossing(case["num_bins"])
+        out = layer(feats)
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(np.asarray(out), case["output"])
+        hot = np.asarray(cr.layers.HashedCrossing(case["num_bins"], output_mode="one_hot")(
+            tuple(f[:, None] for f in feats))) if case["num_bins"] < 100 else None
+        if hot is not None:
+            np.testing.assert_array_equal(hot, np.eye(case["num_bins"])[case["output"]])
+
+
+def test_hashed_crossing_shapes_config_and_errors(tmp_path):
+    layer = cr.layers.HashedCrossing(5)
+    assert int(np.asarray(layer((np.array("A"), np.array(101))))) == 1  # Keras's example
+    assert tuple(layer((np.array([["A"]]), np.array([[101]]))).shape) == (1, 1)
+    assert cr.layers.deserialize(cr.layers.serialize(layer)).get_config() == layer.get_config()
+    a, b = cr.Input((1,), dtype="string"), cr.Input((1,), dtype="int64")
+    model = cr.Model([a, b], cr.layers.Dense(1)(
+        cr.layers.HashedCrossing(7, output_mode="one_hot")((a, b))))
+    xs = [np.array([["A"], ["B"], ["C"]]), np.array([[1], [2], [3]])]
+    model.save(tmp_path / "hc.keras")
+    again = cr.models.load_model(tmp_path / "hc.keras")
+    np.testing.assert_array_equal(again.predict(xs, verbose=0), model.predict(xs, verbose=0))
+    for bad, match in [((np.array([1.5]), np.array([1])), "integer or string dtype"),
+                       ((np.array([1, 2]), np.array([1])), "equal shapes"),
+                       ((np.ones((2, 2), int), np.ones((2, 2), int)), "should have shape"),
+                       (np.array([1, 2]), "at least two inputs")]:
+        with pytest.raises(ValueError, match=match):
+            layer(bad)
+    with pytest.raises(ValueError, match=r"Received: output_mode='multi_hot'"):
+        cr.layers.HashedCrossing(5, output_mode="multi_hot")
+    with pytest.raises(ValueError, match=r"Received: num_bins=0"):
+        cr.layers.HashedCrossing(0)

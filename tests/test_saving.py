@@ -382,7 +382,7 @@ MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Conc
 PREPROCESSING = {"Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
                  "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
                  "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                 "RandomBrightness"}
+                 "RandomBrightness", "HashedCrossing"}
 LAYER_EXAMPLES.update({name: getattr(layers, name) for name in PREPROCESSING})
 
 # sequence layers (token ids in, sequences through): round-tripped in a model of their own, in

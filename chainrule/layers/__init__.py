@@ -207,3 +207,6 @@ __all__ += ["SpatialDropout3D", "serialize", "deserialize"]
 from chainrule.layers.pipeline import Pipeline  # noqa: E402
 
 __all__ += ["Pipeline"]
+from chainrule.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
+
+__all__ += ["HashedCrossing"]
