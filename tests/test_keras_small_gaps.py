@@ -193,3 +193,38 @@ def test_hashed_crossing_shapes_config_and_errors(tmp_path):
         cr.layers.HashedCrossing(5, output_mode="multi_hot")
     with pytest.raises(ValueError, match=r"Received: num_bins=0"):
         cr.layers.HashedCrossing(0)
+
+
+def test_categorical_generalized_cross_entropy_values_and_gradient():
+    yt = np.array([0, 1, 2])
+    yp = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
+    fn = cr.losses.categorical_generalized_cross_entropy
+    ref = (1 - np.array([0.7, 0.5, 0.8]) ** 0.3) / 0.3
+    np.testing.assert_allclose(np.asarray(fn(yt, yp, q=0.3)), ref, rtol=1e-6)
+    # Keras 3.15's numbers (q=0.5): per sample and through the class
+    np.testing.assert_allclose(np.asarray(fn(yt, yp.astype("float32"), q=0.5)),
+                               [0.32667994, 0.58578646, 0.21114564], rtol=1e-6)
+    loss = cr.losses.CategoricalGeneralizedCrossEntropy(q=0.5)
+    assert float(loss(yt, yp)) == pytest.approx(0.37453735, rel=1e-6)
+    assert float(loss(yt[:, None], yp)) == pytest.approx(0.37453735, rel=1e-6)
+    result = check_gradients(lambda p: fn(yt, p, q=0.4), yp)
+    assert result.ok, str(result)
+    again = cr.losses.deserialize(cr.losses.serialize(loss))
+    assert type(again) is type(loss) and again.q == 0.5
+    assert cr.losses.get("categorical_generalized_cross_entropy") is fn
+    for bad in (0, 1, 1.5, -0.1):
+        with pytest.raises(ValueError, match=rf"q must be in the interval \(0, 1\)\. "
+                                             rf"Received: q={bad!r}"):
+            cr.losses.CategoricalGeneralizedCrossEntropy(q=bad)
+
+
+def test_generalized_cross_entropy_trains_captured():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int64")
+    model = cr.Sequential([cr.Input((4,)), cr.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss=cr.losses.CategoricalGeneralizedCrossEntropy(0.7),
+                  jit_compile=True)
+    history = model.fit(x, y, batch_size=8, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert any(e.program is not None for e in model._steps.entries.values())
