@@ -93,7 +93,7 @@ class HashedCrossing(Layer):
         >>> import numpy as np, chainrule as cr
         >>> layer = cr.layers.HashedCrossing(num_bins=5)
         >>> layer((np.array(["A", "B", "A", "B", "A"]), np.array([101, 101, 101, 102, 102])))
-        Tensor([1, 4, 1, 1, 3])
+        Tensor([1, 4, 1, 1, 3], dtype=int64)
     """
 
     def __init__(self, num_bins: int, output_mode: str = "int", sparse: bool = False,
