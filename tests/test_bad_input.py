@@ -230,7 +230,7 @@ ROWS = [
      r"Unknown metric: 'acuracy'\. Did you mean 'accuracy'", False),
     ("unknown-optimizer",
      lambda: mlp(compile=False).compile(optimizer="adma", loss="mse"), ValueError,
-     r"Unknown optimizer: 'adma'\. Did you mean 'adam'\? Known: adadelta, adagrad, adam", False),
+     r"Unknown optimizer: 'adma'\. Did you mean 'adam'\? Known: adadelta, adafactor, adagrad, adam", False),
     ("unknown-activation", lambda: L.Dense(3, activation="rleu"), ValueError,
      r"Unknown activation: 'rleu'\. Did you mean 'relu'", False),
     ("unknown-initializer", lambda: L.Dense(3, kernel_initializer="glorot_unifrom"), ValueError,
