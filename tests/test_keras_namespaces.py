@@ -153,6 +153,13 @@ def test_max_epochs_and_steps_cap_fit():
         with pytest.warns(UserWarning, match="Limiting steps_per_epoch to 3"):
             out = model.predict(np.ones((40, 3), "float32"), batch_size=4, verbose=0)
         assert len(out) == 12
+        seen_val = []
+        cb = cr.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: seen_val.append(b))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _small_fit(epochs=1, validation_data=(np.ones((40, 3)), np.ones((40, 1))),
+                       validation_batch_size=4, callbacks=[cb])
+        assert seen_val == [0, 1, 2]
     finally:
         cr.config.set_max_epochs(None)
         cr.config.set_max_steps_per_epoch(None)
@@ -222,6 +229,11 @@ def test_global_policy_is_the_dtype_of_new_layers():
         assert cr.layers.Dense(2, dtype="float32").dtype == "float32"
         y = layer(np.ones((1, 3), "float32"))
         assert y.dtype == np.float64
+        assert cr.Input((3,)).dtype == "float32"  # inputs stay floatx, as in Keras
+        model = cr.Sequential([cr.Input((3,)), cr.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+        assert model.layers[0].kernel.dtype == np.float64
     finally:
         cr.config.set_dtype_policy("float32")
     cr.config.set_dtype_policy("float16")

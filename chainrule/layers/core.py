@@ -62,6 +62,8 @@ class InputLayer(Layer):
         kwargs.pop("sparse", None)
         kwargs.pop("ragged", None)
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        if dtype is None:  # Keras: an input's dtype is floatx, whatever the dtype policy
+            self.dtype = None
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer needs shape= (the shape of one sample). "

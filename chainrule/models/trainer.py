@@ -393,6 +393,8 @@ class Trainer(StepMethods, CompileMixin):
         on_nan = _check_fit_arguments(epochs, initial_epoch, on_nan, callbacks, shuffle,
                                       steps_per_epoch, validation_freq)
         epochs, steps_per_epoch = _apply_debug_caps(epochs, steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = _apply_debug_caps(None, validation_steps)[1]
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
         with _state_lock(self), _AtomicSteps() as atomic:
