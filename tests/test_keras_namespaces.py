@@ -249,3 +249,15 @@ def test_unsupported_policies_are_refused_clearly(name):
     with pytest.raises(ValueError, match=rf"cannot honour the dtype '{name}'"):
         cr.layers.Dense(2, dtype=cr.DTypePolicy(name))
     assert cr.config.dtype_policy().name == "float32"
+
+
+def test_layer_dtype_policy_properties():
+    layer = cr.layers.Dense(2, dtype="float64")
+    assert layer.dtype_policy == cr.DTypePolicy("float64")
+    assert layer.compute_dtype == layer.variable_dtype == "float64"
+    assert cr.layers.Dense(2).compute_dtype == "float32"
+    cr.config.set_dtype_policy("float16")
+    try:
+        assert cr.layers.Dense(2).variable_dtype == "float16"
+    finally:
+        cr.config.set_dtype_policy("float32")

@@ -482,6 +482,30 @@ class Layer:
         self._variables.append(var)
         _STRUCTURE[0] += 1
 
+    # Keras 3's dtype-policy view of the layer's dtype (compute and weights share it here)
+    @property
+    def dtype_policy(self) -> Any:
+        """The layer's :class:`~chainrule.DTypePolicy` (named after its dtype, else floatx).
+
+        Example:
+            >>> import chainrule as cr
+            >>> cr.layers.Dense(2, dtype="float64").dtype_policy
+            <DTypePolicy "float64">
+        """
+        from chainrule.dtype_policies import DTypePolicy  # noqa: PLC0415
+
+        return DTypePolicy(self.dtype if self.dtype not in (None, "string") else backend.floatx())
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in (its dtype, else floatx)."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights (its dtype, else floatx)."""
+        return self.dtype_policy.variable_dtype
+
     @property
     def trainable(self) -> bool:
         """Whether training updates this layer's weights (setting it freezes sublayers too)."""
