@@ -35,12 +35,27 @@ saving.BackupAndRestore = callbacks.BackupAndRestore
 
 from chainrule._version import __version__  # noqa: E402
 
+# Keras 3's top-level names (keras.Layer, keras.tree, keras.version(), keras.device(...))
+from chainrule import dtype_policies, mixed_precision, tree  # noqa: E402
+from chainrule.dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: E402
+from chainrule._api import device, version  # noqa: E402
+from chainrule.initializers import Initializer  # noqa: E402
+from chainrule.layers import Layer  # noqa: E402
+from chainrule.layers.base import KerasTensor  # noqa: E402
+from chainrule.losses import Loss  # noqa: E402
+from chainrule.metrics import Metric  # noqa: E402
+from chainrule.optimizers import Optimizer  # noqa: E402
+from chainrule.regularizers import Regularizer  # noqa: E402
+
 __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",
     "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
     "constraints", "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
     "saving", "random",
     "Input", "InputSpec", "Model", "Sequential", "Variable", "__version__",
+    "tree", "device", "version", "Initializer", "Layer", "KerasTensor", "Loss", "Metric",
+    "Optimizer", "Regularizer", "dtype_policies", "mixed_precision", "DTypePolicy",
+    "FloatDTypePolicy",
 ]
 
 

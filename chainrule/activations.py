@@ -56,6 +56,7 @@ __all__ = [
     "softplus",
     "softsign",
     "sparse_plus",
+    "sparse_sigmoid",
     "sparsemax",
     "squareplus",
     "step",
@@ -598,6 +599,27 @@ def soft_shrink(x: Any, threshold: float = 0.5) -> Tensor:
     return ops.soft_shrink(_tensor(x), threshold=threshold)
 
 
+def sparse_sigmoid(x: Any) -> Tensor:
+    """SparseSigmoid: ``0`` for ``x <= -1``, ``(x + 1) / 2`` for ``|x| < 1``, ``1`` for ``x >= 1``.
+
+    A sigmoid made piecewise linear (Keras 3's ``sparse_sigmoid``): outputs are exactly
+    0 or 1 outside ``(-1, 1)``, where the gradient is 0; inside it is 1/2. Composed of
+    ``ops.clip`` of ``(x + 1) / 2``.
+
+    Args:
+        x: input Tensor, any shape.
+
+    Returns:
+        A Tensor of ``x``'s shape.
+
+    Example:
+        >>> import chainrule as cr
+        >>> sparse_sigmoid(cr.Tensor([-2.0, 0.0, 0.5, 3.0]))
+        Tensor([0.  , 0.5 , 0.75, 1.  ], dtype=float32)
+    """
+    return ops.clip((_tensor(x) + 1.0) * 0.5, 0.0, 1.0)
+
+
 def sparse_plus(x: Any) -> Tensor:
     """SparsePlus: ``0`` for ``x <= -1``, ``(x + 1)^2 / 4`` for ``|x| < 1``, ``x`` for ``x >= 1``.
 
@@ -703,7 +725,7 @@ _ACTIVATIONS: dict[str, Callable[..., Any]] = {
     for fn in (
         linear, step, sigmoid, tanh, relu, leaky_relu, relu6, softmax, log_softmax, elu,
         selu, softplus, softsign, gelu, silu, hard_sigmoid, hard_silu, log_sigmoid,
-        exponential, mish, celu, glu, hard_shrink, hard_tanh, soft_shrink, sparse_plus,
+        exponential, mish, celu, glu, hard_shrink, hard_tanh, soft_shrink, sparse_plus, sparse_sigmoid,
         sparsemax, squareplus, tanh_shrink, threshold,
     )
 }

@@ -1,14 +1,44 @@
-"""Global settings: the float policy, the fuzz factor, chainrule's threads and fused kernels.
+"""Global settings: the float policy, the fuzz factor, chainrule's threads and fused kernels,
+and Keras 3's ``keras.config`` switches.
 
 Example:
     >>> import chainrule
-    >>> chainrule.config.floatx()
-    'float32'
+    >>> chainrule.config.floatx(), chainrule.config.image_data_format()
+    ('float32', 'channels_last')
 """
 
-from chainrule.backend import epsilon, floatx, set_epsilon, set_floatx
+from chainrule.backend import backend, epsilon, floatx, set_epsilon, set_floatx
 from chainrule.backend.compiled import fused_kernels, set_fused_kernels
+
+# Keras 3's keras.config names
+from chainrule.backend.settings import (  # noqa: E402
+    disable_flash_attention,
+    disable_traceback_filtering,
+    enable_flash_attention,
+    enable_traceback_filtering,
+    image_data_format,
+    is_flash_attention_enabled,
+    is_nnx_enabled,
+    is_traceback_filtering_enabled,
+    max_epochs,
+    max_steps_per_epoch,
+    set_image_data_format,
+    set_max_epochs,
+    set_max_steps_per_epoch,
+)
+from chainrule.dtype_policies import dtype_policy, set_dtype_policy  # noqa: E402
 from chainrule.parallel import get_num_threads, set_num_threads
+from chainrule.utils.io_utils import (  # noqa: E402
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 
 __all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "get_num_threads", "set_num_threads",
-           "fused_kernels", "set_fused_kernels"]
+           "fused_kernels", "set_fused_kernels",
+           "backend", "image_data_format", "set_image_data_format", "max_epochs", "set_max_epochs",
+           "max_steps_per_epoch", "set_max_steps_per_epoch", "enable_traceback_filtering",
+           "disable_traceback_filtering", "is_traceback_filtering_enabled",
+           "enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled",
+           "is_nnx_enabled", "dtype_policy", "set_dtype_policy", "enable_interactive_logging",
+           "disable_interactive_logging", "is_interactive_logging_enabled"]

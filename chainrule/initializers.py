@@ -874,3 +874,28 @@ def _from_array(array: Any) -> Callable[..., Any]:
         return _to_backend(values.copy(), dt)
 
     return initialize_from_array
+
+
+# Keras 3 exports each initializer class under its snake_case name too (``zeros`` *is*
+# ``Zeros``), and Identity/Orthogonal under longer names.
+IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
+constant = Constant
+zeros = Zeros
+ones = Ones
+identity = Identity
+random_uniform = RandomUniform
+random_normal = RandomNormal
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_uniform = HeUniform
+he_normal = HeNormal
+lecun_uniform = LecunUniform
+lecun_normal = LecunNormal
+orthogonal = Orthogonal
+__all__ += ["IdentityInitializer", "OrthogonalInitializer", "constant", "zeros", "ones",
+            "identity", "random_uniform", "random_normal", "truncated_normal",
+            "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+            "lecun_uniform", "lecun_normal", "orthogonal"]

@@ -2258,6 +2258,81 @@ _CLASSES.update(
     {c.__name__: c for c in (BinaryFocalCrossentropy, CategoricalFocalCrossentropy, Dice, Tversky)}
 )
 
+# generalized cross-entropy (Keras 3's categorical_generalized_cross_entropy)
+
+
+def _check_q(q: Any, owner: str) -> float:
+    if isinstance(q, bool) or not isinstance(q, (int, float, np.floating)) or not 0 < q < 1:
+        raise ValueError(f"{owner}: q must be in the interval (0, 1). Received: q={q!r}")
+    return float(q)
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> Tensor:
+    """Generalized cross-entropy per sample (Zhang & Sabuncu, 2018): ``(1 - p**q) / q``.
+
+    ``p`` is the predicted probability of the true class. As ``q`` goes to 0 it
+    becomes the cross-entropy, as ``q`` goes to 1 the mean absolute error: larger
+    ``q`` is more robust to noisy labels.
+
+    Args:
+        y_true: integer class indices, shape ``(batch,)`` or ``(batch, 1)``.
+        y_pred: class probabilities, shape ``(batch, classes)``.
+        q: the noise parameter, in (0, 1).
+
+    Returns:
+        A Tensor of shape ``(batch,)``.
+
+    Raises:
+        ValueError: if ``q`` is outside (0, 1).
+
+    Example:
+        >>> loss = categorical_generalized_cross_entropy([0, 1], [[0.64, 0.36], [0.75, 0.25]], q=0.5)
+        >>> [round(v, 4) for v in loss.numpy().tolist()]
+        [0.4, 1.0]
+    """
+    q = _check_q(q, "categorical_generalized_cross_entropy")
+    p = _pred(y_pred)
+    t = y_true if isinstance(y_true, Tensor) else Tensor(np.asarray(y_true))
+    if t.ndim == p.ndim and t.shape[-1] == 1:  # (batch, 1) labels: one label per sample
+        t = ops.squeeze(t, -1)
+    hot = ops.cast(ops.one_hot(ops.cast(t, "int64"), p.shape[-1]), p.data.dtype)
+    prob = ops.sum(p * hot, axis=-1)
+    return (1.0 - ops.power(prob, q)) / q
+
+
+class CategoricalGeneralizedCrossEntropy(_Builtin):
+    """Generalized cross-entropy, robust to noisy labels (see
+    :func:`categorical_generalized_cross_entropy`).
+
+    Args:
+        q: the noise parameter, in (0, 1); 0.5 by default.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"categorical_generalized_cross_entropy"``.
+        dtype: see :class:`Loss`.
+
+    Raises:
+        ValueError: if ``q`` is outside (0, 1).
+
+    Example:
+        >>> gce = CategoricalGeneralizedCrossEntropy(q=0.5)
+        >>> round(float(gce([0, 1], [[0.64, 0.36], [0.75, 0.25]])), 4)
+        0.7
+    """
+
+    _keys = ("q",)
+    _attributes = True
+
+    def __init__(self, q: float = 0.5, reduction: str | None = "sum_over_batch_size",
+                 name: str = "categorical_generalized_cross_entropy", dtype: Any = None) -> None:
+        super().__init__(categorical_generalized_cross_entropy, reduction=reduction, name=name,
+                         dtype=dtype, q=_check_q(q, "CategoricalGeneralizedCrossEntropy"))
+
+
+__all__ += ["CategoricalGeneralizedCrossEntropy", "categorical_generalized_cross_entropy"]
+_FUNCTIONS["categorical_generalized_cross_entropy"] = categorical_generalized_cross_entropy
+_TABLE["categorical_generalized_cross_entropy"] = categorical_generalized_cross_entropy
+_CLASSES["CategoricalGeneralizedCrossEntropy"] = CategoricalGeneralizedCrossEntropy
+
 _LOSSES = Registry(
     kind="loss",
     module="chainrule.losses",

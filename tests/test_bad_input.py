@@ -230,7 +230,7 @@ ROWS = [
      r"Unknown metric: 'acuracy'\. Did you mean 'accuracy'", False),
     ("unknown-optimizer",
      lambda: mlp(compile=False).compile(optimizer="adma", loss="mse"), ValueError,
-     r"Unknown optimizer: 'adma'\. Did you mean 'adam'\? Known: adadelta, adagrad, adam", False),
+     r"Unknown optimizer: 'adma'\. Did you mean 'adam'\? Known: adadelta, adafactor, adagrad, adam", False),
     ("unknown-activation", lambda: L.Dense(3, activation="rleu"), ValueError,
      r"Unknown activation: 'rleu'\. Did you mean 'relu'", False),
     ("unknown-initializer", lambda: L.Dense(3, kernel_initializer="glorot_unifrom"), ValueError,
@@ -1211,6 +1211,36 @@ ROWS += [
      r'Layer "clstm" \(ConvLSTM2D\): ConvLSTM layers only support static input shapes for the '
      r"spatial dimensions \(the time axis may be None\)\. Received: input_shape=\(None, None, "
      r"None, None, 1\)$", True),
+]
+
+ROWS += [
+    # -- Keras 3 namespaces: tree, device, config, backend, dtype policies -------------------
+    ("tree-pack-length", lambda: cr.tree.pack_sequence_as([1, 2], [1]), ValueError,
+     r"pack_sequence_as: the structure has 2 leaves, but flat_sequence has 1 items\. "
+     r"Received: flat_sequence of length 1$", True),
+    ("tree-structure", lambda: cr.tree.assert_same_structure([0, 1], (2, 3)), ValueError,
+     r"assert_same_structure: the structures don't have the same nested structure: "
+     r"expected a list, got tuple\. Received: \(2, 3\)$", True),
+    ("tree-map-arity", lambda: cr.tree.map_structure(lambda a, b: a, [1, 2], [1]), ValueError,
+     r"map_structure: the structures don't have the same nested structure: expected a list "
+     r"of 2 items, got 1\. Received: \[1\]$", True),
+    ("device-name", lambda: cr.device("tpu:x").__enter__(), ValueError,
+     r"Invalid value for argument `device_name`\. .*Received: device_name='tpu:x'$", True),
+    ("image-data-format", lambda: cr.config.set_image_data_format("nchw"), ValueError,
+     r"The `data_format` argument must be one of 'channels_first', 'channels_last'\. "
+     r"Received: data_format='nchw'$", True),
+    ("max-epochs", lambda: cr.config.set_max_epochs(0), ValueError,
+     r"max_epochs must be a positive integer or None\. Received: max_epochs=0$", True),
+    ("result-type-dtype", lambda: cr.backend.result_type("foo"), ValueError,
+     r"Invalid dtype: expected one of float16, .*Received: dtype='foo'$", True),
+    ("dtype-policy-name", lambda: cr.DTypePolicy("floaty"), ValueError,
+     r"Cannot convert 'floaty' to a DTypePolicy\. .*Received: name='floaty'$", True),
+    ("dtype-policy-mixed", lambda: cr.config.set_dtype_policy("mixed_float16"), ValueError,
+     r"chainrule cannot honour the global dtype policy 'mixed_float16': its layers compute "
+     r"in the dtype of their weights.*Received: policy='mixed_float16'$", True),
+    ("dtype-policy-bfloat16", lambda: L.Dense(2, dtype="bfloat16"), ValueError,
+     r"chainrule cannot honour the dtype 'bfloat16': NumPy has no bfloat16 type\. .*"
+     r"Received: policy='bfloat16'$", True),
 ]
 
 TMP = None  # set by the autouse fixture below

@@ -313,6 +313,9 @@ LAYER_EXAMPLES = {
                              layers.UpSampling2D(2, interpolation="bilinear"), layers.Flatten()],
     "SpatialDropout2D": lambda: [layers.Dense(12), layers.Reshape((2, 3, 2)),
                                  layers.SpatialDropout2D(0.2), layers.Flatten()],
+    "SpatialDropout3D": lambda: [layers.Dense(12), layers.Reshape((1, 2, 3, 2)),
+                                 layers.SpatialDropout3D(0.2), layers.Flatten()],
+    "Pipeline": lambda: layers.Pipeline([layers.Dense(4), layers.Activation("relu")]),
     "Add": lambda: layers.Add(), "Subtract": lambda: layers.Subtract(),
     "Multiply": lambda: layers.Multiply(), "Average": lambda: layers.Average(),
     "Maximum": lambda: layers.Maximum(), "Minimum": lambda: layers.Minimum(),
@@ -379,7 +382,7 @@ MERGING = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Conc
 PREPROCESSING = {"Normalization", "Discretization", "CategoryEncoding", "Hashing", "IntegerLookup",
                  "StringLookup", "TextVectorization", "Resizing", "CenterCrop", "RandomFlip",
                  "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-                 "RandomBrightness"}
+                 "RandomBrightness", "HashedCrossing"}
 LAYER_EXAMPLES.update({name: getattr(layers, name) for name in PREPROCESSING})
 
 # sequence layers (token ids in, sequences through): round-tripped in a model of their own, in

@@ -38,6 +38,8 @@ from chainrule.callbacks.learning_rate_scheduler import LearningRateScheduler
 from chainrule.callbacks.model_checkpoint import ModelCheckpoint
 from chainrule.callbacks.progbar_logger import ProgbarLogger
 from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from chainrule.callbacks.remote_monitor import RemoteMonitor
+from chainrule.callbacks.swap_ema_weights import SwapEMAWeights
 from chainrule.callbacks.tensorboard import TensorBoard
 from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
 
@@ -56,4 +58,6 @@ __all__ = [
     "ReduceLROnPlateau",
     "TensorBoard",
     "TerminateOnNaN",
+    "RemoteMonitor",
+    "SwapEMAWeights",
 ]

@@ -7,7 +7,6 @@ with ``Received: name=value``.
 from __future__ import annotations
 
 import numbers
-import sys
 from typing import Any
 
 import numpy as np
@@ -38,9 +37,11 @@ def check_mode(mode: Any) -> str:
 
 
 def print_message(message: str) -> None:
-    """Print one message of a callback (``verbose=1``) to standard output."""
-    # sys.stdout is looked up at call time so redirections (and pytest) see it.
-    print(message, file=sys.stdout)
+    """Print one message of a callback (``verbose=1``): to standard output, or to the
+    ``"chainrule"`` logger when interactive logging is off (``chainrule.utils.io_utils``)."""
+    from chainrule.utils import io_utils  # noqa: PLC0415
+
+    io_utils.print_msg(message)
 
 
 def get_learning_rate(model: Any) -> float:

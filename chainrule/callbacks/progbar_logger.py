@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from chainrule.callbacks.callback import Callback, Logs
+from chainrule.utils import io_utils
 from chainrule.utils.progbar import Progbar
 
 __all__ = ["ProgbarLogger"]
@@ -62,9 +62,7 @@ class ProgbarLogger(Callback):
         self.target = params.get("steps")
 
     def _write(self, text: str) -> None:
-        out = self.stream if self.stream is not None else sys.stdout
-        out.write(text)
-        out.flush()
+        io_utils.write(text, self.stream)
 
     def _new_progbar(self) -> None:
         self.seen = 0

@@ -1,8 +1,8 @@
 """Datasets: Keras's datasets as Keras loads them, and generated toy data.
 
-``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``, ``reuters``
-and ``boston_housing`` have Keras's ``load_data`` and return the same arrays,
-downloading the official files once into ``$CHAINRULE_HOME/datasets/``
+``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``, ``reuters``,
+``boston_housing`` and ``california_housing`` have Keras's ``load_data`` and return the
+same arrays, downloading the official files once into ``$CHAINRULE_HOME/datasets/``
 (``~/.chainrule/datasets/`` by default; Keras's own cache is read too). Pickled
 files are parsed, never unpickled (see docs/datasets.md). The
 generators build the small problems the lessons use: logic gates, XOR, spirals,
@@ -17,6 +17,7 @@ Example:
 
 from chainrule.datasets import (
     boston_housing,
+    california_housing,
     cifar10,
     cifar100,
     fashion_mnist,
@@ -44,6 +45,7 @@ __all__ = [
     "DatasetNotFoundError",
     "UnsafeDatasetError",
     "boston_housing",
+    "california_housing",
     "cifar10",
     "cifar100",
     "imdb",

@@ -234,6 +234,8 @@ ACTIVATIONS.update({
     "threshold": _act_threshold,
 })
 # -- end of the ONNX forms of celu ... threshold --
+# sparse_sigmoid, clip((x + 1) / 2, 0, 1), is ONNX's HardSigmoid with alpha = beta = 0.5
+ACTIVATIONS["sparse_sigmoid"] = _act_unary("HardSigmoid", alpha=0.5, beta=0.5)
 
 
 def _resolve_activation(layer: Any, fn: Any) -> tuple:

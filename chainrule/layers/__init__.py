@@ -206,3 +206,14 @@ __all__ += ["GroupQueryAttention", "GroupedQueryAttention"]  # grouped-query att
 from chainrule.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
 
 __all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+# -- Keras 3 names: layers.serialize/deserialize, SpatialDropout3D --
+from chainrule.layers.reshaping import SpatialDropout3D  # noqa: E402
+from chainrule.layers.serialization import deserialize, serialize  # noqa: E402
+
+__all__ += ["SpatialDropout3D", "serialize", "deserialize"]
+from chainrule.layers.pipeline import Pipeline  # noqa: E402
+
+__all__ += ["Pipeline"]
+from chainrule.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
+
+__all__ += ["HashedCrossing"]

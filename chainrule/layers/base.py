@@ -52,9 +52,22 @@ def get_uid(prefix: str) -> int:
     return _UIDS[prefix]
 
 
-def clear_session() -> None:
-    """Reset default names, so the next Dense is ``dense`` again (``keras.backend.clear_session``)."""
+def clear_session(free_memory: bool = True) -> None:
+    """Reset default names, so the next Dense is ``dense`` again (``keras.backend.clear_session``).
+
+    As in Keras 3, the global dtype policy returns to its default too.
+
+    Args:
+        free_memory: also run Python's garbage collector (Keras's default).
+    """
     _UIDS.clear()
+    from chainrule import dtype_policies  # noqa: PLC0415
+
+    dtype_policies._reset_global_policy()
+    if free_memory:
+        import gc  # noqa: PLC0415
+
+        gc.collect()
 
 
 def unique_name(prefix: str) -> str:
@@ -413,6 +426,10 @@ class Layer:
             raise ValueError(f"name must be a non-empty string. Received: name={name!r}")
         self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._trainable = bool(trainable)
+        if dtype is None:  # a global dtype policy, when one is set, is the default
+            from chainrule.dtype_policies import default_layer_dtype  # noqa: PLC0415
+
+            dtype = default_layer_dtype()
         self.dtype = _dtype_name(dtype) if dtype is not None else None
         self.built = False
         self._variables: list[Variable] = []
@@ -464,6 +481,30 @@ class Layer:
         var.requires_grad = var.trainable and self._trainable and var.dtype.kind == "f"
         self._variables.append(var)
         _STRUCTURE[0] += 1
+
+    # Keras 3's dtype-policy view of the layer's dtype (compute and weights share it here)
+    @property
+    def dtype_policy(self) -> Any:
+        """The layer's :class:`~chainrule.DTypePolicy` (named after its dtype, else floatx).
+
+        Example:
+            >>> import chainrule as cr
+            >>> cr.layers.Dense(2, dtype="float64").dtype_policy
+            <DTypePolicy "float64">
+        """
+        from chainrule.dtype_policies import DTypePolicy  # noqa: PLC0415
+
+        return DTypePolicy(self.dtype if self.dtype not in (None, "string") else backend.floatx())
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in (its dtype, else floatx)."""
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights (its dtype, else floatx)."""
+        return self.dtype_policy.variable_dtype
 
     @property
     def trainable(self) -> bool:
@@ -1336,6 +1377,12 @@ def _dtype_name(dtype: Any) -> str:
     """A dtype's name; ``"string"`` (Keras's text inputs, e.g. ``Input(dtype="string")``) stays."""
     if dtype in ("string", "str", str):
         return "string"
+    from chainrule import dtype_policies  # noqa: PLC0415
+
+    if isinstance(dtype, (dtype_policies.DTypePolicy, dict)) or (
+            isinstance(dtype, str) and dtype in ("mixed_float16", "mixed_bfloat16", "bfloat16")):
+        # a policy (Keras's dtype=DTypePolicy(...)): its weights' dtype, when it can be honoured
+        return dtype_policies.check_supported(dtype_policies.get(dtype), "dtype").variable_dtype
     return str(np.dtype(dtype))
 
 

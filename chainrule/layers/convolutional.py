@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from chainrule.autograd.engine import Tensor
+from chainrule.backend.settings import image_data_format
 from chainrule.layers.base import KerasTensor, Layer, Node, activity_penalty, shape_fits
 from chainrule.ops.conv import (
     Conv,
@@ -150,7 +151,8 @@ class BaseConv(ShapedLayer):
                              f"dilation_rate={self.dilation_rate}")
         self.padding = normalize_padding(
             padding, ("valid", "same", "causal") if rank == 1 else ("valid", "same"), owner)
-        self.data_format = normalize_data_format(data_format, owner)
+        self.data_format = normalize_data_format(  # None: the global image_data_format
+            image_data_format() if data_format is None else data_format, owner)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)

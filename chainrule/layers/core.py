@@ -62,6 +62,8 @@ class InputLayer(Layer):
         kwargs.pop("sparse", None)
         kwargs.pop("ragged", None)
         super().__init__(name=name or unique_name("input_layer"), dtype=dtype, **kwargs)
+        if dtype is None:  # Keras: an input's dtype is floatx, whatever the dtype policy
+            self.dtype = None
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer needs shape= (the shape of one sample). "
@@ -311,7 +313,10 @@ class Flatten(Layer):
         from chainrule.ops.conv import normalize_data_format  # noqa: PLC0415
 
         super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format, f"Flatten {self.name!r}")
+        from chainrule.backend.settings import image_data_format  # noqa: PLC0415
+
+        self.data_format = normalize_data_format(  # None: the global image_data_format
+            image_data_format() if data_format is None else data_format, f"Flatten {self.name!r}")
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
         if inputs.ndim == 2:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from chainrule import ops
 from chainrule.autograd.engine import Tensor
+from chainrule.backend.settings import image_data_format
 from chainrule.layers.convolutional import (
     ShapedLayer,
     channels_of,
@@ -58,7 +59,8 @@ class BasePooling(ShapedLayer):
         self.strides = (self.pool_size if strides is None
                         else normalize_tuple(strides, rank, "strides", owner))
         self.padding = normalize_padding(padding, ("valid", "same"), owner)
-        self.data_format = normalize_data_format(data_format, owner)
+        self.data_format = normalize_data_format(  # None: the global image_data_format
+            image_data_format() if data_format is None else data_format, owner)
 
     def _check_shape(self, input_shape: Sequence[Any]) -> tuple:
         shape = tuple(input_shape)
@@ -217,7 +219,8 @@ class BaseGlobalPooling(ShapedLayer):
         super().__init__(**kwargs)
         self.rank = rank
         self.data_format = normalize_data_format(
-            data_format, f"{type(self).__name__} layer {self.name!r}")
+            image_data_format() if data_format is None else data_format,
+            f"{type(self).__name__} layer {self.name!r}")
         self.keepdims = bool(keepdims)
 
     def _axes(self) -> tuple:

@@ -21,6 +21,7 @@ __all__ = [
     "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
     "UpSampling2D", "SpatialDropout1D", "SpatialDropout2D", "Permute", "RepeatVector",
     "Rescaling", "ZeroPadding3D", "Cropping3D", "UpSampling3D",
+    "SpatialDropout3D",
 ]
 
 _LAYOUT = {
@@ -33,8 +34,10 @@ _LAYOUT = {
 
 
 def _data_format(value: Any, layer: str) -> str:
-    if value is None:
-        return "channels_last"
+    if value is None:  # the global image_data_format (Keras's default for None)
+        from chainrule.backend.settings import image_data_format  # noqa: PLC0415
+
+        return image_data_format()
     if value not in ("channels_last", "channels_first"):
         import difflib  # noqa: PLC0415
 
@@ -523,6 +526,48 @@ class SpatialDropout2D(SpatialDropout1D):
         if self.data_format == "channels_first":
             return (None, None, 1, 1)
         return (None, 1, 1, None)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class SpatialDropout3D(SpatialDropout1D):
+    """Dropout of whole 3-D feature maps: one draw per (sample, channel), shared over the volume.
+
+    Args:
+        rate: the fraction of channels to drop, in [0, 1).
+        data_format: ``"channels_last"`` or ``"channels_first"``; None takes
+            ``config.image_data_format()``.
+        seed: optional seed for this layer's own generator.
+        **kwargs: ``name``, ``dtype``.
+
+    Input shape:
+        ``(batch, depth, height, width, channels)`` (channels last) or
+        ``(batch, channels, depth, height, width)``.
+
+    Output shape:
+        The input's.
+
+    Example:
+        >>> import chainrule as cr
+        >>> y = cr.layers.SpatialDropout3D(0.5, seed=1)(np.ones((2, 2, 3, 3, 4)), training=True)
+        >>> bool((y.numpy() == y.numpy()[:, :1, :1, :1, :]).all())
+        True
+    """
+
+    _rank = 5
+
+    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = _data_format(data_format, "SpatialDropout3D")
+
+    def _noise_shape(self) -> tuple:
+        if self.data_format == "channels_first":
+            return (None, None, 1, 1, 1)
+        return (None, 1, 1, 1, None)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -28,7 +28,9 @@ from typing import Any
 from chainrule._registry import Registry
 from chainrule.losses import (  # Keras 3 exports the loss functions under keras.metrics too
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
     huber,
@@ -158,6 +160,8 @@ __all__ = [
     "accuracy",
     "binary_accuracy",
     "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
     "categorical_accuracy",
     "categorical_crossentropy",
     "categorical_hinge",

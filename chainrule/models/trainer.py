@@ -392,6 +392,9 @@ class Trainer(StepMethods, CompileMixin):
         self._check_compiled("fit")
         on_nan = _check_fit_arguments(epochs, initial_epoch, on_nan, callbacks, shuffle,
                                       steps_per_epoch, validation_freq)
+        epochs, steps_per_epoch = _apply_debug_caps(epochs, steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = _apply_debug_caps(None, validation_steps)[1]
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
         with _state_lock(self), _AtomicSteps() as atomic:
@@ -626,6 +629,7 @@ class Trainer(StepMethods, CompileMixin):
                             f"Received: {', '.join(f'{k}={v!r}' for k, v in kwargs.items())}")
         self._check_compiled("evaluate")
         verbose = _resolve_verbose(verbose)
+        steps = _apply_debug_caps(None, steps)[1]
         batch_size = data_lib.check_batch_size(batch_size)
         if data_lib.is_batch_iterable(x):
             data: Any = data_lib.as_batch_source(x)
@@ -663,6 +667,7 @@ class Trainer(StepMethods, CompileMixin):
         Raises:
             ValueError: if the model cannot be built from ``x``.
         """
+        steps = _apply_debug_caps(None, steps)[1]
         verbose = _resolve_verbose(verbose)
         batch_size = data_lib.check_batch_size(batch_size)
         dist = _dist.active()  # data-parallel: each process predicts its share, all get all
@@ -841,6 +846,22 @@ def _nan_message(epoch: int, step: int, value: float) -> str:
         "log of zero in a hand-written loss. Pass on_nan='stop' to stop quietly or "
         "on_nan='ignore' to continue."
     )
+
+
+def _apply_debug_caps(epochs: Any, steps: Any) -> tuple[Any, Any]:
+    """Keras's debugging caps (``config.set_max_epochs``, ``config.set_max_steps_per_epoch``):
+    fewer epochs, fewer steps per epoch, each with a warning as Keras gives."""
+    from chainrule.backend import settings  # noqa: PLC0415
+
+    cap = settings.max_epochs()
+    if epochs is not None and cap and cap < epochs:
+        warnings.warn(f"Limiting epochs to {cap}", stacklevel=3)
+        epochs = cap
+    cap = settings.max_steps_per_epoch()
+    if cap and (not steps or cap < steps):
+        warnings.warn(f"Limiting steps_per_epoch to {cap}", stacklevel=3)
+        steps = cap
+    return epochs, steps
 
 
 def _check_fit_arguments(epochs: Any, initial_epoch: Any, on_nan: Any, callbacks: Any,

@@ -55,6 +55,11 @@ from chainrule.optimizers.lion import Lion  # noqa: E402
 
 __all__ += ["Adamax", "Ftrl", "Lamb", "Lion"]
 ALL_OPTIMIZERS.update({cls.__name__.lower(): cls for cls in (Adamax, Ftrl, Lion, Lamb)})
+# Adafactor and LossScaleOptimizer (Keras 3)
+from chainrule.optimizers.adafactor import Adafactor  # noqa: E402
+
+__all__ += ["Adafactor"]
+ALL_OPTIMIZERS["adafactor"] = Adafactor
 
 
 _OPTIMIZERS = Registry(

@@ -12,9 +12,11 @@ from chainrule._registry import (
     register_keras_serializable,
 )
 from chainrule.backend import set_random_seed
+from chainrule.backend.dtypes import standardize_dtype
 from chainrule.layers.base import clear_session
 from chainrule.models.custom_steps import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
+from chainrule.utils.config import Config
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
 from chainrule.utils.dataset_utils import BatchDataset, split_dataset
 from chainrule.utils.file_utils import get_file, validate_file
@@ -25,6 +27,11 @@ from chainrule.utils.image_dataset_utils import (
     load_img,
     save_img,
 )
+from chainrule.utils.io_utils import (
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 from chainrule.utils.keras_tensors import get_source_inputs, is_keras_tensor
 from chainrule.utils.model_visualization import plot_model
 from chainrule.utils.progbar import Progbar
@@ -33,7 +40,9 @@ from chainrule.utils.sequence_utils import pad_sequences
 from chainrule.utils.text_dataset_utils import text_dataset_from_directory
 from chainrule.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 
-__all__ = ["set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
+__all__ = ["Config", "standardize_dtype", "enable_interactive_logging", "disable_interactive_logging",
+           "is_interactive_logging_enabled",
+           "set_random_seed", "clear_session", "to_categorical", "normalize", "train_test_split",
            "Progbar", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable",
            # datasets and data utilities (Keras 3 names)

@@ -24,6 +24,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from chainrule.utils import io_utils
+
 __all__ = ["Progbar"]
 
 
@@ -148,7 +150,9 @@ class Progbar:
             self._listed_are_stateful = True
         self._all_stateful = stateless_metrics is not None and not self._listed
         self._time_fn = time_fn or time.perf_counter
-        self._dynamic_display = _is_interactive(self._out())
+        # with interactive logging off (and no stream), finished lines go to logging
+        self._dynamic_display = _is_interactive(self._out()) and (
+            stream is not None or io_utils.is_interactive_logging_enabled())
         self._values: dict[str, Any] = {}  # name -> (value, 1) or [sum, steps]
         self._values_order: list[str] = []
         self._seen_so_far = 0
@@ -287,9 +291,7 @@ class Progbar:
             message = line
         if finalize:
             message += "\n"
-        out = self._out()
-        out.write(message)
-        out.flush()
+        io_utils.write(message, self.stream)
 
     def _draw_line(self, current: int, now: float) -> None:
         if self.target is not None:
@@ -297,6 +299,4 @@ class Progbar:
         else:
             count = f"{current}/Unknown"
         line = f"{count} - {now - self._start:.0f}s" + self._values_text() + "\n"
-        out = self._out()
-        out.write(line)
-        out.flush()
+        io_utils.write(line, self.stream)

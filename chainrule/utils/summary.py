@@ -24,6 +24,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from chainrule.utils import io_utils
+
 __all__ = ["print_summary"]
 
 
@@ -82,7 +84,7 @@ def print_summary(model: Any, line_length: int | None = None,
         ValueError: if ``layer_range`` names layers the model does not have.
     """
     del expand_nested
-    print_fn = print_fn or print
+    print_fn = print_fn or io_utils.print_msg
     sequential_like = _is_sequential_like(model)
     if sequential_like:
         line_length = line_length or 65

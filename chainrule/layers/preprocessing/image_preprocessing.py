@@ -13,8 +13,13 @@ __all__ = ["Resizing", "CenterCrop", "check_data_format", "as_batch"]
 
 
 def check_data_format(data_format: Any, layer: str) -> str:
-    """chainrule's image layers are channels-last, Keras's default."""
-    if data_format not in (None, "channels_last"):
+    """chainrule's image layers are channels-last, Keras's default (None: the global
+    ``image_data_format``, which must then be channels-last too)."""
+    if data_format is None:
+        from chainrule.backend.settings import image_data_format  # noqa: PLC0415
+
+        data_format = image_data_format()
+    if data_format != "channels_last":
         raise ValueError(f"{layer}: chainrule's image layers take channels-last images "
                          f"(batch, height, width, channels). Received: "
                          f"data_format={data_format!r}")

@@ -1,0 +1,19 @@
+"""Keras's ``keras.mixed_precision`` names, over :mod:`chainrule.dtype_policies`.
+
+chainrule refuses the mixed policies themselves (``"mixed_float16"``,
+``"mixed_bfloat16"``) with a clear error: its layers compute in their weights' dtype.
+
+Example:
+    >>> import chainrule as cr
+    >>> cr.mixed_precision.global_policy()
+    <DTypePolicy "float32">
+"""
+
+from chainrule.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
+
+Policy = DTypePolicy
+global_policy = dtype_policy
+set_global_policy = set_dtype_policy
+
+__all__ = ["DTypePolicy", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
+           "set_global_policy"]
