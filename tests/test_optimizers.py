@@ -1355,3 +1355,23 @@ def test_custom_optimizer_on_the_base_class():
     opt.apply_gradients([(np.array([-5.0, 0.0, 3.0]), w)])
     np.testing.assert_allclose(w.data, [1.1, 1.0, 0.9])
     assert optimizers.serialize(opt)["class_name"] == "SignSGD"
+
+
+@pytest.mark.parametrize("jit", ["auto", False])
+def test_fit_scales_the_loss_that_loss_scale_factor_unscales(jit):
+    # Keras: fit differentiates optimizer.scale_loss(loss) and apply divides the gradients by
+    # the factor, so the factor changes nothing but rounding (power-of-two factors: exactly)
+    import chainrule as cr
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 3)).astype(np.float32), rng.standard_normal((32, 1))
+    results = []
+    for factor in (None, 8.0):
+        cr.utils.set_random_seed(0)
+        model = cr.models.Sequential([cr.Input((3,)), cr.layers.Dense(1)])
+        model.compile(cr.optimizers.SGD(0.1, loss_scale_factor=factor), "mse", jit_compile=jit)
+        history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False)
+        results.append((model.get_weights(), history.history["loss"]))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_array_equal(a, b)
+    assert results[0][1] == results[1][1]  # the tracked loss is the unscaled one

@@ -246,6 +246,7 @@ class Program:
         self.bound: Any = None
         self._code: tuple | None = None  # (forward, backward, source), made on first run
         self._one: Any = None
+        self._scale: float | None = None  # the seed's value when not 1 (see run)
 
     @classmethod
     def from_traces(cls, first: Recorder, second: Recorder, outputs: Sequence[Tensor],
@@ -376,7 +377,8 @@ class Program:
                                         "weight of the model nor computed by chainrule ops")
             self.bwd.append((slot, fn, tuple(targets)))
 
-    def run(self, feeds: Sequence[Any], grads_out: Sequence[Any] | None = None) -> list:
+    def run(self, feeds: Sequence[Any], grads_out: Sequence[Any] | None = None,
+            scale: float | None = None) -> list:
         """Replay the step on raw arrays.
 
         Args:
@@ -384,6 +386,8 @@ class Program:
             grads_out: one array per variable, overwritten with its gradient
                 (zeros where the loss does not depend on it); None for a
                 forward-only program.
+            scale: the gradients of ``loss * scale`` instead (an optimizer's
+                ``loss_scale_factor``), as the tape's ``backward_for_training``.
 
         Returns:
             The arrays of the traced outputs.
@@ -397,9 +401,13 @@ class Program:
         if grads_out is not self.bound:
             self.bind_gradients(grads_out)
         one = self._one
-        if one is None or one.shape != np.shape(loss) or one.dtype != loss.dtype:
+        if (one is None or one.shape != np.shape(loss) or one.dtype != loss.dtype
+                or self._scale != scale):
             one = self._one = (np.ones_like(loss) if isinstance(loss, (np.ndarray, np.generic))
                                else _ones_like(loss))
+            if scale is not None:
+                one[...] = scale  # the seed of loss * scale's backward, as on the tape
+            self._scale = scale
             one.flags.writeable = False  # shared by every replay: no op may write into it
         code[1](one, grads_out)
         return out

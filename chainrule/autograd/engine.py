@@ -531,13 +531,17 @@ class Tensor:
         return _ops.cast(self, dtype)
 
 
-def backward_for_training(loss: "Tensor") -> None:
+def backward_for_training(loss: "Tensor", scale: float | None = None) -> None:
     """``loss.backward()`` without keeping intermediate gradients (the training step's form).
 
     Args:
         loss: a scalar tensor that requires grad.
+        scale: differentiate ``loss * scale`` instead (an optimizer's
+            ``loss_scale_factor``; the optimizer divides the gradients by it).
     """
-    _run_backward(loss, backend.xp.ones_like(loss.data), False)
+    xp = backend.xp
+    seed = xp.ones_like(loss.data) if scale is None else xp.full_like(loss.data, scale)
+    _run_backward(loss, seed, False)
 
 
 def _raw(x: Any) -> Any:

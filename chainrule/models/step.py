@@ -197,7 +197,8 @@ class StepFactory:
         try:
             entry = self._entry("train", feeds)
             if entry.program is not None and buf is not None:  # pack checked the buffer
-                out = self._keep_masks(entry, entry.program.run(feeds, buf.grads))
+                out = self._keep_masks(entry, entry.program.run(
+                    feeds, buf.grads, getattr(model.optimizer, "loss_scale_factor", None)))
                 n_out = len(model._loss_fns)
                 preds, value = out[:n_out], float(out[n_out])
                 per_output = [float(v) for v in out[n_out + 1:]]
@@ -247,7 +248,8 @@ class StepFactory:
                 "there is nothing to train (are all layers frozen?). Received: loss that "
                 "requires no gradient"
             )
-        backward_for_training(loss)
+        # Keras: the optimizer's scale_loss, then apply divides the gradients by the factor
+        backward_for_training(loss, getattr(model.optimizer, "loss_scale_factor", None))
         value = float(loss.data)
         per_output_values = [float(t.data) for t in per_output]
         masked = model._metric_masks(preds)

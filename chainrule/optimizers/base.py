@@ -589,6 +589,28 @@ class Optimizer:
         return not (pattern is not None and pattern.search(str(getattr(variable, "name", ""))))
 
     # ----------------------------------------------------------------- apply
+    def scale_loss(self, loss: Any) -> Any:
+        """Keras 3's ``optimizer.scale_loss``: ``loss * loss_scale_factor`` when it is set.
+
+        A custom ``train_step`` that differentiates the loss itself calls it
+        before taking gradients, since :meth:`apply` divides them by the factor
+        (``fit``'s own step does both).
+
+        Args:
+            loss: the loss (a Tensor or a number).
+
+        Returns:
+            The scaled loss, or ``loss`` itself without a factor.
+
+        Example:
+            >>> from chainrule.optimizers import SGD
+            >>> SGD(loss_scale_factor=8.0).scale_loss(0.5), SGD().scale_loss(0.5)
+            (4.0, 0.5)
+        """
+        if self.loss_scale_factor is None:
+            return loss
+        return loss * self.loss_scale_factor
+
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> IterationsVariable:
         """Apply one step from ``(gradient, variable)`` pairs.
 
