@@ -468,3 +468,23 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r'layer "first".*expects 5-D input.*received shape '
                                          r"\(None, 6, 8, 8\)\..*Received: inputs of shape"):
         model.fit(np.zeros((4, 6, 8, 8)), np.zeros((4, 6, 6, 2)), verbose=0)
+
+
+def test_bidirectional_conv_lstm2d_concatenates_both_directions():
+    # keras: Bidirectional(ConvLSTM2D(...)) over 5-D frames
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 6, 6, 1)).astype("float32")
+    layer = cr.layers.Bidirectional(cr.layers.ConvLSTM2D(3, 3, padding="same",
+                                                         return_sequences=True))
+    out = np.asarray(layer(x))
+    assert out.shape == (2, 4, 6, 6, 6)
+    fw = np.asarray(layer.forward_layer(x))
+    bw = np.asarray(layer.backward_layer(x))[:, ::-1]  # flipped back to the input's order
+    np.testing.assert_allclose(out, np.concatenate([fw, bw], axis=-1), rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match=r"ConvLSTM2D expects 5-D input"):
+        layer(x[:, :, :, :, 0])
+    model = cr.models.Sequential([cr.Input((4, 6, 6, 1)), layer, cr.layers.Flatten(),
+                                  cr.layers.Dense(1)])
+    assert model.count_params() == 2 * (9 * 1 * 12 + 9 * 3 * 12 + 12) + 4 * 6 * 6 * 6 + 1
+    model.compile("adam", "mse")
+    model.fit(x, np.ones((2, 1)), epochs=1, verbose=0)

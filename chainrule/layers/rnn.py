@@ -913,7 +913,9 @@ class Bidirectional(Layer):
     def _check_input(self, inputs: Any) -> None:
         if isinstance(inputs, (list, tuple)):
             inputs = inputs[0]
-        if len(inputs.shape) != 3:
+        if type(self.forward_layer)._check_input is not RNN._check_input:
+            self.forward_layer._check_input(inputs)  # its own rank (ConvLSTM2D: 5-D frames)
+        elif len(inputs.shape) != 3:
             raise _sequence_error(self, inputs.shape)
 
     def call(self, sequences: Any, initial_state: Any = None, mask: Any = None,
