@@ -319,6 +319,8 @@ class Conv(Function):
     """N-d convolution (cross-correlation, as in Keras) with an optional bias, groups by the kernel."""
 
     supports_grad_out = True
+    defer_bias = False  # set when the op reading the output adds the bias (nn.Relu.absorb)
+    deferred_bias = None  # this call's bias, when left to that op
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
@@ -355,8 +357,12 @@ class Conv(Function):
             self._cols_g = _group_cols(cols, self.groups, cg)
             y = np.matmul(self._cols_g, _group_kernel(w, self.groups))
             y = y.transpose(1, 0, 2).reshape(m, f)
+        self.deferred_bias = None
         if b is not None:
-            _add_bias(y, b)
+            if self.defer_bias and b.dtype == y.dtype and _k.get("bias_relu", y, b) is not None:
+                self.deferred_bias = b  # the ReLU after this op adds it in its own pass
+            else:
+                _add_bias(y, b)
         return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
 
     def backward(self, gy):

@@ -89,7 +89,37 @@ class _Pool(Function):
 
 
 class MaxPool(_Pool):
+    relu = None  # the ReLU op before this one, whose pass this op takes (absorb)
+    fused = False  # whether this call took it
+
+    def absorb(self, producer: Function, sole: bool = False) -> bool:
+        """Offered by a captured program the op whose output is this op's input: a ReLU read
+        by this op alone hands its pass (and a convolution's bias it adds, see
+        :meth:`chainrule.ops.nn.Relu.absorb`) to this op, where the windows tile the input
+        without padding, channels last. Forward then pools ``relu(x + bias)`` in one
+        compiled loop, backward routes the gradient and applies the ReLU's mask in one: the
+        same arithmetic as the ops one by one, where the kernels are on.
+
+        Args:
+            producer: the op that computes this op's input in the same replay.
+            sole: whether nothing else reads that input.
+
+        Returns:
+            Whether the ReLU's pass moved here.
+        """
+        from chainrule.ops.nn import Relu  # noqa: PLC0415
+
+        if (not sole or type(producer) is not Relu or self.channels_first or not self.tiled
+                or self.padding != "valid" or not 1 <= len(self.pool) <= 3):
+            return False
+        producer.pooled, self.relu = True, producer
+        return True
+
     def forward(self, x):
+        relu = self.relu
+        self.fused = relu is not None and relu.passed
+        if self.fused:  # the ReLU (and the bias) of the ops before, in the same pass
+            return self._forward_fused(x, relu.bias)
         xp, geo = self._setup(x, -np.inf)
         self.xshape = _to_last(x, self.channels_first).shape
         offsets = list(geo.offsets())
@@ -107,7 +137,45 @@ class MaxPool(_Pool):
         self.xp, self.y = xp, y
         return _to_first(y, self.channels_first)
 
+    def _forward_fused(self, x, b):
+        geo = self.geo = _Geometry(x.shape, self.pool, self.strides, (1,) * (x.ndim - 2),
+                                   self.padding, "maxpool")
+        self.xshape, nd = x.shape, len(geo.out)
+        self.b = np.empty(0, x.dtype) if b is None else b
+        y = np.empty((x.shape[0], *geo.out, x.shape[-1]), dtype=x.dtype)
+        self.idx = None
+        if self.pool == (2, 2):  # the common case, spelled out; keeps where each maximum is
+            want = bool(self.__dict__.get("needs", (False,))[0])  # a backward will follow
+            idx = self.idx = np.empty(y.shape, np.uint8) if want else np.empty((0,) * 4, np.uint8)
+            _k.get("bias_relu_max_pool_2x2", x)(x, self.b, b is not None, y, idx, want)
+        else:
+            _k.get("bias_relu_max_pool", x)(_k.as3d(x, nd), self.b, b is not None,
+                                            _k.as3d(y, nd), *_k.pad3(self.pool))
+        self._grad_kernels = (_k.get("relu_max_pool_grad_2x2", x),
+                              _k.get("bias_relu_max_pool_grad", x))
+        self.xp, self.y = x, y
+        return y
+
     def backward(self, gy):
+        if not self.fused:
+            return self._backward_unfused(gy)
+        x, y = self.xp, self.y
+        if type(gy) is np.ndarray and gy.dtype == x.dtype:
+            gy = np.ascontiguousarray(gy)
+            gx = self._grad_buffer(gy.dtype, zero=not self._covers())
+            quick, general = self._grad_kernels
+            if self.idx is not None and self.idx.size == y.size and quick(y, self.idx, gy, gx):
+                return (gx,)
+            nd = len(self.geo.out)
+            general(_k.as3d(x, nd), self.b, self.relu.bias is not None, _k.as3d(y, nd),
+                    _k.as3d(gy, nd), _k.as3d(gx, nd), *_k.pad3(self.pool))
+            return (gx,)
+        # a gradient of another dtype: the ReLU's output, the pooling's backward, the ReLU's,
+        # as the ops one by one compute them
+        self.xp = self.relu._relu(x, self.relu.bias)
+        return (self.relu._mask(self._backward_unfused(gy)[0]),)
+
+    def _backward_unfused(self, gy):
         gy = _to_last(gy, self.channels_first)
         xp, y, geo = self.xp, self.y, self.geo
         kernel = _k.get("max_pool_grad_tiled" if self.tiled else "max_pool_grad", xp, gy)
