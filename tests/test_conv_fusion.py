@@ -9,6 +9,8 @@ with and without a bias), on captured models (training and ``predict``), and by 
 gradient check of the fused chain.
 """
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -235,3 +237,54 @@ def test_captured_models_are_bit_identical_with_and_without_the_fusion(pool, use
         assert relus[1].y is not None and not relus[1].passed
         if not extra_reader:
             assert pools[0].fused and relus[0].passed
+
+
+# -- products in blocks of samples ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fused", [False, True])
+@pytest.mark.parametrize("padding,strides", [("valid", 1), ("same", 2)])
+def test_input_gradient_in_blocks_of_samples_matches_one_product(monkeypatch, fused, padding,
+                                                                 strides):
+    conv_module = sys.modules["chainrule.ops.conv"]
+
+    cr.config.set_fused_kernels(fused)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 9, 8, 6)).astype("float32")
+    w = rng.standard_normal((3, 3, 6, 7)).astype("float32")
+    b = rng.standard_normal(7).astype("float32")
+
+    def grads():
+        ts = [cr.Tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = cr.ops.conv(ts[0], ts[1], strides, padding, bias=ts[2])
+        y.backward(np.random.default_rng(7).standard_normal(y.shape).astype("float32"))
+        return [y.data] + [t.grad for t in ts]
+
+    whole = grads()
+    per_sample = 9 * 8 * 9 * 6 * 4  # bytes of one sample's patches, at most
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 2 * per_sample)  # blocks of 2 or 3
+    blocks = grads()
+    assert conv_module._chunk(5, 9 * 8, 54, 4) < 5
+    for a, c in zip(whole, blocks):
+        np.testing.assert_allclose(c, a, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(blocks[2], whole[2])  # the kernel's gradient: one product
+
+
+def test_forward_only_program_computes_the_product_in_blocks(monkeypatch):
+    conv_module = sys.modules["chainrule.ops.conv"]
+
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 4096)
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((36, 9, 9, 3)).astype("float32")  # six batches: replays
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    L = cr.layers
+    model = cr.models.Sequential([L.Input((9, 9, 3)), L.Conv2D(4, 3), L.Conv2D(5, 3),
+                                  L.Flatten(), L.Dense(2)])
+    captured = model.predict(x, batch_size=6, verbose=0)
+    programs = [e.program for e in model._steps.entries.values() if e.program is not None]
+    assert programs
+    convs = [fn for fn, _ in programs[0].fwd if type(fn) is Conv]
+    assert all(c.forward_only for c in convs) and convs[1].cols is None  # nothing kept
+    direct = model(x).numpy()  # the layers' forward, one product per convolution
+    np.testing.assert_allclose(captured, direct, rtol=1e-5, atol=1e-6)

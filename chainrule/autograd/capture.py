@@ -359,13 +359,18 @@ class Program:
                     break
 
     def _link_inputs(self) -> None:
-        """In a forward-only program, offer an op with a ``fuse_input(producer, sole)`` method
+        """In a forward-only program, tell an op with a ``forward_only`` attribute that no
+        backward follows (setting it True: e.g. a convolution need not keep its patches),
+        and offer an op with a ``fuse_input(producer, sole)`` method
         whose first input is an earlier op's output that op, and whether this op is its
         output's only reader (no other op, not a returned output): a recurrent op after an
         ``Embedding`` op gathers rows of a projected table (``chainrule.ops.rnn``), and an
         ``Embedding`` read by it alone need not gather its rows at all.
         """
         uses = self._uses()
+        for fn, _ in self.fwd:
+            if hasattr(fn, "forward_only"):  # it need not keep what only a backward reads
+                fn.forward_only = True
         for fn, spec in self.fwd:
             fuse = getattr(fn, "fuse_input", None)
             if fuse is not None and spec and spec[0][0] == _SLOT:

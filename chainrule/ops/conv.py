@@ -245,24 +245,39 @@ def _im2col_t(fn, xp, geo, attr):
     return cols
 
 
-def _col2im(gcols, geo, pshape):
+def _col2im(gcols, geo, pshape, gxp=None):
     """The inverse gather of :func:`_im2col`: patches added back into an array of the padded
-    shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part."""
+    shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part.
+
+    ``gxp``: the padded array to write into (zeroed first), else a new one."""
     nd = len(geo.k)
     gc = gcols.reshape(pshape[0], *geo.out, *geo.k, pshape[-1])
     # the same adds in the same order in one compiled loop; with few channels (inner loops of
     # one or two elements) NumPy's slice-adds are as fast
     kernel = _k.get("col2im", gc) if pshape[-1] >= 4 else None
     if kernel is not None:
-        gxp = np.empty(pshape, dtype=gcols.dtype)
+        if gxp is None:
+            gxp = np.empty(pshape, dtype=gcols.dtype)
         kernel(gc.reshape(pshape[0], *_k.pad3(geo.out), *_k.pad3(geo.k), pshape[-1]),
                _k.as3d(gxp, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
     else:
-        gxp = np.zeros(pshape, dtype=gcols.dtype)
+        if gxp is None:
+            gxp = np.zeros(pshape, dtype=gcols.dtype)
+        else:
+            gxp.fill(0)
         lead = (slice(None),) * (1 + nd)
         for offset in geo.offsets():
             gxp[geo.window(offset)] += gc[lead + offset]
     return gxp[geo.interior()] if geo.any_pad else gxp
+
+
+_CHUNK_BYTES = 1 << 20  # a block of patch rows that stays in a core's cache (L2)
+
+
+def _chunk(n, m, k, itemsize):
+    """Samples per block of a product's ``n * m`` rows of ``k`` values: about
+    ``_CHUNK_BYTES`` of patches; ``n`` (one block) when that is all of them."""
+    return max(1, min(n, _CHUNK_BYTES // max(1, m * k * itemsize)))
 
 
 def _add_bias(y, b):
@@ -321,6 +336,7 @@ class Conv(Function):
     supports_grad_out = True
     defer_bias = False  # set when the op reading the output adds the bias (nn.Relu.absorb)
     deferred_bias = None  # this call's bias, when left to that op
+    forward_only = False  # set by a forward-only captured program: no backward will follow
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
@@ -346,12 +362,24 @@ class Conv(Function):
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
         self.w, self.xshape, self.pshape = w, x.shape, xp.shape
         self.has_bias = b is not None
-        if c == 1:  # one input channel: the patches transposed (see _im2col_t); cols is a view
-            cols = _im2col_t(self, xp, geo, "_cols_t").T
+        per = math.prod(geo.out)
+        chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
+        if self.forward_only and c > 1 and self.groups == 1 and chunk < n:
+            # nothing keeps the patches: each block of samples' patches, then their product,
+            # while they are in the cache (each row of the product as in one product)
+            y = np.empty((m, f), dtype=np.result_type(x.dtype, w.dtype))
+            w2 = w.reshape(-1, f)
+            for s in range(0, n, chunk):
+                cols = _im2col(self, xp[s:s + chunk], geo, "_cols_block")
+                np.matmul(cols, w2, out=y[s * per:s * per + cols.shape[0]])
+            self.cols = None
+        elif c == 1:  # one input channel: the patches transposed (see _im2col_t); a view
+            cols = self.cols = _im2col_t(self, xp, geo, "_cols_t").T
         else:
-            cols = _im2col(self, xp, geo, "_cols")
-        self.cols = cols
-        if self.groups == 1:
+            cols = self.cols = _im2col(self, xp, geo, "_cols")
+        if self.cols is None:
+            pass
+        elif self.groups == 1:
             y = cols @ w.reshape(-1, f)
         else:  # one batched product over the groups: (g, m, K*cg) @ (g, K*cg, f/g)
             self._cols_g = _group_cols(cols, self.groups, cg)
@@ -392,9 +420,25 @@ class Conv(Function):
     def _col2im(self, gy2):
         w, geo, g = self.w, self.geo, self.groups
         f, m = w.shape[-1], gy2.shape[0]
+        n, pshape, kc = self.pshape[0], self.pshape, self.cols.shape[1]
+        per = m // n
+        chunk = _chunk(n, per, kc, gy2.dtype.itemsize) if g == 1 else n
+        rows = chunk * per
         gcols = getattr(self, "_gcols", None)
-        if gcols is None or gcols.shape != self.cols.shape or gcols.dtype != gy2.dtype:
-            gcols = self._gcols = np.empty(self.cols.shape, dtype=gy2.dtype)
+        if gcols is None or gcols.shape != (rows, kc) or gcols.dtype != gy2.dtype:
+            gcols = self._gcols = np.empty((rows, kc), dtype=gy2.dtype)
+        if g == 1 and chunk < n:
+            # block by block of samples: each block's patch gradients (a product), added back
+            # while they are in the cache (each row of the product as in one product)
+            wt = w.reshape(-1, f).T
+            gxp = np.empty(pshape, dtype=gy2.dtype)
+            for s in range(0, n, chunk):
+                block = gy2[s * per:(s + chunk) * per]
+                b = gcols[:block.shape[0]]
+                np.matmul(block, wt, out=b)
+                _col2im(b, geo, (block.shape[0] // per, *pshape[1:]), gxp[s:s + chunk])
+            gx = gxp[geo.interior()] if geo.any_pad else gxp
+            return _to_first(gx, self.channels_first)
         if g == 1:
             np.matmul(gy2, w.reshape(-1, f).T, out=gcols)
         else:

@@ -91,6 +91,7 @@ class _Pool(Function):
 class MaxPool(_Pool):
     relu = None  # the ReLU op before this one, whose pass this op takes (absorb)
     fused = False  # whether this call took it
+    forward_only = False  # set by a forward-only captured program: no backward will follow
 
     def absorb(self, producer: Function, sole: bool = False) -> bool:
         """Offered by a captured program the op whose output is this op's input: a ReLU read
@@ -145,7 +146,7 @@ class MaxPool(_Pool):
         y = np.empty((x.shape[0], *geo.out, x.shape[-1]), dtype=x.dtype)
         self.idx = None
         if self.pool == (2, 2):  # the common case, spelled out; keeps where each maximum is
-            want = bool(self.__dict__.get("needs", (False,))[0])  # a backward will follow
+            want = not self.forward_only  # a backward may follow
             idx = self.idx = np.empty(y.shape, np.uint8) if want else np.empty((0,) * 4, np.uint8)
             _k.get("bias_relu_max_pool_2x2", x)(x, self.b, b is not None, y, idx, want)
         else:
