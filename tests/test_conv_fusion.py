@@ -167,30 +167,39 @@ def test_absorb_declines_what_it_cannot_fuse():
 
 
 class _FusedChain(Function):
-    """The fused chain as one op, for the float64 gradient check."""
+    """The fused chain as one op, for the float64 gradient check (``blocks``: the input
+    needs no gradient, so the convolution takes the pooling's gradient in blocks)."""
+
+    def __init__(self, blocks=False):
+        self.blocks = blocks
 
     def forward(self, x, w, b):
         self.ops = (Conv((1, 1), "valid", (1, 1), False), Relu(),
                     MaxPool((2, 2), (2, 2), "valid", False))
         conv, relu, mp = self.ops
         assert relu.absorb(conv, True) and mp.absorb(relu, True)
-        conv.needs, relu.needs, mp.needs = (True, True, True), (True,), (True,)
+        conv.needs, relu.needs, mp.needs = (not self.blocks, True, True), (True,), (True,)
         y = mp.forward(relu.forward(conv.forward(x, w, b)))
         assert mp.fused and mp.idx is not None
         return y
 
     def backward(self, gy):
         conv, relu, mp = self.ops
-        return conv.backward(relu.backward(mp.backward(gy)[0])[0])
+        g = relu.backward(mp.backward(gy)[0])[0]
+        assert type(g).__name__ == "PooledGradient"  # made whole where the input needs one
+        return conv.backward(g)
 
 
-def test_float64_gradients_of_the_fused_chain():
+def test_float64_gradients_of_the_fused_chain(monkeypatch):
     cr.config.set_fused_kernels(True)
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 6, 8, 3))
     w = rng.standard_normal((3, 3, 3, 4))
     b = rng.standard_normal(4) * 0.1
     assert check_gradients(lambda x, w, b: _FusedChain()(x, w, b), x, w, b)
+    conv_module = sys.modules["chainrule.ops.conv"]
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 1)  # a block per sample
+    assert check_gradients(lambda w, b: _FusedChain(blocks=True)(x, w, b), w, b)
 
 
 def convnet(pool, use_bias, extra_reader, x, y):
@@ -288,3 +297,44 @@ def test_forward_only_program_computes_the_product_in_blocks(monkeypatch):
     assert all(c.forward_only for c in convs) and convs[1].cols is None  # nothing kept
     direct = model(x).numpy()  # the layers' forward, one product per convolution
     np.testing.assert_allclose(captured, direct, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("shape", [(7, 8, 8, 1), (7, 11, 9, 3)])
+def test_the_convolution_takes_the_pooled_gradient_block_by_block(monkeypatch, bias, shape):
+    conv_module = sys.modules["chainrule.ops.conv"]
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(shape).astype("float32")
+    w = rng.standard_normal((3, 3, shape[-1], 6)).astype("float32")
+    b = rng.standard_normal(6).astype("float32") if bias else None
+    out = (shape[0], (shape[1] - 2) // 2, (shape[2] - 2) // 2, 6)
+    gy = rng.standard_normal(out).astype("float32")
+
+    def run(fuse):
+        conv = Conv((1, 1), "valid", (1, 1), False)
+        relu, mp = Relu(), MaxPool((2, 2), (2, 2), "valid", False)
+        if fuse:
+            assert relu.absorb(conv, True) and mp.absorb(relu, True)
+            assert conv.blocks_grad
+        conv.needs, relu.needs, mp.needs = (False, True, bias), (True,), (True,)
+        y = mp.forward(relu.forward(conv.forward(x, w, *([b] if bias else []))))
+        g = relu.backward(mp.backward(gy)[0])[0]
+        assert (type(g).__name__ == "PooledGradient") == fuse
+        if fuse:  # the input needs no gradient: no whole array is made
+            g.full = None
+        return [y] + [a for a in conv.backward(g) if a is not None]
+
+    cr.config.set_fused_kernels(False)
+    ref = run(False)
+    cr.config.set_fused_kernels(True)
+    one_block = run(True)
+    assert_bits(ref, one_block)  # one block: one product, the same bits
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 2 * out[1] * out[2] * 4 * 6 * 4)
+    assert conv_module._chunk(shape[0], (shape[1] - 2) * (shape[2] - 2), 6, 4) < shape[0]
+    blocks = run(True)
+    assert_bits(ref[:1], blocks[:1])
+    # the kernel's gradient: a sum of the blocks' products (rounding may differ in the last
+    # bits); the bias's: the same row-by-row sum
+    np.testing.assert_allclose(blocks[1], ref[1], rtol=1e-5, atol=1e-5)
+    if bias:
+        assert_bits(ref[2:], blocks[2:])

@@ -247,6 +247,23 @@ def _bias_grad(gy: Any, out: Any) -> None:
             out[j] += gy[i, j]
 
 
+def _bias_grad_add(gy: Any, out: Any) -> None:
+    # out += gy summed over its rows, row after row: "bias_grad" continued over a further
+    # block of rows (the same additions in the same order as over all rows at once)
+    m_, f_ = gy.shape
+    for i in range(m_):
+        for j in range(f_):
+            out[j] += gy[i, j]
+
+
+def _any_nan(a: Any) -> bool:
+    # whether the flat array a holds a NaN
+    nan = False
+    for i in range(a.size):
+        nan |= a[i] != a[i]
+    return nan
+
+
 def _relu(x: Any, y: Any) -> None:
     # y = np.maximum(x, 0) on flat arrays: x where x > 0 or x is NaN, else +0
     zero = y.dtype.type(0)
@@ -426,7 +443,8 @@ def _relu_max_pool_grad_2x2(y: Any, idx: Any, gy: Any, gx: Any) -> bool:
 _PYTHON: dict[str, Callable[..., None]] = {
     "col2im": _col2im, "max_pool": _max_pool,
     "max_pool_grad_tiled": _max_pool_grad_tiled, "max_pool_grad": _max_pool_grad,
-    "bias_add": _bias_add, "bias_grad": _bias_grad, "relu": _relu, "relu_grad": _relu_grad,
+    "bias_add": _bias_add, "bias_grad": _bias_grad, "bias_grad_add": _bias_grad_add,
+    "relu": _relu, "relu_grad": _relu_grad, "any_nan": _any_nan,
     "bias_relu": _bias_relu, "bias_relu_max_pool": _bias_relu_max_pool,
     "bias_relu_max_pool_grad": _bias_relu_max_pool_grad,
     "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,

@@ -337,6 +337,7 @@ class Conv(Function):
     defer_bias = False  # set when the op reading the output adds the bias (nn.Relu.absorb)
     deferred_bias = None  # this call's bias, when left to that op
     forward_only = False  # set by a forward-only captured program: no backward will follow
+    blocks_grad = False  # set when the output's gradient may come in blocks (MaxPool.absorb)
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
@@ -395,6 +396,10 @@ class Conv(Function):
 
     def backward(self, gy):
         w, cols, g = self.w, self.cols, self.groups
+        if not isinstance(gy, np.ndarray) and hasattr(gy, "block"):  # pooling.PooledGradient
+            if self._takes_blocks(gy):
+                return self._backward_blocks(gy)
+            gy = gy.full()
         gy = _to_last(gy, self.channels_first)
         f = w.shape[-1]
         gy2 = gy.reshape(-1, f) if gy.flags.c_contiguous else np.ascontiguousarray(gy).reshape(-1, f)
@@ -416,6 +421,51 @@ class Conv(Function):
         if needs[0]:
             gx = self._col2im(gy2)
         return gx, gw, gb
+
+    def _takes_blocks(self, lazy):
+        """Whether :meth:`_backward_blocks` applies: no input gradient wanted, one group, the
+        bias's gradient (if any) by the compiled row-by-row sum, continued block by block."""
+        f, out = self.w.shape[-1], self.grad_out or {}
+        gb = out.get(2)
+        return (not self.needs[0] and self.groups == 1 and not self.channels_first and f > 1
+                and (gb is None or (gb.dtype == lazy.dtype and gb.shape == (f,)
+                                    and gb.flags.c_contiguous))
+                and _k.get("bias_grad_add", np.empty(0, lazy.dtype)) is not None)
+
+    def _backward_blocks(self, lazy):
+        """The kernel's and bias's gradients from an output gradient made block by block of
+        samples (:class:`chainrule.ops.pooling.PooledGradient`), each block used while it is
+        in the cache. The bias's gradient is the same row-by-row sum as from the whole array;
+        the kernel's is the sum of the blocks' products (``patches.T @ gy`` per block), which
+        may round differently in the last bits from one product over all rows."""
+        w, cols, f = self.w, self.cols, self.w.shape[-1]
+        n, per = lazy.shape[0], math.prod(self.geo.out)
+        chunk = _chunk(n, per, f, lazy.dtype.itemsize)
+        shape = (chunk, *lazy.shape[1:])
+        buf = getattr(self, "_gy_block", None)
+        if buf is None or buf.shape != shape or buf.dtype != lazy.dtype:
+            buf = self._gy_block = np.empty(shape, dtype=lazy.dtype)
+        out = self.grad_out or {}
+        gw2 = gb = None
+        if self.needs[1]:
+            gw2 = out[1].reshape(-1, f) if 1 in out else np.empty((cols.shape[1], f),
+                                                                  np.result_type(cols, buf))
+            part = np.empty_like(gw2)
+        if self.has_bias and self.needs[2]:
+            gb = out[2] if 2 in out else np.empty(f, dtype=lazy.dtype)
+            gb.fill(0)
+            add_rows = _k.get("bias_grad_add", gb)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            g2 = lazy.block(s, e, buf[:e - s]).reshape(-1, f)
+            rows = cols[s * per:e * per]
+            if gw2 is not None:
+                np.matmul(rows.T, g2, out=gw2 if s == 0 else part)
+                if s:
+                    gw2 += part
+            if gb is not None:
+                add_rows(g2, gb)
+        return None, None if gw2 is None else gw2.reshape(w.shape), gb
 
     def _col2im(self, gy2):
         w, geo, g = self.w, self.geo, self.groups

@@ -114,6 +114,8 @@ class MaxPool(_Pool):
                 or self.padding != "valid" or not 1 <= len(self.pool) <= 3):
             return False
         producer.pooled, self.relu = True, producer
+        if producer.source is not None:  # a convolution: it takes the gradient in blocks
+            producer.source.blocks_grad = True
         return True
 
     def forward(self, x):
@@ -163,9 +165,13 @@ class MaxPool(_Pool):
         x, y = self.xp, self.y
         if type(gy) is np.ndarray and gy.dtype == x.dtype:
             gy = np.ascontiguousarray(gy)
-            gx = self._grad_buffer(gy.dtype, zero=not self._covers())
             quick, general = self._grad_kernels
-            if self.idx is not None and self.idx.size == y.size and quick(y, self.idx, gy, gx):
+            fast = self.idx is not None and self.idx.size == y.size and not _any_nan(y)
+            if fast and self.relu.source is not None and self.relu.source.blocks_grad:
+                # the convolution before takes this gradient block by block of samples
+                return (PooledGradient(self, gy),)
+            gx = self._grad_buffer(gy.dtype, zero=not self._covers())
+            if fast and quick(y, self.idx, gy, gx):
                 return (gx,)
             nd = len(self.geo.out)
             general(_k.as3d(x, nd), self.b, self.relu.bias is not None, _k.as3d(y, nd),
@@ -224,6 +230,38 @@ class MaxPool(_Pool):
         gxp = self._grad_buffer(gy.dtype, zero=not self._covers())
         np.multiply(hit, self._per_window(gy), out=self._tiles(gxp))
         return gxp
+
+
+def _any_nan(y):
+    """Whether ``y`` holds a NaN (a compiled scan where the kernels are on)."""
+    kernel = _k.get("any_nan", y)
+    return bool(kernel(y.reshape(-1))) if kernel is not None else bool(np.isnan(y).any())
+
+
+class PooledGradient:
+    """The input gradient of a fused max pooling (:meth:`MaxPool.absorb`) made block by block
+    of samples on request, for the convolution before it (``Conv.blocks_grad``): each block
+    is used while it is in the cache, and the whole array is never written.
+
+    Attributes:
+        shape, dtype: those of the gradient.
+    """
+
+    def __init__(self, pool: MaxPool, gy: Any) -> None:
+        self.pool, self.gy = pool, gy
+        self.shape, self.dtype = pool.xshape, gy.dtype
+
+    def block(self, start: int, stop: int, out: Any) -> Any:
+        """Samples ``start:stop`` of the gradient, written into ``out`` (of their shape)."""
+        p = self.pool
+        if not p._covers():
+            out.fill(0)
+        p._grad_kernels[0](p.y[start:stop], p.idx[start:stop], self.gy[start:stop], out)
+        return out
+
+    def full(self) -> Any:
+        """The whole gradient as an array."""
+        return self.block(0, self.shape[0], np.empty(self.shape, self.dtype))
 
 
 class AveragePool(_Pool):
