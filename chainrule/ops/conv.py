@@ -365,9 +365,11 @@ class Conv(Function):
         self.has_bias = b is not None
         per = math.prod(geo.out)
         chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
-        if self.forward_only and c > 1 and self.groups == 1 and chunk < n:
-            # nothing keeps the patches: each block of samples' patches, then their product,
-            # while they are in the cache (each row of the product as in one product)
+        self.xp = xp
+        if c > 1 and self.groups == 1 and chunk < n:
+            # nothing keeps the patches (the backward makes them again, block by block): each
+            # block of samples' patches, then their product, while they are in the cache
+            # (each row of the product as in one product)
             y = np.empty((m, f), dtype=np.result_type(x.dtype, w.dtype))
             w2 = w.reshape(-1, f)
             for s in range(0, n, chunk):
@@ -406,6 +408,11 @@ class Conv(Function):
         needs = self.needs
         out = self.grad_out or {}
         gx = gw = gb = None
+        if cols is None:  # the forward made the patches block by block
+            gw, gx = self._backward_recompute(gy2)
+            if self.has_bias and needs[2]:
+                gb = _bias_grad(gy2, out.get(2))
+            return gx, gw, gb
         if needs[1]:
             if g == 1:
                 gw2 = out[1].reshape(-1, f) if 1 in out else None
@@ -421,6 +428,45 @@ class Conv(Function):
         if needs[0]:
             gx = self._col2im(gy2)
         return gx, gw, gb
+
+    def _backward_recompute(self, gy2):
+        """The kernel's and the input's gradients block by block of samples, each block's
+        patches made again (as the forward made them): ``patches.T @ gy`` summed over the
+        blocks (which may round differently in the last bits from one product over all rows),
+        the patches' gradient and col2im of each block while it is in the cache."""
+        w, geo, xp = self.w, self.geo, self.xp
+        f, n, kc = w.shape[-1], xp.shape[0], math.prod(geo.k) * xp.shape[-1]
+        per = gy2.shape[0] // n
+        chunk = _chunk(n, per, kc, gy2.dtype.itemsize)
+        out = self.grad_out or {}
+        gw2 = gxp = None
+        if self.needs[1]:
+            gw2 = out[1].reshape(-1, f) if 1 in out else np.empty(
+                (kc, f), np.result_type(xp.dtype, gy2.dtype))
+            part = np.empty_like(gw2)
+        if self.needs[0]:
+            gxp = np.empty(self.pshape, dtype=gy2.dtype)
+            wt = w.reshape(-1, f).T
+            gcols = getattr(self, "_gcols", None)
+            if gcols is None or gcols.shape != (chunk * per, kc) or gcols.dtype != gy2.dtype:
+                gcols = self._gcols = np.empty((chunk * per, kc), dtype=gy2.dtype)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            rows = gy2[s * per:e * per]
+            if gw2 is not None:
+                cols = _im2col(self, xp[s:e], geo, "_cols_block")
+                np.matmul(cols.T, rows, out=gw2 if s == 0 else part)
+                if s:
+                    gw2 += part
+            if gxp is not None:
+                b = gcols[:rows.shape[0]]
+                np.matmul(rows, wt, out=b)
+                _col2im(b, geo, (e - s, *self.pshape[1:]), gxp[s:e])
+        gw = None if gw2 is None else gw2.reshape(w.shape)
+        if gxp is None:
+            return gw, None
+        gx = gxp[geo.interior()] if geo.any_pad else gxp
+        return gw, _to_first(gx, self.channels_first)
 
     def _takes_blocks(self, lazy):
         """Whether :meth:`_backward_blocks` applies: no input gradient wanted, one group, the
@@ -440,7 +486,9 @@ class Conv(Function):
         may round differently in the last bits from one product over all rows."""
         w, cols, f = self.w, self.cols, self.w.shape[-1]
         n, per = lazy.shape[0], math.prod(self.geo.out)
-        chunk = _chunk(n, per, f, lazy.dtype.itemsize)
+        kc = math.prod(self.geo.k) * self.xp.shape[-1]
+        chunk = min(_chunk(n, per, f, lazy.dtype.itemsize), _chunk(n, per, kc,
+                                                                   lazy.dtype.itemsize))
         shape = (chunk, *lazy.shape[1:])
         buf = getattr(self, "_gy_block", None)
         if buf is None or buf.shape != shape or buf.dtype != lazy.dtype:
@@ -448,8 +496,8 @@ class Conv(Function):
         out = self.grad_out or {}
         gw2 = gb = None
         if self.needs[1]:
-            gw2 = out[1].reshape(-1, f) if 1 in out else np.empty((cols.shape[1], f),
-                                                                  np.result_type(cols, buf))
+            gw2 = out[1].reshape(-1, f) if 1 in out else np.empty(
+                (kc, f), np.result_type(self.xp.dtype, buf.dtype))
             part = np.empty_like(gw2)
         if self.has_bias and self.needs[2]:
             gb = out[2] if 2 in out else np.empty(f, dtype=lazy.dtype)
@@ -458,8 +506,9 @@ class Conv(Function):
         for s in range(0, n, chunk):
             e = min(n, s + chunk)
             g2 = lazy.block(s, e, buf[:e - s]).reshape(-1, f)
-            rows = cols[s * per:e * per]
-            if gw2 is not None:
+            if gw2 is not None:  # the block's patches: kept by the forward, or made again
+                rows = cols[s * per:e * per] if cols is not None else _im2col(
+                    self, self.xp[s:e], self.geo, "_cols_block")
                 np.matmul(rows.T, g2, out=gw2 if s == 0 else part)
                 if s:
                     gw2 += part
