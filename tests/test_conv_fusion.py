@@ -200,6 +200,10 @@ def test_float64_gradients_of_the_fused_chain(monkeypatch):
     conv_module = sys.modules["chainrule.ops.conv"]
     monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 1)  # a block per sample
     assert check_gradients(lambda w, b: _FusedChain(blocks=True)(x, w, b), w, b)
+    # one input channel: the kernel's and bias's gradients straight from the pooled gradient
+    monkeypatch.setattr(conv_module, "_ONE_CHANNEL_MIN", 0)
+    x1, w1 = x[..., :1].copy(), w[:, :, :1].copy()
+    assert check_gradients(lambda w, b: _FusedChain(blocks=True)(x1, w, b), w1, b)
 
 
 def convnet(pool, use_bias, extra_reader, x, y):
@@ -334,6 +338,32 @@ def test_the_convolution_takes_the_pooled_gradient_block_by_block(monkeypatch, b
     cr.config.set_fused_kernels(True)
     one_block = run(True)
     assert_bits(ref, one_block)  # one block: one product, the same bits
+    if shape[-1] == 1:  # one channel: the gradients straight from the pooled gradient
+        monkeypatch.setattr(conv_module, "_ONE_CHANNEL_MIN", 0)
+        taken = []
+        original = Conv._one_channel_grads
+        monkeypatch.setattr(Conv, "_one_channel_grads",
+                            lambda self, *a: taken.append(original(self, *a)) or taken[-1])
+        direct = run(True)
+        assert taken == [True]
+        assert_bits(ref[:1], direct[:1])
+        # the kernel's gradient: per sample, then over the samples in float64 (not a product's
+        # order); the bias's: the same row-by-row sum
+        np.testing.assert_allclose(direct[1], ref[1], rtol=0, atol=1e-6 * np.abs(ref[1]).max())
+        if bias:
+            assert_bits(ref[2:], direct[2:])
+        kept = gy[0, 0, 0, 0]
+        gy[0, 0, 0, 0] = np.inf  # a zero term would be NaN: the blocks' product instead
+        with np.errstate(invalid="ignore"):
+            cr.config.set_fused_kernels(False)
+            ref_inf = run(False)
+            cr.config.set_fused_kernels(True)
+            taken.clear()
+            blocks_inf = run(True)
+        assert taken == [False]
+        assert_bits(ref_inf, blocks_inf)
+        gy[0, 0, 0, 0] = kept
+        monkeypatch.setattr(conv_module, "_ONE_CHANNEL_MIN", 1 << 60)
     monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 2 * out[1] * out[2] * 4 * 6 * 4)
     assert conv_module._chunk(shape[0], (shape[1] - 2) * (shape[2] - 2), 6, 4) < shape[0]
     blocks = run(True)

@@ -440,6 +440,79 @@ def _relu_max_pool_grad_2x2(y: Any, idx: Any, gy: Any, gx: Any) -> bool:
                     gx[n, i0 + 1, i1 + 1, c] = hit if k == np.uint8(3) else miss
     return True
 
+def _one_channel_pooled_weight_grad(xp: Any, y: Any, idx: Any, gy: Any, gw: Any, gb: Any,
+                                    bias: bool, kh: int, kw: int, sh: int, sw: int, dh: int,
+                                    dw: int) -> bool:
+    # The kernel's and bias's gradients of a one-channel 2-D convolution (padded input xp
+    # (n, H, W)) whose output goes through ReLU and 2 x 2 max pooling (maxima y, offsets idx
+    # of each window's first maximum, pooled gradient gy; see _relu_max_pool_grad_2x2),
+    # without making the convolution's output gradient: only a window's first maximum has
+    # one, v = (gy * 1) * (1 if y > 0 else 0). The bias's gradient adds v in the order of the
+    # output's rows (the "bias_grad" sum; its other terms are zeros, which change no partial
+    # sum, and so are the +0 added here); the kernel's sums patch value times v per sample
+    # (in gw's dtype), then over the samples in float64 (not the order of a matrix product:
+    # the last bits may differ). Returns False, having written nothing, where the pooled
+    # gradient or the input is not all finite (there a zero term would not be: 0 * inf).
+    n_, o0_, o1_, c_ = y.shape
+    zero, one = gy.dtype.type(0), gy.dtype.type(1)
+    bad = False
+    g1 = gy.reshape(-1)
+    for i in range(g1.size):
+        bad |= g1[i] - g1[i] != zero  # NaN for NaN and infinities
+    x1 = xp.reshape(-1)
+    for i in range(x1.size):
+        bad |= x1[i] - x1[i] != zero
+    if bad:
+        return False
+    kk = kh * kw
+    acc = np.zeros((kk, c_), np.float64)
+    part = np.empty((kk, c_), gw.dtype)
+    hv = np.empty((o1_, 4, c_), gy.dtype)  # v at each offset of a row of windows (else 0)
+    bsum = np.zeros(c_, gy.dtype)  # the bias's gradient, from +0
+    h = np.empty((4, c_), gy.dtype)
+    for n in range(n_):
+        part[:] = 0
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for c in range(c_):
+                    v = (gy[n, o0, o1, c] * one) * (one if y[n, o0, o1, c] > zero else zero)
+                    k = idx[n, o0, o1, c]
+                    h[0, c] = v if k == 0 else zero
+                    h[1, c] = v if k == 1 else zero
+                    h[2, c] = v if k == 2 else zero
+                    h[3, c] = v if k == 3 else zero
+                if bias:
+                    for c in range(c_):
+                        hv[o1, 0, c], hv[o1, 1, c] = h[0, c], h[1, c]
+                        hv[o1, 2, c], hv[o1, 3, c] = h[2, c], h[3, c]
+                h0, h1, h2, h3 = h[0], h[1], h[2], h[3]
+                i, j = 2 * o0 * sh, 2 * o1 * sw
+                for a in range(kh):
+                    for b in range(kw):
+                        ia, jb = i + a * dh, j + b * dw
+                        x0, x1_ = xp[n, ia, jb], xp[n, ia, jb + sw]
+                        x2, x3 = xp[n, ia + sh, jb], xp[n, ia + sh, jb + sw]
+                        p = part[a * kw + b]
+                        for c in range(c_):
+                            p[c] += x0 * h0[c] + x1_ * h1[c] + x2 * h2[c] + x3 * h3[c]
+            if bias:  # this pair of output rows, row by row
+                for qa in range(2):
+                    for o1 in range(o1_):
+                        for qb in range(2):
+                            q = 2 * qa + qb
+                            for c in range(c_):
+                                bsum[c] += hv[o1, q, c]
+        for ab in range(kk):
+            for c in range(c_):
+                acc[ab, c] += part[ab, c]
+    for ab in range(kk):
+        for c in range(c_):
+            gw[ab, c] = acc[ab, c]
+    if bias:
+        for c in range(c_):
+            gb[c] = bsum[c]
+    return True
+
 _PYTHON: dict[str, Callable[..., None]] = {
     "col2im": _col2im, "max_pool": _max_pool,
     "max_pool_grad_tiled": _max_pool_grad_tiled, "max_pool_grad": _max_pool_grad,
@@ -448,4 +521,5 @@ _PYTHON: dict[str, Callable[..., None]] = {
     "bias_relu": _bias_relu, "bias_relu_max_pool": _bias_relu_max_pool,
     "bias_relu_max_pool_grad": _bias_relu_max_pool_grad,
     "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,
-    "relu_max_pool_grad_2x2": _relu_max_pool_grad_2x2}
+    "relu_max_pool_grad_2x2": _relu_max_pool_grad_2x2,
+    "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad}

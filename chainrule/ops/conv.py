@@ -274,6 +274,12 @@ def _col2im(gcols, geo, pshape, gxp=None):
 _CHUNK_BYTES = 1 << 20  # a block of patch rows that stays in a core's cache (L2)
 
 
+# the output gradient's size (elements) from which a one-channel convolution's kernel and bias
+# gradients come straight from a pooled gradient (Conv._one_channel_grads); smaller, its blocks
+# stay in the cache and their product costs about what the kernel does
+_ONE_CHANNEL_MIN = 1 << 18
+
+
 def _chunk(n, m, k, itemsize):
     """Samples per block of a product's ``n * m`` rows of ``k`` values: about
     ``_CHUNK_BYTES`` of patches; ``n`` (one block) when that is all of them."""
@@ -501,8 +507,11 @@ class Conv(Function):
             part = np.empty_like(gw2)
         if self.has_bias and self.needs[2]:
             gb = out[2] if 2 in out else np.empty(f, dtype=lazy.dtype)
-            gb.fill(0)
             add_rows = _k.get("bias_grad_add", gb)
+        if self.xp.shape[-1] == 1 and self._one_channel_grads(lazy, gw2, gb):
+            return None, None if gw2 is None else gw2.reshape(w.shape), gb
+        if gb is not None:
+            gb.fill(0)
         for s in range(0, n, chunk):
             e = min(n, s + chunk)
             g2 = lazy.block(s, e, buf[:e - s]).reshape(-1, f)
@@ -515,6 +524,25 @@ class Conv(Function):
             if gb is not None:
                 add_rows(g2, gb)
         return None, None if gw2 is None else gw2.reshape(w.shape), gb
+
+    def _one_channel_grads(self, lazy, gw2, gb):
+        """A one-channel 2-D convolution's kernel and bias gradients straight from the
+        pooled gradient (``one_channel_pooled_weight_grad``: no output gradient is made;
+        the bias's is the same row-by-row sum, the kernel's a per-sample then float64 sum);
+        False where it does not apply (then nothing is written)."""
+        geo, xp = self.geo, self.xp
+        if math.prod(lazy.shape) < _ONE_CHANNEL_MIN:
+            return False
+        kernel = _k.get("one_channel_pooled_weight_grad", xp, lazy.gy)
+        need_w = gw2 is not None
+        if (kernel is None or len(geo.k) != 2 or not lazy.quick or xp.dtype != lazy.dtype
+                or (need_w and gw2.dtype != lazy.dtype)):
+            return False
+        p = lazy.pool
+        gw = gw2 if need_w else np.empty((math.prod(geo.k), lazy.shape[-1]), lazy.dtype)
+        g_b = gb if gb is not None else np.empty(0, lazy.dtype)
+        return bool(kernel(xp[..., 0], p.y, p.idx, lazy.gy, gw, g_b, gb is not None,
+                           *geo.k, *geo.strides, *geo.dilation))
 
     def _col2im(self, gy2):
         w, geo, g = self.w, self.geo, self.groups
