@@ -373,3 +373,30 @@ def test_the_convolution_takes_the_pooled_gradient_block_by_block(monkeypatch, b
     np.testing.assert_allclose(blocks[1], ref[1], rtol=1e-5, atol=1e-5)
     if bias:
         assert_bits(ref[2:], blocks[2:])
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_the_pooling_takes_the_convolutions_output_block_by_block(monkeypatch, case):
+    conv_module = sys.modules["chainrule.ops.conv"]
+    shape, pool = CASES[case]
+    nd = len(shape) - 2
+    x = edgy(shape, "float32", case + 10)
+    w = identity_kernel(shape[-1], nd, "float32")
+    b = np.linspace(-1, 1, shape[-1]).astype("float32")
+    out = (shape[0],) + tuple(n // pool for n in shape[1:-1]) + (shape[-1],)
+    gy = np.random.default_rng(2).standard_normal(out).astype("float32")
+    # one sample per block, for the reference too (its kernel's gradient: a sum of blocks)
+    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 1)
+    with np.errstate(invalid="ignore"):
+        cr.config.set_fused_kernels(False)
+        ref = chain(x, w, b, gy, pool, fuse=False)
+        cr.config.set_fused_kernels(True)
+        conv = Conv((1,) * nd, "valid", (1,) * nd, False)
+        relu, mp = Relu(), MaxPool((pool,) * nd, (pool,) * nd, "valid", False)
+        assert relu.absorb(conv, True) and mp.absorb(relu, True) and conv.lazy_output
+        lazy = conv.forward(x, w, b)
+        assert type(lazy).__name__ == "ConvOutput" and conv.deferred_bias is b
+        # a whole output (no bias: the ReLU adds it) equals the product of one block
+        np.testing.assert_array_equal(lazy.full()[0], conv.forward(x[:1], w, b).full()[0])
+        blocks = chain(x, w, b, gy, pool, fuse=True)
+    assert_bits(ref, blocks)

@@ -344,6 +344,7 @@ class Conv(Function):
     deferred_bias = None  # this call's bias, when left to that op
     forward_only = False  # set by a forward-only captured program: no backward will follow
     blocks_grad = False  # set when the output's gradient may come in blocks (MaxPool.absorb)
+    lazy_output = False  # set when a fused max pooling takes the output in blocks (the same)
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
@@ -372,6 +373,10 @@ class Conv(Function):
         per = math.prod(geo.out)
         chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
         self.xp = xp
+        if self._lazy(x, w, b):  # the max pooling after the ReLU takes the output in blocks
+            self.cols = _im2col_t(self, xp, geo, "_cols_t").T if c == 1 else None
+            self.deferred_bias = b
+            return ConvOutput(self, (n, *geo.out, f), np.result_type(x.dtype, w.dtype))
         if c > 1 and self.groups == 1 and chunk < n:
             # nothing keeps the patches (the backward makes them again, block by block): each
             # block of samples' patches, then their product, while they are in the cache
@@ -401,6 +406,15 @@ class Conv(Function):
             else:
                 _add_bias(y, b)
         return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
+
+    def _lazy(self, x, w, b):
+        """Whether this call hands its output on as a :class:`ConvOutput` (``lazy_output``,
+        set by ``pooling.MaxPool.absorb``; one group, channels last, the fused pooling's
+        kernel on, the bias left to it)."""
+        dt = np.result_type(x.dtype, w.dtype)
+        return (self.lazy_output and self.groups == 1 and not self.channels_first
+                and (b is None or (b.dtype == dt and self.defer_bias))
+                and _k.get("bias_relu_max_pool", np.empty(0, dt)) is not None)
 
     def backward(self, gy):
         w, cols, g = self.w, self.cols, self.groups
@@ -574,6 +588,36 @@ class Conv(Function):
             gcols.reshape(m, -1, g, cg)[...] = gcols_g.reshape(g, m, -1, cg).transpose(1, 2, 0, 3)
         gx = _col2im(gcols, geo, self.pshape)
         return _to_first(gx, self.channels_first)
+
+
+class ConvOutput:
+    """A convolution's output (without its bias) made block by block of samples on request,
+    for a fused max pooling after its ReLU (``Conv.lazy_output``): each block is pooled
+    while it is in the cache and the whole output is never written. Each row is the
+    product's row as one product over all rows computes it.
+
+    Attributes:
+        shape, dtype: those of the output.
+    """
+
+    def __init__(self, conv: Conv, shape: tuple, dtype: Any) -> None:
+        self.conv, self.shape, self.dtype = conv, shape, np.dtype(dtype)
+
+    def block(self, start: int, stop: int, out: Any) -> Any:
+        """Samples ``start:stop`` of the output, written into ``out`` (of their shape)."""
+        conv, f = self.conv, self.shape[-1]
+        per = math.prod(self.shape[1:-1])
+        w2 = conv.w.reshape(-1, f)
+        if conv.cols is not None:  # kept (one input channel: a view of the transposed patches)
+            cols = conv.cols[start * per:stop * per]
+        else:
+            cols = _im2col(conv, conv.xp[start:stop], conv.geo, "_cols_block")
+        np.matmul(cols, w2, out=out.reshape(-1, f))
+        return out
+
+    def full(self) -> Any:
+        """The whole output as an array."""
+        return self.block(0, self.shape[0], np.empty(self.shape, self.dtype))
 
 
 def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",

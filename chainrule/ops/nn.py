@@ -91,6 +91,8 @@ class Relu(Function):
         if self.pooled and _pool_takes(x, b):  # the max pooling after this op does it all
             self.passed, self.bias = True, b
             return x
+        if not isinstance(x, np.ndarray) and hasattr(x, "full"):  # a conv.ConvOutput
+            x = x.full()
         return self._relu(x, b)
 
     def _relu(self, x, b=None):
@@ -146,8 +148,10 @@ def _pool_takes(x, b):
     """Whether the fused max pooling's kernel (``bias_relu_max_pool``) runs on ``x``."""
     from chainrule.ops import _conv_kernels  # noqa: PLC0415
 
-    arrays = (x,) if b is None else (x, b)
-    return (x.flags.c_contiguous and (b is None or b.dtype == x.dtype)
+    lazy = not isinstance(x, np.ndarray)  # a conv.ConvOutput
+    probe = np.empty(0, x.dtype) if lazy else x
+    arrays = (probe,) if b is None else (probe, b)
+    return ((lazy or x.flags.c_contiguous) and (b is None or b.dtype == x.dtype)
             and _conv_kernels.get("bias_relu_max_pool", *arrays) is not None)
 
 

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops import _conv_kernels as _k
 from chainrule.ops.conv import (
+    _chunk,
     _Geometry,
     _padded,
     _to_first,
@@ -114,8 +116,9 @@ class MaxPool(_Pool):
                 or self.padding != "valid" or not 1 <= len(self.pool) <= 3):
             return False
         producer.pooled, self.relu = True, producer
-        if producer.source is not None:  # a convolution: it takes the gradient in blocks
-            producer.source.blocks_grad = True
+        if producer.source is not None:  # a convolution: it hands on its output, and takes
+            producer.source.blocks_grad = True  # the gradient, in blocks
+            producer.source.lazy_output = True
         return True
 
     def forward(self, x):
@@ -141,29 +144,48 @@ class MaxPool(_Pool):
         return _to_first(y, self.channels_first)
 
     def _forward_fused(self, x, b):
-        geo = self.geo = _Geometry(x.shape, self.pool, self.strides, (1,) * (x.ndim - 2),
+        geo = self.geo = _Geometry(x.shape, self.pool, self.strides, (1,) * (len(x.shape) - 2),
                                    self.padding, "maxpool")
         self.xshape, nd = x.shape, len(geo.out)
         self.b = np.empty(0, x.dtype) if b is None else b
         y = np.empty((x.shape[0], *geo.out, x.shape[-1]), dtype=x.dtype)
-        self.idx = None
-        if self.pool == (2, 2):  # the common case, spelled out; keeps where each maximum is
-            want = not self.forward_only  # a backward may follow
-            idx = self.idx = np.empty(y.shape, np.uint8) if want else np.empty((0,) * 4, np.uint8)
-            _k.get("bias_relu_max_pool_2x2", x)(x, self.b, b is not None, y, idx, want)
-        else:
-            _k.get("bias_relu_max_pool", x)(_k.as3d(x, nd), self.b, b is not None,
-                                            _k.as3d(y, nd), *_k.pad3(self.pool))
-        self._grad_kernels = (_k.get("relu_max_pool_grad_2x2", x),
-                              _k.get("bias_relu_max_pool_grad", x))
+        probe = np.empty(0, x.dtype)
+        want = not self.forward_only  # a backward may follow
+        quick = self.pool == (2, 2)  # the common case, spelled out; keeps where each maximum is
+        idx = self.idx = (np.empty(y.shape, np.uint8) if want and quick else
+                          np.empty((0,) * 4, np.uint8) if quick else None)
+        kernel = _k.get("bias_relu_max_pool_2x2" if quick else "bias_relu_max_pool", probe)
+        self._grad_kernels = (_k.get("relu_max_pool_grad_2x2", probe),
+                              _k.get("bias_relu_max_pool_grad", probe))
         self.xp, self.y = x, y
+        n = x.shape[0]
+        lazy = not isinstance(x, np.ndarray)  # a conv.ConvOutput: pooled block by block
+        chunk = _chunk(n, math.prod(x.shape[1:-1]), x.shape[-1], x.dtype.itemsize) if lazy else n
+        if lazy:
+            buf = getattr(self, "_x_block", None)
+            if buf is None or buf.shape != (chunk, *x.shape[1:]) or buf.dtype != x.dtype:
+                buf = self._x_block = np.empty((chunk, *x.shape[1:]), x.dtype)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            xb = x.block(s, e, buf[:e - s]) if lazy else x
+            if quick:
+                kernel(xb, self.b, b is not None, y[s:e], idx[s:e] if want else idx, want)
+            else:
+                kernel(_k.as3d(xb, nd), self.b, b is not None, _k.as3d(y[s:e], nd),
+                       *_k.pad3(self.pool))
         return y
+
+    def _input(self):
+        """The pooled input (the ReLU's input), made whole where it came in blocks."""
+        if not isinstance(self.xp, np.ndarray):
+            self.xp = self.xp.full()
+        return self.xp
 
     def backward(self, gy):
         if not self.fused:
             return self._backward_unfused(gy)
-        x, y = self.xp, self.y
-        if type(gy) is np.ndarray and gy.dtype == x.dtype:
+        y = self.y
+        if type(gy) is np.ndarray and gy.dtype == self.xp.dtype:
             gy = np.ascontiguousarray(gy)
             quick, general = self._grad_kernels
             fast = self.idx is not None and self.idx.size == y.size and not _any_nan(y)
@@ -173,13 +195,13 @@ class MaxPool(_Pool):
             gx = self._grad_buffer(gy.dtype, zero=not self._covers())
             if fast and quick(y, self.idx, gy, gx):
                 return (gx,)
-            nd = len(self.geo.out)
+            nd, x = len(self.geo.out), self._input()
             general(_k.as3d(x, nd), self.b, self.relu.bias is not None, _k.as3d(y, nd),
                     _k.as3d(gy, nd), _k.as3d(gx, nd), *_k.pad3(self.pool))
             return (gx,)
         # a gradient of another dtype: the ReLU's output, the pooling's backward, the ReLU's,
         # as the ops one by one compute them
-        self.xp = self.relu._relu(x, self.relu.bias)
+        self.xp = self.relu._relu(self._input(), self.relu.bias)
         return (self.relu._mask(self._backward_unfused(gy)[0]),)
 
     def _backward_unfused(self, gy):
