@@ -186,7 +186,7 @@ class _FusedChain(Function):
     def backward(self, gy):
         conv, relu, mp = self.ops
         g = relu.backward(mp.backward(gy)[0])[0]
-        assert type(g).__name__ == "PooledGradient"  # made whole where the input needs one
+        assert type(g).__name__ == "_PooledGradient"  # made whole where the input needs one
         return conv.backward(g)
 
 
@@ -328,7 +328,7 @@ def test_the_convolution_takes_the_pooled_gradient_block_by_block(monkeypatch, b
         conv.needs, relu.needs, mp.needs = (False, True, bias), (True,), (True,)
         y = mp.forward(relu.forward(conv.forward(x, w, *([b] if bias else []))))
         g = relu.backward(mp.backward(gy)[0])[0]
-        assert (type(g).__name__ == "PooledGradient") == fuse
+        assert (type(g).__name__ == "_PooledGradient") == fuse
         if fuse:  # the input needs no gradient: no whole array is made
             g.full = None
         return [y] + [a for a in conv.backward(g) if a is not None]
@@ -395,7 +395,7 @@ def test_the_pooling_takes_the_convolutions_output_block_by_block(monkeypatch, c
         relu, mp = Relu(), MaxPool((pool,) * nd, (pool,) * nd, "valid", False)
         assert relu.absorb(conv, True) and mp.absorb(relu, True) and conv.lazy_output
         lazy = conv.forward(x, w, b)
-        assert type(lazy).__name__ == "ConvOutput" and conv.deferred_bias is b
+        assert type(lazy).__name__ == "_ConvOutput" and conv.deferred_bias is b
         # a whole output (no bias: the ReLU adds it) equals the product of one block
         np.testing.assert_array_equal(lazy.full()[0], conv.forward(x[:1], w, b).full()[0])
         blocks = chain(x, w, b, gy, pool, fuse=True)

@@ -10,6 +10,13 @@ pooling, its backward's routing to the first maximum of a window, the bias's add
 its gradient's row-by-row sum, and ReLU's ``np.maximum(x, 0)`` and ``gy * (y > 0)``. No
 matrix product is done here: those stay in BLAS.
 
+A captured program may fuse a convolution, its ReLU and a tiled max pooling
+(``Program._link_absorb``): ``bias_relu*`` kernels do the bias's add, the ReLU and the
+pooling in one pass, and the backward's routing and ReLU mask in one, with the same
+arithmetic as the single kernels (bit-identical). One is a sum of products in another
+order: ``one_channel_pooled_weight_grad``, a one-channel convolution's kernel gradient
+straight from the pooled gradient (its bias's gradient is the same row-by-row sum).
+
 They are used when :func:`chainrule.config.fused_kernels` is on (the switch of the
 optimizers' fused updates: Numba installed, not turned off) and the arrays are NumPy
 arrays of float32 or float64; :func:`get` returns None otherwise and the ops use NumPy.
@@ -63,7 +70,11 @@ def get(name: str, *arrays: Any) -> Callable[..., Any] | None:
 
     Args:
         name: one of ``"col2im"``, ``"max_pool"``, ``"max_pool_grad_tiled"``,
-            ``"max_pool_grad"``, ``"bias_add"``, ``"bias_grad"``, ``"relu"``, ``"relu_grad"``.
+            ``"max_pool_grad"``, ``"bias_add"``, ``"bias_grad"``, ``"bias_grad_add"``,
+            ``"relu"``, ``"relu_grad"``, ``"any_nan"``, ``"bias_relu"``,
+            ``"bias_relu_max_pool"``, ``"bias_relu_max_pool_grad"``,
+            ``"bias_relu_max_pool_2x2"``, ``"relu_max_pool_grad_2x2"``,
+            ``"one_channel_pooled_weight_grad"``.
         *arrays: the arrays the call will take: the kernel applies only when every one is
             a NumPy array of float32 or float64.
 

@@ -21,6 +21,17 @@ Where the ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_
 is on, col2im (with four channels or more), the bias's add and its gradient run as
 compiled loops (``ops/_conv_kernels.py``) with bit-identical results.
 
+Where one sample's patches pass ``_CHUNK_BYTES`` (1 MiB), the products run block by
+block of samples so that each block's patches stay in the cache: the forward makes and
+multiplies them block by block and keeps none, and the backward makes each block again
+for the kernel's gradient (a sum of the blocks' products, which may round differently in
+the last bits from one product over all rows) beside the block's patch gradients and
+col2im. In a captured program, a convolution read only by a ReLU read only by a tiled
+max pooling (``Program._link_absorb``) leaves its bias to the ReLU, its output to the
+pooling block by block (:class:`_ConvOutput`), and takes the pooled gradient block by block
+(``pooling._PooledGradient``) where its input needs no gradient (for one input channel,
+straight from the pooled gradient in one compiled pass).
+
 Example:
     >>> import numpy as np, chainrule as cr
     >>> x = np.arange(5.0).reshape(1, 5, 1)
@@ -376,7 +387,7 @@ class Conv(Function):
         if self._lazy(x, w, b):  # the max pooling after the ReLU takes the output in blocks
             self.cols = _im2col_t(self, xp, geo, "_cols_t").T if c == 1 else None
             self.deferred_bias = b
-            return ConvOutput(self, (n, *geo.out, f), np.result_type(x.dtype, w.dtype))
+            return _ConvOutput(self, (n, *geo.out, f), np.result_type(x.dtype, w.dtype))
         if c > 1 and self.groups == 1 and chunk < n:
             # nothing keeps the patches (the backward makes them again, block by block): each
             # block of samples' patches, then their product, while they are in the cache
@@ -408,7 +419,7 @@ class Conv(Function):
         return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
 
     def _lazy(self, x, w, b):
-        """Whether this call hands its output on as a :class:`ConvOutput` (``lazy_output``,
+        """Whether this call hands its output on as a :class:`_ConvOutput` (``lazy_output``,
         set by ``pooling.MaxPool.absorb``; one group, channels last, the fused pooling's
         kernel on, the bias left to it)."""
         dt = np.result_type(x.dtype, w.dtype)
@@ -418,7 +429,7 @@ class Conv(Function):
 
     def backward(self, gy):
         w, cols, g = self.w, self.cols, self.groups
-        if not isinstance(gy, np.ndarray) and hasattr(gy, "block"):  # pooling.PooledGradient
+        if not isinstance(gy, np.ndarray) and hasattr(gy, "block"):  # pooling._PooledGradient
             if self._takes_blocks(gy):
                 return self._backward_blocks(gy)
             gy = gy.full()
@@ -500,7 +511,7 @@ class Conv(Function):
 
     def _backward_blocks(self, lazy):
         """The kernel's and bias's gradients from an output gradient made block by block of
-        samples (:class:`chainrule.ops.pooling.PooledGradient`), each block used while it is
+        samples (:class:`chainrule.ops.pooling._PooledGradient`), each block used while it is
         in the cache. The bias's gradient is the same row-by-row sum as from the whole array;
         the kernel's is the sum of the blocks' products (``patches.T @ gy`` per block), which
         may round differently in the last bits from one product over all rows."""
@@ -590,7 +601,7 @@ class Conv(Function):
         return _to_first(gx, self.channels_first)
 
 
-class ConvOutput:
+class _ConvOutput:
     """A convolution's output (without its bias) made block by block of samples on request,
     for a fused max pooling after its ReLU (``Conv.lazy_output``): each block is pooled
     while it is in the cache and the whole output is never written. Each row is the

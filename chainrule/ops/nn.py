@@ -91,7 +91,7 @@ class Relu(Function):
         if self.pooled and _pool_takes(x, b):  # the max pooling after this op does it all
             self.passed, self.bias = True, b
             return x
-        if not isinstance(x, np.ndarray) and hasattr(x, "full"):  # a conv.ConvOutput
+        if not isinstance(x, np.ndarray) and hasattr(x, "full"):  # a conv._ConvOutput
             x = x.full()
         return self._relu(x, b)
 
@@ -148,7 +148,7 @@ def _pool_takes(x, b):
     """Whether the fused max pooling's kernel (``bias_relu_max_pool``) runs on ``x``."""
     from chainrule.ops import _conv_kernels  # noqa: PLC0415
 
-    lazy = not isinstance(x, np.ndarray)  # a conv.ConvOutput
+    lazy = not isinstance(x, np.ndarray)  # a conv._ConvOutput
     probe = np.empty(0, x.dtype) if lazy else x
     arrays = (probe,) if b is None else (probe, b)
     return ((lazy or x.flags.c_contiguous) and (b is None or b.dtype == x.dtype)

@@ -11,7 +11,8 @@ gradient there; average pooling's spreads ``gy / count`` back over each window.
 pixels of each window (TensorFlow's ``avg_pool``, which Keras 3 uses). Where the
 ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels` is on, max
 pooling and its backward run as one compiled pass each (``ops/_conv_kernels.py``), with
-bit-identical results.
+bit-identical results; in a captured program a tiled max pooling read after a ReLU takes
+the ReLU's pass (and a convolution's bias) into its own (:meth:`MaxPool.absorb`).
 
 Example:
     >>> import numpy as np, chainrule as cr
@@ -159,7 +160,7 @@ class MaxPool(_Pool):
                               _k.get("bias_relu_max_pool_grad", probe))
         self.xp, self.y = x, y
         n = x.shape[0]
-        lazy = not isinstance(x, np.ndarray)  # a conv.ConvOutput: pooled block by block
+        lazy = not isinstance(x, np.ndarray)  # a conv._ConvOutput: pooled block by block
         chunk = _chunk(n, math.prod(x.shape[1:-1]), x.shape[-1], x.dtype.itemsize) if lazy else n
         if lazy:
             buf = getattr(self, "_x_block", None)
@@ -191,7 +192,7 @@ class MaxPool(_Pool):
             fast = self.idx is not None and self.idx.size == y.size and not _any_nan(y)
             if fast and self.relu.source is not None and self.relu.source.blocks_grad:
                 # the convolution before takes this gradient block by block of samples
-                return (PooledGradient(self, gy),)
+                return (_PooledGradient(self, gy),)
             gx = self._grad_buffer(gy.dtype, zero=not self._covers())
             if fast and quick(y, self.idx, gy, gx):
                 return (gx,)
@@ -260,7 +261,7 @@ def _any_nan(y):
     return bool(kernel(y.reshape(-1))) if kernel is not None else bool(np.isnan(y).any())
 
 
-class PooledGradient:
+class _PooledGradient:
     """The input gradient of a fused max pooling (:meth:`MaxPool.absorb`) made block by block
     of samples on request, for the convolution before it (``Conv.blocks_grad``): each block
     is used while it is in the cache, and the whole array is never written.
