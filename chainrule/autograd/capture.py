@@ -306,11 +306,40 @@ class Program:
         for k, _ in prog.outputs:
             if k == _CONST:
                 raise NotCapturable("the step's outputs are not computed by chainrule ops")
+        prog._link_absorb()
         if loss is not None:
             prog._plan_backward(second, loss, var_index)
         else:
             prog._link_inputs()
         return prog
+
+    def _uses(self) -> dict:
+        """How many times each op's output is read: by later ops and as a returned output."""
+        uses: dict = {}
+        for _, spec in self.fwd:
+            for k, r in spec:
+                if k == _SLOT:
+                    uses[r] = uses.get(r, 0) + 1
+        for k, r in self.outputs:
+            if k == _SLOT:
+                uses[r] = uses.get(r, 0) + 1
+        return uses
+
+    def _link_absorb(self) -> None:
+        """Offer an op with an ``absorb(producer, sole)`` method whose first input is an
+        earlier op's output that op (in order, so a chain is offered link by link), and
+        whether this op is its only reader. An op that accepts does the producer's last
+        elementwise pass itself, in the same pass as its own, with the same arithmetic (e.g.
+        a max pooling of a ReLU of a convolution's output adds the bias, takes the ReLU and
+        the maximum in one compiled loop; its backward routes the gradient and applies the
+        ReLU's mask in one); the producer then hands its input on. Training and forward-only
+        programs alike: the results are bit-identical to the ops run one by one.
+        """
+        uses = self._uses()
+        for fn, spec in self.fwd:
+            absorb = getattr(fn, "absorb", None)
+            if absorb is not None and spec and spec[0][0] == _SLOT:
+                absorb(self.fwd[spec[0][1]][0], uses[spec[0][1]] == 1)
 
     def _link_reuse(self) -> None:
         """Let an op reuse what an earlier op computed from the same first input.
@@ -331,20 +360,18 @@ class Program:
                     break
 
     def _link_inputs(self) -> None:
-        """In a forward-only program, offer an op with a ``fuse_input(producer, sole)`` method
+        """In a forward-only program, tell an op with a ``forward_only`` attribute that no
+        backward follows (setting it True: e.g. a convolution need not keep its patches),
+        and offer an op with a ``fuse_input(producer, sole)`` method
         whose first input is an earlier op's output that op, and whether this op is its
         output's only reader (no other op, not a returned output): a recurrent op after an
         ``Embedding`` op gathers rows of a projected table (``chainrule.ops.rnn``), and an
         ``Embedding`` read by it alone need not gather its rows at all.
         """
-        uses: dict = {}
-        for _, spec in self.fwd:
-            for k, r in spec:
-                if k == _SLOT:
-                    uses[r] = uses.get(r, 0) + 1
-        for k, r in self.outputs:
-            if k == _SLOT:
-                uses[r] = uses.get(r, 0) + 1
+        uses = self._uses()
+        for fn, _ in self.fwd:
+            if hasattr(fn, "forward_only"):  # it need not keep what only a backward reads
+                fn.forward_only = True
         for fn, spec in self.fwd:
             fuse = getattr(fn, "fuse_input", None)
             if fuse is not None and spec and spec[0][0] == _SLOT:

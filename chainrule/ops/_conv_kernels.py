@@ -10,6 +10,13 @@ pooling, its backward's routing to the first maximum of a window, the bias's add
 its gradient's row-by-row sum, and ReLU's ``np.maximum(x, 0)`` and ``gy * (y > 0)``. No
 matrix product is done here: those stay in BLAS.
 
+A captured program may fuse a convolution, its ReLU and a tiled max pooling
+(``Program._link_absorb``): ``bias_relu*`` kernels do the bias's add, the ReLU and the
+pooling in one pass, and the backward's routing and ReLU mask in one, with the same
+arithmetic as the single kernels (bit-identical). One is a sum of products in another
+order: ``one_channel_pooled_weight_grad``, a one-channel convolution's kernel gradient
+straight from the pooled gradient (its bias's gradient is the same row-by-row sum).
+
 They are used when :func:`chainrule.config.fused_kernels` is on (the switch of the
 optimizers' fused updates: Numba installed, not turned off) and the arrays are NumPy
 arrays of float32 or float64; :func:`get` returns None otherwise and the ops use NumPy.
@@ -63,7 +70,11 @@ def get(name: str, *arrays: Any) -> Callable[..., Any] | None:
 
     Args:
         name: one of ``"col2im"``, ``"max_pool"``, ``"max_pool_grad_tiled"``,
-            ``"max_pool_grad"``, ``"bias_add"``, ``"bias_grad"``, ``"relu"``, ``"relu_grad"``.
+            ``"max_pool_grad"``, ``"bias_add"``, ``"bias_grad"``, ``"bias_grad_add"``,
+            ``"relu"``, ``"relu_grad"``, ``"any_nan"``, ``"bias_relu"``,
+            ``"bias_relu_max_pool"``, ``"bias_relu_max_pool_grad"``,
+            ``"bias_relu_max_pool_2x2"``, ``"relu_max_pool_grad_2x2"``,
+            ``"one_channel_pooled_weight_grad"``.
         *arrays: the arrays the call will take: the kernel applies only when every one is
             a NumPy array of float32 or float64.
 
@@ -247,6 +258,23 @@ def _bias_grad(gy: Any, out: Any) -> None:
             out[j] += gy[i, j]
 
 
+def _bias_grad_add(gy: Any, out: Any) -> None:
+    # out += gy summed over its rows, row after row: "bias_grad" continued over a further
+    # block of rows (the same additions in the same order as over all rows at once)
+    m_, f_ = gy.shape
+    for i in range(m_):
+        for j in range(f_):
+            out[j] += gy[i, j]
+
+
+def _any_nan(a: Any) -> bool:
+    # whether the flat array a holds a NaN
+    nan = False
+    for i in range(a.size):
+        nan |= a[i] != a[i]
+    return nan
+
+
 def _relu(x: Any, y: Any) -> None:
     # y = np.maximum(x, 0) on flat arrays: x where x > 0 or x is NaN, else +0
     zero = y.dtype.type(0)
@@ -262,7 +290,247 @@ def _relu_grad(gy: Any, y: Any, gx: Any) -> None:
         gx[i] = gy[i] * (one if y[i] > zero else zero)
 
 
+def _bias_relu(x: Any, b: Any, y: Any) -> None:
+    # y = relu(x + b) for x, y of shape (m, f), b (f,): the bias's add ("bias_add") and ReLU
+    # ("relu") of every element in one pass, each rounding as there
+    m_, f_ = x.shape
+    zero = y.dtype.type(0)
+    for i in range(m_):
+        for j in range(f_):
+            v = x[i, j] + b[j]
+            y[i, j] = v if (v > zero or v != v) else zero
+
+
+def _bias_relu_max_pool(x: Any, b: Any, bias: bool, y: Any, k0_: int, k1_: int,
+                        k2_: int) -> None:
+    # max pooling of relu(x + b) (b only when `bias`) over windows that tile x: the values
+    # "bias_add" and "relu" compute, pooled as "max_pool" does (np.maximum's choice on ties)
+    n_, o0_, o1_, o2_, c_ = y.shape
+    zero = y.dtype.type(0)
+    for n in range(n_):
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    i0, i1, i2 = o0 * k0_, o1 * k1_, o2 * k2_
+                    for c in range(c_):
+                        v = x[n, i0, i1, i2, c]
+                        if bias:
+                            v = v + b[c]
+                        y[n, o0, o1, o2, c] = v if (v > zero or v != v) else zero
+                    for k0 in range(k0_):
+                        for k1 in range(k1_):
+                            for k2 in range(k2_):
+                                if k0 == 0 and k1 == 0 and k2 == 0:
+                                    continue
+                                i0, i1, i2 = o0 * k0_ + k0, o1 * k1_ + k1, o2 * k2_ + k2
+                                for c in range(c_):
+                                    a = y[n, o0, o1, o2, c]
+                                    v = x[n, i0, i1, i2, c]
+                                    if bias:
+                                        v = v + b[c]
+                                    v = v if (v > zero or v != v) else zero
+                                    if not (a > v or a != a):
+                                        y[n, o0, o1, o2, c] = v
+
+
+def _bias_relu_max_pool_grad(x: Any, b: Any, bias: bool, y: Any, gy: Any, gx: Any, k0_: int,
+                             k1_: int, k2_: int) -> None:
+    # "max_pool_grad_tiled" on the ReLU's output r = relu(x + b), then ReLU's backward
+    # ("relu_grad": times 1 where r > 0, else 0) of each element in the same pass
+    n_, o0_, o1_, o2_, c_ = y.shape
+    one, zero = gy.dtype.type(1), gy.dtype.type(0)
+    hits = 0
+    repeated = False
+    found = np.empty(c_, dtype=np.bool_)
+    for n in range(n_):
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    found[:] = False
+                    for k0 in range(k0_):
+                        i0 = o0 * k0_ + k0
+                        for k1 in range(k1_):
+                            i1 = o1 * k1_ + k1
+                            for k2 in range(k2_):
+                                i2 = o2 * k2_ + k2
+                                for c in range(c_):
+                                    v = x[n, i0, i1, i2, c]
+                                    if bias:
+                                        v = v + b[c]
+                                    r = v if (v > zero or v != v) else zero
+                                    h = r == y[n, o0, o1, o2, c]
+                                    f = found[c]
+                                    g = gy[n, o0, o1, o2, c] * (one if h and not f else zero)
+                                    gx[n, i0, i1, i2, c] = g * (one if r > zero else zero)
+                                    hits += h
+                                    repeated |= h and f
+                                    found[c] = f or h
+    if not repeated or hits != y.size:
+        return
+    for n in range(n_):
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    for k0 in range(k0_):
+                        i0 = o0 * k0_ + k0
+                        for k1 in range(k1_):
+                            i1 = o1 * k1_ + k1
+                            for k2 in range(k2_):
+                                i2 = o2 * k2_ + k2
+                                for c in range(c_):
+                                    v = x[n, i0, i1, i2, c]
+                                    if bias:
+                                        v = v + b[c]
+                                    r = v if (v > zero or v != v) else zero
+                                    if r == y[n, o0, o1, o2, c]:
+                                        g = gy[n, o0, o1, o2, c] * one
+                                        gx[n, i0, i1, i2, c] = g * (one if r > zero else zero)
+
+
+def _bias_relu_max_pool_2x2(x: Any, b: Any, bias: bool, y: Any, idx: Any, want: bool) -> None:
+    # _bias_relu_max_pool for 2-D inputs and 2 x 2 windows, the four offsets spelled out
+    # (straight-line code over the channels, which the compiler vectorizes); with `want`,
+    # idx (uint8, y's shape) gets the offset of each window's first maximum (0-3, row-major:
+    # where "max_pool_grad_tiled" routes the gradient; 3 where none is equal, a NaN maximum)
+    n_, o0_, o1_, c_ = y.shape
+    zero = y.dtype.type(0)
+    for n in range(n_):
+        for o0 in range(o0_):
+            i0 = 2 * o0
+            for o1 in range(o1_):
+                i1 = 2 * o1
+                for c in range(c_):
+                    bc = b[c] if bias else zero
+                    v0, v1 = x[n, i0, i1, c], x[n, i0, i1 + 1, c]
+                    v2, v3 = x[n, i0 + 1, i1, c], x[n, i0 + 1, i1 + 1, c]
+                    if bias:
+                        v0, v1, v2, v3 = v0 + bc, v1 + bc, v2 + bc, v3 + bc
+                    r0 = v0 if (v0 > zero or v0 != v0) else zero
+                    r1 = v1 if (v1 > zero or v1 != v1) else zero
+                    r2 = v2 if (v2 > zero or v2 != v2) else zero
+                    r3 = v3 if (v3 > zero or v3 != v3) else zero
+                    a = r0 if (r0 > r1 or r0 != r0) else r1
+                    a = a if (a > r2 or a != a) else r2
+                    a = a if (a > r3 or a != a) else r3
+                    y[n, o0, o1, c] = a
+                    if want:
+                        k = np.uint8(3)
+                        k = np.uint8(2) if r2 == a else k
+                        k = np.uint8(1) if r1 == a else k
+                        k = np.uint8(0) if r0 == a else k
+                        idx[n, o0, o1, c] = k
+
+
+def _relu_max_pool_grad_2x2(y: Any, idx: Any, gy: Any, gx: Any) -> bool:
+    # _bias_relu_max_pool_grad for 2-D inputs and 2 x 2 windows from the offsets idx of
+    # the windows' first maxima. The ReLU's output at that offset is the maximum m, so the
+    # element there gets (gy * 1) * (1 if m > 0 else 0); the others (gy * 0) * (1 or 0),
+    # which is gy * 0 bit for bit (the same signed zero or NaN). Where a maximum is NaN
+    # (a window without a hit) it writes nothing and returns False: the general kernel
+    # handles that case
+    flat = y.reshape(-1)
+    nan = False
+    for i in range(flat.size):
+        nan |= flat[i] != flat[i]
+    if nan:
+        return False
+    n_, o0_, o1_, c_ = y.shape
+    one, zero = gy.dtype.type(1), gy.dtype.type(0)
+    for n in range(n_):
+        for o0 in range(o0_):
+            i0 = 2 * o0
+            for o1 in range(o1_):
+                i1 = 2 * o1
+                for c in range(c_):
+                    g, k = gy[n, o0, o1, c], idx[n, o0, o1, c]
+                    hit = (g * one) * (one if y[n, o0, o1, c] > zero else zero)
+                    miss = g * zero
+                    gx[n, i0, i1, c] = hit if k == np.uint8(0) else miss
+                    gx[n, i0, i1 + 1, c] = hit if k == np.uint8(1) else miss
+                    gx[n, i0 + 1, i1, c] = hit if k == np.uint8(2) else miss
+                    gx[n, i0 + 1, i1 + 1, c] = hit if k == np.uint8(3) else miss
+    return True
+
+def _one_channel_pooled_weight_grad(xp: Any, y: Any, idx: Any, gy: Any, gw: Any, gb: Any,
+                                    bias: bool, kh: int, kw: int, sh: int, sw: int, dh: int,
+                                    dw: int) -> bool:
+    # The kernel's and bias's gradients of a one-channel 2-D convolution (padded input xp
+    # (n, H, W)) whose output goes through ReLU and 2 x 2 max pooling (maxima y, offsets idx
+    # of each window's first maximum, pooled gradient gy; see _relu_max_pool_grad_2x2),
+    # without making the convolution's output gradient: only a window's first maximum has
+    # one, v = (gy * 1) * (1 if y > 0 else 0). The bias's gradient adds v in the order of the
+    # output's rows (the "bias_grad" sum; its other terms are zeros, which change no partial
+    # sum, and so are the +0 added here); the kernel's sums patch value times v per sample
+    # (in gw's dtype), then over the samples in float64 (not the order of a matrix product:
+    # the last bits may differ). Returns False, having written nothing, where the pooled
+    # gradient or the input is not all finite (there a zero term would not be: 0 * inf).
+    n_, o0_, o1_, c_ = y.shape
+    zero, one = gy.dtype.type(0), gy.dtype.type(1)
+    bad = False
+    g1 = gy.reshape(-1)
+    for i in range(g1.size):
+        bad |= g1[i] - g1[i] != zero  # NaN for NaN and infinities
+    x1 = xp.reshape(-1)
+    for i in range(x1.size):
+        bad |= x1[i] - x1[i] != zero
+    if bad:
+        return False
+    kk = kh * kw
+    acc = np.zeros((kk, c_), np.float64)
+    part = np.empty((kk, c_), gw.dtype)
+    hv = np.empty((o1_, 4, c_), gy.dtype)  # v at each offset of a row of windows (else 0)
+    bsum = np.zeros(c_, gy.dtype)  # the bias's gradient, from +0
+    h = np.empty((4, c_), gy.dtype)
+    for n in range(n_):
+        part[:] = 0
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for c in range(c_):
+                    v = (gy[n, o0, o1, c] * one) * (one if y[n, o0, o1, c] > zero else zero)
+                    k = idx[n, o0, o1, c]
+                    h[0, c] = v if k == 0 else zero
+                    h[1, c] = v if k == 1 else zero
+                    h[2, c] = v if k == 2 else zero
+                    h[3, c] = v if k == 3 else zero
+                if bias:
+                    for c in range(c_):
+                        hv[o1, 0, c], hv[o1, 1, c] = h[0, c], h[1, c]
+                        hv[o1, 2, c], hv[o1, 3, c] = h[2, c], h[3, c]
+                h0, h1, h2, h3 = h[0], h[1], h[2], h[3]
+                i, j = 2 * o0 * sh, 2 * o1 * sw
+                for a in range(kh):
+                    for b in range(kw):
+                        ia, jb = i + a * dh, j + b * dw
+                        x0, x1_ = xp[n, ia, jb], xp[n, ia, jb + sw]
+                        x2, x3 = xp[n, ia + sh, jb], xp[n, ia + sh, jb + sw]
+                        p = part[a * kw + b]
+                        for c in range(c_):
+                            p[c] += x0 * h0[c] + x1_ * h1[c] + x2 * h2[c] + x3 * h3[c]
+            if bias:  # this pair of output rows, row by row
+                for qa in range(2):
+                    for o1 in range(o1_):
+                        for qb in range(2):
+                            q = 2 * qa + qb
+                            for c in range(c_):
+                                bsum[c] += hv[o1, q, c]
+        for ab in range(kk):
+            for c in range(c_):
+                acc[ab, c] += part[ab, c]
+    for ab in range(kk):
+        for c in range(c_):
+            gw[ab, c] = acc[ab, c]
+    if bias:
+        for c in range(c_):
+            gb[c] = bsum[c]
+    return True
+
 _PYTHON: dict[str, Callable[..., None]] = {
     "col2im": _col2im, "max_pool": _max_pool,
     "max_pool_grad_tiled": _max_pool_grad_tiled, "max_pool_grad": _max_pool_grad,
-    "bias_add": _bias_add, "bias_grad": _bias_grad, "relu": _relu, "relu_grad": _relu_grad}
+    "bias_add": _bias_add, "bias_grad": _bias_grad, "bias_grad_add": _bias_grad_add,
+    "relu": _relu, "relu_grad": _relu_grad, "any_nan": _any_nan,
+    "bias_relu": _bias_relu, "bias_relu_max_pool": _bias_relu_max_pool,
+    "bias_relu_max_pool_grad": _bias_relu_max_pool_grad,
+    "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,
+    "relu_max_pool_grad_2x2": _relu_max_pool_grad_2x2,
+    "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad}

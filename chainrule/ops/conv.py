@@ -21,6 +21,17 @@ Where the ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_
 is on, col2im (with four channels or more), the bias's add and its gradient run as
 compiled loops (``ops/_conv_kernels.py``) with bit-identical results.
 
+Where one sample's patches pass ``_CHUNK_BYTES`` (1 MiB), the products run block by
+block of samples so that each block's patches stay in the cache: the forward makes and
+multiplies them block by block and keeps none, and the backward makes each block again
+for the kernel's gradient (a sum of the blocks' products, which may round differently in
+the last bits from one product over all rows) beside the block's patch gradients and
+col2im. In a captured program, a convolution read only by a ReLU read only by a tiled
+max pooling (``Program._link_absorb``) leaves its bias to the ReLU, its output to the
+pooling block by block (:class:`_ConvOutput`), and takes the pooled gradient block by block
+(``pooling._PooledGradient``) where its input needs no gradient (for one input channel,
+straight from the pooled gradient in one compiled pass).
+
 Example:
     >>> import numpy as np, chainrule as cr
     >>> x = np.arange(5.0).reshape(1, 5, 1)
@@ -245,24 +256,45 @@ def _im2col_t(fn, xp, geo, attr):
     return cols
 
 
-def _col2im(gcols, geo, pshape):
+def _col2im(gcols, geo, pshape, gxp=None):
     """The inverse gather of :func:`_im2col`: patches added back into an array of the padded
-    shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part."""
+    shape ``pshape``, one strided slice-add per kernel offset; returns the unpadded part.
+
+    ``gxp``: the padded array to write into (zeroed first), else a new one."""
     nd = len(geo.k)
     gc = gcols.reshape(pshape[0], *geo.out, *geo.k, pshape[-1])
     # the same adds in the same order in one compiled loop; with few channels (inner loops of
     # one or two elements) NumPy's slice-adds are as fast
     kernel = _k.get("col2im", gc) if pshape[-1] >= 4 else None
     if kernel is not None:
-        gxp = np.empty(pshape, dtype=gcols.dtype)
+        if gxp is None:
+            gxp = np.empty(pshape, dtype=gcols.dtype)
         kernel(gc.reshape(pshape[0], *_k.pad3(geo.out), *_k.pad3(geo.k), pshape[-1]),
                _k.as3d(gxp, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
     else:
-        gxp = np.zeros(pshape, dtype=gcols.dtype)
+        if gxp is None:
+            gxp = np.zeros(pshape, dtype=gcols.dtype)
+        else:
+            gxp.fill(0)
         lead = (slice(None),) * (1 + nd)
         for offset in geo.offsets():
             gxp[geo.window(offset)] += gc[lead + offset]
     return gxp[geo.interior()] if geo.any_pad else gxp
+
+
+_CHUNK_BYTES = 1 << 20  # a block of patch rows that stays in a core's cache (L2)
+
+
+# the output gradient's size (elements) from which a one-channel convolution's kernel and bias
+# gradients come straight from a pooled gradient (Conv._one_channel_grads); smaller, its blocks
+# stay in the cache and their product costs about what the kernel does
+_ONE_CHANNEL_MIN = 1 << 18
+
+
+def _chunk(n, m, k, itemsize):
+    """Samples per block of a product's ``n * m`` rows of ``k`` values: about
+    ``_CHUNK_BYTES`` of patches; ``n`` (one block) when that is all of them."""
+    return max(1, min(n, _CHUNK_BYTES // max(1, m * k * itemsize)))
 
 
 def _add_bias(y, b):
@@ -319,6 +351,11 @@ class Conv(Function):
     """N-d convolution (cross-correlation, as in Keras) with an optional bias, groups by the kernel."""
 
     supports_grad_out = True
+    defer_bias = False  # set when the op reading the output adds the bias (nn.Relu.absorb)
+    deferred_bias = None  # this call's bias, when left to that op
+    forward_only = False  # set by a forward-only captured program: no backward will follow
+    blocks_grad = False  # set when the output's gradient may come in blocks (MaxPool.absorb)
+    lazy_output = False  # set when a fused max pooling takes the output in blocks (the same)
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
@@ -344,29 +381,69 @@ class Conv(Function):
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
         self.w, self.xshape, self.pshape = w, x.shape, xp.shape
         self.has_bias = b is not None
-        if c == 1:  # one input channel: the patches transposed (see _im2col_t); cols is a view
-            cols = _im2col_t(self, xp, geo, "_cols_t").T
+        per = math.prod(geo.out)
+        chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
+        self.xp = xp
+        if self._lazy(x, w, b):  # the max pooling after the ReLU takes the output in blocks
+            self.cols = _im2col_t(self, xp, geo, "_cols_t").T if c == 1 else None
+            self.deferred_bias = b
+            return _ConvOutput(self, (n, *geo.out, f), np.result_type(x.dtype, w.dtype))
+        if c > 1 and self.groups == 1 and chunk < n:
+            # nothing keeps the patches (the backward makes them again, block by block): each
+            # block of samples' patches, then their product, while they are in the cache
+            # (each row of the product as in one product)
+            y = np.empty((m, f), dtype=np.result_type(x.dtype, w.dtype))
+            w2 = w.reshape(-1, f)
+            for s in range(0, n, chunk):
+                cols = _im2col(self, xp[s:s + chunk], geo, "_cols_block")
+                np.matmul(cols, w2, out=y[s * per:s * per + cols.shape[0]])
+            self.cols = None
+        elif c == 1:  # one input channel: the patches transposed (see _im2col_t); a view
+            cols = self.cols = _im2col_t(self, xp, geo, "_cols_t").T
         else:
-            cols = _im2col(self, xp, geo, "_cols")
-        self.cols = cols
-        if self.groups == 1:
+            cols = self.cols = _im2col(self, xp, geo, "_cols")
+        if self.cols is None:
+            pass
+        elif self.groups == 1:
             y = cols @ w.reshape(-1, f)
         else:  # one batched product over the groups: (g, m, K*cg) @ (g, K*cg, f/g)
             self._cols_g = _group_cols(cols, self.groups, cg)
             y = np.matmul(self._cols_g, _group_kernel(w, self.groups))
             y = y.transpose(1, 0, 2).reshape(m, f)
+        self.deferred_bias = None
         if b is not None:
-            _add_bias(y, b)
+            if self.defer_bias and b.dtype == y.dtype and _k.get("bias_relu", y, b) is not None:
+                self.deferred_bias = b  # the ReLU after this op adds it in its own pass
+            else:
+                _add_bias(y, b)
         return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
+
+    def _lazy(self, x, w, b):
+        """Whether this call hands its output on as a :class:`_ConvOutput` (``lazy_output``,
+        set by ``pooling.MaxPool.absorb``; one group, channels last, the fused pooling's
+        kernel on, the bias left to it)."""
+        dt = np.result_type(x.dtype, w.dtype)
+        return (self.lazy_output and self.groups == 1 and not self.channels_first
+                and (b is None or (b.dtype == dt and self.defer_bias))
+                and _k.get("bias_relu_max_pool", np.empty(0, dt)) is not None)
 
     def backward(self, gy):
         w, cols, g = self.w, self.cols, self.groups
+        if not isinstance(gy, np.ndarray) and hasattr(gy, "block"):  # pooling._PooledGradient
+            if self._takes_blocks(gy):
+                return self._backward_blocks(gy)
+            gy = gy.full()
         gy = _to_last(gy, self.channels_first)
         f = w.shape[-1]
         gy2 = gy.reshape(-1, f) if gy.flags.c_contiguous else np.ascontiguousarray(gy).reshape(-1, f)
         needs = self.needs
         out = self.grad_out or {}
         gx = gw = gb = None
+        if cols is None:  # the forward made the patches block by block
+            gw, gx = self._backward_recompute(gy2)
+            if self.has_bias and needs[2]:
+                gb = _bias_grad(gy2, out.get(2))
+            return gx, gw, gb
         if needs[1]:
             if g == 1:
                 gw2 = out[1].reshape(-1, f) if 1 in out else None
@@ -383,12 +460,137 @@ class Conv(Function):
             gx = self._col2im(gy2)
         return gx, gw, gb
 
+    def _backward_recompute(self, gy2):
+        """The kernel's and the input's gradients block by block of samples, each block's
+        patches made again (as the forward made them): ``patches.T @ gy`` summed over the
+        blocks (which may round differently in the last bits from one product over all rows),
+        the patches' gradient and col2im of each block while it is in the cache."""
+        w, geo, xp = self.w, self.geo, self.xp
+        f, n, kc = w.shape[-1], xp.shape[0], math.prod(geo.k) * xp.shape[-1]
+        per = gy2.shape[0] // n
+        chunk = _chunk(n, per, kc, gy2.dtype.itemsize)
+        out = self.grad_out or {}
+        gw2 = gxp = None
+        if self.needs[1]:
+            gw2 = out[1].reshape(-1, f) if 1 in out else np.empty(
+                (kc, f), np.result_type(xp.dtype, gy2.dtype))
+            part = np.empty_like(gw2)
+        if self.needs[0]:
+            gxp = np.empty(self.pshape, dtype=gy2.dtype)
+            wt = w.reshape(-1, f).T
+            gcols = getattr(self, "_gcols", None)
+            if gcols is None or gcols.shape != (chunk * per, kc) or gcols.dtype != gy2.dtype:
+                gcols = self._gcols = np.empty((chunk * per, kc), dtype=gy2.dtype)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            rows = gy2[s * per:e * per]
+            if gw2 is not None:
+                cols = _im2col(self, xp[s:e], geo, "_cols_block")
+                np.matmul(cols.T, rows, out=gw2 if s == 0 else part)
+                if s:
+                    gw2 += part
+            if gxp is not None:
+                b = gcols[:rows.shape[0]]
+                np.matmul(rows, wt, out=b)
+                _col2im(b, geo, (e - s, *self.pshape[1:]), gxp[s:e])
+        gw = None if gw2 is None else gw2.reshape(w.shape)
+        if gxp is None:
+            return gw, None
+        gx = gxp[geo.interior()] if geo.any_pad else gxp
+        return gw, _to_first(gx, self.channels_first)
+
+    def _takes_blocks(self, lazy):
+        """Whether :meth:`_backward_blocks` applies: no input gradient wanted, one group, the
+        bias's gradient (if any) by the compiled row-by-row sum, continued block by block."""
+        f, out = self.w.shape[-1], self.grad_out or {}
+        gb = out.get(2)
+        return (not self.needs[0] and self.groups == 1 and not self.channels_first and f > 1
+                and (gb is None or (gb.dtype == lazy.dtype and gb.shape == (f,)
+                                    and gb.flags.c_contiguous))
+                and _k.get("bias_grad_add", np.empty(0, lazy.dtype)) is not None)
+
+    def _backward_blocks(self, lazy):
+        """The kernel's and bias's gradients from an output gradient made block by block of
+        samples (:class:`chainrule.ops.pooling._PooledGradient`), each block used while it is
+        in the cache. The bias's gradient is the same row-by-row sum as from the whole array;
+        the kernel's is the sum of the blocks' products (``patches.T @ gy`` per block), which
+        may round differently in the last bits from one product over all rows."""
+        w, cols, f = self.w, self.cols, self.w.shape[-1]
+        n, per = lazy.shape[0], math.prod(self.geo.out)
+        kc = math.prod(self.geo.k) * self.xp.shape[-1]
+        chunk = min(_chunk(n, per, f, lazy.dtype.itemsize), _chunk(n, per, kc,
+                                                                   lazy.dtype.itemsize))
+        shape = (chunk, *lazy.shape[1:])
+        buf = getattr(self, "_gy_block", None)
+        if buf is None or buf.shape != shape or buf.dtype != lazy.dtype:
+            buf = self._gy_block = np.empty(shape, dtype=lazy.dtype)
+        out = self.grad_out or {}
+        gw2 = gb = None
+        if self.needs[1]:
+            gw2 = out[1].reshape(-1, f) if 1 in out else np.empty(
+                (kc, f), np.result_type(self.xp.dtype, buf.dtype))
+            part = np.empty_like(gw2)
+        if self.has_bias and self.needs[2]:
+            gb = out[2] if 2 in out else np.empty(f, dtype=lazy.dtype)
+            add_rows = _k.get("bias_grad_add", gb)
+        if self.xp.shape[-1] == 1 and self._one_channel_grads(lazy, gw2, gb):
+            return None, None if gw2 is None else gw2.reshape(w.shape), gb
+        if gb is not None:
+            gb.fill(0)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            g2 = lazy.block(s, e, buf[:e - s]).reshape(-1, f)
+            if gw2 is not None:  # the block's patches: kept by the forward, or made again
+                rows = cols[s * per:e * per] if cols is not None else _im2col(
+                    self, self.xp[s:e], self.geo, "_cols_block")
+                np.matmul(rows.T, g2, out=gw2 if s == 0 else part)
+                if s:
+                    gw2 += part
+            if gb is not None:
+                add_rows(g2, gb)
+        return None, None if gw2 is None else gw2.reshape(w.shape), gb
+
+    def _one_channel_grads(self, lazy, gw2, gb):
+        """A one-channel 2-D convolution's kernel and bias gradients straight from the
+        pooled gradient (``one_channel_pooled_weight_grad``: no output gradient is made;
+        the bias's is the same row-by-row sum, the kernel's a per-sample then float64 sum);
+        False where it does not apply (then nothing is written)."""
+        geo, xp = self.geo, self.xp
+        if math.prod(lazy.shape) < _ONE_CHANNEL_MIN:
+            return False
+        kernel = _k.get("one_channel_pooled_weight_grad", xp, lazy.gy)
+        need_w = gw2 is not None
+        if (kernel is None or len(geo.k) != 2 or not lazy.quick or xp.dtype != lazy.dtype
+                or (need_w and gw2.dtype != lazy.dtype)):
+            return False
+        p = lazy.pool
+        gw = gw2 if need_w else np.empty((math.prod(geo.k), lazy.shape[-1]), lazy.dtype)
+        g_b = gb if gb is not None else np.empty(0, lazy.dtype)
+        return bool(kernel(xp[..., 0], p.y, p.idx, lazy.gy, gw, g_b, gb is not None,
+                           *geo.k, *geo.strides, *geo.dilation))
+
     def _col2im(self, gy2):
         w, geo, g = self.w, self.geo, self.groups
         f, m = w.shape[-1], gy2.shape[0]
+        n, pshape, kc = self.pshape[0], self.pshape, self.cols.shape[1]
+        per = m // n
+        chunk = _chunk(n, per, kc, gy2.dtype.itemsize) if g == 1 else n
+        rows = chunk * per
         gcols = getattr(self, "_gcols", None)
-        if gcols is None or gcols.shape != self.cols.shape or gcols.dtype != gy2.dtype:
-            gcols = self._gcols = np.empty(self.cols.shape, dtype=gy2.dtype)
+        if gcols is None or gcols.shape != (rows, kc) or gcols.dtype != gy2.dtype:
+            gcols = self._gcols = np.empty((rows, kc), dtype=gy2.dtype)
+        if g == 1 and chunk < n:
+            # block by block of samples: each block's patch gradients (a product), added back
+            # while they are in the cache (each row of the product as in one product)
+            wt = w.reshape(-1, f).T
+            gxp = np.empty(pshape, dtype=gy2.dtype)
+            for s in range(0, n, chunk):
+                block = gy2[s * per:(s + chunk) * per]
+                b = gcols[:block.shape[0]]
+                np.matmul(block, wt, out=b)
+                _col2im(b, geo, (block.shape[0] // per, *pshape[1:]), gxp[s:s + chunk])
+            gx = gxp[geo.interior()] if geo.any_pad else gxp
+            return _to_first(gx, self.channels_first)
         if g == 1:
             np.matmul(gy2, w.reshape(-1, f).T, out=gcols)
         else:
@@ -397,6 +599,36 @@ class Conv(Function):
             gcols.reshape(m, -1, g, cg)[...] = gcols_g.reshape(g, m, -1, cg).transpose(1, 2, 0, 3)
         gx = _col2im(gcols, geo, self.pshape)
         return _to_first(gx, self.channels_first)
+
+
+class _ConvOutput:
+    """A convolution's output (without its bias) made block by block of samples on request,
+    for a fused max pooling after its ReLU (``Conv.lazy_output``): each block is pooled
+    while it is in the cache and the whole output is never written. Each row is the
+    product's row as one product over all rows computes it.
+
+    Attributes:
+        shape, dtype: those of the output.
+    """
+
+    def __init__(self, conv: Conv, shape: tuple, dtype: Any) -> None:
+        self.conv, self.shape, self.dtype = conv, shape, np.dtype(dtype)
+
+    def block(self, start: int, stop: int, out: Any) -> Any:
+        """Samples ``start:stop`` of the output, written into ``out`` (of their shape)."""
+        conv, f = self.conv, self.shape[-1]
+        per = math.prod(self.shape[1:-1])
+        w2 = conv.w.reshape(-1, f)
+        if conv.cols is not None:  # kept (one input channel: a view of the transposed patches)
+            cols = conv.cols[start * per:stop * per]
+        else:
+            cols = _im2col(conv, conv.xp[start:stop], conv.geo, "_cols_block")
+        np.matmul(cols, w2, out=out.reshape(-1, f))
+        return out
+
+    def full(self) -> Any:
+        """The whole output as an array."""
+        return self.block(0, self.shape[0], np.empty(self.shape, self.dtype))
 
 
 def conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "valid",

@@ -55,7 +55,57 @@ class Tanh(Function):
 
 
 class Relu(Function):
+    """``max(x, 0)``; its backward multiplies by ``y > 0``.
+
+    In a captured program (:meth:`absorb`) it may add the bias a convolution before it
+    left out, in the same pass, and hand its whole pass to a max pooling after it.
+    """
+
+    source = None  # a Conv op whose bias this op adds (absorb)
+    pooled = False  # a max pooling after this op takes the ReLU itself (pooling.MaxPool.absorb)
+    passed = False  # whether this call handed its input on to that pooling
+
+    def absorb(self, producer: Function, sole: bool = False) -> bool:
+        """Offered by a captured program (:meth:`~chainrule.autograd.capture.Program`) the op
+        whose output is this op's input: a channels-last convolution read by this op alone
+        leaves its bias's add to this op, which does it in its own compiled pass (the same
+        additions, where the kernels are on).
+
+        Args:
+            producer: the op that computes this op's input in the same replay.
+            sole: whether nothing else reads that input.
+
+        Returns:
+            Whether the bias's add moved here.
+        """
+        from chainrule.ops.conv import Conv  # noqa: PLC0415
+
+        if not sole or type(producer) is not Conv or producer.channels_first:
+            return False
+        producer.defer_bias, self.source = True, producer
+        return True
+
     def forward(self, x):
+        b = self.source.deferred_bias if self.source is not None else None
+        self.passed = False
+        if self.pooled and _pool_takes(x, b):  # the max pooling after this op does it all
+            self.passed, self.bias = True, b
+            return x
+        if not isinstance(x, np.ndarray) and hasattr(x, "full"):  # a conv._ConvOutput
+            x = x.full()
+        return self._relu(x, b)
+
+    def _relu(self, x, b=None):
+        """``max(x + b, 0)`` (``b`` None: none), kept for the backward."""
+        if b is not None:  # the convolution's bias, then the maximum, in one compiled pass
+            kernel = _relu_kernel("bias_relu", x, b, small=True)
+            y = np.empty_like(x)
+            if kernel is not None:
+                f = b.shape[0]
+                kernel(x.reshape(-1, f), b, y.reshape(-1, f))
+                self.y = y
+                return y
+            x = x + b  # the same additions (the kernels were switched off since the product)
         kernel = _relu_kernel("relu", x)  # the same maximum in one compiled pass (Numba)
         if kernel is not None:
             y = np.empty_like(x)
@@ -66,6 +116,12 @@ class Relu(Function):
         return y  # the mask is formed in backward: inference never needs it
 
     def backward(self, gy):
+        if self.passed:  # the max pooling's backward applied the mask already
+            return (gy,)
+        return self._mask(gy)
+
+    def _mask(self, gy):
+        """``gy * (y > 0)``."""
         y = self.y
         kernel = _relu_kernel("relu_grad", gy, y) if gy.shape == y.shape else None
         if kernel is not None and gy.dtype == y.dtype:
@@ -75,16 +131,28 @@ class Relu(Function):
         return (gy * (y > 0),)
 
 
-def _relu_kernel(name, *arrays):
+def _relu_kernel(name, *arrays, small=False):
     """ReLU's compiled pass (``ops/_conv_kernels.py``) for large C-contiguous arrays, or None.
 
-    Below 32,768 elements NumPy's pass costs about what calling the kernel does."""
-    if np.size(arrays[0]) < 32768 or not all(
+    Below 32,768 elements NumPy's pass costs about what calling the kernel does (``small``:
+    any size, where the kernel saves a whole pass)."""
+    if (np.size(arrays[0]) < 32768 and not small) or not all(
             getattr(a, "flags", None) is not None and a.flags.c_contiguous for a in arrays):
         return None
     from chainrule.ops import _conv_kernels  # noqa: PLC0415
 
     return _conv_kernels.get(name, *arrays)
+
+
+def _pool_takes(x, b):
+    """Whether the fused max pooling's kernel (``bias_relu_max_pool``) runs on ``x``."""
+    from chainrule.ops import _conv_kernels  # noqa: PLC0415
+
+    lazy = not isinstance(x, np.ndarray)  # a conv._ConvOutput
+    probe = np.empty(0, x.dtype) if lazy else x
+    arrays = (probe,) if b is None else (probe, b)
+    return ((lazy or x.flags.c_contiguous) and (b is None or b.dtype == x.dtype)
+            and _conv_kernels.get("bias_relu_max_pool", *arrays) is not None)
 
 
 class LeakyRelu(Function):

@@ -11,7 +11,8 @@ gradient there; average pooling's spreads ``gy / count`` back over each window.
 pixels of each window (TensorFlow's ``avg_pool``, which Keras 3 uses). Where the
 ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels` is on, max
 pooling and its backward run as one compiled pass each (``ops/_conv_kernels.py``), with
-bit-identical results.
+bit-identical results; in a captured program a tiled max pooling read after a ReLU takes
+the ReLU's pass (and a convolution's bias) into its own (:meth:`MaxPool.absorb`).
 
 Example:
     >>> import numpy as np, chainrule as cr
@@ -23,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.ops import _conv_kernels as _k
 from chainrule.ops.conv import (
+    _chunk,
     _Geometry,
     _padded,
     _to_first,
@@ -89,7 +92,41 @@ class _Pool(Function):
 
 
 class MaxPool(_Pool):
+    relu = None  # the ReLU op before this one, whose pass this op takes (absorb)
+    fused = False  # whether this call took it
+    forward_only = False  # set by a forward-only captured program: no backward will follow
+
+    def absorb(self, producer: Function, sole: bool = False) -> bool:
+        """Offered by a captured program the op whose output is this op's input: a ReLU read
+        by this op alone hands its pass (and a convolution's bias it adds, see
+        :meth:`chainrule.ops.nn.Relu.absorb`) to this op, where the windows tile the input
+        without padding, channels last. Forward then pools ``relu(x + bias)`` in one
+        compiled loop, backward routes the gradient and applies the ReLU's mask in one: the
+        same arithmetic as the ops one by one, where the kernels are on.
+
+        Args:
+            producer: the op that computes this op's input in the same replay.
+            sole: whether nothing else reads that input.
+
+        Returns:
+            Whether the ReLU's pass moved here.
+        """
+        from chainrule.ops.nn import Relu  # noqa: PLC0415
+
+        if (not sole or type(producer) is not Relu or self.channels_first or not self.tiled
+                or self.padding != "valid" or not 1 <= len(self.pool) <= 3):
+            return False
+        producer.pooled, self.relu = True, producer
+        if producer.source is not None:  # a convolution: it hands on its output, and takes
+            producer.source.blocks_grad = True  # the gradient, in blocks
+            producer.source.lazy_output = True
+        return True
+
     def forward(self, x):
+        relu = self.relu
+        self.fused = relu is not None and relu.passed
+        if self.fused:  # the ReLU (and the bias) of the ops before, in the same pass
+            return self._forward_fused(x, relu.bias)
         xp, geo = self._setup(x, -np.inf)
         self.xshape = _to_last(x, self.channels_first).shape
         offsets = list(geo.offsets())
@@ -107,7 +144,68 @@ class MaxPool(_Pool):
         self.xp, self.y = xp, y
         return _to_first(y, self.channels_first)
 
+    def _forward_fused(self, x, b):
+        geo = self.geo = _Geometry(x.shape, self.pool, self.strides, (1,) * (len(x.shape) - 2),
+                                   self.padding, "maxpool")
+        self.xshape, nd = x.shape, len(geo.out)
+        self.b = np.empty(0, x.dtype) if b is None else b
+        y = np.empty((x.shape[0], *geo.out, x.shape[-1]), dtype=x.dtype)
+        probe = np.empty(0, x.dtype)
+        want = not self.forward_only  # a backward may follow
+        quick = self.pool == (2, 2)  # the common case, spelled out; keeps where each maximum is
+        idx = self.idx = (np.empty(y.shape, np.uint8) if want and quick else
+                          np.empty((0,) * 4, np.uint8) if quick else None)
+        kernel = _k.get("bias_relu_max_pool_2x2" if quick else "bias_relu_max_pool", probe)
+        self._grad_kernels = (_k.get("relu_max_pool_grad_2x2", probe),
+                              _k.get("bias_relu_max_pool_grad", probe))
+        self.xp, self.y = x, y
+        n = x.shape[0]
+        lazy = not isinstance(x, np.ndarray)  # a conv._ConvOutput: pooled block by block
+        chunk = _chunk(n, math.prod(x.shape[1:-1]), x.shape[-1], x.dtype.itemsize) if lazy else n
+        if lazy:
+            buf = getattr(self, "_x_block", None)
+            if buf is None or buf.shape != (chunk, *x.shape[1:]) or buf.dtype != x.dtype:
+                buf = self._x_block = np.empty((chunk, *x.shape[1:]), x.dtype)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            xb = x.block(s, e, buf[:e - s]) if lazy else x
+            if quick:
+                kernel(xb, self.b, b is not None, y[s:e], idx[s:e] if want else idx, want)
+            else:
+                kernel(_k.as3d(xb, nd), self.b, b is not None, _k.as3d(y[s:e], nd),
+                       *_k.pad3(self.pool))
+        return y
+
+    def _input(self):
+        """The pooled input (the ReLU's input), made whole where it came in blocks."""
+        if not isinstance(self.xp, np.ndarray):
+            self.xp = self.xp.full()
+        return self.xp
+
     def backward(self, gy):
+        if not self.fused:
+            return self._backward_unfused(gy)
+        y = self.y
+        if type(gy) is np.ndarray and gy.dtype == self.xp.dtype:
+            gy = np.ascontiguousarray(gy)
+            quick, general = self._grad_kernels
+            fast = self.idx is not None and self.idx.size == y.size and not _any_nan(y)
+            if fast and self.relu.source is not None and self.relu.source.blocks_grad:
+                # the convolution before takes this gradient block by block of samples
+                return (_PooledGradient(self, gy),)
+            gx = self._grad_buffer(gy.dtype, zero=not self._covers())
+            if fast and quick(y, self.idx, gy, gx):
+                return (gx,)
+            nd, x = len(self.geo.out), self._input()
+            general(_k.as3d(x, nd), self.b, self.relu.bias is not None, _k.as3d(y, nd),
+                    _k.as3d(gy, nd), _k.as3d(gx, nd), *_k.pad3(self.pool))
+            return (gx,)
+        # a gradient of another dtype: the ReLU's output, the pooling's backward, the ReLU's,
+        # as the ops one by one compute them
+        self.xp = self.relu._relu(self._input(), self.relu.bias)
+        return (self.relu._mask(self._backward_unfused(gy)[0]),)
+
+    def _backward_unfused(self, gy):
         gy = _to_last(gy, self.channels_first)
         xp, y, geo = self.xp, self.y, self.geo
         kernel = _k.get("max_pool_grad_tiled" if self.tiled else "max_pool_grad", xp, gy)
@@ -155,6 +253,40 @@ class MaxPool(_Pool):
         gxp = self._grad_buffer(gy.dtype, zero=not self._covers())
         np.multiply(hit, self._per_window(gy), out=self._tiles(gxp))
         return gxp
+
+
+def _any_nan(y):
+    """Whether ``y`` holds a NaN (a compiled scan where the kernels are on)."""
+    kernel = _k.get("any_nan", y)
+    return bool(kernel(y.reshape(-1))) if kernel is not None else bool(np.isnan(y).any())
+
+
+class _PooledGradient:
+    """The input gradient of a fused max pooling (:meth:`MaxPool.absorb`) made block by block
+    of samples on request, for the convolution before it (``Conv.blocks_grad``): each block
+    is used while it is in the cache, and the whole array is never written.
+
+    Attributes:
+        shape, dtype: those of the gradient.
+    """
+
+    quick = True  # made by the 2 x 2 kernel from each window's first maximum (idx)
+
+    def __init__(self, pool: MaxPool, gy: Any) -> None:
+        self.pool, self.gy = pool, gy
+        self.shape, self.dtype = pool.xshape, gy.dtype
+
+    def block(self, start: int, stop: int, out: Any) -> Any:
+        """Samples ``start:stop`` of the gradient, written into ``out`` (of their shape)."""
+        p = self.pool
+        if not p._covers():
+            out.fill(0)
+        p._grad_kernels[0](p.y[start:stop], p.idx[start:stop], self.gy[start:stop], out)
+        return out
+
+    def full(self) -> Any:
+        """The whole gradient as an array."""
+        return self.block(0, self.shape[0], np.empty(self.shape, self.dtype))
 
 
 class AveragePool(_Pool):
