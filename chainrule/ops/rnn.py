@@ -244,7 +244,8 @@ class _Recurrence(Function):
         calls). The bias is added to the table's rows as :meth:`forward` adds it to the
         tokens' (the same additions); a row of ``table @ kernel`` may round differently in the
         last bits from the same row inside the product of all tokens. The rows land in a
-        buffer the op keeps: nothing reads the projection after the forward-only loop.
+        buffer the op keeps: nothing reads the projection after the forward-only loop. A loop
+        that picks the rows itself (:meth:`_reads_rows`) gets ``(table, ids)`` instead.
         """
         src = self.__dict__.get("_source")
         if src is None or self.dm is not None or not self._inference():
@@ -271,12 +272,20 @@ class _Recurrence(Function):
                 Pt += b_in if scale is None else b_in * scale
             cache[1] = Pt
         ids = idx.T[::-1] if self.go_backwards else idx.T  # (T, B) in processing order
+        if self._reads_rows(Pt.dtype):  # the loop picks the rows itself
+            return Pt, np.ascontiguousarray(ids)
         out = self.__dict__.get("_rows")
         shape = ids.shape + Pt.shape[1:]
         if out is None or out.shape != shape or out.dtype != Pt.dtype:
             out = self._rows = np.empty(shape, Pt.dtype)
         # the ids were checked by the Embedding op: "clip" only skips a second check
         return np.take(Pt, np.ascontiguousarray(ids), axis=0, out=out, mode="clip")
+
+    def _reads_rows(self, dtype: Any) -> bool:
+        """Whether :meth:`_loop` takes the projection as ``(table, ids)``, rows of a projected
+        table and the ``(T, B)`` ids that pick them, instead of the gathered ``(T, B, G)``
+        array (:meth:`_gathered`)."""
+        return False
 
     def _project(self, xs: Any, W: Any) -> Any:
         T, B, F = xs.shape
@@ -520,8 +529,19 @@ class LSTM(_Recurrence):
     n_states = 2
 
     def _loop(self, P, h, c, b_rec, H):
+        if isinstance(P, tuple):  # (projected table, ids): see _reads_rows
+            self.kernels = True
+            self._loop_sequence(*P, h, c, H)
+            return
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         self.kernels = self._use_kernels(P)
+        if self.kernels and self._reads_rows(P.dtype):
+            T, B, G = P.shape
+            ids = self.__dict__.get("_step_ids")
+            if ids is None or ids.shape != (T, B):  # row t * B + b of P is step t of row b
+                ids = self._step_ids = np.arange(T * B).reshape(T, B)
+            self._loop_sequence(P.reshape(T * B, G), ids, h, c, H)
+            return
         if self._forward_only():
             self._loop_inference(P, h, c, H)
             return
@@ -600,9 +620,57 @@ class LSTM(_Recurrence):
         self.c_last = c
 
     def _forward_only(self) -> bool:
-        """Whether :meth:`_loop` takes :meth:`_loop_inference`."""
+        """Whether :meth:`_loop` takes :meth:`_loop_inference` (or :meth:`_loop_sequence`)."""
         return (self.act is _tanh_ and self.ract is _sigmoid_ and self.rm is None
                 and self._inference())
+
+    def _reads_rows(self, dtype: Any) -> bool:
+        """Whether the forward-only loop runs in the whole-sequence kernel
+        (:meth:`_loop_sequence`), which picks the projection's rows itself."""
+        return (self._forward_only() and self.dtype == dtype and self.R.dtype == dtype
+                and _rnn_kernels.sequence_gemm(dtype) is not None)
+
+    @staticmethod
+    def _gate_scale(U: int, dt: Any) -> tuple:
+        """The forward-only path's factors: ``(half, offset)``, 0.5 and 0.5 for the sigmoid
+        gates' columns, 1 and 0 for the cell gate's (see :meth:`_loop_inference`)."""
+        half = np.full(4 * U, 0.5, dt)
+        half[2 * U:3 * U] = 1
+        offset = half.copy()
+        offset[2 * U:3 * U] = 0
+        return half, offset
+
+    def _loop_sequence(self, rows: Any, ids: Any, h: Any, c: Any, H: Any) -> None:
+        """:meth:`_loop_inference` in one compiled call per block of batch rows
+        (:func:`chainrule.ops._rnn_kernels._lstm_sequence`): the recurrent product by NumPy's
+        BLAS, the gates' ``tanh`` the kernel's own (within 1.5 ulp, as NumPy's, but not always
+        the same float, so the outputs match :meth:`_loop`'s to about 1e-7, not bit for bit).
+        Step ``t`` of batch row ``b`` adds ``rows[ids[t, b]]``: a projected embedding table
+        picked by token ids (:meth:`_gathered`), or every step's projection. With
+        :func:`chainrule.config.get_num_threads` above 1, the batch rows are split into blocks
+        of at least 8, each running its whole sequence on its own thread.
+        """
+        from chainrule import parallel  # noqa: PLC0415
+
+        U = self.units
+        T, B = ids.shape
+        dt = rows.dtype
+        gemm, ints = _rnn_kernels.sequence_gemm(dt)
+        half, offset = self._gate_scale(U, dt)
+        Rs = np.ascontiguousarray(self.R * half)  # rows came out of the projection halved
+        h = np.array(h, dt, order="C")  # both updated in place
+        c = np.array(c, dt, order="C")
+        a = np.empty((B, 4 * U), dt)
+        mf, masked = self._mask_rows(B, dt)
+        seq = self.return_sequences
+        kern = _rnn_kernels.kernel("lstm_sequence")
+        parts = max(1, min(parallel.get_num_threads(), B // 8))
+        edges = [B * k // parts for k in range(parts + 1)]
+        parallel.run_parts(lambda k: kern(gemm, ints, rows, ids, Rs, half, offset, h, c, a, H,
+                                          seq, mf, masked, edges[k], edges[k + 1]), parts)
+        if not seq:
+            H[-1] = h
+        self.c_last = c
 
     def _input_scale(self, dtype: Any) -> Any:
         if not self._forward_only():
@@ -627,11 +695,8 @@ class LSTM(_Recurrence):
         U, mf = self.units, self.mf
         T, B = P.shape[:2]
         dt = P.dtype
-        half = np.full(4 * U, 0.5, dt)
-        half[2 * U:3 * U] = 1
+        half, offset = self._gate_scale(U, dt)
         Rs = self.R * half  # P came out of the projection halved already
-        offset = half.copy()
-        offset[2 * U:3 * U] = 0
         a = np.empty((B, 4 * U), dt)
         ig = np.empty((B, U), dt)
         i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
