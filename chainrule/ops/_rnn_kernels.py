@@ -358,7 +358,25 @@ def _intrinsics(numba: Any) -> dict:
 
         return types.void(address, ints, m, n, k, a, b, c), codegen
 
-    return {"_fmuladd": _fmuladd, "_pow2": _pow2, "_gemm": _gemm}
+    @intrinsic
+    def _prefetch(typingctx: Any, a: Any, j: Any) -> Any:
+        """Ask the processor to bring the cache line of ``a[j]`` (a C-contiguous 1-D array)
+        closer, for reading (``llvm.prefetch``); nothing else happens."""
+        if not (isinstance(a, types.Array) and a.ndim == 1 and isinstance(j, types.Integer)):
+            return None
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+            data = context.make_array(a)(context, builder, args[0]).data
+            ptr = builder.bitcast(builder.gep(data, [args[1]]), i8p)
+            fn = builder.module.declare_intrinsic(
+                "llvm.prefetch", [i8p], ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+            builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+            return context.get_dummy_value()
+
+        return types.void(a, j), codegen
+
+    return {"_fmuladd": _fmuladd, "_pow2": _pow2, "_gemm": _gemm, "_prefetch": _prefetch}
 
 
 def _fmuladd(a: Any, b: Any, c: Any) -> Any:  # pragma: no cover - replaced by _intrinsics
@@ -371,6 +389,10 @@ def _pow2(n: Any) -> Any:  # pragma: no cover - replaced by _intrinsics
 
 def _gemm(address: int, ints: Any, m: int, n: int, k: int, a: Any, b: Any, c: Any) -> None:
     raise NotImplementedError  # pragma: no cover - replaced by _intrinsics
+
+
+def _prefetch(a: Any, j: int) -> None:  # pragma: no cover - replaced by _intrinsics
+    pass
 
 
 def _tanh32(x: Any) -> Any:
@@ -419,7 +441,13 @@ def _lstm_sequence(gemm: int, ints: Any, rows: Any, ids: Any, R: Any, scale: Any
     N, G = rows.shape
     U = G // 4
     hb, ab = h[r0:r1], a[r0:r1]
+    line = 64 // rows.itemsize
     for t in range(T):
+        if t + 1 < T:  # the next step's rows, scattered over the table: fetched meanwhile
+            for b in range(r0, r1):
+                pn = rows[min(max(ids[t + 1, b], 0), N - 1)]
+                for j in range(0, G, line):
+                    _prefetch(pn, j)
         _gemm(gemm, ints, r1 - r0, G, U, hb, R, ab)
         for b in range(r0, r1):
             k = min(max(ids[t, b], 0), N - 1)
