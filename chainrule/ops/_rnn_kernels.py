@@ -7,7 +7,8 @@ kernels here do the arithmetic between the recurrent matrix product and the ``ta
 one pass each, so a step is the product, two ``tanh`` calls and three kernels (forward) or one
 kernel and the product (backward; GRU with ``reset_after=False`` has two of each).
 
-Bit-identical to the NumPy loops (tests compare every output and gradient): each kernel does
+Bit-identical to the NumPy loops (tests compare every output and gradient), except the
+forward-only LSTM's whole-sequence kernel (:func:`_lstm_sequence`, see there): each kernel does
 the NumPy path's operations element by element, in the same order and precision, with the
 constants passed in the array's dtype (a Python literal would promote float32 to float64);
 they are compiled without fast-math, so nothing is reordered or contracted into an FMA. The
