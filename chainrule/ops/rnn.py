@@ -16,9 +16,9 @@ with gradients off (``predict``, ``evaluate``, ``no_grad``) runs forward only: i
 for backward and the same numbers come out, except a float32 LSTM with the kernels on, which
 runs its whole sequence in one compiled call per block of batch rows
 (:meth:`LSTM._loop_sequence`, with the kernel's own ``tanh``: the same numbers to about 1e-7).
-In a captured forward-only step, a recurrent op fed by an :class:`Embedding` op gathers rows of the projected table ``table @ kernel + bias``
-(projected once per ``predict`` or ``evaluate`` call) instead of projecting every token: the same
-numbers up to the last bits.
+In a captured forward-only step, a recurrent op fed by an :class:`Embedding` op gathers rows
+of the projected table ``table @ kernel + bias`` (projected once per ``predict`` or
+``evaluate`` call) instead of projecting every token: the same numbers up to the last bits.
 
 Weights use Keras's layout: LSTM gates ``i, f, c, o``, GRU gates ``z, r, h``
 (``reset_after=True``: bias of shape ``(2, 3*units)``, input bias then
