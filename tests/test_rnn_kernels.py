@@ -148,8 +148,8 @@ def test_forward_only_path_gives_the_training_paths_numbers(cell, dtype, kernels
     trained = _call(cell, [cr.Tensor(a, requires_grad=True) for a in arrays], mask, opts)
     with cr.no_grad():
         inferred = _call(cell, arrays, mask, opts)
-    if cell == "lstm" and _rnn_kernels.sequence_gemm(dtype) is not None:
-        # the whole-sequence kernel (float32): its own tanh, within 1.5 ulp as NumPy's
+    if cell in ("lstm", "gru") and _rnn_kernels.sequence_gemm(dtype) is not None:
+        # the whole-sequence kernels (float32): their own tanh, within 1.5 ulp as NumPy's
         want = trained.data
         np.testing.assert_allclose(inferred.data, want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
     else:

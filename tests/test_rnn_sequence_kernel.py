@@ -1,7 +1,7 @@
-"""LSTM's whole-sequence forward-only kernel (chainrule.ops._rnn_kernels._lstm_sequence): its
-float32 tanh against the true tanh, the kernel against an independent NumPy loop with the same
-tanh (bit for bit), the op against the training path (to 1e-6 of the outputs' scale), the
-split of the batch rows over threads, and when it is taken."""
+"""The whole-sequence forward-only kernels of LSTM and GRU (chainrule.ops._rnn_kernels
+._lstm_sequence, _gru_sequence): their float32 tanh against the true tanh, the kernels against
+independent NumPy loops with the same tanh (bit for bit), the ops against the training path (to
+1e-6 of the outputs' scale), the split of the batch rows over threads, and when they run."""
 
 import numpy as np
 import pytest
@@ -114,37 +114,78 @@ def test_kernel_is_the_numpy_loop_with_its_tanh_bit_for_bit(seq, masked):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
 
 
-def _op(U, infer, **opts):
-    op = rnn.LSTM(U, "tanh", "sigmoid", opts.get("go_backwards", False),
-                  opts.get("return_sequences", False), opts.get("return_state", False),
-                  False, 0.0, 0.0, None)
+def _op(U, infer, cell="lstm", **opts):
+    args = (U, "tanh", "sigmoid", opts.get("go_backwards", False),
+            opts.get("return_sequences", False), opts.get("return_state", False), False, 0.0,
+            0.0, None)
+    if cell == "lstm":
+        op = rnn.LSTM(*args)
+    else:
+        op = rnn.GRU(*args, reset_after=cell == "gru")
     op._infer = infer
     return op
 
 
 @needs_kernel
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("opts", [{}, {"return_sequences": True}, {"go_backwards": True},
                                   {"return_state": True, "return_sequences": True}],
                          ids=lambda o: "-".join(o) or "last")
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_op_matches_the_training_path(opts, masked, threads, monkeypatch):
+def test_op_matches_the_training_path(cell, opts, masked, threads, monkeypatch):
     cr.config.set_num_threads(threads)
     rng = np.random.default_rng(1)
     B, T, F, U = 16, 40, 3, 6
+    G = 4 if cell == "lstm" else 3
     x = rng.normal(size=(B, T, F)).astype(np.float32)
-    W = (rng.normal(size=(F, 4 * U)) * 0.5).astype(np.float32)
-    R = (rng.normal(size=(U, 4 * U)) * 0.5).astype(np.float32)
-    b = rng.normal(size=4 * U).astype(np.float32)
+    W = (rng.normal(size=(F, G * U)) * 0.5).astype(np.float32)
+    R = (rng.normal(size=(U, G * U)) * 0.5).astype(np.float32)
+    b = rng.normal(size=(G * U,) if cell == "lstm" else (2, G * U)).astype(np.float32)
     h0, c0 = (rng.normal(size=(B, U)).astype(np.float32) for _ in range(2))
+    c0 = c0 if cell == "lstm" else None
     mask = rng.random((B, T)) > 0.3 if masked else None
     parts = []
     run_parts = parallel.run_parts
     monkeypatch.setattr(parallel, "run_parts", lambda fn, n: parts.append(n) or run_parts(fn, n))
-    want = _op(U, False, **opts).forward(x, W, R, b, h0, c0, mask)
-    got = _op(U, True, **opts).forward(x, W, R, b, h0, c0, mask)
+    want = _op(U, False, cell, **opts).forward(x, W, R, b, h0, c0, mask)
+    got = _op(U, True, cell, **opts).forward(x, W, R, b, h0, c0, mask)
     assert parts == [threads]  # 16 rows: one block, or two of 8 rows
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
+
+
+def _numpy_gru_loop(rows, ids, R, brec, h, mask):
+    U = R.shape[0]
+    h = h.copy()
+    for t in range(ids.shape[0]):
+        p = rows[ids[t]]
+        m = h @ R + brec
+        zr = (_tanh((p[:, :2 * U] + m[:, :2 * U]) * np.float32(0.5)) + 1) * np.float32(0.5)
+        hh = _tanh(zr[:, U:] * m[:, 2 * U:] + p[:, 2 * U:])
+        hn = (h - hh) * zr[:, :U] + hh
+        h = hn if mask is None else np.where(mask[t][:, None], hn, h)
+    return h
+
+
+@needs_kernel
+@pytest.mark.parametrize("masked", [False, True])
+def test_gru_kernel_is_the_numpy_loop_with_its_tanh_bit_for_bit(masked):
+    rng = np.random.default_rng(4)
+    B, T, U, N = 5, 8, 4, 11
+    rows = rng.normal(size=(N, 3 * U)).astype(np.float32)
+    ids = rng.integers(0, N, (T, B))
+    R = (rng.normal(size=(U, 3 * U)) * 0.5).astype(np.float32)
+    brec = rng.normal(size=3 * U).astype(np.float32)
+    h0 = rng.normal(size=(B, U)).astype(np.float32)
+    mask = rng.random((T, B)) > 0.3 if masked else None
+    gemm, ints = _rnn_kernels.sequence_gemm(np.float32)
+    h = h0.copy()
+    mf = np.ones((1, B, 1), np.float32) if mask is None else mask[:, :, None].astype(np.float32)
+    _rnn_kernels.kernel("gru_sequence")(gemm, ints, rows, ids, R, brec, True, h,
+                                        np.empty((B, 3 * U), np.float32),
+                                        np.empty((1, B, U), np.float32), False, mf,
+                                        mask is not None, 0, B)
+    assert h.tobytes() == _numpy_gru_loop(rows, ids, R, brec, h0, mask).tobytes()
 
 
 @needs_kernel
@@ -172,6 +213,16 @@ def test_when_the_kernel_runs(monkeypatch):
     op._infer = True
     op.forward(*[a.astype("float32") for a in (x, W, R)], None, None, None, None)
     assert not calls
+    # GRU: reset_after only
+    gru_calls = []
+    real_gru = rnn.GRU._loop_sequence
+    monkeypatch.setattr(rnn.GRU, "_loop_sequence",
+                        lambda self, *a: gru_calls.append(1) or real_gru(self, *a))
+    args = [a.astype("float32") for a in (x, W[:, :6], R[:, :6])]
+    _op(2, True, "gru").forward(*args, None, None, None, None)
+    assert gru_calls == [1]
+    _op(2, True, "gru_before").forward(*args, None, None, None, None)
+    assert gru_calls == [1]
 
 
 @needs_kernel

@@ -472,6 +472,53 @@ def _lstm_sequence(gemm: int, ints: Any, rows: Any, ids: Any, R: Any, scale: Any
                     Hr[u] = hr[u]
 
 
+def _gru_sequence(gemm: int, ints: Any, rows: Any, ids: Any, R: Any, brec: Any, has_b: bool,
+                  h: Any, a: Any, H: Any, seq: bool, mf: Any, masked: bool, r0: int,
+                  r1: int) -> None:
+    """GRU's forward-only path (``reset_after``, tanh and sigmoid) over all steps for batch
+    rows ``r0:r1``, as :func:`_lstm_sequence` does LSTM's.
+
+    Step ``t`` of row ``b``, with ``p = rows[ids[t, b]]`` (the input projection with its bias):
+    ``m = h @ R + brec``; ``z, r = (tanh((p + m)[:2U] / 2) + 1) / 2``; ``hh = tanh(r m_h +
+    p_h)``; ``h = (h - hh) z + hh`` in place (kept where the mask is 0); ``H[t] = h`` when
+    ``seq``. ``a`` is a ``(B, 3U)`` scratch.
+    """
+    T = ids.shape[0]
+    N, G = rows.shape
+    U = G // 3
+    hb, ab = h[r0:r1], a[r0:r1]
+    line = 64 // rows.itemsize
+    for t in range(T):
+        if t + 1 < T:
+            for b in range(r0, r1):
+                pn = rows[min(max(ids[t + 1, b], 0), N - 1)]
+                for j in range(0, G, line):
+                    _prefetch(pn, j)
+        _gemm(gemm, ints, r1 - r0, G, U, hb, R, ab)
+        for b in range(r0, r1):
+            k = min(max(ids[t, b], 0), N - 1)
+            ar, p = a[b], rows[k]
+            if has_b:
+                for j in range(G):
+                    ar[j] = ar[j] + brec[j]
+            for j in range(2 * U):
+                v = _tanh32((p[j] + ar[j]) * _HALF)
+                ar[j] = (v + _ONE) * _HALF
+            if not (masked and mf[t, b, 0] == 0):
+                hr = h[b]
+                z, r, m, ph = ar[:U], ar[U:2 * U], ar[2 * U:], p[2 * U:]
+                for u in range(U):
+                    v = r[u] * m[u]
+                    hh = _tanh32(v + ph[u])
+                    w = hr[u] - hh
+                    w = w * z[u]
+                    hr[u] = w + hh
+            if seq:
+                hr, Hr = h[b], H[t, b]
+                for u in range(U):
+                    Hr[u] = hr[u]
+
+
 # -- GRU ----------------------------------------------------------------------------------
 
 
@@ -647,7 +694,7 @@ def _gru_back_before2(hp: Any, zr: Any, dM: Any, carry2: Any, dmi: Any, dp: Any,
 _PYTHON: dict[str, Callable[..., None]] = {
     "lstm_gates": _lstm_gates, "lstm_cell": _lstm_cell, "lstm_cell_infer": _lstm_cell_infer,
     "lstm_out": _lstm_out, "lstm_back": _lstm_back, "lstm_sequence": _lstm_sequence,
-    "tanh_array": _tanh_array,
+    "tanh_array": _tanh_array, "gru_sequence": _gru_sequence,
     "gru_gates": _gru_gates, "gru_gates_before": _gru_gates_before, "gru_cand": _gru_cand,
     "gru_reset": _gru_reset, "gru_out": _gru_out, "gru_back": _gru_back,
     "gru_back_before1": _gru_back_before1, "gru_back_before2": _gru_back_before2,

@@ -289,6 +289,14 @@ class _Recurrence(Function):
         array (:meth:`_gathered`)."""
         return False
 
+    def _step_ids(self, T: int, B: int) -> Any:
+        """``(T, B)`` indices for a whole-sequence kernel reading the projection ``P`` as rows
+        ``(T*B, G)``: row ``t * B + b`` is step ``t`` of batch row ``b``."""
+        ids = self.__dict__.get("_ids_of_steps")
+        if ids is None or ids.shape != (T, B):
+            ids = self._ids_of_steps = np.arange(T * B).reshape(T, B)
+        return ids
+
     def _project(self, xs: Any, W: Any) -> Any:
         T, B, F = xs.shape
         dm = self.dm
@@ -539,10 +547,7 @@ class LSTM(_Recurrence):
         self.kernels = self._use_kernels(P)
         if self.kernels and self._reads_rows(P.dtype):
             T, B, G = P.shape
-            ids = self.__dict__.get("_step_ids")
-            if ids is None or ids.shape != (T, B):  # row t * B + b of P is step t of row b
-                ids = self._step_ids = np.arange(T * B).reshape(T, B)
-            self._loop_sequence(P.reshape(T * B, G), ids, h, c, H)
+            self._loop_sequence(P.reshape(T * B, G), self._step_ids(T, B), h, c, H)
             return
         if self._forward_only():
             self._loop_inference(P, h, c, H)
@@ -835,7 +840,49 @@ class GRU(_Recurrence):
             self.ZR, self.HH, self.M = ZR, HH, M
         return ZR, HH, M, hs, n
 
+    def _reads_rows(self, dtype: Any) -> bool:
+        """Whether the forward-only loop runs in the whole-sequence kernel
+        (:meth:`_loop_sequence`; ``reset_after`` only), which picks the projection's rows."""
+        return (self.reset_after and self.act is _tanh_ and self.ract is _sigmoid_
+                and self.rm is None and self._inference() and self.dtype == dtype
+                and self.R.dtype == dtype and _rnn_kernels.sequence_gemm(dtype) is not None)
+
+    def _loop_sequence(self, rows: Any, ids: Any, h: Any, b_rec: Any, H: Any) -> None:
+        """The forward-only loop (``reset_after``, tanh and sigmoid) in one compiled call per
+        block of batch rows (:func:`chainrule.ops._rnn_kernels._gru_sequence`), as
+        :meth:`LSTM._loop_sequence` runs LSTM's: the same numbers as :meth:`_loop` to about
+        1e-7, not bit for bit (the kernel's own ``tanh``)."""
+        from chainrule import parallel  # noqa: PLC0415
+
+        U = self.units
+        T, B = ids.shape
+        dt = rows.dtype
+        gemm, ints = _rnn_kernels.sequence_gemm(dt)
+        R = np.ascontiguousarray(self.R)
+        has_b = b_rec is not None
+        brec = np.ascontiguousarray(b_rec, dt) if has_b else np.zeros(3 * U, dt)
+        h = np.array(h, dt, order="C")  # updated in place
+        a = np.empty((B, 3 * U), dt)
+        mf, masked = self._mask_rows(B, dt)
+        seq = self.return_sequences
+        kern = _rnn_kernels.kernel("gru_sequence")
+        parts = max(1, min(parallel.get_num_threads(), B // 8))
+        edges = [B * k // parts for k in range(parts + 1)]
+        parallel.run_parts(lambda k: kern(gemm, ints, rows, ids, R, brec, has_b, h, a, H, seq,
+                                          mf, masked, edges[k], edges[k + 1]), parts)
+        if not seq:
+            H[-1] = h
+
     def _loop(self, P, h, c, b_rec, H):
+        if isinstance(P, tuple):  # (projected table, ids): see _reads_rows
+            self.kernels = True
+            self._loop_sequence(*P, h, b_rec, H)
+            return
+        if self._reads_rows(P.dtype):
+            self.kernels = True
+            T, B, G = P.shape
+            self._loop_sequence(P.reshape(T * B, G), self._step_ids(T, B), h, b_rec, H)
+            return
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         T, B = P.shape[:2]
         ZR, HH, M, hs, n = self._buffers(T, B, P.dtype, H)
