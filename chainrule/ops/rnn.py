@@ -13,8 +13,8 @@ With the ``fast`` extra (Numba) and :func:`chainrule.config.fused_kernels` on, L
 per-step gate arithmetic (tanh and sigmoid, no recurrent dropout) runs in the compiled kernels
 of :mod:`chainrule.ops._rnn_kernels`, bit-identical to the NumPy loops here. An op first called
 with gradients off (``predict``, ``evaluate``, ``no_grad``) runs forward only: it keeps nothing
-for backward and the same numbers come out, except a float32 LSTM with the kernels on, which
-runs its whole sequence in one compiled call per block of batch rows
+for backward and the same numbers come out, except a float32 LSTM or GRU (``reset_after``) with
+the kernels on, which runs its whole sequence in one compiled call per block of batch rows
 (:meth:`LSTM._loop_sequence`, with the kernel's own ``tanh``: the same numbers to about 1e-7).
 In a captured forward-only step, a recurrent op fed by an :class:`Embedding` op gathers rows
 of the projected table ``table @ kernel + bias`` (projected once per ``predict`` or
