@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule import _blas, parallel
 from chainrule import layers as L
-from chainrule import parallel
 from chainrule.backend import cblas
 from chainrule.ops import _rnn_kernels, rnn
 
@@ -145,12 +145,20 @@ def test_op_matches_the_training_path(cell, opts, masked, threads, monkeypatch):
     h0, c0 = (rng.normal(size=(B, U)).astype(np.float32) for _ in range(2))
     c0 = c0 if cell == "lstm" else None
     mask = rng.random((B, T)) > 0.3 if masked else None
-    parts = []
+    parts, blas = [], []
     run_parts = parallel.run_parts
-    monkeypatch.setattr(parallel, "run_parts", lambda fn, n: parts.append(n) or run_parts(fn, n))
+
+    def spy(fn, n):  # the blocks, and the BLAS threads while they run
+        parts.append(n)
+        blas.append(_blas.get_blas_threads())
+        return run_parts(fn, n)
+
+    monkeypatch.setattr(parallel, "run_parts", spy)
     want = _op(U, False, cell, **opts).forward(x, W, R, b, h0, c0, mask)
     got = _op(U, True, cell, **opts).forward(x, W, R, b, h0, c0, mask)
     assert parts == [threads]  # 16 rows: one block, or two of 8 rows
+    if threads > 1 and blas[0] is not None:
+        assert blas == [1]
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 * np.abs(want).max())
 
 

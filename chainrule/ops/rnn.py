@@ -30,10 +30,12 @@ valid step, and at every masked step with ``zero_output_for_mask``, as
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 
+from chainrule import _blas
 from chainrule.autograd.engine import Function, Tensor, shape_error
 from chainrule.ops import _rnn_kernels
 
@@ -185,30 +187,33 @@ class _Recurrence(Function):
         b_in = b_rec = None
         if b is not None:
             b_in, b_rec = (b[0], b[1]) if b.ndim == 2 else (b, None)
-        # the input projection of every step: one matrix product (with the forward-only
-        # path's column scale, if any, folded into the kernel and bias)
-        scale = self._input_scale(W.dtype)
-        P = self._gathered(W, scale, b_in, x)
-        if P is None:
-            src = self.__dict__.get("_source")
-            if src is not None and src.lazy:  # x stands in for table[ids]: gather the rows
-                ids = src.idx.T[::-1] if self.go_backwards else src.idx.T
-                xs = np.take(src.table, np.ascontiguousarray(ids), axis=0, mode="clip")
-            else:
-                xs = x.transpose(1, 0, 2)
-                if self.go_backwards:
-                    xs = xs[::-1]
-            self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
-            P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
-            if b_in is not None:
-                P += b_in if scale is None else b_in * scale
-        h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
-        c = None
-        if self.n_states == 2:
-            c = np.zeros((B, U), dt) if c0 is None else np.asarray(c0, dt)
-        H = np.empty((T, B, U), dt)  # the state after each step (carried at masked steps)
-        self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
-        self._loop(P, h, c, b_rec, H)
+        # the whole-sequence kernel on several threads: the BLAS on one meanwhile (see _blocks)
+        one = self._blocks(B) > 1 and self._reads_rows(dt)
+        with _blas.one_blas_thread() if one else contextlib.nullcontext():
+            # the input projection of every step: one matrix product (with the forward-only
+            # path's column scale, if any, folded into the kernel and bias)
+            scale = self._input_scale(W.dtype)
+            P = self._gathered(W, scale, b_in, x)
+            if P is None:
+                src = self.__dict__.get("_source")
+                if src is not None and src.lazy:  # x stands in for table[ids]: gather the rows
+                    ids = src.idx.T[::-1] if self.go_backwards else src.idx.T
+                    xs = np.take(src.table, np.ascontiguousarray(ids), axis=0, mode="clip")
+                else:
+                    xs = x.transpose(1, 0, 2)
+                    if self.go_backwards:
+                        xs = xs[::-1]
+                self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
+                P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
+                if b_in is not None:
+                    P += b_in if scale is None else b_in * scale
+            h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
+            c = None
+            if self.n_states == 2:
+                c = np.zeros((B, U), dt) if c0 is None else np.asarray(c0, dt)
+            H = np.empty((T, B, U), dt)  # the state after each step (carried at masked steps)
+            self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
+            self._loop(P, h, c, b_rec, H)
         return self._outputs(H)
 
     def fuse_input(self, producer: Function, sole: bool = False) -> bool:
@@ -288,6 +293,17 @@ class _Recurrence(Function):
         table and the ``(T, B)`` ids that pick them, instead of the gathered ``(T, B, G)``
         array (:meth:`_gathered`)."""
         return False
+
+    @staticmethod
+    def _blocks(B: int) -> int:
+        """How many blocks of batch rows a whole-sequence kernel runs at once: one per thread
+        of :func:`chainrule.config.get_num_threads`, each at least 8 rows. With more than one,
+        the op's products (the projection too) run with the BLAS on one thread
+        (:func:`chainrule._blas.one_blas_thread`): a BLAS thread that shares a product, or spins
+        idle after one, would take a core from a block."""
+        from chainrule import parallel  # noqa: PLC0415
+
+        return max(1, min(parallel.get_num_threads(), B // 8))
 
     def _step_ids(self, T: int, B: int) -> Any:
         """``(T, B)`` indices for a whole-sequence kernel reading the projection ``P`` as rows
@@ -671,7 +687,7 @@ class LSTM(_Recurrence):
         mf, masked = self._mask_rows(B, dt)
         seq = self.return_sequences
         kern = _rnn_kernels.kernel("lstm_sequence")
-        parts = max(1, min(parallel.get_num_threads(), B // 8))
+        parts = self._blocks(B)
         edges = [B * k // parts for k in range(parts + 1)]
         parallel.run_parts(lambda k: kern(gemm, ints, rows, ids, Rs, half, offset, h, c, a, H,
                                           seq, mf, masked, edges[k], edges[k + 1]), parts)
@@ -866,7 +882,7 @@ class GRU(_Recurrence):
         mf, masked = self._mask_rows(B, dt)
         seq = self.return_sequences
         kern = _rnn_kernels.kernel("gru_sequence")
-        parts = max(1, min(parallel.get_num_threads(), B // 8))
+        parts = self._blocks(B)
         edges = [B * k // parts for k in range(parts + 1)]
         parallel.run_parts(lambda k: kern(gemm, ints, rows, ids, R, brec, has_b, h, a, H, seq,
                                           mf, masked, edges[k], edges[k + 1]), parts)
