@@ -42,7 +42,8 @@ from typing import Any
 
 from chainrule import parallel
 
-__all__ = ["blas_available", "get_blas_threads", "limit_blas_threads", "LoadAdaptiveThreads",
+__all__ = ["blas_available", "get_blas_threads", "limit_blas_threads", "one_blas_thread",
+           "LoadAdaptiveThreads",
            "adapt_threads_to_load"]
 
 #: Seconds between two looks at the machine's load while training.
@@ -132,6 +133,29 @@ def limit_blas_threads(n: int | None) -> Iterator[None]:
     before = [lib.num_threads for lib in _blas_libraries(rescan=True)]
     if n is not None:
         _set_blas_threads([min(b, n) for b in before])
+    try:
+        yield
+    finally:
+        _set_blas_threads(before)
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the ``with`` block with the BLAS libraries already seen on one thread: cheap enough
+    for every batch (no new look for libraries, unlike :func:`limit_blas_threads`).
+
+    For work that runs on chainrule's own threads and calls BLAS from each: a product split by
+    the BLAS too would compete with them for the cores, and OpenBLAS's idle threads spin for a
+    while after each product they share. The previous counts come back afterwards.
+
+    Example:
+        >>> with one_blas_thread():
+        ...     get_blas_threads() in (None, 1)
+        True
+    """
+    libs = _blas_libraries()
+    before = [lib.num_threads for lib in libs]
+    _set_blas_threads([1] * len(before))
     try:
         yield
     finally:

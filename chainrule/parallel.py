@@ -5,7 +5,8 @@ elementwise ufuncs run on one. They release the GIL while they compute, so a
 large elementwise update split into pieces runs in parallel on a small pool of
 Python threads. chainrule does that for the optimizers' updates of large
 variables: every element is computed by the same operations as on one thread,
-so the results are bit-identical for any thread count.
+so the results are bit-identical for any thread count. The forward-only LSTM and GRU
+kernels (``ops/rnn.py``) split a batch's rows into blocks over the same count.
 
 The thread count comes, in order, from :func:`set_num_threads`, the
 ``CHAINRULE_NUM_THREADS`` or ``OMP_NUM_THREADS`` environment variable, and the

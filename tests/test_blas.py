@@ -55,6 +55,17 @@ def test_limit_blas_threads_restores_after_an_exception():
         assert _blas_threads_reported() == 2
 
 
+def test_one_blas_thread_inside_and_after_also_after_an_exception():
+    with _two_blas_threads():
+        with _blas.one_blas_thread():
+            assert _blas_threads_reported() == 1
+        assert _blas_threads_reported() == 2
+        with pytest.raises(RuntimeError, match="inside"):
+            with _blas.one_blas_thread():
+                raise RuntimeError("inside")
+        assert _blas_threads_reported() == 2
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "1", True])
 def test_limit_blas_threads_rejects_bad_counts(bad):
     with pytest.raises(ValueError, match=r"n must be a positive int or None\. Received: n="):

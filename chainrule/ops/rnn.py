@@ -13,10 +13,12 @@ With the ``fast`` extra (Numba) and :func:`chainrule.config.fused_kernels` on, L
 per-step gate arithmetic (tanh and sigmoid, no recurrent dropout) runs in the compiled kernels
 of :mod:`chainrule.ops._rnn_kernels`, bit-identical to the NumPy loops here. An op first called
 with gradients off (``predict``, ``evaluate``, ``no_grad``) runs forward only: it keeps nothing
-for backward and the same numbers come out. In a captured forward-only step, a recurrent op
-fed by an :class:`Embedding` op gathers rows of the projected table ``table @ kernel + bias``
-(projected once per ``predict`` or ``evaluate`` call) instead of projecting every token: the same
-numbers up to the last bits.
+for backward and the same numbers come out, except a float32 LSTM or GRU (``reset_after``) with
+the kernels on, which runs its whole sequence in one compiled call per block of batch rows
+(:meth:`LSTM._loop_sequence`, with the kernel's own ``tanh``: the same numbers to about 1e-7).
+In a captured forward-only step, a recurrent op fed by an :class:`Embedding` op gathers rows
+of the projected table ``table @ kernel + bias`` (projected once per ``predict`` or
+``evaluate`` call) instead of projecting every token: the same numbers up to the last bits.
 
 Weights use Keras's layout: LSTM gates ``i, f, c, o``, GRU gates ``z, r, h``
 (``reset_after=True``: bias of shape ``(2, 3*units)``, input bias then
@@ -28,10 +30,12 @@ valid step, and at every masked step with ``zero_output_for_mask``, as
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 
+from chainrule import _blas
 from chainrule.autograd.engine import Function, Tensor, shape_error
 from chainrule.ops import _rnn_kernels
 
@@ -183,30 +187,33 @@ class _Recurrence(Function):
         b_in = b_rec = None
         if b is not None:
             b_in, b_rec = (b[0], b[1]) if b.ndim == 2 else (b, None)
-        # the input projection of every step: one matrix product (with the forward-only
-        # path's column scale, if any, folded into the kernel and bias)
-        scale = self._input_scale(W.dtype)
-        P = self._gathered(W, scale, b_in, x)
-        if P is None:
-            src = self.__dict__.get("_source")
-            if src is not None and src.lazy:  # x stands in for table[ids]: gather the rows
-                ids = src.idx.T[::-1] if self.go_backwards else src.idx.T
-                xs = np.take(src.table, np.ascontiguousarray(ids), axis=0, mode="clip")
-            else:
-                xs = x.transpose(1, 0, 2)
-                if self.go_backwards:
-                    xs = xs[::-1]
-            self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
-            P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
-            if b_in is not None:
-                P += b_in if scale is None else b_in * scale
-        h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
-        c = None
-        if self.n_states == 2:
-            c = np.zeros((B, U), dt) if c0 is None else np.asarray(c0, dt)
-        H = np.empty((T, B, U), dt)  # the state after each step (carried at masked steps)
-        self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
-        self._loop(P, h, c, b_rec, H)
+        # the whole-sequence kernel on several threads: the BLAS on one meanwhile (see _blocks)
+        one = self._blocks(B) > 1 and self._reads_rows(dt)
+        with _blas.one_blas_thread() if one else contextlib.nullcontext():
+            # the input projection of every step: one matrix product (with the forward-only
+            # path's column scale, if any, folded into the kernel and bias)
+            scale = self._input_scale(W.dtype)
+            P = self._gathered(W, scale, b_in, x)
+            if P is None:
+                src = self.__dict__.get("_source")
+                if src is not None and src.lazy:  # x stands in for table[ids]: gather the rows
+                    ids = src.idx.T[::-1] if self.go_backwards else src.idx.T
+                    xs = np.take(src.table, np.ascontiguousarray(ids), axis=0, mode="clip")
+                else:
+                    xs = x.transpose(1, 0, 2)
+                    if self.go_backwards:
+                        xs = xs[::-1]
+                self.xs = xs = np.ascontiguousarray(xs)  # (T, B, F) in processing order
+                P = self._project(xs, W if scale is None else W * scale).reshape(T, B, G * U)
+                if b_in is not None:
+                    P += b_in if scale is None else b_in * scale
+            h = np.zeros((B, U), dt) if h0 is None else np.asarray(h0, dt)
+            c = None
+            if self.n_states == 2:
+                c = np.zeros((B, U), dt) if c0 is None else np.asarray(c0, dt)
+            H = np.empty((T, B, U), dt)  # the state after each step (carried at masked steps)
+            self.H, self.h0 = H, h  # the state each step starts from is [h0, H[:-1]]
+            self._loop(P, h, c, b_rec, H)
         return self._outputs(H)
 
     def fuse_input(self, producer: Function, sole: bool = False) -> bool:
@@ -244,7 +251,8 @@ class _Recurrence(Function):
         calls). The bias is added to the table's rows as :meth:`forward` adds it to the
         tokens' (the same additions); a row of ``table @ kernel`` may round differently in the
         last bits from the same row inside the product of all tokens. The rows land in a
-        buffer the op keeps: nothing reads the projection after the forward-only loop.
+        buffer the op keeps: nothing reads the projection after the forward-only loop. A loop
+        that picks the rows itself (:meth:`_reads_rows`) gets ``(table, ids)`` instead.
         """
         src = self.__dict__.get("_source")
         if src is None or self.dm is not None or not self._inference():
@@ -271,12 +279,39 @@ class _Recurrence(Function):
                 Pt += b_in if scale is None else b_in * scale
             cache[1] = Pt
         ids = idx.T[::-1] if self.go_backwards else idx.T  # (T, B) in processing order
+        if self._reads_rows(Pt.dtype):  # the loop picks the rows itself
+            return Pt, np.ascontiguousarray(ids)
         out = self.__dict__.get("_rows")
         shape = ids.shape + Pt.shape[1:]
         if out is None or out.shape != shape or out.dtype != Pt.dtype:
             out = self._rows = np.empty(shape, Pt.dtype)
         # the ids were checked by the Embedding op: "clip" only skips a second check
         return np.take(Pt, np.ascontiguousarray(ids), axis=0, out=out, mode="clip")
+
+    def _reads_rows(self, dtype: Any) -> bool:
+        """Whether :meth:`_loop` takes the projection as ``(table, ids)``, rows of a projected
+        table and the ``(T, B)`` ids that pick them, instead of the gathered ``(T, B, G)``
+        array (:meth:`_gathered`)."""
+        return False
+
+    @staticmethod
+    def _blocks(B: int) -> int:
+        """How many blocks of batch rows a whole-sequence kernel runs at once: one per thread
+        of :func:`chainrule.config.get_num_threads`, each at least 8 rows. With more than one,
+        the op's products (the projection too) run with the BLAS on one thread
+        (:func:`chainrule._blas.one_blas_thread`): a BLAS thread that shares a product, or spins
+        idle after one, would take a core from a block."""
+        from chainrule import parallel  # noqa: PLC0415
+
+        return max(1, min(parallel.get_num_threads(), B // 8))
+
+    def _step_ids(self, T: int, B: int) -> Any:
+        """``(T, B)`` indices for a whole-sequence kernel reading the projection ``P`` as rows
+        ``(T*B, G)``: row ``t * B + b`` is step ``t`` of batch row ``b``."""
+        ids = self.__dict__.get("_ids_of_steps")
+        if ids is None or ids.shape != (T, B):
+            ids = self._ids_of_steps = np.arange(T * B).reshape(T, B)
+        return ids
 
     def _project(self, xs: Any, W: Any) -> Any:
         T, B, F = xs.shape
@@ -520,8 +555,16 @@ class LSTM(_Recurrence):
     n_states = 2
 
     def _loop(self, P, h, c, b_rec, H):
+        if isinstance(P, tuple):  # (projected table, ids): see _reads_rows
+            self.kernels = True
+            self._loop_sequence(*P, h, c, H)
+            return
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         self.kernels = self._use_kernels(P)
+        if self.kernels and self._reads_rows(P.dtype):
+            T, B, G = P.shape
+            self._loop_sequence(P.reshape(T * B, G), self._step_ids(T, B), h, c, H)
+            return
         if self._forward_only():
             self._loop_inference(P, h, c, H)
             return
@@ -600,9 +643,57 @@ class LSTM(_Recurrence):
         self.c_last = c
 
     def _forward_only(self) -> bool:
-        """Whether :meth:`_loop` takes :meth:`_loop_inference`."""
+        """Whether :meth:`_loop` takes :meth:`_loop_inference` (or :meth:`_loop_sequence`)."""
         return (self.act is _tanh_ and self.ract is _sigmoid_ and self.rm is None
                 and self._inference())
+
+    def _reads_rows(self, dtype: Any) -> bool:
+        """Whether the forward-only loop runs in the whole-sequence kernel
+        (:meth:`_loop_sequence`), which picks the projection's rows itself."""
+        return (self._forward_only() and self.dtype == dtype and self.R.dtype == dtype
+                and _rnn_kernels.sequence_gemm(dtype) is not None)
+
+    @staticmethod
+    def _gate_scale(U: int, dt: Any) -> tuple:
+        """The forward-only path's factors: ``(half, offset)``, 0.5 and 0.5 for the sigmoid
+        gates' columns, 1 and 0 for the cell gate's (see :meth:`_loop_inference`)."""
+        half = np.full(4 * U, 0.5, dt)
+        half[2 * U:3 * U] = 1
+        offset = half.copy()
+        offset[2 * U:3 * U] = 0
+        return half, offset
+
+    def _loop_sequence(self, rows: Any, ids: Any, h: Any, c: Any, H: Any) -> None:
+        """:meth:`_loop_inference` in one compiled call per block of batch rows
+        (:func:`chainrule.ops._rnn_kernels._lstm_sequence`): the recurrent product by NumPy's
+        BLAS, the gates' ``tanh`` the kernel's own (within 1.5 ulp, as NumPy's, but not always
+        the same float, so the outputs match :meth:`_loop`'s to about 1e-7, not bit for bit).
+        Step ``t`` of batch row ``b`` adds ``rows[ids[t, b]]``: a projected embedding table
+        picked by token ids (:meth:`_gathered`), or every step's projection. With
+        :func:`chainrule.config.get_num_threads` above 1, the batch rows are split into blocks
+        of at least 8, each running its whole sequence on its own thread.
+        """
+        from chainrule import parallel  # noqa: PLC0415
+
+        U = self.units
+        T, B = ids.shape
+        dt = rows.dtype
+        gemm, ints = _rnn_kernels.sequence_gemm(dt)
+        half, offset = self._gate_scale(U, dt)
+        Rs = np.ascontiguousarray(self.R * half)  # rows came out of the projection halved
+        h = np.array(h, dt, order="C")  # both updated in place
+        c = np.array(c, dt, order="C")
+        a = np.empty((B, 4 * U), dt)
+        mf, masked = self._mask_rows(B, dt)
+        seq = self.return_sequences
+        kern = _rnn_kernels.kernel("lstm_sequence")
+        parts = self._blocks(B)
+        edges = [B * k // parts for k in range(parts + 1)]
+        parallel.run_parts(lambda k: kern(gemm, ints, rows, ids, Rs, half, offset, h, c, a, H,
+                                          seq, mf, masked, edges[k], edges[k + 1]), parts)
+        if not seq:
+            H[-1] = h
+        self.c_last = c
 
     def _input_scale(self, dtype: Any) -> Any:
         if not self._forward_only():
@@ -627,11 +718,8 @@ class LSTM(_Recurrence):
         U, mf = self.units, self.mf
         T, B = P.shape[:2]
         dt = P.dtype
-        half = np.full(4 * U, 0.5, dt)
-        half[2 * U:3 * U] = 1
+        half, offset = self._gate_scale(U, dt)
         Rs = self.R * half  # P came out of the projection halved already
-        offset = half.copy()
-        offset[2 * U:3 * U] = 0
         a = np.empty((B, 4 * U), dt)
         ig = np.empty((B, U), dt)
         i, f, g, o = a[:, :U], a[:, U:2 * U], a[:, 2 * U:3 * U], a[:, 3 * U:]
@@ -768,7 +856,49 @@ class GRU(_Recurrence):
             self.ZR, self.HH, self.M = ZR, HH, M
         return ZR, HH, M, hs, n
 
+    def _reads_rows(self, dtype: Any) -> bool:
+        """Whether the forward-only loop runs in the whole-sequence kernel
+        (:meth:`_loop_sequence`; ``reset_after`` only), which picks the projection's rows."""
+        return (self.reset_after and self.act is _tanh_ and self.ract is _sigmoid_
+                and self.rm is None and self._inference() and self.dtype == dtype
+                and self.R.dtype == dtype and _rnn_kernels.sequence_gemm(dtype) is not None)
+
+    def _loop_sequence(self, rows: Any, ids: Any, h: Any, b_rec: Any, H: Any) -> None:
+        """The forward-only loop (``reset_after``, tanh and sigmoid) in one compiled call per
+        block of batch rows (:func:`chainrule.ops._rnn_kernels._gru_sequence`), as
+        :meth:`LSTM._loop_sequence` runs LSTM's: the same numbers as :meth:`_loop` to about
+        1e-7, not bit for bit (the kernel's own ``tanh``)."""
+        from chainrule import parallel  # noqa: PLC0415
+
+        U = self.units
+        T, B = ids.shape
+        dt = rows.dtype
+        gemm, ints = _rnn_kernels.sequence_gemm(dt)
+        R = np.ascontiguousarray(self.R)
+        has_b = b_rec is not None
+        brec = np.ascontiguousarray(b_rec, dt) if has_b else np.zeros(3 * U, dt)
+        h = np.array(h, dt, order="C")  # updated in place
+        a = np.empty((B, 3 * U), dt)
+        mf, masked = self._mask_rows(B, dt)
+        seq = self.return_sequences
+        kern = _rnn_kernels.kernel("gru_sequence")
+        parts = self._blocks(B)
+        edges = [B * k // parts for k in range(parts + 1)]
+        parallel.run_parts(lambda k: kern(gemm, ints, rows, ids, R, brec, has_b, h, a, H, seq,
+                                          mf, masked, edges[k], edges[k + 1]), parts)
+        if not seq:
+            H[-1] = h
+
     def _loop(self, P, h, c, b_rec, H):
+        if isinstance(P, tuple):  # (projected table, ids): see _reads_rows
+            self.kernels = True
+            self._loop_sequence(*P, h, b_rec, H)
+            return
+        if self._reads_rows(P.dtype):
+            self.kernels = True
+            T, B, G = P.shape
+            self._loop_sequence(P.reshape(T * B, G), self._step_ids(T, B), h, b_rec, H)
+            return
         act, ract, R, mf, U = self.act, self.ract, self.R, self.mf, self.units
         T, B = P.shape[:2]
         ZR, HH, M, hs, n = self._buffers(T, B, P.dtype, H)
