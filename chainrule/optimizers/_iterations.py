@@ -24,20 +24,67 @@ __all__ = ["IterationsVariable", "LearningRateVariable"]
 
 
 def _plain(other: Any) -> Any:
-    """A Tensor's array (so the result is a NumPy value); anything else as it is."""
+    """A Tensor's array (so the result is a NumPy value), an optimizer Variable's number;
+    anything else as it is."""
+    if isinstance(other, _ScalarOperators):
+        return other._number()
     return other.data if isinstance(other, Tensor) else other
 
 
 def _binary(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
-    def method(self: IterationsVariable, other: Any) -> Any:
-        value = self.data[()]
+    def method(self: _ScalarOperators, other: Any) -> Any:
+        value = self._number()
         return op(_plain(other), value) if reflected else op(value, _plain(other))
 
     method.__name__ = f"__{'r' if reflected else ''}{op.__name__.strip('_')}__"
     return method
 
 
-class IterationsVariable(Variable):
+class _ScalarOperators(Variable):
+    """Arithmetic and comparisons of a 0-d optimizer Variable on its number (``_number``)."""
+
+    __slots__ = ()
+
+    def _number(self) -> Any:
+        raise NotImplementedError
+
+    __hash__ = Variable.__hash__  # defining __eq__ below would drop it
+
+    __eq__ = _binary(operator.eq)  # type: ignore[assignment]
+    __ne__ = _binary(operator.ne)  # type: ignore[assignment]
+    __lt__ = _binary(operator.lt)  # type: ignore[assignment]
+    __le__ = _binary(operator.le)  # type: ignore[assignment]
+    __gt__ = _binary(operator.gt)  # type: ignore[assignment]
+    __ge__ = _binary(operator.ge)  # type: ignore[assignment]
+    __add__ = _binary(operator.add)  # type: ignore[assignment]
+    __radd__ = _binary(operator.add, True)  # type: ignore[assignment]
+    __sub__ = _binary(operator.sub)  # type: ignore[assignment]
+    __rsub__ = _binary(operator.sub, True)  # type: ignore[assignment]
+    __mul__ = _binary(operator.mul)  # type: ignore[assignment]
+    __rmul__ = _binary(operator.mul, True)  # type: ignore[assignment]
+    __truediv__ = _binary(operator.truediv)  # type: ignore[assignment]
+    __rtruediv__ = _binary(operator.truediv, True)  # type: ignore[assignment]
+    __floordiv__ = _binary(operator.floordiv)
+    __rfloordiv__ = _binary(operator.floordiv, True)
+    __mod__ = _binary(operator.mod)
+    __rmod__ = _binary(operator.mod, True)
+    __pow__ = _binary(operator.pow)  # type: ignore[assignment]
+    __rpow__ = _binary(operator.pow, True)  # type: ignore[assignment]
+
+    def __neg__(self) -> Any:  # type: ignore[override]
+        return -self._number()
+
+    def __pos__(self) -> Any:  # type: ignore[override]
+        return self._number()
+
+    def __abs__(self) -> Any:  # type: ignore[override]
+        return abs(self._number())
+
+    def __format__(self, spec: str) -> str:
+        return format(self._number(), spec)
+
+
+class IterationsVariable(_ScalarOperators):
     """The optimizer's step count: a 0-d int64 Variable, not trainable (Keras's ``iteration``).
 
     ``numpy()``, ``int(...)``, ``assign``/``assign_add`` work as on any
@@ -67,6 +114,9 @@ class IterationsVariable(Variable):
         return (f"<Variable path={self.path}, shape=(), dtype=int64, "
                 f"value={self.data.item()}>")
 
+    def _number(self) -> Any:
+        return self.data[()]
+
     def __int__(self) -> int:
         return self.data.item()
 
@@ -75,59 +125,13 @@ class IterationsVariable(Variable):
     def __float__(self) -> float:
         return float(self.data.item())
 
-    def __format__(self, spec: str) -> str:
-        return format(self.data.item(), spec)
-
     def __bool__(self) -> bool:
         raise TypeError("A Variable cannot be used as a boolean; compare it, e.g. "
                         "`optimizer.iterations > 0`. Received: the iteration count")
 
-    __hash__ = Variable.__hash__  # defining __eq__ below would drop it
-
-    __eq__ = _binary(operator.eq)  # type: ignore[assignment]
-    __ne__ = _binary(operator.ne)  # type: ignore[assignment]
-    __lt__ = _binary(operator.lt)  # type: ignore[assignment]
-    __le__ = _binary(operator.le)  # type: ignore[assignment]
-    __gt__ = _binary(operator.gt)  # type: ignore[assignment]
-    __ge__ = _binary(operator.ge)  # type: ignore[assignment]
-    __add__ = _binary(operator.add)  # type: ignore[assignment]
-    __radd__ = _binary(operator.add, True)  # type: ignore[assignment]
-    __sub__ = _binary(operator.sub)  # type: ignore[assignment]
-    __rsub__ = _binary(operator.sub, True)  # type: ignore[assignment]
-    __mul__ = _binary(operator.mul)  # type: ignore[assignment]
-    __rmul__ = _binary(operator.mul, True)  # type: ignore[assignment]
-    __truediv__ = _binary(operator.truediv)  # type: ignore[assignment]
-    __rtruediv__ = _binary(operator.truediv, True)  # type: ignore[assignment]
-    __floordiv__ = _binary(operator.floordiv)
-    __rfloordiv__ = _binary(operator.floordiv, True)
-    __mod__ = _binary(operator.mod)
-    __rmod__ = _binary(operator.mod, True)
-    __pow__ = _binary(operator.pow)  # type: ignore[assignment]
-    __rpow__ = _binary(operator.pow, True)  # type: ignore[assignment]
-
-    def __neg__(self) -> Any:  # type: ignore[override]
-        return -self.data[()]
-
-    def __pos__(self) -> Any:  # type: ignore[override]
-        return self.data[()]
-
-    def __abs__(self) -> Any:  # type: ignore[override]
-        return abs(self.data[()])
 
 
-def _binary_rate(op: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[..., Any]:
-    def method(self: LearningRateVariable, other: Any) -> Any:
-        value = float(self)
-        other = _plain(other)
-        if isinstance(other, LearningRateVariable):
-            other = float(other)
-        return op(other, value) if reflected else op(value, other)
-
-    method.__name__ = f"__{'r' if reflected else ''}{op.__name__.strip('_')}__"
-    return method
-
-
-class LearningRateVariable(Variable):
+class LearningRateVariable(_ScalarOperators):
     """The optimizer's learning rate as Keras 3's ``learning_rate`` Variable.
 
     A 0-d Variable of floatx, not trainable. Its value is the rate of the next
@@ -194,11 +198,12 @@ class LearningRateVariable(Variable):
         return (f"<Variable path={self.path}, shape=(), dtype={self.data.dtype}, "
                 f"value={float(self):g}>")
 
-    def __float__(self) -> float:
+    def _number(self) -> float:
         return float(self._optimizer._current_learning_rate())
 
-    def __format__(self, spec: str) -> str:
-        return format(float(self), spec)
+    def __float__(self) -> float:
+        return self._number()
+
 
     def __round__(self, ndigits: int | None = None) -> Any:
         return round(float(self), ndigits)
@@ -206,41 +211,11 @@ class LearningRateVariable(Variable):
     def __bool__(self) -> bool:
         return float(self) != 0.0
 
-    __hash__ = Variable.__hash__  # defining __eq__ below would drop it
-
-    __eq__ = _binary_rate(operator.eq)  # type: ignore[assignment]
-    __ne__ = _binary_rate(operator.ne)  # type: ignore[assignment]
-    __lt__ = _binary_rate(operator.lt)  # type: ignore[assignment]
-    __le__ = _binary_rate(operator.le)  # type: ignore[assignment]
-    __gt__ = _binary_rate(operator.gt)  # type: ignore[assignment]
-    __ge__ = _binary_rate(operator.ge)  # type: ignore[assignment]
-    __add__ = _binary_rate(operator.add)  # type: ignore[assignment]
-    __radd__ = _binary_rate(operator.add, True)  # type: ignore[assignment]
-    __sub__ = _binary_rate(operator.sub)  # type: ignore[assignment]
-    __rsub__ = _binary_rate(operator.sub, True)  # type: ignore[assignment]
-    __mul__ = _binary_rate(operator.mul)  # type: ignore[assignment]
-    __rmul__ = _binary_rate(operator.mul, True)  # type: ignore[assignment]
-    __truediv__ = _binary_rate(operator.truediv)  # type: ignore[assignment]
-    __rtruediv__ = _binary_rate(operator.truediv, True)  # type: ignore[assignment]
-    __pow__ = _binary_rate(operator.pow)  # type: ignore[assignment]
-    __rpow__ = _binary_rate(operator.pow, True)  # type: ignore[assignment]
-
-    def __neg__(self) -> Any:  # type: ignore[override]
-        return -float(self)
-
-    def __pos__(self) -> Any:  # type: ignore[override]
-        return float(self)
-
-    def __abs__(self) -> Any:  # type: ignore[override]
-        return abs(float(self))
 
 
 def _rate_of(value: Any) -> Any:
-    """A number given to the learning rate (a Tensor, array or Variable: its float)."""
-    if isinstance(value, LearningRateVariable):
-        return float(value)
-    if isinstance(value, Tensor):
-        value = value.data
-    if isinstance(value, np.ndarray) and value.ndim == 0:
+    """A number given to the learning rate (a Tensor, array or Variable: its number)."""
+    value = _plain(value)
+    if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:
         return value.item()
     return value
