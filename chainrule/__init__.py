@@ -20,19 +20,12 @@ from chainrule import autograd, gradcheck, utils  # noqa: E402
 from chainrule import activations, constraints, initializers, regularizers  # noqa: E402
 from chainrule import losses, metrics, optimizers  # noqa: E402
 from chainrule import callbacks, layers, models  # noqa: E402
-from chainrule import datasets, explain, saving  # noqa: E402
 from chainrule import random  # noqa: E402  (keras.random)
-from chainrule import distribute  # noqa: E402, F401  (data parallelism over MPI)
 from chainrule.layers import Input, InputSpec  # noqa: E402
 from chainrule.models import Model, Sequential  # noqa: E402
 from chainrule.variables import Variable  # noqa: E402
 
-# The checkpoint callbacks are documented under chainrule.saving too (docs/saving.md). They
-# write through the saving package, which therefore cannot import them: they are attached
-# to it here, once both packages are loaded.
-saving.ModelCheckpoint = callbacks.ModelCheckpoint
-saving.BackupAndRestore = callbacks.BackupAndRestore
-
+from chainrule import _lazy  # noqa: E402
 from chainrule._version import __version__  # noqa: E402
 
 # Keras 3's top-level names (keras.Layer, keras.tree, keras.version(), keras.device(...))
@@ -59,11 +52,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # chainrule.wrappers imports scikit-learn (most of a second), chainrule.export the onnx
-    # package: each only when first used
-    if name in ("wrappers", "export"):
-        import importlib
-
-        return importlib.import_module(f"chainrule.{name}")
-    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+# Saving, the datasets, the explain tools, data parallelism over MPI, plotting, the ONNX
+# export and the scikit-learn wrappers load when first used (chainrule.datasets.mnist, ...)
+_lazy.attach(
+    globals(),
+    submodules=(
+        "saving", "datasets", "explain", "distribute", "plot", "export", "wrappers",
+    ),
+)

@@ -25,23 +25,31 @@ The training loop drives every callback through one :class:`CallbackList`::
     callbacks.on_train_end(epoch_logs)
 """
 
-from chainrule.callbacks.backup_and_restore import BackupAndRestore
+from chainrule import _lazy
 from chainrule.callbacks.callback import Callback
 from chainrule.callbacks.callback import Logs as Logs  # the type of the hooks' logs
 from chainrule.callbacks.callback_list import CallbackList
-from chainrule.callbacks.csv_logger import CSVLogger
-from chainrule.callbacks.early_stopping import EarlyStopping
-from chainrule.callbacks.gradient_monitor import GradientMonitor
 from chainrule.callbacks.history import History
-from chainrule.callbacks.lambda_callback import LambdaCallback
-from chainrule.callbacks.learning_rate_scheduler import LearningRateScheduler
-from chainrule.callbacks.model_checkpoint import ModelCheckpoint
 from chainrule.callbacks.progbar_logger import ProgbarLogger
-from chainrule.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
-from chainrule.callbacks.remote_monitor import RemoteMonitor
-from chainrule.callbacks.swap_ema_weights import SwapEMAWeights
-from chainrule.callbacks.tensorboard import TensorBoard
-from chainrule.callbacks.terminate_on_nan import TerminateOnNaN
+
+# Every other callback loads with its module when a program first names it
+_lazy.attach(
+    globals(),
+    {
+        ".backup_and_restore": ["BackupAndRestore"],
+        ".csv_logger": ["CSVLogger"],
+        ".early_stopping": ["EarlyStopping"],
+        ".gradient_monitor": ["GradientMonitor"],
+        ".lambda_callback": ["LambdaCallback"],
+        ".learning_rate_scheduler": ["LearningRateScheduler"],
+        ".model_checkpoint": ["ModelCheckpoint"],
+        ".reduce_lr_on_plateau": ["ReduceLROnPlateau"],
+        ".remote_monitor": ["RemoteMonitor"],
+        ".swap_ema_weights": ["SwapEMAWeights"],
+        ".tensorboard": ["TensorBoard"],
+        ".terminate_on_nan": ["TerminateOnNaN"],
+    },
+)
 
 __all__ = [
     "BackupAndRestore",

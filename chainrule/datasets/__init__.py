@@ -15,16 +15,7 @@ Example:
     [0, 0, 0, 1]
 """
 
-from chainrule.datasets import (
-    boston_housing,
-    california_housing,
-    cifar10,
-    cifar100,
-    fashion_mnist,
-    imdb,
-    mnist,
-    reuters,
-)
+from chainrule import _lazy
 from chainrule.datasets._errors import (
     CorruptDatasetError,
     DatasetError,
@@ -37,6 +28,15 @@ from chainrule.datasets.toys import (
     make_spirals,
     make_study_sleep,
     make_xor,
+)
+
+# Each dataset's module (and the download machinery) loads when first named
+_lazy.attach(
+    globals(),
+    submodules=(
+        "boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist", "imdb",
+        "mnist", "reuters",
+    ),
 )
 
 __all__ = [

@@ -11,12 +11,13 @@ Two lines make a training script data-parallel::
 (``pip install 'chainrule[mpi]'``). See ``docs/distribute.md``.
 """
 
+from chainrule import _lazy
 from chainrule.distribute._state import is_chief
-from chainrule.distribute.data_parallel import (
-    DataParallel,
-    MPICommunicator,
-    distribution,
-    set_distribution,
+
+# the data-parallel machinery loads when a program first names it
+_lazy.attach(
+    globals(),
+    {".data_parallel": ["DataParallel", "MPICommunicator", "distribution", "set_distribution"]},
 )
 
 __all__ = ["DataParallel", "MPICommunicator", "distribution", "is_chief", "set_distribution"]

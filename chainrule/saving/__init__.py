@@ -10,9 +10,9 @@
 * :class:`~chainrule.callbacks.ModelCheckpoint` and
   :class:`~chainrule.callbacks.BackupAndRestore`: callbacks that save during
   ``fit`` and resume an interrupted run exactly. They live in
-  :mod:`chainrule.callbacks`, which builds on this package; ``import chainrule``
-  makes them reachable here too, as ``chainrule.saving.ModelCheckpoint`` and
-  ``chainrule.saving.BackupAndRestore``.
+  :mod:`chainrule.callbacks`, which builds on this package; they are reachable
+  here too, as ``chainrule.saving.ModelCheckpoint`` and
+  ``chainrule.saving.BackupAndRestore`` (loaded when first named).
 * :func:`register_keras_serializable`, :class:`custom_object_scope` and
   :func:`get_custom_objects`: make your own classes and functions known by
   name, for good or within a ``with`` block, besides ``custom_objects``.
@@ -30,6 +30,7 @@ Example:
     3
 """
 
+from chainrule import _lazy  # noqa: E402
 from chainrule._registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -38,16 +39,6 @@ from chainrule._registry import (
     get_registered_object,
     register_keras_serializable,
 )
-from chainrule.saving.api import (
-    FORMAT,
-    FORMAT_VERSION,
-    load_model,
-    load_weights,
-    read_weights,
-    save_model,
-    save_weights,
-)
-from chainrule.saving.archive import DEFAULT_LIMITS, Limits
 from chainrule.saving.atomic import atomic_write
 from chainrule.saving.errors import (
     ArchiveError,
@@ -56,6 +47,21 @@ from chainrule.saving.errors import (
     WeightMismatchError,
 )
 from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
+
+# The model files' reader and writer load when first used; the checkpoint callbacks are
+# names here, not uses: saving never calls them (they call it)
+_lazy.attach(
+    globals(),
+    {
+        ".api": [
+            "FORMAT", "FORMAT_VERSION", "load_model", "load_weights", "read_weights", "save_model",
+            "save_weights",
+        ],
+        ".archive": ["DEFAULT_LIMITS", "Limits"],
+        "chainrule.callbacks.model_checkpoint": ["ModelCheckpoint"],
+        "chainrule.callbacks.backup_and_restore": ["BackupAndRestore"],
+    },
+)
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -3,6 +3,7 @@
 Keras's custom-object helpers are here too, as in ``keras.utils``.
 """
 
+from chainrule import _lazy
 from chainrule._registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -18,27 +19,31 @@ from chainrule.models.custom_steps import pack_x_y_sample_weight, unpack_x_y_sam
 from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
 from chainrule.utils.config import Config
 from chainrule.utils.data_utils import normalize, to_categorical, train_test_split
-from chainrule.utils.dataset_utils import BatchDataset, split_dataset
-from chainrule.utils.file_utils import get_file, validate_file
-from chainrule.utils.image_dataset_utils import (
-    array_to_img,
-    image_dataset_from_directory,
-    img_to_array,
-    load_img,
-    save_img,
-)
 from chainrule.utils.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
     is_interactive_logging_enabled,
 )
 from chainrule.utils.keras_tensors import get_source_inputs, is_keras_tensor
-from chainrule.utils.model_visualization import plot_model
 from chainrule.utils.progbar import Progbar
 from chainrule.utils.py_dataset import PyDataset, Sequence
-from chainrule.utils.sequence_utils import pad_sequences
-from chainrule.utils.text_dataset_utils import text_dataset_from_directory
-from chainrule.utils.timeseries_dataset_utils import timeseries_dataset_from_array
+
+# The dataset builders, file download, image files, plots and sequence padding load
+# with their modules when first named
+_lazy.attach(
+    globals(),
+    {
+        ".dataset_utils": ["BatchDataset", "split_dataset"],
+        ".file_utils": ["get_file", "validate_file"],
+        ".image_dataset_utils": [
+            "array_to_img", "image_dataset_from_directory", "img_to_array", "load_img", "save_img",
+        ],
+        ".model_visualization": ["plot_model"],
+        ".sequence_utils": ["pad_sequences"],
+        ".text_dataset_utils": ["text_dataset_from_directory"],
+        ".timeseries_dataset_utils": ["timeseries_dataset_from_array"],
+    },
+)
 
 __all__ = ["Config", "standardize_dtype", "enable_interactive_logging", "disable_interactive_logging",
            "is_interactive_logging_enabled",

@@ -1,0 +1,87 @@
+"""Names of a package that load their module on first use (PEP 562).
+
+``import chainrule`` loads what a dense model's ``fit`` needs; the convolutional,
+recurrent and attention layers, the datasets, the explain tools, most callbacks and
+the rarer ops load when a program first names them (``chainrule.layers.Conv2D``,
+``from chainrule.datasets import mnist``). That keeps the import quick and its memory
+small; every name stays where it was, in ``__all__`` and ``dir()``.
+
+Example:
+    >>> import chainrule as cr
+    >>> cr.layers.LSTM.__name__  # loads chainrule.layers.rnn on this first use
+    'LSTM'
+    >>> "LSTM" in dir(cr.layers)
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def attach(
+    namespace: dict[str, Any],
+    names: Mapping[str, Iterable[str]] | None = None,
+    submodules: Iterable[str] = (),
+) -> None:
+    """Make a package's names load with their module on first use.
+
+    Installs ``__getattr__`` and ``__dir__`` (PEP 562) in the package's namespace:
+    the first read of a name imports its module and keeps the value in the
+    namespace, so later reads cost nothing.
+
+    Args:
+        namespace: the package's ``globals()``.
+        names: module path (absolute, or relative to the package with a leading
+            ``.``) -> the names it provides to the package.
+        submodules: names of subpackages or modules of this package that load when
+            first read as its attributes (``chainrule.datasets``).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: if one name is given twice.
+
+    Example:
+        >>> namespace = {"__name__": "chainrule.layers"}
+        >>> attach(namespace, {".rnn": ["LSTM"]})
+        >>> namespace["__getattr__"]("LSTM").__name__
+        'LSTM'
+        >>> namespace["LSTM"].__name__  # kept after the first read
+        'LSTM'
+    """
+    package = namespace["__name__"]
+    table: dict[str, tuple[str, str | None]] = {}
+
+    def add(name: str, where: tuple[str, str | None]) -> None:
+        if name in table:
+            raise ValueError(
+                f"`names`: {name!r} is given twice (in {table[name][0]} and {where[0]}). "
+                f"Received: {where[0]}"
+            )
+        table[name] = where
+
+    for module, provided in (names or {}).items():
+        path = package + module if module.startswith(".") else module
+        for name in provided:
+            add(name, (path, name))
+    for sub in submodules:
+        add(sub, (f"{package}.{sub}", None))
+
+    def __getattr__(name: str) -> Any:  # noqa: N807  (PEP 562's name)
+        where = table.get(name)
+        if where is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = importlib.import_module(where[0])
+        value = module if where[1] is None else getattr(module, where[1])
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:  # noqa: N807
+        return sorted(set(namespace) | set(table))
+
+    namespace["__getattr__"] = __getattr__
+    namespace["__dir__"] = __dir__
