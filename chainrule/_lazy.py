@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
@@ -25,6 +25,7 @@ def attach(
     namespace: dict[str, Any],
     names: Mapping[str, Iterable[str]] | None = None,
     submodules: Iterable[str] = (),
+    wrap: Callable[[str, Any], Any] | None = None,
 ) -> None:
     """Make a package's names load with their module on first use.
 
@@ -38,6 +39,9 @@ def attach(
             ``.``) -> the names it provides to the package.
         submodules: names of subpackages or modules of this package that load when
             first read as its attributes (``chainrule.datasets``).
+        wrap: ``wrap(name, value)`` gives what the package keeps for a name of ``names``
+            when it loads (``chainrule.ops`` wraps its ops for symbolic tensors, as it
+            does the ops it loads at once); by default the value itself.
 
     Returns:
         None.
@@ -77,6 +81,8 @@ def attach(
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module = importlib.import_module(where[0])
         value = module if where[1] is None else getattr(module, where[1])
+        if wrap is not None and where[1] is not None:
+            value = wrap(name, value)
         namespace[name] = value
         return value
 

@@ -21,7 +21,6 @@ those the user passed in ``custom_objects``, put in a scope or registered.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import threading
 from collections.abc import Callable, Mapping
@@ -69,6 +68,8 @@ def unknown_name_error(kind: str, name: Any, known: Mapping[str, Any] | list[str
     """
     names = sorted(set(known))
     key = str(name).lower()
+    import difflib  # noqa: PLC0415  (loads only for a wrong name)
+
     close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
     close.sort(key=lambda c: _typo_distance(key, c))  # 'adma' is 'adam' swapped, not 'adamax'
     hint = f" Did you mean {close[0]!r}?" if close else ""

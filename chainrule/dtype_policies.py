@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule import backend
+from chainrule.backend import session
 from chainrule.backend.dtypes import standardize_dtype
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "dtype_policy", "set_dtype_policy", "get",
@@ -237,5 +238,6 @@ def default_layer_dtype() -> str | None:
     return None if _global[0] is None else _global[0].variable_dtype
 
 
+@session.on_clear_session
 def _reset_global_policy() -> None:
     _global[0] = None

@@ -29,8 +29,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the pool's module loads with the first pool (most programs never make one)
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 __all__ = ["get_num_threads", "set_num_threads", "set_thread_limit", "run_parts"]
 
@@ -128,6 +130,8 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
         if _pool is None or _pool_size < workers:
             if _pool is not None:
                 _pool.shutdown(wait=False)
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chainrule")
             _pool_size = workers
         return _pool

@@ -300,49 +300,7 @@ def backend() -> str:
     return "numpy"
 
 
-def clear_session(free_memory: bool = True) -> None:
-    """Reset chainrule's global state (``keras.backend.clear_session``).
-
-    Default layer names start again (the next ``Dense`` is ``dense``) and the global
-    dtype policy returns to :func:`floatx`, as in Keras.
-
-    Args:
-        free_memory: also run Python's garbage collector.
-
-    Example:
-        >>> import chainrule as cr
-        >>> clear_session(); cr.layers.Dense(2).name
-        'dense'
-    """
-    from chainrule.layers.base import clear_session as _clear  # noqa: PLC0415
-
-    _clear(free_memory=free_memory)
-
-
-def get_uid(prefix: str = "") -> int:
-    """1, 2, 3, ... for successive calls with the same ``prefix`` (the counter of layer names).
-
-    Example:
-        >>> clear_session(); get_uid("dense"), get_uid("dense")
-        (1, 2)
-    """
-    from chainrule.layers.base import get_uid as _get_uid  # noqa: PLC0415
-
-    return _get_uid(prefix)
-
-
-def is_keras_tensor(x: Any) -> bool:
-    """Whether ``x`` is a symbolic tensor (from ``Input``), not data.
-
-    Example:
-        >>> import chainrule as cr
-        >>> is_keras_tensor(cr.Input((3,))), is_keras_tensor(cr.ops.ones((3,)))
-        (True, False)
-    """
-    from chainrule.layers.base import KerasTensor  # noqa: PLC0415
-
-    return isinstance(x, KerasTensor)
-
+from chainrule.backend.session import clear_session, get_uid, is_keras_tensor  # noqa: E402
 
 __all__ += ["backend", "clear_session", "get_uid", "is_keras_tensor", "standardize_dtype",
             "result_type", "is_float_dtype", "is_int_dtype", "image_data_format",

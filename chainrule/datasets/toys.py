@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 from typing import Any
@@ -111,6 +110,8 @@ def make_gates(gate: str = "and", dtype: Any = None) -> tuple[np.ndarray, np.nda
     key = gate.lower() if isinstance(gate, str) else None
     if key not in GATES:
         known = ", ".join(repr(g) for g in GATES)
+        import difflib  # noqa: PLC0415  (loads only for a wrong name)
+
         close = difflib.get_close_matches(str(gate).lower(), list(GATES), n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"gate must be one of {known}.{hint} Received: gate={gate!r}")

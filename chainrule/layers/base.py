@@ -23,11 +23,11 @@ from chainrule import backend, ops
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.autograd.variable import Variable
+from chainrule.backend import session
+from chainrule.backend.session import clear_session, get_uid
 
 __all__ = ["Layer", "Variable", "KerasTensor", "ShapeOnlyScope", "WeightShape",
            "WeightBudgetError", "clear_session", "get_uid", "to_snake_case"]
-
-_UIDS: dict[str, int] = {}
 
 # Bumped whenever a layer's public attribute, trainable flag or weights change, so that a
 # captured step recorded before (chainrule.models.step) is not replayed after.
@@ -44,30 +44,6 @@ def structure_version() -> int:
 def touch_structure() -> None:
     """Mark every captured step as stale (a layer changed in a way a replay would miss)."""
     _STRUCTURE[0] += 1
-
-
-def get_uid(prefix: str) -> int:
-    """Return 1, 2, 3, ... for successive calls with the same prefix (Keras's layer naming)."""
-    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
-    return _UIDS[prefix]
-
-
-def clear_session(free_memory: bool = True) -> None:
-    """Reset default names, so the next Dense is ``dense`` again (``keras.backend.clear_session``).
-
-    As in Keras 3, the global dtype policy returns to its default too.
-
-    Args:
-        free_memory: also run Python's garbage collector (Keras's default).
-    """
-    _UIDS.clear()
-    from chainrule import dtype_policies  # noqa: PLC0415
-
-    dtype_policies._reset_global_policy()
-    if free_memory:
-        import gc  # noqa: PLC0415
-
-        gc.collect()
 
 
 def unique_name(prefix: str) -> str:
@@ -204,13 +180,12 @@ class ShapeOnlyScope:
     def __enter__(self) -> ShapeOnlyScope:
         self._parent = _SHAPE_ONLY.get()
         self._token = _SHAPE_ONLY.set(self)
-        self._uids = dict(_UIDS)
+        self._uids = session.uid_counts()
         return self
 
     def __exit__(self, *exc: object) -> None:
         _SHAPE_ONLY.reset(self._token)
-        _UIDS.clear()
-        _UIDS.update(self._uids)
+        session.set_uid_counts(self._uids)
 
     def _record(self, layer: Layer, weight: WeightShape) -> None:
         n = weight.nbytes
@@ -243,6 +218,7 @@ def _placeholder(shape: tuple[int, ...], dtype: Any) -> Any:
 
 
 
+@session.register_symbolic_type
 class KerasTensor:
     """A symbolic tensor: a shape (``None`` for the batch) and the layer call that made it.
 

@@ -17,8 +17,6 @@ from chainrule import backend, ops
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.layers.base import KerasTensor, Layer, Node, unique_name
 from chainrule.ops import symbolic
-from chainrule.ops.keras_classes import keras_op_for
-from chainrule.ops.symbolic import RAW_OPS
 
 __all__ = ["OpLayer"]
 
@@ -144,11 +142,12 @@ def _op_function(function: Any) -> Any:
     """The op named ``function`` in ``chainrule.ops`` (never anything else)."""
     public = isinstance(function, str) and (function in ops.__all__ or (  # or ops.image's
         function.startswith("image.") and function[6:] in ops.image.__all__))
-    if not public or function not in RAW_OPS:
+    fn = symbolic.raw_op(function) if public else None
+    if fn is None:
         raise ValueError(
             "OpLayer: `function` must name an op of chainrule.ops that can be recorded "
             f"(e.g. 'mean', 'add', 'getitem'). Received: function={function!r}")
-    return RAW_OPS[function]
+    return fn
 
 
 # chainrule's op names Keras 3 names otherwise (``ops.abs`` records Keras's ``absolute``)
@@ -224,6 +223,8 @@ class OpLayer(Layer):
             >>> OpLayer("true_divide").operation_class_name, OpLayer("abs").operation_class_name
             ('TrueDivide', 'Absolute')
         """
+        from chainrule.ops.keras_classes import keras_op_for  # noqa: PLC0415  (saving's table)
+
         found = keras_op_for(self.function)  # the class a Keras-format file names
         if found is not None:
             return found[0]

@@ -13,7 +13,12 @@ Example:
 """
 
 from chainrule.ops.arrays import pad, repeat, tile
-from chainrule.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
+from chainrule.ops.conv import (  # eager: the op shares its module's name (see below)
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    separable_conv,
+)
 from chainrule.ops.math import (
     abs,
     add,
@@ -67,9 +72,7 @@ from chainrule.ops.normalization import (
     layer_normalization,
     moments,
 )
-from chainrule.ops.pooling import average_pool, max_pool
 from chainrule.ops.reduce import logsumexp, max, mean, min, sum
-from chainrule.ops.rnn import embedding, gru, lstm, mask_weights, simple_rnn
 from chainrule.ops.shaping import (
     broadcast_to,
     concatenate,
@@ -213,27 +216,6 @@ __all__ += [
 # -- end of Keras 3 ops --
 
 # -- more of keras.ops: NumPy-like math and arrays, control flow, linalg, nn --
-from chainrule.ops.control_flow import (  # noqa: E402
-    associative_scan,
-    cond,
-    dtype,
-    fori_loop,
-    map,
-    saturate_cast,
-    scan,
-    scatter,
-    scatter_update,
-    segment_max,
-    segment_min,
-    segment_prod,
-    segment_sum,
-    slice,
-    slice_update,
-    switch,
-    vectorized_map,
-    while_loop,
-)
-from chainrule.ops.ctc import ctc_decode, ctc_loss  # noqa: E402
 from chainrule.ops.decompositions import (  # noqa: E402
     cholesky,
     cholesky_inverse,
@@ -251,152 +233,6 @@ from chainrule.ops.decompositions import (  # noqa: E402
     solve,
     solve_triangular,
     svd,
-)
-from chainrule.ops.math_extra import (  # noqa: E402
-    allclose,
-    amax,
-    amin,
-    angle,
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan2,
-    arctanh,
-    average,
-    bitwise_and,
-    bitwise_invert,
-    bitwise_left_shift,
-    bitwise_not,
-    bitwise_or,
-    bitwise_right_shift,
-    bitwise_xor,
-    cbrt,
-    conj,
-    conjugate,
-    deg2rad,
-    divide_no_nan,
-    erfc,
-    erfinv,
-    exp2,
-    fabs,
-    fmax,
-    fmin,
-    fmod,
-    gcd,
-    heaviside,
-    hypot,
-    imag,
-    isclose,
-    isneginf,
-    isposinf,
-    isreal,
-    lcm,
-    ldexp,
-    left_shift,
-    log_sigmoid,
-    logaddexp,
-    logaddexp2,
-    median,
-    nanargmax,
-    nanargmin,
-    nancumprod,
-    nancumsum,
-    nanmax,
-    nanmean,
-    nanmedian,
-    nanmin,
-    nanpercentile,
-    nanprod,
-    nanquantile,
-    nanstd,
-    nansum,
-    nanvar,
-    nextafter,
-    percentile,
-    ptp,
-    quantile,
-    rad2deg,
-    real,
-    right_shift,
-    signbit,
-    sinc,
-    trunc,
-)
-from chainrule.ops.nn_extra import (  # noqa: E402
-    adaptive_average_pool,
-    adaptive_max_pool,
-    depth_to_space,
-    dot_product_attention,
-    fold,
-    hard_silu,
-    hard_swish,
-    polar,
-    psnr,
-    rms_normalization,
-    space_to_depth,
-    sparse_sigmoid,
-    unfold,
-)
-from chainrule.ops.numpy_extra import (  # noqa: E402
-    append,
-    argpartition,
-    array,
-    array_split,
-    bartlett,
-    bincount,
-    blackman,
-    cdist,
-    column_stack,
-    copy,
-    corrcoef,
-    correlate,
-    cross,
-    diagflat,
-    diff,
-    digitize,
-    dsplit,
-    dstack,
-    empty,
-    empty_like,
-    extract_sequences,
-    fliplr,
-    flipud,
-    geomspace,
-    get_item,
-    hamming,
-    hanning,
-    histogram,
-    hsplit,
-    hstack,
-    i0,
-    inner,
-    isin,
-    kaiser,
-    kron,
-    logspace,
-    meshgrid,
-    ravel,
-    rot90,
-    searchsorted,
-    select,
-    trapezoid,
-    tri,
-    unravel_index,
-    unstack,
-    vander,
-    vdot,
-    view,
-    vsplit,
-    vstack,
-)
-from chainrule.ops.spectral import fft, fft2, ifft2, irfft, istft, rfft, stft  # noqa: E402
-from chainrule.ops.transforms import (  # noqa: E402
-    custom_gradient,
-    rearrange,
-    vectorize,
-    view_as_complex,
-    view_as_real,
 )
 
 __all__ += [
@@ -430,18 +266,6 @@ __all__ += [
 # -- end of more of keras.ops --
 
 # -- more activation ops of Keras 3 (celu, glu, sparsemax, the shrinkages, ...) --
-from chainrule.ops.activations_extra import (  # noqa: E402
-    celu,
-    glu,
-    hard_shrink,
-    hard_tanh,
-    soft_shrink,
-    sparse_plus,
-    sparsemax,
-    squareplus,
-    tanh_shrink,
-    threshold,
-)
 
 __all__ += [
     "celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink", "sparse_plus", "sparsemax",
@@ -450,9 +274,74 @@ __all__ += [
 # -- end of more activation ops --
 
 # -- Keras 3's ops.image namespace (extract_patches, resize) --
-from chainrule.ops import image as image  # noqa: E402
 
 # -- end of ops.image --
+# -- the rarer families load with their module when a program first names one of their ops
+#    (convolution, pooling, recurrent, control flow, CTC, FFT, most of keras.ops' NumPy and
+#    NN extras, ops.image, ops.numpy); each is wrapped for symbolic tensors as it loads.
+#    Not ops.conv: an import of that module elsewhere would bind the module, not the op,
+#    to the name `conv` here --
+from chainrule import _lazy  # noqa: E402
+from chainrule.ops.symbolic import wrap as _wrap_symbolic  # noqa: E402
+
+_lazy.attach(
+    globals(),
+    {
+        ".pooling": [
+            "average_pool", "max_pool",
+        ],
+        ".rnn": [
+            "embedding", "gru", "lstm", "mask_weights", "simple_rnn",
+        ],
+        ".control_flow": [
+            "associative_scan", "cond", "dtype", "fori_loop", "map", "saturate_cast", "scan",
+            "scatter", "scatter_update", "segment_max", "segment_min", "segment_prod",
+            "segment_sum", "slice", "slice_update", "switch", "vectorized_map", "while_loop",
+        ],
+        ".ctc": [
+            "ctc_decode", "ctc_loss",
+        ],
+        ".math_extra": [
+            "allclose", "amax", "amin", "angle", "arccos", "arccosh", "arcsin", "arcsinh",
+            "arctan2", "arctanh", "average", "bitwise_and", "bitwise_invert", "bitwise_left_shift",
+            "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "cbrt", "conj",
+            "conjugate", "deg2rad", "divide_no_nan", "erfc", "erfinv", "exp2", "fabs", "fmax",
+            "fmin", "fmod", "gcd", "heaviside", "hypot", "imag", "isclose", "isneginf", "isposinf",
+            "isreal", "lcm", "ldexp", "left_shift", "log_sigmoid", "logaddexp", "logaddexp2",
+            "median", "nanargmax", "nanargmin", "nancumprod", "nancumsum", "nanmax", "nanmean",
+            "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd", "nansum",
+            "nanvar", "nextafter", "percentile", "ptp", "quantile", "rad2deg", "real",
+            "right_shift", "signbit", "sinc", "trunc",
+        ],
+        ".nn_extra": [
+            "adaptive_average_pool", "adaptive_max_pool", "depth_to_space", "dot_product_attention",
+            "fold", "hard_silu", "hard_swish", "polar", "psnr", "rms_normalization",
+            "space_to_depth", "sparse_sigmoid", "unfold",
+        ],
+        ".numpy_extra": [
+            "append", "argpartition", "array", "array_split", "bartlett", "bincount", "blackman",
+            "cdist", "column_stack", "copy", "corrcoef", "correlate", "cross", "diagflat", "diff",
+            "digitize", "dsplit", "dstack", "empty", "empty_like", "extract_sequences", "fliplr",
+            "flipud", "geomspace", "get_item", "hamming", "hanning", "histogram", "hsplit",
+            "hstack", "i0", "inner", "isin", "kaiser", "kron", "logspace", "meshgrid", "ravel",
+            "rot90", "searchsorted", "select", "trapezoid", "tri", "unravel_index", "unstack",
+            "vander", "vdot", "view", "vsplit", "vstack",
+        ],
+        ".spectral": [
+            "fft", "fft2", "ifft2", "irfft", "istft", "rfft", "stft",
+        ],
+        ".transforms": [
+            "custom_gradient", "rearrange", "vectorize", "view_as_complex", "view_as_real",
+        ],
+        ".activations_extra": [
+            "celu", "glu", "hard_shrink", "hard_tanh", "soft_shrink", "sparse_plus", "sparsemax",
+            "squareplus", "tanh_shrink", "threshold",
+        ],
+    },
+    submodules=("image", "numpy"),
+    wrap=_wrap_symbolic,
+)
+# -- end of the lazy families --
 # -- every op called on symbolic tensors (functional models) records an op layer --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
 
@@ -472,7 +361,6 @@ _use_ops(_sys.modules[__name__])
 # The library's own modules import the raw functions, so they are not affected --
 from chainrule.ops import linalg as _linalg  # noqa: E402
 from chainrule.ops import nn as _nn  # noqa: E402
-from chainrule.ops import numpy  # noqa: E402, F401 - keras.ops.numpy
 
 for _name in _linalg.KERAS_LINALG_NAMES:
     setattr(_linalg, _name, globals()[_name])

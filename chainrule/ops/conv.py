@@ -41,7 +41,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from typing import Any, Sequence
@@ -106,6 +105,8 @@ def normalize_padding(padding: Any, allowed: Sequence[str], owner: str = "conv")
     """
     if isinstance(padding, str) and padding.lower() in allowed:
         return padding.lower()
+    import difflib  # noqa: PLC0415  (loads only for a wrong name)
+
     close = difflib.get_close_matches(str(padding).lower(), list(allowed), n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     if str(padding).lower() == "causal":

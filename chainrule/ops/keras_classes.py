@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from chainrule.ops import symbolic
 from chainrule.ops.symbolic import RAW_OPS
 
 __all__ = ["KERAS_OPS", "REFUSED_OPS", "KerasOp", "keras_op_for", "raw_op"]
@@ -268,7 +269,10 @@ def raw_op(function: str) -> Callable:
         >>> raw_op("mean").__name__
         'mean'
     """
-    return RAW_OPS[function]
+    fn = symbolic.raw_op(function)
+    if fn is None:
+        raise KeyError(function)
+    return fn
 
 
 def keras_op_for(function: str) -> tuple[str, KerasOp] | None:
@@ -278,7 +282,7 @@ def keras_op_for(function: str) -> tuple[str, KerasOp] | None:
         >>> keras_op_for("mean")[0], keras_op_for("absolute")[0], keras_op_for("nope")
         ('Mean', 'Absolute', None)
     """
-    fn = RAW_OPS.get(function)
+    fn = symbolic.raw_op(function)
     if fn is None:
         return None
     for name, spec in KERAS_OPS.items():

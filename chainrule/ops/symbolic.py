@@ -23,8 +23,8 @@ import functools
 import inspect
 from typing import Any, Callable
 
-__all__ = ["symbolic_dispatch", "install", "any_symbolic", "use_graph", "RAW_OPS", "NOT_RECORDED",
-           "VALUE_SHAPED"]
+__all__ = ["symbolic_dispatch", "install", "wrap", "raw_op", "any_symbolic", "use_graph",
+           "RAW_OPS", "NOT_RECORDED", "VALUE_SHAPED"]
 
 #: The undecorated op functions by public name (what an op layer runs).
 RAW_OPS: dict[str, Callable] = {}
@@ -145,13 +145,50 @@ def install(namespace: dict, names: list, prefix: str = "") -> None:
         >>> ns["twice"](3), "twice" in RAW_OPS
         (6, True)
     """
-    wrapped: dict = {}  # aliases (``absolute = abs``) stay one function
     for name in names:
-        fn = namespace.get(name)
-        if callable(fn) and not isinstance(fn, type) and name not in NOT_RECORDED \
-                and not hasattr(fn, "__wrapped_op__"):
-            if id(fn) not in wrapped:
-                wrapped[id(fn)] = symbolic_dispatch(fn, prefix + name)
-            else:
-                RAW_OPS[prefix + name] = fn
-            namespace[name] = wrapped[id(fn)]
+        if name in namespace:
+            namespace[name] = wrap(name, namespace[name], prefix)
+
+
+_WRAPPED: dict[tuple[str, int], Callable] = {}  # aliases (``absolute = abs``) stay one function
+
+
+def wrap(name: str, fn: Any, prefix: str = "") -> Any:
+    """``fn`` as the op ``prefix + name`` of a namespace: wrapped by :func:`symbolic_dispatch`
+    (one wrapper per function, whatever its aliases), or ``fn`` itself when it is not a
+    recordable op (a class, a constant, an op that is never recorded, a wrapper already).
+
+    Example:
+        >>> def thrice(x):
+        ...     return 3 * x
+        >>> op = wrap("thrice", thrice)
+        >>> op(2), wrap("three_times", thrice) is op, RAW_OPS["three_times"] is thrice
+        (6, True, True)
+    """
+    if not callable(fn) or isinstance(fn, type) or name in NOT_RECORDED \
+            or hasattr(fn, "__wrapped_op__"):
+        return fn
+    key = (prefix, id(fn))
+    if key in _WRAPPED:
+        RAW_OPS[prefix + name] = fn
+    else:
+        _WRAPPED[key] = symbolic_dispatch(fn, prefix + name)
+    return _WRAPPED[key]
+
+
+def raw_op(name: str) -> Callable | None:
+    """The undecorated op recorded as ``name`` (``"mean"``, ``"image.resize"``), loading
+    its module first if ``chainrule.ops`` has not yet (see ``chainrule._lazy``); None for a
+    name that is no op of chainrule.ops.
+
+    Example:
+        >>> raw_op("mean").__name__, raw_op("no_such_op")
+        ('mean', None)
+    """
+    if name not in RAW_OPS and isinstance(name, str):
+        from chainrule import ops  # noqa: PLC0415  (the package that loads its ops)
+
+        namespace, _, short = name.rpartition(".")
+        if namespace in ("", "image"):
+            getattr(ops.image if namespace else ops, short, None)
+    return RAW_OPS.get(name)

@@ -6,7 +6,6 @@ Every message names the argument and ends with ``Received: name=value``.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import sys
 import warnings
@@ -77,6 +76,8 @@ def unexpected_kwargs(owner: str, kwargs: Iterable[str], accepted: Iterable[str]
     accepted = sorted(accepted)
     parts = []
     for name in names:
+        import difflib  # noqa: PLC0415  (loads only for a wrong name)
+
         close = difflib.get_close_matches(name, accepted, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         parts.append(f"{name!r}{hint}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 from typing import Any, Iterator
 
@@ -106,6 +105,8 @@ class Config:
         if name in config:
             return config[name]
         msg = f"Unknown attribute: '{name}'."
+        import difflib  # noqa: PLC0415  (loads only for a wrong name)
+
         close = difflib.get_close_matches(name, [str(k) for k in config], n=1, cutoff=0.7)
         if close:
             msg += f" Did you mean '{close[0]}'?"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import itertools
 from typing import Any, Iterator, Sequence
 
@@ -27,6 +26,8 @@ def check_choice(value: Any, allowed: Sequence[str], arg: str, layer: str) -> st
     """
     if isinstance(value, str) and value in allowed:
         return value
+    import difflib  # noqa: PLC0415  (loads only for a wrong name)
+
     close = difflib.get_close_matches(str(value), list(allowed), n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ValueError(f"Unknown {arg} for layer {layer}: {value!r}.{hint} Known: "
