@@ -217,3 +217,22 @@ __all__ += ["Pipeline"]
 from chainrule.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
 
 __all__ += ["HashedCrossing"]
+# -- adaptive pooling, spectrograms, spectral normalization, reversible embedding --
+from chainrule.layers.adaptive_pooling import (  # noqa: E402
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
+from chainrule.layers.preprocessing.spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
+from chainrule.layers.reversible_embedding import ReversibleEmbedding  # noqa: E402
+from chainrule.layers.spectral_normalization import SpectralNormalization  # noqa: E402
+
+__all__ += [
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "STFTSpectrogram",
+    "MelSpectrogram", "SpectralNormalization", "ReversibleEmbedding",
+]
+# -- end of adaptive pooling, spectrograms, spectral normalization, reversible embedding --
