@@ -905,7 +905,7 @@ __all__ += ["IdentityInitializer", "OrthogonalInitializer", "constant", "zeros",
 
 #: SciPy's names (and aliases) of the windows chainrule writes out in NumPy.
 _WINDOW_NAMES = {
-    "hann": "hann", "han": "hann", "hanning": "hann",
+    "hann": "hann", "han": "hann",
     "hamming": "hamming", "hamm": "hamming", "ham": "hamming",
     "blackman": "blackman", "black": "blackman", "blk": "blackman",
     "bartlett": "bartlett", "bart": "bartlett", "brt": "bartlett",
@@ -917,7 +917,7 @@ _WINDOW_NAMES = {
 
 
 def _check_window_name(window: Any, owner: str) -> None:
-    if isinstance(window, str) and window.lower() not in _WINDOW_NAMES:
+    if isinstance(window, str) and window not in _WINDOW_NAMES:
         raise ValueError(
             f"{owner}: unknown window {window!r}; chainrule knows SciPy's "
             f"{', '.join(sorted(set(_WINDOW_NAMES.values())))} (or pass the window's values "
@@ -947,7 +947,7 @@ def get_window(window: str, length: int, periodic: bool = False) -> np.ndarray:
         [0.0, 0.5, 1.0, 0.5]
     """
     _check_window_name(window, "get_window")
-    kind = _WINDOW_NAMES[window.lower()]
+    kind = _WINDOW_NAMES[window]
     if length <= 1:
         return np.ones(max(int(length), 0))
     m = int(length) + 1 if periodic else int(length)
