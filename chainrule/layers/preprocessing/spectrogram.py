@@ -35,10 +35,10 @@ def _positive_int(value: Any, arg: str, owner: str) -> int:
     return int(value)
 
 
-def _rank_error(layer: Any, want: str, shape: Sequence[Any]) -> ValueError:
+def _rank_error(layer: Any, want: str, shape: Sequence[Any], hint: str = "") -> ValueError:
     shape = tuple(shape)
     return ValueError(f'Input 0 of layer "{layer.name}" is incompatible with the layer: '
-                      f"{type(layer).__name__} expects {want}, received shape {shape}. "
+                      f"{type(layer).__name__} expects {want}, received shape {shape}.{hint} "
                       f"Received: inputs of shape {shape}")
 
 
@@ -152,7 +152,11 @@ class STFTSpectrogram(ShapedLayer):
         if len(shape) != 3:
             layout = ("(batch, time, channels)" if self.data_format == "channels_last"
                       else "(batch, channels, time)")
-            raise _rank_error(self, f"3-D input {layout}", shape)
+            hint = ""
+            if len(shape) == 2:
+                hint = (" Add a channel axis: x[..., None]." if self.data_format ==
+                        "channels_last" else " Add a channel axis: x[:, None].")
+            raise _rank_error(self, f"3-D input {layout}", shape, hint)
         time = shape[1] if self.data_format == "channels_last" else shape[2]
         if self.padding == "valid" and time is not None and time < self.frame_length:
             raise ValueError(f'Layer "{self.name}" (STFTSpectrogram): the signal has {time} '
