@@ -941,9 +941,9 @@ def get_window(window: str, length: int, periodic: bool = False) -> np.ndarray:
         ValueError: for an unknown name.
 
     Example:
-        >>> get_window("hann", 5).tolist()
+        >>> get_window("hann", 5).round(6).tolist()
         [0.0, 0.5, 1.0, 0.5, 0.0]
-        >>> get_window("hann", 4, periodic=True).tolist()
+        >>> get_window("hann", 4, periodic=True).round(6).tolist()
         [0.0, 0.5, 1.0, 0.5]
     """
     _check_window_name(window, "get_window")
