@@ -374,3 +374,13 @@ def test_spectral_normalization_updates_its_state_in_every_replayed_step():
     matrix = sn.kernel.numpy().reshape(-1, 3)
     # one power-iteration step per training call: the norm is close to 1 after the last update
     assert 0.8 < np.linalg.svd(matrix, compute_uv=False)[0] < 1.25
+
+
+def test_a_keras_file_of_these_layers_loads_and_predicts_as_keras():
+    """tests/fixtures/keras_files/spectral.keras: written by Keras 3 (the fixture script)."""
+    path = os.path.join(os.path.dirname(__file__), "fixtures", "keras_files", "spectral.keras")
+    model = cr.saving.load_model(path)
+    xs = [FIXTURE[f"file/x{k}"] for k in range(3)]
+    close(model.predict(xs, verbose=0), FIXTURE["file/y"], rtol=1e-5, atol=1e-5)
+    sn = [layer for layer in model.layers if isinstance(layer, L.SpectralNormalization)][0]
+    assert [w.name for w in sn.weights] == ["kernel", "vector_u", "bias"]

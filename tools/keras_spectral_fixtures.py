@@ -26,6 +26,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "keras_spectral.npz")
+ARCHIVE = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures", "keras_files",
+                       "spectral.keras")
 
 
 def hann(n: int, periodic: bool) -> np.ndarray:
@@ -193,6 +195,33 @@ def main() -> None:
         out[f"reversible/{name}/logits"] = keras.ops.convert_to_numpy(layer(h, reverse=True))
         spec["reversible"].append([name, kwargs, [w.name for w in layer.weights],
                                    sorted(layer.get_config())])
+
+    # a model of the layers with weights, saved by Keras, for chainrule to load
+    keras.utils.set_random_seed(3)
+    audio = keras.Input((32, 2))
+    a = keras.layers.STFTSpectrogram(mode="log", frame_length=8, frame_step=4,
+                                     window=None)(audio)
+    a = keras.layers.Flatten()(keras.layers.AdaptiveAveragePooling1D(3)(a))
+    ids = keras.Input((5,), dtype="int32")
+    t = keras.layers.ReversibleEmbedding(9, 4, tie_weights=False)(ids)
+    t = keras.layers.Flatten()(keras.layers.AdaptiveMaxPooling1D(2)(t))
+    sound = keras.Input((64,))
+    m = keras.layers.Flatten()(keras.layers.MelSpectrogram(
+        fft_length=32, sequence_stride=16, num_mel_bins=4, sampling_rate=8000)(sound))
+    merged = keras.layers.Concatenate()([a, t, m])
+    y = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=2)(merged)
+    model = keras.Model([audio, ids, sound], y)
+    for w in model.weights:
+        w.assign(keras.ops.convert_to_numpy(w) + 0.1 * rng.standard_normal(w.shape))
+    xs = [rng.standard_normal((2, 32, 2)).astype("float32"),
+          rng.integers(0, 9, (2, 5)).astype("int32"),
+          rng.standard_normal((2, 64)).astype("float32")]
+    for k, x in enumerate(xs):
+        out[f"file/x{k}"] = x
+    out["file/y"] = keras.ops.convert_to_numpy(model.predict(xs, verbose=0))
+    out["file/weights"] = np.array(json.dumps([w.path for w in model.weights]))
+    model.save(ARCHIVE)
+    print(f"wrote {ARCHIVE}: {os.path.getsize(ARCHIVE)} bytes")
 
     configs = {
         "stft": keras.layers.STFTSpectrogram(frame_length=8, window=None).get_config(),
