@@ -31,7 +31,8 @@ def attach(
 
     Installs ``__getattr__`` and ``__dir__`` (PEP 562) in the package's namespace:
     the first read of a name imports its module and keeps the value in the
-    namespace, so later reads cost nothing.
+    namespace, so later reads cost nothing. Later calls on the same namespace add
+    their names to the same table.
 
     Args:
         namespace: the package's ``globals()``.
@@ -58,9 +59,12 @@ def attach(
         'LSTM'
     """
     package = namespace["__name__"]
-    table: dict[str, tuple[str, str | None]] = {}
+    # a second call adds to the first one's table (a family's names in a block of their own)
+    first = "__lazy_names__" not in namespace
+    table: dict[str, tuple[str, str | None, Callable[[str, Any], Any] | None]] = \
+        namespace.setdefault("__lazy_names__", {})
 
-    def add(name: str, where: tuple[str, str | None]) -> None:
+    def add(name: str, where: tuple[str, str | None, Callable[[str, Any], Any] | None]) -> None:
         if name in table:
             raise ValueError(
                 f"`names`: {name!r} is given twice (in {table[name][0]} and {where[0]}). "
@@ -71,23 +75,26 @@ def attach(
     for module, provided in (names or {}).items():
         path = package + module if module.startswith(".") else module
         for name in provided:
-            add(name, (path, name))
+            add(name, (path, name, wrap))
     for sub in submodules:
-        add(sub, (f"{package}.{sub}", None))
+        add(sub, (f"{package}.{sub}", None, None))
+    if not first:
+        return
 
     def __getattr__(name: str) -> Any:  # noqa: N807  (PEP 562's name)
         where = table.get(name)
         if where is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        module = importlib.import_module(where[0])
-        value = module if where[1] is None else getattr(module, where[1])
-        if wrap is not None and where[1] is not None:
-            value = wrap(name, value)
+        path, attribute, wrapper = where
+        module = importlib.import_module(path)
+        value = module if attribute is None else getattr(module, attribute)
+        if wrapper is not None:
+            value = wrapper(name, value)
         namespace[name] = value
         return value
 
     def __dir__() -> list[str]:  # noqa: N807
-        return sorted(set(namespace) | set(table))
+        return sorted((set(namespace) | set(table)) - {"__lazy_names__"})
 
     namespace["__getattr__"] = __getattr__
     namespace["__dir__"] = __dir__

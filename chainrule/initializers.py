@@ -899,3 +899,157 @@ __all__ += ["IdentityInitializer", "OrthogonalInitializer", "constant", "zeros",
             "identity", "random_uniform", "random_normal", "truncated_normal",
             "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
             "lecun_uniform", "lecun_normal", "orthogonal"]
+
+
+# --- STFT: the kernels of STFTSpectrogram (Keras 3's STFT / STFTInitializer / stft) ----------
+
+#: SciPy's names (and aliases) of the windows chainrule writes out in NumPy.
+_WINDOW_NAMES = {
+    "hann": "hann", "han": "hann",
+    "hamming": "hamming", "hamm": "hamming", "ham": "hamming",
+    "blackman": "blackman", "black": "blackman", "blk": "blackman",
+    "bartlett": "bartlett", "bart": "bartlett", "brt": "bartlett",
+    "triang": "triang", "triangle": "triang", "tri": "triang",
+    "boxcar": "boxcar", "box": "boxcar", "ones": "boxcar", "rect": "boxcar",
+    "rectangular": "boxcar",
+    "cosine": "cosine", "halfcosine": "cosine",
+}
+
+
+def _check_window_name(window: Any, owner: str) -> None:
+    if isinstance(window, str) and window not in _WINDOW_NAMES:
+        raise ValueError(
+            f"{owner}: unknown window {window!r}; chainrule knows SciPy's "
+            f"{', '.join(sorted(set(_WINDOW_NAMES.values())))} (or pass the window's values "
+            f"as an array). Received: window={window!r}")
+
+
+def get_window(window: str, length: int, periodic: bool = False) -> np.ndarray:
+    """A named window of ``length`` samples, as SciPy's ``get_window(window, length, periodic)``.
+
+    Args:
+        window: ``"hann"``, ``"hamming"``, ``"blackman"``, ``"bartlett"``, ``"triang"``,
+            ``"boxcar"`` or ``"cosine"`` (and SciPy's aliases of these).
+        length: the number of samples.
+        periodic: the periodic window (the first ``length`` samples of the symmetric
+            window of ``length + 1``), as used for spectral analysis; else symmetric.
+
+    Returns:
+        A float64 NumPy array of shape ``(length,)``.
+
+    Raises:
+        ValueError: for an unknown name.
+
+    Example:
+        >>> get_window("hann", 5).round(6).tolist()
+        [0.0, 0.5, 1.0, 0.5, 0.0]
+        >>> get_window("hann", 4, periodic=True).round(6).tolist()
+        [0.0, 0.5, 1.0, 0.5]
+    """
+    _check_window_name(window, "get_window")
+    kind = _WINDOW_NAMES[window]
+    if length <= 1:
+        return np.ones(max(int(length), 0))
+    m = int(length) + 1 if periodic else int(length)
+    n = np.arange(m)
+    if kind in ("hann", "hamming", "blackman"):
+        coef = {"hann": (0.5, 0.5), "hamming": (0.54, 0.46),
+                "blackman": (0.42, 0.5, 0.08)}[kind]
+        w = sum((-1) ** k * a * np.cos(2 * np.pi * k * n / (m - 1)) for k, a in enumerate(coef))
+    elif kind == "bartlett":
+        w = np.where(n <= (m - 1) / 2.0, 2.0 * n / (m - 1), 2.0 - 2.0 * n / (m - 1))
+    elif kind == "triang":
+        k = np.arange(1, (m + 1) // 2 + 1)
+        if m % 2 == 0:
+            half = (2 * k - 1.0) / m
+            w = np.concatenate([half, half[::-1]])
+        else:
+            half = 2 * k / (m + 1.0)
+            w = np.concatenate([half, half[-2::-1]])
+    elif kind == "cosine":
+        w = np.sin(np.pi / m * (n + 0.5))
+    else:  # boxcar
+        w = np.ones(m)
+    return w[:length] if periodic else w
+
+
+class STFT(Initializer):
+    """The convolution kernels of a short-time Fourier transform (Keras's ``STFT``).
+
+    Fills a ``(frame_length, 1, fft_bins)`` kernel with ``cos(-2 pi t f / fft_length)``
+    (``side="real"``) or ``sin(...)`` (``side="imag"``) for sample ``t`` and frequency
+    bin ``f``, where ``fft_length = 2 * (fft_bins - 1)``, times the window divided by
+    its scale: convolving a signal with the two kernels at a stride gives the real and
+    imaginary parts of its STFT. :class:`~chainrule.layers.STFTSpectrogram` uses it.
+    Also importable as ``STFTInitializer`` and ``stft``.
+
+    Args:
+        side: ``"real"`` (default) or ``"imag"``.
+        window: a window name (SciPy's: ``"hann"``, ``"hamming"``, ...), an array of
+            ``frame_length`` values, or None for no window.
+        scaling: ``"density"`` (divide by the window's L2 norm), ``"spectrum"`` (by its
+            sum) or None.
+        periodic: use the periodic form of a named window; default False (symmetric).
+
+    Raises:
+        ValueError: for an unknown ``side``, ``scaling`` or window name, or a window
+            array whose length is not the kernel's first dimension.
+
+    Example:
+        >>> k = STFT("real", window=None, scaling=None)((4, 1, 3))
+        >>> k[:, 0, :].round(6).tolist()
+        [[1.0, 1.0, 1.0], [1.0, 0.0, -1.0], [1.0, -1.0, 1.0], [1.0, -0.0, -1.0]]
+    """
+
+    def __init__(self, side: str = "real", window: Any = "hann", scaling: str | None = "density",
+                 periodic: bool = False) -> None:
+        if side not in ("real", "imag"):
+            raise ValueError(f"STFT: side must be 'real' or 'imag'. Received: side={side!r}")
+        _check_window_name(window, "STFT")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError("STFT: scaling must be None, 'density' or 'spectrum'. "
+                             f"Received: scaling={scaling!r}")
+        self.side = side
+        self.window = (np.asarray(backend.to_numpy(window)).tolist()
+                       if window is not None and not isinstance(window, str) else window)
+        self.scaling = scaling
+        self.periodic = bool(periodic)
+
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
+        """Return the ``(frame_length, channels, fft_bins)`` kernel."""
+        shape, dt = _standardize_shape(shape), _dtype(dtype, float_only=True)
+        if len(shape) != 3:
+            raise ValueError("STFT initializes kernels of shape (frame_length, 1, fft_bins). "
+                             f"Received: shape={shape}")
+        frame_length, _, bins = shape
+        fft_length = (bins - 1) * 2
+        t = np.arange(frame_length, dtype=np.float64)[:, None, None]
+        f = np.arange(bins, dtype=np.float64)[None, None, :] / max(fft_length, 1)
+        angle = -2.0 * np.pi * t * f
+        kernel = np.cos(angle) if self.side == "real" else np.sin(angle)
+        if self.window is not None:
+            win = (get_window(self.window, frame_length, self.periodic)
+                   if isinstance(self.window, str) else np.asarray(self.window, np.float64))
+            if win.shape != (frame_length,):
+                raise ValueError(
+                    "STFT: the window must have frame_length values (the kernel's first "
+                    f"dimension, {frame_length}). Received: window of shape {win.shape}")
+            scale = 1.0
+            if self.scaling == "density":
+                scale = float(np.sqrt(np.sum(win * win)))
+            elif self.scaling == "spectrum":
+                scale = float(np.sum(np.abs(win)))
+            kernel = kernel * win[:, None, None] / scale
+        return _to_backend(np.array(np.broadcast_to(kernel, shape), dtype=dt), dt)
+
+    def get_config(self) -> dict:
+        """Return ``{'side', 'window', 'periodic', 'scaling'}``."""
+        return {"side": self.side, "window": self.window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
+STFTInitializer = STFT
+stft = STFT
+_CLASSES.update({"STFT": STFT, "STFTInitializer": STFT})
+_NAMES.update({"stft": STFT})
+__all__ += ["STFT", "STFTInitializer", "stft"]

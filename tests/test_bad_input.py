@@ -941,10 +941,10 @@ ROWS += [
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[2\] \(Lambda "
      r"'lambda'\) is a Lambda layer, which holds Python code; chainrule never runs code", True),
     ("keras-unknown-layer",
-     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "MelSpectrogram",
+     lambda: _keras_mlp_with(1, {"module": "keras.layers", "class_name": "WaveletTransform",
                                  "config": {"name": "hidden", "filters": 4}}),
      cr.saving.UnsafeFileError, r"'.*keras_model\.keras': the model layers\[1\] "
-     r"\(MelSpectrogram 'hidden'\): chainrule has no layer class 'MelSpectrogram'",
+     r"\(WaveletTransform 'hidden'\): chainrule has no layer class 'WaveletTransform'",
      True),
     ("weights-h5-not-hdf5",
      lambda: mlp().load_weights(write(TMP / "notes.weights.h5", b"my notes")),
@@ -1242,6 +1242,72 @@ ROWS += [
      r"chainrule cannot honour the dtype 'bfloat16': NumPy has no bfloat16 type\. .*"
      r"Received: policy='bfloat16'$", True),
 ]
+
+# -- adaptive pooling, spectrograms, spectral normalization, reversible embedding --------------
+def _reverse_with_wrong_size():
+    layer = L.ReversibleEmbedding(5, 3, name="rev")
+    layer.build()
+    return layer(np.zeros((2, 4, 5), "float32"), reverse=True)
+
+
+ROWS += [
+    ("adaptive-output-size", lambda: L.AdaptiveAveragePooling2D((3, 0), name="ap"), ValueError,
+     r"AdaptiveAveragePooling2D layer 'ap': invalid value for argument `output_size`: expected "
+     r"a positive integer or 2 of them\. Received: output_size=\(3, 0\)$", True),
+    ("adaptive-input-rank",
+     lambda: L.AdaptiveMaxPooling2D(2, name="ap")(np.zeros((2, 5, 5), "float32")), ValueError,
+     r'Input 0 of layer "ap" is incompatible with the layer: AdaptiveMaxPooling2D expects 4-D '
+     r"input \(batch, height, width, channels\), received shape \(2, 5, 5\)\. Add a channel "
+     r"axis: x\[\.\.\., None\]\. Received: inputs of shape \(2, 5, 5\)$", True),
+    ("stft-frame-step", lambda: L.STFTSpectrogram(frame_length=8, frame_step=9), ValueError,
+     r"STFTSpectrogram: `frame_step` must be a positive integer not greater than "
+     r"`frame_length` \(8\)\. Received: frame_step=9$", True),
+    ("stft-fft-length", lambda: L.STFTSpectrogram(frame_length=8, fft_length=4), ValueError,
+     r"STFTSpectrogram: `fft_length` must be an integer not less than `frame_length` \(8\)\. "
+     r"Received: fft_length=4$", True),
+    ("stft-mode", lambda: L.STFTSpectrogram(mode="power"), ValueError,
+     r"STFTSpectrogram: `mode` must be one of log, magnitude, psd, real, imag, angle, stft\. "
+     r"Received: mode='power'$", True),
+    ("stft-window", lambda: L.STFTSpectrogram(window="hanning"), ValueError,
+     r"STFTSpectrogram: unknown window 'hanning'; chainrule knows SciPy's bartlett, .*"
+     r"Received: window='hanning'$", True),
+    ("stft-input-rank",
+     lambda: L.STFTSpectrogram(frame_length=8, name="spec")(np.zeros((2, 32), "float32")),
+     ValueError, r'Input 0 of layer "spec" is incompatible with the layer: STFTSpectrogram '
+     r"expects 3-D input \(batch, time, channels\), received shape \(2, 32\)\. Add a channel "
+     r"axis: x\[\.\.\., None\]\. Received: inputs of shape \(2, 32\)$", True),
+    ("stft-short-signal",
+     lambda: L.STFTSpectrogram(frame_length=8, name="spec")(np.zeros((1, 4, 1), "float32")),
+     ValueError, r'Layer "spec" \(STFTSpectrogram\): the signal has 4 samples, fewer than '
+     r"frame_length=8 .*Received: input_shape=\(1, 4, 1\)$", True),
+    ("stft-init-side", lambda: cr.initializers.STFT("complex"), ValueError,
+     r"STFT: side must be 'real' or 'imag'\. Received: side='complex'$", True),
+    ("mel-fft-length", lambda: L.MelSpectrogram(fft_length=256, sequence_length=512),
+     ValueError, r"MelSpectrogram: `fft_length` must be greater than or equal to "
+     r"`sequence_length` \(512\)\. Received: fft_length=256$", True),
+    ("mel-stride", lambda: L.MelSpectrogram(sequence_stride=0), ValueError,
+     r"MelSpectrogram: `sequence_stride` must be a positive integer\. "
+     r"Received: sequence_stride=0$", True),
+    ("mel-input-rank", lambda: L.MelSpectrogram(name="mel")(np.zeros((2, 3, 64), "float32")),
+     ValueError, r'Input 0 of layer "mel" is incompatible with the layer: MelSpectrogram '
+     r"expects 1-D \(samples,\) or 2-D \(batch, samples\) input, received shape "
+     r"\(2, 3, 64\)\. Received: inputs of shape \(2, 3, 64\)$", True),
+    ("spectral-power-iterations",
+     lambda: L.SpectralNormalization(L.Dense(2), power_iterations=0, name="sn"), ValueError,
+     r'Layer "sn" \(SpectralNormalization\): `power_iterations` must be a positive integer\. '
+     r"Received: power_iterations=0$", True),
+    ("spectral-no-kernel",
+     lambda: L.SpectralNormalization(L.Flatten(), name="sn")(np.zeros((2, 3), "float32")),
+     ValueError, r'Layer "sn" \(SpectralNormalization\) needs a wrapped layer with a `kernel` '
+     r"or `embeddings` weight\. Received: layer of type Flatten$", True),
+    ("reversible-soft-cap", lambda: L.ReversibleEmbedding(5, 3, logit_soft_cap=0, name="rev"),
+     ValueError, r'Layer "rev" \(ReversibleEmbedding\): `logit_soft_cap` must be a positive '
+     r"number or None\. Received: logit_soft_cap=0$", True),
+    ("reversible-reverse-size", _reverse_with_wrong_size, ValueError,
+     r'Layer "rev" \(ReversibleEmbedding\): call\(\.\.\., reverse=True\) takes vectors of '
+     r"size output_dim=3 on the last axis\. Received: inputs of shape \(2, 4, 5\)$", True),
+]
+# -- end of adaptive pooling, spectrograms, spectral normalization, reversible embedding --
 
 TMP = None  # set by the autouse fixture below
 

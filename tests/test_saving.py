@@ -453,6 +453,28 @@ LAYER_EXAMPLES.update({
     "ConvLSTM3D": _conv_segment((2, 1, 3, 2, 1), lambda: layers.ConvLSTM3D(
         1, 1, unit_forget_bias=False, activation="relu")),
 })
+# adaptive pooling, spectrograms, spectral normalization, reversible embedding
+LAYER_EXAMPLES.update({
+    "AdaptiveAveragePooling1D": _conv_segment(_SEQ, lambda: layers.AdaptiveAveragePooling1D(3)),
+    "AdaptiveMaxPooling1D": _conv_segment(_SEQ, lambda: layers.AdaptiveMaxPooling1D(
+        2, data_format="channels_first")),
+    "AdaptiveAveragePooling2D": _conv_segment(_IMG, lambda: layers.AdaptiveAveragePooling2D(
+        (3, 1))),
+    "AdaptiveMaxPooling2D": _conv_segment(_IMG, lambda: layers.AdaptiveMaxPooling2D(2)),
+    "AdaptiveAveragePooling3D": _conv_segment(_VOL, lambda: layers.AdaptiveAveragePooling3D(
+        (1, 2, 1))),
+    "AdaptiveMaxPooling3D": _conv_segment(_VOL, lambda: layers.AdaptiveMaxPooling3D(1)),
+    "STFTSpectrogram": _conv_segment((12, 1), lambda: layers.STFTSpectrogram(
+        mode="psd", frame_length=4, frame_step=2, window="hamming")),
+    "MelSpectrogram": lambda: [layers.Dense(32), layers.MelSpectrogram(
+        fft_length=16, sequence_stride=8, num_mel_bins=3, sampling_rate=8000), layers.Flatten()],
+    "SpectralNormalization": lambda: layers.SpectralNormalization(layers.Dense(4),
+                                                                  power_iterations=2),
+    "ReversibleEmbedding": lambda: [  # ids from a Discretization
+        layers.Dense(3), layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5]),
+        layers.ReversibleEmbedding(4, 2, tie_weights=False, logit_soft_cap=3.0),
+        layers.Flatten()],
+})
 
 
 def _layer_classes():

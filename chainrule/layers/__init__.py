@@ -121,3 +121,27 @@ __all__ = [
     "GroupedQueryAttention", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "SpatialDropout3D",
     "serialize", "deserialize", "Pipeline", "HashedCrossing",
 ]
+# -- adaptive pooling, spectrograms, spectral normalization, reversible embedding --
+_lazy.attach(
+    globals(),
+    {
+        ".adaptive_pooling": [
+            "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+            "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+        ],
+        ".preprocessing.spectrogram": [
+            "MelSpectrogram", "STFTSpectrogram",
+        ],
+        ".reversible_embedding": [
+            "ReversibleEmbedding",
+        ],
+        ".spectral_normalization": [
+            "SpectralNormalization",
+        ],
+    },
+)
+__all__ += [
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "STFTSpectrogram",
+    "MelSpectrogram", "SpectralNormalization", "ReversibleEmbedding",
+]

@@ -169,7 +169,10 @@ def _own_variables(obj: Any, children: list[tuple[str, Any]]) -> list[Any]:
     for _, child in children:
         for c in child if isinstance(child, list) else [child]:
             nested.update(id(w) for w in c.weights)
-    own = [w for w in obj.weights if id(w) not in nested]
+    # a layer's own variables: those of no child, and any child's it tracks itself (as Keras
+    # 3 saves a SpectralNormalization's kernel with the wrapper and with the wrapped layer)
+    tracked = {id(w) for w in vars(obj).get("_variables", ())}
+    own = [w for w in obj.weights if id(w) not in nested or id(w) in tracked]
     return [w for w in own if w.trainable] + [w for w in own if not w.trainable]
 
 
