@@ -217,3 +217,15 @@ __all__ += ["Pipeline"]
 from chainrule.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
 
 __all__ += ["HashedCrossing"]
+# -- geometric and mixing image augmentation (RandomShear ... CutMix) --
+from chainrule.layers.preprocessing.geometric_augmentation import (  # noqa: E402
+    RandomElasticTransform,
+    RandomErasing,
+    RandomPerspective,
+    RandomShear,
+)
+from chainrule.layers.preprocessing.mixing import CutMix, MixUp  # noqa: E402
+
+__all__ += ["RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing",
+            "MixUp", "CutMix"]
+# -- end of geometric and mixing image augmentation --
