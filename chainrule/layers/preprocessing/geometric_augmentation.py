@@ -46,7 +46,7 @@ def factor_range(factor: Any, name: str, layer: str, bounds: tuple = (0.0, 1.0),
 
     def bad() -> ValueError:
         return ValueError(f"{layer}: {name} must be a number or a pair of numbers in "
-                          f"[{lo_b}, {hi_b}]. Received: {name}={factor!r}")
+                          f"[{lo_b:g}, {hi_b:g}]. Received: {name}={factor!r}")
 
     def number(v: Any) -> bool:
         return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
