@@ -1308,6 +1308,69 @@ ROWS += [
      r"size output_dim=3 on the last axis\. Received: inputs of shape \(2, 4, 5\)$", True),
 ]
 # -- end of adaptive pooling, spectrograms, spectral normalization, reversible embedding --
+# -- geometric image ops and augmentation layers (docs/errors.md, "Geometric image ops ...") --
+_IMGS = np.ones((2, 8, 8, 3), "float32")
+_IMG_OPS = cr.ops.image
+ROWS += [
+    ("affine-transform-shape", lambda: _IMG_OPS.affine_transform(_IMGS, [1, 0, 0]), ValueError,
+     r"image\.affine_transform: transform must have shape \(8,\) or \(batch, 8\)\. "
+     r"Received: transform of shape \(3,\)$", True),
+    ("affine-fill-mode", lambda: _IMG_OPS.affine_transform(_IMGS, [1, 0, 0, 0, 1, 0, 0, 0],
+                                                           fill_mode="mirror"), ValueError,
+     r"image\.affine_transform: fill_mode must be one of 'constant', 'nearest', 'wrap', "
+     r"'reflect'\. Received: fill_mode='mirror'$", True),
+    ("map-coordinates-order",
+     lambda: _IMG_OPS.map_coordinates(_IMGS[0, :, :, 0], np.zeros((2, 3)), order=3),
+     ValueError, r"image\.map_coordinates: order must be 0 \(nearest\) or 1 \(linear\)\. "
+     r"Received: order=3$", True),
+    ("map-coordinates-rank", lambda: _IMG_OPS.map_coordinates(_IMGS, np.zeros((2, 3)), order=1),
+     ValueError, r"image\.map_coordinates: the first axis of coordinates must be the rank of "
+     r"inputs \(4\)\. Received: coordinates of shape \(2, 3\) for inputs of shape "
+     r"\(2, 8, 8, 3\)$", True),
+    ("perspective-points-shape",
+     lambda: _IMG_OPS.perspective_transform(_IMGS, np.zeros((3, 2)), np.zeros((3, 2))),
+     ValueError, r"image\.perspective_transform: start_points must have shape \(4, 2\) or "
+     r"\(batch, 4, 2\)\. Received: start_points of shape \(3, 2\)$", True),
+    ("pad-images-two-of-three",
+     lambda: _IMG_OPS.pad_images(_IMGS, 1, 1, 1, 1, target_height=10), ValueError,
+     r"image\.pad_images: give exactly two of top_padding, bottom_padding, target_height\. "
+     r"Received: top_padding=1, bottom_padding=1, target_height=10$", True),
+    ("crop-images-too-large",
+     lambda: _IMG_OPS.crop_images(_IMGS, 0, 0, target_height=10, target_width=4), ValueError,
+     r"image\.crop_images: the crop reaches past the images\. Received: images of shape "
+     r"\(2, 8, 8, 3\), a crop of \(10, 4\) from \(0, 0\)$", True),
+    ("scale-translate-method",
+     lambda: _IMG_OPS.scale_and_translate(_IMGS, (2, 4, 4, 3), (0.5, 0.5), (0, 0), (1, 2),
+                                          "area"), ValueError,
+     r"image\.scale_and_translate: method must be one of 'linear', .*'lanczos5'\. "
+     r"Received: method='area'$", True),
+    ("elastic-sigma", lambda: _IMG_OPS.elastic_transform(_IMGS, sigma=-1.0), ValueError,
+     r"image\.elastic_transform: sigma must be a non-negative number\. "
+     r"Received: sigma=-1\.0$", True),
+    ("random-shear-factor", lambda: L.RandomShear(x_factor=1.5), ValueError,
+     r"RandomShear: x_factor must be a number or a pair of numbers in \[0, 1\]\. "
+     r"Received: x_factor=1\.5$", True),
+    ("random-perspective-scale", lambda: L.RandomPerspective(scale=2.0), ValueError,
+     r"RandomPerspective: scale must be a number in \[0, 1\]\. Received: scale=2\.0$", True),
+    ("random-elastic-fill-mode", lambda: L.RandomElasticTransform(fill_mode="mirrored"),
+     ValueError, r"Unknown fill_mode for layer RandomElasticTransform: 'mirrored'\. Did you "
+     r"mean 'mirror'\?.* Received: fill_mode='mirrored'$", True),
+    ("random-erasing-fill-value", lambda: L.RandomErasing(fill_value=(1, 2)), ValueError,
+     r"RandomErasing: fill_value must be None, a number or three numbers \(one per "
+     r"channel\)\. Received: fill_value=\(1, 2\)$", True),
+    ("mixup-alpha", lambda: L.MixUp(alpha=0), ValueError,
+     r"MixUp: alpha must be a positive number\. Received: alpha=0$", True),
+    ("mixup-dict-keys", lambda: L.MixUp(name="mix")({"image": _IMGS}), ValueError,
+     r'MixUp layer "mix" takes images or a dict with "images" and optionally "labels"\. '
+     r"Received: keys \['image'\]$", True),
+    ("cutmix-factor", lambda: L.CutMix(factor=(0.5, 2.0)), ValueError,
+     r"CutMix: factor must be a number or a pair of numbers in \[0, 1\]\. "
+     r"Received: factor=\(0\.5, 2\.0\)$", True),
+    ("augment-rank", lambda: L.RandomShear(0.1, name="shear")(_IMGS[0, :, :, 0]), ValueError,
+     r'RandomShear layer "shear" expects images of rank 4 \(batch, height, width, channels\) '
+     r"or rank 3 \(one image\)\. Received: inputs of shape \(8, 8\)$", True),
+]
+# -- end of geometric image ops and augmentation layers --
 
 TMP = None  # set by the autouse fixture below
 

@@ -444,6 +444,12 @@ LAYER_EXAMPLES.update({
         layers.StackedRNNCells([layers.LSTMCell(3), layers.GRUCell(2)]))],
     "Wrapper": lambda: ScaledWrapper(layers.Dense(3)),
 })
+# geometric and mixing augmentation (identity in predict): each in a segment on images
+LAYER_EXAMPLES.update({
+    name: (lambda n=name: [layers.Dense(12), layers.Reshape(_IMG), getattr(layers, n)(seed=0),
+                           layers.GlobalAveragePooling2D()])
+    for name in ("RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing",
+                 "MixUp", "CutMix")})
 # convolutional LSTMs: a segment from Dense(12) to a sequence of frames, and back
 LAYER_EXAMPLES.update({
     "ConvLSTM1D": _conv_segment((2, 3, 2), lambda: layers.ConvLSTM1D(

@@ -145,3 +145,19 @@ __all__ += [
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "STFTSpectrogram",
     "MelSpectrogram", "SpectralNormalization", "ReversibleEmbedding",
 ]
+# -- geometric and mixing image augmentation (RandomShear ... CutMix) --
+_lazy.attach(
+    globals(),
+    {
+        ".preprocessing.geometric_augmentation": [
+            "RandomElasticTransform", "RandomErasing", "RandomPerspective", "RandomShear",
+        ],
+        ".preprocessing.mixing": [
+            "CutMix", "MixUp",
+        ],
+    },
+)
+__all__ += [
+    "RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing", "MixUp",
+    "CutMix",
+]

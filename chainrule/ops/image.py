@@ -224,6 +224,20 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
     return ops.squeeze(y, 0) if len(shape) == 3 else y
 
 
+# -- the geometric ops (warps, map_coordinates, crops, pads, scale_and_translate) --
+from chainrule.ops.image_transforms import (  # noqa: E402
+    affine_transform,
+    compute_homography_matrix,
+    crop_images,
+    elastic_transform,
+    map_coordinates,
+    pad_images,
+    perspective_transform,
+    scale_and_translate,
+)
+
+__all__ += ["affine_transform", "map_coordinates", "perspective_transform", "elastic_transform",
+            "crop_images", "pad_images", "scale_and_translate", "compute_homography_matrix"]
 
 # -- called on symbolic tensors, each records an op layer of a functional model --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
