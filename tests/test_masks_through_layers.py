@@ -174,3 +174,51 @@ def test_merge_rules_by_hand():
     both = layers.Concatenate(axis=1)([x1, x2])._keras_mask.numpy().tolist()
     assert both == [[True, True, False, False, True, False, True, False]]
     assert layers.Dot(axes=-1)([x1, x2])._keras_mask is None
+
+
+# -- GlobalAveragePooling1D averages the unmasked time steps only (Keras 3) --
+
+
+def test_global_average_pooling_1d_means_the_unmasked_steps_of_an_embedding():
+    cr.utils.clear_session()
+    cr.utils.set_random_seed(0)
+    inputs = cr.Input((5,), dtype="int64")
+    pooled = cr.layers.GlobalAveragePooling1D()(
+        cr.layers.Embedding(10, 3, mask_zero=True)(inputs))
+    model = cr.Model(inputs, pooled)
+    table = model.layers[1].get_weights()[0]
+    tokens = np.array([[1, 2, 0, 0, 0], [3, 0, 0, 0, 0], [4, 5, 6, 7, 8]])
+    expected = np.stack([table[[1, 2]].mean(0), table[3], table[4:9].mean(0)])
+    np.testing.assert_allclose(model.predict(tokens, verbose=0), expected, rtol=1e-6)
+    assert getattr(model(tokens), "_keras_mask", None) is None  # the time axis is gone
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_global_average_pooling_1d_takes_an_explicit_mask(data_format):
+    x = np.arange(24.0, dtype="float32").reshape(2, 4, 3)
+    mask = np.array([[True, True, False, False], [False, True, True, True]])
+    expected = np.stack([x[0, :2].mean(0), x[1, 1:].mean(0)])
+    layer = cr.layers.GlobalAveragePooling1D(data_format=data_format, keepdims=True)
+    data = x if data_format == "channels_last" else x.transpose(0, 2, 1)
+    out = layer(data, mask=mask).numpy()
+    want = expected[:, None, :] if data_format == "channels_last" else expected[:, :, None]
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+
+
+def test_a_masked_average_pooling_model_trains_captured_as_on_the_tape():
+    def run(jit):
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(0)
+        inputs = cr.Input((6,), dtype="int64")
+        h = cr.layers.Embedding(20, 4, mask_zero=True)(inputs)
+        h = cr.layers.GlobalAveragePooling1D()(h)
+        model = cr.Model(inputs, cr.layers.Dense(2, activation="softmax")(h))
+        model.compile("adam", "sparse_categorical_crossentropy", jit_compile=jit)
+        rng = np.random.default_rng(0)
+        tokens = rng.integers(0, 20, (64, 6)) * (rng.random((64, 6)) < 0.7)
+        model.fit(tokens, rng.integers(0, 2, 64), batch_size=16, epochs=2, verbose=0)
+        return model
+    captured, taped = run(True), run(False)
+    assert [k for k, e in captured._steps.entries.items() if e.program is not None]
+    for a, b in zip(captured.get_weights(), taped.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -290,12 +290,39 @@ def _gdoc(kind, rank, name):
 
 
 class GlobalAveragePooling1D(BaseGlobalPooling):
-    __doc__ = _gdoc("mean", 1, "GlobalAveragePooling1D")
+    __doc__ = _gdoc("mean", 1, "GlobalAveragePooling1D").rstrip() + """
+
+    With a time-step mask (``Embedding(mask_zero=True)`` before it, or ``mask=``), the
+    mean is over the unmasked steps only, as in Keras; the output carries no mask.
+
+    Example:
+        >>> x = np.arange(12.0, dtype="float32").reshape(1, 4, 3)
+        >>> mask = np.array([[True, True, False, False]])
+        >>> cr.layers.GlobalAveragePooling1D()(x, mask=mask).numpy()
+        array([[1.5, 2.5, 3.5]], dtype=float32)
+    """
     _reduce = staticmethod(ops.mean)
+    supports_masking = True
 
     def __init__(self, data_format: str | None = None, keepdims: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(1, data_format, keepdims, **kwargs)
+
+    def call(self, inputs: Tensor, training: Any = None, mask: Any = None) -> Tensor:
+        if mask is None:
+            return super().call(inputs, training=training)
+        if inputs.ndim != 3:
+            raise rank_error(self, 1, self.data_format, inputs.shape)
+        channels_last = self.data_format == "channels_last"
+        steps = 1 if channels_last else 2
+        keep = ops.expand_dims(ops.cast(mask, "bool"), 2 if channels_last else 1)
+        total = ops.sum(ops.where(keep, inputs, 0.0), axis=steps, keepdims=self.keepdims)
+        count = ops.sum(ops.cast(keep, inputs.dtype), axis=steps, keepdims=self.keepdims)
+        return total / count
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        """None: the time axis the mask described is pooled away."""
+        return None
 
 
 class GlobalAveragePooling2D(BaseGlobalPooling):
