@@ -60,6 +60,11 @@ from chainrule.optimizers.adafactor import Adafactor  # noqa: E402
 
 __all__ += ["Adafactor"]
 ALL_OPTIMIZERS["adafactor"] = Adafactor
+# LossScaleOptimizer, Muon and ScheduleFreeAdamW (Keras 3.15)
+from chainrule.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: E402
+
+__all__ += ["LossScaleOptimizer"]
+ALL_OPTIMIZERS["lossscaleoptimizer"] = LossScaleOptimizer
 
 
 _OPTIMIZERS = Registry(
