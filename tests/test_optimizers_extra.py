@@ -164,3 +164,98 @@ def test_loss_scale_optimizer_config_variables_and_state() -> None:
     assert int(other.step_counter) == 1 and int(other.iterations) == 1
     for key, value in other.get_state().items():
         np.testing.assert_array_equal(value, state[key])
+
+
+# -- Muon and ScheduleFreeAdamW -----------------------------------------------------------
+
+MUON = {
+    "muon": lambda: optimizers.Muon(learning_rate=0.02),
+    "muon_options": lambda: optimizers.Muon(
+        learning_rate=0.01, exclude_layers=["out"], nesterov=False, rms_rate=None,
+        adam_lr_ratio=0.5, weight_decay=0.1, adam_weight_decay=0.05, ns_steps=3),
+    "sfadamw": lambda: optimizers.ScheduleFreeAdamW(learning_rate=0.01),
+    "sfadamw_options": lambda: optimizers.ScheduleFreeAdamW(
+        learning_rate=0.02, beta_1=0.8, warmup_steps=3, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUON))
+def test_optimizer_trains_as_keras(name: str) -> None:
+    _check_training(name, MUON[name]())
+
+
+@pytest.mark.parametrize("name", sorted(MUON))
+def test_optimizer_captured_step_is_bit_identical_to_the_tape(name: str) -> None:
+    def run(jit: bool) -> list:
+        model, _ = _train(MUON[name](), jit)
+        if jit:
+            assert any(e.program is not None for e in model._steps.entries.values())
+        return model.get_weights()
+
+    for a, b in zip(run(True), run(False)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_muon_newton_schulz_orthogonalizes() -> None:
+    """Many Newton-Schulz steps bring the update's singular values near 1 (an independent
+    check with NumPy's SVD): the Muon step of a fresh weight is lr * rms * sqrt(max dim) * U V^T
+    up to the quintic's spread of the singular values (about 0.7 to 1.2)."""
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=(5, 3))
+    opt = optimizers.Muon(learning_rate=1.0, weight_decay=None, nesterov=False, rms_rate=None,
+                          ns_steps=10)
+    w = Variable(np.zeros((5, 3)), name="kernel")
+    opt.apply([g], [w])
+    s = np.linalg.svd(-w.numpy(), compute_uv=False)
+    assert np.all((s > 0.6) & (s < 1.25))
+    u, _, vt = np.linalg.svd(g, full_matrices=False)
+    assert np.sum(-w.numpy() * (u @ vt)) > 0.9 * 3
+
+
+def test_muon_chooses_adamw_for_embeddings_vectors_and_excluded_layers() -> None:
+    model = cr.Sequential([cr.Input((2,), dtype="int64"), cr.layers.Embedding(6, 3),
+                           cr.layers.Flatten(), cr.layers.Dense(4, name="body"),
+                           cr.layers.Dense(1, name="head")])
+    opt = optimizers.Muon(exclude_layers=["^head/"])
+    model.compile(optimizer=opt, loss="mse")
+    model.train_on_batch(np.array([[1, 2], [3, 4]]), np.zeros((2, 1), np.float32))
+    assert [v.path for v in opt.variables] == [
+        "muon/iteration", "muon/learning_rate",
+        "muon/embedding_embeddings_momentum", "muon/embedding_embeddings_velocity",
+        "muon/body_kernel_momentum", "muon/body_bias_momentum", "muon/body_bias_velocity",
+        "muon/head_kernel_momentum", "muon/head_kernel_velocity",
+        "muon/head_bias_momentum", "muon/head_bias_velocity"]
+    state = opt.get_state()
+    assert "velocity/0" in state and "velocity/1" not in state
+    other = optimizers.Muon(exclude_layers=["^head/"])
+    other.build(model.trainable_variables)
+    other.set_state(state)
+    for key, value in other.get_state().items():
+        np.testing.assert_array_equal(value, state[key])
+
+
+@pytest.mark.parametrize("cls, extra", [
+    (optimizers.Muon, {"exclude_layers": ["x"], "ns_steps": 3, "rms_rate": None}),
+    (optimizers.ScheduleFreeAdamW, {"warmup_steps": 5, "beta_1": 0.8}),
+])
+def test_config_round_trip_and_registry(cls, extra) -> None:
+    opt = cls(learning_rate=0.01, **extra)
+    config = opt.get_config()
+    for key, value in extra.items():
+        assert config[key] == value
+    assert cls.from_config(config).get_config() == config
+    assert optimizers.deserialize(optimizers.serialize(opt)).get_config() == config
+    assert type(optimizers.get(cls.__name__)) is cls
+
+
+def test_schedule_free_adamw_starts_z_at_the_weights_and_keras_names() -> None:
+    opt = optimizers.ScheduleFreeAdamW()
+    assert opt.name == "schedule_free_adam_w" and opt.get_config()["epsilon"] == 1e-8
+    w = Variable(np.array([1.0, -2.0], np.float32), name="w")
+    opt.build([w])
+    assert [v.path for v in opt.variables][2:] == ["schedule_free_adam_w/w_momentum",
+                                                    "schedule_free_adam_w/w_velocity"]
+    np.testing.assert_array_equal(opt.variables[2].numpy(), w.numpy())
+    # first step: y = z = w - lr * g / (|g| + eps) (x starts at z)
+    opt.apply([np.array([0.5, -0.25], np.float32)], [w])
+    np.testing.assert_allclose(w.numpy(), [1.0 - 0.0025, -2.0 + 0.0025], rtol=1e-6)

@@ -7,7 +7,8 @@ Run with an environment that has Keras 3 and TensorFlow::
 A small fixed model (Dense 4 -> 3 tanh -> Dense 2, named ``hidden`` and ``out``)
 is trained a few steps with ``train_on_batch`` on a fixed batch (MSE) by each
 optimizer; the fixture holds the initial weights, the batch, the losses of each
-step and the weights after training. ``LossScaleOptimizer`` is also driven by
+step and the weights after training (ScheduleFreeAdamW with ``run_eagerly=True``: Keras's
+compiled step starts its ``momentum`` at zero, not at the weights as its build means to). ``LossScaleOptimizer`` is also driven by
 ``apply`` with a fixed gradient sequence that holds non-finite gradients (the
 weights, ``dynamic_scale`` and ``step_counter`` after each call). Circle and CTC
 are evaluated on fixed inputs with their gradients. The Keras and TensorFlow
@@ -64,7 +65,9 @@ def main() -> None:
         out[f"w0_{i}"] = w
     for name, make in OPTIMIZERS.items():
         m = model(weights)
-        m.compile(optimizer=make(), loss="mse")
+        # ScheduleFreeAdamW trains eagerly: Keras's compiled step (TensorFlow) starts its
+        # `momentum` (z) at zero instead of at the weights (the copy made in its build is lost)
+        m.compile(optimizer=make(), loss="mse", run_eagerly=name.startswith("sfadamw"))
         losses = [float(m.train_on_batch(x, y)) for _ in range(STEPS)]
         out[f"{name}/losses"] = np.array(losses, "float32")
         for i, w in enumerate(m.get_weights()):
