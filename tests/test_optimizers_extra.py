@@ -16,6 +16,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import losses, optimizers
+from chainrule.gradcheck import check_gradients
 from chainrule.layers import Variable
 
 FIX = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "keras_optx.npz"))
@@ -259,3 +260,96 @@ def test_schedule_free_adamw_starts_z_at_the_weights_and_keras_names() -> None:
     # first step: y = z = w - lr * g / (|g| + eps) (x starts at z)
     opt.apply([np.array([0.5, -0.25], np.float32)], [w])
     np.testing.assert_allclose(w.numpy(), [1.0 - 0.0025, -2.0 + 0.0025], rtol=1e-6)
+
+
+# -- Circle and CTC -----------------------------------------------------------------------
+
+
+def test_circle_matches_keras_with_gradient() -> None:
+    emb, labels = FIX["circle/emb"], FIX["circle/labels"]
+    np.testing.assert_allclose(losses.circle(labels, emb).numpy(), FIX["circle/fn"], rtol=1e-6,
+                               atol=1e-5)
+    np.testing.assert_allclose(
+        losses.circle(labels, emb, ref_labels=FIX["circle/ref_labels"],
+                      ref_embeddings=FIX["circle/ref_emb"], gamma=20).numpy(),
+        FIX["circle/fn_ref"], rtol=1e-6, atol=1e-5)
+    e = cr.Tensor(emb, requires_grad=True)
+    value = losses.Circle()(labels, e)  # the mean over the positive losses only (Keras's mask)
+    value.backward()
+    np.testing.assert_allclose(float(value), FIX["circle/loss"], rtol=1e-6)
+    np.testing.assert_allclose(e.grad, FIX["circle/grad"], rtol=1e-5, atol=1e-5)
+    options = losses.Circle(gamma=10.0, margin=0.25, remove_diagonal=False, reduction="sum")
+    np.testing.assert_allclose(float(options(labels, emb)), FIX["circle/loss_options"], rtol=1e-6)
+    # the function through a wrapper (compile(loss="circle")) keeps the mask
+    assert float(losses.LossFunctionWrapper(losses.circle)(labels, emb)) == pytest.approx(
+        float(FIX["circle/loss"]), rel=1e-6)
+
+
+def test_circle_gradient_check_float64() -> None:
+    rng = np.random.default_rng(3)
+    emb = rng.normal(size=(5, 3))
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    ref = rng.normal(size=(4, 3))
+    labels, ref_labels = np.array([0, 1, 0, 1, 2]), np.array([0, 1, 1, 2])
+    assert check_gradients(lambda e: losses.circle(labels, e, gamma=5.0), emb)
+    assert check_gradients(
+        lambda e, r: losses.circle(labels, e, ref_labels=ref_labels, ref_embeddings=r, gamma=3.0),
+        emb, ref)
+
+
+def test_circle_lonely_label_has_zero_loss_and_gradient() -> None:
+    e = cr.Tensor(np.array([[1.0, 0.0], [0.0, 1.0]]), requires_grad=True)
+    value = losses.circle([0, 1], e)  # no positives anywhere
+    np.testing.assert_array_equal(value.numpy(), [0.0, 0.0])
+    cr.ops.sum(value).backward()
+    np.testing.assert_array_equal(e.grad, np.zeros((2, 2)))
+
+
+def test_ctc_matches_keras_with_gradient() -> None:
+    logits, labels = FIX["ctc/logits"], FIX["ctc/labels"]
+    np.testing.assert_allclose(losses.ctc(labels, logits).numpy(), FIX["ctc/fn"], rtol=1e-6)
+    t = cr.Tensor(logits, requires_grad=True)
+    value = losses.CTC()(labels, t)
+    value.backward()
+    np.testing.assert_allclose(float(value), FIX["ctc/loss"], rtol=1e-6)
+    np.testing.assert_allclose(t.grad, FIX["ctc/grad"], rtol=1e-5, atol=1e-6)
+    assert check_gradients(lambda x: losses.ctc(labels, x), logits.astype(np.float64))
+
+
+@pytest.mark.parametrize("loss, y", [
+    (lambda: losses.Circle(gamma=10.0), lambda rng: np.array([0, 1, 0, 2, 1, 0])),
+    (lambda: "circle", lambda rng: np.array([0, 1, 0, 2, 1, 0])),
+    (lambda: losses.CTC(), lambda rng: np.array([[1, 2], [3, 0], [2, 2], [1, 0], [3, 1], [2, 0]])),
+    (lambda: "ctc", lambda rng: np.array([[1, 2], [3, 0], [2, 2], [1, 0], [3, 1], [2, 0]])),
+])
+def test_losses_train_on_the_captured_step(loss, y) -> None:
+    rng = np.random.default_rng(1)
+    ctc = not isinstance(loss(), losses.Circle) and loss() != "circle"
+    x = rng.normal(size=(6,) + ((5, 2) if ctc else (4,))).astype(np.float32)
+    labels = y(rng)
+
+    def run(jit: bool) -> tuple:
+        cr.utils.set_random_seed(0)
+        layers = ([cr.Input((5, 2)), cr.layers.Dense(4)] if ctc else
+                  [cr.Input((4,)), cr.layers.Dense(3), cr.layers.UnitNormalization()])
+        model = cr.Sequential(layers)
+        model.compile(optimizer="adam", loss=loss(), jit_compile=jit)
+        history = model.fit(x, labels, epochs=3, batch_size=3, shuffle=False, verbose=0)
+        if jit:
+            assert all(e.program is not None for e in model._steps.entries.values())
+        return history.history["loss"], model.get_weights()
+
+    (l1, w1), (l2, w2) = run(True), run(False)
+    assert l1 == l2 and l1[-1] < l1[0]
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_circle_and_ctc_config_and_registry() -> None:
+    circle = losses.Circle(gamma=10.0, margin=0.25, remove_diagonal=False)
+    assert circle.get_config() == {"name": "circle", "reduction": "sum_over_batch_size",
+                                   "gamma": 10.0, "margin": 0.25, "remove_diagonal": False}
+    assert losses.deserialize(losses.serialize(circle)).get_config() == circle.get_config()
+    assert losses.CTC().get_config() == {"name": "ctc", "reduction": "sum_over_batch_size"}
+    assert losses.get("circle") is losses.circle and losses.get("ctc") is losses.ctc
+    assert isinstance(losses.get("CTC"), losses.CTC)
