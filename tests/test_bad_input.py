@@ -1276,6 +1276,12 @@ ROWS += [
     ("ctc-labels-rank", lambda: cr.losses.ctc(np.array([1, 2]), np.zeros((2, 3, 4))),
      ValueError, r"ctc: y_true must be integer labels of shape \(batch_size, max_length\)\. "
      r"Received: y_true\.shape=\(2,\)$", True),
+    ("multi-optimizer-map", lambda: cr.optimizers.MultiOptimizer(3), TypeError,
+     r"Argument `optimizer_map` must be an OptimizerMap or a function that returns the "
+     r"Optimizer of a variable\. Received: optimizer_map=3$", True),
+    ("optimizer-map-default", lambda: cr.optimizers.OptimizerMap("sgd"), TypeError,
+     r"Argument `default_optimizer` must be an Optimizer instance\. "
+     r"Received: default_optimizer='sgd'$", True),
 ]
 
 TMP = None  # set by the autouse fixture below

@@ -262,6 +262,81 @@ def test_schedule_free_adamw_starts_z_at_the_weights_and_keras_names() -> None:
     np.testing.assert_allclose(w.numpy(), [1.0 - 0.0025, -2.0 + 0.0025], rtol=1e-6)
 
 
+# -- MultiOptimizer and OptimizerMap ------------------------------------------------------
+
+
+def _multi() -> optimizers.MultiOptimizer:
+    # Keras's paths start with the model's name ("sequential/out/kernel"), chainrule's with the
+    # layer's ("out/kernel"): the pattern matches both
+    return optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        optimizers.SGD(0.1, momentum=0.9), {".*out/.*": optimizers.Adam(0.01)}))
+
+
+def test_multi_optimizer_trains_as_keras() -> None:
+    model = _check_training("multi", _multi())
+    opt = model.optimizer
+    assert [int(opt.iterations)] + [int(o.iterations) for o in opt.optimizers] == \
+        FIX["multi/iterations"].tolist()
+    assert [type(o).__name__ for o in opt.optimizers] == ["Adam", "SGD"]
+    assert [v.path for v in opt.variables][:3] == [
+        "multi_optimizer/iteration", "adam/iteration", "adam/learning_rate"]
+
+
+def test_multi_optimizer_captured_step_is_bit_identical_to_the_tape() -> None:
+    runs = []
+    for jit in (True, False):
+        model, _ = _train(_multi(), jit)
+        runs.append(model.get_weights())
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_multi_optimizer_with_a_function_and_state_round_trip() -> None:
+    sgd, adam = optimizers.SGD(0.5), optimizers.Adam(0.1)
+    opt = optimizers.MultiOptimizer(lambda v: adam if v.name == "b" else sgd,
+                                    loss_scale_factor=2.0)
+    a = Variable(np.ones(2, np.float32), name="a")
+    b = Variable(np.ones(2, np.float32), name="b")
+    opt.apply([np.full(2, 2.0, np.float32), np.full(2, 2.0, np.float32)], [a, b])
+    np.testing.assert_allclose(a.numpy(), [0.5, 0.5])  # the gradient divided by the factor
+    np.testing.assert_allclose(b.numpy(), [0.9, 0.9], rtol=1e-5)  # Adam's first step: lr
+    assert sgd.loss_scale_factor == 2.0 and opt.scale_loss(1.5) == 3.0
+    with pytest.raises(AttributeError, match="no single learning rate"):
+        opt.learning_rate  # noqa: B018
+    with pytest.raises(TypeError, match="cannot be serialized.*Received: optimizer_map="):
+        opt.get_config()
+    state = opt.get_state()
+    assert set(state) >= {"iterations", "optimizer_0/iterations", "optimizer_1/momentum/0"}
+    other_sgd, other_adam = optimizers.SGD(0.5), optimizers.Adam(0.1)
+    other = optimizers.MultiOptimizer(lambda v: other_adam if v.name == "b" else other_sgd)
+    other.build([a, b])
+    other.set_state(state)
+    for key, value in other.get_state().items():
+        np.testing.assert_array_equal(value, state[key])
+
+
+def test_optimizer_map_lookup_config_and_errors() -> None:
+    m = optimizers.OptimizerMap(optimizers.RMSprop(), {"encoder/layer_0/dense": optimizers.Adam()})
+    m["encoder/.*"] = optimizers.SGD()
+    m["decoder"] = optimizers.Adam()
+    assert m["decoder"].name == "adam" and m["encoder/layer_0/dense"].name == "adam"
+    assert m["encoder/layer_0/attention/query"].name == "sgd"
+    assert m["decoder/layer_0/dense"].name == "rmsprop"
+    m[".*/query"] = optimizers.Lion()
+    with pytest.raises(ValueError, match="Multiple optimizers"):
+        m["encoder/attention/query"]  # noqa: B018
+    with pytest.raises(ValueError, match="already exists"):
+        m["decoder"] = optimizers.SGD()
+    with pytest.raises(ValueError, match="cannot be a LossScaleOptimizer"):
+        m["x"] = optimizers.LossScaleOptimizer(optimizers.SGD())
+    multi = optimizers.MultiOptimizer(m, name="mo")
+    config = optimizers.serialize(multi)
+    again = optimizers.deserialize(config)
+    assert isinstance(again, optimizers.MultiOptimizer) and again.name == "mo"
+    assert again.get_config() == multi.get_config()
+    assert [o.name for o in again.optimizers] == [o.name for o in multi.optimizers]
+
+
 # -- Circle and CTC -----------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Record Keras 3's numbers for LossScaleOptimizer, Muon, ScheduleFreeAdamW, Circle and CTC.
+"""Record Keras 3's numbers for LossScaleOptimizer, Muon, ScheduleFreeAdamW, MultiOptimizer,
+Circle and CTC.
 
 Run with an environment that has Keras 3 and TensorFlow::
 
@@ -41,6 +42,9 @@ OPTIMIZERS = {
         learning_rate=0.02, beta_1=0.8, warmup_steps=3, weight_decay=0.01),
     "lso_sgd": lambda: keras.optimizers.LossScaleOptimizer(
         keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)),
+    "multi": lambda: keras.optimizers.MultiOptimizer(keras.optimizers.OptimizerMap(
+        keras.optimizers.SGD(learning_rate=0.1, momentum=0.9),
+        {".*out/.*": keras.optimizers.Adam(learning_rate=0.01)})),
     "lso_adam": lambda: keras.optimizers.LossScaleOptimizer(
         keras.optimizers.Adam(learning_rate=0.01), initial_scale=4.0, dynamic_growth_steps=2),
 }
@@ -72,6 +76,10 @@ def main() -> None:
         out[f"{name}/losses"] = np.array(losses, "float32")
         for i, w in enumerate(m.get_weights()):
             out[f"{name}/w_{i}"] = w
+        if name == "multi":
+            out["multi/iterations"] = np.array(
+                [int(m.optimizer.iterations.numpy())]
+                + [int(o.iterations.numpy()) for o in m.optimizer.optimizers])
         if name.startswith("lso"):
             out[f"{name}/scale"] = np.float32(m.optimizer.dynamic_scale.numpy())
             out[f"{name}/counter"] = np.int64(m.optimizer.step_counter.numpy())
