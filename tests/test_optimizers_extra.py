@@ -428,3 +428,29 @@ def test_circle_and_ctc_config_and_registry() -> None:
     assert losses.CTC().get_config() == {"name": "ctc", "reduction": "sum_over_batch_size"}
     assert losses.get("circle") is losses.circle and losses.get("ctc") is losses.ctc
     assert isinstance(losses.get("CTC"), losses.CTC)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optimizers.LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=4.0,
+                                          dynamic_growth_steps=2),
+    lambda: optimizers.Muon(),
+    lambda: optimizers.ScheduleFreeAdamW(),
+    lambda: optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        optimizers.SGD(0.1), {"out/.*": optimizers.Adam()})),
+], ids=["loss_scale", "muon", "schedule_free", "multi"])
+def test_saved_model_resumes_with_the_optimizer_state(make, tmp_path) -> None:
+    x, y = FIX["x"], FIX["y"]
+    model = _model()
+    model.compile(optimizer=make(), loss="mse")
+    model.fit(x, y, epochs=3, batch_size=4, verbose=0, shuffle=False)
+    model.save(tmp_path / "m.keras")
+    loaded = cr.models.load_model(tmp_path / "m.keras")
+    assert type(loaded.optimizer) is type(model.optimizer)
+    state, again = model.optimizer.get_state(), loaded.optimizer.get_state()
+    assert set(state) == set(again)
+    for key in state:
+        np.testing.assert_array_equal(state[key], again[key])
+    for m in (model, loaded):
+        m.fit(x, y, epochs=1, batch_size=4, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
