@@ -992,6 +992,8 @@ def check_targets(loss: Any, y_true: Any, pred_shape: tuple) -> None:
         fn, kwargs = loss, {}
     else:
         return
+    if fn in _OWN_TARGET_SHAPES:  # labels shaped unlike y_pred; the loss checks them itself
+        return
     y = y_true.data if isinstance(y_true, Tensor) else y_true
     if not hasattr(y, "shape") or not hasattr(y, "dtype"):
         y = np.asarray(y)
@@ -1238,7 +1240,9 @@ class Loss:
         return None
 
     def _losses_and_mask(self, y_true: Any, y_pred: Tensor) -> tuple:
-        return self.call(y_true, y_pred), None
+        # the losses' own mask, as Keras reads it (e.g. circle's: the positive losses)
+        losses = self.call(y_true, y_pred)
+        return losses, getattr(losses, "_keras_mask", None)
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         """Return the per-sample losses; subclasses implement it."""
@@ -2332,6 +2336,217 @@ __all__ += ["CategoricalGeneralizedCrossEntropy", "categorical_generalized_cross
 _FUNCTIONS["categorical_generalized_cross_entropy"] = categorical_generalized_cross_entropy
 _TABLE["categorical_generalized_cross_entropy"] = categorical_generalized_cross_entropy
 _CLASSES["CategoricalGeneralizedCrossEntropy"] = CategoricalGeneralizedCrossEntropy
+
+# Circle and CTC (Keras 3.15)
+
+
+def _labels(y: Any, name: str, owner: str) -> Tensor:
+    """Integer labels of shape (n,) (or (n, 1)) as a Tensor, cast by an op when they are floats."""
+    t = y if isinstance(y, Tensor) else Tensor(np.asarray(y))
+    if t.ndim == 2 and t.shape[1] == 1:
+        t = ops.reshape(t, (-1,))
+    if t.ndim != 1:
+        raise ValueError(f"{owner}: {name} must be integer labels of shape (batch,). "
+                         f"Received: {name} of shape {tuple(t.shape)}")
+    return t
+
+
+def _check_positive(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 or \
+            not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be a positive number. Received: {name}={value!r}")
+    return float(value)
+
+
+def _row_logsumexp(x: Tensor) -> Tensor:
+    """``log(sum(exp(x), axis=1))`` with the rows' maxima subtracted first, all in ops (so a
+    captured step computes each batch's maxima)."""
+    m = ops.stop_gradient(ops.max(x, axis=1, keepdims=True))
+    return ops.log(ops.sum(ops.exp(x - m), axis=1)) + ops.reshape(m, (-1,))
+
+
+def circle(
+    y_true: Any,
+    y_pred: Any,
+    ref_labels: Any = None,
+    ref_embeddings: Any = None,
+    remove_diagonal: bool = True,
+    gamma: float = 80,
+    margin: float = 0.4,
+) -> Tensor:
+    """Circle loss per sample (Sun et al., 2020), on L2-normalized embeddings.
+
+    With cosine distances ``d = max(1 - y_pred @ ref^T, 0)``, over each row's
+    positives (same label; the sample itself left out with ``remove_diagonal``)
+    and negatives::
+
+        p = logsumexp(-gamma * max(margin + d, 0) * (margin - d))       over positives
+        n = logsumexp(gamma * max(1 + margin - d, 0) * (1 - margin - d)) over negatives
+        loss = softplus(p + n)
+
+    A row without positives or without negatives has loss 0. The result carries
+    the mask ``loss > 0`` (Keras's): the default reduction averages over the
+    samples with a positive loss only.
+
+    Args:
+        y_true: integer labels, shape ``(batch,)``.
+        y_pred: L2-normalized embeddings, shape ``(batch, dim)``.
+        ref_labels: labels of the reference embeddings (default: ``y_true``).
+        ref_embeddings: reference embeddings ``(refs, dim)`` (default: ``y_pred``).
+        remove_diagonal: leave each sample out of its own positives.
+        gamma: the scale, > 0. Defaults to 80.
+        margin: the relaxation, > 0. Defaults to 0.4.
+
+    Returns:
+        A Tensor of shape ``(batch,)``.
+
+    Raises:
+        ValueError: for labels that are not 1-D, embeddings that are not 2-D, or
+            a non-positive ``gamma`` or ``margin``.
+
+    Example:
+        >>> emb = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+        >>> circle([0, 0, 1], emb, gamma=4.0).numpy().round(4)
+        array([0.2824, 0.8659, 0.    ])
+    """
+    gamma = _check_positive("circle", "gamma", gamma)
+    margin = _check_positive("circle", "margin", margin)
+    p = _pred(y_pred)
+    if p.ndim != 2:
+        raise ValueError(f"circle: y_pred must be embeddings of shape (batch, dim). Received: "
+                         f"y_pred of shape {tuple(p.shape)}")
+    labels = _labels(y_true, "y_true", "circle")
+    ref = p if ref_embeddings is None else _pred(ref_embeddings)
+    ref_lab = labels if ref_labels is None else _labels(ref_labels, "ref_labels", "circle")
+    if ref.ndim != 2 or ref.shape[1] != p.shape[1] or ref.shape[0] != ref_lab.shape[0] or \
+            labels.shape[0] != p.shape[0]:
+        raise ValueError(
+            "circle: expected labels (batch,), embeddings (batch, dim), reference labels "
+            "(refs,) and reference embeddings (refs, dim). Received: shapes "
+            f"{tuple(labels.shape)}, {tuple(p.shape)}, {tuple(ref_lab.shape)}, {tuple(ref.shape)}")
+    dt = p.data.dtype
+    dist = ops.maximum(1.0 - ops.matmul(p, ops.transpose(ref)), 0.0)
+    pos = ops.equal(ops.reshape(labels, (-1, 1)), ops.reshape(ref_lab, (1, -1)))
+    neg = ops.logical_not(pos)
+    if remove_diagonal:
+        pos = ops.logical_and(pos, ops.logical_not(
+            ops.eye(p.shape[0], ref.shape[0], dtype="bool")))
+    pos_w = ops.maximum((margin + dist) * ops.cast(pos, dt), 0.0)
+    neg_w = ops.maximum((1.0 + margin - dist) * ops.cast(neg, dt), 0.0)
+    pos_terms = -1 * gamma * pos_w * (margin - dist)
+    neg_terms = gamma * neg_w * ((1.0 - margin) - dist)
+    # Keras puts -inf outside the masks; a very negative finite number gives the same sums
+    # (its exp is 0) and, for a row with no positive or no negative, a loss of 0 with a zero
+    # gradient instead of NaN
+    low = float(np.finfo(dt).min) / 4
+    p_loss = _row_logsumexp(ops.where(pos, pos_terms, low))
+    n_loss = _row_logsumexp(ops.where(neg, neg_terms, low))
+    loss = ops.softplus(p_loss + n_loss)
+    loss._keras_mask = ops.greater(loss, 0.0)
+    return loss
+
+
+def ctc(y_true: Any, y_pred: Any) -> Tensor:
+    """CTC loss per sequence, Keras's form: blank 0, labels padded with 0, every time step used.
+
+    The label length of a sequence is its count of non-zero labels; the input
+    length is the number of time steps. See :func:`chainrule.ops.ctc_loss`.
+
+    Args:
+        y_true: integer labels ``(batch, max_label_length)``; 0 is the blank and
+            the padding (never a class).
+        y_pred: logits ``(batch, steps, classes)`` (not softmax-normalized).
+
+    Returns:
+        A Tensor of shape ``(batch,)``.
+
+    Raises:
+        ValueError: if ``y_true`` is not 2-D or ``y_pred`` not 3-D.
+
+    Example:
+        >>> logits = np.log([[[0.6, 0.4], [0.6, 0.4]]])  # blank 0, class 1
+        >>> ctc([[1, 0]], logits).numpy().round(4)  # -log(.4*.4 + 2*.6*.4)
+        array([0.4463])
+    """
+    t = y_true if isinstance(y_true, Tensor) else Tensor(np.asarray(y_true))
+    p = _pred(y_pred)
+    if t.ndim != 2:
+        raise ValueError("ctc: y_true must be integer labels of shape (batch_size, max_length). "
+                         f"Received: y_true.shape={tuple(t.shape)}")
+    if p.ndim != 3:
+        raise ValueError("ctc: y_pred must be logits of shape (batch_size, max_length, "
+                         f"num_classes). Received: y_pred.shape={tuple(p.shape)}")
+    label_length = ops.sum(ops.cast(ops.not_equal(t, 0), "int32"), axis=-1)
+    input_length = np.full(p.shape[0], p.shape[1], dtype=np.int32)
+    if t.data.dtype.kind not in "iu":
+        t = ops.cast(t, "int32")
+    return ops.ctc_loss(t, p, label_length, input_length, mask_index=0)
+
+
+class Circle(_Builtin):
+    """Circle loss on L2-normalized embeddings (see :func:`circle`).
+
+    Averaged (by default) over the samples whose loss is positive, as Keras does.
+
+    Args:
+        gamma: the scale, > 0. Defaults to 80.
+        margin: the relaxation, > 0. Defaults to 0.4.
+        remove_diagonal: leave each sample out of its own positives. Defaults to True.
+        reduction: see :class:`Loss`.
+        name: defaults to ``"circle"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> emb = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
+        >>> round(float(Circle(gamma=4.0)([0, 0, 1], emb)), 4)  # (0.2824 + 0.8659) / 2
+        0.5741
+    """
+
+    _keys = ("gamma", "margin", "remove_diagonal")
+    _attributes = True
+    _cast_y_true = False  # labels stay integers
+
+    def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
+                 reduction: str | None = "sum_over_batch_size", name: str = "circle",
+                 dtype: Any = None) -> None:
+        gamma = _check_positive("Circle", "gamma", gamma)
+        margin = _check_positive("Circle", "margin", margin)
+        if not isinstance(remove_diagonal, (bool, np.bool_)):
+            raise ValueError(f"Circle: remove_diagonal must be a bool. Received: "
+                             f"remove_diagonal={remove_diagonal!r}")
+        super().__init__(circle, reduction=reduction, name=name, dtype=dtype, gamma=gamma,
+                         margin=margin, remove_diagonal=bool(remove_diagonal))
+
+
+
+class CTC(_Builtin):
+    """CTC loss (see :func:`ctc`): labels ``(batch, max_length)`` padded with the blank 0,
+    logits ``(batch, steps, classes)``.
+
+    Args:
+        reduction: see :class:`Loss`.
+        name: defaults to ``"ctc"``.
+        dtype: see :class:`Loss`.
+
+    Example:
+        >>> logits = np.log([[[0.6, 0.4], [0.6, 0.4]]])
+        >>> round(float(CTC()([[1, 0]], logits)), 4)
+        0.4463
+    """
+
+    _cast_y_true = False  # labels stay integers
+
+    def __init__(self, reduction: str | None = "sum_over_batch_size", name: str = "ctc",
+                 dtype: Any = None) -> None:
+        super().__init__(ctc, reduction=reduction, name=name, dtype=dtype)
+
+
+__all__ += ["CTC", "Circle", "circle", "ctc"]
+_OWN_TARGET_SHAPES = frozenset((circle, ctc))
+_BUILTIN_FUNCTIONS = _BUILTIN_FUNCTIONS | _OWN_TARGET_SHAPES
+_FUNCTIONS.update({"circle": circle, "ctc": ctc})
+_TABLE.update({"circle": circle, "ctc": ctc})
+_CLASSES.update({"Circle": Circle, "CTC": CTC})
 
 _LOSSES = Registry(
     kind="loss",

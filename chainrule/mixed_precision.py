@@ -1,5 +1,6 @@
 """Keras's ``keras.mixed_precision`` names, over :mod:`chainrule.dtype_policies`.
 
+``LossScaleOptimizer`` is :class:`chainrule.optimizers.LossScaleOptimizer`.
 chainrule refuses the mixed policies themselves (``"mixed_float16"``,
 ``"mixed_bfloat16"``) with a clear error: its layers compute in their weights' dtype.
 
@@ -10,10 +11,11 @@ Example:
 """
 
 from chainrule.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
+from chainrule.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 Policy = DTypePolicy
 global_policy = dtype_policy
 set_global_policy = set_dtype_policy
 
-__all__ = ["DTypePolicy", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
+__all__ = ["DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
            "set_global_policy"]

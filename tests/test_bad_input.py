@@ -1371,6 +1371,46 @@ ROWS += [
      r"or rank 3 \(one image\)\. Received: inputs of shape \(8, 8\)$", True),
 ]
 # -- end of geometric image ops and augmentation layers --
+# -- LossScaleOptimizer, Muon, ScheduleFreeAdamW, Circle and CTC (docs/errors.md) ------------
+ROWS += [
+    ("loss-scale-inner-not-optimizer", lambda: cr.optimizers.LossScaleOptimizer("adam"),
+     TypeError, r"Argument `inner_optimizer` must be an Optimizer instance .*"
+     r"Received: inner_optimizer='adam' of type str$", True),
+    ("loss-scale-initial-scale", lambda: cr.optimizers.LossScaleOptimizer(
+        cr.optimizers.SGD(), initial_scale=0), ValueError,
+     r"Argument `initial_scale` must be a positive finite float\. Received: initial_scale=0$",
+     True),
+    ("loss-scale-growth-steps", lambda: cr.optimizers.LossScaleOptimizer(
+        cr.optimizers.SGD(), dynamic_growth_steps=0), ValueError,
+     r"Argument `dynamic_growth_steps` must be an integer >= 1\. "
+     r"Received: dynamic_growth_steps=0$", True),
+    ("loss-scale-base-argument", lambda: cr.optimizers.LossScaleOptimizer(
+        cr.optimizers.SGD(), clipnorm=1.0), ValueError,
+     r"LossScaleOptimizer does not support `clipnorm`; set it on the `inner_optimizer` "
+     r"instead\. Received: clipnorm=1\.0$", True),
+    ("muon-ns-steps", lambda: cr.optimizers.Muon(ns_steps=-1), ValueError,
+     r"Argument `ns_steps` must be an integer >= 0\. Received: ns_steps=-1$", True),
+    ("muon-exclude-layers", lambda: cr.optimizers.Muon(exclude_layers="dense"), ValueError,
+     r"Argument `exclude_layers` must be a list of strings .*"
+     r"Received: exclude_layers='dense'$", True),
+    ("schedule-free-warmup", lambda: cr.optimizers.ScheduleFreeAdamW(warmup_steps=-1),
+     ValueError, r"Argument `warmup_steps` must be an integer >= 0\. Received: warmup_steps=-1$",
+     True),
+    ("circle-gamma", lambda: cr.losses.Circle(gamma=0), ValueError,
+     r"Circle: gamma must be a positive number\. Received: gamma=0$", True),
+    ("circle-labels", lambda: cr.losses.circle(np.zeros((2, 2)), np.eye(2)), ValueError,
+     r"circle: y_true must be integer labels of shape \(batch,\)\. "
+     r"Received: y_true of shape \(2, 2\)$", True),
+    ("ctc-labels-rank", lambda: cr.losses.ctc(np.array([1, 2]), np.zeros((2, 3, 4))),
+     ValueError, r"ctc: y_true must be integer labels of shape \(batch_size, max_length\)\. "
+     r"Received: y_true\.shape=\(2,\)$", True),
+    ("multi-optimizer-map", lambda: cr.optimizers.MultiOptimizer(3), TypeError,
+     r"Argument `optimizer_map` must be an OptimizerMap or a function that returns the "
+     r"Optimizer of a variable\. Received: optimizer_map=3$", True),
+    ("optimizer-map-default", lambda: cr.optimizers.OptimizerMap("sgd"), TypeError,
+     r"Argument `default_optimizer` must be an Optimizer instance\. "
+     r"Received: default_optimizer='sgd'$", True),
+]
 
 TMP = None  # set by the autouse fixture below
 

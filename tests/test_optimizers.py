@@ -966,8 +966,8 @@ def test_get_unknown_name_suggests():
     message = str(err.value)
     assert message.startswith("Unknown optimizer: 'adma'. Did you mean 'adam'")
     assert message.endswith(
-        "Known: adadelta, adafactor, adagrad, adam, adamax, adamw, ftrl, lamb, lion, nadam, "
-        "rmsprop, sgd."
+        "Known: adadelta, adafactor, adagrad, adam, adamax, adamw, ftrl, lamb, lion, "
+        "lossscaleoptimizer, multioptimizer, muon, nadam, rmsprop, schedulefreeadamw, sgd."
     )
 
 

@@ -64,6 +64,13 @@ def _as_feed(a: Any, declared: Any = None) -> Any:
     return a
 
 
+def _loss_scale(optimizer: Any) -> float | None:
+    """The factor the loss is multiplied by before backward (Keras's ``scale_loss``): a
+    LossScaleOptimizer's current dynamic scale, else the ``loss_scale_factor`` (or None)."""
+    dynamic = getattr(optimizer, "_backward_scale", None)
+    return dynamic if dynamic is not None else getattr(optimizer, "loss_scale_factor", None)
+
+
 class StepFactory:
     """Makes and runs the steps of one model (owned by the model; see module docs).
 
@@ -198,13 +205,13 @@ class StepFactory:
             entry = self._entry("train", feeds)
             if entry.program is not None and buf is not None:  # pack checked the buffer
                 out = self._keep_masks(entry, entry.program.run(
-                    feeds, buf.grads, getattr(model.optimizer, "loss_scale_factor", None)))
+                    feeds, buf.grads, _loss_scale(model.optimizer)))
                 n_out = len(model._loss_fns)
                 preds, value = out[:n_out], float(out[n_out])
                 per_output = [float(v) for v in out[n_out + 1:]]
                 if self.gradient_reducer is not None:
                     value = self.gradient_reducer.reduce_flat(buf, value)
-                if not skip_nonfinite or self._finite(value, buf, None):
+                if not skip_nonfinite or self._finite(value, self._guarded(buf), None):
                     self._apply(buf, entry.unused)
                 else:
                     self.skipped = True
@@ -249,7 +256,7 @@ class StepFactory:
                 "requires no gradient"
             )
         # Keras: the optimizer's scale_loss, then apply divides the gradients by the factor
-        backward_for_training(loss, getattr(model.optimizer, "loss_scale_factor", None))
+        backward_for_training(loss, _loss_scale(model.optimizer))
         value = float(loss.data)
         per_output_values = [float(t.data) for t in per_output]
         masked = model._metric_masks(preds)
@@ -259,11 +266,17 @@ class StepFactory:
             entry.masked = tuple(i for i, _ in masked)
         if self.gradient_reducer is not None:
             value = self.gradient_reducer.reduce_taped(variables, value)
-        if not skip_nonfinite or self._finite(value, None, variables):
+        if not skip_nonfinite or self._finite(value, None, self._guarded(variables)):
             self._apply_taped(variables, buf)
         else:
             self.skipped = True
         return value, self._tape_masks(preds, masked), per_output_values
+
+    def _guarded(self, grads: Any) -> Any:
+        """The gradients the non-finite guard checks: none when the optimizer skips steps with
+        non-finite gradients itself (a LossScaleOptimizer halves its scale then), so that only
+        a non-finite loss stops ``fit``."""
+        return None if getattr(self.model.optimizer, "_skips_nonfinite_gradients", False) else grads
 
     @staticmethod
     def _finite(value: float, buf: FlatBuffer | None, variables: list | None) -> bool:

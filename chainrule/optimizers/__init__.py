@@ -60,6 +60,15 @@ from chainrule.optimizers.adafactor import Adafactor  # noqa: E402
 
 __all__ += ["Adafactor"]
 ALL_OPTIMIZERS["adafactor"] = Adafactor
+# LossScaleOptimizer, MultiOptimizer, Muon and ScheduleFreeAdamW (Keras 3.15)
+from chainrule.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: E402
+from chainrule.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap  # noqa: E402
+from chainrule.optimizers.muon import Muon  # noqa: E402
+from chainrule.optimizers.schedule_free_adamw import ScheduleFreeAdamW  # noqa: E402
+
+__all__ += ["LossScaleOptimizer", "MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW"]
+ALL_OPTIMIZERS.update(
+    {c.__name__.lower(): c for c in (LossScaleOptimizer, MultiOptimizer, Muon, ScheduleFreeAdamW)})
 
 
 _OPTIMIZERS = Registry(
