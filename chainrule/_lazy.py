@@ -98,3 +98,36 @@ def attach(
 
     namespace["__getattr__"] = __getattr__
     namespace["__dir__"] = __dir__
+
+
+class LazyMapping(Mapping):
+    """A read-only table of names to objects that load with their module on first use
+    (a registry's built-in classes: ``optimizers.get("adam")`` loads Adam's module alone).
+
+    Args:
+        entries: name -> ``(module path, attribute)``.
+
+    Example:
+        >>> table = LazyMapping({"lstm": ("chainrule.layers.rnn", "LSTM")})
+        >>> "lstm" in table, len(table), table["lstm"].__name__
+        (True, 1, 'LSTM')
+    """
+
+    def __init__(self, entries: Mapping[str, tuple[str, str]]) -> None:
+        self._entries = dict(entries)
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._loaded:
+            module, attribute = self._entries[key]  # KeyError for an unknown name
+            self._loaded[key] = getattr(importlib.import_module(module), attribute)
+        return self._loaded[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __iter__(self):
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)

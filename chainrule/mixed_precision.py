@@ -10,12 +10,14 @@ Example:
     <DTypePolicy "float32">
 """
 
+from chainrule import _lazy
 from chainrule.dtype_policies import DTypePolicy, dtype_policy, set_dtype_policy
-from chainrule.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+_lazy.attach(globals(), {"chainrule.optimizers.loss_scale_optimizer": ["LossScaleOptimizer"]})
 
 Policy = DTypePolicy
 global_policy = dtype_policy
 set_global_policy = set_dtype_policy
 
-__all__ = ["DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
-           "set_global_policy"]
+__all__ = ["DTypePolicy", "LossScaleOptimizer", "Policy", "dtype_policy", "global_policy",  # noqa: F822
+           "set_dtype_policy", "set_global_policy"]

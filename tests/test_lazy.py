@@ -15,7 +15,8 @@ from chainrule import _lazy
 
 PACKAGES = [
     "chainrule", "chainrule.layers", "chainrule.ops", "chainrule.callbacks", "chainrule.utils",
-    "chainrule.datasets", "chainrule.saving", "chainrule.distribute",
+    "chainrule.datasets", "chainrule.saving", "chainrule.distribute", "chainrule.optimizers",
+    "chainrule.mixed_precision",
 ]
 
 
@@ -39,6 +40,7 @@ def test_import_leaves_the_rarer_parts_unloaded():
                    "chainrule.ops.image", "chainrule.datasets.mnist", "chainrule.saving.api",
                    "chainrule.callbacks.tensorboard", "chainrule.callbacks.remote_monitor",
                    "chainrule.explain", "chainrule.distribute.data_parallel",
+                   "chainrule.optimizers.adam", "chainrule.optimizers.muon",
                    "urllib.request", "ssl", "difflib", "concurrent.futures"):
         assert module not in out, module
     assert "chainrule.layers.core" in out and "chainrule.models.trainer" in out
@@ -58,7 +60,8 @@ def test_a_dense_model_trains_without_loading_the_other_families():
         print(" ".join(sorted(sys.modules)))
     """).split()
     for module in ("chainrule.layers.rnn", "chainrule.layers.convolutional",
-                   "chainrule.ops.rnn", "chainrule.saving.api", "chainrule.datasets.mnist"):
+                   "chainrule.ops.rnn", "chainrule.saving.api", "chainrule.datasets.mnist",
+                   "chainrule.optimizers.sgd", "chainrule.optimizers.lion"):
         assert module not in out, module
 
 

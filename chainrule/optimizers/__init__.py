@@ -16,16 +16,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from chainrule import _lazy
 from chainrule._registry import Registry
 from chainrule.optimizers import schedules
-from chainrule.optimizers.adadelta import Adadelta
-from chainrule.optimizers.adagrad import Adagrad
-from chainrule.optimizers.adam import Adam
-from chainrule.optimizers.adamw import AdamW
 from chainrule.optimizers.base import Optimizer
-from chainrule.optimizers.nadam import Nadam
-from chainrule.optimizers.rmsprop import RMSprop
-from chainrule.optimizers.sgd import SGD
+
+# Each optimizer loads with its module when first named (``optimizers.Adam``) or resolved
+# (``compile(optimizer="adam")``)
+_CLASSES = {
+    ".adadelta": ["Adadelta"], ".adafactor": ["Adafactor"], ".adagrad": ["Adagrad"],
+    ".adam": ["Adam"], ".adamax": ["Adamax"], ".adamw": ["AdamW"], ".ftrl": ["Ftrl"],
+    ".lamb": ["Lamb"], ".lion": ["Lion"], ".loss_scale_optimizer": ["LossScaleOptimizer"],
+    ".multi_optimizer": ["MultiOptimizer"], ".muon": ["Muon"], ".nadam": ["Nadam"],
+    ".rmsprop": ["RMSprop"], ".schedule_free_adamw": ["ScheduleFreeAdamW"], ".sgd": ["SGD"],
+}
+_lazy.attach(globals(), {**_CLASSES, ".multi_optimizer": ["MultiOptimizer", "OptimizerMap"]})
 
 __all__ = [
     "SGD",
@@ -41,35 +46,14 @@ __all__ = [
     "schedules",
     "serialize",
 ]
-
-#: Built-in optimizers by lower-case name (the class names, lower-cased).
-ALL_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls for cls in (SGD, Adagrad, RMSprop, Adam, AdamW, Nadam, Adadelta)
-}
-
-# Adamax, Ftrl, Lion and Lamb (one block: the list above is shared)
-from chainrule.optimizers.adamax import Adamax  # noqa: E402
-from chainrule.optimizers.ftrl import Ftrl  # noqa: E402
-from chainrule.optimizers.lamb import Lamb  # noqa: E402
-from chainrule.optimizers.lion import Lion  # noqa: E402
-
-__all__ += ["Adamax", "Ftrl", "Lamb", "Lion"]
-ALL_OPTIMIZERS.update({cls.__name__.lower(): cls for cls in (Adamax, Ftrl, Lion, Lamb)})
-# Adafactor and LossScaleOptimizer (Keras 3)
-from chainrule.optimizers.adafactor import Adafactor  # noqa: E402
-
-__all__ += ["Adafactor"]
-ALL_OPTIMIZERS["adafactor"] = Adafactor
-# LossScaleOptimizer, MultiOptimizer, Muon and ScheduleFreeAdamW (Keras 3.15)
-from chainrule.optimizers.loss_scale_optimizer import LossScaleOptimizer  # noqa: E402
-from chainrule.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap  # noqa: E402
-from chainrule.optimizers.muon import Muon  # noqa: E402
-from chainrule.optimizers.schedule_free_adamw import ScheduleFreeAdamW  # noqa: E402
-
+__all__ += ["Adamax", "Ftrl", "Lamb", "Lion", "Adafactor"]
 __all__ += ["LossScaleOptimizer", "MultiOptimizer", "Muon", "OptimizerMap", "ScheduleFreeAdamW"]
-ALL_OPTIMIZERS.update(
-    {c.__name__.lower(): c for c in (LossScaleOptimizer, MultiOptimizer, Muon, ScheduleFreeAdamW)})
 
+#: Built-in optimizers by lower-case name (the class names, lower-cased), loaded on use.
+ALL_OPTIMIZERS: _lazy.LazyMapping = _lazy.LazyMapping({
+    name.lower(): (f"chainrule.optimizers{module}", name)
+    for module, (name,) in _CLASSES.items()
+})
 
 _OPTIMIZERS = Registry(
     kind="optimizer",
@@ -112,7 +96,7 @@ def serialize(optimizer: Optimizer) -> dict[str, Any]:
         ``{"module", "class_name", "config", "registered_name"}``.
 
     Example:
-        >>> serialize(SGD())["class_name"]
+        >>> serialize(get("sgd"))["class_name"]
         'SGD'
     """
     return _OPTIMIZERS.serialize(optimizer)
