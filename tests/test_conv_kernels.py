@@ -222,7 +222,7 @@ def test_relu_is_bit_identical_with_signed_zeros_nan_and_infinities(dtype):
     with np.errstate(invalid="ignore"):
         off, on = both(ops.relu, x, grad=grad)
     assert_bits(off, on)
-    assert USED == {"relu", "relu_grad"}
+    assert USED - {"relu_pass"} == {"relu", "relu_grad"}  # one compiled pass, two calls
     # a non-contiguous input takes NumPy's forward either way (its output is contiguous)
     off, on = both(lambda x: ops.relu(x[:, ::2]), x)
     assert_bits(off, on)

@@ -226,6 +226,21 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+
+class _Spent:
+    """What a captured op keeps of a traced input: its shape and dtype, not its array (a
+    replayed backward may ask an input's shape; holding the traced step's activations would
+    keep a second copy of them alive for as long as the program lives)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, t: Tensor) -> None:
+        self.shape, self.dtype = t.data.shape, t.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
 class Program:
     """A recorded step, replayable on raw arrays.
 
@@ -311,6 +326,10 @@ class Program:
             prog._plan_backward(second, loss, var_index)
         else:
             prog._link_inputs()
+        for fn, _ in prog.fwd:  # the traced step's tensors are not the replay's: let them go
+            traced = getattr(fn, "inputs", None)
+            if traced:
+                fn.inputs = tuple(_Spent(t) if isinstance(t, Tensor) else t for t in traced)
         return prog
 
     def _uses(self) -> dict:

@@ -95,11 +95,20 @@ def get(name: str, *arrays: Any) -> Callable[..., Any] | None:
         return None
     fn = _compiled.get(name)
     if fn is None:
+        if name in _RELU_CALLS:  # two calling conventions of one compiled pass
+            fn = _compiled[name] = _RELU_CALLS[name](get("relu_pass"))
+            return fn
         with _lock:
             fn = _compiled.get(name)
             if fn is None:
                 fn = _compiled[name] = _compiled_switch.compile_kernel(_PYTHON[name])
     return fn
+
+
+_RELU_CALLS = {
+    "relu": lambda f: lambda x, y: f(x, x, y, False),  # y = max(x, 0)
+    "relu_grad": lambda f: lambda gy, y, gx: f(gy, y, gx, True),  # gx = gy * (y > 0)
+}
 
 
 # -- the loops (plain Python; compiled by Numba) -----------------------------------------------
@@ -275,19 +284,19 @@ def _any_nan(a: Any) -> bool:
     return nan
 
 
-def _relu(x: Any, y: Any) -> None:
-    # y = np.maximum(x, 0) on flat arrays: x where x > 0 or x is NaN, else +0
-    zero = y.dtype.type(0)
-    for i in range(x.size):
-        a = x[i]
-        y[i] = a if (a > zero or a != a) else zero
-
-
-def _relu_grad(gy: Any, y: Any, gx: Any) -> None:
-    # gx = gy * (y > 0) on flat arrays (the mask as 1 or 0 of the dtype, then the product)
-    one, zero = gx.dtype.type(1), gx.dtype.type(0)
-    for i in range(y.size):
-        gx[i] = gy[i] * (one if y[i] > zero else zero)
+def _relu_pass(a: Any, y: Any, out: Any, grad: bool) -> None:
+    # ReLU's forward and backward in one compiled function (one compilation: each of Numba's
+    # costs about 2 MiB of memory). Forward (grad False): out = np.maximum(a, 0) on flat
+    # arrays: a where a > 0 or a is NaN, else +0 (y unused). Backward: out = a * (y > 0),
+    # the gradient a times the mask as 1 or 0 of the dtype
+    one, zero = out.dtype.type(1), out.dtype.type(0)
+    if grad:
+        for i in range(y.size):
+            out[i] = a[i] * (one if y[i] > zero else zero)
+    else:
+        for i in range(a.size):
+            v = a[i]
+            out[i] = v if (v > zero or v != v) else zero
 
 
 def _bias_relu(x: Any, b: Any, y: Any) -> None:
@@ -528,7 +537,7 @@ _PYTHON: dict[str, Callable[..., None]] = {
     "col2im": _col2im, "max_pool": _max_pool,
     "max_pool_grad_tiled": _max_pool_grad_tiled, "max_pool_grad": _max_pool_grad,
     "bias_add": _bias_add, "bias_grad": _bias_grad, "bias_grad_add": _bias_grad_add,
-    "relu": _relu, "relu_grad": _relu_grad, "any_nan": _any_nan,
+    "relu_pass": _relu_pass, "any_nan": _any_nan,
     "bias_relu": _bias_relu, "bias_relu_max_pool": _bias_relu_max_pool,
     "bias_relu_max_pool_grad": _bias_relu_max_pool_grad,
     "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,
