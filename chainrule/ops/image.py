@@ -224,6 +224,16 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
     return ops.squeeze(y, 0) if len(shape) == 3 else y
 
 
+# -- colour ops: rgb_to_grayscale, rgb_to_hsv, hsv_to_rgb, gaussian_blur --
+from chainrule.ops.image_color import (  # noqa: E402
+    gaussian_blur,
+    hsv_to_rgb,
+    rgb_to_grayscale,
+    rgb_to_hsv,
+)
+
+__all__ += ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "gaussian_blur"]
+# -- end of colour ops --
 
 # -- called on symbolic tensors, each records an op layer of a functional model --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
