@@ -217,3 +217,23 @@ __all__ += ["Pipeline"]
 from chainrule.layers.preprocessing.hashed_crossing import HashedCrossing  # noqa: E402
 
 __all__ += ["HashedCrossing"]
+# -- colour and intensity augmentation (Keras's image preprocessing layers) --
+from chainrule.layers.preprocessing.color_augmentation import (  # noqa: E402
+    AutoContrast,
+    Equalization,
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+    Solarization,
+)
+
+__all__ += ["RandomGrayscale", "RandomHue", "RandomSaturation", "RandomColorDegeneration",
+            "RandomColorJitter", "RandomSharpness", "RandomInvert", "RandomPosterization",
+            "AutoContrast", "Equalization", "Solarization", "RandomGaussianBlur"]
+# -- end of colour augmentation --
