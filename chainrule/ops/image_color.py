@@ -262,6 +262,7 @@ class GaussianBlur(Function):
 
 
 def _pair(value: Any, name: str, what: str, kind: type) -> tuple:
+    given = value
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         value = (value, value)
     ok = isinstance(value, (tuple, list)) and len(value) == 2 and all(
@@ -270,7 +271,7 @@ def _pair(value: Any, name: str, what: str, kind: type) -> tuple:
     if not ok:
         noun = "positive integers" if kind is int else "positive numbers"
         raise ValueError(f"{what}: {name} must be a pair of {noun}. Received: "
-                         f"{name}={value!r}")
+                         f"{name}={given!r}")
     return tuple(kind(v) for v in value)
 
 
