@@ -137,6 +137,13 @@ def test_gaussian_blur_gradient(kw):
     assert check_gradients(lambda t: cr.ops.image.gaussian_blur(t, **kw), x)
 
 
+def test_filter2d_gradient_with_an_uneven_kernel():
+    from chainrule.ops.image_color import Filter2D
+
+    kernel = RNG.normal(size=(3, 2))
+    assert check_gradients(lambda t: Filter2D(kernel)(t), RNG.normal(size=(2, 5, 4, 2)))
+
+
 # -- random draws: structure, ranges, seeds ----------------------------------------------------
 
 

@@ -227,38 +227,54 @@ def gaussian_kernel(kernel_size: tuple, sigma: Any, dtype: Any) -> np.ndarray:
     return outer.reshape(kernel_size)
 
 
-class GaussianBlur(Function):
-    """Correlate each channel of ``(n, h, w, c)`` images with a Gaussian (TensorFlow's "SAME").
+class Filter2D(Function):
+    """Correlate each channel of ``(n, h, w, c)`` images with one 2-D ``kernel`` (zero
+    padding, TensorFlow's "SAME" split: ``(k - 1) // 2`` before).
 
-    Inputs: the images and ``sigma`` (2 numbers, not differentiated). The blur is
-    linear, so the backward pass adds ``kernel[i, j] * gy`` back where each tap read.
+    Linear, so the backward pass adds ``kernel[i, j] * gy`` back where each tap read.
     """
 
-    def __init__(self, kernel_size: tuple) -> None:
-        self.kernel_size = kernel_size
+    def __init__(self, kernel: Any = None) -> None:
+        self.kernel = None if kernel is None else np.asarray(kernel)
 
-    def forward(self, x, sigma):
-        kh, kw = self.kernel_size
+    def _correlate(self, x, k):
+        kh, kw = k.shape
         n, h, w, c = x.shape
-        self.kernel = k = gaussian_kernel(self.kernel_size, sigma, x.dtype)
-        top, left = (kh - 1) // 2, (kw - 1) // 2
-        self.pads = pads = ((0, 0), (top, kh - 1 - top), (left, kw - 1 - left), (0, 0))
-        xp = np.pad(x, pads)
+        self.kernel, self.top, self.left = k, (kh - 1) // 2, (kw - 1) // 2
+        xp = np.pad(x, ((0, 0), (self.top, kh - 1 - self.top), (self.left, kw - 1 - self.left),
+                        (0, 0)))
         out = np.zeros_like(x)
         for i in range(kh):
             for j in range(kw):
                 out += k[i, j] * xp[:, i:i + h, j:j + w]
         return out
 
+    def forward(self, x):
+        return self._correlate(x, self.kernel.astype(x.dtype, copy=False))
+
     def backward(self, gy):
-        kh, kw = self.kernel_size
+        kh, kw = self.kernel.shape
         n, h, w, c = gy.shape
-        (_, (top, bottom), (left, right), _) = self.pads
         gp = np.zeros((n, h + kh - 1, w + kw - 1, c), dtype=gy.dtype)
         for i in range(kh):
             for j in range(kw):
                 gp[:, i:i + h, j:j + w] += self.kernel[i, j] * gy
-        return gp[:, top:top + h, left:left + w], None
+        return (gp[:, self.top:self.top + h, self.left:self.left + w],)
+
+
+class GaussianBlur(Filter2D):
+    """:class:`Filter2D` with the Gaussian of :func:`gaussian_kernel` for ``sigma``, a second
+    input (2 numbers, for instance drawn inside an op; not differentiated)."""
+
+    def __init__(self, kernel_size: tuple) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+
+    def forward(self, x, sigma):
+        return self._correlate(x, gaussian_kernel(self.kernel_size, sigma, x.dtype))
+
+    def backward(self, gy):
+        return super().backward(gy) + (None,)
 
 
 def _pair(value: Any, name: str, what: str, kind: type) -> tuple:

@@ -381,9 +381,7 @@ class RandomSharpness(_FactorLayer):
 
     def _transform(self, x: Any, params: Any) -> Any:
         a, b = 1.0 / 13.0, 5.0 / 13.0
-        kernel = np.array([[a, a, a], [a, b, a], [a, a, a]], dtype=x.dtype)
-        kernel = np.tile(kernel[:, :, None, None], (1, 1, x.shape[-1], 1))
-        smoothed = ops.depthwise_conv(x, kernel, 1, "same", data_format="channels_last")
+        smoothed = image_color.Filter2D([[a, a, a], [a, b, a], [a, a, a]])(x)
         y = x + (1.0 - _column(params, 0) * 2.0) * (smoothed - x)
         return ops.clip(y, self.value_range[0], self.value_range[1])
 
