@@ -37,11 +37,11 @@ LAYERS = {
 }
 
 
-def _best(fn, x, repeats: int) -> float:
+def _best(layer, x, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
         t = time.perf_counter()
-        fn(x)
+        layer(x, training=True)
         best = min(best, time.perf_counter() - t)
     return best
 
@@ -58,12 +58,10 @@ def main(repeats: int = 15) -> None:
             "AutoContrast", "Equalization") else getattr(cr.layers, name)(**kw)
         theirs = getattr(keras.layers, name)(seed=1, **kw) if name not in (
             "AutoContrast", "Equalization") else getattr(keras.layers, name)(**kw)
-        a = (lambda v, f=ours: f(v, training=True))
-        b = (lambda v, f=theirs: f(v, training=True))
-        a(x), b(x)  # warm up
+        ours(x, training=True), theirs(x, training=True)  # warm up
         ta, tb = float("inf"), float("inf")
         for _ in range(repeats):  # interleaved
-            ta, tb = min(ta, _best(a, x, 1)), min(tb, _best(b, x, 1))
+            ta, tb = min(ta, _best(ours, x, 1)), min(tb, _best(theirs, x, 1))
         print(f"{name:26s} {ta * 1e3:12.2f} {tb * 1e3:9.2f} {ta / tb:6.2f}")
 
 
