@@ -1193,6 +1193,41 @@ ROWS += [
      r"Received: interpolation='bicubic'$", True),
 ]
 
+# -- colour augmentation layers and colour ops (docs/errors.md, "Colour augmentation") --
+ROWS += [
+    ("color-aug-factor", lambda: L.RandomHue(factor=1.5), ValueError,
+     r"RandomHue: factor must be a number or a pair of numbers in \[0\.0, 1\.0\]\. "
+     r"Received: factor=1\.5$", True),
+    ("color-aug-value-range", lambda: L.RandomSaturation(0.5, value_range=(0, 255, 1)),
+     ValueError, r"RandomSaturation: value_range must be a pair of two different numbers "
+     r"\(low, high\)\. Received: value_range=\(0, 255, 1\)$", True),
+    ("color-aug-channels", lambda: L.RandomHue(0.2, name="hue")(np.ones((2, 4, 4, 4))),
+     ValueError, r'RandomHue layer "hue" expects RGB images with 3 channels on axis -1 '
+     r"\(channels_last\)\. Received: inputs of shape \(2, 4, 4, 4\)$", True),
+    ("color-aug-data-format", lambda: L.RandomHue(0.2, data_format="nhwc"), ValueError,
+     r"RandomHue: data_format must be 'channels_last' or 'channels_first'\. "
+     r"Received: data_format='nhwc'$", True),
+    ("grayscale-factor", lambda: L.RandomGrayscale(factor=1.5), ValueError,
+     r"RandomGrayscale: factor must be a number in \[0, 1\]\. Received: factor=1\.5$", True),
+    ("posterization-factor", lambda: L.RandomPosterization(9), ValueError,
+     r"RandomPosterization: factor must be an integer in \[1, 8\] or a pair of them\. "
+     r"Received: factor=9$", True),
+    ("solarization-factor", lambda: L.Solarization(threshold_factor=2), ValueError,
+     r"Solarization: threshold_factor must be a number in \[0, 1\] or a pair of them\. "
+     r"Received: threshold_factor=2$", True),
+    ("gaussian-blur-kernel-size", lambda: L.RandomGaussianBlur(kernel_size=4), ValueError,
+     r"RandomGaussianBlur: kernel_size must be an odd positive integer or a pair of them\. "
+     r"Received: kernel_size=4$", True),
+    ("equalization-bins", lambda: L.Equalization(bins=0), ValueError,
+     r"Equalization: bins must be an integer >= 1\. Received: bins=0$", True),
+    ("rgb-to-hsv-channels", lambda: cr.ops.image.rgb_to_hsv(np.ones((4, 4, 1))), ValueError,
+     r"rgb_to_hsv: images must have 3 channels \(RGB\) on axis -1\. Received: images of "
+     r"shape \(4, 4, 1\)$", True),
+    ("gaussian-blur-sigma", lambda: cr.ops.image.gaussian_blur(_IMAGES, sigma=0), ValueError,
+     r"gaussian_blur: sigma must be a pair of positive numbers\. Received: sigma=0$",
+     True),
+]
+
 # -- convolutional LSTM (sequences of frames) --
 ROWS += [
     ("conv-lstm-input-rank",

@@ -384,6 +384,13 @@ PREPROCESSING = {"Normalization", "Discretization", "CategoryEncoding", "Hashing
                  "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
                  "RandomBrightness", "HashedCrossing"}
 LAYER_EXAMPLES.update({name: getattr(layers, name) for name in PREPROCESSING})
+# colour augmentation layers: saved in a model and loaded in tests/test_color_augmentation.py
+_COLOR_AUGMENTATION = {"RandomGrayscale", "RandomHue", "RandomSaturation",
+                       "RandomColorDegeneration", "RandomColorJitter", "RandomSharpness",
+                       "RandomInvert", "RandomPosterization", "AutoContrast", "Equalization",
+                       "Solarization", "RandomGaussianBlur"}
+PREPROCESSING |= _COLOR_AUGMENTATION
+LAYER_EXAMPLES.update({name: getattr(layers, name) for name in _COLOR_AUGMENTATION})
 
 # sequence layers (token ids in, sequences through): round-tripped in a model of their own, in
 # this order; a cell is saved inside the RNN layer that runs it

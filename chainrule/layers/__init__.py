@@ -161,3 +161,19 @@ __all__ += [
     "RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing", "MixUp",
     "CutMix",
 ]
+# -- colour and intensity augmentation (Keras's image preprocessing layers) --
+_lazy.attach(
+    globals(),
+    {
+        ".preprocessing.color_augmentation": [
+            "AutoContrast", "Equalization", "RandomColorDegeneration", "RandomColorJitter",
+            "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
+            "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
+        ],
+    },
+)
+__all__ += [
+    "RandomGrayscale", "RandomHue", "RandomSaturation", "RandomColorDegeneration",
+    "RandomColorJitter", "RandomSharpness", "RandomInvert", "RandomPosterization", "AutoContrast",
+    "Equalization", "Solarization", "RandomGaussianBlur",
+]

@@ -238,6 +238,16 @@ from chainrule.ops.image_transforms import (  # noqa: E402
 
 __all__ += ["affine_transform", "map_coordinates", "perspective_transform", "elastic_transform",
             "crop_images", "pad_images", "scale_and_translate", "compute_homography_matrix"]
+# -- colour ops: rgb_to_grayscale, rgb_to_hsv, hsv_to_rgb, gaussian_blur --
+from chainrule.ops.image_color import (  # noqa: E402
+    gaussian_blur,
+    hsv_to_rgb,
+    rgb_to_grayscale,
+    rgb_to_hsv,
+)
+
+__all__ += ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "gaussian_blur"]
+# -- end of colour ops --
 
 # -- called on symbolic tensors, each records an op layer of a functional model --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
