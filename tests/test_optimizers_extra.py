@@ -214,7 +214,7 @@ def test_muon_newton_schulz_orthogonalizes() -> None:
 
 
 def test_muon_chooses_adamw_for_embeddings_vectors_and_excluded_layers() -> None:
-    model = cr.Sequential([cr.Input((2,), dtype="int64"), cr.layers.Embedding(6, 3),
+    model = cr.Sequential([cr.Input((2,), dtype="int64"), cr.layers.Embedding(6, 3, name="embedding"),
                            cr.layers.Flatten(), cr.layers.Dense(4, name="body"),
                            cr.layers.Dense(1, name="head")])
     opt = optimizers.Muon(exclude_layers=["^head/"])
