@@ -41,6 +41,7 @@ class SpectralNormalization(Wrapper):
 
     Example:
         >>> import numpy as np, chainrule as cr
+        >>> cr.utils.set_random_seed(1)
         >>> sn = cr.layers.SpectralNormalization(cr.layers.Dense(2), power_iterations=20)
         >>> _ = sn(np.ones((1, 3), "float32"), training=True)
         >>> bool(abs(np.linalg.svd(sn.layer.kernel.numpy())[1][0] - 1.0) < 1e-3)
