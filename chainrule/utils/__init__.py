@@ -57,3 +57,8 @@ __all__ = ["Config", "standardize_dtype", "enable_interactive_logging", "disable
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "plot_model",
            "serialize_keras_object", "deserialize_keras_object", "is_keras_tensor",
            "get_source_inputs"]
+
+# Structured data, audio files and graph drawing (Keras 3 names)
+from chainrule.layers.preprocessing.feature_space import FeatureSpace  # noqa: E402
+
+__all__ += ["FeatureSpace"]
