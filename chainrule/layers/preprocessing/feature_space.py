@@ -301,7 +301,7 @@ class FeatureSpace(Layer):
             unknown = [k for k in cross.feature_names if k not in self.features]
             if unknown:
                 raise ValueError("All features referenced in the `crosses` argument should be "
-                                 "present in the `features` dict. Received unknown features: "
+                                 "present in the `features` dict. Received: unknown features "
                                  f"{unknown} in crosses={cross.feature_names!r}")
             self.crosses.append(cross)
         self.crosses_by_name = {c.name: c for c in self.crosses}
