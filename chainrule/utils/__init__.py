@@ -61,5 +61,6 @@ __all__ = ["Config", "standardize_dtype", "enable_interactive_logging", "disable
 # Structured data, audio files and graph drawing (Keras 3 names)
 from chainrule.layers.preprocessing.feature_space import FeatureSpace  # noqa: E402
 from chainrule.utils.audio_dataset_utils import audio_dataset_from_directory  # noqa: E402
+from chainrule.utils.dot_graph import model_to_dot  # noqa: E402
 
-__all__ += ["FeatureSpace", "audio_dataset_from_directory"]
+__all__ += ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"]
