@@ -246,3 +246,18 @@ def test_training_model_on_encoded_features_replays():
     model.compile("sgd", "mse", jit_compile=True)
     model.fit(_np(fs(data)), rng.normal(size=(64, 1)), epochs=2, batch_size=16, verbose=0)
     assert any(e.program is not None for e in model._steps.entries.values())
+
+
+def test_model_whose_input_is_an_intermediate_tensor():
+    """Keras 3 cuts the graph at a model's inputs: the layers before them are not run."""
+    a = layers.Input((3,), name="a")
+    mid = layers.Dense(4, name="before")(a)
+    out = layers.Dense(2, name="after")(layers.Activation("relu")(mid))
+    head = cr.Model(mid, out)
+    assert [la.name for la in head.layers if la.name in ("before", "after")] == ["after"]
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    full = cr.Model(a, out)
+    w, b = full.get_layer("after").get_weights()
+    np.testing.assert_allclose(head.predict(x, verbose=0), np.maximum(x, 0) @ w + b, rtol=1e-5)
+    layers_drawn, _ = cr.utils.model_visualization.model_graph(head)
+    assert "before" not in [la.name for la in layers_drawn]
