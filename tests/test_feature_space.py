@@ -261,3 +261,25 @@ def test_model_whose_input_is_an_intermediate_tensor():
     np.testing.assert_allclose(head.predict(x, verbose=0), np.maximum(x, 0) @ w + b, rtol=1e-5)
     layers_drawn, _ = cr.utils.model_visualization.model_graph(head)
     assert "before" not in [la.name for la in layers_drawn]
+
+
+def test_own_preprocessors_match_keras(ref):
+    """FeatureSpace.feature with TF-IDF TextVectorization and a preset Normalization."""
+    arrays, _, _, _ = ref
+    texts = ["1st string", "2nd string", "3rd string", "a longer string here", "string string"]
+    preset = layers.Normalization(mean=2.0, variance=4.0)
+    fs = FeatureSpace(
+        features={
+            "text": FeatureSpace.feature(
+                preprocessor=layers.TextVectorization(output_mode="tf_idf"),
+                dtype="string", output_mode="float"),
+            "preset": FeatureSpace.feature(preprocessor=preset, dtype="float32",
+                                           output_mode="float"),
+        },
+        output_mode="dict")
+    assert fs._list_adaptable_preprocessors() == ["text"]  # preset statistics are kept
+    data = {"text": np.array(texts), "preset": np.arange(5, dtype="float32")}
+    fs.adapt(data)
+    out = fs(data)
+    np.testing.assert_allclose(_np(out["text"]), arrays["custom__text"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(_np(out["preset"]), arrays["custom__preset"], rtol=1e-6)

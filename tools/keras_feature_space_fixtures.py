@@ -78,6 +78,23 @@ def dict_space() -> FeatureSpace:
         crossing_dim=6, output_mode="dict")
 
 
+TEXTS = ["1st string", "2nd string", "3rd string", "a longer string here", "string string"]
+
+
+def custom_space() -> FeatureSpace:
+    """Your own preprocessing layers: TF-IDF text and a Normalization with preset statistics."""
+    return FeatureSpace(
+        features={
+            "text": FeatureSpace.feature(
+                preprocessor=keras.layers.TextVectorization(output_mode="tf_idf"),
+                dtype="string", output_mode="float"),
+            "preset": FeatureSpace.feature(
+                preprocessor=keras.layers.Normalization(mean=2.0, variance=4.0),
+                dtype="float32", output_mode="float"),
+        },
+        output_mode="dict")  # Keras 3.15 cannot concat these two: (None, 1) and (None, 1, n)
+
+
 def main() -> None:
     rng = np.random.default_rng(20261130)
     train = table(rng, 70, unseen=False)
@@ -99,6 +116,11 @@ def main() -> None:
         if mode == "concat":
             arrays[f"{mode}__one"] = np.asarray(one)
         configs[mode] = fs.get_config()
+    fs = custom_space()
+    custom = {"text": np.array(TEXTS), "preset": np.arange(5, dtype="float32")}
+    fs.adapt(custom)
+    for name, value in fs(custom).items():
+        arrays[f"custom__{name}"] = np.asarray(value)
     np.savez_compressed(os.path.join(OUT, "keras_feature_space.npz"), **arrays)
     meta = {"keras": keras.__version__, "tensorflow": tf.__version__,
             "numpy": np.__version__, "configs": configs}
