@@ -134,6 +134,12 @@ def test_reads_keras_config(ref):
     out = fs({k: train[k] for k in fs.features})
     np.testing.assert_array_equal(_np(out["int_cat_X_str_cat"]),
                                   arrays["dict__train__int_cat_X_str_cat"])
+    # the concat space's config: every helper, Keras's TFDIdentity for FeatureSpace.float()
+    fs = FeatureSpace.from_config(meta["configs"]["concat"])
+    assert isinstance(fs.preprocessors["plain"], layers.Identity)
+    fs.adapt({k: train[k] for k in fs.features})
+    np.testing.assert_allclose(_np(fs({k: train[k] for k in fs.features})),
+                               arrays["concat__train"], rtol=1e-6, atol=1e-6)
 
 
 def test_config_round_trip():
