@@ -267,6 +267,8 @@ def test_model_whose_input_is_an_intermediate_tensor():
     np.testing.assert_allclose(head.predict(x, verbose=0), np.maximum(x, 0) @ w + b, rtol=1e-5)
     layers_drawn, _ = cr.utils.model_visualization.model_graph(head)
     assert "before" not in [la.name for la in layers_drawn]
+    with pytest.raises(ValueError, match=r"takes the output of layer\(s\) \['before'\] as input"):
+        head.get_config()
 
 
 def test_own_preprocessors_match_keras(ref):
