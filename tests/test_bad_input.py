@@ -1256,11 +1256,6 @@ def _not_a_wav():
     read_wav(path)
 
 
-def _cut_model_config():
-    mid = L.Dense(4, name="before")(L.Input((3,)))
-    cr.Model(mid, L.Dense(2)(mid)).get_config()
-
-
 ROWS += [
     ("feature-space-empty", lambda: FS({}), ValueError,
      r"The `features` argument cannot be None or empty\. Received: features=\{\}$", True),
@@ -1289,9 +1284,6 @@ ROWS += [
     ("audio-sampling-rate",
      lambda: cr.utils.audio_dataset_from_directory(str(TMP), sampling_rate=0), ValueError,
      r"`sampling_rate` should be a positive integer\. Received: sampling_rate=0$", True),
-    ("model-cut-input-config", _cut_model_config, ValueError,
-     r"Model '.*' takes the output of layer\(s\) \['before'\] as input, not an Input tensor"
-     r".*Received: inputs from \['before'\]$", True),
     ("audio-not-wav", _not_a_wav, ValueError,
      r"Cannot read .*noise\.wav as a PCM wav file .*Received: path=", True),
 ]

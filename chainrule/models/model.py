@@ -447,13 +447,6 @@ class Model(Trainer, Layer):
         from chainrule.models.config import functional_config  # noqa: PLC0415
 
         if self._functional:
-            cut = [t.node.layer.name for t in self.inputs
-                   if not isinstance(t.node.layer, InputLayer)]
-            if cut:  # a graph cut at a layer's output: no InputLayer to write (as in Keras)
-                raise ValueError(f"Model {self.name!r} takes the output of layer(s) {cut} as "
-                                 "input, not an Input tensor, so its config cannot be written. "
-                                 "Build it from layers.Input(...) to save it. Received: inputs "
-                                 f"from {cut}")
             return functional_config(self)
         return {"name": self.name, "trainable": self.trainable}
 
