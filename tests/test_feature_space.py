@@ -301,3 +301,17 @@ def test_own_preprocessors_match_keras(ref):
     out = fs(data)
     np.testing.assert_allclose(_np(out["text"]), arrays["custom__text"], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(_np(out["preset"]), arrays["custom__preset"], rtol=1e-6)
+
+
+def test_call_on_tensors_lists_and_scalars():
+    fs = FeatureSpace({"x": "float_normalized", "i": "integer_categorical"}, output_mode="dict")
+    fs.adapt({"x": [1.0, 2.0, 3.0], "i": [1, 2, 2]})
+    out = fs({"x": cr.ops.convert_to_tensor(np.array([1.0, 2.0])),
+              "i": cr.ops.convert_to_tensor(np.array([1, 5]))})
+    assert out["x"].dtype == np.float32  # float64 data: the feature's float32, as in Keras
+    np.testing.assert_allclose(_np(out["x"])[:, 0], [-np.sqrt(1.5), 0.0], rtol=1e-6)
+    # vocabulary by frequency: [UNK], 2, 1; 5 is out of vocabulary
+    np.testing.assert_array_equal(_np(out["i"]), [[0, 0, 1], [1, 0, 0]])
+    one = fs({"x": 2.0, "i": 2})  # one unbatched sample: no batch axis
+    assert one["x"].shape == (1,) and one["i"].shape == (3,)
+    np.testing.assert_array_equal(_np(one["i"]), [0, 1, 0])

@@ -136,9 +136,10 @@ def _deserialize(config: dict, what: str) -> Any:
 
 
 def _as_array(x: Any) -> np.ndarray:
-    if isinstance(x, Tensor):
-        return np.asarray(x.data)
-    return np.asarray(x)
+    """A column as a NumPy array (Tensors on any backend, lists, pandas objects)."""
+    from chainrule.layers.preprocessing._utils import to_numpy  # noqa: PLC0415
+
+    return to_numpy(x)
 
 
 def _feature_batches(elements: list) -> list:
@@ -515,19 +516,17 @@ class FeatureSpace(Layer):
             raise ValueError(f"FeatureSpace: the data has no feature(s) {missing}. Received: "
                              f"keys {sorted(data)}")
         batch, rebatched = {}, False
-        for name in self.features:
-            x = data[name]
-            if isinstance(x, Tensor):
-                arr = x
-            else:
-                arr = np.asarray(x)
-                if arr.dtype == object:
-                    arr = arr.astype(str)
-            if len(arr.shape) == 0:
-                arr = arr.reshape(1, 1) if not isinstance(arr, Tensor) else arr.reshape((1, 1))
+        for name, feature in self.features.items():
+            arr = _as_array(data[name])
+            if arr.dtype == object:
+                arr = arr.astype(str)
+            elif arr.dtype.kind == "f" and feature.dtype == "float32":
+                arr = arr.astype(np.float32)  # the dtype of the feature's Input, as in Keras
+            if arr.ndim == 0:
+                arr = arr.reshape(1, 1)
                 rebatched = True
-            elif len(arr.shape) == 1:
-                arr = arr[:, None] if not isinstance(arr, Tensor) else arr.reshape((-1, 1))
+            elif arr.ndim == 1:
+                arr = arr[:, None]
             batch[name] = keep_integers(arr)
         pre = self._preprocess_features(batch)
         merged = self._merge_features(pre, self._cross_features(pre))
