@@ -85,8 +85,8 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
         raise ValueError(f"model_to_dot: unrecognized keyword arguments. Received: {kwargs}")
     if rankdir not in ("TB", "LR"):
         raise ValueError(f'rankdir must be "TB" or "LR". Received: rankdir={rankdir!r}')
+    layers, edges = model_graph(model)  # an unbuilt model is refused first, as in Keras
     pydot = _pydot()
-    layers, edges = model_graph(model)
     if subgraph:
         dot = pydot.Cluster(style="dashed", graph_name=model.name)
         dot.set("label", model.name)
