@@ -210,4 +210,3 @@ def plot_model(model: Any, to_file: Any = "model.png", show_shapes: bool = False
             os.makedirs(folder, exist_ok=True)
         fig.savefig(os.fspath(to_file), dpi=dpi)
     return fig
-
