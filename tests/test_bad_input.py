@@ -1447,6 +1447,51 @@ ROWS += [
      r"Received: default_optimizer='sgd'$", True),
 ]
 
+# utils.FeatureSpace and utils.audio_dataset_from_directory
+FS = cr.utils.FeatureSpace
+
+
+def _not_a_wav():
+    path = os.path.join(str(TMP), "noise.wav")
+    with open(path, "wb") as f:
+        f.write(b"not a wav file at all")
+    from chainrule.utils.audio_dataset_utils import read_wav
+
+    read_wav(path)
+
+
+ROWS += [
+    ("feature-space-empty", lambda: FS({}), ValueError,
+     r"The `features` argument cannot be None or empty\. Received: features=\{\}$", True),
+    ("feature-space-output-mode", lambda: FS({"a": "float"}, output_mode="vector"), ValueError,
+     r"Invalid value for argument `output_mode`\. .*Received: output_mode='vector'$", True),
+    ("feature-space-feature-type", lambda: FS({"a": "floaty"}), ValueError,
+     r"Invalid feature type for feature 'a'\. .*Received: features\['a'\]='floaty'$", True),
+    ("feature-space-cross-unknown", lambda: FS({"a": "float"}, crosses=[("a", "b")]),
+     ValueError, r"All features referenced in the `crosses` argument .*Received: unknown "
+     r"features \['b'\]", True),
+    ("feature-space-cross-output-mode", lambda: FS.cross(("a", "b"), 4, output_mode="float"),
+     ValueError, r"Invalid value for argument `output_mode`\. .*output_mode='float'$", True),
+    ("feature-space-not-adapted", lambda: FS({"a": "float_normalized"})({"a": [1.0]}),
+     ValueError, r"You need to call `\.adapt\(dataset\)` on the FeatureSpace", True),
+    ("feature-space-call-not-dict", lambda: FS({"a": "float"})([1.0]), ValueError,
+     r"A FeatureSpace can only be called with a dict\. Received: data of type list$", True),
+    ("feature-space-adapt-type", lambda: FS({"a": "float_normalized"}).adapt(np.zeros(3)),
+     TypeError, r"`adapt\(\)` can only be called on a dict of arrays/lists or an iterable "
+     r"of dict batches\. Received: dataset of type ndarray$", True),
+    ("feature-space-concat-int",
+     lambda: FS({"a": FS.integer_categorical(output_mode="int")}).adapt({"a": [1, 2]}),
+     ValueError, r"Cannot concatenate features because feature 'a' has not been encoded", True),
+    ("audio-ragged", lambda: cr.utils.audio_dataset_from_directory(str(TMP), ragged=True),
+     ValueError, r"audio_dataset_from_directory: ragged=True is not supported.*"
+     r"Received: ragged=True$", True),
+    ("audio-sampling-rate",
+     lambda: cr.utils.audio_dataset_from_directory(str(TMP), sampling_rate=0), ValueError,
+     r"`sampling_rate` should be a positive integer\. Received: sampling_rate=0$", True),
+    ("audio-not-wav", _not_a_wav, ValueError,
+     r"Cannot read .*noise\.wav as a PCM wav file .*Received: path=", True),
+]
+
 TMP = None  # set by the autouse fixture below
 
 

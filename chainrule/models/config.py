@@ -53,13 +53,26 @@ def functional_config(model: Any) -> dict:
         for i, node in enumerate(layer._inbound_nodes):
             node_index[id(node)] = (layer.name, i)
     layers = []
+    # An input that is a layer's output (a graph cut there) is written as an InputLayer of
+    # its shape and dtype, named "<tensor>CLONE", as Keras 3 writes it
+    cut: dict = {}
+    for t in model.inputs:
+        if id(t.node) not in node_index and id(t) not in cut:
+            from chainrule.layers.core import InputLayer  # noqa: PLC0415
+
+            clone = InputLayer(batch_shape=t.shape, dtype=t.dtype, name=f"{t.name}CLONE")
+            cut[id(t)] = [clone.name, 0, 0]
+            entry = layer_to_config(clone)
+            entry["name"], entry["inbound_nodes"] = clone.name, []
+            layers.append(entry)
     in_model = {id(n) for n in model._nodes}
     for layer in model.operations:
         inbound, positional, keywords, by_keyword = [], [], [], []
         for node in layer._inbound_nodes:
             if id(node) not in in_model:
                 continue
-            inbound.append([[*node_index[id(t.node)], t.node.outputs.index(t)] for t in node.inputs])
+            inbound.append([cut.get(id(t)) or [*node_index[id(t.node)], t.node.outputs.index(t)]
+                            for t in node.inputs])
             positional.append(int(node.kwargs.get(POSITIONAL_TENSORS, 0)))
             keywords.append(_call_keywords(node.kwargs, layer.name))
             by_keyword.append([[k, n] for k, n in node.kwargs.get(KEYWORD_TENSORS, ())])
@@ -75,7 +88,7 @@ def functional_config(model: Any) -> dict:
         layers.append(entry)
 
     def ref(t: Any) -> list:
-        return [*node_index[id(t.node)], t.node.outputs.index(t)]
+        return cut.get(id(t)) or [*node_index[id(t.node)], t.node.outputs.index(t)]
 
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": [ref(t) for t in model.inputs],

@@ -74,7 +74,9 @@ class Model(Trainer, Layer):
                         f"Model {name} must be symbolic tensors from layers.Input(...) and layers "
                         f"called on them. Received: {name} containing {type(t).__name__}"
                     )
-        # topological order of nodes from the inputs to the outputs
+        # topological order of nodes from the inputs to the outputs; an input may be any
+        # symbolic tensor (Keras 3 cuts the graph there), so the walk stops at the inputs
+        input_ids = {id(t) for t in self.inputs}
         order: list = []
         seen: set = set()
         stack = [(t.node, False) for t in reversed(self.outputs)]
@@ -88,9 +90,10 @@ class Model(Trainer, Layer):
             seen.add(id(node))
             stack.append((node, True))
             for t in reversed(node.inputs):  # the first input's branch first, as Keras orders
-                if id(t.node) not in seen:
+                if id(t.node) not in seen and id(t) not in input_ids:
                     stack.append((t.node, False))
-        input_ids = {id(t) for t in self.inputs}
+        cut = {id(t.node) for t in self.inputs if not isinstance(t.node.layer, InputLayer)}
+        order = [n for n in order if id(n) not in cut]
         for node in order:
             if isinstance(node.layer, InputLayer) and id(node.outputs[0]) not in input_ids:
                 raise ValueError(
@@ -98,7 +101,7 @@ class Model(Trainer, Layer):
                     f"model's inputs. Received: inputs={[t.name for t in self.inputs]}"
                 )
         self._nodes = [n for n in order if not isinstance(n.layer, InputLayer)]
-        layers: list = [t.node.layer for t in self.inputs]
+        layers: list = [t.node.layer for t in self.inputs if isinstance(t.node.layer, InputLayer)]
         for n in self._nodes:
             if n.layer not in layers:
                 layers.append(n.layer)

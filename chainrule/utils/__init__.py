@@ -57,3 +57,15 @@ __all__ = ["Config", "standardize_dtype", "enable_interactive_logging", "disable
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "plot_model",
            "serialize_keras_object", "deserialize_keras_object", "is_keras_tensor",
            "get_source_inputs"]
+
+# Structured data, audio files and graph drawing (Keras 3 names), loaded when first named
+_lazy.attach(
+    globals(),
+    {
+        "chainrule.layers.preprocessing.feature_space": ["FeatureSpace"],
+        ".audio_dataset_utils": ["audio_dataset_from_directory"],
+        ".dot_graph": ["model_to_dot"],
+    },
+)
+
+__all__ += ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"]

@@ -52,6 +52,8 @@ def model_graph(model: Any) -> tuple[list, list]:
         edges: list = []
         for node in model._nodes:
             for t in node.inputs:
+                if id(t.node.layer) not in index:  # an input that is not an Input (a cut graph)
+                    continue
                 edge = (index[id(t.node.layer)], index[id(node.layer)])
                 if edge not in edges:
                     edges.append(edge)

@@ -320,6 +320,15 @@ class IndexLookup(Layer):
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return super().__call__(keep_integers(inputs), *args, **kwargs)
 
+    def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        # the dry run on placeholder tokens only finds the output's shape and dtype: with
+        # num_oov_indices=0 a placeholder out of the vocabulary must not raise there
+        object.__setattr__(self, "_dry_run", True)
+        try:
+            return super()._symbolic_call(inputs, *args, **kwargs)
+        finally:
+            object.__setattr__(self, "_dry_run", False)
+
     def call(self, inputs: Any, training: Any = None) -> Any:
         if self.output_mode != "int" and not self._tokens and not self.pad_to_max_tokens:
             raise RuntimeError(
@@ -335,7 +344,8 @@ class IndexLookup(Layer):
                                                   (tokens, self.oov_token))
             return _ops.lookup(inputs, self._table, self._strings, inverse=inv,
                                layer=self.name)
-        idx = _ops.lookup(inputs, self._table, self._strings, self.num_oov_indices,
+        num_oov = self.num_oov_indices or int(getattr(self, "_dry_run", False))
+        idx = _ops.lookup(inputs, self._table, self._strings, num_oov,
                           self._oov_start(), self._mask_key(), self._mask_index(),
                           self._hashed, self.name)
         if self.output_mode == "int":
