@@ -195,11 +195,10 @@ class StatelessScope:
         self._saved: dict[int, tuple[Any, Any]] = {}
         self.original_scope: Any = None
         for pair in state_mapping or ():
-            try:
-                k, v = pair
-            except (TypeError, ValueError):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError("Argument `state_mapping` must hold (variable, value) pairs. "
-                                 f"Received: state_mapping entry {pair!r:.80}") from None
+                                 f"Received: state_mapping entry {pair!r:.80}")
+            k, v = pair
             if not _is_variable(k):
                 raise ValueError("Invalid reference variable in StatelessScope: all keys in "
                                  "argument `state_mapping` must be Variable instances. "

@@ -673,6 +673,9 @@ class Layer:
                         f"computed in call(). Received: loss of type {type(value).__name__}")
                 value = Tensor(backend.as_array(value, backend.floatx()))
             self._losses.append(value)
+            stateless = _scopes._STATE.stateless  # StatelessScope(collect_losses=True)
+            if stateless is not None and stateless.collect_losses:
+                stateless.add_loss(value)
 
     @property
     def losses(self) -> list:
