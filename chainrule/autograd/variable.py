@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import backend, scopes as _scopes
+from chainrule import backend
+from chainrule import scopes as _scopes
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor
 
