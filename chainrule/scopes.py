@@ -236,7 +236,7 @@ class StatelessScope:
                                var.data.dtype).copy()
         self.state_mapping[id(var)] = arr
         self._variables[id(var)] = var
-        self._swap(var, arr.copy())
+        self._swap(var, arr)
 
     def add_loss(self, loss: Any) -> None:
         """Gather a loss added inside the scope (with ``collect_losses``)."""
@@ -244,10 +244,13 @@ class StatelessScope:
 
     def get_current_value(self, variable: Any) -> Any:
         """The variable's value in this scope (mapped or assigned), or None."""
+        if id(variable) in self._saved:  # inside the scope: what the variable reads now
+            return variable.data
         return self.state_mapping.get(id(variable))
 
     def __exit__(self, *exc: Any) -> None:
-        for var, arr in reversed(list(self._saved.values())):
+        for key, (var, arr) in reversed(list(self._saved.items())):
+            self.state_mapping[key] = var.data  # the value at the end, in-place changes too
             var.data = arr
         self._saved.clear()
         _STATE.stateless = self.original_scope

@@ -172,6 +172,24 @@ def test_stateless_scope_collects_updates_without_applying_them():
     assert scope.get_current_value(cr.Variable(1.0)) is None
 
 
+def test_training_inside_a_stateless_scope_collects_the_new_weights():
+    cr.utils.set_random_seed(0)
+    model = cr.Sequential([cr.Input((3,)), cr.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    dense = model.layers[0]
+    before = [w.numpy() for w in model.weights]
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    start = [np.zeros((3, 2), "float32"), np.zeros(2, "float32")]
+    with cr.StatelessScope(list(zip(dense.weights, start))) as scope:
+        model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    for b, w in zip(before, model.weights):
+        np.testing.assert_array_equal(b, w.numpy())
+    # one SGD step (lr 0.01) from zeros: d/dk mean((x k + b - 1)^2) over 4 x 2 values is -1
+    np.testing.assert_allclose(scope.get_current_value(dense.kernel), np.full((3, 2), 0.01),
+                               rtol=1e-5)
+    np.testing.assert_allclose(scope.get_current_value(dense.bias), np.full(2, 0.01), rtol=1e-5)
+
+
 def test_stateless_scope_values_are_cast_and_copied():
     v = cr.Variable(np.zeros(2, "float32"), name="v")
     mapped = np.array([1.0, 2.0])  # float64 given
