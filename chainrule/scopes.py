@@ -30,7 +30,7 @@ import threading
 from collections import namedtuple
 from typing import Any, Callable, Iterable
 
-__all__ = ["name_scope", "current_path", "scoped_path", "StatelessScope", "get_stateless_scope",
+__all__ = ["name_scope", "current_path", "scoped_path", "nested_path", "StatelessScope", "get_stateless_scope",
            "in_stateless_scope", "SymbolicScope", "in_symbolic_scope", "RematScope", "RematMode",
            "get_current_remat_mode", "remat"]
 
@@ -140,6 +140,26 @@ def scoped_path(path: str) -> str:
     """
     parent = current_path() if _STATE.names else ""
     return f"{parent}/{path}" if parent else path
+
+
+def nested_path(parent: str, path: str) -> str:
+    """The path of a sublayer's weight ``path`` once its parent layer ``parent`` owns it.
+
+    The parent's name goes right after the open name scopes:
+    ``nested_path("lstm", "enc/lstm_cell/kernel")`` inside ``name_scope("enc")``
+    is ``enc/lstm/lstm_cell/kernel``, as Keras names it.
+
+    Example:
+        >>> nested_path("lstm", "lstm_cell/kernel")
+        'lstm/lstm_cell/kernel'
+        >>> with name_scope("enc"):
+        ...     nested_path("lstm", "enc/lstm_cell/kernel")
+        'enc/lstm/lstm_cell/kernel'
+    """
+    prefix = current_path() if _STATE.names else ""
+    if prefix and path.startswith(prefix + "/"):
+        return f"{prefix}/{parent}/{path[len(prefix) + 1:]}"
+    return f"{parent}/{path}"
 
 
 # ------------------------------------------------------------------------------ StatelessScope

@@ -45,6 +45,17 @@ def test_paths_in_nested_scopes_match_keras():
     assert [x.path for x in plain.weights] == ref["dense_outside"]
 
 
+def test_recurrent_cell_paths_in_scope_match_keras():
+    with cr.name_scope("enc"):
+        lstm = cr.layers.LSTM(2, name="lstm")
+        lstm.build((None, 3, 4))
+    assert [x.path for x in lstm.weights] == KERAS["paths"]["lstm_in_scope"]
+    plain = cr.layers.LSTM(2, name="lstm")
+    plain.build((None, 3, 4))
+    assert [x.path for x in plain.weights] == [p[len("enc/"):] for p in
+                                               KERAS["paths"]["lstm_in_scope"]]
+
+
 def test_override_parent_and_deduplicate_match_keras():
     ref = KERAS["paths"]
     with cr.name_scope("a"):

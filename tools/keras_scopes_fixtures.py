@@ -39,6 +39,10 @@ def paths() -> dict:
     out["dense_in_nested"] = [x.path for x in dense.weights]
     out["variable_in_nested"] = v.path
     out["variable_in_outer"] = w.path
+    with keras.name_scope("enc"):
+        lstm = keras.layers.LSTM(2, name="lstm")
+        lstm.build((None, 3, 4))
+    out["lstm_in_scope"] = [x.path for x in lstm.weights]
     plain = keras.layers.Dense(2, name="plain")
     plain.build((None, 3))
     out["dense_outside"] = [x.path for x in plain.weights]
