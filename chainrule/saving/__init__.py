@@ -48,6 +48,9 @@ from chainrule.saving.errors import (
 )
 from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
 
+# Keras 3's keras.saving.KerasFileEditor (its file readers load when an editor is made)
+from chainrule.saving.file_editor import KerasFileEditor  # noqa: E402
+
 # The model files' reader and writer load when first used; the checkpoint callbacks are
 # names here, not uses: saving never calls them (they call it)
 _lazy.attach(
@@ -87,3 +90,4 @@ __all__ = [
     "serialize_keras_object",
     "deserialize_keras_object",
 ]
+__all__ += ["KerasFileEditor"]
