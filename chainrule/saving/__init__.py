@@ -48,9 +48,6 @@ from chainrule.saving.errors import (
 )
 from chainrule.saving.serialization import deserialize_keras_object, serialize_keras_object
 
-# Keras 3's keras.saving.KerasFileEditor (its file readers load when an editor is made)
-from chainrule.saving.file_editor import KerasFileEditor  # noqa: E402
-
 # The model files' reader and writer load when first used; the checkpoint callbacks are
 # names here, not uses: saving never calls them (they call it)
 _lazy.attach(
@@ -65,6 +62,9 @@ _lazy.attach(
         "chainrule.callbacks.backup_and_restore": ["BackupAndRestore"],
     },
 )
+
+# Keras 3's keras.saving.KerasFileEditor (its file readers load when an editor is made)
+from chainrule.saving.file_editor import KerasFileEditor  # noqa: E402
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -329,7 +329,7 @@ class KerasFileEditor:
             if not isinstance(key, str) or not key or "/" in key:
                 raise ValueError("Argument `weights` must be keyed by weight names (strings "
                                  f"without '/'). Received: key {key!r}")
-            arr = np.asarray(getattr(value, "numpy", lambda: value)())
+            arr = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
             if arr.dtype.kind not in "biuf":
                 raise ValueError(f"Weight {key!r} must be numbers. Received: dtype={arr.dtype}")
             out[key] = arr
