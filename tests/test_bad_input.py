@@ -1479,6 +1479,12 @@ ROWS += [
     ("jvp-primals-type", lambda: cr.ops.jvp(cr.ops.sin, 1.0, (1.0,)), TypeError,
      r"jvp: argument `primals` must be a tuple or a list of fun's arguments\. Received: "
      r"primals of type float$", True),
+    ("file-editor-extension", lambda: cr.saving.KerasFileEditor("m.h5"), ValueError,
+     r"Invalid filename: expected a `\.keras`, `\.weights\.npz` or `\.weights\.h5` "
+     r"extension\. Received: filepath='m\.h5'$", True),
+    ("file-editor-ambiguous-name", lambda: _file_editor_ambiguous(), ValueError,
+     r"Name 'kernel' occurs 2 times in the file; pass its full path\. "
+     r"Received: 'kernel'$", True),
 ]
 
 
@@ -1490,6 +1496,12 @@ class ScopesOp(cr.Operation):
 def _operation_keyword_tensor():
     inputs = cr.Input((2,))
     ScopesOp(name="affine")(inputs, shift=inputs)
+
+
+def _file_editor_ambiguous():
+    path = os.path.join(TMP, "m.weights.npz")
+    cr.Sequential([cr.Input((2,)), cr.layers.Dense(2), cr.layers.Dense(1)]).save_weights(path)
+    cr.saving.KerasFileEditor(path).delete_object("kernel")
 
 
 def _operation_save():
