@@ -51,6 +51,14 @@ __all__ = [
     "FloatDTypePolicy",
 ]
 
+# Keras 3's scopes and base op class (keras.name_scope, keras.StatelessScope, keras.remat, ...)
+from chainrule import scopes  # noqa: E402
+from chainrule.operation import Operation  # noqa: E402
+from chainrule.scopes import RematScope, StatelessScope, SymbolicScope, name_scope, remat  # noqa: E402
+
+__all__ += ["scopes", "name_scope", "Operation", "StatelessScope", "SymbolicScope", "remat",
+            "RematScope"]
+# -- end of Keras 3's scopes --
 
 # Saving, the datasets, the explain tools, data parallelism over MPI, plotting, the ONNX
 # export and the scikit-learn wrappers load when first used (chainrule.datasets.mnist, ...)

@@ -42,3 +42,34 @@ __all__ = ["floatx", "set_floatx", "epsilon", "set_epsilon", "get_num_threads", 
            "enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled",
            "is_nnx_enabled", "dtype_policy", "set_dtype_policy", "enable_interactive_logging",
            "disable_interactive_logging", "is_interactive_logging_enabled"]
+
+# -- Keras 3's keras.config.enable_unsafe_deserialization --
+_UNSAFE = {"enabled": False}
+
+
+def enable_unsafe_deserialization() -> None:
+    """Keras's switch that lets ``load_model`` rebuild Python lambdas from a file.
+
+    Keras stores a ``Lambda`` layer's lambda as bytecode and refuses to load it
+    unless safe mode is off; this call turns safe mode off for the rest of the
+    process. chainrule never stores or runs code from a file (a ``Lambda``
+    layer is saved with its function's registered name only), so there is no
+    unsafe deserialization to enable: the call is accepted and recorded
+    and loading stays exactly as safe as before, whatever ``safe_mode`` says.
+
+    Example:
+        >>> import chainrule as cr
+        >>> cr.config.enable_unsafe_deserialization()
+        >>> cr.config._unsafe_deserialization_enabled()
+        True
+    """
+    _UNSAFE["enabled"] = True
+
+
+def _unsafe_deserialization_enabled() -> bool:
+    """Whether :func:`enable_unsafe_deserialization` was called (it changes no loading)."""
+    return _UNSAFE["enabled"]
+
+
+__all__ += ["enable_unsafe_deserialization"]
+# -- end of enable_unsafe_deserialization --

@@ -1492,6 +1492,68 @@ ROWS += [
      r"Cannot read .*noise\.wav as a PCM wav file .*Received: path=", True),
 ]
 
+ROWS += [
+    # -- scopes, Operation, remat and ops.jvp ----------------------------------------------
+    ("name-scope-name", lambda: cr.name_scope("a/b"), ValueError,
+     r"Argument `name` must be a string and cannot contain character `/`\. "
+     r"Received: name='a/b'$", True),
+    ("stateless-scope-key", lambda: cr.StatelessScope([(np.zeros(2), np.zeros(2))]), ValueError,
+     r"Invalid reference variable in StatelessScope: all keys in argument `state_mapping` "
+     r"must be Variable instances\. Received: ", True),
+    ("stateless-scope-shape",
+     lambda: cr.StatelessScope([(cr.Variable(np.zeros(2), name="v"), np.zeros(3))]), ValueError,
+     r"Invalid variable value in StatelessScope: .*variable 'v' has shape \(2,\)\. "
+     r"Received: value of shape \(3,\)$", True),
+    ("remat-scope-mode", lambda: cr.RematScope(mode="some"), ValueError,
+     r"Argument `mode` must be one of 'full', 'activations', 'larger_than', 'list_of_layers' "
+     r"or None\. Received: mode='some'$", True),
+    ("remat-not-callable", lambda: cr.remat(3), TypeError,
+     r"Argument `f` of remat must be callable\. Received: f=3$", True),
+    ("operation-name", lambda: cr.Operation(name="a/b"), ValueError,
+     r"Argument `name` must be a string and cannot contain character `/`\. Received: "
+     r"name='a/b' \(of type str\)$", True),
+    ("operation-keyword-tensor", lambda: _operation_keyword_tensor(), ValueError,
+     r"Operation 'affine': symbolic tensors must be passed positionally .*Received: keyword "
+     r"arguments \['shift'\]$", True),
+    ("operation-save", lambda: _operation_save(), ValueError,
+     r"Operation 'op' \(ScopesOp\) cannot be saved in a model config: .*Received: "
+     r"<Operation name=op>$", True),
+    ("jvp-tangent-shape", lambda: cr.ops.jvp(cr.ops.sin, (np.ones(2),), (np.ones(3),)),
+     ValueError, r"jvp: tangent 0 must have the shape of its primal \(2,\)\. Received: "
+                 r"tangent of shape \(3,\)$", True),
+    ("jvp-primals-type", lambda: cr.ops.jvp(cr.ops.sin, 1.0, (1.0,)), TypeError,
+     r"jvp: argument `primals` must be a tuple or a list of fun's arguments\. Received: "
+     r"primals of type float$", True),
+    ("file-editor-extension", lambda: cr.saving.KerasFileEditor("m.h5"), ValueError,
+     r"Invalid filename: expected a `\.keras`, `\.weights\.npz` or `\.weights\.h5` "
+     r"extension\. Received: filepath='m\.h5'$", True),
+    ("file-editor-ambiguous-name", lambda: _file_editor_ambiguous(), ValueError,
+     r"Name 'kernel' occurs 2 times in the file; pass its full path\. "
+     r"Received: 'kernel'$", True),
+]
+
+
+class ScopesOp(cr.Operation):
+    def call(self, x, shift=0.0):
+        return x + shift
+
+
+def _operation_keyword_tensor():
+    inputs = cr.Input((2,))
+    ScopesOp(name="affine")(inputs, shift=inputs)
+
+
+def _file_editor_ambiguous():
+    path = os.path.join(TMP, "m.weights.npz")
+    cr.Sequential([cr.Input((2,)), cr.layers.Dense(2), cr.layers.Dense(1)]).save_weights(path)
+    cr.saving.KerasFileEditor(path).delete_object("kernel")
+
+
+def _operation_save():
+    inputs = cr.Input((2,))
+    cr.Model(inputs, ScopesOp(name="op")(inputs)).save(os.path.join(TMP, "m.keras"))
+
+
 TMP = None  # set by the autouse fixture below
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
+from chainrule import scopes as _scopes
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor
 
@@ -45,7 +46,7 @@ class Variable(Tensor):
         self.trainable = bool(trainable)
         self.regularizer = regularizer
         self.constraint = constraint
-        self.path = name
+        self.path = _scopes.scoped_path(name) if _scopes._STATE.names else name
 
     @property
     def value(self) -> Any:
@@ -72,6 +73,10 @@ class Variable(Tensor):
             )
         if _engine._recorder is not None:  # a replayed step would not repeat this assignment
             _engine._recorder.side_effect(f"assigns to weight {self.path!r}")
+        stateless = _scopes._STATE.stateless
+        if stateless is not None:  # collected by the StatelessScope, not applied
+            stateless.add_update((self, np.broadcast_to(arr, self.data.shape)))
+            return
         self.data[...] = arr
 
     def assign_add(self, value: Any) -> None:
@@ -105,6 +110,11 @@ class Variable(Tensor):
             )
         if _engine._recorder is not None:  # a replayed step would not repeat this update
             _engine._recorder.side_effect(f"assigns to weight {self.path!r}")
+        stateless = _scopes._STATE.stateless
+        if stateless is not None:  # collected by the StatelessScope, not applied
+            stateless.add_update((self, op(self.data.copy(), arr.astype(self.data.dtype,
+                                                                        copy=False))))
+            return
         op(self.data, arr.astype(self.data.dtype, copy=False))
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from chainrule import backend, ops
+from chainrule import scopes as _scopes
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.autograd.variable import Variable
@@ -452,8 +453,8 @@ class Layer:
         """Add a ``chainrule.Variable`` assigned as an attribute to this layer's weights."""
         if any(v is var for v in self._variables):
             return
-        if var.path == var.name:
-            var.path = f"{self.name}/{var.name}"
+        if var.path == var.name or var.path == _scopes.scoped_path(var.name):
+            var.path = _scopes.scoped_path(f"{self.name}/{var.name}")  # under any name_scope
         var.requires_grad = var.trainable and self._trainable and var.dtype.kind == "f"
         self._variables.append(var)
         _STRUCTURE[0] += 1
@@ -531,12 +532,13 @@ class Layer:
         else:  # describe the weight, allocate nothing (see ShapeOnlyScope)
             dims = _weight_dims(shape, self.name, name)
             dt = np.dtype(dtype)
-            scope._record(self, WeightShape(f"{self.name}/{name}", dims, dt.name))
+            scope._record(self, WeightShape(_scopes.scoped_path(f"{self.name}/{name}"), dims,
+                                            dt.name))
             value, cls = _placeholder(dims, dt), _ShapeOnlyVariable
         var = cls(value, name=name, trainable=trainable,
                   regularizer=regularizers.get(regularizer) if regularizer is not None else None,
                   constraint=constraints.get(constraint), dtype=dtype)
-        var.path = f"{self.name}/{name}"
+        var.path = _scopes.scoped_path(f"{self.name}/{name}")  # under any open name_scope
         var.requires_grad = var.requires_grad and self._trainable
         self._variables.append(var)
         _STRUCTURE[0] += 1
@@ -671,6 +673,9 @@ class Layer:
                         f"computed in call(). Received: loss of type {type(value).__name__}")
                 value = Tensor(backend.as_array(value, backend.floatx()))
             self._losses.append(value)
+            stateless = _scopes._STATE.stateless  # StatelessScope(collect_losses=True)
+            if stateless is not None and stateless.collect_losses:
+                stateless.add_loss(value)
 
     @property
     def losses(self) -> list:

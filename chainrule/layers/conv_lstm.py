@@ -32,6 +32,7 @@ from chainrule.ops.conv import (
     normalize_padding,
     normalize_tuple,
 )
+from chainrule.scopes import nested_path
 
 __all__ = ["ConvLSTMCell", "ConvLSTM", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
@@ -465,7 +466,7 @@ class ConvLSTM(RNN):
             self.cell.build(self._frame_shape(shape))
             self.cell.built = True
             for v in self.cell._variables:  # Keras's paths: conv_lstm2d/conv_lstm_cell/kernel
-                v.path = f"{self.name}/{v.path}"
+                v.path = nested_path(self.name, v.path)  # after any open name_scope
         self.built = True
 
     def _initial_states(self, x: Tensor, initial_state: Any) -> list:

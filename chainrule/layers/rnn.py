@@ -22,6 +22,7 @@ from chainrule.layers import serialization
 from chainrule.layers.base import KerasTensor, Layer, activity_penalty, call_arguments
 from chainrule.layers.wrapper import Wrapper
 from chainrule.ops import rnn as rnn_ops
+from chainrule.scopes import nested_path
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Bidirectional", "TimeDistributed", "Masking"]
@@ -521,7 +522,7 @@ class RNN(Layer):
             self.cell.build((input_shape[0], input_shape[-1]))
             self.cell.built = True
             for v in self.cell._variables:  # Keras's paths: lstm/lstm_cell/kernel
-                v.path = f"{self.name}/{v.path}"
+                v.path = nested_path(self.name, v.path)  # after any open name_scope
         self.built = True
 
     def reset_states(self, states: Any = None) -> None:

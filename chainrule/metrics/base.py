@@ -17,6 +17,7 @@ import numpy as np
 from chainrule import backend
 from chainrule.autograd.variable import Variable
 from chainrule.metrics._utils import check_name, samplewise_values, to_numpy
+from chainrule.scopes import scoped_path
 
 __all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
 
@@ -113,7 +114,7 @@ class Metric:
         init = initializers.get(initializer if initializer is not None else "zeros")
         name = name or f"variable_{len(self._variables)}"
         var = Variable(init(shape, dtype=dtype), name=name, trainable=False, dtype=dtype)
-        var.path = f"{self.name}/{name}"
+        var.path = scoped_path(f"{self.name}/{name}")  # under any open name_scope
         self._variables.append(var)
         return var
 

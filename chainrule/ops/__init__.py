@@ -369,3 +369,11 @@ for _name in ("elu", "gelu", "hard_sigmoid", "leaky_relu", "log_softmax", "relu"
     setattr(_nn, _name, globals()[_name])
 del _name
 # -- end of the Keras namespaces --
+
+# -- keras.ops.jvp (also keras.ops.linalg.jvp): forward-mode products from reverse passes;
+# it takes a function, so it is not wrapped for symbolic tensors --
+from chainrule.ops.forward_mode import jvp  # noqa: E402
+
+_linalg.jvp = jvp
+__all__ += ["jvp"]
+# -- end of keras.ops.jvp --

@@ -63,6 +63,9 @@ _lazy.attach(
     },
 )
 
+# Keras 3's keras.saving.KerasFileEditor (its file readers load when an editor is made)
+from chainrule.saving.file_editor import KerasFileEditor  # noqa: E402
+
 __all__ = [
     "DEFAULT_LIMITS",
     "FORMAT",
@@ -87,3 +90,4 @@ __all__ = [
     "serialize_keras_object",
     "deserialize_keras_object",
 ]
+__all__ += ["KerasFileEditor"]
