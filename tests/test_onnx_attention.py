@@ -269,3 +269,29 @@ def test_a_mask_passed_to_global_average_pooling_is_refused(tmp_path):
     with pytest.raises(UnsupportedLayerError, match=r'Layer "gap" .*masks are not exported.*'
                                                     r"Received: a mask argument"):
         export_onnx(model, tmp_path / "m.onnx")
+
+
+def test_mha_query_and_value_masks(tmp_path):
+    q, v, qm, vm = L.Input((5, 8)), L.Input((7, 8)), L.Input((5,)), L.Input((7,))
+    y = L.MultiHeadAttention(num_heads=2, key_dim=4)(q, v, query_mask=qm, value_mask=vm)
+    check(functional([q, v, qm, vm], y), with_masks([(5, 8), (7, 8)], [(5,), (7,)]), tmp_path)
+
+
+def test_group_query_attention_sliding_window_and_mask(tmp_path):
+    x, m = L.Input((6, 8)), L.Input((6, 6))
+    y = L.GroupedQueryAttention(head_dim=4, num_query_heads=2, num_key_value_heads=1,
+                                sliding_window=2)(x, x, attention_mask=m)
+    check(functional([x, m], y), with_masks([(6, 8)], [(6, 6)]), tmp_path)
+
+
+def test_mha_dynamic_sequence_length_with_causal_mask(tmp_path):
+    x = L.Input((None, 8))
+    y = L.MultiHeadAttention(num_heads=2, key_dim=4)(x, x, use_causal_mask=True)
+    model = functional(x, y)
+    path = tmp_path / "m.onnx"
+    model.export(str(path), format="onnx", verbose=False)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for t in (3, 7):
+        a = np.random.default_rng(t).normal(size=(2, t, 8)).astype("float32")
+        np.testing.assert_allclose(sess.run(None, {sess.get_inputs()[0].name: a})[0],
+                                   model.predict(a, verbose=0), rtol=1e-5, atol=1e-5)
