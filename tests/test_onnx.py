@@ -552,7 +552,22 @@ ROWS = [
     ("onnx.folder", lambda p: export_onnx(seq(L.Dense(1), shape=(2,)),
                                           os.path.join(os.path.dirname(p), "no", "m.onnx")),
      FileNotFoundError, r"Cannot write '.*m.onnx': the folder does not exist"),
+    # recorded ops and adaptive pooling (chainrule/export/onnx_ops.py)
+    ("onnx.op", lambda p: export_onnx(_op_model(lambda x: cr.ops.cumsum(x, axis=1)), p),
+     UnsupportedLayerError, r'Op "cumsum(_[0-9]+)?" \(ops\.cumsum\) has no ONNX converter'),
+    ("onnx.getitem", lambda p: export_onnx(_op_model(lambda x: x[:, [0, 2]]), p),
+     UnsupportedLayerError, r'Op "get_item(_[0-9]+)?" \(getitem\) is exported for integers, '
+     r"slices, None and one Ellipsis"),
+    ("onnx.adaptive-size",
+     lambda p: export_onnx(seq(L.AdaptiveAveragePooling1D(2, name="ap"), shape=(None, 2)), p),
+     UnsupportedLayerError, r'Layer "ap" \(AdaptiveAveragePooling1D\) cannot be exported to '
+     r"ONNX: adaptive pooling is exported for known spatial sizes"),
 ]
+
+
+def _op_model(fn):
+    x = L.Input((3, 4))
+    return cr.Model(x, fn(x))
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])

@@ -95,6 +95,8 @@ def _dims(shape: Sequence[Any], prefix: str) -> list:
 
 def _onnx_dtype(onnx: Any, dtype: Any) -> int:
     kind = np.dtype(str(dtype)).kind
+    if kind == "b":
+        return onnx.TensorProto.BOOL
     if kind in "iu":
         return onnx.TensorProto.INT64 if np.dtype(str(dtype)).itemsize == 8 \
             else onnx.TensorProto.INT32
@@ -171,7 +173,8 @@ def emit_model(graph: OnnxGraph, model: Any, input_names: Sequence[str] | None =
         names = [values[id(t)][0] for t in ins]
         shapes = [values[id(t)][1] for t in ins]
         out_shapes = [tuple(t.shape) for t in outs]
-        results = convert_layer(graph, layer, names, shapes, out_shapes, kwargs)
+        dtypes = ([str(t.dtype) for t in ins], [str(t.dtype) for t in outs])
+        results = convert_layer(graph, layer, names, shapes, out_shapes, kwargs, dtypes)
         for kt, name, shape in zip(outs, results, out_shapes):
             values[id(kt)] = (name, shape)
     return inputs, [values[id(t)] for t in outputs]

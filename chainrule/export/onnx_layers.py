@@ -465,7 +465,9 @@ def _group_norm(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes
 def _spatial_axes(layer: Any, rank: int) -> list:
     if rank == 3:
         return [1]
-    return [2, 3] if getattr(layer, "data_format", "channels_last") == "channels_first" else [1, 2]
+    if getattr(layer, "data_format", "channels_last") == "channels_first":
+        return list(range(2, rank))
+    return list(range(1, rank - 1))
 
 
 def _rescaling(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list) -> list:
@@ -524,9 +526,10 @@ def _upsampling(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes
     rank = len(shapes[0])
     if rank == 3:
         return [_repeat_axes(g, layer.name, inputs[0], shapes[0], [1], [layer.size])]
-    if layer.interpolation != "nearest":
+    interpolation = getattr(layer, "interpolation", "nearest")
+    if interpolation != "nearest":
         raise _unsupported(layer, "only interpolation='nearest' is exported",
-                           f"interpolation={layer.interpolation!r}")
+                           f"interpolation={interpolation!r}")
     return [_repeat_axes(g, layer.name, inputs[0], shapes[0], _spatial_axes(layer, rank),
                          list(layer.size))]
 
@@ -770,10 +773,13 @@ CONVERTERS: dict[str, Converter] = {
     "Rescaling": _rescaling,
     "ZeroPadding1D": _zero_padding,
     "ZeroPadding2D": _zero_padding,
+    "ZeroPadding3D": _zero_padding,
     "Cropping1D": _cropping,
     "Cropping2D": _cropping,
+    "Cropping3D": _cropping,
     "UpSampling1D": _upsampling,
     "UpSampling2D": _upsampling,
+    "UpSampling3D": _upsampling,
     "Permute": _permute,
     "RepeatVector": _repeat_vector,
     "Embedding": _embedding,
@@ -794,9 +800,13 @@ CONVERTERS: dict[str, Converter] = {
 
 
 def _add_conv_converters() -> None:
+    from chainrule.export.onnx_attention import ATTENTION_CONVERTERS  # noqa: PLC0415
     from chainrule.export.onnx_conv import CONV_CONVERTERS  # noqa: PLC0415
+    from chainrule.export.onnx_ops import OPS_CONVERTERS  # noqa: PLC0415
 
     CONVERTERS.update(CONV_CONVERTERS)
+    CONVERTERS.update(OPS_CONVERTERS)
+    CONVERTERS.update(ATTENTION_CONVERTERS)
 
 
 _add_conv_converters()
@@ -829,12 +839,17 @@ def register_converter(class_name: str, converter: Converter) -> None:
 
 
 def convert_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list,
-                  kwargs: dict) -> list:
+                  kwargs: dict, dtypes: tuple | None = None) -> list:
     """Translate one layer call; a nested model is translated layer by layer.
+
+    A converter with a true ``takes_call_arguments`` attribute is also given the call's
+    keyword arguments (``call_kwargs``: tensors as ``(value name, shape)`` pairs) and the
+    input and output dtypes (``dtypes``: two lists of dtype names, or None).
 
     Raises:
         UnsupportedLayerError: for a layer class without a converter, naming it.
     """
+    from chainrule.layers.base import POSITIONAL_TENSORS, split_keyword_tensors  # noqa: PLC0415
     from chainrule.models.model import Model  # noqa: PLC0415
 
     if isinstance(layer, Model):
@@ -842,11 +857,15 @@ def convert_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shap
 
         _, outputs = emit_model(g, layer, inputs)
         return [name for name, _ in outputs]
-    extra = {k: v for k, v in kwargs.items() if k not in ("training",)}
-    if extra.get("mask") is not None:
-        raise _unsupported(layer, "masks are not exported", "a mask argument")
+    pairs = [(n, tuple(s)) for n, s in zip(inputs, shapes)]
+    call_kwargs, positional = split_keyword_tensors(kwargs, pairs)
+    call_kwargs = {k: v for k, v in call_kwargs.items() if k not in ("training",)}
+    call_kwargs.pop(POSITIONAL_TENSORS, None)
     cls = type(layer).__name__
     converter = CONVERTERS.get(cls)
+    takes = getattr(converter, "takes_call_arguments", False)
+    if call_kwargs.get("mask") is not None and not takes:
+        raise _unsupported(layer, "masks are not exported", "a mask argument")
     if converter is None and cls in _REFUSED:
         raise _unsupported(layer, *_REFUSED[cls])
     if converter is None:
@@ -855,5 +874,10 @@ def convert_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shap
             f"{', '.join(sorted(CONVERTERS))}. Add one with "
             "chainrule.export.register_converter. "
             f"Received: layer {layer.name!r} of class {cls}")
-    return converter(g, layer, list(inputs), [tuple(s) for s in shapes],
-                     [tuple(s) for s in out_shapes])
+    names = [n for n, _ in positional]
+    in_shapes = [s for _, s in positional]
+    out_shapes = [tuple(s) for s in out_shapes]
+    if takes:
+        return converter(g, layer, names, in_shapes, out_shapes, call_kwargs=call_kwargs,
+                         dtypes=dtypes)
+    return converter(g, layer, names, in_shapes, out_shapes)
