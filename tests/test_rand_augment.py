@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers.preprocessing.rand_augment import _AUGMIX_ALL, _AUGMIX_BASIC, _ALL_OPS
+from chainrule.layers.preprocessing.rand_augment import _ALL_OPS, _AUGMIX_ALL, _AUGMIX_BASIC
 
 L = cr.layers
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "keras_randaug.npz")

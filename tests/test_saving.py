@@ -457,12 +457,12 @@ LAYER_EXAMPLES.update({
                            layers.GlobalAveragePooling2D()])
     for name in ("RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing",
                  "MixUp", "CutMix")})
-# -- RandAugment and AugMix (identity in predict): each in a segment on images --
+# -- RandAugment and AugMix (identity in predict): each on RGB images --
 LAYER_EXAMPLES.update({
-    "RandAugment": lambda: [layers.Dense(12), layers.Reshape(_IMG),
+    "RandAugment": lambda: [layers.Dense(12), layers.Reshape((2, 2, 3)),
                             layers.RandAugment(value_range=(0, 1), num_ops=1, seed=0),
                             layers.GlobalAveragePooling2D()],
-    "AugMix": lambda: [layers.Dense(12), layers.Reshape(_IMG),
+    "AugMix": lambda: [layers.Dense(12), layers.Reshape((2, 2, 3)),
                        layers.AugMix(value_range=(0, 1), chain_depth=1, all_ops=False, seed=0),
                        layers.GlobalAveragePooling2D()],
 })
