@@ -1553,6 +1553,27 @@ def _operation_save():
     inputs = cr.Input((2,))
     cr.Model(inputs, ScopesOp(name="op")(inputs)).save(os.path.join(TMP, "m.keras"))
 
+# -- RandAugment and AugMix (docs/errors.md) --
+ROWS += [
+    ("randaugment-factor", lambda: L.RandAugment(factor=1.5), ValueError,
+     r"RandAugment: factor must be a number or a pair of numbers in \[0, 1\]\. "
+     r"Received: factor=1\.5$", True),
+    ("randaugment-num-ops", lambda: L.RandAugment(num_ops=0), ValueError,
+     r"RandAugment: num_ops must be a positive integer\. Received: num_ops=0$", True),
+    ("randaugment-interpolation", lambda: L.RandAugment(interpolation="bicubic"), ValueError,
+     r"RandAugment: interpolation must be 'bilinear' or 'nearest'\. "
+     r"Received: interpolation='bicubic'$", True),
+    ("randaugment-rank", lambda: L.RandAugment(name="ra")(_IMGS[0, :, :, 0]), ValueError,
+     r'RandAugment layer "ra" expects images of rank 4 \(batch, height, width, channels\) '
+     r"or rank 3 \(one image\)\. Received: inputs of shape \(8, 8\)$", True),
+    ("augmix-alpha", lambda: L.AugMix(alpha=0), ValueError,
+     r"AugMix: alpha must be a positive number\. Received: alpha=0$", True),
+    ("augmix-chain-depth", lambda: L.AugMix(chain_depth=0), ValueError,
+     r"AugMix: chain_depth must be a positive integer\. Received: chain_depth=0$", True),
+    ("augmix-all-ops", lambda: L.AugMix(all_ops="yes"), ValueError,
+     r"AugMix: all_ops must be True or False\. Received: all_ops='yes'$", True),
+]
+# -- end of RandAugment and AugMix --
 
 TMP = None  # set by the autouse fixture below
 

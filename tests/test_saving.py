@@ -457,6 +457,16 @@ LAYER_EXAMPLES.update({
                            layers.GlobalAveragePooling2D()])
     for name in ("RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing",
                  "MixUp", "CutMix")})
+# -- RandAugment and AugMix (identity in predict): each on RGB images --
+LAYER_EXAMPLES.update({
+    "RandAugment": lambda: [layers.Dense(12), layers.Reshape((2, 2, 3)),
+                            layers.RandAugment(value_range=(0, 1), num_ops=1, seed=0),
+                            layers.GlobalAveragePooling2D()],
+    "AugMix": lambda: [layers.Dense(12), layers.Reshape((2, 2, 3)),
+                       layers.AugMix(value_range=(0, 1), chain_depth=1, all_ops=False, seed=0),
+                       layers.GlobalAveragePooling2D()],
+})
+# -- end of RandAugment and AugMix --
 # convolutional LSTMs: a segment from Dense(12) to a sequence of frames, and back
 LAYER_EXAMPLES.update({
     "ConvLSTM1D": _conv_segment((2, 3, 2), lambda: layers.ConvLSTM1D(

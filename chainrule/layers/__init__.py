@@ -177,3 +177,7 @@ __all__ += [
     "RandomColorJitter", "RandomSharpness", "RandomInvert", "RandomPosterization", "AutoContrast",
     "Equalization", "Solarization", "RandomGaussianBlur",
 ]
+# -- RandAugment and AugMix --
+_lazy.attach(globals(), {".preprocessing.rand_augment": ["AugMix", "RandAugment"]})
+__all__ += ["RandAugment", "AugMix"]
+# -- end of RandAugment and AugMix --
