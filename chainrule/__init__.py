@@ -44,7 +44,7 @@ __all__ = [
     "Tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled", "ops", "autograd",
     "backend", "config", "gradcheck", "utils", "activations", "initializers", "regularizers",
     "constraints", "losses", "metrics", "optimizers", "callbacks", "layers", "models", "datasets", "explain",
-    "saving", "random",
+    "saving", "random", "preprocessing",
     "Input", "InputSpec", "Model", "Sequential", "Variable", "__version__",
     "tree", "device", "version", "Initializer", "Layer", "KerasTensor", "Loss", "Metric",
     "Optimizer", "Regularizer", "dtype_policies", "mixed_precision", "DTypePolicy",
@@ -66,5 +66,6 @@ _lazy.attach(
     globals(),
     submodules=(
         "saving", "datasets", "explain", "distribute", "plot", "export", "wrappers",
+        "preprocessing",
     ),
 )

@@ -1575,6 +1575,22 @@ ROWS += [
 ]
 # -- end of RandAugment and AugMix --
 
+# -- preprocessing.image.smart_resize (docs/errors.md) ------------------------------------------
+ROWS += [
+    ("smart-resize-size",
+     lambda: cr.preprocessing.image.smart_resize(np.zeros((4, 4, 3)), (2,)), ValueError,
+     r"smart_resize: `size` must be a tuple of 2 positive integers\. Received: size=\(2,\)$",
+     True),
+    ("smart-resize-interpolation", lambda: cr.preprocessing.image.smart_resize(
+        np.zeros((4, 4, 3)), (2, 2), interpolation="bicubic"), ValueError,
+     r"smart_resize: chainrule resizes with 'bilinear' or 'nearest' interpolation\. "
+     r"Received: interpolation='bicubic'$", True),
+    ("smart-resize-rank", lambda: cr.preprocessing.image.smart_resize(np.zeros((4, 4)), (2, 2)),
+     ValueError, r"smart_resize: expected an image array .*Received: input of shape \(4, 4\)$",
+     True),
+]
+# -- end of smart_resize --
+
 TMP = None  # set by the autouse fixture below
 
 

@@ -427,3 +427,63 @@ def image_dataset_from_directory(
                               ALLOWLIST_FORMATS, "images", read)
     _pil()  # the folder is checked first; then fail now, naming the extra, not at a batch
     return datasets
+
+
+def smart_resize(x: Any, size: Any, interpolation: str = "bilinear",
+                 data_format: str = "channels_last") -> Any:
+    """Resize images to ``size`` without distorting them (Keras's ``smart_resize``).
+
+    Takes the largest centred crop with the target's aspect ratio (Keras's integer rule),
+    then resizes it with :func:`chainrule.ops.image.resize`.
+
+    Args:
+        x: an image ``(height, width, channels)`` or a batch ``(batch, height, width,
+            channels)`` (channels first with ``data_format="channels_first"``); a NumPy
+            array or a Tensor.
+        size: ``(height, width)`` of the output.
+        interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Returns:
+        The resized image(s): a NumPy array for a NumPy input, else a Tensor.
+
+    Raises:
+        ValueError: for a ``size`` that is not two integers, an input of rank other than
+            3 or 4, or another ``interpolation``.
+
+    Example:
+        >>> img = np.arange(2 * 4 * 1, dtype="float32").reshape(2, 4, 1)
+        >>> smart_resize(img, (2, 2))[..., 0]  # the centred 2x2 crop, then no resampling
+        array([[1., 2.],
+               [5., 6.]], dtype=float32)
+    """
+    from chainrule import ops  # noqa: PLC0415  (ops.image loads with its first use)
+
+    if (not isinstance(size, (tuple, list)) or len(size) != 2
+            or not all(isinstance(s, numbers.Integral) and s > 0 for s in size)):
+        raise ValueError("smart_resize: `size` must be a tuple of 2 positive integers. "
+                         f"Received: size={size!r}")
+    if interpolation not in ("bilinear", "nearest"):
+        raise ValueError("smart_resize: chainrule resizes with 'bilinear' or 'nearest' "
+                         f"interpolation. Received: interpolation={interpolation!r}")
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError("smart_resize: `data_format` must be 'channels_last' or "
+                         f"'channels_first'. Received: data_format={data_format!r}")
+    img = x if hasattr(x, "shape") else np.asarray(x)
+    if len(img.shape) not in (3, 4):
+        raise ValueError("smart_resize: expected an image array with shape (height, width, "
+                         "channels), or (batch_size, height, width, channels). Received: input "
+                         f"of shape {tuple(img.shape)}")
+    last = data_format == "channels_last"
+    height, width = (img.shape[-3], img.shape[-2]) if last else (img.shape[-2], img.shape[-1])
+    target_height, target_width = int(size[0]), int(size[1])
+    crop_height = max(min(height, int(float(width * target_height) / target_width)), 1)
+    crop_width = max(min(width, int(float(height * target_width) / target_height)), 1)
+    h0 = int(float(height - crop_height) / 2)
+    w0 = int(float(width - crop_width) / 2)
+    rows, cols = slice(h0, h0 + crop_height), slice(w0, w0 + crop_width)
+    lead = (slice(None),) * (len(img.shape) - 3)
+    crop = img[lead + ((rows, cols, slice(None)) if last else (slice(None), rows, cols))]
+    out = ops.image.resize(crop, (target_height, target_width), interpolation=interpolation,
+                           data_format=data_format)
+    return out.numpy() if isinstance(x, np.ndarray) else out
