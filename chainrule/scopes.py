@@ -26,26 +26,17 @@ Example:
 from __future__ import annotations
 
 import functools
-import threading
 from collections import namedtuple
 from typing import Any, Callable, Iterable
+
+from chainrule.autograd.variable import Variable
+from chainrule.backend.scoping import _STATE, current_path, nested_path, scoped_path
 
 __all__ = ["name_scope", "current_path", "scoped_path", "nested_path", "StatelessScope", "get_stateless_scope",
            "in_stateless_scope", "SymbolicScope", "in_symbolic_scope", "RematScope", "RematMode",
            "get_current_remat_mode", "remat"]
 
 
-class _State(threading.local):
-    """The open scopes of this thread (Keras keeps them in its thread-local global state)."""
-
-    def __init__(self) -> None:
-        self.names: list = []
-        self.stateless: Any = None
-        self.symbolic: Any = None
-        self.remat: list = []
-
-
-_STATE = _State()
 
 
 # -------------------------------------------------------------------------------- name_scope
@@ -112,60 +103,8 @@ class name_scope:  # noqa: N801 - Keras's name
             self._pop_on_exit = False
 
 
-def current_path() -> str:
-    """The path of the open name scopes, joined with ``/`` (``""`` outside every scope).
-
-    Example:
-        >>> with name_scope("a"), name_scope("b"):
-        ...     current_path()
-        'a/b'
-        >>> current_path()
-        ''
-    """
-    parts: list[str] = []
-    for scope in _STATE.names:
-        if scope.override_parent is not None:
-            parts = [p for p in scope.override_parent.split("/") if p]
-        parts.append(scope.name)
-    return "/".join(parts)
-
-
-def scoped_path(path: str) -> str:
-    """``path`` under the open name scopes (``path`` itself outside every scope).
-
-    Example:
-        >>> with name_scope("block"):
-        ...     scoped_path("dense/kernel")
-        'block/dense/kernel'
-    """
-    parent = current_path() if _STATE.names else ""
-    return f"{parent}/{path}" if parent else path
-
-
-def nested_path(parent: str, path: str) -> str:
-    """The path of a sublayer's weight ``path`` once its parent layer ``parent`` owns it.
-
-    The parent's name goes right after the open name scopes:
-    ``nested_path("lstm", "enc/lstm_cell/kernel")`` inside ``name_scope("enc")``
-    is ``enc/lstm/lstm_cell/kernel``, as Keras names it.
-
-    Example:
-        >>> nested_path("lstm", "lstm_cell/kernel")
-        'lstm/lstm_cell/kernel'
-        >>> with name_scope("enc"):
-        ...     nested_path("lstm", "enc/lstm_cell/kernel")
-        'enc/lstm/lstm_cell/kernel'
-    """
-    prefix = current_path() if _STATE.names else ""
-    if prefix and path.startswith(prefix + "/"):
-        return f"{prefix}/{parent}/{path[len(prefix) + 1:]}"
-    return f"{parent}/{path}"
-
-
 # ------------------------------------------------------------------------------ StatelessScope
 def _is_variable(x: Any) -> bool:
-    from chainrule.autograd.variable import Variable  # noqa: PLC0415
-
     return isinstance(x, Variable)
 
 

@@ -10,7 +10,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.gradcheck import check_gradients
-from chainrule.layers.preprocessing import _image_ops, _ops
+from chainrule.layers.preprocessing import _ops
+from chainrule.ops import _image_ops
 
 L = cr.layers
 RNG = np.random.default_rng(0)

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.layers.preprocessing import _hash, _image_ops
+from chainrule.layers.preprocessing import _hash
+from chainrule.ops import _image_ops
 
 L = cr.layers
 with open(os.path.join(os.path.dirname(__file__), "fixtures", "prep_keras.json"),

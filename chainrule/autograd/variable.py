@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from chainrule import backend
-from chainrule import scopes as _scopes
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor
+from chainrule.backend import scoping as _scopes
 
 __all__ = ["Variable"]
 

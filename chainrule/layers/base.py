@@ -20,10 +20,10 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from chainrule import backend, ops
-from chainrule import scopes as _scopes
 from chainrule.autograd import engine as _engine
 from chainrule.autograd.engine import Tensor, no_grad
 from chainrule.autograd.variable import Variable
+from chainrule.backend import scoping as _scopes
 from chainrule.backend import session
 from chainrule.backend.session import clear_session, get_uid
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.autograd.engine import Tensor
+from chainrule.backend.scoping import nested_path
 from chainrule.layers.base import activity_penalty
 from chainrule.layers.rnn import RNN, _Cell, _deserialize, _ser_reg, _states_list
 from chainrule.ops.conv import (
@@ -32,7 +33,6 @@ from chainrule.ops.conv import (
     normalize_padding,
     normalize_tuple,
 )
-from chainrule.scopes import nested_path
 
 __all__ = ["ConvLSTMCell", "ConvLSTM", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 

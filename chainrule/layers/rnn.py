@@ -18,11 +18,11 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.backend.scoping import nested_path
 from chainrule.layers import serialization
 from chainrule.layers.base import KerasTensor, Layer, activity_penalty, call_arguments
 from chainrule.layers.wrapper import Wrapper
 from chainrule.ops import rnn as rnn_ops
-from chainrule.scopes import nested_path
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Bidirectional", "TimeDistributed", "Masking"]

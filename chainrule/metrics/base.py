@@ -16,8 +16,8 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.autograd.variable import Variable
+from chainrule.backend.scoping import scoped_path
 from chainrule.metrics._utils import check_name, samplewise_values, to_numpy
-from chainrule.scopes import scoped_path
 
 __all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum"]
 

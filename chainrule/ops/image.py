@@ -183,11 +183,8 @@ def resize(images: Any, size: Any, interpolation: str = "bilinear", antialias: b
         >>> cr.ops.image.resize(img, (1, 1)).numpy().ravel()
         array([1.5], dtype=float32)
     """
-    # NOTE: the resampler lives with the preprocessing layers that own it; imported on use
     from chainrule import ops  # noqa: PLC0415
-    from chainrule.layers.preprocessing.image_preprocessing import (  # noqa: PLC0415
-        resize as _resize,
-    )
+    from chainrule.ops._image_ops import resize as _resize  # noqa: PLC0415  (the resampler)
 
     what = "image.resize"
     size = normalize_tuple(size, 2, "size", what)

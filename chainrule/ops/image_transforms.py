@@ -234,7 +234,7 @@ class _ProjectiveWarp(Function):
         return y[0] if self.unbatched else y
 
     def forward(self, x, *args):
-        from chainrule.layers.preprocessing import _image_ops  # noqa: PLC0415
+        from chainrule.ops import _image_ops  # noqa: PLC0415
 
         xs = self._to_nhwc(x)
         n, h, w, _ = xs.shape
@@ -438,7 +438,7 @@ class ElasticTransform(_ProjectiveWarp):
         self.alpha, self.sigma, self.seed = alpha, sigma, seed
 
     def forward(self, x):
-        from chainrule.layers.preprocessing import _image_ops  # noqa: PLC0415
+        from chainrule.ops import _image_ops  # noqa: PLC0415
 
         xs = self._to_nhwc(x)
         n, h, w, _ = xs.shape

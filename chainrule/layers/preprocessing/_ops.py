@@ -4,7 +4,7 @@ Each is a :class:`~chainrule.autograd.Function`, so a model that starts with a
 preprocessing layer is captured and replayed like any other: a lookup, an
 encoding, a bucketing or a hash runs inside the op's ``forward`` at every
 replay. None has a gradient (``differentiable = False``). The image ops are
-in :mod:`chainrule.layers.preprocessing._image_ops`.
+in :mod:`chainrule.ops._image_ops`.
 """
 
 from __future__ import annotations

@@ -23,11 +23,10 @@ import numpy as np
 from chainrule import backend, ops
 from chainrule.autograd.engine import Function, Tensor
 from chainrule.layers.base import Layer
-from chainrule.layers.preprocessing import _image_ops
 from chainrule.layers.preprocessing._utils import positive_int
 from chainrule.layers.preprocessing.image_augmentation import _factor_pair, _plain
 from chainrule.layers.preprocessing.image_preprocessing import as_batch
-from chainrule.ops import image_color
+from chainrule.ops import _image_ops, image_color
 from chainrule.ops.conv import normalize_data_format
 
 __all__ = ["RandomGrayscale", "RandomHue", "RandomSaturation", "RandomColorDegeneration",

@@ -20,8 +20,8 @@ import numpy as np
 from chainrule import backend, ops
 from chainrule.autograd.engine import Function
 from chainrule.layers.base import Layer
-from chainrule.layers.preprocessing import _image_ops
 from chainrule.layers.preprocessing._utils import check_choice
+from chainrule.ops import _image_ops
 from chainrule.ops.image_transforms import (
     compute_homography_matrix,
     elastic_coordinates,

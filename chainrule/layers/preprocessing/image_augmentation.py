@@ -18,9 +18,9 @@ import numpy as np
 
 from chainrule import ops
 from chainrule.layers.base import Layer
-from chainrule.layers.preprocessing import _image_ops
 from chainrule.layers.preprocessing._utils import check_choice
 from chainrule.layers.preprocessing.image_preprocessing import as_batch, check_data_format
+from chainrule.ops import _image_ops
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
            "RandomBrightness"]

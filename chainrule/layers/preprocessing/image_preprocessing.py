@@ -6,8 +6,8 @@ from typing import Any
 
 from chainrule import ops
 from chainrule.layers.base import Layer
-from chainrule.layers.preprocessing import _image_ops
 from chainrule.layers.preprocessing._utils import check_choice, positive_int
+from chainrule.ops._image_ops import _aspect_crop, resize  # noqa: F401  (the layers' names)
 
 __all__ = ["Resizing", "CenterCrop", "check_data_format", "as_batch"]
 
@@ -39,51 +39,6 @@ def as_batch(inputs: Any, layer: Any) -> tuple:
 
 def _unbatch(x: Any, single: bool) -> Any:
     return ops.reshape(x, tuple(x.shape[1:])) if single else x
-
-
-def _aspect_crop(h: int, w: int, th: int, tw: int) -> tuple:
-    """The centred window of the target's aspect ratio (Keras's ``smart_resize`` crop)."""
-    ch = max(min(h, int(float(w * th) / tw)), 1)
-    cw = max(min(w, int(float(h * tw) / th)), 1)
-    return int(float(h - ch) / 2), int(float(w - cw) / 2), ch, cw
-
-
-def resize(images: Any, height: int, width: int, interpolation: str = "bilinear",
-           crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
-           fill_value: float = 0.0) -> Any:
-    """Resize a batch of images as TensorFlow's ``resize`` does (half-pixel centres, no antialias).
-
-    Args:
-        images: ``(n, h, w, c)``.
-        height, width: the output size.
-        interpolation: ``"bilinear"`` or ``"nearest"``.
-        crop_to_aspect_ratio: first crop the centred window of the output's
-            aspect ratio.
-        pad_to_aspect_ratio: first pad both sides with ``fill_value`` towards
-            the output's aspect ratio (Keras's arithmetic: the same padding on
-            each side).
-        fill_value: the padding's value.
-
-    Returns:
-        ``(n, height, width, c)``, differentiable with respect to ``images``.
-    """
-    h, w = int(images.shape[1]), int(images.shape[2])
-    if crop_to_aspect_ratio:
-        top, left, ch, cw = _aspect_crop(h, w, height, width)
-        if (ch, cw) != (h, w):
-            images = ops.getitem(images, (slice(None), slice(top, top + ch),
-                                          slice(left, left + cw)))
-            h, w = ch, cw
-    if pad_to_aspect_ratio:
-        top = int(float(max(h, int(float(w * height) / width)) - h) / 2)
-        left = int(float(max(w, int(float(h * width) / height)) - w) / 2)
-        if top or left:
-            images = ops.pad(images, ((0, 0), (top, top), (left, left), (0, 0)),
-                             constant_values=fill_value)
-            h, w = h + 2 * top, w + 2 * left
-    if (h, w) == (height, width):
-        return images
-    return _image_ops.resize_images(images, height, width, interpolation)
 
 
 class Resizing(Layer):

@@ -5,7 +5,8 @@ each output pixel, which input pixels it reads and with what weights (the
 bilinear or nearest neighbours of the point a transform maps it to, with
 TensorFlow's fill modes for points outside); :class:`Warp` forms the weighted
 sums, and its backward scatters the gradient back with the same weights.
-``Resizing`` and ``CenterCrop`` use it with TensorFlow's resize coordinates,
+``Resizing``, ``CenterCrop`` and ``ops.image.resize`` use it (:func:`resize`) with
+TensorFlow's resize coordinates,
 ``RandomRotation``/``RandomZoom``/``RandomTranslation`` with Keras's affine
 matrices drawn inside the op (:class:`RandomWarp`), so a replayed training
 step draws new transforms. Coordinates and weights are float32, as
@@ -20,6 +21,8 @@ import numpy as np
 
 from chainrule import backend
 from chainrule.autograd.engine import Function, Tensor
+from chainrule.ops.arrays import pad
+from chainrule.ops.shaping import getitem
 
 __all__ = [
     "Warp", "RandomWarp", "RandomFlipOp", "RandomContrastOp", "RandomBrightnessOp",
@@ -363,3 +366,47 @@ def rotation_matrices(angles: np.ndarray, h: int, w: int) -> np.ndarray:
     z = np.zeros_like(angles)
     return np.stack([a0, a1, a2, b0, b1, b2, z, z], axis=1)
 
+
+def _aspect_crop(h: int, w: int, th: int, tw: int) -> tuple:
+    """The centred window of the target's aspect ratio (Keras's ``smart_resize`` crop)."""
+    ch = max(min(h, int(float(w * th) / tw)), 1)
+    cw = max(min(w, int(float(h * tw) / th)), 1)
+    return int(float(h - ch) / 2), int(float(w - cw) / 2), ch, cw
+
+
+def resize(images: Any, height: int, width: int, interpolation: str = "bilinear",
+           crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
+           fill_value: float = 0.0) -> Any:
+    """Resize a batch of images as TensorFlow's ``resize`` does (half-pixel centres, no antialias).
+
+    Args:
+        images: ``(n, h, w, c)``.
+        height, width: the output size.
+        interpolation: ``"bilinear"`` or ``"nearest"``.
+        crop_to_aspect_ratio: first crop the centred window of the output's
+            aspect ratio.
+        pad_to_aspect_ratio: first pad both sides with ``fill_value`` towards
+            the output's aspect ratio (Keras's arithmetic: the same padding on
+            each side).
+        fill_value: the padding's value.
+
+    Returns:
+        ``(n, height, width, c)``, differentiable with respect to ``images``.
+    """
+    h, w = int(images.shape[1]), int(images.shape[2])
+    if crop_to_aspect_ratio:
+        top, left, ch, cw = _aspect_crop(h, w, height, width)
+        if (ch, cw) != (h, w):
+            images = getitem(images, (slice(None), slice(top, top + ch),
+                                          slice(left, left + cw)))
+            h, w = ch, cw
+    if pad_to_aspect_ratio:
+        top = int(float(max(h, int(float(w * height) / width)) - h) / 2)
+        left = int(float(max(w, int(float(h * width) / height)) - w) / 2)
+        if top or left:
+            images = pad(images, ((0, 0), (top, top), (left, left), (0, 0)),
+                             constant_values=fill_value)
+            h, w = h + 2 * top, w + 2 * left
+    if (h, w) == (height, width):
+        return images
+    return resize_images(images, height, width, interpolation)
