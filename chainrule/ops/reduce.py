@@ -9,7 +9,7 @@ import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, shape_error
 from chainrule.ops.core import as_input
-from chainrule.ops.math import exp, log, maximum, minimum
+from chainrule.ops.math import maximum, minimum
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp"]
 
@@ -168,8 +168,40 @@ def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -
     return minimum(y, initial)
 
 
+class LogSumExp(Function):
+    """``log(sum(exp(x - m))) + m`` with ``m`` the maximum over the axes, as one op.
+
+    The maximum is computed inside ``forward`` (a replayed step takes each batch's own)
+    and treated as a constant, as the composed ops did; where it is not finite (a slice
+    of -inf only, or an inf) it is taken as 0, as Keras does, so a slice of -inf gives
+    -inf, not NaN. The gradient is ``exp(x - m) / sum(...)`` times the incoming one.
+    """
+
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = axes = _norm_axis(self.axis, x.ndim, "logsumexp")
+        self.shape = x.shape
+        m = x.max(axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+        if not np.isfinite(m).all():
+            m = np.where(np.isfinite(m), m, x.dtype.type(0))
+        self.e = e = np.exp(x - m)
+        self.s = s = e.sum(axis=axes, keepdims=True)
+        y = np.log(s) + m
+        return y if self.keepdims else (y.reshape(()) if axes is None else y.squeeze(axis=axes))
+
+    def backward(self, gy):
+        if not self.keepdims:
+            gy = np.expand_dims(gy, self.axes) if self.axes is not None else np.reshape(
+                gy, (1,) * len(self.shape))
+        return (np.broadcast_to(gy / self.s, self.shape) * self.e,)
+
+
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, computed stably (the maximum is subtracted first).
+
+    One op (captured and replayed like any other); a slice of -inf gives -inf, as in Keras.
 
     Args:
         x: input Tensor.
@@ -178,12 +210,10 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
     Returns:
         The reduced Tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> logsumexp(np.array([[0.0, 0.0], [-np.inf, -np.inf]]), axis=1).numpy()
+        array([0.69314718,       -inf])
     """
-    x = _input(x)
-    xd = x.data if isinstance(x, Tensor) else np.asarray(x)
-    axes = _norm_axis(axis, xd.ndim, "logsumexp")
-    m = xd.max(axis=axes, keepdims=True)
-    s = sum(exp(x - m), axis=axes, keepdims=keepdims)
-    if not keepdims:
-        m = m.reshape(()) if axes is None else m.squeeze(axis=axes)
-    return log(s) + m
+    return LogSumExp(axis, keepdims)(_input(x))
