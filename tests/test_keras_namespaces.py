@@ -189,7 +189,11 @@ def test_interactive_logging_routes_progress_to_logging(capsys, caplog):
     assert "2/2" in capsys.readouterr().out
 
 
-def test_flags_are_recorded():
+def test_flags_are_recorded(monkeypatch):
+    from chainrule.backend import settings
+
+    # the flag's default is None ("not set"); put it back after the test
+    monkeypatch.setitem(settings._state, "flash_attention", settings._state["flash_attention"])
     cr.config.enable_flash_attention()
     assert cr.config.is_flash_attention_enabled() is True
     cr.config.disable_flash_attention()
