@@ -68,3 +68,7 @@ _lazy.attach(
         "saving", "datasets", "explain", "distribute", "plot", "export", "wrappers",
     ),
 )
+
+# Keras 3's keras.visualization (drawing boxes and masks, image galleries), loaded when first used
+_lazy.attach(globals(), submodules=("visualization",))
+__all__ += ["visualization"]
