@@ -169,3 +169,17 @@ def test_non_xyxy_refused_where_keras_refuses():
         bb.crop(FIX["boxes"], 0, 0, 10, 10, bounding_box_format="xywh")
     with pytest.raises(NotImplementedError, match="Received: bounding_box_format='yxyx'"):
         bb.clip_to_image_size({"boxes": FIX["boxes"]}, 10, 10, bounding_box_format="yxyx")
+
+
+def test_masking_with_unbatched_boxes1_and_batched_boxes2():
+    b1 = FIX["iou_mask_in"]
+    b2 = np.stack([FIX["boxes"][1][:4]] * 2)
+    got = bb.compute_iou(b1, b2, "xyxy", use_masking=True, mask_val=-7)
+    assert got.shape == (2, 5, 4)
+    close(got[1], FIX["iou_masked"])
+
+
+def test_ciou_relative_with_image_shape():
+    r = FIX["fmt_rel_xyxy"]
+    got = bb.compute_ciou(r[0], r[1], "rel_xyxy", image_shape=(H, W, 3))
+    close(got, FIX["ciou"], atol=1e-5)
