@@ -183,3 +183,13 @@ def test_ciou_relative_with_image_shape():
     r = FIX["fmt_rel_xyxy"]
     got = bb.compute_ciou(r[0], r[1], "rel_xyxy", image_shape=(H, W, 3))
     close(got, FIX["ciou"], atol=1e-5)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_round_trip_through_every_format(fmt):
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 50, (7, 2))
+    boxes = np.concatenate([xy, xy + rng.uniform(1, 20, (7, 2))], -1)
+    there = bb.convert_format(boxes, "xyxy", fmt, height=H, width=W, dtype="float64")
+    back = bb.convert_format(there, fmt, "xyxy", height=H, width=W, dtype="float64")
+    np.testing.assert_allclose(back, boxes, rtol=1e-12, atol=1e-12)
