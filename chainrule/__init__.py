@@ -69,3 +69,7 @@ _lazy.attach(
         "preprocessing",
     ),
 )
+
+# Keras 3's keras.visualization (drawing boxes and masks, image galleries), loaded when first used
+_lazy.attach(globals(), submodules=("visualization",))
+__all__ += ["visualization"]

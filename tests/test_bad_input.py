@@ -1590,6 +1590,62 @@ ROWS += [
      True),
 ]
 # -- end of smart_resize --
+# -- bounding boxes and visualization --
+_BOX = np.array([[0.0, 0.0, 4.0, 4.0], [1.0, 1.0, 3.0, 5.0]], "float32")
+
+
+def _bb():
+    return cr.utils.bounding_boxes
+
+
+ROWS += [
+    ("bbox-unknown-format", lambda: _bb().convert_format(_BOX, "xyxy", "xyz"), ValueError,
+     r"target must be one of \('xyxy'.*\(case-insensitive\)\. Received: target='xyz'$", True),
+    ("bbox-relative-without-size", lambda: _bb().convert_format(_BOX, "xyxy", "rel_xyxy"),
+     ValueError, r"convert_format: height and width are needed to convert between relative and "
+     r"absolute formats .*Received: height=None, width=None$", True),
+    ("bbox-last-dimension", lambda: _bb().convert_format(_BOX[:, :3], "xyxy", "xywh"), ValueError,
+     r"boxes must be an array whose last dimension is 4\. Received: boxes\.shape=\(2, 3\)$",
+     True),
+    ("bbox-iou-batch", lambda: _bb().compute_iou(np.stack([_BOX] * 2), np.stack([_BOX] * 3),
+                                                 "xyxy"), ValueError,
+     r"compute_iou: boxes1 and boxes2 must have the same batch size\. Received: "
+     r"boxes1\.shape=\(2, 2, 4\), boxes2\.shape=\(3, 2, 4\)$", True),
+    ("bbox-iou-relative", lambda: _bb().compute_iou(_BOX, _BOX, "rel_xyxy"), ValueError,
+     r"compute_iou: image_shape is needed for a relative bounding_box_format "
+     r"\('rel_xyxy'\)\. Received: image_shape=None$", True),
+    ("bbox-ciou-shapes", lambda: _bb().compute_ciou(_BOX, np.zeros((3, 4)), "xyxy"), ValueError,
+     r"compute_ciou: boxes1 and boxes2 must have shapes that broadcast\. Received: "
+     r"boxes1\.shape=\(2, 4\), boxes2\.shape=\(3, 4\)$", True),
+    ("bbox-clip-size", lambda: _bb().clip_to_image_size({"boxes": _BOX}), ValueError,
+     r"clip_to_image_size: height and width are needed for bounding_box_format='xyxy'\. "
+     r"Received: height=None, width=None$", True),
+    ("bbox-variance", lambda: _bb().encode_box_to_deltas(_BOX, _BOX, "xyxy", "xyxy",
+                                                         variance=[1, 1, 1]), ValueError,
+     r"variance must have length 4\. Received: variance=\[1\.0, 1\.0, 1\.0\]$", True),
+    ("bbox-encoding-format", lambda: _bb().encode_box_to_deltas(
+        _BOX, _BOX, "xyxy", "xyxy", encoding_format="xyxy"), ValueError,
+     r"encoding_format must be 'center_xywh' or 'center_yxhw'\. "
+     r"Received: encoding_format='xyxy'$", True),
+    ("draw-boxes-rank", lambda: cr.visualization.draw_bounding_boxes(
+        np.zeros((8, 8, 3)), {"boxes": _BOX[None], "labels": np.zeros((1, 2))}, "xyxy"),
+     ValueError, r"images must be a batched 4D array \(batch, height, width, channels\)\. "
+     r"Received: images\.shape=\(8, 8, 3\)$", True),
+    ("draw-boxes-labels", lambda: cr.visualization.draw_bounding_boxes(
+        np.zeros((1, 8, 8, 3)), {"boxes": _BOX[None], "labels": np.zeros((1, 3))}, "xyxy"),
+     ValueError, r"bounding_boxes must hold 'boxes' of shape \(batch, N, 4\) and 'labels' of "
+     r"shape \(batch, N\) for 1 images\. Received: boxes\.shape=\(1, 2, 4\), "
+     r"labels\.shape=\(1, 3\)$", True),
+    ("draw-masks-shape", lambda: cr.visualization.draw_segmentation_masks(
+        np.zeros((1, 8, 8, 3)), np.zeros((1, 8, 6, 1), "int32")), ValueError,
+     r"segmentation_masks must have shape \(batch, height, width, 1\) matching the images "
+     r"\(1, 8, 8, 3\)\. Received: segmentation_masks\.shape=\(1, 8, 6, 1\)$", True),
+    ("draw-masks-dtype", lambda: cr.visualization.draw_segmentation_masks(
+        np.zeros((1, 8, 8, 3)), np.zeros((1, 8, 8, 1))), TypeError,
+     r"segmentation_masks must have an integer dtype\. "
+     r"Received: segmentation_masks\.dtype=float64$", True),
+]
+# -- end of bounding boxes and visualization --
 
 TMP = None  # set by the autouse fixture below
 

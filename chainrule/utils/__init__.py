@@ -69,3 +69,7 @@ _lazy.attach(
 )
 
 __all__ += ["FeatureSpace", "audio_dataset_from_directory", "model_to_dot"]
+
+# Bounding-box utilities (keras.utils.bounding_boxes), loaded when first named
+_lazy.attach(globals(), submodules=("bounding_boxes",))
+__all__ += ["bounding_boxes"]
