@@ -16,7 +16,8 @@ from chainrule import _lazy
 PACKAGES = [
     "chainrule", "chainrule.layers", "chainrule.ops", "chainrule.callbacks", "chainrule.utils",
     "chainrule.datasets", "chainrule.saving", "chainrule.distribute", "chainrule.optimizers",
-    "chainrule.mixed_precision", "chainrule.preprocessing",
+    "chainrule.mixed_precision", "chainrule.preprocessing", "chainrule.visualization",
+    "chainrule.utils.bounding_boxes",
 ]
 
 
