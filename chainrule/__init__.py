@@ -68,3 +68,7 @@ _lazy.attach(
         "saving", "datasets", "explain", "distribute", "plot", "export", "wrappers",
     ),
 )
+
+# Keras 3's ready-made image models (chainrule.applications.MobileNetV2, ...), loaded on first use
+_lazy.attach(globals(), submodules=("applications",))
+__all__ += ["applications"]
