@@ -147,13 +147,13 @@ def test_decode_predictions(class_index):
     assert len(class_index) == 1
 
 
-@pytest.mark.parametrize("family", ["mobilenet_v2"])
+@pytest.mark.parametrize("family", ["mobilenet_v2", "vgg16", "vgg19"])
 def test_family_modules_have_preprocess_and_decode(family, class_index):
     module = getattr(cr.applications, family)
     preds = np.eye(1000, dtype="float32")[[5]]
     assert module.decode_predictions(preds, top=1) == [[("n00000005", "class_5", 1.0)]]
     x = np.full((1, 2, 2, 3), 200.0, dtype="float32")
-    mode = {"mobilenet_v2": "tf"}[family]
+    mode = {"mobilenet_v2": "tf", "vgg16": "caffe", "vgg19": "caffe"}[family]
     np.testing.assert_allclose(module.preprocess_input(x.copy()),
                                numpy_reference(x, mode, False), rtol=1e-6, atol=1e-4)
 
@@ -247,3 +247,37 @@ def test_frozen_base_with_new_head_trains_through_the_captured_step():
     for got, want in zip(base.get_weights(), frozen):
         np.testing.assert_array_equal(got, want)
     assert not np.array_equal(model.layers[-1].get_weights()[0], head_before[0])
+
+
+KERAS_FILES = {
+    # builder -> (file name, address, md5) of Keras's no-top ImageNet weights
+    "VGG16": ("vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+              "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+              "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+              "6d6bbae143d832006294945121d1f1fc"),
+    "VGG19": ("vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+              "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+              "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+              "253f8cb515780f3b799900260a226db6"),
+}
+
+
+@pytest.mark.parametrize("builder", sorted(KERAS_FILES))
+def test_imagenet_weights_use_keras_names_and_hashes(builder, monkeypatch, tmp_path):
+    build_it = getattr(cr.applications, builder)
+    reference = build_it(input_shape=(32, 32, 3), include_top=False, weights=None)
+    values = fill_weights(weight_list(reference))
+    path = str(tmp_path / "w.h5")
+    write_keras_h5(reference, path, values)
+    calls = []
+
+    def fake_get_file(fname, origin, **kwargs):
+        calls.append((fname, origin, kwargs))
+        return path
+
+    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
+    model = build_it(input_shape=(32, 32, 3), include_top=False, weights="imagenet")
+    fname, origin, md5 = KERAS_FILES[builder]
+    assert calls == [(fname, origin, {"cache_subdir": "models", "file_hash": md5})]
+    for got, want in zip(model.get_weights(), values):
+        np.testing.assert_array_equal(got, want)

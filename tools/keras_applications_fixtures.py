@@ -29,6 +29,15 @@ CASES = [
      {"input_shape": (32, 32, 3), "alpha": 0.35, "include_top": False, "pooling": "avg"}),
     ("mobilenet_v2_top", "MobileNetV2",
      {"input_shape": (32, 32, 3), "alpha": 0.35, "include_top": True, "classes": 7}),
+    ("vgg16_notop", "VGG16",
+     {"input_shape": (32, 32, 3), "include_top": False, "pooling": "max"}),
+    ("vgg16_top", "VGG16",
+     {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}),
+    ("vgg19_notop", "VGG19", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("vgg19_top", "VGG19",
+     {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}),
 ]
 
 

@@ -14,8 +14,10 @@ from chainrule import _lazy
 
 _FAMILIES: dict[str, list[str]] = {
     ".mobilenet_v2": ["MobileNetV2"],
+    ".vgg16": ["VGG16"],
+    ".vgg19": ["VGG19"],
 }
-_SUBMODULES = ["imagenet_utils", "mobilenet_v2"]
+_SUBMODULES = ["imagenet_utils", "mobilenet_v2", "vgg16", "vgg19"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 
