@@ -45,13 +45,20 @@ def build(case):
     return getattr(cr.applications, case["builder"])(weights=None, **kwargs)
 
 
+def keras_weights(case):
+    """The case's (path, shape) list; a top case stores only what it adds to its no-top case."""
+    head = REF["cases"][case["weights_from"]]["weights"] if "weights_from" in case else []
+    return [(p, s) for p, s in head + case["weights"]]
+
+
 @pytest.mark.parametrize("case_id", sorted(REF["cases"]))
 def test_matches_keras(case_id):
     case = REF["cases"][case_id]
     model = build(case)
     assert model.name == case["name"]
-    assert weight_list(model) == [(p, s) for p, s in case["weights"]]
-    model.set_weights(fill_weights(case["weights"]))
+    expected = keras_weights(case)
+    assert weight_list(model) == expected
+    model.set_weights(fill_weights(expected))
     y = np.asarray(model.predict(sample_input(case["kwargs"]["input_shape"]), verbose=0),
                    dtype="float64")
     assert list(y.shape) == case["output_shape"]
@@ -147,13 +154,15 @@ def test_decode_predictions(class_index):
     assert len(class_index) == 1
 
 
-@pytest.mark.parametrize("family", ["mobilenet_v2", "vgg16", "vgg19"])
+@pytest.mark.parametrize("family", ["mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
+                                    "resnet_v2"])
 def test_family_modules_have_preprocess_and_decode(family, class_index):
     module = getattr(cr.applications, family)
     preds = np.eye(1000, dtype="float32")[[5]]
     assert module.decode_predictions(preds, top=1) == [[("n00000005", "class_5", 1.0)]]
     x = np.full((1, 2, 2, 3), 200.0, dtype="float32")
-    mode = {"mobilenet_v2": "tf", "vgg16": "caffe", "vgg19": "caffe"}[family]
+    mode = {"mobilenet_v2": "tf", "vgg16": "caffe", "vgg19": "caffe", "resnet": "caffe",
+            "resnet50": "caffe", "resnet_v2": "tf"}[family]
     np.testing.assert_allclose(module.preprocess_input(x.copy()),
                                numpy_reference(x, mode, False), rtol=1e-6, atol=1e-4)
 
@@ -259,6 +268,14 @@ KERAS_FILES = {
               "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
               "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
               "253f8cb515780f3b799900260a226db6"),
+    "ResNet50": ("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                 "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+                 "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                 "4d473c1dd8becc155b73f8504c6f6626"),
+    "ResNet50V2": ("resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                   "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+                   "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                   "fac2f116257151a9d068a22e544a4917"),
 }
 
 

@@ -38,6 +38,15 @@ CASES = [
     ("vgg19_top", "VGG19",
      {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
       "classifier_activation": None}),
+    ("resnet50_notop", "ResNet50", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("resnet50_top", "ResNet50",
+     {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}),
+    ("resnet50v2_notop", "ResNet50V2",
+     {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}),
+    ("resnet50v2_top", "ResNet50V2",
+     {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}),
 ]
 
 
@@ -76,13 +85,21 @@ def main() -> None:
         model.set_weights(fill_weights(weights))
         x = sample_input(kwargs["input_shape"])
         y = np.asarray(model(x, training=False))
-        cases[case_id] = {"builder": builder, "kwargs": kwargs, "name": model.name,
-                          "weights": weights, "output_shape": list(y.shape),
-                          "stride": stride(y.size), "output": [
-                              float(f"{v:.7g}") for v in y.ravel()[::stride(y.size)]],
-                          "output_sum": float(y.astype("float64").sum()),
-                          "output_abs_sum": float(np.abs(y.astype("float64")).sum())}
-        print(case_id, len(weights), y.shape)
+        case = {"builder": builder, "kwargs": kwargs, "name": model.name}
+        # a top case repeats its no-top case's weights: store only what it adds
+        for other_id, other in cases.items():
+            n = len(other["weights"])
+            if other["builder"] == builder and "weights_from" not in other and [list(w) for w in weights[:n]] == [
+                    list(w) for w in other["weights"]]:
+                case["weights_from"], weights = other_id, weights[n:]
+                break
+        cases[case_id] = case
+        case.update({"weights": weights, "output_shape": list(y.shape),
+                     "stride": stride(y.size),
+                     "output": [float(f"{v:.7g}") for v in y.ravel()[::stride(y.size)]],
+                     "output_sum": float(y.astype("float64").sum()),
+                     "output_abs_sum": float(np.abs(y.astype("float64")).sum())})
+        print(case_id, len(model.weights), y.shape)
     data = {"keras": keras.__version__, "tensorflow": tf.__version__,
             "python": sys.version.split()[0], "cases": cases}
     with open(OUT, "w", encoding="utf-8") as f:

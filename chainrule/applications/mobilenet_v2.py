@@ -133,7 +133,8 @@ def MobileNetV2(  # noqa: N802 - Keras's name
 
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
+    model = imagenet_utils.keras_layer_order(
+        Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name))
     if weights == "imagenet":
         from chainrule.utils import get_file  # noqa: PLC0415
 

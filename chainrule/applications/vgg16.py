@@ -54,7 +54,8 @@ def build_vgg(convs_per_block: tuple[int, ...], include_top: bool, weights: Any,
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = imagenet_utils.pool(x, pooling)
-    model = Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
+    model = imagenet_utils.keras_layer_order(
+        Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name))
     if weights == "imagenet":
         from chainrule.utils import get_file  # noqa: PLC0415
 
