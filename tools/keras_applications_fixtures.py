@@ -25,6 +25,11 @@ OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 # (case id, builder name, keyword arguments); include_top=False and True with classes=7
 CASES = [
+    ("mobilenet_notop", "MobileNet",
+     {"input_shape": (32, 32, 3), "alpha": 0.25, "include_top": False, "pooling": "max"}),
+    ("mobilenet_top", "MobileNet",
+     {"input_shape": (32, 32, 3), "alpha": 0.25, "include_top": True, "classes": 7,
+      "classifier_activation": None}),
     ("mobilenet_v2_notop", "MobileNetV2",
      {"input_shape": (32, 32, 3), "alpha": 0.35, "include_top": False, "pooling": "avg"}),
     ("mobilenet_v2_top", "MobileNetV2",

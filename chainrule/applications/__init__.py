@@ -13,13 +13,14 @@ Example:
 from chainrule import _lazy
 
 _FAMILIES: dict[str, list[str]] = {
+    ".mobilenet": ["MobileNet"],
     ".mobilenet_v2": ["MobileNetV2"],
     ".vgg16": ["VGG16"],
     ".vgg19": ["VGG19"],
     ".resnet": ["ResNet50", "ResNet101", "ResNet152"],
     ".resnet_v2": ["ResNet50V2", "ResNet101V2", "ResNet152V2"],
 }
-_SUBMODULES = ["imagenet_utils", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
+_SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
                "resnet_v2"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
