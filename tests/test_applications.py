@@ -307,3 +307,21 @@ def test_imagenet_weights_use_keras_names_and_hashes(builder, monkeypatch, tmp_p
     assert calls == [(fname, origin, expected)]
     for got, want in zip(model.get_weights(), values):
         np.testing.assert_array_equal(got, want)
+
+
+def test_input_tensor_keeps_its_source_inputs():
+    inputs = cr.layers.Input((32, 32, 3))
+    scaled = cr.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
+    model = cr.applications.MobileNetV2(input_tensor=scaled, alpha=0.35, include_top=False,
+                                        weights=None, pooling="avg")
+    assert model.inputs[0] is inputs
+    assert model.name == "mobilenetv2_0.35_None"  # as Keras names it (no input_shape given)
+    assert model.predict(np.zeros((1, 32, 32, 3), "float32"), verbose=0).shape == (1, 1280)
+
+
+def test_pooling_layers_have_keras_names():
+    model = cr.applications.ResNet50(input_shape=(32, 32, 3), include_top=False, weights=None,
+                                     pooling="max")
+    assert model.layers[-1].name == "max_pool" and model.output_shape == (None, 2048)
+    model = cr.applications.ResNet50(input_shape=(32, 32, 3), weights=None, classes=3)
+    assert [la.name for la in model.layers[-2:]] == ["avg_pool", "predictions"]
