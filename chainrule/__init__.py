@@ -73,3 +73,6 @@ _lazy.attach(
 # Keras 3's keras.visualization (drawing boxes and masks, image galleries), loaded when first used
 _lazy.attach(globals(), submodules=("visualization",))
 __all__ += ["visualization"]
+# Keras 3's ready-made image models (chainrule.applications.MobileNetV2, ...), loaded on first use
+_lazy.attach(globals(), submodules=("applications",))
+__all__ += ["applications"]

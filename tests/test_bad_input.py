@@ -1646,6 +1646,53 @@ ROWS += [
      r"Received: segmentation_masks\.dtype=float64$", True),
 ]
 # -- end of bounding boxes and visualization --
+# -- chainrule.applications (docs/errors.md) ---------------------------------------------------
+def _mobilenet_v2(**kwargs):
+    return cr.applications.MobileNetV2(**kwargs)
+
+
+ROWS += [
+    ("applications-weights-unknown", lambda: _mobilenet_v2(weights="imagenet21k"), ValueError,
+     r"The `weights` argument should be either `None` \(random initialization\), `imagenet` "
+     r"\(pre-training on ImageNet\), or the path to the weights file to be loaded\. "
+     r"Received: weights=imagenet21k$", True),
+    ("applications-imagenet-classes", lambda: _mobilenet_v2(weights="imagenet", classes=7),
+     ValueError, r'If using `weights="imagenet"` with `include_top` as true, `classes` should '
+     r"be 1000\. Received: classes=7$", True),
+    ("applications-imagenet-top-shape",
+     lambda: _mobilenet_v2(input_shape=(100, 100, 3), weights="imagenet"), ValueError,
+     r"When setting `include_top=True` and loading `imagenet` weights, `input_shape` should be "
+     r"\(224, 224, 3\)\. Received: input_shape=\(100, 100, 3\)$", True),
+    ("applications-input-too-small",
+     lambda: _mobilenet_v2(input_shape=(16, 16, 3), include_top=False, weights=None),
+     ValueError, r"Input size must be at least 32x32\. Received: input_shape=\(16, 16, 3\)$",
+     True),
+    ("applications-input-rank",
+     lambda: _mobilenet_v2(input_shape=(32, 32), include_top=False, weights=None), ValueError,
+     r"`input_shape` must be a tuple of three integers\. Received: input_shape=\(32, 32\)$",
+     True),
+    ("applications-imagenet-alpha",
+     lambda: _mobilenet_v2(alpha=0.2, include_top=False, weights="imagenet"), ValueError,
+     r"If imagenet weights are being loaded, alpha must be one of `0\.35`, `0\.50`, `0\.75`, "
+     r"`1\.0`, `1\.3` or `1\.4` only\. Received: alpha=0\.2$", True),
+    ("applications-classifier-activation",
+     lambda: cr.applications.imagenet_utils.validate_activation("relu", "imagenet"),
+     ValueError, r"Only `None` and `softmax` activations are allowed for the "
+     r"`classifier_activation` argument when using pretrained weights, with "
+     r"`include_top=True`\. Received: classifier_activation=relu$", True),
+    ("preprocess-input-mode",
+     lambda: cr.applications.imagenet_utils.preprocess_input(_IMGS, mode="keras"), ValueError,
+     r"Expected mode to be one of `caffe`, `tf` or `torch`\. Received: mode=keras$", True),
+    ("preprocess-input-data-format",
+     lambda: cr.applications.imagenet_utils.preprocess_input(_IMGS, data_format="nhwc"),
+     ValueError, r"Expected data_format to be one of `channels_first` or `channels_last`\. "
+     r"Received: data_format=nhwc$", True),
+    ("decode-predictions-shape",
+     lambda: cr.applications.imagenet_utils.decode_predictions(np.zeros((1, 10))), ValueError,
+     r"`decode_predictions` expects a batch of predictions \(i\.e\. a 2D array of shape "
+     r"\(samples, 1000\)\)\. Received: array with shape \(1, 10\)$", True),
+]
+# -- end of chainrule.applications --
 
 TMP = None  # set by the autouse fixture below
 

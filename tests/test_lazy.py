@@ -17,7 +17,7 @@ PACKAGES = [
     "chainrule", "chainrule.layers", "chainrule.ops", "chainrule.callbacks", "chainrule.utils",
     "chainrule.datasets", "chainrule.saving", "chainrule.distribute", "chainrule.optimizers",
     "chainrule.mixed_precision", "chainrule.preprocessing", "chainrule.visualization",
-    "chainrule.utils.bounding_boxes",
+    "chainrule.utils.bounding_boxes", "chainrule.applications",
 ]
 
 

@@ -1,0 +1,28 @@
+"""Keras 3's ready-made image models (``keras.applications``), with Keras's layer names
+and weight layouts, so ``weights="imagenet"`` loads Keras's own weight files.
+
+Each family loads with its module on first use (``chainrule._lazy``):
+``chainrule.applications.MobileNetV2`` imports ``chainrule.applications.mobilenet_v2``.
+
+Example:
+    >>> import chainrule as cr
+    >>> cr.applications.imagenet_utils.preprocess_input.__name__
+    'preprocess_input'
+"""
+
+from chainrule import _lazy
+
+_FAMILIES: dict[str, list[str]] = {
+    ".mobilenet": ["MobileNet"],
+    ".mobilenet_v2": ["MobileNetV2"],
+    ".vgg16": ["VGG16"],
+    ".vgg19": ["VGG19"],
+    ".resnet": ["ResNet50", "ResNet101", "ResNet152"],
+    ".resnet_v2": ["ResNet50V2", "ResNet101V2", "ResNet152V2"],
+}
+_SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
+               "resnet_v2"]
+
+_lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
+
+__all__ = [name for names in _FAMILIES.values() for name in names] + _SUBMODULES
