@@ -18,6 +18,10 @@ import warnings
 from typing import Any
 
 from chainrule.applications import imagenet_utils
+from chainrule.applications.mobilenet import (  # "tf" mode, as Keras
+    decode_predictions,
+    preprocess_input,
+)
 
 __all__ = ["MobileNetV2", "decode_predictions", "preprocess_input"]
 
@@ -193,35 +197,3 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
     if new_v < 0.9 * v:
         new_v += divisor
     return new_v
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Scale images in [0, 255] to [-1, 1], sample-wise (``imagenet_utils``'s ``"tf"`` mode).
-
-    Args:
-        x: 3D or 4D images, NumPy array (float arrays change in place) or tensor.
-        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (the default).
-
-    Returns:
-        The scaled images.
-
-    Raises:
-        ValueError: for another ``data_format``.
-
-    Example:
-        >>> import numpy as np
-        >>> preprocess_input(np.array([0.0, 255.0]))
-        array([-1.,  1.])
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet predictions to ``(class_id, name, score)`` lists; see
-    :func:`chainrule.applications.imagenet_utils.decode_predictions`.
-
-    Example:
-        >>> decode_predictions.__name__
-        'decode_predictions'
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)

@@ -17,6 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.applications import imagenet_utils
+from chainrule.applications.vgg16 import (  # "caffe" mode, as Keras
+    decode_predictions,
+    preprocess_input,
+)
 
 __all__ = ["ResNet101", "ResNet152", "ResNet50", "decode_predictions", "preprocess_input"]
 
@@ -280,35 +284,3 @@ ResNet152.__doc__ = """Build ResNet152 (3, 8, 36, 3 bottleneck blocks) as Keras 
         >>> ResNet152.__name__
         'ResNet152'
 """
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """RGB to BGR, then subtract ImageNet's channel means (``imagenet_utils``'s ``"caffe"``).
-
-    Args:
-        x: 3D or 4D images in [0, 255], NumPy array (float arrays change in place) or tensor.
-        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (the default).
-
-    Returns:
-        The preprocessed images.
-
-    Raises:
-        ValueError: for another ``data_format``.
-
-    Example:
-        >>> import numpy as np
-        >>> preprocess_input(np.zeros((1, 3)))
-        array([[-103.939, -116.779, -123.68 ]])
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet predictions to ``(class_id, name, score)`` lists; see
-    :func:`chainrule.applications.imagenet_utils.decode_predictions`.
-
-    Example:
-        >>> decode_predictions.__name__
-        'decode_predictions'
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)

@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chainrule.applications import imagenet_utils
+from chainrule.applications.mobilenet import (  # "tf" mode, as Keras
+    decode_predictions,
+    preprocess_input,
+)
 from chainrule.applications.resnet import _ARGS_DOC, ResNet, stack_residual_blocks_v2
 
 __all__ = ["ResNet101V2", "ResNet152V2", "ResNet50V2", "decode_predictions", "preprocess_input"]
@@ -91,35 +94,3 @@ ResNet152V2.__doc__ = """Build ResNet152V2 (3, 8, 36, 3 pre-activation blocks) a
         >>> ResNet152V2.__name__
         'ResNet152V2'
 """
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Scale images in [0, 255] to [-1, 1], sample-wise (``imagenet_utils``'s ``"tf"`` mode).
-
-    Args:
-        x: 3D or 4D images, NumPy array (float arrays change in place) or tensor.
-        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (the default).
-
-    Returns:
-        The scaled images.
-
-    Raises:
-        ValueError: for another ``data_format``.
-
-    Example:
-        >>> import numpy as np
-        >>> preprocess_input(np.array([0.0, 255.0]))
-        array([-1.,  1.])
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet predictions to ``(class_id, name, score)`` lists; see
-    :func:`chainrule.applications.imagenet_utils.decode_predictions`.
-
-    Example:
-        >>> decode_predictions.__name__
-        'decode_predictions'
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule.applications import imagenet_utils
-from chainrule.applications.vgg16 import build_vgg
+from chainrule.applications.vgg16 import (  # "caffe" mode, as Keras
+    build_vgg,
+    decode_predictions,
+    preprocess_input,
+)
 
 __all__ = ["VGG19", "decode_predictions", "preprocess_input"]
 
@@ -62,35 +65,3 @@ def VGG19(  # noqa: N802 - Keras's name
     return build_vgg((2, 2, 4, 4, 4), include_top, weights, input_tensor, input_shape, pooling,
                      classes, classifier_activation, name, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP),
                      WEIGHTS_HASHES)
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """RGB to BGR, then subtract ImageNet's channel means (``imagenet_utils``'s ``"caffe"``).
-
-    Args:
-        x: 3D or 4D images in [0, 255], NumPy array (float arrays change in place) or tensor.
-        data_format: ``"channels_last"``, ``"channels_first"`` or ``None`` (the default).
-
-    Returns:
-        The preprocessed images.
-
-    Raises:
-        ValueError: for another ``data_format``.
-
-    Example:
-        >>> import numpy as np
-        >>> preprocess_input(np.full((1, 3), 255.0))
-        array([[151.061, 138.221, 131.32 ]])
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet predictions to ``(class_id, name, score)`` lists; see
-    :func:`chainrule.applications.imagenet_utils.decode_predictions`.
-
-    Example:
-        >>> decode_predictions.__name__
-        'decode_predictions'
-    """
-    return imagenet_utils.decode_predictions(preds, top=top)
