@@ -370,6 +370,43 @@ def pool(x: Any, pooling: str | None, names: tuple = (None, None)) -> Any:
     return x
 
 
+def build_model(input_tensor: Any, img_input: Any, outputs: Any, name: str, weights: Any,
+                download: tuple | None = None) -> Any:
+    """An application's functional model, in Keras's layer order, with its weights loaded.
+
+    Args:
+        input_tensor: the builder's ``input_tensor`` (or None).
+        img_input: the image input the builder made.
+        outputs: the model's output tensor.
+        name: the model's name.
+        weights: ``"imagenet"``, ``None`` or the path of a weights file.
+        download: ``(file_name, url, file_hash)`` of Keras's ImageNet file (the hash may be
+            None); fetched into the ``models`` cache when ``weights="imagenet"``.
+
+    Returns:
+        The model.
+
+    Example:
+        >>> import chainrule as cr
+        >>> x = cr.layers.Input((2,))
+        >>> build_model(None, x, cr.layers.Dense(1, name="d")(x), "m", None).name
+        'm'
+    """
+    from chainrule.models import Model  # noqa: PLC0415  (the applications build on models)
+
+    model = keras_layer_order(Model(model_inputs(input_tensor, img_input), outputs, name=name))
+    if weights == "imagenet":
+        if download is not None:
+            from chainrule.utils import get_file  # noqa: PLC0415
+
+            file_name, url, file_hash = download
+            checked = {} if file_hash is None else {"file_hash": file_hash}
+            model.load_weights(get_file(file_name, url, cache_subdir="models", **checked))
+    elif weights is not None:
+        model.load_weights(weights)
+    return model
+
+
 def keras_layer_order(model: Any) -> Any:
     """Put a functional model's layers in the order Keras 3 gives them, and return it.
 

@@ -70,7 +70,6 @@ def MobileNet(  # noqa: N802 - Keras's name
         ('mobilenet_0.25_32', (None, 7))
     """
     from chainrule import backend, layers  # noqa: PLC0415
-    from chainrule.models import Model  # noqa: PLC0415
 
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     first = backend.image_data_format() == "channels_first"
@@ -120,18 +119,10 @@ def MobileNet(  # noqa: N802 - Keras's name
 
     if name is None:
         name = f"mobilenet_{alpha:0.2f}_{rows}"
-    model = imagenet_utils.keras_layer_order(
-        Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name))
-    if weights == "imagenet":
-        from chainrule.utils import get_file  # noqa: PLC0415
-
-        top = "" if include_top else "_no_top"
-        file_name = f"mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{top}.h5"
-        model.load_weights(get_file(file_name, BASE_WEIGHT_PATH + file_name,
-                                    cache_subdir="models"))
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    top = "" if include_top else "_no_top"
+    file_name = f"mobilenet_{_ALPHA_TEXT.get(alpha, alpha)}_{rows}_tf{top}.h5"
+    return imagenet_utils.build_model(input_tensor, img_input, x, name, weights,
+                                      (file_name, BASE_WEIGHT_PATH + file_name, None))
 
 
 def _depthwise_conv_block(inputs: Any, pointwise_conv_filters: int, alpha: float,

@@ -74,7 +74,6 @@ def MobileNetV2(  # noqa: N802 - Keras's name
         ('mobilenetv2_0.35_32', (None, 7))
     """
     from chainrule import backend, layers  # noqa: PLC0415
-    from chainrule.models import Model  # noqa: PLC0415
 
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     first = backend.image_data_format() == "channels_first"
@@ -137,18 +136,10 @@ def MobileNetV2(  # noqa: N802 - Keras's name
 
     if name is None:
         name = f"mobilenetv2_{alpha:0.2f}_{rows}"
-    model = imagenet_utils.keras_layer_order(
-        Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name))
-    if weights == "imagenet":
-        from chainrule.utils import get_file  # noqa: PLC0415
-
-        top = "" if include_top else "_no_top"
-        file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}.h5"
-        model.load_weights(get_file(file_name, BASE_WEIGHT_PATH + file_name,
-                                    cache_subdir="models"))
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    top = "" if include_top else "_no_top"
+    file_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}{top}.h5"
+    return imagenet_utils.build_model(input_tensor, img_input, x, name, weights,
+                                      (file_name, BASE_WEIGHT_PATH + file_name, None))
 
 
 def _inverted_res_block(inputs: Any, expansion: int, stride: int, alpha: float, filters: int,

@@ -86,7 +86,6 @@ def ResNet(  # noqa: N802 - Keras's name
         (None, 8, 8, 64)
     """
     from chainrule import backend, layers  # noqa: PLC0415
-    from chainrule.models import Model  # noqa: PLC0415
 
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
@@ -111,20 +110,13 @@ def ResNet(  # noqa: N802 - Keras's name
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = imagenet_utils.pool(x, pooling, names=("avg_pool", "max_pool"))
-    model = imagenet_utils.keras_layer_order(
-        Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name))
-    if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
-        from chainrule.utils import get_file  # noqa: PLC0415
-
+    download = None
+    if weights_name in WEIGHTS_HASHES:
         top = "" if include_top else "_notop"
         file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{top}.h5"
-        model.load_weights(get_file(file_name, BASE_WEIGHTS_PATH + file_name,
-                                    cache_subdir="models",
-                                    file_hash=WEIGHTS_HASHES[weights_name][0 if include_top
-                                                                          else 1]))
-    elif weights is not None and weights != "imagenet":
-        model.load_weights(weights)
-    return model
+        download = (file_name, BASE_WEIGHTS_PATH + file_name,
+                    WEIGHTS_HASHES[weights_name][0 if include_top else 1])
+    return imagenet_utils.build_model(input_tensor, img_input, x, name, weights, download)
 
 
 def residual_block_v1(x: Any, filters: int, kernel_size: int = 3, stride: int = 1,

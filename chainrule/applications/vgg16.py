@@ -32,7 +32,6 @@ def build_vgg(convs_per_block: tuple[int, ...], include_top: bool, weights: Any,
     """The VGG network with ``convs_per_block`` 3x3 convolutions in each of its 5 blocks
     (shared by :func:`VGG16` and ``VGG19``); ``urls``/``hashes``: (top, no top) files."""
     from chainrule import backend, layers  # noqa: PLC0415
-    from chainrule.models import Model  # noqa: PLC0415
 
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
@@ -54,18 +53,10 @@ def build_vgg(convs_per_block: tuple[int, ...], include_top: bool, weights: Any,
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = imagenet_utils.pool(x, pooling)
-    model = imagenet_utils.keras_layer_order(
-        Model(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name))
-    if weights == "imagenet":
-        from chainrule.utils import get_file  # noqa: PLC0415
-
-        which = 0 if include_top else 1
-        url = urls[which]
-        model.load_weights(get_file(url.rsplit("/", 1)[-1], url, cache_subdir="models",
-                                    file_hash=hashes[which]))
-    elif weights is not None:
-        model.load_weights(weights)
-    return model
+    url = urls[0 if include_top else 1]
+    return imagenet_utils.build_model(input_tensor, img_input, x, name, weights,
+                                      (url.rsplit("/", 1)[-1], url,
+                                       hashes[0 if include_top else 1]))
 
 
 def VGG16(  # noqa: N802 - Keras's name
