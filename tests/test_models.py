@@ -97,7 +97,12 @@ def test_functional_model_with_two_inputs_and_outputs():
     model = Model([a, b], [out1, out2])
     p1, p2 = model.predict([np.ones((5, 3)), np.ones((5, 2))], verbose=0)
     assert p1.shape == (5, 1) and p2.shape == (5, 2)
-    assert [la.name for la in model.layers][:2] == ["a", "b"]
+    # Keras's order: by decreasing depth, so b (depth 2) comes after a's Dense
+    assert [type(la).__name__ for la in model.layers] == [
+        "InputLayer", "Dense", "InputLayer", "Activation", "Dense", "Dense", "Dense"]
+    names = [la.name for la in model.layers]
+    assert (names[0], names[2], names[-2:]) == ("a", "b", ["out1", "out2"])
+    assert [t.name for t in model.inputs] == ["a", "b"]
 
 
 def test_subclassed_model_tracks_layers():
@@ -294,3 +299,36 @@ def test_a_float64_layer_takes_numpy_input_at_float64():
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out.numpy(), x @ layer.kernel.numpy() + layer.bias.numpy())
     assert Dense(1)(x).dtype == np.float32  # a floatx layer still takes floatx
+
+
+def test_shared_layer_fed_its_own_output_rebuilds_from_config(tmp_path):
+    # a layer's second call takes (through another layer) its first call's output: the
+    # config is rebuilt call by call, as Keras does, not layer by layer
+    emb = cr.layers.ReversibleEmbedding(20, 8, name="emb")
+    x = Input((5,), dtype="int32")
+    h = Dense(8, name="mix")(emb(x))
+    model = Model(x, emb(h, reverse=True))
+    tokens = np.random.default_rng(0).integers(0, 20, (2, 5))
+    want = model.predict(tokens, verbose=0)
+    clone = Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.predict(tokens, verbose=0), want)
+    model.save(tmp_path / "tied.keras")
+    loaded = cr.saving.load_model(tmp_path / "tied.keras")
+    np.testing.assert_array_equal(loaded.predict(tokens, verbose=0), want)
+    d = Dense(3, name="twice")
+    a = Input((3,))
+    twice = Model(a, d(cr.layers.Activation("tanh")(d(a))))
+    rebuilt = Model.from_config(twice.get_config())
+    assert [len(la._inbound_nodes) for la in rebuilt.layers if la.name == "twice"] == [2]
+
+
+def test_config_whose_calls_wait_on_each_other_names_the_layers():
+    a = Input((3,), name="a")
+    d = Dense(3, name="d")
+    model = Model(a, d(d(a)))
+    config = model.get_config()
+    entry = next(e for e in config["layers"] if e["name"] == "d")
+    entry["inbound_nodes"][0] = [["d", 1, 0]]  # the first call waits on the second
+    with pytest.raises(ValueError, match=r"layers \['d'\] have inputs that are never produced"):
+        Model.from_config(config)

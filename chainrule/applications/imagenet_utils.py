@@ -394,7 +394,7 @@ def build_model(input_tensor: Any, img_input: Any, outputs: Any, name: str, weig
     """
     from chainrule.models import Model  # noqa: PLC0415  (the applications build on models)
 
-    model = keras_layer_order(Model(model_inputs(input_tensor, img_input), outputs, name=name))
+    model = Model(model_inputs(input_tensor, img_input), outputs, name=name)
     if weights == "imagenet":
         if download is not None:
             from chainrule.utils import get_file  # noqa: PLC0415
@@ -404,61 +404,4 @@ def build_model(input_tensor: Any, img_input: Any, outputs: Any, name: str, weig
             model.load_weights(get_file(file_name, url, cache_subdir="models", **checked))
     elif weights is not None:
         model.load_weights(weights)
-    return model
-
-
-def keras_layer_order(model: Any) -> Any:
-    """Put a functional model's layers in the order Keras 3 gives them, and return it.
-
-    Keras lists a functional model's layers by decreasing depth (the longest path to an
-    output), ties broken by the order a depth-first walk from the outputs meets them;
-    chainrule's ``Model`` lists them in the walk's post-order. The two agree for chains
-    but not for blocks with a layer on the shortcut (ResNet's ``_0_conv``): Keras's
-    weight files and ``get_weights()`` follow Keras's order, so the builders reorder.
-    The graph's evaluation order is not changed.
-
-    Args:
-        model: a functional ``chainrule.Model``.
-
-    Returns:
-        ``model``.
-
-    Example:
-        >>> import chainrule as cr
-        >>> x = cr.layers.Input((2,))
-        >>> a = cr.layers.Dense(2, name="short")(x)
-        >>> b = cr.layers.Dense(2, name="long2")(cr.layers.Dense(2, name="long1")(x))
-        >>> m = cr.Model(x, cr.layers.Add(name="add")([a, b]))
-        >>> [la.name for la in keras_layer_order(m).layers][1:]
-        ['long1', 'short', 'long2', 'add']
-    """
-    nodes = list(model._nodes)  # topological order: parents before children
-    in_graph = {id(n) for n in nodes}
-    input_ids = {id(t) for t in model.inputs}
-
-    def parents(node: Any) -> list:
-        return [t.node for t in node.inputs if id(t) not in input_ids and id(t.node) in in_graph]
-
-    first_met: dict[int, int] = {}  # layer -> index in the walk from the outputs (pre-order)
-    seen: set[int] = set()
-    stack = [t.node for t in reversed(model.outputs)]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen or id(node) not in in_graph:
-            continue
-        seen.add(id(node))
-        first_met.setdefault(id(node.layer), len(first_met))
-        stack.extend(reversed(parents(node)))
-    node_depth: dict[int, int] = {}
-    layer_depth: dict[int, int] = {}
-    for node in reversed(nodes):
-        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
-        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
-        for parent in parents(node):
-            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-    graph_layers = {id(n.layer): n.layer for n in nodes}
-    ordered = sorted(graph_layers.values(),
-                     key=lambda la: (-layer_depth[id(la)], first_met.get(id(la), 0)))
-    others = [la for la in model._layers if id(la) not in graph_layers]  # the input layers
-    object.__setattr__(model, "_layers", others + ordered)
     return model

@@ -101,11 +101,8 @@ class Model(Trainer, Layer):
                     f"model's inputs. Received: inputs={[t.name for t in self.inputs]}"
                 )
         self._nodes = [n for n in order if not isinstance(n.layer, InputLayer)]
-        layers: list = [t.node.layer for t in self.inputs if isinstance(t.node.layer, InputLayer)]
-        for n in self._nodes:
-            if n.layer not in layers:
-                layers.append(n.layer)
-        object.__setattr__(self, "_layers", layers)
+        object.__setattr__(self, "_layers", _keras_layer_order(self.inputs, self.outputs,
+                                                               self._nodes))
         self.built = True
         self._output_shape = self.outputs[0].shape if len(self.outputs) == 1 else [
             t.shape for t in self.outputs]
@@ -822,3 +819,60 @@ class Sequential(Model):
 register_layer_class(Model)
 register_layer_class(Model, "Functional")
 register_layer_class(Sequential)
+
+
+def _keras_layer_order(inputs: list, outputs: list, nodes: list) -> list:
+    """A functional graph's layers (and recorded ops) in the order Keras 3 lists them.
+
+    Keras orders a functional model's operations by decreasing depth (the longest
+    path from the operation to an output; a shared layer takes its largest), ties
+    broken by the order a depth-first walk from the outputs, first input first, meets
+    them. ``model.layers``, ``get_weights()``, the config and Keras's legacy ``.h5``
+    weight files (matched layer by layer) follow that order; an input no output
+    depends on comes first among the depth-0 operations.
+
+    Args:
+        inputs: the model's input tensors (an input may be an intermediate tensor: the
+            graph is cut there).
+        outputs: the model's output tensors.
+        nodes: the graph's nodes, input layers excluded, parents before children.
+
+    Returns:
+        The layers, each once, input layers included.
+    """
+    in_graph = {id(n) for n in nodes}
+    input_ids = {id(t) for t in inputs}
+    first_met: dict[int, int] = {}  # layer -> index in the walk from the outputs (pre-order)
+    depth_of: dict[int, int] = {}  # layer -> depth
+    layer_of: dict[int, Any] = {}
+    seen: set[int] = set()
+    stack = [t for t in reversed(outputs)]
+    while stack:
+        t = stack.pop()
+        node = t.node
+        if id(node) in seen:
+            continue
+        is_input = isinstance(node.layer, InputLayer)
+        if id(t) in input_ids and not is_input:
+            continue  # a graph cut: the layer that made this input is outside the model
+        seen.add(id(node))
+        first_met.setdefault(id(node.layer), len(first_met))
+        layer_of[id(node.layer)] = node.layer
+        if not is_input:
+            stack.extend(reversed(node.inputs))
+    node_depth: dict[int, int] = {}
+    for node in reversed(nodes):
+        depth = max(node_depth.setdefault(id(node), 0), depth_of.get(id(node.layer), 0))
+        depth_of[id(node.layer)] = node_depth[id(node)] = depth
+        for t in node.inputs:
+            if id(t.node) in in_graph:
+                node_depth[id(t.node)] = max(depth + 1, node_depth.get(id(t.node), 0))
+            elif isinstance(t.node.layer, InputLayer) and id(t.node.layer) in layer_of:
+                key = id(t.node.layer)
+                depth_of[key] = max(depth + 1, depth_of.get(key, 0))
+    for t in inputs:  # inputs no output depends on: depth 0, first among their depth
+        if isinstance(t.node.layer, InputLayer) and id(t.node.layer) not in layer_of:
+            layer_of[id(t.node.layer)] = t.node.layer
+            first_met[id(t.node.layer)] = -1
+    return sorted(layer_of.values(),
+                  key=lambda la: (-depth_of.get(id(la), 0), first_met[id(la)]))
