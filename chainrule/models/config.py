@@ -104,51 +104,60 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
         created[entry["name"]] = layer
         if type(layer).__name__ == "InputLayer":
             tensors[(entry["name"], 0, 0)] = layer.output_tensor
-    # Call each layer once all its inputs exist, in an order found in one pass (Kahn's
-    # algorithm): a config listing its layers in any order, output first included, is
-    # rebuilt in time proportional to its size.
+    # Make each call once its inputs exist and the layer's earlier calls are made, in an
+    # order found in one pass (Kahn's algorithm over calls): a config listing its layers
+    # in any order, output first included, is rebuilt in time proportional to its size,
+    # and a shared layer whose later call takes its own earlier output (a tied embedding
+    # used again as the output projection) is rebuilt call by call, as Keras does.
     pending = [e for e in config["layers"] if e.get("inbound_nodes")]
-    waiting: dict = {}  # tensor reference -> the entries that wait for it
-    missing: list[int] = []
+    waiting: dict = {}  # tensor reference -> the calls (entry, k) that wait for it
+    missing: dict = {}  # (entry, k) -> references not yet produced (+1 for the call before)
     ready: collections.deque = collections.deque()
     for i, entry in enumerate(pending):
-        refs = {tuple(r) for call in entry["inbound_nodes"] for r in call}
-        refs = {r for r in refs if r not in tensors}
-        missing.append(len(refs))
-        for r in refs:
-            waiting.setdefault(r, []).append(i)
-        if not refs:
-            ready.append(i)
+        for k, call in enumerate(entry["inbound_nodes"]):
+            refs = {tuple(r) for r in call} - tensors.keys()
+            missing[(i, k)] = len(refs) + (k > 0)
+            for r in refs:
+                waiting.setdefault(r, []).append((i, k))
+            if not missing[(i, k)]:
+                ready.append((i, k))
+
+    def produced(slot: tuple) -> None:
+        missing[slot] -= 1
+        if missing[slot] == 0:
+            ready.append(slot)
+
     done = 0
     while ready:
-        entry = pending[ready.popleft()]
+        i, k = ready.popleft()
+        entry = pending[i]
         layer = created[entry["name"]]
         positional = entry.get("positional_tensors") or [0] * len(entry["inbound_nodes"])
         by_keyword = entry.get("keyword_tensors") or []
-        for k, call in enumerate(entry["inbound_nodes"]):
-            args = [tensors[tuple(r)] for r in call]
-            tensor_kw, args = split_keyword_tensors(
-                {KEYWORD_TENSORS: _keyword_layout(by_keyword[k] if k < len(by_keyword) else [],
-                                                  len(args), entry)}, args)
-            n = int(positional[k]) if k < len(positional) else 0
-            if not 0 <= n < len(args):
-                n = 0
-            head, extra = args[:len(args) - n], args[len(args) - n:]
-            keywords = entry.get("call_kwargs") or []
-            kw = keywords[k] if k < len(keywords) and isinstance(keywords[k], dict) else {}
-            out = layer(head[0] if len(head) == 1 else head, *extra, **_checked_keywords(kw, entry),
-                        **tensor_kw)
-            outs = out if isinstance(out, (list, tuple)) else [out]
-            for j, o in enumerate(outs):
-                key = (entry["name"], k, j)
-                tensors[key] = o
-                for i in waiting.pop(key, ()):
-                    missing[i] -= 1
-                    if missing[i] == 0:
-                        ready.append(i)
+        call = entry["inbound_nodes"][k]
+        args = [tensors[tuple(r)] for r in call]
+        tensor_kw, args = split_keyword_tensors(
+            {KEYWORD_TENSORS: _keyword_layout(by_keyword[k] if k < len(by_keyword) else [],
+                                              len(args), entry)}, args)
+        n = int(positional[k]) if k < len(positional) else 0
+        if not 0 <= n < len(args):
+            n = 0
+        head, extra = args[:len(args) - n], args[len(args) - n:]
+        keywords = entry.get("call_kwargs") or []
+        kw = keywords[k] if k < len(keywords) and isinstance(keywords[k], dict) else {}
+        out = layer(head[0] if len(head) == 1 else head, *extra, **_checked_keywords(kw, entry),
+                    **tensor_kw)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        for j, o in enumerate(outs):
+            key = (entry["name"], k, j)
+            tensors[key] = o
+            for slot in waiting.pop(key, ()):
+                produced(slot)
+        if k + 1 < len(entry["inbound_nodes"]):
+            produced((i, k + 1))
         done += 1
-    if done < len(pending):
-        stuck = [e["name"] for i, e in enumerate(pending) if missing[i] > 0]
+    if done < len(missing):
+        stuck = list(dict.fromkeys(pending[i]["name"] for (i, _), m in missing.items() if m > 0))
         raise ValueError("Invalid functional config: layers "
                          f"{stuck} have inputs that are never produced.")
 
