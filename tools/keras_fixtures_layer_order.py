@@ -11,7 +11,9 @@ step names. Run it in the benchmark environment:
 
     benchmarks/.venv/bin/python tools/keras_fixtures_layer_order.py
 
-Writes tests/fixtures/keras_layer_order.json.
+Writes tests/fixtures/keras_layer_order.json, and for the branched cases in ``LEGACY``
+Keras's legacy whole-model HDF5 file (``keras_layer_order_<case>.h5``: its weights are
+matched to a model's layers by position) with the model's output on a fixed input.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
-                   "keras_layer_order.json")
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
+OUT = os.path.join(FIXTURES, "keras_layer_order.json")
+LEGACY = ("resnet_block", "inception", "late_input")
 
 CASES = {
     "shortcut": {
@@ -120,6 +124,21 @@ def build(case: dict) -> keras.Model:
     return keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0])
 
 
+def fill(model: keras.Model) -> None:
+    """Weight k: 0.1 * sin(arange(size) * 0.7 + k), plus 1.5 for a moving variance."""
+    values = []
+    for k, w in enumerate(model.weights):
+        v = 0.1 * np.sin(np.arange(int(np.prod(w.shape))) * 0.7 + k).reshape(w.shape)
+        values.append((v + 1.5 if w.path.endswith("moving_variance") else v).astype("float32"))
+    model.set_weights(values)
+
+
+def probe(case: dict) -> list:
+    """The fixed input of a case: one (2, dim) array per input."""
+    return [np.cos(np.arange(2 * dim) * 0.3 + i).reshape(2, dim).astype("float32")
+            for i, (_, dim) in enumerate(case["inputs"])]
+
+
 def main() -> None:
     """Build every case and write what Keras lists."""
     out = {"keras_version": keras.__version__, "tensorflow_version": tf.__version__,
@@ -127,6 +146,12 @@ def main() -> None:
     for key, case in CASES.items():
         keras.utils.clear_session()
         model = build(case)
+        if key in LEGACY:
+            fill(model)
+            model.save(os.path.join(FIXTURES, f"keras_layer_order_{key}.h5"))
+            x = probe(case)
+            pred = model.predict(x if len(x) > 1 else x[0], verbose=0)
+            case = dict(case, legacy_output=np.asarray(pred).tolist())
         out["cases"][key] = dict(
             case,
             layers=[la.name for la in model.layers],
