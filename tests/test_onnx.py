@@ -488,23 +488,102 @@ def test_register_converter_adds_a_layer_class(tmp_path):
         del CONVERTERS["Double"]
 
 
-# -- errors (docs/errors.md, "ONNX export") -------------------------------------------------------------
-class Twice(L.Layer):
+# -- a user's own layers and subclassed models: their calls traced into ops ---------------------------
+class Antirectifier(L.Layer):
+    """keras-io's antirectifier, written with ops only."""
+
+    def build(self, input_shape):
+        dim = input_shape[-1]
+        self.kernel = self.add_weight(shape=(dim * 2, dim), initializer="he_normal",
+                                      name="kernel")
+
     def call(self, inputs):
-        return inputs * 2.0
+        inputs -= cr.ops.mean(inputs, axis=-1, keepdims=True)
+        pos = cr.ops.relu(inputs)
+        neg = cr.ops.relu(-inputs)
+        return cr.ops.matmul(cr.ops.concatenate([pos, neg], axis=-1), self.kernel)
 
 
-class Sub(cr.models.Model):
+class Block(L.Layer):
+    """A layer holding layers, with a training argument and a weight of its own."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = L.Dense(units, activation="gelu")
+        self.drop = L.Dropout(0.5)
+        self.norm = L.LayerNormalization()
+
+    def build(self, input_shape):
+        self.gain = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="gain")
+
+    def call(self, x, training=None):
+        return self.norm(x + self.drop(self.dense(x), training=training)) * self.gain
+
+
+class SubNet(cr.models.Model):
     def __init__(self):
         super().__init__()
-        self.d = L.Dense(2)
+        self.first = L.Dense(6)
+        self.anti = Antirectifier()
+        self.block = Block(6)
+        self.head = L.Dense(3, activation="softmax")
+
+    def call(self, x, training=None):
+        return self.head(self.block(self.anti(self.first(x)), training=training))
+
+
+class Activations(L.Layer):
+    """Activation ops called in a layer: exported in their activations' ONNX forms."""
 
     def call(self, x):
-        return self.d(x)
+        ops = cr.ops
+        return (ops.gelu(x) + ops.gelu(x, approximate=False) + ops.silu(x) + ops.swish(x)
+                + ops.leaky_relu(x, negative_slope=0.1) + ops.elu(x, alpha=0.5)
+                + ops.softplus(x) + ops.relu6(x) + ops.hard_sigmoid(x) + ops.selu(x))
+
+
+def test_activation_ops_in_a_layer_are_exported(tmp_path):
+    check_export(seq(Activations(), shape=(7,)), _x((7,)), tmp_path)
+
+
+def _x(shape):
+    return lambda n: [np.random.default_rng(n).normal(size=(n,) + shape).astype("float32")]
+
+
+def test_a_users_own_layers_are_exported_through_their_ops(tmp_path):
+    model = randomize(seq(L.Dense(6), Antirectifier(), Block(6), L.Dense(2), shape=(4,)))
+    inbound = [len(la._inbound_nodes) for la in model.layers]
+    cr.utils.clear_session()
+    check_export(model, _x((4,)), tmp_path)
+    assert [len(la._inbound_nodes) for la in model.layers] == inbound  # nothing left behind
+    assert L.Dense(1).name == "dense"  # the session's automatic names are untouched
+    x = L.Input((4,))
+    functional = randomize(cr.Model(x, L.Dense(2)(Block(4)(Antirectifier()(x)))), seed=1)
+    check_export(functional, _x((4,)), tmp_path)
+
+
+def test_a_subclassed_model_is_exported_through_its_call(tmp_path):
+    model = SubNet()
+    model(np.zeros((1, 5), "float32"))
+    randomize(model, seed=2)
+    proto = check_export(model, _x((5,)), tmp_path)
+    assert [i.name for i in proto.graph.input] == ["input"]
+    assert len(model.first._inbound_nodes) == 0  # a subclassed model's layers keep no graph
+
+
+# -- errors (docs/errors.md, "ONNX export") -------------------------------------------------------------
+class ReadsValue(L.Layer):
+    def call(self, inputs):
+        return inputs * float(cr.ops.sum(inputs))  # a value: no graph to trace
+
+
+class NumpyCall(cr.models.Model):
+    def call(self, x):
+        return np.tanh(np.asarray(x))  # NumPy on the input: no graph to trace
 
 
 def _subclassed():
-    m = Sub()
+    m = NumpyCall()
     m(np.zeros((1, 3), "float32"))
     return m
 
@@ -522,10 +601,13 @@ ROWS = [
      r"chainrule exports format='onnx' only \('tf_saved_model'"),
     ("onnx.unbuilt", lambda p: cr.Sequential([L.Dense(1)]).export(p, format="onnx"),
      ValueError, r"Cannot export model '[a-z_0-9]+': it is not built"),
-    ("onnx.no-converter", lambda p: export_onnx(seq(Twice(name="twice"), shape=(2,)), p),
-     UnsupportedLayerError, r'Layer "twice" of class Twice has no ONNX converter'),
+    ("onnx.no-converter", lambda p: export_onnx(seq(ReadsValue(name="reads"), shape=(2,)), p),
+     UnsupportedLayerError, r'Layer "reads" of class ReadsValue has no ONNX converter, and its '
+     r"call could not be traced on symbolic inputs to translate the ops it uses "
+     r"\(TypeError: float\(\) argument"),
     ("onnx.subclassed", lambda p: export_onnx(_subclassed(), p), UnsupportedLayerError,
-     r"Cannot export model '[a-z_0-9]+': a subclassed Model has no layer graph"),
+     r"Cannot export model '[a-z_0-9]+': its call could not be traced on symbolic inputs to "
+     r"translate the ops it uses \(TypeError: "),
     ("onnx.activation", lambda p: export_onnx(seq(L.Dense(1, activation=my_act, name="d"),
                                                   shape=(2,)), p),
      UnsupportedLayerError, r'Layer "d" \(Dense\) cannot be exported to ONNX: its activation '

@@ -1,8 +1,10 @@
-"""Write a Sequential or functional model as an ONNX graph (inference only).
+"""Write a model as an ONNX graph (inference only).
 
 The graph is built with the ``onnx`` package (``pip install chainrule[onnx]``)
 and checked with ``onnx.checker.check_model`` before it is written. Each layer
-class is translated by one entry of :data:`chainrule.export.onnx_layers.CONVERTERS`.
+class is translated by one entry of :data:`chainrule.export.onnx_layers.CONVERTERS`;
+a layer class without one, and a subclassed model, through its ``call`` traced on
+symbolic inputs (:func:`trace_call`).
 """
 
 from __future__ import annotations
@@ -134,16 +136,99 @@ def _model_graph(model: Any) -> tuple:
             out = layer(kt)
             steps.append((layer, [kt], [out], {}))
             kt = out
+        for layer, _, (out,), _ in steps:  # the layers keep only their own calls
+            if getattr(out, "node", None) in layer._inbound_nodes:
+                layer._inbound_nodes.remove(out.node)
         return [x], steps, [kt]
     if getattr(model, "_functional", False):
         steps = [(n.layer, list(n.inputs), list(n.outputs), dict(n.kwargs)) for n in model._nodes]
         return list(model.inputs), steps, list(model.outputs)
-    if not model.built:
+    if not model.built or model._build_shape is None:
         raise _not_built_error(model)
-    raise UnsupportedLayerError(
-        f"Cannot export model {model.name!r}: a subclassed Model has no layer graph to translate. "
-        "Rebuild it as a Sequential or functional model (Model(inputs, outputs)). "
-        f"Received: a subclassed model of class {type(model).__name__}")
+    shapes = model._build_shape
+    shapes = list(shapes) if isinstance(shapes, list) else [shapes]
+    traced = trace_call(model, shapes, ["float32"] * len(shapes), {})
+    steps = [(n.layer, list(n.inputs), list(n.outputs), dict(n.kwargs)) for n in traced._nodes]
+    return list(traced.inputs), steps, list(traced.outputs)
+
+
+def trace_call(layer: Any, shapes: Sequence[Any], dtypes: Sequence[Any],
+               call_kwargs: dict) -> Any:
+    """Trace ``layer.call`` (in inference mode) on symbolic inputs into a functional graph.
+
+    The ops the call makes on the symbolic inputs become :class:`OpLayer` nodes and the
+    layers it calls become nodes of their own, as when a functional model is built. The
+    layers are left as they were: the traced calls are removed from their inbound nodes
+    and the session's automatic names continue as before (the graph keeps its nodes).
+
+    Args:
+        layer: a built layer (or subclassed model) whose class has no converter.
+        shapes: the shape of each positional input, batch axis first.
+        dtypes: the dtype name of each input.
+        call_kwargs: constant keyword arguments of the call (``training`` is set False
+            where ``call`` takes it).
+
+    Returns:
+        The traced graph, a functional ``Model`` with inputs named ``input`` (or
+        ``input_0``, ``input_1``, ...).
+
+    Raises:
+        UnsupportedLayerError: when the call cannot be traced (it reads a tensor's value,
+            calls NumPy on it, returns something other than tensors...), naming the layer
+            and the reason.
+
+    Example:
+        >>> import chainrule as cr
+        >>> class Twice(cr.layers.Layer):
+        ...     def call(self, x):
+        ...         return x * 2.0
+        >>> graph = trace_call(Twice(name="twice"), [(None, 3)], ["float32"], {})
+        >>> [op.function for op in graph.operations[1:]]
+        ['multiply']
+    """
+    import inspect  # noqa: PLC0415
+
+    from chainrule.backend import session  # noqa: PLC0415
+    from chainrule.layers.base import KerasTensor, flatten_structure  # noqa: PLC0415
+    from chainrule.layers.core import Input  # noqa: PLC0415
+    from chainrule.models.model import Model  # noqa: PLC0415
+
+    counts = session.uid_counts()
+    traced = None
+    kind = "Model" if isinstance(layer, Model) else "Layer"
+    cls = type(layer).__name__
+    try:
+        names = ["input"] if len(shapes) == 1 else [f"input_{i}" for i in range(len(shapes))]
+        xs = [Input(batch_shape=tuple(s), dtype=str(d), name=n)
+              for s, d, n in zip(shapes, dtypes, names)]
+        kwargs = dict(call_kwargs)
+        if "training" in inspect.signature(layer.call).parameters:
+            kwargs["training"] = False
+        outs = flatten_structure(layer.call(xs[0] if len(xs) == 1 else xs, **kwargs))
+        if not outs or not all(isinstance(t, KerasTensor) for t in outs):
+            kinds = ", ".join(sorted({type(t).__name__ for t in outs})) or "nothing"
+            raise TypeError(f"it returned {kinds}, not symbolic tensors")
+        if any(any(t is x for x in xs) for t in outs):
+            raise TypeError("it returned one of its inputs unchanged")
+        traced = Model(xs, outs if len(outs) > 1 else outs[0])
+    except UnsupportedLayerError:
+        raise
+    except Exception as exc:  # whatever the user's call does with a symbolic tensor
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        head = (f"Cannot export model {layer.name!r}: its call" if kind == "Model" else
+                f'Layer "{layer.name}" of class {cls} has no ONNX converter, and its call')
+        raise UnsupportedLayerError(
+            f"{head} could not be traced on symbolic inputs to translate the ops it uses "
+            f"({type(exc).__name__}: {reason}). Write its call with chainrule.ops only, or add "
+            "a converter with chainrule.export.register_converter. "
+            f"Received: {kind.lower()} {layer.name!r} of class {cls}") from None
+    finally:
+        session.set_uid_counts(counts)
+    for node in traced._nodes:  # the layers keep only their own calls
+        inbound = node.layer._inbound_nodes
+        if node in inbound:
+            inbound.remove(node)
+    return traced
 
 
 def emit_model(graph: OnnxGraph, model: Any, input_names: Sequence[str] | None = None) -> tuple:
@@ -220,7 +305,7 @@ def export_onnx(model: Any, filepath: Any, verbose: bool = False, input_signatur
     tensors are float32 (integer inputs keep their integer type, e.g. for Embedding).
 
     Args:
-        model: a built Sequential or functional model.
+        model: a built model: Sequential, functional, or subclassed (traced through its call).
         filepath: the ``.onnx`` file to write (a path or path-like).
         verbose: print where the file went.
         input_signature: a list of input shapes (batch axis first, e.g. ``[(None, 4)]``, or

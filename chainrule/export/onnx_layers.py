@@ -846,8 +846,13 @@ def convert_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shap
     keyword arguments (``call_kwargs``: tensors as ``(value name, shape)`` pairs) and the
     input and output dtypes (``dtypes``: two lists of dtype names, or None).
 
+    A layer class without a converter (a user's own layer) is translated through its
+    ``call``, traced once on symbolic inputs: the ops it calls and the layers it holds
+    are translated one by one (its weights become constants).
+
     Raises:
-        UnsupportedLayerError: for a layer class without a converter, naming it.
+        UnsupportedLayerError: for a layer whose class has no converter and whose call
+            cannot be traced, naming it and why.
     """
     from chainrule.layers.base import POSITIONAL_TENSORS, split_keyword_tensors  # noqa: PLC0415
     from chainrule.models.model import Model  # noqa: PLC0415
@@ -868,12 +873,13 @@ def convert_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shap
         raise _unsupported(layer, "masks are not exported", "a mask argument")
     if converter is None and cls in _REFUSED:
         raise _unsupported(layer, *_REFUSED[cls])
-    if converter is None:
-        raise UnsupportedLayerError(
-            f'Layer "{layer.name}" of class {cls} has no ONNX converter. Exported classes: '
-            f"{', '.join(sorted(CONVERTERS))}. Add one with "
-            "chainrule.export.register_converter. "
-            f"Received: layer {layer.name!r} of class {cls}")
+    if converter is None:  # a user's own layer: its call, traced into ops and layers
+        from chainrule.export.onnx_export import emit_model, trace_call  # noqa: PLC0415
+
+        in_dtypes = dtypes[0] if dtypes is not None else ["float32"] * len(positional)
+        traced = trace_call(layer, [s for _, s in positional], in_dtypes, call_kwargs)
+        _, outputs = emit_model(g, traced, [n for n, _ in positional])
+        return [name for name, _ in outputs]
     names = [n for n, _ in positional]
     in_shapes = [s for _, s in positional]
     out_shapes = [tuple(s) for s in out_shapes]

@@ -307,6 +307,29 @@ OP_CONVERTERS.update({"not_equal": _not_equal, "zeros_like": _filled_like(0.0),
                       "ones_like": _filled_like(1.0)})
 
 
+_ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+
+
+def _activation_op(fn_name: str) -> Callable | None:
+    """An activation op (``ops.gelu(x, approximate=True)``, ``ops.silu``...) in its
+    activation's ONNX form, its other arguments passed on; None for other ops."""
+    from chainrule.export.onnx_layers import ACTIVATIONS  # noqa: PLC0415
+
+    form = ACTIVATIONS.get(_ACTIVATION_ALIASES.get(fn_name, fn_name))
+    if form is None:
+        return None
+
+    def emit(g: OnnxGraph, name: str, a: dict, out: str) -> str:
+        x = _operand(g, name, a.pop("x") if "x" in a else a.pop(next(iter(a))), out)
+        try:  # an argument left None (leaky_relu's old alpha) is not passed
+            return form(g, x, name, **{k: v for k, v in a.items() if v is not None})
+        except TypeError as exc:  # an argument the ONNX form does not take
+            raise UnsupportedLayerError(
+                f'Op "{name}" (ops.{fn_name}) is exported with its default arguments and those '
+                f"of the {fn_name} activation. Received: {exc}") from None
+    return emit
+
+
 def _fill(value: Any, values: list) -> Any:
     from chainrule.layers.op_layer import Slot  # noqa: PLC0415
 
@@ -322,7 +345,7 @@ def _fill(value: Any, values: list) -> Any:
 def _op_layer(g: OnnxGraph, layer: Any, inputs: list, shapes: list, out_shapes: list,
               call_kwargs: dict | None = None, dtypes: tuple | None = None) -> list:
     fn_name = layer.function
-    converter = OP_CONVERTERS.get(fn_name)
+    converter = OP_CONVERTERS.get(fn_name) or _activation_op(fn_name)
     if converter is None:
         raise UnsupportedLayerError(
             f'Op "{layer.name}" (ops.{fn_name}) has no ONNX converter. Exported ops: '
