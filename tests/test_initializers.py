@@ -6,6 +6,7 @@ import importlib.util
 import json
 import math
 import re
+import types
 
 import numpy as np
 import pytest
@@ -130,7 +131,9 @@ FAMILY = [
 ]
 
 
-@pytest.mark.parametrize("init, variance, distribution", FAMILY, ids=lambda x: repr(x)[:40])
+@pytest.mark.parametrize("init, variance, distribution", FAMILY,  # ids without addresses
+                         ids=lambda x: "variance" if isinstance(x, types.FunctionType)
+                         else repr(x)[:40])
 def test_variance_scaling_family_statistics(init, variance, distribution):
     backend.set_random_seed(11)
     shape = (500, 300)
