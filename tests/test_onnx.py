@@ -546,6 +546,21 @@ def test_activation_ops_in_a_layer_are_exported(tmp_path):
     check_export(seq(Activations(), shape=(7,)), _x((7,)), tmp_path)
 
 
+def test_integer_and_boolean_outputs_keep_their_types(tmp_path):
+    x = L.Input((4,))
+    h = L.Dense(3)(x)
+    model = randomize(cr.Model(x, [h, cr.ops.cast(h > 0, "int32"), h > 0]))
+    export_onnx(model, tmp_path / "m.onnx")
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    assert [o.type for o in sess.get_outputs()] == ["tensor(float)", "tensor(int32)",
+                                                    "tensor(bool)"]
+    xs = _x((4,))(5)
+    for got, want in zip(sess.run(None, {sess.get_inputs()[0].name: xs[0]}),
+                         model.predict(xs[0], verbose=0)):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
 def _x(shape):
     return lambda n: [np.random.default_rng(n).normal(size=(n,) + shape).astype("float32")]
 

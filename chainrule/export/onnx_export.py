@@ -105,6 +105,19 @@ def _onnx_dtype(onnx: Any, dtype: Any) -> int:
     return onnx.TensorProto.FLOAT
 
 
+def _output_type(onnx: Any, dtype: str) -> int:
+    """The ONNX element type of an output of ``dtype``: floats are written as float32,
+    booleans as bool, integers as the op table writes them (int64 or int32)."""
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return onnx.TensorProto.BOOL
+    if kind in "iu":
+        from chainrule.export.onnx_ops import _onnx_type  # noqa: PLC0415
+
+        return _onnx_type(dtype)
+    return onnx.TensorProto.FLOAT
+
+
 def _not_built_error(model: Any) -> ValueError:
     return ValueError(
         f"Cannot export model {model.name!r}: it is not built, so its input shape is unknown. "
@@ -353,12 +366,13 @@ def export_onnx(model: Any, filepath: Any, verbose: bool = False, input_signatur
         graph_inputs.append(helper.make_tensor_value_info(
             name, _onnx_dtype(onnx, kt.dtype), _dims(kt.shape, name)))
     graph_outputs = []
+    out_dtypes = [str(t.dtype) for t in _model_graph(model)[2]]
     for i, (value, shape) in enumerate(outputs):
         name = graph.unique(value.split("/")[0] if "/" in value else f"output_{i}")
         graph.nodes.append(helper.make_node("Identity", [value], [name],
                                             name=graph.unique(f"{name}/output")))
-        graph_outputs.append(helper.make_tensor_value_info(
-            name, onnx.TensorProto.FLOAT, _dims(shape, name)))
+        graph_outputs.append(helper.make_tensor_value_info(  # integer and boolean outputs
+            name, _output_type(onnx, out_dtypes[i]), _dims(shape, name)))  # keep their type
     onnx_graph = helper.make_graph(graph.nodes, model.name, graph_inputs, graph_outputs,
                                    graph.initializers)
     from chainrule._version import __version__  # noqa: PLC0415
