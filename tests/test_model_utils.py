@@ -282,6 +282,26 @@ def test_summary_show_trainable_and_layer_range():
         model.summary(layer_range=["b", "zzz"])
 
 
+def test_summary_expand_nested_lists_a_nested_models_layers_as_keras():
+    # Keras 3.15: each nested layer under its model's row, prefixed "   └ " per level
+    inner = cr.Sequential([layers.Input((4,)), layers.Dense(3, name="d1"),
+                           cr.Sequential([layers.Dense(2, name="d2")], name="deep")],
+                          name="inner")
+    x = layers.Input((4,), name="x")
+    model = cr.Model(x, layers.Dense(2, name="head")(inner(x)), name="outer")
+    lines = []
+    model.summary(print_fn=lines.append, expand_nested=True, show_trainable=True)
+    names = [line[:line.index(")") + 1] for line in lines[4:] if " (" in line and ":" not in line]
+    assert names == ["x (InputLayer)", "inner (Sequential)", "   └ d1 (Dense)",
+                     "   └ deep (Sequential)", "      └ d2 (Dense)", "head (Dense)"]
+    d1 = next(line for line in lines if "└ d1 (Dense)" in line)
+    assert d1.split()[-2:] == ["15", "Y"]  # its own parameters and trainable flag
+    assert any(line.startswith("Total params: 29") for line in lines)  # counted once
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert not any("└" in line for line in lines)
+
+
 def test_keras_tensor_helpers_and_namespace_exports(tmp_path):
     cr.utils.clear_session()
     a, b = layers.Input((2,), name="a"), layers.Input((2,), name="b")

@@ -307,7 +307,7 @@ class Model(Trainer, Layer):
             line_length: total width (default 65, or 98 with a "Connected to" column).
             positions: relative or absolute column ends.
             print_fn: function called with each line (default ``print``).
-            expand_nested: accepted for Keras compatibility (a nested model is one row).
+            expand_nested: list a nested model's layers under its row (indented), as Keras.
             show_trainable: add a ``Trainable`` column.
             layer_range: ``[first, last]`` layer names to list.
 

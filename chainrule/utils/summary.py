@@ -71,7 +71,8 @@ def print_summary(model: Any, line_length: int | None = None,
         line_length: total width.
         positions: column ends, relative (<= 1) or absolute.
         print_fn: called with each line; default ``print``.
-        expand_nested: accepted for Keras compatibility (a nested model is one row).
+        expand_nested: list a nested model's layers under its row, indented by
+            ``"   └ "`` per level, as Keras does.
         show_trainable: add a ``Trainable`` column (``Y``/``N``, ``-`` for a layer
             without weights), as Keras does.
         layer_range: ``[first, last]`` layer names: list only those layers and the
@@ -83,7 +84,6 @@ def print_summary(model: Any, line_length: int | None = None,
     Raises:
         ValueError: if ``layer_range`` names layers the model does not have.
     """
-    del expand_nested
     print_fn = print_fn or io_utils.print_msg
     sequential_like = _is_sequential_like(model)
     if sequential_like:
@@ -108,7 +108,8 @@ def print_summary(model: Any, line_length: int | None = None,
     print_fn("=" * line_length)
 
     rows = []
-    for layer in shown:
+
+    def add_rows(layer: Any, level: int) -> None:
         unbuilt = not layer.built and type(layer).__name__ != "InputLayer"
         try:
             shape = layer.output_shape
@@ -117,12 +118,13 @@ def print_summary(model: Any, line_length: int | None = None,
         if type(layer).__name__ == "InputLayer":
             shape = [layer._batch_input_shape]
         kind = getattr(layer, "operation_class_name", None) or type(layer).__name__
-        fields = [f"{layer.name} ({kind})",
+        prefix = "   " * level + "└ " if level else ""  # a nested model's layers, as Keras
+        fields = [f"{prefix}{layer.name} ({kind})",
                   "?" if unbuilt or shape is None and not model.built else _fmt_shape(shape),
                   "0 (unbuilt)" if unbuilt else str(layer.count_params())]
         if not sequential_like:
             conns = []
-            for node in layer._inbound_nodes:
+            for node in layer._inbound_nodes if not level else ():
                 if getattr(model, "_nodes", None) is not None and node not in model._nodes:
                     continue
                 for t in node.inputs:
@@ -135,6 +137,12 @@ def print_summary(model: Any, line_length: int | None = None,
             rows.append((fields, []))
         if show_trainable:  # as Keras: "-" for a layer without weights
             fields.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+        if expand_nested and isinstance(getattr(layer, "layers", None), list):
+            for inner in layer.layers:  # a nested model: its layers, one level deeper
+                add_rows(inner, level + 1)
+
+    for layer in shown:
+        add_rows(layer, 0)
     for i, (fields, more) in enumerate(rows):
         print_fn(_row(fields, positions, clip_last="0 (unbuilt)" not in fields))
         for c in more:
