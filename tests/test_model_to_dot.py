@@ -78,3 +78,28 @@ def test_sequential_subclassed_and_cluster():
     assert len([n for n in model_to_dot(net).get_nodes() if n.get_name() != "node"]) == 1
     cluster = model_to_dot(seq, subgraph=True)
     assert isinstance(cluster, pydot.Cluster) and cluster.get("label") == seq.name
+
+
+def test_expand_nested_draws_nested_models_as_clusters():
+    pydot = pytest.importorskip("pydot")
+    L = cr.layers
+    inner = cr.Sequential([L.Input((4,)), L.Dense(3, name="d1"),
+                           cr.Sequential([L.Dense(2, name="d2")], name="deep")], name="inner")
+    x = L.Input((4,), name="x")
+    model = cr.Model(x, L.Dense(2, name="head")(inner(x)), name="outer")
+    dot = model_to_dot(model, expand_nested=True)
+    assert [c.get_name() for c in dot.get_subgraphs()] == ["cluster_inner"]
+    (cluster,) = dot.get_subgraphs()
+    assert [c.get_name() for c in cluster.get_subgraphs()] == ["cluster_deep"]
+    ids = {la.name: str(id(la)) for la in [model.get_layer("x"), model.get_layer("head"),
+                                           inner.get_layer("d1"),
+                                           inner.get_layer("deep").get_layer("d2")]}
+    edges = {(e.get_source(), e.get_destination()) for e in dot.get_edges()}
+    # into the nested model's first layer, out of its (nested) last layer
+    assert edges == {(ids["x"], ids["d1"]), (ids["d2"], ids["head"])}
+    assert {(e.get_source(), e.get_destination()) for e in cluster.get_edges()} == {
+        (ids["d1"], ids["d2"])}
+    assert str(id(inner)) not in dot.to_string()  # the nested model has no node of its own
+    flat = model_to_dot(model)
+    assert not flat.get_subgraphs() and str(id(inner)) in flat.to_string()
+    assert isinstance(dot, pydot.Dot)

@@ -55,8 +55,9 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
         show_dtype: add each layer's dtype.
         show_layer_names: label nodes ``name (Class)`` (else the class only).
         rankdir: ``"TB"`` (top to bottom) or ``"LR"`` (left to right).
-        expand_nested: accepted for Keras's signature; nested models are drawn
-            as one node each.
+        expand_nested: draw a nested Sequential or functional model as a dashed
+            cluster of its layers (edges go to its first and last node), as Keras;
+            else one node.
         dpi: the image's resolution.
         subgraph: return a ``pydot.Cluster`` (for nesting in another graph).
         show_layer_activations: add the activation of layers that have one.
@@ -107,14 +108,31 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
     elif not functional:  # Sequential: its layers without the InputLayer (Keras's .layers)
         layers = list(model._stack)
         edges = [(i, i + 1) for i in range(len(layers) - 1)]
+    ends: dict = {}  # a nested model drawn as a cluster: its first and last node's names
     for layer in layers:
+        if expand_nested and _is_nested_model(layer):
+            cluster = model_to_dot(layer, expand_nested=True, subgraph=True, **show)
+            dot.add_subgraph(cluster)
+            ends[id(layer)] = cluster.chainrule_ends
+            continue
         node = pydot.Node(str(id(layer)), label=_dot_label(layer, **show))
         node.set("fontname", "Helvetica")
         node.set("border", "0")
         node.set("margin", "0")
         dot.add_node(node)
+    def end(layer: Any, k: int) -> str:  # k = 0: where edges enter, 1: where they leave
+        return ends[id(layer)][k] if id(layer) in ends else str(id(layer))
+
     for i, j in edges:
-        edge = pydot.Edge(str(id(layers[i])), str(id(layers[j])))
+        edge = pydot.Edge(end(layers[i], 1), end(layers[j], 0))
         edge.set("penwidth", "2")
         dot.add_edge(edge)
+    if layers:  # for a graph that nests this one: its first and last node
+        dot.chainrule_ends = (end(layers[0], 0), end(layers[-1], 1))
     return dot
+
+
+def _is_nested_model(layer: Any) -> bool:
+    """A built Sequential or functional model used as a layer (drawn as a cluster)."""
+    return bool(layer.built and (getattr(layer, "_functional", False)
+                                 or hasattr(layer, "_stack")) and layer.layers)
