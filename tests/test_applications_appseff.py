@@ -131,7 +131,8 @@ def test_efficientnet_deep_variants_have_keras_weights(builder):
 
 
 def test_efficientnet_drop_connect_drops_whole_samples():
-    model = cr.applications.EfficientNetB0(input_shape=SMALL, include_top=False, weights=None)
+    with ShapeOnlyScope():
+        model = cr.applications.EfficientNetB0(include_top=False, weights=None)
     drops = {la.name: la for la in model.layers if la.name.endswith("_drop")}
     # Keras: rate 0.2 * b / 16 for the b-th block, on the blocks with an identity shortcut
     assert sorted(drops) == sorted(f"block{n}_drop" for n in (
@@ -181,9 +182,9 @@ def test_efficientnet_imagenet_file_is_named_after_the_model(monkeypatch):
         raise Fetched
 
     monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
-    with pytest.raises(Fetched):  # a small input_tensor: any size goes with input_tensor
+    with ShapeOnlyScope(), pytest.raises(Fetched):  # any size goes with input_tensor
         cr.applications.EfficientNetB0(weights="imagenet", name="mine",
-                                       input_tensor=cr.layers.Input(SMALL))
+                                       input_tensor=cr.layers.Input((None, None, 3)))
     assert calls == [("mine.h5", "https://storage.googleapis.com/keras-applications/mine.h5",
                       {"cache_subdir": "models",
                        "file_hash": "902e53a9f72be733fc0bcb005b3ebbac"})]
@@ -216,7 +217,8 @@ def test_efficientnet_bad_arguments(kwargs, match):
 def test_efficientnet_classifier_activation_with_weights(tmp_path):
     path = tmp_path / "w.h5"
     path.write_bytes(b"")
-    with pytest.raises(ValueError, match="Received: classifier_activation=relu"):
+    with ShapeOnlyScope(), pytest.raises(ValueError,
+                                         match="Received: classifier_activation=relu"):
         cr.applications.EfficientNetB0(input_shape=SMALL, weights=str(path),
                                        classifier_activation="relu")
 
@@ -249,3 +251,114 @@ def test_efficientnet_frozen_base_with_new_head_trains_through_the_captured_step
     for got, want in zip(base.get_weights(), frozen):
         np.testing.assert_array_equal(got, want)
     assert not np.array_equal(model.layers[-1].get_weights()[0], head_before)
+
+
+# -- EfficientNetV2 (B0 to B3, S, M, L) ---------------------------------------------------------
+
+@pytest.mark.parametrize("case_id", ["efficientnetv2b0_notop", "efficientnetv2b0_top",
+                                     "efficientnetv2b1_noprep"])
+def test_efficientnet_v2_matches_keras(case_id):
+    check_forward(case_id)
+
+
+@pytest.mark.parametrize("builder", ["EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3",
+                                     "EfficientNetV2S", "EfficientNetV2M", "EfficientNetV2L"])
+def test_efficientnet_v2_deep_variants_have_keras_weights(builder):
+    check_structure(builder)
+
+
+def scaling_layers(model):
+    return [la for la in model.layers
+            if isinstance(la, (cr.layers.Rescaling, cr.layers.Normalization))]
+
+
+def test_efficientnet_v2_preprocessing_layers():
+    x = sample_input(SMALL)[:1]
+    with ShapeOnlyScope():
+        b0 = cr.applications.EfficientNetV2B0(include_top=False, weights=None)
+        s = cr.applications.EfficientNetV2S(include_top=False, weights=None)
+        bare = cr.applications.EfficientNetV2B0(include_top=False, weights=None,
+                                                include_preprocessing=False)
+    rescale, norm = scaling_layers(b0)
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    np.testing.assert_allclose(cr.ops.convert_to_numpy(norm(rescale(x))),
+                               (x / 255 - mean) / std, rtol=1e-5, atol=1e-5)
+    assert norm.weights == []  # fixed statistics, as in Keras
+    (rescale,) = scaling_layers(s)
+    np.testing.assert_allclose(cr.ops.convert_to_numpy(rescale(x)), x / 128 - 1, rtol=1e-6)
+    assert scaling_layers(bare) == []
+    assert bare.layers[1].name == "stem_conv"
+
+
+def test_efficientnet_v2_custom_name_keeps_its_variant(monkeypatch):
+    """Keras looks the blocks up by the model's name (KeyError for another name); here the
+    builder decides, and the ImageNet file is still named after the model, as in Keras."""
+    calls = []
+
+    def fake_get_file(fname, origin, **kwargs):
+        calls.append((fname, origin, kwargs))
+        raise Fetched
+
+    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
+    with ShapeOnlyScope():
+        named = cr.applications.EfficientNetV2B1(include_top=False, weights=None, name="mine")
+    assert named.name == "mine"
+    assert named.count_params() == REF["structures"]["EfficientNetV2B1"]["params"]
+    assert len(scaling_layers(named)) == 2  # the B variants' scaling, whatever the name
+    with ShapeOnlyScope(), pytest.raises(Fetched):
+        cr.applications.EfficientNetV2S(weights="imagenet",
+                                        input_tensor=cr.layers.Input((None, None, 3)))
+    url = "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/"
+    assert calls == [("efficientnetv2-s.h5", url + "efficientnetv2-s.h5",
+                      {"cache_subdir": "models",
+                       "file_hash": "e1d88a8495beba45748fedd0cecbe016"})]
+
+
+def test_efficientnet_v2_imagenet_weights_load(monkeypatch, tmp_path):
+    reference = cr.applications.EfficientNetV2B0(input_shape=SMALL, include_top=False,
+                                                 weights=None)
+    path = str(tmp_path / "w.weights.npz")
+    values = saved_weights(reference, path)
+    calls = fake_download(monkeypatch, path)
+    cr.backend.clear_session()
+    model = cr.applications.EfficientNetV2B0(input_shape=SMALL, include_top=False,
+                                             weights="imagenet")
+    name = "efficientnetv2-b0_notop.h5"
+    assert calls == [(name, "https://storage.googleapis.com/tensorflow/keras-applications/"
+                            "efficientnet_v2/" + name,
+                      {"cache_subdir": "models",
+                       "file_hash": "893217f2bb855e2983157299931e43ff"})]
+    for got, want in zip(model.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_efficientnet_v2_bad_arguments():
+    with pytest.raises(ValueError, match="`classes` should be 1000. Received: classes=5"):
+        cr.applications.EfficientNetV2B0(weights="imagenet", classes=5)
+    with pytest.raises(ValueError, match="Input size must be at least 32x32"):
+        cr.applications.EfficientNetV2S(input_shape=(8, 8, 3), include_top=False, weights=None)
+
+
+def test_efficientnet_v2_module_api():
+    from chainrule.applications import efficientnet_v2, imagenet_utils
+
+    x = np.full((1, 2, 2, 3), 200.0, dtype="float32")
+    assert efficientnet_v2.preprocess_input(x) is x
+    assert efficientnet_v2.decode_predictions is imagenet_utils.decode_predictions
+
+
+def test_efficientnet_v2_fine_tunes_through_the_captured_step():
+    """The whole model trains (batch normalisation, drop-connect and all) by replay."""
+    model = cr.applications.EfficientNetV2B0(input_shape=SMALL, weights=None, classes=3)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=True)
+    rng = np.random.default_rng(1)
+    x_train = rng.uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    y_train = rng.integers(0, 3, 4)
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x_train, y_train, batch_size=2, epochs=2, verbose=0)
+    assert any(e.program is not None for e in model._steps.entries.values())
+    after = model.get_weights()
+    names = [w.path for w in model.weights]
+    changed = {n for n, a, b in zip(names, after, before) if not np.array_equal(a, b)}
+    assert "stem_conv/kernel" in changed and "block6h_se_expand/bias" in changed
+    assert "top_bn/moving_mean" in changed

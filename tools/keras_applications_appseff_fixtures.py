@@ -40,8 +40,6 @@ FORWARD_CASES = [
       "classifier_activation": None}),
     ("efficientnetv2b1_noprep", "EfficientNetV2B1",
      {"input_shape": SMALL, "include_top": False, "include_preprocessing": False}),
-    ("efficientnetv2s_notop", "EfficientNetV2S",
-     {"input_shape": SMALL, "include_top": False, "pooling": "avg"}),
 ]
 STRUCTURE_CASES = [f"EfficientNetB{i}" for i in range(1, 8)] + [
     "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2S",
