@@ -362,3 +362,18 @@ def test_efficientnet_v2_fine_tunes_through_the_captured_step():
     changed = {n for n, a, b in zip(names, after, before) if not np.array_equal(a, b)}
     assert "stem_conv/kernel" in changed and "block6h_se_expand/bias" in changed
     assert "top_bn/moving_mean" in changed
+
+
+@pytest.mark.parametrize("builder", ["EfficientNetB0", "EfficientNetV2B0", "EfficientNetV2S"])
+def test_channels_first_has_the_same_weights(builder):
+    with ShapeOnlyScope():
+        last = getattr(cr.applications, builder)(include_top=False, weights=None)
+    cr.backend.clear_session()
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        with ShapeOnlyScope():
+            first = getattr(cr.applications, builder)(include_top=False, weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+    assert weight_list(first) == weight_list(last)
+    assert first.output_shape == (None, last.output_shape[-1], None, None)
