@@ -201,6 +201,20 @@ def test_efficientnet_weights_path_loads(tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
+def test_efficientnet_loads_a_keras_layout_h5(tmp_path):
+    """Keras's ImageNet files are tf.keras-layout HDF5 (Normalization's int64 count too)."""
+    from tests.test_applications import write_keras_h5  # skips without h5py
+
+    reference = cr.applications.EfficientNetB0(input_shape=SMALL, include_top=False,
+                                               weights=None)
+    values = fill_weights(weight_list(reference))
+    path = str(tmp_path / "efficientnetb0_notop.h5")
+    write_keras_h5(reference, path, values)
+    model = cr.applications.EfficientNetB0(input_shape=SMALL, include_top=False, weights=path)
+    for got, want in zip(model.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"weights": "no/such/file.h5"}, "The `weights` argument should be either"),
     ({"weights": "imagenet", "classes": 10}, "`classes` should be 1000. Received: classes=10"),
