@@ -19,9 +19,12 @@ _FAMILIES: dict[str, list[str]] = {
     ".vgg19": ["VGG19"],
     ".resnet": ["ResNet50", "ResNet101", "ResNet152"],
     ".resnet_v2": ["ResNet50V2", "ResNet101V2", "ResNet152V2"],
+    ".efficientnet": [f"EfficientNetB{i}" for i in range(8)],
+    ".efficientnet_v2": [f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")],
 }
 _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
                "resnet_v2"]
+_SUBMODULES += ["efficientnet", "efficientnet_v2"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 
