@@ -1693,6 +1693,20 @@ ROWS += [
      r"\(samples, 1000\)\)\. Received: array with shape \(1, 10\)$", True),
 ]
 # -- end of chainrule.applications --
+# -- chainrule.applications: MobileNetV3, ConvNeXt, NASNet (docs/errors.md) -------------------
+ROWS += [
+    ("applications-mobilenet-v3-alpha",
+     lambda: cr.applications.MobileNetV3Small(alpha=0.75, minimalistic=True, weights="imagenet"),
+     ValueError, r"If imagenet weights are being loaded, alpha can be one of `0\.75`, `1\.0` for "
+     r"non minimalistic or `1\.0` for minimalistic only\. Received: alpha=0\.75, "
+     r"minimalistic=True$", True),
+    ("applications-input-shape-tensor",
+     lambda: cr.applications.MobileNetV3Small(input_shape=(64, 64, 3), weights=None,
+                                              input_tensor=L.Input((48, 48, 3))),
+     ValueError, r"input_shape\[1\] must equal input_tensor\.shape\[2\]\. "
+     r"Received: input_shape=\(64, 64, 3\), input_tensor\.shape=\(None, 48, 48, 3\)$", True),
+]
+# -- end of MobileNetV3, ConvNeXt, NASNet --
 
 TMP = None  # set by the autouse fixture below
 
