@@ -4,8 +4,10 @@ weight names, order and shapes, and outputs with every weight set by a formula
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -44,10 +46,27 @@ def weight_list(model):
     return [[w.path, list(w.shape)] for w in model.weights]
 
 
-def build(case, **extra):
+def expand_paths(case):
+    """The case's weight paths: the tool stores them as an earlier case's (its model name
+    replaced) plus the rest."""
+    if "paths_from" not in case:
+        return list(case["paths"])
+    other = REF["cases"][case["paths_from"]]
+    return [p.replace(other["name"], case["name"]) for p in expand_paths(other)] + case["paths"]
+
+
+def keras_weights(case):
+    """Keras's (path, shape) list. Keras's LayerScale weight has no name, so its path ends
+    with the session's next default name (``variable_17``); chainrule's is ``gamma``."""
+    return [[re.sub(r"_layer_scale/variable(_\d+)?$", "_layer_scale/gamma", p), s]
+            for p, s in zip(expand_paths(case), case["shapes"])]
+
+
+def build(case, weights=None):
     kwargs = dict(case["kwargs"])
     kwargs["input_shape"] = tuple(kwargs["input_shape"])
-    return getattr(cr.applications, case["builder"])(weights=None, **kwargs, **extra)
+    cr.utils.clear_session()  # default names start afresh, as in the tool
+    return getattr(cr.applications, case["builder"])(weights=weights, **kwargs)
 
 
 def check_outputs(model, case):
@@ -60,16 +79,41 @@ def check_outputs(model, case):
     np.testing.assert_allclose(np.abs(y).sum(), case["output_abs_sum"], rtol=1e-4)
 
 
-@pytest.mark.parametrize("case_id", sorted(REF["cases"]))
+LOADED = ["convnext_tiny_notop", "convnext_tiny_top"]  # checked through a weights file
+RUN = sorted(k for k, c in REF["cases"].items() if "output" in c and k not in LOADED)
+SHAPES_ONLY = sorted(k for k, c in REF["cases"].items() if "output" not in c)
+
+
+@pytest.mark.parametrize("case_id", RUN)
 def test_matches_keras(case_id):
     case = REF["cases"][case_id]
     model = build(case)
     assert model.name == case["name"]
-    assert weight_list(model) == case["weights"]
-    assert [la.name for la in model.layers if la.weights] == case["layers"]
-    if "output" in case:
-        model.set_weights(fill_weights(case["weights"]))
-        check_outputs(model, case)
+    expected = keras_weights(case)
+    assert weight_list(model) == expected
+    model.set_weights(fill_weights(expected))
+    check_outputs(model, case)
+
+
+@pytest.mark.parametrize("case_id", SHAPES_ONLY)
+def test_weights_match_keras_without_allocating(case_id):
+    """The big variants: names, order and shapes, built in a ShapeOnlyScope (no values).
+    The tool stores the paths of the biggest as their sha256."""
+    case = REF["cases"][case_id]
+    with cr.layers.ShapeOnlyScope():
+        model = build(case)
+        assert model.name == case["name"]
+        if "paths_sha256" in case:
+            paths = [p for p, _ in weight_list(model)]
+            assert paths[:3] == case["first_paths"]
+            assert [s for _, s in weight_list(model)] == case["shapes"]
+            digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()
+            assert digest == case["paths_sha256"]
+        else:
+            assert weight_list(model) == keras_weights(case)
+        if case["builder"].startswith("ConvNeXt"):
+            normalizes = "Normalization" in [type(la).__name__ for la in model.layers]
+            assert normalizes == case["kwargs"].get("include_preprocessing", True)
 
 
 # -- weights files ------------------------------------------------------------------------------
@@ -228,3 +272,154 @@ def train_frozen_base(base, size):
 def test_mobilenet_v3_frozen_base_trains_through_the_captured_step():
     train_frozen_base(cr.applications.MobileNetV3Small(input_shape=(32, 32, 3), weights=None,
                                                        include_top=False), 32)
+
+
+# -- ConvNeXt -----------------------------------------------------------------------------------
+
+def test_convnext_configs_are_keras():
+    """Large and XLarge are Base's blocks with other widths (Base is checked above)."""
+    from chainrule.applications import convnext
+
+    assert convnext.MODEL_CONFIGS == REF["convnext_configs"]
+
+
+CONVNEXT = "https://storage.googleapis.com/tensorflow/keras-applications/convnext/"
+
+
+def test_weight_file_hashes_are_keras():
+    from chainrule.applications import convnext, mobilenet_v3
+
+    assert {k: list(v) for k, v in convnext.WEIGHTS_HASHES.items()} == REF["convnext_hashes"]
+    assert {k: list(v) for k, v in mobilenet_v3.WEIGHTS_HASHES.items()} == REF["mnv3_hashes"]
+
+
+def write_h5_from_keras_list(path, weights, values):
+    """tf.keras's weights-only layout from Keras's (path, shape) list: one group per
+    top-level layer (a nested model's group holds its layers' weights)."""
+    h5py = pytest.importorskip("h5py")
+    groups = {}
+    for (wpath, _), value in zip(weights, values):
+        top, _, rest = wpath.partition("/")
+        name = rest if "/" in rest else wpath  # "<layer>/<weight>" within its group
+        groups.setdefault(top, []).append((name + ":0", value))
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [name.encode() for name in groups]
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.9.0"
+        for top, datasets in groups.items():
+            group = f.create_group(top)
+            for name, value in datasets:
+                group.create_dataset(name, data=value)
+            group.attrs["weight_names"] = [name.encode() for name, _ in datasets]
+
+
+def test_convnext_tiny_loads_a_keras_layout_file_and_matches_keras(tmp_path):
+    """One ConvNeXtTiny for three checks: the weights file (tf.keras's layout, written here
+    from Keras's weight list, with the stem and downsampling blocks as nested models)
+    loads; the model gives Keras's output; and its head's layer norm gives the no-top
+    model's (the formula gives both models the same weights up to there)."""
+    case, notop = REF["cases"]["convnext_tiny_top"], REF["cases"]["convnext_tiny_notop"]
+    expected = keras_weights(case)
+    path = str(tmp_path / "w.h5")
+    write_h5_from_keras_list(path, expected, fill_weights(expected))
+    model = build(case, weights=path)
+    assert weight_list(model) == expected
+    check_outputs(model, case)
+    n = len(notop["shapes"])
+    assert [w[1] for w in expected[:n]] == notop["shapes"]
+    assert notop["kwargs"]["pooling"] == "avg"
+    features = cr.Model(model.inputs, model.get_layer("convnext_tiny_head_layernorm").output)
+    check_outputs(features, notop)
+
+
+def test_convnext_imagenet_asks_for_keras_file(monkeypatch):
+    """Keras's file name (after the model's name), address and sha256."""
+    calls = []
+
+    class Fetched(Exception):
+        pass
+
+    def fake_get_file(fname, origin, **kwargs):
+        calls.append((fname, origin, kwargs))
+        raise Fetched
+
+    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
+    with cr.layers.ShapeOnlyScope(), pytest.raises(Fetched):
+        cr.applications.ConvNeXtTiny(include_top=False, weights="imagenet",
+                                     input_shape=(32, 32, 3), name="my_convnext_tiny")
+    fname = "my_convnext_tiny_notop.h5"
+    sha256 = "d547c096cabd03329d7be5562c5e14798aa39ed24b474157cef5e85ab9e49ef1"
+    assert calls == [(fname, CONVNEXT + fname, {"cache_subdir": "models", "file_hash": sha256})]
+
+
+def test_nested_sequential_takes_images_of_any_size():
+    """ConvNeXt's stem, a Sequential with a 4x4 stride-4 convolution, on Input((None, None,
+    3)): the symbolic call answers from the stack's shapes, not a dry run on 1x1 images."""
+    inputs = cr.layers.Input((None, None, 3))
+    stem = cr.Sequential([cr.layers.Conv2D(5, 4, strides=4, name="c"),
+                          cr.layers.LayerNormalization(name="n")], name="stem")
+    model = cr.Model(inputs, cr.layers.GlobalAveragePooling2D()(stem(inputs)))
+    assert stem.output_shape == (None, None, None, 5) and model.output_shape == (None, 5)
+    for size in (8, 12):
+        x = np.random.default_rng(size).normal(size=(2, size, size, 3)).astype("float32")
+        np.testing.assert_allclose(model.predict(x, verbose=0),
+                                   stem.predict(x, verbose=0).mean(axis=(1, 2)), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_convnext_errors():
+    with pytest.raises(ValueError, match=r'Model name "mine" does not match weights variant '
+                                         r'"convnext_tiny".*Received: name=mine'):
+        cr.applications.ConvNeXtTiny(weights="imagenet", name="mine")
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        with pytest.raises(ValueError, match=r"does not support the `channels_first`.*"
+                                             r"Received: image_data_format=channels_first"):
+            cr.applications.ConvNeXtTiny(weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+    with pytest.raises(ValueError, match=r"StochasticDepth: drop_path_rate must be a number in "
+                                         r"\[0, 1\)\. Received: drop_path_rate=1\.0"):
+        cr.applications.convnext.StochasticDepth(1.0)
+
+
+def test_stochastic_depth_drops_whole_samples_while_training():
+    from chainrule.applications.convnext import StochasticDepth
+
+    cr.utils.set_random_seed(1)
+    layer = StochasticDepth(0.5, name="sd")
+    x = np.ones((64, 3, 2), "float32")
+    np.testing.assert_array_equal(layer(x).numpy(), x)  # inference: unchanged
+    y = layer(x, training=True).numpy()
+    per_sample = y.reshape(64, -1)
+    assert set(np.unique(per_sample)) <= {0.0, 2.0}
+    assert np.all(per_sample.min(axis=1) == per_sample.max(axis=1))  # one draw per sample
+    assert 10 < (per_sample[:, 0] == 0).sum() < 54
+    config = layer.get_config()
+    assert config["drop_path_rate"] == 0.5 and config["name"] == "sd"
+    assert StochasticDepth.from_config(config).drop_path_rate == 0.5
+
+
+def test_layer_scale_and_stochastic_depth_train_replay_and_save(tmp_path):
+    from chainrule.applications.convnext import LayerScale, StochasticDepth
+
+    inputs = cr.layers.Input((4,))
+    h = cr.layers.Dense(4, name="d")(inputs)
+    h = LayerScale(0.5, 4, name="scale")(h)
+    outputs = cr.layers.Dense(1, name="out")(inputs + StochasticDepth(0.3, name="drop")(h))
+    model = cr.Model(inputs, outputs)
+    assert model.get_layer("scale").weights[0].path == "scale/gamma"
+    np.testing.assert_array_equal(model.get_layer("scale").get_weights()[0], np.full(4, 0.5))
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)).astype("float32"), rng.normal(size=(16, 1)).astype("float32")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert any(e.program is not None for e in model._steps.entries.values())
+    assert not np.allclose(model.get_layer("scale").get_weights()[0], 0.5)  # gamma trains
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = cr.models.load_model(path)
+    assert loaded.get_layer("scale").get_config() == model.get_layer("scale").get_config()
+    assert loaded.get_layer("drop").get_config()["drop_path_rate"] == 0.3
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+

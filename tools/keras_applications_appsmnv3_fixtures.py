@@ -24,7 +24,8 @@ import numpy as np  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests",
                    "fixtures", "keras_applications_appsmnv3.json")
 
-# (case id, builder name, keyword arguments, whether to run the model)
+# (case id, builder name, keyword arguments, whether to run the model: True, False (weights
+# only) or "hash" (weights only, the paths stored as their sha256 to keep the file small))
 CASES = [
     ("mnv3_small_notop", "MobileNetV3Small",
      {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}, True),
@@ -41,6 +42,15 @@ CASES = [
     ("mnv3_large_min_125", "MobileNetV3Large",
      {"input_shape": (32, 32, 3), "alpha": 1.25, "minimalistic": True, "include_top": False,
       "include_preprocessing": False}, True),
+    ("convnext_tiny_notop", "ConvNeXtTiny",
+     {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}, True),
+    ("convnext_tiny_top", "ConvNeXtTiny",
+     {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}, True),
+    ("convnext_base_notop", "ConvNeXtBase",
+     {"input_shape": (32, 32, 3), "include_top": False, "include_preprocessing": False}, False),
+    # Small, Large and XLarge are Base's structure with other widths: their widths and depths are
+    # compared through Keras's MODEL_CONFIGS (recorded below), which is cheaper to test
 ]
 
 
@@ -74,6 +84,46 @@ def stride(size: int) -> int:
     return max(1, -(-size // 200))
 
 
+def paths_sha256(paths: list) -> str:
+    """The sha256 of the paths, one a line (the test computes the same)."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(paths).encode()).hexdigest()
+
+
+def compact(weights: list, name: str, cases: dict) -> dict:
+    """The shapes, and the paths as those of an earlier case (its model name replaced by
+    this one's) plus the paths it does not have, to keep the file small."""
+    paths = [p for p, _ in weights]
+    out = {"shapes": [list(s) for _, s in weights]}
+    best = None
+    for other_id, other in cases.items():
+        if "paths" not in other:
+            continue
+        theirs = [p.replace(other["name"], name) for p in expand_paths(other, cases)]
+        n = len(theirs)
+        if paths[:n] == theirs and (best is None or n > best[1]):
+            best = (other_id, n)
+    if best is None:
+        out["paths"] = paths
+    else:
+        out["paths_from"], out["paths"] = best[0], paths[best[1]:]
+    return out
+
+
+def expand_paths(case: dict, cases: dict) -> list:
+    """A case's weight paths (the inverse of ``compact``; the test does the same)."""
+    if "paths_from" not in case:
+        return list(case["paths"])
+    other = cases[case["paths_from"]]
+    return [p.replace(other["name"], case["name"])
+            for p in expand_paths(other, cases)] + case["paths"]
+
+
+def expand(case: dict, cases: dict) -> list:
+    return [[p, s] for p, s in zip(expand_paths(case, cases), case["shapes"])]
+
+
 def main() -> None:
     import keras
     import tensorflow as tf
@@ -86,11 +136,11 @@ def main() -> None:
     for case_id, builder, kwargs, run in CASES:
         if only and case_id not in only:
             continue
+        keras.backend.clear_session()  # default layer names start afresh (the test does too)
         model = getattr(keras.applications, builder)(weights=None, **kwargs)
         weights = [(w.path, list(w.shape)) for w in model.weights]
-        case = {"builder": builder, "kwargs": kwargs, "name": model.name,
-                "layers": [layer.name for layer in model.layers if layer.weights]}
-        if run:
+        case = {"builder": builder, "kwargs": kwargs, "name": model.name}
+        if run is True:
             model.set_weights(fill_weights(weights))
             x = sample_input(kwargs["input_shape"])
             if input_scale(kwargs) != 1.0:
@@ -100,11 +150,21 @@ def main() -> None:
                          "output": [float(f"{v:.7g}") for v in y.ravel()[::stride(y.size)]],
                          "output_sum": float(y.astype("float64").sum()),
                          "output_abs_sum": float(np.abs(y.astype("float64")).sum())})
-        case["weights"] = weights
+        if run == "hash":
+            case.update({"shapes": [s for _, s in weights], "paths_sha256": paths_sha256(
+                [p for p, _ in weights]), "first_paths": [p for p, _ in weights[:3]]})
+        else:
+            case.update(compact(weights, model.name, cases))
+            assert expand(case, cases) == [[p, s] for p, s in weights]
         cases[case_id] = case
         print(case_id, len(model.weights), case.get("output_shape"))
+    from keras.src.applications import convnext, mobilenet_v3
+
     data = {"keras": keras.__version__, "tensorflow": tf.__version__,
-            "python": sys.version.split()[0], "cases": cases}
+            "python": sys.version.split()[0], "cases": cases,
+            "convnext_configs": convnext.MODEL_CONFIGS,
+            "convnext_hashes": convnext.WEIGHTS_HASHES,
+            "mnv3_hashes": mobilenet_v3.WEIGHTS_HASHES}
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(data, f, separators=(",", ":"))
     print(OUT, os.path.getsize(OUT), "bytes")

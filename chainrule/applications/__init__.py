@@ -20,10 +20,12 @@ _FAMILIES: dict[str, list[str]] = {
     ".resnet": ["ResNet50", "ResNet101", "ResNet152"],
     ".resnet_v2": ["ResNet50V2", "ResNet101V2", "ResNet152V2"],
     ".mobilenet_v3": ["MobileNetV3Small", "MobileNetV3Large"],
+    ".convnext": ["ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge",
+                  "ConvNeXtXLarge"],
 }
 _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
                "resnet_v2"]
-_SUBMODULES += ["mobilenet_v3"]
+_SUBMODULES += ["mobilenet_v3", "convnext"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 
