@@ -227,12 +227,10 @@ def test_mobilenet_v3_input_tensor_and_preprocessing():
                                              include_preprocessing=False)
     assert tuple(plain.inputs[0].shape) == (None, None, None, 3)
     assert "Rescaling" not in [type(la).__name__ for la in plain.layers]
-    x = np.random.default_rng(0).uniform(0, 255, (1, 32, 32, 3)).astype("float32")
-    same = cr.applications.mobilenet_v3.preprocess_input(x)
-    assert same is x
 
 
-def test_mobilenet_v3_decode_predictions(monkeypatch, tmp_path):
+@pytest.mark.parametrize("family", ["mobilenet_v3", "convnext", "nasnet"])
+def test_family_preprocess_and_decode(family, monkeypatch, tmp_path):
     from chainrule.applications import imagenet_utils
 
     index = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
@@ -240,9 +238,15 @@ def test_mobilenet_v3_decode_predictions(monkeypatch, tmp_path):
     path.write_text(json.dumps(index), encoding="utf-8")
     monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", None)
     monkeypatch.setattr(cr.utils, "get_file", lambda *args, **kwargs: str(path))
+    module = getattr(cr.applications, family)
     preds = np.eye(1000, dtype="float32")[[7]]
-    out = cr.applications.mobilenet_v3.decode_predictions(preds, top=2)
+    out = module.decode_predictions(preds, top=2)
     assert out[0][0] == ("n00000007", "class_7", 1.0) and len(out[0]) == 2
+    x = np.full((1, 2, 2, 3), 255.0, "float32")
+    if family == "nasnet":  # "tf" mode: [0, 255] to [-1, 1]
+        np.testing.assert_array_equal(module.preprocess_input(x.copy()), np.ones_like(x))
+    else:  # the models scale their input themselves: a pass-through, as in Keras
+        assert module.preprocess_input(x) is x
 
 
 # -- transfer learning --------------------------------------------------------------------------
@@ -423,3 +427,54 @@ def test_layer_scale_and_stochastic_depth_train_replay_and_save(tmp_path):
     assert loaded.get_layer("drop").get_config()["drop_path_rate"] == 0.3
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
+
+# -- NASNet -------------------------------------------------------------------------------------
+
+NASNET = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
+
+
+def test_nasnet_files_are_keras():
+    """Keras's names, addresses and md5s of the four files (read from Keras's source)."""
+    from chainrule.applications import nasnet
+
+    assert nasnet._FILES == {
+        (224, True): ("nasnet_mobile.h5", NASNET + "NASNet-mobile.h5",
+                      "020fb642bf7360b370c678b08e0adf61"),
+        (224, False): ("nasnet_mobile_no_top.h5", NASNET + "NASNet-mobile-no-top.h5",
+                       "1ed92395b5b598bdda52abe5c0dbfd63"),
+        (331, True): ("nasnet_large.h5", NASNET + "NASNet-large.h5",
+                      "11577c9a518f0070763c2b964a382f17"),
+        (331, False): ("nasnet_large_no_top.h5", NASNET + "NASNet-large-no-top.h5",
+                       "d81d89dc07e6e56530c4e77faddd61b5"),
+    }
+
+
+def test_nasnet_mobile_imagenet_weights_load_keras_file(monkeypatch, tmp_path):
+    def build_it(weights):
+        return cr.applications.NASNetMobile(input_shape=(32, 32, 3), include_top=False,
+                                            weights=weights)
+
+    check_imagenet_download(monkeypatch, tmp_path, build_it,
+                            ("nasnet_mobile_no_top.h5", NASNET + "NASNet-mobile-no-top.h5",
+                             "1ed92395b5b598bdda52abe5c0dbfd63"))
+
+
+def test_nasnet_arguments(monkeypatch):
+    with pytest.raises(ValueError, match=r"must be static \(no None entries\)\. "
+                                         r"Received: input_shape=\(None, None, 3\)"):
+        cr.applications.NASNetLarge(input_shape=(None, None, 3), include_top=False)
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        with pytest.raises(ValueError, match=r"NASNet does not support the `channels_first`"):
+            cr.applications.NASNetMobile(weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+    from chainrule.applications import nasnet
+
+    seen = {}
+    monkeypatch.setattr(nasnet, "_nasnet", lambda input_shape, **kwargs: seen.update(
+        input_shape=input_shape, **kwargs))
+    nasnet.NASNetMobile(include_top=False, weights=None)  # no top, no shape: 224, as Keras
+    assert seen["input_shape"] == (224, 224, 3) and seen["default_size"] == 224
+    nasnet.NASNetLarge(include_top=False, weights=None)
+    assert seen["input_shape"] is None and seen["skip_reduction"] is True

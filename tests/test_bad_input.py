@@ -1715,6 +1715,11 @@ ROWS += [
     ("stochastic-depth-rate", lambda: cr.applications.convnext.StochasticDepth(1.0), ValueError,
      r"StochasticDepth: drop_path_rate must be a number in \[0, 1\)\. "
      r"Received: drop_path_rate=1\.0$", True),
+    ("applications-nasnet-static-shape",
+     lambda: cr.applications.NASNetLarge(input_shape=(None, None, 3), include_top=False),
+     ValueError, r"When specifying the input shape of a NASNet and loading `ImageNet` weights, "
+     r"the input_shape argument must be static \(no None entries\)\. "
+     r"Received: input_shape=\(None, None, 3\)$", True),
 ]
 
 

@@ -51,6 +51,12 @@ CASES = [
      {"input_shape": (32, 32, 3), "include_top": False, "include_preprocessing": False}, False),
     # Small, Large and XLarge are Base's structure with other widths: their widths and depths are
     # compared through Keras's MODEL_CONFIGS (recorded below), which is cheaper to test
+    ("nasnet_mobile_notop", "NASNetMobile",
+     {"input_shape": (32, 32, 3), "include_top": False, "pooling": "max"}, True),
+    ("nasnet_mobile_top", "NASNetMobile",
+     {"input_shape": (32, 32, 3), "include_top": True, "classes": 7}, True),
+    ("nasnet_large_notop", "NASNetLarge", {"input_shape": (32, 32, 3), "include_top": False},
+     "hash"),
 ]
 
 

@@ -22,10 +22,11 @@ _FAMILIES: dict[str, list[str]] = {
     ".mobilenet_v3": ["MobileNetV3Small", "MobileNetV3Large"],
     ".convnext": ["ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge",
                   "ConvNeXtXLarge"],
+    ".nasnet": ["NASNetMobile", "NASNetLarge"],
 }
 _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
                "resnet_v2"]
-_SUBMODULES += ["mobilenet_v3", "convnext"]
+_SUBMODULES += ["mobilenet_v3", "convnext", "nasnet"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 
