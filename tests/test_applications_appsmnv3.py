@@ -227,6 +227,8 @@ def test_mobilenet_v3_input_tensor_and_preprocessing():
                                              include_preprocessing=False)
     assert tuple(plain.inputs[0].shape) == (None, None, None, 3)
     assert "Rescaling" not in [type(la).__name__ for la in plain.layers]
+    y = plain.predict(np.zeros((1, 64, 96, 3), "float32"), verbose=0)  # any size
+    assert y.shape == (1, 2, 3, 576)
 
 
 @pytest.mark.parametrize("family", ["mobilenet_v3", "convnext", "nasnet"])
