@@ -1693,6 +1693,43 @@ ROWS += [
      r"\(samples, 1000\)\)\. Received: array with shape \(1, 10\)$", True),
 ]
 # -- end of chainrule.applications --
+# -- chainrule.applications: MobileNetV3, ConvNeXt, NASNet (docs/errors.md) -------------------
+ROWS += [
+    ("applications-mobilenet-v3-alpha",
+     lambda: cr.applications.MobileNetV3Small(alpha=0.75, minimalistic=True, weights="imagenet"),
+     ValueError, r"If imagenet weights are being loaded, alpha can be one of `0\.75`, `1\.0` for "
+     r"non minimalistic or `1\.0` for minimalistic only\. Received: alpha=0\.75, "
+     r"minimalistic=True$", True),
+    ("applications-input-shape-tensor",
+     lambda: cr.applications.MobileNetV3Small(input_shape=(64, 64, 3), weights=None,
+                                              input_tensor=L.Input((48, 48, 3))),
+     ValueError, r"input_shape\[1\] must equal input_tensor\.shape\[2\]\. "
+     r"Received: input_shape=\(64, 64, 3\), input_tensor\.shape=\(None, 48, 48, 3\)$", True),
+    ("applications-channels-first", lambda: _channels_first(cr.applications.ConvNeXtTiny),
+     ValueError, r"ConvNeXt does not support the `channels_first` image data format\. .*"
+     r"Received: image_data_format=channels_first$", True),
+    ("applications-convnext-name",
+     lambda: cr.applications.ConvNeXtTiny(weights="imagenet", name="mine"), ValueError,
+     r'Model name "mine" does not match weights variant "convnext_tiny"\. .*'
+     r"Received: name=mine$", True),
+    ("stochastic-depth-rate", lambda: cr.applications.convnext.StochasticDepth(1.0), ValueError,
+     r"StochasticDepth: drop_path_rate must be a number in \[0, 1\)\. "
+     r"Received: drop_path_rate=1\.0$", True),
+    ("applications-nasnet-static-shape",
+     lambda: cr.applications.NASNetLarge(input_shape=(None, None, 3), include_top=False),
+     ValueError, r"When specifying the input shape of a NASNet and loading `ImageNet` weights, "
+     r"the input_shape argument must be static \(no None entries\)\. "
+     r"Received: input_shape=\(None, None, 3\)$", True),
+]
+
+
+def _channels_first(builder):
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        return builder(weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+# -- end of MobileNetV3, ConvNeXt, NASNet --
 
 TMP = None  # set by the autouse fixture below
 

@@ -21,10 +21,13 @@ _FAMILIES: dict[str, list[str]] = {
     ".resnet_v2": ["ResNet50V2", "ResNet101V2", "ResNet152V2"],
     ".efficientnet": [f"EfficientNetB{i}" for i in range(8)],
     ".efficientnet_v2": [f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")],
+    ".mobilenet_v3": ["MobileNetV3Small", "MobileNetV3Large"],
+    ".convnext": ["ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge",
+                  "ConvNeXtXLarge"],
+    ".nasnet": ["NASNetMobile", "NASNetLarge"],
 }
 _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
-               "resnet_v2"]
-_SUBMODULES += ["efficientnet", "efficientnet_v2"]
+               "resnet_v2", "efficientnet", "efficientnet_v2", "mobilenet_v3", "convnext", "nasnet"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 

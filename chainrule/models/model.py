@@ -12,6 +12,7 @@ from chainrule.layers.base import (
     POSITIONAL_TENSORS,
     KerasTensor,
     Layer,
+    Node,
     as_tensor,
     call_arguments,
     flatten_structure,
@@ -753,6 +754,27 @@ class Sequential(Model):
             inputs = as_tensor(inputs)
         with outermost_call(self):  # the losses its layers add start afresh
             return self.call(inputs, *args, **kwargs)
+
+    def _symbolic_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        # Unknown sizes (an image model on Input((None, None, 3))): the stack built for
+        # these shapes already knows its output shape from its layers' symbolic calls, so
+        # answer from it; a dry run on size-1 axes fails for a window wider than 1 (as
+        # ShapedLayer does for one layer)
+        if (isinstance(inputs, KerasTensor) and None in inputs.shape[1:] and not args
+                and set(kwargs) <= {"training"}):
+            if not self.built:
+                self._maybe_build(inputs)
+            end = getattr(self, "_stack_output", None)
+            if (end is not None and getattr(self, "_build_shape", None) is not None
+                    and tuple(self._build_shape[1:]) == tuple(inputs.shape[1:])):
+                out = KerasTensor((None,) + tuple(end.shape[1:]), dtype=end.dtype,
+                                  name=self.name)
+                node = Node(self, [inputs], [out], kwargs)
+                out.node = node
+                self._inbound_nodes.append(node)
+                self._output_shape = out.shape
+                return out
+        return super()._symbolic_call(inputs, *args, **kwargs)
 
     def _config_input_layer(self) -> InputLayer | None:
         """The InputLayer that heads the config: the explicit one, else the one made at build."""
