@@ -480,3 +480,23 @@ def test_nasnet_arguments(monkeypatch):
     assert seen["input_shape"] == (224, 224, 3) and seen["default_size"] == 224
     nasnet.NASNetLarge(include_top=False, weights=None)
     assert seen["input_shape"] is None and seen["skip_reduction"] is True
+
+
+def test_a_saved_convnext_layer_loads_in_a_fresh_process(tmp_path):
+    # LayerScale and StochasticDepth register when chainrule.applications.convnext is
+    # imported; a process that only loads the file finds them all the same
+    import subprocess
+    import sys
+
+    from chainrule.applications import convnext
+
+    x = cr.layers.Input((4,))
+    h = convnext.StochasticDepth(0.1)(convnext.LayerScale(1e-6, 4)(cr.layers.Dense(4)(x)))
+    cr.Model(x, h).save(tmp_path / "ls.keras")
+    code = ("import chainrule as cr, sys; m = cr.saving.load_model(sys.argv[1]); "
+            "print(' '.join(type(la).__name__ for la in m.layers))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ls.keras")], cwd=root,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": root})
+    assert out.stdout.split() == ["InputLayer", "Dense", "LayerScale", "StochasticDepth"], out.stderr

@@ -17,6 +17,14 @@ __all__ = ["register_layer_class", "registered_layer_classes", "serialize", "des
 
 _REGISTERED: dict[str, type] = {}
 
+# Layer classes of modules that load on first use (chainrule._lazy), by the module that
+# registers them when imported: a saved ConvNeXt names LayerScale before anything has
+# imported chainrule.applications.convnext. Only these fixed modules are ever imported.
+_REGISTERED_ON_IMPORT: dict[str, str] = {
+    "LayerScale": "chainrule.applications.convnext",
+    "StochasticDepth": "chainrule.applications.convnext",
+}
+
 
 def register_layer_class(cls: type, name: str | None = None) -> type:
     """Make a chainrule class loadable by name from a config (models register this way).
@@ -85,6 +93,11 @@ def _resolve_class(class_name: Any, custom_objects: dict | None,
         custom = get_registered_object(name, custom_objects)
         if isinstance(custom, type) and issubclass(custom, Layer):
             return custom
+    if isinstance(class_name, str) and class_name not in _REGISTERED \
+            and class_name in _REGISTERED_ON_IMPORT:
+        import importlib  # noqa: PLC0415
+
+        importlib.import_module(_REGISTERED_ON_IMPORT[class_name])  # registers the class
     table = registered_layer_classes()
     if custom_objects:
         table.update({k: v for k, v in custom_objects.items() if isinstance(v, type)})
