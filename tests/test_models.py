@@ -332,3 +332,17 @@ def test_config_whose_calls_wait_on_each_other_names_the_layers():
     entry["inbound_nodes"][0] = [["d", 1, 0]]  # the first call waits on the second
     with pytest.raises(ValueError, match=r"layers \['d'\] have inputs that are never produced"):
         Model.from_config(config)
+
+
+def test_input_shape_as_keras():
+    x, a = Input((4,)), Input((3,))
+    y = Dense(2)(x)
+    assert Model(x, y).input_shape == (None, 4)
+    assert Model([x, a], [y, a]).input_shape == [(None, 4), (None, 3)]
+    assert Sequential([Input((4,)), Dense(2)]).input_shape == (None, 4)
+    seq = Sequential([Dense(2)])
+    with pytest.raises(AttributeError, match=r"has no defined input shape yet.*Received: an "
+                                             r"unbuilt Sequential"):
+        _ = seq.input_shape
+    seq(np.zeros((3, 5), "float32"))
+    assert seq.input_shape == (None, 5)

@@ -116,6 +116,34 @@ class Model(Trainer, Layer):
         return Layer.input.fget(self)
 
     @property
+    def input_shape(self) -> Any:
+        """The shape of the model's input (a list of shapes for several inputs), batch axis
+        first, as Keras 3's ``Model.input_shape``.
+
+        Raises:
+            AttributeError: for a model whose input shape is not known yet.
+
+        Example:
+            >>> import chainrule as cr
+            >>> x = cr.layers.Input((4,))
+            >>> cr.Model(x, cr.layers.Dense(2)(x)).input_shape
+            (None, 4)
+        """
+        if getattr(self, "_functional", False):
+            shapes = [tuple(t.shape) for t in self.inputs]
+        else:
+            shape = self._declared_input_shape() if isinstance(self, Sequential) else None
+            if shape is None and self.built:
+                shape = getattr(self, "_build_shape", None)
+            if shape is None:
+                raise AttributeError(
+                    f"Model {self.name!r} has no defined input shape yet: give it an Input (or "
+                    "its first layer input_shape=...), or call it on data. Received: an "
+                    f"unbuilt {type(self).__name__}")
+            shapes = list(shape) if isinstance(shape, list) else [tuple(shape)]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
     def output(self) -> Any:
         """A functional model's outputs, in the structure it was built with (as Keras)."""
         if getattr(self, "_functional", False):
