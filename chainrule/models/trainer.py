@@ -312,6 +312,8 @@ class Trainer(StepMethods, CompileMixin):
         checker = getattr(losses_lib, "check_targets", None)
         if checker is None or ys is None:  # no targets: the model adds its own loss
             return
+        if all(fn is None for fn in self._loss_fns):  # no compiled loss: nothing to check
+            return  # (and a model whose train_step does the work may have no call())
         from chainrule.layers import base as layers_base  # noqa: PLC0415
 
         # The output shapes for inputs of these shapes, from one forward pass on two samples,
