@@ -105,7 +105,10 @@ class CompileMixin:
                     except ValueError:
                         raise metrics_error(spec) from None
         self._metrics = None
-        self._output_loss_trackers = [MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
+        # Keras logs "<output>_loss" for each output that has a loss, when more than one has
+        named = [name for name, fn in zip(self._output_names(), self._loss_fns) if fn is not None]
+        self._output_loss_trackers = ([MeanTracker(f"{name}_loss") for name in named]
+                                      if len(named) > 1 else [])
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto'. "
                              f"Received: jit_compile={jit_compile!r}")
@@ -249,11 +252,8 @@ class CompileMixin:
 
     def _track_losses(self, value: float, per_output: list, n: int) -> None:
         self._loss_tracker.update_state(value, n)
-        if per_output:
-            trackers = self._output_loss_trackers
-            idx = [i for i, fn in enumerate(self._loss_fns) if fn is not None]
-            for i, v in zip(idx, per_output):
-                trackers[i].update_state(v, n)
+        for tracker, v in zip(self._output_loss_trackers, per_output):  # outputs with a loss
+            tracker.update_state(v, n)
 
     def _metric_masks(self, preds: list) -> list:
         """``(output index, mask)`` of the outputs that carry a mask, when there are compiled
@@ -410,6 +410,9 @@ def _specs_for_output(spec: Any, names: list, i: int) -> list:
         return list(v) if isinstance(v, (list, tuple)) else [v]
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
         return list(spec[i]) if i < len(spec) else []
+    if (isinstance(spec, (list, tuple)) and len(spec) == len(names) > 1 and None in spec
+            and all(s is None or isinstance(s, (list, tuple)) for s in spec)):
+        return list(spec[i] or [])  # one entry per output, None for an output without metrics
     return list(spec) if isinstance(spec, (list, tuple)) else [spec]
 
 
