@@ -7,6 +7,7 @@ and optimizer objects once; the step (``step.py``) computes the loss with
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -203,19 +204,24 @@ class CompileMixin:
         out += [m for m in tracked_metrics(self) if not any(m is o for o in out)]
         return out
 
-    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
+    def _compute_loss(self, ys: list, preds: list, sws: list | None, xs: list | None = None,
+                      training: bool = True) -> tuple:
         """The total loss and, with several outputs, each output's own loss (Tensors).
 
         A model that overrides ``compute_loss`` (Keras 3 allows it) gets its own
-        method called here, by the built-in steps.
+        method called here, by the built-in steps, with the batch's inputs ``x`` (a
+        distiller runs its teacher on them) and, where its signature takes it,
+        ``training`` (as Keras's trainers do).
         """
         overrides = getattr(self, "_overrides", None)
         if overrides is not None and overrides("compute_loss"):
             n = len(preds)
+            extra = {"training": training} if _takes_training(self.compute_loss) else {}
             loss = self.compute_loss(
-                x=None, y=(ys[0] if n == 1 else ys) if ys else None,
+                x=(xs[0] if len(xs) == 1 else xs) if xs else None,
+                y=(ys[0] if n == 1 else ys) if ys else None,
                 y_pred=preds[0] if n == 1 else preds,
-                sample_weight=None if not sws else sws[0] if len(sws) == 1 else sws)
+                sample_weight=None if not sws else sws[0] if len(sws) == 1 else sws, **extra)
             return loss, []
         return self._compiled_loss(ys, preds, sws)
 
@@ -400,6 +406,15 @@ def _flatten_specs(spec: Any) -> list:
             out.extend(_flatten_specs(v) if isinstance(v, (list, tuple)) else [v])
         return out
     return [spec]
+
+
+def _takes_training(method: Any) -> bool:
+    """Whether a user's ``compute_loss`` has a ``training`` parameter (or ``**kwargs``)."""
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
 
 
 def _specs_for_output(spec: Any, names: list, i: int) -> list:
