@@ -5,6 +5,8 @@
 - An output compiled with loss None has no ``<output>_loss`` in the logs, and with a single
   output left with a loss there are no per-output losses at all (Keras 3's keys).
 - ``metrics=[None, None, ["mae"]]``: one entry per output, None for an output without metrics.
+- An overridden ``compute_loss`` gets the batch's ``x`` (keras-io's Distiller runs its teacher
+  on it) and ``training`` where its signature takes it.
 """
 
 import math
@@ -99,3 +101,48 @@ def test_per_output_metric_list_may_hold_none():
     # lists of lists, with one list per output, as before
     logs, _ = _fit_logs(model, loss="mse", metrics=[["mae"], [], ["mse"]])
     assert sorted(logs) == ["a_loss", "a_mae", "b_loss", "c_loss", "c_mse", "loss"]
+
+
+class _XLoss(cr.Model):
+    """``compute_loss`` adds a penalty computed from ``x`` itself; records what it was given."""
+
+    def __init__(self, takes_training):
+        super().__init__()
+        self.dense = layers.Dense(1)
+        self.seen = []
+        self.takes_training = takes_training
+
+    def call(self, x):
+        return self.dense(x)
+
+    def _loss(self, x, y, y_pred, training):
+        self.seen.append((tuple(x.shape), training))
+        return cr.ops.mean(cr.ops.square(y - y_pred)) + cr.ops.mean(x) * 0.5
+
+
+class _XLossWithTraining(_XLoss):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return self._loss(x, y, y_pred, training)
+
+
+class _XLossWithoutTraining(_XLoss):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, allow_empty=False):
+        return self._loss(x, y, y_pred, None)
+
+
+@pytest.mark.parametrize("cls, modes", [(_XLossWithTraining, (True, False)),
+                                        (_XLossWithoutTraining, (None, None))])
+def test_overridden_compute_loss_gets_the_inputs(cls, modes):
+    cr.utils.set_random_seed(0)
+    model = cls(takes_training=modes[0] is not None)
+    model.compile(optimizer="sgd", metrics=["mae"])
+    x = np.full((8, 3), 2.0, "float32")
+    y = np.zeros((8, 1), "float32")
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    assert model.seen and all(s == ((4, 3), modes[0]) for s in model.seen)
+    model.seen.clear()
+    pred = model.predict(x, verbose=0)
+    results = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    assert model.seen[0] == ((8, 3), modes[1])
+    # the penalty from x (mean 2.0, times 0.5) is in the evaluated loss
+    assert results["loss"] == pytest.approx(float(np.mean(pred ** 2)) + 1.0, rel=1e-5)
