@@ -202,3 +202,37 @@ def test_multi_input_multi_output(tmp_path, monkeypatch):
         logs = g[name].history
         assert sorted(logs) == ["class_output_loss", "loss", "score_output_loss"], name
         finite(logs["loss"], name)
+
+
+def test_knowledge_distillation(tmp_path, monkeypatch):
+    g = run_program("knowledge_distillation", tmp_path, monkeypatch)
+    decreasing(g["teacher_history"].history["loss"], "teacher")
+    logs = g["history"].history
+    assert sorted(logs) == ["loss", "sparse_categorical_accuracy"]
+    decreasing(logs["loss"], "distiller (its compute_loss runs the teacher on x)")
+    decreasing(g["scratch_history"].history["loss"], "student from scratch")
+    loss, accuracy = g["results"]
+    assert math.isfinite(loss) and 0.0 <= accuracy <= 1.0
+    distiller = g["distiller"]
+    assert captured(distiller) and captured(distiller, "test")
+    # clone_model made a student of the same layout with weights of its own
+    student, scratch = g["student"], g["student_scratch"]
+    assert [w.shape for w in student.get_weights()] == [w.shape for w in scratch.get_weights()]
+    assert not np.array_equal(student.get_weights()[0], scratch.get_weights()[0])
+
+
+def test_antirectifier(tmp_path, monkeypatch):
+    g = run_program("antirectifier", tmp_path, monkeypatch)
+    decreasing(g["history"].history["loss"], "antirectifier MLP")
+    loss, accuracy = g["results"]
+    assert math.isfinite(loss) and 0.0 <= accuracy <= 1.0
+    model = g["model"]
+    # Dense 784->256, Antirectifier (512, 256), Dense 256->256, Antirectifier, Dense 256->10
+    assert model.count_params() == 200960 + 131072 + 65792 + 131072 + 2570
+    assert captured(model)
+    layer = model.layers[1]
+    config = layer.get_config()
+    assert config["initializer"]["class_name"] == "HeNormal"
+    clone = type(layer).from_config(config)
+    out = clone(np.ones((2, 4), "float32"))
+    assert out.shape == (2, 4) and clone.kernel.shape == (8, 4)
