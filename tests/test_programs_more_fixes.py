@@ -7,6 +7,9 @@
 - ``metrics=[None, None, ["mae"]]``: one entry per output, None for an output without metrics.
 - An overridden ``compute_loss`` gets the batch's ``x`` (keras-io's Distiller runs its teacher
   on it) and ``training`` where its signature takes it.
+- A functional model called directly on arrays matches their rank to its ``Input``s, as Keras
+  does: ``embedding_network(x)`` with MNIST's ``(n, 28, 28)`` for ``Input((28, 28, 1))``; and
+  ``fit``/``predict`` drop a trailing axis of 1 the ``Input`` does not declare.
 """
 
 import math
@@ -146,3 +149,29 @@ def test_overridden_compute_loss_gets_the_inputs(cls, modes):
     assert model.seen[0] == ((8, 3), modes[1])
     # the penalty from x (mean 2.0, times 0.5) is in the evaluated loss
     assert results["loss"] == pytest.approx(float(np.mean(pred ** 2)) + 1.0, rel=1e-5)
+
+
+def test_functional_call_matches_the_input_rank():
+    cr.utils.set_random_seed(0)
+    i = cr.Input((6, 6, 1))
+    model = cr.Model(i, layers.Flatten()(layers.Conv2D(2, 3)(i)))
+    x = np.random.default_rng(0).random((3, 6, 6)).astype("float32")
+    expected = np.asarray(model(x[..., None]))
+    np.testing.assert_array_equal(np.asarray(model(x)), expected)  # axis added
+    np.testing.assert_array_equal(model.predict(x, verbose=0), expected)
+    j = cr.Input((4,))
+    dense = cr.Model(j, layers.Dense(2)(j))
+    v = np.random.default_rng(1).random((3, 4)).astype("float32")
+    expected = np.asarray(dense(v))
+    np.testing.assert_array_equal(np.asarray(dense(v[..., None])), expected)  # axis dropped
+    np.testing.assert_array_equal(dense.predict(v[..., None], verbose=0), expected)
+    dense.compile(optimizer="sgd", loss="mse")
+    history = dense.fit(v[..., None], np.zeros((3, 2)), verbose=0)
+    assert math.isfinite(history.history["loss"][0])
+    # a gradient flows through the added axis
+    t = cr.Tensor(x, requires_grad=True)
+    cr.ops.sum(model(t)).backward()
+    assert t.grad is not None and t.grad.shape == (3, 6, 6)
+    # other ranks are left to the layers, which say what they expected
+    with pytest.raises(ValueError, match="Conv2D|conv2d|expected"):
+        model(x.reshape(3, 36))
