@@ -175,3 +175,43 @@ def test_functional_call_matches_the_input_rank():
     # other ranks are left to the layers, which say what they expected
     with pytest.raises(ValueError, match="Conv2D|conv2d|expected"):
         model(x.reshape(3, 36))
+
+
+class _DoubledKernelConv(layers.Conv2D):
+    def convolution_op(self, inputs, kernel):
+        return cr.ops.conv(inputs, kernel * 2.0, strides=self.strides, padding=self.padding,
+                           data_format=self.data_format)
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv_convolution_op_override_is_what_the_layer_computes(data_format):
+    cr.utils.set_random_seed(0)
+    plain = layers.Conv2D(3, 2, activation="relu", data_format=data_format)
+    doubled = _DoubledKernelConv(3, 2, activation="relu", data_format=data_format)
+    shape = (2, 5, 5, 4) if data_format == "channels_last" else (2, 4, 5, 5)
+    x = np.random.default_rng(0).normal(size=shape).astype("float32")
+    plain(x)
+    doubled(x)
+    kernel, bias = plain.get_weights()
+    doubled.set_weights([kernel, bias + 0.5])
+    plain.set_weights([kernel * 2.0, bias + 0.5])
+    np.testing.assert_allclose(np.asarray(doubled(x)), np.asarray(plain(x)), rtol=1e-5,
+                               atol=1e-6)
+    # the built-in op without bias or activation, callable from a subclass's own call
+    no_bias = np.asarray(plain.convolution_op(x, plain.kernel))
+    axis = (1, -1, 1, 1) if data_format == "channels_first" else (-1,)
+    np.testing.assert_allclose(np.maximum(no_bias + (bias + 0.5).reshape(axis), 0),
+                               np.asarray(plain(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_conv_convolution_op_override_trains_on_the_captured_step():
+    cr.utils.set_random_seed(0)
+    model = cr.Sequential([cr.Input((6, 6, 1)), _DoubledKernelConv(2, 3), layers.Flatten(),
+                           layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    rng = np.random.default_rng(0)
+    history = model.fit(rng.random((16, 6, 6, 1)), rng.random((16, 1)), batch_size=4,
+                        epochs=2, verbose=0)
+    train = [e for k, e in model._steps.entries.items() if k[0] == "train"]
+    assert train and all(e.program is not None for e in train)
+    assert all(math.isfinite(v) for v in history.history["loss"])
