@@ -236,3 +236,21 @@ def test_antirectifier(tmp_path, monkeypatch):
     clone = type(layer).from_config(config)
     out = clone(np.ones((2, 4), "float32"))
     assert out.shape == (2, 4) and clone.kernel.shape == (8, 4)
+
+
+def test_subclassing_conv_layers(tmp_path, monkeypatch):
+    g = run_program("subclassing_conv_layers", tmp_path, monkeypatch)
+    decreasing(g["history"].history["loss"], "standardized convolutions")
+    model = g["model"]
+    assert model.count_params() == 34826  # as the plain Conv2D model of the example
+    assert captured(model)
+    # the override computes with the standardized kernel (then the bias and the relu)
+    layer = model.layers[2]
+    k = np.asarray(layer.kernel.numpy(), "float64")
+    standardized = (k - k.mean(axis=(0, 1, 2))) / np.sqrt(k.var(axis=(0, 1, 2)) + 1e-10)
+    assert np.allclose(standardized.std(axis=(0, 1, 2)), 1.0, atol=1e-4)
+    x = np.random.default_rng(0).random((2, 5, 5, 32)).astype("float32")
+    patches = np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2))
+    expected = np.einsum("bhwcij,ijcf->bhwf", patches, standardized) + layer.bias.numpy()
+    np.testing.assert_allclose(np.asarray(layer(x)), np.maximum(expected, 0), rtol=1e-4,
+                               atol=1e-4)
