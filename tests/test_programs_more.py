@@ -254,3 +254,19 @@ def test_subclassing_conv_layers(tmp_path, monkeypatch):
     expected = np.einsum("bhwcij,ijcf->bhwf", patches, standardized) + layer.bias.numpy()
     np.testing.assert_allclose(np.asarray(layer(x)), np.maximum(expected, 0), rtol=1e-4,
                                atol=1e-4)
+
+
+def test_timeseries_classification_from_scratch(tmp_path, monkeypatch):
+    g = run_program("timeseries_classification_from_scratch", tmp_path, monkeypatch)
+    logs = g["history"].history
+    decreasing(logs["loss"], "FCN")
+    assert sorted(logs) == ["learning_rate", "loss", "sparse_categorical_accuracy", "val_loss",
+                            "val_sparse_categorical_accuracy"]
+    assert 0.0 <= g["test_acc"] <= 1.0 and math.isfinite(g["test_loss"])
+    # the checkpoint holds the epoch with the lowest val_loss: evaluated again on the
+    # validation split (the last 20% of x_train), the loaded model gives that loss
+    model = g["model"]
+    assert model.count_params() == (64 + 784 + 784) + 3 * 4 * 16 + 34
+    x_val, y_val = g["x_train"][-32:], g["y_train"][-32:]
+    val_loss, _ = model.evaluate(x_val, y_val, verbose=0)
+    assert val_loss == pytest.approx(min(logs["val_loss"]), rel=1e-5)
