@@ -26,7 +26,7 @@ def _load_data():  # stands in for keras.datasets.mnist.load_data()
         labels = rng.integers(0, 10, size=n).astype("uint8")
         return protos[labels], labels
 
-    return part(256), part(32)
+    return part(128), part(32)
 
 
 def preprocess(array):
