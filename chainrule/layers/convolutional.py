@@ -275,9 +275,46 @@ class BaseConv(ShapedLayer):
         return y
 
     def _convolve(self, inputs: Tensor) -> Tensor:
+        if type(self).convolution_op is not BaseConv.convolution_op:  # a subclass's own op
+            y = self.convolution_op(inputs, self.kernel)
+            if self.bias is None:
+                return y
+            from chainrule import ops  # noqa: PLC0415
+
+            shape = ((1, -1) + (1,) * self.rank if self.data_format == "channels_first"
+                     else (-1,))
+            return ops.add(y, ops.reshape(self.bias, shape))
         fn = Conv(self.strides, self.padding, self.dilation_rate,
                   self.data_format == "channels_first")
         return fn(inputs, self.kernel) if self.bias is None else fn(inputs, self.kernel, self.bias)
+
+    def convolution_op(self, inputs: Any, kernel: Any) -> Tensor:
+        """The layer's convolution of ``inputs`` with ``kernel``, without bias or activation.
+
+        Keras's hook on ``Conv1D``/``Conv2D``/``Conv3D``: a subclass that overrides it
+        changes the operation the layer computes (``call`` then adds the bias and applies
+        the activation), and a subclass's own ``call`` may call it with another kernel
+        (a standardized one, say). Write an override with ``chainrule.ops``.
+
+        Args:
+            inputs: the input batch, ``(batch, *spatial, channels)`` (channels last).
+            kernel: a kernel of the layer's kernel shape.
+
+        Returns:
+            The convolution, with the layer's strides, padding and dilation.
+
+        Example:
+            >>> import numpy as np
+            >>> import chainrule as cr
+            >>> layer = cr.layers.Conv2D(2, 3)
+            >>> x = np.ones((1, 5, 5, 1), "float32")
+            >>> y = layer(x)
+            >>> layer.convolution_op(x, layer.kernel).shape
+            (1, 3, 3, 2)
+        """
+        fn = Conv(self.strides, self.padding, self.dilation_rate,
+                  self.data_format == "channels_first")
+        return fn(inputs if isinstance(inputs, Tensor) else Tensor(np.asarray(inputs)), kernel)
 
     # -- configuration -----------------------------------------------------------------
     def get_config(self) -> dict:

@@ -7,6 +7,7 @@ and optimizer objects once; the step (``step.py``) computes the loss with
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -105,7 +106,10 @@ class CompileMixin:
                     except ValueError:
                         raise metrics_error(spec) from None
         self._metrics = None
-        self._output_loss_trackers = [MeanTracker(f"{name}_loss") for name in self._output_names()] if n_out > 1 else []
+        # Keras logs "<output>_loss" for each output that has a loss, when more than one has
+        named = [name for name, fn in zip(self._output_names(), self._loss_fns) if fn is not None]
+        self._output_loss_trackers = ([MeanTracker(f"{name}_loss") for name in named]
+                                      if len(named) > 1 else [])
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"jit_compile must be True, False or 'auto'. "
                              f"Received: jit_compile={jit_compile!r}")
@@ -200,19 +204,24 @@ class CompileMixin:
         out += [m for m in tracked_metrics(self) if not any(m is o for o in out)]
         return out
 
-    def _compute_loss(self, ys: list, preds: list, sws: list | None) -> tuple:
+    def _compute_loss(self, ys: list, preds: list, sws: list | None, xs: list | None = None,
+                      training: bool = True) -> tuple:
         """The total loss and, with several outputs, each output's own loss (Tensors).
 
         A model that overrides ``compute_loss`` (Keras 3 allows it) gets its own
-        method called here, by the built-in steps.
+        method called here, by the built-in steps, with the batch's inputs ``x`` (a
+        distiller runs its teacher on them) and, where its signature takes it,
+        ``training`` (as Keras's trainers do).
         """
         overrides = getattr(self, "_overrides", None)
         if overrides is not None and overrides("compute_loss"):
             n = len(preds)
+            extra = {"training": training} if _takes_training(self.compute_loss) else {}
             loss = self.compute_loss(
-                x=None, y=(ys[0] if n == 1 else ys) if ys else None,
+                x=(xs[0] if len(xs) == 1 else xs) if xs else None,
+                y=(ys[0] if n == 1 else ys) if ys else None,
                 y_pred=preds[0] if n == 1 else preds,
-                sample_weight=None if not sws else sws[0] if len(sws) == 1 else sws)
+                sample_weight=None if not sws else sws[0] if len(sws) == 1 else sws, **extra)
             return loss, []
         return self._compiled_loss(ys, preds, sws)
 
@@ -249,11 +258,8 @@ class CompileMixin:
 
     def _track_losses(self, value: float, per_output: list, n: int) -> None:
         self._loss_tracker.update_state(value, n)
-        if per_output:
-            trackers = self._output_loss_trackers
-            idx = [i for i, fn in enumerate(self._loss_fns) if fn is not None]
-            for i, v in zip(idx, per_output):
-                trackers[i].update_state(v, n)
+        for tracker, v in zip(self._output_loss_trackers, per_output):  # outputs with a loss
+            tracker.update_state(v, n)
 
     def _metric_masks(self, preds: list) -> list:
         """``(output index, mask)`` of the outputs that carry a mask, when there are compiled
@@ -402,6 +408,15 @@ def _flatten_specs(spec: Any) -> list:
     return [spec]
 
 
+def _takes_training(method: Any) -> bool:
+    """Whether a user's ``compute_loss`` has a ``training`` parameter (or ``**kwargs``)."""
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
+
+
 def _specs_for_output(spec: Any, names: list, i: int) -> list:
     if spec is None:
         return []
@@ -410,6 +425,9 @@ def _specs_for_output(spec: Any, names: list, i: int) -> list:
         return list(v) if isinstance(v, (list, tuple)) else [v]
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
         return list(spec[i]) if i < len(spec) else []
+    if (isinstance(spec, (list, tuple)) and len(spec) == len(names) > 1 and None in spec
+            and all(s is None or isinstance(s, (list, tuple)) for s in spec)):
+        return list(spec[i] or [])  # one entry per output, None for an output without metrics
     return list(spec) if isinstance(spec, (list, tuple)) else [spec]
 
 

@@ -247,7 +247,7 @@ class Model(Trainer, Layer):
         if len(flat) != len(self.inputs):
             raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} inputs. "
                              f"Received: {len(flat)} inputs")
-        values = {id(kt): x for kt, x in zip(self.inputs, flat)}
+        values = {id(kt): _match_rank(x, kt) for kt, x in zip(self.inputs, flat)}
         for node in self._nodes:
             arg, extra, kwargs = node_call_arguments(node, [values[id(t)] for t in node.inputs])
             # training=... written in the graph (base_model(x, training=False)) wins over the
@@ -537,6 +537,24 @@ def _default_name(cls: type) -> str:
     if cls is Model:
         return "functional"
     return to_snake_case(cls.__name__)
+
+
+def _match_rank(x: Any, kt: KerasTensor) -> Any:
+    """``x`` with its rank matched to its ``Input``'s, as Keras's functional models do: a
+    trailing axis of 1 added where the Input declares one (``(n, 28, 28)`` for ``(28, 28, 1)``)
+    or dropped where the Input has none (``(n, 4, 1)`` for ``(4,)``)."""
+    if isinstance(x, KerasTensor) or not hasattr(x, "shape"):
+        return x
+    want = len(kt.shape)
+    if len(x.shape) == want - 1 and kt.shape[-1] == 1:
+        from chainrule import ops  # noqa: PLC0415
+
+        return ops.expand_dims(x, -1)
+    if len(x.shape) == want + 1 and x.shape[-1] == 1:
+        from chainrule import ops  # noqa: PLC0415
+
+        return ops.squeeze(x, -1)
+    return x
 
 
 def _accepts_training(layer: Layer) -> bool:

@@ -241,7 +241,7 @@ class StepFactory:
 
         def body() -> tuple:
             preds = model._forward(fx, training=True)
-            loss, per_output = model._compute_loss(fy, preds, fw or None)
+            loss, per_output = model._compute_loss(fy, preds, fw or None, fx, training=True)
             return preds, loss, per_output
 
         recording = entry is not None and entry.reason is None
@@ -359,7 +359,7 @@ class StepFactory:
 
         def body() -> tuple:
             preds = model._forward(fx, training=False)
-            loss, per_output = model._compute_loss(fy, preds, fw or None)
+            loss, per_output = model._compute_loss(fy, preds, fw or None, fx, training=False)
             return preds, loss, per_output
 
         with no_grad():

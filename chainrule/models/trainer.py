@@ -237,7 +237,8 @@ class Trainer(StepMethods, CompileMixin):
         return xs, ys, sws
 
     def _match_input_rank(self, xs: list) -> None:
-        """Give x a last axis of 1 where the model declares one and x lacks it (as Keras does).
+        """Give x a last axis of 1 where the model declares one and x lacks it, and drop a
+        last axis of 1 the model does not declare (as Keras's functional models do).
 
         ``fit(df["Horsepower"], y)`` on ``Normalization(input_shape=[1])``: a vector of
         samples for a model whose inputs are ``(None, 1)``.
@@ -250,6 +251,8 @@ class Trainer(StepMethods, CompileMixin):
         for i, (want, a) in enumerate(zip(declared, xs)):
             if len(want) >= 2 and want[-1] == 1 and a.ndim == len(want) - 1:
                 xs[i] = a[..., None]
+            elif len(want) >= 2 and a.ndim == len(want) + 1 and a.shape[-1] == 1:
+                xs[i] = a[..., 0]
 
     def _check_input_shapes(self, xs: list) -> None:
         """Check x against the first layer before any step, naming the layer."""
@@ -312,6 +315,8 @@ class Trainer(StepMethods, CompileMixin):
         checker = getattr(losses_lib, "check_targets", None)
         if checker is None or ys is None:  # no targets: the model adds its own loss
             return
+        if all(fn is None for fn in self._loss_fns):  # no compiled loss: nothing to check
+            return  # (and a model whose train_step does the work may have no call())
         from chainrule.layers import base as layers_base  # noqa: PLC0415
 
         # The output shapes for inputs of these shapes, from one forward pass on two samples,
