@@ -106,6 +106,23 @@ def test_per_output_metric_list_may_hold_none():
     assert sorted(logs) == ["a_loss", "a_mae", "b_loss", "c_loss", "c_mse", "loss"]
 
 
+def test_a_flat_metric_list_with_one_entry_per_output_is_per_output_as_keras_3():
+    # Keras 3.15: metrics=["mae", "mse"] on two outputs gives a_mae and b_mse (not both
+    # metrics to each output); [None, "mae"] leaves the first output without metrics
+    x = layers.Input((4,))
+    model = cr.Model(x, [layers.Dense(1, name="a")(x), layers.Dense(1, name="b")(x)])
+    data = np.random.default_rng(0).random((16, 4))
+    y = [data[:, :1], data[:, 1:2]]
+    for metrics, keys in ((["mae", "mse"], ["a_loss", "a_mae", "b_loss", "b_mse", "loss"]),
+                          ([None, "mae"], ["a_loss", "b_loss", "b_mae", "loss"]),
+                          # another length: each metric for every output (tf.keras 2;
+                          # Keras 3 raises)
+                          (["mae"], ["a_loss", "a_mae", "b_loss", "b_mae", "loss"])):
+        model.compile("sgd", "mse", metrics=metrics)
+        history = model.fit(data, y, epochs=1, batch_size=8, verbose=0)
+        assert sorted(history.history) == keys, metrics
+
+
 class _XLoss(cr.Model):
     """``compute_loss`` adds a penalty computed from ``x`` itself; records what it was given."""
 

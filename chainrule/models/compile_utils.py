@@ -423,11 +423,15 @@ def _specs_for_output(spec: Any, names: list, i: int) -> list:
     if isinstance(spec, dict):
         v = spec.get(names[i], [])
         return list(v) if isinstance(v, (list, tuple)) else [v]
+    if isinstance(spec, (list, tuple)) and len(spec) == len(names) > 1:
+        # as Keras 3: with several outputs, a list with one entry per output gives output i
+        # entry i (a metric, a list of metrics, or None for none)
+        entry = spec[i]
+        return [] if entry is None else list(entry) if isinstance(entry, (list, tuple)) \
+            else [entry]
     if isinstance(spec, (list, tuple)) and spec and all(isinstance(s, (list, tuple)) for s in spec):
         return list(spec[i]) if i < len(spec) else []
-    if (isinstance(spec, (list, tuple)) and len(spec) == len(names) > 1 and None in spec
-            and all(s is None or isinstance(s, (list, tuple)) for s in spec)):
-        return list(spec[i] or [])  # one entry per output, None for an output without metrics
+    # another flat list: every output gets each metric (tf.keras 2; Keras 3 raises)
     return list(spec) if isinstance(spec, (list, tuple)) else [spec]
 
 
