@@ -1693,6 +1693,22 @@ ROWS += [
      r"\(samples, 1000\)\)\. Received: array with shape \(1, 10\)$", True),
 ]
 # -- end of chainrule.applications --
+# -- sobel_edges, ssim, MaxNumBoundingBoxes, CLAHE, distillation (docs/errors.md) ------------
+_IMG8 = np.zeros((1, 8, 8, 1), "float32")
+ROWS += [
+    ("sobel-edges-rank", lambda: cr.ops.image.sobel_edges(np.zeros((8, 8, 1))), ValueError,
+     r"sobel_edges: images must have rank 4 \(a batch of images\)\. Received: images of "
+     r"shape \(8, 8, 1\)$", True),
+    ("ssim-shapes", lambda: cr.ops.image.ssim(_IMG8, np.zeros((1, 8, 7, 1))), ValueError,
+     r"ssim: image1 and image2 must have the same shape\. Received: image1 of shape "
+     r"\(1, 8, 8, 1\), image2 of shape \(1, 8, 7, 1\)$", True),
+    ("ssim-window", lambda: cr.ops.image.ssim(_IMG8, _IMG8), ValueError,
+     r"ssim: the images must be at least filter_size=11 pixels high and wide \(only whole "
+     r"windows count\)\. Received: images of shape \(1, 8, 8, 1\)$", True),
+    ("ssim-filter-size", lambda: cr.ops.image.ssim(_IMG8, _IMG8, filter_size=0), ValueError,
+     r"ssim: filter_size must be a positive integer\. Received: filter_size=0$", True),
+]
+# -- end of sobel_edges ... distillation --
 
 TMP = None  # set by the autouse fixture below
 
