@@ -1707,6 +1707,23 @@ ROWS += [
      r"windows count\)\. Received: images of shape \(1, 8, 8, 1\)$", True),
     ("ssim-filter-size", lambda: cr.ops.image.ssim(_IMG8, _IMG8, filter_size=0), ValueError,
      r"ssim: filter_size must be a positive integer\. Received: filter_size=0$", True),
+    ("clahe-tile-grid", lambda: cr.layers.ContrastLimitedAdaptiveHistogramEqualization(
+        tile_grid_size=(0, 8)), ValueError,
+     r"ContrastLimitedAdaptiveHistogramEqualization: tile_grid_size must be a pair of integers "
+     r">= 1 \(rows, columns of tiles\)\. Received: tile_grid_size=\(0, 8\)$", True),
+    ("max-num-boxes-number", lambda: cr.layers.MaxNumBoundingBoxes(0), ValueError,
+     r"MaxNumBoundingBoxes: max_number must be an integer >= 1\. Received: max_number=0$", True),
+    ("max-num-boxes-format", lambda: cr.layers.MaxNumBoundingBoxes(2)(
+        {"images": _IMG8, "bounding_boxes": {"boxes": np.zeros((1, 1, 4)),
+                                             "labels": np.zeros((1, 1))}}), ValueError,
+     r"You passed an input with a 'bounding_boxes' key, but you didn't specify a bounding box "
+     r"format\. .*Received: bounding_box_format=None$", True),
+    ("max-num-boxes-shapes", lambda: cr.layers.MaxNumBoundingBoxes(2, bounding_box_format="xyxy")(
+        {"images": _IMG8, "bounding_boxes": {"boxes": np.zeros((1, 3, 4)),
+                                             "labels": np.zeros((1, 2))}}), ValueError,
+     r'MaxNumBoundingBoxes layer "max_num_bounding_boxes\w*": boxes and labels must have '
+     r"shapes \(batch, N, 4\) and \(batch, N\)\. Received: boxes\.shape=\(1, 3, 4\), "
+     r"labels\.shape=\(1, 2\)$", True),
 ]
 # -- end of sobel_edges ... distillation --
 

@@ -6,6 +6,7 @@ the rest is checked against NumPy written here independently.
 """
 
 import importlib.util
+import json
 import os
 
 import numpy as np
@@ -133,3 +134,120 @@ def test_sobel_and_ssim_in_a_functional_model():
     x = np.random.default_rng(3).random((2, 6, 6, 1)).astype("float32")
     np.testing.assert_allclose(model.predict(x, verbose=0),
                                cr.ops.image.sobel_edges(x).numpy(), rtol=1e-6)
+
+
+# -- MaxNumBoundingBoxes and ContrastLimitedAdaptiveHistogramEqualization ---------------------
+
+
+@pytest.mark.parametrize("name", sorted(TOOL.CLAHE))
+def test_clahe_matches_keras(name):
+    _, dtype, kwargs = TOOL.CLAHE[name]
+    layer = cr.layers.ContrastLimitedAdaptiveHistogramEqualization(**kwargs)
+    y = layer(DATA[f"{name}_x"])
+    want = DATA[f"{name}_y"]
+    assert y.dtype == want.dtype == np.dtype(dtype) and y.shape == want.shape
+    if dtype == "uint8":  # a truncating cast: a float32 rounding step may cross an integer
+        assert np.abs(y.numpy().astype(int) - want).max() <= 1
+        assert np.mean(y.numpy() == want) > 0.99
+    else:
+        np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-4 * want.max())
+    config = json.loads(str(DATA[f"{name}_config"]))
+    mine = layer.get_config()
+    for key in ("value_range", "clip_limit", "tile_grid_size", "data_format"):
+        assert np.allclose(mine[key], config[key]) if key != "data_format" else \
+            mine[key] == config[key]
+    again = cr.layers.ContrastLimitedAdaptiveHistogramEqualization.from_config(config)
+    np.testing.assert_array_equal(again(DATA[f"{name}_x"]).numpy(), y.numpy())
+
+
+def _clahe_reference(img, grid, clip):
+    """One channel in [0, 255] (dimensions multiples of the grid): tiles' clipped
+    histograms, their maps, then the four nearest tile centres blended per pixel."""
+    h, w = img.shape
+    th, tw = h // grid[0], w // grid[1]
+    maps = np.zeros(grid + (256,))
+    for i in range(grid[0]):
+        for j in range(grid[1]):
+            tile = img[i * th:(i + 1) * th, j * tw:(j + 1) * tw].astype(int)
+            hist = np.bincount(tile.ravel(), minlength=256).astype(float)
+            if clip > 0:
+                limit = clip * th * tw / 256
+                excess = np.sum(np.maximum(hist - limit, 0))
+                hist = np.minimum(hist, limit) + excess / 256
+            cdf = np.cumsum(hist)
+            maps[i, j] = np.clip((cdf - cdf[0]) * 255 / ((th * tw - cdf[0]) or 1), 0, 255)
+    out = np.zeros((h, w))
+    for y in range(h):
+        for x in range(w):
+            fy, fx = (y - th / 2) / th, (x - tw / 2) / tw  # position in tile-centre units
+            i0, j0 = int(np.floor(fy)), int(np.floor(fx))
+            a, b = fy - i0, fx - j0
+            v = int(img[y, x])
+
+            def at(i, j, v=v):
+                return maps[min(max(i, 0), grid[0] - 1), min(max(j, 0), grid[1] - 1), v]
+
+            out[y, x] = ((1 - a) * ((1 - b) * at(i0, j0) + b * at(i0, j0 + 1))
+                         + a * ((1 - b) * at(i0 + 1, j0) + b * at(i0 + 1, j0 + 1)))
+    return out
+
+
+def test_clahe_matches_a_loop_reference_and_has_no_gradient():
+    img = np.random.default_rng(5).integers(0, 120, (12, 8)).astype("float32")
+    layer = cr.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(3, 2),
+                                                                   clip_limit=2.0)
+    got = layer(img[None, :, :, None]).numpy()[0, :, :, 0]
+    np.testing.assert_allclose(got, _clahe_reference(img, (3, 2), 2.0), rtol=1e-4, atol=1e-3)
+    t = cr.Tensor(img[None, :, :, None], requires_grad=True)
+    assert not layer(t).requires_grad
+
+
+def test_clahe_in_a_model_replays_and_saves(tmp_path):
+    inp = cr.layers.Input((8, 8, 1))
+    x = cr.layers.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2))(inp)
+    x = cr.layers.Rescaling(1 / 255.0)(x)
+    out = cr.layers.Dense(1)(cr.layers.Flatten()(x))
+    model = cr.Model(inp, out)
+    model.compile("sgd", "mse", jit_compile=True)  # raises if the step cannot be captured
+    rng = np.random.default_rng(6)
+    xs, ys = (rng.random((16, 8, 8, 1)) * 255).astype("float32"), rng.random((16, 1))
+    model.fit(xs, ys, batch_size=8, epochs=2, verbose=0)
+    assert any(e.program is not None for e in model._steps.entries.values())
+    path = str(tmp_path / "clahe.keras")
+    model.save(path)
+    again = cr.saving.load_model(path)
+    np.testing.assert_allclose(again.predict(xs, verbose=0), model.predict(xs, verbose=0),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["maxnum_cut", "maxnum_pad"])
+def test_max_num_bounding_boxes_matches_keras(name):
+    config = json.loads(str(DATA["maxnum_config"]))
+    layer = cr.layers.MaxNumBoundingBoxes.from_config({**config, "fill_value": -2})
+    assert {k: v for k, v in layer.get_config().items() if k not in ("dtype", "fill_value")} \
+        == {k: v for k, v in config.items() if k != "dtype"}
+    images = np.zeros((2, 4, 4, 3), "float32")
+    out = layer({"images": images, "bounding_boxes": {"boxes": DATA[f"{name}_boxes"],
+                                                      "labels": DATA[f"{name}_labels"]},
+                 "labels": np.array([1, 0])})
+    boxes, labels = out["bounding_boxes"]["boxes"], out["bounding_boxes"]["labels"]
+    assert boxes.dtype == np.float32 and labels.dtype == np.int32
+    np.testing.assert_array_equal(boxes.numpy(), DATA[f"{name}_boxes_y"])
+    np.testing.assert_array_equal(labels.numpy(), DATA[f"{name}_labels_y"])
+    np.testing.assert_array_equal(out["images"].numpy(), images)
+    np.testing.assert_array_equal(np.asarray(out["labels"]), [1, 0])
+
+
+def test_max_num_bounding_boxes_single_image_plain_images_and_shapes():
+    layer = cr.layers.MaxNumBoundingBoxes(2, bounding_box_format="yxyx")
+    one = layer({"images": np.zeros((4, 4, 3)), "bounding_boxes": {
+        "boxes": np.ones((3, 4)), "labels": np.arange(3)}})["bounding_boxes"]
+    assert one["boxes"].shape == (2, 4) and one["labels"].numpy().tolist() == [0, 1]
+    images = np.ones((1, 2, 2, 1), "float32")
+    np.testing.assert_array_equal(np.asarray(layer(images)), images)
+    shape = layer.compute_output_shape({"images": (None, 4, 4, 3), "bounding_boxes": {
+        "boxes": (None, 7, 4), "labels": (None, 7)}})
+    assert shape["bounding_boxes"] == {"boxes": (None, 2, 4), "labels": (None, 2)}
+    with pytest.raises(ValueError, match="bounding box format"):
+        cr.layers.MaxNumBoundingBoxes(2)({"images": images, "bounding_boxes": {
+            "boxes": np.ones((1, 3, 4)), "labels": np.ones((1, 3))}})

@@ -13,6 +13,7 @@ generator, so the tests rebuild nothing random themselves: they read the inputs 
 
 from __future__ import annotations
 
+import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -66,8 +67,46 @@ def main() -> None:
     print(f"wrote {OUT}: {len(out)} arrays")
 
 
+#: name -> (shape, dtype, keyword arguments of ContrastLimitedAdaptiveHistogramEqualization)
+CLAHE = {
+    "clahe_default": ((2, 20, 18, 3), "float32", {}),
+    "clahe_unit_range": ((1, 9, 12, 2), "float32", {"value_range": (0, 1), "clip_limit": 2.0,
+                                                    "tile_grid_size": (3, 2)}),
+    "clahe_no_clip": ((11, 7, 1), "float32", {"clip_limit": 0.0, "tile_grid_size": (2, 3)}),
+    "clahe_first": ((1, 2, 10, 10), "float32", {"tile_grid_size": (4, 4),
+                                                "data_format": "channels_first"}),
+    "clahe_uint8": ((1, 16, 16, 3), "uint8", {"tile_grid_size": (2, 2), "clip_limit": 1.5}),
+}
+
+
+def layers(rng: np.random.Generator, out: dict) -> None:
+    import keras
+    import tensorflow as tf
+
+    for name, (shape, dtype, kwargs) in CLAHE.items():
+        high = 1.0 if kwargs.get("value_range") == (0, 1) else 255.0
+        x = rng.random(shape) * high
+        # a narrow band in one corner gives the contrast limit something to clip
+        x[..., : shape[-3] // 2, : shape[-2] // 2, :] *= 0.1
+        x = x.astype(dtype)
+        layer = keras.layers.ContrastLimitedAdaptiveHistogramEqualization(**kwargs)
+        out[f"{name}_x"] = x
+        out[f"{name}_y"] = np.asarray(layer(tf.constant(x)))
+        out[f"{name}_config"] = np.array(json.dumps(layer.get_config()))
+    layer = keras.layers.MaxNumBoundingBoxes(3, fill_value=-2, bounding_box_format="xyxy")
+    out["maxnum_config"] = np.array(json.dumps(layer.get_config()))
+    for name, n in (("maxnum_cut", 5), ("maxnum_pad", 2)):
+        boxes = rng.random((2, n, 4)).astype("float32")
+        labels = rng.integers(0, 9, (2, n)).astype("int32")
+        got = layer({"images": np.zeros((2, 4, 4, 3), "float32"),
+                     "bounding_boxes": {"boxes": boxes, "labels": labels}})
+        out[f"{name}_boxes"], out[f"{name}_labels"] = boxes, labels
+        out[f"{name}_boxes_y"] = np.asarray(got["bounding_boxes"]["boxes"])
+        out[f"{name}_labels_y"] = np.asarray(got["bounding_boxes"]["labels"])
+
+
 #: the later sections (layers, distillation), each ``f(rng, out)``
-SECTIONS: list = []
+SECTIONS: list = [layers]
 
 if __name__ == "__main__":
     main()
