@@ -1725,6 +1725,47 @@ ROWS += [
      r"shapes \(batch, N, 4\) and \(batch, N\)\. Received: boxes\.shape=\(1, 3, 4\), "
      r"labels\.shape=\(1, 2\)$", True),
 ]
+
+
+def _mlp(units, outputs=3):
+    return cr.Sequential([cr.layers.Input((4,)), cr.layers.Dense(units),
+                          cr.layers.Dense(outputs)])
+
+
+def _distiller(**kwargs):
+    args = {"teacher": _mlp(5), "student": _mlp(2),
+            "distillation_losses": cr.distillation.LogitsDistillation(), **kwargs}
+    return cr.distillation.Distiller(**args)
+
+
+ROWS += [
+    ("distiller-student-loss-weight", lambda: _distiller(student_loss_weight=1.5), ValueError,
+     r"Distiller: student_loss_weight must be a number between 0\.0 and 1\.0\. Received: "
+     r"student_loss_weight=1\.5$", True),
+    ("distiller-loss-weights", lambda: _distiller(
+        distillation_losses=[cr.distillation.LogitsDistillation()],
+        distillation_loss_weights=[1.0, 2.0]), ValueError,
+     r"Distiller: the number of distillation_loss_weights \(2\) must match the number of "
+     r"distillation_losses \(1\)\. Received: distillation_loss_weights=\[1\.0, 2\.0\]$", True),
+    ("distiller-output-shapes", lambda: _distiller(student=_mlp(2, outputs=4)), ValueError,
+     r"Distiller: teacher and student output shapes are incompatible; all dimensions must "
+     r"match\. Received: teacher output shape \(None, 3\), student output shape "
+     r"\(None, 4\)$", True),
+    ("distiller-not-a-model", lambda: _distiller(student="student"), ValueError,
+     r"Distiller: the student must be a chainrule Model\. Received: student of type str$", True),
+    ("distiller-compile-loss", lambda: _distiller().compile("sgd"), ValueError,
+     r"Distiller\.compile: loss \(the student's loss\) cannot be None\. Received: "
+     r"loss=None$", True),
+    ("distillation-temperature", lambda: cr.distillation.LogitsDistillation(temperature=0),
+     ValueError, r"LogitsDistillation: temperature must be a positive number\. Received: "
+     r"temperature=0$", True),
+    ("distillation-no-loss", lambda: cr.distillation.FeatureDistillation(loss=None), ValueError,
+     r"FeatureDistillation: loss must contain at least one loss that is not None\. Received: "
+     r"loss=None$", True),
+    ("distillation-layer-name", lambda: _distiller(
+        distillation_losses=cr.distillation.FeatureDistillation(teacher_layer_name="nope")),
+     ValueError, r"In teacher model: No such layer: 'nope'\. .*Received: name='nope'$", True),
+]
 # -- end of sobel_edges ... distillation --
 
 TMP = None  # set by the autouse fixture below

@@ -251,3 +251,158 @@ def test_max_num_bounding_boxes_single_image_plain_images_and_shapes():
     with pytest.raises(ValueError, match="bounding box format"):
         cr.layers.MaxNumBoundingBoxes(2)({"images": images, "bounding_boxes": {
             "boxes": np.ones((1, 3, 4)), "labels": np.ones((1, 3))}})
+
+
+# -- chainrule.distillation --------------------------------------------------------------------
+
+kd = cr.distillation
+
+
+def _weights(key):
+    """The list of arrays the tool stored as ``key_0``, ``key_1``, ..."""
+    return [DATA[f"{key}_{i}"] for i in range(sum(k.startswith(key + "_") for k in DATA.files))]
+
+
+def _pair(name):
+    """The fixture's teacher and student (same layers and names), with Keras's weights."""
+    ti = cr.layers.Input((4,), name="teacher_in")
+    th = cr.layers.Dense(6, activation="relu", name="t_hidden")(ti)
+    teacher = cr.Model(ti, cr.layers.Dense(3, name="t_out")(th), name="teacher")
+    si = cr.layers.Input((4,), name="student_in")
+    sh = cr.layers.Dense(6, activation="tanh", name="s_hidden")(si)
+    student = cr.Model(si, cr.layers.Dense(3, name="s_out")(sh), name="student")
+    teacher.set_weights(_weights(f"{name}_teacher_weights"))
+    student.set_weights(_weights(f"{name}_student_weights"))
+    return teacher, student
+
+
+def _distiller(name):
+    """The fixture's setups (tools/keras_fixtures_kextras.py::distillation), in chainrule."""
+    weight, targets, setup = TOOL.DISTILL[name]
+    teacher, student = _pair(name)
+    if setup == "logits":
+        losses, loss_weights = kd.LogitsDistillation(temperature=2.0), None
+        student_loss = cr.losses.SparseCategoricalCrossentropy(from_logits=True)
+    elif setup == "mixed":
+        losses = [kd.LogitsDistillation(temperature=3.0, loss=cr.losses.KLDivergence()),
+                  kd.FeatureDistillation(loss="mse", teacher_layer_name="t_hidden",
+                                         student_layer_name="s_hidden")]
+        loss_weights, student_loss = [1.0, 0.5], "mse"
+    else:
+        losses, loss_weights = [kd.FeatureDistillation(loss="cosine_similarity")], None
+        student_loss = "sparse_categorical_crossentropy"
+    distiller = kd.Distiller(teacher, student, losses, distillation_loss_weights=loss_weights,
+                             student_loss_weight=weight)
+    distiller.compile(optimizer=cr.optimizers.SGD(0.1), loss=student_loss,
+                      metrics=["mae"] if targets == "onehot" else None)
+    labels = DATA["distill_labels"]
+    y = np.eye(3, dtype="float32")[labels] if targets == "onehot" else labels
+    return distiller, y
+
+
+@pytest.mark.parametrize("name", sorted(TOOL.DISTILL))
+def test_distiller_trains_as_keras(name):
+    distiller, y = _distiller(name)
+    x = DATA["distill_x"]
+    teacher_before = distiller.teacher.get_weights()
+    history = distiller.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0).history
+    want = json.loads(str(DATA[f"{name}_history"]))
+    assert sorted(history) == sorted(want)
+    for key in want:
+        np.testing.assert_allclose(history[key], want[key], rtol=2e-5, atol=1e-6, err_msg=key)
+    for got, ref in zip(distiller.student.get_weights(), _weights(f"{name}_trained")):
+        np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+    for got, ref in zip(distiller.teacher.get_weights(), teacher_before):  # frozen
+        np.testing.assert_array_equal(got, ref)
+    scores = distiller.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
+    want = json.loads(str(DATA[f"{name}_evaluate"]))
+    assert sorted(scores) == sorted(want)
+    for key in want:
+        np.testing.assert_allclose(scores[key], want[key], rtol=2e-5, atol=1e-6, err_msg=key)
+    np.testing.assert_allclose(distiller.predict(x[:5], verbose=0), DATA[f"{name}_predict"],
+                               rtol=1e-5, atol=1e-6)
+    names = [n for n in json.loads(str(DATA[f"{name}_metrics_names"])) if n != "compile_metrics"]
+    assert [m.name for m in distiller.metrics if m.name != "mae"] == names
+
+
+def test_distiller_config_is_keras_and_loads_keras_config(tmp_path):
+    keras_config = json.loads(str(DATA["distill_mixed_config"]))
+    again = kd.Distiller.from_config(keras_config)
+    assert (again.teacher.name, again.student.name) == ("teacher", "student")
+    assert not again.teacher.trainable and again.student_loss_weight == 0.3
+    assert again.distillation_loss_weights == [1.0, 0.5]
+    logits, feature = again.distillation_losses
+    assert isinstance(logits.loss, cr.losses.KLDivergence) and logits.temperature == 3.0
+    assert feature.loss is cr.losses.mean_squared_error
+    assert (feature.teacher_layer_name, feature.student_layer_name) == ("t_hidden", "s_hidden")
+
+    distiller, y = _distiller("distill_mixed")
+    config = distiller.get_config()
+    assert set(config) == set(keras_config) - {"dtype"}
+    for mine, theirs in zip(config["distillation_losses"], keras_config["distillation_losses"]):
+        assert (mine["module"], mine["class_name"]) == (theirs["module"], theirs["class_name"])
+        assert {k: v for k, v in mine["config"].items() if k != "loss"} == \
+            {k: v for k, v in theirs["config"].items() if k != "loss"}
+    x = DATA["distill_x"]
+    distiller.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    path = str(tmp_path / "distiller.keras")
+    distiller.save(path)
+    loaded = cr.saving.load_model(path)
+    assert type(loaded) is kd.Distiller and loaded.student_loss_weight == 0.3
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), distiller.predict(x, verbose=0))
+    assert loaded.evaluate(x, y, verbose=0) == distiller.evaluate(x, y, verbose=0)
+    loaded.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)  # optimizer state too
+    distiller.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(loaded.student.get_weights(), distiller.student.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def test_distillation_losses_match_numpy_and_have_gradients():
+    rng = np.random.default_rng(7)
+    t, s = rng.standard_normal((5, 4)), rng.standard_normal((5, 4))
+    kl = kd.LogitsDistillation(temperature=2.5, loss=cr.losses.KLDivergence())
+    p, q = _softmax(t / 2.5), _softmax(s / 2.5)
+    want = 2.5 ** 2 * np.mean(np.sum(p * np.log(p / q), -1))
+    np.testing.assert_allclose(float(kl.compute_loss(t, s)), want, rtol=1e-10)
+    # Keras's default: the name becomes the plain function, applied to the scaled logits
+    plain = kd.LogitsDistillation(temperature=2.5)
+    a, b = np.clip(t / 2.5, 1e-7, 1), np.clip(s / 2.5, 1e-7, 1)
+    np.testing.assert_allclose(float(plain.compute_loss(t, s)),
+                               np.mean(np.sum(a * np.log(a / b), -1)), rtol=1e-6)
+    feature = kd.FeatureDistillation(loss=["mse", None, "mae"])
+    got = feature.compute_loss([t, t, t], [s, s * 0, s])
+    np.testing.assert_allclose(float(got), np.mean((t - s) ** 2) + np.mean(np.abs(t - s)),
+                               rtol=1e-10)
+    assert check_gradients(lambda v: kl.compute_loss(t, v), s)
+    assert check_gradients(lambda v: kd.FeatureDistillation("mse").compute_loss(t, v), s)
+    for loss in (kl, feature, kd.FeatureDistillation("cosine_similarity", "a", "b")):
+        config = kd.distillation_loss.serialize(loss)
+        again = kd.distillation_loss.deserialize(config)
+        assert type(again) is type(loss) and again.get_config() == loss.get_config()
+
+
+def test_custom_distillation_loss_and_subclassed_models():
+    class MeanGap(kd.DistillationLoss):
+        def compute_loss(self, teacher_outputs, student_outputs, **kwargs):
+            return cr.ops.mean(cr.ops.abs(teacher_outputs - student_outputs))
+
+    class Tiny(cr.Model):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = cr.layers.Dense(units)
+
+        def call(self, inputs, training=None):
+            return self.dense(inputs)
+
+    distiller = kd.Distiller(Tiny(2), Tiny(2), MeanGap(), student_loss_weight=0.0)
+    distiller.compile("sgd", loss="mse")
+    x = np.random.default_rng(8).random((6, 3)).astype("float32")
+    history = distiller.fit(x, np.zeros((6, 2)), epochs=3, verbose=0).history
+    assert history["distillation_loss"][-1] < history["distillation_loss"][0]
+    with pytest.raises(ValueError, match="subclassed"):
+        kd.Distiller(Tiny(2), Tiny(2), kd.FeatureDistillation(teacher_layer_name="dense"))

@@ -105,8 +105,71 @@ def layers(rng: np.random.Generator, out: dict) -> None:
         out[f"{name}_labels_y"] = np.asarray(got["bounding_boxes"]["labels"])
 
 
+def _pair(keras, seed: int) -> tuple:
+    """A small functional teacher and student with named hidden layers of equal width."""
+    keras.utils.set_random_seed(seed)
+    ti = keras.Input((4,), name="teacher_in")
+    th = keras.layers.Dense(6, activation="relu", name="t_hidden")(ti)
+    teacher = keras.Model(ti, keras.layers.Dense(3, name="t_out")(th), name="teacher")
+    si = keras.Input((4,), name="student_in")
+    sh = keras.layers.Dense(6, activation="tanh", name="s_hidden")(si)
+    student = keras.Model(si, keras.layers.Dense(3, name="s_out")(sh), name="student")
+    return teacher, student
+
+
+#: name -> (student_loss_weight, targets "sparse" or "onehot", distillation setup)
+DISTILL = {
+    "distill_logits": (0.5, "sparse", "logits"),
+    "distill_mixed": (0.3, "onehot", "mixed"),
+    "distill_no_student": (0.0, "sparse", "feature_final"),
+}
+
+
+def _weights(out: dict, key: str, weights: list) -> None:
+    """A list of arrays as ``key_0``, ``key_1``, ... (no object arrays: no pickles)."""
+    for i, w in enumerate(weights):
+        out[f"{key}_{i}"] = w
+
+
+def distillation(rng: np.random.Generator, out: dict) -> None:
+    import keras
+    from keras import distillation as kd
+
+    x = rng.standard_normal((16, 4)).astype("float32")
+    labels = rng.integers(0, 3, 16)
+    out["distill_x"], out["distill_labels"] = x, labels
+    for i, (name, (weight, targets, setup)) in enumerate(DISTILL.items()):
+        teacher, student = _pair(keras, 10 + i)
+        _weights(out, f"{name}_teacher_weights", teacher.get_weights())
+        _weights(out, f"{name}_student_weights", student.get_weights())
+        if setup == "logits":
+            losses, loss_weights = kd.LogitsDistillation(temperature=2.0), None
+            student_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        elif setup == "mixed":
+            losses = [kd.LogitsDistillation(temperature=3.0, loss=keras.losses.KLDivergence()),
+                      kd.FeatureDistillation(loss="mse", teacher_layer_name="t_hidden",
+                                             student_layer_name="s_hidden")]
+            loss_weights, student_loss = [1.0, 0.5], "mse"
+        else:
+            losses, loss_weights = [kd.FeatureDistillation(loss="cosine_similarity")], None
+            student_loss = "sparse_categorical_crossentropy"
+        distiller = kd.Distiller(teacher, student, losses, distillation_loss_weights=loss_weights,
+                                 student_loss_weight=weight)
+        distiller.compile(optimizer=keras.optimizers.SGD(0.1), loss=student_loss,
+                          metrics=["mae"] if targets == "onehot" else None)
+        y = np.eye(3, dtype="float32")[labels] if targets == "onehot" else labels
+        history = distiller.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        out[f"{name}_history"] = np.array(json.dumps(history.history))
+        _weights(out, f"{name}_trained", student.get_weights())
+        out[f"{name}_evaluate"] = np.array(json.dumps(
+            distiller.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)))
+        out[f"{name}_predict"] = distiller.predict(x[:5], verbose=0)
+        out[f"{name}_config"] = np.array(json.dumps(distiller.get_config()))
+        out[f"{name}_metrics_names"] = np.array(json.dumps([m.name for m in distiller.metrics]))
+
+
 #: the later sections (layers, distillation), each ``f(rng, out)``
-SECTIONS: list = [layers]
+SECTIONS: list = [layers, distillation]
 
 if __name__ == "__main__":
     main()
