@@ -7,6 +7,7 @@ weighs and adds them. Every loss is written with chainrule's ops and losses, so 
 gradient reaches the student.
 
 Example:
+    >>> import numpy as np
     >>> import chainrule as cr
     >>> teacher = np.array([[2.0, 0.0, -1.0]], "float32")
     >>> loss = cr.distillation.LogitsDistillation(temperature=2.0,
@@ -80,6 +81,7 @@ class DistillationLoss:
     :meth:`validate_model_compatibility` may check the models and outputs first.
 
     Example:
+        >>> import numpy as np
         >>> import chainrule as cr
         >>> class MeanGap(cr.distillation.DistillationLoss):
         ...     def compute_loss(self, teacher_outputs, student_outputs, **kwargs):
@@ -138,6 +140,7 @@ class FeatureDistillation(DistillationLoss):
         ValueError: when every loss is None.
 
     Example:
+        >>> import numpy as np
         >>> import chainrule as cr
         >>> loss = cr.distillation.FeatureDistillation("mse")
         >>> float(loss.compute_loss(np.array([[1.0, 3.0]]), np.array([[1.0, 1.0]])))
@@ -230,6 +233,7 @@ class LogitsDistillation(DistillationLoss):
         ValueError: for a temperature that is not a positive number, or no loss.
 
     Example:
+        >>> import numpy as np
         >>> import chainrule as cr
         >>> loss = cr.distillation.LogitsDistillation(2.0, loss=cr.losses.KLDivergence())
         >>> t, s = np.array([[2.0, 0.0]]), np.array([[0.0, 2.0]])
