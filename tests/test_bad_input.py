@@ -1765,6 +1765,17 @@ ROWS += [
     ("distillation-layer-name", lambda: _distiller(
         distillation_losses=cr.distillation.FeatureDistillation(teacher_layer_name="nope")),
      ValueError, r"In teacher model: No such layer: 'nope'\. .*Received: name='nope'$", True),
+    ("set-backend-unknown", lambda: cr.config.set_backend("jax"), ValueError,
+     r"Unable to import backend : jax \(chainrule's backends are 'numpy', 'cupy'\)\. "
+     r"Received: backend='jax'$", True),
+    ("dtype-policy-map-path", lambda: cr.dtype_policies.DTypePolicyMap(
+        policy_map={"a/.*": "float16", "a/b.*": "float32"})["a/bc"], ValueError,
+     r"Path 'a/bc' matches multiple dtype policy specification keys: \['a/\.\*', 'a/b\.\*'\]\. "
+     r".*Received: key='a/bc'$", True),
+    ("dtype-policy-map-value", lambda: cr.dtype_policies.DTypePolicyMap().__setitem__(
+        "dense", 3), ValueError,
+     r"DTypePolicyMap: a value must be a dtype policy \(a name, a config or a DTypePolicy\)\. "
+     r"Received: 3$", True),
 ]
 # -- end of sobel_edges ... distillation --
 

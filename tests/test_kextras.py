@@ -406,3 +406,49 @@ def test_custom_distillation_loss_and_subclassed_models():
     assert history["distillation_loss"][-1] < history["distillation_loss"][0]
     with pytest.raises(ValueError, match="subclassed"):
         kd.Distiller(Tiny(2), Tiny(2), kd.FeatureDistillation(teacher_layer_name="dense"))
+
+
+# -- dtype_policies.DTypePolicyMap and config.set_backend ---------------------------------------
+
+
+@pytest.mark.parametrize("name,default", [("policy_map_default", "float32"),
+                                          ("policy_map_global", None)])
+def test_dtype_policy_map_matches_keras(name, default):
+    dp = cr.dtype_policies
+    policy_map = dp.DTypePolicyMap(default_policy=default)
+    for path, policy in TOOL.POLICY_MAP.items():
+        policy_map[path] = dp.DTypePolicy(policy)
+    assert [policy_map[p].name for p in TOOL.POLICY_LOOKUPS] == \
+        json.loads(str(DATA[f"{name}_lookups"]))
+    assert policy_map.name == str(DATA[f"{name}_name"])
+    assert len(policy_map) == 3 and "decoder" in policy_map and list(policy_map)[0] == \
+        "encoder/dense"
+    keras_form = json.loads(str(DATA[f"{name}_serialized"]))
+    assert dp.serialize(policy_map) == keras_form
+    again = dp.get(keras_form)
+    assert isinstance(again, dp.DTypePolicyMap) and list(again) == list(policy_map)
+    if default is not None:
+        assert again == policy_map and again["encoder/x"].name == "float16"
+    else:  # Keras writes no names: the reloaded entries follow the global policy
+        assert {again[p].name for p in policy_map} == {"float32"}
+
+
+def test_dtype_policy_map_rules_and_layers():
+    dp = cr.dtype_policies
+    policy_map = dp.DTypePolicyMap("float64", {"a/.*": "float16", "a/b.*": "float32"})
+    with pytest.raises(ValueError, match="matches multiple dtype policy"):
+        policy_map["a/bc"]
+    with pytest.raises(ValueError, match="already exist"):
+        policy_map["a/.*"] = "float64"
+    del policy_map["a/b.*"]
+    assert policy_map["a/bc"].name == "float16"
+    assert policy_map.compute_dtype == policy_map.variable_dtype == "float64"
+    layer = cr.layers.Dense(2, dtype=policy_map)  # a layer takes the map's default policy
+    assert layer.dtype == "float64"
+    assert layer(np.ones((1, 3))).dtype == np.float64
+
+
+def test_config_set_backend():
+    with pytest.warns(UserWarning, match="set_backend"):
+        cr.config.set_backend("numpy")
+    assert cr.backend.get_backend() == "numpy" and cr.backend.backend() == "numpy"

@@ -168,8 +168,26 @@ def distillation(rng: np.random.Generator, out: dict) -> None:
         out[f"{name}_metrics_names"] = np.array(json.dumps([m.name for m in distiller.metrics]))
 
 
-#: the later sections (layers, distillation), each ``f(rng, out)``
-SECTIONS: list = [layers, distillation]
+#: path -> policy name of the DTypePolicyMap cases, and the paths looked up
+POLICY_MAP = {"encoder/dense": "float64", "encoder/.*": "float16", "decoder": "float64"}
+POLICY_LOOKUPS = ["encoder/dense", "encoder/norm", "decoder", "decoder/dense", "encoder"]
+
+
+def dtype_policies(rng: np.random.Generator, out: dict) -> None:
+    from keras import dtype_policies as dp
+
+    for name, default in (("policy_map_default", "float32"), ("policy_map_global", None)):
+        policy_map = dp.DTypePolicyMap(default_policy=default)
+        for path, policy in POLICY_MAP.items():
+            policy_map[path] = dp.DTypePolicy(policy)
+        out[f"{name}_lookups"] = np.array(json.dumps(
+            [policy_map[p].name for p in POLICY_LOOKUPS]))  # before get_config renames them
+        out[f"{name}_name"] = np.array(policy_map.name)
+        out[f"{name}_serialized"] = np.array(json.dumps(dp.serialize(policy_map)))
+
+
+#: the later sections (layers, distillation, dtype policies), each ``f(rng, out)``
+SECTIONS: list = [layers, distillation, dtype_policies]
 
 if __name__ == "__main__":
     main()
