@@ -127,13 +127,19 @@ def test_ssim_casts_back_to_the_input_dtype_as_keras():
     assert y.dtype == np.uint8  # Keras casts the result back to image1's dtype
 
 
-def test_sobel_and_ssim_in_a_functional_model():
+def test_sobel_edges_in_a_functional_model_replays():
     inp = cr.layers.Input((6, 6, 1))
-    out = cr.ops.image.sobel_edges(inp)
-    model = cr.Model(inp, out)
-    x = np.random.default_rng(3).random((2, 6, 6, 1)).astype("float32")
+    edges = cr.ops.image.sobel_edges(inp)
+    model = cr.Model(inp, edges)
+    x = np.random.default_rng(3).random((8, 6, 6, 1)).astype("float32")
     np.testing.assert_allclose(model.predict(x, verbose=0),
                                cr.ops.image.sobel_edges(x).numpy(), rtol=1e-6)
+    conv = cr.layers.Conv2D(1, 3, padding="same")(inp)
+    head = cr.layers.Dense(1)(cr.layers.Flatten()(cr.ops.image.sobel_edges(conv)))
+    trained = cr.Model(inp, head)
+    trained.compile("sgd", "mse", jit_compile=True)  # raises if the step cannot be captured
+    trained.fit(x, np.ones((8, 1)), batch_size=4, epochs=2, verbose=0)
+    assert any(e.program is not None for e in trained._steps.entries.values())
 
 
 # -- MaxNumBoundingBoxes and ContrastLimitedAdaptiveHistogramEqualization ---------------------
