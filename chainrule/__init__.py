@@ -76,3 +76,6 @@ __all__ += ["visualization"]
 # Keras 3's ready-made image models (chainrule.applications.MobileNetV2, ...), loaded on first use
 _lazy.attach(globals(), submodules=("applications",))
 __all__ += ["applications"]
+# Keras 3's keras.distillation (Distiller and its losses), loaded when first used
+_lazy.attach(globals(), submodules=("distillation",))
+__all__ += ["distillation"]

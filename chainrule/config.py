@@ -73,3 +73,48 @@ def _unsafe_deserialization_enabled() -> bool:
 
 __all__ += ["enable_unsafe_deserialization"]
 # -- end of enable_unsafe_deserialization --
+# -- Keras 3's keras.config.set_backend --
+
+
+def set_backend(backend: str) -> None:
+    """Select the backend, as Keras's ``keras.config.set_backend`` does.
+
+    chainrule's backends are its array libraries, ``"numpy"`` and ``"cupy"``
+    (:func:`chainrule.backend.set_backend`); any other name (``"tensorflow"``, ``"jax"``,
+    ``"torch"``, ...) is refused with Keras's error for a backend it cannot import. As in
+    Keras, objects made before the switch are not converted (a warning says so): build
+    models after choosing the backend.
+
+    Args:
+        backend: ``"numpy"`` or ``"cupy"``.
+
+    Raises:
+        ValueError: for any other backend.
+        ImportError: for ``"cupy"`` without CuPy installed.
+
+    Example:
+        >>> import warnings
+        >>> import chainrule as cr
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     cr.config.set_backend("numpy")
+        >>> cr.backend.get_backend()
+        'numpy'
+    """
+    import warnings  # noqa: PLC0415
+
+    from chainrule import backend as _backend  # noqa: PLC0415
+
+    if not isinstance(backend, str) or backend.lower() not in _backend._BACKENDS:
+        raise ValueError(f"Unable to import backend : {backend} (chainrule's backends are "
+                         f"{', '.join(repr(b) for b in _backend._BACKENDS)}). "
+                         f"Received: backend={backend!r}")
+    _backend.set_backend(backend)
+    warnings.warn("Using `keras.config.set_backend` is dangerous and should be done carefully. "
+                  "Already-instantiated objects will not be converted: tensors, layers and "
+                  "models created before calling `set_backend()` keep the arrays they hold. "
+                  "Create them again after choosing the backend.", stacklevel=2)
+
+
+__all__ += ["set_backend"]
+# -- end of set_backend --

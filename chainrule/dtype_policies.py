@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections.abc import MutableMapping
 from typing import Any
 
 from chainrule import backend
@@ -27,7 +29,7 @@ from chainrule.backend import session
 from chainrule.backend.dtypes import standardize_dtype
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "dtype_policy", "set_dtype_policy", "get",
-           "serialize", "deserialize"]
+           "serialize", "deserialize", "DTypePolicyMap"]
 
 _global: list[DTypePolicy | None] = [None]
 
@@ -164,7 +166,8 @@ def get(identifier: Any) -> DTypePolicy:
     if isinstance(identifier, str):
         return DTypePolicy(identifier)
     if isinstance(identifier, dict) and identifier.get("class_name") in (
-            "DTypePolicy", "FloatDTypePolicy") and isinstance(identifier.get("config"), dict):
+            "DTypePolicy", "FloatDTypePolicy", "DTypePolicyMap") and isinstance(
+            identifier.get("config"), dict):
         return deserialize(identifier)
     raise ValueError("Cannot interpret `dtype` argument. Expected a string, a dtype policy "
                      f"config dict or a DTypePolicy instance. Received: identifier={identifier!r}")
@@ -179,7 +182,8 @@ def serialize(policy: DTypePolicy) -> dict[str, Any]:
     """
     if not isinstance(policy, DTypePolicy):
         raise ValueError(f"serialize expects a DTypePolicy. Received: policy={policy!r}")
-    return {"module": "keras", "class_name": type(policy).__name__,
+    module = "keras.dtype_policies" if isinstance(policy, DTypePolicyMap) else "keras"
+    return {"module": module, "class_name": type(policy).__name__,
             "config": policy.get_config(), "registered_name": None}
 
 
@@ -190,10 +194,11 @@ def deserialize(config: dict[str, Any], custom_objects: Any = None) -> DTypePoli
         >>> deserialize(serialize(DTypePolicy("float64")))
         <DTypePolicy "float64">
     """
-    classes = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy}
+    classes = {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy,
+               "DTypePolicyMap": DTypePolicyMap}
     if not isinstance(config, dict) or config.get("class_name") not in classes:
-        raise ValueError("deserialize expects a dict with class_name 'DTypePolicy' or "
-                         f"'FloatDTypePolicy'. Received: config={config!r}")
+        raise ValueError("deserialize expects a dict with class_name 'DTypePolicy', "
+                         f"'FloatDTypePolicy' or 'DTypePolicyMap'. Received: config={config!r}")
     return classes[config["class_name"]].from_config(config.get("config", {}))
 
 
@@ -241,3 +246,138 @@ def default_layer_dtype() -> str | None:
 @session.on_clear_session
 def _reset_global_policy() -> None:
     _global[0] = None
+
+
+# -- Keras 3's DTypePolicyMap --
+class DTypePolicyMap(DTypePolicy, MutableMapping):
+    """A dict from layer paths to dtype policies (Keras's ``dtype_policies.DTypePolicyMap``).
+
+    Keys are layer paths (``"encoder/dense"``) or regular expressions matched in full
+    (``"encoder/.*"``). Looking a path up returns its own policy if it is a key, else
+    the one policy whose pattern matches it, else :attr:`default_policy`. As a policy,
+    the map stands for its default: a layer given ``dtype=DTypePolicyMap(...)`` takes
+    the default policy (chainrule's layers hold one dtype each).
+
+    Args:
+        default_policy: the policy of paths no key matches (a name or a policy); None
+            follows the global policy (:func:`dtype_policy`).
+        policy_map: an optional dict of paths to policies.
+
+    Raises:
+        ValueError: for a map as ``default_policy``, a path matching several patterns, a
+            key set twice, or a value that is not a policy.
+        TypeError: for a ``policy_map`` that is not a dict.
+
+    Example:
+        >>> policy_map = DTypePolicyMap(default_policy="float32")
+        >>> policy_map["encoder/dense"] = DTypePolicy("float64")
+        >>> policy_map["encoder/.*"] = "float16"
+        >>> policy_map["encoder/dense"].name, policy_map["encoder/norm"].name
+        ('float64', 'float16')
+        >>> policy_map["decoder/dense"].name, policy_map.name
+        ('float32', 'map_float32')
+    """
+
+    def __init__(self, default_policy: Any = None, policy_map: dict | None = None) -> None:
+        if isinstance(default_policy, DTypePolicyMap):
+            raise ValueError("DTypePolicyMap: default_policy cannot be a DTypePolicyMap. "
+                             f"Received: default_policy={default_policy!r}")
+        if policy_map is not None and not isinstance(policy_map, dict):
+            raise TypeError("DTypePolicyMap: policy_map must be a dict if given. Received: "
+                            f"policy_map={policy_map!r} of type {type(policy_map).__name__}")
+        self._default_policy_arg = default_policy
+        self._default_policy = None if default_policy is None else get(default_policy)
+        self._policy_map: dict = {}
+        for key, policy in (policy_map or {}).items():
+            self[key] = policy
+
+    @property
+    def default_policy(self) -> DTypePolicy:
+        """The policy of unmatched paths (the global policy when none was given)."""
+        return dtype_policy() if self._default_policy is None else self._default_policy
+
+    @property
+    def name(self) -> str:
+        """``"map_"`` and the default policy's name."""
+        return f"map_{self.default_policy.name}"
+
+    @property
+    def compute_dtype(self) -> str:
+        """The default policy's compute dtype."""
+        return self.default_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The default policy's variable dtype."""
+        return self.default_policy.variable_dtype
+
+    def __getitem__(self, key: str) -> DTypePolicy:
+        if key in self._policy_map:
+            return self._policy_map[key]
+        matching = [pattern for pattern in self._policy_map if re.fullmatch(pattern, key)]
+        if len(matching) > 1:
+            raise ValueError(f"Path '{key}' matches multiple dtype policy specification keys: "
+                             f"{matching}. Please make sure each path only matches at most "
+                             "one dtype policy specification key in the DTypePolicyMap. "
+                             f"Received: key={key!r}")
+        if matching:
+            return self._policy_map[matching[0]]
+        return self.default_policy
+
+    def __setitem__(self, key: str, policy: Any) -> None:
+        if key in self._policy_map:
+            raise ValueError(f"{key} already exist in the DTypePolicyMap with value "
+                             f"{self._policy_map[key]}. Please make sure to not use "
+                             f"duplicated keys. Received: key={key!r}")
+        try:
+            value = get(policy) if policy is not None else None
+        except (ValueError, TypeError):
+            value = None
+        if value is None or isinstance(value, DTypePolicyMap):
+            raise ValueError("DTypePolicyMap: a value must be a dtype policy (a name, a "
+                             f"config or a DTypePolicy). Received: {policy!r}")
+        self._policy_map[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._policy_map[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._policy_map
+
+    def __len__(self) -> int:
+        return len(self._policy_map)
+
+    def __iter__(self) -> Any:
+        return iter(self._policy_map)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DTypePolicyMap) and other.name == self.name and dict(
+            other._policy_map) == dict(self._policy_map)
+
+    __hash__ = None  # a mutable mapping
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras's config: ``default_policy`` as given, each policy serialized (with no
+        name when the default follows the global policy, as Keras writes it)."""
+        policies = {}
+        for key, policy in self._policy_map.items():
+            entry = serialize(policy)
+            if self._default_policy_arg is None:
+                entry["config"] = {**entry["config"], "name": None}
+            policies[key] = entry
+        default = self._default_policy_arg
+        return {"default_policy": serialize(default) if isinstance(default, DTypePolicy)
+                else default, "policy_map": policies}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> DTypePolicyMap:
+        """The map :meth:`get_config` describes."""
+        config = dict(config)
+        config["policy_map"] = {k: deserialize(v) if isinstance(v, dict) else v
+                                for k, v in (config.get("policy_map") or {}).items()}
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        mapping = [(k, v.name) for k, v in self._policy_map.items()]
+        return f"<DTypePolicyMap default_policy={self.default_policy.name}, mapping={mapping}>"
+# -- end of DTypePolicyMap --

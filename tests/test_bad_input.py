@@ -1730,6 +1730,91 @@ def _channels_first(builder):
     finally:
         cr.backend.set_image_data_format("channels_last")
 # -- end of MobileNetV3, ConvNeXt, NASNet --
+# -- sobel_edges, ssim, MaxNumBoundingBoxes, CLAHE, distillation (docs/errors.md) ------------
+_IMG8 = np.zeros((1, 8, 8, 1), "float32")
+ROWS += [
+    ("sobel-edges-rank", lambda: cr.ops.image.sobel_edges(np.zeros((8, 8, 1))), ValueError,
+     r"sobel_edges: images must have rank 4 \(a batch of images\)\. Received: images of "
+     r"shape \(8, 8, 1\)$", True),
+    ("ssim-shapes", lambda: cr.ops.image.ssim(_IMG8, np.zeros((1, 8, 7, 1))), ValueError,
+     r"ssim: image1 and image2 must have the same shape\. Received: image1 of shape "
+     r"\(1, 8, 8, 1\), image2 of shape \(1, 8, 7, 1\)$", True),
+    ("ssim-window", lambda: cr.ops.image.ssim(_IMG8, _IMG8), ValueError,
+     r"ssim: the images must be at least filter_size=11 pixels high and wide \(only whole "
+     r"windows count\)\. Received: images of shape \(1, 8, 8, 1\)$", True),
+    ("ssim-filter-size", lambda: cr.ops.image.ssim(_IMG8, _IMG8, filter_size=0), ValueError,
+     r"ssim: filter_size must be a positive integer\. Received: filter_size=0$", True),
+    ("clahe-tile-grid", lambda: cr.layers.ContrastLimitedAdaptiveHistogramEqualization(
+        tile_grid_size=(0, 8)), ValueError,
+     r"ContrastLimitedAdaptiveHistogramEqualization: tile_grid_size must be a pair of integers "
+     r">= 1 \(rows, columns of tiles\)\. Received: tile_grid_size=\(0, 8\)$", True),
+    ("max-num-boxes-number", lambda: cr.layers.MaxNumBoundingBoxes(0), ValueError,
+     r"MaxNumBoundingBoxes: max_number must be an integer >= 1\. Received: max_number=0$", True),
+    ("max-num-boxes-format", lambda: cr.layers.MaxNumBoundingBoxes(2)(
+        {"images": _IMG8, "bounding_boxes": {"boxes": np.zeros((1, 1, 4)),
+                                             "labels": np.zeros((1, 1))}}), ValueError,
+     r"You passed an input with a 'bounding_boxes' key, but you didn't specify a bounding box "
+     r"format\. .*Received: bounding_box_format=None$", True),
+    ("max-num-boxes-shapes", lambda: cr.layers.MaxNumBoundingBoxes(2, bounding_box_format="xyxy")(
+        {"images": _IMG8, "bounding_boxes": {"boxes": np.zeros((1, 3, 4)),
+                                             "labels": np.zeros((1, 2))}}), ValueError,
+     r'MaxNumBoundingBoxes layer "max_num_bounding_boxes\w*": boxes and labels must have '
+     r"shapes \(batch, N, 4\) and \(batch, N\)\. Received: boxes\.shape=\(1, 3, 4\), "
+     r"labels\.shape=\(1, 2\)$", True),
+]
+
+
+def _mlp(units, outputs=3):
+    return cr.Sequential([cr.layers.Input((4,)), cr.layers.Dense(units),
+                          cr.layers.Dense(outputs)])
+
+
+def _distiller(**kwargs):
+    args = {"teacher": _mlp(5), "student": _mlp(2),
+            "distillation_losses": cr.distillation.LogitsDistillation(), **kwargs}
+    return cr.distillation.Distiller(**args)
+
+
+ROWS += [
+    ("distiller-student-loss-weight", lambda: _distiller(student_loss_weight=1.5), ValueError,
+     r"Distiller: student_loss_weight must be a number between 0\.0 and 1\.0\. Received: "
+     r"student_loss_weight=1\.5$", True),
+    ("distiller-loss-weights", lambda: _distiller(
+        distillation_losses=[cr.distillation.LogitsDistillation()],
+        distillation_loss_weights=[1.0, 2.0]), ValueError,
+     r"Distiller: the number of distillation_loss_weights \(2\) must match the number of "
+     r"distillation_losses \(1\)\. Received: distillation_loss_weights=\[1\.0, 2\.0\]$", True),
+    ("distiller-output-shapes", lambda: _distiller(student=_mlp(2, outputs=4)), ValueError,
+     r"Distiller: teacher and student output shapes are incompatible; all dimensions must "
+     r"match\. Received: teacher output shape \(None, 3\), student output shape "
+     r"\(None, 4\)$", True),
+    ("distiller-not-a-model", lambda: _distiller(student="student"), ValueError,
+     r"Distiller: the student must be a chainrule Model\. Received: student of type str$", True),
+    ("distiller-compile-loss", lambda: _distiller().compile("sgd"), ValueError,
+     r"Distiller\.compile: loss \(the student's loss\) cannot be None\. Received: "
+     r"loss=None$", True),
+    ("distillation-temperature", lambda: cr.distillation.LogitsDistillation(temperature=0),
+     ValueError, r"LogitsDistillation: temperature must be a positive number\. Received: "
+     r"temperature=0$", True),
+    ("distillation-no-loss", lambda: cr.distillation.FeatureDistillation(loss=None), ValueError,
+     r"FeatureDistillation: loss must contain at least one loss that is not None\. Received: "
+     r"loss=None$", True),
+    ("distillation-layer-name", lambda: _distiller(
+        distillation_losses=cr.distillation.FeatureDistillation(teacher_layer_name="nope")),
+     ValueError, r"In teacher model: No such layer: 'nope'\. .*Received: name='nope'$", True),
+    ("set-backend-unknown", lambda: cr.config.set_backend("jax"), ValueError,
+     r"Unable to import backend : jax \(chainrule's backends are 'numpy', 'cupy'\)\. "
+     r"Received: backend='jax'$", True),
+    ("dtype-policy-map-path", lambda: cr.dtype_policies.DTypePolicyMap(
+        policy_map={"a/.*": "float16", "a/b.*": "float32"})["a/bc"], ValueError,
+     r"Path 'a/bc' matches multiple dtype policy specification keys: \['a/\.\*', 'a/b\.\*'\]\. "
+     r".*Received: key='a/bc'$", True),
+    ("dtype-policy-map-value", lambda: cr.dtype_policies.DTypePolicyMap().__setitem__(
+        "dense", 3), ValueError,
+     r"DTypePolicyMap: a value must be a dtype policy \(a name, a config or a DTypePolicy\)\. "
+     r"Received: 3$", True),
+]
+# -- end of sobel_edges ... distillation --
 
 TMP = None  # set by the autouse fixture below
 

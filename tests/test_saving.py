@@ -467,6 +467,19 @@ LAYER_EXAMPLES.update({
                        layers.GlobalAveragePooling2D()],
 })
 # -- end of RandAugment and AugMix --
+# -- MaxNumBoundingBoxes (images pass unchanged) and CLAHE: each on images --
+LAYER_EXAMPLES.update({
+    "MaxNumBoundingBoxes": lambda: [layers.Dense(12), layers.Reshape((2, 2, 3)),
+                                    layers.MaxNumBoundingBoxes(4, fill_value=0,
+                                                               bounding_box_format="xyxy"),
+                                    layers.GlobalAveragePooling2D()],
+    "ContrastLimitedAdaptiveHistogramEqualization": lambda: [
+        layers.Dense(12), layers.Reshape((2, 2, 3)),
+        layers.ContrastLimitedAdaptiveHistogramEqualization(
+            value_range=(-3, 3), clip_limit=2.0, tile_grid_size=(2, 1)),
+        layers.GlobalAveragePooling2D()],
+})
+# -- end of MaxNumBoundingBoxes and CLAHE --
 # convolutional LSTMs: a segment from Dense(12) to a sequence of frames, and back
 LAYER_EXAMPLES.update({
     "ConvLSTM1D": _conv_segment((2, 3, 2), lambda: layers.ConvLSTM1D(

@@ -181,3 +181,13 @@ __all__ += [
 _lazy.attach(globals(), {".preprocessing.rand_augment": ["AugMix", "RandAugment"]})
 __all__ += ["RandAugment", "AugMix"]
 # -- end of RandAugment and AugMix --
+# -- MaxNumBoundingBoxes and CLAHE --
+_lazy.attach(
+    globals(),
+    {
+        ".preprocessing.clahe": ["ContrastLimitedAdaptiveHistogramEqualization"],
+        ".preprocessing.max_num_bounding_boxes": ["MaxNumBoundingBoxes"],
+    },
+)
+__all__ += ["ContrastLimitedAdaptiveHistogramEqualization", "MaxNumBoundingBoxes"]
+# -- end of MaxNumBoundingBoxes and CLAHE --

@@ -338,6 +338,9 @@ def _may_add_own_loss(model: Any) -> bool:
     user's own (``add_loss`` in its ``call``), or its own ``train_step``."""
     from chainrule.layers.base import layer_tree  # noqa: PLC0415
 
+    overrides = getattr(model, "_overrides", None)
+    if overrides is not None and overrides("train_step"):
+        return True
     return any(not type(layer).__module__.startswith("chainrule.") for layer in layer_tree(model))
 
 

@@ -246,6 +246,12 @@ from chainrule.ops.image_color import (  # noqa: E402
 __all__ += ["rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "gaussian_blur"]
 # -- end of colour ops --
 
+# -- Sobel edges and SSIM --
+from chainrule.ops.image_quality import sobel_edges, ssim  # noqa: E402
+
+__all__ += ["sobel_edges", "ssim"]
+# -- end of Sobel edges and SSIM --
+
 # -- called on symbolic tensors, each records an op layer of a functional model --
 from chainrule.ops.symbolic import install as _install_symbolic  # noqa: E402
 
