@@ -103,3 +103,31 @@ def test_own_archive_round_trips_the_policy(tmp_path):
     assert [la.dtype for la in loaded.layers] == ["float64", "float32"]
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# ---------------------------------------------------------------- 2. metadata.json
+
+
+def test_keras_format_metadata_has_keras_keys_and_date_format(tmp_path):
+    pytest.importorskip("h5py")
+    import datetime
+    import zipfile
+
+    from chainrule.saving.keras_archive import KERAS_DATE_FORMAT
+
+    ref = KERAS["metadata"]
+    # the recorded Keras value parses with the format chainrule writes
+    datetime.datetime.strptime(ref["date_saved"], KERAS_DATE_FORMAT)
+    model = cr.Sequential([layers.Input((3,)), layers.Dense(2)])
+    path = tmp_path / "m.keras"
+    before = datetime.datetime.now().replace(microsecond=0)
+    model.save(path, format="keras")
+    after = datetime.datetime.now()
+    with zipfile.ZipFile(path) as zf:
+        meta = json.loads(zf.read("metadata.json"))
+    assert sorted(meta) == sorted(ref["keys"])
+    assert meta["keras_version"].split(".")[:2] == ref["keras_version"].split(".")[:2]
+    saved = datetime.datetime.strptime(meta["date_saved"], KERAS_DATE_FORMAT)
+    assert before <= saved <= after
+    editor = cr.saving.KerasFileEditor(str(path))
+    assert editor.metadata == meta
