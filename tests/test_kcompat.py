@@ -131,3 +131,99 @@ def test_keras_format_metadata_has_keras_keys_and_date_format(tmp_path):
     assert before <= saved <= after
     editor = cr.saving.KerasFileEditor(str(path))
     assert editor.metadata == meta
+
+
+# ---------------------------------------------------------------- 3. SwapEMAWeights
+
+
+class _Record(cr.callbacks.Callback):
+    """Copies of the weights (and, when given, the EMA optimizers' averages) at test time."""
+
+    def __init__(self, ema_optimizers=None):
+        super().__init__()
+        self.ema_optimizers = ema_optimizers
+        self.seen = []
+
+    def _store(self, when):
+        weights = {v.path: v.numpy().copy() for v in self.model.trainable_weights}
+        averages = {}
+        for opt in self.ema_optimizers or []:
+            averages.update({v.path: np.array(a) for v, a in zip(opt._vars, opt._averages)})
+        self.seen.append((when, weights, averages))
+
+    def on_test_begin(self, logs=None):
+        self._store("begin")
+
+    def on_test_end(self, logs=None):
+        self._store("end")
+
+
+def _ema_model(optimizer):
+    cr.utils.set_random_seed(1)
+    model = cr.Sequential([cr.Input((2,)), layers.Dense(3, name="a"), layers.Dense(1, name="b")])
+    model.compile(optimizer=optimizer, loss="mse")
+    return model
+
+
+def _multi(ema_a=True, ema_b=False):
+    o = cr.optimizers
+    return o.MultiOptimizer(o.OptimizerMap(o.Adam(0.05, use_ema=ema_b),
+                                           {"a/.*": o.SGD(0.1, use_ema=ema_a, ema_momentum=0.5)}))
+
+
+@pytest.mark.parametrize("wrap", ["multi", "loss_scale_multi", "loss_scale"])
+def test_swap_ema_weights_finds_wrapped_optimizers(wrap):
+    o = cr.optimizers
+    if wrap == "loss_scale":
+        ema = [o.SGD(0.1, use_ema=True, ema_momentum=0.5)]
+        optimizer = o.LossScaleOptimizer(ema[0])
+    else:
+        optimizer = _multi()
+        ema = [opt for opt in optimizer.optimizers if opt.use_ema]
+        assert [opt.name for opt in ema] == ["sgd"] and len(optimizer.optimizers) == 2
+        if wrap == "loss_scale_multi":
+            optimizer = o.LossScaleOptimizer(optimizer)
+    model = _ema_model(optimizer)
+    before, after = _Record(ema), _Record()
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 2)), rng.normal(size=(16, 1))
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0, validation_data=(x, y),
+              callbacks=[before, cr.callbacks.SwapEMAWeights(), after])
+    assert len(before.seen) == len(after.seen) == 4
+    for k in range(0, 4, 2):  # each validation: begin, end
+        _, trained, averages = before.seen[k]  # before the swap
+        assert averages  # the averages were found
+        swapped, restored = after.seen[k][1], after.seen[k + 1][1]
+        for path, value in swapped.items():
+            if path in averages:  # averaged weights are swapped in
+                np.testing.assert_array_equal(value, averages[path])
+                assert not np.array_equal(value, trained[path])
+            else:  # the others keep their trained values
+                np.testing.assert_array_equal(value, trained[path])
+            np.testing.assert_array_equal(restored[path], trained[path])
+    if wrap != "loss_scale":  # only the "a" layer's weights have averages
+        assert sorted(before.seen[0][2]) == ["a/bias", "a/kernel"]
+
+
+def test_swap_ema_weights_on_epoch_with_a_multi_optimizer_keeps_the_averages_at_the_end():
+    optimizer = _multi()
+    model = _ema_model(optimizer)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 2)), rng.normal(size=(8, 1))
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0,
+              callbacks=[cr.callbacks.SwapEMAWeights(swap_on_epoch=True)])
+    sgd = optimizer.optimizers[0]
+    assert sgd.use_ema
+    for var, avg in zip(sgd._vars, sgd._averages):  # finalized: the averages are the weights
+        np.testing.assert_array_equal(var.numpy(), avg)
+
+
+def test_swap_ema_weights_refuses_a_multi_optimizer_without_averages_as_keras_does():
+    model = _ema_model(_multi(ema_a=False, ema_b=False))
+    with pytest.raises(ValueError, match=r"at least one inner optimizer has `use_ema=True`"):
+        model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0,
+                       callbacks=[cr.callbacks.SwapEMAWeights()])
+    model = _ema_model(cr.optimizers.LossScaleOptimizer(cr.optimizers.SGD()))
+    with pytest.raises(ValueError, match=r"Received: use_ema=False$"):
+        model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0,
+                       callbacks=[cr.callbacks.SwapEMAWeights()])
