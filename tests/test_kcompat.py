@@ -227,3 +227,83 @@ def test_swap_ema_weights_refuses_a_multi_optimizer_without_averages_as_keras_do
     with pytest.raises(ValueError, match=r"Received: use_ema=False$"):
         model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0,
                        callbacks=[cr.callbacks.SwapEMAWeights()])
+
+
+# ---------------------------------------------------------------- 4. channels-first images
+
+IMAGES = KERAS["images"]
+X_FIRST = np.asarray(IMAGES["input"], dtype="float32")  # (2, 3, 5, 7): channels first
+
+
+@pytest.mark.parametrize("label", sorted(IMAGES["layers"]))
+def test_channels_first_image_layers_match_keras(label):
+    ref = IMAGES["layers"][label]
+    layer = getattr(layers, ref["class_name"])(**ref["kwargs"], data_format="channels_first")
+    out = layer(X_FIRST, training=ref["training"]).numpy()
+    expected = np.asarray(ref["output"], dtype="float32")
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-3)
+    # one image without the batch axis gives the first image's result
+    single = layer(X_FIRST[0], training=ref["training"]).numpy()
+    np.testing.assert_allclose(single, expected[0], rtol=1e-5, atol=1e-3)
+
+
+SEEDED = {
+    "Resizing": lambda **kw: layers.Resizing(3, 4, **kw),
+    "ResizingPad": lambda **kw: layers.Resizing(4, 4, pad_to_aspect_ratio=True, **kw),
+    "CenterCrop": lambda **kw: layers.CenterCrop(3, 4, **kw),
+    "RandomCrop": lambda **kw: layers.RandomCrop(3, 4, seed=1, **kw),
+    "RandomFlip": lambda **kw: layers.RandomFlip(seed=1, **kw),
+    "RandomRotation": lambda **kw: layers.RandomRotation(0.2, seed=1, **kw),
+    "RandomZoom": lambda **kw: layers.RandomZoom(0.2, 0.3, seed=1, **kw),
+    "RandomTranslation": lambda **kw: layers.RandomTranslation(0.2, 0.3, seed=1, **kw),
+    "RandomContrast": lambda **kw: layers.RandomContrast(0.5, seed=1, **kw),
+    "RandomBrightness": lambda **kw: layers.RandomBrightness(0.5, seed=1, **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_channels_first_is_channels_last_transposed(name):
+    x_last = X_FIRST.transpose(0, 2, 3, 1)
+    last = SEEDED[name](data_format="channels_last")(x_last, training=True).numpy()
+    first = SEEDED[name](data_format="channels_first")(X_FIRST, training=True).numpy()
+    np.testing.assert_array_equal(first, last.transpose(0, 3, 1, 2))
+    config = SEEDED[name](data_format="channels_first").get_config()
+    assert config["data_format"] == "channels_first"
+    clone = type(SEEDED[name]()).from_config(config)
+    np.testing.assert_array_equal(clone(X_FIRST, training=True).numpy(), first)
+
+
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_image_layers_follow_the_global_channels_first_setting(name):
+    cr.config.set_image_data_format("channels_first")
+    try:
+        layer = SEEDED[name]()
+        assert layer.data_format == "channels_first"
+        inputs = layers.Input((3, 5, 7))
+        out = layer(inputs)
+        expected = layer(X_FIRST, training=True).numpy().shape
+        assert tuple(out.shape)[1:] == expected[1:]
+    finally:
+        cr.config.set_image_data_format("channels_last")
+    assert SEEDED[name]().data_format == "channels_last"
+
+
+def test_channels_first_preprocessing_model_trains_with_the_captured_step():
+    def model(jit):
+        cr.utils.set_random_seed(3)
+        m = cr.Sequential([layers.Input((3, 5, 7)),
+                           layers.RandomFlip(seed=2, data_format="channels_first"),
+                           layers.RandomTranslation(0.1, 0.1, seed=2,
+                                                    data_format="channels_first"),
+                           layers.RandomCrop(4, 4, seed=2, data_format="channels_first"),
+                           layers.Resizing(2, 2, data_format="channels_first"),
+                           layers.Flatten(), layers.Dense(1)])
+        m.compile(optimizer="sgd", loss="mse", jit_compile=jit)
+        return m
+
+    y = np.ones((2, 1), "float32")
+    captured = model(True)
+    captured.fit(X_FIRST / 255.0, y, epochs=3, batch_size=2, verbose=0)
+    assert any(e.program is not None for e in captured._steps.entries.values())
+    assert captured.predict(X_FIRST / 255.0, verbose=0).shape == (2, 1)

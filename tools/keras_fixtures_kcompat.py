@@ -6,8 +6,9 @@ Writes tests/fixtures/keras_kcompat.json with the Keras and TensorFlow versions 
   among the config's keys;
 - ``metadata``: the keys of the ``metadata.json`` Keras writes into a ``.keras`` file, and
   its ``date_saved`` value (to check the format);
-- ``images``: deterministic image preprocessing layers applied to a small channels-first
-  batch (with ``data_format="channels_first"``): the input and each layer's output.
+- ``images``: image preprocessing layers, with arguments that make them deterministic,
+  applied to a small channels-first batch (``data_format="channels_first"``): the input
+  and each layer's output.
 
 Run with an environment that has Keras 3 on TensorFlow:
 ``python tools/keras_fixtures_kcompat.py``.
@@ -19,6 +20,8 @@ import json
 import os
 import tempfile
 import zipfile
+
+import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
@@ -66,9 +69,45 @@ def record_metadata() -> dict:
             "keras_version": meta["keras_version"]}
 
 
+# (label, class name, constructor kwargs, training): deterministic with these arguments (a
+# factor range of one value, or an image smaller than RandomCrop's window)
+IMAGE_LAYERS = [
+    ("resizing_bilinear", "Resizing", {"height": 3, "width": 4}, False),
+    ("resizing_nearest", "Resizing", {"height": 7, "width": 3, "interpolation": "nearest"},
+     False),
+    ("resizing_crop", "Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True},
+     False),
+    ("resizing_pad", "Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True,
+                                  "fill_value": 1.0}, False),
+    ("center_crop", "CenterCrop", {"height": 3, "width": 4}, False),
+    ("center_crop_up", "CenterCrop", {"height": 6, "width": 9}, False),
+    ("random_crop_small", "RandomCrop", {"height": 6, "width": 9}, True),
+    ("rotation", "RandomRotation", {"factor": (0.1, 0.1), "fill_mode": "constant"}, True),
+    ("rotation_reflect", "RandomRotation", {"factor": (-0.25, -0.25)}, True),
+    ("zoom", "RandomZoom", {"height_factor": (-0.3, -0.3), "width_factor": (0.2, 0.2)}, True),
+    ("translation", "RandomTranslation", {"height_factor": (0.2, 0.2),
+                                          "width_factor": (-0.25, -0.25),
+                                          "fill_mode": "nearest"}, True),
+    ("brightness", "RandomBrightness", {"factor": (0.1, 0.1)}, True),
+    ("inference_flip", "RandomFlip", {}, False),
+]
+
+
+def record_images() -> dict:
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 256, (2, 3, 5, 7)).astype("float32")  # channels first
+    out = {"input": x.tolist(), "layers": {}}
+    for label, cls, kwargs, training in IMAGE_LAYERS:
+        layer = getattr(keras.layers, cls)(**kwargs, data_format="channels_first")
+        y = np.asarray(layer(x, training=training))
+        out["layers"][label] = {"class_name": cls, "kwargs": kwargs, "training": training,
+                                "output": y.tolist()}
+    return out
+
+
 def main() -> None:
     out = {"keras": keras.__version__, "tensorflow": tf.__version__,
-           "dtype": record_dtype(), "metadata": record_metadata()}
+           "dtype": record_dtype(), "metadata": record_metadata(), "images": record_images()}
     with open(OUT, "w") as f:
         json.dump(out, f, indent=1, sort_keys=True)
         f.write("\n")
