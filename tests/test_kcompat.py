@@ -42,6 +42,14 @@ def test_nested_layer_configs_carry_the_policy_too():
     assert config["layer"]["config"]["dtype"] == KERAS["dtype"]["bidirectional_inner"]["dtype"]
 
 
+@pytest.mark.parametrize("label", ["input_layer", "input_layer_int"])
+def test_input_layer_config_writes_its_dtype_name_as_keras_does(label):
+    ref = KERAS["dtype"][label]
+    config = layers.InputLayer(shape=(2,), **ref["input_kwargs"]).get_config()
+    assert config["dtype"] == ref["dtype"]
+    assert layers.InputLayer.from_config(config).output_tensor.dtype == ref["dtype"]
+
+
 @pytest.mark.parametrize("form", [
     "float64",
     _policy("float64"),

@@ -56,6 +56,9 @@ def record_dtype() -> dict:
                       "position": list(config).index("dtype")}
     bi = keras.layers.Bidirectional(keras.layers.LSTM(2)).get_config()
     out["bidirectional_inner"] = {"dtype": bi["layer"]["config"]["dtype"]}
+    for label, kwargs in (("input_layer", {}), ("input_layer_int", {"dtype": "int32"})):
+        config = keras.layers.InputLayer(shape=(2,), **kwargs).get_config()
+        out[label] = {"input_kwargs": kwargs, "dtype": config["dtype"]}
     return out
 
 
