@@ -237,6 +237,15 @@ def test_swap_ema_weights_refuses_a_multi_optimizer_without_averages_as_keras_do
                        callbacks=[cr.callbacks.SwapEMAWeights()])
 
 
+def test_swap_ema_weights_before_the_first_step_leaves_the_weights():
+    model = _ema_model(_multi())
+    before = [w.copy() for w in model.get_weights()]
+    model.evaluate(np.ones((4, 2)), np.ones((4, 1)), verbose=0,
+                   callbacks=[cr.callbacks.SwapEMAWeights()])
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 # ---------------------------------------------------------------- 4. channels-first images
 
 IMAGES = KERAS["images"]
@@ -315,3 +324,4 @@ def test_channels_first_preprocessing_model_trains_with_the_captured_step():
     captured.fit(X_FIRST / 255.0, y, epochs=3, batch_size=2, verbose=0)
     assert any(e.program is not None for e in captured._steps.entries.values())
     assert captured.predict(X_FIRST / 255.0, verbose=0).shape == (2, 1)
+
