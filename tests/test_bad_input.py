@@ -1816,6 +1816,26 @@ ROWS += [
 ]
 # -- end of sobel_edges ... distillation --
 
+
+# -- Keras 3.15 compatibility: SwapEMAWeights with wrapped optimizers --
+
+
+def _swap_ema_without_averages():
+    o = cr.optimizers
+    model = cr.Sequential([L.Input((5,)), L.Dense(3, name="a")])
+    model.compile(optimizer=o.MultiOptimizer(o.OptimizerMap(o.SGD(), {"a/bias": o.Adam()})),
+                  loss="mse")
+    model.evaluate(X, np.zeros((10, 3)), verbose=0, callbacks=[cr.callbacks.SwapEMAWeights()])
+
+
+ROWS += [
+    ("swap-ema-multi-optimizer", _swap_ema_without_averages, ValueError,
+     r"SwapEMAWeights must be used when at least one inner optimizer has `use_ema=True` set\. "
+     r"Received: a MultiOptimizer whose inner optimizers all have use_ema=False "
+     r"\(\['adam', 'sgd'\]\)$", True),
+]
+# -- end of Keras 3.15 compatibility --
+
 TMP = None  # set by the autouse fixture below
 
 

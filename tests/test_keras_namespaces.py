@@ -118,9 +118,9 @@ def test_image_data_format_is_the_default_of_layers():
         assert cr.layers.Conv2D(4, 3, data_format="channels_last").data_format == "channels_last"
         y = conv(np.ones((2, 3, 8, 8), "float32"))  # (batch, channels, h, w)
         assert tuple(y.shape) == (2, 4, 6, 6)
-        # chainrule's image preprocessing layers are channels-last only: a clear refusal
-        with pytest.raises(ValueError, match="channels-last"):
-            cr.layers.Resizing(4, 4)
+        # image preprocessing layers follow it too, as in Keras 3
+        assert cr.layers.Resizing(4, 4).data_format == "channels_first"
+        assert tuple(cr.layers.Resizing(4, 4)(np.ones((2, 3, 8, 6))).shape) == (2, 3, 4, 4)
     finally:
         cr.config.set_image_data_format("channels_last")
     assert cr.layers.Conv2D(4, 3).data_format == "channels_last"

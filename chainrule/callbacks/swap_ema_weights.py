@@ -24,8 +24,13 @@ class SwapEMAWeights(Callback):
         swap_on_epoch: also swap at the end of each epoch (and back at the start of the
             next).
 
+    The optimizer may be wrapped in a ``LossScaleOptimizer``; with a ``MultiOptimizer``,
+    the weights of each inner optimizer with ``use_ema=True`` are swapped (the others keep
+    their trained values), as in Keras.
+
     Raises:
-        ValueError: when the model's optimizer does not have ``use_ema=True``.
+        ValueError: when the model's optimizer does not have ``use_ema=True``, or when
+            none of a ``MultiOptimizer``'s inner optimizers has it.
 
     Example:
         >>> import numpy as np, chainrule as cr
@@ -41,28 +46,40 @@ class SwapEMAWeights(Callback):
         self.swap_on_epoch = bool(swap_on_epoch)
         self._ema_weights_in_model = False
 
-    def _optimizer(self) -> Any:
+    def _optimizers(self) -> list[Any]:
+        """The optimizers whose averages are swapped: the model's optimizer (unwrapped from a
+        ``LossScaleOptimizer``), or the inner optimizers with ``use_ema=True`` of a
+        ``MultiOptimizer``, as Keras finds them."""
         opt = getattr(self.model, "optimizer", None)
         opt = getattr(opt, "inner_optimizer", opt)
+        inner = getattr(opt, "optimizers", None)
+        if inner is not None:
+            with_ema = [o for o in inner if getattr(o, "use_ema", False)]
+            if not with_ema:
+                raise ValueError(
+                    "SwapEMAWeights must be used when at least one inner optimizer has "
+                    "`use_ema=True` set. Received: a MultiOptimizer whose inner optimizers "
+                    f"all have use_ema=False ({[o.name for o in inner]})")
+            return with_ema
         if opt is None or not getattr(opt, "use_ema", False):
             raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the "
                              f"optimizer. Received: use_ema={getattr(opt, 'use_ema', None)}")
-        return opt
+        return [opt]
 
     def _swap(self) -> None:
-        opt = self._optimizer()
-        if not opt.built:  # nothing averaged yet
-            return
-        for var, avg in zip(opt._vars, opt._averages):
-            held = var.data.copy()
-            var.data[...] = avg
-            avg[...] = held
+        for opt in self._optimizers():
+            if not opt.built:  # nothing averaged yet
+                continue
+            for var, avg in zip(opt._vars, opt._averages):
+                held = var.data.copy()
+                var.data[...] = avg
+                avg[...] = held
 
     def _finalize(self) -> None:
-        opt = self._optimizer()
-        if opt.built:
-            for var, avg in zip(opt._vars, opt._averages):
-                avg[...] = var.data
+        for opt in self._optimizers():
+            if opt.built:
+                for var, avg in zip(opt._vars, opt._averages):
+                    avg[...] = var.data
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
         """Puts the trained weights back (``swap_on_epoch``)."""

@@ -1083,10 +1083,21 @@ class Layer:
 
     # -- configuration -------------------------------------------------------------
     def get_config(self) -> dict:
-        """The constructor arguments, JSON-serializable (extend in subclasses)."""
-        config: dict = {"name": self.name, "trainable": self._trainable}
-        if self.dtype is not None:
-            config["dtype"] = self.dtype
+        """The constructor arguments, JSON-serializable (extend in subclasses).
+
+        As in Keras 3, ``dtype`` holds the layer's dtype policy in its serialized form
+        (``{"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}, ...}``);
+        a layer created without ``dtype=`` writes the policy it runs with (floatx's).
+
+        Example:
+            >>> Layer(name="l", dtype="float64").get_config()["dtype"]["config"]
+            {'name': 'float64'}
+        """
+        from chainrule import dtype_policies  # noqa: PLC0415
+
+        name = self.dtype if self.dtype is not None else self.dtype_policy.name
+        config: dict = {"name": self.name, "trainable": self._trainable,
+                        "dtype": dtype_policies.serialize(dtype_policies.DTypePolicy(name))}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

@@ -83,8 +83,10 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self) -> dict:
-        return {"batch_shape": list(self._batch_input_shape), "dtype": self.dtype,
-                "name": self.name}
+        """``batch_shape``, ``dtype`` (a name, floatx when none was given, as Keras writes
+        an input's) and ``name``."""
+        return {"batch_shape": list(self._batch_input_shape),
+                "dtype": self.dtype or backend.floatx(), "name": self.name}
 
 
 def Input(shape: Sequence[int] | None = None, batch_size: int | None = None,  # noqa: N802

@@ -19,6 +19,7 @@ an optional dependency (``pip install "chainrule[h5]"``).
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import json
 import warnings
@@ -55,6 +56,8 @@ __all__ = ["IGNORED_KEYS", "KERAS_LAYOUT_VERSION", "RENAMED", "from_keras_config
 #: The Keras version whose ``.keras`` layout chainrule writes (recorded in metadata.json).
 KERAS_LAYOUT_VERSION = "3.15.1"
 KERAS_MEMBERS = ("config.json", "metadata.json", "model.weights.h5")
+#: The format of ``date_saved`` in metadata.json (Keras's saving_lib).
+KERAS_DATE_FORMAT = "%Y-%m-%d@%H:%M:%S"
 
 #: Keras class name -> chainrule class name, where they differ.
 RENAMED: dict[str, str] = {"Functional": "Functional"}
@@ -668,6 +671,13 @@ def to_keras_config(model: Any, include_optimizer: bool = True) -> dict:
     return out
 
 
+def _keras_metadata() -> dict[str, str]:
+    """metadata.json as Keras 3 writes it: its version and the local save time in its format
+    (Keras's ``KerasFileEditor`` reads both keys)."""
+    return {"keras_version": KERAS_LAYOUT_VERSION,
+            "date_saved": datetime.datetime.now().strftime(KERAS_DATE_FORMAT)}
+
+
 def save_keras_model(model: Any, path: str, overwrite: bool = True,
                      include_optimizer: bool = True) -> None:
     """Write ``model`` as a ``.keras`` file in Keras 3's own layout (atomically).
@@ -698,14 +708,12 @@ def save_keras_model(model: Any, path: str, overwrite: bool = True,
         ...     'config.json', 'metadata.json', 'model.weights.h5']
         True
     """
-    from chainrule._version import __version__  # noqa: PLC0415
     from chainrule.saving.api import _ZIP_DATE, _to_json  # noqa: PLC0415
     from chainrule.saving.atomic import atomic_write  # noqa: PLC0415
 
     require_h5py()
     config = _to_json(to_keras_config(model, include_optimizer), "Keras model config")
-    metadata = json.dumps({"keras_version": KERAS_LAYOUT_VERSION,
-                           "saved_by": f"chainrule {__version__}"}).encode("utf-8")
+    metadata = json.dumps(_keras_metadata()).encode("utf-8")
     weights = write_h5_bytes(model, include_optimizer)
     with atomic_write(path, overwrite=overwrite) as f, zipfile.ZipFile(f, "w") as zf:
         for member, data, method in (("metadata.json", metadata, zipfile.ZIP_DEFLATED),

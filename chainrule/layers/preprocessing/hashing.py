@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.layers.base import Layer
+from chainrule.layers.base import Layer, _dtype_name
 from chainrule.layers.preprocessing import _ops
 from chainrule.layers.preprocessing._utils import check_choice, keep_integers, positive_int
 
@@ -66,7 +66,8 @@ class Hashing(Layer):
         self.salt = salt
         self.output_mode = output_mode
         self.sparse = False
-        self.dtype = dtype or ("int64" if output_mode == "int" else None)
+        self.dtype = (_dtype_name(dtype) if dtype is not None
+                      else "int64" if output_mode == "int" else None)
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         return super().__call__(keep_integers(inputs), *args, **kwargs)

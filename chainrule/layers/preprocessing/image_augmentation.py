@@ -1,5 +1,6 @@
 """Random image augmentation: ``RandomFlip``, ``RandomRotation``, ``RandomZoom``,
-``RandomTranslation``, ``RandomContrast``, ``RandomBrightness`` (channels last).
+``RandomTranslation``, ``RandomContrast``, ``RandomBrightness`` (channels last or first:
+channels-first images are transposed to channels last around the same transform).
 
 They change images only while training (``training=True``, which is also
 the default of a direct call, as in Keras); in inference (``predict``,
@@ -19,7 +20,11 @@ import numpy as np
 from chainrule import ops
 from chainrule.layers.base import Layer
 from chainrule.layers.preprocessing._utils import check_choice
-from chainrule.layers.preprocessing.image_preprocessing import as_batch, check_data_format
+from chainrule.layers.preprocessing.image_preprocessing import (
+    channels_last_batch,
+    check_data_format,
+    from_channels_last,
+)
 from chainrule.ops import _image_ops
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
@@ -73,11 +78,10 @@ class _RandomImageLayer(Layer):
     def call(self, inputs: Any, training: Any = True) -> Any:
         if training is False or (training is not None and not training):
             return inputs
-        x, single = as_batch(inputs, self)
+        x, single = channels_last_batch(inputs, self)
         if x.dtype.kind != "f":
             x = ops.cast(x, self.dtype or "float32")
-        y = self._augment(x)
-        return ops.reshape(y, tuple(y.shape[1:])) if single else y
+        return from_channels_last(self._augment(x), single, self)
 
     def _augment(self, x: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -131,6 +135,9 @@ class RandomRotation(_RandomWarpLayer):
         interpolation: ``"bilinear"`` (default) or ``"nearest"``.
         seed: a seed for this layer's own generator.
         fill_value: the value outside the image with ``fill_mode="constant"``.
+        data_format: ``"channels_last"`` or ``"channels_first"`` (images ``(batch, channels,
+            height, width)``, transformed as channels last); None: the global
+            :func:`chainrule.config.image_data_format`.
         **kwargs: layer arguments (``name``, ...).
 
     Example:
@@ -173,7 +180,8 @@ class RandomZoom(_HeightWidthWarpLayer):
         height_factor: ``f`` draws vertical zooms in ``[1 - f, 1 + f]`` (a pair:
             ``[1 + lower, 1 + upper]``); positive values zoom out, as in Keras.
         width_factor: the same horizontally (default: keep the aspect ratio).
-        fill_mode, interpolation, seed, fill_value: as in :class:`RandomRotation`.
+        fill_mode, interpolation, seed, fill_value, data_format: as in
+            :class:`RandomRotation`.
         **kwargs: layer arguments.
 
     Example:
@@ -210,7 +218,8 @@ class RandomTranslation(_HeightWidthWarpLayer):
         height_factor: ``f`` shifts vertically by up to ``f·height`` either way
             (a pair: ``[lower·height, upper·height]``).
         width_factor: the same horizontally.
-        fill_mode, interpolation, seed, fill_value: as in :class:`RandomRotation`.
+        fill_mode, interpolation, seed, fill_value, data_format: as in
+            :class:`RandomRotation`.
         **kwargs: layer arguments.
 
     Example:
@@ -245,6 +254,8 @@ class RandomFlip(_RandomImageLayer):
         mode: ``"horizontal"``, ``"vertical"`` or ``"horizontal_and_vertical"``
             (default; one draw flips both ways).
         seed: a seed for this layer's own generator.
+        data_format: ``"channels_last"`` or ``"channels_first"`` (None: the global
+            :func:`chainrule.config.image_data_format`).
         **kwargs: layer arguments.
 
     Example:
@@ -309,6 +320,8 @@ class RandomContrast(_RandomColorLayer):
         factor: a number in [0, 1] or a pair.
         value_range: the images' range (default ``(0, 255)``).
         seed: a seed for this layer's own generator.
+        data_format: ``"channels_last"`` or ``"channels_first"`` (None: the global
+            :func:`chainrule.config.image_data_format`).
         **kwargs: layer arguments.
 
     Example:
@@ -335,6 +348,8 @@ class RandomBrightness(_RandomColorLayer):
         factor: a number in [-1, 1] or a pair.
         value_range: the images' range (default ``(0, 255)``).
         seed: a seed for this layer's own generator.
+        data_format: ``"channels_last"`` or ``"channels_first"`` (None: the global
+            :func:`chainrule.config.image_data_format`).
         **kwargs: layer arguments.
 
     Example:

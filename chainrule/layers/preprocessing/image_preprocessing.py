@@ -1,4 +1,5 @@
-"""``Resizing`` and ``CenterCrop``: deterministic image resizing and cropping (channels last)."""
+"""``Resizing`` and ``CenterCrop``: deterministic image resizing and cropping (channels last or
+first)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,18 @@ from chainrule.layers.base import Layer
 from chainrule.layers.preprocessing._utils import check_choice, positive_int
 from chainrule.ops._image_ops import _aspect_crop, resize  # noqa: F401  (the layers' names)
 
-__all__ = ["Resizing", "CenterCrop", "check_data_format", "as_batch"]
+__all__ = ["Resizing", "CenterCrop", "check_data_format", "as_batch", "channels_last_batch",
+           "from_channels_last"]
 
 
 def check_data_format(data_format: Any, layer: str) -> str:
-    """chainrule's image layers are channels-last, Keras's default (None: the global
-    ``image_data_format``, which must then be channels-last too)."""
-    if data_format is None:
-        from chainrule.backend.settings import image_data_format  # noqa: PLC0415
+    """``"channels_last"`` or ``"channels_first"``, checked (None: the global
+    ``image_data_format``), as the augmentation layers read it."""
+    from chainrule.layers.preprocessing.geometric_augmentation import (  # noqa: PLC0415
+        image_data_format,
+    )
 
-        data_format = image_data_format()
-    if data_format != "channels_last":
-        raise ValueError(f"{layer}: chainrule's image layers take channels-last images "
-                         f"(batch, height, width, channels). Received: "
-                         f"data_format={data_format!r}")
-    return "channels_last"
+    return image_data_format(data_format, layer)
 
 
 def as_batch(inputs: Any, layer: Any) -> tuple:
@@ -31,10 +29,28 @@ def as_batch(inputs: Any, layer: Any) -> tuple:
     if inputs.ndim == 3:
         return ops.reshape(inputs, (1,) + tuple(inputs.shape)), True
     if inputs.ndim != 4:
+        first = getattr(layer, "data_format", None) == "channels_first"
+        layout = "channels, height, width" if first else "height, width, channels"
         raise ValueError(f'{type(layer).__name__} layer "{layer.name}" expects images of shape '
-                         "(batch, height, width, channels) or (height, width, channels). "
+                         f"(batch, {layout}) or ({layout}). "
                          f"Received: inputs of shape {tuple(inputs.shape)}")
     return inputs, False
+
+
+def channels_last_batch(inputs: Any, layer: Any) -> tuple:
+    """:func:`as_batch`, then channels-first images (``layer.data_format``) turned channels
+    last: ``(images (batch, height, width, channels), whether one image was given)``."""
+    x, single = as_batch(inputs, layer)
+    if layer.data_format == "channels_first":
+        x = ops.transpose(x, (0, 2, 3, 1))
+    return x, single
+
+
+def from_channels_last(y: Any, single: bool, layer: Any) -> Any:
+    """Undo :func:`channels_last_batch` on the result ``y``."""
+    if layer.data_format == "channels_first":
+        y = ops.transpose(y, (0, 3, 1, 2))
+    return _unbatch(y, single)
 
 
 def _unbatch(x: Any, single: bool) -> Any:
@@ -56,14 +72,18 @@ class Resizing(Layer):
             ratio before resizing (no distortion, nothing cut).
         fill_mode: ``"constant"`` (the padding's mode).
         fill_value: the padding's value.
-        data_format: must be None or ``"channels_last"``.
+        data_format: ``"channels_last"`` (images ``(..., height, width, channels)``) or
+            ``"channels_first"`` (``(..., channels, height, width)``); None: the global
+            :func:`chainrule.config.image_data_format`.
         **kwargs: layer arguments (``name``, ...).
 
     Input shape:
-        ``(batch, h, w, channels)`` or ``(h, w, channels)``.
+        ``(batch, h, w, channels)`` or ``(h, w, channels)`` (channels first:
+        ``(batch, channels, h, w)`` or ``(channels, h, w)``).
 
     Output shape:
-        ``(batch, height, width, channels)`` (or without the batch).
+        ``(batch, height, width, channels)`` (or without the batch; channels first:
+        ``(batch, channels, height, width)``).
 
     Example:
         >>> import numpy as np, chainrule as cr
@@ -92,12 +112,12 @@ class Resizing(Layer):
         self.data_format = check_data_format(data_format, "Resizing")
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        x, single = as_batch(inputs, self)
+        x, single = channels_last_batch(inputs, self)
         if x.dtype.kind != "f":
             x = ops.cast(x, self.dtype or "float32")
         y = resize(x, self.height, self.width, self.interpolation, self.crop_to_aspect_ratio,
                    self.pad_to_aspect_ratio, self.fill_value)
-        return _unbatch(y, single)
+        return from_channels_last(y, single, self)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -118,7 +138,9 @@ class CenterCrop(Layer):
 
     Args:
         height, width: the output size.
-        data_format: must be None or ``"channels_last"``.
+        data_format: ``"channels_last"`` (images ``(..., height, width, channels)``) or
+            ``"channels_first"`` (``(..., channels, height, width)``); None: the global
+            :func:`chainrule.config.image_data_format`.
         **kwargs: layer arguments (``name``, ...).
 
     Example:
@@ -135,7 +157,7 @@ class CenterCrop(Layer):
         self.data_format = check_data_format(data_format, "CenterCrop")
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        x, single = as_batch(inputs, self)
+        x, single = channels_last_batch(inputs, self)
         if x.dtype.kind != "f":
             x = ops.cast(x, self.dtype or "float32")
         h, w = int(x.shape[1]), int(x.shape[2])
@@ -145,7 +167,7 @@ class CenterCrop(Layer):
                                 slice(left, left + self.width)))
         else:
             y = resize(x, self.height, self.width, "bilinear", True)
-        return _unbatch(y, single)
+        return from_channels_last(y, single, self)
 
     def get_config(self) -> dict:
         config = super().get_config()

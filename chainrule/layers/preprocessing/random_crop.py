@@ -12,9 +12,9 @@ from chainrule.layers.base import Layer
 from chainrule.layers.preprocessing._utils import positive_int
 from chainrule.layers.preprocessing.image_preprocessing import (
     _aspect_crop,
-    _unbatch,
-    as_batch,
+    channels_last_batch,
     check_data_format,
+    from_channels_last,
     resize,
 )
 
@@ -79,14 +79,17 @@ class RandomCrop(Layer):
     Args:
         height, width: the output size.
         seed: optional seed for this layer's own generator.
-        data_format: must be None or ``"channels_last"``.
+        data_format: ``"channels_last"`` or ``"channels_first"`` (``(..., channels,
+            height, width)``); None: the global :func:`chainrule.config.image_data_format`.
         **kwargs: layer arguments (``name``, ...).
 
     Input shape:
-        ``(batch, h, w, channels)`` or ``(h, w, channels)``.
+        ``(batch, h, w, channels)`` or ``(h, w, channels)`` (channels first:
+        ``(batch, channels, h, w)`` or ``(channels, h, w)``).
 
     Output shape:
-        ``(batch, height, width, channels)`` while training (or without the batch).
+        ``(batch, height, width, channels)`` while training (or without the batch;
+        channels first: ``(batch, channels, height, width)``).
 
     Example:
         >>> import numpy as np, chainrule as cr
@@ -113,7 +116,7 @@ class RandomCrop(Layer):
     def call(self, inputs: Any, training: Any = True) -> Any:
         if not training:
             return inputs
-        x, single = as_batch(inputs, self)
+        x, single = channels_last_batch(inputs, self)
         if x.dtype.kind != "f":
             x = ops.cast(x, self.dtype or "float32")
         h, w = int(x.shape[1]), int(x.shape[2])
@@ -125,12 +128,15 @@ class RandomCrop(Layer):
                                 slice(left, left + self.width)))
             if tuple(y.shape[1:3]) != (self.height, self.width):
                 y = resize(y, self.height, self.width, "bilinear")
-        return _unbatch(y, single)
+        return from_channels_last(y, single, self)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The input shape with height and width replaced by the window's."""
         out = list(input_shape)
-        out[-3], out[-2] = self.height, self.width
+        if self.data_format == "channels_first":
+            out[-2], out[-1] = self.height, self.width
+        else:
+            out[-3], out[-2] = self.height, self.width
         return tuple(out)
 
     def get_config(self) -> dict:
