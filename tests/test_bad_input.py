@@ -1693,6 +1693,27 @@ ROWS += [
      r"\(samples, 1000\)\)\. Received: array with shape \(1, 10\)$", True),
 ]
 # -- end of chainrule.applications --
+# -- chainrule.applications: DenseNet, Inception, Xception (docs/errors.md) -------------------
+def _channels_first_densenet():
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        cr.applications.DenseNet121(weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+
+
+ROWS += [
+    ("densenet-channels-first", _channels_first_densenet, ValueError,
+     r"DenseNet does not support the `channels_first` image data format\. Switch to "
+     r"`channels_last` with chainrule\.backend\.set_image_data_format\('channels_last'\)\. "
+     r"Received: data_format=channels_first$", True),
+    ("densenet-imagenet-blocks",
+     lambda: cr.applications.densenet.DenseNet([1, 1, 1, 1], weights="imagenet"), ValueError,
+     r"ImageNet weights exist only for DenseNet121, DenseNet169 and DenseNet201 \(blocks "
+     r"\[6, 12, 24, 16\], \[6, 12, 32, 32\] or \[6, 12, 48, 32\]\)\. "
+     r"Received: blocks=\[1, 1, 1, 1\]$", True),
+]
+# -- end of DenseNet, Inception, Xception --
 
 TMP = None  # set by the autouse fixture below
 

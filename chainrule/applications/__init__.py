@@ -22,6 +22,11 @@ _FAMILIES: dict[str, list[str]] = {
 }
 _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
                "resnet_v2"]
+# DenseNet, Inception and Xception families
+_FAMILIES.update({
+    ".densenet": ["DenseNet121", "DenseNet169", "DenseNet201"],
+})
+_SUBMODULES += ["densenet"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 

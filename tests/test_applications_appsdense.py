@@ -1,0 +1,253 @@
+"""DenseNet, InceptionV3, Xception and InceptionResNetV2 against Keras 3: layer/weight names
+and shapes, and outputs with every weight set by a formula
+(tools/keras_applications_appsdense_fixtures.py wrote the reference)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
+                       "keras_applications_appsdense.json")
+with open(FIXTURE, encoding="utf-8") as _f:
+    REF = json.load(_f)
+
+BASE_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+def fill_weights(weights):
+    """Same formula as tools/keras_applications_appsdense_fixtures.py."""
+    values = []
+    for k, (path, shape) in enumerate(weights):
+        size = int(np.prod(shape))
+        w = 0.05 * np.sin(np.arange(size) * 0.37 + k).reshape(shape)
+        if path.endswith("moving_variance"):
+            w = np.abs(w) + 0.5
+        values.append(w.astype("float32"))
+    return values
+
+
+def sample_input(shape):
+    size = 2 * int(np.prod(shape))
+    return (2.0 * np.cos(np.arange(size) * 0.11)).reshape((2,) + tuple(shape)).astype("float32")
+
+
+def weight_list(model):
+    return [(w.path, list(w.shape)) for w in model.weights]
+
+
+def build(builder, **kwargs):
+    """A model built as the fixture tool builds it: right after clear_session(), so the
+    layers Keras leaves unnamed get the same numbered names."""
+    cr.backend.clear_session(free_memory=False)
+    return getattr(cr.applications, builder)(**kwargs)
+
+
+def keras_weights(case):
+    """The case's (path, shape) list; a case stores only what it adds to ``weights_from``."""
+    head = keras_weights(REF["cases"][case["weights_from"]]) if "weights_from" in case else []
+    return head + [(p, s) for p, s in case["weights"]]
+
+
+@pytest.mark.parametrize("case_id", sorted(REF["cases"]))
+def test_matches_keras(case_id):
+    case = REF["cases"][case_id]
+    kwargs = dict(case["kwargs"], input_shape=tuple(case["kwargs"]["input_shape"]))
+    model = build(case["builder"], weights=None, **kwargs)
+    assert model.name == case["name"]
+    assert len(model.layers) == case["layers"]
+    assert [la.name for la in model.layers[-3:]] == case["last_layers"]
+    assert list(model.output_shape) == case["output_shape"]
+    expected = keras_weights(case)
+    assert weight_list(model) == expected
+    if "output" not in case:  # a deep variant: names and shapes only
+        return
+    model.set_weights(fill_weights(expected))
+    y = np.asarray(model.predict(sample_input(kwargs["input_shape"]), verbose=0),
+                   dtype="float64")
+    assert list(y.shape) == case["batch_output_shape"]
+    np.testing.assert_allclose(y.ravel()[::case["stride"]], case["output"], rtol=1e-4,
+                               atol=1e-4 * max(1e-3, float(np.abs(case["output"]).max())))
+    np.testing.assert_allclose(y.sum(), case["output_sum"], rtol=1e-4,
+                               atol=1e-5 * case["output_abs_sum"])
+    np.testing.assert_allclose(np.abs(y).sum(), case["output_abs_sum"], rtol=1e-4)
+
+
+# -- preprocess_input, decode_predictions -------------------------------------------------------
+
+MODES = {"densenet": "torch"}
+
+
+def numpy_reference(x, mode):
+    x = np.array(x, dtype="float64")
+    if mode == "tf":
+        return x / 127.5 - 1.0
+    return (x / 255.0 - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
+
+
+@pytest.fixture
+def class_index(tmp_path, monkeypatch):
+    """A made-up class index in Keras's layout, without the network."""
+    index = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
+    path = tmp_path / "imagenet_class_index.json"
+    path.write_text(json.dumps(index), encoding="utf-8")
+    monkeypatch.setattr(cr.applications.imagenet_utils, "CLASS_INDEX", None)
+    monkeypatch.setattr(cr.utils, "get_file", lambda fname, origin, **kwargs: str(path))
+
+
+@pytest.mark.parametrize("family", sorted(MODES))
+def test_family_preprocess_and_decode(family, class_index):
+    module = getattr(cr.applications, family)
+    preds = np.eye(1000, dtype="float32")[[5]]
+    assert module.decode_predictions(preds, top=1) == [[("n00000005", "class_5", 1.0)]]
+    x = np.random.default_rng(0).uniform(0, 255, (2, 3, 4, 3)).astype("float32")
+    expected = numpy_reference(x, MODES[family])
+    np.testing.assert_allclose(module.preprocess_input(x.copy()), expected, rtol=1e-5,
+                               atol=1e-5)
+    tensor = module.preprocess_input(cr.ops.convert_to_tensor(x))
+    np.testing.assert_allclose(cr.ops.convert_to_numpy(tensor), expected, rtol=1e-5, atol=1e-5)
+    first = module.preprocess_input(np.moveaxis(x, -1, 1).copy(), data_format="channels_first")
+    np.testing.assert_allclose(np.moveaxis(first, 1, -1), expected, rtol=1e-5, atol=1e-5)
+
+
+# -- weights="imagenet" and weight files --------------------------------------------------------
+
+def write_keras_h5(model, path, values):
+    """A tf.keras-layout weight file (as Keras's application weights are): layer_names,
+    then each layer's weight_names and datasets."""
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(path, "w") as f:
+        layers = [la for la in model.layers if la.weights]
+        f.attrs["layer_names"] = [la.name.encode() for la in layers]
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.1.6"
+        it = iter(values)
+        for layer in layers:
+            group = f.create_group(layer.name)
+            names = []
+            for w in layer.weights:
+                names.append(f"{layer.name}/{w.name}:0".encode())
+                group.create_dataset(names[-1].decode(), data=next(it))
+            group.attrs["weight_names"] = names
+
+
+# builder -> (file name, md5) of Keras's no-top ImageNet weights
+KERAS_FILES = {
+    "DenseNet121": ("densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                    "30ee3e1110167f948a6b9946edeeb738"),
+}
+# builder -> (file name, md5) of the other published files, with and without the top
+KERAS_OTHER_FILES = {
+    "DenseNet121": ("densenet/densenet121_weights_tf_dim_ordering_tf_kernels.h5",
+                    "9d60b8095a5708f2dcce2bca79d332c7"),
+    "DenseNet169": ("densenet/densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                    "b8c4d4c20dd625c148057b9ff1c1176b"),
+    "DenseNet201": ("densenet/densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                    "c13680b51ded0fb44dff2d8f86ac8bb1"),
+}
+
+
+@pytest.mark.parametrize("builder", sorted(KERAS_FILES))
+def test_imagenet_weights_load_keras_file(builder, monkeypatch, tmp_path):
+    """weights="imagenet" asks get_file for Keras's own file, address and hash, and loads
+    it (a tf.keras-layout file the test writes); weights=<path> loads the same file."""
+    fname, md5 = KERAS_FILES[builder]
+    shape = (None, None, 3)  # free sizes: the build needs no dry run
+    reference = build(builder, input_shape=shape, include_top=False, weights=None)
+    values = fill_weights(weight_list(reference))
+    path = str(tmp_path / "w.h5")
+    write_keras_h5(reference, path, values)
+    calls = []
+
+    def fake_get_file(name, origin, **kwargs):
+        calls.append((name, origin, kwargs))
+        return path
+
+    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
+    model = build(builder, input_shape=shape, include_top=False, weights="imagenet")
+    assert calls == [(fname.split("/")[1], BASE_URL + fname,
+                      {"cache_subdir": "models", "file_hash": md5})]
+    for got, want in zip(model.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
+    model = build(builder, input_shape=shape, include_top=False, weights=path)
+    np.testing.assert_array_equal(model.get_weights()[-1], values[-1])
+
+
+class _Fetched(Exception):
+    pass
+
+
+@pytest.mark.parametrize("builder", sorted(KERAS_OTHER_FILES))
+def test_imagenet_weights_other_files(builder, monkeypatch):
+    """The other variants ask for their own files (the load is stopped at the download).
+    Free image sizes keep the builds cheap: with the top, through ``input_tensor``, which
+    Keras also takes as it is."""
+    fname, md5 = KERAS_OTHER_FILES[builder]
+    calls = []
+
+    def fake_get_file(name, origin, **kwargs):
+        calls.append((name, origin, kwargs))
+        raise _Fetched
+
+    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
+    top = not fname.endswith("_notop.h5")
+    kwargs = ({"input_tensor": cr.layers.Input((None, None, 3))} if top
+              else {"input_shape": (None, None, 3), "include_top": False})
+    with pytest.raises(_Fetched):
+        build(builder, weights="imagenet", **kwargs)
+    assert calls == [(fname.split("/")[1], BASE_URL + fname,
+                      {"cache_subdir": "models", "file_hash": md5})]
+
+
+# -- errors and defaults ------------------------------------------------------------------------
+
+def test_densenet_refuses_channels_first():
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        with pytest.raises(ValueError, match=r"DenseNet does not support the `channels_first` "
+                           r"image data format\..*Received: data_format=channels_first$"):
+            cr.applications.DenseNet121(weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+
+
+def test_densenet_imagenet_weights_need_a_published_depth():
+    with pytest.raises(ValueError, match=r"Received: blocks=\[1, 1, 1, 1\]$"):
+        cr.applications.densenet.DenseNet([1, 1, 1, 1], weights="imagenet")
+
+
+def test_densenet_input_checks_as_keras():
+    with pytest.raises(ValueError, match=r"at least 32x32\. Received: input_shape=\(31, 40, 3\)"):
+        cr.applications.DenseNet121(input_shape=(31, 40, 3), include_top=False, weights=None)
+    with pytest.raises(ValueError, match=r"`classes` should be 1000\. Received: classes=10$"):
+        cr.applications.DenseNet169(weights="imagenet", classes=10)
+
+
+# -- transfer learning --------------------------------------------------------------------------
+
+def test_frozen_densenet_with_new_head_trains_through_the_captured_step():
+    base = cr.applications.densenet.DenseNet([1, 1, 1, 1], include_top=False, weights=None,
+                                             input_shape=(32, 32, 3))
+    base.trainable = False
+    frozen = [w.copy() for w in base.get_weights()]
+    inputs = cr.layers.Input((32, 32, 3))
+    x = base(inputs, training=False)
+    outputs = cr.layers.Dense(3, activation="softmax")(cr.layers.GlobalAveragePooling2D()(x))
+    model = cr.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=True)
+    rng = np.random.default_rng(0)
+    x_train = cr.applications.densenet.preprocess_input(
+        rng.uniform(0, 255, (8, 32, 32, 3)).astype("float32"))
+    y_train = rng.integers(0, 3, 8)
+    head_before = [w.copy() for w in model.layers[-1].get_weights()]
+    model.fit(x_train, y_train, batch_size=4, epochs=2, verbose=0)
+    assert len(model.trainable_weights) == 2
+    assert any(e.program is not None for e in model._steps.entries.values())
+    for got, want in zip(base.get_weights(), frozen):
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(model.layers[-1].get_weights()[0], head_before[0])
