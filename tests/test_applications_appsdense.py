@@ -54,11 +54,65 @@ def keras_weights(case):
     return head + [(p, s) for p, s in case["weights"]]
 
 
+# builder -> (file under BASE_URL, md5) of Keras's ImageNet weights (with the top, without)
+KERAS_FILES = {
+    "DenseNet121": (("densenet/densenet121_weights_tf_dim_ordering_tf_kernels.h5",
+                     "9d60b8095a5708f2dcce2bca79d332c7"),
+                    ("densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                     "30ee3e1110167f948a6b9946edeeb738")),
+    "DenseNet169": (("densenet/densenet169_weights_tf_dim_ordering_tf_kernels.h5",
+                     "d699b8f76981ab1b30698df4c175e90b"),
+                    ("densenet/densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                     "b8c4d4c20dd625c148057b9ff1c1176b")),
+    "DenseNet201": (("densenet/densenet201_weights_tf_dim_ordering_tf_kernels.h5",
+                     "1ceb130c1ea1b78c3bf6114dbdfd8807"),
+                    ("densenet/densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                     "c13680b51ded0fb44dff2d8f86ac8bb1")),
+    "InceptionV3": (("inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+                     "9a0d58056eeedaa3f26cb7ebd46da564"),
+                    ("inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                     "bcbd6486424b2319ff4ef7d526e38f63")),
+}
+
+
+def fake_download(monkeypatch, stop=False):
+    """Record what a builder asks ``get_file`` for, without the network; with ``stop`` the
+    build ends there (``_Fetched``), else ``Model.load_weights`` records the path it gets."""
+    calls = []
+
+    def fake_get_file(name, origin, **kwargs):
+        calls.append((name, origin, kwargs))
+        if stop:
+            raise _Fetched
+        return "keras-imagenet-file.h5"
+
+    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
+    monkeypatch.setattr(cr.Model, "load_weights", lambda model, path: calls.append(path))
+    return calls
+
+
+class _Fetched(Exception):
+    pass
+
+
+def expected_download(builder, top):
+    fname, md5 = KERAS_FILES[builder][0 if top else 1]
+    return (fname.split("/")[1], BASE_URL + fname, {"cache_subdir": "models", "file_hash": md5})
+
+
 @pytest.mark.parametrize("case_id", sorted(REF["cases"]))
-def test_matches_keras(case_id):
+def test_matches_keras(case_id, monkeypatch):
+    """Names, shapes and order of the weights as Keras's; outputs where recorded. The
+    cases without an output build with weights="imagenet": the builder asks for Keras's
+    no-top file and loads it."""
     case = REF["cases"][case_id]
     kwargs = dict(case["kwargs"], input_shape=tuple(case["kwargs"]["input_shape"]))
-    model = build(case["builder"], weights=None, **kwargs)
+    imagenet = "output" not in case and not kwargs["include_top"]
+    calls = fake_download(monkeypatch) if imagenet else []
+    model = build(case["builder"], weights="imagenet" if imagenet else None, **kwargs)
+    if imagenet:
+        assert calls == [expected_download(case["builder"], top=False),
+                         "keras-imagenet-file.h5"]
     assert model.name == case["name"]
     assert len(model.layers) == case["layers"]
     assert [la.name for la in model.layers[-3:]] == case["last_layers"]
@@ -80,7 +134,7 @@ def test_matches_keras(case_id):
 
 # -- preprocess_input, decode_predictions -------------------------------------------------------
 
-MODES = {"densenet": "torch"}
+MODES = {"densenet": "torch", "inception_v3": "tf"}
 
 
 def numpy_reference(x, mode):
@@ -136,72 +190,28 @@ def write_keras_h5(model, path, values):
             group.attrs["weight_names"] = names
 
 
-# builder -> (file name, md5) of Keras's no-top ImageNet weights
-KERAS_FILES = {
-    "DenseNet121": ("densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "30ee3e1110167f948a6b9946edeeb738"),
-}
-# builder -> (file name, md5) of the other published files, with and without the top
-KERAS_OTHER_FILES = {
-    "DenseNet121": ("densenet/densenet121_weights_tf_dim_ordering_tf_kernels.h5",
-                    "9d60b8095a5708f2dcce2bca79d332c7"),
-    "DenseNet169": ("densenet/densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "b8c4d4c20dd625c148057b9ff1c1176b"),
-    "DenseNet201": ("densenet/densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                    "c13680b51ded0fb44dff2d8f86ac8bb1"),
-}
+def test_weights_path_loads_a_keras_layout_h5(tmp_path):
+    """weights=<path> loads a tf.keras-layout file (as Keras's ImageNet files are), layer
+    by layer in Keras's order."""
+    shape = (None, None, 3)  # free sizes: the build needs no dry run
+    reference = build("DenseNet121", input_shape=shape, include_top=False, weights=None)
+    values = fill_weights(weight_list(reference))
+    path = str(tmp_path / "densenet121_notop.h5")
+    write_keras_h5(reference, path, values)
+    model = build("DenseNet121", input_shape=shape, include_top=False, weights=path)
+    for got, want in zip(model.get_weights(), values):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("builder", sorted(KERAS_FILES))
-def test_imagenet_weights_load_keras_file(builder, monkeypatch, tmp_path):
-    """weights="imagenet" asks get_file for Keras's own file, address and hash, and loads
-    it (a tf.keras-layout file the test writes); weights=<path> loads the same file."""
-    fname, md5 = KERAS_FILES[builder]
-    shape = (None, None, 3)  # free sizes: the build needs no dry run
-    reference = build(builder, input_shape=shape, include_top=False, weights=None)
-    values = fill_weights(weight_list(reference))
-    path = str(tmp_path / "w.h5")
-    write_keras_h5(reference, path, values)
-    calls = []
-
-    def fake_get_file(name, origin, **kwargs):
-        calls.append((name, origin, kwargs))
-        return path
-
-    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
-    model = build(builder, input_shape=shape, include_top=False, weights="imagenet")
-    assert calls == [(fname.split("/")[1], BASE_URL + fname,
-                      {"cache_subdir": "models", "file_hash": md5})]
-    for got, want in zip(model.get_weights(), values):
-        np.testing.assert_array_equal(got, want)
-    model = build(builder, input_shape=shape, include_top=False, weights=path)
-    np.testing.assert_array_equal(model.get_weights()[-1], values[-1])
-
-
-class _Fetched(Exception):
-    pass
-
-
-@pytest.mark.parametrize("builder", sorted(KERAS_OTHER_FILES))
-def test_imagenet_weights_other_files(builder, monkeypatch):
-    """The other variants ask for their own files (the load is stopped at the download).
-    Free image sizes keep the builds cheap: with the top, through ``input_tensor``, which
-    Keras also takes as it is."""
-    fname, md5 = KERAS_OTHER_FILES[builder]
-    calls = []
-
-    def fake_get_file(name, origin, **kwargs):
-        calls.append((name, origin, kwargs))
-        raise _Fetched
-
-    monkeypatch.setattr(cr.utils, "get_file", fake_get_file)
-    top = not fname.endswith("_notop.h5")
-    kwargs = ({"input_tensor": cr.layers.Input((None, None, 3))} if top
-              else {"input_shape": (None, None, 3), "include_top": False})
+def test_imagenet_weights_with_the_top_ask_for_keras_file(builder, monkeypatch):
+    """With the top, each builder asks for Keras's own file (the build is stopped at the
+    download). Free image sizes through ``input_tensor`` (which Keras also takes as it is)
+    keep the build cheap."""
+    calls = fake_download(monkeypatch, stop=True)
     with pytest.raises(_Fetched):
-        build(builder, weights="imagenet", **kwargs)
-    assert calls == [(fname.split("/")[1], BASE_URL + fname,
-                      {"cache_subdir": "models", "file_hash": md5})]
+        build(builder, weights="imagenet", input_tensor=cr.layers.Input((None, None, 3)))
+    assert calls == [expected_download(builder, top=True)]
 
 
 # -- errors and defaults ------------------------------------------------------------------------
@@ -226,6 +236,14 @@ def test_densenet_input_checks_as_keras():
         cr.applications.DenseNet121(input_shape=(31, 40, 3), include_top=False, weights=None)
     with pytest.raises(ValueError, match=r"`classes` should be 1000\. Received: classes=10$"):
         cr.applications.DenseNet169(weights="imagenet", classes=10)
+
+
+def test_inception_families_refuse_images_below_their_minimum():
+    with pytest.raises(ValueError, match=r"at least 75x75\. Received: input_shape=\(74, 80, 3\)$"):
+        cr.applications.InceptionV3(input_shape=(74, 80, 3), include_top=False, weights=None)
+    with pytest.raises(ValueError, match=r"`input_shape` should be \(299, 299, 3\)\. "
+                       r"Received: input_shape=\(224, 224, 3\)$"):
+        cr.applications.InceptionV3(input_shape=(224, 224, 3), weights="imagenet")
 
 
 # -- transfer learning --------------------------------------------------------------------------

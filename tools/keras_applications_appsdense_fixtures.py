@@ -37,6 +37,11 @@ CASES = [
      {"input_shape": (None, None, 3), "include_top": False}, False),
     ("densenet201_notop", "DenseNet201",
      {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, False),
+    ("inception_v3_notop", "InceptionV3",
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, False),
+    ("inception_v3_top", "InceptionV3",
+     {"input_shape": (75, 75, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}, True),
 ]
 
 

@@ -25,8 +25,9 @@ _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", 
 # DenseNet, Inception and Xception families
 _FAMILIES.update({
     ".densenet": ["DenseNet121", "DenseNet169", "DenseNet201"],
+    ".inception_v3": ["InceptionV3"],
 })
-_SUBMODULES += ["densenet"]
+_SUBMODULES += ["densenet", "inception_v3"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 
