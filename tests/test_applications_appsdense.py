@@ -72,6 +72,10 @@ KERAS_FILES = {
                      "9a0d58056eeedaa3f26cb7ebd46da564"),
                     ("inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
                      "bcbd6486424b2319ff4ef7d526e38f63")),
+    "Xception": (("xception/xception_weights_tf_dim_ordering_tf_kernels.h5",
+                  "0a58e3b7378bc2990ea3b43d5981f1f6"),
+                 ("xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                  "b0042744bf5b25fce3cb969f33bebb97")),
 }
 
 
@@ -134,7 +138,7 @@ def test_matches_keras(case_id, monkeypatch):
 
 # -- preprocess_input, decode_predictions -------------------------------------------------------
 
-MODES = {"densenet": "torch", "inception_v3": "tf"}
+MODES = {"densenet": "torch", "inception_v3": "tf", "xception": "tf"}
 
 
 def numpy_reference(x, mode):
@@ -241,6 +245,8 @@ def test_densenet_input_checks_as_keras():
 def test_inception_families_refuse_images_below_their_minimum():
     with pytest.raises(ValueError, match=r"at least 75x75\. Received: input_shape=\(74, 80, 3\)$"):
         cr.applications.InceptionV3(input_shape=(74, 80, 3), include_top=False, weights=None)
+    with pytest.raises(ValueError, match=r"at least 71x71\. Received: input_shape=\(70, 70, 3\)$"):
+        cr.applications.Xception(input_shape=(70, 70, 3), include_top=False, weights=None)
     with pytest.raises(ValueError, match=r"`input_shape` should be \(299, 299, 3\)\. "
                        r"Received: input_shape=\(224, 224, 3\)$"):
         cr.applications.InceptionV3(input_shape=(224, 224, 3), weights="imagenet")

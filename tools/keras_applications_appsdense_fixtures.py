@@ -42,6 +42,11 @@ CASES = [
     ("inception_v3_top", "InceptionV3",
      {"input_shape": (75, 75, 3), "include_top": True, "classes": 7,
       "classifier_activation": None}, True),
+    ("xception_notop", "Xception",
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, False),
+    ("xception_top", "Xception",
+     {"input_shape": (71, 71, 3), "include_top": True, "classes": 7,
+      "classifier_activation": None}, True),
 ]
 
 

@@ -26,8 +26,9 @@ _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", 
 _FAMILIES.update({
     ".densenet": ["DenseNet121", "DenseNet169", "DenseNet201"],
     ".inception_v3": ["InceptionV3"],
+    ".xception": ["Xception"],
 })
-_SUBMODULES += ["densenet", "inception_v3"]
+_SUBMODULES += ["densenet", "inception_v3", "xception"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 
