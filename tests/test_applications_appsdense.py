@@ -76,6 +76,11 @@ KERAS_FILES = {
                   "0a58e3b7378bc2990ea3b43d5981f1f6"),
                  ("xception/xception_weights_tf_dim_ordering_tf_kernels_notop.h5",
                   "b0042744bf5b25fce3cb969f33bebb97")),
+    "InceptionResNetV2": (
+        ("inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+         "e693bd0210a403b3192acc6073ad2e96"),
+        ("inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+         "d19885ff4a710c122648d3b5c3b684e4")),
 }
 
 
@@ -138,7 +143,8 @@ def test_matches_keras(case_id, monkeypatch):
 
 # -- preprocess_input, decode_predictions -------------------------------------------------------
 
-MODES = {"densenet": "torch", "inception_v3": "tf", "xception": "tf"}
+MODES = {"densenet": "torch", "inception_v3": "tf", "xception": "tf",
+         "inception_resnet_v2": "tf"}
 
 
 def numpy_reference(x, mode):
@@ -247,9 +253,77 @@ def test_inception_families_refuse_images_below_their_minimum():
         cr.applications.InceptionV3(input_shape=(74, 80, 3), include_top=False, weights=None)
     with pytest.raises(ValueError, match=r"at least 71x71\. Received: input_shape=\(70, 70, 3\)$"):
         cr.applications.Xception(input_shape=(70, 70, 3), include_top=False, weights=None)
+    with pytest.raises(ValueError, match=r"at least 75x75\. Received: input_shape=\(75, 60, 3\)$"):
+        cr.applications.InceptionResNetV2(input_shape=(75, 60, 3), include_top=False,
+                                          weights=None)
     with pytest.raises(ValueError, match=r"`input_shape` should be \(299, 299, 3\)\. "
                        r"Received: input_shape=\(224, 224, 3\)$"):
         cr.applications.InceptionV3(input_shape=(224, 224, 3), weights="imagenet")
+
+
+# -- CustomScaleLayer -----------------------------------------------------------------------------
+
+def test_custom_scale_layer_matches_numpy_and_keras_config():
+    from chainrule.applications.inception_resnet_v2 import CustomScaleLayer
+
+    assert CustomScaleLayer is cr.layers.CustomScaleLayer  # so saved models load it by name
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 3, 4)), rng.standard_normal((2, 3, 3, 4))
+    layer = CustomScaleLayer(0.17, name="scale")
+    out = layer([cr.ops.convert_to_tensor(a, "float64"), cr.ops.convert_to_tensor(b, "float64")])
+    np.testing.assert_allclose(cr.ops.convert_to_numpy(out), a + 0.17 * b, rtol=1e-12)
+    config = layer.get_config()
+    assert config["scale"] == 0.17 and config["name"] == "scale"
+    assert set(config) == set(cr.layers.Layer().get_config()) | {"scale"}  # as Keras
+    again = cr.layers.deserialize({"class_name": "CustomScaleLayer", "config": config})
+    assert type(again) is CustomScaleLayer and again.scale == 0.17
+
+
+def test_custom_scale_layer_errors():
+    from chainrule.applications.inception_resnet_v2 import CustomScaleLayer
+
+    with pytest.raises(ValueError, match=r"`scale` must be a number\. Received: scale='big'$"):
+        CustomScaleLayer("big")
+    with pytest.raises(ValueError, match=r"expects a list of two inputs \(shortcut, branch\)\. "
+                       r"Received: 3 input\(s\)$"):
+        CustomScaleLayer(0.1)([np.ones((1, 2))] * 3)
+    with pytest.raises(ValueError, match=r"Received: block_type=block99$"):
+        cr.applications.inception_resnet_v2.inception_resnet_block(
+            cr.layers.Input((4, 4, 8)), 0.1, "block99", 1)
+
+
+def test_inception_resnet_block_saves_loads_and_replays(tmp_path):
+    """A model with an Inception-ResNet block (its CustomScaleLayer) trains through the
+    captured step, bit for bit as on the tape, and saves and loads by its config."""
+    block = cr.applications.inception_resnet_v2.inception_resnet_block
+
+    def make():
+        cr.utils.clear_session()
+        cr.utils.set_random_seed(3)
+        inputs = cr.layers.Input((4, 4, 6))
+        x = block(inputs, 0.2, "block8", 1)
+        outputs = cr.layers.Dense(2)(cr.layers.GlobalAveragePooling2D()(x))
+        return cr.Model(inputs, outputs)
+
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((8, 4, 4, 6)).astype("float32"), rng.integers(0, 2, 8)
+    captured, taped = make(), make()
+    captured.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                     jit_compile=True)
+    taped.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", jit_compile=False)
+    for model in (captured, taped):
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert any(e.program is not None for e in captured._steps.entries.values())
+    assert taped._steps.entries == {}
+    for got, want in zip(captured.get_weights(), taped.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    path = str(tmp_path / "block.keras")
+    captured.save(path)
+    loaded = cr.saving.load_model(path)
+    assert any(la.__class__.__name__ == "CustomScaleLayer" and la.scale == 0.2
+               for la in loaded.layers)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), captured.predict(x, verbose=0),
+                               rtol=1e-6, atol=1e-6)
 
 
 # -- transfer learning --------------------------------------------------------------------------

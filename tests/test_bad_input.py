@@ -1712,6 +1712,17 @@ ROWS += [
      r"ImageNet weights exist only for DenseNet121, DenseNet169 and DenseNet201 \(blocks "
      r"\[6, 12, 24, 16\], \[6, 12, 32, 32\] or \[6, 12, 48, 32\]\)\. "
      r"Received: blocks=\[1, 1, 1, 1\]$", True),
+    ("custom-scale-layer-scale", lambda: cr.layers.CustomScaleLayer("big"), ValueError,
+     r"CustomScaleLayer: `scale` must be a number\. Received: scale='big'$", True),
+    ("custom-scale-layer-inputs",
+     lambda: cr.layers.CustomScaleLayer(0.1)([np.ones((1, 2))] * 3), ValueError,
+     r"Layer 'custom_scale_layer' \(CustomScaleLayer\) expects a list of two inputs "
+     r"\(shortcut, branch\)\. Received: 3 input\(s\)$", True),
+    ("inception-resnet-block-type",
+     lambda: cr.applications.inception_resnet_v2.inception_resnet_block(
+         L.Input((4, 4, 8)), 0.1, "block99", 1), ValueError,
+     r'Unknown Inception-ResNet block type\. Expects "block35", "block17" or "block8"\. '
+     r"Received: block_type=block99$", True),
 ]
 # -- end of DenseNet, Inception, Xception --
 

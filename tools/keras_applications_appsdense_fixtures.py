@@ -47,6 +47,10 @@ CASES = [
     ("xception_top", "Xception",
      {"input_shape": (71, 71, 3), "include_top": True, "classes": 7,
       "classifier_activation": None}, True),
+    ("inception_resnet_v2_notop", "InceptionResNetV2",
+     {"input_shape": (75, 75, 3), "include_top": False}, True),
+    ("inception_resnet_v2_pool", "InceptionResNetV2",
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, False),
 ]
 
 

@@ -27,8 +27,9 @@ _FAMILIES.update({
     ".densenet": ["DenseNet121", "DenseNet169", "DenseNet201"],
     ".inception_v3": ["InceptionV3"],
     ".xception": ["Xception"],
+    ".inception_resnet_v2": ["InceptionResNetV2"],
 })
-_SUBMODULES += ["densenet", "inception_v3", "xception"]
+_SUBMODULES += ["densenet", "inception_v3", "xception", "inception_resnet_v2"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 

@@ -181,3 +181,7 @@ __all__ += [
 _lazy.attach(globals(), {".preprocessing.rand_augment": ["AugMix", "RandAugment"]})
 __all__ += ["RandAugment", "AugMix"]
 # -- end of RandAugment and AugMix --
+# -- CustomScaleLayer (keras.applications.inception_resnet_v2's residual sum) --
+_lazy.attach(globals(), {".custom_scale": ["CustomScaleLayer"]})
+__all__ += ["CustomScaleLayer"]
+# -- end of CustomScaleLayer --
