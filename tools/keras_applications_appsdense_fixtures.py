@@ -2,7 +2,7 @@
 
 The DenseNet, InceptionV3, Xception and InceptionResNetV2 families at their smallest
 inputs: each case records the model's weights in order as (path, shape) and, for the
-cases with ``forward``, the output on a fixed input after every weight is set by a
+cases with an image size, the output on a fixed input after every weight is set by a
 formula of its index and shape (``fill_weights``, as in tools/keras_applications_fixtures.py).
 Keras names the layers these builders leave unnamed with a global counter, so every
 model is built right after ``clear_session()`` (the test does the same). Run with the
@@ -26,31 +26,39 @@ import numpy as np  # noqa: E402
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests",
                    "fixtures", "keras_applications_appsdense.json")
 
-# (case id, builder name, keyword arguments, whether to record an output)
+# (case id, builder name, keyword arguments, image size of the recorded output or None).
+# Free image sizes (None) build without a dry run in chainrule, so the tests stay quick;
+# "input_tensor": shape stands for an Input of that shape (a top on free sizes).
 CASES = [
     ("densenet121_notop", "DenseNet121",
-     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, False),
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, None),
     ("densenet121_top", "DenseNet121",
      {"input_shape": (32, 32, 3), "include_top": True, "classes": 7,
-      "classifier_activation": None}, True),
+      "classifier_activation": None}, 32),
     ("densenet169_notop", "DenseNet169",
-     {"input_shape": (None, None, 3), "include_top": False}, False),
+     {"input_shape": (None, None, 3), "include_top": False}, None),
     ("densenet201_notop", "DenseNet201",
-     {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, False),
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, None),
     ("inception_v3_notop", "InceptionV3",
-     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, False),
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, None),
+    ("inception_v3_avg", "InceptionV3",
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, 75),
     ("inception_v3_top", "InceptionV3",
-     {"input_shape": (75, 75, 3), "include_top": True, "classes": 7,
-      "classifier_activation": None}, True),
+     {"input_tensor": (None, None, 3), "include_top": True, "classifier_activation": None},
+     None),
     ("xception_notop", "Xception",
-     {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, False),
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "avg"}, None),
+    ("xception_max", "Xception",
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, 71),
     ("xception_top", "Xception",
-     {"input_shape": (71, 71, 3), "include_top": True, "classes": 7,
-      "classifier_activation": None}, True),
+     {"input_tensor": (None, None, 3), "include_top": True, "classifier_activation": None},
+     None),
     ("inception_resnet_v2_notop", "InceptionResNetV2",
-     {"input_shape": (75, 75, 3), "include_top": False}, True),
+     {"input_shape": (None, None, 3), "include_top": False}, 75),
     ("inception_resnet_v2_pool", "InceptionResNetV2",
-     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, False),
+     {"input_shape": (None, None, 3), "include_top": False, "pooling": "max"}, None),
+    ("inception_resnet_v2_top", "InceptionResNetV2",
+     {"input_tensor": (None, None, 3), "include_top": True}, None),
 ]
 
 
@@ -87,20 +95,25 @@ def main() -> None:
     if only and os.path.exists(OUT):
         with open(OUT, encoding="utf-8") as f:
             cases = {k: v for k, v in json.load(f)["cases"].items() if k not in only}
-    for case_id, builder, kwargs, forward in CASES:
+    for case_id, builder, kwargs, size in CASES:
         if only and case_id not in only:
             continue
         keras.backend.clear_session()
-        model = getattr(keras.applications, builder)(weights=None, **kwargs)
+        built = dict(kwargs)
+        if "input_tensor" in built:
+            built["input_tensor"] = keras.Input(shape=built["input_tensor"])
+        model = getattr(keras.applications, builder)(weights=None, **built)
         weights = [(w.path, list(w.shape)) for w in model.weights]
         case = {"builder": builder, "kwargs": kwargs, "name": model.name,
                 "layers": len(model.layers),
-                "last_layers": [la.name for la in model.layers[-3:]], "output_shape": list(model.output.shape)}
-        if forward:
+                "last_layers": [la.name for la in model.layers[-3:]],
+                "output_shape": list(model.output.shape)}
+        if size is not None:
             model.set_weights(fill_weights(weights))
-            x = sample_input(kwargs["input_shape"])
+            x = sample_input((size, size, 3))
             y = np.asarray(model(x, training=False))
-            case.update({"batch_output_shape": list(y.shape), "stride": stride(y.size),
+            case.update({"image_size": size, "batch_output_shape": list(y.shape),
+                         "stride": stride(y.size),
                          "output": [float(f"{v:.7g}") for v in y.ravel()[::stride(y.size)]],
                          "output_sum": float(y.astype("float64").sum()),
                          "output_abs_sum": float(np.abs(y.astype("float64")).sum())})

@@ -32,7 +32,6 @@ BASE_WEIGHT_URL = ("https://storage.googleapis.com/tensorflow/keras-applications
                    "inception_resnet_v2/")
 # Keras's md5 digests of (with top, without top)
 WEIGHTS_HASHES = ("e693bd0210a403b3192acc6073ad2e96", "d19885ff4a710c122648d3b5c3b684e4")
-_BLOCK_TYPES = ("block35", "block17", "block8")
 
 
 def _channel_axis() -> int:

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from chainrule.layers.base import Layer
@@ -46,11 +47,11 @@ class CustomScaleLayer(Layer):
     """
 
     def __init__(self, scale: float, **kwargs: Any) -> None:
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
             raise ValueError(f"CustomScaleLayer: `scale` must be a number. "
                              f"Received: scale={scale!r}")
         super().__init__(**kwargs)
-        self.scale = scale
+        self.scale = float(scale)
 
     def call(self, inputs: Any) -> Any:
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
