@@ -1835,6 +1835,38 @@ ROWS += [
      r"\(\['adam', 'sgd'\]\)$", True),
 ]
 # -- end of Keras 3.15 compatibility --
+# -- chainrule.applications: DenseNet, Inception, Xception (docs/errors.md) -------------------
+def _channels_first_densenet():
+    cr.backend.set_image_data_format("channels_first")
+    try:
+        cr.applications.DenseNet121(weights=None)
+    finally:
+        cr.backend.set_image_data_format("channels_last")
+
+
+ROWS += [
+    ("densenet-channels-first", _channels_first_densenet, ValueError,
+     r"DenseNet does not support the `channels_first` image data format\. Switch to "
+     r"`channels_last` with chainrule\.backend\.set_image_data_format\('channels_last'\)\. "
+     r"Received: data_format=channels_first$", True),
+    ("densenet-imagenet-blocks",
+     lambda: cr.applications.densenet.DenseNet([1, 1, 1, 1], weights="imagenet"), ValueError,
+     r"ImageNet weights exist only for DenseNet121, DenseNet169 and DenseNet201 \(blocks "
+     r"\[6, 12, 24, 16\], \[6, 12, 32, 32\] or \[6, 12, 48, 32\]\)\. "
+     r"Received: blocks=\[1, 1, 1, 1\]$", True),
+    ("custom-scale-layer-scale", lambda: cr.layers.CustomScaleLayer("big"), ValueError,
+     r"CustomScaleLayer: `scale` must be a number\. Received: scale='big'$", True),
+    ("custom-scale-layer-inputs",
+     lambda: cr.layers.CustomScaleLayer(0.1)([np.ones((1, 2))] * 3), ValueError,
+     r"Layer 'custom_scale_layer' \(CustomScaleLayer\) expects a list of two inputs "
+     r"\(shortcut, branch\)\. Received: 3 input\(s\)$", True),
+    ("inception-resnet-block-type",
+     lambda: cr.applications.inception_resnet_v2.inception_resnet_block(
+         L.Input((4, 4, 8)), 0.1, "block99", 1), ValueError,
+     r'Unknown Inception-ResNet block type\. Expects "block35", "block17" or "block8"\. '
+     r"Received: block_type=block99$", True),
+]
+# -- end of DenseNet, Inception, Xception --
 
 TMP = None  # set by the autouse fixture below
 

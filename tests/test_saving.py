@@ -512,6 +512,11 @@ LAYER_EXAMPLES.update({
         layers.Flatten()],
 })
 
+# -- CustomScaleLayer (InceptionResNetV2's residual sum): two inputs, as the merging layers --
+MERGING += ("CustomScaleLayer",)
+LAYER_EXAMPLES["CustomScaleLayer"] = lambda: layers.CustomScaleLayer(0.17)
+# -- end of CustomScaleLayer --
+
 
 def _layer_classes():
     return sorted(name for name in layers.__all__

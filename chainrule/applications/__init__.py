@@ -28,6 +28,14 @@ _FAMILIES: dict[str, list[str]] = {
 }
 _SUBMODULES = ["imagenet_utils", "mobilenet", "mobilenet_v2", "vgg16", "vgg19", "resnet", "resnet50",
                "resnet_v2", "efficientnet", "efficientnet_v2", "mobilenet_v3", "convnext", "nasnet"]
+# DenseNet, Inception and Xception families
+_FAMILIES.update({
+    ".densenet": ["DenseNet121", "DenseNet169", "DenseNet201"],
+    ".inception_v3": ["InceptionV3"],
+    ".xception": ["Xception"],
+    ".inception_resnet_v2": ["InceptionResNetV2"],
+})
+_SUBMODULES += ["densenet", "inception_v3", "xception", "inception_resnet_v2"]
 
 _lazy.attach(globals(), _FAMILIES, submodules=_SUBMODULES)
 

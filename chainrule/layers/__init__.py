@@ -191,3 +191,7 @@ _lazy.attach(
 )
 __all__ += ["ContrastLimitedAdaptiveHistogramEqualization", "MaxNumBoundingBoxes"]
 # -- end of MaxNumBoundingBoxes and CLAHE --
+# -- CustomScaleLayer (keras.applications.inception_resnet_v2's residual sum) --
+_lazy.attach(globals(), {".custom_scale": ["CustomScaleLayer"]})
+__all__ += ["CustomScaleLayer"]
+# -- end of CustomScaleLayer --
