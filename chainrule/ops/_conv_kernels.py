@@ -533,6 +533,102 @@ def _one_channel_pooled_weight_grad(xp: Any, y: Any, idx: Any, gy: Any, gw: Any,
             gb[c] = bsum[c]
     return True
 
+
+def _depthwise(xp: Any, w: Any, y: Any, s0: int, s1: int, s2: int, d0: int, d1: int,
+               d2: int) -> None:
+    # depthwise convolution: xp (n, P0, P1, P2, c) padded, w (k0, k1, k2, c * mult) (Keras's
+    # (*k, c, mult) kernel flattened), y (n, o0, o1, o2, c * mult): y[..., c * mult + m] is the
+    # sum over the kernel's offsets (row-major, from 0) of xp[..., c] * w[k, c * mult + m],
+    # each output row summed while it is in the cache
+    n_, o0_, o1_, o2_, f_ = y.shape
+    k0_, k1_, k2_ = w.shape[0], w.shape[1], w.shape[2]
+    c_ = xp.shape[4]
+    m_ = f_ // c_
+    zero = y.dtype.type(0)
+    for n in range(n_):
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    row = y[n, o0, o1, o2]
+                    for j in range(f_):
+                        row[j] = zero
+                    for k0 in range(k0_):
+                        i0 = o0 * s0 + k0 * d0
+                        for k1 in range(k1_):
+                            i1 = o1 * s1 + k1 * d1
+                            for k2 in range(k2_):
+                                xr = xp[n, i0, i1, o2 * s2 + k2 * d2]
+                                wr = w[k0, k1, k2]
+                                if m_ == 1:
+                                    for c in range(c_):
+                                        row[c] += xr[c] * wr[c]
+                                else:
+                                    for c in range(c_):
+                                        v = xr[c]
+                                        for m in range(m_):
+                                            row[c * m_ + m] += v * wr[c * m_ + m]
+
+
+def _depthwise_grad(xp: Any, w: Any, gy: Any, gxp: Any, part: Any, acc: Any, want_x: bool,
+                    want_w: bool, s0: int, s1: int, s2: int, d0: int, d1: int, d2: int) -> None:
+    # the backward of _depthwise in one pass over gy (n, o0, o1, o2, c * mult). With want_x,
+    # gxp (xp's shape) = gy * w added back onto the padded input (zeroed first; per element
+    # in the order of the outputs, then the kernel's offsets). With want_w, acc (float64, w's
+    # shape) = the sum over the samples of each sample's sum part (w's dtype) of xp * gy.
+    # Neither is a matrix product's order: the last bits may differ from the NumPy path.
+    n_, o0_, o1_, o2_, f_ = gy.shape
+    k0_, k1_, k2_ = w.shape[0], w.shape[1], w.shape[2]
+    c_ = xp.shape[4]
+    m_ = f_ // c_
+    zero = gy.dtype.type(0)
+    if want_w:
+        acc[:] = 0.0
+    for n in range(n_):
+        if want_x:
+            gxp[n] = zero
+        if want_w:
+            part[:] = zero
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    g = gy[n, o0, o1, o2]
+                    for k0 in range(k0_):
+                        i0 = o0 * s0 + k0 * d0
+                        for k1 in range(k1_):
+                            i1 = o1 * s1 + k1 * d1
+                            for k2 in range(k2_):
+                                i2 = o2 * s2 + k2 * d2
+                                if want_x:
+                                    wr = w[k0, k1, k2]
+                                    gr = gxp[n, i0, i1, i2]
+                                    if m_ == 1:
+                                        for c in range(c_):
+                                            gr[c] += g[c] * wr[c]
+                                    else:
+                                        for c in range(c_):
+                                            t = zero
+                                            for m in range(m_):
+                                                t += g[c * m_ + m] * wr[c * m_ + m]
+                                            gr[c] += t
+                                if want_w:
+                                    xr = xp[n, i0, i1, i2]
+                                    pr = part[k0, k1, k2]
+                                    if m_ == 1:
+                                        for c in range(c_):
+                                            pr[c] += xr[c] * g[c]
+                                    else:
+                                        for c in range(c_):
+                                            v = xr[c]
+                                            for m in range(m_):
+                                                pr[c * m_ + m] += v * g[c * m_ + m]
+        if want_w:
+            for k0 in range(k0_):
+                for k1 in range(k1_):
+                    for k2 in range(k2_):
+                        for j in range(f_):
+                            acc[k0, k1, k2, j] += part[k0, k1, k2, j]
+
+
 _PYTHON: dict[str, Callable[..., None]] = {
     "col2im": _col2im, "max_pool": _max_pool,
     "max_pool_grad_tiled": _max_pool_grad_tiled, "max_pool_grad": _max_pool_grad,
@@ -542,4 +638,5 @@ _PYTHON: dict[str, Callable[..., None]] = {
     "bias_relu_max_pool_grad": _bias_relu_max_pool_grad,
     "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,
     "relu_max_pool_grad_2x2": _relu_max_pool_grad_2x2,
-    "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad}
+    "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad,
+    "depthwise": _depthwise, "depthwise_grad": _depthwise_grad}
