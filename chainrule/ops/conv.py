@@ -510,7 +510,9 @@ class Conv(Function):
                 gb = _bias_grad(gy2, out.get(2))
             return gx, gw, gb
         if needs[1]:
-            if g == 1:
+            if self._pointwise:
+                gw = self._pointwise_kernel_grad(gy2, out.get(1))
+            elif g == 1:
                 gw2 = out[1].reshape(-1, f) if 1 in out else None
                 gw = np.matmul(cols.T, gy2, out=gw2).reshape(w.shape)
             else:
@@ -524,6 +526,27 @@ class Conv(Function):
         if needs[0]:
             gx = self._col2im(gy2)
         return gx, gw, gb
+
+    def _pointwise_kernel_grad(self, gy2, gw_out):
+        """A 1x1 convolution's kernel gradient ``x.T @ gy``: where the patches of a sample
+        pass ``_CHUNK_BYTES``, the sum of the products of blocks of samples, as
+        :meth:`_backward_recompute` sums them (the same blocks, the same results)."""
+        cols, w = self.cols, self.w
+        n, (m, kc), f = self.xshape[0], cols.shape, w.shape[-1]
+        per = m // n
+        chunk = _chunk(n, per, kc, gy2.dtype.itemsize)
+        gw2 = gw_out.reshape(-1, f) if gw_out is not None else None
+        if chunk >= n:
+            return np.matmul(cols.T, gy2, out=gw2).reshape(w.shape)
+        if gw2 is None:
+            gw2 = np.empty((kc, f), np.result_type(cols.dtype, gy2.dtype))
+        part = np.empty_like(gw2)
+        for s in range(0, n, chunk):
+            rows = slice(s * per, min(n, s + chunk) * per)
+            np.matmul(cols[rows].T, gy2[rows], out=gw2 if s == 0 else part)
+            if s:
+                gw2 += part
+        return gw2.reshape(w.shape)
 
     def _backward_recompute(self, gy2):
         """The kernel's and the input's gradients block by block of samples, each block's
