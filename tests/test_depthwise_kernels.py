@@ -274,3 +274,65 @@ def test_a_large_1x1_convolutions_kernel_gradient_sums_blocks_of_samples(monkeyp
     for i in (1, 2):
         ref += x[i].reshape(-1, 6).T @ gy[i].reshape(-1, 2)
     assert gw.tobytes() == ref.reshape(w.shape).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("fused", [False, True])
+def test_relu_with_a_cap_is_one_op_bit_identical_to_relu_then_minimum(dtype, fused):
+    # Keras's ReLU(6.0) (MobileNetV2's activation) in one pass each way; the same bits as
+    # relu then minimum, with exact zeros of both signs, the cap itself, NaN and infinities
+    cr.config.set_fused_kernels(fused)
+    rng = np.random.default_rng(13)
+    x = np.round(rng.standard_normal((4, 100, 100)) * 4).astype(dtype)  # 40,000: the kernel
+    x.flat[::7] = -0.0
+    x.flat[1::11] = 6.0
+    x.flat[2::13] = np.nan
+    x.flat[3::17] = np.inf
+    x.flat[4::19] = -np.inf
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    gy.flat[5::23] = np.inf
+    gy.flat[6::29] = np.nan
+    with np.errstate(invalid="ignore"):
+        y, gx = run(lambda x: cr.layers.ReLU(6.0)(x), x, gy=gy)
+        ref_y, ref_gx = run(lambda x: ops.minimum(ops.relu(x), 6.0), x, gy=gy)
+    assert ("relu_cap_pass" in USED) == fused
+    assert y.dtype == ref_y.dtype and y.tobytes() == ref_y.tobytes()
+    assert gx.tobytes() == ref_gx.tobytes()
+    assert cr.layers.ReLU(6.0)(cr.Tensor([-1.0, 3.0, 9.0])).numpy().tolist() == [0.0, 3.0, 6.0]
+
+
+def test_float64_gradient_of_relu_with_a_cap():
+    x = np.random.default_rng(14).uniform(-3, 9, (3, 40))
+    x[np.abs(x) < 0.05] = 0.5  # away from the kinks at 0 and 6
+    x[np.abs(x - 6) < 0.05] = 5.5
+    assert check_gradients(lambda x: ops.relu_ext(x, max_value=6.0), x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_normalization_in_inference_is_one_pass_bit_identical_to_numpy(dtype):
+    # x * inv + shift per element in one compiled pass: the same product and sum as NumPy's
+    # two passes (x * inv, then += shift), bit for bit
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((4, 30, 30, 16)).astype(dtype)
+    x.flat[::97] = np.nan
+    stats = [rng.standard_normal(16).astype(dtype), rng.uniform(0.1, 2, 16).astype(dtype),
+             rng.standard_normal(16).astype(dtype), rng.standard_normal(16).astype(dtype)]
+    gy = rng.standard_normal(x.shape).astype(dtype)
+    out = []
+    for fused in (False, True):
+        cr.config.set_fused_kernels(fused)
+        USED.clear()
+        out.append(run(lambda x, m, v, o, s: ops.batch_normalization(x, m, v, -1, o, s, 1e-3),
+                       x, *stats, gy=gy))
+        assert ("scale_shift" in USED) == fused
+    for a, b in zip(*out):
+        assert a.tobytes() == b.tobytes()
+    layer = cr.layers.BatchNormalization(dtype=dtype)  # the layer in inference: the same
+    layer.build(x.shape)
+    got = []
+    for fused in (False, True):
+        cr.config.set_fused_kernels(fused)
+        got.append(layer(x, training=False).numpy())
+    assert got[0].tobytes() == got[1].tobytes()
+    np.testing.assert_allclose(got[1], x / np.sqrt(1 + 1e-3), rtol=1e-6 if dtype == "float32"
+                               else 1e-14)

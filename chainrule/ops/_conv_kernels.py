@@ -74,7 +74,8 @@ def get(name: str, *arrays: Any) -> Callable[..., Any] | None:
             ``"relu"``, ``"relu_grad"``, ``"any_nan"``, ``"bias_relu"``,
             ``"bias_relu_max_pool"``, ``"bias_relu_max_pool_grad"``,
             ``"bias_relu_max_pool_2x2"``, ``"relu_max_pool_grad_2x2"``,
-            ``"one_channel_pooled_weight_grad"``.
+            ``"one_channel_pooled_weight_grad"``, ``"depthwise"``, ``"depthwise_grad"``,
+            ``"relu_cap_pass"``, ``"scale_shift"``.
         *arrays: the arrays the call will take: the kernel applies only when every one is
             a NumPy array of float32 or float64.
 
@@ -297,6 +298,33 @@ def _relu_pass(a: Any, y: Any, out: Any, grad: bool) -> None:
         for i in range(a.size):
             v = a[i]
             out[i] = v if (v > zero or v != v) else zero
+
+
+def _relu_cap_pass(a: Any, x: Any, out: Any, cap: Any, grad: bool) -> None:
+    # ReLU with a cap (Keras's ReLU(max_value), relu6) on flat arrays, forward and backward in
+    # one compilation. Forward (grad False): out = np.minimum(np.maximum(a, 0), cap), one
+    # pass (NaN stays NaN; x unused). Backward: out = a * (1 if 0 < x <= cap else 0), the
+    # gradient a times the mask of the input x as 1 or 0 of the dtype (what the product of
+    # np.minimum's mask (relu(x) <= cap) and ReLU's (relu(x) > 0) gives)
+    one, zero = out.dtype.type(1), out.dtype.type(0)
+    if grad:
+        for i in range(a.size):
+            v = x[i]
+            out[i] = a[i] * (one if (v > zero and v <= cap) else zero)
+    else:
+        for i in range(a.size):
+            v = a[i]
+            r = v if (v > zero or v != v) else zero
+            out[i] = r if (r < cap or r != r) else cap
+
+
+def _scale_shift(x: Any, a: Any, b: Any, y: Any) -> None:
+    # y = x * a + b for x, y (m, f), a, b (f,): a batch normalization in inference (y = x * inv,
+    # then y += shift) in one pass, each element rounded after the product and after the sum
+    m_, f_ = x.shape
+    for i in range(m_):
+        for j in range(f_):
+            y[i, j] = x[i, j] * a[j] + b[j]
 
 
 def _bias_relu(x: Any, b: Any, y: Any) -> None:
@@ -639,4 +667,5 @@ _PYTHON: dict[str, Callable[..., None]] = {
     "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,
     "relu_max_pool_grad_2x2": _relu_max_pool_grad_2x2,
     "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad,
-    "depthwise": _depthwise, "depthwise_grad": _depthwise_grad}
+    "depthwise": _depthwise, "depthwise_grad": _depthwise_grad, "relu_cap_pass": _relu_cap_pass,
+    "scale_shift": _scale_shift}

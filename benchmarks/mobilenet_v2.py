@@ -1,0 +1,242 @@
+"""MobileNetV2 (160x160, alpha 1.0, random weights) on the CPU: chainrule against itself,
+Keras 3 (TensorFlow) and PyTorch.
+
+Two steps, as in keras-io's transfer-learning guide (without its augmentation):
+
+- ``predict``: the base (``include_top=False``) on a batch of 32 images
+  (``predict_on_batch``; PyTorch: ``no_grad`` in eval mode);
+- ``fit``: one training step of a new head on the frozen base: base (inference mode) →
+  global average pooling → dropout 0.2 → Dense(1), binary cross-entropy from logits, Adam
+  (``train_on_batch``; PyTorch: the base without gradients, then the head's step).
+
+PyTorch has no MobileNetV2 without torchvision: the same network is built from
+``torch.nn.Conv2d`` (``groups=channels`` for the depthwise steps), ``BatchNorm2d`` and
+``ReLU6`` (padding 1 on both sides where Keras pads the stride-2 steps by hand; same shapes).
+
+One process per measurement (``--worker``); the driver runs them interleaved (A, B, A, B ...)
+and prints each one's minimum over its repeats, its CPU time per step, and paired ratios
+against the first configuration::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE benchmarks/.venv/bin/python \\
+        benchmarks/mobilenet_v2.py --configs chainrule:OLD_TREE,chainrule:NEW_TREE \\
+        --threads 1 --rounds 2 --repeats 3 --steps predict,fit
+    ... --configs chainrule:NEW_TREE,keras,torch
+
+``chainrule:PATH`` imports chainrule from the source tree PATH (PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+BATCH, SIZE = 32, 160
+
+
+def _data(np):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (BATCH, SIZE, SIZE, 3)).astype("float32")
+    y = rng.integers(0, 2, (BATCH, 1)).astype("float32")
+    return x, y
+
+
+def _time(fn, repeats):
+    """``fn`` twice to warm up (chainrule captures its step then), then ``repeats`` timed
+    calls: wall and CPU seconds of each."""
+    for _ in range(2):
+        fn()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return wall, cpu
+
+
+def run_chainrule(steps, repeats):
+    import numpy as np
+
+    import chainrule as cr
+
+    x, y = _data(np)
+    out = {"versions": {"numpy": np.__version__,
+                        "fused_kernels": cr.config.fused_kernels()}}
+    cr.utils.set_random_seed(0)
+    base = cr.applications.MobileNetV2(input_shape=(SIZE, SIZE, 3), include_top=False,
+                                       weights=None)
+    if "predict" in steps:
+        out["predict"] = _time(lambda: base.predict_on_batch(x), repeats)
+    if "fit" in steps:
+        base.trainable = False
+        inputs = cr.Input((SIZE, SIZE, 3))
+        h = base(inputs, training=False)
+        h = cr.layers.GlobalAveragePooling2D()(h)
+        h = cr.layers.Dropout(0.2)(h)
+        model = cr.Model(inputs, cr.layers.Dense(1)(h))
+        model.compile(optimizer=cr.optimizers.Adam(1e-4),
+                      loss=cr.losses.BinaryCrossentropy(from_logits=True))
+        out["fit"] = _time(lambda: model.train_on_batch(x, y), repeats)
+    return out
+
+
+def run_keras(steps, repeats, threads):
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+    import numpy as np
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    import keras
+
+    x, y = _data(np)
+    out = {"versions": {"tensorflow": tf.__version__, "keras": keras.__version__}}
+    keras.utils.set_random_seed(0)
+    base = keras.applications.MobileNetV2(input_shape=(SIZE, SIZE, 3), include_top=False,
+                                          weights=None)
+    if "predict" in steps:
+        out["predict"] = _time(lambda: base.predict_on_batch(x), repeats)
+    if "fit" in steps:
+        base.trainable = False
+        inputs = keras.Input((SIZE, SIZE, 3))
+        h = base(inputs, training=False)
+        h = keras.layers.GlobalAveragePooling2D()(h)
+        h = keras.layers.Dropout(0.2)(h)
+        model = keras.Model(inputs, keras.layers.Dense(1)(h))
+        model.compile(optimizer=keras.optimizers.Adam(1e-4),
+                      loss=keras.losses.BinaryCrossentropy(from_logits=True))
+        out["fit"] = _time(lambda: model.train_on_batch(x, y), repeats)
+    return out
+
+
+def _torch_mobilenet_v2(nn):
+    """MobileNetV2's feature extractor (alpha 1.0) from ``torch.nn`` layers."""
+
+    def cbr(cin, cout, k, stride, groups=1, act=True):
+        layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                  nn.BatchNorm2d(cout, eps=1e-3, momentum=0.001)]
+        return layers + [nn.ReLU6()] if act else layers
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride, t):
+            super().__init__()
+            mid = cin * t
+            layers = cbr(cin, mid, 1, 1) if t != 1 else []
+            layers += cbr(mid, mid, 3, stride, groups=mid) + cbr(mid, cout, 1, 1, act=False)
+            self.body = nn.Sequential(*layers)
+            self.residual = stride == 1 and cin == cout
+
+        def forward(self, x):
+            y = self.body(x)
+            return x + y if self.residual else y
+
+    layers, cin = cbr(3, 32, 3, 2), 32
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for i in range(n):
+            layers.append(Block(cin, c, s if i == 0 else 1, t))
+            cin = c
+    return nn.Sequential(*layers, *cbr(cin, 1280, 1, 1))
+
+
+def run_torch(steps, repeats, threads):
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
+    torch.manual_seed(0)
+    x, y = _data(np)
+    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    yt = torch.from_numpy(y)
+    out = {"versions": {"torch": torch.__version__}}
+    base = _torch_mobilenet_v2(torch.nn).eval()
+    for p in base.parameters():
+        p.requires_grad_(False)
+    if "predict" in steps:
+        def predict():
+            with torch.no_grad():
+                return base(xt).numpy()
+        out["predict"] = _time(predict, repeats)
+    if "fit" in steps:
+        head = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.2),
+                                   torch.nn.Linear(1280, 1))
+        opt = torch.optim.Adam(head.parameters(), lr=1e-4)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+
+        def fit():
+            with torch.no_grad():
+                feats = base(xt).mean(dim=(2, 3))
+            opt.zero_grad()
+            loss = loss_fn(head(feats), yt)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        out["fit"] = _time(fit, repeats)
+    return out
+
+
+def worker(args):
+    steps = args.steps.split(",")
+    if args.framework == "chainrule":
+        out = run_chainrule(steps, args.repeats)
+    elif args.framework == "keras":
+        out = run_keras(steps, args.repeats, args.threads)
+    else:
+        out = run_torch(steps, args.repeats, args.threads)
+    print("RESULT " + json.dumps(out))
+
+
+def driver(args):
+    configs = args.configs.split(",")
+    results = {c: [] for c in configs}
+    for _ in range(args.rounds):
+        for config in configs:
+            framework, _, tree = config.partition(":")
+            env = dict(os.environ)
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                        "NUMBA_NUM_THREADS"):
+                env[var] = str(args.threads)
+            if tree:
+                env["PYTHONPATH"] = os.path.abspath(tree)
+            cmd = [sys.executable, __file__, "--worker", "--framework", framework,
+                   "--threads", str(args.threads), "--repeats", str(args.repeats),
+                   "--steps", args.steps]
+            text = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            line = [s for s in text.stdout.splitlines() if s.startswith("RESULT ")]
+            if not line:
+                sys.exit(f"{config} failed:\n{text.stderr[-3000:]}")
+            results[config].append(json.loads(line[0][7:]))
+    first = configs[0]
+    print(f"threads {args.threads}, rounds {args.rounds}, repeats {args.repeats}")
+    for config in configs:
+        print(config, results[config][0]["versions"])
+        for step in args.steps.split(","):
+            walls = [min(r[step][0]) for r in results[config]]
+            cpus = [min(r[step][1]) for r in results[config]]
+            ratio = [w / min(r[step][0]) for w, r in zip(walls, results[first])]
+            print(f"  {step:8s} min {min(walls) * 1e3:8.1f} ms  per round "
+                  f"{[round(w * 1e3, 1) for w in walls]}  cpu {min(cpus) * 1e3:8.1f} ms  "
+                  f"/ {first}: {[round(r, 3) for r in ratio]}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--framework", default="chainrule", choices=["chainrule", "keras", "torch"])
+    p.add_argument("--configs", default="chainrule",
+                   help="comma-separated: chainrule[:TREE], keras, torch")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--steps", default="predict,fit")
+    args = p.parse_args()
+    worker(args) if args.worker else driver(args)
+
+
+if __name__ == "__main__":
+    main()
