@@ -3,8 +3,9 @@ Keras 3 (TensorFlow) and PyTorch.
 
 Two steps, as in keras-io's transfer-learning guide (without its augmentation):
 
-- ``predict``: the base (``include_top=False``) on a batch of 32 images
-  (``predict_on_batch``; PyTorch: ``no_grad`` in eval mode);
+- ``predict``: the base (``include_top=False``) on a batch of 32 images (chainrule:
+  ``predict(x, batch_size=32)``, which replays its captured step; Keras: ``predict_on_batch``,
+  its quickest call; PyTorch: ``no_grad`` in eval mode);
 - ``fit``: one training step of a new head on the frozen base: base (inference mode) →
   global average pooling → dropout 0.2 → Dense(1), binary cross-entropy from logits, Adam
   (``train_on_batch``; PyTorch: the base without gradients, then the head's step).
@@ -69,8 +70,8 @@ def run_chainrule(steps, repeats):
     cr.utils.set_random_seed(0)
     base = cr.applications.MobileNetV2(input_shape=(SIZE, SIZE, 3), include_top=False,
                                        weights=None)
-    if "predict" in steps:
-        out["predict"] = _time(lambda: base.predict_on_batch(x), repeats)
+    if "predict" in steps:  # predict replays a captured step; predict_on_batch runs the tape
+        out["predict"] = _time(lambda: base.predict(x, batch_size=BATCH, verbose=0), repeats)
     if "fit" in steps:
         base.trainable = False
         inputs = cr.Input((SIZE, SIZE, 3))

@@ -8,7 +8,7 @@ with the kernels on and off): the offset-major slice-adds of col2im,
 ``np.maximum``'s choice on ties (the second operand on equal values, a NaN wins) for max
 pooling, its backward's routing to the first maximum of a window, the bias's add and
 its gradient's row-by-row sum, and ReLU's ``np.maximum(x, 0)`` and ``gy * (y > 0)``. No
-matrix product is done here: those stay in BLAS.
+general matrix product is done here: those stay in BLAS.
 
 A captured program may fuse a convolution, its ReLU and a tiled max pooling
 (``Program._link_absorb``): ``bias_relu*`` kernels do the bias's add, the ReLU and the
@@ -16,6 +16,14 @@ pooling in one pass, and the backward's routing and ReLU mask in one, with the s
 arithmetic as the single kernels (bit-identical). One is a sum of products in another
 order: ``one_channel_pooled_weight_grad``, a one-channel convolution's kernel gradient
 straight from the pooled gradient (its bias's gradient is the same row-by-row sum).
+
+Two more replace matrix products and are equal to rounding only: a
+depthwise convolution's forward (``depthwise``: the kernel's offsets summed in row-major
+order, which equals a NumPy sum of ``x[window] * w[offset]`` in that order, not the grouped
+products) and its backward (``depthwise_grad``). Two more passes are bit-identical to the
+ops they replace: ``relu_cap_pass`` (``ReLU(max_value)``: NumPy's ``maximum`` then
+``minimum``, and their gradients' masks) and ``scale_shift`` (batch normalization's
+``x * inv + shift`` in inference).
 
 They are used when :func:`chainrule.config.fused_kernels` is on (the switch of the
 optimizers' fused updates: Numba installed, not turned off) and the arrays are NumPy

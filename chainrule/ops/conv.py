@@ -19,7 +19,13 @@ patch matrix instead, whose rows are runs along the image's rows.
 
 Where the ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels`
 is on, col2im (with four channels or more), the bias's add and its gradient run as
-compiled loops (``ops/_conv_kernels.py``) with bit-identical results.
+compiled loops (``ops/_conv_kernels.py``) with bit-identical results. A depthwise
+convolution (one group per input channel, any depth multiplier: ``depthwise_conv``,
+``separable_conv``'s first step) makes no patches there: its forward and its backward (the
+input's and the kernel's gradients in one pass) are compiled loops over the padded input,
+which sum the same terms as the grouped products in another order (equal to rounding; the
+NumPy path stays the fallback). A 1x1 convolution (stride 1) multiplies the input itself,
+seen as its patch matrix, without copying it.
 
 Where one sample's patches pass ``_CHUNK_BYTES`` (1 MiB), the products run block by
 block of samples so that each block's patches stay in the cache: the forward makes and
@@ -914,7 +920,8 @@ def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "v
 
     Channel ``c`` is convolved with ``kernel[..., c, :]``, giving ``depth_multiplier``
     outputs, at positions ``c * depth_multiplier + m``: the grouped :func:`conv` with one
-    group per channel (the kernel reshaped to ``(*k, 1, channels * depth_multiplier)``).
+    group per channel (the kernel reshaped to ``(*k, 1, channels * depth_multiplier)``),
+    which runs compiled loops without patch matrices where the ``fast`` extra is on.
 
     Args:
         inputs: ``(batch, *spatial, channels)`` (or channels first).
