@@ -23,7 +23,10 @@ against the first configuration::
         --threads 1 --rounds 2 --repeats 3 --steps predict,fit
     ... --configs chainrule:NEW_TREE,keras,torch
 
-``chainrule:PATH`` imports chainrule from the source tree PATH (PYTHONPATH).
+``chainrule:PATH`` imports chainrule from the source tree PATH (PYTHONPATH). Steps
+``op_*`` time single chainrule ops on the network's tensors (see ``_chainrule_ops``)::
+
+    ... --configs chainrule:OLD_TREE,chainrule:NEW_TREE --steps op_depthwise,op_pointwise
 """
 
 from __future__ import annotations
@@ -68,8 +71,9 @@ def run_chainrule(steps, repeats):
     out = {"versions": {"numpy": np.__version__,
                         "fused_kernels": cr.config.fused_kernels()}}
     cr.utils.set_random_seed(0)
-    base = cr.applications.MobileNetV2(input_shape=(SIZE, SIZE, 3), include_top=False,
-                                       weights=None)
+    if "predict" in steps or "fit" in steps:
+        base = cr.applications.MobileNetV2(input_shape=(SIZE, SIZE, 3), include_top=False,
+                                           weights=None)
     if "predict" in steps:  # predict replays a captured step; predict_on_batch runs the tape
         out["predict"] = _time(lambda: base.predict(x, batch_size=BATCH, verbose=0), repeats)
     if "fit" in steps:
@@ -82,7 +86,35 @@ def run_chainrule(steps, repeats):
         model.compile(optimizer=cr.optimizers.Adam(1e-4),
                       loss=cr.losses.BinaryCrossentropy(from_logits=True))
         out["fit"] = _time(lambda: model.train_on_batch(x, y), repeats)
+    _chainrule_ops(cr, np, steps, repeats, out)
     return out
+
+
+def _chainrule_ops(cr, np, steps, repeats, out):
+    """Single ops on MobileNetV2's tensors (block 2 at 160x160: 32 x 40 x 40 x 144), on the
+    tape: ``op_depthwise`` (3x3, stride 1, "same"), ``op_depthwise_train`` (the same forward
+    and backward, input and kernel gradients), ``op_pointwise`` (1x1, 144 -> 24),
+    ``op_relu6`` (the ``ReLU(6.0)`` layer), ``op_bn`` (``BatchNormalization`` in inference)."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((BATCH, 40, 40, 144)).astype("float32")
+    dw = rng.standard_normal((3, 3, 144, 1)).astype("float32")
+    pw = rng.standard_normal((1, 1, 144, 24)).astype("float32")
+    gy = rng.standard_normal(x.shape).astype("float32")
+    relu6 = cr.layers.ReLU(6.0)
+    bn = cr.layers.BatchNormalization()
+    bn.build(x.shape)
+
+    def train():
+        xt, wt = cr.Tensor(x, requires_grad=True), cr.Tensor(dw, requires_grad=True)
+        cr.ops.depthwise_conv(xt, wt, 1, "same").backward(gy)
+
+    calls = {"op_depthwise": lambda: cr.ops.depthwise_conv(x, dw, 1, "same"),
+             "op_depthwise_train": train,
+             "op_pointwise": lambda: cr.ops.conv(x, pw),
+             "op_relu6": lambda: relu6(x), "op_bn": lambda: bn(x, training=False)}
+    for step in steps:
+        if step in calls:
+            out[step] = _time(calls[step], repeats)
 
 
 def run_keras(steps, repeats, threads):
