@@ -243,7 +243,11 @@ def driver(args):
             line = [s for s in text.stdout.splitlines() if s.startswith("RESULT ")]
             if not line:
                 sys.exit(f"{config} failed:\n{text.stderr[-3000:]}")
-            results[config].append(json.loads(line[0][7:]))
+            result = json.loads(line[0][7:])
+            results[config].append(result)
+            print(config, " ".join(f"{step} {min(result[step][0]) * 1e3:.1f} ms (cpu "
+                                   f"{min(result[step][1]) * 1e3:.1f})"
+                                   for step in args.steps.split(",")), flush=True)
     first = configs[0]
     print(f"threads {args.threads}, rounds {args.rounds}, repeats {args.repeats}")
     for config in configs:
