@@ -221,6 +221,9 @@ def worker(args):
         out = run_keras(steps, args.repeats, args.threads)
     else:
         out = run_torch(steps, args.repeats, args.threads)
+    import resource  # noqa: PLC0415
+
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps(out))
 
 
@@ -247,7 +250,8 @@ def driver(args):
             results[config].append(result)
             print(config, " ".join(f"{step} {min(result[step][0]) * 1e3:.1f} ms (cpu "
                                    f"{min(result[step][1]) * 1e3:.1f})"
-                                   for step in args.steps.split(",")), flush=True)
+                                   for step in args.steps.split(",")),
+                  f"peak RSS {result.get('peak_rss_mib', 0):.0f} MiB", flush=True)
     first = configs[0]
     print(f"threads {args.threads}, rounds {args.rounds}, repeats {args.repeats}")
     for config in configs:
