@@ -8,7 +8,8 @@ Two steps, as in keras-io's transfer-learning guide (without its augmentation):
   its quickest call; PyTorch: ``no_grad`` in eval mode);
 - ``fit``: one training step of a new head on the frozen base: base (inference mode) →
   global average pooling → dropout 0.2 → Dense(1), binary cross-entropy from logits, Adam
-  (``train_on_batch``; PyTorch: the base without gradients, then the head's step).
+  (``train_on_batch``; PyTorch: the base without gradients, then the head's step);
+  ``fit_call`` (chainrule only, with ``fit``): the same step as ``fit(x, y, epochs=1)``.
 
 PyTorch has no MobileNetV2 without torchvision: the same network is built from
 ``torch.nn.Conv2d`` (``groups=channels`` for the depthwise steps), ``BatchNorm2d`` and
@@ -86,6 +87,9 @@ def run_chainrule(steps, repeats):
         model.compile(optimizer=cr.optimizers.Adam(1e-4),
                       loss=cr.losses.BinaryCrossentropy(from_logits=True))
         out["fit"] = _time(lambda: model.train_on_batch(x, y), repeats)
+        if "fit_call" in steps:  # the same step through fit (BLAS threads follow the load)
+            out["fit_call"] = _time(lambda: model.fit(x, y, batch_size=BATCH, epochs=1,
+                                                      verbose=0, shuffle=False), repeats)
     _chainrule_ops(cr, np, steps, repeats, out)
     return out
 
