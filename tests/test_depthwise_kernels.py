@@ -298,6 +298,9 @@ def test_relu_with_a_cap_is_one_op_bit_identical_to_relu_then_minimum(dtype, fus
     assert ("relu_cap_pass" in USED) == fused
     assert y.dtype == ref_y.dtype and y.tobytes() == ref_y.tobytes()
     assert gx.tobytes() == ref_gx.tobytes()
+    with np.errstate(invalid="ignore"):
+        y6, gx6 = run(ops.relu6, x, gy=gy)  # keras.ops.relu6 / Activation("relu6"): the same op
+    assert y6.tobytes() == ref_y.tobytes() and gx6.tobytes() == ref_gx.tobytes()
     assert cr.layers.ReLU(6.0)(cr.Tensor([-1.0, 3.0, 9.0])).numpy().tolist() == [0.0, 3.0, 6.0]
 
 
