@@ -455,9 +455,8 @@ class ReLU(Layer):
         self.max_value, self.negative_slope, self.threshold = max_value, negative_slope, threshold
 
     def call(self, inputs: Tensor, training: Any = None) -> Tensor:
-        if self.negative_slope == 0 and self.threshold == 0:
-            y = ops.relu(inputs)
-            return y if self.max_value is None else ops.minimum(y, float(self.max_value))
+        if self.negative_slope == 0 and self.threshold == 0 and self.max_value is None:
+            return ops.relu(inputs)
         return ops.relu_ext(inputs, self.max_value, self.negative_slope, self.threshold)
 
     def get_config(self) -> dict:

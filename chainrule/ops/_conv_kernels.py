@@ -8,7 +8,7 @@ with the kernels on and off): the offset-major slice-adds of col2im,
 ``np.maximum``'s choice on ties (the second operand on equal values, a NaN wins) for max
 pooling, its backward's routing to the first maximum of a window, the bias's add and
 its gradient's row-by-row sum, and ReLU's ``np.maximum(x, 0)`` and ``gy * (y > 0)``. No
-matrix product is done here: those stay in BLAS.
+general matrix product is done here: those stay in BLAS.
 
 A captured program may fuse a convolution, its ReLU and a tiled max pooling
 (``Program._link_absorb``): ``bias_relu*`` kernels do the bias's add, the ReLU and the
@@ -16,6 +16,14 @@ pooling in one pass, and the backward's routing and ReLU mask in one, with the s
 arithmetic as the single kernels (bit-identical). One is a sum of products in another
 order: ``one_channel_pooled_weight_grad``, a one-channel convolution's kernel gradient
 straight from the pooled gradient (its bias's gradient is the same row-by-row sum).
+
+Two more replace matrix products and are equal to rounding only: a
+depthwise convolution's forward (``depthwise``: the kernel's offsets summed in row-major
+order, which equals a NumPy sum of ``x[window] * w[offset]`` in that order, not the grouped
+products) and its backward (``depthwise_grad``). Two more passes are bit-identical to the
+ops they replace: ``relu_cap_pass`` (``ReLU(max_value)``: NumPy's ``maximum`` then
+``minimum``, and their gradients' masks) and ``scale_shift`` (batch normalization's
+``x * inv + shift`` in inference).
 
 They are used when :func:`chainrule.config.fused_kernels` is on (the switch of the
 optimizers' fused updates: Numba installed, not turned off) and the arrays are NumPy
@@ -74,7 +82,8 @@ def get(name: str, *arrays: Any) -> Callable[..., Any] | None:
             ``"relu"``, ``"relu_grad"``, ``"any_nan"``, ``"bias_relu"``,
             ``"bias_relu_max_pool"``, ``"bias_relu_max_pool_grad"``,
             ``"bias_relu_max_pool_2x2"``, ``"relu_max_pool_grad_2x2"``,
-            ``"one_channel_pooled_weight_grad"``.
+            ``"one_channel_pooled_weight_grad"``, ``"depthwise"``, ``"depthwise_grad"``,
+            ``"relu_cap_pass"``, ``"scale_shift"``.
         *arrays: the arrays the call will take: the kernel applies only when every one is
             a NumPy array of float32 or float64.
 
@@ -297,6 +306,33 @@ def _relu_pass(a: Any, y: Any, out: Any, grad: bool) -> None:
         for i in range(a.size):
             v = a[i]
             out[i] = v if (v > zero or v != v) else zero
+
+
+def _relu_cap_pass(a: Any, x: Any, out: Any, cap: Any, grad: bool) -> None:
+    # ReLU with a cap (Keras's ReLU(max_value), relu6) on flat arrays, forward and backward in
+    # one compilation. Forward (grad False): out = np.minimum(np.maximum(a, 0), cap), one
+    # pass (NaN stays NaN; x unused). Backward: out = a * (1 if 0 < x <= cap else 0), the
+    # gradient a times the mask of the input x as 1 or 0 of the dtype (what the product of
+    # np.minimum's mask (relu(x) <= cap) and ReLU's (relu(x) > 0) gives)
+    one, zero = out.dtype.type(1), out.dtype.type(0)
+    if grad:
+        for i in range(a.size):
+            v = x[i]
+            out[i] = a[i] * (one if (v > zero and v <= cap) else zero)
+    else:
+        for i in range(a.size):
+            v = a[i]
+            r = v if (v > zero or v != v) else zero
+            out[i] = r if (r < cap or r != r) else cap
+
+
+def _scale_shift(x: Any, a: Any, b: Any, y: Any) -> None:
+    # y = x * a + b for x, y (m, f), a, b (f,): a batch normalization in inference (y = x * inv,
+    # then y += shift) in one pass, each element rounded after the product and after the sum
+    m_, f_ = x.shape
+    for i in range(m_):
+        for j in range(f_):
+            y[i, j] = x[i, j] * a[j] + b[j]
 
 
 def _bias_relu(x: Any, b: Any, y: Any) -> None:
@@ -533,6 +569,102 @@ def _one_channel_pooled_weight_grad(xp: Any, y: Any, idx: Any, gy: Any, gw: Any,
             gb[c] = bsum[c]
     return True
 
+
+def _depthwise(xp: Any, w: Any, y: Any, s0: int, s1: int, s2: int, d0: int, d1: int,
+               d2: int) -> None:
+    # depthwise convolution: xp (n, P0, P1, P2, c) padded, w (k0, k1, k2, c * mult) (Keras's
+    # (*k, c, mult) kernel flattened), y (n, o0, o1, o2, c * mult): y[..., c * mult + m] is the
+    # sum over the kernel's offsets (row-major, from 0) of xp[..., c] * w[k, c * mult + m],
+    # each output row summed while it is in the cache
+    n_, o0_, o1_, o2_, f_ = y.shape
+    k0_, k1_, k2_ = w.shape[0], w.shape[1], w.shape[2]
+    c_ = xp.shape[4]
+    m_ = f_ // c_
+    zero = y.dtype.type(0)
+    for n in range(n_):
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    row = y[n, o0, o1, o2]
+                    for j in range(f_):
+                        row[j] = zero
+                    for k0 in range(k0_):
+                        i0 = o0 * s0 + k0 * d0
+                        for k1 in range(k1_):
+                            i1 = o1 * s1 + k1 * d1
+                            for k2 in range(k2_):
+                                xr = xp[n, i0, i1, o2 * s2 + k2 * d2]
+                                wr = w[k0, k1, k2]
+                                if m_ == 1:
+                                    for c in range(c_):
+                                        row[c] += xr[c] * wr[c]
+                                else:
+                                    for c in range(c_):
+                                        v = xr[c]
+                                        for m in range(m_):
+                                            row[c * m_ + m] += v * wr[c * m_ + m]
+
+
+def _depthwise_grad(xp: Any, w: Any, gy: Any, gxp: Any, part: Any, acc: Any, want_x: bool,
+                    want_w: bool, s0: int, s1: int, s2: int, d0: int, d1: int, d2: int) -> None:
+    # the backward of _depthwise in one pass over gy (n, o0, o1, o2, c * mult). With want_x,
+    # gxp (xp's shape) = gy * w added back onto the padded input (zeroed first; per element
+    # in the order of the outputs, then the kernel's offsets). With want_w, acc (float64, w's
+    # shape) = the sum over the samples of each sample's sum part (w's dtype) of xp * gy.
+    # Neither is a matrix product's order: the last bits may differ from the NumPy path.
+    n_, o0_, o1_, o2_, f_ = gy.shape
+    k0_, k1_, k2_ = w.shape[0], w.shape[1], w.shape[2]
+    c_ = xp.shape[4]
+    m_ = f_ // c_
+    zero = gy.dtype.type(0)
+    if want_w:
+        acc[:] = 0.0
+    for n in range(n_):
+        if want_x:
+            gxp[n] = zero
+        if want_w:
+            part[:] = zero
+        for o0 in range(o0_):
+            for o1 in range(o1_):
+                for o2 in range(o2_):
+                    g = gy[n, o0, o1, o2]
+                    for k0 in range(k0_):
+                        i0 = o0 * s0 + k0 * d0
+                        for k1 in range(k1_):
+                            i1 = o1 * s1 + k1 * d1
+                            for k2 in range(k2_):
+                                i2 = o2 * s2 + k2 * d2
+                                if want_x:
+                                    wr = w[k0, k1, k2]
+                                    gr = gxp[n, i0, i1, i2]
+                                    if m_ == 1:
+                                        for c in range(c_):
+                                            gr[c] += g[c] * wr[c]
+                                    else:
+                                        for c in range(c_):
+                                            t = zero
+                                            for m in range(m_):
+                                                t += g[c * m_ + m] * wr[c * m_ + m]
+                                            gr[c] += t
+                                if want_w:
+                                    xr = xp[n, i0, i1, i2]
+                                    pr = part[k0, k1, k2]
+                                    if m_ == 1:
+                                        for c in range(c_):
+                                            pr[c] += xr[c] * g[c]
+                                    else:
+                                        for c in range(c_):
+                                            v = xr[c]
+                                            for m in range(m_):
+                                                pr[c * m_ + m] += v * g[c * m_ + m]
+        if want_w:
+            for k0 in range(k0_):
+                for k1 in range(k1_):
+                    for k2 in range(k2_):
+                        for j in range(f_):
+                            acc[k0, k1, k2, j] += part[k0, k1, k2, j]
+
+
 _PYTHON: dict[str, Callable[..., None]] = {
     "col2im": _col2im, "max_pool": _max_pool,
     "max_pool_grad_tiled": _max_pool_grad_tiled, "max_pool_grad": _max_pool_grad,
@@ -542,4 +674,6 @@ _PYTHON: dict[str, Callable[..., None]] = {
     "bias_relu_max_pool_grad": _bias_relu_max_pool_grad,
     "bias_relu_max_pool_2x2": _bias_relu_max_pool_2x2,
     "relu_max_pool_grad_2x2": _relu_max_pool_grad_2x2,
-    "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad}
+    "one_channel_pooled_weight_grad": _one_channel_pooled_weight_grad,
+    "depthwise": _depthwise, "depthwise_grad": _depthwise_grad, "relu_cap_pass": _relu_cap_pass,
+    "scale_shift": _scale_shift}

@@ -19,7 +19,13 @@ patch matrix instead, whose rows are runs along the image's rows.
 
 Where the ``fast`` extra (Numba) is installed and :func:`chainrule.config.fused_kernels`
 is on, col2im (with four channels or more), the bias's add and its gradient run as
-compiled loops (``ops/_conv_kernels.py``) with bit-identical results.
+compiled loops (``ops/_conv_kernels.py``) with bit-identical results. A depthwise
+convolution (one group per input channel, any depth multiplier: ``depthwise_conv``,
+``separable_conv``'s first step) makes no patches there: its forward and its backward (the
+input's and the kernel's gradients in one pass) are compiled loops over the padded input,
+which sum the same terms as the grouped products in another order (equal to rounding; the
+NumPy path stays the fallback). A 1x1 convolution (stride 1) multiplies the input itself,
+seen as its patch matrix, without copying it.
 
 Where one sample's patches pass ``_CHUNK_BYTES`` (1 MiB), the products run block by
 block of samples so that each block's patches stay in the cache: the forward makes and
@@ -357,6 +363,8 @@ class Conv(Function):
     forward_only = False  # set by a forward-only captured program: no backward will follow
     blocks_grad = False  # set when the output's gradient may come in blocks (MaxPool.absorb)
     lazy_output = False  # set when a fused max pooling takes the output in blocks (the same)
+    _direct = False  # this call ran the compiled depthwise loops (_depthwise_forward)
+    _pointwise = False  # this call was a 1x1 convolution: the input is its patch matrix
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
@@ -385,11 +393,21 @@ class Conv(Function):
         per = math.prod(geo.out)
         chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
         self.xp = xp
+        self._direct = self._pointwise = False
+        if c > 1 and cg == 1 and x.dtype == w.dtype:  # depthwise: compiled loops, no patches
+            kernel = _k.get("depthwise", xp, w)
+            if kernel is not None:
+                return self._depthwise_forward(kernel, b)
         if self._lazy(x, w, b):  # the max pooling after the ReLU takes the output in blocks
             self.cols = _im2col_t(self, xp, geo, "_cols_t").T if c == 1 else None
             self.deferred_bias = b
             return _ConvOutput(self, (n, *geo.out, f), np.result_type(x.dtype, w.dtype))
-        if c > 1 and self.groups == 1 and chunk < n:
+        if (c > 1 and self.groups == 1 and all(v == 1 for v in (*k, *self.strides))
+                and not geo.any_pad):
+            # a 1x1 convolution: the input is its own patch matrix (no copy, one product)
+            cols = self.cols = np.ascontiguousarray(x).reshape(m, c)
+            self._pointwise = True
+        elif c > 1 and self.groups == 1 and chunk < n:
             # nothing keeps the patches (the backward makes them again, block by block): each
             # block of samples' patches, then their product, while they are in the cache
             # (each row of the product as in one product)
@@ -411,13 +429,63 @@ class Conv(Function):
             self._cols_g = _group_cols(cols, self.groups, cg)
             y = np.matmul(self._cols_g, _group_kernel(w, self.groups))
             y = y.transpose(1, 0, 2).reshape(m, f)
+        self._bias(y, b)
+        return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
+
+    def _bias(self, y, b):
+        """Adds ``b`` to ``y`` (``(m, f)``), or leaves it to the ReLU after (``defer_bias``)."""
         self.deferred_bias = None
         if b is not None:
             if self.defer_bias and b.dtype == y.dtype and _k.get("bias_relu", y, b) is not None:
                 self.deferred_bias = b  # the ReLU after this op adds it in its own pass
             else:
                 _add_bias(y, b)
-        return _to_first(y.reshape(n, *geo.out, f), self.channels_first)
+
+    def _depthwise_forward(self, kernel, b):
+        """One group per input channel (Keras's depthwise convolution): the compiled loop
+        ``depthwise`` over the padded input, without patches. The sums are the NumPy path's
+        terms in another order than its matrix products (the last bits may differ)."""
+        geo, w, xp = self.geo, self.w, self.xp
+        if not xp.flags.c_contiguous:  # channels first without padding: a transposed view
+            xp = self.xp = np.ascontiguousarray(xp)
+        nd, n, f = len(geo.k), xp.shape[0], w.shape[-1]
+        y = np.empty((n, *geo.out, f), dtype=xp.dtype)
+        kernel(_k.as3d(xp, nd), np.ascontiguousarray(w).reshape(*_k.pad3(geo.k), f),
+               _k.as3d(y, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+        self.cols, self._direct = None, True
+        self._bias(y.reshape(-1, f), b)
+        return _to_first(y, self.channels_first)
+
+    def _depthwise_backward(self, gy2):
+        """The input's and the kernel's gradients of :meth:`_depthwise_forward` in one
+        compiled pass over the output's gradient (``depthwise_grad``): the input's added back
+        onto the padded input, the kernel's summed per sample in its dtype, then over the
+        samples in float64."""
+        geo, w, xp, needs = self.geo, self.w, self.xp, self.needs
+        out = self.grad_out or {}
+        nd, f = len(geo.k), w.shape[-1]
+        gy2 = gy2.astype(xp.dtype, copy=False)
+        want_x, want_w = bool(needs[0]), bool(needs[1])
+        gxp = np.empty(self.pshape if want_x else (1,) * (nd + 2), dtype=xp.dtype)
+        kshape = (*_k.pad3(geo.k), f) if want_w else (1, 1, 1, 1)
+        part = np.empty(kshape, dtype=xp.dtype)
+        acc = np.empty(kshape, dtype=np.float64)
+        _k.get("depthwise_grad", xp, gy2)(
+            _k.as3d(xp, nd), np.ascontiguousarray(w).reshape(*_k.pad3(geo.k), f),
+            _k.as3d(gy2.reshape(xp.shape[0], *geo.out, f), nd), _k.as3d(gxp, nd), part, acc,
+            want_x, want_w, *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+        gx = gw = gb = None
+        if want_w:
+            if 1 in out:
+                out[1][...] = acc.reshape(w.shape)
+                gw = out[1]
+            else:
+                gw = acc.reshape(w.shape).astype(w.dtype)
+        if self.has_bias and needs[2]:
+            gb = _bias_grad(gy2, out.get(2))
+        if want_x:
+            gx = _to_first(gxp[geo.interior()] if geo.any_pad else gxp, self.channels_first)
+        return gx, gw, gb
 
     def _lazy(self, x, w, b):
         """Whether this call hands its output on as a :class:`_ConvOutput` (``lazy_output``,
@@ -437,6 +505,8 @@ class Conv(Function):
         gy = _to_last(gy, self.channels_first)
         f = w.shape[-1]
         gy2 = gy.reshape(-1, f) if gy.flags.c_contiguous else np.ascontiguousarray(gy).reshape(-1, f)
+        if self._direct:
+            return self._depthwise_backward(gy2)
         needs = self.needs
         out = self.grad_out or {}
         gx = gw = gb = None
@@ -446,7 +516,9 @@ class Conv(Function):
                 gb = _bias_grad(gy2, out.get(2))
             return gx, gw, gb
         if needs[1]:
-            if g == 1:
+            if self._pointwise:
+                gw = self._pointwise_kernel_grad(gy2, out.get(1))
+            elif g == 1:
                 gw2 = out[1].reshape(-1, f) if 1 in out else None
                 gw = np.matmul(cols.T, gy2, out=gw2).reshape(w.shape)
             else:
@@ -460,6 +532,27 @@ class Conv(Function):
         if needs[0]:
             gx = self._col2im(gy2)
         return gx, gw, gb
+
+    def _pointwise_kernel_grad(self, gy2, gw_out):
+        """A 1x1 convolution's kernel gradient ``x.T @ gy``: where the patches of a sample
+        pass ``_CHUNK_BYTES``, the sum of the products of blocks of samples, as
+        :meth:`_backward_recompute` sums them (the same blocks, the same results)."""
+        cols, w = self.cols, self.w
+        n, (m, kc), f = self.xshape[0], cols.shape, w.shape[-1]
+        per = m // n
+        chunk = _chunk(n, per, kc, gy2.dtype.itemsize)
+        gw2 = gw_out.reshape(-1, f) if gw_out is not None else None
+        if chunk >= n:
+            return np.matmul(cols.T, gy2, out=gw2).reshape(w.shape)
+        if gw2 is None:
+            gw2 = np.empty((kc, f), np.result_type(cols.dtype, gy2.dtype))
+        part = np.empty_like(gw2)
+        for s in range(0, n, chunk):
+            rows = slice(s * per, min(n, s + chunk) * per)
+            np.matmul(cols[rows].T, gy2[rows], out=gw2 if s == 0 else part)
+            if s:
+                gw2 += part
+        return gw2.reshape(w.shape)
 
     def _backward_recompute(self, gy2):
         """The kernel's and the input's gradients block by block of samples, each block's
@@ -572,6 +665,9 @@ class Conv(Function):
 
     def _col2im(self, gy2):
         w, geo, g = self.w, self.geo, self.groups
+        if self._pointwise:  # the patches' gradient is the input's
+            gx = (gy2 @ w.reshape(-1, w.shape[-1]).T).reshape(self.xshape)
+            return _to_first(gx, self.channels_first)
         f, m = w.shape[-1], gy2.shape[0]
         n, pshape, kc = self.pshape[0], self.pshape, self.cols.shape[1]
         per = m // n
@@ -824,7 +920,8 @@ def depthwise_conv(inputs: Any, kernel: Any, strides: Any = 1, padding: str = "v
 
     Channel ``c`` is convolved with ``kernel[..., c, :]``, giving ``depth_multiplier``
     outputs, at positions ``c * depth_multiplier + m``: the grouped :func:`conv` with one
-    group per channel (the kernel reshaped to ``(*k, 1, channels * depth_multiplier)``).
+    group per channel (the kernel reshaped to ``(*k, 1, channels * depth_multiplier)``),
+    which runs compiled loops without patch matrices where the ``fast`` extra is on.
 
     Args:
         inputs: ``(batch, *spatial, channels)`` (or channels first).

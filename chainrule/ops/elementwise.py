@@ -14,9 +14,9 @@ import numpy as np
 
 from chainrule.autograd.engine import Function, Tensor, sum_to
 from chainrule.ops.core import as_input, as_pair
-from chainrule.ops.math import Compare, divide, minimum, sqrt
+from chainrule.ops.math import Compare, divide, sqrt
 from chainrule.ops.nn import leaky_relu as _leaky_relu
-from chainrule.ops.nn import relu
+from chainrule.ops.nn import relu_ext as _relu_ext
 
 __all__ = [
     "sin", "cos", "tan", "arctan", "sinh", "cosh", "log2", "log10", "expm1", "reciprocal",
@@ -501,7 +501,7 @@ def relu6(x: Any) -> Tensor:
         >>> cr.ops.relu6(cr.Tensor([-1.0, 3.0, 9.0]))
         Tensor([0., 3., 6.], dtype=float32)
     """
-    return minimum(relu(as_input(x)), 6.0)
+    return _relu_ext(as_input(x), 6.0)  # minimum(relu(x), 6.0) in one pass (nn.ReluCap)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.2, *, alpha: float | None = None) -> Tensor:

@@ -462,6 +462,38 @@ class Dropout(Function):
         return (gy * self.mask,)  # a broadcast mask still gives x's shape
 
 
+class ReluCap(Function):
+    """``min(max(x, 0), max_value)``: the composition ``minimum(relu(x), max_value)`` (Keras's
+    ``ReLU(max_value)``, ``relu6``) in one pass; its backward multiplies by
+    ``0 < x <= max_value``, bit for bit what the two ops' backwards give (one compiled pass
+    each way where the kernels are on)."""
+
+    def __init__(self, max_value):
+        self.max_value = max_value
+
+    def forward(self, x):
+        self.x = x
+        kernel = _relu_kernel("relu_cap_pass", x)
+        if kernel is not None:
+            y = np.empty_like(x)
+            kernel(x.reshape(-1), x.reshape(-1), y.reshape(-1), x.dtype.type(self.max_value),
+                   False)
+            return y
+        y = np.maximum(x, 0)
+        return np.minimum(y, self.max_value, out=y if y.dtype.kind == "f" else None)
+
+    def backward(self, gy):
+        x = self.x
+        kernel = _relu_kernel("relu_cap_pass", gy, x) if gy.shape == x.shape and (
+            gy.dtype == x.dtype) else None
+        if kernel is not None:
+            gx = np.empty_like(gy)
+            kernel(gy.reshape(-1), x.reshape(-1), gx.reshape(-1), x.dtype.type(self.max_value),
+                   True)
+            return (gx,)
+        return (gy * ((x > 0) & (x <= self.max_value)),)
+
+
 class ReluExt(Function):
     """ReLU with a threshold, a slope below it and a cap: Keras's ``ReLU`` layer."""
 
@@ -700,13 +732,17 @@ def relu_ext(x: Any, max_value: float | None = None, negative_slope: float = 0.0
         threshold: where the slope changes.
 
     Returns:
-        A Tensor of ``x``'s shape; the gradient is the local slope (0 where capped).
+        A Tensor of ``x``'s shape; the gradient is the local slope (0 where capped). With
+        a cap alone (no slope, threshold 0) this is ``minimum(relu(x), max_value)`` in one
+        pass, whose gradient is 1 for ``0 < x <= max_value``, else 0.
 
     Example:
         >>> import chainrule as cr
         >>> cr.ops.relu_ext(cr.Tensor([-2.0, 0.5, 9.0]), max_value=6.0, negative_slope=0.1)
         Tensor([-0.2,  0.5,  6. ], dtype=float32)
     """
+    if max_value is not None and negative_slope == 0 and threshold == 0:
+        return ReluCap(float(max_value))(as_input(x))  # one pass (Keras's ReLU(6.0))
     return ReluExt(max_value, float(negative_slope), float(threshold))(x)
 
 

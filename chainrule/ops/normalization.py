@@ -194,6 +194,18 @@ class Normalize(Function):
         return tuple(grads)
 
 
+def _scale_shift_kernel(x, inv, shift):
+    """The compiled ``x * inv + shift`` (``ops/_conv_kernels.py``) where it applies: a large
+    C-contiguous ``x`` normalized along its last axis, every array of one float dtype."""
+    f = x.shape[-1] if x.ndim else 0
+    if (x.size < 32768 or not x.flags.c_contiguous or inv.shape != shift.shape
+            or inv.size != f or inv.shape[-1:] != (f,) or not (x.dtype == inv.dtype == shift.dtype)):
+        return None
+    from chainrule.ops import _conv_kernels  # noqa: PLC0415
+
+    return _conv_kernels.get("scale_shift", x, inv, shift)
+
+
 class BatchNorm(Function):
     """Keras's ``batch_normalization``: ``x * inv + (offset - mean * inv)``,
     ``inv = scale / sqrt(variance + epsilon)``; inputs ``x, mean, variance[, offset][, scale]``.
@@ -220,6 +232,12 @@ class BatchNorm(Function):
         self.views = [_shape(mean), _shape(variance)] + [
             _shape(v) for v in (offset, scale) if v is not None]
         shift = -mean * inv if offset is None else offset - mean * inv
+        kernel = _scale_shift_kernel(x, inv, shift)
+        if kernel is not None:  # the same product and sum per element, in one pass
+            f = x.shape[-1]
+            y = np.empty_like(x)
+            kernel(x.reshape(-1, f), inv.reshape(f), shift.reshape(f), y.reshape(-1, f))
+            return y
         y = x * inv
         y += shift
         return y
