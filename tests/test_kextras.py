@@ -458,3 +458,27 @@ def test_config_set_backend():
     with pytest.warns(UserWarning, match="set_backend"):
         cr.config.set_backend("numpy")
     assert cr.backend.get_backend() == "numpy" and cr.backend.backend() == "numpy"
+
+
+def test_a_saved_distiller_loads_in_a_fresh_process(tmp_path):
+    # chainrule.distillation loads on first use; a process that only loads the file finds
+    # the Distiller class all the same
+    import subprocess
+    import sys
+
+    def mlp(units):
+        return cr.Sequential([cr.layers.Input((4,)), cr.layers.Dense(units),
+                              cr.layers.Dense(3)])
+
+    distiller = kd.Distiller(teacher=mlp(5), student=mlp(2),
+                             distillation_losses=kd.LogitsDistillation())
+    distiller.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    distiller.fit(x, np.arange(8) % 3, epochs=1, verbose=0)
+    distiller.save(tmp_path / "d.keras")
+    code = ("import chainrule as cr, sys; print(type(cr.saving.load_model(sys.argv[1])).__name__)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "d.keras")], cwd=root,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": root})
+    assert out.stdout.split() == ["Distiller"], out.stderr

@@ -18,11 +18,13 @@ __all__ = ["register_layer_class", "registered_layer_classes", "serialize", "des
 _REGISTERED: dict[str, type] = {}
 
 # Layer classes of modules that load on first use (chainrule._lazy), by the module that
-# registers them when imported: a saved ConvNeXt names LayerScale before anything has
-# imported chainrule.applications.convnext. Only these fixed modules are ever imported.
+# registers them when imported: a saved ConvNeXt names LayerScale (a saved Distiller,
+# itself) before anything has imported chainrule.applications.convnext
+# (chainrule.distillation). Only these fixed modules are ever imported.
 _REGISTERED_ON_IMPORT: dict[str, str] = {
     "LayerScale": "chainrule.applications.convnext",
     "StochasticDepth": "chainrule.applications.convnext",
+    "Distiller": "chainrule.distillation.distiller",
 }
 
 
