@@ -346,3 +346,12 @@ def test_input_shape_as_keras():
         _ = seq.input_shape
     seq(np.zeros((3, 5), "float32"))
     assert seq.input_shape == (None, 5)
+
+
+def test_sequential_config_names_its_dtype_policy_as_keras():
+    seq = Sequential([Input((4,)), Dense(2)], name="s")
+    config = seq.get_config()
+    assert list(config)[:3] == ["name", "trainable", "dtype"]
+    assert config["dtype"] == {"module": "keras", "class_name": "DTypePolicy",
+                               "config": {"name": "float32"}, "registered_name": None}
+    assert Sequential.from_config(config).get_config() == config

@@ -858,7 +858,8 @@ class Sequential(Model):
                                "name": first.name}
             layers.append(entry)
         layers += [layer_to_config(la) for la in self._stack]
-        config = {"name": self.name, "trainable": self.trainable, "layers": layers}
+        config = {"name": self.name, "trainable": self.trainable,  # Keras's dtype entry too
+                  "dtype": Layer.get_config(self)["dtype"], "layers": layers}
         if first is not None:
             config["build_input_shape"] = list(first._batch_input_shape)
         return config
