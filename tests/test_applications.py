@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from applications_reference import fill_weights, weight_list
 
 import chainrule as cr
 from chainrule.applications import imagenet_utils
@@ -20,25 +21,9 @@ with open(FIXTURE, encoding="utf-8") as _f:
     REF = json.load(_f)
 
 
-def fill_weights(weights):
-    """Same formula as tools/keras_applications_fixtures.py."""
-    values = []
-    for k, (path, shape) in enumerate(weights):
-        size = int(np.prod(shape))
-        w = 0.05 * np.sin(np.arange(size) * 0.37 + k).reshape(shape)
-        if path.endswith("moving_variance"):
-            w = np.abs(w) + 0.5
-        values.append(w.astype("float32"))
-    return values
-
-
 def sample_input(shape):
     size = 2 * int(np.prod(shape))
     return (2.0 * np.cos(np.arange(size) * 0.11)).reshape((2,) + tuple(shape)).astype("float32")
-
-
-def weight_list(model):
-    return [(w.path, list(w.shape)) for w in model.weights]
 
 
 def build(case):

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 import pytest
+from applications_reference import fill_weights, weight_list
 
 import chainrule as cr
 from chainrule.layers import ShapeOnlyScope
@@ -19,6 +20,11 @@ FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
                        "keras_applications_appseff.json")
 with open(FIXTURE, encoding="utf-8") as _f:
     REF = json.load(_f)
+
+
+def _fill(weights):
+    """The tool's formula (a Normalization's variance positive, its count k)."""
+    return fill_weights(weights, positive=("variance",), counts=True)
 
 SMALL = (32, 32, 3)
 
@@ -29,29 +35,10 @@ def fresh_names():
     cr.backend.clear_session()
 
 
-def fill_weights(weights):
-    """Same formula as tools/keras_applications_appseff_fixtures.py."""
-    values = []
-    for k, (path, shape) in enumerate(weights):
-        if path.endswith("/count"):
-            values.append(np.array(k, dtype="int64"))
-            continue
-        size = int(np.prod(shape))
-        w = 0.05 * np.sin(np.arange(size) * 0.37 + k).reshape(shape)
-        if path.endswith("variance"):
-            w = np.abs(w) + 0.5
-        values.append(w.astype("float32"))
-    return values
-
-
 def sample_input(shape):
     size = 2 * int(np.prod(shape))
     return (127.5 + 120.0 * np.cos(np.arange(size) * 0.11)).reshape(
         (2,) + tuple(shape)).astype("float32")
-
-
-def weight_list(model):
-    return [(w.path, list(w.shape)) for w in model.weights]
 
 
 def keras_weights(case):
@@ -72,7 +59,7 @@ def check_forward(case_id):
     assert model.name == case["name"]
     expected = keras_weights(case)
     assert weight_list(model) == expected
-    model.set_weights(fill_weights(expected))
+    model.set_weights(_fill(expected))
     y = np.asarray(model.predict(sample_input(case["kwargs"]["input_shape"]), verbose=0),
                    dtype="float64")
     assert list(y.shape) == case["output_shape"]
@@ -100,7 +87,7 @@ def check_structure(builder):
 
 def saved_weights(model, path):
     """Set ``model``'s weights by the formula, save them to ``path`` and return them."""
-    values = fill_weights(weight_list(model))
+    values = _fill(weight_list(model))
     model.set_weights(values)
     model.save_weights(path)
     return values
@@ -207,7 +194,7 @@ def test_efficientnet_loads_a_keras_layout_h5(tmp_path):
 
     reference = cr.applications.EfficientNetB0(input_shape=SMALL, include_top=False,
                                                weights=None)
-    values = fill_weights(weight_list(reference))
+    values = _fill(weight_list(reference))
     path = str(tmp_path / "efficientnetb0_notop.h5")
     write_keras_h5(reference, path, values)
     model = cr.applications.EfficientNetB0(input_shape=SMALL, include_top=False, weights=path)

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
+from applications_reference import fill_weights, weight_list
 
 import chainrule as cr
 
@@ -21,18 +22,6 @@ with open(FIXTURE, encoding="utf-8") as _f:
     REF = json.load(_f)
 
 
-def fill_weights(weights):
-    """Same formula as the tool (and tests/test_applications.py)."""
-    values = []
-    for k, (path, shape) in enumerate(weights):
-        size = int(np.prod(shape))
-        w = 0.05 * np.sin(np.arange(size) * 0.37 + k).reshape(shape)
-        if path.endswith("moving_variance"):
-            w = np.abs(w) + 0.5
-        values.append(w.astype("float32"))
-    return values
-
-
 def sample_input(kwargs):
     shape = tuple(kwargs["input_shape"])
     size = 2 * int(np.prod(shape))
@@ -40,10 +29,6 @@ def sample_input(kwargs):
     if kwargs.get("include_preprocessing", True):  # the model rescales pixels itself
         x = x * 60.0 + 127.5
     return x
-
-
-def weight_list(model):
-    return [[w.path, list(w.shape)] for w in model.weights]
 
 
 def expand_paths(case):
@@ -58,7 +43,7 @@ def expand_paths(case):
 def keras_weights(case):
     """Keras's (path, shape) list. Keras's LayerScale weight has no name, so its path ends
     with the session's next default name (``variable_17``); chainrule's is ``gamma``."""
-    return [[re.sub(r"_layer_scale/variable(_\d+)?$", "_layer_scale/gamma", p), s]
+    return [(re.sub(r"_layer_scale/variable(_\d+)?$", "_layer_scale/gamma", p), s)
             for p, s in zip(expand_paths(case), case["shapes"])]
 
 
