@@ -94,3 +94,17 @@ def test_keras_legacy_h5_of_a_branched_model_loads_by_position(key):
     assert [la.name for la in whole.layers] == case["layers"]
     np.testing.assert_allclose(whole.predict(x, verbose=0), case["legacy_output"],
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("key", ["resnet_block", "inception", "late_input"])
+def test_keras_weights_h5_of_a_branched_model_loads_by_position(key):
+    # Keras 3's .weights.h5 names its groups layers/dense, layers/dense_1, ... in layer order
+    pytest.importorskip("h5py")
+    case = KERAS["cases"][key]
+    path = os.path.join(os.path.dirname(__file__), "fixtures",
+                        f"keras_layer_order_{key}.weights.h5")
+    x = _probe(case)
+    model = build(case)
+    model.load_weights(path)
+    np.testing.assert_allclose(model.predict(x if len(x) > 1 else x[0], verbose=0),
+                               case["legacy_output"], rtol=1e-5, atol=1e-6)

@@ -12,8 +12,9 @@ step names. Run it in the benchmark environment:
     benchmarks/.venv/bin/python tools/keras_fixtures_layer_order.py
 
 Writes tests/fixtures/keras_layer_order.json, and for the branched cases in ``LEGACY``
-Keras's legacy whole-model HDF5 file (``keras_layer_order_<case>.h5``: its weights are
-matched to a model's layers by position) with the model's output on a fixed input.
+Keras's legacy whole-model HDF5 file (``keras_layer_order_<case>.h5``) and Keras 3's
+weights file (``keras_layer_order_<case>.weights.h5``), both matched to a model's layers by
+position, with the model's output on a fixed input.
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def main() -> None:
         if key in LEGACY:
             fill(model)
             model.save(os.path.join(FIXTURES, f"keras_layer_order_{key}.h5"))
+            model.save_weights(os.path.join(FIXTURES, f"keras_layer_order_{key}.weights.h5"))
             x = probe(case)
             pred = model.predict(x if len(x) > 1 else x[0], verbose=0)
             case = dict(case, legacy_output=np.asarray(pred).tolist())
