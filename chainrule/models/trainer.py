@@ -12,13 +12,14 @@ import math
 import signal
 import sys
 import threading
+import time
 import warnings
 import weakref
 from typing import Any, Sequence
 
 import numpy as np
 
-from chainrule import _blas, backend
+from chainrule import _blas, backend, parallel
 from chainrule.autograd import capture
 from chainrule.autograd.engine import no_grad
 from chainrule.distribute import _state as _dist
@@ -134,6 +135,106 @@ def _state_lock(model: Any) -> Any:
             if lock is None:
                 lock = _STATE_LOCKS[model] = threading.RLock()
     return lock
+
+
+class _OnBatchThreads:
+    """The thread counts of the ``*_on_batch`` calls follow the machine's load.
+
+    ``fit`` and ``predict`` keep one :class:`chainrule._blas.LoadAdaptiveThreads` for the
+    whole loop. A program calling ``train_on_batch`` thousands of times (a GAN's two
+    models, a reinforcement-learning agent) runs its own code between the steps, so here
+    the measured load and the chosen count persist across calls, process-wide (the load is
+    the machine's, so two models alternating share one measurement), while the counts are
+    lowered only for the duration of each call: the outermost ``*_on_batch`` call in
+    progress applies the chosen count on entry and puts back the counts it found (BLAS and
+    :func:`chainrule.parallel.set_thread_limit`) when it returns, also after an exception.
+    Between calls the user's own NumPy code runs on the counts it configured.
+
+    The load is looked at (Linux's ``/proc/stat``, as :mod:`chainrule._blas`) at most every
+    :data:`chainrule._blas.CHECK_INTERVAL` seconds, on entry to a call; the count chosen is
+    ``min(configured, max(1, round(cpus - others)))`` where ``others`` is the cores other
+    processes used since the last look. A call that finds at most one thread configured,
+    or ``CHAINRULE_ADAPTIVE_THREADS=0``, or one CPU, changes nothing.
+
+    Args:
+        sampler_factory: makes the load sampler (see :func:`chainrule._blas.proc_stat_sampler`);
+            returns None where the load cannot be seen.
+        cpus: how many CPUs this process may run on (default: its affinity).
+    """
+
+    def __init__(self, sampler_factory: Any = None, cpus: int | None = None) -> None:
+        self._factory = sampler_factory or _blas.proc_stat_sampler
+        self._cpus = cpus
+        self._sampler: Any = None
+        self._made = False
+        self._last: tuple = (0.0, 0.0, 0.0)
+        self._due = 0.0
+        self.free: int | None = None  # the cores left free at the last look (None: not yet)
+        self.others = 0.0  # cores other processes used in the last window
+        self._depth = 0
+        self._restore: tuple | None = None  # (blas counts, thread limit) to put back
+        self._lock = threading.Lock()
+
+    def _look(self) -> None:
+        """Measure the load if a look is due (the first look comes after ``FIRST_CHECK``)."""
+        now = time.perf_counter()
+        if not self._made:
+            self._made = True
+            if self._cpus is None:
+                self._cpus = len(_blas._cpus())
+            self._sampler = self._factory() if self._cpus > 1 else None
+            if self._sampler is not None:
+                self._last = self._sampler()
+                self._due = now + min(_blas.CHECK_INTERVAL, _blas.FIRST_CHECK)
+                seen = _blas._last_seen  # a recent fit's look
+                if seen is not None and now - seen[0] <= _blas.REMEMBER and seen[1] == self._cpus:
+                    self.free = seen[2]
+            return
+        if self._sampler is None or now < self._due:
+            return
+        sample = self._sampler()
+        busy, own, wall = (a - b for a, b in zip(sample, self._last))
+        self._last, self._due = sample, now + _blas.CHECK_INTERVAL
+        if wall <= 0:
+            return
+        self.others = max(0.0, busy - own) / wall
+        self.free = max(1, int(self._cpus - self.others + 0.5))
+        _blas._last_seen = (time.perf_counter(), self._cpus, self.free)
+
+    def enter(self) -> None:
+        """Start a call: the outermost one lowers the counts to the cores left free."""
+        with self._lock:
+            self._depth += 1
+            if self._depth > 1 or not _blas._enabled():
+                return
+            libs = _blas._blas_libraries()
+            blas = [lib.num_threads for lib in libs]
+            own, limit = parallel.get_num_threads(), parallel._limit
+            if max([own, *blas]) <= 1:
+                return
+            self._look()
+            free = self.free
+            if free is None or free >= max([own, *blas]):
+                return
+            self._restore = (blas, limit)
+            _blas._set_blas_threads([min(n, free) for n in blas])
+            if free < own:
+                parallel.set_thread_limit(free)
+
+    def exit(self) -> None:
+        """End a call: the outermost one puts back the counts it found."""
+        with self._lock:
+            self._depth -= 1
+            if self._depth or self._restore is None:
+                return
+            blas, limit = self._restore
+            self._restore = None
+            _blas._set_blas_threads(blas)
+            parallel.set_thread_limit(limit)
+
+
+#: The one adapter of every model's ``*_on_batch`` calls (see :class:`_OnBatchThreads`).
+_ON_BATCH_THREADS = _OnBatchThreads()
 
 
 class Trainer(StepMethods, CompileMixin):
@@ -732,7 +833,22 @@ class Trainer(StepMethods, CompileMixin):
     # -- single batches ---------------------------------------------------------------------
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                        class_weight: dict | None = None, return_dict: bool = False) -> Any:
-        """One gradient update on one batch; returns the loss (and metrics) of that batch."""
+        """One gradient update on one batch; returns the loss (and metrics) of that batch.
+
+        The step is the one ``fit`` runs: from the third call with the same batch shapes
+        it replays the captured program (see :mod:`chainrule.models.step`). While the call
+        runs, the thread counts follow the machine's load; they are back as configured
+        when it returns (see :class:`_OnBatchThreads`).
+
+        Args:
+            x, y, sample_weight: one batch, as in :meth:`fit`.
+            class_weight: ``{class: weight}``, as in :meth:`fit`.
+            return_dict: return ``{name: value}``.
+
+        Returns:
+            The scalar loss when there are no metrics, else ``[loss, *metrics]``
+            (or a dict with ``return_dict=True``).
+        """
         self._check_compiled("train_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight, False)
         if class_weight is not None:
@@ -743,15 +859,28 @@ class Trainer(StepMethods, CompileMixin):
             self._train_vars = None
             self._reset_metrics()
             atomic.begin()
+            _ON_BATCH_THREADS.enter()
             try:
                 self._train_batch(xs, ys, sws)
             finally:
+                _ON_BATCH_THREADS.exit()
                 atomic.end()
             return self._batch_result(return_dict)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
                       return_dict: bool = False) -> Any:
-        """The loss (and metrics) of one batch, without updating weights."""
+        """The loss (and metrics) of one batch, without updating weights.
+
+        The step is the one ``evaluate`` runs (captured and replayed as there); the thread
+        counts follow the load only while the call runs (see :meth:`train_on_batch`).
+
+        Args:
+            x, y, sample_weight: one batch, as in :meth:`evaluate`.
+            return_dict: return ``{name: value}``.
+
+        Returns:
+            As :meth:`evaluate`.
+        """
         self._check_compiled("test_on_batch")
         xs, ys, sws = self._prepare(x, y, sample_weight, False)
         self._ensure_built(xs)
@@ -759,19 +888,51 @@ class Trainer(StepMethods, CompileMixin):
         with _state_lock(self), _AtomicSteps() as atomic:
             self._reset_metrics()
             atomic.begin()
+            _ON_BATCH_THREADS.enter()
             try:
                 self._test_batch(xs, ys, sws)
             finally:
+                _ON_BATCH_THREADS.exit()
                 atomic.end()
             return self._batch_result(return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        """The outputs for one batch, as NumPy."""
+        """The outputs for one batch, as NumPy: the step ``predict`` runs.
+
+        From the third call with the same input shapes (or after ``predict`` on batches of
+        that shape) it replays the captured forward program, with the same outputs as
+        ``predict(x, batch_size=len(x))`` and as the layers on the tape; the capture is
+        dropped on the same changes as ``predict``'s. A model's own ``predict_step`` is
+        called instead when it defines one. The thread counts follow the load only while
+        the call runs (see :meth:`train_on_batch`).
+
+        Args:
+            x: one batch of inputs (an array, a list of arrays, or a dict by input name).
+
+        Returns:
+            A NumPy array (a list of them for several outputs, a dict for dict outputs).
+
+        Raises:
+            ValueError: if ``x`` does not fit the model's inputs.
+
+        Example:
+            >>> import numpy as np, chainrule as cr
+            >>> model = cr.Sequential([cr.Input((3,)), cr.layers.Dense(2)])
+            >>> model.predict_on_batch(np.ones((4, 3), "float32")).shape
+            (4, 2)
+        """
         xs = data_lib.to_arrays(x, "x", strings=self._reads_text(), keys=self._input_keys())
+        data_lib.check_lengths(xs, None)
+        self._match_input_rank(xs)
+        self._check_input_shapes(xs)
         self._ensure_built(xs)
-        with no_grad():
-            preds = self._forward(xs, training=False)
-        result = [backend.to_numpy(p.data) for p in preds]
+        _ON_BATCH_THREADS.enter()
+        try:
+            result = [backend.to_numpy(p) for p in self._predict_batch(xs)]
+        finally:
+            _ON_BATCH_THREADS.exit()
+        if isinstance(getattr(self, "_nested_outputs", None), dict):
+            return dict(zip(self._nested_outputs, result))
         return result[0] if len(result) == 1 else result
 
     def _batch_result(self, return_dict: bool) -> Any:
