@@ -174,14 +174,19 @@ class _Geometry:
 
     __slots__ = ("shape", "pads", "padded", "out", "k", "strides", "dilation")
 
-    def __init__(self, shape, k, strides, dilation, padding, what):
+    def __init__(self, shape, k, strides, dilation, padding, what, extra=None):
         self.shape, self.k, self.strides, self.dilation = shape, k, strides, dilation
         spatial = shape[1:-1]
-        self.pads = [padding_amounts(n, kk, s, d, padding)
-                     for n, kk, s, d in zip(spatial, k, strides, dilation)]
+        # extra: zero padding (before, after) per spatial axis taken from a padding op before
+        # (Conv.absorb): the geometry is the padded input's, its zeros added to the pads
+        extra = extra or ((0, 0),) * len(spatial)
+        sizes = [n + eb + ea for n, (eb, ea) in zip(spatial, extra)]
+        self.pads = [(a + eb, b + ea) for (a, b), (eb, ea) in zip(
+            (padding_amounts(n, kk, s, d, padding)
+             for n, kk, s, d in zip(sizes, k, strides, dilation)), extra)]
         self.padded = tuple(n + a + b for n, (a, b) in zip(spatial, self.pads))
         self.out = tuple(conv_output_length(n, kk, s, d, padding)
-                         for n, kk, s, d in zip(spatial, k, strides, dilation))
+                         for n, kk, s, d in zip(sizes, k, strides, dilation))
         if any(o <= 0 for o in self.out):
             span = tuple((kk - 1) * d + 1 for kk, d in zip(k, dilation))
             raise shape_error(
@@ -365,10 +370,42 @@ class Conv(Function):
     lazy_output = False  # set when a fused max pooling takes the output in blocks (the same)
     _direct = False  # this call ran the compiled depthwise loops (_depthwise_forward)
     _pointwise = False  # this call was a 1x1 convolution: the input is its patch matrix
+    extra_pads = None  # zero padding per spatial axis taken from a padding op before (absorb)
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
         self.dilation, self.channels_first = dilation, channels_first
+
+    def absorb(self, producer: Function, sole: bool = False) -> bool:
+        """Offered by a captured program (:meth:`~chainrule.autograd.capture.Program`) the op
+        whose output is this op's input: a zero padding of the spatial axes alone
+        (``ops.pad`` with zeros, as ``ZeroPadding2D`` before a strided convolution makes),
+        read by this op alone, hands its input on unpadded; this op adds the zeros to its own
+        padding (in the buffer it pads into and reuses, never a new padded array) and its
+        input's gradient, made at the unpadded size, is the padding's. The same values are
+        multiplied in the same order: bit-identical to the two ops one by one.
+
+        Args:
+            producer: the op that computes this op's input in the same replay.
+            sole: whether nothing else reads that input.
+
+        Returns:
+            Whether the padding moved here.
+        """
+        from chainrule.ops.arrays import Pad  # noqa: PLC0415
+
+        if not sole or type(producer) is not Pad or self.extra_pads is not None:
+            return False
+        widths, value = producer.widths, producer.value
+        if (producer.mode != "constant" or type(value) not in (int, float) or value != 0
+                or math.copysign(1.0, value) < 0 or len(widths) < 3):
+            return False
+        spatial = widths[2:] if self.channels_first else widths[1:-1]
+        other = widths[:2] if self.channels_first else (widths[0], widths[-1])
+        if any(other_pair != (0, 0) for other_pair in other):
+            return False
+        producer.handed, self.extra_pads = True, tuple(spatial)
+        return True
 
     def forward(self, x, w, b=None):
         nd = w.ndim - 2
@@ -385,7 +422,8 @@ class Conv(Function):
                 f"groups. Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
         self.groups = c // cg
         k = w.shape[:nd]
-        geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv")
+        geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv",
+                                   self.extra_pads)
         xp = _padded(self, x, geo, 0)
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
         self.w, self.xshape, self.pshape = w, x.shape, xp.shape
