@@ -90,6 +90,20 @@ def test_absorbed_padding_is_bit_identical_to_the_ops_one_by_one(case, dtype, ch
                     one_by_one)
 
 
+def test_a_depthwise_convolution_pads_in_its_compiled_loop_without_a_padded_copy():
+    pytest.importorskip("numba", reason="the compiled loops need the `fast` extra (numba)")
+    x = np.random.default_rng(1).standard_normal((2, 9, 9, 4)).astype("float32")
+    w = np.ones((3, 3, 1, 4), "float32")
+    pad, conv = Pad(((0, 0), (0, 1), (0, 1), (0, 0)), "constant", 0), Conv(
+        (2, 2), "valid", (1, 1), False)
+    assert conv.absorb(pad, True)
+    conv.needs = (True, True)
+    y = conv.forward(pad.forward(x), w)
+    assert conv._direct and conv.xp is x and y.shape == (2, 5, 5, 4)
+    assert getattr(conv, "_pad_buf", None) is None  # no padded array was written
+    assert conv.backward(np.ones_like(y))[0].shape == x.shape
+
+
 def test_the_absorbed_chain_matches_a_numerical_gradient_in_float64():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((1, 5, 4, 3))

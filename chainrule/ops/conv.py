@@ -424,18 +424,19 @@ class Conv(Function):
         k = w.shape[:nd]
         geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv",
                                    self.extra_pads)
+        self.w, self.xshape, self.has_bias = w, x.shape, b is not None
+        self._direct = self._pointwise = False
+        if c > 1 and cg == 1 and x.dtype == w.dtype:  # depthwise: compiled loops, no patches
+            kernel = _k.get("depthwise", x, w)
+            if kernel is not None:  # they pad implicitly: the input is read as it is
+                self.xp, self.pshape = x, x.shape
+                return self._depthwise_forward(kernel, b)
         xp = _padded(self, x, geo, 0)
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
-        self.w, self.xshape, self.pshape = w, x.shape, xp.shape
-        self.has_bias = b is not None
+        self.pshape = xp.shape
         per = math.prod(geo.out)
         chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
         self.xp = xp
-        self._direct = self._pointwise = False
-        if c > 1 and cg == 1 and x.dtype == w.dtype:  # depthwise: compiled loops, no patches
-            kernel = _k.get("depthwise", xp, w)
-            if kernel is not None:
-                return self._depthwise_forward(kernel, b)
         if self._lazy(x, w, b):  # the max pooling after the ReLU takes the output in blocks
             self.cols = _im2col_t(self, xp, geo, "_cols_t").T if c == 1 else None
             self.deferred_bias = b
@@ -481,15 +482,18 @@ class Conv(Function):
 
     def _depthwise_forward(self, kernel, b):
         """One group per input channel (Keras's depthwise convolution): the compiled loop
-        ``depthwise`` over the padded input, without patches. The sums are the NumPy path's
-        terms in another order than its matrix products (the last bits may differ)."""
+        ``depthwise`` over the input, padded implicitly (a padded position's zeros are
+        multiplied and added as a padded array's would be; no padded copy), without patches.
+        The sums are the NumPy path's terms in another order than its matrix products (the
+        last bits may differ)."""
         geo, w, xp = self.geo, self.w, self.xp
-        if not xp.flags.c_contiguous:  # channels first without padding: a transposed view
+        if not xp.flags.c_contiguous:  # channels first: a transposed view
             xp = self.xp = np.ascontiguousarray(xp)
         nd, n, f = len(geo.k), xp.shape[0], w.shape[-1]
         y = np.empty((n, *geo.out, f), dtype=xp.dtype)
         kernel(_k.as3d(xp, nd), np.ascontiguousarray(w).reshape(*_k.pad3(geo.k), f),
-               _k.as3d(y, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+               _k.as3d(y, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation),
+               *_k.pad3(tuple(a for a, _ in geo.pads), 0))
         self.cols, self._direct = None, True
         self._bias(y.reshape(-1, f), b)
         return _to_first(y, self.channels_first)
@@ -497,8 +501,8 @@ class Conv(Function):
     def _depthwise_backward(self, gy2):
         """The input's and the kernel's gradients of :meth:`_depthwise_forward` in one
         compiled pass over the output's gradient (``depthwise_grad``): the input's added back
-        onto the padded input, the kernel's summed per sample in its dtype, then over the
-        samples in float64."""
+        onto the input (at its unpadded size), the kernel's summed per sample in its dtype,
+        then over the samples in float64."""
         geo, w, xp, needs = self.geo, self.w, self.xp, self.needs
         out = self.grad_out or {}
         nd, f = len(geo.k), w.shape[-1]
@@ -511,7 +515,8 @@ class Conv(Function):
         _k.get("depthwise_grad", xp, gy2)(
             _k.as3d(xp, nd), np.ascontiguousarray(w).reshape(*_k.pad3(geo.k), f),
             _k.as3d(gy2.reshape(xp.shape[0], *geo.out, f), nd), _k.as3d(gxp, nd), part, acc,
-            want_x, want_w, *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+            want_x, want_w, *_k.pad3(geo.strides), *_k.pad3(geo.dilation),
+            *_k.pad3(tuple(a for a, _ in geo.pads), 0))
         gx = gw = gb = None
         if want_w:
             if 1 in out:
@@ -522,7 +527,7 @@ class Conv(Function):
         if self.has_bias and needs[2]:
             gb = _bias_grad(gy2, out.get(2))
         if want_x:
-            gx = _to_first(gxp[geo.interior()] if geo.any_pad else gxp, self.channels_first)
+            gx = _to_first(gxp, self.channels_first)
         return gx, gw, gb
 
     def _lazy(self, x, w, b):
