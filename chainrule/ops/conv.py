@@ -22,9 +22,12 @@ is on, col2im (with four channels or more), the bias's add and its gradient run 
 compiled loops (``ops/_conv_kernels.py``) with bit-identical results. A depthwise
 convolution (one group per input channel, any depth multiplier: ``depthwise_conv``,
 ``separable_conv``'s first step) makes no patches there: its forward and its backward (the
-input's and the kernel's gradients in one pass) are compiled loops over the padded input,
+input's and the kernel's gradients in one pass) are compiled loops over the input, padded
+implicitly (no padded copy; a padded position's zeros are multiplied and added all the same),
 which sum the same terms as the grouped products in another order (equal to rounding; the
-NumPy path stays the fallback). A 1x1 convolution (stride 1) multiplies the input itself,
+NumPy path stays the fallback). In a captured program a convolution absorbs a zero padding
+of the spatial axes read by it alone (:meth:`Conv.absorb`, ``ZeroPadding2D`` before a strided
+convolution): it adds the zeros to its own padding, bit-identical to the two ops. A 1x1 convolution (stride 1) multiplies the input itself,
 seen as its patch matrix, without copying it.
 
 Where one sample's patches pass ``_CHUNK_BYTES`` (1 MiB), the products run block by
