@@ -571,14 +571,16 @@ def _one_channel_pooled_weight_grad(xp: Any, y: Any, idx: Any, gy: Any, gw: Any,
 
 
 def _depthwise(xp: Any, w: Any, y: Any, s0: int, s1: int, s2: int, d0: int, d1: int,
-               d2: int) -> None:
-    # depthwise convolution: xp (n, P0, P1, P2, c) padded, w (k0, k1, k2, c * mult) (Keras's
-    # (*k, c, mult) kernel flattened), y (n, o0, o1, o2, c * mult): y[..., c * mult + m] is the
-    # sum over the kernel's offsets (row-major, from 0) of xp[..., c] * w[k, c * mult + m],
-    # each output row summed while it is in the cache
+               d2: int, p0: int, p1: int, p2: int) -> None:
+    # depthwise convolution: xp (n, X0, X1, X2, c) the input, padded by p0, p1, p2 zeros
+    # before each spatial axis (and as many after as the output needs) without a padded copy,
+    # w (k0, k1, k2, c * mult) (Keras's (*k, c, mult) kernel flattened), y (n, o0, o1, o2,
+    # c * mult): y[..., c * mult + m] is the sum over the kernel's offsets (row-major, from 0)
+    # of xp[..., c] * w[k, c * mult + m] (a padded position's value a zero, multiplied and
+    # added as a padded array's would be), each output row summed while it is in the cache
     n_, o0_, o1_, o2_, f_ = y.shape
     k0_, k1_, k2_ = w.shape[0], w.shape[1], w.shape[2]
-    c_ = xp.shape[4]
+    x0_, x1_, x2_, c_ = xp.shape[1], xp.shape[2], xp.shape[3], xp.shape[4]
     m_ = f_ // c_
     zero = y.dtype.type(0)
     for n in range(n_):
@@ -589,32 +591,42 @@ def _depthwise(xp: Any, w: Any, y: Any, s0: int, s1: int, s2: int, d0: int, d1: 
                     for j in range(f_):
                         row[j] = zero
                     for k0 in range(k0_):
-                        i0 = o0 * s0 + k0 * d0
+                        i0 = o0 * s0 + k0 * d0 - p0
+                        in0 = 0 <= i0 < x0_
                         for k1 in range(k1_):
-                            i1 = o1 * s1 + k1 * d1
+                            i1 = o1 * s1 + k1 * d1 - p1
+                            in1 = in0 and 0 <= i1 < x1_
                             for k2 in range(k2_):
-                                xr = xp[n, i0, i1, o2 * s2 + k2 * d2]
+                                i2 = o2 * s2 + k2 * d2 - p2
                                 wr = w[k0, k1, k2]
-                                if m_ == 1:
-                                    for c in range(c_):
-                                        row[c] += xr[c] * wr[c]
-                                else:
-                                    for c in range(c_):
-                                        v = xr[c]
-                                        for m in range(m_):
-                                            row[c * m_ + m] += v * wr[c * m_ + m]
+                                if in1 and 0 <= i2 < x2_:
+                                    xr = xp[n, i0, i1, i2]
+                                    if m_ == 1:
+                                        for c in range(c_):
+                                            row[c] += xr[c] * wr[c]
+                                    else:
+                                        for c in range(c_):
+                                            v = xr[c]
+                                            for m in range(m_):
+                                                row[c * m_ + m] += v * wr[c * m_ + m]
+                                else:  # a padded position: zeros times the kernel
+                                    for j in range(f_):
+                                        row[j] += zero * wr[j]
 
 
 def _depthwise_grad(xp: Any, w: Any, gy: Any, gxp: Any, part: Any, acc: Any, want_x: bool,
-                    want_w: bool, s0: int, s1: int, s2: int, d0: int, d1: int, d2: int) -> None:
+                    want_w: bool, s0: int, s1: int, s2: int, d0: int, d1: int, d2: int,
+                    p0: int, p1: int, p2: int) -> None:
     # the backward of _depthwise in one pass over gy (n, o0, o1, o2, c * mult). With want_x,
-    # gxp (xp's shape) = gy * w added back onto the padded input (zeroed first; per element
-    # in the order of the outputs, then the kernel's offsets). With want_w, acc (float64, w's
-    # shape) = the sum over the samples of each sample's sum part (w's dtype) of xp * gy.
-    # Neither is a matrix product's order: the last bits may differ from the NumPy path.
+    # gxp (xp's shape: the unpadded input's) = gy * w added back onto the input (zeroed
+    # first; per element in the order of the outputs, then the kernel's offsets; what falls
+    # on the padding is not made). With want_w, acc (float64, w's shape) = the sum over the
+    # samples of each sample's sum part (w's dtype) of xp * gy (a padded position's zeros
+    # multiplied and added too). Neither is a matrix product's order: the last bits may
+    # differ from the NumPy path.
     n_, o0_, o1_, o2_, f_ = gy.shape
     k0_, k1_, k2_ = w.shape[0], w.shape[1], w.shape[2]
-    c_ = xp.shape[4]
+    x0_, x1_, x2_, c_ = xp.shape[1], xp.shape[2], xp.shape[3], xp.shape[4]
     m_ = f_ // c_
     zero = gy.dtype.type(0)
     if want_w:
@@ -629,12 +641,15 @@ def _depthwise_grad(xp: Any, w: Any, gy: Any, gxp: Any, part: Any, acc: Any, wan
                 for o2 in range(o2_):
                     g = gy[n, o0, o1, o2]
                     for k0 in range(k0_):
-                        i0 = o0 * s0 + k0 * d0
+                        i0 = o0 * s0 + k0 * d0 - p0
+                        in0 = 0 <= i0 < x0_
                         for k1 in range(k1_):
-                            i1 = o1 * s1 + k1 * d1
+                            i1 = o1 * s1 + k1 * d1 - p1
+                            in1 = in0 and 0 <= i1 < x1_
                             for k2 in range(k2_):
-                                i2 = o2 * s2 + k2 * d2
-                                if want_x:
+                                i2 = o2 * s2 + k2 * d2 - p2
+                                inside = in1 and 0 <= i2 < x2_
+                                if want_x and inside:
                                     wr = w[k0, k1, k2]
                                     gr = gxp[n, i0, i1, i2]
                                     if m_ == 1:
@@ -647,8 +662,12 @@ def _depthwise_grad(xp: Any, w: Any, gy: Any, gxp: Any, part: Any, acc: Any, wan
                                                 t += g[c * m_ + m] * wr[c * m_ + m]
                                             gr[c] += t
                                 if want_w:
-                                    xr = xp[n, i0, i1, i2]
                                     pr = part[k0, k1, k2]
+                                    if not inside:  # a padded position: zeros times gy
+                                        for j in range(f_):
+                                            pr[j] += zero * g[j]
+                                        continue
+                                    xr = xp[n, i0, i1, i2]
                                     if m_ == 1:
                                         for c in range(c_):
                                             pr[c] += xr[c] * g[c]

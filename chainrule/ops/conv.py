@@ -22,9 +22,12 @@ is on, col2im (with four channels or more), the bias's add and its gradient run 
 compiled loops (``ops/_conv_kernels.py``) with bit-identical results. A depthwise
 convolution (one group per input channel, any depth multiplier: ``depthwise_conv``,
 ``separable_conv``'s first step) makes no patches there: its forward and its backward (the
-input's and the kernel's gradients in one pass) are compiled loops over the padded input,
+input's and the kernel's gradients in one pass) are compiled loops over the input, padded
+implicitly (no padded copy; a padded position's zeros are multiplied and added all the same),
 which sum the same terms as the grouped products in another order (equal to rounding; the
-NumPy path stays the fallback). A 1x1 convolution (stride 1) multiplies the input itself,
+NumPy path stays the fallback). In a captured program a convolution absorbs a zero padding
+of the spatial axes read by it alone (:meth:`Conv.absorb`, ``ZeroPadding2D`` before a strided
+convolution): it adds the zeros to its own padding, bit-identical to the two ops. A 1x1 convolution (stride 1) multiplies the input itself,
 seen as its patch matrix, without copying it.
 
 Where one sample's patches pass ``_CHUNK_BYTES`` (1 MiB), the products run block by
@@ -174,14 +177,19 @@ class _Geometry:
 
     __slots__ = ("shape", "pads", "padded", "out", "k", "strides", "dilation")
 
-    def __init__(self, shape, k, strides, dilation, padding, what):
+    def __init__(self, shape, k, strides, dilation, padding, what, extra=None):
         self.shape, self.k, self.strides, self.dilation = shape, k, strides, dilation
         spatial = shape[1:-1]
-        self.pads = [padding_amounts(n, kk, s, d, padding)
-                     for n, kk, s, d in zip(spatial, k, strides, dilation)]
+        # extra: zero padding (before, after) per spatial axis taken from a padding op before
+        # (Conv.absorb): the geometry is the padded input's, its zeros added to the pads
+        extra = extra or ((0, 0),) * len(spatial)
+        sizes = [n + eb + ea for n, (eb, ea) in zip(spatial, extra)]
+        self.pads = [(a + eb, b + ea) for (a, b), (eb, ea) in zip(
+            (padding_amounts(n, kk, s, d, padding)
+             for n, kk, s, d in zip(sizes, k, strides, dilation)), extra)]
         self.padded = tuple(n + a + b for n, (a, b) in zip(spatial, self.pads))
         self.out = tuple(conv_output_length(n, kk, s, d, padding)
-                         for n, kk, s, d in zip(spatial, k, strides, dilation))
+                         for n, kk, s, d in zip(sizes, k, strides, dilation))
         if any(o <= 0 for o in self.out):
             span = tuple((kk - 1) * d + 1 for kk, d in zip(k, dilation))
             raise shape_error(
@@ -365,10 +373,42 @@ class Conv(Function):
     lazy_output = False  # set when a fused max pooling takes the output in blocks (the same)
     _direct = False  # this call ran the compiled depthwise loops (_depthwise_forward)
     _pointwise = False  # this call was a 1x1 convolution: the input is its patch matrix
+    extra_pads = None  # zero padding per spatial axis taken from a padding op before (absorb)
 
     def __init__(self, strides, padding, dilation, channels_first):
         self.strides, self.padding = strides, padding
         self.dilation, self.channels_first = dilation, channels_first
+
+    def absorb(self, producer: Function, sole: bool = False) -> bool:
+        """Offered by a captured program (:meth:`~chainrule.autograd.capture.Program`) the op
+        whose output is this op's input: a zero padding of the spatial axes alone
+        (``ops.pad`` with zeros, as ``ZeroPadding2D`` before a strided convolution makes),
+        read by this op alone, hands its input on unpadded; this op adds the zeros to its own
+        padding (in the buffer it pads into and reuses, never a new padded array) and its
+        input's gradient, made at the unpadded size, is the padding's. The same values are
+        multiplied in the same order: bit-identical to the two ops one by one.
+
+        Args:
+            producer: the op that computes this op's input in the same replay.
+            sole: whether nothing else reads that input.
+
+        Returns:
+            Whether the padding moved here.
+        """
+        from chainrule.ops.arrays import Pad  # noqa: PLC0415
+
+        if not sole or type(producer) is not Pad or self.extra_pads is not None:
+            return False
+        widths, value = producer.widths, producer.value
+        if (producer.mode != "constant" or type(value) not in (int, float) or value != 0
+                or math.copysign(1.0, value) < 0 or len(widths) < 3):
+            return False
+        spatial = widths[2:] if self.channels_first else widths[1:-1]
+        other = widths[:2] if self.channels_first else (widths[0], widths[-1])
+        if any(other_pair != (0, 0) for other_pair in other):
+            return False
+        producer.handed, self.extra_pads = True, tuple(spatial)
+        return True
 
     def forward(self, x, w, b=None):
         nd = w.ndim - 2
@@ -385,19 +425,21 @@ class Conv(Function):
                 f"groups. Received: inputs of shape {x.shape}, kernel of shape {w.shape}")
         self.groups = c // cg
         k = w.shape[:nd]
-        geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv")
+        geo = self.geo = _Geometry(x.shape, k, self.strides, self.dilation, self.padding, "conv",
+                                   self.extra_pads)
+        self.w, self.xshape, self.has_bias = w, x.shape, b is not None
+        self._direct = self._pointwise = False
+        if c > 1 and cg == 1 and x.dtype == w.dtype:  # depthwise: compiled loops, no patches
+            kernel = _k.get("depthwise", x, w)
+            if kernel is not None:  # they pad implicitly: the input is read as it is
+                self.xp, self.pshape = x, x.shape
+                return self._depthwise_forward(kernel, b)
         xp = _padded(self, x, geo, 0)
         n, m = x.shape[0], x.shape[0] * math.prod(geo.out)
-        self.w, self.xshape, self.pshape = w, x.shape, xp.shape
-        self.has_bias = b is not None
+        self.pshape = xp.shape
         per = math.prod(geo.out)
         chunk = _chunk(n, per, math.prod(k) * c, x.dtype.itemsize)
         self.xp = xp
-        self._direct = self._pointwise = False
-        if c > 1 and cg == 1 and x.dtype == w.dtype:  # depthwise: compiled loops, no patches
-            kernel = _k.get("depthwise", xp, w)
-            if kernel is not None:
-                return self._depthwise_forward(kernel, b)
         if self._lazy(x, w, b):  # the max pooling after the ReLU takes the output in blocks
             self.cols = _im2col_t(self, xp, geo, "_cols_t").T if c == 1 else None
             self.deferred_bias = b
@@ -443,15 +485,18 @@ class Conv(Function):
 
     def _depthwise_forward(self, kernel, b):
         """One group per input channel (Keras's depthwise convolution): the compiled loop
-        ``depthwise`` over the padded input, without patches. The sums are the NumPy path's
-        terms in another order than its matrix products (the last bits may differ)."""
+        ``depthwise`` over the input, padded implicitly (a padded position's zeros are
+        multiplied and added as a padded array's would be; no padded copy), without patches.
+        The sums are the NumPy path's terms in another order than its matrix products (the
+        last bits may differ)."""
         geo, w, xp = self.geo, self.w, self.xp
-        if not xp.flags.c_contiguous:  # channels first without padding: a transposed view
+        if not xp.flags.c_contiguous:  # channels first: a transposed view
             xp = self.xp = np.ascontiguousarray(xp)
         nd, n, f = len(geo.k), xp.shape[0], w.shape[-1]
         y = np.empty((n, *geo.out, f), dtype=xp.dtype)
         kernel(_k.as3d(xp, nd), np.ascontiguousarray(w).reshape(*_k.pad3(geo.k), f),
-               _k.as3d(y, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+               _k.as3d(y, nd), *_k.pad3(geo.strides), *_k.pad3(geo.dilation),
+               *_k.pad3(tuple(a for a, _ in geo.pads), 0))
         self.cols, self._direct = None, True
         self._bias(y.reshape(-1, f), b)
         return _to_first(y, self.channels_first)
@@ -459,8 +504,8 @@ class Conv(Function):
     def _depthwise_backward(self, gy2):
         """The input's and the kernel's gradients of :meth:`_depthwise_forward` in one
         compiled pass over the output's gradient (``depthwise_grad``): the input's added back
-        onto the padded input, the kernel's summed per sample in its dtype, then over the
-        samples in float64."""
+        onto the input (at its unpadded size), the kernel's summed per sample in its dtype,
+        then over the samples in float64."""
         geo, w, xp, needs = self.geo, self.w, self.xp, self.needs
         out = self.grad_out or {}
         nd, f = len(geo.k), w.shape[-1]
@@ -473,7 +518,8 @@ class Conv(Function):
         _k.get("depthwise_grad", xp, gy2)(
             _k.as3d(xp, nd), np.ascontiguousarray(w).reshape(*_k.pad3(geo.k), f),
             _k.as3d(gy2.reshape(xp.shape[0], *geo.out, f), nd), _k.as3d(gxp, nd), part, acc,
-            want_x, want_w, *_k.pad3(geo.strides), *_k.pad3(geo.dilation))
+            want_x, want_w, *_k.pad3(geo.strides), *_k.pad3(geo.dilation),
+            *_k.pad3(tuple(a for a, _ in geo.pads), 0))
         gx = gw = gb = None
         if want_w:
             if 1 in out:
@@ -484,7 +530,7 @@ class Conv(Function):
         if self.has_bias and needs[2]:
             gb = _bias_grad(gy2, out.get(2))
         if want_x:
-            gx = _to_first(gxp[geo.interior()] if geo.any_pad else gxp, self.channels_first)
+            gx = _to_first(gxp, self.channels_first)
         return gx, gw, gb
 
     def _lazy(self, x, w, b):
