@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from applications_reference import fill_weights, weight_list
+from applications_reference import fill_weights, sample_input, weight_list, write_keras_h5
 
 import chainrule as cr
 from chainrule.applications import imagenet_utils
@@ -19,11 +19,6 @@ FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
                        "keras_applications.json")
 with open(FIXTURE, encoding="utf-8") as _f:
     REF = json.load(_f)
-
-
-def sample_input(shape):
-    size = 2 * int(np.prod(shape))
-    return (2.0 * np.cos(np.arange(size) * 0.11)).reshape((2,) + tuple(shape)).astype("float32")
 
 
 def build(case):
@@ -170,26 +165,6 @@ def small_mobilenet(**kwargs):
     kwargs.setdefault("weights", None)
     return cr.applications.MobileNetV2(input_shape=(32, 32, 3), alpha=0.35, include_top=False,
                                        **kwargs)
-
-
-def write_keras_h5(model, path, values):
-    """A tf.keras-layout weight file (as Keras's application weights are): layer_names,
-    then each layer's weight_names and datasets."""
-    h5py = pytest.importorskip("h5py")
-    with h5py.File(path, "w") as f:
-        layers = [la for la in model.layers if la.weights]
-        f.attrs["layer_names"] = [la.name.encode() for la in layers]
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["keras_version"] = b"2.1.6"
-        it = iter(values)
-        for layer in layers:
-            group = f.create_group(layer.name)
-            names = []
-            for w in layer.weights:
-                name = f"{layer.name}/{w.name}:0"
-                names.append(name.encode())
-                group.create_dataset(name, data=next(it))
-            group.attrs["weight_names"] = names
 
 
 def test_weights_path_loads_a_keras_layout_h5(tmp_path):

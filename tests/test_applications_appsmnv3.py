@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 import pytest
-from applications_reference import fill_weights, weight_list
+from applications_reference import fill_weights, weight_list, write_keras_h5
 
 import chainrule as cr
 
@@ -102,25 +102,6 @@ def test_weights_match_keras_without_allocating(case_id):
 
 
 # -- weights files ------------------------------------------------------------------------------
-
-def write_keras_h5(model, path, values):
-    """A tf.keras-layout weight file (as Keras's application weights are): layer_names,
-    then each layer's weight_names and datasets."""
-    h5py = pytest.importorskip("h5py")
-    with h5py.File(path, "w") as f:
-        layers = [la for la in model.layers if la.weights]
-        f.attrs["layer_names"] = [la.name.encode() for la in layers]
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["keras_version"] = b"2.1.6"
-        it = iter(values)
-        for layer in layers:
-            group = f.create_group(layer.name)
-            names = []
-            for w in layer.weights:
-                name = f"{layer.name}/{w.name}:0"
-                names.append(name.encode())
-                group.create_dataset(name, data=next(it))
-            group.attrs["weight_names"] = names
 
 
 def check_imagenet_download(monkeypatch, tmp_path, build_it, expected_call):
